@@ -1,0 +1,48 @@
+"""Settings of a factorytwin process, read once at start-up from the environment (prefix ``FT_``).
+
+The one ``Settings`` object is built by the CLI (or a test) and passed down; nothing reads the
+environment anywhere else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything a factorytwin service needs to know about where it runs."""
+
+    model_config = SettingsConfigDict(env_prefix="FT_", env_file=None, extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///var/factorytwin.db",
+        description="sqlite:///path/to/file.db (embedded default) or postgresql://user@host:port/db",
+    )
+    mqtt_url: str | None = Field(
+        default=None,
+        description="mqtt://host:port; when set, MQTT ingest, command channel and event bus are on",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    layout_path: Path | None = Field(
+        default=None, description="factory layout YAML/JSON; the built-in default factory when unset"
+    )
+    model_dir: Path = Field(default=Path("var/models"), description="where the model registry keeps versions")
+    max_batch_readings: int = Field(
+        default=100_000, ge=1, description="largest number of sensor values one POST /telemetry may carry"
+    )
+    max_future_skew_s: float = Field(
+        default=300.0, ge=0, description="readings stamped further than this in the future are refused"
+    )
+    ingest_queue_batches: int = Field(
+        default=64, ge=1, description="batches waiting for the store writer before ingest answers 503"
+    )
+    offline_after_s: float = Field(default=30.0, gt=0, description="silence after which a machine is offline")
+    stream_interval_s: float = Field(
+        default=0.25,
+        gt=0,
+        description="WebSocket updates are coalesced per machine to at most one per interval",
+    )

@@ -1,0 +1,352 @@
+"""The shared vocabulary of factorytwin: machine kinds, the sensor catalogue, machines, readings, events.
+
+This module imports nothing of ours. The sensor catalogue (``CATALOGUE``) is the single place where a sensor is
+declared: ingest validation, the simulator, ML feature names, alarm rules and the dashboard legend all read it.
+A new sensor is one line here.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
+MachineId = Annotated[str, Field(pattern=ID_PATTERN, description="machine id: letters, digits, _ . -")]
+
+
+class MachineKind(StrEnum):
+    """The kinds of machine on a shop floor that factorytwin models."""
+
+    CNC_MILL = "cnc_mill"
+    LATHE = "lathe"
+    HYDRAULIC_PRESS = "hydraulic_press"
+    PUMP = "pump"
+    AIR_COMPRESSOR = "air_compressor"
+    CONVEYOR = "conveyor"
+    ROBOT_ARM = "robot_arm"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SensorSpec:
+    """One sensor of a machine kind.
+
+    ``low``/``high`` is the physical range: a value outside it cannot be a real measurement and ingest refuses it.
+    ``normal_low``/``normal_high`` is the normal operating band: outside it the twin raises an alarm.
+    ``max_rate`` (unit per second), when set, bounds a plausible rate of change; faster is alarmed.
+    """
+
+    key: str
+    label: str
+    unit: str
+    low: float
+    high: float
+    normal_low: float
+    normal_high: float
+    max_rate: float | None = None
+
+    def __post_init__(self) -> None:
+        if not (self.low <= self.normal_low < self.normal_high <= self.high):
+            raise ValueError(f"sensor {self.key}: need low <= normal_low < normal_high <= high")
+
+    def in_physical_range(self, value: float) -> bool:
+        """True when ``value`` is a finite number inside the physical range."""
+        return math.isfinite(value) and self.low <= value <= self.high
+
+    def in_normal_band(self, value: float) -> bool:
+        """True when ``value`` lies inside the normal operating band."""
+        return self.normal_low <= value <= self.normal_high
+
+
+def _s(
+    key: str,
+    label: str,
+    unit: str,
+    physical: tuple[float, float],
+    normal: tuple[float, float],
+    max_rate: float | None = None,
+) -> SensorSpec:
+    return SensorSpec(
+        key=key,
+        label=label,
+        unit=unit,
+        low=physical[0],
+        high=physical[1],
+        normal_low=normal[0],
+        normal_high=normal[1],
+        max_rate=max_rate,
+    )
+
+
+# Shared sensors. Temperatures are kelvin throughout (as in AI4I 2020); vibration is velocity RMS in mm/s, whose
+# normal band ends at 4.5 mm/s, the ISO 10816-3 zone B/C boundary for medium machines on rigid foundations.
+_AIR = _s("air_temp", "Air temperature", "K", (223.15, 333.15), (293.0, 306.0), max_rate=0.5)
+_VIB = _s("vibration", "Vibration RMS", "mm/s", (0.0, 100.0), (0.0, 4.5))
+
+CATALOGUE: dict[MachineKind, tuple[SensorSpec, ...]] = {
+    MachineKind.CNC_MILL: (
+        _AIR,
+        _s("process_temp", "Process temperature", "K", (223.15, 473.15), (303.0, 316.0), max_rate=2.0),
+        _s("spindle_speed", "Spindle speed", "rpm", (0.0, 6000.0), (1150.0, 2900.0)),
+        _s("torque", "Torque", "Nm", (0.0, 200.0), (3.0, 65.0)),
+        _s("power", "Spindle power", "kW", (0.0, 60.0), (3.5, 9.0)),
+        _s("tool_wear", "Tool wear", "min", (0.0, 400.0), (0.0, 200.0)),
+        _VIB,
+        _s("motor_current", "Motor current", "A", (0.0, 200.0), (4.0, 45.0)),
+    ),
+    MachineKind.LATHE: (
+        _AIR,
+        _s("process_temp", "Process temperature", "K", (223.15, 473.15), (303.0, 318.0), max_rate=2.0),
+        _s("spindle_speed", "Spindle speed", "rpm", (0.0, 5000.0), (800.0, 2600.0)),
+        _s("torque", "Torque", "Nm", (0.0, 300.0), (5.0, 80.0)),
+        _s("power", "Spindle power", "kW", (0.0, 80.0), (3.0, 12.0)),
+        _s("tool_wear", "Tool wear", "min", (0.0, 400.0), (0.0, 200.0)),
+        _VIB,
+        _s("motor_current", "Motor current", "A", (0.0, 250.0), (4.0, 55.0)),
+    ),
+    MachineKind.HYDRAULIC_PRESS: (
+        _AIR,
+        _s("oil_temp", "Hydraulic oil temperature", "K", (223.15, 423.15), (303.0, 333.0), max_rate=1.0),
+        _s("hydraulic_pressure", "Hydraulic pressure", "bar", (0.0, 400.0), (150.0, 260.0)),
+        _s("ram_force", "Ram force", "kN", (0.0, 6000.0), (400.0, 2200.0)),
+        _s("stroke_rate", "Stroke rate", "1/min", (0.0, 60.0), (8.0, 30.0)),
+        _s("seal_wear", "Seal wear", "%", (0.0, 100.0), (0.0, 70.0)),
+        _VIB,
+        _s("motor_current", "Motor current", "A", (0.0, 400.0), (20.0, 140.0)),
+    ),
+    MachineKind.PUMP: (
+        _AIR,
+        _s("inlet_pressure", "Inlet pressure", "bar", (-1.0, 10.0), (0.5, 3.0)),
+        _s("outlet_pressure", "Outlet pressure", "bar", (0.0, 40.0), (4.0, 10.0)),
+        _s("flow_rate", "Flow rate", "m3/h", (0.0, 500.0), (40.0, 130.0)),
+        _s("motor_speed", "Motor speed", "rpm", (0.0, 3600.0), (1400.0, 3000.0)),
+        _s("bearing_temp", "Bearing temperature", "K", (223.15, 423.15), (298.0, 348.0), max_rate=1.0),
+        _VIB,
+        _s("motor_current", "Motor current", "A", (0.0, 200.0), (10.0, 65.0)),
+    ),
+    MachineKind.AIR_COMPRESSOR: (
+        _AIR,
+        _s("discharge_pressure", "Discharge pressure", "bar", (0.0, 16.0), (6.0, 9.5)),
+        _s("discharge_temp", "Discharge temperature", "K", (223.15, 473.15), (320.0, 375.0), max_rate=2.0),
+        _s("oil_temp", "Oil temperature", "K", (223.15, 423.15), (318.0, 363.0), max_rate=1.0),
+        _s("motor_speed", "Motor speed", "rpm", (0.0, 4000.0), (1400.0, 3000.0)),
+        _VIB,
+        _s("motor_current", "Motor current", "A", (0.0, 300.0), (20.0, 110.0)),
+    ),
+    MachineKind.CONVEYOR: (
+        _AIR,
+        _s("belt_speed", "Belt speed", "m/s", (0.0, 5.0), (0.4, 2.0)),
+        _s("load", "Load on belt", "kg", (0.0, 3000.0), (0.0, 1200.0)),
+        _s("motor_temp", "Motor temperature", "K", (223.15, 423.15), (293.0, 350.0), max_rate=1.0),
+        _VIB,
+        _s("motor_current", "Motor current", "A", (0.0, 100.0), (2.0, 22.0)),
+    ),
+    MachineKind.ROBOT_ARM: (
+        _AIR,
+        _s("joint_temp", "Joint temperature", "K", (223.15, 423.15), (293.0, 340.0), max_rate=1.0),
+        _s("joint_torque", "Joint torque", "Nm", (0.0, 1000.0), (10.0, 320.0)),
+        _s("cycle_time", "Cycle time", "s", (0.0, 600.0), (15.0, 65.0)),
+        _s("position_error", "Position error", "mm", (0.0, 50.0), (0.0, 0.5)),
+        _VIB,
+        _s("motor_current", "Motor current", "A", (0.0, 100.0), (1.0, 25.0)),
+    ),
+}
+
+
+def sensor_specs(kind: MachineKind) -> dict[str, SensorSpec]:
+    """The sensors of ``kind`` keyed by sensor key, in catalogue order."""
+    return {spec.key: spec for spec in CATALOGUE[kind]}
+
+
+def all_sensor_keys() -> list[str]:
+    """Every sensor key of every kind, each once, in catalogue order (the store's sensor dictionary)."""
+    seen: dict[str, None] = {}
+    for specs in CATALOGUE.values():
+        for spec in specs:
+            seen.setdefault(spec.key, None)
+    return list(seen)
+
+
+class MachineStatus(StrEnum):
+    """What a machine is doing, as the twin sees it."""
+
+    RUNNING = "running"
+    IDLE = "idle"
+    STOPPED = "stopped"
+    FAILED = "failed"
+    MAINTENANCE = "maintenance"
+    OFFLINE = "offline"
+
+
+class FailureMode(StrEnum):
+    """Failure mechanisms, after the AI4I 2020 data set, plus bearing failure from vibration growth."""
+
+    TOOL_WEAR = "tool_wear"  # TWF
+    HEAT_DISSIPATION = "heat_dissipation"  # HDF
+    POWER = "power"  # PWF
+    OVERSTRAIN = "overstrain"  # OSF
+    RANDOM = "random"  # RNF
+    BEARING = "bearing"
+
+
+class Machine(BaseModel):
+    """A machine on the floor: identity, kind, production line and position (metres, degrees)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: MachineId
+    name: str = Field(min_length=1, max_length=120)
+    kind: MachineKind
+    line: str = Field(min_length=1, max_length=64)
+    x: float = Field(description="floor position east, metres")
+    y: float = Field(description="floor position north, metres")
+    rotation: float = Field(default=0.0, description="heading, degrees counter-clockwise")
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class ProductionLine(BaseModel):
+    """A production line: a named group of machines, drawn as a marked lane on the floor."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=1)
+
+
+class FactoryLayout(BaseModel):
+    """A whole factory: its floor size, lines and machines."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    floor_width: float = Field(default=60.0, gt=0, description="metres, x axis")
+    floor_depth: float = Field(default=40.0, gt=0, description="metres, y axis")
+    lines: list[ProductionLine]
+    machines: list[Machine] = Field(min_length=1)
+
+
+class ReadingSet(BaseModel):
+    """The values one machine reported at one instant: the unit of the telemetry wire format."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    machine_id: MachineId
+    ts: AwareDatetime = Field(description="measurement time, ISO 8601 with a UTC offset")
+    values: dict[str, float] = Field(min_length=1, description="sensor key -> value in the catalogue's unit")
+
+
+class EventKind(StrEnum):
+    """What an entry of a machine's event log records."""
+
+    STATUS = "status"
+    FAULT = "fault"
+    MAINTENANCE = "maintenance"
+    COMMAND = "command"
+    ALARM = "alarm"
+    NOTE = "note"
+
+
+class Event(BaseModel):
+    """One entry of a machine's status/event log."""
+
+    id: int | None = None
+    machine_id: MachineId
+    ts: AwareDatetime
+    kind: EventKind
+    status: MachineStatus | None = None
+    message: str = ""
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class TelemetryBatch(BaseModel):
+    """Many reading sets (and status events), of many machines and instants, stored all-or-nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    readings: list[ReadingSet] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list, description="status changes, faults, repairs")
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> TelemetryBatch:
+        if not self.readings and not self.events:
+            raise ValueError("a batch needs at least one reading set or event")
+        return self
+
+
+class AlarmSeverity(StrEnum):
+    """Alarm severities, most severe first (ThingsBoard's scale)."""
+
+    CRITICAL = "critical"
+    MAJOR = "major"
+    MINOR = "minor"
+    WARNING = "warning"
+
+
+class AlarmState(StrEnum):
+    """Alarm lifecycle: active and unacknowledged, acknowledged, cleared (either way)."""
+
+    ACTIVE_UNACK = "active_unack"
+    ACTIVE_ACK = "active_ack"
+    CLEARED_UNACK = "cleared_unack"
+    CLEARED_ACK = "cleared_ack"
+
+
+class Alarm(BaseModel):
+    """An alarm on a machine; one per (machine, type) while active."""
+
+    id: int | None = None
+    machine_id: MachineId
+    type: str = Field(description="rule that raised it, e.g. 'high:process_temp' or 'offline'")
+    severity: AlarmSeverity
+    state: AlarmState
+    message: str
+    sensor: str | None = None
+    value: float | None = None
+    raised_at: datetime
+    updated_at: datetime
+    acked_at: datetime | None = None
+    acked_by: str | None = None
+    cleared_at: datetime | None = None
+    cleared_by: str | None = None
+
+
+class CommandKind(StrEnum):
+    """What the twin can tell a machine to do."""
+
+    SET_SPEED = "set_speed"
+    STOP = "stop"
+    START = "start"
+    MAINTAIN = "maintain"
+
+
+class Command(BaseModel):
+    """A command to a machine. ``speed_pct`` (percent of nominal speed, 0-120) only with ``set_speed``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    command: CommandKind
+    speed_pct: float | None = Field(default=None, ge=0.0, le=120.0)
+    issued_by: str = Field(default="operator", max_length=64)
+
+    @model_validator(mode="after")
+    def _speed_only_with_set_speed(self) -> Command:
+        if self.command is CommandKind.SET_SPEED and self.speed_pct is None:
+            raise ValueError("set_speed needs speed_pct (0-120, percent of nominal speed)")
+        if self.command is not CommandKind.SET_SPEED and self.speed_pct is not None:
+            raise ValueError(f"speed_pct is only allowed with set_speed, not {self.command.value}")
+        return self
+
+
+class CommandMessage(Command):
+    """A command as sent to a machine over MQTT (``ft/<machine_id>/commands``)."""
+
+    id: str
+    machine_id: MachineId
+    ts: AwareDatetime
+
+
+WireMessageType = Literal["snapshot", "reading", "state", "alarm", "event", "prediction"]

@@ -1,0 +1,141 @@
+"""The ``Store`` protocol that every storage backend implements, and the types that cross it.
+
+SQL stays inside the backends. Both backends pass the one shared test suite (``tests/integration/store``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from pydantic import AwareDatetime, BaseModel, Field, model_validator
+
+from factorytwin.domain import Alarm, AlarmSeverity, AlarmState, Event, EventKind, Machine
+
+MAX_HISTORY_POINTS = 5000
+
+
+@dataclass(slots=True)
+class ReadingColumns:
+    """A validated batch of readings in columnar form: parallel lists, one entry per sensor value.
+
+    Columns, not one object per reading, so the hot path hands plain lists to ``executemany`` / ``COPY``.
+    ``ts_ms`` is milliseconds since the Unix epoch, UTC.
+    """
+
+    machine_ids: list[str] = field(default_factory=list)
+    sensors: list[str] = field(default_factory=list)
+    ts_ms: list[int] = field(default_factory=list)
+    values: list[float] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+class LatestValue(BaseModel):
+    """The newest stored value of one sensor."""
+
+    value: float
+    ts: datetime
+
+
+class HistoryQuery(BaseModel):
+    """Bucketed history of one sensor: ``points`` equal buckets between ``start`` and ``end``."""
+
+    machine_id: str
+    sensor: str
+    start: AwareDatetime
+    end: AwareDatetime
+    points: int = Field(default=500, ge=1, le=MAX_HISTORY_POINTS)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> HistoryQuery:
+        if self.end <= self.start:
+            raise ValueError("'to' must be after 'from'")
+        return self
+
+
+class HistoryBucket(BaseModel):
+    """Aggregate of the readings in one time bucket ``[ts, ts + bucket width)``; empty buckets are omitted."""
+
+    ts: datetime
+    min: float
+    max: float
+    avg: float
+    count: int
+
+
+class EventQuery(BaseModel):
+    """Filter for the event log, newest first."""
+
+    machine_id: str | None = None
+    kinds: list[EventKind] | None = None
+    start: AwareDatetime | None = None
+    end: AwareDatetime | None = None
+    limit: int = Field(default=100, ge=1, le=10_000)
+
+
+class AlarmQuery(BaseModel):
+    """Filter for alarms, newest first."""
+
+    machine_id: str | None = None
+    states: list[AlarmState] | None = None
+    severities: list[AlarmSeverity] | None = None
+    limit: int = Field(default=200, ge=1, le=10_000)
+
+
+class Store(Protocol):
+    """Persistence of machines, readings, events and alarms. Every method is safe to call from the event loop."""
+
+    async def open(self) -> None:
+        """Connect and bring the schema up to date (migrations are versioned and idempotent)."""
+
+    async def close(self) -> None:
+        """Release connections; pending writes are committed first."""
+
+    async def register_machines(self, machines: Sequence[Machine]) -> None:
+        """Insert or update machines (metadata) by id."""
+
+    async def machines(self) -> list[Machine]:
+        """Every registered machine, in id order."""
+
+    async def write_batch(self, readings: ReadingColumns, events: Sequence[Event] = ()) -> int:
+        """Store readings and events in one transaction; return how many readings were new.
+
+        Idempotent on (machine, sensor, ts): a resent batch stores nothing twice. All-or-nothing: on error
+        nothing of the batch is stored. Durable when it returns.
+        """
+
+    async def latest(self, machine_id: str) -> dict[str, LatestValue]:
+        """The newest value of each sensor of a machine."""
+
+    async def history(self, query: HistoryQuery) -> list[HistoryBucket]:
+        """Min/max/avg/count per time bucket, oldest first."""
+
+    async def read_range(
+        self, machine_id: str, start: datetime, end: datetime, sensors: Sequence[str] | None = None
+    ) -> ReadingColumns:
+        """Raw readings of a machine in ``[start, end)``, ordered by time (for model training and export)."""
+
+    async def write_events(self, events: Sequence[Event]) -> list[Event]:
+        """Append events; return them with their ids."""
+
+    async def events(self, query: EventQuery) -> list[Event]:
+        """Events matching ``query``, newest first."""
+
+    async def save_alarm(self, alarm: Alarm) -> Alarm:
+        """Insert (id None) or update an alarm; return it with its id."""
+
+    async def alarms(self, query: AlarmQuery) -> list[Alarm]:
+        """Alarms matching ``query``, newest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoreStats:
+    """Sizes of the store, for /health."""
+
+    machines: int
+    readings: int
+    events: int

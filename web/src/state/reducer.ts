@@ -1,0 +1,211 @@
+// The live twin as the browser sees it: a pure reducer over WebSocket messages and REST results.
+// Pure so that every message kind and edge case (out-of-order, duplicate, reconnect) is unit-tested.
+
+import type { Alarm, MachineEvent, MachineState, Prediction, ServerMessage } from "../api/types";
+
+export type ConnectionStatus = "connecting" | "open" | "reconnecting";
+
+/** A short rolling window of one sensor's live values, for sparklines (times in epoch seconds). */
+export interface SeriesBuffer {
+  t: number[];
+  v: number[];
+}
+
+export interface TwinState {
+  connection: ConnectionStatus;
+  reconnectAttempt: number;
+  /** Epoch ms of the last message, for the "last update" indicator. */
+  lastMessageAt: number | null;
+  messagesReceived: number;
+  machines: Record<string, MachineState>;
+  alarms: Record<number, Alarm>;
+  /** Per machine, newest first. */
+  events: Record<string, MachineEvent[]>;
+  series: Record<string, Record<string, SeriesBuffer>>;
+  predictions: Record<string, Prediction>;
+}
+
+export type TwinAction =
+  | { type: "ws/status"; status: ConnectionStatus; attempt?: number }
+  | { type: "ws/message"; message: ServerMessage; receivedAt: number }
+  | { type: "machines/loaded"; machines: MachineState[] }
+  | { type: "alarms/loaded"; alarms: Alarm[] }
+  | { type: "alarm/updated"; alarm: Alarm }
+  | { type: "events/loaded"; machineId: string; events: MachineEvent[] }
+  | { type: "prediction/loaded"; prediction: Prediction };
+
+/** Points kept per sensor for sparklines: at 1 Hz, three minutes. */
+export const SERIES_CAP = 180;
+/** Events kept per machine. */
+export const EVENTS_CAP = 50;
+/** Cleared alarms kept (active ones are always kept). */
+export const CLEARED_ALARMS_CAP = 200;
+
+export const initialTwinState: TwinState = {
+  connection: "connecting",
+  reconnectAttempt: 0,
+  lastMessageAt: null,
+  messagesReceived: 0,
+  machines: {},
+  alarms: {},
+  events: {},
+  series: {},
+  predictions: {},
+};
+
+export function isActive(alarm: Alarm): boolean {
+  return alarm.state === "active_unack" || alarm.state === "active_ack";
+}
+
+function toEpochSeconds(ts: string | null | undefined): number | null {
+  if (!ts) return null;
+  const ms = Date.parse(ts);
+  return Number.isFinite(ms) ? ms / 1000 : null;
+}
+
+/** Append the values at time ``t`` to a machine's buffers; out-of-order or repeated instants are ignored. */
+function appendSeries(
+  series: TwinState["series"],
+  machineId: string,
+  t: number | null,
+  values: Record<string, number>,
+): TwinState["series"] {
+  if (t === null) return series;
+  const current = series[machineId] ?? {};
+  let changed = false;
+  const next: Record<string, SeriesBuffer> = { ...current };
+  for (const [key, value] of Object.entries(values)) {
+    if (typeof value !== "number" || !Number.isFinite(value)) continue;
+    const buf = current[key];
+    const lastT = buf && buf.t.length > 0 ? buf.t[buf.t.length - 1] : undefined;
+    if (lastT !== undefined && t <= lastT) continue;
+    const ts = buf ? buf.t.concat(t) : [t];
+    const vs = buf ? buf.v.concat(value) : [value];
+    if (ts.length > SERIES_CAP) {
+      ts.splice(0, ts.length - SERIES_CAP);
+      vs.splice(0, vs.length - SERIES_CAP);
+    }
+    next[key] = { t: ts, v: vs };
+    changed = true;
+  }
+  return changed ? { ...series, [machineId]: next } : series;
+}
+
+/** Merge a newer machine state in; an older one (by values_ts/last_seen) cannot overwrite newer values. */
+function mergeState(state: TwinState, incoming: MachineState): TwinState {
+  const prev = state.machines[incoming.machine_id];
+  const prevT = toEpochSeconds(prev?.values_ts ?? null);
+  const inT = toEpochSeconds(incoming.values_ts ?? null);
+  const valuesAreOlder = prevT !== null && inT !== null && inT < prevT;
+  const merged: MachineState = {
+    ...prev,
+    ...incoming,
+    values: valuesAreOlder ? (prev?.values ?? {}) : { ...(prev?.values ?? {}), ...(incoming.values ?? {}) },
+    values_ts: valuesAreOlder ? (prev?.values_ts ?? null) : (incoming.values_ts ?? prev?.values_ts ?? null),
+  };
+  const series = valuesAreOlder ? state.series : appendSeries(state.series, incoming.machine_id, inT, incoming.values ?? {});
+  return { ...state, machines: { ...state.machines, [incoming.machine_id]: merged }, series };
+}
+
+function upsertAlarm(alarms: TwinState["alarms"], alarm: Alarm): TwinState["alarms"] {
+  const prev = alarms[alarm.id];
+  // A late message about an alarm must not undo a newer acknowledgement.
+  if (prev && Date.parse(prev.updated_at) > Date.parse(alarm.updated_at)) return alarms;
+  const next = { ...alarms, [alarm.id]: alarm };
+  return pruneCleared(next);
+}
+
+function pruneCleared(alarms: TwinState["alarms"]): TwinState["alarms"] {
+  const cleared = Object.values(alarms).filter((a) => !isActive(a));
+  if (cleared.length <= CLEARED_ALARMS_CAP) return alarms;
+  cleared.sort((a, b) => Date.parse(b.updated_at) - Date.parse(a.updated_at));
+  const next = { ...alarms };
+  for (const old of cleared.slice(CLEARED_ALARMS_CAP)) delete next[old.id];
+  return next;
+}
+
+function addEvents(events: TwinState["events"], machineId: string, incoming: MachineEvent[]): TwinState["events"] {
+  const existing = events[machineId] ?? [];
+  const seen = new Set(existing.map(eventKey));
+  const fresh = incoming.filter((e) => !seen.has(eventKey(e)));
+  if (fresh.length === 0) return events;
+  const merged = fresh.concat(existing);
+  merged.sort((a, b) => Date.parse(b.ts) - Date.parse(a.ts));
+  return { ...events, [machineId]: merged.slice(0, EVENTS_CAP) };
+}
+
+function eventKey(e: MachineEvent): string {
+  return e.id != null ? `#${e.id}` : `${e.ts}|${e.kind}|${e.message}`;
+}
+
+function applyMessage(state: TwinState, message: ServerMessage): TwinState {
+  switch (message.type) {
+    case "snapshot": {
+      let next: TwinState = { ...state, machines: {} };
+      for (const m of message.machines) next = mergeState(next, { ...m, values: m.values ?? {} });
+      // Keep what we knew about machines missing from a filtered snapshot only when it was not a full one.
+      const alarms: TwinState["alarms"] = {};
+      for (const a of Object.values(state.alarms)) if (!isActive(a)) alarms[a.id] = a;
+      for (const a of message.alarms) alarms[a.id] = a;
+      return { ...next, alarms: pruneCleared(alarms) };
+    }
+    case "reading": {
+      const prev = state.machines[message.machine_id];
+      const t = toEpochSeconds(message.ts);
+      const prevT = toEpochSeconds(prev?.values_ts ?? null);
+      const series = appendSeries(state.series, message.machine_id, t, message.values);
+      if (prevT !== null && t !== null && t < prevT) return { ...state, series };
+      const machine: MachineState = prev
+        ? { ...prev, values: { ...prev.values, ...message.values }, values_ts: message.ts, last_seen: message.ts }
+        : {
+            machine_id: message.machine_id,
+            status: "running",
+            health: null,
+            last_seen: message.ts,
+            values: { ...message.values },
+            values_ts: message.ts,
+          };
+      return { ...state, series, machines: { ...state.machines, [message.machine_id]: machine } };
+    }
+    case "state":
+      return mergeState(state, message.state);
+    case "alarm":
+      return { ...state, alarms: upsertAlarm(state.alarms, message.alarm) };
+    case "event":
+      return { ...state, events: addEvents(state.events, message.event.machine_id, [message.event]) };
+    case "prediction":
+      return { ...state, predictions: { ...state.predictions, [message.prediction.machine_id]: message.prediction } };
+  }
+}
+
+/** The reducer: (state, action) -> new state, never mutating its input. */
+export function twinReducer(state: TwinState, action: TwinAction): TwinState {
+  switch (action.type) {
+    case "ws/status":
+      return {
+        ...state,
+        connection: action.status,
+        reconnectAttempt: action.status === "open" ? 0 : (action.attempt ?? state.reconnectAttempt),
+      };
+    case "ws/message": {
+      const next = applyMessage(state, action.message);
+      return { ...next, lastMessageAt: action.receivedAt, messagesReceived: state.messagesReceived + 1 };
+    }
+    case "machines/loaded": {
+      let next = state;
+      for (const m of action.machines) next = mergeState(next, { ...m, values: m.values ?? {} });
+      return next;
+    }
+    case "alarms/loaded": {
+      let alarms = state.alarms;
+      for (const a of action.alarms) alarms = upsertAlarm(alarms, a);
+      return { ...state, alarms };
+    }
+    case "alarm/updated":
+      return { ...state, alarms: upsertAlarm(state.alarms, action.alarm) };
+    case "events/loaded":
+      return { ...state, events: addEvents(state.events, action.machineId, action.events) };
+    case "prediction/loaded":
+      return { ...state, predictions: { ...state.predictions, [action.prediction.machine_id]: action.prediction } };
+  }
+}

@@ -183,7 +183,7 @@ class MachineStatus(StrEnum):
 
 
 class FailureMode(StrEnum):
-    """Failure mechanisms, after the AI4I 2020 data set, plus bearing failure from vibration growth."""
+    """Failure mechanisms, after the AI4I 2020 data set, plus bearing failure and the mechanisms of other kinds."""
 
     TOOL_WEAR = "tool_wear"  # TWF
     HEAT_DISSIPATION = "heat_dissipation"  # HDF
@@ -191,6 +191,13 @@ class FailureMode(StrEnum):
     OVERSTRAIN = "overstrain"  # OSF
     RANDOM = "random"  # RNF
     BEARING = "bearing"
+    # Mechanisms of the other machine kinds (presses, pumps, compressors, conveyors, robots).
+    SEAL_WEAR = "seal_wear"
+    OVERPRESSURE = "overpressure"
+    OVERHEATING = "overheating"
+    CAVITATION = "cavitation"
+    BELT_WEAR = "belt_wear"
+    JOINT_WEAR = "joint_wear"
 
 
 class Machine(BaseModel):

@@ -4,6 +4,15 @@ from __future__ import annotations
 
 import typer
 
+from factorytwin.api.serve import serve_command
+
 app = typer.Typer(help="factorytwin: a digital twin of a smart factory.", no_args_is_help=True)
 
+
+@app.callback()
+def main() -> None:
+    """factorytwin: a digital twin of a smart factory (a callback keeps `factorytwin <command>` a group)."""
+
+
 # Each area registers its commands below, one line each, from its own module.
+app.command("serve")(serve_command)

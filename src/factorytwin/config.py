@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     max_future_skew_s: float = Field(
         default=300.0, ge=0, description="readings stamped further than this in the future are refused"
     )
+    max_body_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1024, description="largest POST /telemetry body in bytes; larger gets 413"
+    )
     ingest_queue_batches: int = Field(
         default=64, ge=1, description="batches waiting for the store writer before ingest answers 503"
     )

@@ -89,6 +89,9 @@ class AlarmQuery(BaseModel):
 class Store(Protocol):
     """Persistence of machines, readings, events and alarms. Every method is safe to call from the event loop."""
 
+    backend: str
+    """Short name of the backend ("sqlite", "postgresql"), for /health."""
+
     async def open(self) -> None:
         """Connect and bring the schema up to date (migrations are versioned and idempotent)."""
 
@@ -130,6 +133,9 @@ class Store(Protocol):
 
     async def alarms(self, query: AlarmQuery) -> list[Alarm]:
         """Alarms matching ``query``, newest first."""
+
+    async def stats(self) -> StoreStats:
+        """Counts of machines, readings and events, cheap enough for every /health call."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,81 @@
+"""Map factorytwin's exceptions to HTTP answers: 4xx naming the offending field, never a 500 for bad input.
+
+Every error body has the shape ``{"detail": [{"loc": [...], "msg": "...", "input": ...}]}``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+
+from factorytwin.errors import FieldProblem, InvalidInput, NotFound, Overloaded
+
+RETRY_AFTER_S = 1
+
+
+class BodyTooLarge(Exception):
+    """A request body over the configured cap (413)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"request body is larger than {limit} bytes; send smaller batches")
+        self.limit = limit
+
+
+def _shown(value: object) -> object:
+    """Inputs echoed back only when small: a scalar, or a string cut to 200 characters."""
+    if isinstance(value, str):
+        return value if len(value) <= 200 else value[:200] + "..."
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return None
+
+
+def problem_json(problem: FieldProblem) -> dict[str, Any]:
+    """One problem as an item of ``detail``."""
+    return {"loc": list(problem.loc), "msg": problem.msg, "input": _shown(problem.value)}
+
+
+def problems_from_validation(exc: ValidationError, prefix: tuple[str | int, ...] = ()) -> list[FieldProblem]:
+    """Pydantic's errors as ``FieldProblem``s, their ``loc`` prefixed."""
+    # An error of the whole body (invalid JSON, an empty batch) has an empty loc: name the body.
+    return [
+        FieldProblem((*prefix, *e["loc"]) or ("body",), e["msg"], e.get("input")) for e in exc.errors(include_url=False)
+    ]
+
+
+def _detail(status: int, loc: list[str | int], msg: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    return JSONResponse({"detail": [{"loc": loc, "msg": msg}]}, status_code=status, headers=headers)
+
+
+async def _invalid(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, InvalidInput)
+    return JSONResponse({"detail": [problem_json(p) for p in exc.problems]}, status_code=422)
+
+
+async def _validation(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, ValidationError)
+    return JSONResponse({"detail": [problem_json(p) for p in problems_from_validation(exc)]}, status_code=422)
+
+
+async def _not_found(_: Request, exc: Exception) -> JSONResponse:
+    return _detail(404, [], str(exc))
+
+
+async def _overloaded(_: Request, exc: Exception) -> JSONResponse:
+    return _detail(503, [], str(exc), headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
+async def _too_large(_: Request, exc: Exception) -> JSONResponse:
+    return _detail(413, ["body"], str(exc))
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers of factorytwin's exceptions on ``app``."""
+    app.add_exception_handler(InvalidInput, _invalid)
+    app.add_exception_handler(ValidationError, _validation)
+    app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(Overloaded, _overloaded)
+    app.add_exception_handler(BodyTooLarge, _too_large)

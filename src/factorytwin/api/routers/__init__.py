@@ -1,0 +1,1 @@
+"""One router module per resource; ``factorytwin.api.app.ROUTERS`` lists the ones the app serves."""

@@ -1,0 +1,126 @@
+"""GET /machines, /machines/{id}, /machines/{id}/history, /machines/{id}/events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ValidationError
+
+from factorytwin.api.deps import Services, ServicesDep
+from factorytwin.api.errors import problems_from_validation
+from factorytwin.domain import Event, EventKind, Machine, sensor_specs
+from factorytwin.errors import FieldProblem, InvalidInput
+from factorytwin.store.base import MAX_HISTORY_POINTS, EventQuery, HistoryBucket, HistoryQuery, LatestValue
+
+router = APIRouter(tags=["machines"])
+
+DEFAULT_HISTORY_WINDOW = timedelta(hours=1)
+
+
+class MachineView(Machine):
+    """A machine of the layout and, when the live twin runs, its live state."""
+
+    state: dict[str, Any] | None = None
+
+
+class MachineDetail(MachineView):
+    """A machine, its live state and the newest stored value of each sensor."""
+
+    latest: dict[str, LatestValue]
+
+
+class History(BaseModel):
+    """Bucketed history of one sensor; empty buckets are omitted."""
+
+    machine_id: str
+    sensor: str
+    unit: str
+    start: datetime
+    end: datetime
+    points: int
+    bucket_ms: float
+    buckets: list[HistoryBucket]
+
+
+def _view(services: Services, machine: Machine) -> dict[str, Any]:
+    state = services.machine_state(machine.id) if services.machine_state is not None else None
+    return {**machine.model_dump(), "state": state}
+
+
+def _utc(ts: datetime) -> datetime:
+    """Query times without an offset are taken as UTC."""
+    return ts if ts.tzinfo is not None else ts.replace(tzinfo=UTC)
+
+
+@router.get("/machines")
+async def list_machines(services: ServicesDep) -> list[MachineView]:
+    """Every machine of the layout with its live state (null when the twin is not running)."""
+    return [MachineView.model_validate(_view(services, m)) for m in services.machines.values()]
+
+
+@router.get("/machines/{machine_id}", responses={404: {"description": "no such machine"}})
+async def get_machine(machine_id: str, services: ServicesDep) -> MachineDetail:
+    """A machine's metadata, live state and latest stored value of each sensor."""
+    machine = services.machine(machine_id)
+    latest = await services.store.latest(machine_id)
+    return MachineDetail.model_validate({**_view(services, machine), "latest": latest})
+
+
+@router.get(
+    "/machines/{machine_id}/history",
+    responses={404: {"description": "no such machine"}, 422: {"description": "unknown sensor or bad range"}},
+)
+async def get_history(
+    machine_id: str,
+    services: ServicesDep,
+    sensor: Annotated[str, Query(description="sensor key of the machine's kind")],
+    start: Annotated[datetime | None, Query(alias="from", description="ISO 8601; default: `to` - 1 h")] = None,
+    end: Annotated[datetime | None, Query(alias="to", description="ISO 8601; default: now")] = None,
+    points: Annotated[int, Query(ge=1, le=MAX_HISTORY_POINTS, description="number of buckets")] = 500,
+) -> History:
+    """Min/max/avg/count of one sensor in `points` equal time buckets between `from` and `to`."""
+    machine = services.machine(machine_id)
+    specs = sensor_specs(machine.kind)
+    if sensor not in specs:
+        msg = f"a {machine.kind.value} has no sensor {sensor!r}; one of: {', '.join(specs)}"
+        raise InvalidInput([FieldProblem(("query", "sensor"), msg, sensor)])
+    end_ts = _utc(end) if end is not None else datetime.now(UTC)
+    start_ts = _utc(start) if start is not None else end_ts - DEFAULT_HISTORY_WINDOW
+    try:
+        query = HistoryQuery(machine_id=machine_id, sensor=sensor, start=start_ts, end=end_ts, points=points)
+    except ValidationError as exc:
+        raise InvalidInput(problems_from_validation(exc, ("query",))) from None
+    buckets = await services.store.history(query)
+    return History(
+        machine_id=machine_id,
+        sensor=sensor,
+        unit=specs[sensor].unit,
+        start=start_ts,
+        end=end_ts,
+        points=points,
+        bucket_ms=(end_ts - start_ts).total_seconds() * 1000 / points,
+        buckets=buckets,
+    )
+
+
+@router.get("/machines/{machine_id}/events", responses={404: {"description": "no such machine"}})
+async def get_events(
+    machine_id: str,
+    services: ServicesDep,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    kind: Annotated[list[EventKind] | None, Query(description="only these kinds (repeatable)")] = None,
+    start: Annotated[datetime | None, Query(alias="from")] = None,
+    end: Annotated[datetime | None, Query(alias="to")] = None,
+) -> list[Event]:
+    """The machine's event log (status changes, faults, maintenance, commands), newest first."""
+    services.machine(machine_id)
+    query = EventQuery(
+        machine_id=machine_id,
+        kinds=kind,
+        start=_utc(start) if start is not None else None,
+        end=_utc(end) if end is not None else None,
+        limit=limit,
+    )
+    return await services.store.events(query)

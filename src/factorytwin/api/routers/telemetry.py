@@ -1,0 +1,89 @@
+"""POST /telemetry: one reading set or a batch, parsed straight from the raw body and handed to ingest."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from pydantic import TypeAdapter, ValidationError
+
+from factorytwin.api.deps import ServicesDep
+from factorytwin.api.errors import BodyTooLarge, problems_from_validation
+from factorytwin.domain import ReadingSet, TelemetryBatch
+from factorytwin.errors import FieldProblem, InvalidInput
+from factorytwin.ingest import IngestResult
+
+router = APIRouter(tags=["telemetry"])
+
+# For the OpenAPI page only (the body is parsed by hand, see ``parse_telemetry``); the app merges SCHEMA_DEFS
+# into the document's components.
+_BODY_SCHEMA = TypeAdapter(ReadingSet | TelemetryBatch).json_schema(ref_template="#/components/schemas/{model}")
+SCHEMA_DEFS = _BODY_SCHEMA.pop("$defs", {})
+
+_BATCH_KEYS = (b'"readings"', b'"events"')
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes ``limit`` bytes (before reading it all)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def parse_telemetry(body: bytes) -> tuple[TelemetryBatch, bool]:
+    """The batch in ``body`` and whether it was a single reading set; InvalidInput naming every problem.
+
+    A batch is told from a single reading set by its "readings"/"events" keys. The body is parsed once, by
+    pydantic's JSON parser straight into the models (no intermediate dicts).
+    """
+    is_batch = any(key in body for key in _BATCH_KEYS)
+    try:
+        if is_batch:
+            return TelemetryBatch.model_validate_json(body), False
+        reading = ReadingSet.model_validate_json(body)
+    except ValidationError as exc:
+        raise InvalidInput(problems_from_validation(exc)) from None
+    return TelemetryBatch.model_construct(readings=[reading], events=[]), True
+
+
+def _unwrap_single(exc: InvalidInput) -> InvalidInput:
+    """Problems of a single reading set located as in its own body (without the ``readings.0`` prefix)."""
+    return InvalidInput(
+        [FieldProblem(p.loc[2:] if p.loc[:2] == ("readings", 0) else p.loc, p.msg, p.value) for p in exc.problems]
+    )
+
+
+@router.post(
+    "/telemetry",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _BODY_SCHEMA}},
+        }
+    },
+    responses={
+        413: {"description": "body larger than the configured cap"},
+        422: {"description": "bad input; `detail` names every offending item and field"},
+        503: {"description": "the store writer is saturated; retry after `Retry-After` seconds"},
+    },
+)
+async def post_telemetry(request: Request, services: ServicesDep) -> IngestResult:
+    """Store one reading set `{machine_id, ts, values}` or a batch `{readings: [...], events: [...]}`.
+
+    All-or-nothing and idempotent: a batch with any bad item stores nothing, and a resent batch stores nothing
+    twice. The answer comes once the batch is committed.
+    """
+    body = await read_body(request, services.settings.max_body_bytes)
+    batch, single = parse_telemetry(body)
+    try:
+        return await services.ingest.ingest(batch)
+    except InvalidInput as exc:
+        if single:
+            raise _unwrap_single(exc) from None
+        raise

@@ -1,0 +1,124 @@
+"""Running the API server: ``run_server`` (blocking, the ``serve`` command) and ``BackgroundServer`` (in-process,
+on a free port, for ``demo``, benchmarks and tests)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from types import TracebackType
+from typing import Annotated, Any
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+
+from factorytwin.api.app import create_app
+from factorytwin.config import Settings
+from factorytwin.errors import LayoutError
+from factorytwin.layout import load_layout
+from factorytwin.store import open_store
+from factorytwin.store.base import Store
+
+log = logging.getLogger(__name__)
+
+
+def _config(settings: Settings, store: Store | None, port: int, log_level: str) -> uvicorn.Config:
+    # One process; uvloop and httptools when installed (uvicorn[standard]); no access log: at thousands of
+    # requests per second it costs more than it tells.
+    return uvicorn.Config(
+        create_app(settings, store),
+        host=settings.host,
+        port=port,
+        log_level=log_level,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=10,
+    )
+
+
+def run_server(settings: Settings, log_level: str = "info") -> None:
+    """Serve the API on ``settings.host:settings.port`` until interrupted (Ctrl-C)."""
+    uvicorn.Server(_config(settings, None, settings.port, log_level)).run()
+
+
+class BackgroundServer:
+    """The API served in the running event loop: ``async with BackgroundServer(settings) as server: server.url``.
+
+    Binds ``settings.host`` on ``port`` (0: a free port chosen by the OS); start-up errors are raised from
+    ``__aenter__``.
+    """
+
+    def __init__(self, settings: Settings, store: Store | None = None, port: int = 0, log_level: str = "warning"):
+        self._server = uvicorn.Server(_config(settings, store, port, log_level))
+        self._task: asyncio.Task[None] | None = None
+        self.host = settings.host
+        self.port = port
+
+    @property
+    def url(self) -> str:
+        """Base URL of the running server, e.g. ``http://127.0.0.1:41234``."""
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> None:
+        """Start serving; return when the server accepts connections."""
+        self._task = asyncio.create_task(self._serve(), name="ft-api-server")
+        while not self._server.started:
+            if self._task.done():
+                self._task.result()  # raises the start-up error, if any
+                raise RuntimeError("the API server stopped during start-up (see the log above)")
+            await asyncio.sleep(0.02)
+        sockets = [s for server in self._server.servers for s in server.sockets]
+        self.port = int(sockets[0].getsockname()[1])
+
+    async def _serve(self) -> None:
+        try:
+            await self._server.serve()
+        except SystemExit as exc:  # uvicorn exits the process on a failed start-up; here it is an error instead
+            raise RuntimeError(f"the API server failed to start (exit code {exc.code}); see the log above") from None
+
+    async def stop(self) -> None:
+        """Stop accepting, finish in-flight requests, run the app's shutdown."""
+        if self._task is not None:
+            self._server.should_exit = True
+            await self._task
+            self._task = None
+
+    async def __aenter__(self) -> BackgroundServer:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+
+def serve_command(
+    host: Annotated[str | None, typer.Option(help="address to bind (env FT_HOST, default 127.0.0.1)")] = None,
+    port: Annotated[int | None, typer.Option(help="port (env FT_PORT, default 8000)")] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="sqlite:///file.db or postgresql://user@host/db (env FT_DATABASE_URL)")
+    ] = None,
+    layout: Annotated[
+        Path | None, typer.Option(help="factory layout YAML/JSON (env FT_LAYOUT_PATH, default: built-in)")
+    ] = None,
+    mqtt_url: Annotated[str | None, typer.Option(help="mqtt://host:port to turn MQTT on (env FT_MQTT_URL)")] = None,
+) -> None:
+    """Serve the REST API, WebSocket and dashboard (one process) until Ctrl-C."""
+    overrides: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "database_url": database_url,
+        "layout_path": layout,
+        "mqtt_url": mqtt_url,
+    }
+    try:
+        settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
+        load_layout(settings.layout_path)  # a bad layout is told now, with file and line, not as a traceback
+        open_store(settings.database_url)
+    except (ValidationError, LayoutError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"factorytwin serving http://{settings.host}:{settings.port} (store {settings.database_url})")
+    run_server(settings)

@@ -1,0 +1,49 @@
+"""Storage of machines, readings, events and alarms: the ``Store`` protocol and its SQLite/PostgreSQL backends.
+
+``open_store(url)`` picks the backend by URL scheme and returns it unopened; call ``await store.open()``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from factorytwin.store.base import (
+    MAX_HISTORY_POINTS,
+    AlarmQuery,
+    EventQuery,
+    HistoryBucket,
+    HistoryQuery,
+    LatestValue,
+    ReadingColumns,
+    Store,
+    StoreStats,
+)
+
+__all__ = [
+    "MAX_HISTORY_POINTS",
+    "AlarmQuery",
+    "EventQuery",
+    "HistoryBucket",
+    "HistoryQuery",
+    "LatestValue",
+    "ReadingColumns",
+    "Store",
+    "StoreStats",
+    "open_store",
+]
+
+
+def open_store(url: str) -> Store:
+    """The store for ``url``: ``sqlite:///relative/path.db``, ``sqlite:////abs/path.db`` or ``postgresql://...``."""
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        if not path:
+            raise ValueError(f"database URL {url!r} names no file: use sqlite:///path/to/file.db")
+        from factorytwin.store.sqlite import SQLiteStore
+
+        return SQLiteStore(Path(path))
+    if url.startswith(("postgresql://", "postgres://")):
+        from factorytwin.store.postgres import PostgresStore
+
+        return PostgresStore(url)
+    raise ValueError(f"database URL {url!r}: use sqlite:///path/to/file.db or postgresql://user@host:port/db")

@@ -1,0 +1,240 @@
+"""PostgreSQL backend (asyncpg): a connection pool, bulk inserts of whole columns, versioned migrations.
+
+A batch is one statement: the four reading columns travel as binary arrays and are ``unnest``-ed into
+``INSERT ... ON CONFLICT DO NOTHING``, so a resend stores nothing twice and the row count of the command is the
+number of new readings. Events go in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+
+from factorytwin.domain import Alarm, Event, Machine, MachineKind, all_sensor_keys
+from factorytwin.errors import NotFound
+from factorytwin.store._rows import (
+    ALARM_COLUMNS,
+    alarm_from_row,
+    alarm_row,
+    bucket_start_ms,
+    event_from_row,
+    event_row,
+    from_ms,
+    to_ms,
+)
+from factorytwin.store.base import (
+    AlarmQuery,
+    EventQuery,
+    HistoryBucket,
+    HistoryQuery,
+    LatestValue,
+    ReadingColumns,
+    StoreStats,
+)
+from factorytwin.store.codes import Dictionary, alarm_filter, event_filter
+from factorytwin.store.schema import HISTORY_SQL, LATEST_SQL, POSTGRES_MIGRATIONS
+
+_INSERT_READINGS = (
+    "INSERT INTO readings (machine, sensor, ts, value) "
+    "SELECT * FROM unnest($1::integer[], $2::smallint[], $3::bigint[], $4::float8[]) "
+    "ON CONFLICT DO NOTHING"
+)
+_INSERT_EVENT = (
+    "INSERT INTO events (machine_id, ts, kind, status, message, data) VALUES ($1, $2, $3, $4, $5, $6::jsonb) "
+    "RETURNING id"
+)
+_EVENT_COLS = "id, machine_id, ts, kind, status, message, data::text"
+_MIGRATION_LOCK = 0x46547769  # advisory lock id: two processes opening one database migrate one after the other
+
+
+class PostgresStore:
+    """The server store (``postgresql://user@host:port/db``)."""
+
+    backend = "postgresql"
+
+    def __init__(self, dsn: str, min_size: int = 1, max_size: int = 4) -> None:
+        self.dsn = dsn
+        self.codes = Dictionary()
+        self._min_size, self._max_size = min_size, max_size
+        self._pool: asyncpg.Pool | None = None
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        """The connection pool; raises when the store is not open."""
+        if self._pool is None:
+            raise RuntimeError("store is not open")
+        return self._pool
+
+    async def open(self) -> None:
+        """Connect, apply pending migrations under an advisory lock, load the dictionaries."""
+        self._pool = await asyncpg.create_pool(self.dsn, min_size=self._min_size, max_size=self._max_size)
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
+            await conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            version = await conn.fetchval("SELECT coalesce(max(version), 0) FROM schema_version")
+            for number, step in enumerate(POSTGRES_MIGRATIONS, start=1):
+                if number > version:
+                    for statement in step:
+                        await conn.execute(statement)
+                    await conn.execute("INSERT INTO schema_version (version) VALUES ($1)", number)
+            await conn.executemany(
+                "INSERT INTO sensors (key) VALUES ($1) ON CONFLICT (key) DO NOTHING", [(k,) for k in all_sensor_keys()]
+            )
+        await self._load_codes()
+
+    async def _load_codes(self) -> None:
+        async with self.pool.acquire() as conn:
+            machines = await conn.fetch("SELECT id, num FROM machines")
+            sensors = await conn.fetch("SELECT key, num FROM sensors")
+        self.codes.load(machines=machines, sensors=sensors)
+
+    async def close(self) -> None:
+        """Close the pool after in-flight queries finish."""
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+    async def register_machines(self, machines: Sequence[Machine]) -> None:
+        """Insert or update machines by id; their dictionary numbers never change."""
+        rows = [(m.id, m.name, m.kind.value, m.line, m.x, m.y, m.rotation, json.dumps(m.metadata)) for m in machines]
+        async with self.pool.acquire() as conn, conn.transaction():
+            await conn.executemany(
+                "INSERT INTO machines (id, name, kind, line, x, y, rotation, metadata) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) "
+                "ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, line = excluded.line, "
+                "x = excluded.x, y = excluded.y, rotation = excluded.rotation, metadata = excluded.metadata",
+                rows,
+            )
+        await self._load_codes()
+
+    async def machines(self) -> list[Machine]:
+        """Every registered machine, in id order."""
+        rows = await self.pool.fetch(
+            "SELECT id, name, kind, line, x, y, rotation, metadata::text FROM machines ORDER BY id"
+        )
+        return [
+            Machine(
+                id=r[0],
+                name=r[1],
+                kind=MachineKind(r[2]),
+                line=r[3],
+                x=r[4],
+                y=r[5],
+                rotation=r[6],
+                metadata=json.loads(r[7]),
+            )
+            for r in rows
+        ]
+
+    async def write_batch(self, readings: ReadingColumns, events: Sequence[Event] = ()) -> int:
+        """Store readings and events in one transaction; return how many readings were new."""
+        machines, sensors = self.codes.encode(readings)
+        self.codes.check_event_machines(events)
+        async with self.pool.acquire() as conn, conn.transaction():
+            new = 0
+            if len(readings):
+                status = await conn.execute(_INSERT_READINGS, machines, sensors, readings.ts_ms, readings.values)
+                new = int(status.rsplit(" ", 1)[-1])  # "INSERT 0 <rows>"
+            if events:
+                # Rows are made inside the transaction: a bad event rolls back the readings too.
+                await conn.executemany(_INSERT_EVENT.removesuffix(" RETURNING id"), [event_row(e) for e in events])
+            if new:
+                await conn.execute("UPDATE counters SET value = value + $1 WHERE name = 'readings'", new)
+        return new
+
+    async def latest(self, machine_id: str) -> dict[str, LatestValue]:
+        """The newest value of each sensor of a machine ({} for an unknown machine)."""
+        num = self.codes.machine_num(machine_id)
+        if num is None:
+            return {}
+        rows = await self.pool.fetch(LATEST_SQL.format(machine="$1"), num)
+        return {r[0]: LatestValue(value=r[2], ts=from_ms(r[1])) for r in rows}
+
+    async def history(self, query: HistoryQuery) -> list[HistoryBucket]:
+        """Min/max/avg/count per non-empty bucket, computed by PostgreSQL in one grouped range scan."""
+        machine = self.codes.machine_num(query.machine_id)
+        sensor = self.codes.sensor_num(query.sensor)
+        if machine is None or sensor is None:
+            return []
+        start, end = to_ms(query.start), to_ms(query.end)
+        span, points = end - start, query.points
+        sql = HISTORY_SQL.format(
+            start="$1::bigint", points="$2::bigint", span="$3::bigint", machine="$4", sensor="$5", end="$6::bigint"
+        )
+        rows = await self.pool.fetch(sql, start, points, span, machine, sensor, end)
+        return [
+            HistoryBucket(
+                ts=from_ms(bucket_start_ms(start, span, points, r[0])), min=r[1], max=r[2], avg=r[3], count=r[4]
+            )
+            for r in rows
+        ]
+
+    async def read_range(
+        self, machine_id: str, start: datetime, end: datetime, sensors: Sequence[str] | None = None
+    ) -> ReadingColumns:
+        """Raw readings of a machine in ``[start, end)``, ordered by time then sensor."""
+        machine = self.codes.machine_num(machine_id)
+        out = ReadingColumns()
+        if machine is None:
+            return out
+        sql = "SELECT sensor, ts, value FROM readings WHERE machine = $1 AND ts >= $2 AND ts < $3"
+        args: list[Any] = [machine, to_ms(start), to_ms(end)]
+        if sensors is not None:
+            nums = [n for n in (self.codes.sensor_num(s) for s in sensors) if n is not None]
+            if not nums:
+                return out
+            sql += " AND sensor = ANY($4::smallint[])"
+            args.append(nums)
+        rows = await self.pool.fetch(sql + " ORDER BY ts, sensor", *args)
+        self.codes.decode_into(out, machine_id, rows)
+        return out
+
+    async def write_events(self, events: Sequence[Event]) -> list[Event]:
+        """Append events; return them with their ids."""
+        self.codes.check_event_machines(events)
+        out: list[Event] = []
+        async with self.pool.acquire() as conn, conn.transaction():
+            for event in events:
+                ev_id = await conn.fetchval(_INSERT_EVENT, *event_row(event))
+                out.append(event.model_copy(update={"id": ev_id}))
+        return out
+
+    async def events(self, query: EventQuery) -> list[Event]:
+        """Events matching ``query``, newest first."""
+        where, params = event_filter(query, "$")
+        sql = f"SELECT {_EVENT_COLS} FROM events{where} ORDER BY ts DESC, id DESC LIMIT {query.limit}"
+        return [event_from_row(r) for r in await self.pool.fetch(sql, *params)]
+
+    async def save_alarm(self, alarm: Alarm) -> Alarm:
+        """Insert (id None) or update an alarm; return it with its id."""
+        values = alarm_row(alarm)
+        if alarm.id is None:
+            marks = ", ".join(f"${i}" for i in range(1, len(ALARM_COLUMNS) + 1))
+            sql = f"INSERT INTO alarms ({', '.join(ALARM_COLUMNS)}) VALUES ({marks}) RETURNING id"
+            return alarm.model_copy(update={"id": await self.pool.fetchval(sql, *values)})
+        sets = ", ".join(f"{c} = ${i}" for i, c in enumerate(ALARM_COLUMNS, start=1))
+        status = await self.pool.execute(
+            f"UPDATE alarms SET {sets} WHERE id = ${len(ALARM_COLUMNS) + 1}", *values, alarm.id
+        )
+        if status == "UPDATE 0":
+            raise NotFound(f"no alarm with id {alarm.id}")
+        return alarm
+
+    async def alarms(self, query: AlarmQuery) -> list[Alarm]:
+        """Alarms matching ``query``, newest first."""
+        where, params = alarm_filter(query, "$")
+        sql = f"SELECT id, {', '.join(ALARM_COLUMNS)} FROM alarms{where} ORDER BY raised_at DESC, id DESC"
+        return [alarm_from_row(r) for r in await self.pool.fetch(f"{sql} LIMIT {query.limit}", *params)]
+
+    async def stats(self) -> StoreStats:
+        """Counts of machines, readings and events (readings from a counter kept at write time)."""
+        row = await self.pool.fetchrow(
+            "SELECT (SELECT count(*) FROM machines), (SELECT value FROM counters WHERE name = 'readings'), "
+            "(SELECT count(*) FROM events)"
+        )
+        assert row is not None
+        return StoreStats(machines=row[0], readings=row[1], events=row[2])

@@ -1,0 +1,335 @@
+"""SQLite backend: WAL, one dedicated writer thread and connection, reads on their own connections in threads.
+
+Every write (batches, events, alarms, machines) runs on the single writer thread, so writes are serialised
+without locks and never block the event loop; the durable commit (``synchronous=FULL``) happens before the
+awaiting coroutine resumes. Reads run on a small pool of read-only connections, which WAL lets proceed while the
+writer commits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from pathlib import Path
+from typing import TypeVar
+
+from factorytwin.domain import Alarm, Event, Machine, MachineKind, all_sensor_keys
+from factorytwin.errors import NotFound
+from factorytwin.store._rows import (
+    ALARM_COLUMNS,
+    alarm_from_row,
+    alarm_row,
+    bucket_start_ms,
+    event_from_row,
+    event_row,
+    from_ms,
+    to_ms,
+)
+from factorytwin.store.base import (
+    AlarmQuery,
+    EventQuery,
+    HistoryBucket,
+    HistoryQuery,
+    LatestValue,
+    ReadingColumns,
+    StoreStats,
+)
+from factorytwin.store.codes import Dictionary, alarm_filter, event_filter
+from factorytwin.store.schema import HISTORY_SQL, LATEST_SQL, SQLITE_MIGRATIONS
+
+T = TypeVar("T")
+READER_THREADS = 2
+_INSERT_READING = "INSERT OR IGNORE INTO readings (machine, sensor, ts, value) VALUES (?, ?, ?, ?)"
+_INSERT_EVENT = "INSERT INTO events (machine_id, ts, kind, status, message, data) VALUES (?, ?, ?, ?, ?, ?)"
+_EVENT_COLS = "id, machine_id, ts, kind, status, message, data"
+
+
+class SQLiteStore:
+    """The embedded default store, in one SQLite file (``sqlite:///path``)."""
+
+    backend = "sqlite"
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.codes = Dictionary()
+        self._writer: ThreadPoolExecutor | None = None
+        self._readers: ThreadPoolExecutor | None = None
+        self._wconn: sqlite3.Connection | None = None
+        self._rconns: list[sqlite3.Connection] = []
+        self._local = threading.local()
+
+    # --- plumbing -------------------------------------------------------------------------------------------
+    async def _on_writer(self, fn: Callable[..., T], *args: object) -> T:
+        if self._writer is None:
+            raise RuntimeError("store is not open")
+        return await asyncio.get_running_loop().run_in_executor(self._writer, fn, *args)
+
+    async def _on_reader(self, fn: Callable[..., T], *args: object) -> T:
+        if self._readers is None:
+            raise RuntimeError("store is not open")
+        return await asyncio.get_running_loop().run_in_executor(self._readers, fn, *args)
+
+    def _w(self) -> sqlite3.Connection:
+        assert self._wconn is not None
+        return self._wconn
+
+    def _r(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA query_only = ON")
+            conn.execute("PRAGMA cache_size = -32000")
+            conn.execute("PRAGMA mmap_size = 268435456")
+            self._local.conn = conn
+            self._rconns.append(conn)
+        return conn
+
+    # --- lifecycle ------------------------------------------------------------------------------------------
+    async def open(self) -> None:
+        """Create the file if needed, switch to WAL, apply pending migrations and load the dictionaries."""
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="ft-sqlite-writer")
+        self._readers = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="ft-sqlite-reader")
+        await self._on_writer(self._open_sync)
+
+    def _open_sync(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
+        self._wconn = conn
+        conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: the WAL is fsynced at every commit, so a batch acknowledged with 2xx survives a power cut.
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA cache_size = -65536")
+        conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
+            version = row[0] or 0
+            for number, step in enumerate(SQLITE_MIGRATIONS, start=1):
+                if number > version:
+                    for statement in step:
+                        conn.execute(statement)
+                    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
+            conn.executemany("INSERT OR IGNORE INTO sensors (key) VALUES (?)", [(k,) for k in all_sensor_keys()])
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        self._load_codes_sync()
+
+    def _load_codes_sync(self) -> None:
+        conn = self._w()
+        self.codes.load(
+            machines=conn.execute("SELECT id, num FROM machines").fetchall(),
+            sensors=conn.execute("SELECT key, num FROM sensors").fetchall(),
+        )
+
+    async def close(self) -> None:
+        """Finish queued writes, then close every connection."""
+        if self._writer is not None:
+            await self._on_writer(self._close_writer_sync)
+            self._writer.shutdown(wait=True)
+            self._writer = None
+        if self._readers is not None:
+            self._readers.shutdown(wait=True)
+            self._readers = None
+        for conn in self._rconns:
+            conn.close()
+        self._rconns.clear()
+
+    def _close_writer_sync(self) -> None:
+        if self._wconn is not None:
+            self._wconn.close()
+            self._wconn = None
+
+    # --- machines -------------------------------------------------------------------------------------------
+    async def register_machines(self, machines: Sequence[Machine]) -> None:
+        """Insert or update machines by id; their dictionary numbers never change."""
+        rows = [(m.id, m.name, m.kind.value, m.line, m.x, m.y, m.rotation, json.dumps(m.metadata)) for m in machines]
+        await self._on_writer(self._register_sync, rows)
+
+    def _register_sync(self, rows: list[tuple[object, ...]]) -> None:
+        conn = self._w()
+        with_tx(
+            conn,
+            lambda: conn.executemany(
+                "INSERT INTO machines (id, name, kind, line, x, y, rotation, metadata) VALUES (?,?,?,?,?,?,?,?) "
+                "ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, line = excluded.line, "
+                "x = excluded.x, y = excluded.y, rotation = excluded.rotation, metadata = excluded.metadata",
+                rows,
+            ),
+        )
+        self._load_codes_sync()
+
+    async def machines(self) -> list[Machine]:
+        """Every registered machine, in id order."""
+        rows = await self._on_reader(
+            lambda: (
+                self._r()
+                .execute("SELECT id, name, kind, line, x, y, rotation, metadata FROM machines ORDER BY id")
+                .fetchall()
+            )
+        )
+        return [
+            Machine(
+                id=r[0],
+                name=r[1],
+                kind=MachineKind(r[2]),
+                line=r[3],
+                x=r[4],
+                y=r[5],
+                rotation=r[6],
+                metadata=json.loads(r[7]),
+            )
+            for r in rows
+        ]
+
+    # --- readings -------------------------------------------------------------------------------------------
+    async def write_batch(self, readings: ReadingColumns, events: Sequence[Event] = ()) -> int:
+        """Store readings and events in one durable transaction; return how many readings were new."""
+        machines, sensors = self.codes.encode(readings)  # raises InvalidInput before anything is written
+        self.codes.check_event_machines(events)
+        return await self._on_writer(self._write_batch_sync, machines, sensors, readings, events)
+
+    def _write_batch_sync(
+        self, machines: list[int], sensors: list[int], readings: ReadingColumns, events: Sequence[Event]
+    ) -> int:
+        conn = self._w()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            before = conn.total_changes
+            conn.executemany(_INSERT_READING, zip(machines, sensors, readings.ts_ms, readings.values, strict=True))
+            new = conn.total_changes - before
+            if events:
+                # Rows are made inside the transaction: a bad event rolls back the readings too.
+                conn.executemany(_INSERT_EVENT, (event_row(e) for e in events))
+            if new:
+                conn.execute("UPDATE counters SET value = value + ? WHERE name = 'readings'", (new,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return new
+
+    async def latest(self, machine_id: str) -> dict[str, LatestValue]:
+        """The newest value of each sensor of a machine ({} for an unknown machine)."""
+        num = self.codes.machine_num(machine_id)
+        if num is None:
+            return {}
+        sql = LATEST_SQL.format(machine="?")
+        rows = await self._on_reader(lambda: self._r().execute(sql, (num, num)).fetchall())
+        return {key: LatestValue(value=value, ts=from_ms(ts)) for key, ts, value in rows}
+
+    async def history(self, query: HistoryQuery) -> list[HistoryBucket]:
+        """Min/max/avg/count per non-empty bucket, computed by SQLite in one grouped range scan."""
+        machine = self.codes.machine_num(query.machine_id)
+        sensor = self.codes.sensor_num(query.sensor)
+        if machine is None or sensor is None:
+            return []
+        start, end = to_ms(query.start), to_ms(query.end)
+        span, points = end - start, query.points
+        sql = HISTORY_SQL.format(start=":start", points=":points", span=":span", machine=":m", sensor=":s", end=":end")
+        params = {"start": start, "points": points, "span": span, "m": machine, "s": sensor, "end": end}
+        rows = await self._on_reader(lambda: self._r().execute(sql, params).fetchall())
+        return [
+            HistoryBucket(ts=from_ms(bucket_start_ms(start, span, points, b)), min=lo, max=hi, avg=avg, count=n)
+            for b, lo, hi, avg, n in rows
+        ]
+
+    async def read_range(
+        self, machine_id: str, start: datetime, end: datetime, sensors: Sequence[str] | None = None
+    ) -> ReadingColumns:
+        """Raw readings of a machine in ``[start, end)``, ordered by time then sensor."""
+        machine = self.codes.machine_num(machine_id)
+        out = ReadingColumns()
+        if machine is None:
+            return out
+        sql = "SELECT sensor, ts, value FROM readings WHERE machine = ? AND ts >= ? AND ts < ?"
+        params: list[object] = [machine, to_ms(start), to_ms(end)]
+        if sensors is not None:
+            nums = [n for n in (self.codes.sensor_num(s) for s in sensors) if n is not None]
+            if not nums:
+                return out
+            sql += f" AND sensor IN ({','.join('?' * len(nums))})"
+            params += nums
+        sql += " ORDER BY ts, sensor"
+        rows = await self._on_reader(lambda: self._r().execute(sql, params).fetchall())
+        self.codes.decode_into(out, machine_id, rows)
+        return out
+
+    # --- events and alarms ----------------------------------------------------------------------------------
+    async def write_events(self, events: Sequence[Event]) -> list[Event]:
+        """Append events; return them with their ids."""
+        self.codes.check_event_machines(events)
+        return await self._on_writer(self._write_events_sync, list(events))
+
+    def _write_events_sync(self, events: list[Event]) -> list[Event]:
+        conn = self._w()
+        out: list[Event] = []
+
+        def insert() -> None:
+            for event in events:
+                cur = conn.execute(_INSERT_EVENT, event_row(event))
+                out.append(event.model_copy(update={"id": cur.lastrowid}))
+
+        with_tx(conn, insert)
+        return out
+
+    async def events(self, query: EventQuery) -> list[Event]:
+        """Events matching ``query``, newest first."""
+        where, params = event_filter(query, "?")
+        sql = f"SELECT {_EVENT_COLS} FROM events{where} ORDER BY ts DESC, id DESC LIMIT {query.limit}"
+        rows = await self._on_reader(lambda: self._r().execute(sql, params).fetchall())
+        return [event_from_row(r) for r in rows]
+
+    async def save_alarm(self, alarm: Alarm) -> Alarm:
+        """Insert (id None) or update an alarm; return it with its id."""
+        return await self._on_writer(self._save_alarm_sync, alarm)
+
+    def _save_alarm_sync(self, alarm: Alarm) -> Alarm:
+        conn = self._w()
+        values = alarm_row(alarm)
+        if alarm.id is None:
+            sql = f"INSERT INTO alarms ({', '.join(ALARM_COLUMNS)}) VALUES ({', '.join('?' * len(ALARM_COLUMNS))})"
+            cur = conn.execute(sql, values)
+            return alarm.model_copy(update={"id": cur.lastrowid})
+        sets = ", ".join(f"{c} = ?" for c in ALARM_COLUMNS)
+        cur = conn.execute(f"UPDATE alarms SET {sets} WHERE id = ?", (*values, alarm.id))
+        if cur.rowcount == 0:
+            raise NotFound(f"no alarm with id {alarm.id}")
+        return alarm
+
+    async def alarms(self, query: AlarmQuery) -> list[Alarm]:
+        """Alarms matching ``query``, newest first."""
+        where, params = alarm_filter(query, "?")
+        sql = f"SELECT id, {', '.join(ALARM_COLUMNS)} FROM alarms{where} ORDER BY raised_at DESC, id DESC"
+        rows = await self._on_reader(lambda: self._r().execute(f"{sql} LIMIT {query.limit}", params).fetchall())
+        return [alarm_from_row(r) for r in rows]
+
+    async def stats(self) -> StoreStats:
+        """Counts of machines, readings and events (readings from a counter kept at write time)."""
+
+        def count() -> StoreStats:
+            conn = self._r()
+            readings = conn.execute("SELECT value FROM counters WHERE name = 'readings'").fetchone()[0]
+            events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
+            machines = conn.execute("SELECT count(*) FROM machines").fetchone()[0]
+            return StoreStats(machines=machines, readings=readings, events=events)
+
+        return await self._on_reader(count)
+
+
+def with_tx(conn: sqlite3.Connection, body: Callable[[], object]) -> None:
+    """Run ``body`` in one immediate transaction on ``conn`` (autocommit-mode connection)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        body()
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

@@ -92,12 +92,13 @@ def parse_telemetry(topic: str, payload: bytes) -> TelemetryBatch:
         first = exc.errors(include_url=False)[0]
         where = ".".join(str(p) for p in first["loc"]) or "(payload)"
         raise MalformedMessage(f"{where}: {first['msg']} ({exc.error_count()} problem(s))") from None
-    for kind, items in (("readings", batch.readings), ("events", batch.events)):
-        for i, item in enumerate(items):
-            if item.machine_id != topic_machine:
-                raise MalformedMessage(
-                    f"{kind}.{i}.machine_id: {item.machine_id!r} does not match the topic's machine {topic_machine!r}"
-                )
+    owners = [("readings", i, r.machine_id) for i, r in enumerate(batch.readings)]
+    owners += [("events", i, e.machine_id) for i, e in enumerate(batch.events)]
+    for kind, i, machine_id in owners:
+        if machine_id != topic_machine:
+            raise MalformedMessage(
+                f"{kind}.{i}.machine_id: {machine_id!r} does not match the topic's machine {topic_machine!r}"
+            )
     return batch
 
 

@@ -1,0 +1,300 @@
+"""The twin service: live state, health, alarms, stream, bus and commands, fed by the ingest listener.
+
+A batch travels: ingest (committed) -> ``on_ingested`` -> state, alarm rules, health -> stream hub (WebSocket
+clients of this process) and, with a distributed bus, to the other processes, which apply it to their own state.
+Alarm rules run only in the process that ingested the batch; alarm changes travel the bus too. Alarm writes to
+the store happen in a background task so the ingest path never waits for them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from factorytwin.config import Settings
+from factorytwin.domain import Alarm, AlarmState, Command, CommandMessage, Event, EventKind, TelemetryBatch
+from factorytwin.errors import NotFound
+from factorytwin.store.base import AlarmQuery, Store
+from factorytwin.twin.alarms import SYSTEM, AlarmEngine, is_active
+from factorytwin.twin.bus import BusEvent, EventBus, InProcessBus, MqttBus
+from factorytwin.twin.commands import CommandDispatcher, describe
+from factorytwin.twin.health import health_score
+from factorytwin.twin.messages import MachineState, SnapshotMessage
+from factorytwin.twin.mqttlink import MqttEndpoint
+from factorytwin.twin.rules import evaluate, offline_finding
+from factorytwin.twin.state import LiveMachine, MachineUpdate, TwinState, ms_to_datetime
+from factorytwin.twin.stream import StreamHub
+
+log = logging.getLogger(__name__)
+
+OUTBOX_MAX = 10_000
+MAX_ALARMS_LOADED = 10_000
+
+
+class CommandResult(BaseModel):
+    """The answer to POST /machines/{id}/commands."""
+
+    command: CommandMessage
+    delivered: bool
+    outcome: str
+    event_id: int | None
+
+
+class TwinService:
+    """One process's live twin."""
+
+    def __init__(self, settings: Settings, store: Store, bus: EventBus | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        if bus is None:
+            bus = MqttBus(MqttEndpoint.parse(settings.mqtt_url)) if settings.mqtt_url else InProcessBus()
+        self.bus = bus
+        self.state = TwinState()
+        self.alarms = AlarmEngine()
+        self.hub = StreamHub(settings.stream_interval_s, self.snapshot)
+        self.commands = CommandDispatcher(bus.link if isinstance(bus, MqttBus) else None)
+        self._dirty: dict[int, Alarm] = {}
+        self._dirty_event = asyncio.Event()
+        self._save_lock = asyncio.Lock()
+        self._outbox: asyncio.Queue[BusEvent] = asyncio.Queue(maxsize=OUTBOX_MAX)
+        self._tasks: list[asyncio.Task[None]] = []
+        self.bus_dropped = 0
+
+    # -- life cycle --------------------------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Load machines and the active alarms from the store, connect the bus, start the background tasks."""
+        self.state.register(await self.store.machines())
+        active = [AlarmState.ACTIVE_UNACK, AlarmState.ACTIVE_ACK]
+        self.alarms.load(await self.store.alarms(AlarmQuery(states=active, limit=MAX_ALARMS_LOADED)))
+        for live in self.state.machines.values():
+            self._refresh_health(live)
+        self.bus.subscribe(self._on_bus)
+        await self.bus.start()
+        for coro, name in (
+            (self.hub.run(), "ft-stream-hub"),
+            (self._offline_watch(), "ft-offline-watch"),
+            (self._persist_loop(), "ft-alarm-writer"),
+            (self._bus_sender(), "ft-bus-sender"),
+        ):
+            self._tasks.append(asyncio.create_task(coro, name=name))
+
+    async def stop(self) -> None:
+        """Save pending alarm changes, stop the tasks, disconnect the bus."""
+        await self._save_dirty()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        await self.bus.stop()
+
+    # -- input -------------------------------------------------------------------------------------------------
+    async def on_ingested(self, batch: TelemetryBatch, new_readings: int) -> None:
+        """The ingest listener: fold a committed batch into the twin (quick: nothing here waits for I/O)."""
+        if new_readings == 0 and not batch.events:
+            return  # a resent batch: nothing new to show
+        updates = self.state.apply(batch, datetime.now(UTC), time.monotonic())
+        self._handle(updates, evaluate_alarms=True)
+        if self.bus.distributed:
+            self._enqueue(BusEvent("telemetry", self.bus.origin, batch))
+
+    def _handle(self, updates: list[MachineUpdate], evaluate_alarms: bool) -> None:
+        for upd in updates:
+            live = self.state.machines[upd.machine_id]
+            if upd.values and upd.ts_ms is not None:
+                self.hub.reading(upd.machine_id, ms_to_datetime(upd.ts_ms), upd.values)
+            for event in upd.events:
+                self.hub.event(event)
+            if evaluate_alarms:
+                ts = ms_to_datetime(upd.ts_ms) if upd.ts_ms is not None else datetime.now(UTC)
+                findings = evaluate(live.specs, live.status, upd.observations)
+                for alarm in self.alarms.apply(upd.machine_id, findings, ts):
+                    self._mark_dirty(alarm)
+            self._refresh_health(live, force=upd.status_changed)
+
+    def _refresh_health(self, live: LiveMachine, force: bool = False) -> None:
+        health = health_score(
+            live.specs, live.values, self.alarms.severities(live.machine_id), live.status, live.failure_probability
+        )
+        if force or health != live.health:
+            live.health = health
+            self.hub.state(live.to_state())
+
+    async def _on_bus(self, event: BusEvent) -> None:
+        if event.origin == self.bus.origin:
+            return  # applied already when it happened here
+        payload = event.payload
+        if isinstance(payload, TelemetryBatch):
+            self._handle(self.state.apply(payload, datetime.now(UTC), time.monotonic()), evaluate_alarms=False)
+        elif isinstance(payload, Alarm):
+            self.alarms.merge(payload)
+            self.hub.alarm(payload)
+            live = self.state.machines.get(payload.machine_id)
+            if live is not None:
+                self._refresh_health(live)
+        elif isinstance(payload, Event):
+            self.hub.event(payload)
+        else:
+            self._apply_prediction(payload)
+
+    # -- predictions (from the ML service) ---------------------------------------------------------------------
+    async def publish_prediction(self, machine_id: str, prediction: dict[str, Any]) -> None:
+        """Show a new prediction (with ``machine_id`` and ``failure_probability``) in health and on the stream."""
+        body = {**prediction, "machine_id": machine_id}
+        self._apply_prediction(body)
+        if self.bus.distributed:
+            self._enqueue(BusEvent("prediction", self.bus.origin, body))
+
+    def _apply_prediction(self, body: dict[str, Any]) -> None:
+        machine_id = str(body.get("machine_id"))
+        live = self.state.machines.get(machine_id)
+        if live is None:
+            return
+        probability = body.get("failure_probability")
+        live.failure_probability = float(probability) if isinstance(probability, int | float) else None
+        self.hub.prediction(machine_id, body)
+        self._refresh_health(live)
+
+    # -- offline watch -----------------------------------------------------------------------------------------
+    async def _offline_watch(self) -> None:
+        period = min(1.0, self.settings.offline_after_s / 4)
+        while True:
+            await asyncio.sleep(period)
+            self.check_offline()
+
+    def check_offline(self, now_mono: float | None = None) -> list[str]:
+        """Mark machines silent for ``offline_after_s`` offline and raise their alarm; return their ids."""
+        now_mono = time.monotonic() if now_mono is None else now_mono
+        gone = self.state.silent_since(now_mono, self.settings.offline_after_s)
+        now = datetime.now(UTC)
+        for live in gone:
+            silent = now_mono - (live.last_seen_mono or now_mono)
+            for alarm in self.alarms.apply(live.machine_id, [offline_finding(silent)], now):
+                self._mark_dirty(alarm)
+            self._refresh_health(live, force=True)
+        return [live.machine_id for live in gone]
+
+    # -- alarm persistence -------------------------------------------------------------------------------------
+    def _mark_dirty(self, alarm: Alarm) -> None:
+        self._dirty[id(alarm)] = alarm
+        self._dirty_event.set()
+
+    async def _persist_loop(self) -> None:
+        while True:
+            await self._dirty_event.wait()
+            self._dirty_event.clear()
+            try:
+                await self._save_dirty()
+            except Exception:
+                log.exception("could not save alarms; will retry")
+                await asyncio.sleep(1.0)
+                self._dirty_event.set()
+
+    async def _save_dirty(self) -> None:
+        while self._dirty:
+            key = next(iter(self._dirty))
+            alarm = self._dirty[key]
+            await self._save(alarm)
+            if self._dirty.get(key) is alarm:
+                del self._dirty[key]
+
+    async def _save(self, alarm: Alarm) -> None:
+        async with self._save_lock:
+            saved = await self.store.save_alarm(alarm)
+            alarm.id = saved.id
+        if not is_active(alarm):
+            self.alarms.remember(alarm)
+        self.hub.alarm(alarm)
+        live = self.state.machines.get(alarm.machine_id)
+        if live is not None:
+            self._refresh_health(live)
+        if self.bus.distributed:
+            self._enqueue(BusEvent("alarm", self.bus.origin, alarm.model_copy()))
+
+    # -- bus output --------------------------------------------------------------------------------------------
+    def _enqueue(self, event: BusEvent) -> None:
+        try:
+            self._outbox.put_nowait(event)
+        except asyncio.QueueFull:
+            self.bus_dropped += 1
+
+    async def _bus_sender(self) -> None:
+        while True:
+            event = await self._outbox.get()
+            await self.bus.publish(event)
+
+    # -- REST-facing operations --------------------------------------------------------------------------------
+    def snapshot(self, machines: set[str] | None) -> SnapshotMessage:
+        """The state of the given machines (all when None) and their active alarms."""
+        return SnapshotMessage(machines=self.state.states(machines), alarms=self.alarms.alarms(machines))
+
+    def machine_state(self, machine_id: str) -> MachineState | None:
+        """The live state of one machine, or None when unknown."""
+        live = self.state.machines.get(machine_id)
+        return live.to_state() if live is not None else None
+
+    async def _lookup(self, alarm_id: int) -> Alarm:
+        alarm = self.alarms.find(alarm_id)
+        if alarm is None:
+            for stored in await self.store.alarms(AlarmQuery(limit=MAX_ALARMS_LOADED)):
+                if stored.id == alarm_id:
+                    return stored
+            raise NotFound(f"no alarm with id {alarm_id}")
+        return alarm
+
+    async def acknowledge(self, alarm_id: int, by: str) -> Alarm:
+        """Acknowledge an alarm (recording who and when); NotFound if there is no such alarm."""
+        alarm = await self._lookup(alarm_id)
+        if self.alarms.acknowledge(alarm, by, datetime.now(UTC)):
+            await self._save(alarm)
+        return alarm
+
+    async def clear(self, alarm_id: int, by: str) -> Alarm:
+        """Clear an alarm by hand (recording who and when); NotFound if there is no such alarm."""
+        alarm = await self._lookup(alarm_id)
+        if self.alarms.clear(alarm, by, datetime.now(UTC)):
+            await self._save(alarm)
+        return alarm
+
+    async def send_command(self, machine_id: str, command: Command) -> CommandResult:
+        """Send a command to a machine and write it, with its outcome, to the machine's event log."""
+        if machine_id not in self.state.machines:
+            raise NotFound(f"no machine {machine_id!r} in the factory layout")
+        message = CommandMessage(
+            id=uuid.uuid4().hex, machine_id=machine_id, ts=datetime.now(UTC), **command.model_dump()
+        )
+        outcome = await self.commands.dispatch(message)
+        event = Event(
+            machine_id=machine_id,
+            ts=message.ts,
+            kind=EventKind.COMMAND,
+            message=f"{describe(message)}: {outcome.outcome}",
+            data={"command": message.model_dump(mode="json"), "delivered": outcome.delivered},
+        )
+        saved = (await self.store.write_events([event]))[0]
+        self.hub.event(saved)
+        if self.bus.distributed:
+            self._enqueue(BusEvent("event", self.bus.origin, saved))
+        return CommandResult(command=message, delivered=outcome.delivered, outcome=outcome.outcome, event_id=saved.id)
+
+    def health_section(self) -> dict[str, Any]:
+        """Counters for GET /health."""
+        return {
+            "machines": len(self.state.machines),
+            "active_alarms": sum(len(v) for v in self.alarms.active.values()),
+            "stream_clients": len(self.hub.clients),
+            "stream_dropped_clients": self.hub.dropped_clients,
+            "bus": "mqtt" if self.bus.distributed else "in-process",
+            "bus_dropped": self.bus_dropped,
+        }
+
+
+__all__ = ["SYSTEM", "CommandResult", "TwinService"]

@@ -1,0 +1,214 @@
+"""The live state of every machine, updated in memory from each ingested batch (never read back from the store).
+
+Status comes from the batch's events (kinds status/fault/maintenance carry a status) and, where no event says,
+is inferred from the machine's activity sensor (its spindle, motor or belt speed): running when it moves, idle
+when it does not. ``failed`` and ``maintenance`` stick until an event says otherwise; ``stopped`` (from an event)
+lasts until the machine moves again. A machine silent for ``offline_after_s`` is ``offline`` until it reports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from factorytwin.domain import (
+    Event,
+    EventKind,
+    Machine,
+    MachineKind,
+    MachineStatus,
+    SensorSpec,
+    TelemetryBatch,
+    sensor_specs,
+)
+from factorytwin.twin.messages import MachineState
+
+# The sensor that tells whether a machine of a kind is working; below IDLE_FRACTION of its normal band's lower
+# edge the machine is taken to stand still.
+ACTIVITY_SENSOR: dict[MachineKind, str] = {
+    MachineKind.CNC_MILL: "spindle_speed",
+    MachineKind.LATHE: "spindle_speed",
+    MachineKind.HYDRAULIC_PRESS: "stroke_rate",
+    MachineKind.PUMP: "motor_speed",
+    MachineKind.AIR_COMPRESSOR: "motor_speed",
+    MachineKind.CONVEYOR: "belt_speed",
+    MachineKind.ROBOT_ARM: "motor_current",
+}
+IDLE_FRACTION = 0.1
+STICKY_STATUSES = frozenset({MachineStatus.FAILED, MachineStatus.MAINTENANCE})
+STATUS_EVENT_KINDS = frozenset({EventKind.STATUS, EventKind.FAULT, EventKind.MAINTENANCE})
+
+
+def ms_to_datetime(ts_ms: int) -> datetime:
+    """Milliseconds since the Unix epoch -> aware UTC datetime."""
+    return datetime.fromtimestamp(ts_ms / 1000.0, tz=UTC)
+
+
+@dataclass(slots=True)
+class SensorObservation:
+    """What one batch showed of one sensor: extremes (to raise alarms), newest value (to clear them), rate."""
+
+    last: float
+    maximum: float
+    minimum: float
+    rate: float = 0.0  # fastest |change| per second seen in the batch, in the sensor's unit per second
+
+    def add(self, value: float) -> None:
+        """Fold a newer value of the same sensor into the observation."""
+        self.last = value
+        self.maximum = max(self.maximum, value)
+        self.minimum = min(self.minimum, value)
+
+
+@dataclass(slots=True)
+class MachineUpdate:
+    """What one batch changed for one machine: the twin's input to the alarm rules and the stream."""
+
+    machine_id: str
+    kind: MachineKind
+    status: MachineStatus
+    values: dict[str, float] = field(default_factory=dict)
+    ts_ms: int | None = None
+    observations: dict[str, SensorObservation] = field(default_factory=dict)
+    status_changed: bool = False
+    events: list[Event] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LiveMachine:
+    """The mutable live record of one machine."""
+
+    machine_id: str
+    kind: MachineKind
+    specs: dict[str, SensorSpec]
+    status: MachineStatus = MachineStatus.OFFLINE
+    explicit_status: MachineStatus | None = None
+    explicit_ts_ms: int = -1
+    values: dict[str, float] = field(default_factory=dict)
+    value_ts_ms: dict[str, int] = field(default_factory=dict)
+    values_ts_ms: int | None = None
+    last_seen: datetime | None = None
+    last_seen_mono: float | None = None
+    health: float = 100.0
+    failure_probability: float | None = None
+
+    def to_state(self) -> MachineState:
+        """A wire snapshot of this machine."""
+        return MachineState(
+            machine_id=self.machine_id,
+            kind=self.kind,
+            status=self.status,
+            health=self.health,
+            last_seen=self.last_seen,
+            values=dict(self.values),
+            values_ts=ms_to_datetime(self.values_ts_ms) if self.values_ts_ms is not None else None,
+            failure_probability=self.failure_probability,
+        )
+
+
+class TwinState:
+    """The live record of every registered machine."""
+
+    def __init__(self, machines: Iterable[Machine] = ()) -> None:
+        self.machines: dict[str, LiveMachine] = {}
+        self.register(machines)
+
+    def register(self, machines: Iterable[Machine]) -> None:
+        """Add machines (status offline until they report); known machines keep their state."""
+        for machine in machines:
+            if machine.id not in self.machines:
+                self.machines[machine.id] = LiveMachine(machine.id, machine.kind, sensor_specs(machine.kind))
+
+    def states(self, machine_ids: Iterable[str] | None = None) -> list[MachineState]:
+        """Snapshots of the given machines (all when ``None``), in id order; unknown ids are skipped."""
+        ids = sorted(self.machines) if machine_ids is None else sorted(set(machine_ids) & self.machines.keys())
+        return [self.machines[i].to_state() for i in ids]
+
+    def apply(self, batch: TelemetryBatch, now: datetime, now_mono: float) -> list[MachineUpdate]:
+        """Fold a batch into the live state; return one update per machine the batch touched."""
+        updates: dict[str, MachineUpdate] = {}
+
+        def update_of(live: LiveMachine) -> MachineUpdate:
+            upd = updates.get(live.machine_id)
+            if upd is None:
+                upd = updates[live.machine_id] = MachineUpdate(live.machine_id, live.kind, live.status)
+            return upd
+
+        for event in sorted(batch.events, key=lambda e: e.ts):
+            live = self.machines.get(event.machine_id)
+            if live is None:
+                continue
+            upd = update_of(live)
+            upd.events.append(event)
+            if event.status is not None and event.kind in STATUS_EVENT_KINDS:
+                ts_ms = int(event.ts.timestamp() * 1000)
+                if ts_ms >= live.explicit_ts_ms:
+                    live.explicit_status, live.explicit_ts_ms = event.status, ts_ms
+
+        for reading in sorted(batch.readings, key=lambda r: r.ts):
+            live = self.machines.get(reading.machine_id)
+            if live is None:
+                continue
+            upd = update_of(live)
+            ts_ms = int(reading.ts.timestamp() * 1000)
+            for key, value in reading.values.items():
+                prev_ts = live.value_ts_ms.get(key)
+                if prev_ts is not None and ts_ms < prev_ts:
+                    continue  # older than what we show: history, not news
+                obs = upd.observations.get(key)
+                if obs is None:
+                    obs = upd.observations[key] = SensorObservation(value, value, value)
+                else:
+                    obs.add(value)
+                spec = live.specs.get(key)
+                if prev_ts is not None and ts_ms > prev_ts and spec is not None and spec.max_rate is not None:
+                    rate = abs(value - live.values[key]) / ((ts_ms - prev_ts) / 1000.0)
+                    obs.rate = max(obs.rate, rate)
+                live.values[key] = value
+                live.value_ts_ms[key] = ts_ms
+                upd.values[key] = value
+            if live.values_ts_ms is None or ts_ms > live.values_ts_ms:
+                live.values_ts_ms = ts_ms
+            upd.ts_ms = live.values_ts_ms
+
+        for machine_id, upd in updates.items():
+            live = self.machines[machine_id]
+            live.last_seen, live.last_seen_mono = now, now_mono
+            new_status = self._status_of(live)
+            upd.status_changed = new_status is not live.status
+            live.status = upd.status = new_status
+        return list(updates.values())
+
+    @staticmethod
+    def _status_of(live: LiveMachine) -> MachineStatus:
+        explicit = live.explicit_status
+        if explicit in STICKY_STATUSES:
+            return explicit
+        activity_key = ACTIVITY_SENSOR[live.kind]
+        activity = live.values.get(activity_key)
+        if activity is None:
+            if explicit is not None:
+                return explicit
+            return MachineStatus.RUNNING if live.status is MachineStatus.OFFLINE else live.status
+        moving = activity >= IDLE_FRACTION * live.specs[activity_key].normal_low
+        if moving:
+            if explicit is MachineStatus.STOPPED:
+                live.explicit_status = None  # it moves again: the stop is over
+            return MachineStatus.RUNNING
+        if explicit is MachineStatus.STOPPED:
+            return MachineStatus.STOPPED
+        return MachineStatus.IDLE
+
+    def silent_since(self, now_mono: float, offline_after_s: float) -> list[LiveMachine]:
+        """Machines that reported once but have been silent for ``offline_after_s``; marks them offline."""
+        gone: list[LiveMachine] = []
+        for live in self.machines.values():
+            if (
+                live.status is not MachineStatus.OFFLINE
+                and live.last_seen_mono is not None
+                and now_mono - live.last_seen_mono >= offline_after_s
+            ):
+                live.status = MachineStatus.OFFLINE
+                gone.append(live)
+        return gone

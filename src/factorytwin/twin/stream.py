@@ -1,0 +1,192 @@
+"""The stream hub: fans twin updates out to WebSocket clients, coalesced per machine, never stalled by a slow one.
+
+Readings and state changes of a machine are merged and sent at most once per ``interval_s`` (the first update
+after a quiet interval goes out at once, so latency stays low when a machine reports slowly). Alarms, events and
+predictions are sent as they come. Each message is serialised once for all clients. Every client has a bounded
+queue; a client whose queue is full is dropped (its connection closed) rather than slowing the others down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from factorytwin.domain import Alarm, Event
+from factorytwin.twin.messages import (
+    AlarmMessage,
+    EventMessage,
+    MachineState,
+    PredictionMessage,
+    ReadingMessage,
+    SnapshotMessage,
+    StateMessage,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CLIENT_QUEUE = 1000
+DROPPED = None  # sentinel put in a dropped client's queue so its sender wakes up and closes
+
+
+class StreamClient:
+    """One connected client: its subscription and its bounded outgoing queue of JSON texts."""
+
+    def __init__(self, machines: set[str] | None, queue_size: int) -> None:
+        self.machines = machines
+        self.queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
+        self.dropped = False
+
+    def wants(self, machine_id: str) -> bool:
+        """True when the client subscribed to this machine (or to all)."""
+        return self.machines is None or machine_id in self.machines
+
+    def offer(self, text: str) -> bool:
+        """Queue a message; False (and the client marked dropped) when its queue is full."""
+        if self.dropped:
+            return False
+        try:
+            self.queue.put_nowait(text)
+        except asyncio.QueueFull:
+            self.dropped = True
+            while not self.queue.empty():
+                self.queue.get_nowait()
+            self.queue.put_nowait(DROPPED)
+            return False
+        return True
+
+
+@dataclass(slots=True)
+class _Pending:
+    values: dict[str, float] = field(default_factory=dict)
+    ts: datetime | None = None
+    state: MachineState | None = None
+
+
+SnapshotSource = Callable[[set[str] | None], SnapshotMessage]
+
+
+class StreamHub:
+    """Connected clients and the per-machine coalescing of updates."""
+
+    def __init__(
+        self,
+        interval_s: float,
+        snapshot: SnapshotSource,
+        queue_size: int = DEFAULT_CLIENT_QUEUE,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.interval_s = interval_s
+        self._snapshot = snapshot
+        self._queue_size = queue_size
+        self._clock = clock
+        self.clients: set[StreamClient] = set()
+        self._pending: dict[str, _Pending] = {}
+        self._last_sent: dict[str, float] = {}
+        self._wakeup = asyncio.Event()
+        self.dropped_clients = 0
+        self.sent_messages = 0
+
+    def connect(self, machines: Iterable[str] | None = None) -> StreamClient:
+        """Register a client and queue its snapshot first (nothing can slip in between: no await here)."""
+        client = StreamClient(None if machines is None else set(machines), self._queue_size)
+        self.clients.add(client)
+        client.offer(self._snapshot(client.machines).model_dump_json())
+        return client
+
+    def resubscribe(self, client: StreamClient, machines: Iterable[str] | None) -> None:
+        """Change what a client follows; it gets a fresh snapshot of its new set."""
+        client.machines = None if machines is None else set(machines)
+        client.offer(self._snapshot(client.machines).model_dump_json())
+
+    def disconnect(self, client: StreamClient) -> None:
+        """Forget a client."""
+        self.clients.discard(client)
+
+    # -- coalesced updates -------------------------------------------------------------------------------------
+    def reading(self, machine_id: str, ts: datetime, values: dict[str, float]) -> None:
+        """New values of a machine (merged with any not yet sent)."""
+        pending = self._pending.setdefault(machine_id, _Pending())
+        pending.values.update(values)
+        if pending.ts is None or ts > pending.ts:
+            pending.ts = ts
+        self._due(machine_id)
+
+    def state(self, state: MachineState) -> None:
+        """A machine's status or health changed (only the newest state is sent)."""
+        self._pending.setdefault(state.machine_id, _Pending()).state = state
+        self._due(state.machine_id)
+
+    def _due(self, machine_id: str) -> None:
+        now = self._clock()
+        if now - self._last_sent.get(machine_id, float("-inf")) >= self.interval_s:
+            self._flush_machine(machine_id, now)
+        else:
+            self._wakeup.set()
+
+    def _flush_machine(self, machine_id: str, now: float) -> None:
+        pending = self._pending.pop(machine_id, None)
+        if pending is None:
+            return
+        self._last_sent[machine_id] = now
+        if pending.values and pending.ts is not None:
+            self._send(machine_id, ReadingMessage(machine_id=machine_id, ts=pending.ts, values=pending.values))
+        if pending.state is not None:
+            self._send(machine_id, StateMessage(state=pending.state))
+
+    def flush_due(self) -> float | None:
+        """Send every pending update whose interval has passed; return seconds until the next is due."""
+        now = self._clock()
+        next_due: float | None = None
+        for machine_id in list(self._pending):
+            due = self._last_sent.get(machine_id, float("-inf")) + self.interval_s
+            if due <= now:
+                self._flush_machine(machine_id, now)
+            else:
+                wait = due - now
+                next_due = wait if next_due is None else min(next_due, wait)
+        return next_due
+
+    async def run(self) -> None:
+        """Flush coalesced updates as they fall due, until cancelled."""
+        while True:
+            wait = self.flush_due()
+            self._wakeup.clear()
+            if wait is None:
+                await self._wakeup.wait()
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=wait)
+
+    # -- immediate messages ------------------------------------------------------------------------------------
+    def alarm(self, alarm: Alarm) -> None:
+        """An alarm changed."""
+        self._send(alarm.machine_id, AlarmMessage(alarm=alarm))
+
+    def event(self, event: Event) -> None:
+        """An event-log entry."""
+        self._send(event.machine_id, EventMessage(event=event))
+
+    def prediction(self, machine_id: str, prediction: dict[str, object]) -> None:
+        """A new failure prediction."""
+        self._send(machine_id, PredictionMessage(machine_id=machine_id, prediction=prediction))
+
+    def _send(self, machine_id: str, message: BaseModel) -> None:
+        text: str | None = None
+        for client in list(self.clients):
+            if not client.wants(machine_id):
+                continue
+            if text is None:
+                text = message.model_dump_json()
+            if client.offer(text):
+                self.sent_messages += 1
+            elif client in self.clients:
+                self.clients.discard(client)
+                self.dropped_clients += 1
+                log.warning("stream client dropped: its queue of %d messages was full", self._queue_size)

@@ -1,0 +1,51 @@
+"""Fixtures shared by every test package: small and generic (settings, fresh databases)."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from factorytwin.config import Settings
+
+PG_ADMIN_DSN = os.environ.get("FT_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
+"""A PostgreSQL database any test may connect to in order to create and drop its own databases."""
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """URL of a fresh SQLite database file in the test's temporary directory."""
+    return f"sqlite:///{tmp_path / 'factorytwin.db'}"
+
+
+@pytest.fixture
+def settings(sqlite_url: str) -> Settings:
+    """Settings of a test service: a fresh SQLite file, the built-in layout, no MQTT."""
+    return Settings(database_url=sqlite_url, mqtt_url=None, layout_path=None)
+
+
+async def _admin(sql: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """URL of a fresh, uniquely named PostgreSQL database on 127.0.0.1:5432, dropped after the test.
+
+    A plain (sync) fixture, so async fixtures may also reach it through ``request.getfixturevalue``.
+    """
+    name = f"ft_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    try:
+        yield PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

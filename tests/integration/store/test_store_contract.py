@@ -1,0 +1,220 @@
+"""The one test suite every ``Store`` backend passes (SQLite and PostgreSQL, see conftest.py)."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from factorytwin.domain import (
+    Alarm,
+    AlarmSeverity,
+    AlarmState,
+    Event,
+    EventKind,
+    Machine,
+    MachineKind,
+    MachineStatus,
+)
+from factorytwin.errors import InvalidInput, NotFound
+from factorytwin.store import AlarmQuery, EventQuery, HistoryQuery, ReadingColumns, Store, open_store
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+T0_MS = int(T0.timestamp()) * 1000
+
+
+def columns(rows: list[tuple[str, str, int, float]]) -> ReadingColumns:
+    """Columns of ``(machine, sensor, ts_ms, value)`` rows."""
+    cols = ReadingColumns()
+    for machine, sensor, ts, value in rows:
+        cols.machine_ids.append(machine)
+        cols.sensors.append(sensor)
+        cols.ts_ms.append(ts)
+        cols.values.append(value)
+    return cols
+
+
+async def test_registered_machines_are_listed_in_id_order_and_updated_by_id(store: Store) -> None:
+    machines = await store.machines()
+    assert [m.id for m in machines] == sorted(m.id for m in machines)
+    assert len(machines) == 16
+    moved = next(m for m in machines if m.id == "mill-01").model_copy(update={"x": 1.5, "metadata": {"a": [1]}})
+    extra = Machine(id="pump-99", name="Spare pump", kind=MachineKind.PUMP, line="line-c", x=1, y=2)
+    await store.register_machines([moved, extra])
+    again = {m.id: m for m in await store.machines()}
+    assert len(again) == 17
+    assert again["mill-01"] == moved
+    assert again["pump-99"] == extra
+
+
+async def test_batch_counts_new_readings_and_a_resend_stores_nothing_twice(store: Store) -> None:
+    rows = [("mill-01", "torque", T0_MS + i, float(i)) for i in range(100)]
+    rows += [("pump-01", "flow_rate", T0_MS + i, 50.0) for i in range(50)]
+    assert await store.write_batch(columns(rows)) == 150
+    assert await store.write_batch(columns(rows)) == 0
+    overlapping = [*rows[90:100], ("mill-01", "torque", T0_MS + 100, 100.0)]
+    assert await store.write_batch(columns(overlapping)) == 1
+    got = await store.read_range("mill-01", T0, T0 + timedelta(seconds=1))
+    assert got.values == [float(i) for i in range(101)]
+    assert (await store.stats()).readings == 151
+
+
+async def test_duplicates_inside_one_batch_are_stored_once(store: Store) -> None:
+    rows = [("mill-01", "torque", T0_MS, 1.0), ("mill-01", "torque", T0_MS, 2.0)]
+    assert await store.write_batch(columns(rows)) == 1
+    assert (await store.read_range("mill-01", T0, T0 + timedelta(seconds=1))).values == [1.0]
+
+
+async def test_a_failing_batch_stores_nothing_of_its_readings_or_events(store: Store) -> None:
+    rows = [("mill-01", "torque", T0_MS + i, 10.0) for i in range(10)]
+    good = Event(machine_id="mill-01", ts=T0, kind=EventKind.STATUS, status=MachineStatus.RUNNING)
+    # Its data cannot be stored as JSON: the failure comes after the readings went in, inside the transaction.
+    bad = Event(machine_id="mill-01", ts=T0, kind=EventKind.NOTE, data={"x": object()})
+    with pytest.raises(TypeError):
+        await store.write_batch(columns(rows), [good, bad])
+    assert len(await store.read_range("mill-01", T0, T0 + timedelta(hours=1))) == 0
+    assert await store.events(EventQuery()) == []
+    assert (await store.stats()).readings == 0
+    assert await store.write_batch(columns(rows), [good]) == 10  # the store is fine afterwards
+
+
+async def test_a_batch_naming_an_unregistered_machine_or_sensor_is_refused_whole(store: Store) -> None:
+    rows = [("mill-01", "torque", T0_MS, 10.0), ("ghost-01", "torque", T0_MS, 1.0), ("mill-01", "nope", T0_MS, 1.0)]
+    with pytest.raises(InvalidInput) as caught:
+        await store.write_batch(columns(rows))
+    assert [p.loc for p in caught.value.problems] == [("readings", 1, "machine_id"), ("readings", 2, "sensor")]
+    assert (await store.stats()).readings == 0
+
+
+@pytest.mark.parametrize("points", [1, 7, 60, 500])
+async def test_history_buckets_equal_a_brute_force_aggregate(store: Store, points: int) -> None:
+    rng = random.Random(points)
+    span_ms = 3_600_000
+    rows = []
+    for machine, sensor in [("mill-01", "torque"), ("mill-01", "power"), ("mill-02", "torque")]:
+        for ts in rng.sample(range(T0_MS - 60_000, T0_MS + span_ms + 60_000), 3000):
+            rows.append((machine, sensor, ts, rng.uniform(0.0, 60.0)))
+    assert await store.write_batch(columns(rows)) == len(rows)
+    start, end = T0_MS + 1234, T0_MS + span_ms - 77
+    query = HistoryQuery(
+        machine_id="mill-01",
+        sensor="torque",
+        start=T0 + timedelta(milliseconds=1234),
+        end=T0 + timedelta(milliseconds=span_ms - 77),
+        points=points,
+    )
+    buckets = await store.history(query)
+
+    expected: dict[int, list[float]] = defaultdict(list)
+    for machine, sensor, ts, value in rows:
+        if machine == "mill-01" and sensor == "torque" and start <= ts < end:
+            expected[(ts - start) * points // (end - start)].append(value)
+    assert len(buckets) == len(expected)
+    for bucket, index in zip(buckets, sorted(expected), strict=True):
+        values = expected[index]
+        assert bucket.ts == T0 + timedelta(milliseconds=1234 + index * (end - start) // points)
+        assert bucket.count == len(values)
+        assert bucket.min == min(values)
+        assert bucket.max == max(values)
+        assert bucket.avg == pytest.approx(sum(values) / len(values), rel=1e-12)
+    assert sum(b.count for b in buckets) == sum(len(v) for v in expected.values())
+
+
+async def test_history_of_a_range_without_readings_is_empty(store: Store) -> None:
+    query = HistoryQuery(machine_id="mill-01", sensor="torque", start=T0, end=T0 + timedelta(hours=1))
+    assert await store.history(query) == []
+
+
+async def test_latest_gives_the_newest_value_of_each_sensor(store: Store) -> None:
+    rows = [("mill-01", "torque", T0_MS + i * 1000, float(i)) for i in range(5)]
+    rows += [("mill-01", "power", T0_MS, 5.5), ("mill-02", "torque", T0_MS + 99_000, 99.0)]
+    await store.write_batch(columns(rows))
+    latest = await store.latest("mill-01")
+    assert set(latest) == {"torque", "power"}
+    assert latest["torque"].value == 4.0
+    assert latest["torque"].ts == T0 + timedelta(seconds=4)
+    assert latest["power"].value == 5.5
+    assert await store.latest("ghost") == {}
+
+
+async def test_read_range_is_time_ordered_and_filters_sensors(store: Store) -> None:
+    rows = [("mill-01", s, T0_MS + t, float(t)) for t in (3, 1, 2) for s in ("torque", "power", "vibration")]
+    await store.write_batch(columns(rows))
+    got = await store.read_range("mill-01", T0, T0 + timedelta(milliseconds=3), ["torque", "power"])
+    assert got.ts_ms == [T0_MS + 1, T0_MS + 1, T0_MS + 2, T0_MS + 2]
+    assert set(got.sensors) == {"torque", "power"}
+    assert set(got.machine_ids) == {"mill-01"}
+
+
+async def test_events_round_trip_and_filter_by_machine_kind_and_time(store: Store) -> None:
+    events = [
+        Event(machine_id="mill-01", ts=T0, kind=EventKind.STATUS, status=MachineStatus.RUNNING, message="on"),
+        Event(machine_id="mill-01", ts=T0 + timedelta(minutes=1), kind=EventKind.FAULT, data={"mode": "power"}),
+        Event(machine_id="pump-01", ts=T0 + timedelta(minutes=2), kind=EventKind.MAINTENANCE, message="seal"),
+    ]
+    stored = await store.write_events(events)
+    assert all(e.id is not None for e in stored)
+    assert [e.model_copy(update={"id": None}) for e in stored] == events
+    await store.write_batch(ReadingColumns(), [events[0].model_copy(update={"ts": T0 + timedelta(minutes=3)})])
+
+    newest_first = await store.events(EventQuery())
+    assert [e.ts for e in newest_first] == sorted((e.ts for e in newest_first), reverse=True)
+    assert len(newest_first) == 4
+    mill = await store.events(EventQuery(machine_id="mill-01"))
+    assert {e.machine_id for e in mill} == {"mill-01"}
+    assert len(mill) == 3
+    faults = await store.events(EventQuery(kinds=[EventKind.FAULT, EventKind.MAINTENANCE]))
+    assert [e.kind for e in faults] == [EventKind.MAINTENANCE, EventKind.FAULT]
+    assert faults[1].data == {"mode": "power"}
+    window = await store.events(EventQuery(start=T0 + timedelta(minutes=1), end=T0 + timedelta(minutes=3)))
+    assert [e.machine_id for e in window] == ["pump-01", "mill-01"]
+    assert len(await store.events(EventQuery(limit=1))) == 1
+    assert (await store.stats()).events == 4
+
+
+async def test_alarms_round_trip_update_and_filter(store: Store) -> None:
+    raised = Alarm(
+        machine_id="mill-01",
+        type="high:process_temp",
+        severity=AlarmSeverity.MAJOR,
+        state=AlarmState.ACTIVE_UNACK,
+        message="process temperature high",
+        sensor="process_temp",
+        value=320.5,
+        raised_at=T0,
+        updated_at=T0,
+    )
+    saved = await store.save_alarm(raised)
+    assert saved.id is not None
+    later = {"machine_id": "pump-01", "severity": AlarmSeverity.WARNING, "raised_at": T0 + timedelta(days=1)}
+    other = await store.save_alarm(raised.model_copy(update=later))
+    acked = saved.model_copy(
+        update={"state": AlarmState.ACTIVE_ACK, "acked_at": T0 + timedelta(minutes=5), "acked_by": "ana"}
+    )
+    assert await store.save_alarm(acked) == acked
+
+    assert await store.alarms(AlarmQuery()) == [other, acked]
+    assert await store.alarms(AlarmQuery(machine_id="mill-01")) == [acked]
+    assert await store.alarms(AlarmQuery(states=[AlarmState.ACTIVE_UNACK])) == [other]
+    assert await store.alarms(AlarmQuery(severities=[AlarmSeverity.MAJOR, AlarmSeverity.CRITICAL])) == [acked]
+    with pytest.raises(NotFound):
+        await store.save_alarm(acked.model_copy(update={"id": 987654}))
+
+
+async def test_opening_an_existing_store_again_migrates_nothing_and_keeps_the_data(store_url: str) -> None:
+    first = open_store(store_url)
+    await first.open()
+    await first.register_machines([Machine(id="m1", name="M", kind=MachineKind.PUMP, line="l", x=0, y=0)])
+    assert await first.write_batch(columns([("m1", "flow_rate", T0_MS, 1.0)])) == 1
+    await first.close()
+    for _ in range(2):
+        again = open_store(store_url)
+        await again.open()
+        assert [m.id for m in await again.machines()] == ["m1"]
+        assert await again.write_batch(columns([("m1", "flow_rate", T0_MS, 1.0)])) == 0
+        assert (await again.stats()).readings == 1
+        await again.close()

@@ -49,3 +49,7 @@ class Settings(BaseSettings):
         gt=0,
         description="WebSocket updates are coalesced per machine to at most one per interval",
     )
+    mqtt_client_id: str = Field(
+        default="factorytwin-ingest",
+        description="MQTT ingest client id (persistent session): give each API instance its own",
+    )

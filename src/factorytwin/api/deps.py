@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -14,6 +14,10 @@ from factorytwin.domain import FactoryLayout, Machine
 from factorytwin.errors import NotFound
 from factorytwin.ingest import IngestService
 from factorytwin.store.base import Store
+
+if TYPE_CHECKING:
+    from factorytwin.ingest.mqtt import MqttIngest
+    from factorytwin.twin.service import TwinService
 
 MachineStateProvider = Callable[[str], dict[str, Any] | None]
 """Given a machine id, its live state as JSON-able dict (the twin provides it), or None."""
@@ -37,6 +41,10 @@ class Services:
     """Extra sections of GET /health, by name (e.g. "mqtt": counters of the MQTT subscriber)."""
     machine_state: MachineStateProvider | None = None
     """Live state of a machine for GET /machines and /machines/{id}; None until the twin sets it."""
+    twin: TwinService | None = None
+    """The live twin (state, alarms, stream, commands); set by the twin's start-up hook."""
+    mqtt_ingest: MqttIngest | None = None
+    """The MQTT telemetry subscriber, when ``mqtt_url`` is set."""
 
     def machine(self, machine_id: str) -> Machine:
         """The machine of the layout with id ``machine_id``; NotFound otherwise."""

@@ -36,6 +36,8 @@ ACTIVITY_SENSOR: dict[MachineKind, str] = {
     MachineKind.ROBOT_ARM: "motor_current",
 }
 IDLE_FRACTION = 0.1
+# Rates of change are taken over at least this span: over milliseconds, sensor noise looks like a jump.
+RATE_MIN_SPAN_MS = 1000
 STICKY_STATUSES = frozenset({MachineStatus.FAILED, MachineStatus.MAINTENANCE})
 STATUS_EVENT_KINDS = frozenset({EventKind.STATUS, EventKind.FAULT, EventKind.MAINTENANCE})
 
@@ -88,6 +90,7 @@ class LiveMachine:
     values: dict[str, float] = field(default_factory=dict)
     value_ts_ms: dict[str, int] = field(default_factory=dict)
     values_ts_ms: int | None = None
+    rate_ref: dict[str, tuple[float, int]] = field(default_factory=dict)
     last_seen: datetime | None = None
     last_seen_mono: float | None = None
     health: float = 100.0
@@ -162,9 +165,13 @@ class TwinState:
                 else:
                     obs.add(value)
                 spec = live.specs.get(key)
-                if prev_ts is not None and ts_ms > prev_ts and spec is not None and spec.max_rate is not None:
-                    rate = abs(value - live.values[key]) / ((ts_ms - prev_ts) / 1000.0)
-                    obs.rate = max(obs.rate, rate)
+                if spec is not None and spec.max_rate is not None:
+                    ref = live.rate_ref.get(key)
+                    if ref is None:
+                        live.rate_ref[key] = (value, ts_ms)
+                    elif ts_ms - ref[1] >= RATE_MIN_SPAN_MS:
+                        obs.rate = max(obs.rate, abs(value - ref[0]) / ((ts_ms - ref[1]) / 1000.0))
+                        live.rate_ref[key] = (value, ts_ms)
                 live.values[key] = value
                 live.value_ts_ms[key] = ts_ms
                 upd.values[key] = value

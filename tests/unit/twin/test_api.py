@@ -1,0 +1,159 @@
+"""The twin's REST and WebSocket endpoints, in process with a temporary SQLite store."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from factorytwin.api.app import create_app
+from factorytwin.config import Settings
+
+NORMAL = {"air_temp": 300.0, "process_temp": 310.0, "spindle_speed": 1500.0, "torque": 40.0}
+
+
+def settings_for(tmp_path: Path, **extra: Any) -> Settings:
+    return Settings(database_url=f"sqlite:///{tmp_path}/twin.db", stream_interval_s=0.05, **extra)
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> Iterator[TestClient]:
+    with TestClient(create_app(settings_for(tmp_path))) as c:
+        yield c
+
+
+def post_reading(client: TestClient, machine_id: str = "mill-01", **values: float) -> None:
+    body = {"machine_id": machine_id, "ts": datetime.now(UTC).isoformat(), "values": {**NORMAL, **values}}
+    response = client.post("/api/v1/telemetry", json=body)
+    assert response.status_code < 300, response.text
+
+
+def wait_for(probe: Callable[[], Any], timeout_s: float = 5.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        result = probe()
+        if result:
+            return result
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+def active_alarms(client: TestClient, machine_id: str = "mill-01") -> list[dict[str, Any]]:
+    response = client.get("/api/v1/alarms", params={"machine_id": machine_id, "state": ["active_unack", "active_ack"]})
+    assert response.status_code == 200, response.text
+    alarms: list[dict[str, Any]] = response.json()
+    return alarms
+
+
+def test_out_of_band_value_raises_one_alarm_which_is_acked_and_cleared(client: TestClient) -> None:
+    post_reading(client, process_temp=318.0)
+    post_reading(client, process_temp=318.5)
+    (alarm,) = wait_for(lambda: active_alarms(client))
+    assert (alarm["type"], alarm["severity"], alarm["state"]) == ("high:process_temp", "minor", "active_unack")
+    acked = client.post(f"/api/v1/alarms/{alarm['id']}/ack", json={"by": "alice"}).json()
+    assert (acked["state"], acked["acked_by"]) == ("active_ack", "alice")
+    cleared = client.post(f"/api/v1/alarms/{alarm['id']}/clear", json={"by": "bob"}).json()
+    assert (cleared["state"], cleared["cleared_by"]) == ("cleared_ack", "bob")
+    listed = client.get("/api/v1/alarms", params={"state": "cleared_ack"}).json()
+    assert [a["id"] for a in listed] == [alarm["id"]]
+
+
+def test_unknown_alarm_is_404(client: TestClient) -> None:
+    assert client.post("/api/v1/alarms/999999/ack", json={"by": "x"}).status_code == 404
+
+
+def test_machine_state_shows_in_machines_endpoint(client: TestClient) -> None:
+    post_reading(client)
+    state = client.get("/api/v1/machines/mill-01").json()["state"]
+    assert state["status"] == "running"
+    assert state["health"] == 100.0
+    assert state["values"]["torque"] == 40.0
+
+
+def test_command_to_unknown_machine_is_404_and_bad_arguments_422(client: TestClient) -> None:
+    assert client.post("/api/v1/machines/ghost/commands", json={"command": "stop"}).status_code == 404
+    bad = client.post("/api/v1/machines/mill-01/commands", json={"command": "set_speed"})
+    assert bad.status_code == 422
+    assert client.post("/api/v1/machines/mill-01/commands", json={"command": "fly"}).status_code == 422
+
+
+def test_command_without_receiver_is_logged_with_its_outcome(client: TestClient) -> None:
+    response = client.post("/api/v1/machines/mill-01/commands", json={"command": "set_speed", "speed_pct": 80})
+    assert response.status_code == 202, response.text
+    result = response.json()
+    assert result["delivered"] is False
+    events = client.get("/api/v1/machines/mill-01/events").json()
+    (event,) = [e for e in events if e["kind"] == "command"]
+    assert event["data"]["command"]["speed_pct"] == 80
+    assert "no receiver" in event["message"]
+
+
+def test_in_process_sink_receives_commands(client: TestClient) -> None:
+    received: list[Any] = []
+
+    async def sink(command: Any) -> None:
+        received.append(command)
+
+    client.app.state.services.twin.commands.add_sink(sink)  # type: ignore[attr-defined]
+    result = client.post("/api/v1/machines/mill-01/commands", json={"command": "stop"}).json()
+    assert result["delivered"] is True
+    assert [c.command.value for c in received] == ["stop"]
+
+
+def test_websocket_gets_snapshot_then_readings_of_its_machines(client: TestClient) -> None:
+    with client.websocket_connect("/api/v1/stream?machines=mill-02") as ws:
+        snapshot = ws.receive_json()
+        assert snapshot["type"] == "snapshot"
+        assert [m["machine_id"] for m in snapshot["machines"]] == ["mill-02"]
+        post_reading(client, "mill-01")
+        post_reading(client, "mill-02", torque=41.0)
+        message = ws.receive_json()
+        while message["type"] != "reading":
+            message = ws.receive_json()
+        assert message["machine_id"] == "mill-02"
+        assert message["values"]["torque"] == 41.0
+        ws.send_json({"type": "subscribe", "machines": None})
+        again = ws.receive_json()
+        while again["type"] != "snapshot":
+            again = ws.receive_json()
+        assert len(again["machines"]) > 1
+        ws.send_json({"type": "subscribe", "machines": "nope"})
+        error = ws.receive_json()
+        while error["type"] != "error":
+            error = ws.receive_json()
+        assert "machines" in error["detail"]
+
+
+def test_active_alarms_survive_a_restart(tmp_path: Path) -> None:
+    with TestClient(create_app(settings_for(tmp_path))) as first:
+        post_reading(first, process_temp=330.0)
+        (alarm,) = wait_for(lambda: active_alarms(first))
+    with TestClient(create_app(settings_for(tmp_path))) as second:
+        twin = second.app.state.services.twin  # type: ignore[attr-defined]
+        assert [a.id for a in twin.alarms.alarms()] == [alarm["id"]]
+        post_reading(second, process_temp=331.0)  # same condition: updated, not duplicated
+        time.sleep(0.2)
+        assert [a["id"] for a in active_alarms(second)] == [alarm["id"]]
+        post_reading(second, process_temp=310.0)
+        wait_for(lambda: not active_alarms(second))
+
+
+def test_silent_machine_goes_offline_with_an_alarm(tmp_path: Path) -> None:
+    with TestClient(create_app(settings_for(tmp_path, offline_after_s=0.3))) as client:
+        post_reading(client)
+        (alarm,) = wait_for(lambda: active_alarms(client))
+        assert alarm["type"] == "offline"
+        assert client.get("/api/v1/machines/mill-01").json()["state"]["status"] == "offline"
+        post_reading(client)
+        wait_for(lambda: not active_alarms(client))
+        assert client.get("/api/v1/machines/mill-01").json()["state"]["status"] == "running"
+
+
+def test_health_lists_the_twin_section(client: TestClient) -> None:
+    sections = client.get("/api/v1/health").json()["sections"]
+    assert sections["twin"]["bus"] == "in-process"

@@ -1,0 +1,81 @@
+"""Live state: values, status from events and from the activity sensor, offline detection."""
+
+from __future__ import annotations
+
+from factorytwin.domain import MachineStatus
+from factorytwin.twin.state import TwinState
+from tests.unit.twin.helpers import T0, batch, machine, reading, status_event
+
+
+def test_registered_machine_is_offline_until_it_reports() -> None:
+    state = TwinState([machine()])
+    assert state.states()[0].status is MachineStatus.OFFLINE
+    state.apply(batch(reading(0)), T0, 0.0)
+    live = state.machines["mill-01"]
+    assert live.status is MachineStatus.RUNNING
+    assert live.values["spindle_speed"] == 1500.0
+    assert live.last_seen == T0
+
+
+def test_spindle_at_rest_means_idle_and_moving_again_means_running() -> None:
+    state = TwinState([machine()])
+    state.apply(batch(reading(0, spindle_speed=0.0)), T0, 0.0)
+    assert state.machines["mill-01"].status is MachineStatus.IDLE
+    (update,) = state.apply(batch(reading(1)), T0, 1.0)
+    assert update.status_changed
+    assert state.machines["mill-01"].status is MachineStatus.RUNNING
+
+
+def test_failed_status_from_an_event_sticks_until_another_event() -> None:
+    state = TwinState([machine()])
+    state.apply(batch(reading(0), events=[status_event(0, MachineStatus.FAILED)]), T0, 0.0)
+    state.apply(batch(reading(1)), T0, 1.0)
+    assert state.machines["mill-01"].status is MachineStatus.FAILED
+    state.apply(batch(reading(2), events=[status_event(2, MachineStatus.RUNNING)]), T0, 2.0)
+    assert state.machines["mill-01"].status is MachineStatus.RUNNING
+
+
+def test_stopped_lasts_until_the_machine_moves_again() -> None:
+    state = TwinState([machine()])
+    state.apply(batch(reading(0, spindle_speed=0.0), events=[status_event(0, MachineStatus.STOPPED)]), T0, 0.0)
+    assert state.machines["mill-01"].status is MachineStatus.STOPPED
+    state.apply(batch(reading(1, spindle_speed=0.0)), T0, 1.0)
+    assert state.machines["mill-01"].status is MachineStatus.STOPPED
+    state.apply(batch(reading(2)), T0, 2.0)
+    assert state.machines["mill-01"].status is MachineStatus.RUNNING
+
+
+def test_older_readings_do_not_overwrite_newer_values() -> None:
+    state = TwinState([machine()])
+    state.apply(batch(reading(10, torque=50.0)), T0, 0.0)
+    state.apply(batch(reading(5, torque=10.0)), T0, 1.0)
+    assert state.machines["mill-01"].values["torque"] == 50.0
+
+
+def test_batch_observation_keeps_extremes_and_rate() -> None:
+    state = TwinState([machine()])
+    (update,) = state.apply(
+        batch(reading(0, process_temp=310.0), reading(1, process_temp=320.0), reading(2, process_temp=311.0)),
+        T0,
+        0.0,
+    )
+    obs = update.observations["process_temp"]
+    assert (obs.maximum, obs.minimum, obs.last) == (320.0, 310.0, 311.0)
+    assert obs.rate == 10.0
+
+
+def test_silent_machine_goes_offline_after_the_timeout() -> None:
+    state = TwinState([machine(), machine("mill-02")])
+    state.apply(batch(reading(0)), T0, 100.0)
+    assert state.silent_since(129.0, 30.0) == []
+    gone = state.silent_since(130.0, 30.0)
+    assert [g.machine_id for g in gone] == ["mill-01"]  # mill-02 never reported: nothing to lose
+    assert state.machines["mill-01"].status is MachineStatus.OFFLINE
+    assert state.silent_since(200.0, 30.0) == []  # once
+    state.apply(batch(reading(1)), T0, 201.0)
+    assert state.machines["mill-01"].status is MachineStatus.RUNNING
+
+
+def test_unknown_machine_in_a_batch_is_ignored() -> None:
+    state = TwinState([machine()])
+    assert state.apply(batch(reading(0, machine_id="ghost-1")), T0, 0.0) == []

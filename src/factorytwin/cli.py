@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from factorytwin.api.serve import serve_command
+from factorytwin.ml.cli import evaluate_command, train_command
 
 app = typer.Typer(help="factorytwin: a digital twin of a smart factory.", no_args_is_help=True)
 
@@ -16,3 +17,5 @@ def main() -> None:
 
 # Each area registers its commands below, one line each, from its own module.
 app.command("serve")(serve_command)
+app.command("train")(train_command)
+app.command("evaluate")(evaluate_command)

@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from factorytwin import __version__
 from factorytwin.api.deps import Services
 from factorytwin.api.errors import install_error_handlers
-from factorytwin.api.routers import alarms, catalogue, commands, health, layout, machines, stream, telemetry
+from factorytwin.api.routers import alarms, catalogue, commands, health, layout, machines, ml, stream, telemetry
 from factorytwin.config import Settings
 from factorytwin.ingest import IngestService
 from factorytwin.layout import load_layout
@@ -36,11 +36,12 @@ ROUTERS: list[APIRouter] = [
     alarms.router,
     commands.router,
     stream.router,
+    ml.router,
 ]
 """Routers served under ``/api/v1``, in order."""
 
 ServiceHook = Callable[[Services], AbstractAsyncContextManager[Any]]
-SERVICE_HOOKS: list[ServiceHook] = [stream.twin_lifespan]
+SERVICE_HOOKS: list[ServiceHook] = [stream.twin_lifespan, ml.ml_lifespan]
 """Start-up hooks of other areas (twin, MQTT, ML): each is entered after ingest has started, with the ``Services``
 container (set your field / listener / health section there), and exited in reverse order at shutdown."""
 

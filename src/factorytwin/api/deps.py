@@ -17,6 +17,7 @@ from factorytwin.store.base import Store
 
 if TYPE_CHECKING:
     from factorytwin.ingest.mqtt import MqttIngest
+    from factorytwin.ml.predictor import Predictor
     from factorytwin.twin.service import TwinService
 
 MachineStateProvider = Callable[[str], dict[str, Any] | None]
@@ -45,6 +46,8 @@ class Services:
     """The live twin (state, alarms, stream, commands); set by the twin's start-up hook."""
     mqtt_ingest: MqttIngest | None = None
     """The MQTT telemetry subscriber, when ``mqtt_url`` is set."""
+    predictor: Predictor | None = None
+    """Predictions, schedule and model registry; set by the ML start-up hook."""
 
     def machine(self, machine_id: str) -> Machine:
         """The machine of the layout with id ``machine_id``; NotFound otherwise."""

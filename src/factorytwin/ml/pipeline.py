@@ -1,0 +1,163 @@
+"""From a training file (or the twin's history) to a registered model version with its card."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+
+from factorytwin.ml.bundle import ModelBundle
+from factorytwin.ml.datasets import (
+    AI4I_MODE_FLAGS,
+    ID_LIKE_COLUMNS,
+    LabeledData,
+    TrainingDataError,
+    prepare_table,
+    read_frame,
+)
+from factorytwin.ml.registry import ModelRegistry
+from factorytwin.ml.schema import ModelCard
+from factorytwin.ml.timeseries import HistorySpec, prepare_history, prepare_run_to_failure
+from factorytwin.ml.training import Progress, TrainConfig, _quiet, cross_validate, fit_bundle
+
+Shape = Literal["auto", "table", "run_to_failure", "history"]
+
+
+@dataclass
+class TrainOptions:
+    """What to learn from: the file, its shape and the columns that matter (see docs/ML.md for formats)."""
+
+    data: Path
+    target: str | None = None
+    shape: Shape = "auto"
+    unit_col: str = "unit"
+    time_col: str = "cycle"
+    horizon: float = 24.0
+    window: int = 12
+    step_s: float = 3600.0
+    drop: list[str] = field(default_factory=list)
+    mode_columns: dict[str, str] | None = None
+    folds: int = 5
+
+
+def events_path_for(path: Path) -> Path:
+    """The simulator's event log next to a readings file: ``<stem>.events.parquet``."""
+    return path.with_name(f"{path.stem}.events.parquet")
+
+
+def detect_shape(frame: pd.DataFrame, opts: TrainOptions) -> Shape:
+    """history when it looks like simulator readings with an event log beside it; run_to_failure when the unit
+    and time columns exist; table otherwise."""
+    if {"machine_id", "ts"} <= set(frame.columns) and events_path_for(opts.data).is_file():
+        return "history"
+    if {opts.unit_col, opts.time_col} <= set(frame.columns):
+        return "run_to_failure"
+    return "table"
+
+
+def file_digest(path: Path) -> str:
+    """sha256 of a file, so a model card names exactly the data it learned from."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def load_training_data(opts: TrainOptions) -> tuple[LabeledData, dict[str, Any], list[str], str]:
+    """Read and label ``opts.data``. Returns (data, bundle spec, excluded columns, target description)."""
+    frame = read_frame(opts.data)
+    shape = opts.shape if opts.shape != "auto" else detect_shape(frame, opts)
+    if shape == "history":
+        events_file = events_path_for(opts.data)
+        events = read_frame(events_file)
+        spec = HistorySpec(step_s=opts.step_s, window=opts.window, horizon_h=opts.horizon)
+        data = prepare_history(frame, events, spec)
+        bundle_spec = {
+            "step_s": spec.step_s,
+            "window": spec.window,
+            "horizon_h": spec.horizon_h,
+            "signals": list(spec.signals),
+        }
+        return data, bundle_spec, ["status", "events: failure/repair/maintenance, mode"], "failure within horizon"
+    if shape == "run_to_failure":
+        data, signals = prepare_run_to_failure(
+            frame, opts.unit_col, opts.time_col, opts.horizon, opts.window, opts.target, opts.drop
+        )
+        spec_rtf = {
+            "signals": list(signals),
+            "window": opts.window,
+            "unit_col": opts.unit_col,
+            "time_col": opts.time_col,
+        }
+        excluded = [opts.unit_col, opts.time_col, *([opts.target] if opts.target else []), *opts.drop]
+        return data, spec_rtf, excluded, opts.target or "failure at the unit's last cycle, within horizon"
+    if opts.target is None:
+        raise TrainingDataError("a per-sample table needs --target naming its 0/1 failure column")
+    data = prepare_table(frame, opts.target, opts.mode_columns, opts.drop)
+    modes = (
+        opts.mode_columns
+        if opts.mode_columns is not None
+        else {c: m for c, m in AI4I_MODE_FLAGS.items() if c in frame.columns}
+    )
+    excluded = [opts.target, *modes, *opts.drop, *(c for c in ID_LIKE_COLUMNS if c in frame.columns)]
+    return data, {}, excluded, opts.target
+
+
+def make_card(
+    data: LabeledData,
+    bundle: ModelBundle,
+    metrics: dict[str, Any],
+    target: str,
+    excluded: list[str],
+    training_data: dict[str, Any],
+    params: dict[str, Any] | None = None,
+    notes: str = "",
+) -> ModelCard:
+    """The model card of a freshly trained bundle (the registry fills in the version)."""
+    heads = ["failure"] + (["rul"] if bundle.rul else []) + (["mode"] if bundle.mode is not None else [])
+    shape: Literal["table", "history", "run_to_failure"] = (
+        "history" if data.shape == "history" else "run_to_failure" if data.shape == "run_to_failure" else "table"
+    )
+    return ModelCard(
+        version="pending",
+        created_at=datetime.now(UTC),
+        shape=shape,
+        target=target,
+        horizon=bundle.horizon,
+        horizon_unit=bundle.horizon_unit if bundle.horizon is not None else None,
+        training_data={**training_data, **data.source},
+        features=list(bundle.features),
+        excluded_columns=excluded,
+        metrics={**metrics, "threshold": bundle.threshold, "mode_classes": bundle.mode_classes},
+        params=params or {},
+        models=heads,
+        notes=notes,
+    )
+
+
+def train_and_register(
+    opts: TrainOptions,
+    registry: ModelRegistry,
+    cfg: TrainConfig | None = None,
+    progress: Progress = _quiet,
+    activate: bool = True,
+) -> ModelCard:
+    """Load, cross-validate (``opts.folds`` > 1), fit every head, and store a new active version."""
+    cfg = cfg or TrainConfig()
+    data, spec, excluded, target = load_training_data(opts)
+    metrics: dict[str, Any] = {}
+    if opts.folds > 1:
+        metrics = cross_validate(data, opts.folds, cfg, progress)
+    unit = "cycles" if data.shape == "run_to_failure" else "h"
+    bundle = fit_bundle(data, cfg, progress, spec=spec, horizon_unit=unit)
+    if data.shape == "table":
+        bundle.horizon = None  # a per-sample table says "this operation fails", not a time horizon
+    info = {"file": str(opts.data), "sha256": file_digest(opts.data)}
+    card = make_card(data, bundle, metrics, target, excluded, info, params=cfg.lgb_params("binary"))
+    version = registry.save(bundle, card, activate=activate)
+    return registry.card(version)

@@ -1,0 +1,268 @@
+"""The ``Predictor`` service: predictions for the twin's machines from their recent history, batch predictions,
+the maintenance schedule and retraining from stored history.
+
+Store reads are awaited on the event loop; feature building, inference and training run in worker threads
+(training in its own single-thread pool, so one long fit never delays predictions).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from factorytwin.domain import EventKind, Machine
+from factorytwin.errors import FactoryTwinError, FieldProblem, InvalidInput, NotFound
+from factorytwin.ml.bundle import ModelBundle
+from factorytwin.ml.features import add_physics_features
+from factorytwin.ml.history import event_rows, wide_from_columns
+from factorytwin.ml.pipeline import make_card
+from factorytwin.ml.registry import ModelRegistry
+from factorytwin.ml.schedule import CostModel, plan_maintenance
+from factorytwin.ml.schema import MaintenancePlan, Prediction, PredictRequest, PredictResponse, TrainJob, TrainRequest
+from factorytwin.ml.timeseries import HistorySpec, machine_features, prepare_history
+from factorytwin.ml.training import TrainConfig, fit_bundle
+from factorytwin.store.base import EventQuery, Store
+
+NO_MODEL_MESSAGE = "no model trained yet: run `factorytwin train --data FILE` or POST /api/v1/models/train"
+
+
+class NoModel(FactoryTwinError):
+    """No model version is active."""
+
+
+def spec_of(bundle: ModelBundle) -> HistorySpec:
+    """The history spec a history bundle was trained with."""
+    s = bundle.spec
+    return HistorySpec(
+        step_s=float(s["step_s"]), window=int(s["window"]), horizon_h=float(s["horizon_h"]), signals=tuple(s["signals"])
+    )
+
+
+class Predictor:
+    """Serves the active model of ``registry`` for the machines of the layout, reading history from ``store``."""
+
+    def __init__(self, store: Store, registry: ModelRegistry, machines: Sequence[Machine]) -> None:
+        self.store = store
+        self.registry = registry
+        self.machines = {m.id: m for m in machines}
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ft-predict")
+        self._train_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ft-train")
+        self.jobs: dict[str, TrainJob] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def close(self) -> None:
+        """Stop the worker threads (running work finishes first)."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._train_pool.shutdown(wait=False, cancel_futures=True)
+
+    def active(self) -> tuple[str, ModelBundle] | None:
+        """(version, bundle) of the active model, or None."""
+        try:
+            return self.registry.load()
+        except NotFound:
+            return None
+
+    async def _run(self, fn: Any, *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    # ---- machine predictions ---------------------------------------------------------------------------------
+    async def _inputs(self, machine: Machine, bundle: ModelBundle) -> dict[str, Any] | None:
+        """What the features of one machine need, read from the store; None when it has no readings."""
+        latest = await self.store.latest(machine.id)
+        if not latest:
+            return None
+        newest = max(v.ts for v in latest.values())
+        inputs: dict[str, Any] = {"machine": machine, "ts": newest, "latest": {k: v.value for k, v in latest.items()}}
+        if bundle.shape == "history":
+            spec = spec_of(bundle)
+            end = newest + timedelta(milliseconds=1)
+            start = end - timedelta(seconds=spec.step_s * (spec.window + 1))
+            inputs["readings"] = await self.store.read_range(machine.id, start, end)
+            kinds = [EventKind.FAULT, EventKind.MAINTENANCE, EventKind.STATUS]
+            inputs["events"] = await self.store.events(EventQuery(machine_id=machine.id, kinds=kinds, limit=200))
+        return inputs
+
+    @staticmethod
+    def _feature_row(bundle: ModelBundle, inputs: dict[str, Any]) -> pd.DataFrame:
+        machine: Machine = inputs["machine"]
+        ptype = machine.metadata.get("product_type")
+        if bundle.shape == "history":
+            wide = wide_from_columns(inputs["readings"])
+            events = event_rows(inputs["events"])
+            renewals = events["ts"].to_numpy("float64")
+            feats = machine_features(wide, renewals, spec_of(bundle), machine.kind.value, ptype)
+            return feats.iloc[[-1]].reset_index(drop=True)
+        row = {**inputs["latest"], "kind": machine.kind.value, "product_type": ptype}
+        return add_physics_features(pd.DataFrame([row]))
+
+    def _predict_inputs(
+        self, version: str, bundle: ModelBundle, batch: list[tuple[str, dict[str, Any] | None]]
+    ) -> list[Prediction]:
+        have = [(mid, inp) for mid, inp in batch if inp is not None]
+        out: dict[str, Prediction] = {
+            mid: Prediction(status="no_data", machine_id=mid, model_version=version, message="no readings yet")
+            for mid, inp in batch
+            if inp is None
+        }
+        if have:
+            frame = pd.concat([self._feature_row(bundle, inp) for _, inp in have], ignore_index=True)
+            preds = bundle.predictions(bundle.matrix(frame), reasons=3)
+            for (mid, inp), p in zip(have, preds, strict=True):
+                out[mid] = p.model_copy(update={"machine_id": mid, "ts": inp["ts"], "model_version": version})
+        return [out[mid] for mid, _ in batch]
+
+    async def predict(self, machine_id: str) -> Prediction:
+        """The prediction for one machine; ``NotFound`` for an unknown machine; status no_model/no_data."""
+        return (await self.predict_all([machine_id]))[0]
+
+    async def predict_all(self, machine_ids: Sequence[str] | None = None) -> list[Prediction]:
+        """Predictions for ``machine_ids`` (default every machine of the layout), in one batched inference.
+        The stream/twin calls this periodically and pushes each result as a ``prediction`` message."""
+        ids = list(machine_ids) if machine_ids is not None else sorted(self.machines)
+        for mid in ids:
+            if mid not in self.machines:
+                raise NotFound(f"no machine {mid!r} in the factory layout")
+        active = self.active()
+        if active is None:
+            return [Prediction(status="no_model", machine_id=mid, message=NO_MODEL_MESSAGE) for mid in ids]
+        version, bundle = active
+        if bundle.shape == "run_to_failure":
+            msg = "the active model was trained on run-to-failure files; use POST /api/v1/predict with its columns"
+            return [Prediction(status="no_model", machine_id=mid, model_version=version, message=msg) for mid in ids]
+        inputs = await asyncio.gather(*(self._inputs(self.machines[mid], bundle) for mid in ids))
+        result: list[Prediction] = await self._run(
+            self._predict_inputs, version, bundle, list(zip(ids, inputs, strict=True))
+        )
+        return result
+
+    # ---- batch rows ------------------------------------------------------------------------------------------
+    @staticmethod
+    def _rows_matrix(bundle: ModelBundle, rows: list[dict[str, Any]]) -> np.ndarray:
+        frame = pd.DataFrame(rows)
+        for col in frame.columns:
+            if col in {"product_type", "kind"}:
+                continue
+            num = pd.to_numeric(frame[col], errors="coerce")
+            bad = num.isna() & frame[col].notna()
+            if bad.any():
+                i = int(np.flatnonzero(bad.to_numpy())[0])
+                raise InvalidInput([FieldProblem(("rows", i, str(col)), "must be a number", frame[col].iloc[i])])
+            frame[col] = num
+        if bundle.shape == "table":
+            frame = add_physics_features(frame)
+        known = set(bundle.features) | {
+            "product_type",
+            "kind",
+            "air_temp",
+            "process_temp",
+            "spindle_speed",
+            "torque",
+            "tool_wear",
+        }
+        unknown = [c for c in frame.columns if c not in known]
+        if unknown:
+            raise InvalidInput([FieldProblem(("rows", 0, str(unknown[0])), "not a feature of the active model")])
+        if not any(c in frame.columns for c in bundle.features):
+            raise InvalidInput([FieldProblem(("rows",), "no row has any feature of the active model")])
+        return bundle.matrix(frame)
+
+    async def predict_rows(self, request: PredictRequest) -> PredictResponse:
+        """Predictions for raw feature rows (``POST /predict``); ``InvalidInput`` names a bad column."""
+        active = self.active()
+        if active is None:
+            raise NoModel(NO_MODEL_MESSAGE)
+        version, bundle = active
+
+        def work() -> list[Prediction]:
+            preds = bundle.predictions(self._rows_matrix(bundle, request.rows), reasons=request.reasons)
+            return [p.model_copy(update={"model_version": version}) for p in preds]
+
+        preds: list[Prediction] = await self._run(work)
+        return PredictResponse(model_version=version, predictions=preds)
+
+    # ---- schedule --------------------------------------------------------------------------------------------
+    async def schedule(self, cost: CostModel | None = None, now: datetime | None = None) -> MaintenancePlan:
+        """The recommended maintenance plan from the current predictions (see ``schedule.plan_maintenance``)."""
+        cost = cost or CostModel()
+        now = now or datetime.now(UTC)
+        active = self.active()
+        if active is None:
+            return MaintenancePlan(
+                status="no_model",
+                generated_at=now,
+                horizon_h=cost.planning_horizon_h,
+                shift_hours=cost.shift_hours,
+                technician_hours_per_shift=cost.technician_hours_per_shift,
+                message=NO_MODEL_MESSAGE,
+            )
+        preds = await self.predict_all()
+        plan = plan_maintenance(preds, cost, now)
+        return plan.model_copy(update={"model_version": active[0]})
+
+    # ---- retraining ------------------------------------------------------------------------------------------
+    async def start_training(self, request: TrainRequest) -> TrainJob:
+        """Queue a retrain from the stored history; returns at once with the job (poll ``jobs[id]``)."""
+        job = TrainJob(id=uuid.uuid4().hex[:12], state="queued", started_at=datetime.now(UTC))
+        self.jobs[job.id] = job
+        task = asyncio.get_running_loop().create_task(self._train(job.id, request))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return job
+
+    async def _train(self, job_id: str, request: TrainRequest) -> None:
+        self.jobs[job_id] = self.jobs[job_id].model_copy(update={"state": "running"})
+        try:
+            readings, events = await self._stored_history(request.days)
+            loop = asyncio.get_running_loop()
+            version = await loop.run_in_executor(self._train_pool, self._fit_and_save, readings, events, request)
+            update: dict[str, Any] = {"state": "done", "version": version, "message": f"trained {version}"}
+        except FactoryTwinError as exc:
+            update = {"state": "failed", "message": str(exc)}
+        except Exception as exc:  # a failed fit must end the job with a reason, not kill the service
+            update = {"state": "failed", "message": f"{type(exc).__name__}: {exc}"}
+        self.jobs[job_id] = self.jobs[job_id].model_copy(update={**update, "finished_at": datetime.now(UTC)})
+
+    async def _stored_history(self, days: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+        frames, evs = [], []
+        for machine in self.machines.values():
+            latest = await self.store.latest(machine.id)
+            if not latest:
+                continue
+            end = max(v.ts for v in latest.values()) + timedelta(milliseconds=1)
+            start = end - timedelta(days=days)
+            wide = wide_from_columns(await self.store.read_range(machine.id, start, end))
+            frames.append(wide.assign(kind=machine.kind.value, product_type=machine.metadata.get("product_type")))
+            evs.extend(await self.store.events(EventQuery(machine_id=machine.id, start=start, end=end, limit=10_000)))
+        if not frames:
+            raise NotFound("the store holds no readings to train on")
+        return pd.concat(frames, ignore_index=True), event_rows(evs)
+
+    def _fit_and_save(self, readings: pd.DataFrame, events: pd.DataFrame, request: TrainRequest) -> str:
+        spec = HistorySpec(horizon_h=request.horizon_h)
+        data = prepare_history(readings, events, spec)
+        bundle = fit_bundle(
+            data,
+            TrainConfig(n_jobs=1),
+            spec={
+                "step_s": spec.step_s,
+                "window": spec.window,
+                "horizon_h": spec.horizon_h,
+                "signals": list(spec.signals),
+            },
+        )
+        card = make_card(
+            data,
+            bundle,
+            {},
+            "failure within horizon",
+            ["status"],
+            {"source": "twin store history", "days": request.days},
+        )
+        return self.registry.save(bundle, card, activate=request.activate)

@@ -1,0 +1,128 @@
+"""GET routes: health, catalogue, layout, machines, history, events; OpenAPI; error shapes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+
+from factorytwin.api import Services
+from factorytwin.domain import CATALOGUE, MachineKind
+
+T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
+
+
+async def post_series(client: httpx.AsyncClient, machine: str = "mill-01", n: int = 60) -> None:
+    """``n`` readings of torque, one per minute from T0, valued 0..n-1."""
+    readings = [
+        {"machine_id": machine, "ts": (T0 + timedelta(minutes=i)).isoformat(), "values": {"torque": float(i)}}
+        for i in range(n)
+    ]
+    assert (await client.post("/api/v1/telemetry", json={"readings": readings})).status_code == 200
+
+
+async def test_health_reports_backend_store_sizes_and_ingest_counters(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    services.health_sections["extra"] = lambda: {"answer": 42}
+    await post_series(client, n=3)
+    health = (await client.get("/api/v1/health")).json()
+    assert health["status"] == "ok"
+    assert health["backend"] == "sqlite"
+    assert health["machines"] == 16
+    assert health["store"]["readings"] == 3
+    assert health["ingest"]["accepted_batches"] == 1
+    assert health["ingest"]["queue_depth"] == 0
+    assert health["sections"]["extra"] == {"answer": 42}
+
+
+async def test_catalogue_lists_every_kind_with_units_and_ranges(client: httpx.AsyncClient) -> None:
+    catalogue = (await client.get("/api/v1/catalogue")).json()
+    assert set(catalogue) == {k.value for k in MachineKind}
+    torque = next(s for s in catalogue["cnc_mill"] if s["key"] == "torque")
+    assert torque["unit"] == "Nm"
+    assert (torque["low"], torque["high"]) == (0.0, 200.0)
+    assert len(catalogue["pump"]) == len(CATALOGUE[MachineKind.PUMP])
+
+
+async def test_layout_is_the_factory(client: httpx.AsyncClient) -> None:
+    layout = (await client.get("/api/v1/layout")).json()
+    assert layout["name"] == "Demo Works"
+    assert len(layout["machines"]) == 16
+
+
+async def test_machines_lists_every_machine_and_detail_has_latest_values(client: httpx.AsyncClient) -> None:
+    machines = (await client.get("/api/v1/machines")).json()
+    assert len(machines) == 16
+    assert {"id", "kind", "x", "y", "state"} <= set(machines[0])
+    await post_series(client, n=5)
+    detail = (await client.get("/api/v1/machines/mill-01")).json()
+    assert detail["kind"] == "cnc_mill"
+    assert detail["latest"]["torque"]["value"] == 4.0
+
+
+async def test_an_unknown_machine_is_404_on_every_machine_route(client: httpx.AsyncClient) -> None:
+    for path in ["", "/history?sensor=torque", "/events"]:
+        r = await client.get(f"/api/v1/machines/mill-77{path}")
+        assert r.status_code == 404, path
+        assert "mill-77" in r.json()["detail"][0]["msg"]
+
+
+async def test_history_gives_buckets_of_min_max_avg_count(client: httpx.AsyncClient) -> None:
+    await post_series(client, n=60)
+    params = {"sensor": "torque", "from": T0.isoformat(), "to": (T0 + timedelta(hours=1)).isoformat(), "points": 6}
+    history = (await client.get("/api/v1/machines/mill-01/history", params=params)).json()
+    assert history["unit"] == "Nm"
+    assert history["bucket_ms"] == 600_000
+    assert [(b["min"], b["max"], b["avg"], b["count"]) for b in history["buckets"]] == [
+        (10.0 * i, 10.0 * i + 9, 10.0 * i + 4.5, 10) for i in range(6)
+    ]
+    assert history["buckets"][1]["ts"].startswith((T0 + timedelta(minutes=10)).isoformat()[:19])
+
+
+async def test_history_defaults_to_the_last_hour(client: httpx.AsyncClient) -> None:
+    await post_series(client, n=60)
+    history = (await client.get("/api/v1/machines/mill-01/history", params={"sensor": "torque"})).json()
+    assert history["points"] == 500
+    assert sum(b["count"] for b in history["buckets"]) >= 59
+
+
+async def test_history_refuses_a_sensor_of_another_kind_and_bad_ranges(client: httpx.AsyncClient) -> None:
+    r = await client.get("/api/v1/machines/mill-01/history", params={"sensor": "flow_rate"})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["query", "sensor"]
+    assert "torque" in r.json()["detail"][0]["msg"]  # it lists the sensors there are
+    backwards = {"sensor": "torque", "from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}
+    r = await client.get("/api/v1/machines/mill-01/history", params=backwards)
+    assert r.status_code == 422
+    assert "after" in r.json()["detail"][0]["msg"]
+    for points in ("0", "5001", "many"):
+        r = await client.get("/api/v1/machines/mill-01/history", params={"sensor": "torque", "points": points})
+        assert r.status_code == 422
+        assert r.json()["detail"][0]["loc"] == ["query", "points"]
+    r = await client.get("/api/v1/machines/mill-01/history", params={"sensor": "torque", "from": "soon"})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["query", "from"]
+
+
+async def test_events_are_newest_first_and_filter_by_kind(client: httpx.AsyncClient) -> None:
+    events = [
+        {"machine_id": "press-01", "ts": (T0 + timedelta(minutes=i)).isoformat(), "kind": kind, "message": str(i)}
+        for i, kind in enumerate(["status", "fault", "maintenance", "note"])
+    ]
+    assert (await client.post("/api/v1/telemetry", json={"events": events})).status_code == 200
+    got = (await client.get("/api/v1/machines/press-01/events")).json()
+    assert [e["message"] for e in got] == ["3", "2", "1", "0"]
+    faults = (await client.get("/api/v1/machines/press-01/events", params={"kind": ["fault", "note"]})).json()
+    assert [e["kind"] for e in faults] == ["note", "fault"]
+    assert len((await client.get("/api/v1/machines/press-01/events", params={"limit": 1})).json()) == 1
+    assert (await client.get("/api/v1/machines/press-01/events", params={"limit": 0})).status_code == 422
+
+
+async def test_openapi_documents_the_telemetry_body(client: httpx.AsyncClient) -> None:
+    doc = (await client.get("/openapi.json")).json()
+    body = doc["paths"]["/api/v1/telemetry"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    refs = {item["$ref"].rsplit("/", 1)[-1] for item in body["anyOf"]}
+    assert refs == {"ReadingSet", "TelemetryBatch"}
+    assert refs <= set(doc["components"]["schemas"])
+    assert (await client.get("/docs")).status_code == 200

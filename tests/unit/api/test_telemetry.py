@@ -1,0 +1,149 @@
+"""POST /api/v1/telemetry: single reading sets and batches, idempotence, and every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from factorytwin.api import Services
+from factorytwin.errors import Overloaded
+
+URL = "/api/v1/telemetry"
+NOW = datetime.now(UTC).replace(microsecond=0)
+TS = NOW.isoformat()
+
+
+def rs(machine: str = "mill-01", ts: str = TS, **values: Any) -> dict[str, Any]:
+    return {"machine_id": machine, "ts": ts, "values": values or {"torque": 40.0, "power": 6.0}}
+
+
+async def stored(services: Services) -> int:
+    return (await services.store.stats()).readings
+
+
+async def test_a_single_reading_set_is_stored(client: httpx.AsyncClient, services: Services) -> None:
+    r = await client.post(URL, json=rs())
+    assert r.status_code == 200
+    assert r.json() == {"readings": 2, "new_readings": 2, "events": 0}
+    assert await stored(services) == 2
+
+
+async def test_a_batch_of_readings_and_events_is_stored(client: httpx.AsyncClient, services: Services) -> None:
+    body = {
+        "readings": [rs(), rs("pump-01", flow_rate=90.5, vibration=1.2)],
+        "events": [{"machine_id": "pump-01", "ts": TS, "kind": "status", "status": "running"}],
+    }
+    r = await client.post(URL, json=body)
+    assert r.status_code == 200
+    assert r.json() == {"readings": 4, "new_readings": 4, "events": 1}
+    events = (await client.get("/api/v1/machines/pump-01/events")).json()
+    assert [e["status"] for e in events] == ["running"]
+
+
+async def test_a_resent_batch_is_accepted_and_stores_nothing_twice(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    body = {"readings": [rs(), rs(ts=(NOW - timedelta(seconds=1)).isoformat())]}
+    assert (await client.post(URL, json=body)).json()["new_readings"] == 4
+    again = await client.post(URL, json=body)
+    assert again.status_code == 200
+    assert again.json()["new_readings"] == 0
+    assert await stored(services) == 4
+
+
+def _raw(text: str) -> bytes:
+    return text.encode()
+
+
+BAD_INPUTS: list[tuple[str, Any, list[Any], str]] = [
+    # (case, body, expected loc of the first problem, words of its message)
+    ("malformed JSON", _raw('{"readings": [ {"machine_id": '), ["body"], "Invalid JSON"),
+    ("not an object", _raw("[1, 2]"), ["body"], "object"),
+    ("empty batch", {"readings": []}, ["body"], "at least one"),
+    ("missing ts in a batch", {"readings": [rs(), {"machine_id": "mill-01", "values": {"torque": 1}}]},
+     ["readings", 1, "ts"], "Field required"),
+    ("ts without offset", rs(ts="2026-01-01T00:00:00"), ["ts"], "timezone"),
+    ("ts not a date", rs(ts="yesterday"), ["ts"], "datetime"),
+    ("value not a number", rs(torque="hot"), ["values", "torque"], "number"),
+    ("values not an object", {"machine_id": "mill-01", "ts": TS, "values": [1]}, ["values"], "object"),
+    ("no values", {"machine_id": "mill-01", "ts": TS, "values": {}}, ["values"], "at least 1"),
+    ("unexpected field", {**rs(), "temperature": 3}, ["temperature"], "Extra inputs"),
+    ("bad machine id", rs(machine="mill 01!"), ["machine_id"], "pattern"),
+    ("unknown machine", rs(machine="mill-99"), ["machine_id"], "unknown machine 'mill-99'"),
+    ("sensor of another kind", rs(flow_rate=50.0), ["values", "flow_rate"], "no sensor 'flow_rate'"),
+    ("value out of range", rs(torque=1e6), ["values", "torque"], "physical range"),
+    ("value NaN", _raw(json.dumps(rs(torque=float("nan")))), ["values", "torque"], "finite"),
+    ("value Infinity", _raw(json.dumps(rs(torque=float("inf")))), ["values", "torque"], "finite"),
+    ("in the future", rs(ts=(NOW + timedelta(hours=2)).isoformat()), ["ts"], "future"),
+    ("one bad item among good ones", {"readings": [rs(), rs("pump-01", flow_rate=-5.0)]},
+     ["readings", 1, "values", "flow_rate"], "physical range"),
+    ("event of an unknown machine", {"readings": [rs()], "events": [{"machine_id": "x", "ts": TS, "kind": "note"}]},
+     ["events", 0, "machine_id"], "unknown machine"),
+    ("event of an unknown kind", {"events": [{"machine_id": "mill-01", "ts": TS, "kind": "party"}]},
+     ["events", 0, "kind"], "Input should be"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("body", "loc", "words"), [c[1:] for c in BAD_INPUTS], ids=[c[0] for c in BAD_INPUTS])
+async def test_bad_input_gets_422_naming_the_item_and_field_and_stores_nothing(
+    client: httpx.AsyncClient, services: Services, body: Any, loc: list[Any], words: str
+) -> None:
+    if isinstance(body, bytes):
+        r = await client.post(URL, content=body, headers={"content-type": "application/json"})
+    else:
+        r = await client.post(URL, json=body)
+    assert r.status_code == 422, r.text
+    detail = r.json()["detail"]
+    assert detail[0]["loc"] == loc, detail
+    assert words.lower() in detail[0]["msg"].lower(), detail
+    assert await stored(services) == 0
+    assert services.ingest.counters.accepted_batches == 0
+
+
+async def test_a_batch_over_the_value_limit_gets_422(client: httpx.AsyncClient, services: Services) -> None:
+    services.settings.max_batch_readings = 3
+    r = await client.post(URL, json={"readings": [rs(), rs(ts=(NOW - timedelta(seconds=1)).isoformat())]})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["readings"]
+    assert "limit of 3" in r.json()["detail"][0]["msg"]
+
+
+async def test_a_body_over_the_size_cap_gets_413(client: httpx.AsyncClient, services: Services) -> None:
+    services.settings.max_body_bytes = 2048
+    body = {"readings": [rs(ts=(NOW - timedelta(seconds=i)).isoformat()) for i in range(40)]}
+    r = await client.post(URL, json=body)
+    assert r.status_code == 413
+    assert "2048 bytes" in r.json()["detail"][0]["msg"]
+
+    async def chunks() -> Any:  # no Content-Length: the cap holds on the streamed body too
+        data = json.dumps(body).encode()
+        for i in range(0, len(data), 1000):
+            yield data[i : i + 1000]
+
+    r = await client.post(URL, content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413
+    assert await stored(services) == 0
+
+
+async def test_an_overloaded_writer_gets_503_with_retry_after(
+    client: httpx.AsyncClient, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def refuse(batch: Any) -> Any:
+        raise Overloaded("queue full")
+
+    monkeypatch.setattr(services.ingest, "ingest", refuse)
+    r = await client.post(URL, json=rs())
+    assert r.status_code == 503
+    assert r.headers["retry-after"] == "1"
+    assert r.json()["detail"][0]["msg"] == "queue full"
+
+
+async def test_errors_of_many_items_are_capped_with_a_count(client: httpx.AsyncClient) -> None:
+    body = {"readings": [rs(ts=(NOW - timedelta(seconds=i)).isoformat(), torque=-1.0) for i in range(150)]}
+    detail = (await client.post(URL, json=body)).json()["detail"]
+    assert len(detail) == 101
+    assert "50 more" in detail[-1]["msg"]

@@ -1,0 +1,218 @@
+"""IngestService: validation with every problem located, the one bounded writer, listeners, counters."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from factorytwin.config import Settings
+from factorytwin.domain import Event, EventKind, ReadingSet, TelemetryBatch
+from factorytwin.errors import InvalidInput, Overloaded
+from factorytwin.ingest import IngestService
+from factorytwin.layout import load_layout
+from factorytwin.store import ReadingColumns, Store, open_store
+
+MACHINES = load_layout().machines
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def reading(machine: str = "mill-01", ts: datetime = NOW, **values: float) -> ReadingSet:
+    return ReadingSet(machine_id=machine, ts=ts, values=values or {"torque": 40.0, "power": 6.0})
+
+
+@pytest.fixture
+async def store(tmp_path: Path) -> AsyncIterator[Store]:
+    st = open_store(f"sqlite:///{tmp_path / 'ingest.db'}")
+    await st.open()
+    await st.register_machines(MACHINES)
+    yield st
+    await st.close()
+
+
+@pytest.fixture
+async def service(store: Store) -> AsyncIterator[IngestService]:
+    svc = IngestService(Settings(max_batch_readings=50), store, MACHINES)
+    await svc.start()
+    yield svc
+    await svc.stop()
+
+
+async def test_a_valid_batch_is_stored_and_counted(service: IngestService, store: Store) -> None:
+    batch = TelemetryBatch(
+        readings=[reading(), reading("pump-01", flow_rate=80.0)],
+        events=[Event(machine_id="pump-01", ts=NOW, kind=EventKind.NOTE, message="hello")],
+    )
+    result = await service.ingest(batch)
+    assert (result.readings, result.new_readings, result.events) == (3, 3, 1)
+    assert (await store.latest("mill-01"))["torque"].value == 40.0
+    c = service.counters
+    assert (c.accepted_batches, c.accepted_readings, c.new_readings, c.accepted_events) == (1, 3, 3, 1)
+
+
+async def test_a_resent_batch_is_accepted_and_stores_nothing_new(service: IngestService) -> None:
+    batch = TelemetryBatch(readings=[reading()])
+    assert (await service.ingest(batch)).new_readings == 2
+    assert (await service.ingest(batch)).new_readings == 0
+
+
+async def test_every_problem_of_a_batch_is_named_by_its_path_and_nothing_is_stored(
+    service: IngestService, store: Store
+) -> None:
+    batch = TelemetryBatch(
+        readings=[
+            reading(),  # fine, but stored only if everything is
+            reading("ghost-07"),
+            reading(flow_rate=80.0, torque=250.0),  # a pump's sensor on a mill; torque above 200 Nm
+            reading(vibration=math.nan, power=math.inf),
+            reading(ts=NOW + timedelta(hours=1)),
+        ],
+        events=[Event(machine_id="ghost-08", ts=NOW, kind=EventKind.FAULT)],
+    )
+    with pytest.raises(InvalidInput) as caught:
+        await service.ingest(batch)
+    problems = {p.loc: p.msg for p in caught.value.problems}
+    assert list(problems) == [
+        ("readings", 1, "machine_id"),
+        ("readings", 2, "values", "flow_rate"),
+        ("readings", 2, "values", "torque"),
+        ("readings", 3, "values", "vibration"),
+        ("readings", 3, "values", "power"),
+        ("readings", 4, "ts"),
+        ("events", 0, "machine_id"),
+    ]
+    assert "ghost-07" in problems[("readings", 1, "machine_id")]
+    assert "no sensor 'flow_rate'" in problems[("readings", 2, "values", "flow_rate")]
+    assert "[0, 200]" in problems[("readings", 2, "values", "torque")]
+    assert "finite" in problems[("readings", 3, "values", "vibration")]
+    assert "finite" in problems[("readings", 3, "values", "power")]
+    assert "future" in problems[("readings", 4, "ts")]
+    assert await store.latest("mill-01") == {}
+    assert service.counters.rejected_batches == 1
+    assert service.counters.accepted_batches == 0
+
+
+async def test_a_batch_over_the_value_limit_is_refused_before_any_other_check(service: IngestService) -> None:
+    batch = TelemetryBatch(readings=[reading(ts=NOW - timedelta(seconds=i)) for i in range(26)])  # 52 > 50
+    with pytest.raises(InvalidInput) as caught:
+        await service.ingest(batch)
+    [problem] = caught.value.problems
+    assert problem.loc == ("readings",)
+    assert "52" in problem.msg
+    assert "50" in problem.msg
+
+
+async def test_thousands_of_problems_are_reported_as_the_first_hundred_and_a_count(store: Store) -> None:
+    svc = IngestService(Settings(), store, MACHINES)
+    batch = TelemetryBatch(readings=[reading(torque=-1.0) for _ in range(250)])
+    with pytest.raises(InvalidInput) as caught:
+        svc.validate(batch)
+    assert len(caught.value.problems) == 101
+    assert "150 more" in caught.value.problems[-1].msg
+
+
+class BlockedStore:
+    """A store whose writes wait until released, to fill the writer's queue."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.writes = 0
+
+    async def write_batch(self, readings: ReadingColumns, events: Sequence[Event] = ()) -> int:
+        await self.release.wait()
+        self.writes += 1
+        return len(readings)
+
+
+async def test_past_the_queue_cap_ingest_refuses_with_overloaded_and_recovers() -> None:
+    blocked = BlockedStore()
+    svc = IngestService(Settings(ingest_queue_batches=1), blocked, MACHINES)  # type: ignore[arg-type]
+    await svc.start()
+    batch = TelemetryBatch(readings=[reading()])
+    first = asyncio.create_task(svc.ingest(batch))  # taken by the writer, blocked in the store
+    await asyncio.sleep(0.01)
+    second = asyncio.create_task(svc.ingest(batch))  # waits in the queue (cap 1)
+    await asyncio.sleep(0.01)
+    with pytest.raises(Overloaded):
+        await svc.ingest(batch)
+    assert svc.counters.overloaded_batches == 1
+    blocked.release.set()
+    assert (await first).new_readings == 2
+    assert (await second).new_readings == 2
+    assert (await svc.ingest(batch)).new_readings == 2
+    await svc.stop()
+    assert blocked.writes == 3
+
+
+async def test_listeners_see_each_committed_batch_with_its_new_count_in_order(service: IngestService) -> None:
+    seen: list[tuple[int, int]] = []
+
+    async def listener(batch: TelemetryBatch, new: int) -> None:
+        seen.append((len(batch.readings), new))
+
+    service.add_listener(listener)
+    one, two = TelemetryBatch(readings=[reading()]), TelemetryBatch(readings=[reading(), reading("pump-01", flow_rate=70.0)])
+    await asyncio.gather(service.ingest(one), service.ingest(two))
+    await service.ingest(one)
+    assert seen == [(1, 2), (2, 1), (1, 0)]
+
+
+async def test_a_failing_listener_does_not_fail_the_ingest_nor_other_listeners(service: IngestService) -> None:
+    calls: list[int] = []
+
+    async def broken(batch: TelemetryBatch, new: int) -> None:
+        raise RuntimeError("twin is broken")
+
+    async def fine(batch: TelemetryBatch, new: int) -> None:
+        calls.append(new)
+
+    service.add_listener(broken)
+    service.add_listener(fine)
+    assert (await service.ingest(TelemetryBatch(readings=[reading()]))).new_readings == 2
+    assert calls == [2]
+    assert service.counters.listener_errors == 1
+
+
+class FailingStore:
+    """A store that fails every other write."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def write_batch(self, readings: ReadingColumns, events: Sequence[Event] = ()) -> int:
+        self.calls += 1
+        if self.calls % 2:
+            raise OSError("disk full")
+        return len(readings)
+
+
+async def test_a_store_failure_reaches_its_caller_and_the_writer_carries_on() -> None:
+    svc = IngestService(Settings(), FailingStore(), MACHINES)  # type: ignore[arg-type]
+    await svc.start()
+    batch = TelemetryBatch(readings=[reading()])
+    with pytest.raises(OSError, match="disk full"):
+        await svc.ingest(batch)
+    assert (await svc.ingest(batch)).new_readings == 2
+    await svc.stop()
+
+
+async def test_set_machines_changes_which_machines_are_accepted(service: IngestService) -> None:
+    service.set_machines([m for m in MACHINES if m.id != "mill-01"])
+    with pytest.raises(InvalidInput):
+        service.validate(TelemetryBatch(readings=[reading()]))
+
+
+def test_columns_hold_one_entry_per_value_with_millisecond_times(store: Any) -> None:
+    svc = IngestService(Settings(), store, MACHINES)
+    ts = datetime(2026, 1, 2, 3, 4, 5, 678_999, tzinfo=UTC)
+    cols, events = svc.validate(TelemetryBatch(readings=[reading(ts=ts, torque=1.0, power=2.0)]))
+    assert cols.machine_ids == ["mill-01", "mill-01"]
+    assert cols.sensors == ["torque", "power"]
+    assert cols.values == [1.0, 2.0]
+    assert cols.ts_ms == [int(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp()) * 1000 + 678] * 2
+    assert events == []

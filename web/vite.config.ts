@@ -4,6 +4,7 @@ import react from "@vitejs/plugin-react";
 
 // The dashboard is served by the FastAPI app at /, so it is built straight into the Python package.
 // In `npm run dev`, API and WebSocket calls are proxied to a running `factorytwin serve` (FT_API, default :8000).
+declare const process: { env: Record<string, string | undefined> };
 const api = process.env.FT_API ?? "http://127.0.0.1:8000";
 
 export default defineConfig({

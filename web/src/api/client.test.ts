@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiClient, ApiError, errorMessage, normaliseHistory, normaliseMachineState, normaliseSchedule } from "./client";
+import { ApiClient, ApiError, errorMessage, normaliseHistory, mlEnabled, normaliseMachineState } from "./client";
 
 function fakeFetch(status: number, body: unknown, seen: { url?: string; init?: RequestInit } = {}) {
   return async (url: string, init?: RequestInit): Promise<Response> => {
@@ -26,11 +26,15 @@ describe("ApiClient", () => {
     });
   });
 
-  it("treats 404/409/503 from the prediction endpoint as 'no model'", async () => {
-    for (const status of [404, 409, 503]) {
-      expect(await new ApiClient(fakeFetch(status, { detail: "no model" })).prediction("m")).toBeNull();
-    }
-    await expect(new ApiClient(fakeFetch(500, { detail: "boom" })).prediction("m")).rejects.toBeInstanceOf(ApiError);
+  it("passes a 'no_model' prediction through and fills in the machine id", async () => {
+    const p = await new ApiClient(fakeFetch(200, { status: "no_model", machine_id: null, message: "train one" })).prediction("m");
+    expect(p).toMatchObject({ status: "no_model", machine_id: "m" });
+    await expect(new ApiClient(fakeFetch(503, { detail: "boom" })).prediction("m")).rejects.toBeInstanceOf(ApiError);
+  });
+
+  it("defaults the lists of a schedule", async () => {
+    const s = await new ApiClient(fakeFetch(200, { status: "no_model", message: "x" })).schedule();
+    expect(s).toMatchObject({ status: "no_model", tasks: [], policies: [] });
   });
 
   it("asks for bucketed history with from, to and points", async () => {
@@ -66,10 +70,10 @@ describe("normalisers", () => {
     });
   });
 
-  it("reads a schedule envelope", () => {
-    const s = normaliseSchedule({ items: [{ machine_id: "m", due: "2026-01-02T00:00:00Z" }, { bad: 1 }], costs: { planned: 10 } });
-    expect(s.items).toHaveLength(1);
-    expect(s.costs).toEqual({ planned: 10 });
+  it("knows from /health whether the ML service runs", () => {
+    expect(mlEnabled({ sections: { twin: {}, ml: { active_model: null } } })).toBe(true);
+    expect(mlEnabled({ sections: { twin: {} } })).toBe(false);
+    expect(mlEnabled(null)).toBe(false);
   });
 
   it("makes a readable error message", () => {

@@ -10,9 +10,8 @@ import type {
   HistorySeries,
   MachineEvent,
   MachineState,
-  MaintenanceSchedule,
+  MaintenancePlan,
   Prediction,
-  ScheduleItem,
 } from "./types";
 
 export const API_BASE = "/api/v1";
@@ -129,27 +128,23 @@ export class ApiClient {
     return isAlarm(body) ? body : body && typeof body === "object" && isAlarm((body as { alarm?: unknown }).alarm) ? (body as { alarm: Alarm }).alarm : null;
   }
 
-  /** The machine's failure prediction, or null when no model is available (404, 409, 503 from the server). */
-  async prediction(machineId: string): Promise<Prediction | null> {
-    try {
-      const body = await this.request<Prediction>(`/machines/${enc(machineId)}/prediction`);
-      return { ...body, machine_id: body.machine_id ?? machineId };
-    } catch (e) {
-      if (e instanceof ApiError && (e.status === 404 || e.status === 409 || e.status === 503)) return null;
-      throw e;
-    }
+  /** The machine's failure prediction; `status` says "no_model" (HTTP 200) until a model is trained. */
+  async prediction(machineId: string): Promise<Prediction> {
+    const body = await this.request<Prediction>(`/machines/${enc(machineId)}/prediction`);
+    return { ...body, machine_id: body.machine_id ?? machineId };
   }
 
-  /** The maintenance plan, or null when the ML service has none yet. */
-  async schedule(): Promise<MaintenanceSchedule | null> {
-    try {
-      const body = await this.request<unknown>("/maintenance/schedule");
-      return normaliseSchedule(body);
-    } catch (e) {
-      if (e instanceof ApiError && (e.status === 404 || e.status === 409 || e.status === 503)) return null;
-      throw e;
-    }
+  /** The maintenance plan and its cost against other policies; `status` "no_model" until a model exists. */
+  async schedule(): Promise<MaintenancePlan> {
+    const body = await this.request<Partial<MaintenancePlan>>("/maintenance/schedule");
+    return { status: body.status ?? "ok", generated_at: body.generated_at ?? "", horizon_h: body.horizon_h ?? 0, ...body, tasks: body.tasks ?? [], policies: body.policies ?? [] };
   }
+}
+
+/** True when the server's /health says the ML service runs (so prediction routes exist). */
+export function mlEnabled(health: unknown): boolean {
+  const sections = health && typeof health === "object" ? (health as { sections?: unknown }).sections : null;
+  return !!sections && typeof sections === "object" && "ml" in sections;
 }
 
 function enc(s: string): string {
@@ -206,19 +201,6 @@ export function normaliseHistory(body: unknown, machineId: string, sensor: strin
   }
   buckets.sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
   return { machine_id: machineId, sensor, buckets };
-}
-
-/** The schedule as a list of items, whatever the exact envelope the ML service chose. */
-export function normaliseSchedule(body: unknown): MaintenanceSchedule {
-  const list = Array.isArray(body) ? body : pickArray(body, ["items", "plan", "schedule", "tasks", "machines"]);
-  const items = list.filter((i): i is ScheduleItem => !!i && typeof i === "object" && "machine_id" in i);
-  let costs: Record<string, unknown> | null = null;
-  if (body && typeof body === "object" && !Array.isArray(body)) {
-    const o = body as Record<string, unknown>;
-    const c = o.costs ?? o.policies ?? o.cost_comparison ?? o.comparison;
-    if (c && typeof c === "object") costs = c as Record<string, unknown>;
-  }
-  return { items, costs, raw: body };
 }
 
 export const api = new ApiClient();

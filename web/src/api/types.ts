@@ -58,6 +58,8 @@ export interface MachineState {
   last_seen: string | null;
   values: Record<string, number>;
   values_ts?: string | null;
+  kind?: MachineKind;
+  failure_probability?: number | null;
 }
 
 export interface Alarm {
@@ -87,18 +89,30 @@ export interface MachineEvent {
   data?: Record<string, unknown>;
 }
 
+export interface Reason {
+  feature: string;
+  value: number | null;
+  contribution: number;
+}
+
+/** GET /machines/{id}/prediction and the stream's `prediction` message (ml/schema.py Prediction). */
 export interface Prediction {
   machine_id: string;
-  failure_probability?: number | null;
-  horizon_h?: number | null;
-  rul_h?: number | null;
-  rul_low_h?: number | null;
-  rul_high_h?: number | null;
-  likely_mode?: string | null;
-  reasons?: unknown[];
-  model_version?: string | null;
+  status?: "ok" | "no_model" | "no_data";
   ts?: string | null;
-  [extra: string]: unknown;
+  model_version?: string | null;
+  probability?: number | null;
+  /** The twin adds this copy of `probability` to the streamed prediction. */
+  failure_probability?: number | null;
+  horizon?: number | null;
+  horizon_unit?: string;
+  alert?: boolean | null;
+  rul?: { median: number; low: number; high: number; unit?: string } | null;
+  likely_mode?: string | null;
+  mode_probabilities?: Record<string, number>;
+  reasons?: Reason[];
+  hours_since_service?: number | null;
+  message?: string;
 }
 
 /** One bucket of a history query: the aggregate of the readings that fell in it. */
@@ -116,18 +130,33 @@ export interface HistorySeries {
   buckets: HistoryBucket[];
 }
 
-export interface ScheduleItem {
+/** One recommended maintenance visit. */
+export interface ScheduledTask {
   machine_id: string;
-  due?: string | null;
-  action?: string | null;
-  reason?: string | null;
-  [extra: string]: unknown;
+  shift_start: string;
+  shift_index: number;
+  hours: number;
+  probability: number;
+  risk_if_deferred: number;
+  reason: string;
 }
 
-export interface MaintenanceSchedule {
-  items: ScheduleItem[];
-  costs?: Record<string, unknown> | null;
-  raw: unknown;
+export interface PolicyCost {
+  policy: "predictive" | "run_to_failure" | "fixed_interval";
+  expected_cost: number;
+  expected_failures: number;
+  maintenance_visits: number;
+}
+
+/** GET /maintenance/schedule (ml/schema.py MaintenancePlan). */
+export interface MaintenancePlan {
+  status: "ok" | "no_model";
+  generated_at: string;
+  model_version?: string | null;
+  horizon_h: number;
+  tasks: ScheduledTask[];
+  policies: PolicyCost[];
+  message?: string;
 }
 
 export interface CommandRequest {

@@ -15,6 +15,11 @@ describe("parseServerMessage", () => {
     expect(parseServerMessage(42)).toBeNull();
   });
 
+  it("takes a prediction's machine id from the message when the prediction lacks it", () => {
+    const m = parseServerMessage({ type: "prediction", machine_id: "m", prediction: { failure_probability: 0.2 } });
+    expect(m).toEqual({ type: "prediction", prediction: { machine_id: "m", failure_probability: 0.2 } });
+  });
+
   it("filters malformed machines out of a snapshot and tolerates missing alarms", () => {
     const m = parseServerMessage({ type: "snapshot", machines: [{ machine_id: "m", status: "idle" }, { nope: 1 }] });
     expect(m?.type).toBe("snapshot");

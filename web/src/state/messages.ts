@@ -42,9 +42,13 @@ export function parseServerMessage(frame: unknown): ServerMessage | null {
     case "event":
       if (!isObject(data.event) || !isString(data.event.machine_id) || !isString(data.event.ts)) return null;
       return data as unknown as ServerMessage;
-    case "prediction":
-      if (!isObject(data.prediction) || !isString(data.prediction.machine_id)) return null;
-      return data as unknown as ServerMessage;
+    case "prediction": {
+      // The machine id may sit on the message or inside the prediction.
+      if (!isObject(data.prediction)) return null;
+      const machineId = data.prediction.machine_id ?? data.machine_id;
+      if (!isString(machineId)) return null;
+      return { type: "prediction", prediction: { ...data.prediction, machine_id: machineId } };
+    }
     default:
       return null;
   }

@@ -1,0 +1,30 @@
+// Inline line icons (no icon font or download).
+
+const base = { fill: "none", stroke: "currentColor", strokeWidth: 1.7, strokeLinecap: "round", strokeLinejoin: "round" } as const;
+
+export const FloorIcon = () => (
+  <svg viewBox="0 0 24 24" {...base}>
+    <path d="M3 9l9-5 9 5-9 5-9-5z" />
+    <path d="M3 14l9 5 9-5" />
+  </svg>
+);
+export const OverviewIcon = () => (
+  <svg viewBox="0 0 24 24" {...base}>
+    <rect x="3" y="3" width="7" height="9" rx="1" />
+    <rect x="14" y="3" width="7" height="5" rx="1" />
+    <rect x="14" y="12" width="7" height="9" rx="1" />
+    <rect x="3" y="16" width="7" height="5" rx="1" />
+  </svg>
+);
+export const HistoryIcon = () => (
+  <svg viewBox="0 0 24 24" {...base}>
+    <path d="M3 3v18h18" />
+    <path d="M7 15l4-5 3 3 5-7" />
+  </svg>
+);
+export const BellIcon = () => (
+  <svg viewBox="0 0 24 24" {...base} width="15" height="15">
+    <path d="M6 8a6 6 0 1112 0c0 7 3 9 3 9H3s3-2 3-9" />
+    <path d="M10.3 21a1.94 1.94 0 003.4 0" />
+  </svg>
+);

@@ -1,0 +1,278 @@
+// The panel of one machine: status and health, operator controls, prediction, alarms, live values, events.
+
+import { useEffect, useMemo, useState } from "react";
+import { api, ApiError } from "../api/client";
+import type { CommandKind, Machine, MachineEvent, Prediction, SensorSpec } from "../api/types";
+import { useFactory } from "../context";
+import { bandPosition, formatAgo, formatHours, formatPercent, formatTime, formatUnit, formatValue, kelvinToCelsius, KIND_LABEL } from "../format";
+import { useCapabilities } from "../state/capabilities";
+import { sortedAlarms } from "../state/selectors";
+import { twinStore, useTwin } from "../state/store";
+import { HealthBar, SeverityTag, StatusBadge } from "./Bits";
+import { Sparkline } from "./Sparkline";
+import { notify } from "./Toast";
+
+const EMPTY_EVENTS: MachineEvent[] = [];
+
+export async function acknowledge(id: number): Promise<void> {
+  try {
+    const alarm = await api.ackAlarm(id);
+    if (alarm) twinStore.dispatch({ type: "alarm/updated", alarm });
+    notify(`Alarm #${id} acknowledged`, true);
+  } catch (e) {
+    notify(`Could not acknowledge alarm #${id}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function Controls({ machine }: { machine: Machine }) {
+  const status = useTwin((s) => s.machines[machine.id]?.status);
+  const [busy, setBusy] = useState<CommandKind | null>(null);
+  const [speed, setSpeed] = useState(100);
+  const send = async (command: CommandKind): Promise<void> => {
+    setBusy(command);
+    try {
+      await api.command(machine.id, command === "set_speed" ? { command, speed_pct: speed } : { command });
+      notify(`${command.replace("_", " ")} sent to ${machine.name}`, true);
+    } catch (e) {
+      const msg = e instanceof ApiError ? e.message : String(e);
+      notify(`${command} failed: ${msg}`);
+    } finally {
+      setBusy(null);
+    }
+  };
+  const running = status === "running" || status === "idle";
+  return (
+    <div className="section">
+      <h3>Operator controls</h3>
+      <div className="controls">
+        <button className="btn go" disabled={busy !== null || running} onClick={() => void send("start")} data-testid="cmd-start">
+          ▶ Start
+        </button>
+        <button className="btn danger" disabled={busy !== null || status === "stopped"} onClick={() => void send("stop")} data-testid="cmd-stop">
+          ■ Stop
+        </button>
+        <button className="btn" disabled={busy !== null || status === "maintenance"} onClick={() => void send("maintain")} data-testid="cmd-maintain">
+          ⚙ Maintain
+        </button>
+      </div>
+      <div className="speed">
+        <span className="muted">Speed</span>
+        <input type="range" min={0} max={120} step={5} value={speed} onChange={(e) => setSpeed(Number(e.target.value))} aria-label="speed percent" data-testid="speed-slider" />
+        <span className="num" style={{ width: 44, textAlign: "right" }}>{speed}%</span>
+        <button className="btn sm" disabled={busy !== null} onClick={() => void send("set_speed")} data-testid="cmd-set-speed">
+          Set
+        </button>
+      </div>
+    </div>
+  );
+}
+
+function PredictionSection({ machineId }: { machineId: string }) {
+  const live = useTwin((s) => s.predictions[machineId]);
+  const { ml, activeModel } = useCapabilities();
+  const [fetched, setFetched] = useState<Prediction | null>(null);
+  useEffect(() => {
+    setFetched(null);
+    if (!ml) return;
+    let cancelled = false;
+    const load = (): void => {
+      api
+        .prediction(machineId)
+        .then((p) => !cancelled && setFetched(p))
+        .catch(() => undefined);
+    };
+    load();
+    const t = setInterval(load, 30_000);
+    return () => {
+      cancelled = true;
+      clearInterval(t);
+    };
+  }, [machineId, ml, activeModel]);
+  // The stream's message is newer than the last poll when it has come in since.
+  const p: Prediction | null = live && (!fetched?.ts || (live.ts ?? "") >= fetched.ts) ? live : fetched;
+  const probability = p?.probability ?? p?.failure_probability ?? null;
+  const ok = p !== null && (p.status ?? "ok") === "ok" && probability !== null;
+  return (
+    <div className="section" data-testid="prediction">
+      <h3>
+        Failure prediction
+        <span className="spacer" />
+        {ok && p?.model_version && <span className="faint num" style={{ textTransform: "none" }}>model {p.model_version}</span>}
+      </h3>
+      {!ok ? (
+        <div className="faint" data-testid="no-model">
+          {ml === false || !p || p.status === "no_model" ? "no model" : "no data yet"}
+          {p?.message ? ` — ${p.message}` : ml === false ? " — the prediction service is not running" : ""}
+        </div>
+      ) : (
+        <>
+          <div className="pred">
+            <div>
+              <div className="muted">Failure within {formatHours(p.horizon ?? null)}</div>
+              <div className="big" style={{ color: probability > 0.5 ? "#f87171" : probability > 0.2 ? "#fbbf24" : "#86efac" }}>
+                {formatPercent(probability, 1)}
+              </div>
+            </div>
+            <div>
+              <div className="muted">Remaining useful life</div>
+              <div className="big">{formatHours(p.rul?.median)}</div>
+              {p.rul && (
+                <div className="faint num">
+                  80 %: {formatHours(p.rul.low)} – {formatHours(p.rul.high)}
+                </div>
+              )}
+            </div>
+          </div>
+          {p.likely_mode && (
+            <div style={{ marginTop: 8 }}>
+              <span className="muted">Likely mode: </span>
+              {p.likely_mode.replaceAll("_", " ")}
+            </div>
+          )}
+          {p.reasons && p.reasons.length > 0 && (
+            <ul style={{ margin: "6px 0 0", paddingLeft: 18 }} className="muted">
+              {p.reasons.slice(0, 4).map((r) => (
+                <li key={r.feature}>
+                  {r.feature.replaceAll("_", " ")}
+                  {r.value != null && ` = ${formatValue(r.value)}`} <span className="faint">({r.contribution >= 0 ? "+" : ""}{r.contribution.toFixed(2)})</span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
+
+function AlarmsSection({ machineId }: { machineId: string }) {
+  const alarms = useTwin((s) => s.alarms);
+  const list = useMemo(() => sortedAlarms(alarms, { machineId, activeOnly: true }), [alarms, machineId]);
+  return (
+    <div className="section" data-testid="machine-alarms">
+      <h3>
+        Active alarms <span className="num faint">{list.length}</span>
+      </h3>
+      {list.length === 0 ? (
+        <div className="faint">none</div>
+      ) : (
+        list.map((a) => (
+          <div key={a.id} style={{ display: "flex", gap: 10, alignItems: "center", padding: "5px 0" }}>
+            <SeverityTag severity={a.severity} />
+            <span style={{ flex: 1 }}>{a.message}</span>
+            {a.state === "active_unack" ? (
+              <button className="btn sm" onClick={() => void acknowledge(a.id)}>
+                Ack
+              </button>
+            ) : (
+              <span className="faint">acked</span>
+            )}
+          </div>
+        ))
+      )}
+    </div>
+  );
+}
+
+function SensorRow({ machineId, spec }: { machineId: string; spec: SensorSpec }) {
+  const value = useTwin((s) => s.machines[machineId]?.values[spec.key]);
+  const series = useTwin((s) => s.series[machineId]?.[spec.key]);
+  const pos = typeof value === "number" ? bandPosition(value, spec.normal_low, spec.normal_high) : "ok";
+  const span = spec.high - spec.low || 1;
+  const pct = (v: number): number => Math.max(0, Math.min(100, ((v - spec.low) / span) * 100));
+  return (
+    <div className="sensor" data-testid={`sensor-${spec.key}`}>
+      <span className="lbl">{spec.label}</span>
+      <span className={`val ${pos}`} data-testid="sensor-value">
+        {formatValue(value, spec.unit)}
+        {spec.unit === "K" && typeof value === "number" && <span className="faint" style={{ fontWeight: 400, fontSize: 11 }}> {kelvinToCelsius(value).toFixed(1)} °C</span>}
+      </span>
+      <div className="bandbar" title={`normal ${spec.normal_low}–${spec.normal_high} ${formatUnit(spec.unit)}`}>
+        <div className="normal" style={{ left: `${pct(spec.normal_low)}%`, width: `${pct(spec.normal_high) - pct(spec.normal_low)}%` }} />
+        {typeof value === "number" && <div className="mark" style={{ left: `calc(${pct(value)}% - 1px)`, background: pos === "ok" ? "#e5e7eb" : "#fb923c" }} />}
+      </div>
+      <Sparkline data={series} normal={[spec.normal_low, spec.normal_high]} color={pos === "ok" ? "#38bdf8" : "#fb923c"} />
+      <span className="band">
+        <span>
+          normal {formatValue(spec.normal_low)} – {formatValue(spec.normal_high, spec.unit)}
+        </span>
+        <span>
+          range {formatValue(spec.low)} – {formatValue(spec.high)}
+        </span>
+      </span>
+    </div>
+  );
+}
+
+function EventsSection({ machineId }: { machineId: string }) {
+  const events = useTwin((s) => s.events[machineId] ?? EMPTY_EVENTS);
+  useEffect(() => {
+    api
+      .events(machineId, 30)
+      .then((list) => twinStore.dispatch({ type: "events/loaded", machineId, events: list }))
+      .catch(() => undefined);
+  }, [machineId]);
+  return (
+    <div className="section" data-testid="machine-events">
+      <h3>Recent events</h3>
+      {events.length === 0 ? (
+        <div className="faint">no events yet</div>
+      ) : (
+        <ul className="events">
+          {events.slice(0, 15).map((e, i) => (
+            <li key={e.id ?? `${e.ts}-${i}`}>
+              <span className="num faint">{formatTime(e.ts)}</span>
+              <span>
+                <span className="muted">{e.kind}</span> {e.message || e.status}
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </div>
+  );
+}
+
+export function MachinePanel({ machine, onClose }: { machine: Machine; onClose: () => void }) {
+  const info = useFactory();
+  const state = useTwin((s) => s.machines[machine.id]);
+  const specs = info.catalogue[machine.kind] ?? [];
+  const meta = machine.metadata ?? {};
+  const vendor = [meta.vendor, meta.model].filter((x) => typeof x === "string").join(" ");
+  const line = info.layout.lines.find((l) => l.id === machine.line)?.name ?? machine.line;
+  return (
+    <aside className="drawer" data-testid="machine-panel" data-machine={machine.id}>
+      <div className="drawer-h">
+        <div className="title">
+          <h2>{machine.name}</h2>
+          <StatusBadge status={state?.status} />
+          <span style={{ flex: 1 }} />
+          <a className="btn sm ghost" href={`#/history/${encodeURIComponent(machine.id)}`} title="history">
+            History
+          </a>
+          <button className="btn sm ghost" onClick={onClose} aria-label="close" data-testid="panel-close">
+            ✕
+          </button>
+        </div>
+        <div className="meta">
+          {KIND_LABEL[machine.kind]} · <span className="num">{machine.id}</span> · {line}
+          {vendor && ` · ${vendor}`}
+        </div>
+        <div className="meta">last reading {formatAgo(state?.values_ts ?? state?.last_seen)}</div>
+        <div style={{ marginTop: 10 }}>
+          <HealthBar health={state?.health} />
+        </div>
+      </div>
+      <Controls machine={machine} />
+      <AlarmsSection machineId={machine.id} />
+      <PredictionSection machineId={machine.id} />
+      <div className="section">
+        <h3>Live values</h3>
+        {specs.map((s) => (
+          <SensorRow key={s.key} machineId={machine.id} spec={s} />
+        ))}
+      </div>
+      <EventsSection machineId={machine.id} />
+    </aside>
+  );
+}

@@ -1,0 +1,23 @@
+// The factory's static description (layout and sensor catalogue), loaded once and shared by every view.
+
+import { createContext, useContext } from "react";
+import type { Catalogue, FactoryLayout, Machine, SensorSpec } from "./api/types";
+
+export interface FactoryInfo {
+  layout: FactoryLayout;
+  catalogue: Catalogue;
+  byId: Record<string, Machine>;
+}
+
+export const FactoryContext = createContext<FactoryInfo | null>(null);
+
+export function useFactory(): FactoryInfo {
+  const f = useContext(FactoryContext);
+  if (!f) throw new Error("useFactory outside FactoryContext");
+  return f;
+}
+
+export function sensorsOf(info: FactoryInfo, machineId: string): SensorSpec[] {
+  const m = info.byId[machineId];
+  return m ? (info.catalogue[m.kind] ?? []) : [];
+}

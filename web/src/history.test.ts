@@ -1,0 +1,31 @@
+import { describe, expect, it } from "vitest";
+import { bucketCount, rangeBounds, toColumns, toLocalInput } from "./history";
+
+describe("history helpers", () => {
+  it("computes relative ranges ending now", () => {
+    const now = Date.parse("2026-01-01T12:00:00Z");
+    const [from, to] = rangeBounds("1h", now);
+    expect(to.toISOString()).toBe("2026-01-01T12:00:00.000Z");
+    expect(from.toISOString()).toBe("2026-01-01T11:00:00.000Z");
+    expect(rangeBounds("7d", now)[0].toISOString()).toBe("2025-12-25T12:00:00.000Z");
+  });
+
+  it("asks for about one bucket per two pixels, bounded", () => {
+    expect(bucketCount(800)).toBe(400);
+    expect(bucketCount(10)).toBe(20);
+    expect(bucketCount(10_000)).toBe(1000);
+  });
+
+  it("turns buckets into uPlot columns in epoch seconds", () => {
+    expect(toColumns([{ ts: "2026-01-01T00:00:10Z", min: 1, avg: 2, max: 3, count: 5 }, { ts: "bad", min: 0, avg: 0, max: 0, count: 0 }])).toEqual([
+      [Date.parse("2026-01-01T00:00:10Z") / 1000],
+      [1],
+      [2],
+      [3],
+    ]);
+  });
+
+  it("formats a datetime-local value", () => {
+    expect(toLocalInput(new Date(2026, 0, 2, 3, 4))).toBe("2026-01-02T03:04");
+  });
+});

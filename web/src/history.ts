@@ -1,0 +1,45 @@
+// History view logic: time ranges and bucketed series for uPlot, kept pure for tests.
+
+import type { HistoryBucket } from "./api/types";
+
+export type RangeKey = "15m" | "1h" | "24h" | "7d" | "custom";
+
+export const RANGE_SECONDS: Record<Exclude<RangeKey, "custom">, number> = {
+  "15m": 15 * 60,
+  "1h": 3600,
+  "24h": 86400,
+  "7d": 7 * 86400,
+};
+
+/** The [from, to] of a relative range ending now. */
+export function rangeBounds(key: Exclude<RangeKey, "custom">, now: number = Date.now()): [Date, Date] {
+  return [new Date(now - RANGE_SECONDS[key] * 1000), new Date(now)];
+}
+
+/** How many buckets to ask for: about one per two pixels of chart, within the server's sensible limits. */
+export function bucketCount(widthPx: number): number {
+  return Math.max(20, Math.min(1000, Math.round(widthPx / 2)));
+}
+
+/** uPlot columns [t, min, avg, max] (t in epoch seconds) from buckets. */
+export function toColumns(buckets: HistoryBucket[]): [number[], number[], number[], number[]] {
+  const t: number[] = [];
+  const min: number[] = [];
+  const avg: number[] = [];
+  const max: number[] = [];
+  for (const b of buckets) {
+    const ms = Date.parse(b.ts);
+    if (!Number.isFinite(ms)) continue;
+    t.push(ms / 1000);
+    min.push(b.min);
+    avg.push(b.avg);
+    max.push(b.max);
+  }
+  return [t, min, avg, max];
+}
+
+/** A value for <input type="datetime-local"> in local time. */
+export function toLocalInput(d: Date): string {
+  const pad = (n: number): string => String(n).padStart(2, "0");
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}

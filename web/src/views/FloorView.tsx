@@ -1,0 +1,103 @@
+// The 3D floor view: the scene, a hover tooltip, a legend, and the selected machine's panel.
+
+import { Canvas } from "@react-three/fiber";
+import { useSyncExternalStore } from "react";
+import { MachinePanel } from "../components/MachinePanel";
+import { useFactory } from "../context";
+import { formatValue, KIND_LABEL, STATUS_COLOR, healthColor, SEVERITY_COLOR } from "../format";
+import { hoverStore } from "../floor/hover";
+import { FactoryScene } from "../floor/Scene";
+import { STATUSES } from "../state/selectors";
+import { useTwin } from "../state/store";
+
+function Tooltip() {
+  const hover = useSyncExternalStore(hoverStore.subscribe, hoverStore.get);
+  const info = useFactory();
+  const state = useTwin((s) => (hover ? s.machines[hover.id] : undefined));
+  if (!hover) return null;
+  const m = info.byId[hover.id];
+  if (!m) return null;
+  const specs = (info.catalogue[m.kind] ?? []).slice(0, 4);
+  return (
+    <div className="tooltip" style={{ left: hover.x + 16, top: hover.y + 12, position: "fixed" }} data-testid="tooltip">
+      <div className="name">{m.name}</div>
+      <div className="row">
+        <span className="muted">{KIND_LABEL[m.kind]}</span>
+        <span style={{ color: STATUS_COLOR[state?.status ?? "offline"] }}>{state?.status ?? "offline"}</span>
+      </div>
+      <div className="row">
+        <span className="muted">Health</span>
+        <span className="num" style={{ color: healthColor(state?.health) }}>{state?.health != null ? `${Math.round(state.health)}%` : "—"}</span>
+      </div>
+      {specs.map((s) => (
+        <div className="row" key={s.key}>
+          <span className="muted">{s.label}</span>
+          <span className="num">{formatValue(state?.values[s.key], s.unit)}</span>
+        </div>
+      ))}
+    </div>
+  );
+}
+
+function Legend() {
+  return (
+    <div className="floor-overlay">
+      <div className="card">
+        <div className="legend">
+          {STATUSES.map((s) => (
+            <span key={s}>
+              <span className="dot" style={{ background: STATUS_COLOR[s] }} />
+              {s}
+            </span>
+          ))}
+        </div>
+        <div className="legend" style={{ marginTop: 6 }}>
+          <span>
+            <span className="dot" style={{ background: `linear-gradient(90deg, ${healthColor(0)}, ${healthColor(100)})`, width: 26, borderRadius: 4 }} />
+            floor ring: health
+          </span>
+          <span>
+            <span className="dot" style={{ background: SEVERITY_COLOR.critical }} />
+            beacon: alarm
+          </span>
+          <span className="faint">drag: orbit · right-drag: pan · wheel: zoom</span>
+        </div>
+      </div>
+    </div>
+  );
+}
+
+export function FloorView({ selected, onSelect }: { selected: string | null; onSelect: (id: string | null) => void }) {
+  const info = useFactory();
+  const conn = useTwin((s) => s.connection);
+  return (
+    <div className="floor" data-testid="floor">
+      <Canvas
+        camera={{ position: [0, 27, 31], fov: 45, near: 0.5, far: 400 }}
+        dpr={[1, 2]}
+        gl={{ antialias: true, powerPreference: "high-performance" }}
+        data-testid="floor-canvas"
+        onPointerMissed={() => undefined}
+      >
+        <FactoryScene layout={info.layout} selected={selected} onSelect={onSelect} />
+      </Canvas>
+      <div className="floor-title">
+        <div className="card">
+          <span>
+            <b>{info.layout.machines.length}</b> <span className="muted">machines</span>
+          </span>
+          <span>
+            <b>{info.layout.lines.length}</b> <span className="muted">lines</span>
+          </span>
+          <span className="muted">
+            {info.layout.floor_width} × {info.layout.floor_depth} m
+          </span>
+          {conn !== "open" && <span style={{ color: "#fde68a" }}>stream {conn}…</span>}
+        </div>
+      </div>
+      <Legend />
+      <Tooltip />
+      {selected && info.byId[selected] && <MachinePanel machine={info.byId[selected]} onClose={() => onSelect(null)} />}
+    </div>
+  );
+}

@@ -1,0 +1,227 @@
+// History: pick a machine, sensors and a range; the server returns bucketed min/max/avg, drawn as a band.
+// Dragging across a chart zooms in (and asks the server for finer buckets); double-click goes back.
+
+import { useEffect, useMemo, useRef, useState } from "react";
+import uPlot from "uplot";
+import { api } from "../api/client";
+import type { HistorySeries, SensorSpec } from "../api/types";
+import { useFactory } from "../context";
+import { formatUnit, formatValue } from "../format";
+import { bucketCount, rangeBounds, toColumns, toLocalInput, type RangeKey } from "../history";
+
+const COLORS = ["#38bdf8", "#f59e0b", "#a78bfa", "#22c55e", "#f472b6", "#fb7185", "#2dd4bf", "#facc15"];
+
+interface Range {
+  key: RangeKey;
+  from: Date;
+  to: Date;
+}
+
+function HistoryChart({ series, spec, color, onZoom, onReset }: { series: HistorySeries | null; spec: SensorSpec; color: string; onZoom: (from: Date, to: Date) => void; onReset: () => void }) {
+  const host = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const zoom = useRef(onZoom);
+  zoom.current = onZoom;
+  const reset = useRef(onReset);
+  reset.current = onReset;
+
+  useEffect(() => {
+    const el = host.current;
+    if (!el) return;
+    const axis = { stroke: "#8a94a6", grid: { stroke: "#222935", width: 1 }, ticks: { stroke: "#2b3340", width: 1 } };
+    const fill = color + "33";
+    const opts: uPlot.Options = {
+      width: Math.max(200, el.clientWidth),
+      height: 220,
+      cursor: { drag: { x: true, y: false, setScale: false } },
+      scales: { x: { time: true } },
+      axes: [axis, { ...axis, size: 64, values: (_u, ticks) => ticks.map((v) => formatValue(v)) }],
+      series: [
+        {},
+        { label: "min", stroke: color + "66", width: 1, points: { show: false } },
+        { label: `avg (${formatUnit(spec.unit)})`, stroke: color, width: 2, points: { show: false } },
+        { label: "max", stroke: color + "66", width: 1, points: { show: false } },
+      ],
+      bands: [{ series: [3, 1], fill }],
+      hooks: {
+        setSelect: [
+          (u) => {
+            if (u.select.width > 4) {
+              const a = u.posToVal(u.select.left, "x");
+              const b = u.posToVal(u.select.left + u.select.width, "x");
+              zoom.current(new Date(a * 1000), new Date(b * 1000));
+            }
+            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+          },
+        ],
+        drawClear: [
+          (u) => {
+            const y0 = u.valToPos(spec.normal_high, "y", true);
+            const y1 = u.valToPos(spec.normal_low, "y", true);
+            u.ctx.save();
+            u.ctx.fillStyle = "rgba(34, 197, 94, 0.06)";
+            u.ctx.fillRect(u.bbox.left, Math.max(u.bbox.top, y0), u.bbox.width, Math.min(u.bbox.top + u.bbox.height, y1) - Math.max(u.bbox.top, y0));
+            u.ctx.restore();
+          },
+        ],
+      },
+    };
+    const p = new uPlot(opts, [[], [], [], []], el);
+    plot.current = p;
+    const dbl = (): void => reset.current();
+    p.over.addEventListener("dblclick", dbl);
+    const ro = new ResizeObserver(() => p.setSize({ width: Math.max(200, el.clientWidth), height: 220 }));
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+      p.over.removeEventListener("dblclick", dbl);
+      p.destroy();
+      plot.current = null;
+    };
+  }, [spec, color]);
+
+  useEffect(() => {
+    if (plot.current && series) plot.current.setData(toColumns(series.buckets));
+  }, [series]);
+
+  const n = series?.buckets.length ?? 0;
+  const count = series?.buckets.reduce((s, b) => s + b.count, 0) ?? 0;
+  return (
+    <div className="card hist-chart" data-testid={`history-chart-${spec.key}`} data-points={n}>
+      <div className="title">
+        <b style={{ color: "var(--text)" }}>{spec.label}</b>
+        <span>{formatUnit(spec.unit)}</span>
+        <span style={{ flex: 1 }} />
+        <span className="num">
+          {n} buckets · {count.toLocaleString("en-US")} readings
+        </span>
+      </div>
+      <div ref={host} />
+      {series && n === 0 && <div className="empty">no data in this range</div>}
+    </div>
+  );
+}
+
+export function HistoryView({ machine, onMachine }: { machine: string | null; onMachine: (id: string) => void }) {
+  const info = useFactory();
+  const machineId = machine && info.byId[machine] ? machine : (info.layout.machines[0]?.id ?? "");
+  const m = info.byId[machineId];
+  const specs = useMemo(() => (m ? (info.catalogue[m.kind] ?? []) : []), [info, m]);
+  const [picked, setPicked] = useState<string[]>([]);
+  useEffect(() => setPicked(specs.slice(0, 3).map((s) => s.key).filter((k) => k !== "air_temp").slice(0, 2)), [specs]);
+  const [range, setRange] = useState<Range>(() => {
+    const [from, to] = rangeBounds("1h");
+    return { key: "1h", from, to };
+  });
+  const [stack, setStack] = useState<Range[]>([]);
+  const [data, setData] = useState<Record<string, HistorySeries | null>>({});
+  const [error, setError] = useState<string | null>(null);
+  const [tick, setTick] = useState(0);
+
+  // Relative ranges follow the clock.
+  useEffect(() => {
+    if (range.key === "custom") return;
+    const t = setInterval(() => setTick((x) => x + 1), 15_000);
+    return () => clearInterval(t);
+  }, [range.key]);
+
+  useEffect(() => {
+    if (!machineId || picked.length === 0) return;
+    let cancelled = false;
+    const [from, to] = range.key === "custom" ? [range.from, range.to] : rangeBounds(range.key);
+    const points = bucketCount(Math.max(400, window.innerWidth - 140));
+    Promise.all(picked.map((s) => api.history(machineId, s, from, to, points).then((r) => [s, r] as const)))
+      .then((pairs) => {
+        if (cancelled) return;
+        setData(Object.fromEntries(pairs));
+        setError(null);
+      })
+      .catch((e: unknown) => !cancelled && setError(e instanceof Error ? e.message : String(e)));
+    return () => {
+      cancelled = true;
+    };
+  }, [machineId, picked, range, tick]);
+
+  const choose = (key: RangeKey): void => {
+    if (key === "custom") {
+      setRange((r) => ({ ...r, key: "custom" }));
+      return;
+    }
+    const [from, to] = rangeBounds(key);
+    setStack([]);
+    setRange({ key, from, to });
+  };
+  const zoomTo = (from: Date, to: Date): void => {
+    setStack((s) => [...s, range]);
+    setRange({ key: "custom", from, to });
+  };
+  const back = (): void => {
+    setStack((s) => {
+      const prev = s[s.length - 1];
+      if (prev) setRange(prev);
+      return s.slice(0, -1);
+    });
+  };
+
+  return (
+    <div className="scroll" data-testid="history">
+      <div className="card" style={{ marginBottom: 14 }}>
+        <div className="hist-controls">
+          <select value={machineId} onChange={(e) => onMachine(e.target.value)} data-testid="history-machine">
+            {info.layout.lines.map((l) => (
+              <optgroup key={l.id} label={l.name}>
+                {info.layout.machines
+                  .filter((x) => x.line === l.id)
+                  .map((x) => (
+                    <option key={x.id} value={x.id}>
+                      {x.name} ({x.id})
+                    </option>
+                  ))}
+              </optgroup>
+            ))}
+          </select>
+          <div className="seg" data-testid="history-range">
+            {(["15m", "1h", "24h", "7d", "custom"] as RangeKey[]).map((k) => (
+              <button key={k} className={range.key === k ? "on" : ""} onClick={() => choose(k)}>
+                {k === "custom" ? "Custom" : k.replace("m", " min").replace("h", " h").replace("d", " d")}
+              </button>
+            ))}
+          </div>
+          {range.key === "custom" && (
+            <>
+              <input type="datetime-local" value={toLocalInput(range.from)} onChange={(e) => e.target.value && setRange((r) => ({ ...r, from: new Date(e.target.value) }))} />
+              <span className="muted">to</span>
+              <input type="datetime-local" value={toLocalInput(range.to)} onChange={(e) => e.target.value && setRange((r) => ({ ...r, to: new Date(e.target.value) }))} />
+            </>
+          )}
+          {stack.length > 0 && (
+            <button className="btn sm" onClick={back}>
+              ⤺ Zoom out
+            </button>
+          )}
+          <span className="faint">drag on a chart to zoom · double-click to go back</span>
+        </div>
+        <div className="hist-controls" style={{ paddingTop: 0 }}>
+          {specs.map((s) => (
+            <span
+              key={s.key}
+              className={`chip${picked.includes(s.key) ? " on" : ""}`}
+              onClick={() => setPicked((p) => (p.includes(s.key) ? p.filter((k) => k !== s.key) : [...p, s.key]))}
+              data-testid={`history-sensor-${s.key}`}
+            >
+              {s.label}
+            </span>
+          ))}
+        </div>
+      </div>
+      {error && <div className="card empty" style={{ color: "#fca5a5", marginBottom: 14 }}>Could not load history: {error}</div>}
+      <div className="grid">
+        {specs
+          .filter((s) => picked.includes(s.key))
+          .map((s) => (
+            <HistoryChart key={`${machineId}-${s.key}`} series={data[s.key] ?? null} spec={s} color={COLORS[specs.indexOf(s) % COLORS.length] ?? "#38bdf8"} onZoom={zoomTo} onReset={back} />
+          ))}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,290 @@
+// Fleet overview: KPIs, alarms with acknowledge, the maintenance schedule, and a card per machine.
+
+import { useEffect, useMemo, useState } from "react";
+import { api } from "../api/client";
+import type { MaintenancePlan } from "../api/types";
+import { HealthBar, SeverityTag, StatusBadge } from "../components/Bits";
+import { acknowledge } from "../components/MachinePanel";
+import { useFactory } from "../context";
+import { formatAgo, formatHours, formatPercent, formatTime, formatValue, KIND_LABEL, SEVERITY_COLOR, STATUS_COLOR } from "../format";
+import { useCapabilities } from "../state/capabilities";
+import { isActive } from "../state/reducer";
+import { fleetKpis, SEVERITIES, sortedAlarms, STATUSES } from "../state/selectors";
+import { useTwin } from "../state/store";
+
+function Kpis() {
+  const info = useFactory();
+  const machines = useTwin((s) => s.machines);
+  const alarms = useTwin((s) => s.alarms);
+  const k = useMemo(() => fleetKpis(info.layout.machines, machines, alarms), [info, machines, alarms]);
+  return (
+    <div className="grid kpis" data-testid="kpis">
+      <div className="card kpi">
+        <div className="label">Running</div>
+        <div className="value" style={{ color: STATUS_COLOR.running }} data-testid="kpi-running">{k.byStatus.running}</div>
+        <div className="sub">of {k.total} machines</div>
+      </div>
+      <div className="card kpi">
+        <div className="label">Idle / stopped</div>
+        <div className="value" style={{ color: STATUS_COLOR.idle }}>
+          {k.byStatus.idle}
+          <span className="muted"> / {k.byStatus.stopped}</span>
+        </div>
+        <div className="sub">{k.byStatus.maintenance} in maintenance</div>
+      </div>
+      <div className="card kpi">
+        <div className="label">Failed / offline</div>
+        <div className="value" style={{ color: k.byStatus.failed ? STATUS_COLOR.failed : undefined }}>
+          {k.byStatus.failed}
+          <span className="muted"> / {k.byStatus.offline}</span>
+        </div>
+        <div className="sub">need attention</div>
+      </div>
+      <div className="card kpi">
+        <div className="label">Availability</div>
+        <div className="value">{formatPercent(k.availability)}</div>
+        <div className="sub">running or idle now</div>
+      </div>
+      <div className="card kpi">
+        <div className="label">Mean health</div>
+        <div className="value">{k.meanHealth === null ? "—" : Math.round(k.meanHealth)}</div>
+        <div className="sub">0 failed · 100 all normal</div>
+      </div>
+      <div className="card kpi">
+        <div className="label">Active alarms</div>
+        <div className="value" style={{ color: k.activeAlarms ? SEVERITY_COLOR.major : undefined }} data-testid="kpi-alarms">{k.activeAlarms}</div>
+        <div className="sub">
+          {SEVERITIES.map((s) => (
+            <span key={s} style={{ color: k.alarmsBySeverity[s] ? SEVERITY_COLOR[s] : undefined, marginRight: 8 }}>
+              {k.alarmsBySeverity[s]} {s}
+            </span>
+          ))}
+        </div>
+      </div>
+      <div className="card kpi" style={{ gridColumn: "1 / -1" }}>
+        <div className="label">Fleet status</div>
+        <div className="statusbar">
+          {STATUSES.map((s) => (k.byStatus[s] ? <div key={s} title={`${s}: ${k.byStatus[s]}`} style={{ width: `${(k.byStatus[s] / Math.max(1, k.total)) * 100}%`, background: STATUS_COLOR[s] }} /> : null))}
+        </div>
+        <div className="legend" style={{ marginTop: 8 }}>
+          {STATUSES.map((s) => (
+            <span key={s}>
+              <span className="dot" style={{ background: STATUS_COLOR[s] }} />
+              {s} <b className="num">{k.byStatus[s]}</b>
+            </span>
+          ))}
+        </div>
+      </div>
+    </div>
+  );
+}
+
+function AlarmsTable({ onOpen }: { onOpen: (id: string) => void }) {
+  const info = useFactory();
+  const alarms = useTwin((s) => s.alarms);
+  const [showAll, setShowAll] = useState(false);
+  const list = useMemo(() => sortedAlarms(alarms, { activeOnly: !showAll }).slice(0, 100), [alarms, showAll]);
+  return (
+    <div className="card" data-testid="alarms-table">
+      <div className="card-h">
+        Alarms
+        <span className="spacer" />
+        <div className="seg">
+          <button className={!showAll ? "on" : ""} onClick={() => setShowAll(false)}>
+            Active
+          </button>
+          <button className={showAll ? "on" : ""} onClick={() => setShowAll(true)}>
+            All
+          </button>
+        </div>
+      </div>
+      <div style={{ maxHeight: 360, overflow: "auto" }}>
+        {list.length === 0 ? (
+          <div className="empty">No {showAll ? "" : "active "}alarms</div>
+        ) : (
+          <table className="t">
+            <thead>
+              <tr>
+                <th>Severity</th>
+                <th>Machine</th>
+                <th>Alarm</th>
+                <th>Value</th>
+                <th>Raised</th>
+                <th>State</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {list.map((a) => {
+                const m = info.byId[a.machine_id];
+                const spec = m && a.sensor ? (info.catalogue[m.kind] ?? []).find((s) => s.key === a.sensor) : undefined;
+                return (
+                  <tr key={a.id} data-testid="alarm-row" data-alarm-id={a.id} data-state={a.state} style={{ opacity: isActive(a) ? 1 : 0.55 }}>
+                    <td>
+                      <SeverityTag severity={a.severity} />
+                    </td>
+                    <td>
+                      <a href="#" onClick={(e) => (e.preventDefault(), onOpen(a.machine_id))} style={{ color: "inherit" }}>
+                        {m?.name ?? a.machine_id}
+                      </a>
+                    </td>
+                    <td>{a.message}</td>
+                    <td className="num">{a.value != null ? formatValue(a.value, spec?.unit ?? "") : ""}</td>
+                    <td className="num" title={a.raised_at}>
+                      {formatTime(a.raised_at)} <span className="faint">({formatAgo(a.raised_at)})</span>
+                    </td>
+                    <td className="muted">{a.state.replace("_", " ")}{a.acked_by ? ` by ${a.acked_by}` : ""}</td>
+                    <td style={{ textAlign: "right" }}>
+                      {a.state === "active_unack" || a.state === "cleared_unack" ? (
+                        <button className="btn sm" onClick={() => void acknowledge(a.id)} data-testid="ack">
+                          Acknowledge
+                        </button>
+                      ) : null}
+                    </td>
+                  </tr>
+                );
+              })}
+            </tbody>
+          </table>
+        )}
+      </div>
+    </div>
+  );
+}
+
+const POLICY_LABEL: Record<string, string> = {
+  predictive: "Predictive (this plan)",
+  run_to_failure: "Run to failure",
+  fixed_interval: "Fixed interval",
+};
+
+function Schedule() {
+  const info = useFactory();
+  const { ml, activeModel } = useCapabilities();
+  const [plan, setPlan] = useState<MaintenancePlan | null>(null);
+  useEffect(() => {
+    if (!ml) return;
+    let cancelled = false;
+    const load = (): void => {
+      api
+        .schedule()
+        .then((s) => !cancelled && setPlan(s))
+        .catch(() => undefined);
+    };
+    load();
+    const t = setInterval(load, 60_000);
+    return () => {
+      cancelled = true;
+      clearInterval(t);
+    };
+  }, [ml, activeModel]);
+  const best = plan?.policies.length ? Math.min(...plan.policies.map((p) => p.expected_cost)) : null;
+  return (
+    <div className="card" data-testid="schedule">
+      <div className="card-h">
+        Maintenance schedule
+        <span className="spacer" />
+        {plan?.status === "ok" && <span className="faint" style={{ textTransform: "none" }}>next {formatHours(plan.horizon_h)}</span>}
+      </div>
+      {ml === null ? (
+        <div className="empty">Loading…</div>
+      ) : !ml ? (
+        <div className="empty">The prediction service is not running: no maintenance plan.</div>
+      ) : !plan ? (
+        <div className="empty">Loading…</div>
+      ) : plan.status !== "ok" ? (
+        <div className="empty">No maintenance plan yet: {plan.message || "no prediction model is trained."}</div>
+      ) : (
+        <>
+          {plan.tasks.length === 0 ? (
+            <div className="empty">No visits needed in this window.</div>
+          ) : (
+            <table className="t">
+              <thead>
+                <tr>
+                  <th>Machine</th>
+                  <th>Shift</th>
+                  <th>P(fail)</th>
+                  <th>Risk avoided</th>
+                  <th>Why</th>
+                </tr>
+              </thead>
+              <tbody>
+                {plan.tasks.slice(0, 20).map((t) => (
+                  <tr key={`${t.machine_id}-${t.shift_start}`}>
+                    <td>{info.byId[t.machine_id]?.name ?? t.machine_id}</td>
+                    <td className="num">{formatTime(t.shift_start)}</td>
+                    <td className="num">{formatPercent(t.probability)}</td>
+                    <td className="num">{formatValue(t.risk_if_deferred)}</td>
+                    <td className="muted">{t.reason}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+          {plan.policies.length > 0 && (
+            <table className="t" style={{ marginTop: 6 }}>
+              <thead>
+                <tr>
+                  <th>Policy</th>
+                  <th>Expected cost</th>
+                  <th>Failures</th>
+                  <th>Visits</th>
+                </tr>
+              </thead>
+              <tbody>
+                {plan.policies.map((p) => (
+                  <tr key={p.policy}>
+                    <td style={{ color: p.expected_cost === best ? "#86efac" : undefined }}>{POLICY_LABEL[p.policy] ?? p.policy}</td>
+                    <td className="num">{formatValue(p.expected_cost)}</td>
+                    <td className="num">{formatValue(p.expected_failures)}</td>
+                    <td className="num">{p.maintenance_visits}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
+
+function MachineCards({ onOpen }: { onOpen: (id: string) => void }) {
+  const info = useFactory();
+  const machines = useTwin((s) => s.machines);
+  return (
+    <div className="grid machine-cards">
+      {info.layout.machines.map((m) => {
+        const st = machines[m.id];
+        return (
+          <div key={m.id} className="card mcard" onClick={() => onOpen(m.id)} data-testid="machine-card">
+            <div className="top">
+              <span className="nm">{m.name}</span>
+              <StatusBadge status={st?.status} />
+            </div>
+            <div className="faint" style={{ fontSize: 11.5 }}>
+              {KIND_LABEL[m.kind]} · {m.id}
+            </div>
+            <HealthBar health={st?.health} />
+          </div>
+        );
+      })}
+    </div>
+  );
+}
+
+export function OverviewView({ onOpen }: { onOpen: (id: string) => void }) {
+  return (
+    <div className="scroll" data-testid="overview">
+      <div className="grid" style={{ gap: 16 }}>
+        <Kpis />
+        <div className="grid" style={{ gridTemplateColumns: "minmax(0, 3fr) minmax(0, 2fr)", gap: 16, alignItems: "start" }}>
+          <AlarmsTable onOpen={onOpen} />
+          <Schedule />
+        </div>
+        <MachineCards onOpen={onOpen} />
+      </div>
+    </div>
+  );
+}

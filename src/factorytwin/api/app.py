@@ -18,7 +18,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from factorytwin import __version__
 from factorytwin.api.deps import Services
 from factorytwin.api.errors import install_error_handlers
-from factorytwin.api.routers import alarms, catalogue, commands, health, layout, machines, ml, stream, telemetry
+from factorytwin.api.routers import alarms, catalogue, commands, gltf, health, layout, machines, ml, stream, telemetry
 from factorytwin.config import Settings
 from factorytwin.ingest import IngestService
 from factorytwin.layout import load_layout
@@ -31,6 +31,7 @@ ROUTERS: list[APIRouter] = [
     health.router,
     catalogue.router,
     layout.router,
+    gltf.router,
     telemetry.router,
     machines.router,
     alarms.router,

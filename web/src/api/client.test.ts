@@ -54,7 +54,8 @@ describe("ApiClient", () => {
 
 describe("normalisers", () => {
   it("reads history buckets in either naming and sorts them", () => {
-    const h = normaliseHistory({ points: [{ t: "2026-01-01T00:01:00Z", mean: 2, min: 1, max: 3, count: 4 }, { ts: "2026-01-01T00:00:00Z", avg: 5 }] }, "m", "s");
+    const h = normaliseHistory({ points: [{ t: "2026-01-01T00:01:00Z", mean: 2, min: 1, max: 3, count: 4 }, { ts: "2026-01-01T00:00:00Z", avg: 5 }] }, "m", "s", new Date(0), new Date(1000));
+    expect(h.start).toBe("1970-01-01T00:00:00.000Z");
     expect(h.buckets).toEqual([
       { ts: "2026-01-01T00:00:00Z", avg: 5, min: 5, max: 5, count: 1 },
       { ts: "2026-01-01T00:01:00Z", avg: 2, min: 1, max: 3, count: 4 },

@@ -106,7 +106,7 @@ export class ApiClient {
       points: String(Math.max(2, Math.round(points))),
     });
     const body = await this.request<unknown>(`/machines/${enc(machineId)}/history?${q.toString()}`);
-    return normaliseHistory(body, machineId, sensor);
+    return normaliseHistory(body, machineId, sensor, from, to);
   }
 
   command(machineId: string, cmd: CommandRequest): Promise<unknown> {
@@ -188,7 +188,7 @@ function num(v: unknown): number | null {
 }
 
 /** History answers as `{buckets|points: [{ts|t|bucket, min, max, avg|mean, count}]}` or a bare array. */
-export function normaliseHistory(body: unknown, machineId: string, sensor: string): HistorySeries {
+export function normaliseHistory(body: unknown, machineId: string, sensor: string, from: Date, to: Date): HistorySeries {
   const raw = Array.isArray(body) ? body : pickArray(body, ["buckets", "points", "items", "data"]);
   const buckets: HistoryBucket[] = [];
   for (const r of raw) {
@@ -200,7 +200,7 @@ export function normaliseHistory(body: unknown, machineId: string, sensor: strin
     buckets.push({ ts, avg, min: num(o.min) ?? avg, max: num(o.max) ?? avg, count: num(o.count) ?? 1 });
   }
   buckets.sort((a, b) => Date.parse(a.ts) - Date.parse(b.ts));
-  return { machine_id: machineId, sensor, buckets };
+  return { machine_id: machineId, sensor, start: from.toISOString(), end: to.toISOString(), buckets };
 }
 
 export const api = new ApiClient();

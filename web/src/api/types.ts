@@ -127,6 +127,9 @@ export interface HistoryBucket {
 export interface HistorySeries {
   machine_id: string;
   sensor: string;
+  /** The asked-for range (ISO 8601). */
+  start: string;
+  end: string;
   buckets: HistoryBucket[];
 }
 

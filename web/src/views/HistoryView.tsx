@@ -24,6 +24,8 @@ function HistoryChart({ series, spec, color, onZoom, onReset }: { series: Histor
   zoom.current = onZoom;
   const reset = useRef(onReset);
   reset.current = onReset;
+  const series_ = useRef(series);
+  series_.current = series;
 
   useEffect(() => {
     const el = host.current;
@@ -34,7 +36,16 @@ function HistoryChart({ series, spec, color, onZoom, onReset }: { series: Histor
       width: Math.max(200, el.clientWidth),
       height: 220,
       cursor: { drag: { x: true, y: false, setScale: false } },
-      scales: { x: { time: true } },
+      scales: {
+        x: {
+          time: true,
+          // Show the whole asked-for range, not just where there is data.
+          range: (_u, min, max) => {
+            const sr = series_.current;
+            return sr ? [Date.parse(sr.start) / 1000, Date.parse(sr.end) / 1000] : [min, max];
+          },
+        },
+      },
       axes: [axis, { ...axis, size: 64, values: (_u, ticks) => ticks.map((v) => formatValue(v)) }],
       series: [
         {},
@@ -56,11 +67,14 @@ function HistoryChart({ series, spec, color, onZoom, onReset }: { series: Histor
         ],
         drawClear: [
           (u) => {
-            const y0 = u.valToPos(spec.normal_high, "y", true);
-            const y1 = u.valToPos(spec.normal_low, "y", true);
+            const a = u.valToPos(spec.normal_high, "y", true);
+            const b = u.valToPos(spec.normal_low, "y", true);
+            const top = Math.max(u.bbox.top, Math.min(a, b));
+            const bottom = Math.min(u.bbox.top + u.bbox.height, Math.max(a, b));
+            if (!(bottom > top)) return;
             u.ctx.save();
-            u.ctx.fillStyle = "rgba(34, 197, 94, 0.06)";
-            u.ctx.fillRect(u.bbox.left, Math.max(u.bbox.top, y0), u.bbox.width, Math.min(u.bbox.top + u.bbox.height, y1) - Math.max(u.bbox.top, y0));
+            u.ctx.fillStyle = "rgba(34, 197, 94, 0.07)";
+            u.ctx.fillRect(u.bbox.left, top, u.bbox.width, bottom - top);
             u.ctx.restore();
           },
         ],

@@ -53,3 +53,7 @@ class Settings(BaseSettings):
         default="factorytwin-ingest",
         description="MQTT ingest client id (persistent session): give each API instance its own",
     )
+    mqtt_shared_subscription: bool = Field(
+        default=True,
+        description="subscribe as $share/factorytwin/ft/+/telemetry so several instances split the load",
+    )

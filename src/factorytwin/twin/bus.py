@@ -1,7 +1,7 @@
 """The event bus: how every API process sees every twin event.
 
 ``InProcessBus`` (the default) hands events to the handlers of this process. ``MqttBus`` publishes them to
-``ft/_bus/<type>`` on the broker and delivers everything published there, by any process, to its handlers: with
+``ft/_bus/events/<type>`` on the broker and delivers everything published there, by any process, to its handlers: with
 several API processes behind one broker, the broker is the bus (no clustering of our own). Each event carries the
 ``origin`` of the process that published it, so a process can tell its own events from the others'.
 """
@@ -23,7 +23,8 @@ from factorytwin.twin.mqttlink import MqttEndpoint, MqttLink
 
 log = logging.getLogger(__name__)
 
-BUS_TOPIC_PREFIX = "ft/_bus/"
+# Four levels, so that no bus topic matches the telemetry filter ft/+/telemetry.
+BUS_TOPIC_PREFIX = "ft/_bus/events/"
 BusEventType = Literal["telemetry", "alarm", "event", "prediction"]
 
 
@@ -115,7 +116,7 @@ class InProcessBus:
 
 
 class MqttBus:
-    """The bus over MQTT: ``ft/_bus/<type>``, QoS 1; every process subscribes to ``ft/_bus/#``."""
+    """The bus over MQTT: ``ft/_bus/events/<type>``, QoS 1; every process subscribes to ``ft/_bus/events/#``."""
 
     distributed = True
 

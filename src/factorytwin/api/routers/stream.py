@@ -47,7 +47,12 @@ async def twin_lifespan(services: Services) -> AsyncIterator[None]:
     mqtt: MqttIngest | None = None
     try:
         if settings.mqtt_url:
-            mqtt = MqttIngest(MqttEndpoint.parse(settings.mqtt_url), services.ingest, settings.mqtt_client_id)
+            mqtt = MqttIngest(
+                MqttEndpoint.parse(settings.mqtt_url),
+                services.ingest,
+                settings.mqtt_client_id,
+                shared=settings.mqtt_shared_subscription,
+            )
             await mqtt.start()
             services.mqtt_ingest = mqtt
             services.health_sections["mqtt"] = mqtt.counters.as_dict

@@ -5,10 +5,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 WEB_STAMP := web/node_modules/.installed-$(shell sha1sum web/package-lock.json 2>/dev/null | cut -c1-12)
+NODERED_STAMP := nodered/node_modules/.installed-$(shell sha1sum nodered/package-lock.json 2>/dev/null | cut -c1-12)
 STATIC := src/factorytwin/api/static/index.html
 WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
 
-.PHONY: install web chromium lint typecheck pytest vitest test demo bench serve clean
+.PHONY: install web chromium nodered lint typecheck pytest vitest test demo bench serve clean
 
 install: $(STAMP)
 
@@ -48,7 +49,15 @@ lint: install
 typecheck: install
 	$(BIN)/mypy src
 
-pytest: install web chromium
+# The pinned Node-RED that the flow test (tests/integration/nodered) runs headless.
+nodered: $(NODERED_STAMP)
+
+$(NODERED_STAMP): nodered/package.json nodered/package-lock.json
+	cd nodered && npm ci --no-audit --no-fund --loglevel=error
+	rm -f nodered/node_modules/.installed-*
+	touch $@
+
+pytest: install web chromium nodered
 	$(BIN)/pytest
 
 test: lint typecheck vitest pytest
@@ -63,4 +72,4 @@ bench: install web
 	$(BIN)/python bench/run_all.py
 
 clean:
-	rm -rf $(VENV) web/node_modules src/factorytwin/api/static var
+	rm -rf $(VENV) web/node_modules nodered/node_modules src/factorytwin/api/static var

@@ -50,6 +50,7 @@ class MqttIngestCounters:
     connected: bool = False
     connects: int = 0
     messages: int = 0
+    batches: int = 0
     ingested_messages: int = 0
     readings: int = 0
     malformed: int = 0
@@ -229,6 +230,7 @@ class MqttIngest:
                 log.warning("MQTT ingest: could not store a batch (%s); retrying in %.0f s", exc, STORE_RETRY_S)
                 await asyncio.sleep(STORE_RETRY_S)
                 continue
+            self.counters.batches += 1
             self.counters.readings += result.readings
             return
 

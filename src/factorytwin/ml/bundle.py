@@ -35,6 +35,7 @@ class ModelBundle:
     horizon: float | None = None
     horizon_unit: str = "h"
     rul: list[lgb.Booster] | None = None
+    rul_margin: float = 0.0
     mode: lgb.Booster | None = None
     mode_classes: list[str] = field(default_factory=list)
     spec: dict[str, Any] = field(default_factory=dict)
@@ -66,7 +67,8 @@ class ModelBundle:
         out: dict[str, np.ndarray] = {"probability": prob, "alert": prob >= self.threshold}
         if self.rul:
             q = np.column_stack([np.asarray(b.predict(X, **threads)) for b in self.rul])
-            q = np.maximum(np.sort(q, axis=1), 0.0)  # quantile crossing: sort; life is never negative
+            q = np.sort(q, axis=1) + np.array([-self.rul_margin, 0.0, self.rul_margin])
+            q = np.maximum(q, 0.0)  # quantile crossing: sort; life is never negative
             out["rul"] = q
         if self.mode is not None:
             out["mode"] = np.asarray(self.mode.predict(X, **threads)).reshape(len(X), -1)
@@ -124,6 +126,7 @@ class ModelBundle:
             "horizon": self.horizon,
             "horizon_unit": self.horizon_unit,
             "rul": [b.model_to_string() for b in self.rul] if self.rul else None,
+            "rul_margin": self.rul_margin,
             "mode": self.mode.model_to_string() if self.mode is not None else None,
             "mode_classes": self.mode_classes,
             "spec": self.spec,
@@ -146,6 +149,7 @@ class ModelBundle:
             horizon=doc["horizon"],
             horizon_unit=str(doc["horizon_unit"]),
             rul=[lgb.Booster(model_str=s) for s in doc["rul"]] if doc["rul"] else None,
+            rul_margin=float(doc.get("rul_margin", 0.0)),
             mode=lgb.Booster(model_str=doc["mode"]) if doc["mode"] else None,
             mode_classes=list(doc["mode_classes"]),
             spec=dict(doc["spec"]),

@@ -168,12 +168,11 @@ def label_time_to_event(
     it. RUL is NaN when censored. A row is kept when its horizon is observed: it fails within the horizon, or the
     data (and no renewal) run at least ``horizon`` past it.
     """
-    failure_times = np.sort(failure_times)
-    renewal_times = np.sort(renewal_times)
-    i = np.searchsorted(failure_times, times, side="right")
-    next_fail = np.where(i < len(failure_times), failure_times[np.minimum(i, len(failure_times) - 1)], np.inf)
-    j = np.searchsorted(renewal_times, times, side="right")
-    next_renew = np.where(j < len(renewal_times), renewal_times[np.minimum(j, len(renewal_times) - 1)], np.inf)
+    # an infinite sentinel at the end: "no later event" needs no special case
+    failure_times = np.append(np.sort(np.asarray(failure_times, dtype="float64")), np.inf)
+    renewal_times = np.append(np.sort(np.asarray(renewal_times, dtype="float64")), np.inf)
+    next_fail = failure_times[np.searchsorted(failure_times, times, side="left")]  # a row at the failure: RUL 0
+    next_renew = renewal_times[np.searchsorted(renewal_times, times, side="right")]
     failed_first = next_fail <= next_renew
     rul = np.where(failed_first & np.isfinite(next_fail), next_fail - times, np.nan)
     y = (rul <= horizon).astype("int8")

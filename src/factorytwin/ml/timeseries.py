@@ -58,11 +58,17 @@ def _events_ms(events: pd.DataFrame, machine_id: str, kinds: frozenset[str]) -> 
 
 
 def machine_features(
-    wide: pd.DataFrame, renewal_ms: np.ndarray, spec: HistorySpec, kind: str | None, product_type: str | None
+    wide: pd.DataFrame,
+    renewal_ms: np.ndarray,
+    spec: HistorySpec,
+    kind: str | None,
+    product_type: str | None,
+    origin_ms: float | None = None,
 ) -> pd.DataFrame:
     """Feature rows (one per grid step, column ``ts`` in ms) of one machine's wide readings.
 
-    ``renewal_ms`` are the times of failures, repairs and maintenance, which reset the machine's age.
+    ``renewal_ms`` are the times of failures, repairs and maintenance, which reset the machine's age; before the
+    first one the age counts from ``origin_ms`` (the start of the machine's data), or is unknown (NaN) when None.
     """
     if "status" in wide.columns:
         wide = wide[~wide["status"].astype("string").isin(NON_OPERATING).fillna(False)]
@@ -70,10 +76,9 @@ def machine_features(
     grid = resample_machine(wide, spec.signals, spec.step_s)
     feats = window_features(grid, spec.signals, spec.window)
     ts = grid["ts"].to_numpy(dtype="float64")
-    renewals = np.sort(np.asarray(renewal_ms, dtype="float64"))
-    k = np.searchsorted(renewals, ts, side="right") - 1
-    first_seen = ts[0] if len(ts) else 0.0
-    last_renewal = np.where(k >= 0, renewals[np.maximum(k, 0)], first_seen)
+    origin = np.nan if origin_ms is None else float(origin_ms)
+    renewals = np.concatenate([[origin], np.sort(np.asarray(renewal_ms, dtype="float64"))])
+    last_renewal = renewals[np.searchsorted(renewals[1:], ts, side="right")]
     feats["hours_since_renewal"] = (ts - last_renewal) / MS_PER_HOUR
     feats["kind"] = encode_kind(pd.Series([kind] * len(grid), dtype="object")).to_numpy()
     feats["product_type"] = encode_product_type(pd.Series([product_type] * len(grid), dtype="object")).to_numpy()
@@ -104,7 +109,8 @@ def prepare_history(readings: pd.DataFrame, events: pd.DataFrame, spec: HistoryS
         fails = _events_ms(events, mid, frozenset({"failure"}))
         renew = _events_ms(events, mid, RENEWAL_EVENTS)
         renewal_ms = np.concatenate([fails["ts"].to_numpy("float64"), renew["ts"].to_numpy("float64")])
-        feats = machine_features(wide, renewal_ms, spec, _first_text(wide, "kind"), _first_text(wide, "product_type"))
+        kind, ptype = _first_text(wide, "kind"), _first_text(wide, "product_type")
+        feats = machine_features(wide, renewal_ms, spec, kind, ptype, origin_ms=float(wide["ts"].iloc[0]))
         ts_h = feats["ts"].to_numpy("float64") / MS_PER_HOUR
         fail_h = fails["ts"].to_numpy("float64") / MS_PER_HOUR
         end_h = float(wide["ts"].max()) / MS_PER_HOUR
@@ -112,7 +118,7 @@ def prepare_history(readings: pd.DataFrame, events: pd.DataFrame, spec: HistoryS
         y, rul, keep = label_time_to_event(ts_h, fail_h, renew_h, end_h, spec.horizon_h)
         mode = np.full(len(ts_h), "", dtype=object)
         if len(fail_h):
-            nxt = np.minimum(np.searchsorted(fail_h, ts_h, side="right"), len(fail_h) - 1)
+            nxt = np.minimum(np.searchsorted(fail_h, ts_h, side="left"), len(fail_h) - 1)
             mode = np.where(y == 1, fails["mode"].fillna("").astype(str).to_numpy()[nxt], "")
         feats = feats.assign(_y=y, _rul=rul, _mode=mode, _machine=mid)[keep]
         parts.append(feats)

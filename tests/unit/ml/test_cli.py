@@ -1,0 +1,69 @@
+"""`factorytwin train` / `evaluate`: bad files refused with one line naming the column; a model gets stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from factorytwin.cli import app
+
+runner = CliRunner()
+
+
+def _run(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.output + (result.stderr if result.stderr_bytes is not None else "")
+
+
+def test_missing_target_column_is_named_without_a_traceback(tmp_path: Path) -> None:
+    path = tmp_path / "plant.csv"
+    pd.DataFrame({"torque": [1.0, 2.0], "failed": [0, 1]}).to_csv(path, index=False)
+    code, out = _run("train", "--data", str(path), "--target", "Machine failure", "--model-dir", str(tmp_path))
+    assert code == 2
+    assert "missing target column 'Machine failure'" in out
+    assert "Traceback" not in out
+
+
+def test_wrong_type_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "plant.csv"
+    pd.DataFrame({"torque": [1.0, "high"], "failed": [0, 1]}).to_csv(path, index=False)
+    code, out = _run("train", "--data", str(path), "--target", "failed", "--model-dir", str(tmp_path))
+    assert code == 2
+    assert "column 'torque' must be numeric" in out
+
+
+def test_unsupported_file_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "plant.xlsx"
+    path.write_bytes(b"not really")
+    code, out = _run("train", "--data", str(path), "--target", "failed", "--model-dir", str(tmp_path))
+    assert code == 2
+    assert "unsupported file type" in out
+
+
+def test_train_then_evaluate_on_a_table(tmp_path: Path, ai4i_sample: pd.DataFrame) -> None:
+    path = tmp_path / "ai4i_small.csv"
+    ai4i_sample.iloc[:1500].to_csv(path, index=False)
+    models = tmp_path / "models"
+    code, out = _run(
+        "train", "--data", str(path), "--target", "Machine failure", "--folds", "0", "--model-dir", str(models)
+    )
+    assert code == 0, out
+    assert "stored model v0001" in out
+    assert (models / "v0001" / "card.md").is_file()
+    code, out = _run(
+        "evaluate", "--data", str(path), "--target", "Machine failure", "--model-dir", str(models), "--json"
+    )
+    assert code == 0, out
+    assert '"roc_auc"' in out
+
+
+def test_evaluate_without_a_model_says_so(tmp_path: Path, ai4i_sample: pd.DataFrame) -> None:
+    path = tmp_path / "ai4i_small.csv"
+    ai4i_sample.iloc[:100].to_csv(path, index=False)
+    code, out = _run(
+        "evaluate", "--data", str(path), "--target", "Machine failure", "--model-dir", str(tmp_path / "none")
+    )
+    assert code == 2
+    assert "no model has been trained yet" in out

@@ -6,6 +6,7 @@ import typer
 
 from factorytwin.api.serve import serve_command
 from factorytwin.ml.cli import evaluate_command, train_command
+from factorytwin.sim.cli import simulate
 
 app = typer.Typer(help="factorytwin: a digital twin of a smart factory.", no_args_is_help=True)
 
@@ -19,3 +20,4 @@ def main() -> None:
 app.command("serve")(serve_command)
 app.command("train")(train_command)
 app.command("evaluate")(evaluate_command)
+app.command("simulate")(simulate)

@@ -1,0 +1,134 @@
+"""``factorytwin simulate``: real-time to a server (HTTP/MQTT), or fast mode to a parquet data set."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from factorytwin.errors import FactoryTwinError
+from factorytwin.layout import load_layout
+from factorytwin.sim.dataset import Aggregation, generate_dataset
+from factorytwin.sim.realtime import run_realtime
+from factorytwin.sim.stats import failure_counts, failure_table, machines_per_kind, plot_failures
+
+console = Console()
+_UNITS = {"": 1.0, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_interval(text: str) -> float:
+    """Seconds from ``60s``, ``1m``, ``5min``, ``1h``, ``1d`` or a bare number of seconds."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*", text.lower())
+    if not match or match.group(2) not in _UNITS or float(match.group(1)) <= 0:
+        raise typer.BadParameter(f"{text!r}: give a positive interval such as 60s, 5min or 1h", param_hint="--every")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _parse_start(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        start = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise typer.BadParameter(f"{text!r} is not an ISO 8601 time", param_hint="--start") from None
+    if start.tzinfo is None:
+        raise typer.BadParameter(f"{text!r} needs a UTC offset, e.g. 2025-01-01T00:00Z", param_hint="--start")
+    return start
+
+
+def simulate(
+    realtime: Annotated[bool, typer.Option("--realtime", help="Run paced to the wall clock and publish.")] = False,
+    target: Annotated[str | None, typer.Option(help="HTTP target, e.g. http://localhost:8000 (real time).")] = None,
+    mqtt: Annotated[str | None, typer.Option(help="MQTT broker, e.g. mqtt://127.0.0.1:1883 (real time).")] = None,
+    speed: Annotated[float, typer.Option(min=0.001, help="Speed-up over the wall clock (real time).")] = 60.0,
+    seed: Annotated[int, typer.Option(help="Random seed: same seed, same run.")] = 0,
+    layout: Annotated[Path | None, typer.Option(help="Factory layout YAML/JSON (default: the built-in one).")] = None,
+    days: Annotated[float, typer.Option(min=0.0, help="Simulated days (fast mode).")] = 1.0,
+    out: Annotated[Path, typer.Option(help="Readings parquet file (fast mode).")] = Path("sim.parquet"),
+    every: Annotated[str, typer.Option(help="Output interval of fast mode: 60s, 5min, 1h...")] = "60s",
+    agg: Annotated[str, typer.Option(help="Value per interval in fast mode: mean or last.")] = "mean",
+    start: Annotated[str | None, typer.Option(help="Simulated start time (fast mode), ISO 8601 UTC.")] = None,
+    demo_faults: Annotated[
+        bool, typer.Option("--demo-faults", help="Put a few machines close to failure so a demo shows faults early.")
+    ] = False,
+    plot: Annotated[Path | None, typer.Option(help="Also save the failure statistics as a PNG plot.")] = None,
+    duration: Annotated[float | None, typer.Option(help="Stop a real-time run after this many wall seconds.")] = None,
+) -> None:
+    """Simulate the factory: in real time to the API/MQTT, or as fast as possible into a labelled data set."""
+    try:
+        plant = load_layout(layout)
+        if realtime or target or mqtt:
+            if not (target or mqtt):
+                raise typer.BadParameter("give --target http://HOST:PORT and/or --mqtt mqtt://HOST:PORT")
+            logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+            console.print(
+                f"[bold]simulating[/] {len(plant.machines)} machines of {plant.name!r} at {speed:g}x"
+                f" -> {', '.join(x for x in (target, mqtt) if x)} (Ctrl-C to stop)"
+            )
+            try:
+                stats = asyncio.run(
+                    run_realtime(
+                        plant,
+                        target=target,
+                        mqtt_url=mqtt,
+                        speed=speed,
+                        seed=seed,
+                        demo_faults=demo_faults,
+                        duration_s=duration,
+                    )
+                )
+            except KeyboardInterrupt:
+                console.print("stopped")
+                return
+            console.print(
+                f"published {stats.readings} reading sets and {stats.events} events"
+                f" over {stats.simulated_s / 3600:.1f} simulated hours"
+            )
+            return
+        if agg not in ("mean", "last"):
+            raise typer.BadParameter("mean or last", param_hint="--agg")
+        how: Aggregation = "mean" if agg == "mean" else "last"
+        interval = parse_interval(every)
+        if days <= 0:
+            raise typer.BadParameter("must be more than 0 in fast mode", param_hint="--days")
+        with Progress(
+            TextColumn("[bold]simulating[/] {task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("days"),
+            TimeElapsedColumn(),
+            TimeRemainingColumn(),
+            console=console,
+        ) as progress:
+            task = progress.add_task(f"{len(plant.machines)} machines", total=round(days, 3))
+            summary = generate_dataset(
+                plant,
+                days,
+                out,
+                every_s=interval,
+                how=how,
+                seed=seed,
+                start=_parse_start(start),
+                demo_faults=demo_faults,
+                on_progress=lambda frac: progress.update(task, completed=round(frac * days, 3)),
+            )
+        console.print(
+            f"wrote {summary.rows:,} rows to {summary.readings_path} and {len(summary.events):,} events to "
+            f"{summary.events_path} in {summary.wall_s:.1f} s ({summary.samples_per_s / 1e6:.1f} M sensor samples/s)"
+        )
+        machines = machines_per_kind(m.kind for m in plant.machines)
+        counts = failure_counts(summary.events)
+        console.print(failure_table(counts, machines, days))
+        if plot is not None:
+            plot_failures(counts, machines, days, plot)
+            console.print(f"plot saved to {plot}")
+    except (FactoryTwinError, ValueError, OSError) as exc:
+        console.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(code=2) from None

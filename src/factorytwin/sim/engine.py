@@ -1,0 +1,396 @@
+"""The simulator's pure core: a seeded engine that steps every machine of a layout at once.
+
+``Engine.step(dt, n)`` advances the whole factory by ``n`` samples of ``dt`` seconds and returns them as arrays.
+Internally it works in blocks: within a block every machine's status and setpoint are constant, so each kind's
+physics is computed for all its machines and all samples of the block with whole-array numpy operations (lags with
+``lfilter``, wear with ``cumsum``). The block is cut at the first sample where any machine fails or needs a service;
+the state is kept from that sample, the status changes, and the next block starts there. Timed events (end of a
+repair or maintenance, preventive maintenance due) end a block too. Same seed, same layout, same calls: same output.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+from numpy.typing import NDArray
+
+from factorytwin.domain import CATALOGUE, FactoryLayout, FailureMode, MachineKind, all_sensor_keys
+from factorytwin.sim.physics import MODELS, Block, KindModel, KindResult
+from factorytwin.sim.physics.base import RANDOM_FAILURE_PER_OPERATION
+from factorytwin.sim.state import (
+    FAILED,
+    IDLE,
+    MAINTENANCE,
+    RUNNING,
+    STATUSES,
+    STOPPED,
+    Columns,
+    Frame,
+    Hall,
+    SimEvent,
+    utc_start,
+)
+
+F64 = NDArray[np.float64]
+PM_HOURS = 4.0  # a preventive maintenance takes half a shift
+MAX_BLOCK_S = 3600.0
+# Measurement noise is read from a pool of standard normals drawn once, at a random offset per block: drawing
+# fresh normals for every sample was the largest cost of a block, and white noise needs no more than this.
+NOISE_POOL = 1 << 21
+DEMO_FAULT_KINDS = (
+    MachineKind.CNC_MILL,
+    MachineKind.HYDRAULIC_PRESS,
+    MachineKind.PUMP,
+    MachineKind.AIR_COMPRESSOR,
+    MachineKind.ROBOT_ARM,
+    MachineKind.CONVEYOR,
+)
+
+
+@dataclass(slots=True)
+class KindGroup:
+    """The machines of one kind: their indexes in the engine, their model, constants, state and current job."""
+
+    model: KindModel
+    idx: NDArray[np.intp]  # (m,) machine indexes in the engine's order
+    cols: NDArray[np.intp]  # (S,) columns of the kind's sensors in all_sensor_keys()
+    span: slice  # the group's columns in a frame: machine-major, m x S
+    keys: tuple[str, ...]
+    noise_sd: F64  # (S,)
+    low: F64  # (S,) physical range
+    high: F64
+    consts: dict[str, F64]
+    state: dict[str, F64]
+    job: dict[str, F64]  # current job's parameters, (m,) each
+    job_start: F64
+    job_end: F64
+
+
+@dataclass(slots=True)
+class _Candidate:
+    """A group's first trigger in a block: the row, and per machine the failure mode or service there."""
+
+    row: int
+    result: KindResult
+    fail_row: NDArray[np.intp]  # (m,) first row with a failure or service (n when none)
+    mode_at: NDArray[np.intp]  # (m,) index into model.modes of the failure at that row, -1 for a service
+
+
+class Engine:
+    """A deterministic, seeded, vectorised simulator of every machine of a factory layout."""
+
+    def __init__(
+        self,
+        layout: FactoryLayout,
+        seed: int = 0,
+        start: datetime | None = None,
+        demo_faults: bool = False,
+        max_block_s: float = MAX_BLOCK_S,
+    ) -> None:
+        self.layout = layout
+        self.seed = seed
+        self.start = utc_start(start)
+        self.rng = np.random.default_rng(seed)
+        self.max_block_s = max_block_s
+        self.machine_ids = [m.id for m in layout.machines]
+        self.kinds = [m.kind for m in layout.machines]
+        self.index = {mid: i for i, mid in enumerate(self.machine_ids)}
+        self.product_types = [str(m.metadata.get("product_type") or "") for m in layout.machines]
+        self.keys = all_sensor_keys()
+        n = len(self.machine_ids)
+        self.t = 0.0
+        self.status = np.full(n, RUNNING, dtype=np.int8)
+        self.speed_pct = np.full(n, 100.0)
+        self.wanted_run = np.ones(n, dtype=bool)  # false after a stop command, until a start command
+        self.until = np.full(n, np.inf)  # end of the repair or maintenance in progress
+        self.repairing: list[FailureMode | None] = [None] * n
+        self.hall = Hall(self.rng, n, self.start)
+        self.groups: list[KindGroup] = []
+        self.next_pm = np.full(n, np.inf)
+        self.pending: list[SimEvent] = []
+        self.noise_pool = self.rng.standard_normal(NOISE_POOL)
+        self._build_groups(demo_faults)
+        self.columns = Columns(
+            machine=np.concatenate([np.repeat(g.idx, len(g.keys)) for g in self.groups]),
+            key=np.concatenate([np.tile(g.cols, len(g.idx)) for g in self.groups]),
+            keys=self.keys,
+            machines=n,
+        )
+        self.n_columns = int(self.columns.machine.shape[0])
+
+    # ----------------------------------------------------------------------------------------------- set-up
+    def _build_groups(self, demo_faults: bool) -> None:
+        col = {k: i for i, k in enumerate(self.keys)}
+        metadata = [dict(m.metadata) for m in self.layout.machines]
+        wear = np.array([self._initial_wear(md) for md in metadata])
+        explicit = [i for i, md in enumerate(metadata) if md.get("demo_fault") is True]
+        offset = 0
+        for kind in MachineKind:
+            idx = np.array([i for i, k in enumerate(self.kinds) if k is kind], dtype=np.intp)
+            if idx.size == 0:
+                continue
+            model, m = MODELS[kind], idx.size
+            specs = CATALOGUE[kind]
+            consts = model.init_consts(self.rng, idx.size, [metadata[i] for i in idx])
+            state = model.init_state(self.rng, consts, wear[idx])
+            group = KindGroup(
+                model=model,
+                idx=idx,
+                cols=np.array([col[s.key] for s in specs], dtype=np.intp),
+                span=slice(offset, offset + m * len(specs)),
+                keys=tuple(s.key for s in specs),
+                noise_sd=np.array([model.noise.get(s.key, 0.0) for s in specs]),
+                low=np.array([s.low for s in specs]),
+                high=np.array([s.high for s in specs]),
+                consts=consts,
+                state=state,
+                job={k: v[:, 0] for k, v in self._draw_jobs(model, consts, m, 1).items()},
+                job_start=np.zeros(m),
+                job_end=np.zeros(m),
+            )
+            group.job_end[:] = group.job["dur"] * self.rng.uniform(0.0, 1.0, m)
+            self.next_pm[idx] = model.pm_interval_days * 86400.0 * self.rng.uniform(0.15, 1.0, m)
+            chosen = [j for j, i in enumerate(idx) if i in explicit] if explicit else ([0] if demo_faults else [])
+            if demo_faults and not explicit and kind not in DEMO_FAULT_KINDS:
+                chosen = []
+            for j in chosen:
+                model.demo_fault(state, consts, j)
+            self.groups.append(group)
+            offset += m * len(specs)
+
+    def _initial_wear(self, metadata: dict[str, object]) -> float:
+        """Layout metadata ``initial_wear`` (0-1, the fraction of life used), else a random start of 0-0.6."""
+        drawn = float(self.rng.uniform(0.0, 0.6))
+        value = metadata.get("initial_wear")
+        if isinstance(value, int | float) and 0.0 <= float(value) <= 1.0:
+            return float(value)
+        return drawn
+
+    def _draw_jobs(self, model: KindModel, consts: dict[str, F64], m: int, k: int) -> dict[str, F64]:
+        """``k`` upcoming operations per machine: duration, parameters, and a 0.1 % chance of a random failure."""
+        lo, hi = model.job_minutes
+        jobs = model.draw_jobs(self.rng, consts, (m, k))
+        jobs["dur"] = self.rng.uniform(lo * 60.0, hi * 60.0, (m, k))
+        unlucky = self.rng.random((m, k)) < RANDOM_FAILURE_PER_OPERATION
+        jobs["rnf_at"] = np.where(unlucky, self.rng.uniform(0.0, 1.0, (m, k)) * jobs["dur"], np.inf)
+        return jobs
+
+    # ------------------------------------------------------------------------------------------------ stepping
+    def step(self, dt: float = 1.0, n: int = 1) -> Frame:
+        """Advance every machine by ``n`` samples of ``dt`` seconds; return the samples and the events."""
+        if not (dt > 0 and math.isfinite(dt)):
+            raise ValueError("dt must be a positive number of seconds")
+        if n < 1:
+            raise ValueError("n must be at least 1")
+        ts, values, status = [], [], []
+        done = 0
+        while done < n:
+            t, v, s = self._block(dt, n - done)
+            ts.append(t)
+            values.append(v)
+            status.append(s)
+            done += t.shape[0]
+        events, self.pending = self.pending, []
+        if len(ts) == 1:
+            return Frame(t=ts[0], values=values[0], status=status[0], events=events, columns=self.columns)
+        return Frame(
+            t=np.concatenate(ts),
+            values=np.concatenate(values),
+            status=np.concatenate(status),
+            events=events,
+            columns=self.columns,
+        )
+
+    def _noise(self, shape: tuple[int, ...]) -> F64:
+        size = math.prod(shape)
+        if size > NOISE_POOL // 2:
+            return self.rng.standard_normal(shape)
+        start = int(self.rng.integers(0, NOISE_POOL - size))
+        return self.noise_pool[start : start + size].reshape(shape)
+
+    def _steps_to_next_timer(self, dt: float) -> int:
+        """Samples until the next repair or maintenance ends, or a preventive maintenance is due."""
+        due = np.where(self.status < FAILED, self.next_pm, np.inf)
+        nxt = min(float(self.until.min()), float(due.min()))
+        if not math.isfinite(nxt):
+            return 1 << 30
+        return max(1, math.ceil((nxt - self.t) / dt - 1e-9))
+
+    def _block(self, dt: float, want: int) -> tuple[F64, F64, NDArray[np.int8]]:
+        n = max(1, min(want, int(self.max_block_s // dt) or 1, self._steps_to_next_timer(dt)))
+        t = self.t + dt * np.arange(1, n + 1, dtype=np.float64)
+        air, hour = self.hall.air(t)
+        running = self.status == RUNNING
+        speed = np.where(running, self.speed_pct / 100.0, 0.0)
+        candidates: list[_Candidate] = []
+        tables = []
+        first = n
+        for g in self.groups:
+            jobs, idx, job_age, starts = self._jobs_in_block(g, t, dt)
+            tables.append((jobs, idx, starts))
+            block = Block(
+                t=t,
+                dt=dt,
+                hour=hour,
+                air=air[:, g.idx],
+                running=running[g.idx],
+                speed=speed[g.idx],
+                job={k: v[np.arange(len(g.idx))[None, :], idx] for k, v in jobs.items()},
+                job_age=job_age,
+                rng=self.rng,
+            )
+            result = g.model.simulate(block, g.state, g.consts)
+            cand = self._first_trigger(g, result, n)
+            candidates.append(cand)
+            first = min(first, cand.row)
+        k = min(first, n - 1)  # the last row kept
+        values = np.empty((k + 1, self.n_columns))
+        for g, cand, (jobs, idx, starts) in zip(self.groups, candidates, tables, strict=True):
+            self._commit(g, cand.result, jobs, idx[k], starts, k)
+            shape = (k + 1, len(g.idx))
+            true = np.stack([np.broadcast_to(cand.result.values[key][: k + 1], shape) for key in g.keys], axis=-1)
+            noise = self._noise(true.shape) * g.noise_sd
+            values[:, g.span] = np.clip(true + noise, g.low, g.high).reshape(k + 1, -1)
+        status = np.broadcast_to(self.status, (k + 1, len(self.machine_ids))).copy()
+        self.t = float(t[k])
+        for g, cand in zip(self.groups, candidates, strict=True):
+            for j in np.flatnonzero(cand.fail_row == k).tolist():
+                mode_i = int(cand.mode_at[j])
+                if mode_i < 0:
+                    self._service(g, j)
+                else:
+                    self._fail(g, j, g.model.modes[mode_i])
+        self._timers()
+        return t[: k + 1], values, status
+
+    def _jobs_in_block(self, g: KindGroup, t: F64, dt: float) -> tuple[dict[str, F64], NDArray[np.intp], F64, F64]:
+        """The current job plus enough new ones to cover the block, and which one is in progress at each sample."""
+        m = len(g.idx)
+        span = float(t[-1] - self.t) + dt
+        k = int(span // (g.model.job_minutes[0] * 60.0)) + 2
+        new = self._draw_jobs(g.model, g.consts, m, k)
+        starts_new = g.job_end[:, None] + np.cumsum(new["dur"], axis=1) - new["dur"]
+        jobs = {key: np.concatenate([g.job[key][:, None], new[key]], axis=1) for key in new}
+        starts = np.concatenate([g.job_start[:, None], starts_new], axis=1)  # (m, k+1)
+        idx = (t[:, None, None] >= starts_new[None, :, :]).sum(axis=2)  # (n, m)
+        job_age = t[:, None] - starts[np.arange(m)[None, :], idx]
+        return jobs, idx, job_age, starts
+
+    def _first_trigger(self, g: KindGroup, result: KindResult, n: int) -> _Candidate:
+        """The first row where a machine of the group fails (the first mode in priority order) or needs service."""
+        m = len(g.idx)
+        modes = g.model.modes
+        cond = np.stack([result.conditions[mode] for mode in modes])  # (modes, n, m)
+        failing = cond.any(axis=0)
+        service = result.service if result.service is not None else np.zeros((n, m), dtype=bool)
+        trig = failing | service
+        has = trig.any(axis=0)
+        fail_row = np.where(has, trig.argmax(axis=0), n)
+        rows = np.minimum(fail_row, n - 1)
+        at = cond[:, rows, np.arange(m)]  # (modes, m)
+        mode_at = np.where(at.any(axis=0), at.argmax(axis=0), -1)
+        return _Candidate(row=int(fail_row.min()), result=result, fail_row=fail_row, mode_at=mode_at)
+
+    def _commit(
+        self, g: KindGroup, result: KindResult, jobs: dict[str, F64], idx_k: NDArray[np.intp], starts: F64, k: int
+    ) -> None:
+        """Keep the state and the job in progress at row ``k``."""
+        for key, traj in result.state.items():
+            g.state[key] = np.array(traj[k], dtype=np.float64)
+        rows = np.arange(len(g.idx))
+        g.job = {key: v[rows, idx_k] for key, v in jobs.items()}
+        g.job_start = starts[rows, idx_k]
+        g.job_end = g.job_start + g.job["dur"]
+
+    # ------------------------------------------------------------------------------------------- transitions
+    def emit(self, i: int, event: str, mode: str | None = None, message: str = "", **data: object) -> None:
+        self.pending.append(
+            SimEvent(
+                t=self.t,
+                machine_id=self.machine_ids[i],
+                kind=self.kinds[i].value,
+                event=event,
+                status=STATUSES[int(self.status[i])],
+                mode=mode,
+                message=message,
+                data=dict(data),
+            )
+        )
+
+    def group_of(self, i: int) -> tuple[KindGroup, int]:
+        for g in self.groups:
+            hit = np.flatnonzero(g.idx == i)
+            if hit.size:
+                return g, int(hit[0])
+        raise KeyError(i)  # pragma: no cover - every machine is in a group
+
+    def abort_job(self, g: KindGroup, j: int) -> None:
+        """The operation in progress is abandoned; the next one starts now."""
+        g.job_end[j] = self.t
+        g.job["rnf_at"][j] = np.inf
+
+    def _fail(self, g: KindGroup, j: int, mode: FailureMode) -> None:
+        i = int(g.idx[j])
+        hours = g.model.repair_hours[mode] * float(self.rng.lognormal(0.0, 0.3))
+        self.status[i] = FAILED
+        self.until[i] = self.t + hours * 3600.0
+        self.repairing[i] = mode
+        self.abort_job(g, j)
+        self.emit(i, "failure", mode.value, f"{mode.value} failure", repair_hours=round(hours, 2))
+
+    def _renew(self, g: KindGroup, j: int, keys: tuple[str, ...]) -> None:
+        """Replace the worn parts ``keys`` of machine ``j`` of group ``g``."""
+        for key in keys:
+            g.state[key][j] = 0.0
+        g.consts["accel"][j] = 1.0
+        g.model.redraw(self.rng, g.state, g.consts, np.array([j], dtype=np.intp))
+
+    def _service(self, g: KindGroup, j: int) -> None:
+        """The operator's quick service (a tool change) before the part fails."""
+        i = int(g.idx[j])
+        self._renew(g, j, g.model.service_resets)
+        self.status[i] = MAINTENANCE
+        self.until[i] = self.t + g.model.service_minutes * 60.0
+        self.abort_job(g, j)
+        self.emit(i, "maintenance", None, "tool change", reason="service")
+
+    def start_maintenance(self, i: int, hours: float, reason: str) -> None:
+        """Preventive or commanded maintenance of machine ``i``: every wear part renewed, down for ``hours``."""
+        g, j = self.group_of(i)
+        repaired = self.repairing[i]
+        if repaired is not None:
+            self._renew(g, j, g.model.repair_resets[repaired])
+            self.repairing[i] = None
+        self._renew(g, j, g.model.wear_keys)
+        self.status[i] = MAINTENANCE
+        self.until[i] = self.t + hours * 3600.0
+        self.next_pm[i] = self.t + g.model.pm_interval_days * 86400.0
+        self.abort_job(g, j)
+        self.emit(i, "maintenance", None, f"{reason} maintenance", reason=reason, hours=hours)
+
+    def resume_status(self, i: int) -> int:
+        """The status a machine returns to when it is free: stopped if told so, idle at speed 0, else running."""
+        if not self.wanted_run[i]:
+            return STOPPED
+        return RUNNING if self.speed_pct[i] > 0 else IDLE
+
+    def _timers(self) -> None:
+        """End repairs and maintenances that are over; start preventive maintenances that are due."""
+        for i in np.flatnonzero(self.until <= self.t + 1e-9).tolist():
+            g, j = self.group_of(i)
+            mode = self.repairing[i]
+            if mode is not None:
+                self._renew(g, j, g.model.repair_resets[mode])
+            self.status[i] = self.resume_status(i)
+            self.until[i] = np.inf
+            self.repairing[i] = None
+            self.abort_job(g, j)
+            if mode is not None:
+                self.emit(i, "repair", mode.value, f"repaired after {mode.value} failure")
+            else:
+                self.emit(i, "status", None, "maintenance done")
+        for i in np.flatnonzero((self.next_pm <= self.t + 1e-9) & (self.status < FAILED)).tolist():
+            self.start_maintenance(i, PM_HOURS, "preventive")

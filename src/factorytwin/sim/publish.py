@@ -1,0 +1,272 @@
+"""Publishers: how simulated telemetry leaves the simulator, exactly as a real machine's would.
+
+- ``HttpPublisher``: batched ``POST <target>/api/v1/telemetry`` (body: ``domain.TelemetryBatch`` JSON). When the
+  server is away or answers 503/429/5xx it retries the same batch with exponential back-off; readings wait in a
+  bounded buffer meanwhile and are never dropped silently: if the buffer ever overflows, the oldest are dropped
+  with a loud warning and counted. A batch the server refuses as invalid (4xx) is logged with its reason.
+- ``MqttPublisher``: aiomqtt, QoS 1, topic ``ft/<machine_id>/telemetry``, payload one ``TelemetryBatch`` per
+  machine per publish; it reconnects with back-off and keeps unsent batches in the same kind of bounded buffer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import aiomqtt
+import httpx
+
+log = logging.getLogger("factorytwin.sim.publish")
+
+Item = tuple[str, dict[str, Any]]  # ("reading" | "event", the JSON object)
+RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
+
+
+class Publisher(Protocol):
+    """Anything the real-time driver can hand telemetry to."""
+
+    def submit(self, readings: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+        """Queue reading sets and events (JSON-ready dicts) for sending; never blocks."""
+
+    async def run(self) -> None:
+        """Send queued telemetry until cancelled."""
+
+    async def drain(self, timeout_s: float) -> bool:
+        """Wait until everything queued is sent, at most ``timeout_s``; True when the buffer is empty."""
+
+
+@dataclass
+class PublisherStats:
+    """Counters of a publisher, for logs and tests."""
+
+    sent_readings: int = 0
+    sent_events: int = 0
+    requests: int = 0
+    retries: int = 0
+    refused: int = 0  # items in batches the server refused as invalid
+    overflowed: int = 0  # items dropped because the buffer was full
+    last_error: str = ""
+    errors: list[str] = field(default_factory=list)
+
+
+class _Buffer:
+    """A bounded FIFO of readings and events; overflow drops the oldest, loudly."""
+
+    def __init__(self, max_items: int, stats: PublisherStats, name: str) -> None:
+        if max_items < 1:
+            raise ValueError("max_items must be at least 1")
+        self.items: deque[Item] = deque()
+        self.max_items = max_items
+        self.stats = stats
+        self.name = name
+        self.ready = asyncio.Event()  # set while there is something to send
+        self.empty = asyncio.Event()  # set while there is nothing left to send
+        self.empty.set()
+
+    def add(self, readings: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+        self.items.extend(("event", e) for e in events)
+        self.items.extend(("reading", r) for r in readings)
+        over = len(self.items) - self.max_items
+        if over > 0:
+            for _ in range(over):
+                self.items.popleft()
+            self.stats.overflowed += over
+            log.warning(
+                "%s buffer full (%d items): dropped the %d oldest readings/events (%d dropped so far); "
+                "the receiver has been unreachable too long",
+                self.name,
+                self.max_items,
+                over,
+                self.stats.overflowed,
+            )
+        if self.items:
+            self.ready.set()
+            self.empty.clear()
+
+    def take(self, max_items: int) -> list[Item]:
+        return [self.items[i] for i in range(min(max_items, len(self.items)))]
+
+    def commit(self, count: int) -> None:
+        for _ in range(min(count, len(self.items))):
+            self.items.popleft()
+        if not self.items:
+            self.ready.clear()
+            self.empty.set()
+
+    async def drain(self, timeout_s: float) -> bool:
+        """Wait (at most ``timeout_s``) until everything is sent; True when the buffer is empty."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.empty.wait(), timeout_s)
+        return not self.items
+
+
+def _batch_body(items: list[Item]) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "readings": [obj for kind, obj in items if kind == "reading"],
+        "events": [obj for kind, obj in items if kind == "event"],
+    }
+
+
+class _Backoff:
+    """Exponential back-off: initial, doubling, capped; reset after a success."""
+
+    def __init__(self, initial_s: float, max_s: float) -> None:
+        self.initial, self.max = initial_s, max_s
+        self.current = initial_s
+
+    def next(self) -> float:
+        delay = self.current
+        self.current = min(self.current * 2.0, self.max)
+        return delay
+
+    def reset(self) -> None:
+        self.current = self.initial
+
+
+class HttpPublisher:
+    """Batched POSTs of telemetry to ``<target>/api/v1/telemetry`` with retry and a bounded buffer."""
+
+    def __init__(
+        self,
+        target: str,
+        *,
+        max_buffer: int = 500_000,
+        batch_items: int = 2_000,
+        timeout_s: float = 10.0,
+        backoff_initial_s: float = 0.25,
+        backoff_max_s: float = 15.0,
+    ) -> None:
+        parts = urlsplit(target)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError(f"target must be an http(s) URL such as http://localhost:8000, not {target!r}")
+        self.url = target.rstrip("/") + "/api/v1/telemetry"
+        self.stats = PublisherStats()
+        self.buffer = _Buffer(max_buffer, self.stats, "HTTP publisher")
+        self.batch_items = batch_items
+        self.timeout_s = timeout_s
+        self.backoff = _Backoff(backoff_initial_s, backoff_max_s)
+
+    def submit(self, readings: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+        """Queue reading sets and events for the next POST."""
+        self.buffer.add(readings, events)
+
+    async def run(self) -> None:
+        """POST queued telemetry in batches until cancelled; retry with back-off while the server is away."""
+        async with httpx.AsyncClient(timeout=self.timeout_s) as client:
+            while True:
+                await self.buffer.ready.wait()
+                items = self.buffer.take(self.batch_items)
+                if not items:
+                    self.buffer.ready.clear()
+                    continue
+                if await self._post(client, items):
+                    self.backoff.reset()
+                else:
+                    await asyncio.sleep(self.backoff.next())
+
+    async def _post(self, client: httpx.AsyncClient, items: list[Item]) -> bool:
+        """True when the batch is done with (accepted, or refused for good); False to retry it later."""
+        body = json.dumps(_batch_body(items), separators=(",", ":"))
+        self.stats.requests += 1
+        try:
+            resp = await client.post(self.url, content=body, headers={"content-type": "application/json"})
+        except httpx.HTTPError as exc:
+            self._retry_later(f"{type(exc).__name__}: {exc}")
+            return False
+        if resp.status_code in RETRYABLE:
+            self._retry_later(f"HTTP {resp.status_code}")
+            return False
+        if resp.is_success:
+            self.stats.sent_readings += sum(1 for kind, _ in items if kind == "reading")
+            self.stats.sent_events += sum(1 for kind, _ in items if kind == "event")
+        else:
+            self.stats.refused += len(items)
+            log.error("telemetry batch of %d items refused: HTTP %d %s", len(items), resp.status_code, resp.text[:500])
+        self.buffer.commit(len(items))
+        return True
+
+    def _retry_later(self, why: str) -> None:
+        self.stats.retries += 1
+        if why != self.stats.last_error:
+            log.warning("telemetry POST to %s failed (%s); retrying with back-off", self.url, why)
+        self.stats.last_error = why
+
+    async def drain(self, timeout_s: float) -> bool:
+        """Wait (at most ``timeout_s``) until the buffer is empty; the ``run`` task must be running."""
+        return await self.buffer.drain(timeout_s)
+
+
+def mqtt_address(url: str) -> tuple[str, int]:
+    """(host, port) of ``mqtt://host:port`` (port 1883 when absent); ``ValueError`` naming the problem."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
+        raise ValueError(f"MQTT URL must look like mqtt://127.0.0.1:1883, not {url!r}")
+    return parts.hostname, parts.port or 1883
+
+
+class MqttPublisher:
+    """QoS 1 publishes of one TelemetryBatch per machine per submit to ``<prefix>/<machine_id>/telemetry``."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        client_id: str | None = None,
+        topic_prefix: str = "ft",
+        max_buffer: int = 500_000,
+        backoff_initial_s: float = 0.25,
+        backoff_max_s: float = 15.0,
+    ) -> None:
+        self.host, self.port = mqtt_address(url)
+        self.client_id = client_id
+        self.prefix = topic_prefix
+        self.stats = PublisherStats()
+        self.buffer = _Buffer(max_buffer, self.stats, "MQTT publisher")
+        self.backoff = _Backoff(backoff_initial_s, backoff_max_s)
+        self.connected = asyncio.Event()
+
+    def submit(self, readings: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+        """Queue reading sets and events for publishing."""
+        self.buffer.add(readings, events)
+
+    async def run(self) -> None:
+        """Publish queued telemetry until cancelled; reconnect with back-off when the broker is away."""
+        while True:
+            try:
+                async with aiomqtt.Client(self.host, self.port, identifier=self.client_id) as client:
+                    self.connected.set()
+                    self.backoff.reset()
+                    while True:
+                        await self.buffer.ready.wait()
+                        items = self.buffer.take(2_000)
+                        for topic, body in self._messages(items):
+                            await client.publish(topic, json.dumps(body, separators=(",", ":")), qos=1)
+                            self.stats.requests += 1
+                            self.stats.sent_readings += len(body["readings"])
+                            self.stats.sent_events += len(body["events"])
+                        # Only once all of them are acknowledged: after a reconnect the slice is sent again,
+                        # which ingest's idempotency makes harmless.
+                        self.buffer.commit(len(items))
+            except aiomqtt.MqttError as exc:
+                self.connected.clear()
+                self.stats.retries += 1
+                self.stats.last_error = str(exc)
+                log.warning("MQTT broker %s:%d unavailable (%s); reconnecting", self.host, self.port, exc)
+                await asyncio.sleep(self.backoff.next())
+
+    def _messages(self, items: list[Item]) -> list[tuple[str, dict[str, list[dict[str, Any]]]]]:
+        """One TelemetryBatch per machine: (topic, body), machines in order of first appearance."""
+        per_machine: dict[str, list[Item]] = {}
+        for item in items:
+            per_machine.setdefault(str(item[1]["machine_id"]), []).append(item)
+        return [(f"{self.prefix}/{machine}/telemetry", _batch_body(group)) for machine, group in per_machine.items()]
+
+    async def drain(self, timeout_s: float) -> bool:
+        """Wait (at most ``timeout_s``) until the buffer is empty; the ``run`` task must be running."""
+        return await self.buffer.drain(timeout_s)

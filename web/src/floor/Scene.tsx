@@ -12,6 +12,7 @@ import { hoverStore } from "./hover";
 import { floorTextTexture, tagMaterial } from "./labels";
 import { accentMaterial, MAT } from "./materials";
 import { conveyorLength, footprint, MODELS, modelHeight } from "./models";
+import { nextDpr, type DprPolicy } from "./quality";
 
 /** Layout metres (x east, y north) -> scene coordinates centred on the floor, north = -z. */
 export function toScene(layout: FactoryLayout, x: number, y: number): [number, number, number] {
@@ -207,7 +208,7 @@ function SelectionMarker({ radius, length }: { radius: number; length: number })
 /** A pulsing beacon on top of a machine with an active alarm, in the colour of its worst severity. */
 function AlarmBeacon({ height, color, fast, x }: { height: number; color: string; fast: boolean; x: number }) {
   const halo = useRef<THREE.Mesh>(null);
-  const lamp = useRef<THREE.MeshStandardMaterial>(null);
+  const lamp = useRef<THREE.MeshLambertMaterial>(null);
   useFrame(({ clock }) => {
     const p = 0.5 + 0.5 * Math.sin(clock.elapsedTime * (fast ? 9 : 5));
     if (halo.current) {
@@ -223,7 +224,7 @@ function AlarmBeacon({ height, color, fast, x }: { height: number; color: string
       </mesh>
       <mesh position={[0, 0.38, 0]}>
         <cylinderGeometry args={[0.14, 0.14, 0.36, 16]} />
-        <meshStandardMaterial ref={lamp} color={color} emissive={color} emissiveIntensity={1} />
+        <meshLambertMaterial ref={lamp} color={color} emissive={color} emissiveIntensity={1} />
       </mesh>
       <mesh ref={halo} position={[0, 0.38, 0]}>
         <sphereGeometry args={[0.3, 16, 12]} />
@@ -231,6 +232,27 @@ function AlarmBeacon({ height, color, fast, x }: { height: number; color: string
       </mesh>
     </group>
   );
+}
+
+/** Follows the frame rate: lowers the render resolution when frames are slow, raises it when there is room. */
+function AdaptiveResolution({ policy }: { policy: DprPolicy }) {
+  const setDpr = useThree((s) => s.setDpr);
+  const dpr = useThree((s) => s.viewport.dpr);
+  const window_ = useRef({ frames: 0, since: 0 });
+  useFrame(({ clock }) => {
+    const w = window_.current;
+    const now = clock.elapsedTime;
+    if (w.since === 0) w.since = now;
+    w.frames += 1;
+    if (now - w.since < 1.5) return;
+    const fps = w.frames / (now - w.since);
+    w.frames = 0;
+    w.since = now;
+    const next = nextDpr(dpr, fps, policy);
+    if (next !== dpr) setDpr(next);
+    (window as unknown as { __ftFloorDpr?: number }).__ftFloorDpr = next;
+  });
+  return null;
 }
 
 /** Publishes each machine's on-screen position (CSS px) for tests and tools: window.__ftFloor. */
@@ -253,7 +275,7 @@ function ScreenPositions({ layout }: { layout: FactoryLayout }) {
   return null;
 }
 
-export function FactoryScene({ layout, selected, onSelect }: { layout: FactoryLayout; selected: string | null; onSelect: (id: string) => void }) {
+export function FactoryScene({ layout, selected, onSelect, dprPolicy }: { layout: FactoryLayout; selected: string | null; onSelect: (id: string) => void; dprPolicy: DprPolicy }) {
   const alarms = useTwin((s) => s.alarms);
   const worst = useMemo(() => worstAlarmByMachine(alarms), [alarms]);
   const target = useMemo<[number, number, number]>(() => [0, 0, 2], []);
@@ -271,6 +293,7 @@ export function FactoryScene({ layout, selected, onSelect }: { layout: FactoryLa
       ))}
       <Controls target={target} />
       <ScreenPositions layout={layout} />
+      <AdaptiveResolution policy={dprPolicy} />
     </>
   );
 }

@@ -2,8 +2,10 @@
 
 import * as THREE from "three";
 
-const std = (color: string, roughness = 0.6, metalness = 0.3): THREE.MeshStandardMaterial =>
-  new THREE.MeshStandardMaterial({ color, roughness, metalness });
+// Lambert shading: a fraction of the per-pixel cost of PBR, which matters under software WebGL (SwiftShader),
+// and flat low-poly models gain little from physically based shading.
+const std = (color: string, _roughness = 0.6, _metalness = 0.3): THREE.MeshLambertMaterial =>
+  new THREE.MeshLambertMaterial({ color });
 
 export const MAT = {
   paintLight: std("#c7ccd3", 0.55, 0.2),
@@ -17,11 +19,11 @@ export const MAT = {
   rubber: std("#1d2127", 0.9, 0.0),
   belt: std("#23272e", 0.85, 0.05),
   cardboard: std("#b08a57", 0.9, 0.0),
-  glass: new THREE.MeshStandardMaterial({ color: "#7fb4d9", roughness: 0.1, metalness: 0.1, transparent: true, opacity: 0.28 }),
+  glass: new THREE.MeshLambertMaterial({ color: "#7fb4d9", transparent: true, opacity: 0.28 }),
   floor: std("#1a1f27", 0.95, 0.0),
 } as const;
 
 /** A status-coloured, slightly glowing material; one per machine, recoloured when its status changes. */
-export function accentMaterial(color: string): THREE.MeshStandardMaterial {
-  return new THREE.MeshStandardMaterial({ color, emissive: color, emissiveIntensity: 0.55, roughness: 0.4, metalness: 0.1 });
+export function accentMaterial(color: string): THREE.MeshLambertMaterial {
+  return new THREE.MeshLambertMaterial({ color, emissive: color, emissiveIntensity: 0.55 });
 }

@@ -6,9 +6,25 @@ import { MachinePanel } from "../components/MachinePanel";
 import { useFactory } from "../context";
 import { formatValue, KIND_LABEL, STATUS_COLOR, healthColor, SEVERITY_COLOR } from "../format";
 import { hoverStore } from "../floor/hover";
+import { isSoftwareRenderer, rendererName } from "../floor/quality";
 import { FactoryScene } from "../floor/Scene";
 import { STATUSES } from "../state/selectors";
 import { useTwin } from "../state/store";
+
+// Decided once per page: probing the renderer creates (and drops) a WebGL context.
+// ?quality=high pins full resolution with antialiasing (for screenshots on machines without a GPU).
+const QUALITY = (() => {
+  const deviceDpr = Math.min(2, window.devicePixelRatio || 1);
+  if (new URLSearchParams(window.location.search).get("quality") === "high") {
+    return { software: false, startDpr: deviceDpr, policy: { min: deviceDpr, max: deviceDpr, low: 0, high: 1e9 } };
+  }
+  const software = isSoftwareRenderer(rendererName());
+  return {
+    software,
+    startDpr: software ? 0.75 : deviceDpr,
+    policy: { min: software ? 0.4 : 0.6, max: deviceDpr, low: software ? 20 : 40, high: software ? 40 : 55 },
+  };
+})();
 
 function Tooltip() {
   const hover = useSyncExternalStore(hoverStore.subscribe, hoverStore.get);
@@ -74,12 +90,12 @@ export function FloorView({ selected, onSelect }: { selected: string | null; onS
     <div className="floor" data-testid="floor">
       <Canvas
         camera={{ position: [0, 27, 31], fov: 45, near: 0.5, far: 400 }}
-        dpr={[1, 2]}
-        gl={{ antialias: true, powerPreference: "high-performance" }}
+        dpr={QUALITY.startDpr}
+        gl={{ antialias: !QUALITY.software, powerPreference: "high-performance" }}
         data-testid="floor-canvas"
         onPointerMissed={() => undefined}
       >
-        <FactoryScene layout={info.layout} selected={selected} onSelect={onSelect} />
+        <FactoryScene layout={info.layout} selected={selected} onSelect={onSelect} dprPolicy={QUALITY.policy} />
       </Canvas>
       <div className="floor-title">
         <div className="card">

@@ -1,0 +1,41 @@
+// Rendering quality that adapts to the machine: software WebGL (SwiftShader, llvmpipe: no GPU) gets no MSAA
+// and a lower starting resolution, and the resolution follows the measured frame rate everywhere.
+
+/** The WebGL renderer's name, or "" when it cannot be told. */
+export function rendererName(): string {
+  try {
+    const canvas = document.createElement("canvas");
+    const gl = canvas.getContext("webgl2") ?? canvas.getContext("webgl");
+    if (!gl) return "";
+    const ext = gl.getExtension("WEBGL_debug_renderer_info");
+    const name = ext ? String(gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : String(gl.getParameter(gl.RENDERER));
+    gl.getExtension("WEBGL_lose_context")?.loseContext();
+    return name;
+  } catch {
+    return "";
+  }
+}
+
+export function isSoftwareRenderer(name: string): boolean {
+  return /swiftshader|llvmpipe|softpipe|software/i.test(name);
+}
+
+export interface DprPolicy {
+  min: number;
+  max: number;
+  /** Below this fps the resolution steps down. */
+  low: number;
+  /** Above this fps it steps back up. */
+  high: number;
+}
+
+/** The next device-pixel ratio for a measured frame rate: step down when slow, up when there is headroom. */
+export function nextDpr(current: number, fps: number, p: DprPolicy): number {
+  if (fps < p.low && current > p.min) return Math.max(p.min, round2(current * 0.8));
+  if (fps > p.high && current < p.max) return Math.min(p.max, round2(current * 1.2));
+  return current;
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}

@@ -1,0 +1,294 @@
+"""Live-twin benchmark: reading -> WebSocket latency, and MQTT ingest throughput into PostgreSQL.
+
+1. Latency. ``factorytwin serve`` (a subprocess, SQLite) with a generated layout of ``--machines`` mills. A producer
+   POSTs reading sets stamped with the time they are sent, at 1,000 and 10,000 sensor values ("readings") per
+   second, spread over all machines; a WebSocket client subscribed to every machine takes, for each ``reading``
+   message, now minus the reading's timestamp. With enough machines each reports less often than the stream's
+   coalescing interval, so what is measured is the pipeline (HTTP, validation, commit, twin, stream), not the
+   deliberate coalescing delay.
+2. MQTT ingest. The server with ``FT_MQTT_URL`` set, on a fresh PostgreSQL database, and a private Mosquitto; a
+   publisher sends QoS 1 messages of ``--sets-per-message`` reading sets of one machine each, to
+   ``ft/<machine>/telemetry``; the figure is readings committed per second, from the first publish until the
+   server's MQTT counters show every reading ingested.
+
+    .venv/bin/python bench/live.py [--duration 10] [--machines 500] [--mqtt-readings 600000] [--skip-mqtt]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shlex
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiomqtt
+import asyncpg
+import httpx
+from websockets.asyncio.client import connect as ws_connect
+
+from factorytwin.domain import MachineKind, sensor_specs
+from factorytwin.layout import load_layout
+
+PG_ADMIN_DSN = os.environ.get("FT_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
+TICK_S = 0.02  # the producer sends one POST every 20 ms
+MILL_VALUES = {k: round((s.normal_low + s.normal_high) / 2, 3) for k, s in sensor_specs(MachineKind.CNC_MILL).items()}
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def write_layout(path: Path, machines: int) -> list[str]:
+    """A layout of ``machines`` mills on one line; return their ids."""
+    ids = [f"mill-{i:04d}" for i in range(machines)]
+    rows = [
+        f"  - {{id: {m}, name: {m}, kind: cnc_mill, line: line-a, x: {i % 50}, y: {i // 50}}}"
+        for i, m in enumerate(ids)
+    ]
+    path.write_text("name: Bench Works\nlines:\n  - {id: line-a, name: A}\nmachines:\n" + "\n".join(rows) + "\n")
+    return ids
+
+
+@contextlib.contextmanager
+def server(env: dict[str, str], log: Path) -> Iterator[str]:
+    """``factorytwin serve`` in a subprocess on a free port with ``FT_*`` settings from ``env``; yields its URL."""
+    port = free_port()
+    exe = Path(sys.executable).parent / "factorytwin"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [str(exe), "serve", "--port", str(port)], env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
+                        break
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"server did not start; see {log}")
+                time.sleep(0.1)
+            yield url
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def mosquitto(workdir: Path) -> Iterator[int]:
+    """A private Mosquitto on a free port; yields the port."""
+    port = free_port()
+    conf = workdir / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\n")
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("mosquitto did not start")
+            time.sleep(0.05)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@contextlib.asynccontextmanager
+async def fresh_postgres() -> AsyncIterator[str]:
+    """A new, uniquely named PostgreSQL database, dropped afterwards; yields its DSN."""
+    name = f"ft_bench_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+        yield PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+def percentiles(samples: list[float]) -> tuple[float, float, float]:
+    """p50, p99 and max of ``samples`` (seconds), in milliseconds."""
+    if len(samples) < 2:
+        return (float("nan"),) * 3
+    q = statistics.quantiles(samples, n=100)
+    return q[49] * 1000, q[98] * 1000, max(samples) * 1000
+
+
+async def latency_run(url: str, machines: list[str], rate: float, duration: float) -> dict[str, Any]:
+    """Produce ``rate`` readings/s for ``duration`` s; return reading -> WebSocket latencies."""
+    per_set = len(MILL_VALUES)
+    sets_per_tick = rate / per_set * TICK_S
+    values = json.dumps(MILL_VALUES)
+    latencies: list[float] = []
+    received = 0
+    measuring = False
+
+    async def listen(ws: Any) -> None:
+        nonlocal received
+        async for raw in ws:
+            now = datetime.now(UTC)
+            if measuring and raw.startswith('{"type":"reading"'):
+                start = raw.index('"ts":"') + 6  # cheaper than json.loads: the client shares the CPU
+                ts = datetime.fromisoformat(raw[start : raw.index('"', start)])
+                latencies.append((now - ts).total_seconds())
+                received += 1
+
+    async with (
+        httpx.AsyncClient(base_url=url, timeout=30, limits=httpx.Limits(max_connections=8)) as http,
+        ws_connect(url.replace("http", "ws") + "/api/v1/stream", max_size=None) as ws,
+    ):
+        await ws.recv()  # the snapshot
+        listener = asyncio.create_task(listen(ws))
+        posts: set[asyncio.Task[None]] = set()
+        errors = 0
+
+        async def post(body: bytes) -> None:
+            nonlocal errors
+            r = await http.post("/api/v1/telemetry", content=body, headers={"content-type": "application/json"})
+            errors += r.status_code >= 300
+
+        owed, next_machine, sent = 0.0, 0, 0
+        warmup_end = time.perf_counter() + 2.0
+        end = warmup_end + duration
+        tick = time.perf_counter()
+        while (now := time.perf_counter()) < end:
+            if not measuring and now >= warmup_end:
+                measuring = True
+            owed += sets_per_tick
+            n, owed = int(owed), owed - int(owed)
+            ts = datetime.now(UTC).isoformat()
+            items = []
+            for _ in range(n):
+                items.append(f'{{"machine_id":"{machines[next_machine]}","ts":"{ts}","values":{values}}}')
+                next_machine = (next_machine + 1) % len(machines)
+            if items:
+                task = asyncio.create_task(post(('{"readings":[' + ",".join(items) + "]}").encode()))
+                posts.add(task)
+                task.add_done_callback(posts.discard)
+                if measuring:
+                    sent += n * per_set
+            tick += TICK_S
+            await asyncio.sleep(max(0.0, tick - time.perf_counter()))
+        await asyncio.gather(*posts)
+        await asyncio.sleep(0.5)
+        measuring = False
+        listener.cancel()
+    p50, p99, worst = percentiles(latencies)
+    return {"sent": sent, "messages": received, "p50": p50, "p99": p99, "max": worst, "errors": errors}
+
+
+async def prime(url: str, machines: list[str]) -> None:
+    """One reading set of every machine first: each machine's first report (offline -> running) is not measured."""
+    ts = datetime.now(UTC).isoformat()
+    values = json.dumps(MILL_VALUES)
+    items = [f'{{"machine_id":"{m}","ts":"{ts}","values":{values}}}' for m in machines]
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        body = ('{"readings":[' + ",".join(items) + "]}").encode()
+        r = await http.post("/api/v1/telemetry", content=body, headers={"content-type": "application/json"})
+        r.raise_for_status()
+    await asyncio.sleep(1.0)
+
+
+async def mqtt_run(url: str, port: int, total: int, sets_per_message: int) -> dict[str, Any]:
+    """Publish ``total`` readings over MQTT (QoS 1); return readings committed per second."""
+    machines = load_layout().machines
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    payloads: list[tuple[str, bytes, int]] = []
+    count, instant = 0, 0
+    while count < total:
+        for m in machines:
+            specs = sensor_specs(m.kind)
+            vals = json.dumps({k: round((s.normal_low + s.normal_high) / 2, 3) for k, s in specs.items()})
+            sets = [
+                f'{{"machine_id":"{m.id}","ts":"{(t0 + timedelta(seconds=instant + j)).isoformat()}","values":{vals}}}'
+                for j in range(sets_per_message)
+            ]
+            n = sets_per_message * len(specs)
+            payloads.append((f"ft/{m.id}/telemetry", ('{"readings":[' + ",".join(sets) + "]}").encode(), n))
+            count += n
+        instant += sets_per_message
+    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+
+        async def ingested() -> int:
+            return int((await http.get("/api/v1/health")).json()["sections"]["mqtt"]["readings"])
+
+        async with aiomqtt.Client("127.0.0.1", port, identifier=f"bench-pub-{uuid.uuid4().hex[:6]}") as client:
+            began = time.perf_counter()
+            for topic, body, _ in payloads:
+                await client.publish(topic, body, qos=1)
+            published = time.perf_counter() - began
+        while (done := await ingested()) < count:  # noqa: ASYNC110 - polling another process's counter
+            await asyncio.sleep(0.05)
+        elapsed = time.perf_counter() - began
+    return {"readings": done, "messages": len(payloads), "elapsed": elapsed, "publish_s": published}
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    """Run both parts and print the figures."""
+    with tempfile.TemporaryDirectory(prefix="ft-bench-live-") as tmp:
+        work = Path(tmp)
+        machines = write_layout(work / "layout.yaml", args.machines)
+        env = {
+            "FT_DATABASE_URL": f"sqlite:///{work / 'live.db'}",
+            "FT_LAYOUT_PATH": str(work / "layout.yaml"),
+            "FT_STREAM_INTERVAL_S": str(args.stream_interval),
+        }
+        with server(env, work / "server-latency.log") as url:
+            await prime(url, machines)
+            for rate in args.rates:
+                r = await latency_run(url, machines, rate, args.duration)
+                print(
+                    f"reading -> WebSocket at {rate:>6,.0f} readings/s: p50 {r['p50']:.1f} ms  p99 {r['p99']:.1f} ms  "
+                    f"max {r['max']:.1f} ms  ({r['messages']:,} reading messages for {r['sent']:,} readings, "
+                    f"{args.machines} machines, HTTP errors {r['errors']})"
+                )
+        if args.skip_mqtt:
+            return
+        async with fresh_postgres() as dsn:
+            with mosquitto(work) as port:
+                env = {"FT_DATABASE_URL": dsn, "FT_MQTT_URL": f"mqtt://127.0.0.1:{port}", "FT_MQTT_CLIENT_ID": "bench"}
+                with server(env, work / "server-mqtt.log") as url:
+                    r = await mqtt_run(url, port, args.mqtt_readings, args.sets_per_message)
+                    print(
+                        f"MQTT ingest into PostgreSQL: {r['readings'] / r['elapsed']:>8,.0f} readings/s  "
+                        f"({r['readings']:,} readings in {r['messages']:,} QoS 1 messages of {args.sets_per_message} "
+                        f"reading sets, {r['elapsed']:.1f} s; publishing took {r['publish_s']:.1f} s)"
+                    )
+
+
+def main() -> None:
+    """Parse the options and run."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per rate (after 2 s warm-up)")
+    parser.add_argument("--rates", type=float, nargs="+", default=[1000.0, 10000.0], help="readings per second")
+    parser.add_argument("--machines", type=int, default=500, help="machines the readings are spread over")
+    parser.add_argument("--stream-interval", type=float, default=0.25, help="FT_STREAM_INTERVAL_S of the server")
+    parser.add_argument("--mqtt-readings", type=int, default=600_000, help="readings published over MQTT")
+    parser.add_argument("--sets-per-message", type=int, default=50, help="reading sets per MQTT message")
+    parser.add_argument("--skip-mqtt", action="store_true", help="latency only")
+    args = parser.parse_args()
+    print(f"command: {shlex.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"machine: {os.cpu_count()} cores; server: factorytwin serve (1 process, uvicorn) in a subprocess")
+    asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()

@@ -253,7 +253,7 @@ async def main_async(args: argparse.Namespace) -> None:
         }
         with server(env, work / "server-latency.log") as url:
             await prime(url, machines)
-            for rate in args.rates:
+            for rate in [] if args.skip_latency else args.rates:
                 r = await latency_run(url, machines, rate, args.duration)
                 print(
                     f"reading -> WebSocket at {rate:>6,.0f} readings/s: p50 {r['p50']:.1f} ms  p99 {r['p99']:.1f} ms  "
@@ -284,6 +284,7 @@ def main() -> None:
     parser.add_argument("--mqtt-readings", type=int, default=600_000, help="readings published over MQTT")
     parser.add_argument("--sets-per-message", type=int, default=50, help="reading sets per MQTT message")
     parser.add_argument("--skip-mqtt", action="store_true", help="latency only")
+    parser.add_argument("--skip-latency", action="store_true", help="MQTT ingest only")
     args = parser.parse_args()
     print(f"command: {shlex.join([Path(sys.executable).name, *sys.argv])}")
     print(f"machine: {os.cpu_count()} cores; server: factorytwin serve (1 process, uvicorn) in a subprocess")

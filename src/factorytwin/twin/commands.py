@@ -3,6 +3,17 @@
 With MQTT configured a command is published for whatever listens on the machine's command topic (the simulator,
 a Node-RED flow, a real gateway). Without MQTT it is handed to the in-process sinks, for instance the demo's
 simulator running in the same process. The outcome says which, and is written to the machine's event log.
+
+Wiring an in-process simulator (a sink that raises refuses the command; the outcome carries its message)::
+
+    from factorytwin.sim.commands import apply_command
+
+    async def obey(command: CommandMessage) -> None:
+        outcome = apply_command(engine, command.machine_id, command, command_id=command.id)
+        if not outcome.accepted:
+            raise RuntimeError(outcome.message)
+
+    services.twin.commands.add_sink(obey)
 """
 
 from __future__ import annotations

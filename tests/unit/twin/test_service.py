@@ -1,0 +1,122 @@
+"""The twin service over a shared bus: what one process ingests, another shows; alarm rules run once."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from factorytwin.config import Settings
+from factorytwin.domain import AlarmState, Command, CommandKind, MachineStatus
+from factorytwin.store.base import AlarmQuery
+from factorytwin.store.sqlite import SQLiteStore
+from factorytwin.twin.bus import BusEvent, BusHandler, new_origin
+from factorytwin.twin.service import TwinService
+from tests.unit.twin.helpers import batch, machine, reading
+
+
+class LoopbackBus:
+    """A distributed bus in miniature: every process's handlers get every event, their own included."""
+
+    distributed = True
+
+    def __init__(self, network: list[LoopbackBus]) -> None:
+        self.origin = new_origin()
+        self.network = network
+        self.handlers: list[BusHandler] = []
+        network.append(self)
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    def subscribe(self, handler: BusHandler) -> None:
+        self.handlers.append(handler)
+
+    async def publish(self, event: BusEvent) -> None:
+        for bus in self.network:
+            for handler in bus.handlers:
+                await handler(BusEvent.decode(event.encode()))  # through the wire format, as over MQTT
+
+
+@pytest.fixture
+async def pair(tmp_path: Path) -> AsyncIterator[tuple[TwinService, TwinService]]:
+    store = SQLiteStore(tmp_path / "twin.db")
+    await store.open()
+    await store.register_machines([machine()])
+    settings = Settings(database_url="sqlite:///unused.db", stream_interval_s=0.01)
+    network: list[LoopbackBus] = []
+    a = TwinService(settings, store, LoopbackBus(network))
+    b = TwinService(settings, store, LoopbackBus(network))
+    await a.start()
+    await b.start()
+    try:
+        yield a, b
+    finally:
+        await a.stop()
+        await b.stop()
+        await store.close()
+
+
+async def settle() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0.01)
+
+
+async def test_a_batch_ingested_by_one_process_shows_in_the_other(pair: tuple[TwinService, TwinService]) -> None:
+    a, b = pair
+    await a.on_ingested(batch(reading(0, torque=44.0)), new_readings=8)
+    await settle()
+    state = b.machine_state("mill-01")
+    assert state is not None
+    assert state.values["torque"] == 44.0
+    assert state.status is MachineStatus.RUNNING
+
+
+async def test_an_alarm_is_raised_by_the_ingesting_process_only_and_known_to_both(
+    pair: tuple[TwinService, TwinService],
+) -> None:
+    a, b = pair
+    await a.on_ingested(batch(reading(0, process_temp=320.0)), new_readings=8)
+    await settle()
+    stored = await a.store.alarms(AlarmQuery())
+    assert [x.type for x in stored] == ["high:process_temp"]
+    (in_b,) = b.alarms.alarms()
+    assert in_b.id == stored[0].id
+    assert b.machine_state("mill-01").health < 100  # type: ignore[union-attr]
+    acked = await b.acknowledge(in_b.id, "alice")  # type: ignore[arg-type]
+    assert acked.state is AlarmState.ACTIVE_ACK
+    await settle()
+    assert a.alarms.alarms()[0].state is AlarmState.ACTIVE_ACK
+
+
+async def test_resent_batch_changes_nothing(pair: tuple[TwinService, TwinService]) -> None:
+    a, _ = pair
+    await a.on_ingested(batch(reading(0, torque=44.0)), new_readings=8)
+    await a.on_ingested(batch(reading(0, torque=45.0)), new_readings=0)
+    assert a.machine_state("mill-01").values["torque"] == 44.0  # type: ignore[union-attr]
+
+
+async def test_prediction_lowers_health_everywhere(pair: tuple[TwinService, TwinService]) -> None:
+    a, b = pair
+    await a.on_ingested(batch(reading(0)), new_readings=8)
+    await a.publish_prediction("mill-01", {"failure_probability": 0.5, "rul": None})
+    await settle()
+    assert a.machine_state("mill-01").health == 85.0  # type: ignore[union-attr]
+    assert b.machine_state("mill-01").health == 85.0  # type: ignore[union-attr]
+
+
+async def test_command_event_reaches_the_other_process_stream(pair: tuple[TwinService, TwinService]) -> None:
+    a, b = pair
+    client = b.hub.connect()
+    result = await a.send_command("mill-01", Command(command=CommandKind.STOP))
+    assert result.delivered is False  # no MQTT, no in-process sink
+    await settle()
+    texts = []
+    while not client.queue.empty():
+        texts.append(client.queue.get_nowait())
+    assert any(t is not None and '"type":"event"' in t and '"kind":"command"' in t for t in texts)

@@ -161,6 +161,9 @@ class MqttIngest:
             except aiomqtt.MqttError as exc:
                 self.counters.last_error = str(exc)
                 log.warning("MQTT ingest: %s; reconnecting in %.1f s", exc, backoff)
+            except Exception as exc:  # a bug must not end ingest for good: unacked messages come again
+                self.counters.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("MQTT ingest failed; reconnecting in %.1f s", backoff)
             finally:
                 self.counters.connected = False
             await asyncio.sleep(backoff)

@@ -120,6 +120,8 @@ class MqttLink:
                                 log.exception("MQTT link %s: handler failed on %s", self.client_id, message.topic)
             except aiomqtt.MqttError as exc:
                 log.warning("MQTT link %s: %s; reconnecting in %.1f s", self.client_id, exc, backoff)
+            except Exception:
+                log.exception("MQTT link %s failed; reconnecting in %.1f s", self.client_id, backoff)
             finally:
                 self._connected.clear()
                 self._client = None

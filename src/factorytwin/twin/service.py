@@ -168,7 +168,10 @@ class TwinService:
         period = min(1.0, self.settings.offline_after_s / 4)
         while True:
             await asyncio.sleep(period)
-            self.check_offline()
+            try:
+                self.check_offline()
+            except Exception:  # keep watching whatever one round did
+                log.exception("offline watch failed")
 
     def check_offline(self, now_mono: float | None = None) -> list[str]:
         """Mark machines silent for ``offline_after_s`` offline and raise their alarm; return their ids."""
@@ -229,7 +232,10 @@ class TwinService:
     async def _bus_sender(self) -> None:
         while True:
             event = await self._outbox.get()
-            await self.bus.publish(event)
+            try:
+                await self.bus.publish(event)
+            except Exception:
+                log.exception("bus: could not publish a %s event", event.type)
 
     # -- REST-facing operations --------------------------------------------------------------------------------
     def snapshot(self, machines: set[str] | None) -> SnapshotMessage:

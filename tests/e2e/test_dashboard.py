@@ -1,0 +1,119 @@
+"""The dashboard in real headless Chromium against the real API and simulator (see conftest.py)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import BrowserPage, Twin, distinct_colours, lit_fraction
+
+pytestmark = pytest.mark.e2e
+
+
+def floor_positions(bp: BrowserPage) -> dict[str, list[float]]:
+    """Screen positions of the machines as the 3D floor last projected them."""
+    bp.page.wait_for_function("() => window.__ftFloor && Object.keys(window.__ftFloor.positions).length > 0")
+    positions: dict[str, list[float]] = bp.page.evaluate("() => window.__ftFloor.positions")
+    return positions
+
+
+def test_every_view_loads_without_console_errors(twin: Twin, bpage: BrowserPage) -> None:
+    bpage.goto(twin, "#/floor")
+    bpage.page.wait_for_selector("canvas")
+    for view in ("overview", "history", "floor"):
+        bpage.page.click(f"[data-testid=nav-{view}]")
+        bpage.page.wait_for_timeout(1500)
+    bpage.page.goto(f"{twin.url}/#/floor/mill-01")
+    expect(bpage.page.locator("[data-testid=machine-panel]")).to_be_visible()
+    # No model is trained: the panel says so, and asking must not have failed in the console.
+    expect(bpage.page.locator("[data-testid=no-model]")).to_contain_text("no model")
+    bpage.page.wait_for_timeout(2000)
+    assert bpage.errors == []
+
+
+def test_the_3d_floor_draws_every_machine(twin: Twin, bpage: BrowserPage) -> None:
+    bpage.goto(twin, "#/floor")
+    canvas = bpage.page.locator("[data-testid=floor] canvas")
+    expect(canvas).to_be_visible()
+    positions = floor_positions(bpage)
+    layout = twin.api("/layout").json()
+    assert set(positions) == {m["id"] for m in layout["machines"]}
+    bpage.page.wait_for_timeout(1000)
+    png = canvas.screenshot()
+    lit = lit_fraction(png)
+    # Machines, line tape, labels and beacons stand out from the dark floor in many colours.
+    assert lit > 0.05, f"only {lit:.1%} of the canvas differs from the background"
+    assert distinct_colours(png) >= 20
+    box = canvas.bounding_box()
+    assert box is not None
+    on_screen = [p for p in positions.values() if box["x"] < p[0] < box["x"] + box["width"] and box["y"] < p[1]]
+    assert len(on_screen) == len(positions)
+
+
+def test_hovering_shows_a_tooltip_and_clicking_opens_the_panel(twin: Twin, bpage: BrowserPage) -> None:
+    bpage.goto(twin, "#/floor")
+    x, y = floor_positions(bpage)["mill-02"]
+    bpage.page.mouse.move(x, y)
+    expect(bpage.page.locator("[data-testid=tooltip]")).to_contain_text("CNC Mill 2")
+    bpage.page.mouse.click(x, y)
+    panel = bpage.page.locator("[data-testid=machine-panel]")
+    expect(panel).to_have_attribute("data-machine", "mill-02")
+    expect(panel).to_contain_text("CNC Mill 2")
+    expect(panel.locator("[data-testid=sensor-spindle_speed]")).to_contain_text("rpm")
+    assert bpage.page.url.endswith("#/floor/mill-02")
+
+
+def test_live_values_change_while_the_simulator_runs(twin: Twin, bpage: BrowserPage) -> None:
+    bpage.goto(twin, "#/floor/lathe-01")
+    value = bpage.page.locator("[data-testid=sensor-motor_current] [data-testid=sensor-value]")
+    expect(value).to_contain_text("A")
+    first = value.inner_text()
+    expect(value).not_to_have_text(first, timeout=15_000)
+
+
+def test_stop_from_the_panel_shows_the_machine_stopped(twin: Twin, bpage: BrowserPage) -> None:
+    bpage.goto(twin, "#/floor/pump-02")
+    badge = bpage.page.locator("[data-testid=machine-panel] [data-testid=status-badge]")
+    expect(badge).not_to_have_attribute("data-status", "offline", timeout=15_000)
+    bpage.page.click("[data-testid=cmd-stop]")
+    expect(bpage.page.locator("[data-testid=toast]")).to_contain_text("stop sent")
+    expect(badge).to_have_attribute("data-status", "stopped", timeout=15_000)
+    assert twin.api("/machines/pump-02").json()["state"]["status"] == "stopped"
+    expect(bpage.page.locator("[data-testid=machine-events]")).to_contain_text("stop", timeout=10_000)
+    bpage.page.click("[data-testid=cmd-start]")
+    expect(badge).not_to_have_attribute("data-status", "stopped", timeout=15_000)
+    assert bpage.errors == []
+
+
+def test_an_alarm_appears_and_can_be_acknowledged(twin: Twin, bpage: BrowserPage) -> None:
+    bpage.goto(twin, "#/overview")
+    row = bpage.page.locator("[data-testid=alarm-row][data-state=active_unack]").first
+    expect(row).to_be_visible(timeout=45_000)
+    alarm_id = row.get_attribute("data-alarm-id")
+    assert alarm_id is not None
+    row.locator("[data-testid=ack]").click()
+    same = bpage.page.locator(f"[data-testid=alarm-row][data-alarm-id='{alarm_id}']")
+    # Acknowledged: the row says so, or it left the active list because the alarm also cleared meanwhile.
+    expect(same.and_(bpage.page.locator("[data-state$=_unack]"))).to_have_count(0, timeout=10_000)
+    alarms = {a["id"]: a for a in twin.api("/alarms").json()}
+    assert alarms[int(alarm_id)]["acked_at"] is not None
+    assert alarms[int(alarm_id)]["acked_by"] == "dashboard"
+    assert bpage.errors == []
+
+
+def test_the_history_chart_draws_bucketed_points(twin: Twin, bpage: BrowserPage) -> None:
+    with bpage.page.expect_response(re.compile(r"/api/v1/machines/mill-01/history\?.*points=")) as answer:
+        bpage.goto(twin, "#/history/mill-01")
+    body = answer.value.json()
+    assert body["buckets"], "the server returned no buckets"
+    assert {"min", "max", "avg", "count"} <= set(body["buckets"][0])
+    chart = bpage.page.locator("[data-testid^=history-chart-]").first
+    expect(chart).not_to_have_attribute("data-points", "0", timeout=10_000)
+    # The band and line are drawn: the plot canvas is not blank against the card's background.
+    lit = lit_fraction(chart.locator("canvas").screenshot(), background=(22, 27, 35), tolerance=30)
+    assert lit > 0.005, f"the chart canvas looks blank ({lit:.2%} drawn)"
+    bpage.page.click("[data-testid=history-range] >> text=15 min")
+    expect(chart).not_to_have_attribute("data-points", "0")
+    assert bpage.errors == []

@@ -42,6 +42,7 @@ class StreamClient:
         self.machines = machines
         self.queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
         self.dropped = False
+        self.dropped_event = asyncio.Event()  # lets the connection close even while a send is stuck
 
     def wants(self, machine_id: str) -> bool:
         """True when the client subscribed to this machine (or to all)."""
@@ -55,6 +56,7 @@ class StreamClient:
             self.queue.put_nowait(text)
         except asyncio.QueueFull:
             self.dropped = True
+            self.dropped_event.set()
             while not self.queue.empty():
                 self.queue.get_nowait()
             self.queue.put_nowait(DROPPED)

@@ -27,6 +27,7 @@ from factorytwin.twin.stream import DROPPED, StreamClient
 router = APIRouter(tags=["stream"])
 
 CLOSE_TOO_SLOW = 1013
+TOO_SLOW = "too slow: message queue overflowed"
 
 
 @asynccontextmanager
@@ -87,21 +88,28 @@ async def stream(websocket: WebSocket) -> None:
         client.offer(ErrorMessage(detail=f"machines: unknown machine ids {unknown}").model_dump_json())
     sender = asyncio.create_task(_send(websocket, client))
     receiver = asyncio.create_task(_receive(websocket, client, twin, services))
+    dropped = asyncio.create_task(client.dropped_event.wait())
+    stuck = False
     try:
-        await asyncio.wait((sender, receiver), return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait((sender, receiver, dropped), return_when=asyncio.FIRST_COMPLETED)
+        stuck = dropped.done() and not sender.done()
     finally:
         twin.hub.disconnect(client)
-        for task in (sender, receiver):
+        for task in (sender, receiver, dropped):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
                 await task
+    if stuck:
+        # The sender was stuck writing to a client that does not read: close without waiting on it for long.
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(websocket.close(code=CLOSE_TOO_SLOW, reason=TOO_SLOW), timeout=1.0)
 
 
 async def _send(websocket: WebSocket, client: StreamClient) -> None:
     while True:
         text = await client.queue.get()
         if text is DROPPED:
-            await websocket.close(code=CLOSE_TOO_SLOW, reason="too slow: message queue overflowed")
+            await websocket.close(code=CLOSE_TOO_SLOW, reason=TOO_SLOW)
             return
         await websocket.send_text(text)
 

@@ -20,13 +20,14 @@ import pandas as pd
 from factorytwin.domain import EventKind, Machine
 from factorytwin.errors import FactoryTwinError, FieldProblem, InvalidInput, NotFound
 from factorytwin.ml.bundle import ModelBundle
-from factorytwin.ml.features import add_physics_features
+from factorytwin.ml.features import KIND_CODES, PRODUCT_TYPE_CODES, add_physics_features
 from factorytwin.ml.history import event_rows, wide_from_columns
+from factorytwin.ml.latest import arrays_from_columns, latest_feature_row, physics_arrays
 from factorytwin.ml.pipeline import make_card
 from factorytwin.ml.registry import ModelRegistry
 from factorytwin.ml.schedule import CostModel, plan_maintenance
 from factorytwin.ml.schema import MaintenancePlan, Prediction, PredictRequest, PredictResponse, TrainJob, TrainRequest
-from factorytwin.ml.timeseries import HistorySpec, machine_features, prepare_history
+from factorytwin.ml.timeseries import HistorySpec, prepare_history
 from factorytwin.ml.training import TrainConfig, fit_bundle
 from factorytwin.store.base import EventQuery, Store
 
@@ -90,17 +91,26 @@ class Predictor:
         return inputs
 
     @staticmethod
-    def _feature_row(bundle: ModelBundle, inputs: dict[str, Any]) -> pd.DataFrame:
+    def _feature_vector(bundle: ModelBundle, inputs: dict[str, Any]) -> np.ndarray:
+        """The model's feature vector of one machine (numpy fast path, see ``latest.py``)."""
         machine: Machine = inputs["machine"]
         ptype = machine.metadata.get("product_type")
+        ptype = str(ptype) if ptype is not None else None
         if bundle.shape == "history":
-            wide = wide_from_columns(inputs["readings"])
-            events = event_rows(inputs["events"])
-            renewals = events["ts"].to_numpy("float64")
-            feats = machine_features(wide, renewals, spec_of(bundle), machine.kind.value, ptype)
-            return feats.iloc[[-1]].reset_index(drop=True)
-        row = {**inputs["latest"], "kind": machine.kind.value, "product_type": ptype}
-        return add_physics_features(pd.DataFrame([row]))
+            spec = spec_of(bundle)
+            ts, values = arrays_from_columns(inputs["readings"])
+            renewals = event_rows(inputs["events"])["ts"].to_numpy("float64")
+            row = latest_feature_row(ts, values, renewals, spec, machine.kind.value, ptype)
+            by_name = dict(zip(spec.feature_names(), row, strict=True))
+        else:
+            latest: dict[str, float] = inputs["latest"]
+            code = PRODUCT_TYPE_CODES.get(ptype.strip().upper(), np.nan) if ptype else np.nan
+            cols = {k: np.array([v], dtype="float64") for k, v in latest.items()}
+            cols.update(physics_arrays(cols, code))
+            by_name = {k: float(v[0]) for k, v in cols.items()}
+            by_name["product_type"] = code
+            by_name["kind"] = KIND_CODES.get(machine.kind.value, np.nan)
+        return np.array([by_name.get(f, np.nan) for f in bundle.features], dtype="float64")
 
     def _predict_inputs(
         self, version: str, bundle: ModelBundle, batch: list[tuple[str, dict[str, Any] | None]]
@@ -112,8 +122,8 @@ class Predictor:
             if inp is None
         }
         if have:
-            frame = pd.concat([self._feature_row(bundle, inp) for _, inp in have], ignore_index=True)
-            preds = bundle.predictions(bundle.matrix(frame), reasons=3)
+            X = np.vstack([self._feature_vector(bundle, inp) for _, inp in have])
+            preds = bundle.predictions(X, reasons=3)
             for (mid, inp), p in zip(have, preds, strict=True):
                 out[mid] = p.model_copy(update={"machine_id": mid, "ts": inp["ts"], "model_version": version})
         return [out[mid] for mid, _ in batch]

@@ -72,7 +72,8 @@ def machine_features(
     """
     if "status" in wide.columns:
         wide = wide[~wide["status"].astype("string").isin(NON_OPERATING).fillna(False)]
-    wide = add_physics_features(wide.drop(columns=["product_type", "kind"], errors="ignore"))
+    # the product type sets the overstrain limit; the kind is a constant feature added below
+    wide = add_physics_features(wide.drop(columns=["kind"], errors="ignore").assign(product_type=product_type))
     grid = resample_machine(wide, spec.signals, spec.step_s)
     feats = window_features(grid, spec.signals, spec.window)
     ts = grid["ts"].to_numpy(dtype="float64")

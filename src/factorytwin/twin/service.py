@@ -115,7 +115,8 @@ class TwinService:
                 self.hub.event(event)
             if evaluate_alarms:
                 ts = ms_to_datetime(upd.ts_ms) if upd.ts_ms is not None else datetime.now(UTC)
-                findings = evaluate(live.specs, live.status, upd.observations)
+                alarmed = self.alarms.alarmed_sensors(upd.machine_id)
+                findings = evaluate(live.specs, live.status, upd.observations, alarmed)
                 for alarm in self.alarms.apply(upd.machine_id, findings, ts):
                     self._mark_dirty(alarm)
             self._refresh_health(live, force=upd.status_changed)

@@ -133,3 +133,13 @@ def test_loaded_active_alarms_are_updated_not_duplicated() -> None:
     assert step(restarted, 5, process_temp=317.2) == []
     assert [a.id for a in restarted.alarms()] == [1]
     assert restarted.severities("mill-01") == [AlarmSeverity.WARNING]
+
+
+def test_calm_sensors_without_alarms_are_skipped_but_alarmed_ones_can_clear() -> None:
+    calm = {"torque": obs(40.0), "process_temp": obs(310.0)}
+    findings = evaluate(SPECS, MachineStatus.RUNNING, calm, alarmed_sensors=set())
+    assert {f.type for f in findings} == {"failed", "offline"}
+    findings = evaluate(SPECS, MachineStatus.RUNNING, calm, alarmed_sensors={"process_temp"})
+    assert "high:process_temp" in {f.type for f in findings}
+    hot = evaluate(SPECS, MachineStatus.RUNNING, {"torque": obs(70.0)}, alarmed_sensors=set())
+    assert "high:torque" in {f.type for f in hot}

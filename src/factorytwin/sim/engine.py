@@ -89,12 +89,14 @@ class Engine:
         start: datetime | None = None,
         demo_faults: bool = False,
         max_block_s: float = MAX_BLOCK_S,
+        noise: bool = True,
     ) -> None:
         self.layout = layout
         self.seed = seed
         self.start = utc_start(start)
         self.rng = np.random.default_rng(seed)
         self.max_block_s = max_block_s
+        self.noise = noise  # False: the true values, without measurement noise (for tests of the physics)
         self.machine_ids = [m.id for m in layout.machines]
         self.kinds = [m.kind for m in layout.machines]
         self.index = {mid: i for i, mid in enumerate(self.machine_ids)}
@@ -222,26 +224,11 @@ class Engine:
     def _block(self, dt: float, want: int) -> tuple[F64, F64, NDArray[np.int8]]:
         n = max(1, min(want, int(self.max_block_s // dt) or 1, self._steps_to_next_timer(dt)))
         t = self.t + dt * np.arange(1, n + 1, dtype=np.float64)
-        air, hour = self.hall.air(t)
-        running = self.status == RUNNING
-        speed = np.where(running, self.speed_pct / 100.0, 0.0)
         candidates: list[_Candidate] = []
         tables = []
         first = n
-        for g in self.groups:
-            jobs, idx, job_age, starts = self._jobs_in_block(g, t, dt)
+        for g, (block, jobs, idx, starts) in zip(self.groups, self.block_inputs(t, dt), strict=True):
             tables.append((jobs, idx, starts))
-            block = Block(
-                t=t,
-                dt=dt,
-                hour=hour,
-                air=air[:, g.idx],
-                running=running[g.idx],
-                speed=speed[g.idx],
-                job={k: v[np.arange(len(g.idx))[None, :], idx] for k, v in jobs.items()},
-                job_age=job_age,
-                rng=self.rng,
-            )
             result = g.model.simulate(block, g.state, g.consts)
             cand = self._first_trigger(g, result, n)
             candidates.append(cand)
@@ -252,8 +239,9 @@ class Engine:
             self._commit(g, cand.result, jobs, idx[k], starts, k)
             shape = (k + 1, len(g.idx))
             true = np.stack([np.broadcast_to(cand.result.values[key][: k + 1], shape) for key in g.keys], axis=-1)
-            noise = self._noise(true.shape) * g.noise_sd
-            values[:, g.span] = np.clip(true + noise, g.low, g.high).reshape(k + 1, -1)
+            if self.noise:
+                true = true + self._noise(true.shape) * g.noise_sd
+            values[:, g.span] = np.clip(true, g.low, g.high).reshape(k + 1, -1)
         status = np.broadcast_to(self.status, (k + 1, len(self.machine_ids))).copy()
         self.t = float(t[k])
         for g, cand in zip(self.groups, candidates, strict=True):
@@ -265,6 +253,29 @@ class Engine:
                     self._fail(g, j, g.model.modes[mode_i])
         self._timers()
         return t[: k + 1], values, status
+
+    def block_inputs(self, t: F64, dt: float) -> list[tuple[Block, dict[str, F64], NDArray[np.intp], F64]]:
+        """Per group: the block its model steps over samples ``t``, the job tables, the job index per sample and
+        the job start times. Draws the upcoming jobs, so it advances the random stream."""
+        air, hour = self.hall.air(t)
+        running = self.status == RUNNING
+        speed = np.where(running, self.speed_pct / 100.0, 0.0)
+        out = []
+        for g in self.groups:
+            jobs, idx, job_age, starts = self._jobs_in_block(g, t, dt)
+            block = Block(
+                t=t,
+                dt=dt,
+                hour=hour,
+                air=air[:, g.idx],
+                running=running[g.idx],
+                speed=speed[g.idx],
+                job={k: v[np.arange(len(g.idx))[None, :], idx] for k, v in jobs.items()},
+                job_age=job_age,
+                rng=self.rng,
+            )
+            out.append((block, jobs, idx, starts))
+        return out
 
     def _jobs_in_block(self, g: KindGroup, t: F64, dt: float) -> tuple[dict[str, F64], NDArray[np.intp], F64, F64]:
         """The current job plus enough new ones to cover the block, and which one is in progress at each sample."""
@@ -346,6 +357,7 @@ class Engine:
         for key in keys:
             g.state[key][j] = 0.0
         g.consts["accel"][j] = 1.0
+        g.consts["bearing_accel"][j] = 1.0
         g.model.redraw(self.rng, g.state, g.consts, np.array([j], dtype=np.intp))
 
     def _service(self, g: KindGroup, j: int) -> None:

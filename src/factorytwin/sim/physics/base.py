@@ -123,8 +123,13 @@ class KindModel(ABC):
         """Per-machine constants drawn at installation (degradation rates, product type, ...)."""
         life_s = self.bearing_life_days * 86400.0 * rng.lognormal(0.0, 0.45, m)
         # From new (0) to failure (1) under dx/dt = k (x + 0.05) at an average load factor of 0.8.
-        # ``accel`` multiplies every wear rate of a machine: >1 only for a demo fault, until the next renewal.
-        consts = {"k_bearing": np.log(1.05 / 0.05) / (life_s * 0.8), "accel": np.ones(m)}
+        # ``accel`` multiplies the kind's own wear rates, ``bearing_accel`` the bearing's: >1 only for a demo
+        # fault, until the next renewal.
+        consts = {
+            "k_bearing": np.log(1.05 / 0.05) / (life_s * 0.8),
+            "accel": np.ones(m),
+            "bearing_accel": np.ones(m),
+        }
         consts.update(self.kind_consts(rng, m, metadata))
         return consts
 
@@ -153,7 +158,7 @@ class KindModel(ABC):
     def demo_fault(self, state: dict[str, F64], consts: dict[str, F64], i: int) -> None:
         """Put machine ``i`` close to a failure, degrading fast, so that a demo shows alarms within minutes."""
         state["bearing"][i] = 0.62
-        consts["k_bearing"][i] *= 600.0
+        consts["bearing_accel"][i] = 600.0
 
     def simulate(self, block: Block, state: dict[str, F64], consts: dict[str, F64]) -> KindResult:
         """``physics`` plus the mechanisms every kind shares: bearing failure and the random failure."""
@@ -165,5 +170,9 @@ class KindModel(ABC):
 
     def bearing(self, block: Block, state: dict[str, F64], consts: dict[str, F64], load: F64) -> F64:
         """Bearing damage trajectory: grows with load while moving, exponentially as spalls spread."""
-        rate = (consts["k_bearing"] * consts["accel"])[None, :] * (0.4 + 0.6 * np.clip(load, 0.0, 1.5)) * block.moving
+        rate = (
+            (consts["k_bearing"] * consts["bearing_accel"])[None, :]
+            * (0.4 + 0.6 * np.clip(load, 0.0, 1.5))
+            * block.moving
+        )
         return exp_growth(state["bearing"], rate, block, 0.05)

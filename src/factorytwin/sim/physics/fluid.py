@@ -193,7 +193,7 @@ class PumpModel(KindModel):
     )
     RATED_RPM = 2950.0
     RATED_FLOW = 100.0  # m3/h at rated speed
-    CAVITATION_LIFE_S = 1800.0  # an impeller survives about half an hour of full cavitation
+    CAVITATION_LIFE_S = 900.0  # an impeller survives about a quarter of an hour of full cavitation
 
     def kind_consts(self, rng: np.random.Generator, m: int, metadata: list[dict[str, object]]) -> dict[str, F64]:
         """Strainer clogging rate (from clean to 1 in ~80 days) and rated flow (layout ``rated_flow_m3h``)."""
@@ -211,8 +211,8 @@ class PumpModel(KindModel):
 
     def demo_fault(self, state: dict[str, F64], consts: dict[str, F64], i: int) -> None:
         """A strainer close to clogged and clogging fast: low inlet pressure alarm, cavitation, failure."""
-        state["clog"][i] = 0.95
-        consts["accel"][i] = 120.0
+        state["clog"][i] = 1.0
+        consts["accel"][i] = 300.0
 
     def physics(self, block: Block, state: dict[str, F64], consts: dict[str, F64]) -> KindResult:
         """Affinity laws, inlet pressure from tank level and strainer, NPSH margin, cavitation damage."""
@@ -289,8 +289,8 @@ class CompressorModel(KindModel):
 
     def demo_fault(self, state: dict[str, F64], consts: dict[str, F64], i: int) -> None:
         """A badly fouled cooler fouling fast: high discharge temperature alarm, then an overheating trip."""
-        state["fouling"][i] = 0.75
-        consts["accel"][i] = 150.0
+        state["fouling"][i] = 1.0
+        consts["accel"][i] = 400.0
 
     def physics(self, block: Block, state: dict[str, F64], consts: dict[str, F64]) -> KindResult:
         """Speed from demand (capped by the setpoint), pressure sag when capacity is short, temperatures."""

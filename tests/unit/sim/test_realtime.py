@@ -1,0 +1,93 @@
+"""The real-time driver: paced ticks, wall-clock stamps, publishing through any publisher, a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from factorytwin.domain import Event, MachineKind, ReadingSet
+from factorytwin.layout import load_layout
+from factorytwin.sim.engine import Engine
+from factorytwin.sim.realtime import RealtimeStats, handle_command_message, run_realtime
+
+from .helpers import engine_for
+
+
+class Collector:
+    """A publisher that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.readings: list[dict[str, Any]] = []
+        self.events: list[dict[str, Any]] = []
+
+    def submit(self, readings: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
+        self.readings.extend(readings)
+        self.events.extend(events)
+
+    async def run(self) -> None:
+        await asyncio.Event().wait()
+
+    async def drain(self, timeout_s: float) -> bool:
+        return True
+
+
+async def test_realtime_publishes_every_machine_each_tick_and_stops_cleanly() -> None:
+    collector = Collector()
+    stop = asyncio.Event()
+    before = datetime.now(UTC)
+    task = asyncio.create_task(
+        run_realtime(load_layout(), speed=600.0, tick_s=0.1, demo_faults=True, stop=stop, publishers=[collector])
+    )
+    await asyncio.sleep(1.0)
+    stop.set()
+    stats = await asyncio.wait_for(task, 5.0)
+    assert stats.ticks >= 5
+    assert stats.simulated_s >= 5 * 60
+    machines = {r["machine_id"] for r in collector.readings}
+    assert len(machines) == 16
+    for raw in collector.readings[:20]:
+        reading = ReadingSet.model_validate(raw)
+        assert before <= reading.ts <= datetime.now(UTC)
+    for raw in collector.events:
+        Event.model_validate(raw)
+
+
+async def test_realtime_can_be_cancelled() -> None:
+    task = asyncio.create_task(run_realtime(load_layout(), speed=60.0, tick_s=0.05, publishers=[Collector()]))
+    await asyncio.sleep(0.3)
+    task.cancel()
+    done, _ = await asyncio.wait({task}, timeout=5.0)
+    assert task in done
+
+
+def test_demo_faults_fail_within_a_few_simulated_hours_after_alarms() -> None:
+    engine = Engine(load_layout(), seed=0, demo_faults=True)
+    failed: dict[str, float] = {}
+    for _ in range(5 * 60):  # five hours in one-minute ticks, as the demo at 60x would step them
+        for e in engine.step(1.0, 60).events:
+            if e.event == "failure":
+                failed.setdefault(e.machine_id, e.t)
+    expected = {"mill-01", "press-01", "pump-01", "compressor-01", "robot-a", "conveyor-a"}
+    assert expected <= set(failed), f"only {sorted(failed)} failed"
+
+
+def test_command_message_with_a_mismatched_topic_is_refused_and_answered() -> None:
+    engine = engine_for(MachineKind.PUMP)
+    stats = RealtimeStats()
+    payload = b'{"id":"7","machine_id":"other","ts":"2025-01-01T00:00:00Z","command":"stop"}'
+    handle_command_message(engine, "ft/m1/commands", payload, stats)
+    assert stats.commands_refused == 1
+    event = engine.step(1.0).events[0]
+    assert event.event == "command"
+    assert event.data["accepted"] is False
+    assert "topic" in event.message
+
+
+def test_valid_command_message_is_applied() -> None:
+    engine = engine_for(MachineKind.PUMP)
+    stats = RealtimeStats()
+    payload = b'{"id":"8","machine_id":"m1","ts":"2025-01-01T00:00:00Z","command":"set_speed","speed_pct":50}'
+    handle_command_message(engine, "ft/m1/commands", payload, stats)
+    assert stats.commands_refused == 0
+    assert engine.speed_pct[0] == 50.0

@@ -27,7 +27,7 @@ from factorytwin.ml.pipeline import make_card
 from factorytwin.ml.registry import ModelRegistry
 from factorytwin.ml.schedule import CostModel, plan_maintenance
 from factorytwin.ml.schema import MaintenancePlan, Prediction, PredictRequest, PredictResponse, TrainJob, TrainRequest
-from factorytwin.ml.timeseries import HistorySpec, prepare_history
+from factorytwin.ml.timeseries import HistorySpec, prepare_history, renewals_only
 from factorytwin.ml.training import TrainConfig, fit_bundle
 from factorytwin.store.base import EventQuery, Store
 
@@ -99,7 +99,13 @@ class Predictor:
         if bundle.shape == "history":
             spec = spec_of(bundle)
             ts, values = arrays_from_columns(inputs["readings"])
-            renewals = event_rows(inputs["events"])["ts"].to_numpy("float64")
+            events = event_rows(inputs["events"])
+            renewals = np.concatenate(
+                [
+                    events.loc[events["event"] == "failure", "ts"].to_numpy("float64"),
+                    renewals_only(events)["ts"].to_numpy("float64"),
+                ]
+            )
             row = latest_feature_row(ts, values, renewals, spec, machine.kind.value, ptype)
             by_name = dict(zip(spec.feature_names(), row, strict=True))
         else:

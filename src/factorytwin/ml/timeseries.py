@@ -52,6 +52,33 @@ class HistorySpec:
         return [*window_feature_names(self.signals), "hours_since_renewal", "kind", "product_type"]
 
 
+def ts_ms(values: pd.Series, column: str) -> pd.Series:
+    """Times as int64 milliseconds since the epoch: from timestamps (the simulator's parquet) or numbers."""
+    if isinstance(values.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_any_dtype(values):
+        stamps = values.dt.tz_localize("UTC") if getattr(values.dt, "tz", None) is None else values
+        return stamps.dt.tz_convert("UTC").astype("datetime64[ms, UTC]").astype("int64")
+    num = pd.to_numeric(values, errors="coerce")
+    if num.isna().any():
+        raise TrainingDataError(f"column '{column}' must be a timestamp or milliseconds since the epoch", column)
+    return num.astype("int64")
+
+
+SHORT_SERVICE_MS = 3_600_000  # a maintenance over in less than an hour is a tool change, not a renewal
+
+
+def renewals_only(events: pd.DataFrame) -> pd.DataFrame:
+    """The events that renew a machine: repairs, and maintenance lasting at least an hour.
+
+    A quick service (the simulator's tool change: 10 minutes of maintenance) renews one part whose wear is itself
+    a feature; counting it as a renewal would censor nearly every mill hour. The length of a maintenance is the
+    time to the machine's next event (its return to service); one with no later event counts as a renewal.
+    """
+    ev = events.sort_values(["machine_id", "ts"])
+    nxt = ev.groupby("machine_id")["ts"].shift(-1)
+    short = (ev["event"] == "maintenance") & ((nxt - ev["ts"]) < SHORT_SERVICE_MS)
+    return ev[ev["event"].isin(RENEWAL_EVENTS) & ~short]
+
+
 def _events_ms(events: pd.DataFrame, machine_id: str, kinds: frozenset[str]) -> pd.DataFrame:
     sel = events[(events["machine_id"] == machine_id) & events["event"].isin(kinds)]
     return sel.sort_values("ts")
@@ -101,14 +128,17 @@ def prepare_history(readings: pd.DataFrame, events: pd.DataFrame, spec: HistoryS
     spec = spec or HistorySpec()
     require_columns(readings, ["machine_id", "ts"])
     require_columns(events, ["machine_id", "ts", "event"], "event column")
+    readings = readings.assign(ts=ts_ms(readings["ts"], "ts"))
+    events = events.assign(ts=ts_ms(events["ts"], "ts"))
     if "mode" not in events.columns:
         events = events.assign(mode="")
+    renewing = renewals_only(events)
     parts: list[pd.DataFrame] = []
     for machine_id, wide in readings.groupby("machine_id", sort=True):
         wide = wide.sort_values("ts")
         mid = str(machine_id)
         fails = _events_ms(events, mid, frozenset({"failure"}))
-        renew = _events_ms(events, mid, RENEWAL_EVENTS)
+        renew = _events_ms(renewing, mid, RENEWAL_EVENTS)
         renewal_ms = np.concatenate([fails["ts"].to_numpy("float64"), renew["ts"].to_numpy("float64")])
         kind, ptype = _first_text(wide, "kind"), _first_text(wide, "product_type")
         feats = machine_features(wide, renewal_ms, spec, kind, ptype, origin_ms=float(wide["ts"].iloc[0]))

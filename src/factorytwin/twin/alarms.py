@@ -18,6 +18,7 @@ from factorytwin.twin.rules import SEVERITY_RANK, Finding, Verdict
 
 SYSTEM = "system"
 RECENT_CLEARED_KEPT = 1000
+REFRESH_S = 30.0
 ACTIVE_STATES = frozenset({AlarmState.ACTIVE_UNACK, AlarmState.ACTIVE_ACK})
 
 
@@ -114,8 +115,12 @@ class AlarmEngine:
                     current.value, current.updated_at = finding.value, ts
                     changed.append(current)
                 else:
-                    # Same condition going on: keep the newest value in memory, nothing worth telling anyone.
+                    # The same condition going on: keep the newest value; tell (store, stream) at most every
+                    # REFRESH_S, so a long-lasting alarm shows it is still there without a write per reading.
                     current.value = finding.value if finding.value is not None else current.value
+                    if (ts - current.updated_at).total_seconds() >= REFRESH_S:
+                        current.updated_at = ts
+                        changed.append(current)
             elif finding.verdict is Verdict.CLEAR and current is not None:
                 last_true = self._last_true.get(key, current.updated_at)
                 if (ts - last_true).total_seconds() >= finding.clear_hold_s:

@@ -28,7 +28,7 @@ from factorytwin.twin.commands import CommandDispatcher, describe
 from factorytwin.twin.health import health_score
 from factorytwin.twin.messages import MachineState, SnapshotMessage
 from factorytwin.twin.mqttlink import MqttEndpoint
-from factorytwin.twin.rules import evaluate, offline_finding
+from factorytwin.twin.rules import SEVERITY_RANK, evaluate, offline_finding
 from factorytwin.twin.state import LiveMachine, MachineUpdate, TwinState, ms_to_datetime
 from factorytwin.twin.stream import StreamHub
 
@@ -212,6 +212,8 @@ class TwinService:
 
     async def _save(self, alarm: Alarm) -> None:
         async with self._save_lock:
+            if alarm.id is None:
+                await self._adopt_stored_twin(alarm)
             saved = await self.store.save_alarm(alarm)
             alarm.id = saved.id
         if not is_active(alarm):
@@ -222,6 +224,17 @@ class TwinService:
             self._refresh_health(live)
         if self.bus.distributed:
             self._enqueue(BusEvent("alarm", self.bus.origin, alarm.model_copy()))
+
+    async def _adopt_stored_twin(self, alarm: Alarm) -> None:
+        """Another instance may have raised the same alarm a moment ago: update its row rather than add one."""
+        active = [AlarmState.ACTIVE_UNACK, AlarmState.ACTIVE_ACK]
+        for stored in await self.store.alarms(AlarmQuery(machine_id=alarm.machine_id, states=active)):
+            if stored.type == alarm.type and is_active(alarm):
+                alarm.id, alarm.raised_at = stored.id, min(stored.raised_at, alarm.raised_at)
+                alarm.state, alarm.acked_at, alarm.acked_by = stored.state, stored.acked_at, stored.acked_by
+                if SEVERITY_RANK[stored.severity] > SEVERITY_RANK[alarm.severity]:
+                    alarm.severity, alarm.message = stored.severity, stored.message
+                return
 
     # -- bus output --------------------------------------------------------------------------------------------
     def _enqueue(self, event: BusEvent) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from factorytwin.domain import AlarmSeverity, AlarmState, MachineKind, MachineStatus, sensor_specs
-from factorytwin.twin.alarms import AlarmEngine
+from factorytwin.twin.alarms import REFRESH_S, AlarmEngine
 from factorytwin.twin.rules import RATE_CLEAR_HOLD_S, evaluate, offline_finding, severity_for_excess
 from factorytwin.twin.state import SensorObservation
 from tests.unit.twin.helpers import T0
@@ -143,3 +143,13 @@ def test_calm_sensors_without_alarms_are_skipped_but_alarmed_ones_can_clear() ->
     assert "high:process_temp" in {f.type for f in findings}
     hot = evaluate(SPECS, MachineStatus.RUNNING, {"torque": obs(70.0)}, alarmed_sensors=set())
     assert "high:torque" in {f.type for f in hot}
+
+
+def test_a_lasting_alarm_is_refreshed_now_and_then_not_at_every_reading() -> None:
+    engine = AlarmEngine()
+    (alarm,) = step(engine, 0, process_temp=317.0)
+    assert step(engine, REFRESH_S - 1, process_temp=317.1) == []
+    (refreshed,) = step(engine, REFRESH_S, process_temp=317.2)
+    assert refreshed is alarm
+    assert alarm.value == 317.2
+    assert alarm.updated_at == T0 + timedelta(seconds=REFRESH_S)

@@ -12,7 +12,7 @@ from factorytwin.config import Settings
 from factorytwin.domain import AlarmState, Command, CommandKind, MachineStatus
 from factorytwin.store.base import AlarmQuery
 from factorytwin.store.sqlite import SQLiteStore
-from factorytwin.twin.bus import BusEvent, BusHandler, new_origin
+from factorytwin.twin.bus import BusEvent, BusHandler, InProcessBus, new_origin
 from factorytwin.twin.service import TwinService
 from tests.unit.twin.helpers import batch, machine, reading
 
@@ -120,3 +120,25 @@ async def test_command_event_reaches_the_other_process_stream(pair: tuple[TwinSe
     while not client.queue.empty():
         texts.append(client.queue.get_nowait())
     assert any(t is not None and '"type":"event"' in t and '"kind":"command"' in t for t in texts)
+
+
+async def test_two_processes_that_miss_each_others_news_still_store_one_alarm(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "twin.db")
+    await store.open()
+    await store.register_machines([machine()])
+    settings = Settings(database_url="sqlite:///unused.db")
+    a, b = TwinService(settings, store, InProcessBus()), TwinService(settings, store, InProcessBus())
+    await a.start()
+    await b.start()
+    try:
+        await a.on_ingested(batch(reading(0, process_temp=320.0)), new_readings=8)
+        await settle()
+        await b.on_ingested(batch(reading(1, process_temp=324.0)), new_readings=8)
+        await settle()
+        stored = await store.alarms(AlarmQuery())
+        assert len(stored) == 1
+        assert stored[0].severity.value == "critical"  # b's escalation updated a's row
+    finally:
+        await a.stop()
+        await b.stop()
+        await store.close()

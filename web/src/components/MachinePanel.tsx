@@ -102,7 +102,7 @@ function PredictionSection({ machineId }: { machineId: string }) {
       {!ok ? (
         <div className="faint" data-testid="no-model">
           {ml === false || !p || p.status === "no_model" ? "no model" : "no data yet"}
-          {p?.message ? ` — ${p.message}` : ml === false ? " — the prediction service is not running" : ""}
+          {ml === false ? ": the prediction service is not running" : p?.message ? `: ${p.message.replace(/^no model[^:]*:\s*/i, "")}` : ""}
         </div>
       ) : (
         <>

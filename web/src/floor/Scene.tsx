@@ -19,22 +19,70 @@ export function toScene(layout: FactoryLayout, x: number, y: number): [number, n
   return [x - layout.floor_width / 2, 0, -(y - layout.floor_depth / 2)];
 }
 
-function Controls({ target }: { target: [number, number, number] }) {
-  const { camera, gl } = useThree();
+/** Camera direction from the target: from the south, 48 degrees above the floor. */
+const VIEW_DIR = new THREE.Vector3(0, Math.sin((48 * Math.PI) / 180), Math.cos((48 * Math.PI) / 180));
+
+/** Place the camera along VIEW_DIR at the smallest distance where every ``corner`` is on screen (with margin). */
+export function fitCamera(camera: THREE.PerspectiveCamera, target: THREE.Vector3, corners: THREE.Vector3[], margin = 0.92): void {
+  const p = new THREE.Vector3();
+  const fits = (d: number): boolean => {
+    camera.position.copy(target).addScaledVector(VIEW_DIR, d);
+    camera.lookAt(target);
+    camera.updateMatrixWorld();
+    return corners.every((c) => {
+      p.copy(c).project(camera);
+      return Math.abs(p.x) <= margin && Math.abs(p.y) <= margin && p.z < 1;
+    });
+  };
+  let lo = 2;
+  let hi = 400;
+  for (let i = 0; i < 30; i++) {
+    const mid = (lo + hi) / 2;
+    if (fits(mid)) hi = mid;
+    else lo = mid;
+  }
+  fits(hi);
+}
+
+function Controls({ layout }: { layout: FactoryLayout }) {
+  const camera = useThree((s) => s.camera);
+  const gl = useThree((s) => s.gl);
+  const aspect = useThree((s) => s.size.width / Math.max(1, s.size.height));
   const ref = useRef<OrbitControls | null>(null);
+  const touched = useRef(false);
   useEffect(() => {
     const c = new OrbitControls(camera, gl.domElement);
     c.enableDamping = true;
     c.dampingFactor = 0.08;
     c.maxPolarAngle = Math.PI / 2.15;
     c.minDistance = 6;
-    c.maxDistance = 140;
+    c.maxDistance = 160;
     c.screenSpacePanning = false;
-    c.target.set(...target);
-    c.update();
+    c.addEventListener("start", () => (touched.current = true));
     ref.current = c;
     return () => c.dispose();
-  }, [camera, gl, target]);
+  }, [camera, gl]);
+  // Frame the whole floor until the user takes the camera (and again when the view's shape changes before that).
+  useEffect(() => {
+    const c = ref.current;
+    if (!c || touched.current || !(camera instanceof THREE.PerspectiveCamera)) return;
+    // Frame the machines (with their lines' margins), not the empty parts of the hall.
+    let x0 = Infinity, x1 = -Infinity, z0 = Infinity, z1 = -Infinity;
+    for (const m of layout.machines) {
+      const [x, , z] = toScene(layout, m.x, m.y);
+      const half = m.kind === "conveyor" ? conveyorLength(m) / 2 : 2;
+      x0 = Math.min(x0, x - half - 2); x1 = Math.max(x1, x + half + 2);
+      z0 = Math.min(z0, z - 3); z1 = Math.max(z1, z + 3);
+    }
+    const corners = [
+      new THREE.Vector3(x0, 0, z0), new THREE.Vector3(x1, 0, z0), new THREE.Vector3(x0, 0, z1), new THREE.Vector3(x1, 0, z1),
+      new THREE.Vector3(x0, 4, z0), new THREE.Vector3(x1, 4, z0),
+    ];
+    const target = new THREE.Vector3((x0 + x1) / 2, 0, (z0 + z1) / 2);
+    fitCamera(camera, target, corners, 0.93);
+    c.target.copy(target);
+    c.update();
+  }, [camera, layout, aspect]);
   useFrame(() => ref.current?.update());
   return null;
 }
@@ -278,7 +326,6 @@ function ScreenPositions({ layout }: { layout: FactoryLayout }) {
 export function FactoryScene({ layout, selected, onSelect, dprPolicy }: { layout: FactoryLayout; selected: string | null; onSelect: (id: string) => void; dprPolicy: DprPolicy }) {
   const alarms = useTwin((s) => s.alarms);
   const worst = useMemo(() => worstAlarmByMachine(alarms), [alarms]);
-  const target = useMemo<[number, number, number]>(() => [0, 0, 2], []);
   return (
     <>
       <color attach="background" args={["#0b0e13"]} />
@@ -291,7 +338,7 @@ export function FactoryScene({ layout, selected, onSelect, dprPolicy }: { layout
       {layout.machines.map((m) => (
         <MachineNode key={m.id} machine={m} layout={layout} selected={m.id === selected} severity={worst[m.id]} onSelect={onSelect} />
       ))}
-      <Controls target={target} />
+      <Controls layout={layout} />
       <ScreenPositions layout={layout} />
       <AdaptiveResolution policy={dprPolicy} />
     </>

@@ -88,6 +88,7 @@ export function FloorView({ selected, onSelect }: { selected: string | null; onS
   const conn = useTwin((s) => s.connection);
   return (
     <div className="floor" data-testid="floor">
+      <div className="floor-stage">
       <Canvas
         camera={{ position: [0, 27, 31], fov: 45, near: 0.5, far: 400 }}
         dpr={QUALITY.startDpr}
@@ -112,6 +113,7 @@ export function FloorView({ selected, onSelect }: { selected: string | null; onS
         </div>
       </div>
       <Legend />
+      </div>
       <Tooltip />
       {selected && info.byId[selected] && <MachinePanel machine={info.byId[selected]} onClose={() => onSelect(null)} />}
     </div>

@@ -6,7 +6,7 @@ import uPlot from "uplot";
 import { api } from "../api/client";
 import type { HistorySeries, SensorSpec } from "../api/types";
 import { useFactory } from "../context";
-import { formatUnit, formatValue } from "../format";
+import { formatUnit } from "../format";
 import { bucketCount, rangeBounds, toColumns, toLocalInput, type RangeKey } from "../history";
 
 const COLORS = ["#38bdf8", "#f59e0b", "#a78bfa", "#22c55e", "#f472b6", "#fb7185", "#2dd4bf", "#facc15"];
@@ -46,7 +46,7 @@ function HistoryChart({ series, spec, color, onZoom, onReset }: { series: Histor
           },
         },
       },
-      axes: [axis, { ...axis, size: 64, values: (_u, ticks) => ticks.map((v) => formatValue(v)) }],
+      axes: [axis, { ...axis, size: 64 }],
       series: [
         {},
         { label: "min", stroke: color + "66", width: 1, points: { show: false } },

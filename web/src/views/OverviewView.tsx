@@ -48,7 +48,7 @@ function Kpis() {
       <div className="card kpi">
         <div className="label">Mean health</div>
         <div className="value">{k.meanHealth === null ? "—" : Math.round(k.meanHealth)}</div>
-        <div className="sub">0 failed · 100 all normal</div>
+        <div className="sub">0 = failed · 100 = all values normal</div>
       </div>
       <div className="card kpi">
         <div className="label">Active alarms</div>

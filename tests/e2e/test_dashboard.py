@@ -117,3 +117,25 @@ def test_the_history_chart_draws_bucketed_points(twin: Twin, bpage: BrowserPage)
     bpage.page.click("[data-testid=history-range] >> text=15 min")
     expect(chart).not_to_have_attribute("data-points", "0")
     assert bpage.errors == []
+
+
+def test_a_lost_stream_shows_reconnecting_and_recovers(twin: Twin, bpage: BrowserPage) -> None:
+    bpage.goto(twin, "#/floor/mill-03")
+    connection = bpage.page.locator("[data-testid=connection]")
+    # Make the server unreachable for the page (new sockets fail), then drop the open one.
+    bpage.page.evaluate(
+        """() => {
+        window.__realWebSocket = window.WebSocket;
+        window.WebSocket = function () { throw new Error('network down (test)'); };
+        window.__ftStream.socket.close();
+    }"""
+    )
+    expect(connection).to_have_attribute("data-status", "reconnecting")
+    expect(connection).to_contain_text("Reconnecting")
+    bpage.page.wait_for_timeout(2500)
+    bpage.page.evaluate("() => { window.WebSocket = window.__realWebSocket; }")
+    expect(connection).to_have_attribute("data-status", "open", timeout=15_000)
+    value = bpage.page.locator("[data-testid=sensor-motor_current] [data-testid=sensor-value]")
+    first = value.inner_text()
+    expect(value).not_to_have_text(first, timeout=15_000)
+    assert bpage.errors == []

@@ -119,8 +119,7 @@ def _follow(engine: Engine, i: int, command: Command) -> tuple[bool, str]:
         if status == MAINTENANCE:
             return True, "will start when the maintenance ends"
         return True, "already running"
-    if status == MAINTENANCE:
-        return True, "already in maintenance"
+    # Also during a quick service (tool change): the operator asked for the full maintenance, every part renewed.
     engine.start_maintenance(i, COMMANDED_MAINTENANCE_HOURS, "commanded")
     return True, f"maintenance started ({COMMANDED_MAINTENANCE_HOURS:g} h)"
 

@@ -354,11 +354,14 @@ class Engine:
 
     def _renew(self, g: KindGroup, j: int, keys: tuple[str, ...]) -> None:
         """Replace the worn parts ``keys`` of machine ``j`` of group ``g``."""
+        if not keys:
+            return
         for key in keys:
             g.state[key][j] = 0.0
         g.consts["accel"][j] = 1.0
         g.consts["bearing_accel"][j] = 1.0
-        g.model.redraw(self.rng, g.state, g.consts, np.array([j], dtype=np.intp))
+        if g.model.threshold_part in keys:
+            g.model.redraw(self.rng, g.state, g.consts, np.array([j], dtype=np.intp))
 
     def _service(self, g: KindGroup, j: int) -> None:
         """The operator's quick service (a tool change) before the part fails."""
@@ -370,13 +373,18 @@ class Engine:
         self.emit(i, "maintenance", None, "tool change", reason="service")
 
     def start_maintenance(self, i: int, hours: float, reason: str) -> None:
-        """Preventive or commanded maintenance of machine ``i``: every wear part renewed, down for ``hours``."""
+        """Maintenance of machine ``i``, down for ``hours``: a commanded one renews every wear part, a preventive
+        one renews filters and tools and replaces bearings, seals, belts and gearboxes found worn."""
         g, j = self.group_of(i)
         repaired = self.repairing[i]
         if repaired is not None:
             self._renew(g, j, g.model.repair_resets[repaired])
             self.repairing[i] = None
-        self._renew(g, j, g.model.wear_keys)
+        keys = g.model.wear_keys
+        if reason == "preventive":
+            inspect = g.model.inspect_keys
+            keys = tuple(k for k in keys if k not in inspect or g.state[k][j] >= inspect[k])
+        self._renew(g, j, keys)
         self.status[i] = MAINTENANCE
         self.until[i] = self.t + hours * 3600.0
         self.next_pm[i] = self.t + g.model.pm_interval_days * 86400.0

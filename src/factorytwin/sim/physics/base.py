@@ -11,6 +11,7 @@ import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 
 import numpy as np
 from numpy.typing import NDArray
@@ -112,6 +113,10 @@ class KindModel(ABC):
     wear_keys: tuple[str, ...]  # state variables that preventive maintenance resets to zero
     repair_resets: Mapping[FailureMode, tuple[str, ...]]  # what the repair of each mode renews
     repair_hours: Mapping[FailureMode, float]  # median repair time per mode
+    # Parts a preventive maintenance only replaces when inspection finds them past this level (condition-based);
+    # the others (filters, coolers, strainers, tools) it always renews.
+    inspect_keys: Mapping[str, float] = MappingProxyType({"bearing": 0.6})
+    threshold_part: str | None = None  # the part whose renewal draws a new random failure threshold
     service_resets: tuple[str, ...] = ()
     service_minutes: float = 0.0
     pm_interval_days: float = 60.0

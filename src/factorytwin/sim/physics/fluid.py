@@ -68,6 +68,8 @@ class PressModel(KindModel):
             FailureMode.RANDOM: 3.0,
         }
     )
+    inspect_keys = MappingProxyType({"bearing": 0.6, "seal_wear": 60.0})
+    threshold_part = "seal_wear"
     pm_interval_days = 35.0
     job_minutes = (15.0, 60.0)
     bearing_life_days = 200.0

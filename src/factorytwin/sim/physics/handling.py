@@ -51,6 +51,7 @@ class ConveyorModel(KindModel):
             FailureMode.RANDOM: 2.0,
         }
     )
+    inspect_keys = MappingProxyType({"bearing": 0.6, "belt": 0.6})
     pm_interval_days = 90.0
     job_minutes = (30.0, 90.0)
     bearing_life_days = 200.0
@@ -118,6 +119,7 @@ class RobotModel(KindModel):
         {FailureMode.JOINT_WEAR: ("joint",), FailureMode.BEARING: ("bearing",), FailureMode.RANDOM: ()}
     )
     repair_hours = MappingProxyType({FailureMode.JOINT_WEAR: 8.0, FailureMode.BEARING: 6.0, FailureMode.RANDOM: 2.0})
+    inspect_keys = MappingProxyType({"bearing": 0.6, "joint": 0.6})
     pm_interval_days = 90.0
     job_minutes = (20.0, 60.0)
     bearing_life_days = 220.0

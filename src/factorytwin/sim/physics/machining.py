@@ -102,6 +102,7 @@ class CuttingModel(KindModel):
             FailureMode.RANDOM: 3.0,
         }
     )
+    threshold_part = "tool_wear"
     service_resets = ("tool_wear",)
     service_minutes = 10.0
     pm_interval_days = 60.0
@@ -153,7 +154,7 @@ class CuttingModel(KindModel):
         """A new tool: it breaks at a random wear of 200-240 min (AI4I); the operator plans to change it earlier."""
         k = len(idx)
         state["twf_at"][idx] = rng.uniform(200.0, 240.0, k)
-        state["change_at"][idx] = rng.uniform(150.0, 230.0, k)
+        state["change_at"][idx] = rng.uniform(140.0, 225.0, k)
 
     def draw_jobs(self, rng: np.random.Generator, consts: dict[str, F64], shape: tuple[int, int]) -> dict[str, F64]:
         """An operation: nominal spindle speed, cutting power and the process's own temperature rise."""

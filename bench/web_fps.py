@@ -4,7 +4,7 @@ Starts the real API (a subprocess on a free port, temporary SQLite database, a 2
 reading set per machine per second over HTTP, opens the dashboard in Debian's Chromium (software WebGL,
 SwiftShader: no GPU here) and counts requestAnimationFrame callbacks over a measuring window.
 
-    .venv/bin/python bench/web_fps.py [--seconds 10] [--machines 20] [--width 1600 --height 900]
+    .venv/bin/python bench/web_fps.py [--seconds 10] [--machines 20] [--width 1600 --height 900] [--full-resolution]
 
 Needs the built dashboard (`make web`) and /usr/bin/chromium. Prints the figures and the command that made them.
 """
@@ -106,6 +106,7 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=5.0)
     ap.add_argument("--width", type=int, default=1600)
     ap.add_argument("--height", type=int, default=900)
+    ap.add_argument("--full-resolution", action="store_true", help="pin render scale 1 with MSAA (?quality=high)")
     args = ap.parse_args()
 
     exe = shutil.which("factorytwin") or str(Path(sys.executable).parent / "factorytwin")
@@ -142,7 +143,7 @@ def main() -> None:
                 page = browser.new_page(viewport={"width": args.width, "height": args.height})
                 results = {}
                 for label, hash_ in (("3D floor", "#/floor"), ("3D floor + machine panel", "#/floor/mill-01")):
-                    page.goto(f"{base}/{hash_}")
+                    page.goto(f"{base}/{'?quality=high' if args.full_resolution else ''}{hash_}")
                     page.wait_for_selector("canvas", timeout=30_000)
                     page.wait_for_timeout(args.warmup * 1000)
                     r = page.evaluate(COUNT_FRAMES, args.seconds * 1000)

@@ -137,6 +137,11 @@ class Store(Protocol):
     async def stats(self) -> StoreStats:
         """Counts of machines, readings and events, cheap enough for every /health call."""
 
+    async def refresh_rollups(self, before_minute: int | None = None) -> int:
+        """Bring the one-minute rollups up to date for minutes before ``before_minute`` (minutes since the epoch;
+        default: every closed minute); return how many (machine, sensor, minute) were recomputed. The store also
+        does this in the background; history is exact either way."""
+
 
 @dataclass(frozen=True, slots=True)
 class StoreStats:

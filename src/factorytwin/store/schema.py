@@ -62,6 +62,23 @@ SQLITE_MIGRATIONS: list[Migration] = [
         "CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID",
         "INSERT INTO counters (name, value) VALUES ('readings', 0)",
     ],
+    [  # one-minute rollups (see rollup.py); existing readings are marked dirty and rolled up in the background
+        """CREATE TABLE rollup_1m (
+            machine INTEGER NOT NULL,
+            sensor INTEGER NOT NULL,
+            minute INTEGER NOT NULL,
+            vmin REAL NOT NULL,
+            vmax REAL NOT NULL,
+            vsum REAL NOT NULL,
+            n INTEGER NOT NULL,
+            PRIMARY KEY (machine, sensor, minute)) WITHOUT ROWID""",
+        """CREATE TABLE rollup_dirty (
+            machine INTEGER NOT NULL,
+            sensor INTEGER NOT NULL,
+            minute INTEGER NOT NULL,
+            PRIMARY KEY (machine, sensor, minute)) WITHOUT ROWID""",
+        "INSERT OR IGNORE INTO rollup_dirty SELECT DISTINCT machine, sensor, ts / 60000 FROM readings WHERE ts >= 0",
+    ],
 ]
 
 POSTGRES_MIGRATIONS: list[Migration] = [
@@ -112,6 +129,23 @@ POSTGRES_MIGRATIONS: list[Migration] = [
         "CREATE INDEX alarms_state ON alarms (state)",
         "CREATE TABLE counters (name TEXT PRIMARY KEY, value BIGINT NOT NULL)",
         "INSERT INTO counters (name, value) VALUES ('readings', 0)",
+    ],
+    [
+        """CREATE TABLE rollup_1m (
+            machine INTEGER NOT NULL,
+            sensor SMALLINT NOT NULL,
+            minute BIGINT NOT NULL,
+            vmin DOUBLE PRECISION NOT NULL,
+            vmax DOUBLE PRECISION NOT NULL,
+            vsum DOUBLE PRECISION NOT NULL,
+            n BIGINT NOT NULL,
+            PRIMARY KEY (machine, sensor, minute))""",
+        """CREATE TABLE rollup_dirty (
+            machine INTEGER NOT NULL,
+            sensor SMALLINT NOT NULL,
+            minute BIGINT NOT NULL,
+            PRIMARY KEY (machine, sensor, minute))""",
+        "INSERT INTO rollup_dirty SELECT DISTINCT machine, sensor, ts / 60000 FROM readings WHERE ts >= 0",
     ],
 ]
 

@@ -9,9 +9,12 @@ writer commits.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -20,6 +23,7 @@ from typing import TypeVar
 
 from factorytwin.domain import Alarm, Event, Machine, MachineKind, all_sensor_keys
 from factorytwin.errors import NotFound
+from factorytwin.store import rollup
 from factorytwin.store._rows import (
     ALARM_COLUMNS,
     alarm_from_row,
@@ -42,11 +46,30 @@ from factorytwin.store.base import (
 from factorytwin.store.codes import Dictionary, alarm_filter, event_filter
 from factorytwin.store.schema import HISTORY_SQL, LATEST_SQL, SQLITE_MIGRATIONS
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 READER_THREADS = 2
 _INSERT_READING = "INSERT OR IGNORE INTO readings (machine, sensor, ts, value) VALUES (?, ?, ?, ?)"
 _INSERT_EVENT = "INSERT INTO events (machine_id, ts, kind, status, message, data) VALUES (?, ?, ?, ?, ?, ?)"
 _EVENT_COLS = "id, machine_id, ts, kind, status, message, data"
+_INSERT_MARK = "INSERT OR IGNORE INTO rollup_dirty (machine, sensor, minute) VALUES (?, ?, ?)"
+_ROLLUP_PART = rollup.ROLLUP_PART_SQL.format(
+    start=":start", points=":points", span=":span", machine=":m", sensor=":s", m0=":m0", m1=":m1", clean="{clean}"
+)
+_ROLLUP_ALL = _ROLLUP_PART.format(clean="")
+_ROLLUP_CLEAN = _ROLLUP_PART.format(clean="AND r.minute NOT IN (SELECT value FROM json_each(:dirty))")
+_HISTORY = HISTORY_SQL.format(start=":start", points=":points", span=":span", machine=":m", sensor=":s", end=":end")
+_DIRTY_IN_RANGE = rollup.DIRTY_IN_RANGE_SQL.format(machine=":m", sensor=":s", m0=":m0", m1=":m1")
+# CROSS JOIN keeps the ranges outside, so each range is one seek on the readings' key.
+_RAW_RANGES = """
+SELECT ((r.ts - :start) * :points) / :span AS bucket, min(r.value), max(r.value), sum(r.value), count(*)
+FROM json_each(:ranges) AS j CROSS JOIN readings AS r
+WHERE r.machine = :m AND r.sensor = :s AND r.ts >= j.value ->> 0 AND r.ts < j.value ->> 1
+GROUP BY bucket
+"""
+_REFRESH = "INSERT OR REPLACE INTO rollup_1m (machine, sensor, minute, vmin, vmax, vsum, n) " + (
+    rollup.REFRESH_SQL.format(machine="?", sensor="?", lo="?", hi="?")
+)
 
 
 class SQLiteStore:
@@ -62,6 +85,7 @@ class SQLiteStore:
         self._wconn: sqlite3.Connection | None = None
         self._rconns: list[sqlite3.Connection] = []
         self._local = threading.local()
+        self._refresher: asyncio.Task[None] | None = None
 
     # --- plumbing -------------------------------------------------------------------------------------------
     async def _on_writer(self, fn: Callable[..., T], *args: object) -> T:
@@ -95,6 +119,7 @@ class SQLiteStore:
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="ft-sqlite-writer")
         self._readers = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="ft-sqlite-reader")
         await self._on_writer(self._open_sync)
+        self._refresher = asyncio.create_task(self._refresh_loop(), name="ft-sqlite-rollup")
 
     def _open_sync(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,6 +156,11 @@ class SQLiteStore:
 
     async def close(self) -> None:
         """Finish queued writes, then close every connection."""
+        if self._refresher is not None:
+            self._refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._refresher
+            self._refresher = None
         if self._writer is not None:
             await self._on_writer(self._close_writer_sync)
             self._writer.shutdown(wait=True)
@@ -194,10 +224,16 @@ class SQLiteStore:
         """Store readings and events in one durable transaction; return how many readings were new."""
         machines, sensors = self.codes.encode(readings)  # raises InvalidInput before anything is written
         self.codes.check_event_machines(events)
-        return await self._on_writer(self._write_batch_sync, machines, sensors, readings, events)
+        marks = rollup.dirty_marks(machines, sensors, readings.ts_ms)
+        return await self._on_writer(self._write_batch_sync, machines, sensors, readings, events, marks)
 
     def _write_batch_sync(
-        self, machines: list[int], sensors: list[int], readings: ReadingColumns, events: Sequence[Event]
+        self,
+        machines: list[int],
+        sensors: list[int],
+        readings: ReadingColumns,
+        events: Sequence[Event],
+        marks: list[tuple[int, int, int]],
     ) -> int:
         conn = self._w()
         conn.execute("BEGIN IMMEDIATE")
@@ -205,6 +241,8 @@ class SQLiteStore:
             before = conn.total_changes
             conn.executemany(_INSERT_READING, zip(machines, sensors, readings.ts_ms, readings.values, strict=True))
             new = conn.total_changes - before
+            if new:
+                conn.executemany(_INSERT_MARK, marks)
             if events:
                 # Rows are made inside the transaction: a bad event rolls back the readings too.
                 conn.executemany(_INSERT_EVENT, (event_row(e) for e in events))
@@ -233,13 +271,73 @@ class SQLiteStore:
             return []
         start, end = to_ms(query.start), to_ms(query.end)
         span, points = end - start, query.points
-        sql = HISTORY_SQL.format(start=":start", points=":points", span=":span", machine=":m", sensor=":s", end=":end")
         params = {"start": start, "points": points, "span": span, "m": machine, "s": sensor, "end": end}
-        rows = await self._on_reader(lambda: self._r().execute(sql, params).fetchall())
+        rows = await self._on_reader(self._history_sync, params, rollup.plan(start, end, points))
         return [
             HistoryBucket(ts=from_ms(bucket_start_ms(start, span, points, b)), min=lo, max=hi, avg=avg, count=n)
             for b, lo, hi, avg, n in rows
         ]
+
+    def _history_sync(self, params: dict[str, int], plan: rollup.RollupPlan | None) -> list[rollup.Aggregate]:
+        conn = self._r()
+        if plan is None:
+            return conn.execute(_HISTORY, params).fetchall()
+        params = {**params, "m0": plan.first_minute, "m1": plan.end_minute}
+        conn.execute("BEGIN")  # one snapshot for the dirty marks, the rollup part and the raw part
+        try:
+            dirty = [r[0] for r in conn.execute(_DIRTY_IN_RANGE, params)]
+            if len(dirty) > rollup.MAX_DIRTY_EXCLUDED:
+                return conn.execute(_HISTORY, params).fetchall()
+            ranges = json.dumps(plan.raw_ranges(dirty))
+            if dirty:
+                whole = conn.execute(_ROLLUP_CLEAN, {**params, "dirty": json.dumps(dirty)}).fetchall()
+            else:
+                whole = conn.execute(_ROLLUP_ALL, params).fetchall()
+            raw = conn.execute(_RAW_RANGES, {**params, "ranges": ranges}).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        return rollup.merge(whole, raw)
+
+    async def refresh_rollups(self, before_minute: int | None = None) -> int:
+        """Recompute dirty rollup minutes before ``before_minute`` (default: the closed ones); return how many."""
+        if before_minute is None:
+            before_minute = int(time.time()) // 60 - 1
+        done = 0
+        while n := await self._on_writer(self._refresh_sync, before_minute):
+            done += n
+            if n < rollup.REFRESH_LIMIT:
+                break
+        return done
+
+    def _refresh_sync(self, before_minute: int) -> int:
+        conn = self._w()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            marks = conn.execute(
+                "SELECT machine, sensor, minute FROM rollup_dirty WHERE minute < ? "
+                "ORDER BY machine, sensor, minute LIMIT ?",
+                (before_minute, rollup.REFRESH_LIMIT),
+            ).fetchall()
+            for machine, sensor, first, last in rollup.group_runs(marks):
+                lo, hi = first * rollup.MINUTE_MS, (last + 1) * rollup.MINUTE_MS
+                conn.execute(_REFRESH, (machine, sensor, lo, hi))
+                conn.execute(
+                    "DELETE FROM rollup_dirty WHERE machine = ? AND sensor = ? AND minute >= ? AND minute <= ?",
+                    (machine, sensor, first, last),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return len(marks)
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            await asyncio.sleep(rollup.REFRESH_INTERVAL_S)
+            try:
+                await self.refresh_rollups()
+            except Exception:  # keep refreshing later; history stays exact meanwhile (dirty minutes read raw)
+                log.exception("rollup refresh failed")
 
     async def read_range(
         self, machine_id: str, start: datetime, end: datetime, sensors: Sequence[str] | None = None

@@ -20,6 +20,7 @@ from factorytwin.domain import (
 )
 from factorytwin.errors import InvalidInput, NotFound
 from factorytwin.store import AlarmQuery, EventQuery, HistoryQuery, ReadingColumns, Store, open_store
+from factorytwin.store._rows import from_ms
 
 pytestmark = pytest.mark.integration
 
@@ -218,3 +219,59 @@ async def test_opening_an_existing_store_again_migrates_nothing_and_keeps_the_da
         assert await again.write_batch(columns([("m1", "flow_rate", T0_MS, 1.0)])) == 0
         assert (await again.stats()).readings == 1
         await again.close()
+
+
+async def test_history_stays_exact_across_rollup_refreshes_late_data_and_resends(store: Store) -> None:
+    rng = random.Random(7)
+    day_ms = 86_400_000
+    truth: dict[int, float] = {}  # ts -> value of mill-01/torque, first write wins
+
+    async def write(timestamps: list[int]) -> None:
+        rows = [("mill-01", "torque", ts, round(rng.uniform(0, 60), 3)) for ts in timestamps]
+        rows += [("mill-02", "torque", ts, 1.0) for ts in timestamps[:50]]  # another series, never in the answer
+        for _, _, ts, value in rows[: len(timestamps)]:
+            truth.setdefault(ts, value)
+        await store.write_batch(columns(rows))
+
+    def brute(start: int, end: int, points: int) -> list[tuple[int, float, float, float, int]]:
+        groups: dict[int, list[float]] = defaultdict(list)
+        for ts, value in truth.items():
+            if start <= ts < end:
+                groups[(ts - start) * points // (end - start)].append(value)
+        return [(b, min(v), max(v), sum(v) / len(v), len(v)) for b, v in sorted(groups.items())]
+
+    async def check() -> None:
+        for start, end, points in [
+            (T0_MS, T0_MS + 3 * day_ms, 500),
+            (T0_MS - 7_777, T0_MS + 2 * day_ms + 12_345, 97),
+            (T0_MS + 30_001, T0_MS + day_ms - 1, 13),
+            (T0_MS + 90_000, T0_MS + 3 * day_ms, 1),
+            (T0_MS, T0_MS + 3 * day_ms, 5000),  # buckets under 2 minutes: the raw path
+            (T0_MS + 5_000, T0_MS + 40 * 60_000 + 5_000, 7),
+        ]:
+            query = HistoryQuery(
+                machine_id="mill-01",
+                sensor="torque",
+                start=T0 + timedelta(milliseconds=start - T0_MS),
+                end=T0 + timedelta(milliseconds=end - T0_MS),
+                points=points,
+            )
+            got = [(int((b.ts - T0) / timedelta(milliseconds=1)), b) for b in await store.history(query)]
+            want = brute(start, end, points)
+            assert [b.count for _, b in got] == [w[4] for w in want], (start, end, points)
+            for (_, bucket), (index, lo, hi, avg, _n) in zip(got, want, strict=True):
+                assert bucket.min == lo
+                assert bucket.max == hi
+                assert bucket.avg == pytest.approx(avg, rel=1e-9)
+                assert bucket.ts == from_ms(start + index * (end - start) // points)
+
+    await write(rng.sample(range(T0_MS, T0_MS + 3 * day_ms), 4000))
+    await check()  # everything dirty: read raw
+    first_minute = T0_MS // 60_000
+    assert await store.refresh_rollups(first_minute + 1440) > 0  # the first day rolled up, the rest dirty
+    await check()
+    await write(rng.sample(range(T0_MS, T0_MS + day_ms), 500))  # late data into rolled-up minutes
+    await write(sorted(truth)[:300])  # a resend: nothing new, nothing dirty
+    await check()
+    await store.refresh_rollups(first_minute + 10 * 1440)
+    await check()  # everything rolled up

@@ -88,8 +88,8 @@ def simulate(
                 console.print("stopped")
                 return
             console.print(
-                f"published {stats.readings} reading sets and {stats.events} events"
-                f" over {stats.simulated_s / 3600:.1f} simulated hours"
+                f"produced {stats.readings} reading sets and {stats.events} events"
+                f" over {stats.simulated_s / 3600:.1f} simulated hours; {stats.unsent} readings/events left unsent"
             )
             return
         if agg not in ("mean", "last"):

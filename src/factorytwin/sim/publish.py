@@ -40,6 +40,9 @@ class Publisher(Protocol):
     async def drain(self, timeout_s: float) -> bool:
         """Wait until everything queued is sent, at most ``timeout_s``; True when the buffer is empty."""
 
+    def pending(self) -> int:
+        """Readings and events queued but not sent yet."""
+
 
 @dataclass
 class PublisherStats:
@@ -201,6 +204,10 @@ class HttpPublisher:
         """Wait (at most ``timeout_s``) until the buffer is empty; the ``run`` task must be running."""
         return await self.buffer.drain(timeout_s)
 
+    def pending(self) -> int:
+        """Readings and events queued but not sent yet."""
+        return len(self.buffer.items)
+
 
 def mqtt_address(url: str) -> tuple[str, int]:
     """(host, port) of ``mqtt://host:port`` (port 1883 when absent); ``ValueError`` naming the problem."""
@@ -270,3 +277,7 @@ class MqttPublisher:
     async def drain(self, timeout_s: float) -> bool:
         """Wait (at most ``timeout_s``) until the buffer is empty; the ``run`` task must be running."""
         return await self.buffer.drain(timeout_s)
+
+    def pending(self) -> int:
+        """Readings and events queued but not sent yet."""
+        return len(self.buffer.items)

@@ -41,6 +41,7 @@ class RealtimeStats:
     events: int = 0
     commands: int = 0
     commands_refused: int = 0
+    unsent: int = 0  # readings and events still queued when the run ended (receiver unreachable)
 
 
 def frame_messages(engine: Engine, frame: Frame, now: datetime) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -156,6 +157,9 @@ async def run_realtime(
     finally:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.gather(*(p.drain(3.0) for p in pubs)), timeout=5.0)
+        stats.unsent = sum(p.pending() for p in pubs)
+        if stats.unsent:
+            log.warning("stopping with %d readings/events unsent: the receiver did not take them in time", stats.unsent)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -31,6 +31,9 @@ class Collector:
     async def drain(self, timeout_s: float) -> bool:
         return True
 
+    def pending(self) -> int:
+        return 0
+
 
 async def test_realtime_publishes_every_machine_each_tick_and_stops_cleanly() -> None:
     collector = Collector()

@@ -1,7 +1,7 @@
 // The 3D floor view: the scene, a hover tooltip, a legend, and the selected machine's panel.
 
 import { Canvas } from "@react-three/fiber";
-import { useSyncExternalStore } from "react";
+import { useEffect, useSyncExternalStore } from "react";
 import { MachinePanel } from "../components/MachinePanel";
 import { useFactory } from "../context";
 import { formatValue, KIND_LABEL, STATUS_COLOR, healthColor, SEVERITY_COLOR } from "../format";
@@ -86,33 +86,41 @@ function Legend() {
 export function FloorView({ selected, onSelect }: { selected: string | null; onSelect: (id: string | null) => void }) {
   const info = useFactory();
   const conn = useTwin((s) => s.connection);
+  // Escape closes the machine panel.
+  useEffect(() => {
+    if (!selected) return;
+    const onKey = (e: KeyboardEvent): void => {
+      if (e.key === "Escape") onSelect(null);
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [selected, onSelect]);
   return (
     <div className="floor" data-testid="floor">
-      <div className="floor-stage">
-      <Canvas
-        camera={{ position: [0, 27, 31], fov: 45, near: 0.5, far: 400 }}
-        dpr={QUALITY.startDpr}
-        gl={{ antialias: !QUALITY.software, powerPreference: "high-performance" }}
-        data-testid="floor-canvas"
-        onPointerMissed={() => undefined}
-      >
-        <FactoryScene layout={info.layout} selected={selected} onSelect={onSelect} dprPolicy={QUALITY.policy} />
-      </Canvas>
-      <div className="floor-title">
-        <div className="card">
-          <span>
-            <b>{info.layout.machines.length}</b> <span className="muted">machines</span>
-          </span>
-          <span>
-            <b>{info.layout.lines.length}</b> <span className="muted">lines</span>
-          </span>
-          <span className="muted">
-            {info.layout.floor_width} × {info.layout.floor_depth} m
-          </span>
-          {conn !== "open" && <span style={{ color: "#fde68a" }}>stream {conn}…</span>}
+      <div className="floor-stage" onPointerLeave={() => hoverStore.set(null)}>
+        <Canvas
+          camera={{ position: [0, 27, 31], fov: 45, near: 0.5, far: 400 }}
+          dpr={QUALITY.startDpr}
+          gl={{ antialias: !QUALITY.software, powerPreference: "high-performance" }}
+          data-testid="floor-canvas"
+        >
+          <FactoryScene layout={info.layout} selected={selected} onSelect={onSelect} dprPolicy={QUALITY.policy} />
+        </Canvas>
+        <div className="floor-title">
+          <div className="card">
+            <span>
+              <b>{info.layout.machines.length}</b> <span className="muted">machines</span>
+            </span>
+            <span>
+              <b>{info.layout.lines.length}</b> <span className="muted">lines</span>
+            </span>
+            <span className="muted">
+              {info.layout.floor_width} × {info.layout.floor_depth} m
+            </span>
+            {conn !== "open" && <span style={{ color: "#fde68a" }}>stream {conn}…</span>}
+          </div>
         </div>
-      </div>
-      <Legend />
+        <Legend />
       </div>
       <Tooltip />
       {selected && info.byId[selected] && <MachinePanel machine={info.byId[selected]} onClose={() => onSelect(null)} />}

@@ -68,9 +68,15 @@ def bodies(batch: int) -> Iterator[tuple[bytes, int]]:
         yield ('{"readings":[' + ",".join(items) + "]}").encode(), count
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` (all its threads) so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextlib.contextmanager
-def server(database_url: str, log: Path) -> Iterator[str]:
-    """``factorytwin serve`` in a subprocess on a free port; yields its base URL."""
+def server(database_url: str, log: Path) -> Iterator[tuple[str, int]]:
+    """``factorytwin serve`` in a subprocess on a free port; yields its base URL and process id."""
     port = free_port()
     exe = Path(sys.executable).parent / "factorytwin"
     cmd = [str(exe), "serve", "--port", str(port), "--database-url", database_url]
@@ -88,7 +94,7 @@ def server(database_url: str, log: Path) -> Iterator[str]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"server did not start; see {log}")
                 time.sleep(0.1)
-            yield url
+            yield url, proc.pid
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -107,8 +113,11 @@ async def fresh_postgres() -> AsyncIterator[str]:
         await admin.close()
 
 
-async def load(url: str, duration: float, clients: int, batch: int) -> dict[str, float]:
-    """Post batches from ``clients`` concurrent clients for ``duration`` seconds; return the figures."""
+async def load(url: str, duration: float, clients: int, batch: int, pid: int | None = None) -> dict[str, float]:
+    """Post batches from ``clients`` concurrent clients for ``duration`` seconds; return the figures.
+
+    With the server's ``pid``, also its CPU seconds per million stored readings (a figure that other load on the
+    machine does not distort as much as the rate)."""
     source = bodies(batch)
     # Prepared before the clock starts: enough bodies for 600,000 values/s, then more are made on demand.
     ready = [next(source) for _ in range(max(8, int(duration * 600_000 / (batch * 7.5))))]
@@ -135,10 +144,12 @@ async def load(url: str, duration: float, clients: int, batch: int) -> dict[str,
         for _ in range(2):  # warm-up, not counted (it is stored, and counted by the server's health)
             body, _n = next(source)
             (await http.post("/api/v1/telemetry", content=body)).raise_for_status()
+        cpu_before = cpu_seconds(pid) if pid else 0.0
         began = time.perf_counter()
         deadline = began + duration
         await asyncio.gather(*(client(http, deadline) for _ in range(clients)))
         elapsed = time.perf_counter() - began
+        cpu = cpu_seconds(pid) - cpu_before if pid else 0.0
     q = statistics.quantiles(latencies, n=100) if len(latencies) > 1 else [0.0] * 99
     return {
         "requests": len(latencies),
@@ -149,6 +160,8 @@ async def load(url: str, duration: float, clients: int, batch: int) -> dict[str,
         "p50_ms": q[49] * 1000,
         "p99_ms": q[98] * 1000,
         "overloaded": overloaded,
+        "server_cpu_s_per_million": cpu / stored * 1e6 if stored else 0.0,
+        "server_cpu_share": cpu / elapsed,
     }
 
 
@@ -159,8 +172,8 @@ async def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> 
             database_url = f"sqlite:///{workdir / 'bench.db'}"
         else:
             database_url = await stack.enter_async_context(fresh_postgres())
-        with server(database_url, workdir / f"server-{backend}.log") as url:
-            return await load(url, args.duration, args.clients, args.batch)
+        with server(database_url, workdir / f"server-{backend}.log") as (url, pid):
+            return await load(url, args.duration, args.clients, args.batch, pid)
 
 
 def main() -> None:
@@ -179,8 +192,11 @@ def main() -> None:
             print(
                 f"{backend:>10}: {r['readings_per_s']:>10,.0f} readings/s stored  "
                 f"({r['stored']:,} in {r['elapsed_s']:.1f} s, {r['requests']} POSTs of {args.batch} reading sets, "
-                f"latency p50 {r['p50_ms']:.0f} ms p99 {r['p99_ms']:.0f} ms, 503s {r['overloaded']})"
+                f"latency p50 {r['p50_ms']:.0f} ms p99 {r['p99_ms']:.0f} ms, 503s {r['overloaded']}; "
+                f"server CPU {r['server_cpu_s_per_million']:.2f} s per million readings, "
+                f"{r['server_cpu_share']:.2f} cores busy)"
             )
+    print(f"load average at the end: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (other work on the machine)")
 
 
 if __name__ == "__main__":

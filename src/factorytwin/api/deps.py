@@ -57,8 +57,8 @@ class Services:
             raise NotFound(f"no machine {machine_id!r} in the factory layout") from None
 
 
-def get_services(request: Request) -> Services:
-    """FastAPI dependency: the app's ``Services``."""
+async def get_services(request: Request) -> Services:
+    """FastAPI dependency: the app's ``Services`` (async, so FastAPI calls it inline, not in a worker thread)."""
     services: Services = request.app.state.services
     return services
 

@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 Listener = Callable[[TelemetryBatch, int], Awaitable[None]]
 """Called after each committed batch with the batch and how many of its readings were new."""
 
+MAX_GROUP_BATCHES = 16  # queued batches committed together (group commit)
+MAX_GROUP_VALUES = 200_000  # ... up to about this many sensor values
 MAX_PROBLEMS = 100  # a batch of 100,000 bad values is told about the first 100, and how many more
 
 
@@ -178,23 +180,50 @@ class IngestService:
         )
 
     async def _write_loop(self) -> None:
-        while (job := await self._queue.get()) is not None:
-            columns, events, batch, done = job
+        stopping = False
+        while not stopping:
+            job = await self._queue.get()
+            if job is None:
+                break
+            # Group commit: whatever else is already waiting goes into the same transaction (one fsync), each
+            # batch still all-or-nothing on its own. Under light load a group is one batch: no added latency.
+            jobs = [job]
+            values = len(job[0])
+            while not self._queue.empty() and len(jobs) < MAX_GROUP_BATCHES and values < MAX_GROUP_VALUES:
+                more = self._queue.get_nowait()
+                if more is None:
+                    stopping = True
+                    break
+                jobs.append(more)
+                values += len(more[0])
             try:
-                new = await self.store.write_batch(columns, events)
-            except Exception as exc:  # the caller gets the error; the writer carries on with the next batch
-                self.counters.rejected_batches += 1
-                if not done.done():
-                    done.set_exception(exc)
-                continue
-            c = self.counters
-            c.accepted_batches += 1
-            c.accepted_readings += len(columns)
-            c.new_readings += new
-            c.accepted_events += len(events)
-            await self._notify(batch, new)
-            if not done.done():  # the caller may have gone away (cancelled); the batch is stored all the same
-                done.set_result(new)
+                results = await self.store.write_batches([(cols, events) for cols, events, _, _ in jobs])
+            except Exception as exc:  # the whole group failed (e.g. the database went away)
+                results = [exc] * len(jobs)
+            for (columns, events, batch, done), result in zip(jobs, results, strict=True):
+                await self._settle(columns, events, batch, done, result)
+
+    async def _settle(
+        self,
+        columns: ReadingColumns,
+        events: list[Event],
+        batch: TelemetryBatch,
+        done: asyncio.Future[int],
+        result: int | Exception,
+    ) -> None:
+        if isinstance(result, Exception):  # the caller gets the error; the writer carries on
+            self.counters.rejected_batches += 1
+            if not done.done():
+                done.set_exception(result)
+            return
+        c = self.counters
+        c.accepted_batches += 1
+        c.accepted_readings += len(columns)
+        c.new_readings += result
+        c.accepted_events += len(events)
+        await self._notify(batch, result)
+        if not done.done():  # the caller may have gone away (cancelled); the batch is stored all the same
+            done.set_result(result)
 
     async def _notify(self, batch: TelemetryBatch, new: int) -> None:
         # In the writer, in commit order, before the caller resumes: a listener sees every batch exactly once,

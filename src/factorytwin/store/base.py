@@ -34,6 +34,10 @@ class ReadingColumns:
         return len(self.values)
 
 
+Batch = tuple[ReadingColumns, Sequence[Event]]
+"""A batch for ``Store.write_batches``: its reading columns and its events."""
+
+
 class LatestValue(BaseModel):
     """The newest stored value of one sensor."""
 
@@ -109,6 +113,13 @@ class Store(Protocol):
 
         Idempotent on (machine, sensor, ts): a resent batch stores nothing twice. All-or-nothing: on error
         nothing of the batch is stored. Durable when it returns.
+        """
+
+    async def write_batches(self, batches: Sequence[Batch]) -> list[int | Exception]:
+        """Store several batches in one transaction (one durable commit), each all-or-nothing on its own.
+
+        Returns, per batch, how many of its readings were new, or the exception that kept it out (the other
+        batches are stored all the same). The ingest writer groups queued batches this way (group commit).
         """
 
     async def latest(self, machine_id: str) -> dict[str, LatestValue]:

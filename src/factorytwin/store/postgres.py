@@ -33,6 +33,7 @@ from factorytwin.store._rows import (
 )
 from factorytwin.store.base import (
     AlarmQuery,
+    Batch,
     EventQuery,
     HistoryBucket,
     HistoryQuery,
@@ -186,22 +187,43 @@ class PostgresStore:
 
     async def write_batch(self, readings: ReadingColumns, events: Sequence[Event] = ()) -> int:
         """Store readings and events in one transaction; return how many readings were new."""
-        machines, sensors = self.codes.encode(readings)
-        self.codes.check_event_machines(events)
-        marks = rollup.dirty_marks(machines, sensors, readings.ts_ms)
+        [result] = await self.write_batches([(readings, events)])
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    async def write_batches(self, batches: Sequence[Batch]) -> list[int | Exception]:
+        """Store batches in one transaction, each all-or-nothing (a savepoint each); per batch: new count or error."""
+        results: list[int | Exception] = []
         async with self.pool.acquire() as conn, conn.transaction():
-            new = 0
-            if len(readings):
-                await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", _ROLLUP_LOCK)
-                status = await conn.execute(_INSERT_READINGS, machines, sensors, readings.ts_ms, readings.values)
-                new = int(status.rsplit(" ", 1)[-1])  # "INSERT 0 <rows>"
-                if new and marks:
-                    await conn.execute(_INSERT_MARKS, *(list(c) for c in zip(*marks, strict=True)))
-            if events:
-                # Rows are made inside the transaction: a bad event rolls back the readings too.
-                await conn.executemany(_INSERT_EVENT.removesuffix(" RETURNING id"), [event_row(e) for e in events])
-            if new:
-                await conn.execute("UPDATE counters SET value = value + $1 WHERE name = 'readings'", new)
+            await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", _ROLLUP_LOCK)
+            for readings, events in batches:
+                try:
+                    machines, sensors = self.codes.encode(readings)
+                    self.codes.check_event_machines(events)
+                    async with conn.transaction():  # a savepoint: this batch only
+                        results.append(await self._insert_batch(conn, machines, sensors, readings, events))
+                except Exception as exc:
+                    results.append(exc)
+            total = sum(r for r in results if isinstance(r, int))
+            if total:
+                await conn.execute("UPDATE counters SET value = value + $1 WHERE name = 'readings'", total)
+        return results
+
+    @staticmethod
+    async def _insert_batch(
+        conn: asyncpg.Connection, machines: list[int], sensors: list[int], readings: ReadingColumns, events: Any
+    ) -> int:
+        new = 0
+        if len(readings):
+            status = await conn.execute(_INSERT_READINGS, machines, sensors, readings.ts_ms, readings.values)
+            new = int(status.rsplit(" ", 1)[-1])  # "INSERT 0 <rows>"
+            marks = rollup.dirty_marks(machines, sensors, readings.ts_ms)
+            if new and marks:
+                await conn.execute(_INSERT_MARKS, *(list(c) for c in zip(*marks, strict=True)))
+        if events:
+            # Rows are made inside the transaction: a bad event rolls back the readings too.
+            await conn.executemany(_INSERT_EVENT.removesuffix(" RETURNING id"), [event_row(e) for e in events])
         return new
 
     async def latest(self, machine_id: str) -> dict[str, LatestValue]:

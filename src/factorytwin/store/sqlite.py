@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TypeVar
 
 from factorytwin.domain import Alarm, Event, Machine, MachineKind, all_sensor_keys
-from factorytwin.errors import NotFound
-from factorytwin.store import rollup
+from factorytwin.errors import InvalidInput, NotFound
+from factorytwin.store import rollup, sqlite_history
 from factorytwin.store._rows import (
     ALARM_COLUMNS,
     alarm_from_row,
@@ -36,6 +36,7 @@ from factorytwin.store._rows import (
 )
 from factorytwin.store.base import (
     AlarmQuery,
+    Batch,
     EventQuery,
     HistoryBucket,
     HistoryQuery,
@@ -44,32 +45,15 @@ from factorytwin.store.base import (
     StoreStats,
 )
 from factorytwin.store.codes import Dictionary, alarm_filter, event_filter
-from factorytwin.store.schema import HISTORY_SQL, LATEST_SQL, SQLITE_MIGRATIONS
+from factorytwin.store.schema import LATEST_SQL, SQLITE_MIGRATIONS
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+_Encoded = tuple[list[int], list[int], ReadingColumns, Sequence[Event], list[tuple[int, int, int]]]
 READER_THREADS = 2
 _INSERT_READING = "INSERT OR IGNORE INTO readings (machine, sensor, ts, value) VALUES (?, ?, ?, ?)"
 _INSERT_EVENT = "INSERT INTO events (machine_id, ts, kind, status, message, data) VALUES (?, ?, ?, ?, ?, ?)"
 _EVENT_COLS = "id, machine_id, ts, kind, status, message, data"
-_INSERT_MARK = "INSERT OR IGNORE INTO rollup_dirty (machine, sensor, minute) VALUES (?, ?, ?)"
-_ROLLUP_PART = rollup.ROLLUP_PART_SQL.format(
-    start=":start", points=":points", span=":span", machine=":m", sensor=":s", m0=":m0", m1=":m1", clean="{clean}"
-)
-_ROLLUP_ALL = _ROLLUP_PART.format(clean="")
-_ROLLUP_CLEAN = _ROLLUP_PART.format(clean="AND r.minute NOT IN (SELECT value FROM json_each(:dirty))")
-_HISTORY = HISTORY_SQL.format(start=":start", points=":points", span=":span", machine=":m", sensor=":s", end=":end")
-_DIRTY_IN_RANGE = rollup.DIRTY_IN_RANGE_SQL.format(machine=":m", sensor=":s", m0=":m0", m1=":m1")
-# CROSS JOIN keeps the ranges outside, so each range is one seek on the readings' key.
-_RAW_RANGES = """
-SELECT ((r.ts - :start) * :points) / :span AS bucket, min(r.value), max(r.value), sum(r.value), count(*)
-FROM json_each(:ranges) AS j CROSS JOIN readings AS r
-WHERE r.machine = :m AND r.sensor = :s AND r.ts >= j.value ->> 0 AND r.ts < j.value ->> 1
-GROUP BY bucket
-"""
-_REFRESH = "INSERT OR REPLACE INTO rollup_1m (machine, sensor, minute, vmin, vmax, vsum, n) " + (
-    rollup.REFRESH_SQL.format(machine="?", sensor="?", lo="?", hi="?")
-)
 
 
 class SQLiteStore:
@@ -222,36 +206,69 @@ class SQLiteStore:
     # --- readings -------------------------------------------------------------------------------------------
     async def write_batch(self, readings: ReadingColumns, events: Sequence[Event] = ()) -> int:
         """Store readings and events in one durable transaction; return how many readings were new."""
-        machines, sensors = self.codes.encode(readings)  # raises InvalidInput before anything is written
-        self.codes.check_event_machines(events)
-        marks = rollup.dirty_marks(machines, sensors, readings.ts_ms)
-        return await self._on_writer(self._write_batch_sync, machines, sensors, readings, events, marks)
+        [result] = await self.write_batches([(readings, events)])
+        if isinstance(result, Exception):
+            raise result
+        return result
 
-    def _write_batch_sync(
-        self,
+    async def write_batches(self, batches: Sequence[Batch]) -> list[int | Exception]:
+        """Store batches in one transaction, each all-or-nothing (a savepoint each); per batch: new count or error."""
+        encoded: list[_Encoded | Exception] = []
+        for readings, events in batches:
+            try:  # unknown machines or sensors are refused before anything is written
+                machines, sensors = self.codes.encode(readings)
+                self.codes.check_event_machines(events)
+            except InvalidInput as exc:
+                encoded.append(exc)
+                continue
+            marks = rollup.dirty_marks(machines, sensors, readings.ts_ms)
+            encoded.append((machines, sensors, readings, events, marks))
+        return await self._on_writer(self._write_batches_sync, encoded)
+
+    def _write_batches_sync(self, encoded: list[_Encoded | Exception]) -> list[int | Exception]:
+        conn = self._w()
+        results: list[int | Exception] = []
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for item in encoded:
+                if isinstance(item, Exception):
+                    results.append(item)
+                    continue
+                conn.execute("SAVEPOINT batch")
+                try:
+                    new = self._insert_batch(conn, *item)
+                except Exception as exc:  # this batch only: the others of the group stay
+                    conn.execute("ROLLBACK TO batch")
+                    results.append(exc)
+                else:
+                    results.append(new)
+                conn.execute("RELEASE batch")
+            total = sum(r for r in results if isinstance(r, int))
+            if total:
+                conn.execute("UPDATE counters SET value = value + ? WHERE name = 'readings'", (total,))
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return results
+
+    @staticmethod
+    def _insert_batch(
+        conn: sqlite3.Connection,
         machines: list[int],
         sensors: list[int],
         readings: ReadingColumns,
         events: Sequence[Event],
         marks: list[tuple[int, int, int]],
     ) -> int:
-        conn = self._w()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            before = conn.total_changes
-            conn.executemany(_INSERT_READING, zip(machines, sensors, readings.ts_ms, readings.values, strict=True))
-            new = conn.total_changes - before
-            if new:
-                conn.executemany(_INSERT_MARK, marks)
-            if events:
-                # Rows are made inside the transaction: a bad event rolls back the readings too.
-                conn.executemany(_INSERT_EVENT, (event_row(e) for e in events))
-            if new:
-                conn.execute("UPDATE counters SET value = value + ? WHERE name = 'readings'", (new,))
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+        before = conn.total_changes
+        conn.executemany(_INSERT_READING, zip(machines, sensors, readings.ts_ms, readings.values, strict=True))
+        new = conn.total_changes - before
+        if new:
+            conn.executemany(sqlite_history.INSERT_MARK, marks)
+        if events:
+            # Rows are made inside the transaction: a bad event rolls back the readings too.
+            conn.executemany(_INSERT_EVENT, (event_row(e) for e in events))
         return new
 
     async def latest(self, machine_id: str) -> dict[str, LatestValue]:
@@ -272,64 +289,24 @@ class SQLiteStore:
         start, end = to_ms(query.start), to_ms(query.end)
         span, points = end - start, query.points
         params = {"start": start, "points": points, "span": span, "m": machine, "s": sensor, "end": end}
-        rows = await self._on_reader(self._history_sync, params, rollup.plan(start, end, points))
+        rows = await self._on_reader(
+            lambda: sqlite_history.history_rows(self._r(), params, rollup.plan(start, end, points))
+        )
         return [
             HistoryBucket(ts=from_ms(bucket_start_ms(start, span, points, b)), min=lo, max=hi, avg=avg, count=n)
             for b, lo, hi, avg, n in rows
         ]
-
-    def _history_sync(self, params: dict[str, int], plan: rollup.RollupPlan | None) -> list[rollup.Aggregate]:
-        conn = self._r()
-        if plan is None:
-            return conn.execute(_HISTORY, params).fetchall()
-        params = {**params, "m0": plan.first_minute, "m1": plan.end_minute}
-        conn.execute("BEGIN")  # one snapshot for the dirty marks, the rollup part and the raw part
-        try:
-            dirty = [r[0] for r in conn.execute(_DIRTY_IN_RANGE, params)]
-            if len(dirty) > rollup.MAX_DIRTY_EXCLUDED:
-                return conn.execute(_HISTORY, params).fetchall()
-            ranges = json.dumps(plan.raw_ranges(dirty))
-            if dirty:
-                whole = conn.execute(_ROLLUP_CLEAN, {**params, "dirty": json.dumps(dirty)}).fetchall()
-            else:
-                whole = conn.execute(_ROLLUP_ALL, params).fetchall()
-            raw = conn.execute(_RAW_RANGES, {**params, "ranges": ranges}).fetchall()
-        finally:
-            conn.execute("COMMIT")
-        return rollup.merge(whole, raw)
 
     async def refresh_rollups(self, before_minute: int | None = None) -> int:
         """Recompute dirty rollup minutes before ``before_minute`` (default: the closed ones); return how many."""
         if before_minute is None:
             before_minute = int(time.time()) // 60 - 1
         done = 0
-        while n := await self._on_writer(self._refresh_sync, before_minute):
+        while n := await self._on_writer(lambda: sqlite_history.refresh_chunk(self._w(), before_minute)):
             done += n
             if n < rollup.REFRESH_LIMIT:
                 break
         return done
-
-    def _refresh_sync(self, before_minute: int) -> int:
-        conn = self._w()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            marks = conn.execute(
-                "SELECT machine, sensor, minute FROM rollup_dirty WHERE minute < ? "
-                "ORDER BY machine, sensor, minute LIMIT ?",
-                (before_minute, rollup.REFRESH_LIMIT),
-            ).fetchall()
-            for machine, sensor, first, last in rollup.group_runs(marks):
-                lo, hi = first * rollup.MINUTE_MS, (last + 1) * rollup.MINUTE_MS
-                conn.execute(_REFRESH, (machine, sensor, lo, hi))
-                conn.execute(
-                    "DELETE FROM rollup_dirty WHERE machine = ? AND sensor = ? AND minute >= ? AND minute <= ?",
-                    (machine, sensor, first, last),
-                )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        return len(marks)
 
     async def _refresh_loop(self) -> None:
         while True:

@@ -275,3 +275,21 @@ async def test_history_stays_exact_across_rollup_refreshes_late_data_and_resends
     await check()
     await store.refresh_rollups(first_minute + 10 * 1440)
     await check()  # everything rolled up
+
+
+async def test_batches_written_together_are_each_all_or_nothing(store: Store) -> None:
+    good1 = columns([("mill-01", "torque", T0_MS + i, 1.0) for i in range(10)])
+    bad_event = Event(machine_id="mill-01", ts=T0, kind=EventKind.NOTE, data={"x": object()})
+    failing = columns([("mill-01", "power", T0_MS + i, 2.0) for i in range(10)])
+    unknown = columns([("ghost", "power", T0_MS, 2.0)])
+    good2 = columns([("mill-01", "torque", T0_MS + i, 3.0) for i in range(5, 15)])  # 5 of 10 already stored
+    results = await store.write_batches([(good1, ()), (failing, [bad_event]), (unknown, ()), (good2, ())])
+    assert results[0] == 10
+    assert isinstance(results[1], TypeError)
+    assert isinstance(results[2], InvalidInput)
+    assert results[3] == 5
+    stored = await store.read_range("mill-01", T0, T0 + timedelta(seconds=1))
+    assert set(stored.sensors) == {"torque"}
+    assert len(stored) == 15
+    assert (await store.stats()).readings == 15
+    assert await store.events(EventQuery()) == []

@@ -122,11 +122,13 @@ class BlockedStore:
     def __init__(self) -> None:
         self.release = asyncio.Event()
         self.writes = 0
+        self.groups: list[int] = []
 
-    async def write_batch(self, readings: ReadingColumns, events: Sequence[Event] = ()) -> int:
+    async def write_batches(self, batches: Sequence[tuple[ReadingColumns, Sequence[Event]]]) -> list[int | Exception]:
         await self.release.wait()
-        self.writes += 1
-        return len(readings)
+        self.groups.append(len(batches))
+        self.writes += len(batches)
+        return [len(readings) for readings, _ in batches]
 
 
 async def test_past_the_queue_cap_ingest_refuses_with_overloaded_and_recovers() -> None:
@@ -156,7 +158,8 @@ async def test_listeners_see_each_committed_batch_with_its_new_count_in_order(se
         seen.append((len(batch.readings), new))
 
     service.add_listener(listener)
-    one, two = TelemetryBatch(readings=[reading()]), TelemetryBatch(readings=[reading(), reading("pump-01", flow_rate=70.0)])
+    one = TelemetryBatch(readings=[reading()])
+    two = TelemetryBatch(readings=[reading(), reading("pump-01", flow_rate=70.0)])
     await asyncio.gather(service.ingest(one), service.ingest(two))
     await service.ingest(one)
     assert seen == [(1, 2), (2, 1), (1, 0)]
@@ -184,11 +187,11 @@ class FailingStore:
     def __init__(self) -> None:
         self.calls = 0
 
-    async def write_batch(self, readings: ReadingColumns, events: Sequence[Event] = ()) -> int:
+    async def write_batches(self, batches: Sequence[tuple[ReadingColumns, Sequence[Event]]]) -> list[int | Exception]:
         self.calls += 1
         if self.calls % 2:
             raise OSError("disk full")
-        return len(readings)
+        return [len(readings) for readings, _ in batches]
 
 
 async def test_a_store_failure_reaches_its_caller_and_the_writer_carries_on() -> None:
@@ -216,3 +219,46 @@ def test_columns_hold_one_entry_per_value_with_millisecond_times(store: Any) -> 
     assert cols.values == [1.0, 2.0]
     assert cols.ts_ms == [int(datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC).timestamp()) * 1000 + 678] * 2
     assert events == []
+
+
+async def test_batches_queued_behind_a_write_are_committed_together_each_with_its_own_result() -> None:
+    blocked = BlockedStore()
+    svc = IngestService(Settings(), blocked, MACHINES)  # type: ignore[arg-type]
+    await svc.start()
+    seen: list[int] = []
+
+    async def listener(batch: TelemetryBatch, new: int) -> None:
+        seen.append(len(batch.readings))
+
+    svc.add_listener(listener)
+    sizes = [1, 2, 3, 4]
+    tasks = []
+    for n in sizes:
+        tasks.append(asyncio.create_task(svc.ingest(TelemetryBatch(readings=[reading()] * n))))
+        await asyncio.sleep(0.01)
+    blocked.release.set()
+    results = await asyncio.gather(*tasks)
+    assert [r.new_readings for r in results] == [2 * n for n in sizes]
+    assert blocked.groups == [1, 3]  # the first alone, the three that queued behind it in one transaction
+    assert seen == sizes  # listeners still see every batch, in order
+    await svc.stop()
+
+
+class PickyStore:
+    """Refuses every batch with an odd number of values, stores the rest."""
+
+    async def write_batches(self, batches: Sequence[tuple[ReadingColumns, Sequence[Event]]]) -> list[int | Exception]:
+        return [OSError("odd") if len(r) % 2 else len(r) for r, _ in batches]
+
+
+async def test_a_batch_refused_by_the_store_fails_only_its_own_caller() -> None:
+    svc = IngestService(Settings(), PickyStore(), MACHINES)  # type: ignore[arg-type]
+    await svc.start()
+    odd = TelemetryBatch(readings=[reading(torque=1.0)])
+    even = TelemetryBatch(readings=[reading()])
+    results = await asyncio.gather(svc.ingest(even), svc.ingest(odd), svc.ingest(even), return_exceptions=True)
+    assert isinstance(results[1], OSError)
+    assert [r.new_readings for r in (results[0], results[2])] == [2, 2]  # type: ignore[union-attr]
+    assert svc.counters.rejected_batches == 1
+    assert svc.counters.accepted_batches == 2
+    await svc.stop()

@@ -1,0 +1,74 @@
+"""SQLite side of history: the SQL of raw and rollup-assisted history queries, and the rollup refresh."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from factorytwin.store import rollup
+from factorytwin.store.schema import HISTORY_SQL
+
+INSERT_MARK = "INSERT OR IGNORE INTO rollup_dirty (machine, sensor, minute) VALUES (?, ?, ?)"
+_ROLLUP_PART = rollup.ROLLUP_PART_SQL.format(
+    start=":start", points=":points", span=":span", machine=":m", sensor=":s", m0=":m0", m1=":m1", clean="{clean}"
+)
+_ROLLUP_ALL = _ROLLUP_PART.format(clean="")
+_ROLLUP_CLEAN = _ROLLUP_PART.format(clean="AND r.minute NOT IN (SELECT value FROM json_each(:dirty))")
+_HISTORY = HISTORY_SQL.format(start=":start", points=":points", span=":span", machine=":m", sensor=":s", end=":end")
+_DIRTY_IN_RANGE = rollup.DIRTY_IN_RANGE_SQL.format(machine=":m", sensor=":s", m0=":m0", m1=":m1")
+# CROSS JOIN keeps the ranges outside, so each range is one seek on the readings' key.
+_RAW_RANGES = """
+SELECT ((r.ts - :start) * :points) / :span AS bucket, min(r.value), max(r.value), sum(r.value), count(*)
+FROM json_each(:ranges) AS j CROSS JOIN readings AS r
+WHERE r.machine = :m AND r.sensor = :s AND r.ts >= j.value ->> 0 AND r.ts < j.value ->> 1
+GROUP BY bucket
+"""
+_REFRESH = "INSERT OR REPLACE INTO rollup_1m (machine, sensor, minute, vmin, vmax, vsum, n) " + (
+    rollup.REFRESH_SQL.format(machine="?", sensor="?", lo="?", hi="?")
+)
+
+
+def history_rows(
+    conn: sqlite3.Connection, params: dict[str, int], plan: rollup.RollupPlan | None
+) -> list[rollup.Aggregate]:
+    """``(bucket, min, max, avg, count)`` rows of a history query: raw, or rollup + raw in one snapshot."""
+    if plan is None:
+        return conn.execute(_HISTORY, params).fetchall()
+    params = {**params, "m0": plan.first_minute, "m1": plan.end_minute}
+    conn.execute("BEGIN")  # one snapshot for the dirty marks, the rollup part and the raw part
+    try:
+        dirty = [r[0] for r in conn.execute(_DIRTY_IN_RANGE, params)]
+        if len(dirty) > rollup.MAX_DIRTY_EXCLUDED:
+            return conn.execute(_HISTORY, params).fetchall()
+        ranges = json.dumps(plan.raw_ranges(dirty))
+        if dirty:
+            whole = conn.execute(_ROLLUP_CLEAN, {**params, "dirty": json.dumps(dirty)}).fetchall()
+        else:
+            whole = conn.execute(_ROLLUP_ALL, params).fetchall()
+        raw = conn.execute(_RAW_RANGES, {**params, "ranges": ranges}).fetchall()
+    finally:
+        conn.execute("COMMIT")
+    return rollup.merge(whole, raw)
+
+
+def refresh_chunk(conn: sqlite3.Connection, before_minute: int) -> int:
+    """Recompute up to ``REFRESH_LIMIT`` dirty minutes before ``before_minute`` in one transaction (writer only)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        marks = conn.execute(
+            "SELECT machine, sensor, minute FROM rollup_dirty WHERE minute < ? "
+            "ORDER BY machine, sensor, minute LIMIT ?",
+            (before_minute, rollup.REFRESH_LIMIT),
+        ).fetchall()
+        for machine, sensor, first, last in rollup.group_runs(marks):
+            lo, hi = first * rollup.MINUTE_MS, (last + 1) * rollup.MINUTE_MS
+            conn.execute(_REFRESH, (machine, sensor, lo, hi))
+            conn.execute(
+                "DELETE FROM rollup_dirty WHERE machine = ? AND sensor = ? AND minute >= ? AND minute <= ?",
+                (machine, sensor, first, last),
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return len(marks)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from factorytwin.api.serve import serve_command
+from factorytwin.demo import demo_command
 from factorytwin.ml.cli import evaluate_command, train_command
 from factorytwin.sim.cli import simulate
 
@@ -21,3 +22,4 @@ app.command("serve")(serve_command)
 app.command("train")(train_command)
 app.command("evaluate")(evaluate_command)
 app.command("simulate")(simulate)
+app.command("demo")(demo_command)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 import uvicorn
+from fastapi import FastAPI
 from pydantic import ValidationError
 
 from factorytwin.api.app import create_app
@@ -54,6 +55,13 @@ class BackgroundServer:
         self._task: asyncio.Task[None] | None = None
         self.host = settings.host
         self.port = port
+
+    @property
+    def app(self) -> FastAPI:
+        """The application being served (its ``state.services`` once started)."""
+        app = self._server.config.app
+        assert isinstance(app, FastAPI)
+        return app
 
     @property
     def url(self) -> str:

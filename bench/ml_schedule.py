@@ -49,7 +49,7 @@ from factorytwin.ml.training import TrainConfig, fit_bundle
 ROOT = Path(__file__).resolve().parent.parent
 PLOT = ROOT / "docs" / "img" / "ml_schedule.png"
 INTERVALS_H = [2.0, 4, 6, 8, 12, 16, 24, 36, 48, 72, 120, 240, 480, 960, 1440, 2160, 1e9]
-THRESHOLDS = [0.02, 0.05, 0.1, 0.13, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.01]
+THRESHOLDS = [0.005, 0.01, 0.02, 0.05, 0.1, 0.13, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99, 1.01]
 LEADS_H = [-1.0, 0.0, 2, 4, 8, 12, 16, 24, 48, 96]
 
 
@@ -136,8 +136,12 @@ def main() -> int:
     """Simulate (if needed), train, replay, print, plot."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--data", type=Path, default=ROOT / "var" / "sim365.parquet")
+    ap.add_argument("--plot", type=Path, default=PLOT)
     ap.add_argument("--days", type=float, default=365.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--step-s", type=float, default=3600.0, help="feature grid step (decision interval), seconds")
+    ap.add_argument("--window", type=int, default=12, help="window length, steps")
+    ap.add_argument("--horizon-h", type=float, default=24.0, help="the failure model's horizon, hours")
     args = ap.parse_args()
     console = Console(width=150)
     events_file = args.data.with_name(args.data.stem + ".events.parquet")
@@ -165,7 +169,7 @@ def main() -> int:
     events["ts"] = ts_ms(events["ts"], "ts")
     start, end = float(readings["ts"].min()), float(readings["ts"].max())
     mid = start + (end - start) / 2
-    spec = HistorySpec()
+    spec = HistorySpec(step_s=args.step_s, window=args.window, horizon_h=args.horizon_h)
     cost = CostModel()
     h1_readings, h1_events = readings[readings["ts"] < mid], events[events["ts"] < mid]
 
@@ -223,10 +227,11 @@ def main() -> int:
         )
     console.print(table)
     console.print("tuned on H1 - fixed interval h: " + ", ".join(f"{k} {v:g}" for k, v in sorted(intervals.items())))
-    console.print("tuned on H1 - P24 threshold: " + ", ".join(f"{k} {v:g}" for k, v in sorted(thresholds.items())))
+    console.print(f"features every {spec.step_s:g} s, window {spec.window} steps, horizon {spec.horizon_h:g} h")
+    console.print("tuned on H1 - P threshold: " + ", ".join(f"{k} {v:g}" for k, v in sorted(thresholds.items())))
     console.print("tuned on H1 - RUL lead h: " + ", ".join(f"{k} {v:g}" for k, v in sorted(leads.items())))
-    plot(results, PLOT)
-    console.print(f"plot: {PLOT}")
+    plot(results, args.plot)
+    console.print(f"plot: {args.plot}")
     console.print(f"command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     return 0
 

@@ -4,8 +4,9 @@ Each machine's history is cut into life cycles at renewals (repair after a failu
 A policy may ask for a visit during a cycle; the visit happens at the next shift with technician hours left.
 If it comes before the cycle's failure, the failure is averted: the policy pays a visit and the cycle ends
 there (the rest of that life is given up). Otherwise the cycle runs as recorded: a failure costs a failure, a
-recorded maintenance costs a visit. The figure of merit is cost per operating hour (cost rate), the standard
-renewal-reward measure, so a policy cannot look cheap by simply running machines less.
+recorded maintenance costs a visit. The figure of merit is each machine's cost per operating hour (cost rate),
+the standard renewal-reward measure, so a policy cannot look cheap by simply running machines less; the total
+is the sum over machines of cost rate x hours to run.
 """
 
 from __future__ import annotations
@@ -40,7 +41,12 @@ class Cycle:
 
 @dataclass
 class PolicyResult:
-    """What a policy cost over the replayed history."""
+    """What a policy cost over the replayed history.
+
+    ``cost`` is the expected cost of running every machine for the replayed time (``operating_h`` summed over
+    machines): each machine's cost per operating hour under the policy times its hours. ``failures`` and
+    ``visits`` are the counts in the replayed lives.
+    """
 
     name: str
     failures: int
@@ -111,29 +117,35 @@ def replay(name: str, cycles: list[Cycle], trigger: Trigger, cost: CostModel) ->
     served: dict[int, float] = {}
     for at, i in sorted(requests):
         c = cycles[i]
-        s = int(np.ceil(at / shift_ms))  # visits start at a shift boundary
+        s = int(at // shift_ms)  # the technician on shift now goes at once if the shift has hours left
         while used.get(s, 0) >= per_shift:
             s += 1
-        when = s * shift_ms
+        when = max(at, s * shift_ms)
         if when < c.end:
             used[s] = used.get(s, 0) + 1
             served[i] = when
     failures = visits = 0
-    hours = total = 0.0
+    hours: dict[str, float] = {}
+    spent: dict[str, float] = {}
+    calendar: dict[str, float] = {}
     for i, c in enumerate(cycles):
+        calendar[c.machine_id] = calendar.get(c.machine_id, 0.0) + (c.end - c.start) / MS_PER_HOUR
         if i in served:
             visits += 1
-            total += cost.visit_cost
-            hours += (served[i] - c.start) / MS_PER_HOUR
+            spent[c.machine_id] = spent.get(c.machine_id, 0.0) + cost.visit_cost
+            hours[c.machine_id] = hours.get(c.machine_id, 0.0) + (served[i] - c.start) / MS_PER_HOUR
             continue
-        hours += (c.end - c.start) / MS_PER_HOUR
+        hours[c.machine_id] = hours.get(c.machine_id, 0.0) + (c.end - c.start) / MS_PER_HOUR
         if c.failed:
             failures += 1
-            total += cost.failure_cost
+            spent[c.machine_id] = spent.get(c.machine_id, 0.0) + cost.failure_cost
         elif c.maintained:
             visits += 1
-            total += cost.visit_cost
-    return PolicyResult(name, failures, visits, hours, total)
+            spent[c.machine_id] = spent.get(c.machine_id, 0.0) + cost.visit_cost
+    # Each machine's cost rate times the hours it has to run: pooling costs and hours over machines would let a
+    # policy look cheap by cutting the lives of the dearest machines short (Simpson's paradox).
+    expected = sum(spent.get(m, 0.0) / max(h, 1e-9) * calendar[m] for m, h in hours.items())
+    return PolicyResult(name, failures, visits, sum(calendar.values()), expected)
 
 
 def never(_: Cycle) -> float | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from factorytwin.ml.policy_eval import Cycle, cycles_from_history, fixed_interval, never, predictive, replay
 from factorytwin.ml.schedule import CostModel
@@ -31,16 +32,16 @@ def test_a_visit_before_the_failure_averts_it_and_gives_up_the_rest_of_the_life(
     r = replay("fixed", [_cycle("a", 0, 100)], fixed_interval(60), CostModel())
     assert r.failures == 0
     assert r.visits == 1
-    assert r.operating_h == 64  # the visit waits for the next 8-hour shift boundary
+    assert r.cost == pytest.approx(CostModel().visit_cost * 100 / 60)  # a visit per 60 h of life, over 100 h
     late = replay("fixed", [_cycle("a", 0, 100)], fixed_interval(200), CostModel())
     assert late.failures == 1
 
 
 def test_visits_wait_for_technician_hours() -> None:
     cost = CostModel(technician_hours_per_shift=3.0, pm_technician_h=3.0)  # one visit per shift
-    cycles = [_cycle(m, 0, 20) for m in ("a", "b", "c")]
+    cycles = [_cycle(m, 0, 12) for m in ("a", "b", "c")]
     r = replay("pred", cycles, predictive(0.3), cost)
-    assert r.visits == 2  # shifts at 8 h and 16 h; the third machine fails at 20 h waiting
+    assert r.visits == 2  # all ask at 4 h: one now, one at the 8 h shift; the third fails at 12 h waiting
     assert r.failures == 1
 
 

@@ -38,7 +38,7 @@ class ConveyorModel(KindModel):
     repair_resets = MappingProxyType(
         {
             FailureMode.BELT_WEAR: ("belt",),
-            FailureMode.OVERHEATING: (),
+            FailureMode.OVERHEATING: ("belt",),  # the worn belt's friction made the heat: replaced
             FailureMode.BEARING: ("bearing",),
             FailureMode.RANDOM: (),
         }
@@ -137,8 +137,8 @@ class RobotModel(KindModel):
     POSITION_LIMIT_MM = 0.7  # beyond this the gripper misses the part: the cell stops
 
     def kind_consts(self, rng: np.random.Generator, m: int, metadata: list[dict[str, object]]) -> dict[str, F64]:
-        """Gearbox life: from new to the position limit in ~180 days at the reference torque."""
-        return {"k_joint": 1.0 / (180.0 * DAY_S * rng.lognormal(0.0, 0.35, m))}
+        """Gearbox life: from new to the position limit in ~150 days at the reference torque."""
+        return {"k_joint": 1.0 / (150.0 * DAY_S * rng.lognormal(0.0, 0.35, m))}
 
     def init_state(self, rng: np.random.Generator, consts: dict[str, F64], wear: F64) -> dict[str, F64]:
         """Gearboxes and bearings part-used, joints warm."""

@@ -26,7 +26,7 @@ class Settings(BaseSettings):
         description="mqtt://host:port; when set, MQTT ingest, command channel and event bus are on",
     )
     host: str = "127.0.0.1"
-    port: int = Field(default=8000, ge=1, le=65535)
+    port: int = Field(default=8000, ge=0, le=65535, description="0: any free port")
     layout_path: Path | None = Field(
         default=None, description="factory layout YAML/JSON; the built-in default factory when unset"
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -51,7 +52,7 @@ def ensure_model(settings: Settings, layout: FactoryLayout, days: float, seed: i
     if active is not None:
         console.print(f"model [bold]{active}[/] found in {registry.root}")
         return active
-    data = Path("var/demo-training.parquet")
+    data = settings.model_dir.parent / "demo-training.parquet"
     console.print(f"no model in {registry.root}: training a first one on {days:g} simulated days of the factory")
     columns = (
         TextColumn("{task.description}"),
@@ -89,13 +90,24 @@ def _sink_for(engine: Engine) -> CommandSink:
     return sink
 
 
-async def run_demo(settings: Settings, layout: FactoryLayout, speed: float, seed: int) -> None:
-    """Serve the twin and run the simulator against it until SIGINT/SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError):
-            loop.add_signal_handler(sig, stop.set)
+async def run_demo(
+    settings: Settings,
+    layout: FactoryLayout,
+    speed: float,
+    seed: int,
+    stop: asyncio.Event | None = None,
+    on_ready: Callable[[str], None] | None = None,
+) -> None:
+    """Serve the twin and run the simulator against it until ``stop`` is set (by default: SIGINT/SIGTERM).
+
+    ``on_ready`` is called with the server's base URL once it accepts connections.
+    """
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
     async with BackgroundServer(settings, port=settings.port, log_level="warning") as server:
         engine = Engine(layout, seed=seed, start=datetime.now(UTC), demo_faults=True)
         services: Services = server.app.state.services
@@ -107,6 +119,8 @@ async def run_demo(settings: Settings, layout: FactoryLayout, speed: float, seed
             f"(API docs {url}/docs; simulator at {speed:g}x over {'MQTT' if settings.mqtt_url else 'HTTP'}; "
             f"store {settings.database_url})\nPress Ctrl-C to stop.\n"
         )
+        if on_ready is not None:
+            on_ready(server.url)
         stats = await run_realtime(
             layout,
             target=None if settings.mqtt_url else server.url,

@@ -48,29 +48,37 @@ def failure_table(counts: FailureCounts, machines: dict[str, int], days: float) 
 
 
 def plot_failures(counts: FailureCounts, machines: dict[str, int], days: float, path: Path) -> None:
-    """A stacked bar chart of failures per kind, one colour per mode, saved as PNG at ``path``."""
+    """Failures per kind and mode as an annotated heat map, beside failures per machine-year, saved as PNG."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
 
     kinds = list(machines)
     modes = [m.value for m in FailureMode if any(m.value in per for per in counts.values())]
-    fig, ax = plt.subplots(figsize=(10, 5.5), dpi=110)
-    bottom = [0.0] * len(kinds)
-    cmap = plt.get_cmap("tab20")
-    for j, mode in enumerate(modes):
-        heights = [float(counts.get(k, {}).get(mode, 0)) for k in kinds]
-        ax.bar(kinds, heights, bottom=bottom, label=mode.replace("_", " "), color=cmap(j))
-        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
-    for x, (kind, total) in enumerate(zip(kinds, bottom, strict=True)):
-        ax.text(x, total, f"{int(total)}\n({machines[kind]} m.)", ha="center", va="bottom", fontsize=8)
-    ax.set_ylabel("failures")
-    ax.set_title(f"Simulated failures per machine kind and mode, {days:g} days of the default factory")
-    ax.set_ylim(0, max([*bottom, 1.0]) * 1.18)
-    ax.legend(ncols=2, fontsize=8, loc="upper right")
-    ax.tick_params(axis="x", labelrotation=20)
-    fig.tight_layout()
+    grid = np.array([[counts.get(k, {}).get(m, 0) for m in modes] for k in kinds], dtype=float)
+    fig, (ax, bx) = plt.subplots(
+        1, 2, figsize=(12, 4.8), dpi=110, gridspec_kw={"width_ratios": [3.2, 1.0]}, layout="constrained"
+    )
+    ax.imshow(np.log1p(grid), cmap="Oranges", aspect="auto")
+    for r in range(len(kinds)):
+        for c in range(len(modes)):
+            if grid[r, c]:
+                dark = np.log1p(grid[r, c]) > 0.6 * np.log1p(grid.max())
+                ax.text(c, r, f"{int(grid[r, c])}", ha="center", va="center", color="white" if dark else "black")
+    ax.set_xticks(range(len(modes)), [m.replace("_", " ") for m in modes], rotation=35, ha="right")
+    ax.set_yticks(range(len(kinds)), [f"{k} ({machines[k]})" for k in kinds])
+    ax.set_title(f"Failures per mode, {days:g} simulated days (machines per kind in brackets)")
+    years = days / 365.0
+    rates = [grid[r].sum() / machines[k] / years if years else 0.0 for r, k in enumerate(kinds)]
+    bx.barh(range(len(kinds)), rates, color="tab:red")
+    bx.set_yticks(range(len(kinds)), [])
+    bx.invert_yaxis()
+    for r, rate in enumerate(rates):
+        bx.text(rate, r, f" {rate:.0f}", va="center")
+    bx.set_xlim(0, max([*rates, 1.0]) * 1.25)
+    bx.set_title("failures per machine-year")
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)

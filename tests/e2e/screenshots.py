@@ -3,7 +3,10 @@
 Starts the API and the simulator (tests/e2e/twin_process.py, faults on the way), lets the factory run for a
 while, then photographs the overview, the 3D floor and a machine panel in headless Chromium at full resolution.
 
-    .venv/bin/python tests/e2e/screenshots.py [--warmup 40] [--out docs]
+    .venv/bin/python tests/e2e/screenshots.py [--warmup 40] [--out docs] [--models var/models]
+
+With ``--models`` (a registry made by ``factorytwin simulate --days 60 --out sim.parquet`` and ``factorytwin train
+--data sim.parquet --model-dir DIR``) the panel and the overview show predictions and the maintenance plan.
 """
 
 from __future__ import annotations
@@ -32,10 +35,12 @@ def main() -> None:
     ap.add_argument("--warmup", type=float, default=40.0, help="seconds the factory runs before the pictures")
     ap.add_argument("--out", type=Path, default=HERE.parent.parent / "docs")
     ap.add_argument("--speed", type=float, default=60.0)
+    ap.add_argument("--models", type=Path, default=None, help="model registry to serve (from `factorytwin train`)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="ft-shots-") as tmp:
         log = Path(tmp) / "twin.log"
-        cmd = [sys.executable, str(HERE / "twin_process.py"), "--db", f"{tmp}/t.db", "--models", f"{tmp}/m"]
+        models = str(args.models) if args.models else f"{tmp}/m"
+        cmd = [sys.executable, str(HERE / "twin_process.py"), "--db", f"{tmp}/t.db", "--models", models]
         with log.open("w") as out:
             proc = subprocess.Popen([*cmd, "--speed", str(args.speed)], stdout=out, stderr=subprocess.STDOUT)
         try:

@@ -79,6 +79,12 @@ function Kpis() {
   );
 }
 
+/** The unit of an alarm's value: a rate-of-change rule ("rate:<sensor>") measures the sensor's unit per second. */
+export function alarmValueUnit(type: string, unit: string | undefined): string {
+  if (!unit) return "";
+  return type.startsWith("rate:") ? `${unit}/s` : unit;
+}
+
 function AlarmsTable({ onOpen }: { onOpen: (id: string) => void }) {
   const info = useFactory();
   const alarms = useTwin((s) => s.alarms);
@@ -129,7 +135,7 @@ function AlarmsTable({ onOpen }: { onOpen: (id: string) => void }) {
                       </a>
                     </td>
                     <td>{a.message}</td>
-                    <td className="num">{a.value != null ? formatValue(a.value, spec?.unit ?? "") : ""}</td>
+                    <td className="num">{a.value != null ? formatValue(a.value, alarmValueUnit(a.type, spec?.unit)) : ""}</td>
                     <td className="num" title={a.raised_at}>
                       {formatTime(a.raised_at)} <span className="faint">({formatAgo(a.raised_at)})</span>
                     </td>
@@ -216,7 +222,7 @@ function Schedule() {
                     <td className="num">{formatTime(t.shift_start)}</td>
                     <td className="num">{formatPercent(t.probability)}</td>
                     <td className="num">{formatValue(t.risk_if_deferred)}</td>
-                    <td className="muted">{t.reason}</td>
+                    <td className="muted" style={{ fontSize: 11.5 }}>{t.reason}</td>
                   </tr>
                 ))}
               </tbody>

@@ -62,7 +62,7 @@ async def test_demo_serves_live_data_and_a_stop_command_stops_the_machine(tmp_pa
                 lambda m: m["state"]["status"] == "stopped" and m["state"]["values"]["spindle_speed"] == 0,
                 client,
             )
-            assert stopped["state"]["values"]["power"] == 0
+            assert stopped["state"]["values"]["power"] < 0.5  # kW: the sensor noise floor, no cutting power
     finally:
         stop.set()
         await asyncio.wait_for(demo, timeout=30)

@@ -86,7 +86,7 @@ class StreamHub:
     ) -> None:
         self.interval_s = interval_s
         self._snapshot = snapshot
-        self._queue_size = queue_size
+        self.queue_size = queue_size
         self._clock = clock
         self.clients: set[StreamClient] = set()
         self._pending: dict[str, _Pending] = {}
@@ -97,15 +97,26 @@ class StreamHub:
 
     def connect(self, machines: Iterable[str] | None = None) -> StreamClient:
         """Register a client and queue its snapshot first (nothing can slip in between: no await here)."""
-        client = StreamClient(None if machines is None else set(machines), self._queue_size)
+        client = StreamClient(None if machines is None else set(machines), self.queue_size)
         self.clients.add(client)
-        client.offer(self._snapshot(client.machines).model_dump_json())
+        self.offer(client, self._snapshot(client.machines).model_dump_json())
         return client
 
     def resubscribe(self, client: StreamClient, machines: Iterable[str] | None) -> None:
         """Change what a client follows; it gets a fresh snapshot of its new set."""
         client.machines = None if machines is None else set(machines)
-        client.offer(self._snapshot(client.machines).model_dump_json())
+        self.offer(client, self._snapshot(client.machines).model_dump_json())
+
+    def offer(self, client: StreamClient, text: str) -> bool:
+        """Queue a message for one client; drop the client (and count it) when its queue is full."""
+        if client.offer(text):
+            self.sent_messages += 1
+            return True
+        if client in self.clients:
+            self.clients.discard(client)
+            self.dropped_clients += 1
+            log.warning("stream client dropped: its queue of %d messages was full", self.queue_size)
+        return False
 
     def disconnect(self, client: StreamClient) -> None:
         """Forget a client."""
@@ -186,9 +197,4 @@ class StreamHub:
                 continue
             if text is None:
                 text = message.model_dump_json()
-            if client.offer(text):
-                self.sent_messages += 1
-            elif client in self.clients:
-                self.clients.discard(client)
-                self.dropped_clients += 1
-                log.warning("stream client dropped: its queue of %d messages was full", self._queue_size)
+            self.offer(client, text)

@@ -85,7 +85,7 @@ async def stream(websocket: WebSocket) -> None:
     machines, unknown = _machine_filter(query.split(",") if query else None, services)
     client = twin.hub.connect(machines)
     if unknown:
-        client.offer(ErrorMessage(detail=f"machines: unknown machine ids {unknown}").model_dump_json())
+        twin.hub.offer(client, ErrorMessage(detail=f"machines: unknown machine ids {unknown}").model_dump_json())
     sender = asyncio.create_task(_send(websocket, client))
     receiver = asyncio.create_task(_receive(websocket, client, twin, services))
     dropped = asyncio.create_task(client.dropped_event.wait())
@@ -123,9 +123,9 @@ async def _receive(websocket: WebSocket, client: StreamClient, twin: TwinService
             first = exc.errors(include_url=False)[0]
             where = ".".join(str(p) for p in first["loc"]) or "(message)"
             detail = f'{where}: {first["msg"]}; send {{"type": "subscribe", "machines": [...] or null}}'
-            client.offer(ErrorMessage(detail=detail).model_dump_json())
+            twin.hub.offer(client, ErrorMessage(detail=detail).model_dump_json())
             continue
         machines, unknown = _machine_filter(request.machines, services)
         if unknown:
-            client.offer(ErrorMessage(detail=f"machines: unknown machine ids {unknown}").model_dump_json())
+            twin.hub.offer(client, ErrorMessage(detail=f"machines: unknown machine ids {unknown}").model_dump_json())
         twin.hub.resubscribe(client, machines)

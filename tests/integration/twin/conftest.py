@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from fastapi import FastAPI
 
 from factorytwin.api.app import create_app
 from factorytwin.config import Settings
@@ -83,8 +84,16 @@ def mosquitto(tmp_path: Path) -> Iterator[Mosquitto]:
 @contextlib.asynccontextmanager
 async def serve(settings: Settings) -> AsyncIterator[str]:
     """The API for ``settings`` served by uvicorn on a free port, in this event loop; yields its base URL."""
+    async with serve_app(settings) as (base, _app):
+        yield base
+
+
+@contextlib.asynccontextmanager
+async def serve_app(settings: Settings) -> AsyncIterator[tuple[str, FastAPI]]:
+    """Like ``serve``, and also yields the app (its ``state.services`` once started)."""
     port = free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    app = create_app(settings)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     deadline = time.monotonic() + 20
@@ -94,7 +103,7 @@ async def serve(settings: Settings) -> AsyncIterator[str]:
             raise RuntimeError("the API did not start")
         await asyncio.sleep(0.02)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", app
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, timeout=20)

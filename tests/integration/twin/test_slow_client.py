@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import gc
 import json
 import os
 import socket
@@ -17,7 +16,7 @@ from websockets.asyncio.client import connect as ws_connect
 
 from factorytwin.config import Settings
 from factorytwin.twin.service import TwinService
-from tests.integration.twin.conftest import serve, wait_until
+from tests.integration.twin.conftest import serve_app, wait_until
 from tests.integration.twin.test_mqtt_live import MILL
 
 pytestmark = pytest.mark.integration
@@ -50,10 +49,9 @@ def subscribe_frames(count: int) -> bytes:
 
 async def test_a_client_that_stops_reading_is_dropped_and_the_others_are_not_stalled(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path}/twin.db", stream_interval_s=0.05)
-    async with serve(settings) as base, httpx.AsyncClient(base_url=base) as http:
-        # The server runs in this event loop: reach its twin to watch the hub (and make the queue small).
-        twin = next(o for o in gc.get_objects() if isinstance(o, TwinService))
-        twin.hub.queue_size = 50
+    async with serve_app(settings) as (base, app), httpx.AsyncClient(base_url=base) as http:
+        twin: TwinService = app.state.services.twin
+        twin.hub.queue_size = 50  # small, so that the test is quick
         # In a thread: a blocking handshake would freeze the event loop the server runs in.
         stalled = await asyncio.to_thread(stalled_websocket, int(base.rsplit(":", 1)[1]))
         try:

@@ -32,7 +32,8 @@ def event_rows(events: Sequence[Event]) -> pd.DataFrame:
     """Store events in the simulator's event-log form (``machine_id, ts`` ms, ``event``, ``mode``).
 
     A fault event (or a status change to failed) is a ``failure``; a maintenance event (or status maintenance)
-    is ``maintenance``, or ``repair`` when its data says so. Other events do not matter to the models.
+    is ``maintenance``, or ``repair`` when its data says so; other status changes are kept as ``status`` (they end a
+    maintenance, which tells a quick tool change from a renewal). Other events do not matter to the models.
     """
     rows: list[dict[str, object]] = []
     for ev in events:
@@ -46,6 +47,8 @@ def event_rows(events: Sequence[Event]) -> pd.DataFrame:
             ev.kind is EventKind.STATUS and ev.status is MachineStatus.MAINTENANCE
         ):
             kind = "maintenance"
+        elif ev.kind is EventKind.STATUS:
+            kind = "status"  # the return to service that tells how long a maintenance lasted
         if kind is None:
             continue
         rows.append(

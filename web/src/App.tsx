@@ -81,7 +81,8 @@ function useLiveStream(enabled: boolean): void {
 function ConnectionPill() {
   const status = useTwin((s) => s.connection);
   const attempt = useTwin((s) => s.reconnectAttempt);
-  const text = status === "open" ? "Live" : status === "connecting" ? "Connecting…" : `Reconnecting… (attempt ${attempt})`;
+  const text =
+    status === "open" ? "Live" : status === "connecting" ? "Connecting…" : `Reconnecting… (attempt ${attempt})`;
   return (
     <span className={`pill conn-${status}`} data-testid="connection" data-status={status}>
       <span className="dot" />
@@ -96,8 +97,14 @@ function AlarmPill({ info, onClick }: { info: FactoryInfo; onClick: () => void }
   const k = useMemo(() => fleetKpis(info.layout.machines, machines, alarms), [info, machines, alarms]);
   const hot = k.alarmsBySeverity.critical + k.alarmsBySeverity.major > 0;
   return (
-    <button className="pill" onClick={onClick} style={{ cursor: "pointer", color: hot ? "#fca5a5" : undefined }} data-testid="alarm-pill">
-      <BellIcon /> <span className="num">{k.activeAlarms}</span> active · <span className="num">{k.unacknowledged}</span> unack
+    <button
+      className="pill"
+      onClick={onClick}
+      style={{ cursor: "pointer", color: hot ? "#fca5a5" : undefined }}
+      data-testid="alarm-pill"
+    >
+      <BellIcon /> <span className="num">{k.activeAlarms}</span> active ·{" "}
+      <span className="num">{k.unacknowledged}</span> unack
     </button>
   );
 }
@@ -128,9 +135,16 @@ export function App() {
   return (
     <div className="app">
       <nav className="sidebar">
-        <div className="brand-mark" title="factorytwin">ft</div>
+        <div className="brand-mark" title="factorytwin">
+          ft
+        </div>
         {NAV.map(({ view, label, icon: Icon }) => (
-          <a key={view} href={routeHash({ view, machine: route.machine })} className={`nav-btn${route.view === view ? " active" : ""}`} data-testid={`nav-${view}`}>
+          <a
+            key={view}
+            href={routeHash({ view, machine: route.machine })}
+            className={`nav-btn${route.view === view ? " active" : ""}`}
+            data-testid={`nav-${view}`}
+          >
             <Icon />
             {label}
           </a>

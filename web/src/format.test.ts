@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { bandPosition, formatAgo, formatHours, formatPercent, formatUnit, formatValue, healthColor, kelvinToCelsius } from "./format";
+import {
+  bandPosition,
+  formatAgo,
+  formatHours,
+  formatPercent,
+  formatUnit,
+  formatValue,
+  healthColor,
+  kelvinToCelsius,
+} from "./format";
 
 describe("format", () => {
   it("formats values with a precision that suits their magnitude", () => {

@@ -17,12 +17,12 @@ describe("history helpers", () => {
   });
 
   it("turns buckets into uPlot columns in epoch seconds", () => {
-    expect(toColumns([{ ts: "2026-01-01T00:00:10Z", min: 1, avg: 2, max: 3, count: 5 }, { ts: "bad", min: 0, avg: 0, max: 0, count: 0 }])).toEqual([
-      [Date.parse("2026-01-01T00:00:10Z") / 1000],
-      [1],
-      [2],
-      [3],
-    ]);
+    expect(
+      toColumns([
+        { ts: "2026-01-01T00:00:10Z", min: 1, avg: 2, max: 3, count: 5 },
+        { ts: "bad", min: 0, avg: 0, max: 0, count: 0 },
+      ]),
+    ).toEqual([[Date.parse("2026-01-01T00:00:10Z") / 1000], [1], [2], [3]]);
   });
 
   it("formats a datetime-local value", () => {

@@ -10,6 +10,9 @@ describe("routes", () => {
   });
 
   it("round-trips", () => {
-    expect(parseRoute(routeHash({ view: "history", machine: "pump 1" }))).toEqual({ view: "history", machine: "pump 1" });
+    expect(parseRoute(routeHash({ view: "history", machine: "pump 1" }))).toEqual({
+      view: "history",
+      machine: "pump 1",
+    });
   });
 });

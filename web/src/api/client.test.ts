@@ -15,7 +15,11 @@ describe("ApiClient", () => {
     await new ApiClient(fakeFetch(202, { ok: true }, seen)).command("mill-01", { command: "set_speed", speed_pct: 80 });
     expect(seen.url).toBe("/api/v1/machines/mill-01/commands");
     expect(seen.init?.method).toBe("POST");
-    expect(JSON.parse(String(seen.init?.body))).toEqual({ issued_by: "dashboard", command: "set_speed", speed_pct: 80 });
+    expect(JSON.parse(String(seen.init?.body))).toEqual({
+      issued_by: "dashboard",
+      command: "set_speed",
+      speed_pct: 80,
+    });
   });
 
   it("raises ApiError with the server's field message", async () => {
@@ -27,7 +31,9 @@ describe("ApiClient", () => {
   });
 
   it("passes a 'no_model' prediction through and fills in the machine id", async () => {
-    const p = await new ApiClient(fakeFetch(200, { status: "no_model", machine_id: null, message: "train one" })).prediction("m");
+    const p = await new ApiClient(
+      fakeFetch(200, { status: "no_model", machine_id: null, message: "train one" }),
+    ).prediction("m");
     expect(p).toMatchObject({ status: "no_model", machine_id: "m" });
     await expect(new ApiClient(fakeFetch(503, { detail: "boom" })).prediction("m")).rejects.toBeInstanceOf(ApiError);
   });
@@ -54,7 +60,18 @@ describe("ApiClient", () => {
 
 describe("normalisers", () => {
   it("reads history buckets in either naming and sorts them", () => {
-    const h = normaliseHistory({ points: [{ t: "2026-01-01T00:01:00Z", mean: 2, min: 1, max: 3, count: 4 }, { ts: "2026-01-01T00:00:00Z", avg: 5 }] }, "m", "s", new Date(0), new Date(1000));
+    const h = normaliseHistory(
+      {
+        points: [
+          { t: "2026-01-01T00:01:00Z", mean: 2, min: 1, max: 3, count: 4 },
+          { ts: "2026-01-01T00:00:00Z", avg: 5 },
+        ],
+      },
+      "m",
+      "s",
+      new Date(0),
+      new Date(1000),
+    );
     expect(h.start).toBe("1970-01-01T00:00:00.000Z");
     expect(h.buckets).toEqual([
       { ts: "2026-01-01T00:00:00Z", avg: 5, min: 5, max: 5, count: 1 },
@@ -63,7 +80,9 @@ describe("normalisers", () => {
   });
 
   it("reads a machine list item with a nested state", () => {
-    expect(normaliseMachineState({ id: "m", kind: "pump", state: { status: "idle", health: 77, values: { a: 1 } } })).toMatchObject({
+    expect(
+      normaliseMachineState({ id: "m", kind: "pump", state: { status: "idle", health: 77, values: { a: 1 } } }),
+    ).toMatchObject({
       machine_id: "m",
       status: "idle",
       health: 77,

@@ -125,7 +125,11 @@ export class ApiClient {
 
   async ackAlarm(id: number, by = "dashboard"): Promise<Alarm | null> {
     const body = await this.request<unknown>(`/alarms/${id}/ack`, { method: "POST", body: JSON.stringify({ by }) });
-    return isAlarm(body) ? body : body && typeof body === "object" && isAlarm((body as { alarm?: unknown }).alarm) ? (body as { alarm: Alarm }).alarm : null;
+    return isAlarm(body)
+      ? body
+      : body && typeof body === "object" && isAlarm((body as { alarm?: unknown }).alarm)
+        ? (body as { alarm: Alarm }).alarm
+        : null;
   }
 
   /** The machine's failure prediction; `status` says "no_model" (HTTP 200) until a model is trained. */
@@ -137,7 +141,14 @@ export class ApiClient {
   /** The maintenance plan and its cost against other policies; `status` "no_model" until a model exists. */
   async schedule(): Promise<MaintenancePlan> {
     const body = await this.request<Partial<MaintenancePlan>>("/maintenance/schedule");
-    return { status: body.status ?? "ok", generated_at: body.generated_at ?? "", horizon_h: body.horizon_h ?? 0, ...body, tasks: body.tasks ?? [], policies: body.policies ?? [] };
+    return {
+      status: body.status ?? "ok",
+      generated_at: body.generated_at ?? "",
+      horizon_h: body.horizon_h ?? 0,
+      ...body,
+      tasks: body.tasks ?? [],
+      policies: body.policies ?? [],
+    };
   }
 }
 
@@ -188,7 +199,13 @@ function num(v: unknown): number | null {
 }
 
 /** History answers as `{buckets|points: [{ts|t|bucket, min, max, avg|mean, count}]}` or a bare array. */
-export function normaliseHistory(body: unknown, machineId: string, sensor: string, from: Date, to: Date): HistorySeries {
+export function normaliseHistory(
+  body: unknown,
+  machineId: string,
+  sensor: string,
+  from: Date,
+  to: Date,
+): HistorySeries {
   const raw = Array.isArray(body) ? body : pickArray(body, ["buckets", "points", "items", "data"]);
   const buckets: HistoryBucket[] = [];
   for (const r of raw) {

@@ -1,13 +1,7 @@
 // Wire types of the factorytwin API (docs/API.md). Optional fields are ones the contract leaves open.
 
 export type MachineKind =
-  | "cnc_mill"
-  | "lathe"
-  | "hydraulic_press"
-  | "pump"
-  | "air_compressor"
-  | "conveyor"
-  | "robot_arm";
+  "cnc_mill" | "lathe" | "hydraulic_press" | "pump" | "air_compressor" | "conveyor" | "robot_arm";
 
 export type MachineStatus = "running" | "idle" | "stopped" | "failed" | "maintenance" | "offline";
 export type AlarmSeverity = "critical" | "major" | "minor" | "warning";

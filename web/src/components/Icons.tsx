@@ -1,6 +1,12 @@
 // Inline line icons (no icon font or download).
 
-const base = { fill: "none", stroke: "currentColor", strokeWidth: 1.7, strokeLinecap: "round", strokeLinejoin: "round" } as const;
+const base = {
+  fill: "none",
+  stroke: "currentColor",
+  strokeWidth: 1.7,
+  strokeLinecap: "round",
+  strokeLinejoin: "round",
+} as const;
 
 export const FloorIcon = () => (
   <svg viewBox="0 0 24 24" {...base}>

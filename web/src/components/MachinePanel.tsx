@@ -4,7 +4,17 @@ import { useEffect, useMemo, useState } from "react";
 import { api, ApiError } from "../api/client";
 import type { CommandKind, Machine, MachineEvent, Prediction, SensorSpec } from "../api/types";
 import { useFactory } from "../context";
-import { bandPosition, formatAgo, formatHours, formatPercent, formatTime, formatUnit, formatValue, kelvinToCelsius, KIND_LABEL } from "../format";
+import {
+  bandPosition,
+  formatAgo,
+  formatHours,
+  formatPercent,
+  formatTime,
+  formatUnit,
+  formatValue,
+  kelvinToCelsius,
+  KIND_LABEL,
+} from "../format";
 import { useCapabilities } from "../state/capabilities";
 import { sortedAlarms } from "../state/selectors";
 import { twinStore, useTwin } from "../state/store";
@@ -45,21 +55,52 @@ function Controls({ machine }: { machine: Machine }) {
     <div className="section">
       <h3>Operator controls</h3>
       <div className="controls">
-        <button className="btn go" disabled={busy !== null || running} onClick={() => void send("start")} data-testid="cmd-start">
+        <button
+          className="btn go"
+          disabled={busy !== null || running}
+          onClick={() => void send("start")}
+          data-testid="cmd-start"
+        >
           ▶ Start
         </button>
-        <button className="btn danger" disabled={busy !== null || status === "stopped"} onClick={() => void send("stop")} data-testid="cmd-stop">
+        <button
+          className="btn danger"
+          disabled={busy !== null || status === "stopped"}
+          onClick={() => void send("stop")}
+          data-testid="cmd-stop"
+        >
           ■ Stop
         </button>
-        <button className="btn" disabled={busy !== null || status === "maintenance"} onClick={() => void send("maintain")} data-testid="cmd-maintain">
+        <button
+          className="btn"
+          disabled={busy !== null || status === "maintenance"}
+          onClick={() => void send("maintain")}
+          data-testid="cmd-maintain"
+        >
           ⚙ Maintain
         </button>
       </div>
       <div className="speed">
         <span className="muted">Speed</span>
-        <input type="range" min={0} max={120} step={5} value={speed} onChange={(e) => setSpeed(Number(e.target.value))} aria-label="speed percent" data-testid="speed-slider" />
-        <span className="num" style={{ width: 44, textAlign: "right" }}>{speed}%</span>
-        <button className="btn sm" disabled={busy !== null} onClick={() => void send("set_speed")} data-testid="cmd-set-speed">
+        <input
+          type="range"
+          min={0}
+          max={120}
+          step={5}
+          value={speed}
+          onChange={(e) => setSpeed(Number(e.target.value))}
+          aria-label="speed percent"
+          data-testid="speed-slider"
+        />
+        <span className="num" style={{ width: 44, textAlign: "right" }}>
+          {speed}%
+        </span>
+        <button
+          className="btn sm"
+          disabled={busy !== null}
+          onClick={() => void send("set_speed")}
+          data-testid="cmd-set-speed"
+        >
           Set
         </button>
       </div>
@@ -97,19 +138,30 @@ function PredictionSection({ machineId }: { machineId: string }) {
       <h3>
         Failure prediction
         <span className="spacer" />
-        {ok && p?.model_version && <span className="faint num" style={{ textTransform: "none" }}>model {p.model_version}</span>}
+        {ok && p?.model_version && (
+          <span className="faint num" style={{ textTransform: "none" }}>
+            model {p.model_version}
+          </span>
+        )}
       </h3>
       {!ok ? (
         <div className="faint" data-testid="no-model">
           {ml === false || !p || p.status === "no_model" ? "no model" : "no data yet"}
-          {ml === false ? ": the prediction service is not running" : p?.message ? `: ${p.message.replace(/^no model[^:]*:\s*/i, "")}` : ""}
+          {ml === false
+            ? ": the prediction service is not running"
+            : p?.message
+              ? `: ${p.message.replace(/^no model[^:]*:\s*/i, "")}`
+              : ""}
         </div>
       ) : (
         <>
           <div className="pred">
             <div>
               <div className="muted">Failure within {formatHours(p.horizon ?? null)}</div>
-              <div className="big" style={{ color: probability > 0.5 ? "#f87171" : probability > 0.2 ? "#fbbf24" : "#86efac" }}>
+              <div
+                className="big"
+                style={{ color: probability > 0.5 ? "#f87171" : probability > 0.2 ? "#fbbf24" : "#86efac" }}
+              >
                 {formatPercent(probability, 1)}
               </div>
             </div>
@@ -134,7 +186,11 @@ function PredictionSection({ machineId }: { machineId: string }) {
               {p.reasons.slice(0, 4).map((r) => (
                 <li key={r.feature}>
                   {r.feature.replaceAll("_", " ")}
-                  {r.value != null && ` = ${formatValue(r.value)}`} <span className="faint">({r.contribution >= 0 ? "+" : ""}{r.contribution.toFixed(2)})</span>
+                  {r.value != null && ` = ${formatValue(r.value)}`}{" "}
+                  <span className="faint">
+                    ({r.contribution >= 0 ? "+" : ""}
+                    {r.contribution.toFixed(2)})
+                  </span>
                 </li>
               ))}
             </ul>
@@ -185,13 +241,30 @@ function SensorRow({ machineId, spec }: { machineId: string; spec: SensorSpec })
       <span className="lbl">{spec.label}</span>
       <span className={`val ${pos}`} data-testid="sensor-value">
         {formatValue(value, spec.unit)}
-        {spec.unit === "K" && typeof value === "number" && <span className="faint" style={{ fontWeight: 400, fontSize: 11 }}> {kelvinToCelsius(value).toFixed(1)} °C</span>}
+        {spec.unit === "K" && typeof value === "number" && (
+          <span className="faint" style={{ fontWeight: 400, fontSize: 11 }}>
+            {" "}
+            {kelvinToCelsius(value).toFixed(1)} °C
+          </span>
+        )}
       </span>
       <div className="bandbar" title={`normal ${spec.normal_low}–${spec.normal_high} ${formatUnit(spec.unit)}`}>
-        <div className="normal" style={{ left: `${pct(spec.normal_low)}%`, width: `${pct(spec.normal_high) - pct(spec.normal_low)}%` }} />
-        {typeof value === "number" && <div className="mark" style={{ left: `calc(${pct(value)}% - 1px)`, background: pos === "ok" ? "#e5e7eb" : "#fb923c" }} />}
+        <div
+          className="normal"
+          style={{ left: `${pct(spec.normal_low)}%`, width: `${pct(spec.normal_high) - pct(spec.normal_low)}%` }}
+        />
+        {typeof value === "number" && (
+          <div
+            className="mark"
+            style={{ left: `calc(${pct(value)}% - 1px)`, background: pos === "ok" ? "#e5e7eb" : "#fb923c" }}
+          />
+        )}
       </div>
-      <Sparkline data={series} normal={[spec.normal_low, spec.normal_high]} color={pos === "ok" ? "#38bdf8" : "#fb923c"} />
+      <Sparkline
+        data={series}
+        normal={[spec.normal_low, spec.normal_high]}
+        color={pos === "ok" ? "#38bdf8" : "#fb923c"}
+      />
       <span className="band">
         <span>
           normal {formatValue(spec.normal_low)} – {formatValue(spec.normal_high, spec.unit)}

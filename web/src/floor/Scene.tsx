@@ -23,7 +23,12 @@ export function toScene(layout: FactoryLayout, x: number, y: number): [number, n
 const VIEW_DIR = new THREE.Vector3(0, Math.sin((48 * Math.PI) / 180), Math.cos((48 * Math.PI) / 180));
 
 /** Place the camera along VIEW_DIR at the smallest distance where every ``corner`` is on screen (with margin). */
-export function fitCamera(camera: THREE.PerspectiveCamera, target: THREE.Vector3, corners: THREE.Vector3[], margin = 0.92): void {
+export function fitCamera(
+  camera: THREE.PerspectiveCamera,
+  target: THREE.Vector3,
+  corners: THREE.Vector3[],
+  margin = 0.92,
+): void {
   const p = new THREE.Vector3();
   const fits = (d: number): boolean => {
     camera.position.copy(target).addScaledVector(VIEW_DIR, d);
@@ -67,16 +72,25 @@ function Controls({ layout }: { layout: FactoryLayout }) {
     const c = ref.current;
     if (!c || touched.current || !(camera instanceof THREE.PerspectiveCamera)) return;
     // Frame the machines (with their lines' margins), not the empty parts of the hall.
-    let x0 = Infinity, x1 = -Infinity, z0 = Infinity, z1 = -Infinity;
+    let x0 = Infinity,
+      x1 = -Infinity,
+      z0 = Infinity,
+      z1 = -Infinity;
     for (const m of layout.machines) {
       const [x, , z] = toScene(layout, m.x, m.y);
       const half = m.kind === "conveyor" ? conveyorLength(m) / 2 : 2;
-      x0 = Math.min(x0, x - half - 2); x1 = Math.max(x1, x + half + 2);
-      z0 = Math.min(z0, z - 3); z1 = Math.max(z1, z + 3);
+      x0 = Math.min(x0, x - half - 2);
+      x1 = Math.max(x1, x + half + 2);
+      z0 = Math.min(z0, z - 3);
+      z1 = Math.max(z1, z + 3);
     }
     const corners = [
-      new THREE.Vector3(x0, 0, z0), new THREE.Vector3(x1, 0, z0), new THREE.Vector3(x0, 0, z1), new THREE.Vector3(x1, 0, z1),
-      new THREE.Vector3(x0, 4, z0), new THREE.Vector3(x1, 4, z0),
+      new THREE.Vector3(x0, 0, z0),
+      new THREE.Vector3(x1, 0, z0),
+      new THREE.Vector3(x0, 0, z1),
+      new THREE.Vector3(x1, 0, z1),
+      new THREE.Vector3(x0, 4, z0),
+      new THREE.Vector3(x1, 4, z0),
     ];
     const target = new THREE.Vector3((x0 + x1) / 2, 0, (z0 + z1) / 2);
     fitCamera(camera, target, corners, 0.93);
@@ -125,15 +139,23 @@ function LineZones({ layout }: { layout: FactoryLayout }) {
       .map((line) => {
         const ms = layout.machines.filter((m) => m.line === line.id);
         if (ms.length === 0) return null;
-        let x0 = Infinity, x1 = -Infinity, y0 = Infinity, y1 = -Infinity;
+        let x0 = Infinity,
+          x1 = -Infinity,
+          y0 = Infinity,
+          y1 = -Infinity;
         for (const m of ms) {
           const half = m.kind === "conveyor" ? conveyorLength(m) / 2 : 2;
           const [ex, ey] = Math.abs(Math.sin((m.rotation * Math.PI) / 180)) > 0.7 ? [1.5, half] : [half, 1.5];
-          x0 = Math.min(x0, m.x - ex); x1 = Math.max(x1, m.x + ex);
-          y0 = Math.min(y0, m.y - ey); y1 = Math.max(y1, m.y + ey);
+          x0 = Math.min(x0, m.x - ex);
+          x1 = Math.max(x1, m.x + ex);
+          y0 = Math.min(y0, m.y - ey);
+          y1 = Math.max(y1, m.y + ey);
         }
         const pad = 1.2;
-        x0 -= pad; x1 += pad; y0 -= pad; y1 += pad;
+        x0 -= pad;
+        x1 += pad;
+        y0 -= pad;
+        y1 += pad;
         const [cx, , cz] = toScene(layout, (x0 + x1) / 2, (y0 + y1) / 2);
         const label = floorTextTexture(line.name);
         return { id: line.id, cx, cz, w: x1 - x0, d: y1 - y0, label };
@@ -160,7 +182,10 @@ function LineZones({ layout }: { layout: FactoryLayout }) {
               <planeGeometry args={[w, d]} />
             </mesh>
           ))}
-          <mesh position={[-z.w / 2 + 0.6 + 0.55 * z.label.aspect, 0.01, z.d / 2 - 0.75]} rotation={[-Math.PI / 2, 0, 0]}>
+          <mesh
+            position={[-z.w / 2 + 0.6 + 0.55 * z.label.aspect, 0.01, z.d / 2 - 0.75]}
+            rotation={[-Math.PI / 2, 0, 0]}
+          >
             <planeGeometry args={[1.1 * z.label.aspect, 1.1]} />
             <meshBasicMaterial map={z.label.texture} transparent depthWrite={false} />
           </mesh>
@@ -187,7 +212,10 @@ const MachineNode = memo(function MachineNode({ machine, layout, selected, sever
     accent.emissive.set(STATUS_COLOR[status]);
     accent.emissiveIntensity = status === "offline" ? 0.1 : status === "failed" ? 0.9 : 0.55;
   }, [accent, status]);
-  const ringMat = useMemo(() => new THREE.MeshBasicMaterial({ color: "#64748b", transparent: true, opacity: 0.85 }), []);
+  const ringMat = useMemo(
+    () => new THREE.MeshBasicMaterial({ color: "#64748b", transparent: true, opacity: 0.85 }),
+    [],
+  );
   useEffect(() => {
     ringMat.color.set(healthColor(state?.health));
   }, [ringMat, state?.health]);
@@ -233,8 +261,19 @@ const MachineNode = memo(function MachineNode({ machine, layout, selected, sever
         </mesh>
       )}
       {selected && <SelectionMarker radius={length ? 0 : r + 0.35} length={length} />}
-      {severity && <AlarmBeacon height={top} color={SEVERITY_COLOR[severity]} fast={severity === "critical"} x={length ? -length / 2 + 0.4 : 0} />}
-      <sprite material={label.material} position={[length ? -length / 2 + 2 : 0, top + (severity ? 1.25 : 0.55), 0]} scale={[0.75 * label.aspect, 0.75, 1]} />
+      {severity && (
+        <AlarmBeacon
+          height={top}
+          color={SEVERITY_COLOR[severity]}
+          fast={severity === "critical"}
+          x={length ? -length / 2 + 0.4 : 0}
+        />
+      )}
+      <sprite
+        material={label.material}
+        position={[length ? -length / 2 + 2 : 0, top + (severity ? 1.25 : 0.55), 0]}
+        scale={[0.75 * label.aspect, 0.75, 1]}
+      />
     </group>
   );
 });
@@ -323,7 +362,17 @@ function ScreenPositions({ layout }: { layout: FactoryLayout }) {
   return null;
 }
 
-export function FactoryScene({ layout, selected, onSelect, dprPolicy }: { layout: FactoryLayout; selected: string | null; onSelect: (id: string) => void; dprPolicy: DprPolicy }) {
+export function FactoryScene({
+  layout,
+  selected,
+  onSelect,
+  dprPolicy,
+}: {
+  layout: FactoryLayout;
+  selected: string | null;
+  onSelect: (id: string) => void;
+  dprPolicy: DprPolicy;
+}) {
   const alarms = useTwin((s) => s.alarms);
   const worst = useMemo(() => worstAlarmByMachine(alarms), [alarms]);
   return (
@@ -336,7 +385,14 @@ export function FactoryScene({ layout, selected, onSelect, dprPolicy }: { layout
       <Floor layout={layout} />
       <LineZones layout={layout} />
       {layout.machines.map((m) => (
-        <MachineNode key={m.id} machine={m} layout={layout} selected={m.id === selected} severity={worst[m.id]} onSelect={onSelect} />
+        <MachineNode
+          key={m.id}
+          machine={m}
+          layout={layout}
+          selected={m.id === selected}
+          severity={worst[m.id]}
+          onSelect={onSelect}
+        />
       ))}
       <Controls layout={layout} />
       <ScreenPositions layout={layout} />

@@ -5,10 +5,21 @@ import { fitCamera } from "./Scene";
 describe("fitCamera", () => {
   it("puts every corner on screen, as close as it can", () => {
     const camera = new THREE.PerspectiveCamera(45, 16 / 9, 0.5, 1000);
-    const corners = [new THREE.Vector3(-30, 0, -20), new THREE.Vector3(30, 0, -20), new THREE.Vector3(-30, 0, 20), new THREE.Vector3(30, 0, 20)];
+    const corners = [
+      new THREE.Vector3(-30, 0, -20),
+      new THREE.Vector3(30, 0, -20),
+      new THREE.Vector3(-30, 0, 20),
+      new THREE.Vector3(30, 0, 20),
+    ];
     const target = new THREE.Vector3(0, 0, 0);
     fitCamera(camera, target, corners, 0.9);
-    const extent = (): number => Math.max(...corners.map((c) => { const p = c.clone().project(camera); return Math.max(Math.abs(p.x), Math.abs(p.y)); }));
+    const extent = (): number =>
+      Math.max(
+        ...corners.map((c) => {
+          const p = c.clone().project(camera);
+          return Math.max(Math.abs(p.x), Math.abs(p.y));
+        }),
+      );
     expect(extent()).toBeLessThanOrEqual(0.9);
     expect(extent()).toBeGreaterThan(0.85);
     const far = camera.position.length();

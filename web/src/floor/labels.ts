@@ -29,7 +29,10 @@ export function tagMaterial(text: string, color = "#e5e7eb"): { material: THREE.
 }
 
 /** A flat, floor-painted text texture (for production line names). */
-export function floorTextTexture(text: string, color = "rgba(245, 158, 11, 0.75)"): { texture: THREE.Texture; aspect: number } {
+export function floorTextTexture(
+  text: string,
+  color = "rgba(245, 158, 11, 0.75)",
+): { texture: THREE.Texture; aspect: number } {
   const canvas = document.createElement("canvas");
   const ctx = canvas.getContext("2d");
   const h = 96;

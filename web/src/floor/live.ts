@@ -17,5 +17,5 @@ export function approach(current: number, target: number, dt: number, rate = 1.5
 
 /** Visual spin of a shaft, rad/s, from its rpm: scaled down so the eye can follow it (no stroboscopic alias). */
 export function visualSpin(rpm: number): number {
-  return ((rpm / 60) * 2 * Math.PI) * 0.08;
+  return (rpm / 60) * 2 * Math.PI * 0.08;
 }

@@ -23,7 +23,21 @@ function Box({ p, s, m, r }: { p: V3; s: V3; m: THREE.Material; r?: V3 }) {
   );
 }
 
-function Cyl({ p, rad, h, m, r, seg = 20 }: { p: V3; rad: number | [number, number]; h: number; m: THREE.Material; r?: V3; seg?: number }) {
+function Cyl({
+  p,
+  rad,
+  h,
+  m,
+  r,
+  seg = 20,
+}: {
+  p: V3;
+  rad: number | [number, number];
+  h: number;
+  m: THREE.Material;
+  r?: V3;
+  seg?: number;
+}) {
   const [top, bottom] = Array.isArray(rad) ? rad : [rad, rad];
   return (
     <mesh position={p} rotation={r} material={m}>
@@ -99,7 +113,9 @@ export function HydraulicPress({ machine, accent }: ModelProps) {
       <Box p={[0, 0.45, 0]} s={[2.6, 0.9, 1.8]} m={MAT.paintBlue} />
       <Box p={[0, 0.95, 0]} s={[1.8, 0.1, 1.3]} m={MAT.steel} />
       {([-1, 1] as const).flatMap((sx) =>
-        ([-1, 1] as const).map((sz) => <Cyl key={`${sx}${sz}`} p={[sx * 1.05, 2.3, sz * 0.7]} rad={0.13} h={2.8} m={MAT.steel} />),
+        ([-1, 1] as const).map((sz) => (
+          <Cyl key={`${sx}${sz}`} p={[sx * 1.05, 2.3, sz * 0.7]} rad={0.13} h={2.8} m={MAT.steel} />
+        )),
       )}
       <Box p={[0, 3.95, 0]} s={[2.7, 0.9, 1.9]} m={MAT.paintBlue} />
       <Box p={[0, 4.45, 0]} s={[1.2, 0.15, 0.9]} m={accent} />
@@ -169,7 +185,8 @@ export function Conveyor({ machine, accent }: ModelProps) {
     const g = cartons.current;
     if (!g) return;
     g.children.forEach((c, i) => {
-      c.position.x = -length / 2 + ((i * CARTON_SPACING + offset.current) % (n * CARTON_SPACING)) * (length / (n * CARTON_SPACING));
+      c.position.x =
+        -length / 2 + ((i * CARTON_SPACING + offset.current) % (n * CARTON_SPACING)) * (length / (n * CARTON_SPACING));
     });
   });
   const legs = useMemo(() => {

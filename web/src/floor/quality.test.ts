@@ -5,7 +5,9 @@ const policy = { min: 0.5, max: 2, low: 24, high: 50 };
 
 describe("adaptive resolution", () => {
   it("recognises software renderers", () => {
-    expect(isSoftwareRenderer("ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero)), SwiftShader driver)")).toBe(true);
+    expect(isSoftwareRenderer("ANGLE (Google, Vulkan 1.3.0 (SwiftShader Device (Subzero)), SwiftShader driver)")).toBe(
+      true,
+    );
     expect(isSoftwareRenderer("llvmpipe (LLVM 15.0.6, 256 bits)")).toBe(true);
     expect(isSoftwareRenderer("ANGLE (NVIDIA, NVIDIA GeForce RTX 3060)")).toBe(false);
   });

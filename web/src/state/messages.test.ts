@@ -3,7 +3,9 @@ import { parseServerMessage } from "./messages";
 
 describe("parseServerMessage", () => {
   it("parses a reading from text and drops non-numeric values", () => {
-    const m = parseServerMessage('{"type":"reading","machine_id":"m","ts":"2026-01-01T00:00:00Z","values":{"a":1,"b":"x","c":null}}');
+    const m = parseServerMessage(
+      '{"type":"reading","machine_id":"m","ts":"2026-01-01T00:00:00Z","values":{"a":1,"b":"x","c":null}}',
+    );
     expect(m).toEqual({ type: "reading", machine_id: "m", ts: "2026-01-01T00:00:00Z", values: { a: 1 } });
   });
 

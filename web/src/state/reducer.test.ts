@@ -25,12 +25,19 @@ const alarm = (id: number, extra: Partial<Alarm> = {}): Alarm => ({
 });
 
 function feed(state: TwinState, ...messages: ServerMessage[]): TwinState {
-  return messages.reduce((s, message, i) => twinReducer(s, { type: "ws/message", message, receivedAt: 1000 + i }), state);
+  return messages.reduce(
+    (s, message, i) => twinReducer(s, { type: "ws/message", message, receivedAt: 1000 + i }),
+    state,
+  );
 }
 
 describe("twinReducer", () => {
   it("replaces machines and active alarms with a snapshot", () => {
-    const s = feed(initialTwinState, { type: "snapshot", machines: [ms("mill-01"), ms("pump-01")], alarms: [alarm(1)] });
+    const s = feed(initialTwinState, {
+      type: "snapshot",
+      machines: [ms("mill-01"), ms("pump-01")],
+      alarms: [alarm(1)],
+    });
     expect(Object.keys(s.machines).sort()).toEqual(["mill-01", "pump-01"]);
     expect(s.alarms[1]?.state).toBe("active_unack");
     expect(s.messagesReceived).toBe(1);
@@ -45,7 +52,12 @@ describe("twinReducer", () => {
 
   it("merges a reading into the machine's values and its sparkline series", () => {
     let s = feed(initialTwinState, { type: "snapshot", machines: [ms("mill-01")], alarms: [] });
-    s = feed(s, { type: "reading", machine_id: "mill-01", ts: "2026-01-01T00:00:01Z", values: { vibration: 3, torque: 40 } });
+    s = feed(s, {
+      type: "reading",
+      machine_id: "mill-01",
+      ts: "2026-01-01T00:00:01Z",
+      values: { vibration: 3, torque: 40 },
+    });
     expect(s.machines["mill-01"]?.values).toEqual({ vibration: 3, torque: 40 });
     expect(s.machines["mill-01"]?.status).toBe("running");
     expect(s.series["mill-01"]?.vibration?.v).toEqual([2, 3]);
@@ -68,7 +80,12 @@ describe("twinReducer", () => {
   it("caps sparkline series at SERIES_CAP points", () => {
     const msgs: ServerMessage[] = [];
     for (let i = 0; i < SERIES_CAP + 25; i++) {
-      msgs.push({ type: "reading", machine_id: "m", ts: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(), values: { a: i } });
+      msgs.push({
+        type: "reading",
+        machine_id: "m",
+        ts: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+        values: { a: i },
+      });
     }
     const s = feed(initialTwinState, ...msgs);
     expect(s.series.m?.a?.v.length).toBe(SERIES_CAP);
@@ -77,13 +94,19 @@ describe("twinReducer", () => {
 
   it("applies a state message: status and health change, values merge", () => {
     let s = feed(initialTwinState, { type: "snapshot", machines: [ms("mill-01")], alarms: [] });
-    s = feed(s, { type: "state", state: ms("mill-01", { status: "stopped", health: 42, values: { torque: 1 }, values_ts: "2026-01-01T00:00:02Z" }) });
+    s = feed(s, {
+      type: "state",
+      state: ms("mill-01", { status: "stopped", health: 42, values: { torque: 1 }, values_ts: "2026-01-01T00:00:02Z" }),
+    });
     expect(s.machines["mill-01"]).toMatchObject({ status: "stopped", health: 42, values: { vibration: 2, torque: 1 } });
   });
 
   it("upserts alarms and refuses to let an older update undo an acknowledgement", () => {
     let s = feed(initialTwinState, { type: "alarm", alarm: alarm(7) });
-    s = twinReducer(s, { type: "alarm/updated", alarm: alarm(7, { state: "active_ack", updated_at: "2026-01-01T00:01:00Z" }) });
+    s = twinReducer(s, {
+      type: "alarm/updated",
+      alarm: alarm(7, { state: "active_ack", updated_at: "2026-01-01T00:01:00Z" }),
+    });
     s = feed(s, { type: "alarm", alarm: alarm(7, { updated_at: "2026-01-01T00:00:30Z" }) });
     expect(s.alarms[7]?.state).toBe("active_ack");
   });
@@ -91,7 +114,11 @@ describe("twinReducer", () => {
   it("keeps events newest first, without duplicates", () => {
     const ev = (id: number, ts: string) => ({ id, machine_id: "m", ts, kind: "status", message: `e${id}` });
     let s = feed(initialTwinState, { type: "event", event: ev(1, "2026-01-01T00:00:01Z") });
-    s = twinReducer(s, { type: "events/loaded", machineId: "m", events: [ev(2, "2026-01-01T00:00:02Z"), ev(1, "2026-01-01T00:00:01Z")] });
+    s = twinReducer(s, {
+      type: "events/loaded",
+      machineId: "m",
+      events: [ev(2, "2026-01-01T00:00:02Z"), ev(1, "2026-01-01T00:00:01Z")],
+    });
     expect(s.events.m?.map((e) => e.id)).toEqual([2, 1]);
   });
 
@@ -110,7 +137,11 @@ describe("twinReducer", () => {
   it("never mutates its input", () => {
     const before = feed(initialTwinState, { type: "snapshot", machines: [ms("m")], alarms: [alarm(1)] });
     const frozen = JSON.stringify(before);
-    feed(before, { type: "reading", machine_id: "m", ts: "2026-01-01T00:00:09Z", values: { vibration: 9 } }, { type: "alarm", alarm: alarm(1, { state: "cleared_unack", updated_at: "2026-01-01T00:02:00Z" }) });
+    feed(
+      before,
+      { type: "reading", machine_id: "m", ts: "2026-01-01T00:00:09Z", values: { vibration: 9 } },
+      { type: "alarm", alarm: alarm(1, { state: "cleared_unack", updated_at: "2026-01-01T00:02:00Z" }) },
+    );
     expect(JSON.stringify(before)).toBe(frozen);
   });
 });

@@ -103,7 +103,9 @@ function mergeState(state: TwinState, incoming: MachineState): TwinState {
     values: valuesAreOlder ? (prev?.values ?? {}) : { ...(prev?.values ?? {}), ...(incoming.values ?? {}) },
     values_ts: valuesAreOlder ? (prev?.values_ts ?? null) : (incoming.values_ts ?? prev?.values_ts ?? null),
   };
-  const series = valuesAreOlder ? state.series : appendSeries(state.series, incoming.machine_id, inT, incoming.values ?? {});
+  const series = valuesAreOlder
+    ? state.series
+    : appendSeries(state.series, incoming.machine_id, inT, incoming.values ?? {});
   return { ...state, machines: { ...state.machines, [incoming.machine_id]: merged }, series };
 }
 

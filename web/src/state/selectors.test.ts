@@ -4,10 +4,27 @@ import { fleetKpis, sortedAlarms, worstAlarmByMachine } from "./selectors";
 
 const machine = (id: string): Machine => ({ id, name: id, kind: "pump", line: "l", x: 0, y: 0, rotation: 0 });
 const state = (id: string, status: MachineState["status"], health: number | null): MachineState => ({
-  machine_id: id, status, health, last_seen: null, values: {},
+  machine_id: id,
+  status,
+  health,
+  last_seen: null,
+  values: {},
 });
-const alarm = (id: number, severity: Alarm["severity"], st: Alarm["state"], machine_id = "a", raised = "2026-01-01T00:00:00Z"): Alarm => ({
-  id, machine_id, type: "t", severity, state: st, message: "", raised_at: raised, updated_at: raised,
+const alarm = (
+  id: number,
+  severity: Alarm["severity"],
+  st: Alarm["state"],
+  machine_id = "a",
+  raised = "2026-01-01T00:00:00Z",
+): Alarm => ({
+  id,
+  machine_id,
+  type: "t",
+  severity,
+  state: st,
+  message: "",
+  raised_at: raised,
+  updated_at: raised,
 });
 
 describe("fleetKpis", () => {
@@ -15,7 +32,11 @@ describe("fleetKpis", () => {
     const k = fleetKpis(
       [machine("a"), machine("b"), machine("c"), machine("d")],
       { a: state("a", "running", 80), b: state("b", "idle", 100), c: state("c", "failed", 10) },
-      { 1: alarm(1, "critical", "active_unack"), 2: alarm(2, "minor", "active_ack"), 3: alarm(3, "major", "cleared_ack") },
+      {
+        1: alarm(1, "critical", "active_unack"),
+        2: alarm(2, "minor", "active_ack"),
+        3: alarm(3, "major", "cleared_ack"),
+      },
     );
     expect(k.byStatus).toMatchObject({ running: 1, idle: 1, failed: 1, offline: 1 });
     expect(k.availability).toBe(0.5);
@@ -43,13 +64,23 @@ describe("sortedAlarms", () => {
   });
 
   it("filters by machine and by active", () => {
-    const alarms = { 1: alarm(1, "minor", "active_unack", "a"), 2: alarm(2, "minor", "cleared_ack", "a"), 3: alarm(3, "minor", "active_unack", "b") };
+    const alarms = {
+      1: alarm(1, "minor", "active_unack", "a"),
+      2: alarm(2, "minor", "cleared_ack", "a"),
+      3: alarm(3, "minor", "active_unack", "b"),
+    };
     expect(sortedAlarms(alarms, { machineId: "a", activeOnly: true }).map((a) => a.id)).toEqual([1]);
   });
 });
 
 describe("worstAlarmByMachine", () => {
   it("picks the most severe active alarm per machine", () => {
-    expect(worstAlarmByMachine({ 1: alarm(1, "minor", "active_unack"), 2: alarm(2, "major", "active_ack"), 3: alarm(3, "critical", "cleared_ack") })).toEqual({ a: "major" });
+    expect(
+      worstAlarmByMachine({
+        1: alarm(1, "minor", "active_unack"),
+        2: alarm(2, "major", "active_ack"),
+        3: alarm(3, "critical", "cleared_ack"),
+      }),
+    ).toEqual({ a: "major" });
   });
 });

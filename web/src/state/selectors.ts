@@ -60,7 +60,10 @@ export function fleetKpis(
 const SEVERITY_RANK: Record<AlarmSeverity, number> = { critical: 0, major: 1, minor: 2, warning: 3 };
 
 /** Alarms to show: active ones first (unacknowledged first, then by severity, newest first), then cleared. */
-export function sortedAlarms(alarms: Record<number, Alarm>, opts: { machineId?: string; activeOnly?: boolean } = {}): Alarm[] {
+export function sortedAlarms(
+  alarms: Record<number, Alarm>,
+  opts: { machineId?: string; activeOnly?: boolean } = {},
+): Alarm[] {
   return Object.values(alarms)
     .filter((a) => (opts.machineId ? a.machine_id === opts.machineId : true))
     .filter((a) => (opts.activeOnly ? isActive(a) : true))

@@ -50,7 +50,11 @@ function harness() {
     now: () => 42,
     random: () => 0,
   };
-  const conn = new StreamConnection("ws://x/api/v1/stream", (a) => actions.push(a), deps, { baseMs: 100, maxMs: 1000, jitter: 0.5 });
+  const conn = new StreamConnection("ws://x/api/v1/stream", (a) => actions.push(a), deps, {
+    baseMs: 100,
+    maxMs: 1000,
+    jitter: 0.5,
+  });
   const fire = () => {
     const t = timers.filter((x) => !x.cleared).shift();
     if (!t) throw new Error("no timer");

@@ -14,7 +14,11 @@ export interface BackoffOptions {
 export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 15_000, jitter: 0.3 };
 
 /** Delay before reconnect attempt ``attempt`` (1-based): base * 2^(attempt-1), capped, minus up to jitter. */
-export function backoffDelay(attempt: number, opts: BackoffOptions = DEFAULT_BACKOFF, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  opts: BackoffOptions = DEFAULT_BACKOFF,
+  random: () => number = Math.random,
+): number {
   const exp = opts.baseMs * 2 ** Math.max(0, attempt - 1);
   const capped = Math.min(opts.maxMs, exp);
   return Math.round(capped * (1 - opts.jitter * random()));
@@ -100,7 +104,11 @@ export class StreamConnection {
 
   private connect(): void {
     if (this.stopped) return;
-    this.dispatch({ type: "ws/status", status: this.attempt === 0 ? "connecting" : "reconnecting", attempt: this.attempt });
+    this.dispatch({
+      type: "ws/status",
+      status: this.attempt === 0 ? "connecting" : "reconnecting",
+      attempt: this.attempt,
+    });
     let socket: SocketLike;
     try {
       socket = this.deps.createSocket(this.url);

@@ -43,7 +43,9 @@ function Tooltip() {
       </div>
       <div className="row">
         <span className="muted">Health</span>
-        <span className="num" style={{ color: healthColor(state?.health) }}>{state?.health != null ? `${Math.round(state.health)}%` : "—"}</span>
+        <span className="num" style={{ color: healthColor(state?.health) }}>
+          {state?.health != null ? `${Math.round(state.health)}%` : "—"}
+        </span>
       </div>
       {specs.map((s) => (
         <div className="row" key={s.key}>
@@ -69,7 +71,14 @@ function Legend() {
         </div>
         <div className="legend" style={{ marginTop: 6 }}>
           <span>
-            <span className="dot" style={{ background: `linear-gradient(90deg, ${healthColor(0)}, ${healthColor(100)})`, width: 26, borderRadius: 4 }} />
+            <span
+              className="dot"
+              style={{
+                background: `linear-gradient(90deg, ${healthColor(0)}, ${healthColor(100)})`,
+                width: 26,
+                borderRadius: 4,
+              }}
+            />
             floor ring: health
           </span>
           <span>

@@ -17,7 +17,19 @@ interface Range {
   to: Date;
 }
 
-function HistoryChart({ series, spec, color, onZoom, onReset }: { series: HistorySeries | null; spec: SensorSpec; color: string; onZoom: (from: Date, to: Date) => void; onReset: () => void }) {
+function HistoryChart({
+  series,
+  spec,
+  color,
+  onZoom,
+  onReset,
+}: {
+  series: HistorySeries | null;
+  spec: SensorSpec;
+  color: string;
+  onZoom: (from: Date, to: Date) => void;
+  onReset: () => void;
+}) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const zoom = useRef(onZoom);
@@ -122,7 +134,17 @@ export function HistoryView({ machine, onMachine }: { machine: string | null; on
   const m = info.byId[machineId];
   const specs = useMemo(() => (m ? (info.catalogue[m.kind] ?? []) : []), [info, m]);
   const [picked, setPicked] = useState<string[]>([]);
-  useEffect(() => setPicked(specs.slice(0, 3).map((s) => s.key).filter((k) => k !== "air_temp").slice(0, 2)), [specs]);
+  useEffect(
+    () =>
+      setPicked(
+        specs
+          .slice(0, 3)
+          .map((s) => s.key)
+          .filter((k) => k !== "air_temp")
+          .slice(0, 2),
+      ),
+    [specs],
+  );
   const [range, setRange] = useState<Range>(() => {
     const [from, to] = rangeBounds("1h");
     return { key: "1h", from, to };
@@ -203,9 +225,17 @@ export function HistoryView({ machine, onMachine }: { machine: string | null; on
           </div>
           {range.key === "custom" && (
             <>
-              <input type="datetime-local" value={toLocalInput(range.from)} onChange={(e) => e.target.value && setRange((r) => ({ ...r, from: new Date(e.target.value) }))} />
+              <input
+                type="datetime-local"
+                value={toLocalInput(range.from)}
+                onChange={(e) => e.target.value && setRange((r) => ({ ...r, from: new Date(e.target.value) }))}
+              />
               <span className="muted">to</span>
-              <input type="datetime-local" value={toLocalInput(range.to)} onChange={(e) => e.target.value && setRange((r) => ({ ...r, to: new Date(e.target.value) }))} />
+              <input
+                type="datetime-local"
+                value={toLocalInput(range.to)}
+                onChange={(e) => e.target.value && setRange((r) => ({ ...r, to: new Date(e.target.value) }))}
+              />
             </>
           )}
           {stack.length > 0 && (
@@ -228,12 +258,23 @@ export function HistoryView({ machine, onMachine }: { machine: string | null; on
           ))}
         </div>
       </div>
-      {error && <div className="card empty" style={{ color: "#fca5a5", marginBottom: 14 }}>Could not load history: {error}</div>}
+      {error && (
+        <div className="card empty" style={{ color: "#fca5a5", marginBottom: 14 }}>
+          Could not load history: {error}
+        </div>
+      )}
       <div className="grid">
         {specs
           .filter((s) => picked.includes(s.key))
           .map((s) => (
-            <HistoryChart key={`${machineId}-${s.key}`} series={data[s.key] ?? null} spec={s} color={COLORS[specs.indexOf(s) % COLORS.length] ?? "#38bdf8"} onZoom={zoomTo} onReset={back} />
+            <HistoryChart
+              key={`${machineId}-${s.key}`}
+              series={data[s.key] ?? null}
+              spec={s}
+              color={COLORS[specs.indexOf(s) % COLORS.length] ?? "#38bdf8"}
+              onZoom={zoomTo}
+              onReset={back}
+            />
           ))}
       </div>
     </div>

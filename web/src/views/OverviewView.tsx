@@ -6,7 +6,16 @@ import type { MaintenancePlan } from "../api/types";
 import { HealthBar, SeverityTag, StatusBadge } from "../components/Bits";
 import { acknowledge } from "../components/MachinePanel";
 import { useFactory } from "../context";
-import { formatAgo, formatHours, formatPercent, formatTime, formatValue, KIND_LABEL, SEVERITY_COLOR, STATUS_COLOR } from "../format";
+import {
+  formatAgo,
+  formatHours,
+  formatPercent,
+  formatTime,
+  formatValue,
+  KIND_LABEL,
+  SEVERITY_COLOR,
+  STATUS_COLOR,
+} from "../format";
 import { useCapabilities } from "../state/capabilities";
 import { isActive } from "../state/reducer";
 import { fleetKpis, SEVERITIES, sortedAlarms, STATUSES } from "../state/selectors";
@@ -21,7 +30,9 @@ function Kpis() {
     <div className="grid kpis" data-testid="kpis">
       <div className="card kpi">
         <div className="label">Running</div>
-        <div className="value" style={{ color: STATUS_COLOR.running }} data-testid="kpi-running">{k.byStatus.running}</div>
+        <div className="value" style={{ color: STATUS_COLOR.running }} data-testid="kpi-running">
+          {k.byStatus.running}
+        </div>
         <div className="sub">of {k.total} machines</div>
       </div>
       <div className="card kpi">
@@ -52,7 +63,13 @@ function Kpis() {
       </div>
       <div className="card kpi">
         <div className="label">Active alarms</div>
-        <div className="value" style={{ color: k.activeAlarms ? SEVERITY_COLOR.major : undefined }} data-testid="kpi-alarms">{k.activeAlarms}</div>
+        <div
+          className="value"
+          style={{ color: k.activeAlarms ? SEVERITY_COLOR.major : undefined }}
+          data-testid="kpi-alarms"
+        >
+          {k.activeAlarms}
+        </div>
         <div className="sub">
           {SEVERITIES.map((s) => (
             <span key={s} style={{ color: k.alarmsBySeverity[s] ? SEVERITY_COLOR[s] : undefined, marginRight: 8 }}>
@@ -64,7 +81,15 @@ function Kpis() {
       <div className="card kpi" style={{ gridColumn: "1 / -1" }}>
         <div className="label">Fleet status</div>
         <div className="statusbar">
-          {STATUSES.map((s) => (k.byStatus[s] ? <div key={s} title={`${s}: ${k.byStatus[s]}`} style={{ width: `${(k.byStatus[s] / Math.max(1, k.total)) * 100}%`, background: STATUS_COLOR[s] }} /> : null))}
+          {STATUSES.map((s) =>
+            k.byStatus[s] ? (
+              <div
+                key={s}
+                title={`${s}: ${k.byStatus[s]}`}
+                style={{ width: `${(k.byStatus[s] / Math.max(1, k.total)) * 100}%`, background: STATUS_COLOR[s] }}
+              />
+            ) : null,
+          )}
         </div>
         <div className="legend" style={{ marginTop: 8 }}>
           {STATUSES.map((s) => (
@@ -125,21 +150,36 @@ function AlarmsTable({ onOpen }: { onOpen: (id: string) => void }) {
                 const m = info.byId[a.machine_id];
                 const spec = m && a.sensor ? (info.catalogue[m.kind] ?? []).find((s) => s.key === a.sensor) : undefined;
                 return (
-                  <tr key={a.id} data-testid="alarm-row" data-alarm-id={a.id} data-state={a.state} style={{ opacity: isActive(a) ? 1 : 0.55 }}>
+                  <tr
+                    key={a.id}
+                    data-testid="alarm-row"
+                    data-alarm-id={a.id}
+                    data-state={a.state}
+                    style={{ opacity: isActive(a) ? 1 : 0.55 }}
+                  >
                     <td>
                       <SeverityTag severity={a.severity} />
                     </td>
                     <td>
-                      <a href="#" onClick={(e) => (e.preventDefault(), onOpen(a.machine_id))} style={{ color: "inherit" }}>
+                      <a
+                        href="#"
+                        onClick={(e) => (e.preventDefault(), onOpen(a.machine_id))}
+                        style={{ color: "inherit" }}
+                      >
                         {m?.name ?? a.machine_id}
                       </a>
                     </td>
                     <td>{a.message}</td>
-                    <td className="num">{a.value != null ? formatValue(a.value, alarmValueUnit(a.type, spec?.unit)) : ""}</td>
+                    <td className="num">
+                      {a.value != null ? formatValue(a.value, alarmValueUnit(a.type, spec?.unit)) : ""}
+                    </td>
                     <td className="num" title={a.raised_at}>
                       {formatTime(a.raised_at)} <span className="faint">({formatAgo(a.raised_at)})</span>
                     </td>
-                    <td className="muted">{a.state.replace("_", " ")}{a.acked_by ? ` by ${a.acked_by}` : ""}</td>
+                    <td className="muted">
+                      {a.state.replace("_", " ")}
+                      {a.acked_by ? ` by ${a.acked_by}` : ""}
+                    </td>
                     <td style={{ textAlign: "right" }}>
                       {a.state === "active_unack" || a.state === "cleared_unack" ? (
                         <button className="btn sm" onClick={() => void acknowledge(a.id)} data-testid="ack">
@@ -190,7 +230,11 @@ function Schedule() {
       <div className="card-h">
         Maintenance schedule
         <span className="spacer" />
-        {plan?.status === "ok" && <span className="faint" style={{ textTransform: "none" }}>next {formatHours(plan.horizon_h)}</span>}
+        {plan?.status === "ok" && (
+          <span className="faint" style={{ textTransform: "none" }}>
+            next {formatHours(plan.horizon_h)}
+          </span>
+        )}
       </div>
       {ml === null ? (
         <div className="empty">Loading…</div>
@@ -222,7 +266,9 @@ function Schedule() {
                     <td className="num">{formatTime(t.shift_start)}</td>
                     <td className="num">{formatPercent(t.probability)}</td>
                     <td className="num">{formatValue(t.risk_if_deferred)}</td>
-                    <td className="muted" style={{ fontSize: 11.5 }}>{t.reason}</td>
+                    <td className="muted" style={{ fontSize: 11.5 }}>
+                      {t.reason}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -241,7 +287,9 @@ function Schedule() {
               <tbody>
                 {plan.policies.map((p) => (
                   <tr key={p.policy}>
-                    <td style={{ color: p.expected_cost === best ? "#86efac" : undefined }}>{POLICY_LABEL[p.policy] ?? p.policy}</td>
+                    <td style={{ color: p.expected_cost === best ? "#86efac" : undefined }}>
+                      {POLICY_LABEL[p.policy] ?? p.policy}
+                    </td>
                     <td className="num">{formatValue(p.expected_cost)}</td>
                     <td className="num">{formatValue(p.expected_failures)}</td>
                     <td className="num">{p.maintenance_visits}</td>
@@ -285,7 +333,10 @@ export function OverviewView({ onOpen }: { onOpen: (id: string) => void }) {
     <div className="scroll" data-testid="overview">
       <div className="grid" style={{ gap: 16 }}>
         <Kpis />
-        <div className="grid" style={{ gridTemplateColumns: "minmax(0, 3fr) minmax(0, 2fr)", gap: 16, alignItems: "start" }}>
+        <div
+          className="grid"
+          style={{ gridTemplateColumns: "minmax(0, 3fr) minmax(0, 2fr)", gap: 16, alignItems: "start" }}
+        >
           <AlarmsTable onOpen={onOpen} />
           <Schedule />
         </div>

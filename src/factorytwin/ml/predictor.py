@@ -29,6 +29,7 @@ from factorytwin.ml.schedule import CostModel, plan_maintenance
 from factorytwin.ml.schema import MaintenancePlan, Prediction, PredictRequest, PredictResponse, TrainJob, TrainRequest
 from factorytwin.ml.timeseries import HistorySpec, prepare_history, renewals_only
 from factorytwin.ml.training import TrainConfig, fit_bundle
+from factorytwin.ml.transfer import SNAPSHOT_SENSORS
 from factorytwin.store.base import EventQuery, Store
 
 NO_MODEL_MESSAGE = "no model trained yet: run `factorytwin train --data FILE` or POST /api/v1/models/train"
@@ -171,20 +172,14 @@ class Predictor:
                 i = int(np.flatnonzero(bad.to_numpy())[0])
                 raise InvalidInput([FieldProblem(("rows", i, str(col)), "must be a number", frame[col].iloc[i])])
             frame[col] = num
-        if bundle.shape == "table":
-            frame = add_physics_features(frame)
-        known = set(bundle.features) | {
-            "product_type",
-            "kind",
-            "air_temp",
-            "process_temp",
-            "spindle_speed",
-            "torque",
-            "tool_wear",
-        }
+        known = set(bundle.features) | {"product_type", "kind"}
+        if bundle.shape == "table":  # raw sensor columns are welcome: the physics features are derived from them
+            known |= set(SNAPSHOT_SENSORS)
         unknown = [c for c in frame.columns if c not in known]
         if unknown:
             raise InvalidInput([FieldProblem(("rows", 0, str(unknown[0])), "not a feature of the active model")])
+        if bundle.shape == "table":
+            frame = add_physics_features(frame)
         if not any(c in frame.columns for c in bundle.features):
             raise InvalidInput([FieldProblem(("rows",), "no row has any feature of the active model")])
         return bundle.matrix(frame)

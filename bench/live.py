@@ -37,6 +37,7 @@ from typing import Any
 import aiomqtt
 import asyncpg
 import httpx
+from figures import record
 from websockets.asyncio.client import connect as ws_connect
 
 from factorytwin.domain import MachineKind, sensor_specs
@@ -255,6 +256,14 @@ async def main_async(args: argparse.Namespace) -> None:
             await prime(url, machines)
             for rate in [] if args.skip_latency else args.rates:
                 r = await latency_run(url, machines, rate, args.duration)
+                record(f"reading -> WebSocket p50 at {rate:,.0f} readings/s", r["p50"], "ms", better="lower")
+                record(
+                    f"reading -> WebSocket p99 at {rate:,.0f} readings/s",
+                    r["p99"],
+                    "ms",
+                    goal="< 50 ms" if rate >= 10_000 else "",
+                    better="lower",
+                )
                 print(
                     f"reading -> WebSocket at {rate:>6,.0f} readings/s: p50 {r['p50']:.1f} ms  p99 {r['p99']:.1f} ms  "
                     f"max {r['max']:.1f} ms  ({r['messages']:,} reading messages for {r['sent']:,} readings, "
@@ -267,6 +276,7 @@ async def main_async(args: argparse.Namespace) -> None:
                 env = {"FT_DATABASE_URL": dsn, "FT_MQTT_URL": f"mqtt://127.0.0.1:{port}", "FT_MQTT_CLIENT_ID": "bench"}
                 with server(env, work / "server-mqtt.log") as url:
                     r = await mqtt_run(url, port, args.mqtt_readings, args.sets_per_message)
+                    record("MQTT ingest into PostgreSQL", r["readings"] / r["elapsed"], "readings/s", goal=">= 30,000")
                     print(
                         f"MQTT ingest into PostgreSQL: {r['readings'] / r['elapsed']:>8,.0f} readings/s  "
                         f"({r['readings']:,} readings in {r['messages']:,} QoS 1 messages of {args.sets_per_message} "

@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from figures import record
 from playwright.sync_api import sync_playwright
 
 from factorytwin.domain import CATALOGUE, Machine, MachineKind
@@ -164,6 +165,7 @@ def main() -> None:
     print(f"dashboard fps, {args.machines} machines streaming at 1 Hz, {args.width}x{args.height}, headless Chromium")
     print(f"renderer: {renderer}")
     for label, (fps, worst, status, dpr) in results.items():
+        record(f"dashboard fps: {label}", fps, "fps", goal="> 30" if "panel" not in label else "")
         print(f"  {label:<26} {fps:6.1f} fps   worst frame {worst:6.1f} ms   render scale {dpr}   stream {status}")
     print("command: .venv/bin/python bench/web_fps.py " + " ".join(sys.argv[1:]))
 

@@ -51,7 +51,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 _Encoded = tuple[list[int], list[int], ReadingColumns, Sequence[Event], list[tuple[int, int, int]]]
 READER_THREADS = 2
-_INSERT_READING = "INSERT OR IGNORE INTO readings (machine, sensor, ts, value) VALUES (?, ?, ?, ?)"
 _INSERT_EVENT = "INSERT INTO events (machine_id, ts, kind, status, message, data) VALUES (?, ?, ?, ?, ?, ?)"
 _EVENT_COLS = "id, machine_id, ts, kind, status, message, data"
 
@@ -262,10 +261,12 @@ class SQLiteStore:
         marks: list[tuple[int, int, int]],
     ) -> int:
         before = conn.total_changes
-        conn.executemany(_INSERT_READING, zip(machines, sensors, readings.ts_ms, readings.values, strict=True))
+        sqlite_history.insert_rows(
+            conn, sqlite_history.INSERT_READINGS, (machines, sensors, readings.ts_ms, readings.values)
+        )
         new = conn.total_changes - before
-        if new:
-            conn.executemany(sqlite_history.INSERT_MARK, marks)
+        if new and marks:
+            sqlite_history.insert_rows(conn, sqlite_history.INSERT_MARKS, tuple(zip(*marks, strict=True)))
         if events:
             # Rows are made inside the transaction: a bad event rolls back the readings too.
             conn.executemany(_INSERT_EVENT, (event_row(e) for e in events))

@@ -101,8 +101,8 @@ def _conveyor_belt(e: Engine, cause: bool) -> None:
 
 def _conveyor_overheat(e: Engine, cause: bool) -> None:
     # A worn belt's friction under a heavy load at 120 %: the drive current heats the motor past its trip.
-    hold_job(e, load_kg=1100.0 if cause else 500.0)
-    group(e).state["belt"][0] = 0.9 if cause else 0.2
+    hold_job(e, load_kg=1200.0 if cause else 500.0)
+    group(e).state["belt"][0] = 0.95 if cause else 0.2
     e.speed_pct[0] = 120.0 if cause else 100.0
 
 

@@ -88,7 +88,7 @@ class ConveyorModel(KindModel):
         load = block.job["load_kg"] * shift_factor(block.hour) * block.running[None, :]
         belt_rate = consts["k_belt"] * consts["accel"] * s * (0.5 + load / 1200.0) * mv
         belt = accumulate(state["belt"], belt_rate, block)
-        current = (2.0 + (0.006 * load + 3.0) * (v / self.NOMINAL_M_S) * (1.0 + 0.8 * belt**2)) * mv
+        current = (2.0 + (0.006 * load + 3.0) * (v / self.NOMINAL_M_S) * (1.0 + 0.5 * belt**2)) * mv
         motor_dt = lag(25.0 * (current / 9.0) ** 2 + 1.0, state["motor_dt"], block, 1500.0)
         bearing = self.bearing(block, state, consts, load / 900.0)
         moving = mv > 0
@@ -137,8 +137,8 @@ class RobotModel(KindModel):
     POSITION_LIMIT_MM = 0.7  # beyond this the gripper misses the part: the cell stops
 
     def kind_consts(self, rng: np.random.Generator, m: int, metadata: list[dict[str, object]]) -> dict[str, F64]:
-        """Gearbox life: from new to the position limit in ~150 days at the reference torque."""
-        return {"k_joint": 1.0 / (150.0 * DAY_S * rng.lognormal(0.0, 0.35, m))}
+        """Gearbox life: from new to the position limit in ~110 days at the reference torque."""
+        return {"k_joint": 1.0 / (110.0 * DAY_S * rng.lognormal(0.0, 0.35, m))}
 
     def init_state(self, rng: np.random.Generator, consts: dict[str, F64], wear: F64) -> dict[str, F64]:
         """Gearboxes and bearings part-used, joints warm."""

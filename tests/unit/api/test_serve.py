@@ -1,0 +1,49 @@
+"""The `serve` command's option handling and the in-process BackgroundServer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from factorytwin.api.serve import BackgroundServer
+from factorytwin.cli import app as cli
+from factorytwin.config import Settings
+
+
+def test_serve_refuses_an_unusable_database_url_without_a_traceback() -> None:
+    result = CliRunner().invoke(cli, ["serve", "--database-url", "mysql://db/x"])
+    assert result.exit_code == 2
+    assert "sqlite:///" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_serve_names_a_missing_layout_file(tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["serve", "--layout", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2
+    assert "nope.yaml" in result.output
+
+
+def test_serve_refuses_a_port_out_of_range() -> None:
+    result = CliRunner().invoke(cli, ["serve", "--port", "70000"])
+    assert result.exit_code == 2
+    assert "port" in result.output
+
+
+async def test_background_server_serves_on_a_free_port_and_stops(settings: Settings) -> None:
+    async with BackgroundServer(settings) as server:
+        assert server.port > 0
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            assert (await client.get("/api/v1/health")).json()["status"] == "ok"
+    async with httpx.AsyncClient(base_url=server.url) as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.get("/api/v1/health", timeout=2)
+
+
+async def test_background_server_start_up_failure_is_an_exception(settings: Settings, tmp_path: Path) -> None:
+    bad = tmp_path / "layout.yaml"
+    bad.write_text("name: x\nlines: []\nmachines: []\n")
+    with pytest.raises(RuntimeError, match="failed to start"):
+        await BackgroundServer(settings.model_copy(update={"layout_path": bad})).start()

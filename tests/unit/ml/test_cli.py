@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from typer.testing import CliRunner
 
@@ -67,3 +68,25 @@ def test_evaluate_without_a_model_says_so(tmp_path: Path, ai4i_sample: pd.DataFr
     )
     assert code == 2
     assert "no model has been trained yet" in out
+
+
+def test_train_on_run_to_failure_series(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    rows = []
+    for unit in range(12):
+        life = int(rng.integers(40, 80))
+        for cycle in range(1, life + 1):
+            rows.append(
+                {"unit": unit, "cycle": cycle, "s1": cycle / life + rng.normal(0, 0.05), "s2": rng.normal(0, 1)}
+            )
+    path = tmp_path / "engines.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    models = tmp_path / "models"
+    code, out = _run(
+        "train", "--data", str(path), "--horizon", "10", "--window", "5", "--folds", "3", "--model-dir", str(models)
+    )
+    assert code == 0, out
+    assert "stored model v0001" in out
+    assert "rul" in out
+    card = (models / "v0001" / "card.md").read_text()
+    assert "run_to_failure" in card

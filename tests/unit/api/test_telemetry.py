@@ -75,6 +75,7 @@ BAD_INPUTS: list[tuple[str, Any, list[Any], str]] = [
     ("bad machine id", rs(machine="mill 01!"), ["machine_id"], "pattern"),
     ("unknown machine", rs(machine="mill-99"), ["machine_id"], "unknown machine 'mill-99'"),
     ("sensor of another kind", rs(flow_rate=50.0), ["values", "flow_rate"], "no sensor 'flow_rate'"),
+    ("a sensor named like a batch key", rs(readings=1.0), ["values", "readings"], "no sensor 'readings'"),
     ("value out of range", rs(torque=1e6), ["values", "torque"], "physical range"),
     ("value NaN", _raw(json.dumps(rs(torque=float("nan")))), ["values", "torque"], "finite"),
     ("value Infinity", _raw(json.dumps(rs(torque=float("inf")))), ["values", "torque"], "finite"),

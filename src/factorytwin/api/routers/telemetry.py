@@ -42,13 +42,20 @@ def parse_telemetry(body: bytes) -> tuple[TelemetryBatch, bool]:
     A batch is told from a single reading set by its "readings"/"events" keys. The body is parsed once, by
     pydantic's JSON parser straight into the models (no intermediate dicts).
     """
-    is_batch = any(key in body for key in _BATCH_KEYS)
-    try:
-        if is_batch:
+    if any(key in body for key in _BATCH_KEYS):
+        try:
             return TelemetryBatch.model_validate_json(body), False
-        reading = ReadingSet.model_validate_json(body)
-    except ValidationError as exc:
-        raise InvalidInput(problems_from_validation(exc)) from None
+        except ValidationError as exc:
+            # The keys may have been a sensor or a string of a single reading set: if it parses as one, it is one.
+            try:
+                reading = ReadingSet.model_validate_json(body)
+            except ValidationError:
+                raise InvalidInput(problems_from_validation(exc)) from None
+    else:
+        try:
+            reading = ReadingSet.model_validate_json(body)
+        except ValidationError as exc:
+            raise InvalidInput(problems_from_validation(exc)) from None
     return TelemetryBatch.model_construct(readings=[reading], events=[]), True
 
 

@@ -1,0 +1,41 @@
+"""Upgrading a SQLite file made by an older schema: the new steps run once and existing readings are rolled up."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from factorytwin.store import HistoryQuery, open_store
+from factorytwin.store.schema import SQLITE_MIGRATIONS
+
+
+async def test_a_version_1_file_is_upgraded_and_its_readings_rolled_up(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for statement in SQLITE_MIGRATIONS[0]:
+        conn.execute(statement)
+    conn.execute("INSERT INTO schema_version VALUES (1)")
+    conn.execute("INSERT INTO machines (id, name, kind, line, x, y) VALUES ('p1', 'P', 'pump', 'l', 0, 0)")
+    conn.execute("INSERT INTO sensors (key) VALUES ('flow_rate')")
+    t0 = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp()) * 1000
+    conn.executemany(
+        "INSERT INTO readings VALUES (1, 1, ?, ?)", [(t0 + i * 10_000, float(i % 50)) for i in range(6 * 60 * 4)]
+    )
+    conn.commit()
+    conn.close()
+
+    store = open_store(f"sqlite:///{path}")
+    await store.open()
+    try:
+        versions = sqlite3.connect(path).execute("SELECT version FROM schema_version ORDER BY version").fetchall()
+        assert versions == [(1,), (2,)]
+        assert await store.refresh_rollups(10**9) == 240  # every minute of the old readings was marked dirty
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        query = HistoryQuery(machine_id="p1", sensor="flow_rate", start=start, end=start + timedelta(hours=4), points=4)
+        buckets = await store.history(query)
+        assert [b.count for b in buckets] == [360] * 4
+        assert [(b.min, b.max) for b in buckets] == [(0.0, 49.0)] * 4
+    finally:
+        await store.close()

@@ -49,3 +49,9 @@ def postgres_url() -> Iterator[str]:
         yield PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the browser tests last: Playwright's sync API keeps an event loop running in the main thread for its
+    session, and no asyncio test can run while it does."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

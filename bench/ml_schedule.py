@@ -198,13 +198,16 @@ def main() -> int:
         replay("run to failure", second, never, cost),
         replay("fixed interval (per kind, tuned on H1)", second, per_kind(intervals, fixed_interval, kinds), cost),
         replay(
-            f"predictive P24 >= {cost.critical_ratio:.2f} (cost ratio, untuned)",
+            f"predictive P({spec.horizon_h:g} h) >= {cost.critical_ratio:.2f} (cost ratio, untuned)",
             second,
             predictive(cost.critical_ratio),
             cost,
         ),
         replay(
-            "predictive P24 threshold (per kind, tuned on H1)", second, per_kind(thresholds, predictive, kinds), cost
+            f"predictive P({spec.horizon_h:g} h) threshold (per kind, tuned on H1)",
+            second,
+            per_kind(thresholds, predictive, kinds),
+            cost,
         ),
         replay("predictive RUL q10 <= lead (per kind, tuned on H1)", second, per_kind(leads, rul_due, kinds), cost),
     ]

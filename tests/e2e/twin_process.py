@@ -11,53 +11,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
-from datetime import UTC, datetime
 from pathlib import Path
 
-import uvicorn
-
-from factorytwin.api import create_app
 from factorytwin.config import Settings
-from factorytwin.domain import CommandMessage
+from factorytwin.demo import run_demo
 from factorytwin.layout import load_layout
-from factorytwin.sim.commands import apply_command
-from factorytwin.sim.engine import Engine
-from factorytwin.sim.realtime import run_realtime
 
 
-async def main(db: Path, layout_path: Path | None, models: Path, speed: float, seed: int) -> None:
-    """Serve and simulate until SIGTERM/SIGINT."""
+def main(db: Path, layout_path: Path | None, models: Path, speed: float, seed: int) -> None:
+    """Serve and simulate (the demo's own loop, without its first-start training) until SIGTERM/SIGINT."""
     settings = Settings(
-        database_url=f"sqlite:///{db}", mqtt_url=None, layout_path=layout_path, model_dir=models, port=8000
+        database_url=f"sqlite:///{db}", mqtt_url=None, layout_path=layout_path, model_dir=models, port=0
     )
-    layout = load_layout(layout_path)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    app = create_app(settings)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", access_log=False))
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        if serving.done():
-            serving.result()
-            raise SystemExit("the API did not start")
-        await asyncio.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
-    engine = Engine(layout, seed=seed, start=datetime.now(UTC), demo_faults=True)
-
-    async def to_simulator(message: CommandMessage) -> None:
-        apply_command(engine, message.machine_id, message, message.id)
-
-    app.state.services.twin.commands.add_sink(to_simulator)
-    print(f"READY {url}", flush=True)
-    try:
-        await run_realtime(layout, target=url, speed=speed, engine=engine, stop=stop)
-    finally:
-        server.should_exit = True
-        await serving
+    asyncio.run(
+        run_demo(
+            settings, load_layout(layout_path), speed, seed, on_ready=lambda url: print(f"READY {url}", flush=True)
+        )
+    )
 
 
 if __name__ == "__main__":
@@ -68,4 +38,4 @@ if __name__ == "__main__":
     ap.add_argument("--speed", type=float, default=60.0)
     ap.add_argument("--seed", type=int, default=1)
     a = ap.parse_args()
-    asyncio.run(main(a.db, a.layout, a.models, a.speed, a.seed))
+    main(a.db, a.layout, a.models, a.speed, a.seed)

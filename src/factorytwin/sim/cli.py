@@ -68,6 +68,7 @@ def simulate(
             if not (target or mqtt):
                 raise typer.BadParameter("give --target http://HOST:PORT and/or --mqtt mqtt://HOST:PORT")
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+            logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per POST
             console.print(
                 f"[bold]simulating[/] {len(plant.machines)} machines of {plant.name!r} at {speed:g}x"
                 f" -> {', '.join(x for x in (target, mqtt) if x)} (Ctrl-C to stop)"

@@ -239,8 +239,8 @@ class Engine:
             self._commit(g, cand.result, jobs, idx[k], starts, k)
             shape = (k + 1, len(g.idx))
             true = np.stack([np.broadcast_to(cand.result.values[key][: k + 1], shape) for key in g.keys], axis=-1)
-            if self.noise:
-                true = true + self._noise(true.shape) * g.noise_sd
+            if self.noise:  # a still machine reads exactly zero speed, torque, current: no noise on a true zero
+                true = true + self._noise(true.shape) * g.noise_sd * (true != 0.0)
             values[:, g.span] = np.clip(true, g.low, g.high).reshape(k + 1, -1)
         status = np.broadcast_to(self.status, (k + 1, len(self.machine_ids))).copy()
         self.t = float(t[k])

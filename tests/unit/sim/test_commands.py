@@ -132,3 +132,12 @@ def test_command_message_from_mqtt_payload_bytes() -> None:
     assert message.machine_id == "mill-01"
     with pytest.raises(InvalidInput):
         parse_command_message(b"not json")
+
+
+def test_stopped_machine_reads_exactly_zero_motion_even_with_sensor_noise() -> None:
+    engine = engine_for(MachineKind.CNC_MILL, noise=True)
+    apply_command(engine, "m1", STOP)
+    frame = engine.step(1.0, 600)
+    for key in ("spindle_speed", "torque", "power", "motor_current"):
+        assert (series(engine, frame, key) == 0.0).all(), key
+    assert series(engine, frame, "air_temp").std() > 0  # the rest still carries measurement noise

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from rich.table import Table
@@ -79,6 +80,40 @@ def plot_failures(counts: FailureCounts, machines: dict[str, int], days: float, 
         bx.text(rate, r, f" {rate:.0f}", va="center")
     bx.set_xlim(0, max([*rates, 1.0]) * 1.25)
     bx.set_title("failures per machine-year")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_run_to_failure(
+    readings: Path, machine_id: str, sensors: list[str], end: datetime, days: float, path: Path
+) -> None:
+    """``sensors`` of ``machine_id`` over the ``days`` before ``end`` (a failure), from a fast-mode readings file.
+
+    Reads only that machine's rows (parquet filter), so it works on a year's file.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import pyarrow.parquet as pq
+
+    start = end - timedelta(days=days)
+    table = pq.read_table(
+        readings,
+        columns=["ts", "status", *sensors],
+        filters=[("machine_id", "=", machine_id), ("ts", ">=", start), ("ts", "<=", end + timedelta(hours=6))],
+    )
+    df = table.to_pandas()
+    fig, axes = plt.subplots(len(sensors), 1, figsize=(10, 2.2 * len(sensors)), dpi=110, sharex=True)
+    for ax, key in zip(list(axes), sensors, strict=True):
+        running = df["status"] == "running"
+        ax.plot(df["ts"], df[key].where(running), lw=0.6, color="tab:blue")  # gaps where it was not running
+        ax.axvline(end, color="tab:red", lw=1.2)
+        ax.set_ylabel(key.replace("_", " "))
+    axes[0].set_title(f"{machine_id}: the {days:g} days before its failure (red line); samples while running")
+    fig.autofmt_xdate()
+    fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     plt.close(fig)

@@ -142,3 +142,15 @@ def test_cli_bad_input_is_a_clear_error(tmp_path: Path, args: list[str], message
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_run_to_failure_plot_reads_one_machine_of_a_readings_file(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from factorytwin.sim.stats import plot_run_to_failure
+
+    out = tmp_path / "run.parquet"
+    generate_dataset(load_layout(), 0.25, out, every_s=60.0, seed=3)
+    png = tmp_path / "trace.png"
+    plot_run_to_failure(out, "pump-01", ["inlet_pressure", "vibration"], datetime(2025, 1, 1, 6, tzinfo=UTC), 0.25, png)
+    assert png.stat().st_size > 10_000

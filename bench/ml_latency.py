@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from figures import record
 from rich.console import Console
 from rich.table import Table
 
@@ -74,6 +75,9 @@ def main() -> int:
     for name, bundle, X in bundles:
         one = X[[len(X) // 2]]
         t = timings(lambda b=bundle, r=one: b.predictions(r, reasons=3), args.calls)
+        record(
+            f"prediction p99, one machine ({name})", float(np.percentile(t, 99)), "ms", goal="< 5 ms", better="lower"
+        )
         table.add_row(
             name,
             "one machine: predict + RUL + mode + 3 reasons",
@@ -86,6 +90,7 @@ def main() -> int:
         t0 = time.perf_counter()
         bundle.predict_matrix(big)
         rate = args.rows / (time.perf_counter() - t0)
+        record(f"batch prediction ({name})", rate, "rows/s", goal=">= 50,000")
         table.add_row(name, f"batch of {args.rows:,} rows, no reasons", "", "", f"{rate:,.0f} rows/s")
         n = min(args.rows, 20_000)
         t0 = time.perf_counter()

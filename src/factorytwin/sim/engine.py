@@ -18,8 +18,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from factorytwin.domain import CATALOGUE, FactoryLayout, FailureMode, MachineKind, all_sensor_keys
-from factorytwin.sim.physics import MODELS, Block, KindModel, KindResult
-from factorytwin.sim.physics.base import RANDOM_FAILURE_PER_OPERATION
+from factorytwin.sim.jobs import KindGroup, draw_jobs, jobs_in_block
+from factorytwin.sim.physics import MODELS, Block, KindResult
 from factorytwin.sim.state import (
     FAILED,
     IDLE,
@@ -48,25 +48,6 @@ DEMO_FAULT_KINDS = (
     MachineKind.ROBOT_ARM,
     MachineKind.CONVEYOR,
 )
-
-
-@dataclass(slots=True)
-class KindGroup:
-    """The machines of one kind: their indexes in the engine, their model, constants, state and current job."""
-
-    model: KindModel
-    idx: NDArray[np.intp]  # (m,) machine indexes in the engine's order
-    cols: NDArray[np.intp]  # (S,) columns of the kind's sensors in all_sensor_keys()
-    span: slice  # the group's columns in a frame: machine-major, m x S
-    keys: tuple[str, ...]
-    noise_sd: F64  # (S,)
-    low: F64  # (S,) physical range
-    high: F64
-    consts: dict[str, F64]
-    state: dict[str, F64]
-    job: dict[str, F64]  # current job's parameters, (m,) each
-    job_start: F64
-    job_end: F64
 
 
 @dataclass(slots=True)
@@ -149,7 +130,7 @@ class Engine:
                 high=np.array([s.high for s in specs]),
                 consts=consts,
                 state=state,
-                job={k: v[:, 0] for k, v in self._draw_jobs(model, consts, m, 1).items()},
+                job={k: v[:, 0] for k, v in draw_jobs(self.rng, model, consts, m, 1).items()},
                 job_start=np.zeros(m),
                 job_end=np.zeros(m),
             )
@@ -170,15 +151,6 @@ class Engine:
         if isinstance(value, int | float) and 0.0 <= float(value) <= 1.0:
             return float(value)
         return drawn
-
-    def _draw_jobs(self, model: KindModel, consts: dict[str, F64], m: int, k: int) -> dict[str, F64]:
-        """``k`` upcoming operations per machine: duration, parameters, and a 0.1 % chance of a random failure."""
-        lo, hi = model.job_minutes
-        jobs = model.draw_jobs(self.rng, consts, (m, k))
-        jobs["dur"] = self.rng.uniform(lo * 60.0, hi * 60.0, (m, k))
-        unlucky = self.rng.random((m, k)) < RANDOM_FAILURE_PER_OPERATION
-        jobs["rnf_at"] = np.where(unlucky, self.rng.uniform(0.0, 1.0, (m, k)) * jobs["dur"], np.inf)
-        return jobs
 
     # ------------------------------------------------------------------------------------------------ stepping
     def step(self, dt: float = 1.0, n: int = 1) -> Frame:
@@ -262,7 +234,7 @@ class Engine:
         speed = np.where(running, self.speed_pct / 100.0, 0.0)
         out = []
         for g in self.groups:
-            jobs, idx, job_age, starts = self._jobs_in_block(g, t, dt)
+            jobs, idx, job_age, starts = jobs_in_block(self.rng, g, self.t, t, dt)
             block = Block(
                 t=t,
                 dt=dt,
@@ -276,19 +248,6 @@ class Engine:
             )
             out.append((block, jobs, idx, starts))
         return out
-
-    def _jobs_in_block(self, g: KindGroup, t: F64, dt: float) -> tuple[dict[str, F64], NDArray[np.intp], F64, F64]:
-        """The current job plus enough new ones to cover the block, and which one is in progress at each sample."""
-        m = len(g.idx)
-        span = float(t[-1] - self.t) + dt
-        k = int(span // (g.model.job_minutes[0] * 60.0)) + 2
-        new = self._draw_jobs(g.model, g.consts, m, k)
-        starts_new = g.job_end[:, None] + np.cumsum(new["dur"], axis=1) - new["dur"]
-        jobs = {key: np.concatenate([g.job[key][:, None], new[key]], axis=1) for key in new}
-        starts = np.concatenate([g.job_start[:, None], starts_new], axis=1)  # (m, k+1)
-        idx = (t[:, None, None] >= starts_new[None, :, :]).sum(axis=2)  # (n, m)
-        job_age = t[:, None] - starts[np.arange(m)[None, :], idx]
-        return jobs, idx, job_age, starts
 
     def _first_trigger(self, g: KindGroup, result: KindResult, n: int) -> _Candidate:
         """The first row where a machine of the group fails (the first mode in priority order) or needs service."""

@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from factorytwin.domain import FactoryLayout, Machine, MachineKind, ProductionLine
-from factorytwin.sim.engine import Engine, KindGroup
+from factorytwin.sim.engine import Engine
+from factorytwin.sim.jobs import KindGroup
 from factorytwin.sim.state import Frame
 
 

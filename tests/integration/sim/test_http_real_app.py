@@ -51,4 +51,5 @@ async def test_realtime_run_reaches_the_api_even_when_it_starts_later(tmp_path: 
         events = (await http.get("/api/v1/machines/mill-01/events", params={"limit": 200})).json()
         assert any(e["kind"] in ("fault", "maintenance") for e in events), events[:5]
     assert stats.readings >= 16 * 10
+    assert stats.unsent == 0
     assert stored == stats.readings // 16  # every reading set of mill-01, those sent before the API was up too

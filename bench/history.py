@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
+from figures import record
 
 from factorytwin.layout import load_layout
 from factorytwin.store import HistoryQuery, ReadingColumns, Store, open_store, rollup
@@ -78,20 +79,27 @@ async def run(backend: str, days: int, workdir: Path) -> None:
         rng = random.Random(1)
         n = days * 86_400
         step = 200_000
+        load_began = time.perf_counter()
         for k in range(0, n, step):
             m = min(step, n - k)
             ts = [t0 + (k + i) * 1000 for i in range(m)]
             values = [rng.uniform(0, 60) for _ in ts]
             await store.write_batch(ReadingColumns(["mill-01"] * m, ["torque"] * m, ts, values))
-        spans = [d for d in (1, 7, 30) if d <= days]
+        load_s = time.perf_counter() - load_began
+        record(f"history: loading {n / 1e6:.1f} M readings into {backend}", load_s, "s", better="lower")
+        spans = sorted({d for d in (1, 7, 30) if d <= days} | {days})
         raw = {d: await timed(store, d) for d in spans}
         began = time.perf_counter()
         minutes = await store.refresh_rollups(10**9)
         refresh_s = time.perf_counter() - began
         rolled = {d: await timed(store, d) for d in spans}
+        print(f"{backend}: {n:,} readings loaded in {load_s:.1f} s ({n / load_s:,.0f}/s, batches of {step:,})")
+        for d in spans:
+            record(f"history {d} d, 500 buckets, {backend}, raw", raw[d][0], "ms", better="lower")
+            record(f"history {d} d, 500 buckets, {backend}, rollup", rolled[d][0], "ms", better="lower")
         print(f"{backend}: {n:,} readings; rollup refresh of {minutes:,} dirty minutes left: {refresh_s:.1f} s")
         for d in spans:
-            print(f"  {d:>2} days, 500 buckets: raw {raw[d][0]:7.0f} ms   with rollup {rolled[d][0]:5.0f} ms")
+            print(f"  {d:>3} days, 500 buckets: raw {raw[d][0]:7.0f} ms   with rollup {rolled[d][0]:5.0f} ms")
 
 
 def main() -> None:

@@ -32,7 +32,7 @@ from factorytwin.ml.features import HEAT_DISSIPATION_DT_K, HEAT_DISSIPATION_RPM,
 from factorytwin.ml.training import TrainConfig, best_f1_threshold, cross_validate, fit_bundle, score
 from factorytwin.ml.transfer import prepare_snapshots
 
-AI4I = Path(os.environ.get("FT_AI4I_PATH", "/work/shared/data/ai4i2020.csv"))
+AI4I = Path(os.environ.get("FT_AI4I_PATH", Path(__file__).resolve().parents[2] / "shared" / "data" / "ai4i2020.csv"))
 RAW = ["product_type", "air_temp", "process_temp", "spindle_speed", "torque", "tool_wear"]
 PLOT = Path(__file__).resolve().parent.parent / "docs" / "img" / "ml_ai4i_reliability.png"
 

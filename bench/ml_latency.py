@@ -33,7 +33,7 @@ from factorytwin.ml.synthetic import synthetic_history
 from factorytwin.ml.timeseries import HistorySpec, machine_features, prepare_history
 from factorytwin.ml.training import TrainConfig, fit_bundle
 
-AI4I = Path(os.environ.get("FT_AI4I_PATH", "/work/shared/data/ai4i2020.csv"))
+AI4I = Path(os.environ.get("FT_AI4I_PATH", Path(__file__).resolve().parents[2] / "shared" / "data" / "ai4i2020.csv"))
 
 
 def timings(fn: object, calls: int) -> np.ndarray:

@@ -44,6 +44,12 @@ class Settings(BaseSettings):
         default=64, ge=1, description="batches waiting for the store writer before ingest answers 503"
     )
     offline_after_s: float = Field(default=30.0, gt=0, description="silence after which a machine is offline")
+    time_scale: float = Field(
+        default=1.0,
+        gt=0,
+        description="data seconds per wall-clock second: the speed-up of a time-compressed simulator (the demo sets "
+        "it to its --speed), so rates of change and prediction windows are read in the machines' own time",
+    )
     stream_interval_s: float = Field(
         default=0.25,
         gt=0,

@@ -155,6 +155,7 @@ def demo_command(
             database_url=postgres or DEMO_DATABASE_URL,
             mqtt_url=mqtt,
             layout_path=layout_path,
+            time_scale=speed,
         )
         layout = load_layout(settings.layout_path)
     except (ValidationError, LayoutError) as exc:

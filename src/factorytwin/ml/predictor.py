@@ -50,8 +50,13 @@ def spec_of(bundle: ModelBundle) -> HistorySpec:
 class Predictor:
     """Serves the active model of ``registry`` for the machines of the layout, reading history from ``store``."""
 
-    def __init__(self, store: Store, registry: ModelRegistry, machines: Sequence[Machine]) -> None:
+    def __init__(
+        self, store: Store, registry: ModelRegistry, machines: Sequence[Machine], time_scale: float = 1.0
+    ) -> None:
         self.store = store
+        # Data seconds per wall second (a time-compressed simulator): history windows are read in the machines'
+        # own time, the time the model was trained in.
+        self.time_scale = time_scale
         self.registry = registry
         self.machines = {m.id: m for m in machines}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ft-predict")
@@ -85,14 +90,13 @@ class Predictor:
         if bundle.shape == "history":
             spec = spec_of(bundle)
             end = newest + timedelta(milliseconds=1)
-            start = end - timedelta(seconds=spec.step_s * (spec.window + 1))
+            start = end - timedelta(seconds=spec.step_s * (spec.window + 1) / self.time_scale)
             inputs["readings"] = await self.store.read_range(machine.id, start, end)
             kinds = [EventKind.FAULT, EventKind.MAINTENANCE, EventKind.STATUS]
             inputs["events"] = await self.store.events(EventQuery(machine_id=machine.id, kinds=kinds, limit=200))
         return inputs
 
-    @staticmethod
-    def _feature_vector(bundle: ModelBundle, inputs: dict[str, Any]) -> np.ndarray:
+    def _feature_vector(self, bundle: ModelBundle, inputs: dict[str, Any]) -> np.ndarray:
         """The model's feature vector of one machine (numpy fast path, see ``latest.py``)."""
         machine: Machine = inputs["machine"]
         ptype = machine.metadata.get("product_type")
@@ -107,6 +111,11 @@ class Predictor:
                     renewals_only(events)["ts"].to_numpy("float64"),
                 ]
             )
+            if self.time_scale != 1.0 and len(ts):
+                # stretch wall-clock times about the newest reading into the machines' own time
+                anchor = float(ts[-1])
+                ts = anchor + (ts.astype("float64") - anchor) * self.time_scale
+                renewals = anchor + (renewals - anchor) * self.time_scale
             row = latest_feature_row(ts, values, renewals, spec, machine.kind.value, ptype)
             by_name = dict(zip(spec.feature_names(), row, strict=True))
         else:

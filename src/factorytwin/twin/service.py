@@ -56,7 +56,7 @@ class TwinService:
         if bus is None:
             bus = MqttBus(MqttEndpoint.parse(settings.mqtt_url)) if settings.mqtt_url else InProcessBus()
         self.bus = bus
-        self.state = TwinState()
+        self.state = TwinState(time_scale=settings.time_scale)
         self.alarms = AlarmEngine()
         self.hub = StreamHub(settings.stream_interval_s, self.snapshot)
         self.commands = CommandDispatcher(bus.link if isinstance(bus, MqttBus) else None)

@@ -113,8 +113,11 @@ class LiveMachine:
 class TwinState:
     """The live record of every registered machine."""
 
-    def __init__(self, machines: Iterable[Machine] = ()) -> None:
+    def __init__(self, machines: Iterable[Machine] = (), time_scale: float = 1.0) -> None:
         self.machines: dict[str, LiveMachine] = {}
+        # Readings of a simulator running ``time_scale`` times faster than the clock change that much faster per
+        # wall second; rates are compared with the catalogue's physical ``max_rate`` in the machines' own time.
+        self.time_scale = time_scale
         self.register(machines)
 
     def register(self, machines: Iterable[Machine]) -> None:
@@ -170,7 +173,8 @@ class TwinState:
                     if ref is None:
                         live.rate_ref[key] = (value, ts_ms)
                     elif ts_ms - ref[1] >= RATE_MIN_SPAN_MS:
-                        obs.rate = max(obs.rate, abs(value - ref[0]) / ((ts_ms - ref[1]) / 1000.0))
+                        span_s = (ts_ms - ref[1]) / 1000.0 * self.time_scale
+                        obs.rate = max(obs.rate, abs(value - ref[0]) / span_s)
                         live.rate_ref[key] = (value, ts_ms)
                 live.values[key] = value
                 live.value_ts_ms[key] = ts_ms

@@ -10,14 +10,16 @@ import pytest
 
 from factorytwin.ml.synthetic import synthetic_history
 
-AI4I_PATH = Path(os.environ.get("FT_AI4I_PATH", "/work/shared/data/ai4i2020.csv"))
+AI4I_PATH = Path(
+    os.environ.get("FT_AI4I_PATH", Path(__file__).resolve().parents[4] / "shared" / "data" / "ai4i2020.csv")
+)
 
 
 @pytest.fixture(scope="session")
 def ai4i() -> pd.DataFrame:
-    """The AI4I 2020 data set (skipped when the file is absent)."""
+    """The AI4I 2020 data set, from ``../shared/data`` beside the repository (or ``FT_AI4I_PATH``)."""
     if not AI4I_PATH.is_file():
-        pytest.skip(f"AI4I 2020 not found at {AI4I_PATH} (set FT_AI4I_PATH)")
+        pytest.fail(f"AI4I 2020 not found at {AI4I_PATH}: put ../shared/data beside the repository or set FT_AI4I_PATH")
     return pd.read_csv(AI4I_PATH, encoding="utf-8-sig")
 
 

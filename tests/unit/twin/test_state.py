@@ -64,6 +64,13 @@ def test_batch_observation_keeps_extremes_and_rate() -> None:
     assert obs.rate == 10.0
 
 
+def test_rates_of_a_time_compressed_simulator_are_read_in_the_machines_own_time() -> None:
+    # a simulator at 60x: 10 K per wall second is 10 K per simulated minute
+    state = TwinState([machine()], time_scale=60.0)
+    (update,) = state.apply(batch(reading(0, process_temp=310.0), reading(1, process_temp=320.0)), T0, 0.0)
+    assert abs(update.observations["process_temp"].rate - 10.0 / 60.0) < 1e-9
+
+
 def test_silent_machine_goes_offline_after_the_timeout() -> None:
     state = TwinState([machine(), machine("mill-02")])
     state.apply(batch(reading(0)), T0, 100.0)

@@ -61,7 +61,9 @@ async def push_predictions(services: Services, predictor: Predictor, interval_s:
 async def ml_lifespan(services: Services) -> AsyncIterator[None]:
     """Start the predictor (and the prediction push to the twin); stop them at shutdown."""
     registry = ModelRegistry(services.settings.model_dir)
-    predictor = Predictor(services.store, registry, list(services.machines.values()))
+    predictor = Predictor(
+        services.store, registry, list(services.machines.values()), time_scale=services.settings.time_scale
+    )
     services.predictor = predictor
     services.health_sections["ml"] = lambda: {
         "active_model": registry.active_version(),

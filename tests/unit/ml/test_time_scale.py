@@ -1,0 +1,76 @@
+"""A time-compressed simulator (the demo at 60x) gets the same features as the same history in real time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from factorytwin.domain import Event, EventKind, MachineStatus
+from factorytwin.layout import load_layout
+from factorytwin.ml.predictor import Predictor
+from factorytwin.ml.registry import ModelRegistry
+from factorytwin.ml.timeseries import HistorySpec
+from factorytwin.store.base import ReadingColumns
+
+SPEC = HistorySpec()
+T_END_MS = 1_780_000_000_000
+
+
+@dataclass
+class HistoryBundleStandIn:
+    """What ``Predictor._feature_vector`` reads of a history model: its shape, spec and feature names."""
+
+    shape: str = "history"
+    spec: dict[str, Any] = field(
+        default_factory=lambda: {
+            "step_s": SPEC.step_s,
+            "window": SPEC.window,
+            "horizon_h": SPEC.horizon_h,
+            "signals": list(SPEC.signals),
+        }
+    )
+    features: list[str] = field(default_factory=SPEC.feature_names)
+
+
+def _inputs(scale: float) -> dict[str, Any]:
+    """13 hours of a wearing mill at one reading per simulated minute, squeezed ``scale`` times in wall time."""
+    mill = next(m for m in load_layout().machines if m.id == "mill-01")
+    minutes = np.arange(13 * 60)
+    wall_ms = T_END_MS - ((minutes[-1] - minutes) * 60_000 / scale).astype("int64")
+    cols = ReadingColumns()
+    for t, i in zip(wall_ms, minutes, strict=True):
+        for sensor, value in (("torque", 40.0 + 0.01 * i), ("tool_wear", 0.5 * i), ("spindle_speed", 1500.0)):
+            cols.machine_ids.append(mill.id)
+            cols.sensors.append(sensor)
+            cols.ts_ms.append(int(t))
+            cols.values.append(value)
+    repaired = datetime.fromtimestamp((T_END_MS - 20 * 3_600_000 / scale) / 1000, UTC)
+    events = [
+        Event(
+            machine_id=mill.id,
+            ts=repaired,
+            kind=EventKind.MAINTENANCE,
+            status=MachineStatus.MAINTENANCE,
+            data={"event": "maintenance"},
+        )
+    ]
+    return {"machine": mill, "readings": cols, "events": events}
+
+
+def test_features_of_a_60x_simulator_match_the_same_history_in_real_time(tmp_path: Path) -> None:
+    registry = ModelRegistry(tmp_path)
+    real = Predictor(None, registry, [], time_scale=1.0)  # type: ignore[arg-type]
+    fast = Predictor(None, registry, [], time_scale=60.0)  # type: ignore[arg-type]
+    bundle = HistoryBundleStandIn()
+    want = real._feature_vector(bundle, _inputs(1.0))  # type: ignore[arg-type]
+    got = fast._feature_vector(bundle, _inputs(60.0))  # type: ignore[arg-type]
+    names = SPEC.feature_names()
+    assert np.isfinite(want[names.index("hours_since_renewal")])
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-9, equal_nan=True)
+    # and without the scale, the squeezed history would look 60 times younger
+    unscaled = real._feature_vector(bundle, _inputs(60.0))  # type: ignore[arg-type]
+    assert unscaled[names.index("hours_since_renewal")] < want[names.index("hours_since_renewal")] / 10

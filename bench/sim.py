@@ -15,6 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from figures import record
+
 from factorytwin.domain import FactoryLayout, Machine
 from factorytwin.layout import load_layout
 from factorytwin.sim.dataset import events_path, generate_dataset
@@ -61,6 +63,7 @@ def main() -> int:
     for label, layout, n, calls in rows:
         rate, per_step, wall = bench_step(layout, n, calls)
         mark = "meets" if rate >= GOAL else "below"
+        record(f"simulator step(): {label}", rate, "samples/s", goal=f">= {GOAL:,.0f}")
         print(
             f"{label}: {rate:,.0f} samples/s ({per_step} samples per step, {n * calls:,} steps "
             f"in {wall:.1f} s; {mark} the {GOAL / 1e6:g} M goal)"

@@ -22,7 +22,7 @@ const QUALITY = (() => {
   return {
     software,
     startDpr: software ? 0.75 : deviceDpr,
-    policy: { min: software ? 0.4 : 0.6, max: deviceDpr, low: software ? 20 : 40, high: software ? 40 : 55 },
+    policy: { min: software ? 0.3 : 0.6, max: deviceDpr, low: software ? 32 : 40, high: software ? 50 : 55 },
   };
 })();
 

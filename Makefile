@@ -32,7 +32,7 @@ $(STATIC): $(WEB_STAMP) $(WEB_SOURCES)
 ifneq ($(wildcard web/package.json),)
 web: $(STATIC)
 vitest: $(WEB_STAMP)
-	cd web && npm test
+	cd web && npm run format:check && npm test
 else
 web vitest:
 	@echo "no web/ app yet"

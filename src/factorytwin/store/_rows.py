@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from factorytwin.domain import Alarm, AlarmSeverity, AlarmState, Event, EventKind, MachineStatus
+from factorytwin.domain import Alarm, AlarmSeverity, AlarmState, Event, EventKind, Machine, MachineKind, MachineStatus
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
@@ -32,6 +32,13 @@ def opt_ms(ts: datetime | None) -> int | None:
 def opt_dt(ms: int | None) -> datetime | None:
     """``from_ms`` that passes None through."""
     return None if ms is None else from_ms(ms)
+
+
+def machine_from_row(r: Any) -> Machine:
+    """A machine from a row of ``SELECT id, name, kind, line, x, y, rotation, metadata-as-JSON-text``."""
+    return Machine(
+        id=r[0], name=r[1], kind=MachineKind(r[2]), line=r[3], x=r[4], y=r[5], rotation=r[6], metadata=json.loads(r[7])
+    )
 
 
 EventRow = tuple[str, int, str, str | None, str, str]

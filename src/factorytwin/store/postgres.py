@@ -18,7 +18,7 @@ from typing import Any
 
 import asyncpg
 
-from factorytwin.domain import Alarm, Event, Machine, MachineKind, all_sensor_keys
+from factorytwin.domain import Alarm, Event, Machine, all_sensor_keys
 from factorytwin.errors import NotFound
 from factorytwin.store import rollup
 from factorytwin.store._rows import (
@@ -29,6 +29,7 @@ from factorytwin.store._rows import (
     event_from_row,
     event_row,
     from_ms,
+    machine_from_row,
     to_ms,
 )
 from factorytwin.store.base import (
@@ -171,19 +172,7 @@ class PostgresStore:
         rows = await self.pool.fetch(
             "SELECT id, name, kind, line, x, y, rotation, metadata::text FROM machines ORDER BY id"
         )
-        return [
-            Machine(
-                id=r[0],
-                name=r[1],
-                kind=MachineKind(r[2]),
-                line=r[3],
-                x=r[4],
-                y=r[5],
-                rotation=r[6],
-                metadata=json.loads(r[7]),
-            )
-            for r in rows
-        ]
+        return [machine_from_row(r) for r in rows]
 
     async def write_batch(self, readings: ReadingColumns, events: Sequence[Event] = ()) -> int:
         """Store readings and events in one transaction; return how many readings were new."""

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from factorytwin.domain import Alarm, Event, Machine, MachineKind, all_sensor_keys
+from factorytwin.domain import Alarm, Event, Machine, all_sensor_keys
 from factorytwin.errors import InvalidInput, NotFound
 from factorytwin.store import rollup, sqlite_history
 from factorytwin.store._rows import (
@@ -32,6 +32,7 @@ from factorytwin.store._rows import (
     event_from_row,
     event_row,
     from_ms,
+    machine_from_row,
     to_ms,
 )
 from factorytwin.store.base import (
@@ -188,19 +189,7 @@ class SQLiteStore:
                 .fetchall()
             )
         )
-        return [
-            Machine(
-                id=r[0],
-                name=r[1],
-                kind=MachineKind(r[2]),
-                line=r[3],
-                x=r[4],
-                y=r[5],
-                rotation=r[6],
-                metadata=json.loads(r[7]),
-            )
-            for r in rows
-        ]
+        return [machine_from_row(r) for r in rows]
 
     # --- readings -------------------------------------------------------------------------------------------
     async def write_batch(self, readings: ReadingColumns, events: Sequence[Event] = ()) -> int:

@@ -63,7 +63,9 @@ def main() -> int:
     for label, layout, n, calls in rows:
         rate, per_step, wall = bench_step(layout, n, calls)
         mark = "meets" if rate >= GOAL else "below"
-        record(f"simulator step(): {label}", rate, "samples/s", goal=f">= {GOAL:,.0f}")
+        # the goal is for the batched step of the default factory; the other rows show how it scales
+        goal = f">= {GOAL:,.0f}" if label.startswith("default factory") and n > 1 else ""
+        record(f"simulator step(): {label}", rate, "samples/s", goal=goal)
         print(
             f"{label}: {rate:,.0f} samples/s ({per_step} samples per step, {n * calls:,} steps "
             f"in {wall:.1f} s; {mark} the {GOAL / 1e6:g} M goal)"

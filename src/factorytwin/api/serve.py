@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from factorytwin.api.app import create_app
 from factorytwin.config import Settings
-from factorytwin.errors import LayoutError
+from factorytwin.errors import FactoryTwinError, LayoutError
 from factorytwin.layout import load_layout
 from factorytwin.store import open_store
 from factorytwin.store.base import Store
@@ -41,6 +41,10 @@ def _config(settings: Settings, store: Store | None, port: int, log_level: str) 
 def run_server(settings: Settings, log_level: str = "info") -> None:
     """Serve the API on ``settings.host:settings.port`` until interrupted (Ctrl-C)."""
     uvicorn.Server(_config(settings, None, settings.port, log_level)).run()
+
+
+class ServerStartError(FactoryTwinError, RuntimeError):
+    """The server could not start (port taken, bad database, ...); uvicorn has logged why."""
 
 
 class BackgroundServer:
@@ -74,7 +78,7 @@ class BackgroundServer:
         while not self._server.started:
             if self._task.done():
                 self._task.result()  # raises the start-up error, if any
-                raise RuntimeError("the API server stopped during start-up (see the log above)")
+                raise ServerStartError("the API server stopped during start-up (see the log above)")
             await asyncio.sleep(0.02)
         sockets = [s for server in self._server.servers for s in server.sockets]
         self.port = int(sockets[0].getsockname()[1])
@@ -83,7 +87,8 @@ class BackgroundServer:
         try:
             await self._server.serve()
         except SystemExit as exc:  # uvicorn exits the process on a failed start-up; here it is an error instead
-            raise RuntimeError(f"the API server failed to start (exit code {exc.code}); see the log above") from None
+            message = f"the API server failed to start (exit code {exc.code}); see the log above"
+            raise ServerStartError(message) from None
 
     async def stop(self) -> None:
         """Stop accepting, finish in-flight requests, run the app's shutdown."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -43,6 +42,7 @@ from factorytwin.store.base import (
     StoreStats,
 )
 from factorytwin.store.codes import Dictionary, alarm_filter, event_filter
+from factorytwin.store.common import StoreCommon
 from factorytwin.store.schema import HISTORY_SQL, LATEST_SQL, POSTGRES_MIGRATIONS
 
 _INSERT_READINGS = (
@@ -94,10 +94,9 @@ _REFRESH = (
     + " ON CONFLICT (machine, sensor, minute) DO UPDATE SET vmin = excluded.vmin, vmax = excluded.vmax, "
     "vsum = excluded.vsum, n = excluded.n"
 )
-log = logging.getLogger(__name__)
 
 
-class PostgresStore:
+class PostgresStore(StoreCommon):
     """The server store (``postgresql://user@host:port/db``)."""
 
     backend = "postgresql"
@@ -173,13 +172,6 @@ class PostgresStore:
             "SELECT id, name, kind, line, x, y, rotation, metadata::text FROM machines ORDER BY id"
         )
         return [machine_from_row(r) for r in rows]
-
-    async def write_batch(self, readings: ReadingColumns, events: Sequence[Event] = ()) -> int:
-        """Store readings and events in one transaction; return how many readings were new."""
-        [result] = await self.write_batches([(readings, events)])
-        if isinstance(result, Exception):
-            raise result
-        return result
 
     async def write_batches(self, batches: Sequence[Batch]) -> list[int | Exception]:
         """Store batches in one transaction, each all-or-nothing (a savepoint each); per batch: new count or error."""
@@ -283,14 +275,6 @@ class PostgresStore:
             done += len(marks)
             if len(marks) < rollup.REFRESH_LIMIT:
                 return done
-
-    async def _refresh_loop(self) -> None:
-        while True:
-            await asyncio.sleep(rollup.REFRESH_INTERVAL_S)
-            try:
-                await self.refresh_rollups()
-            except Exception:  # keep refreshing later; history stays exact meanwhile (dirty minutes read raw)
-                log.exception("rollup refresh failed")
 
     async def read_range(
         self, machine_id: str, start: datetime, end: datetime, sensors: Sequence[str] | None = None

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import logging
 import sqlite3
 import threading
 import time
@@ -46,9 +45,9 @@ from factorytwin.store.base import (
     StoreStats,
 )
 from factorytwin.store.codes import Dictionary, alarm_filter, event_filter
+from factorytwin.store.common import StoreCommon
 from factorytwin.store.schema import LATEST_SQL, SQLITE_MIGRATIONS
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 _Encoded = tuple[list[int], list[int], ReadingColumns, Sequence[Event], list[tuple[int, int, int]]]
 READER_THREADS = 2
@@ -56,7 +55,7 @@ _INSERT_EVENT = "INSERT INTO events (machine_id, ts, kind, status, message, data
 _EVENT_COLS = "id, machine_id, ts, kind, status, message, data"
 
 
-class SQLiteStore:
+class SQLiteStore(StoreCommon):
     """The embedded default store, in one SQLite file (``sqlite:///path``)."""
 
     backend = "sqlite"
@@ -192,13 +191,6 @@ class SQLiteStore:
         return [machine_from_row(r) for r in rows]
 
     # --- readings -------------------------------------------------------------------------------------------
-    async def write_batch(self, readings: ReadingColumns, events: Sequence[Event] = ()) -> int:
-        """Store readings and events in one durable transaction; return how many readings were new."""
-        [result] = await self.write_batches([(readings, events)])
-        if isinstance(result, Exception):
-            raise result
-        return result
-
     async def write_batches(self, batches: Sequence[Batch]) -> list[int | Exception]:
         """Store batches in one transaction, each all-or-nothing (a savepoint each); per batch: new count or error."""
         encoded: list[_Encoded | Exception] = []
@@ -297,14 +289,6 @@ class SQLiteStore:
             if n < rollup.REFRESH_LIMIT:
                 break
         return done
-
-    async def _refresh_loop(self) -> None:
-        while True:
-            await asyncio.sleep(rollup.REFRESH_INTERVAL_S)
-            try:
-                await self.refresh_rollups()
-            except Exception:  # keep refreshing later; history stays exact meanwhile (dirty minutes read raw)
-                log.exception("rollup refresh failed")
 
     async def read_range(
         self, machine_id: str, start: datetime, end: datetime, sensors: Sequence[str] | None = None

@@ -12,18 +12,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import random
 import shlex
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
+from databases import fresh_postgres
 from figures import record
 
 from factorytwin.layout import load_layout
@@ -32,31 +30,24 @@ from factorytwin.store import HistoryQuery, ReadingColumns, Store, open_store, r
 # No background refresh here: the first timings must see every minute dirty (raw aggregation).
 rollup.REFRESH_INTERVAL_S = 10**9
 
-PG_ADMIN_DSN = os.environ.get("FT_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 @contextlib.asynccontextmanager
 async def fresh_store(backend: str, workdir: Path) -> AsyncIterator[Store]:
     """An open store on a fresh database of ``backend``, dropped afterwards."""
-    name = f"ft_bench_{uuid.uuid4().hex[:10]}"
-    admin = None
-    if backend == "sqlite":
-        url = f"sqlite:///{workdir / 'history.db'}"
-    else:
-        admin = await asyncpg.connect(PG_ADMIN_DSN)
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        url = PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
-    store = open_store(url)
-    try:
-        await store.open()
-        await store.register_machines(load_layout().machines)
-        yield store
-    finally:
-        await store.close()
-        if admin is not None:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.close()
+    async with contextlib.AsyncExitStack() as stack:
+        if backend == "sqlite":
+            url = f"sqlite:///{workdir / 'history.db'}"
+        else:
+            url = await stack.enter_async_context(fresh_postgres())
+        store = open_store(url)
+        try:
+            await store.open()
+            await store.register_machines(load_layout().machines)
+            yield store
+        finally:
+            await store.close()
 
 
 async def timed(store: Store, days: int) -> tuple[float, int]:

@@ -21,19 +21,17 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import asyncpg
 import httpx
+from databases import fresh_postgres
 from figures import record
 
 from factorytwin.domain import sensor_specs
 from factorytwin.layout import load_layout
 
-PG_ADMIN_DSN = os.environ.get("FT_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
@@ -99,19 +97,6 @@ def server(database_url: str, log: Path) -> Iterator[tuple[str, int]]:
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-
-
-@contextlib.asynccontextmanager
-async def fresh_postgres() -> AsyncIterator[str]:
-    """A new, uniquely named PostgreSQL database, dropped afterwards; yields its DSN."""
-    name = f"ft_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def load(url: str, duration: float, clients: int, batch: int, pid: int | None = None) -> dict[str, float]:

@@ -29,21 +29,20 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiomqtt
-import asyncpg
 import httpx
+from databases import fresh_postgres
 from figures import record
 from websockets.asyncio.client import connect as ws_connect
 
 from factorytwin.domain import MachineKind, sensor_specs
 from factorytwin.layout import load_layout
 
-PG_ADMIN_DSN = os.environ.get("FT_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 TICK_S = 0.02  # the producer sends one POST every 20 ms
 MILL_VALUES = {k: round((s.normal_low + s.normal_high) / 2, 3) for k, s in sensor_specs(MachineKind.CNC_MILL).items()}
 
@@ -110,19 +109,6 @@ def mosquitto(workdir: Path) -> Iterator[int]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-
-
-@contextlib.asynccontextmanager
-async def fresh_postgres() -> AsyncIterator[str]:
-    """A new, uniquely named PostgreSQL database, dropped afterwards; yields its DSN."""
-    name = f"ft_bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-        yield PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 def percentiles(samples: list[float]) -> tuple[float, float, float]:

@@ -30,7 +30,6 @@ from factorytwin.config import Settings
 from factorytwin.domain import CommandMessage, FactoryLayout
 from factorytwin.errors import FactoryTwinError, LayoutError
 from factorytwin.layout import load_layout
-from factorytwin.ml.datasets import TrainingDataError
 from factorytwin.ml.pipeline import TrainOptions, train_and_register
 from factorytwin.ml.registry import ModelRegistry
 from factorytwin.ml.training import TrainConfig
@@ -165,6 +164,6 @@ def demo_command(
     try:
         ensure_model(settings, layout, train_days, seed)
         asyncio.run(run_demo(settings, layout, speed, seed))
-    except (FactoryTwinError, TrainingDataError, OSError) as exc:
+    except (FactoryTwinError, OSError) as exc:  # TrainingDataError and ServerStartError are FactoryTwinErrors
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -40,3 +40,23 @@ class Overloaded(FactoryTwinError):
 
 class LayoutError(FactoryTwinError):
     """A factory layout file that cannot be used; the message names the file, line and field."""
+
+
+class StoreUnavailable(FactoryTwinError):
+    """The store cannot be reached or is failing for reasons outside the data (connection lost, disk full).
+
+    Retrying later helps: the API answers 503 with Retry-After, MQTT ingest keeps the message unacknowledged and
+    retries it.
+    """
+
+
+class StoreRejected(FactoryTwinError):
+    """The store refused a write because of its content (a character or value the backend cannot hold).
+
+    Retrying does not help: the API answers 422, MQTT ingest counts the message as rejected and acknowledges it.
+    """
+
+
+class ServiceUnavailable(FactoryTwinError):
+    """A service a request needs (the live twin, the predictor) is not running: 503 over REST, close 1011 on the
+    WebSocket."""

@@ -18,11 +18,21 @@ import re
 import threading
 from pathlib import Path
 
-from factorytwin.errors import NotFound
+from factorytwin.errors import FieldProblem, InvalidInput, NotFound
 from factorytwin.ml.bundle import ModelBundle
 from factorytwin.ml.schema import ModelCard, ModelVersion
 
-_VERSION_RE = re.compile(r"^v(\d{4,})$")
+VERSION_PATTERN = r"^v\d{4,12}$"
+"""What a version id looks like (``v0001``): the API validates path parameters against it, and the registry refuses
+anything else, so an id can never name a path outside the registry (``..``, ``/``, NUL)."""
+_VERSION_RE = re.compile(VERSION_PATTERN)
+
+
+def check_version(version: str) -> str:
+    """``version`` when it is a well-formed version id; ``InvalidInput`` (field ``version``) otherwise."""
+    if not _VERSION_RE.fullmatch(version):
+        raise InvalidInput([FieldProblem(("path", "version"), "must look like v0001 (v and 4 to 12 digits)", version)])
+    return version
 
 
 def render_card(card: ModelCard) -> str:
@@ -71,7 +81,8 @@ class ModelRegistry:
         marker = self.root / "ACTIVE"
         if marker.is_file():
             name = marker.read_text("utf-8").strip()
-            if (self.root / name / "model.json").is_file():
+            # a marker written by hand (or by an older release that did not validate) must not name a path
+            if _VERSION_RE.fullmatch(name) and (self.root / name / "model.json").is_file():
                 return name
         return None
 
@@ -103,6 +114,7 @@ class ModelRegistry:
             self._activate_locked(version)
 
     def _activate_locked(self, version: str) -> None:
+        check_version(version)
         if not (self.root / version / "model.json").is_file():
             raise NotFound(f"model version {version!r} does not exist")
         tmp = self.root / f".ACTIVE-{os.getpid()}"
@@ -114,6 +126,7 @@ class ModelRegistry:
         name = version or self.active_version()
         if name is None:
             raise NotFound("no model has been trained yet")
+        check_version(name)
         with self._lock:
             cached = self._cache.get(name)
         if cached is not None:
@@ -129,6 +142,8 @@ class ModelRegistry:
     def card(self, version: str | None = None) -> ModelCard:
         """The model card of ``version`` (default: the active one)."""
         name = version or self.active_version()
+        if name is not None:
+            check_version(name)
         if name is None or not (self.root / name / "card.json").is_file():
             raise NotFound("no model card: no model has been trained yet")
         return ModelCard.model_validate_json((self.root / name / "card.json").read_text("utf-8"))

@@ -14,14 +14,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
 
 from factorytwin.api.deps import Services, ServicesDep
 from factorytwin.domain import MachineId
 from factorytwin.errors import NotFound
 from factorytwin.ml.predictor import NoModel, Predictor
-from factorytwin.ml.registry import ModelRegistry
+from factorytwin.ml.registry import VERSION_PATTERN, ModelRegistry
 from factorytwin.ml.schedule import CostModel
 from factorytwin.ml.schema import (
     MaintenancePlan,
@@ -138,7 +138,10 @@ async def active_model(services: ServicesDep) -> ModelCard:
 
 
 @router.post("/models/{version}/activate", response_model=ModelCard)
-async def activate_model(version: str, services: ServicesDep) -> ModelCard:
+async def activate_model(
+    version: Annotated[str, Path(pattern=VERSION_PATTERN, max_length=13, description="e.g. v0001")],
+    services: ServicesDep,
+) -> ModelCard:
     """Serve ``version`` from now on."""
     registry = _predictor(services).registry
     await asyncio.to_thread(registry.activate, version)

@@ -55,6 +55,24 @@ class Settings(BaseSettings):
         gt=0,
         description="WebSocket updates are coalesced per machine to at most one per interval",
     )
+    # -- limits (issue 18): every buffer a client or a request can fill has a bound -------------------------------
+    stream_client_max_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=64 * 1024,
+        description="bytes of WebSocket messages waiting for one client; above it the client is dropped (1013)",
+    )
+    stream_max_subscriptions: int = Field(
+        default=1000, ge=1, description="most machine ids one WebSocket subscription may name"
+    )
+    train_max_rows: int = Field(
+        default=2_000_000,
+        ge=1000,
+        description="most stored readings (sensor values) one retraining reads; older ones are left out",
+    )
+    train_jobs_kept: int = Field(default=20, ge=1, description="finished training jobs remembered for GET")
+    max_header_bytes: int = Field(
+        default=64 * 1024, ge=4096, description="largest request head (request line + headers); larger is refused"
+    )
     mqtt_client_id: str = Field(
         default="factorytwin-ingest",
         description="MQTT ingest client id (persistent session): give each API instance its own",

@@ -58,7 +58,12 @@ class TwinService:
         self.bus = bus
         self.state = TwinState(time_scale=settings.time_scale)
         self.alarms = AlarmEngine()
-        self.hub = StreamHub(settings.stream_interval_s, self.snapshot)
+        self.hub = StreamHub(
+            settings.stream_interval_s,
+            self.snapshot,
+            max_bytes=settings.stream_client_max_bytes,
+            max_subscriptions=settings.stream_max_subscriptions,
+        )
         self.commands = CommandDispatcher(bus.link if isinstance(bus, MqttBus) else None)
         self._dirty: dict[int, Alarm] = {}
         self._dirty_event = asyncio.Event()

@@ -2,8 +2,12 @@
 
 Readings and state changes of a machine are merged and sent at most once per ``interval_s`` (the first update
 after a quiet interval goes out at once, so latency stays low when a machine reports slowly). Alarms, events and
-predictions are sent as they come. Each message is serialised once for all clients. Every client has a bounded
-queue; a client whose queue is full is dropped (its connection closed) rather than slowing the others down.
+predictions are sent as they come. Each message is serialised once for all clients. Every client has a queue
+bounded by bytes (and by message count): a client whose pending messages exceed either bound is dropped (its
+connection closed with 1013) rather than slowing the others down or holding memory for a reader that never reads.
+The byte bound is what matters for memory: 150 pending messages of 10 MB are 1.5 GB, 1000 small ones a few MB.
+A single message larger than the byte bound still goes to a client that has nothing pending, so one large
+snapshot does not drop a client that keeps up.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from factorytwin.domain import Alarm, Event
+from factorytwin.errors import FieldProblem, InvalidInput
 from factorytwin.twin.messages import (
     AlarmMessage,
     EventMessage,
@@ -32,15 +37,31 @@ from factorytwin.twin.messages import (
 log = logging.getLogger(__name__)
 
 DEFAULT_CLIENT_QUEUE = 1000
+DEFAULT_CLIENT_MAX_BYTES = 16 * 1024 * 1024
+DEFAULT_MAX_SUBSCRIPTIONS = 1000
 DROPPED = None  # sentinel put in a dropped client's queue so its sender wakes up and closes
 
 
-class StreamClient:
-    """One connected client: its subscription and its bounded outgoing queue of JSON texts."""
+def _size(text: str) -> int:
+    """UTF-8 size of a text (JSON from pydantic is mostly ASCII: then no copy is made)."""
+    return len(text) if text.isascii() else len(text.encode())
 
-    def __init__(self, machines: set[str] | None, queue_size: int) -> None:
+
+class TooManySubscriptions(InvalidInput):
+    """A subscription naming more machines than ``StreamHub.max_subscriptions``."""
+
+
+class StreamClient:
+    """One connected client: its subscription and its outgoing queue of JSON texts, bounded by count and bytes.
+
+    ``pending_bytes`` counts the UTF-8 size of the texts queued and not yet taken by ``get`` (the sender).
+    """
+
+    def __init__(self, machines: set[str] | None, queue_size: int, max_bytes: int = DEFAULT_CLIENT_MAX_BYTES) -> None:
         self.machines = machines
         self.queue: asyncio.Queue[str | None] = asyncio.Queue(maxsize=queue_size)
+        self.max_bytes = max_bytes
+        self.pending_bytes = 0
         self.dropped = False
         self.dropped_event = asyncio.Event()  # lets the connection close even while a send is stuck
 
@@ -49,19 +70,36 @@ class StreamClient:
         return self.machines is None or machine_id in self.machines
 
     def offer(self, text: str) -> bool:
-        """Queue a message; False (and the client marked dropped) when its queue is full."""
+        """Queue a message; False (and the client marked dropped) when its queue is full by count or bytes."""
         if self.dropped:
+            return False
+        size = _size(text)
+        if self.pending_bytes and self.pending_bytes + size > self.max_bytes:
+            self._drop()
             return False
         try:
             self.queue.put_nowait(text)
         except asyncio.QueueFull:
-            self.dropped = True
-            self.dropped_event.set()
-            while not self.queue.empty():
-                self.queue.get_nowait()
-            self.queue.put_nowait(DROPPED)
+            self._drop()
             return False
+        self.pending_bytes += size
         return True
+
+    def _drop(self) -> None:
+        self.dropped = True
+        self.dropped_event.set()
+        # Release the pending texts now: memory must not wait for the connection to finish closing.
+        while not self.queue.empty():
+            self.queue.get_nowait()
+        self.pending_bytes = 0
+        self.queue.put_nowait(DROPPED)
+
+    async def get(self) -> str | None:
+        """The next text to send (``DROPPED`` once the client is dropped); it no longer counts as pending."""
+        text = await self.queue.get()
+        if text is not None:
+            self.pending_bytes = max(0, self.pending_bytes - _size(text))
+        return text
 
 
 @dataclass(slots=True)
@@ -83,10 +121,14 @@ class StreamHub:
         snapshot: SnapshotSource,
         queue_size: int = DEFAULT_CLIENT_QUEUE,
         clock: Callable[[], float] = time.monotonic,
+        max_bytes: int = DEFAULT_CLIENT_MAX_BYTES,
+        max_subscriptions: int = DEFAULT_MAX_SUBSCRIPTIONS,
     ) -> None:
         self.interval_s = interval_s
         self._snapshot = snapshot
         self.queue_size = queue_size
+        self.max_bytes = max_bytes
+        self.max_subscriptions = max_subscriptions
         self._clock = clock
         self.clients: set[StreamClient] = set()
         self._pending: dict[str, _Pending] = {}
@@ -95,16 +137,34 @@ class StreamHub:
         self.dropped_clients = 0
         self.sent_messages = 0
 
+    def subscription(self, machines: Iterable[str] | None) -> set[str] | None:
+        """``machines`` as a subscription set; ``TooManySubscriptions`` (field ``machines``) above the cap.
+
+        Callers that parse a client's request should check ``max_subscriptions`` on the raw list first, so that a
+        huge list is refused before anything is built from it; this is the hub's own guard.
+        """
+        if machines is None:
+            return None
+        wanted = set(machines)
+        if len(wanted) > self.max_subscriptions:
+            problem = FieldProblem(("machines",), f"at most {self.max_subscriptions} machines per subscription")
+            raise TooManySubscriptions([problem])
+        return wanted
+
     def connect(self, machines: Iterable[str] | None = None) -> StreamClient:
-        """Register a client and queue its snapshot first (nothing can slip in between: no await here)."""
-        client = StreamClient(None if machines is None else set(machines), self.queue_size)
+        """Register a client and queue its snapshot first (nothing can slip in between: no await here).
+
+        ``TooManySubscriptions`` when ``machines`` names more than ``max_subscriptions``: nothing is registered."""
+        client = StreamClient(self.subscription(machines), self.queue_size, self.max_bytes)
         self.clients.add(client)
         self.offer(client, self._snapshot(client.machines).model_dump_json())
         return client
 
     def resubscribe(self, client: StreamClient, machines: Iterable[str] | None) -> None:
-        """Change what a client follows; it gets a fresh snapshot of its new set."""
-        client.machines = None if machines is None else set(machines)
+        """Change what a client follows; it gets a fresh snapshot of its new set.
+
+        ``TooManySubscriptions`` above the cap; the client keeps its old subscription then."""
+        client.machines = self.subscription(machines)
         self.offer(client, self._snapshot(client.machines).model_dump_json())
 
     def offer(self, client: StreamClient, text: str) -> bool:
@@ -115,7 +175,11 @@ class StreamHub:
         if client in self.clients:
             self.clients.discard(client)
             self.dropped_clients += 1
-            log.warning("stream client dropped: its queue of %d messages was full", self.queue_size)
+            log.warning(
+                "stream client dropped: more than %d messages or %d bytes were waiting for it",
+                self.queue_size,
+                self.max_bytes,
+            )
         return False
 
     def disconnect(self, client: StreamClient) -> None:

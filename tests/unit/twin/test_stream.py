@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from factorytwin.domain import Alarm, AlarmSeverity, AlarmState
+import pytest
+
+from factorytwin.domain import Alarm, AlarmSeverity, AlarmState, Event, EventKind
 from factorytwin.twin.messages import SnapshotMessage
-from factorytwin.twin.stream import DROPPED, StreamClient, StreamHub
+from factorytwin.twin.stream import DROPPED, StreamClient, StreamHub, TooManySubscriptions
 from tests.unit.twin.helpers import T0
 
 
@@ -106,3 +108,55 @@ def test_slow_client_is_dropped_without_affecting_the_others() -> None:
     assert hub.dropped_clients == 1
     hub.reading("mill-01", T0, {"torque": 99.0})
     assert fast in hub.clients
+
+
+def big_event(size: int) -> Event:
+    return Event(machine_id="mill-01", ts=T0, kind=EventKind.NOTE, message="x" * size, data={})
+
+
+async def test_a_client_is_dropped_by_pending_bytes_not_by_message_count() -> None:
+    hub = StreamHub(0.25, empty_snapshot, queue_size=1000, max_bytes=1_000_000)
+    stalled = hub.connect()
+    reader = hub.connect()
+    assert await stalled.get() is not None  # its snapshot was taken by the sender, which then got stuck
+    await reader.get()
+    for _ in range(3):  # 3 x 400 kB: the third would take the stalled client past 1 MB
+        hub.event(big_event(400_000))
+        assert await reader.get() is not None
+    assert stalled.dropped
+    assert stalled not in hub.clients
+    assert stalled.pending_bytes == 0  # its texts are released at once, not when the socket finally closes
+    assert stalled.queue.qsize() == 1
+    assert stalled.queue.get_nowait() is DROPPED
+    assert reader in hub.clients
+    assert reader.pending_bytes == 0
+    assert hub.dropped_clients == 1
+
+
+async def test_one_message_larger_than_the_cap_still_reaches_a_client_that_keeps_up() -> None:
+    hub = StreamHub(0.25, empty_snapshot, max_bytes=100_000)
+    client = hub.connect()
+    await client.get()
+    hub.event(big_event(300_000))
+    text = await client.get()
+    assert text is not None
+    assert len(text) > 300_000
+    assert not client.dropped
+
+
+def test_pending_bytes_count_utf8_bytes() -> None:
+    client = StreamClient(None, queue_size=10, max_bytes=1_000)
+    assert client.offer("é" * 100)
+    assert client.pending_bytes == 200
+
+
+def test_subscriptions_are_capped() -> None:
+    hub = StreamHub(0.25, empty_snapshot, max_subscriptions=3)
+    with pytest.raises(TooManySubscriptions, match="at most 3 machines"):
+        hub.connect([f"m{i}" for i in range(4)])
+    assert not hub.clients
+    client = hub.connect(["a", "b", "a", "c"])  # duplicates count once
+    assert client.machines == {"a", "b", "c"}
+    with pytest.raises(TooManySubscriptions):
+        hub.resubscribe(client, [f"m{i}" for i in range(500)])
+    assert client.machines == {"a", "b", "c"}

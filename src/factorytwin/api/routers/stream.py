@@ -107,7 +107,7 @@ async def stream(websocket: WebSocket) -> None:
 
 async def _send(websocket: WebSocket, client: StreamClient) -> None:
     while True:
-        text = await client.queue.get()
+        text = await client.get()
         if text is DROPPED:
             await websocket.close(code=CLOSE_TOO_SLOW, reason=TOO_SLOW)
             return

@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 from types import TracebackType
 from typing import Annotated, Any
+from urllib.parse import urlsplit, urlunsplit
 
 import typer
 import uvicorn
@@ -15,6 +16,7 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from factorytwin.api.app import create_app
+from factorytwin.api.httplimits import bounded_protocol
 from factorytwin.config import Settings
 from factorytwin.errors import FactoryTwinError, LayoutError
 from factorytwin.layout import load_layout
@@ -24,9 +26,14 @@ from factorytwin.store.base import Store
 log = logging.getLogger(__name__)
 
 
+WS_MAX_MESSAGE_BYTES = 1024 * 1024
+"""Largest WebSocket message a client may send: clients send only subscription requests (uvicorn's default is
+16 MB, which a list of 500,000 unknown machine ids fits in)."""
+
+
 def _config(settings: Settings, store: Store | None, port: int, log_level: str) -> uvicorn.Config:
-    # One process; uvloop and httptools when installed (uvicorn[standard]); no access log: at thousands of
-    # requests per second it costs more than it tells.
+    # One process; uvloop and httptools, the httptools protocol bounded in head size and header count
+    # (httplimits.py); no access log: at thousands of requests per second it costs more than it tells.
     return uvicorn.Config(
         create_app(settings, store),
         host=settings.host,
@@ -35,12 +42,41 @@ def _config(settings: Settings, store: Store | None, port: int, log_level: str) 
         access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=10,
+        http=bounded_protocol(settings.max_header_bytes),
+        ws_max_size=WS_MAX_MESSAGE_BYTES,
     )
+
+
+def redacted(url: str) -> str:
+    """``url`` with any password replaced by ``***``, for logs and the console."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = parts.username or ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
+
+
+class _AnnouncingServer(uvicorn.Server):
+    """A uvicorn server that prints ``factorytwin serving http://...`` once its port is bound (not before: a
+    taken port or a failed start-up must not have been announced as serving)."""
+
+    def __init__(self, config: uvicorn.Config, database_url: str) -> None:
+        super().__init__(config)
+        self._database_url = database_url
+
+    async def startup(self, sockets: list[Any] | None = None) -> None:
+        await super().startup(sockets)
+        if not self.started:
+            return
+        bound = [s.getsockname() for server in self.servers for s in server.sockets]
+        host, port = (bound[0][0], bound[0][1]) if bound else (self.config.host, self.config.port)
+        typer.echo(f"factorytwin serving http://{host}:{port} (store {redacted(self._database_url)})")
 
 
 def run_server(settings: Settings, log_level: str = "info") -> None:
     """Serve the API on ``settings.host:settings.port`` until interrupted (Ctrl-C)."""
-    uvicorn.Server(_config(settings, None, settings.port, log_level)).run()
+    _AnnouncingServer(_config(settings, None, settings.port, log_level), settings.database_url).run()
 
 
 class ServerStartError(FactoryTwinError, RuntimeError):
@@ -133,5 +169,4 @@ def serve_command(
     except (ValidationError, LayoutError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"factorytwin serving http://{settings.host}:{settings.port} (store {settings.database_url})")
-    run_server(settings)
+    run_server(settings)  # announces "factorytwin serving http://..." once the port is bound

@@ -1,15 +1,14 @@
 """The ``Predictor`` service: predictions for the twin's machines from their recent history, batch predictions,
 the maintenance schedule and retraining from stored history.
 
-Store reads are awaited on the event loop; feature building, inference and training run in worker threads
-(training in its own single-thread pool, so one long fit never delays predictions).
+Store reads are awaited on the event loop; feature building and inference run in a worker thread; retraining
+runs in a worker process, one job at a time (``jobs.py``), so one long fit never delays predictions.
 """
 
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -18,17 +17,16 @@ import numpy as np
 import pandas as pd
 
 from factorytwin.domain import EventKind, Machine
-from factorytwin.errors import FactoryTwinError, FieldProblem, InvalidInput, NotFound
+from factorytwin.errors import FactoryTwinError, FieldProblem, InvalidInput, NotFound, ServiceUnavailable
 from factorytwin.ml.bundle import ModelBundle
 from factorytwin.ml.features import KIND_CODES, PRODUCT_TYPE_CODES, add_physics_features
-from factorytwin.ml.history import event_rows, wide_from_columns
+from factorytwin.ml.history import event_rows
+from factorytwin.ml.jobs import TrainingJobs
 from factorytwin.ml.latest import arrays_from_columns, latest_feature_row, physics_arrays
-from factorytwin.ml.pipeline import make_card
 from factorytwin.ml.registry import ModelRegistry
 from factorytwin.ml.schedule import CostModel, plan_maintenance
 from factorytwin.ml.schema import MaintenancePlan, Prediction, PredictRequest, PredictResponse, TrainJob, TrainRequest
-from factorytwin.ml.timeseries import HistorySpec, prepare_history, renewals_only
-from factorytwin.ml.training import TrainConfig, fit_bundle
+from factorytwin.ml.timeseries import HistorySpec, renewals_only
 from factorytwin.ml.transfer import SNAPSHOT_SENSORS
 from factorytwin.store.base import EventQuery, Store
 
@@ -51,7 +49,12 @@ class Predictor:
     """Serves the active model of ``registry`` for the machines of the layout, reading history from ``store``."""
 
     def __init__(
-        self, store: Store, registry: ModelRegistry, machines: Sequence[Machine], time_scale: float = 1.0
+        self,
+        store: Store,
+        registry: ModelRegistry,
+        machines: Sequence[Machine],
+        time_scale: float = 1.0,
+        training: TrainingJobs | None = None,
     ) -> None:
         self.store = store
         # Data seconds per wall second (a time-compressed simulator): history windows are read in the machines'
@@ -60,14 +63,13 @@ class Predictor:
         self.registry = registry
         self.machines = {m.id: m for m in machines}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ft-predict")
-        self._train_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ft-train")
-        self.jobs: dict[str, TrainJob] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.training = training
 
     def close(self) -> None:
         """Stop the worker threads (running work finishes first)."""
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self._train_pool.shutdown(wait=False, cancel_futures=True)
+        if self.training is not None:
+            self.training.close()
 
     def active(self) -> tuple[str, ModelBundle] | None:
         """(version, bundle) of the active model, or None."""
@@ -226,63 +228,15 @@ class Predictor:
         plan = plan_maintenance(preds, cost, now)
         return plan.model_copy(update={"model_version": active[0]})
 
-    # ---- retraining ------------------------------------------------------------------------------------------
+    # ---- retraining ----------------------------------------------------------------------------------------
+    @property
+    def jobs(self) -> Mapping[str, TrainJob]:
+        """The training jobs remembered (unfinished ones and the newest finished ones)."""
+        return self.training.jobs if self.training is not None else {}
+
     async def start_training(self, request: TrainRequest) -> TrainJob:
-        """Queue a retrain from the stored history; returns at once with the job (poll ``jobs[id]``)."""
-        job = TrainJob(id=uuid.uuid4().hex[:12], state="queued", started_at=datetime.now(UTC))
-        self.jobs[job.id] = job
-        task = asyncio.get_running_loop().create_task(self._train(job.id, request))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return job
-
-    async def _train(self, job_id: str, request: TrainRequest) -> None:
-        self.jobs[job_id] = self.jobs[job_id].model_copy(update={"state": "running"})
-        try:
-            readings, events = await self._stored_history(request.days)
-            loop = asyncio.get_running_loop()
-            version = await loop.run_in_executor(self._train_pool, self._fit_and_save, readings, events, request)
-            update: dict[str, Any] = {"state": "done", "version": version, "message": f"trained {version}"}
-        except FactoryTwinError as exc:
-            update = {"state": "failed", "message": str(exc)}
-        except Exception as exc:  # a failed fit must end the job with a reason, not kill the service
-            update = {"state": "failed", "message": f"{type(exc).__name__}: {exc}"}
-        self.jobs[job_id] = self.jobs[job_id].model_copy(update={**update, "finished_at": datetime.now(UTC)})
-
-    async def _stored_history(self, days: float) -> tuple[pd.DataFrame, pd.DataFrame]:
-        frames, evs = [], []
-        for machine in self.machines.values():
-            latest = await self.store.latest(machine.id)
-            if not latest:
-                continue
-            end = max(v.ts for v in latest.values()) + timedelta(milliseconds=1)
-            start = end - timedelta(days=days)
-            wide = wide_from_columns(await self.store.read_range(machine.id, start, end))
-            frames.append(wide.assign(kind=machine.kind.value, product_type=machine.metadata.get("product_type")))
-            evs.extend(await self.store.events(EventQuery(machine_id=machine.id, start=start, end=end, limit=10_000)))
-        if not frames:
-            raise NotFound("the store holds no readings to train on")
-        return pd.concat(frames, ignore_index=True), event_rows(evs)
-
-    def _fit_and_save(self, readings: pd.DataFrame, events: pd.DataFrame, request: TrainRequest) -> str:
-        spec = HistorySpec(horizon_h=request.horizon_h)
-        data = prepare_history(readings, events, spec)
-        bundle = fit_bundle(
-            data,
-            TrainConfig(n_jobs=1),
-            spec={
-                "step_s": spec.step_s,
-                "window": spec.window,
-                "horizon_h": spec.horizon_h,
-                "signals": list(spec.signals),
-            },
-        )
-        card = make_card(
-            data,
-            bundle,
-            {},
-            "failure within horizon",
-            ["status"],
-            {"source": "twin store history", "days": request.days},
-        )
-        return self.registry.save(bundle, card, activate=request.activate)
+        """Start a retrain from the stored history in a worker process (see ``jobs.py``); returns at once with
+        the job (poll ``jobs[id]``). ``TrainingBusy`` while another job runs."""
+        if self.training is None:
+            raise ServiceUnavailable("retraining is not available in this process")
+        return self.training.start(request)

@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 from factorytwin.api.deps import Services, ServicesDep
 from factorytwin.domain import MachineId
 from factorytwin.errors import NotFound
+from factorytwin.ml.jobs import TrainingBusy, TrainingJobs
 from factorytwin.ml.predictor import NoModel, Predictor
 from factorytwin.ml.registry import VERSION_PATTERN, ModelRegistry
 from factorytwin.ml.schedule import CostModel
@@ -61,13 +62,16 @@ async def push_predictions(services: Services, predictor: Predictor, interval_s:
 async def ml_lifespan(services: Services) -> AsyncIterator[None]:
     """Start the predictor (and the prediction push to the twin); stop them at shutdown."""
     registry = ModelRegistry(services.settings.model_dir)
-    predictor = Predictor(
-        services.store, registry, list(services.machines.values()), time_scale=services.settings.time_scale
+    settings = services.settings
+    machines = list(services.machines.values())
+    training = TrainingJobs(
+        settings.database_url, settings.model_dir, machines, settings.train_max_rows, settings.train_jobs_kept
     )
+    predictor = Predictor(services.store, registry, machines, time_scale=settings.time_scale, training=training)
     services.predictor = predictor
     services.health_sections["ml"] = lambda: {
         "active_model": registry.active_version(),
-        "training_jobs": sum(j.state in {"queued", "running"} for j in predictor.jobs.values()),
+        "training_jobs": training.unfinished(),
     }
     task = asyncio.get_running_loop().create_task(push_predictions(services, predictor, PREDICTION_INTERVAL_S))
     try:
@@ -148,10 +152,20 @@ async def activate_model(
     return await asyncio.to_thread(registry.card, version)
 
 
-@router.post("/models/train", response_model=TrainJob, status_code=202)
-async def train_model(services: ServicesDep, request: TrainRequest | None = None) -> TrainJob:
-    """Retrain from the twin's stored history in a worker thread; poll ``GET /models/train/{job_id}``."""
-    return await _predictor(services).start_training(request or TrainRequest())
+@router.post(
+    "/models/train",
+    response_model=TrainJob,
+    status_code=202,
+    responses={409: {"description": "a training job is already running"}},
+)
+async def train_model(services: ServicesDep, request: TrainRequest | None = None) -> TrainJob | JSONResponse:
+    """Retrain from the twin's stored history in a worker process, one job at a time (409 while one runs);
+    poll ``GET /models/train/{job_id}``."""
+    try:
+        return await _predictor(services).start_training(request or TrainRequest())
+    except TrainingBusy as exc:
+        body = {"detail": [{"loc": [], "msg": str(exc)}], "job_id": exc.job_id}
+        return JSONResponse(body, status_code=409)
 
 
 @router.get("/models/train/{job_id}", response_model=TrainJob)

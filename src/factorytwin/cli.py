@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
+import importlib
+
 import typer
+from typer import _click as click
+from typer.core import DEFAULT_MARKUP_MODE, TyperGroup
+from typer.main import get_command_from_info
+from typer.models import CommandInfo
 
 from factorytwin.api.serve import serve_command
-from factorytwin.demo import demo_command
-from factorytwin.ml.cli import evaluate_command, train_command
-from factorytwin.sim.cli import simulate
 
-app = typer.Typer(help="factorytwin: a digital twin of a smart factory.", no_args_is_help=True)
+# Commands whose modules import the simulator and the ML stack (numpy, scipy, pandas, LightGBM: several seconds):
+# they are imported only when named, so that `factorytwin serve` starts (and answers /health) in about a second.
+LAZY_COMMANDS: dict[str, tuple[str, str]] = {
+    "train": ("factorytwin.ml.cli", "train_command"),
+    "evaluate": ("factorytwin.ml.cli", "evaluate_command"),
+    "simulate": ("factorytwin.sim.cli", "simulate"),
+    "demo": ("factorytwin.demo", "demo_command"),
+}
+
+
+class _LazyGroup(TyperGroup):
+    """A command group that imports a command's module the first time the command is looked up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in LAZY_COMMANDS if n not in self.commands)]
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in LAZY_COMMANDS and cmd_name not in self.commands:
+            module, attr = LAZY_COMMANDS[cmd_name]
+            callback = getattr(importlib.import_module(module), attr)
+            self.commands[cmd_name] = get_command_from_info(
+                CommandInfo(name=cmd_name, callback=callback),
+                pretty_exceptions_short=True,
+                rich_markup_mode=DEFAULT_MARKUP_MODE,
+            )
+        return super().get_command(ctx, cmd_name)
+
+
+app = typer.Typer(help="factorytwin: a digital twin of a smart factory.", no_args_is_help=True, cls=_LazyGroup)
 
 
 @app.callback()
@@ -17,9 +48,5 @@ def main() -> None:
     """factorytwin: a digital twin of a smart factory (a callback keeps `factorytwin <command>` a group)."""
 
 
-# Each area registers its commands below, one line each, from its own module.
+# Each area registers its commands: `serve` here, the others in LAZY_COMMANDS (module, function), one line each.
 app.command("serve")(serve_command)
-app.command("train")(train_command)
-app.command("evaluate")(evaluate_command)
-app.command("simulate")(simulate)
-app.command("demo")(demo_command)

@@ -26,14 +26,15 @@ from datetime import UTC, datetime, timedelta
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from factorytwin.domain import Machine
 from factorytwin.errors import FactoryTwinError, NotFound
 from factorytwin.ml.schema import TrainJob, TrainRequest
 from factorytwin.store.base import EventQuery, Store
+
+if TYPE_CHECKING:  # pandas is imported where it is used: the API imports this module before it listens
+    import pandas as pd
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,8 @@ async def bounded_history(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Readings (wide) and events of the last ``days`` of every machine, at most ``max_rows`` sensor values in all
     (split evenly between machines, newest kept). Returns (readings, events, what was read for the model card)."""
+    import pandas as pd
+
     from factorytwin.ml.history import event_rows, wide_from_columns
 
     budget = max(1, max_rows // max(1, len(machines)))

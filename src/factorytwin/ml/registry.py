@@ -17,10 +17,13 @@ import os
 import re
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from factorytwin.errors import FieldProblem, InvalidInput, NotFound
-from factorytwin.ml.bundle import ModelBundle
 from factorytwin.ml.schema import ModelCard, ModelVersion
+
+if TYPE_CHECKING:  # LightGBM and pandas take a second to import: the API imports them after it listens
+    from factorytwin.ml.bundle import ModelBundle
 
 VERSION_PATTERN = r"^v\d{4,12}$"
 """What a version id looks like (``v0001``): the API validates path parameters against it, and the registry refuses
@@ -134,6 +137,8 @@ class ModelRegistry:
         path = self.root / name / "model.json"
         if not path.is_file():
             raise NotFound(f"model version {name!r} does not exist")
+        from factorytwin.ml.bundle import ModelBundle
+
         bundle = ModelBundle.from_json(path.read_text("utf-8"))
         with self._lock:
             self._cache[name] = bundle

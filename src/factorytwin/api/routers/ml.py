@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
@@ -21,7 +22,6 @@ from factorytwin.api.deps import Services, ServicesDep
 from factorytwin.domain import MachineId
 from factorytwin.errors import NotFound
 from factorytwin.ml.jobs import TrainingBusy, TrainingJobs
-from factorytwin.ml.predictor import NoModel, Predictor
 from factorytwin.ml.registry import VERSION_PATTERN, ModelRegistry
 from factorytwin.ml.schedule import CostModel
 from factorytwin.ml.schema import (
@@ -34,6 +34,9 @@ from factorytwin.ml.schema import (
     TrainJob,
     TrainRequest,
 )
+
+if TYPE_CHECKING:  # the predictor (LightGBM, pandas: ~2 s to import) is loaded after the server listens
+    from factorytwin.ml.predictor import Predictor
 
 router = APIRouter(tags=["predictions"])
 log = logging.getLogger(__name__)
@@ -58,34 +61,72 @@ async def push_predictions(services: Services, predictor: Predictor, interval_s:
             log.exception("prediction push failed")
 
 
+PREDICTOR_WAIT_S = 15.0
+"""How long a prediction request made during start-up waits for the predictor before it answers 503."""
+_STARTING: dict[int, asyncio.Event] = {}
+"""Per running app (by id of its ``Services``): set once its predictor is ready."""
+
+
+async def _start_predictor(services: Services, registry: ModelRegistry, training: TrainingJobs) -> None:
+    """Import and build the predictor, then push predictions forever. Run as a task once start-up is done, so the
+    API listens (and answers /health, ingests) without waiting for LightGBM and pandas to import."""
+    try:
+        module = await asyncio.to_thread(importlib.import_module, "factorytwin.ml.predictor")
+        settings = services.settings
+        machines = list(services.machines.values())
+        predictor: Predictor = module.Predictor(
+            services.store, registry, machines, time_scale=settings.time_scale, training=training
+        )
+    except Exception:  # the rest of the API keeps running; prediction routes answer 503
+        log.exception("the prediction service could not start")
+        return
+    services.predictor = predictor
+    _STARTING[id(services)].set()
+    await push_predictions(services, predictor, PREDICTION_INTERVAL_S)
+
+
 @asynccontextmanager
 async def ml_lifespan(services: Services) -> AsyncIterator[None]:
-    """Start the predictor (and the prediction push to the twin); stop them at shutdown."""
+    """Start the predictor (in the background, see ``_start_predictor``) and the prediction push to the twin;
+    stop them at shutdown. Until the predictor is ready its routes answer 503."""
     registry = ModelRegistry(services.settings.model_dir)
     settings = services.settings
-    machines = list(services.machines.values())
     training = TrainingJobs(
-        settings.database_url, settings.model_dir, machines, settings.train_max_rows, settings.train_jobs_kept
+        settings.database_url,
+        settings.model_dir,
+        list(services.machines.values()),
+        settings.train_max_rows,
+        settings.train_jobs_kept,
     )
-    predictor = Predictor(services.store, registry, machines, time_scale=settings.time_scale, training=training)
-    services.predictor = predictor
     services.health_sections["ml"] = lambda: {
+        "ready": services.predictor is not None,
         "active_model": registry.active_version(),
         "training_jobs": training.unfinished(),
     }
-    task = asyncio.get_running_loop().create_task(push_predictions(services, predictor, PREDICTION_INTERVAL_S))
+    _STARTING[id(services)] = asyncio.Event()
+    task = asyncio.get_running_loop().create_task(_start_predictor(services, registry, training), name="ft-ml")
     try:
         yield
     finally:
+        _STARTING.pop(id(services), None)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        predictor.close()
+        if services.predictor is not None:
+            services.predictor.close()
+        training.close()
 
 
-def _predictor(services: Services) -> Predictor:
+async def _predictor(services: Services) -> Predictor:
+    """The predictor; while it is still starting, wait for it a few seconds (then 503)."""
     if services.predictor is None:
-        raise HTTPException(503, detail=[{"loc": [], "msg": "the prediction service is not running"}])
+        starting = _STARTING.get(id(services))
+        if starting is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(starting.wait()), PREDICTOR_WAIT_S)
+    if services.predictor is None:
+        msg = "the prediction service is starting (or not running); retry in a moment"
+        raise HTTPException(503, detail=[{"loc": [], "msg": msg}], headers={"Retry-After": "1"})
     return services.predictor
 
 
@@ -98,14 +139,17 @@ async def machine_prediction(machine_id: MachineId, services: ServicesDep) -> Pr
     """Failure probability within the horizon, RUL with an 80 % interval, likely failure mode and the top
     contributing features. ``status`` is ``no_model`` (with a message) when no model is trained yet."""
     services.machine(machine_id)  # 404 for a machine the layout does not have
-    return await _predictor(services).predict(machine_id)
+    return await (await _predictor(services)).predict(machine_id)
 
 
 @router.post("/predict", response_model=PredictResponse, responses={409: {"description": "no model trained"}})
 async def predict_rows(request: PredictRequest, services: ServicesDep) -> PredictResponse | JSONResponse:
     """Predict raw feature rows (sensor keys such as ``torque``, ``tool_wear``, or the model's feature names)."""
+    from factorytwin.ml.predictor import NoModel  # loaded by now: _predictor answered 503 until it was
+
+    predictor = await _predictor(services)
     try:
-        return await _predictor(services).predict_rows(request)
+        return await predictor.predict_rows(request)
     except NoModel as exc:
         return _no_model(exc)
 
@@ -126,19 +170,19 @@ async def maintenance_schedule(
         technician_hours_per_shift=technician_hours_per_shift,
         pm_technician_h=visit_hours,
     )
-    return await _predictor(services).schedule(cost)
+    return await (await _predictor(services)).schedule(cost)
 
 
 @router.get("/models", response_model=list[ModelVersion])
 async def list_models(services: ServicesDep) -> list[ModelVersion]:
     """Every model version in the registry, oldest first, with its headline metrics."""
-    return await asyncio.to_thread(_predictor(services).registry.listing)
+    return await asyncio.to_thread((await _predictor(services)).registry.listing)
 
 
 @router.get("/models/active", response_model=ModelCard)
 async def active_model(services: ServicesDep) -> ModelCard:
     """The model card of the version being served (404 when none)."""
-    return await asyncio.to_thread(_predictor(services).registry.card)
+    return await asyncio.to_thread((await _predictor(services)).registry.card)
 
 
 @router.post("/models/{version}/activate", response_model=ModelCard)
@@ -147,7 +191,7 @@ async def activate_model(
     services: ServicesDep,
 ) -> ModelCard:
     """Serve ``version`` from now on."""
-    registry = _predictor(services).registry
+    registry = (await _predictor(services)).registry
     await asyncio.to_thread(registry.activate, version)
     return await asyncio.to_thread(registry.card, version)
 
@@ -162,7 +206,7 @@ async def train_model(services: ServicesDep, request: TrainRequest | None = None
     """Retrain from the twin's stored history in a worker process, one job at a time (409 while one runs);
     poll ``GET /models/train/{job_id}``."""
     try:
-        return await _predictor(services).start_training(request or TrainRequest())
+        return await (await _predictor(services)).start_training(request or TrainRequest())
     except TrainingBusy as exc:
         body = {"detail": [{"loc": [], "msg": str(exc)}], "job_id": exc.job_id}
         return JSONResponse(body, status_code=409)
@@ -171,7 +215,7 @@ async def train_model(services: ServicesDep, request: TrainRequest | None = None
 @router.get("/models/train/{job_id}", response_model=TrainJob)
 async def training_job(job_id: str, services: ServicesDep) -> TrainJob:
     """State of a training job."""
-    job = _predictor(services).jobs.get(job_id)
+    job = (await _predictor(services)).jobs.get(job_id)
     if job is None:
         raise NotFound(f"no training job {job_id!r}")
     return job

@@ -1,0 +1,58 @@
+"""Run schemathesis (every check, every phase) against a real ``factorytwin serve`` process: the bounded run of
+``make test`` (``test_schemathesis.py``) and the longer one of ``bench/schemathesis.py``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.integration.api.serve_process import serve_process
+
+SCHEMATHESIS = [sys.executable, "-m", "schemathesis.cli"]
+MAX_RESPONSE_TIME_S = 10
+
+
+@dataclass
+class SchemathesisRun:
+    """The outcome of one run: exit code, what it printed, and how long it took."""
+
+    returncode: int
+    output: str
+    seconds: float
+
+    def failures(self) -> str:
+        """The FAILURES section of the output (empty when there were none)."""
+        text = self.output
+        start = text.find("FAILURES")
+        end = text.find("SUMMARY", start)
+        return text[start:end] if start >= 0 else ""
+
+
+def run_schemathesis(workdir: Path, max_examples: int, seed: int, extra: list[str] | None = None) -> SchemathesisRun:
+    """Serve a fresh SQLite-backed API from ``workdir`` and run schemathesis with all checks against it."""
+    with serve_process(workdir) as server:
+        cmd = [
+            *SCHEMATHESIS,
+            "run",
+            f"{server.url}/openapi.json",
+            "--checks",
+            "all",
+            "--max-examples",
+            str(max_examples),
+            "--seed",
+            str(seed),
+            "--max-response-time",
+            str(MAX_RESPONSE_TIME_S),
+            "--generation-database",
+            "none",
+            "--no-color",
+            "--workers",
+            "1",
+            *(extra or []),
+        ]
+        started = time.perf_counter()
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=workdir, check=False)
+        return SchemathesisRun(done.returncode, done.stdout + done.stderr, time.perf_counter() - started)

@@ -41,22 +41,23 @@ bodies = (
 
 
 def check(body: bytes) -> None:
-    problems = []
     try:
         batch, _single = parse_telemetry(body)
         SERVICE.validate(batch)
     except InvalidInput as exc:  # anything else escapes and fails the test
-        problems = exc.problems or [None]
-    for problem in problems:
-        assert problem is not None
-        assert isinstance(problem.loc, tuple)
-        assert problem.msg
+        assert exc.problems, "a refusal names at least one located problem"
+        for problem in exc.problems:
+            assert isinstance(problem.loc, tuple)
+            assert problem.msg
 
 
 def _dump(value: Any) -> bytes:
     return json.dumps(value, allow_nan=True).encode()
 
 
+# Hypothesis spends 10-50 s drawing 400 nested JSON bodies (the check itself is quick): marked slow, so
+# ``pytest -m "not slow"`` skips it in the edit-test loop while ``make test`` still runs it.
+@pytest.mark.slow
 @settings(max_examples=400, deadline=None)
 @given(bodies)
 def test_any_json_body_is_accepted_or_refused_with_located_problems(body: Any) -> None:

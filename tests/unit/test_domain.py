@@ -65,7 +65,7 @@ def test_all_sensor_keys_are_unique() -> None:
 
 def test_set_speed_needs_a_speed() -> None:
     with pytest.raises(ValidationError, match="speed_pct"):
-        Command(command="set_speed")  # type: ignore[arg-type]
+        Command(command="set_speed")
     with pytest.raises(ValidationError, match="only allowed"):
-        Command(command="stop", speed_pct=10)  # type: ignore[arg-type]
-    assert Command(command="set_speed", speed_pct=80).speed_pct == 80  # type: ignore[arg-type]
+        Command(command="stop", speed_pct=10)
+    assert Command(command="set_speed", speed_pct=80).speed_pct == 80

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import numpy as np
 import typer
@@ -38,6 +38,16 @@ def _settings(ctx: typer.Context) -> Settings:
 def _fail(message: str) -> typer.Exit:
     err.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code=2)
+
+
+SHAPES: dict[str, Shape] = {shape: shape for shape in get_args(Shape)}
+
+
+def _shape(text: str) -> Shape:
+    """The --shape option as the pipeline's ``Shape``; exit 2 naming the choices otherwise."""
+    if text not in SHAPES:
+        raise _fail(f"--shape must be {', '.join(SHAPES)}, not {text!r}")
+    return SHAPES[text]
 
 
 def _metrics_table(title: str, metrics: dict[str, Any]) -> Table:
@@ -86,13 +96,10 @@ def train_command(
     activate: Annotated[bool, typer.Option(help="serve the new version at once")] = True,
 ) -> None:
     """Train failure, RUL and failure-mode models from FILE and store them as a new model version."""
-    if shape not in {"auto", "table", "run_to_failure", "history"}:
-        raise _fail(f"--shape must be auto, table, run_to_failure or history, not {shape!r}")
-    shape_lit: Shape = shape  # type: ignore[assignment]
     opts = TrainOptions(
         data=data,
         target=target,
-        shape=shape_lit,
+        shape=_shape(shape),
         unit_col=unit_col,
         time_col=time_col,
         horizon=horizon,
@@ -130,11 +137,8 @@ def evaluate_command(
 ) -> None:
     """Score the stored model on a labelled FILE (e.g. a simulator-trained model on AI4I 2020), or with --cv N
     cross-validate a fresh model on it (calibration and threshold fitted inside each fold)."""
-    if shape not in {"auto", "table", "run_to_failure", "history"}:
-        raise _fail(f"--shape must be auto, table, run_to_failure or history, not {shape!r}")
-    shape_lit: Shape = shape  # type: ignore[assignment]
     opts = TrainOptions(
-        data=data, target=target, shape=shape_lit, horizon=horizon, unit_col=unit_col, time_col=time_col
+        data=data, target=target, shape=_shape(shape), horizon=horizon, unit_col=unit_col, time_col=time_col
     )
     try:
         labelled, _, _, _ = load_training_data(opts)

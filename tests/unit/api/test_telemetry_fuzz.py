@@ -16,9 +16,11 @@ from factorytwin.config import Settings
 from factorytwin.errors import InvalidInput
 from factorytwin.ingest import IngestService
 from factorytwin.layout import load_layout
+from factorytwin.store.sqlite import SQLiteStore
 
 MACHINES = load_layout().machines
-SERVICE = IngestService(Settings(), store=None, machines=MACHINES)  # type: ignore[arg-type]  # validate only
+# Only ``validate`` is called: the store is never opened (no file is made).
+SERVICE = IngestService(Settings(), store=SQLiteStore("never-opened.db"), machines=MACHINES)
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.floats(allow_nan=False) | st.integers() | st.text(max_size=20),

@@ -5,12 +5,14 @@ from __future__ import annotations
 import importlib
 
 import typer
+from pydantic import ValidationError
 from typer import _click as click
 from typer.core import DEFAULT_MARKUP_MODE, TyperGroup
 from typer.main import get_command_from_info
 from typer.models import CommandInfo
 
 from factorytwin.api.serve import serve_command
+from factorytwin.config import Settings
 
 # Commands whose modules import the simulator and the ML stack (numpy, scipy, pandas, LightGBM: several seconds):
 # they are imported only when named, so that `factorytwin serve` starts (and answers /health) in about a second.
@@ -44,8 +46,15 @@ app = typer.Typer(help="factorytwin: a digital twin of a smart factory.", no_arg
 
 
 @app.callback()
-def main() -> None:
+def main(ctx: typer.Context) -> None:
     """factorytwin: a digital twin of a smart factory (a callback keeps `factorytwin <command>` a group)."""
+    # The settings from the environment, built once here and handed to the commands that take them as they are
+    # (train, evaluate); serve and demo build theirs with their command-line options on top.
+    try:
+        ctx.obj = Settings()
+    except ValidationError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
 
 
 # Each area registers its commands: `serve` here, the others in LAZY_COMMANDS (module, function), one line each.

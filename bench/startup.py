@@ -21,8 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the process h
 from tests.integration.api.serve_process import serve_process
 
 
-def starts(runs: int, week: Path | None) -> list[tuple[float, float, float]]:
-    """(listening, health, ingest) seconds after the process started, for each of ``runs`` fresh starts."""
+def starts(runs: int, week: Path | None) -> list[tuple[float, float, float, float]]:
+    """(listening, health, ingest) seconds after the process started and the CPU seconds it had used when /health
+    answered, for each of ``runs`` fresh starts."""
     out = []
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="ft-startup-") as tmp:
@@ -33,13 +34,16 @@ def starts(runs: int, week: Path | None) -> list[tuple[float, float, float]]:
                 assert server.listening_s is not None
                 assert server.health_s is not None
                 assert server.ingest_s is not None
-                out.append((server.listening_s, server.health_s, server.ingest_s))
+                assert server.health_cpu_s is not None
+                out.append((server.listening_s, server.health_s, server.ingest_s, server.health_cpu_s))
     return out
 
 
-def report(name: str, runs: list[tuple[float, float, float]]) -> None:
+def report(name: str, runs: list[tuple[float, float, float, float]]) -> None:
     """Median and worst of each moment."""
-    for i, what in enumerate(("listening", "/health", "first ingest")):
+    with open("/proc/loadavg") as fh:
+        print(f"{name}: load average {fh.read().split()[0]}")
+    for i, what in enumerate(("listening", "/health", "first ingest", "CPU used by /health")):
         values = [r[i] for r in runs]
         print(f"{name}: {what}: median {statistics.median(values):.2f} s, max {max(values):.2f} s ({len(values)} runs)")
 

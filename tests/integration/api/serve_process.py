@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,7 +40,13 @@ class ServeProcess:
     listening_s: float | None = None
     health_s: float | None = None
     ingest_s: float | None = None
-    timeline: list[str] = field(default_factory=list)
+    health_cpu_s: float | None = None
+    """CPU seconds the process had used when /health first answered: the figure a loaded machine does not skew."""
+
+    def cpu_s(self) -> float:
+        """CPU seconds (user + system) the process has used so far."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def output(self) -> str:
         """What the process printed so far."""
@@ -69,6 +75,7 @@ def wait_usable(server: ServeProcess, timeout_s: float = 60.0, poll_s: float = 0
                 with contextlib.suppress(httpx.HTTPError):
                     if client.get("/api/v1/health").status_code == 200:
                         server.health_s = time.perf_counter() - server.started
+                        server.health_cpu_s = server.cpu_s()
             if server.health_s is not None and server.ingest_s is None:
                 with contextlib.suppress(httpx.HTTPError):
                     if client.post("/api/v1/telemetry", json=_first_reading()).status_code < 300:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 
 class Reason(BaseModel):
@@ -95,7 +95,7 @@ class TrainRequest(BaseModel):
 
     days: float = Field(default=30.0, gt=0, le=3660, description="how much history to learn from, days")
     horizon_h: float = Field(default=24.0, gt=0, le=24 * 90)
-    activate: bool = True
+    activate: StrictBool = True  # strict: 0/1 or "yes" are refused, not taken as booleans
 
 
 class TrainJob(BaseModel):

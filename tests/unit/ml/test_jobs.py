@@ -123,3 +123,13 @@ async def test_the_api_answers_409_while_a_job_runs(settings: Settings, tmp_path
             assert "already running" in refused["detail"][0]["msg"]
             health = (await client.get("/api/v1/health")).json()
             assert health["sections"]["ml"]["training_jobs"] == 1
+
+
+async def test_activate_must_be_a_json_boolean(settings: Settings, tmp_path: Path) -> None:
+    app: FastAPI = create_app(settings.model_copy(update={"model_dir": tmp_path / "models"}))
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+            r = await client.post("/api/v1/models/train", json={"activate": 0})
+            assert r.status_code == 422
+            assert "activate" in r.text

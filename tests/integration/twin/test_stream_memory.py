@@ -117,3 +117,14 @@ async def test_a_huge_subscription_is_refused_by_the_message_size_limit(server: 
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1009  # message too big
     assert rss_mb() - before < 100
+
+
+async def test_a_subscription_over_the_cap_gets_an_error_and_keeps_the_old_one(server: BackgroundServer) -> None:
+    async with ws_connect(server.url.replace("http", "ws") + "/api/v1/stream?machines=mill-01") as ws:
+        json.loads(await ws.recv())  # snapshot
+        await ws.send(json.dumps({"type": "subscribe", "machines": [f"m-{i}" for i in range(1001)]}))
+        # (the router may first report the unknown ids: that message is the contract's)
+        replies = [json.loads(await asyncio.wait_for(ws.recv(), 10)) for _ in range(2)]
+        capped = [r for r in replies if r["type"] == "error" and "at most 1000 machines" in r["detail"]]
+        assert capped, replies
+        await ws.ping()  # still open

@@ -22,7 +22,7 @@ from factorytwin.ingest.mqtt import MqttIngest
 from factorytwin.twin.messages import ErrorMessage, SubscribeRequest
 from factorytwin.twin.mqttlink import MqttEndpoint
 from factorytwin.twin.service import TwinService
-from factorytwin.twin.stream import DROPPED, StreamClient
+from factorytwin.twin.stream import DROPPED, StreamClient, TooManySubscriptions
 
 router = APIRouter(tags=["stream"])
 
@@ -83,7 +83,12 @@ async def stream(websocket: WebSocket) -> None:
         return
     query = websocket.query_params.get("machines")
     machines, unknown = _machine_filter(query.split(",") if query else None, services)
-    client = twin.hub.connect(machines)
+    try:
+        client = twin.hub.connect(machines)
+    except TooManySubscriptions as exc:
+        await websocket.send_text(ErrorMessage(detail=str(exc)).model_dump_json())
+        await websocket.close(code=1008, reason="too many machines in the subscription")
+        return
     if unknown:
         twin.hub.offer(client, ErrorMessage(detail=f"machines: unknown machine ids {unknown}").model_dump_json())
     sender = asyncio.create_task(_send(websocket, client))
@@ -128,4 +133,7 @@ async def _receive(websocket: WebSocket, client: StreamClient, twin: TwinService
         machines, unknown = _machine_filter(request.machines, services)
         if unknown:
             twin.hub.offer(client, ErrorMessage(detail=f"machines: unknown machine ids {unknown}").model_dump_json())
-        twin.hub.resubscribe(client, machines)
+        try:
+            twin.hub.resubscribe(client, machines)
+        except TooManySubscriptions as exc:  # the old subscription stays
+            twin.hub.offer(client, ErrorMessage(detail=str(exc)).model_dump_json())

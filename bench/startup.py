@@ -14,6 +14,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from figures import record
 from week_data import write_week
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the process helper lives beside its tests
@@ -46,6 +47,27 @@ def report(name: str, runs: list[tuple[float, float, float, float]]) -> None:
     for i, what in enumerate(("listening", "/health", "first ingest", "CPU used by /health")):
         values = [r[i] for r in runs]
         print(f"{name}: {what}: median {statistics.median(values):.2f} s, max {max(values):.2f} s ({len(values)} runs)")
+    record(
+        f"start-up, {name}: /health after process start (median)",
+        statistics.median(r[1] for r in runs),
+        "s",
+        goal="< 1 s idle",
+        better="lower",
+    )
+    record(
+        f"start-up, {name}: CPU used by /health (median)",
+        statistics.median(r[3] for r in runs),
+        "s",
+        goal="< 1 s",
+        better="lower",
+    )
+    record(
+        f"start-up, {name}: first ingest after process start (median)",
+        statistics.median(r[2] for r in runs),
+        "s",
+        goal="< 3 s",
+        better="lower",
+    )
 
 
 def main() -> None:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from factorytwin.api import Services
+from factorytwin.domain import MAX_EVENT_DATA_BYTES, MAX_EVENT_MESSAGE_CHARS
 from factorytwin.errors import Overloaded
 
 URL = "/api/v1/telemetry"
@@ -19,6 +20,10 @@ TS = NOW.isoformat()
 
 def rs(machine: str = "mill-01", ts: str = TS, **values: Any) -> dict[str, Any]:
     return {"machine_id": machine, "ts": ts, "values": values or {"torque": 40.0, "power": 6.0}}
+
+
+def ev(**fields: Any) -> dict[str, Any]:
+    return {"machine_id": "mill-01", "ts": TS, "kind": "note", **fields}
 
 
 async def stored(services: Services) -> int:
@@ -86,6 +91,17 @@ BAD_INPUTS: list[tuple[str, Any, list[Any], str]] = [
      ["events", 0, "machine_id"], "unknown machine"),
     ("event of an unknown kind", {"events": [{"machine_id": "mill-01", "ts": TS, "kind": "party"}]},
      ["events", 0, "kind"], "Input should be"),
+    ("value a numeric string", rs(torque="41.5"), ["values", "torque"], "number"),
+    ("value a boolean", rs(torque=True), ["values", "torque"], "number"),
+    ("ts before year 1 in UTC", rs(ts="0001-01-01T00:00:00+14:00"), ["ts"], "before 1970"),
+    ("ts before 1970", rs(ts="1969-12-31T23:59:59Z"), ["ts"], "before 1970"),
+    ("event ts before year 1", {"events": [ev(ts="0001-01-01T00:00:00+14:00")]}, ["events", 0, "ts"], "before"),
+    ("NUL in an event message", {"events": [ev(message="a\x00b")]}, ["events", 0, "message"], "NUL"),
+    ("NUL in event data", {"events": [ev(data={"k": "a\x00b"})]}, ["events", 0, "data"], "NUL"),
+    ("event message too long", {"events": [ev(message="x" * (MAX_EVENT_MESSAGE_CHARS + 1))]},
+     ["events", 0, "message"], "at most"),
+    ("event data too large", {"events": [ev(data={"k": "x" * MAX_EVENT_DATA_BYTES})]}, ["events", 0, "data"],
+     "limit"),
 ]  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from factorytwin.store.base import (
     MAX_HISTORY_POINTS,
+    MAX_LIST_LIMIT,
     AlarmQuery,
     EventQuery,
     HistoryBucket,
@@ -17,10 +18,12 @@ from factorytwin.store.base import (
     ReadingColumns,
     Store,
     StoreStats,
+    all_events,
 )
 
 __all__ = [
     "MAX_HISTORY_POINTS",
+    "MAX_LIST_LIMIT",
     "AlarmQuery",
     "EventQuery",
     "HistoryBucket",
@@ -29,6 +32,7 @@ __all__ = [
     "ReadingColumns",
     "Store",
     "StoreStats",
+    "all_events",
     "open_store",
 ]
 

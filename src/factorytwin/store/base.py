@@ -193,3 +193,15 @@ class StoreStats:
     machines: int
     readings: int
     events: int
+
+
+async def all_events(store: Store, query: EventQuery) -> list[Event]:
+    """Every event matching ``query`` (newest first), read page by page of ``query.limit`` with the cursor; for
+    bulk readers such as model training, which bound the amount by the time range of the query."""
+    out: list[Event] = []
+    while True:
+        page = await store.events(query)
+        out += page
+        if len(page) < query.limit or page[-1].id is None:
+            return out
+        query = query.model_copy(update={"before": page[-1].ts, "before_id": page[-1].id})

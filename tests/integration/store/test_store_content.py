@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from factorytwin.domain import Alarm, AlarmSeverity, AlarmState, Event, EventKind, Machine, MachineKind, MachineStatus
 from factorytwin.errors import StoreRejected
-from factorytwin.store import AlarmQuery, EventQuery, HistoryQuery, ReadingColumns, Store
+from factorytwin.store import AlarmQuery, EventQuery, HistoryQuery, ReadingColumns, Store, all_events
 from factorytwin.store.base import MAX_LIST_LIMIT
 
 pytestmark = pytest.mark.integration
@@ -182,6 +182,13 @@ async def test_events_page_with_a_before_cursor_each_exactly_once(store: Store) 
     assert len(seen) == 25
     older = await store.events(EventQuery(before=T0 + timedelta(seconds=2)))
     assert {e.message for e in older} == {f"n{i}" for i in range(6)}
+
+
+async def test_all_events_reads_every_page(store: Store) -> None:
+    events = [Event(machine_id="pump-01", ts=T0, kind=EventKind.NOTE, message=f"n{i}") for i in range(23)]
+    await store.write_events(events)
+    got = await all_events(store, EventQuery(machine_id="pump-01", limit=5))
+    assert sorted(e.message for e in got) == sorted(e.message for e in events)
 
 
 async def test_alarms_page_with_a_before_cursor_each_exactly_once(store: Store) -> None:

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 import pytest
 
 from factorytwin.api import Services
-from factorytwin.domain import MAX_EVENT_DATA_BYTES, MAX_EVENT_MESSAGE_CHARS
+from factorytwin.domain import (
+    MAX_EVENT_DATA_BYTES,
+    MAX_EVENT_MESSAGE_CHARS,
+    Alarm,
+    AlarmSeverity,
+    AlarmState,
+    Event,
+    EventKind,
+)
 from factorytwin.errors import Overloaded
+from factorytwin.store import ReadingColumns
 
 URL = "/api/v1/telemetry"
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -164,3 +173,75 @@ async def test_errors_of_many_items_are_capped_with_a_count(client: httpx.AsyncC
     detail = (await client.post(URL, json=body)).json()["detail"]
     assert len(detail) == 101
     assert "50 more" in detail[-1]["msg"]
+
+
+async def test_a_batch_with_events_sent_three_times_stores_each_event_once(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    body = {"readings": [rs()], "events": [ev(message="spindle warm", data={"t": 1}), ev(kind="fault")]}
+    for _ in range(3):
+        assert (await client.post(URL, json=body)).status_code == 200
+    events = (await client.get("/api/v1/machines/mill-01/events")).json()
+    assert sorted(e["kind"] for e in events) == ["fault", "note"]
+    assert (await services.store.stats()).events == 2
+
+
+async def test_the_event_log_pages_with_before_and_before_id(client: httpx.AsyncClient) -> None:
+    body = {"events": [ev(message=f"n{i}", ts=(NOW - timedelta(seconds=i // 2)).isoformat()) for i in range(7)]}
+    assert (await client.post(URL, json=body)).status_code == 200
+    seen: list[str] = []
+    params: dict[str, Any] = {"limit": 3}
+    while page := (await client.get("/api/v1/machines/mill-01/events", params=params)).json():
+        seen += [e["message"] for e in page]
+        params = {"limit": 3, "before": page[-1]["ts"], "before_id": page[-1]["id"]}
+    assert sorted(seen) == [f"n{i}" for i in range(7)]
+    assert len(seen) == 7
+
+
+@pytest.mark.parametrize(
+    ("params", "loc"),
+    [
+        ({"to": "0.5"}, ["query", "to"]),
+        ({"from": "1700000000"}, ["query", "from"]),
+        ({"limit": 1001}, ["query", "limit"]),
+        ({"before_id": 3}, ["query"]),
+    ],
+)
+async def test_bad_event_log_parameters_get_422_naming_them(
+    client: httpx.AsyncClient, params: dict[str, Any], loc: list[str]
+) -> None:
+    r = await client.get("/api/v1/machines/mill-01/events", params=params)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"][: len(loc)] == loc
+
+
+async def test_text_no_store_can_hold_in_a_query_is_a_4xx_never_a_500(client: httpx.AsyncClient) -> None:
+    r = await client.get("/api/v1/alarms", params={"machine_id": "a\x00b"})
+    assert r.status_code == 422, r.text
+    assert "machine_id" in r.json()["detail"][0]["loc"]
+    assert (await client.get("/api/v1/machines/a%00b")).status_code == 404
+    assert (await client.get("/api/v1/machines/a%00b/events")).status_code == 404
+
+
+async def test_values_stored_around_ingest_never_break_the_read_routes(
+    client: httpx.AsyncClient, services: Services
+) -> None:
+    ancient = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))  # refused by ingest, written directly here
+    ancient_ms = int((ancient - datetime(1970, 1, 1, tzinfo=UTC)) / timedelta(milliseconds=1))
+    cols = ReadingColumns(["pump-01"], ["flow_rate"], [ancient_ms], [80.0])
+    await services.store.write_batch(cols, [Event(machine_id="pump-01", ts=ancient, kind=EventKind.NOTE)])
+    alarm = Alarm(
+        machine_id="pump-01",
+        type="high:flow_rate",
+        severity=AlarmSeverity.MINOR,
+        state=AlarmState.CLEARED_UNACK,
+        message="old",
+        raised_at=ancient,
+        updated_at=ancient,
+    )
+    await services.store.save_alarm(alarm)
+    for path in ("/machines", "/machines/pump-01", "/machines/pump-01/events", "/alarms"):
+        r = await client.get(f"/api/v1{path}")
+        assert r.status_code == 200, (path, r.text)
+    assert (await client.get("/api/v1/machines/pump-01")).json()["latest"] == {}
+    assert (await client.get("/api/v1/machines/pump-01/events")).json() == []

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from starlette.types import Message, Scope
 
 from factorytwin.api import Services
 from factorytwin.domain import (
@@ -245,3 +248,43 @@ async def test_values_stored_around_ingest_never_break_the_read_routes(
         assert r.status_code == 200, (path, r.text)
     assert (await client.get("/api/v1/machines/pump-01")).json()["latest"] == {}
     assert (await client.get("/api/v1/machines/pump-01/events")).json() == []
+
+
+async def test_a_client_that_disconnects_mid_body_makes_one_log_line_and_no_traceback(
+    app: FastAPI, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    body = json.dumps({"readings": [rs()]}).encode()
+    incoming: list[Message] = [
+        {"type": "http.request", "body": body[:20], "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return incoming.pop(0)
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": URL,
+        "raw_path": URL.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        "client": ("10.0.0.7", 50000),
+        "server": ("test", 80),
+    }
+    with caplog.at_level(logging.DEBUG):
+        await app(scope, receive, send)
+    assert [r.exc_info for r in caplog.records if r.exc_info] == []
+    mine = [r for r in caplog.records if r.name == "factorytwin.api.routers.telemetry"]
+    assert len(mine) == 1
+    assert "10.0.0.7 went away after 20 bytes" in mine[0].getMessage()
+    assert sent[0]["status"] == 400
+    assert await stored(services) == 0

@@ -22,8 +22,9 @@ from factorytwin.domain import (
     Event,
     EventKind,
 )
-from factorytwin.errors import Overloaded
+from factorytwin.errors import Overloaded, StoreRejected, StoreUnavailable
 from factorytwin.store import ReadingColumns
+from factorytwin.store.sqlite import SQLiteStore
 
 URL = "/api/v1/telemetry"
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -288,3 +289,39 @@ async def test_a_client_that_disconnects_mid_body_makes_one_log_line_and_no_trac
     assert "10.0.0.7 went away after 20 bytes" in mine[0].getMessage()
     assert sent[0]["status"] == 400
     assert await stored(services) == 0
+
+
+@pytest.mark.parametrize(
+    ("error", "status"), [(StoreRejected("event message: NUL"), 422), (StoreUnavailable("connection lost"), 503)]
+)
+async def test_store_errors_reach_the_client_as_422_or_503_with_retry_after(
+    client: httpx.AsyncClient, services: Services, monkeypatch: pytest.MonkeyPatch, error: Exception, status: int
+) -> None:
+    async def fail(batches: Any) -> list[int | Exception]:
+        return [error for _ in batches]
+
+    monkeypatch.setattr(services.store, "write_batches", fail)
+    r = await client.post(URL, json=rs())
+    assert r.status_code == status, r.text
+    assert (r.headers.get("retry-after") == "1") is (status == 503)
+    assert str(error) in r.json()["detail"][0]["msg"]
+
+
+async def test_a_full_sqlite_disk_gets_503_and_ingest_recovers(client: httpx.AsyncClient, services: Services) -> None:
+    store = services.store
+    assert isinstance(store, SQLiteStore)
+
+    def cap(pages: int | None) -> None:
+        conn = store._w()
+        count = conn.execute("PRAGMA page_count").fetchone()[0]
+        conn.execute(f"PRAGMA max_page_count = {pages or count}")
+
+    await store._on_writer(cap, None)
+    body = {"readings": [rs(ts=(NOW - timedelta(milliseconds=i)).isoformat()) for i in range(3000)]}
+    r = await client.post(URL, json=body)
+    assert r.status_code == 503, r.text
+    assert r.headers["retry-after"] == "1"
+    await store._on_writer(cap, 1_000_000_000)
+    r = await client.post(URL, json=body)
+    assert r.status_code == 200
+    assert r.json()["new_readings"] == 6000

@@ -8,7 +8,6 @@ import logging
 from pathlib import Path
 from types import TracebackType
 from typing import Annotated, Any
-from urllib.parse import urlsplit, urlunsplit
 
 import typer
 import uvicorn
@@ -20,7 +19,7 @@ from factorytwin.api.httplimits import bounded_protocol
 from factorytwin.config import Settings
 from factorytwin.errors import FactoryTwinError, LayoutError
 from factorytwin.layout import load_layout
-from factorytwin.store import open_store
+from factorytwin.store import open_store, redact_url
 from factorytwin.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -47,16 +46,6 @@ def _config(settings: Settings, store: Store | None, port: int, log_level: str) 
     )
 
 
-def redacted(url: str) -> str:
-    """``url`` with any password replaced by ``***``, for logs and the console."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{netloc}"))
-
-
 class _AnnouncingServer(uvicorn.Server):
     """A uvicorn server that prints ``factorytwin serving http://...`` once its port is bound (not before: a
     taken port or a failed start-up must not have been announced as serving)."""
@@ -71,7 +60,7 @@ class _AnnouncingServer(uvicorn.Server):
             return
         bound = [s.getsockname() for server in self.servers for s in server.sockets]
         host, port = (bound[0][0], bound[0][1]) if bound else (self.config.host, self.config.port)
-        typer.echo(f"factorytwin serving http://{host}:{port} (store {redacted(self._database_url)})")
+        typer.echo(f"factorytwin serving http://{host}:{port} (store {redact_url(self._database_url)})")
 
 
 def run_server(settings: Settings, log_level: str = "info") -> None:

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from factorytwin.domain import Machine
 from factorytwin.errors import FactoryTwinError, NotFound
 from factorytwin.ml.schema import TrainJob, TrainRequest
-from factorytwin.store.base import EventQuery, Store
+from factorytwin.store.base import MAX_LIST_LIMIT, EventQuery, Store, all_events
 
 if TYPE_CHECKING:  # pandas is imported where it is used: the API imports this module before it listens
     import pandas as pd
@@ -40,7 +40,6 @@ log = logging.getLogger(__name__)
 
 CHUNK = timedelta(hours=6)
 """History is read backwards in chunks of this span, so the row cap is overshot by at most one chunk."""
-EVENT_LIMIT = 10_000
 WORKER_NICENESS = 10
 """The training process runs at a lower CPU priority than the API (on a small machine both share the cores)."""
 
@@ -112,8 +111,9 @@ async def bounded_history(
         if parts:
             wide = pd.concat(parts[::-1], ignore_index=True)
             frames.append(wide.assign(kind=machine.kind.value, product_type=machine.metadata.get("product_type")))
-        query = EventQuery(machine_id=machine.id, start=chunk_end, end=end, limit=EVENT_LIMIT)
-        evs.extend(await store.events(query))
+        # every event of the span read (bounded by it), page by page
+        query = EventQuery(machine_id=machine.id, start=chunk_end, end=end, limit=MAX_LIST_LIMIT)
+        evs.extend(await all_events(store, query))
     if not frames:
         raise NotFound("the store holds no readings to train on")
     info: dict[str, Any] = {"values_read": values_read, "max_rows": max_rows}

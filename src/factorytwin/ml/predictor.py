@@ -8,27 +8,38 @@ runs in a worker process, one job at a time (``jobs.py``), so one long fit never
 from __future__ import annotations
 
 import asyncio
+import importlib
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from typing import Any
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from factorytwin.domain import EventKind, Machine
 from factorytwin.errors import FactoryTwinError, FieldProblem, InvalidInput, NotFound, ServiceUnavailable
-from factorytwin.ml.bundle import ModelBundle
-from factorytwin.ml.features import KIND_CODES, PRODUCT_TYPE_CODES, add_physics_features
-from factorytwin.ml.history import event_rows
 from factorytwin.ml.jobs import TrainingJobs
-from factorytwin.ml.latest import arrays_from_columns, latest_feature_row, physics_arrays
 from factorytwin.ml.registry import ModelRegistry
 from factorytwin.ml.schedule import CostModel, plan_maintenance
 from factorytwin.ml.schema import MaintenancePlan, Prediction, PredictRequest, PredictResponse, TrainJob, TrainRequest
-from factorytwin.ml.timeseries import HistorySpec, renewals_only
-from factorytwin.ml.transfer import SNAPSHOT_SENSORS
 from factorytwin.store.base import EventQuery, Store
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from factorytwin.ml.bundle import ModelBundle
+    from factorytwin.ml.timeseries import HistorySpec
+
+# numpy, pandas and LightGBM (~2 s to import) are imported where they are used, not here: the API builds the
+# Predictor at start-up, before it listens. ``warm_up`` imports them in a worker thread right after.
+NUMERIC_MODULES = (
+    "numpy",
+    "pandas",
+    "factorytwin.ml.bundle",
+    "factorytwin.ml.features",
+    "factorytwin.ml.history",
+    "factorytwin.ml.latest",
+    "factorytwin.ml.timeseries",
+    "factorytwin.ml.transfer",
+)
 
 NO_MODEL_MESSAGE = "no model trained yet: run `factorytwin train --data FILE` or POST /api/v1/models/train"
 
@@ -39,6 +50,8 @@ class NoModel(FactoryTwinError):
 
 def spec_of(bundle: ModelBundle) -> HistorySpec:
     """The history spec a history bundle was trained with."""
+    from factorytwin.ml.timeseries import HistorySpec
+
     s = bundle.spec
     return HistorySpec(
         step_s=float(s["step_s"]), window=int(s["window"]), horizon_h=float(s["horizon_h"]), signals=tuple(s["signals"])
@@ -64,6 +77,13 @@ class Predictor:
         self.machines = {m.id: m for m in machines}
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ft-predict")
         self.training = training
+
+    @staticmethod
+    def warm_up() -> None:
+        """Import the numeric stack (blocking, ~2 s): call it in a worker thread after start-up, so the first
+        prediction does not import it on the event loop."""
+        for name in NUMERIC_MODULES:
+            importlib.import_module(name)
 
     def close(self) -> None:
         """Stop the worker threads (running work finishes first)."""
@@ -100,6 +120,13 @@ class Predictor:
 
     def _feature_vector(self, bundle: ModelBundle, inputs: dict[str, Any]) -> np.ndarray:
         """The model's feature vector of one machine (numpy fast path, see ``latest.py``)."""
+        import numpy as np
+
+        from factorytwin.ml.features import KIND_CODES, PRODUCT_TYPE_CODES
+        from factorytwin.ml.history import event_rows
+        from factorytwin.ml.latest import arrays_from_columns, latest_feature_row, physics_arrays
+        from factorytwin.ml.timeseries import renewals_only
+
         machine: Machine = inputs["machine"]
         ptype = machine.metadata.get("product_type")
         ptype = str(ptype) if ptype is not None else None
@@ -133,6 +160,8 @@ class Predictor:
     def _predict_inputs(
         self, version: str, bundle: ModelBundle, batch: list[tuple[str, dict[str, Any] | None]]
     ) -> list[Prediction]:
+        import numpy as np
+
         have = [(mid, inp) for mid, inp in batch if inp is not None]
         out: dict[str, Prediction] = {
             mid: Prediction(status="no_data", machine_id=mid, model_version=version, message="no readings yet")
@@ -173,6 +202,12 @@ class Predictor:
     # ---- batch rows ------------------------------------------------------------------------------------------
     @staticmethod
     def _rows_matrix(bundle: ModelBundle, rows: list[dict[str, Any]]) -> np.ndarray:
+        import numpy as np
+        import pandas as pd
+
+        from factorytwin.ml.features import add_physics_features
+        from factorytwin.ml.transfer import SNAPSHOT_SENSORS
+
         frame = pd.DataFrame(rows)
         for col in frame.columns:
             if col in {"product_type", "kind"}:

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi.responses import JSONResponse
@@ -22,6 +21,7 @@ from factorytwin.api.deps import Services, ServicesDep
 from factorytwin.domain import MachineId
 from factorytwin.errors import NotFound
 from factorytwin.ml.jobs import TrainingBusy, TrainingJobs
+from factorytwin.ml.predictor import NoModel, Predictor
 from factorytwin.ml.registry import VERSION_PATTERN, ModelRegistry
 from factorytwin.ml.schedule import CostModel
 from factorytwin.ml.schema import (
@@ -34,9 +34,6 @@ from factorytwin.ml.schema import (
     TrainJob,
     TrainRequest,
 )
-
-if TYPE_CHECKING:  # the predictor (LightGBM, pandas: ~2 s to import) is loaded after the server listens
-    from factorytwin.ml.predictor import Predictor
 
 router = APIRouter(tags=["predictions"])
 log = logging.getLogger(__name__)
@@ -61,72 +58,43 @@ async def push_predictions(services: Services, predictor: Predictor, interval_s:
             log.exception("prediction push failed")
 
 
-PREDICTOR_WAIT_S = 15.0
-"""How long a prediction request made during start-up waits for the predictor before it answers 503."""
-_STARTING: dict[int, asyncio.Event] = {}
-"""Per running app (by id of its ``Services``): set once its predictor is ready."""
-
-
-async def _start_predictor(services: Services, registry: ModelRegistry, training: TrainingJobs) -> None:
-    """Import and build the predictor, then push predictions forever. Run as a task once start-up is done, so the
-    API listens (and answers /health, ingests) without waiting for LightGBM and pandas to import."""
-    try:
-        module = await asyncio.to_thread(importlib.import_module, "factorytwin.ml.predictor")
-        settings = services.settings
-        machines = list(services.machines.values())
-        predictor: Predictor = module.Predictor(
-            services.store, registry, machines, time_scale=settings.time_scale, training=training
-        )
-    except Exception:  # the rest of the API keeps running; prediction routes answer 503
-        log.exception("the prediction service could not start")
-        return
-    services.predictor = predictor
-    _STARTING[id(services)].set()
-    await push_predictions(services, predictor, PREDICTION_INTERVAL_S)
-
-
 @asynccontextmanager
 async def ml_lifespan(services: Services) -> AsyncIterator[None]:
-    """Start the predictor (in the background, see ``_start_predictor``) and the prediction push to the twin;
-    stop them at shutdown. Until the predictor is ready its routes answer 503."""
-    registry = ModelRegistry(services.settings.model_dir)
+    """Start the predictor (and the prediction push to the twin); stop them at shutdown.
+
+    The predictor is cheap to build (it imports numpy, pandas and LightGBM where it uses them); they are imported
+    by ``Predictor.warm_up`` in a worker thread once start-up is done, so the API listens without waiting for them.
+    """
     settings = services.settings
+    registry = ModelRegistry(settings.model_dir)
+    machines = list(services.machines.values())
     training = TrainingJobs(
-        settings.database_url,
-        settings.model_dir,
-        list(services.machines.values()),
-        settings.train_max_rows,
-        settings.train_jobs_kept,
+        settings.database_url, settings.model_dir, machines, settings.train_max_rows, settings.train_jobs_kept
     )
+    predictor = Predictor(services.store, registry, machines, time_scale=settings.time_scale, training=training)
+    services.predictor = predictor
     services.health_sections["ml"] = lambda: {
-        "ready": services.predictor is not None,
         "active_model": registry.active_version(),
         "training_jobs": training.unfinished(),
     }
-    _STARTING[id(services)] = asyncio.Event()
-    task = asyncio.get_running_loop().create_task(_start_predictor(services, registry, training), name="ft-ml")
+
+    async def warm_then_push() -> None:
+        await asyncio.to_thread(predictor.warm_up)
+        await push_predictions(services, predictor, PREDICTION_INTERVAL_S)
+
+    task = asyncio.get_running_loop().create_task(warm_then_push(), name="ft-ml")
     try:
         yield
     finally:
-        _STARTING.pop(id(services), None)
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-        if services.predictor is not None:
-            services.predictor.close()
-        training.close()
+        predictor.close()
 
 
-async def _predictor(services: Services) -> Predictor:
-    """The predictor; while it is still starting, wait for it a few seconds (then 503)."""
+def _predictor(services: Services) -> Predictor:
     if services.predictor is None:
-        starting = _STARTING.get(id(services))
-        if starting is not None:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(asyncio.shield(starting.wait()), PREDICTOR_WAIT_S)
-    if services.predictor is None:
-        msg = "the prediction service is starting (or not running); retry in a moment"
-        raise HTTPException(503, detail=[{"loc": [], "msg": msg}], headers={"Retry-After": "1"})
+        raise HTTPException(503, detail=[{"loc": [], "msg": "the prediction service is not running"}])
     return services.predictor
 
 
@@ -139,17 +107,14 @@ async def machine_prediction(machine_id: MachineId, services: ServicesDep) -> Pr
     """Failure probability within the horizon, RUL with an 80 % interval, likely failure mode and the top
     contributing features. ``status`` is ``no_model`` (with a message) when no model is trained yet."""
     services.machine(machine_id)  # 404 for a machine the layout does not have
-    return await (await _predictor(services)).predict(machine_id)
+    return await _predictor(services).predict(machine_id)
 
 
 @router.post("/predict", response_model=PredictResponse, responses={409: {"description": "no model trained"}})
 async def predict_rows(request: PredictRequest, services: ServicesDep) -> PredictResponse | JSONResponse:
     """Predict raw feature rows (sensor keys such as ``torque``, ``tool_wear``, or the model's feature names)."""
-    from factorytwin.ml.predictor import NoModel  # loaded by now: _predictor answered 503 until it was
-
-    predictor = await _predictor(services)
     try:
-        return await predictor.predict_rows(request)
+        return await _predictor(services).predict_rows(request)
     except NoModel as exc:
         return _no_model(exc)
 
@@ -170,19 +135,19 @@ async def maintenance_schedule(
         technician_hours_per_shift=technician_hours_per_shift,
         pm_technician_h=visit_hours,
     )
-    return await (await _predictor(services)).schedule(cost)
+    return await _predictor(services).schedule(cost)
 
 
 @router.get("/models", response_model=list[ModelVersion])
 async def list_models(services: ServicesDep) -> list[ModelVersion]:
     """Every model version in the registry, oldest first, with its headline metrics."""
-    return await asyncio.to_thread((await _predictor(services)).registry.listing)
+    return await asyncio.to_thread(_predictor(services).registry.listing)
 
 
 @router.get("/models/active", response_model=ModelCard)
 async def active_model(services: ServicesDep) -> ModelCard:
     """The model card of the version being served (404 when none)."""
-    return await asyncio.to_thread((await _predictor(services)).registry.card)
+    return await asyncio.to_thread(_predictor(services).registry.card)
 
 
 @router.post("/models/{version}/activate", response_model=ModelCard)
@@ -191,7 +156,7 @@ async def activate_model(
     services: ServicesDep,
 ) -> ModelCard:
     """Serve ``version`` from now on."""
-    registry = (await _predictor(services)).registry
+    registry = _predictor(services).registry
     await asyncio.to_thread(registry.activate, version)
     return await asyncio.to_thread(registry.card, version)
 
@@ -206,7 +171,7 @@ async def train_model(services: ServicesDep, request: TrainRequest | None = None
     """Retrain from the twin's stored history in a worker process, one job at a time (409 while one runs);
     poll ``GET /models/train/{job_id}``."""
     try:
-        return await (await _predictor(services)).start_training(request or TrainRequest())
+        return await _predictor(services).start_training(request or TrainRequest())
     except TrainingBusy as exc:
         body = {"detail": [{"loc": [], "msg": str(exc)}], "job_id": exc.job_id}
         return JSONResponse(body, status_code=409)
@@ -215,7 +180,7 @@ async def train_model(services: ServicesDep, request: TrainRequest | None = None
 @router.get("/models/train/{job_id}", response_model=TrainJob)
 async def training_job(job_id: str, services: ServicesDep) -> TrainJob:
     """State of a training job."""
-    job = (await _predictor(services)).jobs.get(job_id)
+    job = _predictor(services).jobs.get(job_id)
     if job is None:
         raise NotFound(f"no training job {job_id!r}")
     return job

@@ -144,13 +144,15 @@ async def list_models(services: ServicesDep) -> list[ModelVersion]:
     return await asyncio.to_thread(_predictor(services).registry.listing)
 
 
-@router.get("/models/active", response_model=ModelCard)
+@router.get("/models/active", response_model=ModelCard, responses={404: {"description": "no model trained yet"}})
 async def active_model(services: ServicesDep) -> ModelCard:
     """The model card of the version being served (404 when none)."""
     return await asyncio.to_thread(_predictor(services).registry.card)
 
 
-@router.post("/models/{version}/activate", response_model=ModelCard)
+@router.post(
+    "/models/{version}/activate", response_model=ModelCard, responses={404: {"description": "no such version"}}
+)
 async def activate_model(
     version: Annotated[str, Path(pattern=VERSION_PATTERN, max_length=13, description="e.g. v0001")],
     services: ServicesDep,
@@ -177,7 +179,7 @@ async def train_model(services: ServicesDep, request: TrainRequest | None = None
         return JSONResponse(body, status_code=409)
 
 
-@router.get("/models/train/{job_id}", response_model=TrainJob)
+@router.get("/models/train/{job_id}", response_model=TrainJob, responses={404: {"description": "no such job"}})
 async def training_job(job_id: str, services: ServicesDep) -> TrainJob:
     """State of a training job."""
     job = _predictor(services).jobs.get(job_id)

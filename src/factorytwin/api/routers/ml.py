@@ -102,7 +102,11 @@ def _no_model(exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": [{"loc": [], "msg": str(exc)}], "status": "no_model"}, status_code=409)
 
 
-@router.get("/machines/{machine_id}/prediction", response_model=Prediction)
+@router.get(
+    "/machines/{machine_id}/prediction",
+    response_model=Prediction,
+    responses={404: {"description": "no such machine in the layout"}},
+)
 async def machine_prediction(machine_id: MachineId, services: ServicesDep) -> Prediction:
     """Failure probability within the horizon, RUL with an 80 % interval, likely failure mode and the top
     contributing features. ``status`` is ``no_model`` (with a message) when no model is trained yet."""

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -354,6 +354,3 @@ class CommandMessage(Command):
     id: str
     machine_id: MachineId
     ts: AwareDatetime
-
-
-WireMessageType = Literal["snapshot", "reading", "state", "alarm", "event", "prediction"]

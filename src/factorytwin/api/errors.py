@@ -1,6 +1,8 @@
 """Map factorytwin's exceptions to HTTP answers: 4xx naming the offending field, never a 500 for bad input.
 
-Every error body has the shape ``{"detail": [{"loc": [...], "msg": "...", "input": ...}]}``.
+Every error body has the shape ``{"detail": [{"loc": [...], "msg": "...", "input": ...}]}``. Failures of the
+server's side are 503: ``Overloaded`` and ``StoreUnavailable`` with ``Retry-After`` (retrying helps),
+``ServiceUnavailable`` (the twin or the predictor is not running) without.
 """
 
 from __future__ import annotations
@@ -9,11 +11,33 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from factorytwin.errors import FieldProblem, InvalidInput, NotFound, Overloaded
+from factorytwin.errors import (
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+    Overloaded,
+    ServiceUnavailable,
+    StoreRejected,
+    StoreUnavailable,
+)
 
 RETRY_AFTER_S = 1
+
+
+class Problem(BaseModel):
+    """One item of an error body: where (a path of keys and indexes) and what."""
+
+    loc: list[str | int]
+    msg: str
+    input: object = None
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer (4xx, 503)."""
+
+    detail: list[Problem]
 
 
 class BodyTooLarge(Exception):
@@ -68,6 +92,18 @@ async def _overloaded(_: Request, exc: Exception) -> JSONResponse:
     return _detail(503, [], str(exc), headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
+async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    return _detail(503, [], f"the store is unavailable: {exc}", headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
+async def _store_rejected(_: Request, exc: Exception) -> JSONResponse:
+    return _detail(422, ["body"], f"the store refused the data: {exc}")
+
+
+async def _service_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    return _detail(503, [], str(exc))
+
+
 async def _too_large(_: Request, exc: Exception) -> JSONResponse:
     return _detail(413, ["body"], str(exc))
 
@@ -79,3 +115,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Overloaded, _overloaded)
     app.add_exception_handler(BodyTooLarge, _too_large)
+    app.add_exception_handler(StoreUnavailable, _store_unavailable)
+    app.add_exception_handler(StoreRejected, _store_rejected)
+    app.add_exception_handler(ServiceUnavailable, _service_unavailable)

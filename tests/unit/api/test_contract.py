@@ -6,9 +6,12 @@ import typing
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from factorytwin.api.app import create_app
+from factorytwin.api.footprints import FOOTPRINTS
 from factorytwin.config import Settings
+from factorytwin.domain import MachineKind
 from factorytwin.twin import messages
 
 
@@ -59,3 +62,12 @@ def test_live_state_and_catalogue_are_typed(settings: Settings) -> None:
     command = doc["paths"]["/api/v1/machines/{machine_id}/commands"]["post"]["responses"]
     assert command["202"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/CommandResult"}
     assert "503" in command
+
+
+def test_the_layout_serves_one_footprint_per_kind(settings: Settings) -> None:
+    assert set(FOOTPRINTS) == set(MachineKind)
+    with TestClient(create_app(settings)) as client:
+        body = client.get("/api/v1/layout").json()
+    assert set(body["footprints"]) == {k.value for k in MachineKind}
+    assert body["footprints"]["pump"]["shape"] == "cylinder"
+    assert body["footprints"]["conveyor"]["ring_radius"] == 0

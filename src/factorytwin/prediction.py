@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Reason(BaseModel):
@@ -31,6 +31,9 @@ class RulEstimate(BaseModel):
 
 class Prediction(BaseModel):
     """What the active model says about one machine (or one feature row)."""
+
+    # Only ever sent: its schema lists defaulted fields as required (they are always present).
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     status: Literal["ok", "no_model", "no_data"] = "ok"
     machine_id: str | None = None

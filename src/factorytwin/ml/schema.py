@@ -117,6 +117,9 @@ class PolicyCost(BaseModel):
 class MaintenancePlan(BaseModel):
     """``GET /maintenance/schedule``: the plan and how it compares."""
 
+    # Only ever sent: its schema lists defaulted fields as required (they are always present).
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     status: Literal["ok", "no_model"] = "ok"
     generated_at: datetime
     model_version: str | None = None

@@ -31,6 +31,8 @@ class ServerMessageBase(BaseModel):
 class MachineState(BaseModel):
     """The live state of one machine, as the twin knows it from the telemetry it has seen."""
 
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     machine_id: str
     kind: MachineKind
     status: MachineStatus

@@ -92,12 +92,12 @@ async def _overloaded(_: Request, exc: Exception) -> JSONResponse:
     return _detail(503, [], str(exc), headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
-async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
-    return _detail(503, [], f"the store is unavailable: {exc}", headers={"Retry-After": str(RETRY_AFTER_S)})
-
-
 async def _store_rejected(_: Request, exc: Exception) -> JSONResponse:
-    return _detail(422, ["body"], f"the store refused the data: {exc}")
+    return _detail(422, ["body"], str(exc))
+
+
+async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    return _detail(503, [], str(exc), headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
 async def _service_unavailable(_: Request, exc: Exception) -> JSONResponse:
@@ -115,6 +115,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Overloaded, _overloaded)
     app.add_exception_handler(BodyTooLarge, _too_large)
-    app.add_exception_handler(StoreUnavailable, _store_unavailable)
     app.add_exception_handler(StoreRejected, _store_rejected)
+    app.add_exception_handler(StoreUnavailable, _store_unavailable)
     app.add_exception_handler(ServiceUnavailable, _service_unavailable)

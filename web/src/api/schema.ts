@@ -217,6 +217,8 @@ export interface paths {
         /**
          * Get Events
          * @description The machine's event log (status changes, faults, maintenance, commands), newest first.
+         *
+         *     At most `limit` events; for the next page pass the last event's `ts` as `before` and its `id` as `before_id`.
          */
         get: operations["get_events_api_v1_machines__machine_id__events_get"];
         put?: never;
@@ -602,7 +604,10 @@ export interface components {
          * @description One entry of a machine's status/event log.
          */
         Event: {
-            /** Data */
+            /**
+             * Data
+             * @description JSON object of at most 8192 bytes, 16 levels deep
+             */
             data?: {
                 [key: string]: unknown;
             };
@@ -1292,7 +1297,7 @@ export interface components {
             ts: string;
             /**
              * Values
-             * @description sensor key -> value in the catalogue's unit
+             * @description sensor key -> value in the catalogue's unit (a JSON number)
              */
             values: {
                 [key: string]: number;
@@ -1854,8 +1859,14 @@ export interface operations {
                 limit?: number;
                 /** @description only these kinds (repeatable) */
                 kind?: components["schemas"]["EventKind"][] | null;
+                /** @description ISO 8601 */
                 from?: string | null;
+                /** @description ISO 8601 */
                 to?: string | null;
+                /** @description next page: `ts` of the last event of the page */
+                before?: string | null;
+                /** @description next page: `id` of the last event (with `before`) */
+                before_id?: number | null;
             };
             header?: never;
             path: {
@@ -2276,6 +2287,13 @@ export interface operations {
                     "application/json": components["schemas"]["IngestResult"];
                 };
             };
+            /** @description the client disconnected before the whole body arrived (nothing stored) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description body larger than the configured cap */
             413: {
                 headers: {
@@ -2290,7 +2308,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description the store writer is saturated; retry after `Retry-After` seconds */
+            /** @description the store writer is saturated or the store is unavailable; retry after `Retry-After` seconds */
             503: {
                 headers: {
                     [name: string]: unknown;

@@ -6,7 +6,7 @@ service is not running, so every route answers "not running" the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
@@ -26,6 +26,11 @@ from factorytwin.twin.service import TwinService
 
 if TYPE_CHECKING:
     from factorytwin.ingest.mqtt import MqttIngest
+
+HealthValue = int | float | str | bool | None
+"""One counter or label of a ``GET /health`` section."""
+HealthSection = Callable[[], Mapping[str, HealthValue]]
+"""A service's section of ``GET /health``, computed when asked."""
 
 MachineStateProvider = Callable[[str], MachineState | None]
 """Given a machine id, its live state (the twin provides it), or None."""
@@ -48,7 +53,7 @@ class Services:
     ingest: IngestService
     started_at: datetime
     machines: dict[str, Machine] = field(default_factory=dict)
-    health_sections: dict[str, Callable[[], dict[str, Any]]] = field(default_factory=dict)
+    health_sections: dict[str, HealthSection] = field(default_factory=dict)
     """Extra sections of GET /health, by name (e.g. "mqtt": counters of the MQTT subscriber)."""
     machine_state: MachineStateProvider | None = None
     """Live state of a machine for GET /machines and /machines/{id}; None until the twin sets it."""

@@ -716,7 +716,7 @@ export interface components {
             /** Sections */
             sections: {
                 [key: string]: {
-                    [key: string]: unknown;
+                    [key: string]: number | string | boolean | null;
                 };
             };
             /** Status */

@@ -46,6 +46,11 @@ def _config(settings: Settings, store: Store | None, port: int, log_level: str) 
     )
 
 
+def announcement(host: str, port: int, database_url: str) -> str:
+    """The line ``serve`` prints once its port is bound (the database URL without its password)."""
+    return f"factorytwin serving http://{host}:{port} (store {redact_url(database_url)})"
+
+
 class _AnnouncingServer(uvicorn.Server):
     """A uvicorn server that prints ``factorytwin serving http://...`` once its port is bound (not before: a
     taken port or a failed start-up must not have been announced as serving)."""
@@ -60,7 +65,7 @@ class _AnnouncingServer(uvicorn.Server):
             return
         bound = [s.getsockname() for server in self.servers for s in server.sockets]
         host, port = (bound[0][0], bound[0][1]) if bound else (self.config.host, self.config.port)
-        typer.echo(f"factorytwin serving http://{host}:{port} (store {redact_url(self._database_url)})")
+        typer.echo(announcement(host, port, self._database_url))
 
 
 def run_server(settings: Settings, log_level: str = "info") -> None:

@@ -17,7 +17,10 @@ MAX_EXAMPLES = 15
 
 
 @pytest.mark.xfail(
-    reason="until the typed-contract work lands: undocumented 400/404, events?to=0.5 accepted (issue 18)", strict=False
+    reason="known contract failures outside the limits work (issue 18; listed in docs/RELIABILITY.md, Limits): 400 "
+    "for undecodable JSON bodies, 422 bodies not matching the documented schema, schema-valid requests refused "
+    "(empty sensor, limit over the page size, unknown machine ids, speed_pct with stop)",
+    strict=False,
 )
 def test_schemathesis_finds_no_contract_failure(tmp_path: Path) -> None:
     run = run_schemathesis(tmp_path, MAX_EXAMPLES, seed=1)

@@ -20,7 +20,13 @@ pytestmark = pytest.mark.integration
 
 
 def settings_for(postgres_url: str, broker: Mosquitto, client_id: str) -> Settings:
-    return Settings(database_url=postgres_url, mqtt_url=broker.url, mqtt_client_id=client_id, stream_interval_s=0.05)
+    return Settings(
+        database_url=postgres_url,
+        mqtt_url=broker.url,
+        mqtt_client_id=client_id,
+        mqtt_shared_subscription=True,
+        stream_interval_s=0.05,
+    )
 
 
 async def _state(http: httpx.AsyncClient, machine_id: str) -> dict[str, Any]:

@@ -16,8 +16,9 @@
   (``$share/factorytwin/ft/+/telemetry``); then each session expires ``FT_MQTT_SESSION_EXPIRY_S`` (120 s) after its
   instance is gone, so a crashed member stops receiving its share of the group, and a stopping instance unsubscribes
   and finishes what it holds before it disconnects. docs/RELIABILITY.md says what Mosquitto does in each case.
-* Messages waiting in the client's queue are ingested together: each message is its own batch, all of them handed
-  to the writer at once (its group commit makes them one transaction), each settled on its own.
+* Messages waiting in the client's queue are ingested together: each parsed and validated on its own (a bad one
+  rejected, and counted, once), the good ones stored as one batch; if the store refuses that batch for its content,
+  each message goes in on its own so that only the culprit is rejected.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ log = logging.getLogger(__name__)
 
 SHARE_GROUP = "factorytwin"
 TELEMETRY_QOS = 1
-MAX_MESSAGES_PER_GROUP = 32  # handed to the writer at once: well under its queue of 64 batches
+MAX_MESSAGES_PER_GROUP = 200  # settled (and stored) together; the broker's in-flight window is usually smaller
 OVERLOAD_RETRY_S = 0.05
 STORE_RETRY_START_S = 0.5
 STORE_RETRY_MAX_S = 10.0
@@ -75,6 +76,7 @@ class MqttIngestCounters:
     batches: int = 0
     readings: int = 0
     rejected_messages: int = 0
+    rejected_readings: int = 0  # sensor values in rejected messages that parsed, each counted once
     rejected: dict[str, int] = field(default_factory=dict)
     dead_lettered: int = 0
     dead_letter_failures: int = 0
@@ -84,6 +86,34 @@ class MqttIngestCounters:
     def as_dict(self) -> dict[str, Any]:
         """The counters as a plain dict."""
         return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """A message that parsed and validated: its topic, raw payload (for a dead letter) and batch."""
+
+    topic: str
+    raw: bytes
+    batch: TelemetryBatch
+
+
+def _values(batch: TelemetryBatch) -> int:
+    return sum(len(r.values) for r in batch.readings)
+
+
+def _chunks(items: list[_Parsed], max_values: int) -> list[list[_Parsed]]:
+    """Consecutive runs of ``items`` of at most ``max_values`` sensor values each (a lone big one on its own)."""
+    chunks: list[list[_Parsed]] = []
+    size = 0
+    for item in items:
+        n = _values(item.batch)
+        if chunks and size + n <= max_values:
+            chunks[-1].append(item)
+            size += n
+        else:
+            chunks.append([item])
+            size = n
+    return chunks
 
 
 class RateLimitedLog:
@@ -234,8 +264,13 @@ class MqttIngest:
             self.counters.connected = False
 
     async def handle(self, connection: MqttConnection, group: list[aiomqtt.Message]) -> None:
-        """Settle every message of ``group``: each stored, or rejected (counted and dead-lettered)."""
-        jobs = []
+        """Settle every message of ``group``: each stored, or rejected (counted and dead-lettered).
+
+        Each message is parsed and validated on its own (``IngestService.validate`` is pure), so a bad one is
+        rejected once and counted once; the good ones go to the store together, as few batches as the size cap
+        allows (one commit instead of one per message).
+        """
+        good: list[_Parsed] = []
         for message in group:
             self.counters.messages += 1
             topic, raw = str(message.topic), payload_bytes(message)
@@ -244,19 +279,38 @@ class MqttIngest:
             except MalformedMessage as exc:
                 await self._reject(connection, topic, raw, exc.reason, exc.detail)
                 continue
-            jobs.append(self._store(connection, topic, raw, batch))
-        await asyncio.gather(*jobs)
+            try:
+                self.ingest.validate(batch)
+            except Exception as exc:  # validation is pure: whatever it raises is about this message
+                self.counters.rejected_readings += _values(batch)
+                await self._reject(connection, topic, raw, "invalid", str(exc) or type(exc).__name__)
+                continue
+            good.append(_Parsed(topic, raw, batch))
+        for chunk in _chunks(good, self.ingest.settings.max_batch_readings):
+            await self._store(connection, chunk)
 
-    async def _store(self, connection: MqttConnection, topic: str, raw: bytes, batch: TelemetryBatch) -> None:
-        """Ingest one message's batch; reject it for its content, wait out overload, retry an outage."""
+    async def _store(self, connection: MqttConnection, items: list[_Parsed]) -> None:
+        """Ingest messages as one batch; reject for content, wait out overload, retry an outage (same connection)."""
+        if len(items) == 1:
+            batch = items[0].batch
+        else:
+            batch = TelemetryBatch.model_construct(
+                readings=[r for item in items for r in item.batch.readings],
+                events=[e for item in items for e in item.batch.events],
+            )
         backoff = Backoff(STORE_RETRY_START_S, STORE_RETRY_MAX_S)
         while True:
             try:
                 result = await self.ingest.ingest(batch)
             except Exception as exc:
                 verdict, reason = classify(exc)
+                if verdict == "reject" and len(items) > 1:
+                    for item in items:  # find the culprit: each message on its own, the others stored
+                        await self._store(connection, [item])
+                    return
                 if verdict == "reject" and reason is not None:
-                    await self._reject(connection, topic, raw, reason, str(exc) or type(exc).__name__)
+                    self.counters.rejected_readings += _values(batch)
+                    await self._reject(connection, items[0].topic, items[0].raw, reason, str(exc) or type(exc).__name__)
                     return
                 if verdict == "wait":
                     await self.sleep(OVERLOAD_RETRY_S)
@@ -268,7 +322,7 @@ class MqttIngest:
                 self.log.warning("store-outage", "MQTT ingest: could not store (%s); retrying in %.1f s", why, delay)
                 await self.sleep(delay)
                 continue
-            self.counters.ingested_messages += 1
+            self.counters.ingested_messages += len(items)
             self.counters.batches += 1
             self.counters.readings += result.readings
             return

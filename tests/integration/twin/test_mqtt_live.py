@@ -16,6 +16,7 @@ import pytest
 from websockets.asyncio.client import connect as ws_connect
 
 from factorytwin.config import Settings
+from factorytwin.mqtt import payload_bytes
 from tests.integration.twin.conftest import Mosquitto, serve, wait_until
 
 pytestmark = pytest.mark.integration
@@ -132,7 +133,7 @@ async def _fake_machine(broker: Mosquitto, stop: asyncio.Event) -> None:
         async def obey() -> None:
             nonlocal speed_pct
             async for message in client.messages:
-                command = json.loads(message.payload)  # type: ignore[arg-type]
+                command = json.loads(payload_bytes(message))
                 if command["command"] == "set_speed":
                     speed_pct = command["speed_pct"]
 

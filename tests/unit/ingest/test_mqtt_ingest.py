@@ -14,6 +14,7 @@ import aiomqtt
 import pytest
 from paho.mqtt.properties import Properties
 
+from factorytwin.config import Settings
 from factorytwin.domain import TelemetryBatch
 from factorytwin.errors import FieldProblem, InvalidInput, Overloaded, StoreRejected, StoreUnavailable
 from factorytwin.ingest.mqtt import MqttIngest
@@ -24,14 +25,26 @@ GOOD = {"machine_id": "mill-01", "ts": "2026-01-05T08:00:00Z", "values": {"torqu
 
 
 class FakeIngest:
-    """Answers each ``ingest`` with the next outcome: an exception to raise, or None to accept."""
+    """Answers each ``ingest`` with the next outcome: an exception to raise, or None to accept.
+
+    ``validate`` refuses torque over 200, like the catalogue; a batch holding torque 150 the "store" refuses.
+    """
 
     def __init__(self, outcomes: list[Exception | None]) -> None:
         self.outcomes: Iterator[Exception | None] = iter(outcomes)
         self.stored: list[TelemetryBatch] = []
+        self.calls = 0
+        self.settings = Settings(max_batch_readings=3)
+
+    def validate(self, batch: TelemetryBatch) -> None:
+        if any(r.values.get("torque", 0.0) > 200 for r in batch.readings):
+            raise InvalidInput([FieldProblem(("readings", 0, "values", "torque"), "outside the physical range")])
 
     async def ingest(self, batch: TelemetryBatch) -> IngestResult:
+        self.calls += 1
         outcome = next(self.outcomes, None)
+        if any(r.values.get("torque") == 150.0 for r in batch.readings):
+            outcome = StoreRejected("the store cannot hold this")
         if outcome is not None:
             raise outcome
         self.stored.append(batch)
@@ -68,8 +81,35 @@ class Harness:
         return self.ingest.counters.as_dict()
 
 
-def good(second: int = 0) -> bytes:
-    return json.dumps({**GOOD, "ts": f"2026-01-05T08:00:{second:02d}Z"}).encode()
+def good(second: int = 0, torque: float = 40.0) -> bytes:
+    return json.dumps({**GOOD, "ts": f"2026-01-05T08:00:{second:02d}Z", "values": {"torque": torque}}).encode()
+
+
+async def test_good_messages_of_a_group_are_stored_together_and_a_bad_one_counted_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    h = Harness([], monkeypatch)
+    await h.handle(good(0), good(1, torque=999.0), good(2), good(3))
+    assert h.fake.calls == 1  # one batch for the three good ones
+    assert [len(b.readings) for b in h.fake.stored] == [3]
+    assert h.counters["rejected"] == {"invalid": 1}
+    assert h.counters["rejected_readings"] == 1  # once, not again for the batch it was part of
+    assert h.counters["ingested_messages"] == 3
+
+
+async def test_a_group_over_the_batch_cap_is_split(monkeypatch: pytest.MonkeyPatch) -> None:
+    h = Harness([], monkeypatch)
+    await h.handle(*(good(i) for i in range(7)))
+    assert [len(b.readings) for b in h.fake.stored] == [3, 3, 1]  # max_batch_readings is 3 here
+
+
+async def test_when_the_store_refuses_a_group_only_the_culprit_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
+    h = Harness([], monkeypatch)
+    await h.handle(good(0), good(1, torque=150.0), good(2))
+    assert [len(b.readings) for b in h.fake.stored] == [1, 1]
+    assert h.counters["rejected"] == {"store_rejected": 1}
+    assert h.counters["rejected_readings"] == 1
+    assert h.counters["ingested_messages"] == 2
 
 
 async def test_poison_in_a_group_is_rejected_and_dead_lettered_and_the_good_ones_are_stored(
@@ -77,7 +117,7 @@ async def test_poison_in_a_group_is_rejected_and_dead_lettered_and_the_good_ones
 ) -> None:
     h = Harness([], monkeypatch)
     await h.handle(good(0), b"[" * 5000, b"\xff", good(1), b'{"machine_id": "mill-01\\u0000"}', good(2))
-    assert len(h.fake.stored) == 3
+    assert sum(len(b.readings) for b in h.fake.stored) == 3
     assert h.counters["rejected"] == {"too_deep": 1, "bad_encoding": 1, "nul_character": 1}
     assert h.counters["rejected_messages"] == 3
     assert h.counters["ingested_messages"] == 3

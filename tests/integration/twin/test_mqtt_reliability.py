@@ -58,7 +58,7 @@ def poison_messages() -> list[bytes]:
         + b'", "values": {"torque": 1}, "x": "'
         + b"y" * 2_000_000
         + b'"}',
-        json.dumps({"machine_id": "mill-01", "ts": "yesterday", "values": MILL}).encode(),
+        json.dumps({"machine_id": "mill-01", "ts": "0001-01-01T00:00:00+14:00", "values": MILL}).encode(),
         b'{"machine_id": "mill-01", "ts": "\xff\xfe"}',
         b"not json at all",
         json.dumps({"machine_id": "mill-01", "ts": ts, "values": {**MILL, "torque": 99999.0}}).encode(),

@@ -233,6 +233,8 @@ class MqttPublisher:
         await self.reconnector.run(self._session)
 
     async def _session(self, connection: MqttConnection) -> None:
+        self.stats.retries = self.reconnector.failures  # connections lost (or refused) so far
+        self.stats.last_error = self.reconnector.last_error or ""
         while True:
             await self.buffer.ready.wait()
             items = self.buffer.take(2_000)

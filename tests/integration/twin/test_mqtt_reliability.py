@@ -22,6 +22,7 @@ from factorytwin.api.deps import Services
 from factorytwin.config import Settings
 from factorytwin.ingest.mqtt import MqttIngest
 from factorytwin.sim.publish import MqttPublisher
+from tests.conftest import _admin
 from tests.integration.twin.conftest import Mosquitto, serve, serve_app, wait_until
 from tests.integration.twin.test_mqtt_live import MILL, health, reading_set, stored_readings
 
@@ -294,3 +295,37 @@ async def _publish_for(broker: Mosquitto, start: int, seconds: float) -> int:
             count += 1
             await asyncio.sleep(0.02)
     return count
+
+
+async def test_a_store_outage_is_waited_out_on_the_same_broker_connection(
+    mosquitto: Mosquitto, postgres_url: str
+) -> None:
+    name = postgres_url.rsplit("/", 1)[1]
+    async with (
+        serve_app(settings_for(postgres_url, mosquitto)) as (base, app),
+        httpx.AsyncClient(base_url=base) as http,
+    ):
+        ingest = _ingest_of(app)
+        await _publish_batch(mosquitto, 0, 100)
+        await wait_until(lambda: _stored_is(http, 100 * PER_SET))
+        # The database goes away: no new connections, and the pool's are cut.
+        await _admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        await _admin(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'")
+        try:
+            await _publish_batch(mosquitto, 100, 100)  # acknowledged by the broker, waiting for the store
+            # Read in process: /health needs the database too.
+            await wait_until(lambda: _true(ingest.counters.store_retries >= 2), timeout_s=30)
+        finally:
+            await _admin(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+        await wait_until(lambda: _stored_is(http, 200 * PER_SET), timeout_s=60)
+        mqtt = await _mqtt(http)
+        log.warning(
+            "store outage: 200 published, %d stored, %d store retries", mqtt["ingested_messages"], mqtt["store_retries"]
+        )
+        assert mqtt["ingested_messages"] == 200
+        assert mqtt["rejected_messages"] == 0  # an outage is never taken for bad content
+        assert mqtt["reconnects"] == 0  # the broker connection stayed up throughout
+
+
+async def _true(value: bool) -> bool:
+    return value

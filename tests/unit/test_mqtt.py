@@ -6,8 +6,10 @@ rather than MQTT ingest silently acknowledging (or never acknowledging) messages
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import logging
+from pathlib import Path
 
 import aiomqtt
 import paho.mqtt.client as paho
@@ -17,6 +19,7 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+import factorytwin.mqtt
 from factorytwin.ingest.mqtt import RateLimitedLog
 from factorytwin.mqtt import (
     NO_MATCHING_SUBSCRIBERS,
@@ -142,3 +145,24 @@ def test_rate_limited_log_tells_each_reason_once_per_interval(caplog: pytest.Log
         "rejected on ft/c/telemetry",
         "rejected on ft/d/telemetry (1 more like it since the last report)",
     ]
+
+
+def _our_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+    return {n for n in names if n.startswith("factorytwin")}
+
+
+def test_the_mqtt_module_sits_below_ingest_twin_and_sim() -> None:
+    src = Path(factorytwin.mqtt.__file__).parent
+    assert _our_imports(src / "mqtt.py") == set()
+    for path in (src / "ingest").glob("*.py"):
+        assert not any(n.startswith("factorytwin.twin") for n in _our_imports(path)), path.name
+    for path in (src / "sim").rglob("*.py"):
+        sideways = [n for n in _our_imports(path) if n.split(".")[1] in {"ingest", "twin", "store", "api"}]
+        assert sideways == [], path.name

@@ -2,9 +2,10 @@
 
 ``BusEvent.decode`` already validates the wire shape with pydantic; ``BusGuard`` checks the content against the
 factory, as ingest does for telemetry: known machines, known sensors, values in their physical range, timestamps
-in bounds; alarms only of a type the rules can raise for that machine's sensors, carrying the store id they were
-saved with. So the bus can never hold more alarms than one per (machine, rule type): for the default factory of
-8 machines that is at most a few hundred, never the 9,496 a flood of forged alarms once left in the twin.
+in the bounds ingest uses (``min_timestamp``, ``max_future_skew_s``); alarms only of a type the rules can raise for
+that machine's sensors, carrying the store id they were saved with. So the bus can never hold more alarms than one
+per (machine, rule type): for the default factory of 8 machines that is at most a few hundred, never the 9,496 a
+flood of forged alarms once left in the twin.
 """
 
 from __future__ import annotations
@@ -30,10 +31,16 @@ def alarm_types(specs: Mapping[str, SensorSpec]) -> set[str]:
 class BusGuard:
     """Checks a bus event's content against the factory; ``problem`` names what is wrong, or None."""
 
-    def __init__(self, machines: Mapping[str, Mapping[str, SensorSpec]], max_future_skew_s: float = 300.0) -> None:
+    def __init__(
+        self,
+        machines: Mapping[str, Mapping[str, SensorSpec]],
+        max_future_skew_s: float = 300.0,
+        earliest: datetime = EARLIEST,
+    ) -> None:
         self.specs = machines
         self.alarm_types = {machine_id: alarm_types(specs) for machine_id, specs in machines.items()}
         self.max_future = timedelta(seconds=max_future_skew_s)
+        self.earliest = earliest
 
     def problem(self, payload: object) -> str | None:
         """Why this payload must not be applied, or None when it may."""
@@ -53,7 +60,7 @@ class BusGuard:
 
     def _ts(self, ts: datetime) -> str | None:
         try:
-            in_bounds = EARLIEST <= ts <= datetime.now(UTC) + self.max_future
+            in_bounds = self.earliest <= ts <= datetime.now(UTC) + self.max_future
         except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00, before year 1 in UTC
             in_bounds = False
         return None if in_bounds else f"timestamp {ts.isoformat()} out of bounds"

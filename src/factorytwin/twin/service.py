@@ -78,7 +78,7 @@ class TwinService:
             self._refresh_health(live)
         if isinstance(self.bus, MqttBus):  # anyone on the broker can publish to the bus: check what comes in
             specs = {mid: live.specs for mid, live in self.state.machines.items()}
-            self.bus.guard = BusGuard(specs, self.settings.max_future_skew_s)
+            self.bus.guard = BusGuard(specs, self.settings.max_future_skew_s, self.settings.min_timestamp)
         self.bus.subscribe(self._on_bus)
         await self.bus.start()
         for coro, name in (

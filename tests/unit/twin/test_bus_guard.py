@@ -111,3 +111,11 @@ async def test_a_flood_of_forged_alarms_adds_at_most_one_alarm_per_rule_type() -
     assert accepted == 1_000  # every one of a rule's type passes the guard ...
     assert {e.payload.type for e in seen if isinstance(e.payload, Alarm)} == {"high:torque"}  # ... all one alarm
     assert bus.dropped == {"invalid_alarm": 1_000}
+
+
+@pytest.mark.parametrize("ts", ["0001-01-01T00:00:00+14:00", "1969-12-31T23:59:59Z", "2999-01-01T00:00:00Z"])
+async def test_telemetry_stamped_out_of_bounds_is_dropped(ts: str) -> None:
+    bus, _ = _bus()
+    body = {"readings": [{"machine_id": "mill-01", "ts": ts, "values": {"torque": 40.0}}], "events": []}
+    assert not await bus.receive(BUS_TOPIC_PREFIX + "telemetry", _wire("telemetry", body))
+    assert bus.dropped == {"invalid_telemetry": 1}

@@ -4,7 +4,7 @@
 factory, as ingest does for telemetry: known machines, known sensors, values in their physical range, timestamps
 in the bounds ingest uses (``min_timestamp``, ``max_future_skew_s``); alarms only of a type the rules can raise for
 that machine's sensors, carrying the store id they were saved with. So the bus can never hold more alarms than one
-per (machine, rule type): for the default factory of 8 machines that is at most a few hundred, never the 9,496 a
+per (machine, rule type): for the default factory of 16 machines that is at most 392, never the 9,496 a
 flood of forged alarms once left in the twin.
 """
 

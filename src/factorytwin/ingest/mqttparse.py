@@ -21,6 +21,7 @@ Every way a payload can be bad has a reason name, counted in ``GET /api/v1/healt
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from typing import Literal
 
 from pydantic import ValidationError
@@ -65,20 +66,27 @@ def topic_machine(topic: str) -> str:
 
 
 def _check_tree(doc: object) -> None:
-    """Refuse nesting deeper than ``MAX_DEPTH`` and NUL characters, iteratively (no recursion to blow)."""
-    stack: list[tuple[object, int]] = [(doc, 1)]
+    """Refuse nesting deeper than ``MAX_DEPTH`` and NUL characters, iteratively (no recursion to blow).
+
+    Only containers go on the stack: numbers (most of a telemetry message) are skipped where they are found.
+    """
+    stack: list[tuple[dict[str, object] | list[object], int]] = [(doc, 1)] if isinstance(doc, dict | list) else []
     while stack:
         node, depth = stack.pop()
-        if isinstance(node, str):
-            if "\x00" in node:
-                raise MalformedMessage("nul_character", "a string contains a NUL character (\\u0000)")
-        elif isinstance(node, dict | list):
-            if depth > MAX_DEPTH:
-                raise MalformedMessage("too_deep", f"nested deeper than {MAX_DEPTH} levels")
-            items = list(node.items()) if isinstance(node, dict) else [(None, v) for v in node]
-            for key, value in items:
-                if isinstance(key, str) and "\x00" in key:
+        if depth > MAX_DEPTH:
+            raise MalformedMessage("too_deep", f"nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, dict):
+            for key in node:
+                if "\x00" in key:
                     raise MalformedMessage("nul_character", "a key contains a NUL character (\\u0000)")
+            values: Iterable[object] = node.values()
+        else:
+            values = node
+        for value in values:
+            if isinstance(value, str):
+                if "\x00" in value:
+                    raise MalformedMessage("nul_character", "a string contains a NUL character (\\u0000)")
+            elif isinstance(value, dict | list):
                 stack.append((value, depth + 1))
 
 

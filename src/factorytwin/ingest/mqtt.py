@@ -36,7 +36,14 @@ import aiomqtt
 
 from factorytwin.config import Settings
 from factorytwin.domain import TelemetryBatch
-from factorytwin.ingest.mqttparse import MalformedMessage, RejectReason, classify, parse_telemetry, topic_machine
+from factorytwin.ingest.mqttparse import (
+    REJECT_REASONS,
+    MalformedMessage,
+    RejectReason,
+    classify,
+    parse_telemetry,
+    topic_machine,
+)
 from factorytwin.ingest.service import IngestService
 from factorytwin.mqtt import (
     SESSION_NEVER_EXPIRES,
@@ -202,12 +209,15 @@ class MqttIngest:
             dead_letter=settings.mqtt_dead_letter,
         )
 
-    def health_section(self) -> dict[str, Any]:
-        """The counters for /health, with the connection's own figures."""
-        self.counters.connects = self.reconnector.connects
-        self.counters.reconnects = self.reconnector.failures
-        self.counters.last_error = self.counters.last_error or self.reconnector.last_error
-        return self.counters.as_dict()
+    def health_section(self) -> dict[str, int | str | bool | None]:
+        """The counters for /health, with the connection's own figures; ``rejected.<reason>`` for every reason."""
+        c = self.counters
+        c.connects, c.reconnects = self.reconnector.connects, self.reconnector.failures
+        c.last_error = c.last_error or self.reconnector.last_error
+        section: dict[str, int | str | bool | None] = {k: v for k, v in c.as_dict().items() if k != "rejected"}
+        for reason in REJECT_REASONS:
+            section[f"rejected.{reason}"] = c.rejected.get(reason, 0)
+        return section
 
     async def start(self, wait_s: float = 5.0) -> None:
         """Start the subscriber; wait up to ``wait_s`` for the first subscription (it keeps trying after)."""

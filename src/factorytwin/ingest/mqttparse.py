@@ -1,7 +1,7 @@
 """Turning an MQTT telemetry message into a ``TelemetryBatch``, and telling content errors from outages.
 
 Every way a payload can be bad has a reason name, counted in ``GET /api/v1/health`` (section ``mqtt``,
-``rejected``) and carried by its dead letter:
+``rejected.<reason>``) and carried by its dead letter:
 
 =================  ==========================================================================================
 ``too_large``      the payload is over ``FT_MQTT_MAX_PAYLOAD_BYTES``
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import ValidationError
 
@@ -45,6 +45,7 @@ RejectReason = Literal[
     "store_rejected",
     "unparseable",
 ]
+REJECT_REASONS: tuple[RejectReason, ...] = get_args(RejectReason)
 Verdict = Literal["reject", "wait", "retry"]
 
 
@@ -163,4 +164,12 @@ def classify(exc: BaseException) -> tuple[Verdict, RejectReason | None]:
     return "retry", None
 
 
-__all__ = ["MAX_DEPTH", "MalformedMessage", "RejectReason", "classify", "parse_telemetry", "topic_machine"]
+__all__ = [
+    "MAX_DEPTH",
+    "REJECT_REASONS",
+    "MalformedMessage",
+    "RejectReason",
+    "classify",
+    "parse_telemetry",
+    "topic_machine",
+]

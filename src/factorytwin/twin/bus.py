@@ -18,13 +18,14 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 import aiomqtt
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from factorytwin.domain import Alarm, Event, TelemetryBatch
 from factorytwin.mqtt import MqttEndpoint, MqttLink, payload_bytes
+from factorytwin.prediction import Prediction
 from factorytwin.twin.busguard import BusGuard
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ log = logging.getLogger(__name__)
 BUS_TOPIC_PREFIX = "ft/_bus/events/"
 BusEventType = Literal["telemetry", "alarm", "event", "prediction"]
 MAX_BUS_MESSAGE_BYTES = 4 * 1024 * 1024
+DROP_REASONS = ("malformed", "wrong_topic", *(f"invalid_{kind}" for kind in get_args(BusEventType)))
+"""Why a bus message was dropped: the keys of ``MqttBus.dropped``."""
 
 
 class MalformedBusMessage(ValueError):
@@ -55,11 +58,11 @@ class BusEvent:
 
     type: BusEventType
     origin: str
-    payload: TelemetryBatch | Alarm | Event | dict[str, Any]
+    payload: TelemetryBatch | Alarm | Event | Prediction
 
     def encode(self) -> bytes:
         """JSON for the wire."""
-        body = self.payload if isinstance(self.payload, dict) else self.payload.model_dump(mode="json")
+        body = self.payload.model_dump(mode="json")
         return json.dumps({"type": self.type, "origin": self.origin, "payload": body}).encode()
 
     @classmethod
@@ -76,7 +79,7 @@ class BusEvent:
         except RecursionError:
             raise MalformedBusMessage("nested too deeply") from None
         kind, body = envelope.type, envelope.payload
-        payload: TelemetryBatch | Alarm | Event | dict[str, Any]
+        payload: TelemetryBatch | Alarm | Event | Prediction
         try:
             if kind == "telemetry":
                 payload = TelemetryBatch.model_validate(body)
@@ -85,7 +88,7 @@ class BusEvent:
             elif kind == "event":
                 payload = Event.model_validate(body)
             else:
-                payload = body
+                payload = Prediction.model_validate(body)
         except ValidationError as exc:
             first = exc.errors(include_url=False, include_input=False)[0]
             where = ".".join(str(p) for p in ("payload", *first["loc"]))

@@ -15,7 +15,7 @@ from websockets.asyncio.client import connect as ws_connect
 
 from factorytwin.config import Settings
 from tests.integration.twin.conftest import Mosquitto, serve, wait_until
-from tests.integration.twin.test_mqtt_live import reading_set
+from tests.integration.twin.test_mqtt_live import counted, reading_set
 
 pytestmark = pytest.mark.integration
 
@@ -109,10 +109,10 @@ async def test_forged_bus_messages_are_dropped_and_counted_not_applied(tmp_path:
 
         async def all_refused() -> dict[str, Any] | None:
             twin: dict[str, Any] = (await http.get("/api/v1/health")).json()["sections"]["twin"]
-            return twin if sum(twin["bus_refused"].values()) == 502 else None
+            return twin if sum(counted(twin, "bus_refused.").values()) == 502 else None
 
         twin = await wait_until(all_refused)
         assert twin is not None
-        assert twin["bus_refused"] == {"invalid_alarm": 500, "invalid_telemetry": 1, "malformed": 1}
+        assert counted(twin, "bus_refused.") == {"invalid_alarm": 500, "invalid_telemetry": 1, "malformed": 1}
         assert twin["active_alarms"] == 0
         assert "torque" not in (await _state(http, "mill-01"))["values"]

@@ -15,7 +15,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from factorytwin import __version__
 from factorytwin.api.errors import ErrorBody, install_error_handlers
-from factorytwin.api.lifespan import SERVICE_HOOKS, app_lifespan
+from factorytwin.api.lifespan import app_lifespan
 from factorytwin.api.routers import alarms, catalogue, commands, gltf, health, layout, machines, ml, stream, telemetry
 from factorytwin.config import Settings
 from factorytwin.store import Store
@@ -39,7 +39,7 @@ ROUTERS: list[APIRouter] = [
 ]
 """Routers served under ``/api/v1``, in order."""
 
-__all__ = ["API_PREFIX", "ROUTERS", "SERVICE_HOOKS", "STATIC_DIR", "create_app", "openapi_document"]
+__all__ = ["API_PREFIX", "ROUTERS", "STATIC_DIR", "create_app", "openapi_document"]
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:

@@ -22,8 +22,7 @@ from factorytwin.config import Settings
 from factorytwin.ingest import IngestService
 from factorytwin.ingest.mqtt import MqttIngest
 from factorytwin.layout import load_layout
-from factorytwin.ml.predictor import Predictor
-from factorytwin.ml.registry import ModelRegistry
+from factorytwin.ml import ModelRegistry, Predictor
 from factorytwin.store import Store, open_store
 from factorytwin.twin.service import TwinService
 

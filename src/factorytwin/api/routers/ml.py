@@ -16,20 +16,20 @@ from factorytwin.api.deps import UNAVAILABLE, PredictorDep, ServicesDep
 from factorytwin.api.errors import ErrorBody, Problem
 from factorytwin.domain import MachineId
 from factorytwin.errors import NotFound
-from factorytwin.ml.jobs import TrainingBusy
-from factorytwin.ml.predictor import NoModel
-from factorytwin.ml.registry import VERSION_PATTERN
-from factorytwin.ml.schedule import CostModel
-from factorytwin.ml.schema import (
+from factorytwin.ml import (
+    CostModel,
     MaintenancePlan,
     ModelCard,
     ModelVersion,
+    NoModel,
     Prediction,
     PredictRequest,
     PredictResponse,
     TrainJob,
     TrainRequest,
 )
+from factorytwin.ml.jobs import TrainingBusy
+from factorytwin.ml.registry import VERSION_PATTERN
 
 router = APIRouter(tags=["predictions"], responses=UNAVAILABLE)
 

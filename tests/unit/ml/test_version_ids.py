@@ -53,8 +53,9 @@ async def test_activate_with_a_bad_id_is_422_and_writes_nothing(
     request = client.build_request("POST", "http://test/api/v1/models/x/activate")
     request.url = request.url.copy_with(raw_path=f"/api/v1/models/{raw}/activate".encode())
     r = await client.send(request)
-    assert r.status_code in {404, 422}, r.text
-    assert r.status_code < 500
+    # 422 from the version pattern; 404 (or 405 from the dashboard's GET catch-all, when it is built) when the dot
+    # segments or the decoded slash make the path another one: never a 2xx, never a 500
+    assert r.status_code in {404, 405, 422}, r.text
     assert not (tmp_path / "models" / "ACTIVE").exists()
 
 

@@ -20,8 +20,17 @@ from rich.table import Table
 
 from factorytwin.config import Settings
 from factorytwin.errors import NotFound
-from factorytwin.ml.datasets import TrainingDataError
-from factorytwin.ml.pipeline import Shape, TrainOptions, load_training_data, train_and_register
+from factorytwin.ml.bundle import ModelBundle
+from factorytwin.ml.datasets import TrainingDataError, read_frame
+from factorytwin.ml.evaluation import evaluate_history, event_summary
+from factorytwin.ml.pipeline import (
+    Shape,
+    TrainOptions,
+    events_path_for,
+    load_training_data,
+    options_for_model,
+    train_and_register,
+)
 from factorytwin.ml.registry import ModelRegistry, render_card
 from factorytwin.ml.training import Progress as ProgressFn
 from factorytwin.ml.training import TrainConfig, cross_validate, score
@@ -31,14 +40,14 @@ err = Console(stderr=True)
 
 
 @contextmanager
-def progress_bar() -> Iterator[ProgressFn]:
-    """A rich progress bar driven by the training code's (stage, fraction) callback."""
+def progress_bar(on: Console | None = None) -> Iterator[ProgressFn]:
+    """A rich progress bar driven by the training code's (stage, fraction) callback, on ``on`` (stdout)."""
     with Progress(
         TextColumn("[bold blue]{task.description}"),
         BarColumn(),
         TextColumn("{task.percentage:>3.0f}%"),
         TimeElapsedColumn(),
-        console=console,
+        console=on or console,
         transient=False,
     ) as bar:
         task = bar.add_task("loading data", total=1.0)
@@ -135,44 +144,93 @@ def evaluate_command(
     cv: Annotated[int, typer.Option(help="cross-validate a fresh model with this many folds instead")] = 0,
     version: Annotated[str | None, typer.Option(help="model version (default: the active one)")] = None,
     model_dir: Annotated[Path | None, typer.Option(help="model registry (default: settings.model_dir)")] = None,
-    horizon: Annotated[float, typer.Option(help="labels: failure within this many hours/cycles")] = 24.0,
+    horizon: Annotated[float, typer.Option(help="--cv only: failure within this many hours/cycles")] = 24.0,
+    window: Annotated[int, typer.Option(help="--cv only: window length in steps")] = 12,
+    step_s: Annotated[float, typer.Option(help="--cv only, history: grid step in seconds")] = 3600.0,
     unit_col: Annotated[str, typer.Option(help="run-to-failure: the unit/machine id column")] = "unit",
     time_col: Annotated[str, typer.Option(help="run-to-failure: the cycle/time column")] = "cycle",
-    json_out: Annotated[bool, typer.Option("--json", help="print the metrics as JSON")] = False,
+    lead_h: Annotated[float, typer.Option(help="history: a failure counts as warned this many hours ahead")] = 2.0,
+    json_out: Annotated[
+        bool, typer.Option("--json", help="print the metrics as JSON (nothing else on stdout)")
+    ] = False,
 ) -> None:
     """Score the stored model on a labelled FILE (e.g. a simulator-trained model on AI4I 2020), or with --cv N
-    cross-validate a fresh model on it (calibration and threshold fitted inside each fold)."""
+    cross-validate a fresh model on it (calibration and threshold fitted inside each fold).
+
+    A stored model is scored with its own window, step and horizon. On machine history (readings with an event
+    log beside them) the figures are also event-level: alert episodes, warned failures by lead time, false alarms
+    per machine-month, RUL against the training median and mode against the commonest mode (docs/ML.md)."""
     if shape not in {"auto", "table", "run_to_failure", "history"}:
         raise _fail(f"--shape must be auto, table, run_to_failure or history, not {shape!r}")
     shape_lit: Shape = shape  # type: ignore[assignment]
     opts = TrainOptions(
-        data=data, target=target, shape=shape_lit, horizon=horizon, unit_col=unit_col, time_col=time_col
+        data=data,
+        target=target,
+        shape=shape_lit,
+        horizon=horizon,
+        window=window,
+        step_s=step_s,
+        unit_col=unit_col,
+        time_col=time_col,
     )
+    # with --json, stdout carries the JSON document only: progress goes to stderr
+    bar_console = err if json_out else console
     try:
-        labelled, _, _, _ = load_training_data(opts)
         if cv > 1:
-            with progress_bar() as progress:
+            labelled, _, _, _ = load_training_data(opts)
+            with progress_bar(bar_console) as progress:
                 metrics = cross_validate(labelled, cv, TrainConfig(), progress)
             title = f"{cv}-fold cross-validation on {data.name}"
         else:
             name, bundle = ModelRegistry(model_dir or Settings().model_dir).load(version)
-            prob = bundle.predict_matrix(bundle.matrix(labelled.X))["probability"]
-            metrics = {
-                **score(labelled.y, prob, bundle.threshold),
-                "rows": len(labelled.y),
-                "positives": int(labelled.y.sum()),
-            }
-            shared = [f for f in bundle.features if f in labelled.X.columns]
-            metrics["features_present"] = f"{len(shared)}/{len(bundle.features)}"
+            metrics = evaluate_stored(bundle, opts, lead_h)
             title = f"model {name} on {data.name}"
     except TrainingDataError as exc:
         raise _fail(str(exc)) from None
     except NotFound as exc:
         raise _fail(str(exc)) from None
     if json_out:
-        console.print_json(json.dumps({k: v for k, v in metrics.items() if not isinstance(v, np.ndarray)}))
+        typer.echo(json.dumps(metrics, default=_json_default))
     else:
         console.print(_metrics_table(title, metrics))
+        if "events" in metrics:
+            console.print(event_summary(metrics))
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def evaluate_stored(bundle: ModelBundle, opts: TrainOptions, lead_h: float = 2.0) -> dict[str, Any]:
+    """Row and (for history) event-level metrics of a stored bundle on ``opts.data``, labelled with the model's own
+    window, step and horizon. Features the model needs but the file cannot give are an error naming them."""
+    opts = options_for_model(bundle, opts)
+    labelled, _, _, _ = load_training_data(opts)
+    missing = [f for f in bundle.features if f not in labelled.X.columns]
+    if missing:
+        raise TrainingDataError(
+            f"the file lacks {len(missing)} of the model's {len(bundle.features)} features: {', '.join(missing[:12])}"
+            + (" ..." if len(missing) > 12 else ""),
+            column=missing[0],
+        )
+    prob = bundle.predict_matrix(bundle.matrix(labelled.X))["probability"]
+    metrics: dict[str, Any] = {
+        **score(labelled.y, prob, bundle.threshold),
+        "rows": len(labelled.y),
+        "positives": int(labelled.y.sum()),
+    }
+    if bundle.shape == "history":
+        readings = read_frame(opts.data)
+        events = read_frame(events_path_for(opts.data))
+        ev = evaluate_history(bundle, readings, events, lead_h=lead_h)
+        metrics["events"] = ev.events.model_dump(mode="json")
+        metrics["rul_vs_median"] = ev.rul.model_dump()
+        metrics["mode_vs_majority"] = ev.mode.model_dump()
+    return metrics
 
 
 def show_card(version: str | None = None, model_dir: Path | None = None) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -19,6 +19,7 @@ from factorytwin.ml.datasets import (
     prepare_table,
     read_frame,
 )
+from factorytwin.ml.evaluation import event_summary
 from factorytwin.ml.registry import ModelRegistry
 from factorytwin.ml.schema import ModelCard
 from factorytwin.ml.timeseries import HistorySpec, prepare_history, prepare_run_to_failure
@@ -42,6 +43,30 @@ class TrainOptions:
     drop: list[str] = field(default_factory=list)
     mode_columns: dict[str, str] | None = None
     folds: int = 5
+
+
+def options_for_model(bundle: ModelBundle, opts: TrainOptions) -> TrainOptions:
+    """``opts`` with the shape, window, step, horizon and columns a stored model was trained with, so that a file
+    is labelled and featurised exactly as the model's training data was (the command line cannot disagree)."""
+    spec = bundle.spec
+    if bundle.shape == "history":
+        return replace(
+            opts,
+            shape="history",
+            step_s=float(spec["step_s"]),
+            window=int(spec["window"]),
+            horizon=float(spec["horizon_h"]),
+        )
+    if bundle.shape == "run_to_failure":
+        return replace(
+            opts,
+            shape="run_to_failure",
+            window=int(spec.get("window", opts.window)),
+            unit_col=str(spec.get("unit_col", opts.unit_col)),
+            time_col=str(spec.get("time_col", opts.time_col)),
+            horizon=float(bundle.horizon) if bundle.horizon is not None else opts.horizon,
+        )
+    return replace(opts, shape="table")
 
 
 def events_path_for(path: Path) -> Path:
@@ -158,6 +183,7 @@ def train_and_register(
     if data.shape == "table":
         bundle.horizon = None  # a per-sample table says "this operation fails", not a time horizon
     info = {"file": str(opts.data), "sha256": file_digest(opts.data)}
-    card = make_card(data, bundle, metrics, target, excluded, info, params=cfg.lgb_params("binary"))
+    notes = event_summary(metrics) if "events" in metrics else ""
+    card = make_card(data, bundle, metrics, target, excluded, info, params=cfg.lgb_params("binary"), notes=notes)
     version = registry.save(bundle, card, activate=activate)
     return registry.card(version)

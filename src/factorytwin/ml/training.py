@@ -13,6 +13,7 @@ from typing import Any
 
 import lightgbm as lgb
 import numpy as np
+import pandas as pd
 from sklearn.isotonic import IsotonicRegression
 from sklearn.metrics import (
     brier_score_loss,
@@ -26,6 +27,7 @@ from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
 from factorytwin.ml.bundle import RUL_QUANTILES, ModelBundle
 from factorytwin.ml.datasets import LabeledData, TrainingDataError
+from factorytwin.ml.events import event_report, mode_vs_majority, rul_vs_constant
 
 Progress = Callable[[str, float], None]
 """Called with (stage description, fraction done 0..1)."""
@@ -142,6 +144,19 @@ def fit_rul(
     return boosters, margin
 
 
+def fit_mode(
+    X: np.ndarray, y: np.ndarray, mode: np.ndarray, names: list[str], cfg: TrainConfig
+) -> tuple[lgb.Booster | None, list[str]]:
+    """Multiclass failure-mode booster on the failing rows with a known mode; (None, []) below two modes."""
+    m = (y == 1) & (mode != "")
+    classes = sorted({str(v) for v in mode[m]})
+    if len(classes) < 2:
+        return None, []
+    codes = np.searchsorted(classes, mode[m].astype(str))
+    params = cfg.lgb_params("multiclass", num_class=len(classes), min_child_samples=5)
+    return _fit_booster(X[m], codes, params, max(cfg.n_estimators // 2, 50), names), classes
+
+
 def fit_bundle(
     data: LabeledData,
     cfg: TrainConfig | None = None,
@@ -160,19 +175,14 @@ def fit_bundle(
         ok = np.isfinite(data.rul)
         groups = data.groups[ok] if data.groups is not None else None
         rul, margin = fit_rul(X[ok], data.rul[ok], groups, names, cfg, progress)
-    mode, classes = None, []
+    mode: lgb.Booster | None = None
+    classes: list[str] = []
     if data.mode is not None:
-        m = (data.y == 1) & (data.mode != "")
-        classes = sorted({str(v) for v in data.mode[m]})
-        if len(classes) >= 2:
-            progress("failure-mode model", 0.0)
-            codes = np.searchsorted(classes, data.mode[m].astype(str))
-            params = cfg.lgb_params("multiclass", num_class=len(classes), min_child_samples=5)
-            mode = _fit_booster(X[m], codes, params, max(cfg.n_estimators // 2, 50), names)
-        else:
-            classes = []
+        progress("failure-mode model", 0.0)
+        mode, classes = fit_mode(X, data.y, data.mode, names, cfg)
     horizon = data.source.get("horizon_h", data.source.get("horizon"))
     progress("done", 1.0)
+    spec = {**(spec or {}), "baselines": baselines(data)}
     return ModelBundle(
         features=names,
         failure=failure,
@@ -186,8 +196,22 @@ def fit_bundle(
         rul_margin=margin,
         mode=mode,
         mode_classes=classes,
-        spec=spec or {},
+        spec=spec,
     )
+
+
+def baselines(data: LabeledData) -> dict[str, Any]:
+    """The trivial predictions a model must beat, from its training data: the median remaining life and the
+    commonest failure mode (``events.rul_vs_constant`` / ``mode_vs_majority`` compare with them)."""
+    out: dict[str, Any] = {}
+    if data.rul is not None and np.isfinite(data.rul).any():
+        out["rul_median"] = float(np.nanmedian(data.rul))
+    if data.mode is not None:
+        modes = [str(m) for m, y in zip(data.mode, data.y, strict=True) if y == 1 and m]
+        if modes:
+            values, counts = np.unique(modes, return_counts=True)
+            out["mode_majority"] = str(values[int(np.argmax(counts))])
+    return out
 
 
 def reliability(y: np.ndarray, prob: np.ndarray, bins: int = 10) -> list[dict[str, float]]:
@@ -232,6 +256,30 @@ def score(y: np.ndarray, prob: np.ndarray, threshold: float) -> dict[str, float]
     }
 
 
+def out_of_fold_events(data: LabeledData, alert: np.ndarray, rul: np.ndarray, mode: np.ndarray) -> dict[str, Any]:
+    """The out-of-fold predictions seen as an engineer would: RUL against the training median, mode against the
+    majority, and for machine history the alert episodes (``ml.events``). Baselines come from the whole training
+    set, a small favour to the baselines."""
+    out: dict[str, Any] = {}
+    base = baselines(data)
+    if data.rul is not None and np.isfinite(rul).any():
+        out["rul_vs_median"] = rul_vs_constant(data.rul, rul, base["rul_median"]).model_dump()
+    if data.mode is not None and "mode_majority" in base:
+        truth = np.where(data.y == 1, data.mode, "")
+        out["mode_vs_majority"] = mode_vs_majority(truth, mode, base["mode_majority"]).model_dump()
+    if data.times is not None and data.failures is not None and data.groups is not None:
+        scores = pd.DataFrame({"machine_id": data.groups, "t_h": data.times, "alert": alert})
+        report = event_report(
+            scores,
+            data.failures,
+            float(data.source["horizon_h"]),
+            float(data.source["step_s"]) / 3600.0,
+            kinds=data.kinds,
+        )
+        out["events"] = report.model_dump(mode="json")
+    return out
+
+
 def cross_validate(
     data: LabeledData, folds: int = 5, cfg: TrainConfig | None = None, progress: Progress = _quiet
 ) -> dict[str, Any]:
@@ -241,6 +289,9 @@ def cross_validate(
     X = data.X.to_numpy("float64")
     names = list(data.X.columns)
     oof = np.zeros(len(data.y))
+    oof_alert = np.zeros(len(data.y), dtype=bool)
+    oof_rul = np.full(len(data.y), np.nan)
+    oof_mode = np.full(len(data.y), None, dtype=object)
     per_fold: list[dict[str, float]] = []
     rul_abs: list[np.ndarray] = []
     rul_cover: list[np.ndarray] = []
@@ -251,6 +302,7 @@ def cross_validate(
         booster, cx, cy, thr = fit_failure(X[tr], data.y[tr], groups, names, cfg, inner)
         prob = np.clip(np.interp(booster.predict(X[te]), cx, cy), 0.0, 1.0)
         oof[te] = prob
+        oof_alert[te] = prob >= thr
         per_fold.append(score(data.y[te], prob, thr))
         if data.rul is not None:
             ok_tr, ok_te = np.isfinite(data.rul[tr]), np.isfinite(data.rul[te])
@@ -261,6 +313,12 @@ def cross_validate(
                 truth = data.rul[te][ok_te]
                 rul_abs.append(np.abs(med - truth))
                 rul_cover.append((truth >= lo - margin) & (truth <= hi + margin))
+                oof_rul[te[ok_te]] = med
+        if data.mode is not None:
+            mode_booster, classes = fit_mode(X[tr], data.y[tr], data.mode[tr], names, cfg)
+            if mode_booster is not None:
+                probs = np.asarray(mode_booster.predict(X[te])).reshape(len(te), -1)
+                oof_mode[te] = np.asarray(classes, dtype=object)[np.argmax(probs, axis=1)]
     metrics: dict[str, Any] = {"folds": len(splits), "rows": len(data.y), "positives": int(data.y.sum())}
     for key in ("f1", "precision", "recall", "roc_auc", "brier", "ece"):
         vals = np.array([f[key] for f in per_fold])
@@ -271,5 +329,6 @@ def cross_validate(
     if rul_abs:
         metrics["rul_mae"] = float(np.concatenate(rul_abs).mean())
         metrics["rul_interval_coverage"] = float(np.concatenate(rul_cover).mean())
+    metrics.update(out_of_fold_events(data, oof_alert, oof_rul, oof_mode))
     progress("cross-validation done", 1.0)
     return metrics

@@ -188,4 +188,14 @@ def event_summary(metrics: dict[str, Any]) -> str:
             f"- mode accuracy {_pct(mode['model'])} vs {_pct(mode['baseline'])} for the commonest mode "
             f"({100 * mode['improvement']:+.0f} points)"
         )
+    by_kind = metrics.get("thresholds_by_kind")
+    if isinstance(by_kind, dict) and by_kind:
+        silent = sorted(k for k, v in by_kind.items() if v > 1.0)
+        shown = ", ".join(f"{k} {v:.3f}" for k, v in sorted(by_kind.items()) if v <= 1.0) or "none"
+        lines.append(f"- alert thresholds per kind (false-alarm budget, out of fold): {shown}")
+        if silent:
+            lines.append(
+                "- never alert (no threshold warned a predictable failure within the false-alarm budget): "
+                + ", ".join(silent)
+            )
     return "\n".join(lines)

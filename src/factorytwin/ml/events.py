@@ -6,10 +6,11 @@ failures that really happened, and count what the engineer sees:
 
 - an **episode** is a run of consecutive alerting steps of one machine (a gap longer than ``max_gap_h`` ends it,
   so the hours a machine spends failed or in maintenance, which are never scored, split episodes);
-- an episode is **true** when a failure of that machine follows within the horizon of its last step
-  (``start <= failure <= end + horizon``); **false** when none does and the machine is observed for the whole
-  horizon after it; otherwise (the data end too soon) it is not judged. A preventive maintenance after an alert
-  does not excuse it: the model said "fails", the machine did not (conservative);
+- an episode is **true** when a failure of that machine follows within the horizon of its first step
+  (``start <= failure <= start + horizon``): the page said "fails within 24 h" when it was raised. It is
+  **false** when none does and the machine is observed for the whole horizon after the start; otherwise (the
+  data end too soon) it is not judged. So an alert that is always on is one false episode per life, not one true
+  one; a preventive maintenance after an alert does not excuse it (conservative);
 - a failure is **warned with lead L** when an alert of its machine falls in ``[failure - horizon, failure - L]``
   and after the machine's previous failure; its **lead time** is failure minus the first such alert;
 - false alarms are counted **per machine-month** of scored time (730 h);
@@ -176,8 +177,8 @@ def event_report(
         )
         k["mm"] += machine_months
         for ep in eps:
-            hit = bool(np.any((f_t >= ep.start_h) & (f_t <= ep.end_h + horizon_h)))
-            verdict: bool | None = True if hit else (False if ep.end_h + horizon_h <= t[-1] else None)
+            hit = bool(np.any((f_t >= ep.start_h) & (f_t <= ep.start_h + horizon_h)))
+            verdict: bool | None = True if hit else (False if ep.start_h + horizon_h <= t[-1] else None)
             judged.append((ep, verdict))
             if verdict is not None:
                 k["true" if verdict else "false"] += 1

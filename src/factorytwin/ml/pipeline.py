@@ -158,7 +158,12 @@ def make_card(
         training_data={**training_data, **data.source},
         features=list(bundle.features),
         excluded_columns=excluded,
-        metrics={**metrics, "threshold": bundle.threshold, "mode_classes": bundle.mode_classes},
+        metrics={
+            **metrics,
+            "threshold": bundle.threshold,
+            "thresholds_by_kind": bundle.kind_thresholds,
+            "mode_classes": bundle.mode_classes,
+        },
         params=params or {},
         models=heads,
         notes=notes,
@@ -183,7 +188,7 @@ def train_and_register(
     if data.shape == "table":
         bundle.horizon = None  # a per-sample table says "this operation fails", not a time horizon
     info = {"file": str(opts.data), "sha256": file_digest(opts.data)}
-    notes = event_summary(metrics) if "events" in metrics else ""
+    notes = event_summary({**metrics, "thresholds_by_kind": bundle.kind_thresholds}) if "events" in metrics else ""
     card = make_card(data, bundle, metrics, target, excluded, info, params=cfg.lgb_params("binary"), notes=notes)
     version = registry.save(bundle, card, activate=activate)
     return registry.card(version)

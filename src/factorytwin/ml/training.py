@@ -25,6 +25,7 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
+from factorytwin.ml.alarms import kind_thresholds
 from factorytwin.ml.bundle import RUL_QUANTILES, ModelBundle
 from factorytwin.ml.datasets import LabeledData, TrainingDataError
 from factorytwin.ml.events import event_report, mode_vs_majority, rul_vs_constant
@@ -48,6 +49,11 @@ class TrainConfig:
     inner_folds: int = 4
     n_jobs: int = 1  # OpenMP threads spin badly on a busy 2-core box: one thread was 10x faster measured
     seed: int = 0
+    # history models: per-kind alert thresholds allow this many false-alarm episodes per machine-month on
+    # out-of-fold data (half the goal of 2, for the margin between folds and a new period) ...
+    max_false_alarms_per_month: float = 1.0
+    # ... and maximise the failures warned at least this many hours ahead
+    lead_h: float = 2.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def lgb_params(self, objective: str, **over: Any) -> dict[str, Any]:
@@ -97,8 +103,9 @@ def best_f1_threshold(y: np.ndarray, prob: np.ndarray) -> float:
 
 def fit_failure(
     X: np.ndarray, y: np.ndarray, groups: np.ndarray | None, names: list[str], cfg: TrainConfig, progress: Progress
-) -> tuple[lgb.Booster, np.ndarray, np.ndarray, float]:
-    """Failure classifier plus isotonic calibration and F1 threshold, both from inner out-of-fold predictions."""
+) -> tuple[lgb.Booster, np.ndarray, np.ndarray, float, np.ndarray]:
+    """Failure classifier plus isotonic calibration and F1 threshold, both from inner out-of-fold predictions
+    (returned too, calibrated, for thresholds chosen by other criteria: ``alarm_thresholds``)."""
     params = cfg.lgb_params("binary")
     oof = np.zeros(len(y))
     splits = _splitter(y, groups, cfg.inner_folds, cfg.seed + 1)
@@ -111,7 +118,32 @@ def fit_failure(
     calibrated = np.clip(np.interp(oof, cal_x, cal_y), 0.0, 1.0)
     threshold = best_f1_threshold(y, calibrated)
     progress("failure model: final fit", len(splits) / (len(splits) + 1))
-    return _fit_booster(X, y, params, cfg.n_estimators, names), cal_x, cal_y, threshold
+    return _fit_booster(X, y, params, cfg.n_estimators, names), cal_x, cal_y, threshold, calibrated
+
+
+def alarm_thresholds(data: LabeledData, rows: np.ndarray, prob: np.ndarray, cfg: TrainConfig) -> dict[str, float]:
+    """Per-kind thresholds for the false-alarm budget of ``cfg`` (``ml.alarms``) from calibrated out-of-fold
+    ``prob`` of ``data``'s ``rows``; empty unless the data is machine history with its failures."""
+    if data.times is None or data.failures is None or data.groups is None or data.kinds is None:
+        return {}
+    return kind_thresholds(
+        data.groups[rows],
+        data.times[rows],
+        prob,
+        data.kinds,
+        data.failures,
+        float(data.source["horizon_h"]),
+        float(data.source["step_s"]) / 3600.0,
+        cfg.max_false_alarms_per_month,
+        cfg.lead_h,
+    )
+
+
+def _row_thresholds(data: LabeledData, rows: np.ndarray, by_kind: dict[str, float], default: float) -> np.ndarray:
+    if not by_kind or data.groups is None or data.kinds is None:
+        return np.full(len(rows), default)
+    kinds = data.kinds
+    return np.array([by_kind.get(kinds.get(str(g), ""), default) for g in data.groups[rows]])
 
 
 def fit_rul(
@@ -169,7 +201,8 @@ def fit_bundle(
     cfg = cfg or TrainConfig()
     names = list(data.X.columns)
     X = data.X.to_numpy("float64")
-    failure, cal_x, cal_y, thr = fit_failure(X, data.y, data.groups, names, cfg, progress)
+    failure, cal_x, cal_y, thr, oof = fit_failure(X, data.y, data.groups, names, cfg, progress)
+    by_kind = alarm_thresholds(data, np.arange(len(data.y)), oof, cfg)
     rul, margin = None, 0.0
     if data.rul is not None and np.isfinite(data.rul).sum() >= 20:
         ok = np.isfinite(data.rul)
@@ -197,6 +230,7 @@ def fit_bundle(
         mode=mode,
         mode_classes=classes,
         spec=spec,
+        kind_thresholds=by_kind,
     )
 
 
@@ -299,10 +333,10 @@ def cross_validate(
     for i, (tr, te) in enumerate(splits):
         inner = lambda s, f, i=i: progress(f"fold {i + 1}/{len(splits)}: {s}", (i + f) / len(splits))  # noqa: E731
         groups = data.groups[tr] if data.groups is not None else None
-        booster, cx, cy, thr = fit_failure(X[tr], data.y[tr], groups, names, cfg, inner)
+        booster, cx, cy, thr, inner_oof = fit_failure(X[tr], data.y[tr], groups, names, cfg, inner)
         prob = np.clip(np.interp(booster.predict(X[te]), cx, cy), 0.0, 1.0)
         oof[te] = prob
-        oof_alert[te] = prob >= thr
+        oof_alert[te] = prob >= _row_thresholds(data, te, alarm_thresholds(data, tr, inner_oof, cfg), thr)
         per_fold.append(score(data.y[te], prob, thr))
         if data.rul is not None:
             ok_tr, ok_te = np.isfinite(data.rul[tr]), np.isfinite(data.rul[te])

@@ -112,3 +112,12 @@ def test_mode_accuracy_is_compared_with_the_majority() -> None:
     assert cmp.model == 0.75
     assert cmp.baseline == 0.5
     assert cmp.improvement == pytest.approx(0.25)
+
+
+def test_an_alert_that_is_always_on_is_a_false_episode_per_life() -> None:
+    # alerting from the start of each life: the failures at 30 and 70 come more than the horizon after the start
+    s = _scores("m1", "1" * 30 + "." * 5 + "1" * 35 + "." * 5 + "0" * 30)
+    f = _failures(("m1", 30.0, "tool_wear"), ("m1", 70.0, "tool_wear"))
+    r = event_report(s, f, horizon_h=10.0, step_h=1.0, lead_h=2.0)
+    assert (r.episodes, r.true_episodes, r.false_episodes) == (2, 0, 2)
+    assert r.predictable_recall == 1.0  # both were warned, but the pages came too early to be right

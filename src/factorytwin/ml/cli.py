@@ -6,16 +6,13 @@ A file that cannot be used ends with one red line naming the column and exit cod
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from factorytwin.config import Settings
@@ -31,36 +28,35 @@ from factorytwin.ml.pipeline import (
     options_for_model,
     train_and_register,
 )
-from factorytwin.ml.registry import ModelRegistry, render_card
-from factorytwin.ml.training import Progress as ProgressFn
+from factorytwin.ml.registry import ModelRegistry
 from factorytwin.ml.training import TrainConfig, cross_validate, score
+from factorytwin.progress import progress_bars
 
 console = Console()
 err = Console(stderr=True)
 
 
-@contextmanager
-def progress_bar(on: Console | None = None) -> Iterator[ProgressFn]:
-    """A rich progress bar driven by the training code's (stage, fraction) callback, on ``on`` (stdout)."""
-    with Progress(
-        TextColumn("[bold blue]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=on or console,
-        transient=False,
-    ) as bar:
-        task = bar.add_task("loading data", total=1.0)
-
-        def update(stage: str, fraction: float) -> None:
-            bar.update(task, description=stage, completed=min(max(fraction, 0.0), 1.0))
-
-        yield update
+def _settings(ctx: typer.Context) -> Settings:
+    """The settings the ``factorytwin`` command built for its subcommands (they travel as the context's obj)."""
+    settings = ctx.obj
+    if not isinstance(settings, Settings):
+        raise RuntimeError("run through factorytwin.cli.app: its callback builds the Settings")
+    return settings
 
 
 def _fail(message: str) -> typer.Exit:
     err.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code=2)
+
+
+SHAPES: dict[str, Shape] = {shape: shape for shape in get_args(Shape)}
+
+
+def _shape(text: str) -> Shape:
+    """The --shape option as the pipeline's ``Shape``; exit 2 naming the choices otherwise."""
+    if text not in SHAPES:
+        raise _fail(f"--shape must be {', '.join(SHAPES)}, not {text!r}")
+    return SHAPES[text]
 
 
 def _metrics_table(title: str, metrics: dict[str, Any]) -> Table:
@@ -94,6 +90,7 @@ ShapeOpt = Annotated[str, typer.Option("--shape", help="auto, table, run_to_fail
 
 
 def train_command(
+    ctx: typer.Context,
     data: DataOpt,
     target: TargetOpt = None,
     shape: ShapeOpt = "auto",
@@ -108,13 +105,10 @@ def train_command(
     activate: Annotated[bool, typer.Option(help="serve the new version at once")] = True,
 ) -> None:
     """Train failure, RUL and failure-mode models from FILE and store them as a new model version."""
-    if shape not in {"auto", "table", "run_to_failure", "history"}:
-        raise _fail(f"--shape must be auto, table, run_to_failure or history, not {shape!r}")
-    shape_lit: Shape = shape  # type: ignore[assignment]
     opts = TrainOptions(
         data=data,
         target=target,
-        shape=shape_lit,
+        shape=_shape(shape),
         unit_col=unit_col,
         time_col=time_col,
         horizon=horizon,
@@ -123,10 +117,10 @@ def train_command(
         drop=list(drop or []),
         folds=folds,
     )
-    registry = ModelRegistry(model_dir or Settings().model_dir)
+    registry = ModelRegistry(model_dir or _settings(ctx).model_dir)
     try:
-        with progress_bar() as progress:
-            card = train_and_register(opts, registry, TrainConfig(), progress, activate=activate)
+        with progress_bars(console) as bars:
+            card = train_and_register(opts, registry, TrainConfig(), bars.staged("loading data"), activate=activate)
     except TrainingDataError as exc:
         raise _fail(str(exc)) from None
     if card.metrics:
@@ -138,6 +132,7 @@ def train_command(
 
 
 def evaluate_command(
+    ctx: typer.Context,
     data: DataOpt,
     target: TargetOpt = None,
     shape: ShapeOpt = "auto",
@@ -150,9 +145,7 @@ def evaluate_command(
     unit_col: Annotated[str, typer.Option(help="run-to-failure: the unit/machine id column")] = "unit",
     time_col: Annotated[str, typer.Option(help="run-to-failure: the cycle/time column")] = "cycle",
     lead_h: Annotated[float, typer.Option(help="history: a failure counts as warned this many hours ahead")] = 2.0,
-    json_out: Annotated[
-        bool, typer.Option("--json", help="print the metrics as JSON (nothing else on stdout)")
-    ] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="print only the metrics as JSON on stdout")] = False,
 ) -> None:
     """Score the stored model on a labelled FILE (e.g. a simulator-trained model on AI4I 2020), or with --cv N
     cross-validate a fresh model on it (calibration and threshold fitted inside each fold).
@@ -160,13 +153,10 @@ def evaluate_command(
     A stored model is scored with its own window, step and horizon. On machine history (readings with an event
     log beside them) the figures are also event-level: alert episodes, warned failures by lead time, false alarms
     per machine-month, RUL against the training median and mode against the commonest mode (docs/ML.md)."""
-    if shape not in {"auto", "table", "run_to_failure", "history"}:
-        raise _fail(f"--shape must be auto, table, run_to_failure or history, not {shape!r}")
-    shape_lit: Shape = shape  # type: ignore[assignment]
     opts = TrainOptions(
         data=data,
         target=target,
-        shape=shape_lit,
+        shape=_shape(shape),
         horizon=horizon,
         window=window,
         step_s=step_s,
@@ -178,11 +168,11 @@ def evaluate_command(
     try:
         if cv > 1:
             labelled, _, _, _ = load_training_data(opts)
-            with progress_bar(bar_console) as progress:
-                metrics = cross_validate(labelled, cv, TrainConfig(), progress)
+            with progress_bars(bar_console) as bars:
+                metrics = cross_validate(labelled, cv, TrainConfig(), bars.staged("cross-validating"))
             title = f"{cv}-fold cross-validation on {data.name}"
         else:
-            name, bundle = ModelRegistry(model_dir or Settings().model_dir).load(version)
+            name, bundle = ModelRegistry(model_dir or _settings(ctx).model_dir).load(version)
             metrics = evaluate_stored(bundle, opts, lead_h)
             title = f"model {name} on {data.name}"
     except TrainingDataError as exc:
@@ -231,8 +221,3 @@ def evaluate_stored(bundle: ModelBundle, opts: TrainOptions, lead_h: float = 2.0
         metrics["rul_vs_median"] = ev.rul.model_dump()
         metrics["mode_vs_majority"] = ev.mode.model_dump()
     return metrics
-
-
-def show_card(version: str | None = None, model_dir: Path | None = None) -> str:
-    """The Markdown model card of ``version`` (for scripts and docs)."""
-    return render_card(ModelRegistry(model_dir or Settings().model_dir).card(version))

@@ -125,10 +125,17 @@ def train_command(
         raise _fail(str(exc)) from None
     if card.metrics:
         console.print(_metrics_table(f"{opts.folds}-fold cross-validation", card.metrics))
-    console.print(
-        f"[green]stored model {card.version}[/] in {registry.root} ({', '.join(card.models)})"
-        + (" - active" if activate else "")
-    )
+    gating = card.metrics.get("gating", {})
+    if gating.get("activated"):
+        console.print(
+            f"[green]stored model {card.version}[/] in {registry.root} ({', '.join(card.models)}) - active: "
+            + escape(str(gating.get("reason", "")))
+        )
+    else:
+        console.print(
+            f"[yellow]stored model {card.version}[/] in {registry.root} ({', '.join(card.models)}) - NOT active: "
+            + escape(str(gating.get("reason", "")))
+        )
 
 
 def evaluate_command(

@@ -1,4 +1,4 @@
-"""The ``factorytwin`` command line: serve, simulate, demo, train, evaluate."""
+"""The ``factorytwin`` command line: serve, simulate, demo, train, evaluate, predict."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from factorytwin.api.serve import serve_command
 from factorytwin.config import Settings
 from factorytwin.demo import demo_command
-from factorytwin.ml import evaluate_command, train_command
+from factorytwin.ml import evaluate_command, predict_command, train_command
 from factorytwin.sim.cli import simulate
 
 app = typer.Typer(help="factorytwin: a digital twin of a smart factory.", no_args_is_help=True)
@@ -30,5 +30,6 @@ def main(ctx: typer.Context) -> None:
 app.command("serve")(serve_command)
 app.command("train")(train_command)
 app.command("evaluate")(evaluate_command)
+app.command("predict")(predict_command)
 app.command("simulate")(simulate)
 app.command("demo")(demo_command)

@@ -10,12 +10,12 @@ behind them (features, datasets, timeseries, ...) are the package's own and may 
 - Evaluation as an engineer sees it: ``evaluate_history`` (a history model on readings + events it never saw)
   giving a ``HistoryEvaluation`` (``EventReport``: alert episodes, warned failures, false alarms per
   machine-month; RUL and mode against their baselines).
-- Command line: ``train_command``, ``evaluate_command``.
+- Command line: ``train_command``, ``evaluate_command``, ``predict_command``.
 """
 
 from __future__ import annotations
 
-from factorytwin.ml.cli import evaluate_command, train_command
+from factorytwin.ml.cli import evaluate_command, predict_command, train_command
 from factorytwin.ml.datasets import TrainingDataError
 from factorytwin.ml.evaluation import HistoryEvaluation, evaluate_history
 from factorytwin.ml.events import EventReport
@@ -55,6 +55,7 @@ __all__ = [
     "TrainingDataError",
     "evaluate_command",
     "evaluate_history",
+    "predict_command",
     "train_and_register",
     "train_command",
 ]

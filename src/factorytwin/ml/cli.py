@@ -28,6 +28,7 @@ from factorytwin.ml.pipeline import (
     options_for_model,
     train_and_register,
 )
+from factorytwin.ml.predict import predict_file
 from factorytwin.ml.registry import ModelRegistry
 from factorytwin.ml.training import TrainConfig, cross_validate, score
 from factorytwin.progress import progress_bars
@@ -101,6 +102,9 @@ def train_command(
     step_s: Annotated[float, typer.Option(help="history: grid step in seconds")] = 3600.0,
     drop: Annotated[list[str] | None, typer.Option(help="a column never to use (repeatable)")] = None,
     folds: Annotated[int, typer.Option(help="cross-validation folds reported on the card (0: skip)")] = 5,
+    rul_cap: Annotated[
+        float | None, typer.Option(help="learn min(RUL, this): a piecewise-linear target (e.g. 125 cycles)")
+    ] = None,
     model_dir: Annotated[Path | None, typer.Option(help="model registry (default: settings.model_dir)")] = None,
     activate: Annotated[bool, typer.Option(help="serve the new version at once")] = True,
 ) -> None:
@@ -116,6 +120,7 @@ def train_command(
         step_s=step_s,
         drop=list(drop or []),
         folds=folds,
+        rul_cap=rul_cap,
     )
     registry = ModelRegistry(model_dir or _settings(ctx).model_dir)
     try:
@@ -228,3 +233,24 @@ def evaluate_stored(bundle: ModelBundle, opts: TrainOptions, lead_h: float = 2.0
         metrics["rul_vs_median"] = ev.rul.model_dump()
         metrics["mode_vs_majority"] = ev.mode.model_dump()
     return metrics
+
+
+def predict_command(
+    ctx: typer.Context,
+    data: Annotated[Path, typer.Option("--data", help="raw series or table: .csv or .parquet (docs/ML.md)")],
+    out: Annotated[Path, typer.Option("--out", help="where to write the predictions (.csv)")] = Path("predictions.csv"),
+    unit_col: Annotated[str | None, typer.Option(help="the unit column (default: the model's)")] = None,
+    time_col: Annotated[str | None, typer.Option(help="the time/cycle column (default: the model's)")] = None,
+    version: Annotated[str | None, typer.Option(help="model version (default: the active one)")] = None,
+    model_dir: Annotated[Path | None, typer.Option(help="model registry (default: settings.model_dir)")] = None,
+) -> None:
+    """Predict from raw sensor series: one row per unit at its last time step with
+    unit, rul, rul_low, rul_high, failure_probability, mode. The features are computed with the stored model's own
+    window and signals; a signal the model needs and the file lacks is an error naming it."""
+    try:
+        name, bundle = ModelRegistry(model_dir or _settings(ctx).model_dir).load(version)
+        table = predict_file(bundle, data, unit_col, time_col)
+    except (TrainingDataError, NotFound) as exc:
+        raise _fail(str(exc)) from None
+    table.to_csv(out, index=False)
+    console.print(f"[green]{len(table)} unit(s)[/] predicted with model {name}: {out}")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from factorytwin.errors import NotFound
@@ -44,6 +45,9 @@ class TrainOptions:
     drop: list[str] = field(default_factory=list)
     mode_columns: dict[str, str] | None = None
     folds: int = 5
+    # piecewise-linear RUL target: learn min(RUL, rul_cap), so that early life (no visible degradation yet) is
+    # "at least rul_cap" rather than a guess of its exact length; None: the true RUL
+    rul_cap: float | None = None
 
 
 def options_for_model(bundle: ModelBundle, opts: TrainOptions) -> TrainOptions:
@@ -181,6 +185,12 @@ def train_and_register(
     """Load, cross-validate (``opts.folds`` > 1), fit every head, and store a new active version."""
     cfg = cfg or TrainConfig()
     data, spec, excluded, target = load_training_data(opts)
+    if opts.rul_cap is not None:
+        if opts.rul_cap <= 0:
+            raise TrainingDataError(f"--rul-cap must be positive, not {opts.rul_cap:g}")
+        if data.rul is not None:
+            data.rul = np.minimum(data.rul, opts.rul_cap)  # NaN (censored) stays NaN
+        spec = {**spec, "rul_cap": opts.rul_cap}
     metrics: dict[str, Any] = {}
     if opts.folds > 1:
         metrics = cross_validate(data, opts.folds, cfg, progress)

@@ -83,7 +83,10 @@ class ModelBundle:
         if self.rul:
             q = np.column_stack([np.asarray(b.predict(X, **threads)) for b in self.rul])
             q = np.sort(q, axis=1) + np.array([-self.rul_margin, 0.0, self.rul_margin])
-            q = np.maximum(q, 0.0)  # quantile crossing: sort; life is never negative
+            # a negative (narrowing) margin never takes a bound past the median; life is never negative
+            q[:, 0] = np.minimum(q[:, 0], q[:, 1])
+            q[:, 2] = np.maximum(q[:, 2], q[:, 1])
+            q = np.maximum(q, 0.0)  # quantile crossing: sorted above
             out["rul"] = q
         if self.mode is not None:
             out["mode"] = np.asarray(self.mode.predict(X, **threads)).reshape(len(X), -1)

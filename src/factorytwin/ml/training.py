@@ -149,8 +149,8 @@ def _row_thresholds(data: LabeledData, rows: np.ndarray, by_kind: dict[str, floa
 def fit_rul(
     X: np.ndarray, rul: np.ndarray, groups: np.ndarray | None, names: list[str], cfg: TrainConfig, progress: Progress
 ) -> tuple[list[lgb.Booster], float]:
-    """Quantile boosters (10/50/90 %) of RUL and a conformal margin that widens the 10-90 % interval until it
-    covers 80 % of held-out rows (split conformal on a quarter of the units; quantile trees alone under-cover)."""
+    """Quantile boosters (10/50/90 %) of RUL and a conformal margin that widens (or narrows, when negative) the
+    10-90 % interval until it covers 80 % of held-out rows (split conformal on a quarter of the units)."""
     rng = np.random.default_rng(cfg.seed)
     if groups is not None and len(np.unique(groups)) >= 4:
         units = np.unique(groups)
@@ -168,7 +168,9 @@ def fit_rul(
         )
         scores = np.maximum(lo - rul[held], rul[held] - hi)
         level = min(1.0, np.ceil((held.sum() + 1) * 0.8) / held.sum())
-        margin = max(0.0, float(np.quantile(scores, level)))
+        # conformalised quantile regression: the margin may be negative, narrowing an interval that the quantile
+        # trees made too wide (they over-covered: 91-95 % for a nominal 80 % on a public run-to-failure set)
+        margin = float(np.quantile(scores, level))
     boosters = []
     for i, q in enumerate(RUL_QUANTILES):
         progress(f"RUL model: quantile {q:.0%}", (i + 1) / (len(RUL_QUANTILES) + 1))
@@ -346,7 +348,8 @@ def cross_validate(
                 lo, med, hi = (np.asarray(b.predict(X[te][ok_te])) for b in boosters)
                 truth = data.rul[te][ok_te]
                 rul_abs.append(np.abs(med - truth))
-                rul_cover.append((truth >= lo - margin) & (truth <= hi + margin))
+                low, high = np.minimum(lo - margin, med), np.maximum(hi + margin, med)
+                rul_cover.append((truth >= low) & (truth <= high))
                 oof_rul[te[ok_te]] = med
         if data.mode is not None:
             mode_booster, classes = fit_mode(X[tr], data.y[tr], data.mode[tr], names, cfg)

@@ -28,7 +28,7 @@ from factorytwin.ml.pipeline import (
     options_for_model,
     train_and_register,
 )
-from factorytwin.ml.predict import predict_file
+from factorytwin.ml.predict import censored_rul_report, predict_file
 from factorytwin.ml.registry import ModelRegistry
 from factorytwin.ml.training import TrainConfig, cross_validate, score
 from factorytwin.progress import progress_bars
@@ -73,7 +73,10 @@ def _metrics_table(title: str, metrics: dict[str, Any]) -> Table:
         "ece",
         "threshold",
         "rul_mae",
+        "rul_rmse",
+        "baseline_rul_mae",
         "rul_interval_coverage",
+        "units",
         "rows",
         "positives",
     ):
@@ -154,9 +157,13 @@ def evaluate_command(
     horizon: Annotated[float, typer.Option(help="--cv only: failure within this many hours/cycles")] = 24.0,
     window: Annotated[int, typer.Option(help="--cv only: window length in steps")] = 12,
     step_s: Annotated[float, typer.Option(help="--cv only, history: grid step in seconds")] = 3600.0,
-    unit_col: Annotated[str, typer.Option(help="run-to-failure: the unit/machine id column")] = "unit",
-    time_col: Annotated[str, typer.Option(help="run-to-failure: the cycle/time column")] = "cycle",
+    unit_col: Annotated[str | None, typer.Option(help="run-to-failure: the unit column (default: the model's)")] = None,
+    time_col: Annotated[str | None, typer.Option(help="run-to-failure: the time column (default: the model's)")] = None,
     lead_h: Annotated[float, typer.Option(help="history: a failure counts as warned this many hours ahead")] = 2.0,
+    rul_file: Annotated[
+        Path | None,
+        typer.Option(help="right-censored test series: each unit's remaining life at its last row (docs/ML.md)"),
+    ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="print only the metrics as JSON on stdout")] = False,
 ) -> None:
     """Score the stored model on a labelled FILE (e.g. a simulator-trained model on AI4I 2020), or with --cv N
@@ -172,8 +179,8 @@ def evaluate_command(
         horizon=horizon,
         window=window,
         step_s=step_s,
-        unit_col=unit_col,
-        time_col=time_col,
+        unit_col=unit_col or "unit",
+        time_col=time_col or "cycle",
     )
     # with --json, stdout carries the JSON document only: progress goes to stderr
     bar_console = err if json_out else console
@@ -185,7 +192,10 @@ def evaluate_command(
             title = f"{cv}-fold cross-validation on {data.name}"
         else:
             name, bundle = ModelRegistry(model_dir or _settings(ctx).model_dir).load(version)
-            metrics = evaluate_stored(bundle, opts, lead_h)
+            if rul_file is not None:
+                metrics = censored_rul_report(bundle, data, rul_file, unit_col, time_col)
+            else:
+                metrics = evaluate_stored(bundle, opts, lead_h)
             title = f"model {name} on {data.name}"
     except TrainingDataError as exc:
         raise _fail(str(exc)) from None

@@ -147,3 +147,49 @@ def predict_file(
     events_file = events_path_for(path)
     events = read_frame(events_file) if bundle.shape == "history" and events_file.is_file() else None
     return predict_frame(bundle, frame, unit_col, time_col, events)
+
+
+def read_rul_file(path: Path, units: list[str]) -> pd.Series:
+    """Known remaining life at each test unit's last row: a CSV with ``unit`` and ``rul`` columns, or one number
+    per line in the order of the units sorted (the NASA C-MAPSS ``RUL_FD00x.txt`` layout)."""
+    if not path.is_file():
+        raise TrainingDataError(f"{path}: no such file")
+    if path.suffix.lower() == ".csv":
+        frame = pd.read_csv(path)
+        if {"unit", "rul"} <= set(frame.columns):
+            return pd.Series(
+                pd.to_numeric(frame["rul"], errors="raise").to_numpy("float64"), index=frame["unit"].astype(str)
+            )
+    values = pd.read_csv(path, sep=r"\s+", header=None).iloc[:, 0]
+    if len(values) != len(units):
+        raise TrainingDataError(f"{path}: {len(values)} remaining lives for {len(units)} units", column="rul")
+    return pd.Series(pd.to_numeric(values, errors="raise").to_numpy("float64"), index=units)
+
+
+def censored_rul_report(
+    bundle: ModelBundle, data: Path, rul_path: Path, unit_col: str | None = None, time_col: str | None = None
+) -> dict[str, float | int | None]:
+    """RUL error of a model on right-censored test series (each unit's series stops before its failure; its
+    remaining life then is in ``rul_path``): RMSE and MAE at the last row, against the constant training median,
+    interval coverage; with the model's ``rul_cap`` the truth is capped as well (the usual protocol)."""
+    pred = predict_file(bundle, data, unit_col, time_col)
+    units = sorted(pred["unit"].astype(str), key=lambda u: (len(u), u))  # numeric ids in numeric order
+    truth = read_rul_file(rul_path, units)
+    missing = [u for u in pred["unit"].astype(str) if u not in truth.index]
+    if missing:
+        raise TrainingDataError(f"{rul_path}: no remaining life for unit(s) {', '.join(missing[:10])}", "unit")
+    t = truth.loc[pred["unit"].astype(str)].to_numpy("float64")
+    cap = bundle.spec.get("rul_cap")
+    if cap is not None:
+        t = np.minimum(t, float(cap))
+    med = pred["rul"].to_numpy("float64")
+    base = float(bundle.spec.get("baselines", {}).get("rul_median", np.nan))
+    err = med - t
+    return {
+        "units": len(t),
+        "rul_cap": float(cap) if cap is not None else None,
+        "rul_rmse": float(np.sqrt(np.mean(err**2))),
+        "rul_mae": float(np.mean(np.abs(err))),
+        "baseline_rul_mae": float(np.mean(np.abs(base - t))) if np.isfinite(base) else None,
+        "rul_interval_coverage": float(np.mean((t >= pred["rul_low"]) & (t <= pred["rul_high"]))),
+    }

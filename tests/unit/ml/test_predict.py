@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -99,3 +100,34 @@ def test_predict_from_machine_history(tmp_path: Path) -> None:
     assert pred["unit"].tolist() == ["mill-01", "mill-02"]
     assert pred["failure_probability"].between(0, 1).all()
     assert set(pred["mode"]) <= {"tool_wear", "overstrain"}
+
+
+def test_evaluate_on_right_censored_series_with_their_known_remaining_life(tmp_path: Path) -> None:
+    models = _train(tmp_path, "--rul-cap", "60")
+    rng = np.random.default_rng(3)
+    rows: list[dict[str, float]] = []
+    remaining: list[int] = []
+    for unit in range(12):
+        life = int(rng.integers(60, 100))
+        last = int(rng.integers(10, life - 1))
+        remaining.append(life - last)
+        for cycle in range(1, last + 1):
+            rows.append({"unit": unit, "cycle": cycle, "s1": cycle / life + rng.normal(0, 0.02), "s2": 0.0})
+    test = tmp_path / "test.csv"
+    pd.DataFrame(rows).to_csv(test, index=False)
+    rul_file = tmp_path / "RUL_test.txt"  # the C-MAPSS layout: one number per line, units in order
+    rul_file.write_text("\n".join(str(r) for r in remaining) + "\n")
+    result = runner.invoke(
+        app, ["evaluate", "--data", str(test), "--rul-file", str(rul_file), "--model-dir", str(models), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["units"] == 12
+    assert doc["rul_cap"] == 60.0
+    assert doc["rul_mae"] < doc["baseline_rul_mae"]  # s1 tells the remaining life: better than the median
+    assert 0.0 <= doc["rul_interval_coverage"] <= 1.0
+    short = tmp_path / "short.txt"
+    short.write_text("10\n20\n")
+    result = runner.invoke(app, ["evaluate", "--data", str(test), "--rul-file", str(short), "--model-dir", str(models)])
+    assert result.exit_code == 2
+    assert "2 remaining lives for 12 units" in result.output

@@ -39,16 +39,22 @@ def kind_thresholds(
     step_h: float,
     max_false_per_month: float = 1.0,
     lead_h: float = 2.0,
+    min_failures: int = 5,
 ) -> dict[str, float]:
     """Per machine kind, the alert threshold on ``prob`` (out-of-fold, calibrated) that warns the most
     predictable failures ``lead_h`` ahead within ``max_false_per_month`` false-alarm episodes per machine-month;
-    among equals the highest (fewest alerts). ``machine``/``t_h``/``prob`` are aligned rows."""
+    among equals the highest (fewest alerts). ``machine``/``t_h``/``prob`` are aligned rows. A kind with fewer
+    than ``min_failures`` predictable failures never alerts: one failure is no basis for a threshold (an
+    always-on alert "warns" it at the cost of one false episode per life)."""
     frame = pd.DataFrame({"machine_id": machine.astype(str), "t_h": t_h, "prob": prob})
     frame["kind"] = frame["machine_id"].map(kinds).fillna("")
     out: dict[str, float] = {}
     for kind, rows in frame.groupby("kind", sort=True):
         fails = failures[failures["machine_id"].astype(str).isin(set(rows["machine_id"]))]
         best_thr, best_warned = NEVER, 0
+        if int(fails["mode"].isin(PREDICTABLE_MODES).sum()) < min_failures:
+            out[str(kind)] = NEVER
+            continue
         for thr in candidate_thresholds(rows["prob"].to_numpy()):
             scores = rows.assign(alert=rows["prob"] >= thr)
             rep = event_report(scores, fails, horizon_h, step_h, lead_h, PREDICTABLE_MODES)

@@ -33,6 +33,18 @@ def test_each_kind_gets_the_threshold_its_failures_allow() -> None:
         horizon_h=12.0,
         step_h=1.0,
         max_false_per_month=1.0,
+        min_failures=3,
     )
     assert 0.3 < thr["cnc_mill"] <= 0.8  # above the background, at or below the warning level
     assert thr["pump"] == NEVER  # no predictable failure to warn: never page
+
+
+def test_one_failure_is_no_basis_for_a_threshold() -> None:
+    t = np.arange(0.0, 730.0)
+    prob = np.full(len(t), 0.2)
+    failures = pd.DataFrame({"machine_id": ["c-1"], "t_h": [400.0], "mode": ["belt_wear"]})
+    # alerting all the time would "warn" the one belt failure at one false episode: not a threshold to keep
+    thr = kind_thresholds(
+        np.array(["c-1"] * len(t)), t, prob, {"c-1": "conveyor"}, failures, 24.0, 1.0, max_false_per_month=5.0
+    )
+    assert thr["conveyor"] == NEVER

@@ -156,14 +156,6 @@ class SensorSpec:
         if not (self.low <= self.normal_low < self.normal_high <= self.high):
             raise ValueError(f"sensor {self.key}: need low <= normal_low < normal_high <= high")
 
-    def in_physical_range(self, value: float) -> bool:
-        """True when ``value`` is a finite number inside the physical range."""
-        return math.isfinite(value) and self.low <= value <= self.high
-
-    def in_normal_band(self, value: float) -> bool:
-        """True when ``value`` lies inside the normal operating band."""
-        return self.normal_low <= value <= self.normal_high
-
 
 def _s(
     key: str,

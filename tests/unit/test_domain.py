@@ -65,14 +65,6 @@ def test_mill_has_the_ai4i_sensors() -> None:
     assert mill["air_temp"].unit == "K"
 
 
-def test_physical_range_refuses_non_finite() -> None:
-    spec = sensor_specs(MachineKind.PUMP)["flow_rate"]
-    assert spec.in_physical_range(50.0)
-    assert not spec.in_physical_range(math.nan)
-    assert not spec.in_physical_range(math.inf)
-    assert not spec.in_physical_range(spec.high + 1)
-
-
 def test_inconsistent_sensor_spec_is_refused() -> None:
     with pytest.raises(ValueError, match="normal_low"):
         SensorSpec(key="x", label="x", unit="u", low=0, high=1, normal_low=2, normal_high=3)

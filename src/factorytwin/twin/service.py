@@ -71,6 +71,7 @@ class TwinService:
         self.commands = CommandDispatcher(bus.link if isinstance(bus, MqttBus) else None)
         self._dirty: dict[int, Alarm] = {}
         self._dirty_event = asyncio.Event()
+        self._saved_event = asyncio.Event()  # set whenever a dirty alarm was saved: ``idle`` waits on it
         self._save_lock = asyncio.Lock()
         self._outbox: asyncio.Queue[BusEvent] = asyncio.Queue(maxsize=OUTBOX_MAX)
         self._tasks: list[asyncio.Task[None]] = []
@@ -217,6 +218,7 @@ class TwinService:
             await self._save(alarm)
             if self._dirty.get(key) is alarm:
                 del self._dirty[key]
+                self._saved_event.set()
 
     async def _save(self, alarm: Alarm) -> None:
         async with self._save_lock:
@@ -258,6 +260,20 @@ class TwinService:
                 await self.bus.publish(event)
             except Exception:
                 log.exception("bus: could not publish a %s event", event.type)
+            finally:
+                self._outbox.task_done()
+
+    async def idle(self) -> None:
+        """Return once every alarm change is saved and every queued bus event is published.
+
+        The background work of a batch is done when this returns, so tests await it instead of sleeping.
+        """
+        while True:
+            await self._outbox.join()
+            if not self._dirty:
+                return
+            self._saved_event.clear()  # no await since the check: a save cannot slip in between
+            await self._saved_event.wait()
 
     # -- REST-facing operations --------------------------------------------------------------------------------
     def snapshot(self, machines: set[str] | None) -> SnapshotMessage:

@@ -35,6 +35,7 @@ from factorytwin.sim.commands import apply_command
 from factorytwin.sim.dataset import generate_dataset
 from factorytwin.sim.engine import Engine
 from factorytwin.sim.realtime import run_realtime
+from factorytwin.store import redact_url
 from factorytwin.twin.commands import CommandSink
 
 console = Console()
@@ -97,7 +98,7 @@ async def run_demo(
         console.print(
             f"\n[bold green]factorytwin is running:[/] [link={url}]{url}[/]  "
             f"(API docs {url}/docs; simulator at {speed:g}x over {'MQTT' if settings.mqtt_url else 'HTTP'}; "
-            f"store {settings.database_url})\nPress Ctrl-C to stop.\n"
+            f"store {redact_url(settings.database_url)})\nPress Ctrl-C to stop.\n"
         )
         if on_ready is not None:
             on_ready(server.url)

@@ -12,6 +12,14 @@ from __future__ import annotations
 
 Migration = list[str]
 
+EVENT_KEY_STEP: Migration = [
+    # Events get a natural key (a hash of machine, ts, kind, status, message and data, see _rows.event_key) so a
+    # resent event is stored once. Rows written before have none (NULL): unique indexes let NULLs repeat on both
+    # backends, so old duplicates stay as they were and only new writes are deduplicated.
+    "ALTER TABLE events ADD COLUMN natural_key TEXT",
+    "CREATE UNIQUE INDEX events_natural_key ON events (natural_key)",
+]
+
 SQLITE_MIGRATIONS: list[Migration] = [
     [
         """CREATE TABLE machines (
@@ -79,6 +87,7 @@ SQLITE_MIGRATIONS: list[Migration] = [
             PRIMARY KEY (machine, sensor, minute)) WITHOUT ROWID""",
         "INSERT OR IGNORE INTO rollup_dirty SELECT DISTINCT machine, sensor, ts / 60000 FROM readings WHERE ts >= 0",
     ],
+    EVENT_KEY_STEP,
 ]
 
 POSTGRES_MIGRATIONS: list[Migration] = [
@@ -147,6 +156,7 @@ POSTGRES_MIGRATIONS: list[Migration] = [
             PRIMARY KEY (machine, sensor, minute))""",
         "INSERT INTO rollup_dirty SELECT DISTINCT machine, sensor, ts / 60000 FROM readings WHERE ts >= 0",
     ],
+    EVENT_KEY_STEP,
 ]
 
 HISTORY_SQL = """

@@ -86,7 +86,8 @@ async def test_history_gives_buckets_of_min_max_avg_count(client: httpx.AsyncCli
 
 
 async def test_history_defaults_to_the_last_hour(client: httpx.AsyncClient) -> None:
-    # The hour before *this* test's now (T0 is taken at import, minutes earlier in a long run).
+    # From now, not from T0 (taken when the module was imported, maybe minutes ago in a long run): the newest
+    # reading is 30 s old, so the oldest leaves the default window only if the request comes 30 s later.
     await post_series(client, n=60, start=datetime.now(UTC) - timedelta(minutes=59, seconds=30))
     history = (await client.get("/api/v1/machines/mill-01/history", params={"sensor": "torque"})).json()
     assert history["points"] == 500

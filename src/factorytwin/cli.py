@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from factorytwin.api.serve import serve_command
 from factorytwin.config import Settings
 from factorytwin.demo import demo_command
-from factorytwin.ml import evaluate_command, predict_command, train_command
+from factorytwin.ml.cli import evaluate_command, predict_command, train_command
 from factorytwin.sim.cli import simulate
 
 app = typer.Typer(help="factorytwin: a digital twin of a smart factory.", no_args_is_help=True)

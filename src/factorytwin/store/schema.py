@@ -10,6 +10,8 @@ Readings are narrow and compact: machine and sensor are dictionary-encoded as sm
 
 from __future__ import annotations
 
+from factorytwin.store.auth_schema import POSTGRES_AUTH_STEP, SQLITE_AUTH_STEP
+
 Migration = list[str]
 
 SQLITE_MIGRATIONS: list[Migration] = [
@@ -79,6 +81,7 @@ SQLITE_MIGRATIONS: list[Migration] = [
             PRIMARY KEY (machine, sensor, minute)) WITHOUT ROWID""",
         "INSERT OR IGNORE INTO rollup_dirty SELECT DISTINCT machine, sensor, ts / 60000 FROM readings WHERE ts >= 0",
     ],
+    SQLITE_AUTH_STEP,  # users, API tokens, sessions, device keys, audit trail (auth_schema.py)
 ]
 
 POSTGRES_MIGRATIONS: list[Migration] = [
@@ -147,6 +150,7 @@ POSTGRES_MIGRATIONS: list[Migration] = [
             PRIMARY KEY (machine, sensor, minute))""",
         "INSERT INTO rollup_dirty SELECT DISTINCT machine, sensor, ts / 60000 FROM readings WHERE ts >= 0",
     ],
+    POSTGRES_AUTH_STEP,  # users, API tokens, sessions, device keys, audit trail (auth_schema.py)
 ]
 
 HISTORY_SQL = """

@@ -1,10 +1,11 @@
-"""The ``factorytwin`` command line: serve, simulate, demo, train, evaluate."""
+"""The ``factorytwin`` command line: serve, simulate, demo, train, evaluate, users, tokens, devices."""
 
 from __future__ import annotations
 
 import typer
 
 from factorytwin.api.serve import serve_command
+from factorytwin.auth.cli import devices_app, tokens_app, users_app
 from factorytwin.demo import demo_command
 from factorytwin.ml.cli import evaluate_command, train_command
 from factorytwin.sim.cli import simulate
@@ -23,3 +24,6 @@ app.command("train")(train_command)
 app.command("evaluate")(evaluate_command)
 app.command("simulate")(simulate)
 app.command("demo")(demo_command)
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(devices_app, name="devices")

@@ -63,9 +63,7 @@ class Passwords:
 
     def __init__(self, hasher: PasswordHasher | None = None) -> None:
         self.hasher = hasher or PasswordHasher()
-        # Verifying against this when the user does not exist takes as long as a real check: timing does not tell
-        # whether a user name exists.
-        self._dummy = self.hasher.hash(secrets.token_urlsafe(16))
+        self._dummy: str | None = None
 
     async def hash(self, password: str) -> str:
         """The Argon2id hash of ``password`` (salted, PHC string format)."""
@@ -75,6 +73,10 @@ class Passwords:
         """True when ``password`` matches ``stored_hash``; with no hash, spends the same time and says False."""
         if len(password) > MAX_PASSWORD_LENGTH:
             return False
+        if self._dummy is None:
+            # Verifying against this when the user does not exist takes as long as a real check: timing does not
+            # tell whether a user name exists. Made on first use, so commands that never log in do not pay for it.
+            self._dummy = await self.hash(secrets.token_urlsafe(16))
         target = stored_hash if stored_hash is not None else self._dummy
         try:
             ok = await asyncio.to_thread(self.hasher.verify, target, password)

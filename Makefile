@@ -47,7 +47,7 @@ lint: install
 	$(BIN)/ruff format --check src tests bench
 
 typecheck: install
-	$(BIN)/mypy src
+	$(BIN)/mypy src tests bench
 
 # The pinned Node-RED that the flow test (tests/integration/nodered) runs headless.
 nodered: $(NODERED_STAMP)
@@ -57,8 +57,9 @@ $(NODERED_STAMP): nodered/package.json nodered/package-lock.json
 	rm -f nodered/node_modules/.installed-*
 	touch $@
 
+# With the coverage gate: fail_under in pyproject.toml ([tool.coverage.report]).
 pytest: install web chromium nodered
-	$(BIN)/pytest
+	$(BIN)/pytest --cov
 
 test: lint typecheck vitest pytest
 

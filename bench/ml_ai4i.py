@@ -170,9 +170,9 @@ def main() -> int:
         "-",
     )
     console.print(table)
-    record(f"AI4I 'Machine failure' F1, {args.folds}-fold CV", full["f1"], "", goal=">= 0.92")  # type: ignore[arg-type]
-    record(f"AI4I 'Machine failure' ROC-AUC, {args.folds}-fold CV", full["roc_auc"], "")  # type: ignore[arg-type]
-    console.print("per-fold F1: " + ", ".join(f"{f['f1']:.3f}" for f in full["per_fold"]))  # type: ignore[union-attr]
+    record(f"AI4I 'Machine failure' F1, {args.folds}-fold CV", full["f1"], "", goal=">= 0.92")
+    record(f"AI4I 'Machine failure' ROC-AUC, {args.folds}-fold CV", full["roc_auc"], "")
+    console.print("per-fold F1: " + ", ".join(f"{f['f1']:.3f}" for f in full["per_fold"]))
     console.print(f"features: {', '.join(data.X.columns)}")
     console.print(f"CV wall time {elapsed:.1f} s; command: {' '.join([Path(sys.executable).name, *sys.argv])}")
     if args.transfer is not None:

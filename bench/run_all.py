@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from figures import PREFIX
 from rich.console import Console
@@ -81,7 +82,8 @@ def machine_description() -> str:
     cpu = platform.processor() or "unknown CPU"
     try:
         meminfo = Path("/proc/meminfo").read_text()
-        mem_gib = int(re.search(r"MemTotal:\s+(\d+)", meminfo).group(1)) / 2**20  # type: ignore[union-attr]
+        found = re.search(r"MemTotal:\s+(\d+)", meminfo)
+        mem_gib = int(found.group(1)) / 2**20 if found else mem_gib
         match = re.search(r"model name\s*:\s*(.+)", Path("/proc/cpuinfo").read_text())
         cpu = match.group(1).strip() if match else cpu
     except (OSError, AttributeError):
@@ -93,14 +95,14 @@ def machine_description() -> str:
     )
 
 
-def run(bench: Bench, quick: bool) -> tuple[list[dict[str, object]], float, int, str]:
+def run(bench: Bench, quick: bool) -> tuple[list[dict[str, Any]], float, int, str]:
     """Run one benchmark, echoing its output; its figures, wall time, exit code and command."""
     args = bench.quick_args if quick else bench.args
     cmd = [sys.executable, str(ROOT / "bench" / bench.script), *args]
     shown = shlex.join([".venv/bin/python", f"bench/{bench.script}", *args])
     console.rule(f"[bold]{bench.key}[/]: {shown}")
     began = time.perf_counter()
-    figures: list[dict[str, object]] = []
+    figures: list[dict[str, Any]] = []  # JSON lines written by bench/figures.record
     with subprocess.Popen(
         cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
     ) as proc:
@@ -150,7 +152,7 @@ def main() -> None:
         status = "ok" if code == 0 else f"FAILED (exit {code})"
         runs.append(f"| `{shown}` | {wall:.0f} s | {status} |")
         for fig in figures:
-            name, value, unit = str(fig["name"]), float(fig["value"]), str(fig["unit"])  # type: ignore[arg-type]
+            name, value, unit = str(fig["name"]), float(fig["value"]), str(fig["unit"])
             rows.append((bench.key, name, f"{fmt(value)} {unit}", str(fig.get("goal") or ""), anchor_for(bench, name)))
     elapsed = time.perf_counter() - total
 

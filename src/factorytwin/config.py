@@ -6,9 +6,10 @@ environment anywhere else.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import AwareDatetime, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -36,6 +37,10 @@ class Settings(BaseSettings):
     )
     max_future_skew_s: float = Field(
         default=300.0, ge=0, description="readings stamped further than this in the future are refused"
+    )
+    min_timestamp: AwareDatetime = Field(
+        default=datetime(1970, 1, 1, tzinfo=UTC),
+        description="readings and events stamped before this instant are refused (a sender's clock or unit bug)",
     )
     max_body_bytes: int = Field(
         default=32 * 1024 * 1024, ge=1024, description="largest POST /telemetry body in bytes; larger gets 413"

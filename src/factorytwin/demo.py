@@ -22,7 +22,6 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from factorytwin.api.deps import Services
 from factorytwin.api.serve import BackgroundServer
@@ -30,13 +29,13 @@ from factorytwin.config import Settings
 from factorytwin.domain import CommandMessage, FactoryLayout
 from factorytwin.errors import FactoryTwinError, LayoutError
 from factorytwin.layout import load_layout
-from factorytwin.ml.pipeline import TrainOptions, train_and_register
-from factorytwin.ml.registry import ModelRegistry
-from factorytwin.ml.training import TrainConfig
+from factorytwin.ml import ModelRegistry, TrainConfig, TrainOptions, train_and_register
+from factorytwin.progress import progress_bars
 from factorytwin.sim.commands import apply_command
 from factorytwin.sim.dataset import generate_dataset
 from factorytwin.sim.engine import Engine
 from factorytwin.sim.realtime import run_realtime
+from factorytwin.store import redact_url
 from factorytwin.twin.commands import CommandSink
 
 console = Console()
@@ -53,26 +52,9 @@ def ensure_model(settings: Settings, layout: FactoryLayout, days: float, seed: i
         return active
     data = settings.model_dir.parent / "demo-training.parquet"
     console.print(f"no model in {registry.root}: training a first one on {days:g} simulated days of the factory")
-    columns = (
-        TextColumn("{task.description}"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console) as progress:
-        sim_task = progress.add_task("simulating history", total=1.0)
-        generate_dataset(
-            layout,
-            days,
-            data,
-            seed=seed,
-            on_progress=lambda f: progress.update(sim_task, completed=f),
-        )
-        train_task = progress.add_task("training models", total=1.0)
-
-        def on_train(stage: str, fraction: float) -> None:
-            progress.update(train_task, completed=fraction, description=f"training: {stage}")
-
+    with progress_bars(console) as bars:
+        generate_dataset(layout, days, data, seed=seed, on_progress=bars.fraction("simulating history"))
+        on_train = bars.staged("training models", prefix="training: ")
         card = train_and_register(TrainOptions(data=data, folds=0), registry, TrainConfig(), on_train)
     console.print(f"stored model [bold]{card.version}[/] ({', '.join(card.models)})")
     return card.version
@@ -116,7 +98,7 @@ async def run_demo(
         console.print(
             f"\n[bold green]factorytwin is running:[/] [link={url}]{url}[/]  "
             f"(API docs {url}/docs; simulator at {speed:g}x over {'MQTT' if settings.mqtt_url else 'HTTP'}; "
-            f"store {settings.database_url})\nPress Ctrl-C to stop.\n"
+            f"store {redact_url(settings.database_url)})\nPress Ctrl-C to stop.\n"
         )
         if on_ready is not None:
             on_ready(server.url)

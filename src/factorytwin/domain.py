@@ -7,16 +7,119 @@ A new sensor is one line here.
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    model_validator,
+)
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 MachineId = Annotated[str, Field(pattern=ID_PATTERN, description="machine id: letters, digits, _ . -")]
+
+# --- text and JSON that every store can hold -------------------------------------------------------------------
+# PostgreSQL text (and JSONB) cannot hold NUL, and UTF-8 cannot encode a lone surrogate (json.loads, as MQTT
+# ingest uses, lets "\ud800" through). Such text is refused at the boundary, naming the field, instead of failing
+# in the store (a 500 over REST, an endless retry over MQTT).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+MAX_EVENT_MESSAGE_CHARS = 2000
+"""Longest event ``message``."""
+MAX_EVENT_DATA_BYTES = 8192
+"""Largest event ``data``, as compact JSON in UTF-8."""
+MAX_JSON_DEPTH = 16
+"""Deepest nesting of objects and arrays in event ``data`` and machine ``metadata``."""
+
+
+def unstorable_text(value: str) -> str | None:
+    """Why ``value`` cannot be stored as text (a NUL or a lone surrogate in it), or None when it can."""
+    found = _UNSTORABLE.search(value)
+    if found is None:
+        return None
+    what = "NUL (\\u0000)" if found.group() == "\x00" else f"a lone surrogate (\\u{ord(found.group()):04x})"
+    return f"text must not contain {what}; found at character {found.start()}"
+
+
+def _storable_text(value: str) -> str:
+    problem = unstorable_text(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def unstorable_json(value: object, max_bytes: int = MAX_EVENT_DATA_BYTES) -> str | None:
+    """Why ``value`` cannot be stored as a JSON document (non-JSON types, non-finite numbers, unstorable text in a
+    key or string, nesting deeper than ``MAX_JSON_DEPTH``, more than ``max_bytes`` as JSON), or None when it can."""
+    stack: list[tuple[object, int]] = [(value, 0)]
+    while stack:  # iterative: a deeply nested value cannot exhaust the interpreter's stack
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                return f"nested deeper than {MAX_JSON_DEPTH} levels"
+            if isinstance(item, dict):
+                for key, child in item.items():
+                    if not isinstance(key, str):
+                        return f"object keys must be strings, not {type(key).__name__}"
+                    if (problem := unstorable_text(key)) is not None:
+                        return f"key {key[:40]!r}: {problem}"
+                    stack.append((child, depth + 1))
+            else:
+                stack.extend((child, depth + 1) for child in item)
+        elif isinstance(item, str):
+            if (problem := unstorable_text(item)) is not None:
+                return problem
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return "numbers must be finite (no NaN or Infinity)"
+        elif item is not None and not isinstance(item, bool | int):
+            return f"{type(item).__name__} is not a JSON value"
+    size = len(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode())
+    if size > max_bytes:
+        return f"{size} bytes as JSON, more than the limit of {max_bytes}"
+    return None
+
+
+def _storable_data(value: dict[str, Any]) -> dict[str, Any]:
+    problem = unstorable_json(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def _storable_metadata(value: dict[str, Any]) -> dict[str, Any]:
+    problem = unstorable_json(value, max_bytes=64 * 1024)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+Text = Annotated[str, AfterValidator(_storable_text)]
+"""A string every store can hold: no NUL, no lone surrogate (refused with a message naming the character)."""
+EventData = Annotated[dict[str, Any], AfterValidator(_storable_data)]
+"""An event's structured data: JSON only, finite numbers, storable text, bounded depth and size."""
+
+
+def _iso_only(value: object) -> object:
+    # pydantic reads "0.5" or 1e9 as seconds since the epoch; a query time is an ISO 8601 string.
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMERIC.match(value)):
+        raise ValueError("expected an ISO 8601 date-time such as 2026-03-01T12:00:00Z, not a number")
+    return value
+
+
+_NUMERIC = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+IsoDatetime = Annotated[datetime, BeforeValidator(_iso_only)]
+"""A date-time given as ISO 8601 text only (for query parameters: ``?to=0.5`` is refused, not read as 1970)."""
 
 
 class MachineKind(StrEnum):
@@ -52,14 +155,6 @@ class SensorSpec:
     def __post_init__(self) -> None:
         if not (self.low <= self.normal_low < self.normal_high <= self.high):
             raise ValueError(f"sensor {self.key}: need low <= normal_low < normal_high <= high")
-
-    def in_physical_range(self, value: float) -> bool:
-        """True when ``value`` is a finite number inside the physical range."""
-        return math.isfinite(value) and self.low <= value <= self.high
-
-    def in_normal_band(self, value: float) -> bool:
-        """True when ``value`` lies inside the normal operating band."""
-        return self.normal_low <= value <= self.normal_high
 
 
 def _s(
@@ -206,13 +301,13 @@ class Machine(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: MachineId
-    name: str = Field(min_length=1, max_length=120)
+    name: Text = Field(min_length=1, max_length=120)
     kind: MachineKind
-    line: str = Field(min_length=1, max_length=64)
+    line: Text = Field(min_length=1, max_length=64)
     x: float = Field(description="floor position east, metres")
     y: float = Field(description="floor position north, metres")
     rotation: float = Field(default=0.0, description="heading, degrees counter-clockwise")
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: Annotated[dict[str, Any], AfterValidator(_storable_metadata)] = Field(default_factory=dict)
 
 
 class ProductionLine(BaseModel):
@@ -243,7 +338,11 @@ class ReadingSet(BaseModel):
 
     machine_id: MachineId
     ts: AwareDatetime = Field(description="measurement time, ISO 8601 with a UTC offset")
-    values: dict[str, float] = Field(min_length=1, description="sensor key -> value in the catalogue's unit")
+    # Strict: "41.5" and true are refused, not coerced (a sender that quotes its numbers has a bug worth seeing).
+    # Keys need no text check here: ingest refuses every key that is not in the catalogue, by name.
+    values: dict[str, StrictFloat] = Field(
+        min_length=1, description="sensor key -> value in the catalogue's unit (a JSON number)"
+    )
 
 
 class EventKind(StrEnum):
@@ -265,8 +364,11 @@ class Event(BaseModel):
     ts: AwareDatetime
     kind: EventKind
     status: MachineStatus | None = None
-    message: str = ""
-    data: dict[str, Any] = Field(default_factory=dict)
+    message: Text = Field(default="", max_length=MAX_EVENT_MESSAGE_CHARS)
+    data: EventData = Field(
+        default_factory=dict,
+        description=f"JSON object of at most {MAX_EVENT_DATA_BYTES} bytes, {MAX_JSON_DEPTH} levels deep",
+    )
 
 
 class TelemetryBatch(BaseModel):
@@ -307,18 +409,18 @@ class Alarm(BaseModel):
 
     id: int | None = None
     machine_id: MachineId
-    type: str = Field(description="rule that raised it, e.g. 'high:process_temp' or 'offline'")
+    type: Text = Field(description="rule that raised it, e.g. 'high:process_temp' or 'offline'")
     severity: AlarmSeverity
     state: AlarmState
-    message: str
-    sensor: str | None = None
+    message: Text
+    sensor: Text | None = None
     value: float | None = None
     raised_at: datetime
     updated_at: datetime
     acked_at: datetime | None = None
-    acked_by: str | None = None
+    acked_by: Text | None = None
     cleared_at: datetime | None = None
-    cleared_by: str | None = None
+    cleared_by: Text | None = None
 
 
 class CommandKind(StrEnum):
@@ -337,7 +439,7 @@ class Command(BaseModel):
 
     command: CommandKind
     speed_pct: float | None = Field(default=None, ge=0.0, le=120.0)
-    issued_by: str = Field(default="operator", max_length=64)
+    issued_by: Text = Field(default="operator", max_length=64)
 
     @model_validator(mode="after")
     def _speed_only_with_set_speed(self) -> Command:
@@ -351,7 +453,7 @@ class Command(BaseModel):
 class CommandMessage(Command):
     """A command as sent to a machine over MQTT (``ft/<machine_id>/commands``)."""
 
-    id: str
+    id: Text
     machine_id: MachineId
     ts: AwareDatetime
 

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
-from factorytwin.errors import FieldProblem, InvalidInput, NotFound, Overloaded
+from factorytwin.errors import FieldProblem, InvalidInput, NotFound, Overloaded, StoreRejected, StoreUnavailable
 
 RETRY_AFTER_S = 1
 
@@ -68,6 +68,14 @@ async def _overloaded(_: Request, exc: Exception) -> JSONResponse:
     return _detail(503, [], str(exc), headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
+async def _store_rejected(_: Request, exc: Exception) -> JSONResponse:
+    return _detail(422, ["body"], str(exc))
+
+
+async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    return _detail(503, [], str(exc), headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
 async def _too_large(_: Request, exc: Exception) -> JSONResponse:
     return _detail(413, ["body"], str(exc))
 
@@ -79,3 +87,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(NotFound, _not_found)
     app.add_exception_handler(Overloaded, _overloaded)
     app.add_exception_handler(BodyTooLarge, _too_large)
+    app.add_exception_handler(StoreRejected, _store_rejected)
+    app.add_exception_handler(StoreUnavailable, _store_unavailable)

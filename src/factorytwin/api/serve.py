@@ -18,7 +18,7 @@ from factorytwin.api.app import create_app
 from factorytwin.config import Settings
 from factorytwin.errors import FactoryTwinError, LayoutError
 from factorytwin.layout import load_layout
-from factorytwin.store import open_store
+from factorytwin.store import open_store, redact_url
 from factorytwin.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -133,5 +133,6 @@ def serve_command(
     except (ValidationError, LayoutError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"factorytwin serving http://{settings.host}:{settings.port} (store {settings.database_url})")
+    store = redact_url(settings.database_url)  # never the password
+    typer.echo(f"factorytwin serving http://{settings.host}:{settings.port} (store {store})")
     run_server(settings)

@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Annotated, TypeVar
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -55,6 +56,13 @@ def parse_expiry(text: str, now: datetime) -> datetime | None:
     return now + timedelta(hours=int(match.group(1)) * _UNIT_HOURS[match.group(2)])
 
 
+def _settings() -> Settings:
+    """The settings the ``factorytwin`` callback built from the environment (or a fresh read when run alone)."""
+    ctx = click.get_current_context(silent=True)
+    obj = ctx.find_root().obj if ctx is not None else None
+    return obj if isinstance(obj, Settings) else Settings()
+
+
 def _fail(message: str) -> typer.Exit:
     err.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code=1)
@@ -72,7 +80,7 @@ def _run(database_url: str | None, work: Callable[[AuthService], Awaitable[T]]) 
     """Open the store, run ``work`` with an ``AuthService`` over it, close; problems become one line."""
 
     async def main() -> T:
-        store = open_store(database_url or Settings().database_url)
+        store = open_store(database_url or _settings().database_url)
         await store.open()
         try:
             return await work(AuthService(auth_store_for(store)))
@@ -216,7 +224,7 @@ def devices_key(
     database_url: DatabaseOpt = None,
 ) -> None:
     """Issue a new ingest key for a machine; its previous keys stay valid for the grace period (1 h), then expire."""
-    settings = Settings()
+    settings = _settings()
     known = {m.id for m in load_layout(settings.layout_path).machines}
 
     async def work(s: AuthService) -> str:

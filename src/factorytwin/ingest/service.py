@@ -140,6 +140,7 @@ class IngestService:
                 ]
             )
         horizon_ms = _now_ms() + int(self.settings.max_future_skew_s * 1000)
+        oldest_ms = (self.settings.min_timestamp - _EPOCH) // _MS
         problems: list[FieldProblem] = []
         cols = ReadingColumns()
         machine_ids, sensors, ts_col, values = cols.machine_ids, cols.sensors, cols.ts_ms, cols.values
@@ -150,8 +151,8 @@ class IngestService:
                 problems.append(_unknown_machine(("readings", i, "machine_id"), rs.machine_id))
                 continue
             ts = (rs.ts - _EPOCH) // _MS
-            if ts > horizon_ms:
-                problems.append(self._future(("readings", i, "ts"), rs.ts))
+            if not oldest_ms <= ts <= horizon_ms:
+                problems.append(self._out_of_time(("readings", i, "ts"), rs.ts, ts > horizon_ms))
             vals = rs.values
             for key, value in vals.items():
                 bounds = specs.get(key)
@@ -166,18 +167,22 @@ class IngestService:
         for i, ev in enumerate(batch.events):
             if ev.machine_id not in ranges:
                 problems.append(_unknown_machine(("events", i, "machine_id"), ev.machine_id))
-            elif (ev.ts - _EPOCH) // _MS > horizon_ms:
-                problems.append(self._future(("events", i, "ts"), ev.ts))
+            elif not oldest_ms <= (ts := (ev.ts - _EPOCH) // _MS) <= horizon_ms:
+                problems.append(self._out_of_time(("events", i, "ts"), ev.ts, ts > horizon_ms))
         if problems:
             raise InvalidInput(_capped(problems))
         return cols, batch.events
 
-    def _future(self, loc: tuple[str | int, ...], ts: datetime) -> FieldProblem:
-        return FieldProblem(
-            loc,
-            f"timestamp is more than {self.settings.max_future_skew_s:g} s in the future (check the sender's clock)",
-            ts.isoformat(),
-        )
+    def _out_of_time(self, loc: tuple[str | int, ...], ts: datetime, future: bool) -> FieldProblem:
+        # Both bounds matter to the read paths too: a time before year 1 in UTC (0001-01-01T00:00:00+14:00) is
+        # a valid input datetime but cannot be turned back into one once stored.
+        if future:
+            skew = self.settings.max_future_skew_s
+            msg = f"timestamp is more than {skew:g} s in the future (check the sender's clock)"
+        else:
+            oldest = self.settings.min_timestamp.isoformat()
+            msg = f"timestamp is before {oldest}, the oldest accepted (FT_MIN_TIMESTAMP)"
+        return FieldProblem(loc, msg, ts.isoformat())
 
     async def _write_loop(self) -> None:
         stopping = False

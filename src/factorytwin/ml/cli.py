@@ -6,52 +6,48 @@ A file that cannot be used ends with one red line naming the column and exit cod
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from factorytwin.config import Settings
 from factorytwin.errors import NotFound
 from factorytwin.ml.datasets import TrainingDataError
 from factorytwin.ml.pipeline import Shape, TrainOptions, load_training_data, train_and_register
-from factorytwin.ml.registry import ModelRegistry, render_card
-from factorytwin.ml.training import Progress as ProgressFn
+from factorytwin.ml.registry import ModelRegistry
 from factorytwin.ml.training import TrainConfig, cross_validate, score
+from factorytwin.progress import progress_bars
 
 console = Console()
 err = Console(stderr=True)
 
 
-@contextmanager
-def progress_bar() -> Iterator[ProgressFn]:
-    """A rich progress bar driven by the training code's (stage, fraction) callback."""
-    with Progress(
-        TextColumn("[bold blue]{task.description}"),
-        BarColumn(),
-        TextColumn("{task.percentage:>3.0f}%"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    ) as bar:
-        task = bar.add_task("loading data", total=1.0)
-
-        def update(stage: str, fraction: float) -> None:
-            bar.update(task, description=stage, completed=min(max(fraction, 0.0), 1.0))
-
-        yield update
+def _settings(ctx: typer.Context) -> Settings:
+    """The settings the ``factorytwin`` command built for its subcommands (they travel as the context's obj)."""
+    settings = ctx.obj
+    if not isinstance(settings, Settings):
+        raise RuntimeError("run through factorytwin.cli.app: its callback builds the Settings")
+    return settings
 
 
 def _fail(message: str) -> typer.Exit:
     err.print(f"[bold red]error:[/] {escape(message)}")
     return typer.Exit(code=2)
+
+
+SHAPES: dict[str, Shape] = {shape: shape for shape in get_args(Shape)}
+
+
+def _shape(text: str) -> Shape:
+    """The --shape option as the pipeline's ``Shape``; exit 2 naming the choices otherwise."""
+    if text not in SHAPES:
+        raise _fail(f"--shape must be {', '.join(SHAPES)}, not {text!r}")
+    return SHAPES[text]
 
 
 def _metrics_table(title: str, metrics: dict[str, Any]) -> Table:
@@ -85,6 +81,7 @@ ShapeOpt = Annotated[str, typer.Option("--shape", help="auto, table, run_to_fail
 
 
 def train_command(
+    ctx: typer.Context,
     data: DataOpt,
     target: TargetOpt = None,
     shape: ShapeOpt = "auto",
@@ -99,13 +96,10 @@ def train_command(
     activate: Annotated[bool, typer.Option(help="serve the new version at once")] = True,
 ) -> None:
     """Train failure, RUL and failure-mode models from FILE and store them as a new model version."""
-    if shape not in {"auto", "table", "run_to_failure", "history"}:
-        raise _fail(f"--shape must be auto, table, run_to_failure or history, not {shape!r}")
-    shape_lit: Shape = shape  # type: ignore[assignment]
     opts = TrainOptions(
         data=data,
         target=target,
-        shape=shape_lit,
+        shape=_shape(shape),
         unit_col=unit_col,
         time_col=time_col,
         horizon=horizon,
@@ -114,10 +108,10 @@ def train_command(
         drop=list(drop or []),
         folds=folds,
     )
-    registry = ModelRegistry(model_dir or Settings().model_dir)
+    registry = ModelRegistry(model_dir or _settings(ctx).model_dir)
     try:
-        with progress_bar() as progress:
-            card = train_and_register(opts, registry, TrainConfig(), progress, activate=activate)
+        with progress_bars(console) as bars:
+            card = train_and_register(opts, registry, TrainConfig(), bars.staged("loading data"), activate=activate)
     except TrainingDataError as exc:
         raise _fail(str(exc)) from None
     if card.metrics:
@@ -129,6 +123,7 @@ def train_command(
 
 
 def evaluate_command(
+    ctx: typer.Context,
     data: DataOpt,
     target: TargetOpt = None,
     shape: ShapeOpt = "auto",
@@ -142,20 +137,17 @@ def evaluate_command(
 ) -> None:
     """Score the stored model on a labelled FILE (e.g. a simulator-trained model on AI4I 2020), or with --cv N
     cross-validate a fresh model on it (calibration and threshold fitted inside each fold)."""
-    if shape not in {"auto", "table", "run_to_failure", "history"}:
-        raise _fail(f"--shape must be auto, table, run_to_failure or history, not {shape!r}")
-    shape_lit: Shape = shape  # type: ignore[assignment]
     opts = TrainOptions(
-        data=data, target=target, shape=shape_lit, horizon=horizon, unit_col=unit_col, time_col=time_col
+        data=data, target=target, shape=_shape(shape), horizon=horizon, unit_col=unit_col, time_col=time_col
     )
     try:
         labelled, _, _, _ = load_training_data(opts)
         if cv > 1:
-            with progress_bar() as progress:
-                metrics = cross_validate(labelled, cv, TrainConfig(), progress)
+            with progress_bars(console) as bars:
+                metrics = cross_validate(labelled, cv, TrainConfig(), bars.staged("cross-validating"))
             title = f"{cv}-fold cross-validation on {data.name}"
         else:
-            name, bundle = ModelRegistry(model_dir or Settings().model_dir).load(version)
+            name, bundle = ModelRegistry(model_dir or _settings(ctx).model_dir).load(version)
             prob = bundle.predict_matrix(bundle.matrix(labelled.X))["probability"]
             metrics = {
                 **score(labelled.y, prob, bundle.threshold),
@@ -173,8 +165,3 @@ def evaluate_command(
         console.print_json(json.dumps({k: v for k, v in metrics.items() if not isinstance(v, np.ndarray)}))
     else:
         console.print(_metrics_table(title, metrics))
-
-
-def show_card(version: str | None = None, model_dir: Path | None = None) -> str:
-    """The Markdown model card of ``version`` (for scripts and docs)."""
-    return render_card(ModelRegistry(model_dir or Settings().model_dir).card(version))

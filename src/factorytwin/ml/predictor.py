@@ -30,7 +30,7 @@ from factorytwin.ml.schema import MaintenancePlan, Prediction, PredictRequest, P
 from factorytwin.ml.timeseries import HistorySpec, prepare_history, renewals_only
 from factorytwin.ml.training import TrainConfig, fit_bundle
 from factorytwin.ml.transfer import SNAPSHOT_SENSORS
-from factorytwin.store.base import EventQuery, Store
+from factorytwin.store.base import MAX_LIST_LIMIT, EventQuery, Store, all_events
 
 NO_MODEL_MESSAGE = "no model trained yet: run `factorytwin train --data FILE` or POST /api/v1/models/train"
 
@@ -259,7 +259,8 @@ class Predictor:
             start = end - timedelta(days=days)
             wide = wide_from_columns(await self.store.read_range(machine.id, start, end))
             frames.append(wide.assign(kind=machine.kind.value, product_type=machine.metadata.get("product_type")))
-            evs.extend(await self.store.events(EventQuery(machine_id=machine.id, start=start, end=end, limit=10_000)))
+            query = EventQuery(machine_id=machine.id, start=start, end=end, limit=MAX_LIST_LIMIT)
+            evs.extend(await all_events(self.store, query))
         if not frames:
             raise NotFound("the store holds no readings to train on")
         return pd.concat(frames, ignore_index=True), event_rows(evs)

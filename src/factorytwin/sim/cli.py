@@ -11,10 +11,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from factorytwin.errors import FactoryTwinError
 from factorytwin.layout import load_layout
+from factorytwin.progress import progress_bars
 from factorytwin.sim.dataset import Aggregation, generate_dataset
 from factorytwin.sim.realtime import run_realtime
 from factorytwin.sim.stats import failure_counts, failure_table, machines_per_kind, plot_failures
@@ -99,16 +99,7 @@ def simulate(
         interval = parse_interval(every)
         if days <= 0:
             raise typer.BadParameter("must be more than 0 in fast mode", param_hint="--days")
-        with Progress(
-            TextColumn("[bold]simulating[/] {task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("days"),
-            TimeElapsedColumn(),
-            TimeRemainingColumn(),
-            console=console,
-        ) as progress:
-            task = progress.add_task(f"{len(plant.machines)} machines", total=round(days, 3))
+        with progress_bars(console) as bars:
             summary = generate_dataset(
                 plant,
                 days,
@@ -118,7 +109,7 @@ def simulate(
                 seed=seed,
                 start=_parse_start(start),
                 demo_faults=demo_faults,
-                on_progress=lambda frac: progress.update(task, completed=round(frac * days, 3)),
+                on_progress=bars.fraction(f"simulating {len(plant.machines)} machines, {days:g} days"),
             )
         console.print(
             f"wrote {summary.rows:,} rows to {summary.readings_path} and {len(summary.events):,} events to "

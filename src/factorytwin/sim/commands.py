@@ -91,30 +91,25 @@ def apply_command(engine: Engine, machine_id: str, command: Command, command_id:
 
 
 def _follow(engine: Engine, i: int, command: Command) -> tuple[bool, str]:
-    """Change machine ``i``; (accepted, message)."""
+    """Change machine ``i`` through the engine's command methods; (accepted, message)."""
     status = int(engine.status[i])
     kind = command.command
     if kind is CommandKind.SET_SPEED:
         assert command.speed_pct is not None
-        engine.speed_pct[i] = command.speed_pct
-        if status in (RUNNING, IDLE):
-            _restart(engine, i, engine.resume_status(i), new_job=status != engine.resume_status(i))
+        engine.set_speed(i, command.speed_pct)
         return True, f"speed set to {command.speed_pct:g} % of nominal"
     if kind is CommandKind.STOP:
-        engine.wanted_run[i] = False
+        engine.stop_machine(i)
         if status in (RUNNING, IDLE):
-            engine.status[i] = STOPPED
             return True, "stopped"
         if status == STOPPED:
             return True, "already stopped"
         return True, f"will stay stopped after the {STATUSES[status].value} ends"
     if kind is CommandKind.START:
+        engine.start_machine(i)
         if status == FAILED:
-            engine.wanted_run[i] = True
             return False, "cannot start: the machine has failed and is being repaired"
-        engine.wanted_run[i] = True
         if status == STOPPED:
-            _restart(engine, i, engine.resume_status(i), new_job=True)
             return True, "started"
         if status == MAINTENANCE:
             return True, "will start when the maintenance ends"
@@ -122,10 +117,3 @@ def _follow(engine: Engine, i: int, command: Command) -> tuple[bool, str]:
     # Also during a quick service (tool change): the operator asked for the full maintenance, every part renewed.
     engine.start_maintenance(i, COMMANDED_MAINTENANCE_HOURS, "commanded")
     return True, f"maintenance started ({COMMANDED_MAINTENANCE_HOURS:g} h)"
-
-
-def _restart(engine: Engine, i: int, status: int, new_job: bool) -> None:
-    engine.status[i] = status
-    if new_job:
-        g, j = engine.group_of(i)
-        engine.abort_job(g, j)

@@ -350,6 +350,32 @@ class Engine:
         self.abort_job(g, j)
         self.emit(i, "maintenance", None, f"{reason} maintenance", reason=reason, hours=hours)
 
+    # -- operator commands (sim.commands validates them and words the outcome) ----------------------------------
+    def set_speed(self, i: int, pct: float) -> None:
+        """Run machine ``i`` at ``pct`` % of nominal speed; a running or idle machine follows at once."""
+        self.speed_pct[i] = pct
+        if self.status[i] in (RUNNING, IDLE):
+            self._resume(i)
+
+    def stop_machine(self, i: int) -> None:
+        """Stop machine ``i`` now if it runs or idles; it stays stopped after a repair or maintenance too."""
+        self.wanted_run[i] = False
+        if self.status[i] in (RUNNING, IDLE):
+            self.status[i] = STOPPED
+
+    def start_machine(self, i: int) -> None:
+        """Let machine ``i`` run: at once when stopped, when the repair or maintenance ends otherwise."""
+        self.wanted_run[i] = True
+        if self.status[i] == STOPPED:
+            self._resume(i)
+
+    def _resume(self, i: int) -> None:
+        """Machine ``i`` takes the status it should have now; starting or ceasing to move begins a new job."""
+        status = self.resume_status(i)
+        if status != self.status[i]:
+            self.status[i] = status
+            self.abort_job(*self.group_of(i))
+
     def resume_status(self, i: int) -> int:
         """The status a machine returns to when it is free: stopped if told so, idle at speed 0, else running."""
         if not self.wanted_run[i]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -110,11 +110,6 @@ def utc_start(start: datetime | None) -> datetime:
     if start.tzinfo is None:
         raise ValueError("start must be timezone-aware")
     return start.astimezone(UTC)
-
-
-def to_datetime(start: datetime, t: float) -> datetime:
-    """Simulation seconds after ``start`` as an aware UTC datetime."""
-    return start + timedelta(seconds=t)
 
 
 class Hall:

@@ -12,9 +12,14 @@ from typing import Protocol
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
-from factorytwin.domain import Alarm, AlarmSeverity, AlarmState, Event, EventKind, Machine
+from factorytwin.domain import Alarm, AlarmSeverity, AlarmState, Event, EventKind, Machine, Text
 
 MAX_HISTORY_POINTS = 5000
+MAX_LIST_LIMIT = 1000
+"""Most events or alarms one list read returns; read on with the ``before``/``before_id`` cursor of the last one.
+With events capped at 2,000 characters of message and 8 KiB of data, a full page of the largest events is 10.3 MB
+(measured; up to about twice that if every character of the messages needs a JSON escape)."""
+MAX_ID = 2**63 - 1
 
 
 @dataclass(slots=True)
@@ -71,27 +76,51 @@ class HistoryBucket(BaseModel):
     count: int
 
 
-class EventQuery(BaseModel):
-    """Filter for the event log, newest first."""
+class _Page(BaseModel):
+    """A page of a newest-first list: at most ``limit`` items, older than the cursor ``(before, before_id)``.
 
-    machine_id: str | None = None
+    The next page of a full one starts before its last item: ``before`` = that item's time (an event's ``ts``, an
+    alarm's ``raised_at``) and ``before_id`` = its id. ``before`` alone means strictly older than that time.
+    """
+
+    before: AwareDatetime | None = None
+    before_id: int | None = Field(default=None, ge=0, le=MAX_ID)
+
+    @model_validator(mode="after")
+    def _cursor_needs_a_time(self) -> _Page:
+        if self.before_id is not None and self.before is None:
+            raise ValueError("before_id needs before (the time of the item with that id)")
+        return self
+
+
+class EventQuery(_Page):
+    """Filter for the event log, newest first (by ``ts``, then id)."""
+
+    machine_id: Text | None = None
     kinds: list[EventKind] | None = None
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None
-    limit: int = Field(default=100, ge=1, le=10_000)
+    limit: int = Field(default=100, ge=1, le=MAX_LIST_LIMIT)
 
 
-class AlarmQuery(BaseModel):
-    """Filter for alarms, newest first."""
+class AlarmQuery(_Page):
+    """Filter for alarms, newest first (by ``raised_at``, then id)."""
 
-    machine_id: str | None = None
+    machine_id: Text | None = None
     states: list[AlarmState] | None = None
     severities: list[AlarmSeverity] | None = None
-    limit: int = Field(default=200, ge=1, le=10_000)
+    limit: int = Field(default=200, ge=1, le=MAX_LIST_LIMIT)
 
 
 class Store(Protocol):
-    """Persistence of machines, readings, events and alarms. Every method is safe to call from the event loop."""
+    """Persistence of machines, readings, events and alarms. Every method is safe to call from the event loop.
+
+    Errors: ``InvalidInput`` (unknown machine or sensor), ``NotFound``, and the backend's own errors translated
+    into ``StoreRejected`` (the content cannot be stored: retrying is useless) or ``StoreUnavailable`` (connection
+    lost, disk full, locked, timed out: retry later). Text a backend cannot hold never reaches SQL: writes refuse
+    it with ``StoreRejected``, reads filtering on it find nothing. A stored row that no longer makes a valid model
+    is skipped (and logged) rather than failing the read.
+    """
 
     backend: str
     """Short name of the backend ("sqlite", "postgresql"), for /health."""
@@ -111,8 +140,8 @@ class Store(Protocol):
     async def write_batch(self, readings: ReadingColumns, events: Sequence[Event] = ()) -> int:
         """Store readings and events in one transaction; return how many readings were new.
 
-        Idempotent on (machine, sensor, ts): a resent batch stores nothing twice. All-or-nothing: on error
-        nothing of the batch is stored. Durable when it returns.
+        Idempotent on (machine, sensor, ts) and on each event's natural key: a resent batch stores nothing twice.
+        All-or-nothing: on error nothing of the batch is stored. Durable when it returns.
         """
 
     async def write_batches(self, batches: Sequence[Batch]) -> list[int | Exception]:
@@ -134,7 +163,8 @@ class Store(Protocol):
         """Raw readings of a machine in ``[start, end)``, ordered by time (for model training and export)."""
 
     async def write_events(self, events: Sequence[Event]) -> list[Event]:
-        """Append events; return them with their ids."""
+        """Append events; return them with their ids. An event stored before (same machine, ts, kind, status,
+        message and data: its natural key) is not stored again and comes back with the id it has."""
 
     async def events(self, query: EventQuery) -> list[Event]:
         """Events matching ``query``, newest first."""
@@ -144,6 +174,9 @@ class Store(Protocol):
 
     async def alarms(self, query: AlarmQuery) -> list[Alarm]:
         """Alarms matching ``query``, newest first."""
+
+    async def alarm(self, alarm_id: int) -> Alarm | None:
+        """The alarm with this id, or None (also for ids no backend could hold)."""
 
     async def stats(self) -> StoreStats:
         """Counts of machines, readings and events, cheap enough for every /health call."""
@@ -161,3 +194,15 @@ class StoreStats:
     machines: int
     readings: int
     events: int
+
+
+async def all_events(store: Store, query: EventQuery) -> list[Event]:
+    """Every event matching ``query`` (newest first), read page by page of ``query.limit`` with the cursor; for
+    bulk readers such as model training, which bound the amount by the time range of the query."""
+    out: list[Event] = []
+    while True:
+        page = await store.events(query)
+        out += page
+        if len(page) < query.limit or page[-1].id is None:
+            return out
+        query = query.model_copy(update={"before": page[-1].ts, "before_id": page[-1].id})

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any
 
-from factorytwin.domain import Event
+from factorytwin.domain import Event, unstorable_text
 from factorytwin.errors import FieldProblem, InvalidInput
 from factorytwin.store._rows import to_ms
 from factorytwin.store.base import AlarmQuery, EventQuery, ReadingColumns
@@ -95,10 +96,26 @@ def _where(clauses: list[str]) -> str:
     return (" WHERE " + " AND ".join(clauses)) if clauses else ""
 
 
+def _before(p: Params, clauses: list[str], column: str, before: datetime | None, before_id: int | None) -> None:
+    # Keyset pagination on the (time DESC, id DESC) order: strictly after the cursor in that order.
+    if before is None:
+        return
+    ts = to_ms(before)
+    if before_id is None:
+        clauses.append(f"{column} < {p.add(ts)}")
+    else:
+        clauses.append(f"({column} < {p.add(ts)} OR ({column} = {p.add(ts)} AND id < {p.add(before_id)}))")
+
+
+def searchable(machine_id: str | None) -> bool:
+    """False when a filter's machine id holds text no row can hold: the answer is empty without asking SQL."""
+    return machine_id is None or unstorable_text(machine_id) is None
+
+
 def event_filter(query: EventQuery, style: str) -> tuple[str, list[Any]]:
-    """WHERE clause and parameters of an event query."""
+    """WHERE clause and parameters of an event query (check ``searchable(query.machine_id)`` first)."""
     p = Params(style)
-    clauses = []
+    clauses: list[str] = []
     if query.machine_id is not None:
         clauses.append(f"machine_id = {p.add(query.machine_id)}")
     if query.kinds:
@@ -107,17 +124,19 @@ def event_filter(query: EventQuery, style: str) -> tuple[str, list[Any]]:
         clauses.append(f"ts >= {p.add(to_ms(query.start))}")
     if query.end is not None:
         clauses.append(f"ts < {p.add(to_ms(query.end))}")
+    _before(p, clauses, "ts", query.before, query.before_id)
     return _where(clauses), p.values
 
 
 def alarm_filter(query: AlarmQuery, style: str) -> tuple[str, list[Any]]:
-    """WHERE clause and parameters of an alarm query."""
+    """WHERE clause and parameters of an alarm query (check ``searchable(query.machine_id)`` first)."""
     p = Params(style)
-    clauses = []
+    clauses: list[str] = []
     if query.machine_id is not None:
         clauses.append(f"machine_id = {p.add(query.machine_id)}")
     if query.states:
         clauses.append(p.add_in("state", [s.value for s in query.states]))
     if query.severities:
         clauses.append(p.add_in("severity", [s.value for s in query.severities]))
+    _before(p, clauses, "raised_at", query.before, query.before_id)
     return _where(clauses), p.values

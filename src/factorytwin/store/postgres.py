@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import time
 from collections.abc import Sequence
 from datetime import datetime
@@ -28,10 +27,14 @@ from factorytwin.store._rows import (
     event_from_row,
     event_row,
     from_ms,
+    latest_values,
     machine_from_row,
+    machine_row,
+    models_from_rows,
     to_ms,
 )
 from factorytwin.store.base import (
+    MAX_ID,
     AlarmQuery,
     Batch,
     EventQuery,
@@ -41,9 +44,10 @@ from factorytwin.store.base import (
     ReadingColumns,
     StoreStats,
 )
-from factorytwin.store.codes import Dictionary, alarm_filter, event_filter
+from factorytwin.store.codes import Dictionary, alarm_filter, event_filter, searchable
 from factorytwin.store.common import StoreCommon
 from factorytwin.store.schema import HISTORY_SQL, LATEST_SQL, POSTGRES_MIGRATIONS
+from factorytwin.store.translate import translate_postgres, translate_results, translated
 
 _INSERT_READINGS = (
     "INSERT INTO readings (machine, sensor, ts, value) "
@@ -51,10 +55,20 @@ _INSERT_READINGS = (
     "ON CONFLICT DO NOTHING"
 )
 _INSERT_EVENT = (
-    "INSERT INTO events (machine_id, ts, kind, status, message, data) VALUES ($1, $2, $3, $4, $5, $6::jsonb) "
-    "RETURNING id"
+    "INSERT INTO events (machine_id, ts, kind, status, message, data, natural_key) "
+    "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) ON CONFLICT (natural_key) DO NOTHING"
 )
 _EVENT_COLS = "id, machine_id, ts, kind, status, message, data::text"
+_ALARM_SELECT = f"SELECT id, {', '.join(ALARM_COLUMNS)} FROM alarms"
+
+
+async def _reconnect(store: Any) -> None:
+    pool = getattr(store, "_pool", None)
+    if pool is not None:
+        await pool.expire_connections()
+
+
+_pg = translated(translate_postgres, on_unavailable=_reconnect)
 _MIGRATION_LOCK = 0x46547769  # advisory lock id: two processes opening one database migrate one after the other
 # Writes take it shared, a rollup refresh exclusive: a refresh never clears the mark of a minute whose new readings
 # it could not see (another process's writes included).
@@ -115,6 +129,7 @@ class PostgresStore(StoreCommon):
             raise RuntimeError("store is not open")
         return self._pool
 
+    @_pg
     async def open(self) -> None:
         """Connect, apply pending migrations under an advisory lock, load the dictionaries."""
         # No JIT: our statements are short; compiling them costs more than it saves (0.5 s on a history query).
@@ -153,9 +168,10 @@ class PostgresStore(StoreCommon):
             await self._pool.close()
             self._pool = None
 
+    @_pg
     async def register_machines(self, machines: Sequence[Machine]) -> None:
         """Insert or update machines by id; their dictionary numbers never change."""
-        rows = [(m.id, m.name, m.kind.value, m.line, m.x, m.y, m.rotation, json.dumps(m.metadata)) for m in machines]
+        rows = [machine_row(m) for m in machines]
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.executemany(
                 "INSERT INTO machines (id, name, kind, line, x, y, rotation, metadata) "
@@ -166,13 +182,15 @@ class PostgresStore(StoreCommon):
             )
         await self._load_codes()
 
+    @_pg
     async def machines(self) -> list[Machine]:
         """Every registered machine, in id order."""
         rows = await self.pool.fetch(
             "SELECT id, name, kind, line, x, y, rotation, metadata::text FROM machines ORDER BY id"
         )
-        return [machine_from_row(r) for r in rows]
+        return models_from_rows(rows, machine_from_row, "machine")
 
+    @_pg
     async def write_batches(self, batches: Sequence[Batch]) -> list[int | Exception]:
         """Store batches in one transaction, each all-or-nothing (a savepoint each); per batch: new count or error."""
         results: list[int | Exception] = []
@@ -189,7 +207,7 @@ class PostgresStore(StoreCommon):
             total = sum(r for r in results if isinstance(r, int))
             if total:
                 await conn.execute("UPDATE counters SET value = value + $1 WHERE name = 'readings'", total)
-        return results
+        return translate_results(results, translate_postgres)
 
     @staticmethod
     async def _insert_batch(
@@ -204,17 +222,19 @@ class PostgresStore(StoreCommon):
                 await conn.execute(_INSERT_MARKS, *(list(c) for c in zip(*marks, strict=True)))
         if events:
             # Rows are made inside the transaction: a bad event rolls back the readings too.
-            await conn.executemany(_INSERT_EVENT.removesuffix(" RETURNING id"), [event_row(e) for e in events])
+            await conn.executemany(_INSERT_EVENT, [event_row(e) for e in events])
         return new
 
+    @_pg
     async def latest(self, machine_id: str) -> dict[str, LatestValue]:
         """The newest value of each sensor of a machine ({} for an unknown machine)."""
         num = self.codes.machine_num(machine_id)
         if num is None:
             return {}
         rows = await self.pool.fetch(LATEST_SQL.format(machine="$1"), num)
-        return {r[0]: LatestValue(value=r[2], ts=from_ms(r[1])) for r in rows}
+        return latest_values(rows)
 
+    @_pg
     async def history(self, query: HistoryQuery) -> list[HistoryBucket]:
         """Min/max/avg/count per non-empty bucket, computed by PostgreSQL in one grouped range scan."""
         machine = self.codes.machine_num(query.machine_id)
@@ -248,6 +268,7 @@ class PostgresStore(StoreCommon):
             for r in rows
         ]
 
+    @_pg
     async def refresh_rollups(self, before_minute: int | None = None) -> int:
         """Recompute dirty rollup minutes before ``before_minute`` (default: the closed ones); return how many."""
         if before_minute is None:
@@ -276,6 +297,7 @@ class PostgresStore(StoreCommon):
             if len(marks) < rollup.REFRESH_LIMIT:
                 return done
 
+    @_pg
     async def read_range(
         self, machine_id: str, start: datetime, end: datetime, sensors: Sequence[str] | None = None
     ) -> ReadingColumns:
@@ -296,22 +318,30 @@ class PostgresStore(StoreCommon):
         self.codes.decode_into(out, machine_id, rows)
         return out
 
+    @_pg
     async def write_events(self, events: Sequence[Event]) -> list[Event]:
         """Append events; return them with their ids."""
         self.codes.check_event_machines(events)
         out: list[Event] = []
         async with self.pool.acquire() as conn, conn.transaction():
             for event in events:
-                ev_id = await conn.fetchval(_INSERT_EVENT, *event_row(event))
+                row = event_row(event)
+                ev_id = await conn.fetchval(_INSERT_EVENT + " RETURNING id", *row)
+                if ev_id is None:  # stored before (same natural key): answer with the id it has
+                    ev_id = await conn.fetchval("SELECT id FROM events WHERE natural_key = $1", row[-1])
                 out.append(event.model_copy(update={"id": ev_id}))
         return out
 
+    @_pg
     async def events(self, query: EventQuery) -> list[Event]:
         """Events matching ``query``, newest first."""
+        if not searchable(query.machine_id):
+            return []
         where, params = event_filter(query, "$")
         sql = f"SELECT {_EVENT_COLS} FROM events{where} ORDER BY ts DESC, id DESC LIMIT {query.limit}"
-        return [event_from_row(r) for r in await self.pool.fetch(sql, *params)]
+        return models_from_rows(await self.pool.fetch(sql, *params), event_from_row, "event")
 
+    @_pg
     async def save_alarm(self, alarm: Alarm) -> Alarm:
         """Insert (id None) or update an alarm; return it with its id."""
         values = alarm_row(alarm)
@@ -327,12 +357,25 @@ class PostgresStore(StoreCommon):
             raise NotFound(f"no alarm with id {alarm.id}")
         return alarm
 
+    @_pg
     async def alarms(self, query: AlarmQuery) -> list[Alarm]:
         """Alarms matching ``query``, newest first."""
+        if not searchable(query.machine_id):
+            return []
         where, params = alarm_filter(query, "$")
-        sql = f"SELECT id, {', '.join(ALARM_COLUMNS)} FROM alarms{where} ORDER BY raised_at DESC, id DESC"
-        return [alarm_from_row(r) for r in await self.pool.fetch(f"{sql} LIMIT {query.limit}", *params)]
+        sql = f"{_ALARM_SELECT}{where} ORDER BY raised_at DESC, id DESC LIMIT {query.limit}"
+        return models_from_rows(await self.pool.fetch(sql, *params), alarm_from_row, "alarm")
 
+    @_pg
+    async def alarm(self, alarm_id: int) -> Alarm | None:
+        """The alarm with this id, or None."""
+        if not 0 <= alarm_id <= MAX_ID:
+            return None
+        rows = await self.pool.fetch(f"{_ALARM_SELECT} WHERE id = $1", alarm_id)
+        found = models_from_rows(rows, alarm_from_row, "alarm")
+        return found[0] if found else None
+
+    @_pg
     async def stats(self) -> StoreStats:
         """Counts of machines, readings and events (readings from a counter kept at write time)."""
         row = await self.pool.fetchrow(

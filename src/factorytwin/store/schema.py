@@ -14,6 +14,14 @@ from factorytwin.store.auth_schema import POSTGRES_AUTH_STEP, SQLITE_AUTH_STEP
 
 Migration = list[str]
 
+EVENT_KEY_STEP: Migration = [
+    # Events get a natural key (a hash of machine, ts, kind, status, message and data, see _rows.event_key) so a
+    # resent event is stored once. Rows written before have none (NULL): unique indexes let NULLs repeat on both
+    # backends, so old duplicates stay as they were and only new writes are deduplicated.
+    "ALTER TABLE events ADD COLUMN natural_key TEXT",
+    "CREATE UNIQUE INDEX events_natural_key ON events (natural_key)",
+]
+
 SQLITE_MIGRATIONS: list[Migration] = [
     [
         """CREATE TABLE machines (
@@ -81,6 +89,7 @@ SQLITE_MIGRATIONS: list[Migration] = [
             PRIMARY KEY (machine, sensor, minute)) WITHOUT ROWID""",
         "INSERT OR IGNORE INTO rollup_dirty SELECT DISTINCT machine, sensor, ts / 60000 FROM readings WHERE ts >= 0",
     ],
+    EVENT_KEY_STEP,
     SQLITE_AUTH_STEP,  # users, API tokens, sessions, device keys, audit trail (auth_schema.py)
 ]
 
@@ -150,6 +159,7 @@ POSTGRES_MIGRATIONS: list[Migration] = [
             PRIMARY KEY (machine, sensor, minute))""",
         "INSERT INTO rollup_dirty SELECT DISTINCT machine, sensor, ts / 60000 FROM readings WHERE ts >= 0",
     ],
+    EVENT_KEY_STEP,
     POSTGRES_AUTH_STEP,  # users, API tokens, sessions, device keys, audit trail (auth_schema.py)
 ]
 

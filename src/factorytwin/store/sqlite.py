@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import sqlite3
 import threading
 import time
@@ -31,10 +30,14 @@ from factorytwin.store._rows import (
     event_from_row,
     event_row,
     from_ms,
+    latest_values,
     machine_from_row,
+    machine_row,
+    models_from_rows,
     to_ms,
 )
 from factorytwin.store.base import (
+    MAX_ID,
     AlarmQuery,
     Batch,
     EventQuery,
@@ -44,15 +47,21 @@ from factorytwin.store.base import (
     ReadingColumns,
     StoreStats,
 )
-from factorytwin.store.codes import Dictionary, alarm_filter, event_filter
+from factorytwin.store.codes import Dictionary, alarm_filter, event_filter, searchable
 from factorytwin.store.common import StoreCommon
 from factorytwin.store.schema import LATEST_SQL, SQLITE_MIGRATIONS
+from factorytwin.store.translate import translate_results, translate_sqlite, translated
 
 T = TypeVar("T")
 _Encoded = tuple[list[int], list[int], ReadingColumns, Sequence[Event], list[tuple[int, int, int]]]
 READER_THREADS = 2
-_INSERT_EVENT = "INSERT INTO events (machine_id, ts, kind, status, message, data) VALUES (?, ?, ?, ?, ?, ?)"
+_INSERT_EVENT = (
+    "INSERT INTO events (machine_id, ts, kind, status, message, data, natural_key) VALUES (?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (natural_key) DO NOTHING"
+)
 _EVENT_COLS = "id, machine_id, ts, kind, status, message, data"
+_ALARM_SELECT = f"SELECT id, {', '.join(ALARM_COLUMNS)} FROM alarms"
+_sqlite = translated(translate_sqlite)
 
 
 class SQLiteStore(StoreCommon):
@@ -97,6 +106,7 @@ class SQLiteStore(StoreCommon):
         return conn
 
     # --- lifecycle ------------------------------------------------------------------------------------------
+    @_sqlite
     async def open(self) -> None:
         """Create the file if needed, switch to WAL, apply pending migrations and load the dictionaries."""
         self._writer = ThreadPoolExecutor(1, thread_name_prefix="ft-sqlite-writer")
@@ -126,7 +136,7 @@ class SQLiteStore(StoreCommon):
             conn.executemany("INSERT OR IGNORE INTO sensors (key) VALUES (?)", [(k,) for k in all_sensor_keys()])
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)
             raise
         self._load_codes_sync()
 
@@ -161,9 +171,10 @@ class SQLiteStore(StoreCommon):
             self._wconn = None
 
     # --- machines -------------------------------------------------------------------------------------------
+    @_sqlite
     async def register_machines(self, machines: Sequence[Machine]) -> None:
         """Insert or update machines by id; their dictionary numbers never change."""
-        rows = [(m.id, m.name, m.kind.value, m.line, m.x, m.y, m.rotation, json.dumps(m.metadata)) for m in machines]
+        rows = [machine_row(m) for m in machines]
         await self._on_writer(self._register_sync, rows)
 
     def _register_sync(self, rows: list[tuple[object, ...]]) -> None:
@@ -179,6 +190,7 @@ class SQLiteStore(StoreCommon):
         )
         self._load_codes_sync()
 
+    @_sqlite
     async def machines(self) -> list[Machine]:
         """Every registered machine, in id order."""
         rows = await self._on_reader(
@@ -188,9 +200,10 @@ class SQLiteStore(StoreCommon):
                 .fetchall()
             )
         )
-        return [machine_from_row(r) for r in rows]
+        return models_from_rows(rows, machine_from_row, "machine")
 
     # --- readings -------------------------------------------------------------------------------------------
+    @_sqlite
     async def write_batches(self, batches: Sequence[Batch]) -> list[int | Exception]:
         """Store batches in one transaction, each all-or-nothing (a savepoint each); per batch: new count or error."""
         encoded: list[_Encoded | Exception] = []
@@ -203,7 +216,7 @@ class SQLiteStore(StoreCommon):
                 continue
             marks = rollup.dirty_marks(machines, sensors, readings.ts_ms)
             encoded.append((machines, sensors, readings, events, marks))
-        return await self._on_writer(self._write_batches_sync, encoded)
+        return translate_results(await self._on_writer(self._write_batches_sync, encoded), translate_sqlite)
 
     def _write_batches_sync(self, encoded: list[_Encoded | Exception]) -> list[int | Exception]:
         conn = self._w()
@@ -218,6 +231,8 @@ class SQLiteStore(StoreCommon):
                 try:
                     new = self._insert_batch(conn, *item)
                 except Exception as exc:  # this batch only: the others of the group stay
+                    if not conn.in_transaction:
+                        raise  # SQLite rolled the whole transaction back itself (disk full, I/O error): all failed
                     conn.execute("ROLLBACK TO batch")
                     results.append(exc)
                 else:
@@ -228,7 +243,7 @@ class SQLiteStore(StoreCommon):
                 conn.execute("UPDATE counters SET value = value + ? WHERE name = 'readings'", (total,))
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)
             raise
         return results
 
@@ -253,6 +268,7 @@ class SQLiteStore(StoreCommon):
             conn.executemany(_INSERT_EVENT, (event_row(e) for e in events))
         return new
 
+    @_sqlite
     async def latest(self, machine_id: str) -> dict[str, LatestValue]:
         """The newest value of each sensor of a machine ({} for an unknown machine)."""
         num = self.codes.machine_num(machine_id)
@@ -260,8 +276,9 @@ class SQLiteStore(StoreCommon):
             return {}
         sql = LATEST_SQL.format(machine="?")
         rows = await self._on_reader(lambda: self._r().execute(sql, (num, num)).fetchall())
-        return {key: LatestValue(value=value, ts=from_ms(ts)) for key, ts, value in rows}
+        return latest_values(rows)
 
+    @_sqlite
     async def history(self, query: HistoryQuery) -> list[HistoryBucket]:
         """Min/max/avg/count per non-empty bucket, computed by SQLite in one grouped range scan."""
         machine = self.codes.machine_num(query.machine_id)
@@ -279,6 +296,7 @@ class SQLiteStore(StoreCommon):
             for b, lo, hi, avg, n in rows
         ]
 
+    @_sqlite
     async def refresh_rollups(self, before_minute: int | None = None) -> int:
         """Recompute dirty rollup minutes before ``before_minute`` (default: the closed ones); return how many."""
         if before_minute is None:
@@ -290,6 +308,7 @@ class SQLiteStore(StoreCommon):
                 break
         return done
 
+    @_sqlite
     async def read_range(
         self, machine_id: str, start: datetime, end: datetime, sensors: Sequence[str] | None = None
     ) -> ReadingColumns:
@@ -312,6 +331,7 @@ class SQLiteStore(StoreCommon):
         return out
 
     # --- events and alarms ----------------------------------------------------------------------------------
+    @_sqlite
     async def write_events(self, events: Sequence[Event]) -> list[Event]:
         """Append events; return them with their ids."""
         self.codes.check_event_machines(events)
@@ -323,19 +343,28 @@ class SQLiteStore(StoreCommon):
 
         def insert() -> None:
             for event in events:
-                cur = conn.execute(_INSERT_EVENT, event_row(event))
-                out.append(event.model_copy(update={"id": cur.lastrowid}))
+                row = event_row(event)
+                cur = conn.execute(_INSERT_EVENT, row)
+                if cur.rowcount == 1:
+                    ev_id = cur.lastrowid
+                else:  # stored before (same natural key): answer with the id it has
+                    ev_id = conn.execute("SELECT id FROM events WHERE natural_key = ?", (row[-1],)).fetchone()[0]
+                out.append(event.model_copy(update={"id": ev_id}))
 
         with_tx(conn, insert)
         return out
 
+    @_sqlite
     async def events(self, query: EventQuery) -> list[Event]:
         """Events matching ``query``, newest first."""
+        if not searchable(query.machine_id):
+            return []
         where, params = event_filter(query, "?")
         sql = f"SELECT {_EVENT_COLS} FROM events{where} ORDER BY ts DESC, id DESC LIMIT {query.limit}"
         rows = await self._on_reader(lambda: self._r().execute(sql, params).fetchall())
-        return [event_from_row(r) for r in rows]
+        return models_from_rows(rows, event_from_row, "event")
 
+    @_sqlite
     async def save_alarm(self, alarm: Alarm) -> Alarm:
         """Insert (id None) or update an alarm; return it with its id."""
         return await self._on_writer(self._save_alarm_sync, alarm)
@@ -353,13 +382,26 @@ class SQLiteStore(StoreCommon):
             raise NotFound(f"no alarm with id {alarm.id}")
         return alarm
 
+    @_sqlite
     async def alarms(self, query: AlarmQuery) -> list[Alarm]:
         """Alarms matching ``query``, newest first."""
+        if not searchable(query.machine_id):
+            return []
         where, params = alarm_filter(query, "?")
-        sql = f"SELECT id, {', '.join(ALARM_COLUMNS)} FROM alarms{where} ORDER BY raised_at DESC, id DESC"
-        rows = await self._on_reader(lambda: self._r().execute(f"{sql} LIMIT {query.limit}", params).fetchall())
-        return [alarm_from_row(r) for r in rows]
+        sql = f"{_ALARM_SELECT}{where} ORDER BY raised_at DESC, id DESC LIMIT {query.limit}"
+        rows = await self._on_reader(lambda: self._r().execute(sql, params).fetchall())
+        return models_from_rows(rows, alarm_from_row, "alarm")
 
+    @_sqlite
+    async def alarm(self, alarm_id: int) -> Alarm | None:
+        """The alarm with this id, or None."""
+        if not 0 <= alarm_id <= MAX_ID:
+            return None
+        rows = await self._on_reader(lambda: self._r().execute(f"{_ALARM_SELECT} WHERE id = ?", (alarm_id,)).fetchall())
+        found = models_from_rows(rows, alarm_from_row, "alarm")
+        return found[0] if found else None
+
+    @_sqlite
     async def stats(self) -> StoreStats:
         """Counts of machines, readings and events (readings from a counter kept at write time)."""
 
@@ -380,5 +422,12 @@ def with_tx(conn: sqlite3.Connection, body: Callable[[], object]) -> None:
         body()
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    """Roll back the open transaction, if SQLite has not already (it does by itself on a full disk or an I/O
+    error, and a second ROLLBACK would hide the original error behind "no transaction is active")."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")

@@ -102,6 +102,7 @@ def refresh_chunk(conn: sqlite3.Connection, before_minute: int) -> int:
             )
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite may have rolled back by itself (disk full, I/O error)
+            conn.execute("ROLLBACK")
         raise
     return len(marks)

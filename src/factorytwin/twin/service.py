@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from factorytwin.config import Settings
 from factorytwin.domain import Alarm, AlarmState, Command, CommandMessage, Event, EventKind, TelemetryBatch
 from factorytwin.errors import NotFound
-from factorytwin.store.base import AlarmQuery, Store
+from factorytwin.store.base import MAX_LIST_LIMIT, AlarmQuery, Store
 from factorytwin.twin.alarms import SYSTEM, AlarmEngine, is_active
 from factorytwin.twin.bus import BusEvent, EventBus, InProcessBus, MqttBus
 from factorytwin.twin.commands import CommandDispatcher, describe
@@ -62,6 +62,7 @@ class TwinService:
         self.commands = CommandDispatcher(bus.link if isinstance(bus, MqttBus) else None)
         self._dirty: dict[int, Alarm] = {}
         self._dirty_event = asyncio.Event()
+        self._saved_event = asyncio.Event()  # set whenever a dirty alarm was saved: ``idle`` waits on it
         self._save_lock = asyncio.Lock()
         self._outbox: asyncio.Queue[BusEvent] = asyncio.Queue(maxsize=OUTBOX_MAX)
         self._tasks: list[asyncio.Task[None]] = []
@@ -71,8 +72,7 @@ class TwinService:
     async def start(self) -> None:
         """Load machines and the active alarms from the store, connect the bus, start the background tasks."""
         self.state.register(await self.store.machines())
-        active = [AlarmState.ACTIVE_UNACK, AlarmState.ACTIVE_ACK]
-        self.alarms.load(await self.store.alarms(AlarmQuery(states=active, limit=MAX_ALARMS_LOADED)))
+        self.alarms.load(await self._stored_active_alarms())
         for live in self.state.machines.values():
             self._refresh_health(live)
         self.bus.subscribe(self._on_bus)
@@ -209,6 +209,7 @@ class TwinService:
             await self._save(alarm)
             if self._dirty.get(key) is alarm:
                 del self._dirty[key]
+                self._saved_event.set()
 
     async def _save(self, alarm: Alarm) -> None:
         async with self._save_lock:
@@ -250,6 +251,20 @@ class TwinService:
                 await self.bus.publish(event)
             except Exception:
                 log.exception("bus: could not publish a %s event", event.type)
+            finally:
+                self._outbox.task_done()
+
+    async def idle(self) -> None:
+        """Return once every alarm change is saved and every queued bus event is published.
+
+        The background work of a batch is done when this returns, so tests await it instead of sleeping.
+        """
+        while True:
+            await self._outbox.join()
+            if not self._dirty:
+                return
+            self._saved_event.clear()  # no await since the check: a save cannot slip in between
+            await self._saved_event.wait()
 
     # -- REST-facing operations --------------------------------------------------------------------------------
     def snapshot(self, machines: set[str] | None) -> SnapshotMessage:
@@ -261,12 +276,24 @@ class TwinService:
         live = self.state.machines.get(machine_id)
         return live.to_state() if live is not None else None
 
+    async def _stored_active_alarms(self) -> list[Alarm]:
+        """The store's active alarms (up to MAX_ALARMS_LOADED), read page by page, newest first."""
+        active = [AlarmState.ACTIVE_UNACK, AlarmState.ACTIVE_ACK]
+        out: list[Alarm] = []
+        query = AlarmQuery(states=active, limit=MAX_LIST_LIMIT)
+        while len(out) < MAX_ALARMS_LOADED:
+            page = await self.store.alarms(query)
+            out += page
+            if len(page) < query.limit:
+                break
+            last = page[-1]
+            query = query.model_copy(update={"before": last.raised_at, "before_id": last.id})
+        return out[:MAX_ALARMS_LOADED]
+
     async def _lookup(self, alarm_id: int) -> Alarm:
-        alarm = self.alarms.find(alarm_id)
+        # In memory (active or cleared recently), else one indexed read of the store by id.
+        alarm = self.alarms.find(alarm_id) or await self.store.alarm(alarm_id)
         if alarm is None:
-            for stored in await self.store.alarms(AlarmQuery(limit=MAX_ALARMS_LOADED)):
-                if stored.id == alarm_id:
-                    return stored
             raise NotFound(f"no alarm with id {alarm_id}")
         return alarm
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import httpx
 import pytest
@@ -32,7 +33,7 @@ async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
-def batch(start: int, n: int) -> dict[str, object]:
+def batch(start: int, n: int) -> dict[str, list[dict[str, Any]]]:
     readings = [
         {
             "machine_id": machine,
@@ -56,7 +57,7 @@ async def test_concurrent_batches_are_all_stored_once_and_resends_change_nothing
     assert health["store"]["readings"] == 3200
     assert health["ingest"]["accepted_batches"] == 9
 
-    params = {
+    params: dict[str, str | int] = {
         "sensor": "vibration",
         "from": T0.isoformat(),
         "to": (T0 + timedelta(seconds=800)).isoformat(),
@@ -70,7 +71,7 @@ async def test_concurrent_batches_are_all_stored_once_and_resends_change_nothing
 
 async def test_a_bad_batch_stores_nothing_and_names_the_item(client: httpx.AsyncClient) -> None:
     body = batch(0, 10)
-    body["readings"][13]["values"]["vibration"] = 1000.0  # type: ignore[index]
+    body["readings"][13]["values"]["vibration"] = 1000.0
     r = await client.post("/api/v1/telemetry", json=body)
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["readings", 13, "values", "vibration"]

@@ -8,8 +8,9 @@ import os
 import socket
 import subprocess
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import pytest
 import uvicorn
@@ -17,6 +18,8 @@ from fastapi import FastAPI
 
 from factorytwin.api.app import create_app
 from factorytwin.config import Settings
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -58,7 +61,8 @@ class Mosquitto:
             with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
                 return
             if self.process.poll() is not None:
-                raise RuntimeError(f"mosquitto exited: {self.process.stderr.read() if self.process.stderr else ''}")
+                why = self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
+                raise RuntimeError(f"mosquitto exited: {why}")
             time.sleep(0.05)
         raise RuntimeError("mosquitto did not start listening")
 
@@ -109,10 +113,10 @@ async def serve_app(settings: Settings) -> AsyncIterator[tuple[str, FastAPI]]:
         await asyncio.wait_for(task, timeout=20)
 
 
-async def wait_until(probe, timeout_s: float = 10.0, every_s: float = 0.05):  # type: ignore[no-untyped-def]
-    """Poll ``await probe()`` until it returns something truthy; fail after ``timeout_s``."""
+async def wait_until(probe: Callable[[], Awaitable[T]], timeout_s: float = 10.0, every_s: float = 0.05) -> T:
+    """Poll ``await probe()`` until it returns something truthy, and return that; fail after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
-    last = None
+    last: T | None = None
     while time.monotonic() < deadline:
         last = await probe()
         if last:

@@ -123,7 +123,7 @@ async def _fake_machine(broker: Mosquitto, stop: asyncio.Event) -> None:
         async def obey() -> None:
             nonlocal speed_pct
             async for message in client.messages:
-                command = json.loads(message.payload)  # type: ignore[arg-type]
+                command = json.loads(message.payload)
                 if command["command"] == "set_speed":
                     speed_pct = command["speed_pct"]
 

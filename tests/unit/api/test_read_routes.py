@@ -70,7 +70,12 @@ async def test_an_unknown_machine_is_404_on_every_machine_route(client: httpx.As
 
 async def test_history_gives_buckets_of_min_max_avg_count(client: httpx.AsyncClient) -> None:
     await post_series(client, n=60)
-    params = {"sensor": "torque", "from": T0.isoformat(), "to": (T0 + timedelta(hours=1)).isoformat(), "points": 6}
+    params: dict[str, str | int] = {
+        "sensor": "torque",
+        "from": T0.isoformat(),
+        "to": (T0 + timedelta(hours=1)).isoformat(),
+        "points": 6,
+    }
     history = (await client.get("/api/v1/machines/mill-01/history", params=params)).json()
     assert history["unit"] == "Nm"
     assert history["bucket_ms"] == 600_000

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import pytest
 
 from factorytwin.config import Settings
 from factorytwin.domain import Event, EventKind, ReadingSet, TelemetryBatch
-from factorytwin.errors import InvalidInput, Overloaded
+from factorytwin.errors import InvalidInput, Overloaded, StoreRejected, StoreUnavailable
 from factorytwin.ingest import IngestService
 from factorytwin.layout import load_layout
 from factorytwin.store import ReadingColumns, Store, open_store
@@ -116,15 +116,26 @@ async def test_thousands_of_problems_are_reported_as_the_first_hundred_and_a_cou
     assert "150 more" in caught.value.problems[-1].msg
 
 
+async def until(condition: Callable[[], bool], turns: int = 1000) -> None:
+    """Let other tasks run until ``condition`` holds: event-loop turns, no wall-clock time."""
+    for _ in range(turns):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("condition not reached")
+
+
 class BlockedStore:
     """A store whose writes wait until released, to fill the writer's queue."""
 
     def __init__(self) -> None:
         self.release = asyncio.Event()
+        self.entered = asyncio.Event()  # set once the writer is inside a write
         self.writes = 0
         self.groups: list[int] = []
 
     async def write_batches(self, batches: Sequence[tuple[ReadingColumns, Sequence[Event]]]) -> list[int | Exception]:
+        self.entered.set()
         await self.release.wait()
         self.groups.append(len(batches))
         self.writes += len(batches)
@@ -137,9 +148,9 @@ async def test_past_the_queue_cap_ingest_refuses_with_overloaded_and_recovers() 
     await svc.start()
     batch = TelemetryBatch(readings=[reading()])
     first = asyncio.create_task(svc.ingest(batch))  # taken by the writer, blocked in the store
-    await asyncio.sleep(0.01)
+    await blocked.entered.wait()
     second = asyncio.create_task(svc.ingest(batch))  # waits in the queue (cap 1)
-    await asyncio.sleep(0.01)
+    await until(lambda: svc.queue_depth == 1)
     with pytest.raises(Overloaded):
         await svc.ingest(batch)
     assert svc.counters.overloaded_batches == 1
@@ -232,10 +243,11 @@ async def test_batches_queued_behind_a_write_are_committed_together_each_with_it
 
     svc.add_listener(listener)
     sizes = [1, 2, 3, 4]
-    tasks = []
-    for n in sizes:
+    tasks = [asyncio.create_task(svc.ingest(TelemetryBatch(readings=[reading()] * sizes[0])))]
+    await blocked.entered.wait()  # the first is in the store; the others queue behind it, in order
+    for n in sizes[1:]:
         tasks.append(asyncio.create_task(svc.ingest(TelemetryBatch(readings=[reading()] * n))))
-        await asyncio.sleep(0.01)
+        await until(lambda: svc.queue_depth == len(tasks) - 1)
     blocked.release.set()
     results = await asyncio.gather(*tasks)
     assert [r.new_readings for r in results] == [2 * n for n in sizes]
@@ -261,4 +273,51 @@ async def test_a_batch_refused_by_the_store_fails_only_its_own_caller() -> None:
     assert [r.new_readings for r in (results[0], results[2])] == [2, 2]  # type: ignore[union-attr]
     assert svc.counters.rejected_batches == 1
     assert svc.counters.accepted_batches == 2
+    await svc.stop()
+
+
+@pytest.mark.parametrize(
+    "ts",
+    [
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14))),  # before year 1 once in UTC
+        datetime(1969, 12, 31, 23, 59, 59, tzinfo=UTC),
+    ],
+)
+def test_a_reading_or_event_older_than_the_horizon_is_refused_naming_its_ts(store: Store, ts: datetime) -> None:
+    svc = IngestService(Settings(), store, MACHINES)
+    batch = TelemetryBatch(readings=[reading(ts=ts)], events=[Event(machine_id="mill-01", ts=ts, kind=EventKind.NOTE)])
+    with pytest.raises(InvalidInput) as caught:
+        svc.validate(batch)
+    assert [p.loc for p in caught.value.problems] == [("readings", 0, "ts"), ("events", 0, "ts")]
+    assert all("before 1970-01-01" in p.msg for p in caught.value.problems)
+
+
+def test_the_horizon_is_a_setting(store: Store) -> None:
+    old = datetime(1960, 1, 1, tzinfo=UTC)
+    svc = IngestService(Settings(min_timestamp=datetime(1950, 1, 1, tzinfo=UTC)), store, MACHINES)
+    cols, _ = svc.validate(TelemetryBatch(readings=[reading(ts=old)]))
+    assert cols.ts_ms[0] < 0
+    with pytest.raises(InvalidInput, match="before 1950"):
+        svc.validate(TelemetryBatch(readings=[reading(ts=datetime(1949, 12, 31, tzinfo=UTC))]))
+
+
+class ErrorStore:
+    """A store that fails every batch with the given error."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def write_batches(self, batches: Sequence[tuple[ReadingColumns, Sequence[Event]]]) -> list[int | Exception]:
+        return [self.error for _ in batches]
+
+
+@pytest.mark.parametrize("error", [StoreRejected("NUL in text"), StoreUnavailable("connection lost")])
+async def test_a_store_error_reaches_the_caller_as_it_is_so_mqtt_can_tell_content_from_outage(
+    error: Exception,
+) -> None:
+    svc = IngestService(Settings(), ErrorStore(error), MACHINES)  # type: ignore[arg-type]
+    await svc.start()
+    with pytest.raises(type(error)):
+        await svc.ingest(TelemetryBatch(readings=[reading()]))
+    assert svc.counters.rejected_batches == 1
     await svc.stop()

@@ -5,16 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from factorytwin.domain import Event, EventKind, MachineStatus
 from factorytwin.layout import load_layout
+from factorytwin.ml.bundle import ModelBundle
 from factorytwin.ml.predictor import Predictor
 from factorytwin.ml.registry import ModelRegistry
 from factorytwin.ml.timeseries import HistorySpec
 from factorytwin.store.base import ReadingColumns
+from factorytwin.store.sqlite import SQLiteStore
 
 SPEC = HistorySpec()
 T_END_MS = 1_780_000_000_000
@@ -63,14 +65,15 @@ def _inputs(scale: float) -> dict[str, Any]:
 
 def test_features_of_a_60x_simulator_match_the_same_history_in_real_time(tmp_path: Path) -> None:
     registry = ModelRegistry(tmp_path)
-    real = Predictor(None, registry, [], time_scale=1.0)  # type: ignore[arg-type]
-    fast = Predictor(None, registry, [], time_scale=60.0)  # type: ignore[arg-type]
-    bundle = HistoryBundleStandIn()
-    want = real._feature_vector(bundle, _inputs(1.0))  # type: ignore[arg-type]
-    got = fast._feature_vector(bundle, _inputs(60.0))  # type: ignore[arg-type]
+    store = SQLiteStore(tmp_path / "unused.db")  # never opened: the features come from the inputs alone
+    real = Predictor(store, registry, [], time_scale=1.0)
+    fast = Predictor(store, registry, [], time_scale=60.0)
+    bundle = cast(ModelBundle, HistoryBundleStandIn())  # a duck: the three attributes the features read
+    want = real._feature_vector(bundle, _inputs(1.0))
+    got = fast._feature_vector(bundle, _inputs(60.0))
     names = SPEC.feature_names()
     assert np.isfinite(want[names.index("hours_since_renewal")])
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-9, equal_nan=True)
     # and without the scale, the squeezed history would look 60 times younger
-    unscaled = real._feature_vector(bundle, _inputs(60.0))  # type: ignore[arg-type]
+    unscaled = real._feature_vector(bundle, _inputs(60.0))
     assert unscaled[names.index("hours_since_renewal")] < want[names.index("hours_since_renewal")] / 10

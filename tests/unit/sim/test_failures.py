@@ -23,7 +23,6 @@ class Case:
     mode: FailureMode
     setup: Callable[[Engine, bool], None]
     hours: float = 1.0
-    metadata: tuple[tuple[str, str], ...] = ()
 
 
 def _mill_hdf(e: Engine, cause: bool) -> None:
@@ -133,7 +132,7 @@ CASES = [
 
 
 def _run(case: Case, cause: bool) -> list[str | None]:
-    engine = engine_for(case.kind, **dict(case.metadata))
+    engine = engine_for(case.kind)
     case.setup(engine, cause)
     return failures(engine.step(1.0, int(case.hours * 3600)))
 

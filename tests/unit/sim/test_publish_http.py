@@ -7,7 +7,6 @@ import json
 import logging
 import socket
 import threading
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -15,6 +14,7 @@ import pytest
 
 from factorytwin.domain import TelemetryBatch
 from factorytwin.sim.publish import HttpPublisher
+from tests.waiting import until
 
 
 class _Ingest:
@@ -63,7 +63,7 @@ class _Ingest:
 
 
 @pytest.fixture
-def free_port() -> Iterator[int]:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
@@ -88,7 +88,8 @@ async def test_no_reading_is_lost_while_the_server_is_down_then_busy(free_port: 
     task = asyncio.create_task(publisher.run())
     sent = _readings(0, 120)
     publisher.submit(sent[:60], [])
-    await asyncio.sleep(0.6)  # nobody listens: connection refused, retried with back-off
+    # nobody listens: connection refused, retried with back-off
+    await until(lambda: publisher.stats.retries >= 2, "two retries against a closed port")
     assert publisher.stats.retries >= 2
     assert publisher.stats.sent_readings == 0
     with _Ingest(free_port, busy=2) as ingest:

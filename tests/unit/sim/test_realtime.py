@@ -10,20 +10,27 @@ from factorytwin.domain import Event, MachineKind, ReadingSet
 from factorytwin.layout import load_layout
 from factorytwin.sim.engine import Engine
 from factorytwin.sim.realtime import RealtimeStats, handle_command_message, run_realtime
+from tests.waiting import DEADLINE_S
 
 from .helpers import engine_for
 
 
 class Collector:
-    """A publisher that keeps what it is given."""
+    """A publisher that keeps what it is given and lets a test await the ``n``-th submission."""
 
-    def __init__(self) -> None:
+    def __init__(self, n: int = 1) -> None:
         self.readings: list[dict[str, Any]] = []
         self.events: list[dict[str, Any]] = []
+        self.submissions = 0
+        self.n = n
+        self.reached = asyncio.Event()
 
     def submit(self, readings: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
         self.readings.extend(readings)
         self.events.extend(events)
+        self.submissions += 1
+        if self.submissions >= self.n:
+            self.reached.set()
 
     async def run(self) -> None:
         await asyncio.Event().wait()
@@ -36,17 +43,18 @@ class Collector:
 
 
 async def test_realtime_publishes_every_machine_each_tick_and_stops_cleanly() -> None:
-    collector = Collector()
+    collector = Collector(n=5)
     stop = asyncio.Event()
     before = datetime.now(UTC)
     task = asyncio.create_task(
-        run_realtime(load_layout(), speed=600.0, tick_s=0.1, demo_faults=True, stop=stop, publishers=[collector])
+        run_realtime(load_layout(), speed=3000.0, tick_s=0.02, demo_faults=True, stop=stop, publishers=[collector])
     )
-    await asyncio.sleep(1.0)
+    await asyncio.wait_for(collector.reached.wait(), DEADLINE_S)  # five ticks of 60 simulated seconds each
     stop.set()
-    stats = await asyncio.wait_for(task, 5.0)
+    stats = await asyncio.wait_for(task, DEADLINE_S)
     assert stats.ticks >= 5
     assert stats.simulated_s >= 5 * 60
+    assert stats.readings == len(collector.readings)
     machines = {r["machine_id"] for r in collector.readings}
     assert len(machines) == 16
     for raw in collector.readings[:20]:
@@ -57,10 +65,11 @@ async def test_realtime_publishes_every_machine_each_tick_and_stops_cleanly() ->
 
 
 async def test_realtime_can_be_cancelled() -> None:
-    task = asyncio.create_task(run_realtime(load_layout(), speed=60.0, tick_s=0.05, publishers=[Collector()]))
-    await asyncio.sleep(0.3)
+    collector = Collector(n=2)
+    task = asyncio.create_task(run_realtime(load_layout(), speed=60.0, tick_s=0.05, publishers=[collector]))
+    await asyncio.wait_for(collector.reached.wait(), DEADLINE_S)  # running, between two ticks
     task.cancel()
-    done, _ = await asyncio.wait({task}, timeout=5.0)
+    done, _ = await asyncio.wait({task}, timeout=DEADLINE_S)
     assert task in done
 
 

@@ -6,7 +6,8 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from factorytwin.store import HistoryQuery, open_store
+from factorytwin.domain import Event, EventKind
+from factorytwin.store import EventQuery, HistoryQuery, ReadingColumns, open_store
 from factorytwin.store.schema import SQLITE_MIGRATIONS
 
 
@@ -37,5 +38,32 @@ async def test_a_version_1_file_is_upgraded_and_its_readings_rolled_up(tmp_path:
         buckets = await store.history(query)
         assert [b.count for b in buckets] == [360] * 4
         assert [(b.min, b.max) for b in buckets] == [(0.0, 49.0)] * 4
+    finally:
+        await store.close()
+
+
+async def test_a_version_2_file_keeps_its_duplicate_events_and_stores_new_ones_once(tmp_path: Path) -> None:
+    path = tmp_path / "v2.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    for statement in SQLITE_MIGRATIONS[0] + SQLITE_MIGRATIONS[1]:
+        conn.execute(statement)
+    conn.executemany("INSERT INTO schema_version VALUES (?)", [(1,), (2,)])
+    conn.execute("INSERT INTO machines (id, name, kind, line, x, y) VALUES ('p1', 'P', 'pump', 'l', 0, 0)")
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    old = ("p1", int(t0.timestamp()) * 1000, "note", None, "resent before the key existed", "{}")
+    conn.executemany("INSERT INTO events (machine_id, ts, kind, status, message, data) VALUES (?,?,?,?,?,?)", [old] * 2)
+    conn.commit()
+    conn.close()
+
+    store = open_store(f"sqlite:///{path}")
+    await store.open()
+    try:
+        assert (await store.stats()).events == 2  # old rows have no key (NULL) and stay as they were
+        event = Event(machine_id="p1", ts=t0, kind=EventKind.NOTE, message="new")
+        for _ in range(3):
+            await store.write_batch(ReadingColumns(), [event])
+        assert (await store.stats()).events == 3
+        assert [e.message for e in await store.events(EventQuery())].count("new") == 1
     finally:
         await store.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from factorytwin.domain import AlarmSeverity, AlarmState, MachineKind, MachineStatus, sensor_specs
+from factorytwin.domain import Alarm, AlarmSeverity, AlarmState, MachineKind, MachineStatus, sensor_specs
 from factorytwin.twin.alarms import REFRESH_S, AlarmEngine
 from factorytwin.twin.rules import RATE_CLEAR_HOLD_S, evaluate, offline_finding, severity_for_excess
 from factorytwin.twin.state import SensorObservation
@@ -17,7 +17,9 @@ def obs(value: float, rate: float = 0.0) -> SensorObservation:
     return SensorObservation(value, value, value, rate)
 
 
-def step(engine: AlarmEngine, second: float, status: MachineStatus = MachineStatus.RUNNING, **values: float):  # type: ignore[no-untyped-def]
+def step(
+    engine: AlarmEngine, second: float, status: MachineStatus = MachineStatus.RUNNING, **values: float
+) -> list[Alarm]:
     findings = evaluate(SPECS, status, {k: obs(v) for k, v in values.items()})
     return engine.apply("mill-01", findings, T0 + timedelta(seconds=second))
 

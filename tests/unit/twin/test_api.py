@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from factorytwin.api.app import create_app
 from factorytwin.config import Settings
+from factorytwin.twin.service import TwinService
 
 NORMAL = {"air_temp": 300.0, "process_temp": 310.0, "spindle_speed": 1500.0, "torque": 40.0}
 
@@ -33,14 +35,20 @@ def post_reading(client: TestClient, machine_id: str = "mill-01", **values: floa
     assert response.status_code < 300, response.text
 
 
-def wait_for(probe: Callable[[], Any], timeout_s: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        result = probe()
-        if result:
-            return result
-        time.sleep(0.02)
-    raise AssertionError("condition not met in time")
+def twin_of(client: TestClient) -> TwinService:
+    """The twin service of the app the client drives."""
+    assert isinstance(client.app, FastAPI)
+    twin: TwinService = client.app.state.services.twin
+    return twin
+
+
+def settle(client: TestClient) -> None:
+    """Wait, on the app's event loop, until the twin has saved every alarm change (no sleeping, no polling).
+
+    Ingest answers after the twin saw the batch; only the alarm writes run in the background.
+    """
+    assert client.portal is not None, "the client must be entered (with TestClient(...) as client)"
+    client.portal.call(twin_of(client).idle)
 
 
 def active_alarms(client: TestClient, machine_id: str = "mill-01") -> list[dict[str, Any]]:
@@ -53,7 +61,8 @@ def active_alarms(client: TestClient, machine_id: str = "mill-01") -> list[dict[
 def test_out_of_band_value_raises_one_alarm_which_is_acked_and_cleared(client: TestClient) -> None:
     post_reading(client, process_temp=318.0)
     post_reading(client, process_temp=318.5)
-    (alarm,) = wait_for(lambda: active_alarms(client))
+    settle(client)
+    (alarm,) = active_alarms(client)
     assert (alarm["type"], alarm["severity"], alarm["state"]) == ("high:process_temp", "minor", "active_unack")
     acked = client.post(f"/api/v1/alarms/{alarm['id']}/ack", json={"by": "alice"}).json()
     assert (acked["state"], acked["acked_by"]) == ("active_ack", "alice")
@@ -99,7 +108,7 @@ def test_in_process_sink_receives_commands(client: TestClient) -> None:
     async def sink(command: Any) -> None:
         received.append(command)
 
-    client.app.state.services.twin.commands.add_sink(sink)  # type: ignore[attr-defined]
+    twin_of(client).commands.add_sink(sink)
     result = client.post("/api/v1/machines/mill-01/commands", json={"command": "stop"}).json()
     assert result["delivered"] is True
     assert [c.command.value for c in received] == ["stop"]
@@ -132,25 +141,34 @@ def test_websocket_gets_snapshot_then_readings_of_its_machines(client: TestClien
 def test_active_alarms_survive_a_restart(tmp_path: Path) -> None:
     with TestClient(create_app(settings_for(tmp_path))) as first:
         post_reading(first, process_temp=330.0)
-        (alarm,) = wait_for(lambda: active_alarms(first))
+        settle(first)
+        (alarm,) = active_alarms(first)
     with TestClient(create_app(settings_for(tmp_path))) as second:
-        twin = second.app.state.services.twin  # type: ignore[attr-defined]
-        assert [a.id for a in twin.alarms.alarms()] == [alarm["id"]]
+        assert [a.id for a in twin_of(second).alarms.alarms()] == [alarm["id"]]
         post_reading(second, process_temp=331.0)  # same condition: updated, not duplicated
-        time.sleep(0.2)
+        settle(second)
         assert [a["id"] for a in active_alarms(second)] == [alarm["id"]]
         post_reading(second, process_temp=310.0)
-        wait_for(lambda: not active_alarms(second))
+        settle(second)
+        assert active_alarms(second) == []
 
 
 def test_silent_machine_goes_offline_with_an_alarm(tmp_path: Path) -> None:
-    with TestClient(create_app(settings_for(tmp_path, offline_after_s=0.3))) as client:
+    # An hour of allowed silence: the service's own watch never fires during the test; the test moves the
+    # watch's monotonic clock past the hour instead (check_offline takes the time it checks at).
+    with TestClient(create_app(settings_for(tmp_path, offline_after_s=3600.0))) as client:
+        assert client.portal is not None
+        twin = twin_of(client)
         post_reading(client)
-        (alarm,) = wait_for(lambda: active_alarms(client))
+        assert client.portal.call(twin.check_offline, time.monotonic() + 1800.0) == []
+        assert client.portal.call(twin.check_offline, time.monotonic() + 3601.0) == ["mill-01"]
+        settle(client)
+        (alarm,) = active_alarms(client)
         assert alarm["type"] == "offline"
         assert client.get("/api/v1/machines/mill-01").json()["state"]["status"] == "offline"
         post_reading(client)
-        wait_for(lambda: not active_alarms(client))
+        settle(client)
+        assert active_alarms(client) == []
         assert client.get("/api/v1/machines/mill-01").json()["state"]["status"] == "running"
 
 

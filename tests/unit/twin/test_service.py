@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from factorytwin.domain import AlarmState, Command, CommandKind, MachineStatus
 from factorytwin.store.base import AlarmQuery
 from factorytwin.store.sqlite import SQLiteStore
 from factorytwin.twin.bus import BusEvent, BusHandler, InProcessBus, new_origin
+from factorytwin.twin.messages import MachineState
 from factorytwin.twin.service import TwinService
 from tests.unit.twin.helpers import batch, machine, reading
 
@@ -62,17 +62,25 @@ async def pair(tmp_path: Path) -> AsyncIterator[tuple[TwinService, TwinService]]
         await store.close()
 
 
-async def settle() -> None:
-    for _ in range(20):
-        await asyncio.sleep(0.01)
+def live(service: TwinService, machine_id: str = "mill-01") -> MachineState:
+    """The live state of a machine the service must know."""
+    state = service.machine_state(machine_id)
+    assert state is not None
+    return state
+
+
+async def settle(*services: TwinService) -> None:
+    """Wait until each service's alarm writes and bus events are done, in order: what the first publishes the
+    second applies inside the first's publish call, so one pass in ingest order is enough."""
+    for service in services:
+        await service.idle()
 
 
 async def test_a_batch_ingested_by_one_process_shows_in_the_other(pair: tuple[TwinService, TwinService]) -> None:
     a, b = pair
     await a.on_ingested(batch(reading(0, torque=44.0)), new_readings=8)
-    await settle()
-    state = b.machine_state("mill-01")
-    assert state is not None
+    await settle(a)
+    state = live(b)
     assert state.values["torque"] == 44.0
     assert state.status is MachineStatus.RUNNING
 
@@ -82,15 +90,16 @@ async def test_an_alarm_is_raised_by_the_ingesting_process_only_and_known_to_bot
 ) -> None:
     a, b = pair
     await a.on_ingested(batch(reading(0, process_temp=320.0)), new_readings=8)
-    await settle()
+    await settle(a)
     stored = await a.store.alarms(AlarmQuery())
     assert [x.type for x in stored] == ["high:process_temp"]
     (in_b,) = b.alarms.alarms()
     assert in_b.id == stored[0].id
-    assert b.machine_state("mill-01").health < 100  # type: ignore[union-attr]
-    acked = await b.acknowledge(in_b.id, "alice")  # type: ignore[arg-type]
+    assert live(b).health < 100
+    assert in_b.id is not None
+    acked = await b.acknowledge(in_b.id, "alice")
     assert acked.state is AlarmState.ACTIVE_ACK
-    await settle()
+    await settle(b)
     assert a.alarms.alarms()[0].state is AlarmState.ACTIVE_ACK
 
 
@@ -98,16 +107,16 @@ async def test_resent_batch_changes_nothing(pair: tuple[TwinService, TwinService
     a, _ = pair
     await a.on_ingested(batch(reading(0, torque=44.0)), new_readings=8)
     await a.on_ingested(batch(reading(0, torque=45.0)), new_readings=0)
-    assert a.machine_state("mill-01").values["torque"] == 44.0  # type: ignore[union-attr]
+    assert live(a).values["torque"] == 44.0
 
 
 async def test_prediction_lowers_health_everywhere(pair: tuple[TwinService, TwinService]) -> None:
     a, b = pair
     await a.on_ingested(batch(reading(0)), new_readings=8)
     await a.publish_prediction("mill-01", {"failure_probability": 0.5, "rul": None})
-    await settle()
-    assert a.machine_state("mill-01").health == 85.0  # type: ignore[union-attr]
-    assert b.machine_state("mill-01").health == 85.0  # type: ignore[union-attr]
+    await settle(a)
+    assert live(a).health == 85.0
+    assert live(b).health == 85.0
 
 
 async def test_command_event_reaches_the_other_process_stream(pair: tuple[TwinService, TwinService]) -> None:
@@ -115,8 +124,8 @@ async def test_command_event_reaches_the_other_process_stream(pair: tuple[TwinSe
     client = b.hub.connect()
     result = await a.send_command("mill-01", Command(command=CommandKind.STOP))
     assert result.delivered is False  # no MQTT, no in-process sink
-    await settle()
-    texts = []
+    await settle(a)
+    texts: list[str | None] = []
     while not client.queue.empty():
         texts.append(client.queue.get_nowait())
     assert any(t is not None and '"type":"event"' in t and '"kind":"command"' in t for t in texts)
@@ -132,9 +141,9 @@ async def test_two_processes_that_miss_each_others_news_still_store_one_alarm(tm
     await b.start()
     try:
         await a.on_ingested(batch(reading(0, process_temp=320.0)), new_readings=8)
-        await settle()
+        await settle(a)
         await b.on_ingested(batch(reading(1, process_temp=324.0)), new_readings=8)
-        await settle()
+        await settle(b)
         stored = await store.alarms(AlarmQuery())
         assert len(stored) == 1
         assert stored[0].severity.value == "critical"  # b's escalation updated a's row

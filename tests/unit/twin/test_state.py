@@ -7,6 +7,11 @@ from factorytwin.twin.state import TwinState
 from tests.unit.twin.helpers import T0, batch, machine, reading, status_event
 
 
+def status_of(state: TwinState, machine_id: str = "mill-01") -> MachineStatus:
+    """A machine's status, read afresh (a call, so that the type checker does not narrow it between applies)."""
+    return state.machines[machine_id].status
+
+
 def test_registered_machine_is_offline_until_it_reports() -> None:
     state = TwinState([machine()])
     assert state.states()[0].status is MachineStatus.OFFLINE
@@ -20,29 +25,29 @@ def test_registered_machine_is_offline_until_it_reports() -> None:
 def test_spindle_at_rest_means_idle_and_moving_again_means_running() -> None:
     state = TwinState([machine()])
     state.apply(batch(reading(0, spindle_speed=0.0)), T0, 0.0)
-    assert state.machines["mill-01"].status is MachineStatus.IDLE
+    assert status_of(state) is MachineStatus.IDLE
     (update,) = state.apply(batch(reading(1)), T0, 1.0)
     assert update.status_changed
-    assert state.machines["mill-01"].status is MachineStatus.RUNNING
+    assert status_of(state) is MachineStatus.RUNNING
 
 
 def test_failed_status_from_an_event_sticks_until_another_event() -> None:
     state = TwinState([machine()])
     state.apply(batch(reading(0), events=[status_event(0, MachineStatus.FAILED)]), T0, 0.0)
     state.apply(batch(reading(1)), T0, 1.0)
-    assert state.machines["mill-01"].status is MachineStatus.FAILED
+    assert status_of(state) is MachineStatus.FAILED
     state.apply(batch(reading(2), events=[status_event(2, MachineStatus.RUNNING)]), T0, 2.0)
-    assert state.machines["mill-01"].status is MachineStatus.RUNNING
+    assert status_of(state) is MachineStatus.RUNNING
 
 
 def test_stopped_lasts_until_the_machine_moves_again() -> None:
     state = TwinState([machine()])
     state.apply(batch(reading(0, spindle_speed=0.0), events=[status_event(0, MachineStatus.STOPPED)]), T0, 0.0)
-    assert state.machines["mill-01"].status is MachineStatus.STOPPED
+    assert status_of(state) is MachineStatus.STOPPED
     state.apply(batch(reading(1, spindle_speed=0.0)), T0, 1.0)
-    assert state.machines["mill-01"].status is MachineStatus.STOPPED
+    assert status_of(state) is MachineStatus.STOPPED
     state.apply(batch(reading(2)), T0, 2.0)
-    assert state.machines["mill-01"].status is MachineStatus.RUNNING
+    assert status_of(state) is MachineStatus.RUNNING
 
 
 def test_older_readings_do_not_overwrite_newer_values() -> None:
@@ -77,10 +82,10 @@ def test_silent_machine_goes_offline_after_the_timeout() -> None:
     assert state.silent_since(129.0, 30.0) == []
     gone = state.silent_since(130.0, 30.0)
     assert [g.machine_id for g in gone] == ["mill-01"]  # mill-02 never reported: nothing to lose
-    assert state.machines["mill-01"].status is MachineStatus.OFFLINE
+    assert status_of(state) is MachineStatus.OFFLINE
     assert state.silent_since(200.0, 30.0) == []  # once
     state.apply(batch(reading(1)), T0, 201.0)
-    assert state.machines["mill-01"].status is MachineStatus.RUNNING
+    assert status_of(state) is MachineStatus.RUNNING
 
 
 def test_unknown_machine_in_a_batch_is_ignored() -> None:

@@ -10,9 +10,17 @@ from pydantic import BaseModel, ValidationError
 
 from factorytwin.api.deps import Services, ServicesDep
 from factorytwin.api.errors import problems_from_validation
-from factorytwin.domain import Event, EventKind, Machine, sensor_specs
+from factorytwin.domain import Event, EventKind, IsoDatetime, Machine, sensor_specs
 from factorytwin.errors import FieldProblem, InvalidInput
-from factorytwin.store.base import MAX_HISTORY_POINTS, EventQuery, HistoryBucket, HistoryQuery, LatestValue
+from factorytwin.store.base import (
+    MAX_HISTORY_POINTS,
+    MAX_ID,
+    MAX_LIST_LIMIT,
+    EventQuery,
+    HistoryBucket,
+    HistoryQuery,
+    LatestValue,
+)
 
 router = APIRouter(tags=["machines"])
 
@@ -109,18 +117,30 @@ async def get_history(
 async def get_events(
     machine_id: str,
     services: ServicesDep,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT)] = 100,
     kind: Annotated[list[EventKind] | None, Query(description="only these kinds (repeatable)")] = None,
-    start: Annotated[datetime | None, Query(alias="from")] = None,
-    end: Annotated[datetime | None, Query(alias="to")] = None,
+    start: Annotated[IsoDatetime | None, Query(alias="from", description="ISO 8601")] = None,
+    end: Annotated[IsoDatetime | None, Query(alias="to", description="ISO 8601")] = None,
+    before: Annotated[IsoDatetime | None, Query(description="next page: `ts` of the last event of the page")] = None,
+    before_id: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="next page: `id` of the last event (with `before`)")
+    ] = None,
 ) -> list[Event]:
-    """The machine's event log (status changes, faults, maintenance, commands), newest first."""
+    """The machine's event log (status changes, faults, maintenance, commands), newest first.
+
+    At most `limit` events; for the next page pass the last event's `ts` as `before` and its `id` as `before_id`.
+    """
     services.machine(machine_id)
-    query = EventQuery(
-        machine_id=machine_id,
-        kinds=kind,
-        start=_utc(start) if start is not None else None,
-        end=_utc(end) if end is not None else None,
-        limit=limit,
-    )
+    try:
+        query = EventQuery(
+            machine_id=machine_id,
+            kinds=kind,
+            start=_utc(start) if start is not None else None,
+            end=_utc(end) if end is not None else None,
+            limit=limit,
+            before=_utc(before) if before is not None else None,
+            before_id=before_id,
+        )
+    except ValidationError as exc:
+        raise InvalidInput(problems_from_validation(exc, ("query",))) from None
     return await services.store.events(query)

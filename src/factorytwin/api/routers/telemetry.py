@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import logging
+
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import TypeAdapter, ValidationError
+from starlette.requests import ClientDisconnect
 
 from factorytwin.api.deps import ServicesDep
 from factorytwin.api.errors import BodyTooLarge, problems_from_validation
@@ -11,6 +14,7 @@ from factorytwin.domain import ReadingSet, TelemetryBatch
 from factorytwin.errors import FieldProblem, InvalidInput
 from factorytwin.ingest import IngestResult
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["telemetry"])
 
 # For the OpenAPI page only (the body is parsed by hand, see ``parse_telemetry``); the app merges SCHEMA_DEFS
@@ -28,11 +32,17 @@ async def read_body(request: Request, limit: int) -> bytes:
         raise BodyTooLarge(limit)
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge(limit)
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise BodyTooLarge(limit)
+            chunks.append(chunk)
+    except ClientDisconnect:
+        # Nothing was stored and nobody is listening: one line for the operator, not a traceback per request.
+        client = request.client.host if request.client is not None else "?"
+        log.warning("POST /telemetry: client %s went away after %d bytes of the body; nothing stored", client, size)
+        raise HTTPException(400, "the client disconnected before the body was complete") from None
     return b"".join(chunks)
 
 
@@ -75,9 +85,13 @@ def _unwrap_single(exc: InvalidInput) -> InvalidInput:
         }
     },
     responses={
+        400: {"description": "the client disconnected before the whole body arrived (nothing stored)"},
         413: {"description": "body larger than the configured cap"},
         422: {"description": "bad input; `detail` names every offending item and field"},
-        503: {"description": "the store writer is saturated; retry after `Retry-After` seconds"},
+        503: {
+            "description": "the store writer is saturated or the store is unavailable; retry after `Retry-After` "
+            "seconds"
+        },
     },
 )
 async def post_telemetry(request: Request, services: ServicesDep) -> IngestResult:

@@ -196,6 +196,7 @@ class AuthService:
         if self.passwords.needs_rehash(record.password_hash):  # parameters were raised since: upgrade silently
             await self.store.update_user(username, self.now(), await self.passwords.hash(password), None)
         now = self.now()
+        await self.store.remove_expired_sessions(now)  # logins are rare: a good moment to sweep old sessions
         secret, csrf = new_secret(SESSION_PREFIX), new_secret("")
         expires = now + self.policy.session_ttl
         await self.store.add_session(

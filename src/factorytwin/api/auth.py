@@ -34,6 +34,7 @@ from factorytwin.auth import (
     Unauthenticated,
 )
 from factorytwin.auth.roles import REQUIRED_ROLE
+from factorytwin.errors import ServiceUnavailable
 
 SESSION_COOKIE = "ft_session"
 CSRF_COOKIE = "ft_csrf"
@@ -104,6 +105,12 @@ async def authenticated(conn: HTTPConnection, service: AuthServiceDep) -> Princi
         return await _resolve(conn, service)
     except AuthError as exc:
         raise http_error(exc, conn) from None
+    except ServiceUnavailable as exc:  # the identity provider's JWKS cannot be read: not the caller's fault
+        if conn.scope["type"] == "websocket":
+            raise WebSocketException(status.WS_1011_INTERNAL_ERROR, reason="identity provider unreachable") from None
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, [{"loc": [], "msg": str(exc)}], headers={"Retry-After": "5"}
+        ) from None
 
 
 def require(need: Role | Action) -> Callable[[HTTPConnection, Principal, AuthService], Awaitable[Principal]]:

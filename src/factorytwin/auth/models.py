@@ -111,6 +111,7 @@ class PrincipalKind(StrEnum):
     SESSION = "session"
     TOKEN = "token"
     DEVICE = "device"
+    OIDC = "oidc"
     CLI = "cli"
 
 

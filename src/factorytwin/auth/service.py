@@ -39,6 +39,7 @@ from factorytwin.auth.models import (
     User,
     UserRecord,
 )
+from factorytwin.auth.oidc import InvalidOidcToken, OidcVerifier
 from factorytwin.auth.ratelimit import AttemptLimiter, LimitPolicy
 from factorytwin.auth.roles import Role
 from factorytwin.auth.storage import AuthStore
@@ -102,8 +103,10 @@ class AuthService:
         policy: AuthPolicy | None = None,
         now: Now = utc_now,
         limiter_clock: Callable[[], float] | None = None,
+        oidc: OidcVerifier | None = None,
     ) -> None:
         self.store = store
+        self.oidc = oidc
         self.passwords = passwords or Passwords()
         self.policy = policy or AuthPolicy()
         self.now = now
@@ -322,10 +325,24 @@ class AuthService:
             return await self.token_principal(secret, source)
         if secret.startswith(DEVICE_KEY_PREFIX):
             return await self.device_principal(secret, source)
+        if self.oidc is not None and secret.count(".") == 2:
+            return await self.oidc_principal(self.oidc, secret, source)
         await self._credential_failure(Context("(bearer)", None, source), "auth.bearer")
 
-    async def _credential_failure(self, ctx: Context, action: str) -> NoReturn:
+    async def oidc_principal(self, verifier: OidcVerifier, token: str, source: str) -> Principal:
+        """The caller behind an OpenID Connect token; why it failed goes to the audit trail, not to the caller."""
+        try:
+            return await verifier.verify(token)
+        except InvalidOidcToken as exc:
+            await self._credential_failure(Context("(oidc)", PrincipalKind.OIDC, source), "auth.oidc", str(exc))
+        except Forbidden as exc:
+            await self.record(
+                Context("(oidc)", PrincipalKind.OIDC, source), "auth.oidc", Outcome.DENIED, detail=str(exc)
+            )
+            raise
+
+    async def _credential_failure(self, ctx: Context, action: str, why: str = BAD_CREDENTIAL) -> NoReturn:
         """Count and audit a bad credential, then raise ``Unauthenticated`` (the same message for every cause)."""
         self.source_limiter.failure([f"source:{ctx.source}"])
-        await self.record(ctx, action, Outcome.FAILURE, detail=BAD_CREDENTIAL)
+        await self.record(ctx, action, Outcome.FAILURE, detail=why)
         raise Unauthenticated(BAD_CREDENTIAL)

@@ -19,6 +19,8 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, WebSocketException, status
+from fastapi.dependencies.models import Dependant
+from fastapi.routing import APIRoute, APIWebSocketRoute, iter_route_contexts
 from starlette.requests import HTTPConnection
 
 from factorytwin.auth import (
@@ -42,6 +44,8 @@ CSRF_HEADER = "X-CSRF-Token"
 DEVICE_KEY_HEADER = "X-Device-Key"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 NO_CREDENTIAL = "authentication required: log in, or send 'Authorization: Bearer <token>'"
+_GUARDS: dict[object, str] = {}
+"""The guarding dependencies and what each lets through (read by ``route_guards``)."""
 
 
 def install_auth(app: FastAPI, service: AuthService) -> None:
@@ -133,6 +137,7 @@ def require(need: Role | Action) -> Callable[[HTTPConnection, Principal, AuthSer
         return principal
 
     dependency.__name__ = f"require_{role}"
+    _GUARDS[dependency] = str(role)
     return dependency
 
 
@@ -151,6 +156,44 @@ def check_ingest(principal: Principal, machine_ids: set[str]) -> None:
     refused = sorted(m for m in machine_ids if not principal.may(Action.INGEST, m))
     if refused:
         raise http_error(Forbidden(f"this credential may not write telemetry for {', '.join(refused)}"))
+
+
+_GUARDS[authenticated] = "any credential"
+_GUARDS[require_ingest] = "device key or operator"
+
+
+def route_guards(app: FastAPI) -> dict[str, str | None]:
+    """Every route of ``app`` ("METHOD /path", "WS /path") and the guard its dependencies declare (None: open).
+
+    A guard is found anywhere in the route's dependency tree (route, router or app dependencies), so a test can
+    assert that no route is born open.
+    """
+
+    def guard_of(dependant: Dependant) -> str | None:
+        found = _GUARDS.get(dependant.call) if dependant.call is not None else None
+        if found is not None:
+            return found
+        for sub in dependant.dependencies:
+            inner = guard_of(sub)
+            if inner is not None:
+                return inner
+        return None
+
+    guards: dict[str, str | None] = {}
+    # iter_route_contexts flattens included routers with their prefixes and router-level dependencies applied.
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        dependant = getattr(context, "dependant", None)
+        guard = guard_of(dependant) if isinstance(dependant, Dependant) else None
+        if isinstance(route, APIRoute):
+            for method in sorted(context.methods or ()):
+                guards[f"{method} {context.path}"] = guard
+        elif isinstance(route, APIWebSocketRoute):
+            guards[f"WS {context.path}"] = guard
+        else:
+            for method in sorted(getattr(route, "methods", None) or ("GET",)):
+                guards[f"{method} {getattr(route, 'path', '?')}"] = None
+    return guards
 
 
 Viewer = Annotated[Principal, Depends(require(Role.VIEWER))]

@@ -21,6 +21,8 @@ DEVICE_KEY_PREFIX = "ftd_"
 """Device ingest keys start with this."""
 SESSION_PREFIX = "fts_"
 """Session cookie values start with this."""
+LINK_PREFIX = "ftl_"
+"""One-time login links start with this."""
 MIN_PASSWORD_LENGTH = 10
 MAX_PASSWORD_LENGTH = 1024  # Argon2 is fine with long inputs, but an unbounded one is a cheap way to burn CPU
 

@@ -79,6 +79,17 @@ class SessionRecord(BaseModel):
     source: str = ""
 
 
+class LoginLinkRecord(BaseModel):
+    """A one-time login link (the demo's "open the dashboard" link): the hash of its secret, whom it logs in."""
+
+    model_config = ConfigDict(frozen=True)
+
+    link_hash: str = Field(repr=False)
+    username: str
+    created_at: AwareDatetime
+    expires_at: AwareDatetime
+
+
 class DeviceKey(BaseModel):
     """An ingest key of one machine; after a rotation the old key stays valid until ``expires_at`` (grace)."""
 

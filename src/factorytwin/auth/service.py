@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from factorytwin.auth.credentials import (
     DEVICE_KEY_PREFIX,
+    LINK_PREFIX,
     SESSION_PREFIX,
     TOKEN_PREFIX,
     Passwords,
@@ -32,6 +33,7 @@ from factorytwin.auth.models import (
     AuditQuery,
     DeviceKey,
     DeviceKeyRecord,
+    LoginLinkRecord,
     Outcome,
     Principal,
     PrincipalKind,
@@ -198,6 +200,36 @@ class AuthService:
         self.user_limiter.success(user_key)
         if self.passwords.needs_rehash(record.password_hash):  # parameters were raised since: upgrade silently
             await self.store.update_user(username, self.now(), await self.passwords.hash(password), None)
+        login = await self._open_session(record, source)
+        await self.record(ctx, "auth.login", Outcome.SUCCESS, username)
+        return login
+
+    async def create_login_link(self, username: str, ctx: Context, ttl: timedelta = timedelta(minutes=10)) -> str:
+        """A one-time secret that opens a session for ``username`` (the demo prints it as a link). Audited."""
+        if await self.store.user(username) is None:
+            raise NotFound(f"no user {username!r}")
+        now = self.now()
+        secret = new_secret(LINK_PREFIX)
+        await self.store.add_login_link(
+            LoginLinkRecord(link_hash=secret_hash(secret), username=username, created_at=now, expires_at=now + ttl)
+        )
+        await self.record(ctx, "auth.link_create", Outcome.SUCCESS, username)
+        return secret
+
+    async def redeem_login_link(self, secret: str, source: str) -> Login:
+        """Open a session with a one-time login link; a used, expired or unknown link is ``Unauthenticated``."""
+        locked = self.source_limiter.locked([f"source:{source}"])
+        if locked is not None:
+            raise LockedOut(locked)
+        username = await self.store.take_login_link(secret_hash(secret), self.now())
+        record = None if username is None else await self.store.user(username)
+        if record is None:
+            await self._credential_failure(Context("(login link)", PrincipalKind.SESSION, source), "auth.link")
+        login = await self._open_session(record, source)
+        await self.record(Context(record.username, PrincipalKind.SESSION, source), "auth.link", Outcome.SUCCESS)
+        return login
+
+    async def _open_session(self, record: UserRecord, source: str) -> Login:
         now = self.now()
         await self.store.remove_expired_sessions(now)  # logins are rare: a good moment to sweep old sessions
         secret, csrf = new_secret(SESSION_PREFIX), new_secret("")
@@ -212,7 +244,6 @@ class AuthService:
                 source=source,
             )
         )
-        await self.record(ctx, "auth.login", Outcome.SUCCESS, username)
         return Login(record.public(), secret, csrf, expires)
 
     async def session_principal(self, secret: str, csrf_token: str | None, write: bool, source: str) -> Principal:

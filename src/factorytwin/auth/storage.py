@@ -16,6 +16,7 @@ from factorytwin.auth.models import (
     AuditQuery,
     DeviceKey,
     DeviceKeyRecord,
+    LoginLinkRecord,
     SessionRecord,
     User,
     UserRecord,
@@ -67,6 +68,12 @@ class AuthStore(Protocol):
 
     async def remove_expired_sessions(self, now: datetime) -> int:
         """Delete sessions past their expiry; return how many."""
+
+    async def add_login_link(self, link: LoginLinkRecord) -> None:
+        """Insert a one-time login link."""
+
+    async def take_login_link(self, link_hash: str, now: datetime) -> str | None:
+        """Delete the link and return its user name when it exists and is unexpired (once only), else None."""
 
     async def add_device_key(self, key: DeviceKeyRecord, grace_until: datetime | None) -> None:
         """Insert a machine's new key; with ``grace_until`` the machine's other valid keys expire then (rotation)."""

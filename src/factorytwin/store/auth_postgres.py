@@ -14,6 +14,7 @@ from factorytwin.auth.models import (
     AuditQuery,
     DeviceKey,
     DeviceKeyRecord,
+    LoginLinkRecord,
     SessionRecord,
     User,
     UserRecord,
@@ -138,6 +139,19 @@ class PostgresAuthStore:
     async def remove_expired_sessions(self, now: datetime) -> int:
         """Delete sessions past their expiry; return how many."""
         return _count(await self.store.pool.execute("DELETE FROM sessions WHERE expires_at <= $1", to_ms(now)))
+
+    async def add_login_link(self, link: LoginLinkRecord) -> None:
+        """Insert a one-time login link."""
+        sql = "INSERT INTO login_links (link_hash, username, created_at, expires_at) VALUES ($1, $2, $3, $4)"
+        await self.store.pool.execute(
+            sql, link.link_hash, link.username, to_ms(link.created_at), to_ms(link.expires_at)
+        )
+
+    async def take_login_link(self, link_hash: str, now: datetime) -> str | None:
+        """Delete the link and return its user name when it was unexpired; once only (one statement)."""
+        sql = "DELETE FROM login_links WHERE link_hash = $1 RETURNING username, expires_at"
+        row = await self.store.pool.fetchrow(sql, link_hash)
+        return str(row[0]) if row is not None and row[1] > to_ms(now) else None
 
     # --- device keys ----------------------------------------------------------------------------------------
     async def add_device_key(self, key: DeviceKeyRecord, grace_until: datetime | None) -> None:

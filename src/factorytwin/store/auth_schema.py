@@ -1,4 +1,4 @@
-"""Schema of the auth tables (users, API tokens, sessions, device keys, audit trail), one migration step per backend.
+"""The auth tables (users, API tokens, sessions, one-time login links, device keys, audit), one migration step each.
 
 Secrets are never stored: tokens, device keys and sessions are kept as the SHA-256 of their secret (the primary or
 a unique key, so a presented secret is found in one index lookup); passwords as Argon2id hashes. Times are integer
@@ -31,6 +31,11 @@ CREATE TABLE users (
     expires_at {int} NOT NULL,
     source TEXT NOT NULL DEFAULT '')
 ;CREATE INDEX sessions_username ON sessions (username)
+;CREATE TABLE login_links (
+    link_hash TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    created_at {int} NOT NULL,
+    expires_at {int} NOT NULL)
 ;CREATE TABLE device_keys (
     key_hash TEXT PRIMARY KEY,
     key_id TEXT NOT NULL,

@@ -17,6 +17,7 @@ from factorytwin.auth.models import (
     AuditQuery,
     DeviceKey,
     DeviceKeyRecord,
+    LoginLinkRecord,
     SessionRecord,
     User,
     UserRecord,
@@ -165,6 +166,24 @@ class SQLiteAuthStore:
     async def remove_expired_sessions(self, now: datetime) -> int:
         """Delete sessions past their expiry; return how many."""
         return await self._write("DELETE FROM sessions WHERE expires_at <= ?", (to_ms(now),))
+
+    async def add_login_link(self, link: LoginLinkRecord) -> None:
+        """Insert a one-time login link."""
+        sql = "INSERT INTO login_links (link_hash, username, created_at, expires_at) VALUES (?, ?, ?, ?)"
+        await self._write(sql, (link.link_hash, link.username, to_ms(link.created_at), to_ms(link.expires_at)))
+
+    async def take_login_link(self, link_hash: str, now: datetime) -> str | None:
+        """Delete the link and return its user name when it was unexpired; once only (one statement)."""
+
+        def run() -> str | None:
+            row = (
+                self.store._w()
+                .execute("DELETE FROM login_links WHERE link_hash = ? RETURNING username, expires_at", (link_hash,))
+                .fetchone()
+            )
+            return str(row[0]) if row is not None and row[1] > to_ms(now) else None
+
+        return await self.store._on_writer(run)
 
     # --- device keys ----------------------------------------------------------------------------------------
     async def add_device_key(self, key: DeviceKeyRecord, grace_until: datetime | None) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from factorytwin.auth import AlreadyExists, AuditEntry, AuditQuery, Outcome, PrincipalKind, Role
-from factorytwin.auth.models import ApiTokenRecord, DeviceKeyRecord, SessionRecord, UserRecord
+from factorytwin.auth.models import ApiTokenRecord, DeviceKeyRecord, LoginLinkRecord, SessionRecord, UserRecord
 from factorytwin.auth.storage import AuthStore
 from factorytwin.store import Store
 from factorytwin.store.auth import auth_store_for
@@ -156,3 +156,15 @@ async def test_the_audit_trail_filters_by_actor_action_prefix_outcome_and_time(a
     assert await ids(action="auth.") == [stored[4].id, stored[3].id, stored[1].id, stored[0].id]
     assert await ids(outcome="failure") == [stored[0].id]
     assert await ids(start=T0 + timedelta(minutes=1), end=T0 + timedelta(minutes=3)) == [stored[2].id, stored[1].id]
+
+
+async def test_a_login_link_is_taken_once_and_only_before_it_expires(auth: AuthStore) -> None:
+    for h in ("l1", "l2"):
+        await auth.add_login_link(
+            LoginLinkRecord(link_hash=h, username="ada", created_at=T0, expires_at=T0 + timedelta(minutes=10))
+        )
+    assert await auth.take_login_link("l1", T0 + timedelta(minutes=9)) == "ada"
+    assert await auth.take_login_link("l1", T0 + timedelta(minutes=9)) is None
+    assert await auth.take_login_link("l2", T0 + timedelta(minutes=10)) is None  # expired
+    assert await auth.take_login_link("l2", T0) is None  # and gone
+    assert await auth.take_login_link("nope", T0) is None

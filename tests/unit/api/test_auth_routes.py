@@ -250,3 +250,18 @@ async def test_an_app_without_an_auth_service_answers_503_not_open() -> None:
     transport = httpx.ASGITransport(app=make_app(None))
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
         assert (await c.get("/api/v1/probe/read")).status_code == 503
+
+
+async def test_a_one_time_login_link_sets_the_session_and_redirects_to_the_dashboard(
+    client: httpx.AsyncClient, service: AuthService
+) -> None:
+    link = await service.create_login_link("ada", CLI)
+    r = await client.get("/api/v1/auth/link", params={"token": link})
+    assert r.status_code == 303
+    assert r.headers["location"] == "/"
+    assert "HttpOnly" in next(c for c in r.headers.get_list("set-cookie") if c.startswith("ft_session="))
+    assert (await client.get("/api/v1/auth/me")).json()["name"] == "ada"
+    client.cookies.clear()
+    again = await client.get("/api/v1/auth/link", params={"token": link})
+    assert again.status_code == 401
+    assert (await client.get("/api/v1/auth/link")).status_code == 422

@@ -180,3 +180,23 @@ async def test_an_unknown_bearer_kind_is_refused_and_audited(service: AuthServic
     with pytest.raises(Unauthenticated):
         await service.bearer_principal("eyJhbGciOi.not-a-factorytwin-token", "h")
     assert await actions(service) == [("(bearer)", "auth.bearer", Outcome.FAILURE)]
+
+
+async def test_a_login_link_opens_one_session_once_within_its_lifetime(service: AuthService, clock: Clock) -> None:
+    await service.add_user("ada", Role.ADMIN, PASSWORD, ADMIN)
+    link = await service.create_login_link("ada", ADMIN)
+    assert link.startswith("ftl_")
+    login = await service.redeem_login_link(link, "127.0.0.1")
+    assert login.user.username == "ada"
+    assert (await service.session_principal(login.session_secret, None, False, "h")).role is Role.ADMIN
+    with pytest.raises(Unauthenticated):
+        await service.redeem_login_link(link, "127.0.0.1")
+    late = await service.create_login_link("ada", ADMIN, ttl=timedelta(minutes=1))
+    clock.advance(60)
+    with pytest.raises(Unauthenticated):
+        await service.redeem_login_link(late, "127.0.0.1")
+    with pytest.raises(NotFound):
+        await service.create_login_link("nobody", ADMIN)
+    trail = await actions(service)
+    assert ("ada", "auth.link", Outcome.SUCCESS) in trail
+    assert ("(login link)", "auth.link", Outcome.FAILURE) in trail

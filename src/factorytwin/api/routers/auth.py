@@ -1,4 +1,4 @@
-"""POST /auth/login, POST /auth/logout, GET /auth/me and GET /audit (admin, filters, CSV export)."""
+"""POST /auth/login, GET /auth/link (one-time), POST /auth/logout, GET /auth/me, GET /audit (admin, CSV export)."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from factorytwin.api.auth import (
     client_source,
     http_error,
 )
-from factorytwin.auth import AuditEntry, AuditQuery, AuthError, Outcome, PrincipalKind, Role
+from factorytwin.auth import AuditEntry, AuditQuery, AuthError, AuthService, Login, Outcome, PrincipalKind, Role
 from factorytwin.auth.credentials import MAX_PASSWORD_LENGTH
 
 router = APIRouter(tags=["auth"])
@@ -55,13 +55,8 @@ class LoginResponse(BaseModel):
     expires_at: datetime
 
 
-@router.post("/auth/login", responses=_ERRORS)
-async def login(body: LoginRequest, request: Request, response: Response, auth: AuthServiceDep) -> LoginResponse:
-    """Log in with user name and password: sets the HttpOnly, SameSite=Strict session cookie."""
-    try:
-        session = await auth.login(body.username, body.password, client_source(request))
-    except AuthError as exc:
-        raise http_error(exc) from None
+def set_session_cookies(response: Response, request: Request, session: Login, auth: AuthService) -> None:
+    """Set the HttpOnly session cookie and the readable CSRF cookie of a new session on ``response``."""
     max_age = int(auth.policy.session_ttl.total_seconds())
     secure = request.url.scheme == "https"  # behind TLS (or a proxy that says so) the cookie never goes plain
     response.set_cookie(
@@ -69,8 +64,36 @@ async def login(body: LoginRequest, request: Request, response: Response, auth: 
     )
     # Readable by the dashboard's script (that is the point: it echoes it in X-CSRF-Token); useless to another site.
     response.set_cookie(CSRF_COOKIE, session.csrf_token, max_age=max_age, samesite="strict", secure=secure)
+
+
+@router.post("/auth/login", responses=_ERRORS)
+async def login(body: LoginRequest, request: Request, response: Response, auth: AuthServiceDep) -> LoginResponse:
+    """Log in with user name and password: sets the HttpOnly, SameSite=Strict session cookie."""
+    try:
+        session = await auth.login(body.username, body.password, client_source(request))
+    except AuthError as exc:
+        raise http_error(exc) from None
+    set_session_cookies(response, request, session, auth)
     me = Me(kind=PrincipalKind.SESSION, name=session.user.username, role=session.user.role, machine_ids=[])
     return LoginResponse(user=me, csrf_token=session.csrf_token, expires_at=session.expires_at)
+
+
+@router.get("/auth/link", status_code=status.HTTP_303_SEE_OTHER, responses=_ERRORS)
+async def login_link(
+    request: Request, auth: AuthServiceDep, token: Annotated[str, Query(min_length=1, max_length=200)]
+) -> Response:
+    """Open a session with a one-time login link (``factorytwin demo`` prints one) and go to the dashboard.
+
+    The link works once and for a few minutes; a used or expired one is 401.
+    """
+    try:
+        session = await auth.redeem_login_link(token, client_source(request))
+    except AuthError as exc:
+        raise http_error(exc) from None
+    # The cookies set here are sent on the same-origin navigation to "/" that the redirect starts.
+    answer = Response(status_code=status.HTTP_303_SEE_OTHER, headers={"Location": "/"})
+    set_session_cookies(answer, request, session, auth)
+    return answer
 
 
 @router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, responses=_ERRORS)

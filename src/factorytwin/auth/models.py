@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from factorytwin.auth.roles import REQUIRED_ROLE, Action, Role
 
@@ -188,3 +188,10 @@ class AuditQuery(BaseModel):
     start: AwareDatetime | None = None
     end: AwareDatetime | None = None
     limit: int = Field(default=200, ge=1, le=10_000)
+
+    @field_validator("actor", "action")
+    @classmethod
+    def _storable(cls, value: str | None) -> str | None:
+        if value is not None and ("\x00" in value or any(0xD800 <= ord(c) <= 0xDFFF for c in value)):
+            raise ValueError("must not contain NUL or lone surrogate characters")
+        return value

@@ -7,6 +7,7 @@ lock-outs.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,7 @@ from factorytwin.auth.credentials import (
 )
 from factorytwin.auth.errors import AlreadyExists, Forbidden, LockedOut, Unauthenticated
 from factorytwin.auth.models import (
+    USERNAME_PATTERN,
     ApiToken,
     ApiTokenRecord,
     AuditEntry,
@@ -50,6 +52,13 @@ from factorytwin.errors import NotFound
 Now = Callable[[], datetime]
 BAD_LOGIN = "wrong user name or password"
 BAD_CREDENTIAL = "invalid, expired or revoked credential"
+
+
+def storable(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters and made storable on both backends: NUL and other control characters
+    (PostgreSQL text cannot hold NUL) and lone surrogates (not UTF-8) become U+FFFD."""
+    cleaned = "".join("\ufffd" if (ord(c) < 32 and c not in "\t") or 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    return cleaned[:limit]
 
 
 def utc_now() -> datetime:
@@ -124,13 +133,13 @@ class AuthService:
         """Append one entry to the audit trail (times are the service's clock)."""
         entry = AuditEntry(
             ts=self.now(),
-            actor=ctx.actor[:200],
+            actor=storable(ctx.actor, 200),
             actor_kind=ctx.kind,
-            source=ctx.source[:200],
+            source=storable(ctx.source, 200),
             action=action,
-            target=target[:200],
+            target=storable(target, 200),
             outcome=outcome,
-            detail=detail[:1000],
+            detail=storable(detail, 1000),
         )
         return await self.store.add_audit(entry)
 
@@ -191,7 +200,8 @@ class AuthService:
         if locked is not None:
             await self.record(ctx, "auth.login", Outcome.DENIED, username, "locked out")
             raise LockedOut(locked)
-        record = await self.store.user(username)
+        # A name no user can have is never looked up (it might not even be storable), but costs the same time.
+        record = await self.store.user(username) if re.fullmatch(USERNAME_PATTERN, username) else None
         if not await self.passwords.verify(record.password_hash if record else None, password) or record is None:
             self.user_limiter.failure(user_key)
             self.source_limiter.failure(source_key)

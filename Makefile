@@ -9,7 +9,7 @@ NODERED_STAMP := nodered/node_modules/.installed-$(shell sha1sum nodered/package
 STATIC := src/factorytwin/api/static/index.html
 WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
 
-.PHONY: install web chromium nodered lint typecheck pytest vitest test demo bench serve clean
+.PHONY: install web chromium nodered lint typecheck pytest vitest contract contract-check test demo bench serve clean
 
 install: $(STAMP)
 
@@ -31,12 +31,23 @@ $(STATIC): $(WEB_STAMP) $(WEB_SOURCES)
 # The dashboard, built into the Python package's static folder (not committed).
 ifneq ($(wildcard web/package.json),)
 web: $(STATIC)
-vitest: $(WEB_STAMP)
-	cd web && npm run format:check && npm test
+vitest: $(WEB_STAMP) contract-check
+	cd web && npm run format:check && npm run lint && npm run typecheck && npm test
 else
 web vitest:
 	@echo "no web/ app yet"
 endif
+
+# The typed contract: the app's OpenAPI document (REST + the stream's message unions) and the TypeScript types
+# generated from it, both committed; contract-check regenerates them and fails when they differ from the commit.
+CONTRACT := web/src/api/openapi.json web/src/api/schema.ts
+contract: install $(WEB_STAMP)
+	$(BIN)/python -m factorytwin.api.contract web/src/api/openapi.json
+	cd web && npm run --silent contract
+
+contract-check: contract
+	@test -z "$$(git status --porcelain -- $(CONTRACT))" || { git diff --stat -- $(CONTRACT); \
+	  echo "the generated contract differs from the committed one: run 'make contract' and commit it"; exit 1; }
 
 # Debian's Chromium for the browser tests (never `playwright install`: browser downloads fail here).
 chromium:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
@@ -456,6 +456,3 @@ class CommandMessage(Command):
     id: Text
     machine_id: MachineId
     ts: AwareDatetime
-
-
-WireMessageType = Literal["snapshot", "reading", "state", "alarm", "event", "prediction"]

@@ -4,8 +4,9 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import { api } from "./api/client";
 import type { Machine } from "./api/types";
 import { BellIcon, FloorIcon, HistoryIcon, OverviewIcon } from "./components/Icons";
-import { Toast } from "./components/Toast";
+import { notify, Toast } from "./components/Toast";
 import { FactoryContext, type FactoryInfo } from "./context";
+import { errorText } from "./hooks/usePolling";
 import { parseRoute, routeHash, type Route, type View } from "./route";
 import { watchCapabilities } from "./state/capabilities";
 import { fleetKpis } from "./state/selectors";
@@ -65,10 +66,13 @@ function useLiveStream(enabled: boolean): void {
     const conn = new StreamConnection(streamUrl(window.location), twinStore.dispatch);
     conn.start();
     // Acknowledged alarms are not in the stream's snapshot; fetch them once so the table is complete.
-    api
-      .alarms()
-      .then((alarms) => twinStore.dispatch({ type: "alarms/loaded", alarms }))
-      .catch(() => undefined);
+    api.alarms().then(
+      (alarms) => twinStore.dispatch({ type: "alarms/loaded", alarms }),
+      (e: unknown) => {
+        console.warn("loading the alarm list failed:", e);
+        notify(`Could not load the alarm list: ${errorText(e)}`);
+      },
+    );
     (window as unknown as { __ftStream?: StreamConnection }).__ftStream = conn;
     const stopCaps = watchCapabilities();
     return () => {
@@ -76,6 +80,15 @@ function useLiveStream(enabled: boolean): void {
       stopCaps();
     };
   }, [enabled]);
+}
+
+/** The server's `error` messages on the stream (a subscription it could not use) shown as a warning. */
+function StreamErrors() {
+  const error = useTwin((s) => s.serverError);
+  useEffect(() => {
+    if (error) notify(`Live stream: ${error.detail}`, "warn");
+  }, [error]);
+  return null;
 }
 
 function ConnectionPill() {
@@ -169,6 +182,7 @@ export function App() {
           </FactoryContext.Provider>
         )}
       </main>
+      <StreamErrors />
       <Toast />
     </div>
   );

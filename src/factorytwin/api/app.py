@@ -1,13 +1,11 @@
-"""The FastAPI application factory: lifespan (store, layout, ingest, other services), routers, errors, dashboard.
+"""The FastAPI application factory: routers, errors, the OpenAPI document, the dashboard.
 
-Other areas plug in here with one line each: a router in ``ROUTERS``, a start-up hook in ``SERVICE_HOOKS``.
+What runs behind the routes is built by the composition root, ``api.lifespan``. Other areas plug in here with
+one line each: a router in ``ROUTERS``, a start-up hook in ``lifespan.SERVICE_HOOKS``.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +14,16 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from factorytwin import __version__
-from factorytwin.api.deps import Services
 from factorytwin.api.errors import install_error_handlers
+from factorytwin.api.lifespan import SERVICE_HOOKS, app_lifespan
 from factorytwin.api.routers import alarms, catalogue, commands, gltf, health, layout, machines, ml, stream, telemetry
 from factorytwin.config import Settings
-from factorytwin.ingest import IngestService
-from factorytwin.layout import load_layout
-from factorytwin.store import Store, open_store
+from factorytwin.store import Store
+from factorytwin.twin.messages import CLIENT_MESSAGES, SERVER_MESSAGES
 
 API_PREFIX = "/api/v1"
 STATIC_DIR = Path(__file__).parent / "static"
+REF_TEMPLATE = "#/components/schemas/{model}"
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -41,10 +39,7 @@ ROUTERS: list[APIRouter] = [
 ]
 """Routers served under ``/api/v1``, in order."""
 
-ServiceHook = Callable[[Services], AbstractAsyncContextManager[Any]]
-SERVICE_HOOKS: list[ServiceHook] = [stream.twin_lifespan, ml.ml_lifespan]
-"""Start-up hooks of other areas (twin, MQTT, ML): each is entered after ingest has started, with the ``Services``
-container (set your field / listener / health section there), and exited in reverse order at shutdown."""
+__all__ = ["API_PREFIX", "ROUTERS", "SERVICE_HOOKS", "STATIC_DIR", "create_app", "openapi_document"]
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
@@ -53,40 +48,12 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     With ``store`` None the app opens ``settings.database_url`` at start-up and closes it at shutdown; a given
     ``store`` must already be open and stays open (its owner closes it).
     """
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with AsyncExitStack() as stack:
-            the_store = store
-            if the_store is None:
-                the_store = open_store(settings.database_url)
-                await the_store.open()
-                stack.push_async_callback(the_store.close)
-            factory = load_layout(settings.layout_path)
-            await the_store.register_machines(factory.machines)
-            ingest = IngestService(settings, the_store, factory.machines)
-            await ingest.start()
-            stack.push_async_callback(ingest.stop)
-            services = Services(
-                settings=settings,
-                store=the_store,
-                layout=factory,
-                ingest=ingest,
-                started_at=datetime.now(UTC),
-                machines={m.id: m for m in factory.machines},
-            )
-            app.state.services = services
-            for hook in SERVICE_HOOKS:
-                await stack.enter_async_context(hook(services))
-            yield
-
     app = FastAPI(
         title="factorytwin",
         version=__version__,
         description="A digital twin of a smart factory: telemetry ingest, history, live state, predictions.",
-        lifespan=lifespan,
+        lifespan=app_lifespan(settings, store),
     )
-    app.state.settings = settings
     install_error_handlers(app)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
@@ -96,16 +63,30 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     return app
 
 
-def _install_openapi(app: FastAPI) -> None:
-    """OpenAPI document with the schemas of hand-parsed bodies (POST /telemetry) merged into its components."""
+def openapi_document(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document of ``app``, with the schemas the routes alone do not show merged into its components:
+    the hand-parsed ``POST /telemetry`` body, and the WebSocket stream's messages (``ServerMessage``, the union of
+    what the server sends, and ``ClientMessage``), so that the browser's types can be generated from it."""
+    doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schemas: dict[str, Any] = doc.setdefault("components", {}).setdefault("schemas", {})
+    for name, schema in telemetry.SCHEMA_DEFS.items():
+        schemas.setdefault(name, schema)
+    # What the server sends is described as serialised (defaulted fields such as ``type`` are always present).
+    unions = {
+        "ServerMessage": SERVER_MESSAGES.json_schema(ref_template=REF_TEMPLATE, mode="serialization"),
+        "ClientMessage": CLIENT_MESSAGES.json_schema(ref_template=REF_TEMPLATE, mode="validation"),
+    }
+    for name, union in unions.items():
+        for def_name, schema in union.pop("$defs", {}).items():
+            schemas.setdefault(def_name, schema)
+        schemas[name] = union
+    return doc
 
+
+def _install_openapi(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-            schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-            for name, schema in telemetry.SCHEMA_DEFS.items():
-                schemas.setdefault(name, schema)
-            app.openapi_schema = doc
+            app.openapi_schema = openapi_document(app)
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

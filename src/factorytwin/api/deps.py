@@ -1,35 +1,50 @@
-"""The ``Services`` container the app keeps in ``app.state`` and the FastAPI dependency that hands it out."""
+"""The ``Services`` container the app keeps in ``app.state`` and the FastAPI dependencies that hand its parts out.
+
+``TwinDep`` and ``PredictorDep`` raise ``ServiceUnavailable`` (503 over REST, see ``api.errors``) when their
+service is not running, so every route answers "not running" the same way.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
 
+from factorytwin.api.errors import ErrorBody
 from factorytwin.config import Settings
 from factorytwin.domain import FactoryLayout, Machine
-from factorytwin.errors import NotFound
+from factorytwin.errors import NotFound, ServiceUnavailable
 from factorytwin.ingest import IngestService
+from factorytwin.ml.predictor import Predictor
 from factorytwin.store.base import Store
+from factorytwin.twin.messages import MachineState
+from factorytwin.twin.service import TwinService
 
 if TYPE_CHECKING:
     from factorytwin.ingest.mqtt import MqttIngest
-    from factorytwin.ml.predictor import Predictor
-    from factorytwin.twin.service import TwinService
 
-MachineStateProvider = Callable[[str], dict[str, Any] | None]
-"""Given a machine id, its live state as JSON-able dict (the twin provides it), or None."""
+HealthValue = int | float | str | bool | None
+"""One counter or label of a ``GET /health`` section."""
+HealthSection = Callable[[], Mapping[str, HealthValue]]
+"""A service's section of ``GET /health``, computed when asked."""
+
+MachineStateProvider = Callable[[str], MachineState | None]
+"""Given a machine id, its live state (the twin provides it), or None."""
+
+TWIN_NOT_RUNNING = "the live twin is not running"
+PREDICTOR_NOT_RUNNING = "the prediction service is not running"
 
 
 @dataclass
 class Services:
-    """Everything a request handler may use, built once by the app's lifespan.
+    """Everything a request handler may use, built once by the app's lifespan (``api.lifespan``).
 
     Other areas add their own services as fields with a default of None (set by their start-up hook in
-    ``app.SERVICE_HOOKS``), and may register ``health_sections`` and a ``machine_state`` provider.
+    ``lifespan.SERVICE_HOOKS``), and may register ``health_sections`` and a ``machine_state`` provider.
     """
 
     settings: Settings
@@ -38,7 +53,7 @@ class Services:
     ingest: IngestService
     started_at: datetime
     machines: dict[str, Machine] = field(default_factory=dict)
-    health_sections: dict[str, Callable[[], dict[str, Any]]] = field(default_factory=dict)
+    health_sections: dict[str, HealthSection] = field(default_factory=dict)
     """Extra sections of GET /health, by name (e.g. "mqtt": counters of the MQTT subscriber)."""
     machine_state: MachineStateProvider | None = None
     """Live state of a machine for GET /machines and /machines/{id}; None until the twin sets it."""
@@ -56,11 +71,47 @@ class Services:
         except KeyError:
             raise NotFound(f"no machine {machine_id!r} in the factory layout") from None
 
+    def require_twin(self) -> TwinService:
+        """The running twin; ``ServiceUnavailable`` when it is not running."""
+        if self.twin is None:
+            raise ServiceUnavailable(TWIN_NOT_RUNNING)
+        return self.twin
 
-async def get_services(request: Request) -> Services:
-    """FastAPI dependency: the app's ``Services`` (async, so FastAPI calls it inline, not in a worker thread)."""
-    services: Services = request.app.state.services
+    def require_predictor(self) -> Predictor:
+        """The running predictor; ``ServiceUnavailable`` when it is not running."""
+        if self.predictor is None:
+            raise ServiceUnavailable(PREDICTOR_NOT_RUNNING)
+        return self.predictor
+
+
+def services_of(connection: HTTPConnection) -> Services:
+    """The app's ``Services`` from a request or a WebSocket."""
+    services: Services = connection.app.state.services
     return services
 
 
+async def get_services(request: Request) -> Services:
+    """FastAPI dependency: the app's ``Services`` (async, so FastAPI calls it inline, not in a worker thread)."""
+    return services_of(request)
+
+
 ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+async def get_twin(services: ServicesDep) -> TwinService:
+    """FastAPI dependency: the live twin; 503 when it is not running."""
+    return services.require_twin()
+
+
+async def get_predictor(services: ServicesDep) -> Predictor:
+    """FastAPI dependency: the predictor; 503 when it is not running."""
+    return services.require_predictor()
+
+
+TwinDep = Annotated[TwinService, Depends(get_twin)]
+PredictorDep = Annotated[Predictor, Depends(get_predictor)]
+
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {"description": "a service the route needs is not running", "model": ErrorBody}
+}
+"""The ``responses`` entry of routes that take ``TwinDep`` or ``PredictorDep``."""

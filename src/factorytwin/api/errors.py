@@ -1,6 +1,8 @@
 """Map factorytwin's exceptions to HTTP answers: 4xx naming the offending field, never a 500 for bad input.
 
-Every error body has the shape ``{"detail": [{"loc": [...], "msg": "...", "input": ...}]}``.
+Every error body has the shape ``{"detail": [{"loc": [...], "msg": "...", "input": ...}]}``. Failures of the
+server's side are 503: ``Overloaded`` and ``StoreUnavailable`` with ``Retry-After`` (retrying helps),
+``ServiceUnavailable`` (the twin or the predictor is not running) without.
 """
 
 from __future__ import annotations
@@ -9,11 +11,33 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from factorytwin.errors import FieldProblem, InvalidInput, NotFound, Overloaded, StoreRejected, StoreUnavailable
+from factorytwin.errors import (
+    FieldProblem,
+    InvalidInput,
+    NotFound,
+    Overloaded,
+    ServiceUnavailable,
+    StoreRejected,
+    StoreUnavailable,
+)
 
 RETRY_AFTER_S = 1
+
+
+class Problem(BaseModel):
+    """One item of an error body: where (a path of keys and indexes) and what."""
+
+    loc: list[str | int]
+    msg: str
+    input: object = None
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer (4xx, 503)."""
+
+    detail: list[Problem]
 
 
 class BodyTooLarge(Exception):
@@ -76,6 +100,10 @@ async def _store_unavailable(_: Request, exc: Exception) -> JSONResponse:
     return _detail(503, [], str(exc), headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
+async def _service_unavailable(_: Request, exc: Exception) -> JSONResponse:
+    return _detail(503, [], str(exc))
+
+
 async def _too_large(_: Request, exc: Exception) -> JSONResponse:
     return _detail(413, ["body"], str(exc))
 
@@ -89,3 +117,4 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(BodyTooLarge, _too_large)
     app.add_exception_handler(StoreRejected, _store_rejected)
     app.add_exception_handler(StoreUnavailable, _store_unavailable)
+    app.add_exception_handler(ServiceUnavailable, _service_unavailable)

@@ -1,4 +1,7 @@
-"""Typed boundaries of the ML package: predictions, batch requests, model cards, schedules, training jobs."""
+"""Typed boundaries of the ML package: batch requests, model cards, schedules, training jobs.
+
+``Prediction`` and its parts live in ``factorytwin.prediction`` (the twin carries them too); re-exported here.
+"""
 
 from __future__ import annotations
 
@@ -7,41 +10,22 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from factorytwin.prediction import Prediction, Reason, RulEstimate
 
-class Reason(BaseModel):
-    """One feature's push on the failure score (LightGBM pred_contrib, log-odds; positive raises the risk)."""
-
-    feature: str
-    value: float | None = Field(description="the feature's value for this prediction (null when unknown)")
-    contribution: float
-
-
-class RulEstimate(BaseModel):
-    """Remaining useful life: median and an 80 % interval (10th-90th percentile), in ``unit``."""
-
-    median: float
-    low: float
-    high: float
-    unit: str = "h"
-
-
-class Prediction(BaseModel):
-    """What the active model says about one machine (or one feature row)."""
-
-    status: Literal["ok", "no_model", "no_data"] = "ok"
-    machine_id: str | None = None
-    ts: datetime | None = Field(default=None, description="time of the newest reading the prediction used")
-    model_version: str | None = None
-    probability: float | None = Field(default=None, ge=0.0, le=1.0, description="calibrated P(failure in horizon)")
-    horizon: float | None = Field(default=None, description="prediction horizon in ``horizon_unit``")
-    horizon_unit: str = "h"
-    alert: bool | None = Field(default=None, description="probability above the model's F1-optimal threshold")
-    rul: RulEstimate | None = None
-    likely_mode: str | None = None
-    mode_probabilities: dict[str, float] = Field(default_factory=dict)
-    reasons: list[Reason] = Field(default_factory=list)
-    hours_since_service: float | None = Field(default=None, description="hours since the last repair/maintenance")
-    message: str = ""
+__all__ = [
+    "MaintenancePlan",
+    "ModelCard",
+    "ModelVersion",
+    "PolicyCost",
+    "PredictRequest",
+    "PredictResponse",
+    "Prediction",
+    "Reason",
+    "RulEstimate",
+    "ScheduledTask",
+    "TrainJob",
+    "TrainRequest",
+]
 
 
 class PredictRequest(BaseModel):
@@ -132,6 +116,9 @@ class PolicyCost(BaseModel):
 
 class MaintenancePlan(BaseModel):
     """``GET /maintenance/schedule``: the plan and how it compares."""
+
+    # Only ever sent: its schema lists defaulted fields as required (they are always present).
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     status: Literal["ok", "no_model"] = "ok"
     generated_at: datetime

@@ -13,12 +13,13 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 import aiomqtt
 from pydantic import ValidationError
 
 from factorytwin.domain import Alarm, Event, TelemetryBatch
+from factorytwin.prediction import Prediction
 from factorytwin.twin.mqttlink import MqttEndpoint, MqttLink
 
 log = logging.getLogger(__name__)
@@ -34,11 +35,11 @@ class BusEvent:
 
     type: BusEventType
     origin: str
-    payload: TelemetryBatch | Alarm | Event | dict[str, Any]
+    payload: TelemetryBatch | Alarm | Event | Prediction
 
     def encode(self) -> bytes:
         """JSON for the wire."""
-        body = self.payload if isinstance(self.payload, dict) else self.payload.model_dump(mode="json")
+        body = self.payload.model_dump(mode="json")
         return json.dumps({"type": self.type, "origin": self.origin, "payload": body}).encode()
 
     @classmethod
@@ -46,15 +47,15 @@ class BusEvent:
         """Parse wire JSON; raise ValueError when it is not a bus event."""
         doc = json.loads(raw)
         kind, origin, body = doc["type"], str(doc["origin"]), doc["payload"]
-        payload: TelemetryBatch | Alarm | Event | dict[str, Any]
+        payload: TelemetryBatch | Alarm | Event | Prediction
         if kind == "telemetry":
             payload = TelemetryBatch.model_validate(body)
         elif kind == "alarm":
             payload = Alarm.model_validate(body)
         elif kind == "event":
             payload = Event.model_validate(body)
-        elif kind == "prediction" and isinstance(body, dict):
-            payload = body
+        elif kind == "prediction":
+            payload = Prediction.model_validate(body)
         else:
             raise ValueError(f"unknown bus event type {kind!r}")
         return cls(kind, origin, payload)

@@ -1,20 +1,37 @@
 """Typed JSON messages of the live twin: the WebSocket stream (server -> client) and the client's requests.
 
-Every message has a ``type`` field; the contract is written down in ``docs/WEBSOCKET.md``.
+Every message has a ``type`` field; ``ServerMessage`` and ``ClientMessage`` are the discriminated unions of each
+direction, exported into the OpenAPI document (``api.app``) so that the browser's types are generated from them.
+The contract is written down in ``docs/WEBSOCKET.md``.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from factorytwin.domain import Alarm, Event, MachineKind, MachineStatus
+from factorytwin.prediction import Prediction
+
+MAX_SUBSCRIBED_MACHINES = 10_000
+"""Most machine ids one ``subscribe`` message may name (a factory has far fewer; this bounds what a client can
+make the server hold)."""
+MAX_MACHINE_ID_CHARS = 64
+
+
+class ServerMessageBase(BaseModel):
+    """A message the server sends: its schema lists defaulted fields (``type``) as required, since they are always
+    present in what is sent."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
 
 class MachineState(BaseModel):
     """The live state of one machine, as the twin knows it from the telemetry it has seen."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     machine_id: str
     kind: MachineKind
@@ -26,7 +43,7 @@ class MachineState(BaseModel):
     failure_probability: float | None = Field(default=None, description="from the ML prediction, when there is one")
 
 
-class SnapshotMessage(BaseModel):
+class SnapshotMessage(ServerMessageBase):
     """First message after connecting or (re)subscribing: the state of every subscribed machine."""
 
     type: Literal["snapshot"] = "snapshot"
@@ -34,7 +51,7 @@ class SnapshotMessage(BaseModel):
     alarms: list[Alarm]
 
 
-class ReadingMessage(BaseModel):
+class ReadingMessage(ServerMessageBase):
     """New sensor values of one machine, coalesced: the newest value of each sensor since the last message."""
 
     type: Literal["reading"] = "reading"
@@ -43,36 +60,36 @@ class ReadingMessage(BaseModel):
     values: dict[str, float]
 
 
-class StateMessage(BaseModel):
+class StateMessage(ServerMessageBase):
     """A machine's status or health changed."""
 
     type: Literal["state"] = "state"
     state: MachineState
 
 
-class AlarmMessage(BaseModel):
+class AlarmMessage(ServerMessageBase):
     """An alarm was raised, escalated, acknowledged or cleared."""
 
     type: Literal["alarm"] = "alarm"
     alarm: Alarm
 
 
-class EventMessage(BaseModel):
+class EventMessage(ServerMessageBase):
     """An entry of a machine's event log (status change, fault, maintenance, command)."""
 
     type: Literal["event"] = "event"
     event: Event
 
 
-class PredictionMessage(BaseModel):
+class PredictionMessage(ServerMessageBase):
     """A new failure prediction for a machine (published by the ML service)."""
 
     type: Literal["prediction"] = "prediction"
     machine_id: str
-    prediction: dict[str, Any]
+    prediction: Prediction
 
 
-class ErrorMessage(BaseModel):
+class ErrorMessage(ServerMessageBase):
     """The server could not use a client's message; the connection stays open."""
 
     type: Literal["error"] = "error"
@@ -85,4 +102,19 @@ class SubscribeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["subscribe"]
-    machines: list[str] | None = None
+    machines: list[Annotated[str, Field(max_length=MAX_MACHINE_ID_CHARS)]] | None = Field(
+        default=None, max_length=MAX_SUBSCRIBED_MACHINES, description="machine ids to follow; null: every machine"
+    )
+
+
+ServerMessage = Annotated[
+    SnapshotMessage | ReadingMessage | StateMessage | AlarmMessage | EventMessage | PredictionMessage | ErrorMessage,
+    Field(discriminator="type"),
+]
+"""Every message the server sends on the stream, told apart by ``type``."""
+
+ClientMessage = Annotated[SubscribeRequest, Field(discriminator="type")]
+"""Every message a client may send on the stream, told apart by ``type`` (one kind so far)."""
+
+SERVER_MESSAGES: TypeAdapter[ServerMessage] = TypeAdapter(ServerMessage)
+CLIENT_MESSAGES: TypeAdapter[ClientMessage] = TypeAdapter(ClientMessage)

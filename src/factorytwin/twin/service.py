@@ -14,13 +14,13 @@ import logging
 import time
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from pydantic import BaseModel
 
 from factorytwin.config import Settings
 from factorytwin.domain import Alarm, AlarmState, Command, CommandMessage, Event, EventKind, TelemetryBatch
 from factorytwin.errors import NotFound
+from factorytwin.prediction import Prediction
 from factorytwin.store.base import MAX_LIST_LIMIT, AlarmQuery, Store
 from factorytwin.twin.alarms import SYSTEM, AlarmEngine, is_active
 from factorytwin.twin.bus import BusEvent, EventBus, InProcessBus, MqttBus
@@ -147,21 +147,19 @@ class TwinService:
             self._apply_prediction(payload)
 
     # -- predictions (from the ML service) ---------------------------------------------------------------------
-    async def publish_prediction(self, machine_id: str, prediction: dict[str, Any]) -> None:
-        """Show a new prediction (with ``machine_id`` and ``failure_probability``) in health and on the stream."""
-        body = {**prediction, "machine_id": machine_id}
-        self._apply_prediction(body)
+    async def publish_prediction(self, prediction: Prediction) -> None:
+        """Show a new prediction of ``prediction.machine_id`` in its health and on the stream (and the bus)."""
+        self._apply_prediction(prediction)
         if self.bus.distributed:
-            self._enqueue(BusEvent("prediction", self.bus.origin, body))
+            self._enqueue(BusEvent("prediction", self.bus.origin, prediction))
 
-    def _apply_prediction(self, body: dict[str, Any]) -> None:
-        machine_id = str(body.get("machine_id"))
-        live = self.state.machines.get(machine_id)
-        if live is None:
+    def _apply_prediction(self, prediction: Prediction) -> None:
+        machine_id = prediction.machine_id
+        live = self.state.machines.get(machine_id) if machine_id is not None else None
+        if machine_id is None or live is None:
             return
-        probability = body.get("failure_probability")
-        live.failure_probability = float(probability) if isinstance(probability, int | float) else None
-        self.hub.prediction(machine_id, body)
+        live.failure_probability = prediction.probability
+        self.hub.prediction(machine_id, prediction)
         self._refresh_health(live)
 
     # -- offline watch -----------------------------------------------------------------------------------------
@@ -332,7 +330,7 @@ class TwinService:
             self._enqueue(BusEvent("event", self.bus.origin, saved))
         return CommandResult(command=message, delivered=outcome.delivered, outcome=outcome.outcome, event_id=saved.id)
 
-    def health_section(self) -> dict[str, Any]:
+    def health_section(self) -> dict[str, int | str]:
         """Counters for GET /health."""
         return {
             "machines": len(self.state.machines),

@@ -19,6 +19,7 @@ from datetime import datetime
 from pydantic import BaseModel
 
 from factorytwin.domain import Alarm, Event
+from factorytwin.prediction import Prediction
 from factorytwin.twin.messages import (
     AlarmMessage,
     EventMessage,
@@ -186,7 +187,7 @@ class StreamHub:
         """An event-log entry."""
         self._send(event.machine_id, EventMessage(event=event))
 
-    def prediction(self, machine_id: str, prediction: dict[str, object]) -> None:
+    def prediction(self, machine_id: str, prediction: Prediction) -> None:
         """A new failure prediction."""
         self._send(machine_id, PredictionMessage(machine_id=machine_id, prediction=prediction))
 

@@ -11,6 +11,7 @@ import pytest
 
 from factorytwin.api import Services, create_app
 from factorytwin.api import app as app_module
+from factorytwin.api import lifespan as lifespan_module
 from factorytwin.config import Settings
 from factorytwin.store import open_store
 
@@ -27,7 +28,7 @@ async def test_service_hooks_start_after_ingest_and_stop_at_shutdown(
         yield
         log.append("stop")
 
-    monkeypatch.setattr(app_module, "SERVICE_HOOKS", [*app_module.SERVICE_HOOKS, hook])
+    monkeypatch.setattr(lifespan_module, "SERVICE_HOOKS", [*lifespan_module.SERVICE_HOOKS, hook])
     application = create_app(settings)
     async with application.router.lifespan_context(application):
         assert log == ["start 0 16"]

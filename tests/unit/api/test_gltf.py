@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from factorytwin.api.routers.gltf import GLTF_MEDIA_TYPE, layout_to_gltf
+from factorytwin.api.gltf import GLTF_MEDIA_TYPE, layout_to_gltf
 from factorytwin.domain import FactoryLayout, Machine, MachineKind, ProductionLine
 from factorytwin.layout import load_layout
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from factorytwin.domain import TelemetryBatch
+from factorytwin.prediction import Prediction
 from factorytwin.twin.bus import BusEvent, InProcessBus
 from tests.unit.twin.helpers import batch, reading
 
@@ -15,6 +16,12 @@ def test_bus_event_survives_the_wire() -> None:
     assert back.origin == "node-a"
     assert isinstance(back.payload, TelemetryBatch)
     assert back.payload == event.payload
+
+
+def test_a_prediction_crosses_the_bus_as_its_model() -> None:
+    event = BusEvent("prediction", "node-a", Prediction(machine_id="mill-01", probability=0.25))
+    back = BusEvent.decode(event.encode())
+    assert back.payload == Prediction(machine_id="mill-01", probability=0.25)
 
 
 def test_unknown_bus_event_type_is_refused() -> None:
@@ -34,5 +41,5 @@ async def test_in_process_bus_delivers_to_every_handler_even_if_one_fails() -> N
 
     bus.subscribe(broken)
     bus.subscribe(good)
-    await bus.publish(BusEvent("prediction", bus.origin, {"machine_id": "mill-01"}))
+    await bus.publish(BusEvent("prediction", bus.origin, Prediction(machine_id="mill-01")))
     assert seen == ["prediction"]

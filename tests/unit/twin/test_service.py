@@ -9,6 +9,7 @@ import pytest
 
 from factorytwin.config import Settings
 from factorytwin.domain import AlarmState, Command, CommandKind, MachineStatus
+from factorytwin.prediction import Prediction
 from factorytwin.store.base import AlarmQuery
 from factorytwin.store.sqlite import SQLiteStore
 from factorytwin.twin.bus import BusEvent, BusHandler, InProcessBus, new_origin
@@ -113,7 +114,7 @@ async def test_resent_batch_changes_nothing(pair: tuple[TwinService, TwinService
 async def test_prediction_lowers_health_everywhere(pair: tuple[TwinService, TwinService]) -> None:
     a, b = pair
     await a.on_ingested(batch(reading(0)), new_readings=8)
-    await a.publish_prediction("mill-01", {"failure_probability": 0.5, "rul": None})
+    await a.publish_prediction(Prediction(machine_id="mill-01", probability=0.5))
     await settle(a)
     assert live(a).health == 85.0
     assert live(b).health == 85.0

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ApiClient, ApiError, errorMessage, normaliseHistory, mlEnabled, normaliseMachineState } from "./client";
+import { ApiClient, ApiError, errorMessage, mlEnabled } from "./client";
+import type { CommandResult, Health } from "./types";
 
 function fakeFetch(status: number, body: unknown, seen: { url?: string; init?: RequestInit } = {}) {
   return async (url: string, init?: RequestInit): Promise<Response> => {
@@ -9,10 +10,37 @@ function fakeFetch(status: number, body: unknown, seen: { url?: string; init?: R
   };
 }
 
+const health = (sections: Health["sections"]): Health => ({
+  status: "ok",
+  version: "0",
+  backend: "sqlite",
+  uptime_s: 1,
+  machines: 16,
+  store: {},
+  ingest: {},
+  sections,
+});
+
 describe("ApiClient", () => {
-  it("posts commands as JSON with the issuer", async () => {
+  it("posts commands as JSON with the issuer and returns the typed result", async () => {
     const seen: { url?: string; init?: RequestInit } = {};
-    await new ApiClient(fakeFetch(202, { ok: true }, seen)).command("mill-01", { command: "set_speed", speed_pct: 80 });
+    const answer: CommandResult = {
+      command: {
+        id: "c1",
+        machine_id: "mill-01",
+        ts: "2026-01-01T00:00:00Z",
+        command: "set_speed",
+        speed_pct: 80,
+        issued_by: "dashboard",
+      },
+      delivered: false,
+      outcome: "no receiver",
+      event_id: 3,
+    };
+    const result = await new ApiClient(fakeFetch(202, answer, seen)).command("mill-01", {
+      command: "set_speed",
+      speed_pct: 80,
+    });
     expect(seen.url).toBe("/api/v1/machines/mill-01/commands");
     expect(seen.init?.method).toBe("POST");
     expect(JSON.parse(String(seen.init?.body))).toEqual({
@@ -20,6 +48,8 @@ describe("ApiClient", () => {
       command: "set_speed",
       speed_pct: 80,
     });
+    expect(result.delivered).toBe(false);
+    expect(result.outcome).toBe("no receiver");
   });
 
   it("raises ApiError with the server's field message", async () => {
@@ -30,17 +60,11 @@ describe("ApiClient", () => {
     });
   });
 
-  it("passes a 'no_model' prediction through and fills in the machine id", async () => {
-    const p = await new ApiClient(
-      fakeFetch(200, { status: "no_model", machine_id: null, message: "train one" }),
-    ).prediction("m");
-    expect(p).toMatchObject({ status: "no_model", machine_id: "m" });
+  it("passes a 'no_model' prediction through as the server sent it", async () => {
+    const body = { status: "no_model", machine_id: "m", message: "train one" };
+    const p = await new ApiClient(fakeFetch(200, body)).prediction("m");
+    expect(p).toEqual(body);
     await expect(new ApiClient(fakeFetch(503, { detail: "boom" })).prediction("m")).rejects.toBeInstanceOf(ApiError);
-  });
-
-  it("defaults the lists of a schedule", async () => {
-    const s = await new ApiClient(fakeFetch(200, { status: "no_model", message: "x" })).schedule();
-    expect(s).toMatchObject({ status: "no_model", tasks: [], policies: [] });
   });
 
   it("asks for bucketed history with from, to and points", async () => {
@@ -56,48 +80,18 @@ describe("ApiClient", () => {
       points: "300",
     });
   });
-});
-
-describe("normalisers", () => {
-  it("reads history buckets in either naming and sorts them", () => {
-    const h = normaliseHistory(
-      {
-        points: [
-          { t: "2026-01-01T00:01:00Z", mean: 2, min: 1, max: 3, count: 4 },
-          { ts: "2026-01-01T00:00:00Z", avg: 5 },
-        ],
-      },
-      "m",
-      "s",
-      new Date(0),
-      new Date(1000),
-    );
-    expect(h.start).toBe("1970-01-01T00:00:00.000Z");
-    expect(h.buckets).toEqual([
-      { ts: "2026-01-01T00:00:00Z", avg: 5, min: 5, max: 5, count: 1 },
-      { ts: "2026-01-01T00:01:00Z", avg: 2, min: 1, max: 3, count: 4 },
-    ]);
-  });
-
-  it("reads a machine list item with a nested state", () => {
-    expect(
-      normaliseMachineState({ id: "m", kind: "pump", state: { status: "idle", health: 77, values: { a: 1 } } }),
-    ).toMatchObject({
-      machine_id: "m",
-      status: "idle",
-      health: 77,
-      values: { a: 1 },
-    });
-  });
 
   it("knows from /health whether the ML service runs", () => {
-    expect(mlEnabled({ sections: { twin: {}, ml: { active_model: null } } })).toBe(true);
-    expect(mlEnabled({ sections: { twin: {} } })).toBe(false);
+    expect(mlEnabled(health({ twin: {}, ml: { active_model: null } }))).toBe(true);
+    expect(mlEnabled(health({ twin: {} }))).toBe(false);
     expect(mlEnabled(null)).toBe(false);
   });
 
   it("makes a readable error message", () => {
     expect(errorMessage({ detail: "nope" }, "x")).toBe("nope");
+    expect(errorMessage({ detail: [{ loc: [], msg: "the live twin is not running" }] }, "x")).toBe(
+      "the live twin is not running",
+    );
     expect(errorMessage("text", "fallback")).toBe("fallback");
   });
 });

@@ -1,172 +1,50 @@
-// Wire types of the factorytwin API (docs/API.md). Optional fields are ones the contract leaves open.
+// Wire types of the factorytwin API, derived from the generated OpenAPI schema (schema.ts, `make contract`).
+// Nothing here is written by hand: every type is a name for a schema the server publishes.
 
-export type MachineKind =
-  "cnc_mill" | "lathe" | "hydraulic_press" | "pump" | "air_compressor" | "conveyor" | "robot_arm";
+import type { components, paths } from "./schema";
 
-export type MachineStatus = "running" | "idle" | "stopped" | "failed" | "maintenance" | "offline";
-export type AlarmSeverity = "critical" | "major" | "minor" | "warning";
-export type AlarmStateName = "active_unack" | "active_ack" | "cleared_unack" | "cleared_ack";
-export type CommandKind = "set_speed" | "stop" | "start" | "maintain";
+type Schemas = components["schemas"];
 
-export interface SensorSpec {
-  key: string;
-  label: string;
-  unit: string;
-  low: number;
-  high: number;
-  normal_low: number;
-  normal_high: number;
-  max_rate?: number | null;
-}
+export type MachineKind = Schemas["MachineKind"];
+export type MachineStatus = Schemas["MachineStatus"];
+export type AlarmSeverity = Schemas["AlarmSeverity"];
+export type AlarmStateName = Schemas["AlarmState"];
+export type CommandKind = Schemas["CommandKind"];
 
-export type Catalogue = Partial<Record<MachineKind, SensorSpec[]>>;
+export type SensorSpec = Schemas["SensorSpec"];
+export type Catalogue = JsonOf<"/api/v1/catalogue", "get">;
+export type Footprint = Schemas["Footprint"];
+export type Machine = Schemas["Machine"];
+export type ProductionLine = Schemas["ProductionLine"];
+/** GET /layout: the layout and the footprint of every machine kind. */
+export type FactoryLayout = Schemas["LayoutView"];
+export type MachineView = Schemas["MachineView"];
+export type MachineState = Schemas["MachineState"];
+export type Alarm = Schemas["Alarm"];
+/** An alarm the store has saved: every alarm the server sends has its id (null only before the first save). */
+export type StoredAlarm = Alarm & { id: number };
+export type MachineEvent = Schemas["Event"];
+export type Reason = Schemas["Reason"];
+export type Prediction = Schemas["Prediction"];
+export type HistoryBucket = Schemas["HistoryBucket"];
+export type HistorySeries = Schemas["History"];
+export type ScheduledTask = Schemas["ScheduledTask"];
+export type PolicyCost = Schemas["PolicyCost"];
+export type MaintenancePlan = Schemas["MaintenancePlan"];
+export type Health = Schemas["Health"];
+export type CommandRequest = Schemas["Command"];
+export type CommandResult = Schemas["CommandResult"];
+export type ErrorBody = Schemas["ErrorBody"];
 
-export interface Machine {
-  id: string;
-  name: string;
-  kind: MachineKind;
-  line: string;
-  x: number;
-  y: number;
-  rotation: number;
-  metadata?: Record<string, unknown>;
-}
+/** Messages the server sends on /api/v1/stream (a union told apart by `type`). */
+export type ServerMessage = Schemas["ServerMessage"];
+/** Messages a client may send on /api/v1/stream. */
+export type ClientMessage = Schemas["ClientMessage"];
 
-export interface ProductionLine {
-  id: string;
-  name: string;
-}
+type Method = "get" | "post";
+type Responses<P extends keyof paths, M extends Method> = paths[P][M] extends { responses: infer R } ? R : never;
+type Ok<R> = R extends { 200: infer O } ? O : R extends { 202: infer O } ? O : never;
 
-export interface FactoryLayout {
-  name: string;
-  floor_width: number;
-  floor_depth: number;
-  lines: ProductionLine[];
-  machines: Machine[];
-}
-
-export interface MachineState {
-  machine_id: string;
-  status: MachineStatus;
-  health: number | null;
-  last_seen: string | null;
-  values: Record<string, number>;
-  values_ts?: string | null;
-  kind?: MachineKind;
-  failure_probability?: number | null;
-}
-
-export interface Alarm {
-  id: number;
-  machine_id: string;
-  type: string;
-  severity: AlarmSeverity;
-  state: AlarmStateName;
-  message: string;
-  sensor?: string | null;
-  value?: number | null;
-  raised_at: string;
-  updated_at: string;
-  acked_at?: string | null;
-  acked_by?: string | null;
-  cleared_at?: string | null;
-  cleared_by?: string | null;
-}
-
-export interface MachineEvent {
-  id?: number | null;
-  machine_id: string;
-  ts: string;
-  kind: string;
-  status?: MachineStatus | null;
-  message: string;
-  data?: Record<string, unknown>;
-}
-
-export interface Reason {
-  feature: string;
-  value: number | null;
-  contribution: number;
-}
-
-/** GET /machines/{id}/prediction and the stream's `prediction` message (ml/schema.py Prediction). */
-export interface Prediction {
-  machine_id: string;
-  status?: "ok" | "no_model" | "no_data";
-  ts?: string | null;
-  model_version?: string | null;
-  probability?: number | null;
-  /** The twin adds this copy of `probability` to the streamed prediction. */
-  failure_probability?: number | null;
-  horizon?: number | null;
-  horizon_unit?: string;
-  alert?: boolean | null;
-  rul?: { median: number; low: number; high: number; unit?: string } | null;
-  likely_mode?: string | null;
-  mode_probabilities?: Record<string, number>;
-  reasons?: Reason[];
-  hours_since_service?: number | null;
-  message?: string;
-}
-
-/** One bucket of a history query: the aggregate of the readings that fell in it. */
-export interface HistoryBucket {
-  ts: string;
-  min: number;
-  max: number;
-  avg: number;
-  count: number;
-}
-
-export interface HistorySeries {
-  machine_id: string;
-  sensor: string;
-  /** The asked-for range (ISO 8601). */
-  start: string;
-  end: string;
-  buckets: HistoryBucket[];
-}
-
-/** One recommended maintenance visit. */
-export interface ScheduledTask {
-  machine_id: string;
-  shift_start: string;
-  shift_index: number;
-  hours: number;
-  probability: number;
-  risk_if_deferred: number;
-  reason: string;
-}
-
-export interface PolicyCost {
-  policy: "predictive" | "run_to_failure" | "fixed_interval";
-  expected_cost: number;
-  expected_failures: number;
-  maintenance_visits: number;
-}
-
-/** GET /maintenance/schedule (ml/schema.py MaintenancePlan). */
-export interface MaintenancePlan {
-  status: "ok" | "no_model";
-  generated_at: string;
-  model_version?: string | null;
-  horizon_h: number;
-  tasks: ScheduledTask[];
-  policies: PolicyCost[];
-  message?: string;
-}
-
-export interface CommandRequest {
-  command: CommandKind;
-  speed_pct?: number;
-  issued_by?: string;
-}
-
-/** Messages the server sends on /api/v1/stream. */
-export type ServerMessage =
-  | { type: "snapshot"; machines: MachineState[]; alarms: Alarm[] }
-  | { type: "reading"; machine_id: string; ts: string; values: Record<string, number> }
-  | { type: "state"; state: MachineState }
-  | { type: "alarm"; alarm: Alarm }
-  | { type: "event"; event: MachineEvent }
-  | { type: "prediction"; prediction: Prediction };
+/** The JSON body of the success answer of `M P`. */
+export type JsonOf<P extends keyof paths, M extends Method> =
+  Ok<Responses<P, M>> extends { content: { "application/json": infer J } } ? J : never;

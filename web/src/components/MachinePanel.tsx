@@ -1,7 +1,7 @@
 // The panel of one machine: status and health, operator controls, prediction, alarms, live values, events.
 
 import { useEffect, useMemo, useState } from "react";
-import { api, ApiError } from "../api/client";
+import { api, type CommandInput } from "../api/client";
 import type { CommandKind, Machine, MachineEvent, Prediction, SensorSpec } from "../api/types";
 import { useFactory } from "../context";
 import {
@@ -15,10 +15,12 @@ import {
   kelvinToCelsius,
   KIND_LABEL,
 } from "../format";
+import { errorText, usePolling } from "../hooks/usePolling";
 import { useCapabilities } from "../state/capabilities";
 import { sortedAlarms } from "../state/selectors";
 import { twinStore, useTwin } from "../state/store";
 import { HealthBar, SeverityTag, StatusBadge } from "./Bits";
+import { commandNotice } from "./commandNotice";
 import { Sparkline } from "./Sparkline";
 import { notify } from "./Toast";
 
@@ -27,10 +29,10 @@ const EMPTY_EVENTS: MachineEvent[] = [];
 export async function acknowledge(id: number): Promise<void> {
   try {
     const alarm = await api.ackAlarm(id);
-    if (alarm) twinStore.dispatch({ type: "alarm/updated", alarm });
-    notify(`Alarm #${id} acknowledged`, true);
+    twinStore.dispatch({ type: "alarm/updated", alarm });
+    notify(`Alarm #${id} acknowledged`, "ok");
   } catch (e) {
-    notify(`Could not acknowledge alarm #${id}: ${e instanceof Error ? e.message : String(e)}`);
+    notify(`Could not acknowledge alarm #${id}: ${errorText(e)}`);
   }
 }
 
@@ -41,11 +43,11 @@ function Controls({ machine }: { machine: Machine }) {
   const send = async (command: CommandKind): Promise<void> => {
     setBusy(command);
     try {
-      await api.command(machine.id, command === "set_speed" ? { command, speed_pct: speed } : { command });
-      notify(`${command.replace("_", " ")} sent to ${machine.name}`, true);
+      const request: CommandInput = command === "set_speed" ? { command, speed_pct: speed } : { command };
+      const notice = commandNotice(await api.command(machine.id, request), machine.name);
+      notify(notice.text, notice.tone);
     } catch (e) {
-      const msg = e instanceof ApiError ? e.message : String(e);
-      notify(`${command} failed: ${msg}`);
+      notify(`${command} failed: ${errorText(e)}`);
     } finally {
       setBusy(null);
     }
@@ -111,28 +113,17 @@ function Controls({ machine }: { machine: Machine }) {
 function PredictionSection({ machineId }: { machineId: string }) {
   const live = useTwin((s) => s.predictions[machineId]);
   const { ml, activeModel } = useCapabilities();
-  const [fetched, setFetched] = useState<Prediction | null>(null);
-  useEffect(() => {
-    setFetched(null);
-    if (!ml) return;
-    let cancelled = false;
-    const load = (): void => {
-      api
-        .prediction(machineId)
-        .then((p) => !cancelled && setFetched(p))
-        .catch(() => undefined);
-    };
-    load();
-    const t = setInterval(load, 30_000);
-    return () => {
-      cancelled = true;
-      clearInterval(t);
-    };
-  }, [machineId, ml, activeModel]);
+  // Polled again when the machine or the served model changes.
+  const { data: fetched, error } = usePolling(
+    ml ? `${machineId}@${activeModel ?? ""}` : null,
+    () => api.prediction(machineId),
+    30_000,
+    "prediction",
+  );
   // The stream's message is newer than the last poll when it has come in since.
   const p: Prediction | null = live && (!fetched?.ts || (live.ts ?? "") >= fetched.ts) ? live : fetched;
-  const probability = p?.probability ?? p?.failure_probability ?? null;
-  const ok = p !== null && (p.status ?? "ok") === "ok" && probability !== null;
+  const probability = p?.probability ?? null;
+  const ok = p !== null && p.status === "ok" && probability !== null;
   return (
     <div className="section" data-testid="prediction">
       <h3>
@@ -144,6 +135,11 @@ function PredictionSection({ machineId }: { machineId: string }) {
           </span>
         )}
       </h3>
+      {error && !p && (
+        <div className="faint warn-text" data-testid="prediction-error">
+          could not load the prediction: {error}
+        </div>
+      )}
       {!ok ? (
         <div className="faint" data-testid="no-model">
           {ml === false || !p || p.status === "no_model" ? "no model" : "no data yet"}
@@ -279,15 +275,33 @@ function SensorRow({ machineId, spec }: { machineId: string; spec: SensorSpec })
 
 function EventsSection({ machineId }: { machineId: string }) {
   const events = useTwin((s) => s.events[machineId] ?? EMPTY_EVENTS);
+  const [error, setError] = useState<string | null>(null);
   useEffect(() => {
-    api
-      .events(machineId, 30)
-      .then((list) => twinStore.dispatch({ type: "events/loaded", machineId, events: list }))
-      .catch(() => undefined);
+    let cancelled = false;
+    api.events(machineId, 30).then(
+      (list) => {
+        if (cancelled) return;
+        setError(null);
+        twinStore.dispatch({ type: "events/loaded", machineId, events: list });
+      },
+      (e: unknown) => {
+        if (cancelled) return;
+        console.warn(`loading the events of ${machineId} failed:`, e);
+        setError(errorText(e));
+      },
+    );
+    return () => {
+      cancelled = true;
+    };
   }, [machineId]);
   return (
     <div className="section" data-testid="machine-events">
       <h3>Recent events</h3>
+      {error && (
+        <div className="faint warn-text" data-testid="events-error">
+          could not load the event log: {error}
+        </div>
+      )}
       {events.length === 0 ? (
         <div className="faint">no events yet</div>
       ) : (

@@ -1,6 +1,6 @@
 // A tiny live line chart (uPlot) of a sensor's recent values, with its normal band shaded.
 
-import { useEffect, useRef } from "react";
+import { useEffect, useLayoutEffect, useRef } from "react";
 import uPlot from "uplot";
 import type { SeriesBuffer } from "../state/reducer";
 
@@ -15,7 +15,9 @@ export function Sparkline({ data, normal, color = "#f59e0b", height = 34 }: Prop
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const band = useRef(normal);
-  band.current = normal;
+  useLayoutEffect(() => {
+    band.current = normal; // read by uPlot's range function, set up once per chart
+  });
 
   useEffect(() => {
     const el = host.current;

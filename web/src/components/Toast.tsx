@@ -2,9 +2,12 @@
 
 import { useSyncExternalStore } from "react";
 
+/** ok: done as asked; warn: accepted but not done (e.g. a command not delivered); error: refused or failed. */
+export type Tone = "ok" | "warn" | "error";
+
 interface Notice {
   text: string;
-  ok: boolean;
+  tone: Tone;
   id: number;
 }
 
@@ -13,9 +16,9 @@ let seq = 0;
 const listeners = new Set<() => void>();
 
 /** Show a notice for a few seconds. */
-export function notify(text: string, ok = false): void {
+export function notify(text: string, tone: Tone = "error"): void {
   const id = ++seq;
-  current = { text, ok, id };
+  current = { text, tone, id };
   listeners.forEach((l) => l());
   setTimeout(() => {
     if (current?.id === id) {
@@ -35,7 +38,7 @@ export function Toast() {
   );
   if (!n) return null;
   return (
-    <div className={`toast${n.ok ? " ok" : ""}`} role="status" data-testid="toast">
+    <div className={`toast ${n.tone}`} role="status" data-testid="toast" data-tone={n.tone}>
       {n.text}
     </div>
   );

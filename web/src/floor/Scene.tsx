@@ -210,7 +210,7 @@ const MachineNode = memo(function MachineNode({ machine, layout, selected, sever
   useEffect(() => {
     accent.color.set(STATUS_COLOR[status]);
     accent.emissive.set(STATUS_COLOR[status]);
-    accent.emissiveIntensity = status === "offline" ? 0.1 : status === "failed" ? 0.9 : 0.55;
+    accent.setValues({ emissiveIntensity: status === "offline" ? 0.1 : status === "failed" ? 0.9 : 0.55 });
   }, [accent, status]);
   const ringMat = useMemo(
     () => new THREE.MeshBasicMaterial({ color: "#64748b", transparent: true, opacity: 0.85 }),
@@ -222,8 +222,8 @@ const MachineNode = memo(function MachineNode({ machine, layout, selected, sever
   const label = useMemo(() => tagMaterial(machine.name), [machine.name]);
   const Model = MODELS[machine.kind];
   const [x, , z] = toScene(layout, machine.x, machine.y);
-  const r = footprint(machine);
-  const top = modelHeight(machine);
+  const r = footprint(machine, layout);
+  const top = modelHeight(machine, layout);
   const length = machine.kind === "conveyor" ? conveyorLength(machine) : 0;
 
   const over = (e: ThreeEvent<PointerEvent>): void => {
@@ -354,7 +354,7 @@ function ScreenPositions({ layout }: { layout: FactoryLayout }) {
     const positions: Record<string, [number, number]> = {};
     for (const m of layout.machines) {
       const [x, , z] = toScene(layout, m.x, m.y);
-      v.set(x, modelHeight(m) * 0.45, z).project(camera);
+      v.set(x, modelHeight(m, layout) * 0.45, z).project(camera);
       positions[m.id] = [rect.left + ((v.x + 1) / 2) * rect.width, rect.top + ((1 - v.y) / 2) * rect.height];
     }
     (window as unknown as { __ftFloor?: unknown }).__ftFloor = { positions, frames: frame.current };

@@ -4,7 +4,7 @@
 import { useFrame } from "@react-three/fiber";
 import { useMemo, useRef } from "react";
 import type * as THREE from "three";
-import type { Machine } from "../api/types";
+import type { FactoryLayout, Machine } from "../api/types";
 import { approach, runningValue, visualSpin } from "./live";
 import { MAT } from "./materials";
 
@@ -273,34 +273,12 @@ export const MODELS = {
   robot_arm: RobotArm,
 } as const;
 
-/** The footprint radius of a machine (metres), for its floor ring and hit area. */
-export function footprint(machine: Machine): number {
-  switch (machine.kind) {
-    case "conveyor":
-      return 0;
-    case "pump":
-      return 1.2;
-    case "robot_arm":
-      return 1.3;
-    case "lathe":
-      return 2.1;
-    default:
-      return 1.8;
-  }
+/** The footprint radius of a machine (metres), for its floor ring and hit area (served with the layout). */
+export function footprint(machine: Machine, layout: FactoryLayout): number {
+  return layout.footprints[machine.kind]?.ring_radius ?? 0;
 }
 
-/** Height of a machine's top (metres), where its label and alarm beacon sit. */
-export function modelHeight(machine: Machine): number {
-  switch (machine.kind) {
-    case "hydraulic_press":
-      return 4.6;
-    case "robot_arm":
-      return 3.4;
-    case "conveyor":
-      return 1.4;
-    case "pump":
-      return 1.6;
-    default:
-      return 2.7;
-  }
+/** Height of a machine's top (metres), where its label and alarm beacon sit (served with the layout). */
+export function modelHeight(machine: Machine, layout: FactoryLayout): number {
+  return layout.footprints[machine.kind]?.top ?? 2.7;
 }

@@ -11,7 +11,8 @@ export function rendererName(): string {
     const name = ext ? String(gl.getParameter(ext.UNMASKED_RENDERER_WEBGL)) : String(gl.getParameter(gl.RENDERER));
     gl.getExtension("WEBGL_lose_context")?.loseContext();
     return name;
-  } catch {
+  } catch (e) {
+    console.warn("could not read the WebGL renderer's name; assuming a GPU:", e);
     return "";
   }
 }

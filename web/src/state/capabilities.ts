@@ -28,11 +28,11 @@ export function watchCapabilities(intervalMs = 30_000): () => void {
       .then((h) => {
         if (stopped) return;
         const ml = mlEnabled(h);
-        const section = ml ? ((h.sections as Record<string, Record<string, unknown>>).ml ?? {}) : {};
-        const active = section.active_model;
+        const active = h.sections.ml?.active_model;
         set({ ml, activeModel: typeof active === "string" ? active : null });
       })
-      .catch(() => undefined);
+      // What the server offers stays as last seen; the next poll tries again.
+      .catch((e: unknown) => console.warn("polling /health for the server's capabilities failed:", e));
   };
   poll();
   const t = setInterval(poll, intervalMs);

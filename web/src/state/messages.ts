@@ -1,14 +1,25 @@
-// Parsing of WebSocket frames: anything that is not a well-formed message of a known type is dropped
-// (and counted by the caller), never thrown, so one bad frame cannot break the dashboard.
+// Parsing of WebSocket frames into the generated `ServerMessage` union. The server's messages are typed by the
+// contract (schema.ts); this only guards against frames that are not messages at all (not JSON, no known `type`,
+// a missing body), which are dropped (and counted by the caller), never thrown, so one bad frame cannot break the
+// dashboard. Nothing is rewritten: a message is used exactly as the server sent it.
 
 import type { ServerMessage } from "../api/types";
 
+type MessageType = ServerMessage["type"];
+
+/** The key every message of a type carries its body in (checked to be present). */
+const BODY: Record<MessageType, string> = {
+  snapshot: "machines",
+  reading: "values",
+  state: "state",
+  alarm: "alarm",
+  event: "event",
+  prediction: "prediction",
+  error: "detail",
+};
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function isString(v: unknown): v is string {
-  return typeof v === "string";
 }
 
 /** Parse one frame (text or already-decoded JSON) into a typed message, or null when it is not one. */
@@ -18,44 +29,11 @@ export function parseServerMessage(frame: unknown): ServerMessage | null {
     try {
       data = JSON.parse(frame);
     } catch {
-      return null;
+      return null; // not JSON: the caller counts it as a dropped frame
     }
   }
-  if (!isObject(data) || !isString(data.type)) return null;
-  switch (data.type) {
-    case "snapshot":
-      if (!Array.isArray(data.machines)) return null;
-      return {
-        type: "snapshot",
-        machines: data.machines.filter((m): m is never => isObject(m) && isString(m.machine_id)),
-        alarms: Array.isArray(data.alarms) ? data.alarms.filter((a): a is never => isObject(a) && a.id != null) : [],
-      };
-    case "reading":
-      if (!isString(data.machine_id) || !isString(data.ts) || !isObject(data.values)) return null;
-      return { type: "reading", machine_id: data.machine_id, ts: data.ts, values: numericValues(data.values) };
-    case "state":
-      if (!isObject(data.state) || !isString(data.state.machine_id)) return null;
-      return data as unknown as ServerMessage;
-    case "alarm":
-      if (!isObject(data.alarm) || data.alarm.id == null || !isString(data.alarm.machine_id)) return null;
-      return data as unknown as ServerMessage;
-    case "event":
-      if (!isObject(data.event) || !isString(data.event.machine_id) || !isString(data.event.ts)) return null;
-      return data as unknown as ServerMessage;
-    case "prediction": {
-      // The machine id may sit on the message or inside the prediction.
-      if (!isObject(data.prediction)) return null;
-      const machineId = data.prediction.machine_id ?? data.machine_id;
-      if (!isString(machineId)) return null;
-      return { type: "prediction", prediction: { ...data.prediction, machine_id: machineId } };
-    }
-    default:
-      return null;
-  }
-}
-
-function numericValues(values: Record<string, unknown>): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const [k, v] of Object.entries(values)) if (typeof v === "number" && Number.isFinite(v)) out[k] = v;
-  return out;
+  if (!isObject(data) || typeof data.type !== "string" || !Object.hasOwn(BODY, data.type)) return null;
+  const body = data[BODY[data.type as MessageType]];
+  if (body === undefined || body === null) return null;
+  return data as ServerMessage;
 }

@@ -1,9 +1,11 @@
 import { describe, expect, it } from "vitest";
-import type { Alarm, MachineState, ServerMessage } from "../api/types";
+import type { MachineEvent, MachineState, Prediction, ServerMessage, StoredAlarm } from "../api/types";
 import { initialTwinState, SERIES_CAP, twinReducer, type TwinState } from "./reducer";
 
 const ms = (id: string, extra: Partial<MachineState> = {}): MachineState => ({
   machine_id: id,
+  kind: "cnc_mill",
+  failure_probability: null,
   status: "running",
   health: 90,
   last_seen: "2026-01-01T00:00:00Z",
@@ -12,7 +14,7 @@ const ms = (id: string, extra: Partial<MachineState> = {}): MachineState => ({
   ...extra,
 });
 
-const alarm = (id: number, extra: Partial<Alarm> = {}): Alarm => ({
+const alarm = (id: number, extra: Partial<StoredAlarm> = {}): StoredAlarm => ({
   id,
   machine_id: "mill-01",
   type: "high:vibration",
@@ -22,6 +24,23 @@ const alarm = (id: number, extra: Partial<Alarm> = {}): Alarm => ({
   raised_at: "2026-01-01T00:00:00Z",
   updated_at: "2026-01-01T00:00:00Z",
   ...extra,
+});
+
+const prediction = (probability: number): Prediction => ({
+  status: "ok",
+  machine_id: "m",
+  ts: "2026-01-01T00:00:00Z",
+  model_version: "v1",
+  probability,
+  horizon: 24,
+  horizon_unit: "h",
+  alert: false,
+  rul: null,
+  likely_mode: null,
+  mode_probabilities: {},
+  reasons: [],
+  hours_since_service: null,
+  message: "",
 });
 
 function feed(state: TwinState, ...messages: ServerMessage[]): TwinState {
@@ -65,7 +84,8 @@ describe("twinReducer", () => {
   });
 
   it("ignores an out-of-order reading for the live values but keeps newer ones", () => {
-    let s = feed(initialTwinState, { type: "reading", machine_id: "m", ts: "2026-01-01T00:00:05Z", values: { a: 5 } });
+    let s = feed(initialTwinState, { type: "snapshot", machines: [ms("m", { values: {} })], alarms: [] });
+    s = feed(s, { type: "reading", machine_id: "m", ts: "2026-01-01T00:00:05Z", values: { a: 5 } });
     s = feed(s, { type: "reading", machine_id: "m", ts: "2026-01-01T00:00:03Z", values: { a: 3 } });
     expect(s.machines.m?.values.a).toBe(5);
     expect(s.series.m?.a?.v).toEqual([5]);
@@ -112,7 +132,13 @@ describe("twinReducer", () => {
   });
 
   it("keeps events newest first, without duplicates", () => {
-    const ev = (id: number, ts: string) => ({ id, machine_id: "m", ts, kind: "status", message: `e${id}` });
+    const ev = (id: number, ts: string): MachineEvent => ({
+      id,
+      machine_id: "m",
+      ts,
+      kind: "status",
+      message: `e${id}`,
+    });
     let s = feed(initialTwinState, { type: "event", event: ev(1, "2026-01-01T00:00:01Z") });
     s = twinReducer(s, {
       type: "events/loaded",
@@ -122,9 +148,25 @@ describe("twinReducer", () => {
     expect(s.events.m?.map((e) => e.id)).toEqual([2, 1]);
   });
 
-  it("stores predictions by machine", () => {
-    const s = feed(initialTwinState, { type: "prediction", prediction: { machine_id: "m", failure_probability: 0.3 } });
-    expect(s.predictions.m?.failure_probability).toBe(0.3);
+  it("keeps a reading of a machine not in the snapshot for its sparklines only", () => {
+    const s = feed(initialTwinState, {
+      type: "reading",
+      machine_id: "x",
+      ts: "2026-01-01T00:00:05Z",
+      values: { a: 5 },
+    });
+    expect(s.machines.x).toBeUndefined();
+    expect(s.series.x?.a?.v).toEqual([5]);
+  });
+
+  it("stores predictions by the message's machine", () => {
+    const s = feed(initialTwinState, { type: "prediction", machine_id: "m", prediction: prediction(0.3) });
+    expect(s.predictions.m?.probability).toBe(0.3);
+  });
+
+  it("remembers the server's error message", () => {
+    const s = feed(initialTwinState, { type: "error", detail: "machines: unknown machine ids 'x'" });
+    expect(s.serverError).toEqual({ detail: "machines: unknown machine ids 'x'", at: 1000 });
   });
 
   it("tracks the connection status and resets the attempt counter when open", () => {

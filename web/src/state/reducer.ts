@@ -1,7 +1,7 @@
 // The live twin as the browser sees it: a pure reducer over WebSocket messages and REST results.
 // Pure so that every message kind and edge case (out-of-order, duplicate, reconnect) is unit-tested.
 
-import type { Alarm, MachineEvent, MachineState, Prediction, ServerMessage } from "../api/types";
+import type { Alarm, MachineEvent, MachineState, Prediction, ServerMessage, StoredAlarm } from "../api/types";
 
 export type ConnectionStatus = "connecting" | "open" | "reconnecting";
 
@@ -18,11 +18,13 @@ export interface TwinState {
   lastMessageAt: number | null;
   messagesReceived: number;
   machines: Record<string, MachineState>;
-  alarms: Record<number, Alarm>;
+  alarms: Record<number, StoredAlarm>;
   /** Per machine, newest first. */
   events: Record<string, MachineEvent[]>;
   series: Record<string, Record<string, SeriesBuffer>>;
   predictions: Record<string, Prediction>;
+  /** The server's last `error` message (something this client sent that it could not use), if any. */
+  serverError: { detail: string; at: number } | null;
 }
 
 export type TwinAction =
@@ -32,7 +34,7 @@ export type TwinAction =
   | { type: "alarms/loaded"; alarms: Alarm[] }
   | { type: "alarm/updated"; alarm: Alarm }
   | { type: "events/loaded"; machineId: string; events: MachineEvent[] }
-  | { type: "prediction/loaded"; prediction: Prediction };
+  | { type: "prediction/loaded"; machineId: string; prediction: Prediction };
 
 /** Points kept per sensor for sparklines: at 1 Hz, three minutes. */
 export const SERIES_CAP = 180;
@@ -51,6 +53,7 @@ export const initialTwinState: TwinState = {
   events: {},
   series: {},
   predictions: {},
+  serverError: null,
 };
 
 export function isActive(alarm: Alarm): boolean {
@@ -109,7 +112,12 @@ function mergeState(state: TwinState, incoming: MachineState): TwinState {
   return { ...state, machines: { ...state.machines, [incoming.machine_id]: merged }, series };
 }
 
+function isStored(alarm: Alarm): alarm is StoredAlarm {
+  return alarm.id !== null && alarm.id !== undefined;
+}
+
 function upsertAlarm(alarms: TwinState["alarms"], alarm: Alarm): TwinState["alarms"] {
+  if (!isStored(alarm)) return alarms; // never sent by the server: an alarm is saved before it is streamed
   const prev = alarms[alarm.id];
   // A late message about an alarm must not undo a newer acknowledgement.
   if (prev && Date.parse(prev.updated_at) > Date.parse(alarm.updated_at)) return alarms;
@@ -140,15 +148,15 @@ function eventKey(e: MachineEvent): string {
   return e.id != null ? `#${e.id}` : `${e.ts}|${e.kind}|${e.message}`;
 }
 
-function applyMessage(state: TwinState, message: ServerMessage): TwinState {
+function applyMessage(state: TwinState, message: ServerMessage, receivedAt: number): TwinState {
   switch (message.type) {
     case "snapshot": {
       let next: TwinState = { ...state, machines: {} };
-      for (const m of message.machines) next = mergeState(next, { ...m, values: m.values ?? {} });
+      for (const m of message.machines) next = mergeState(next, m);
       // Keep what we knew about machines missing from a filtered snapshot only when it was not a full one.
       const alarms: TwinState["alarms"] = {};
       for (const a of Object.values(state.alarms)) if (!isActive(a)) alarms[a.id] = a;
-      for (const a of message.alarms) alarms[a.id] = a;
+      for (const a of message.alarms) if (isStored(a)) alarms[a.id] = a;
       return { ...next, alarms: pruneCleared(alarms) };
     }
     case "reading": {
@@ -156,17 +164,14 @@ function applyMessage(state: TwinState, message: ServerMessage): TwinState {
       const t = toEpochSeconds(message.ts);
       const prevT = toEpochSeconds(prev?.values_ts ?? null);
       const series = appendSeries(state.series, message.machine_id, t, message.values);
-      if (prevT !== null && t !== null && t < prevT) return { ...state, series };
-      const machine: MachineState = prev
-        ? { ...prev, values: { ...prev.values, ...message.values }, values_ts: message.ts, last_seen: message.ts }
-        : {
-            machine_id: message.machine_id,
-            status: "running",
-            health: null,
-            last_seen: message.ts,
-            values: { ...message.values },
-            values_ts: message.ts,
-          };
+      // A machine's state comes with the snapshot; readings of one not (yet) in it only feed the sparklines.
+      if (!prev || (prevT !== null && t !== null && t < prevT)) return { ...state, series };
+      const machine: MachineState = {
+        ...prev,
+        values: { ...prev.values, ...message.values },
+        values_ts: message.ts,
+        last_seen: message.ts,
+      };
       return { ...state, series, machines: { ...state.machines, [message.machine_id]: machine } };
     }
     case "state":
@@ -176,7 +181,9 @@ function applyMessage(state: TwinState, message: ServerMessage): TwinState {
     case "event":
       return { ...state, events: addEvents(state.events, message.event.machine_id, [message.event]) };
     case "prediction":
-      return { ...state, predictions: { ...state.predictions, [message.prediction.machine_id]: message.prediction } };
+      return { ...state, predictions: { ...state.predictions, [message.machine_id]: message.prediction } };
+    case "error":
+      return { ...state, serverError: { detail: message.detail, at: receivedAt } };
   }
 }
 
@@ -190,12 +197,12 @@ export function twinReducer(state: TwinState, action: TwinAction): TwinState {
         reconnectAttempt: action.status === "open" ? 0 : (action.attempt ?? state.reconnectAttempt),
       };
     case "ws/message": {
-      const next = applyMessage(state, action.message);
+      const next = applyMessage(state, action.message, action.receivedAt);
       return { ...next, lastMessageAt: action.receivedAt, messagesReceived: state.messagesReceived + 1 };
     }
     case "machines/loaded": {
       let next = state;
-      for (const m of action.machines) next = mergeState(next, { ...m, values: m.values ?? {} });
+      for (const m of action.machines) next = mergeState(next, m);
       return next;
     }
     case "alarms/loaded": {
@@ -208,6 +215,6 @@ export function twinReducer(state: TwinState, action: TwinAction): TwinState {
     case "events/loaded":
       return { ...state, events: addEvents(state.events, action.machineId, action.events) };
     case "prediction/loaded":
-      return { ...state, predictions: { ...state.predictions, [action.prediction.machine_id]: action.prediction } };
+      return { ...state, predictions: { ...state.predictions, [action.machineId]: action.prediction } };
   }
 }

@@ -1,22 +1,25 @@
 import { describe, expect, it } from "vitest";
-import type { Alarm, Machine, MachineState } from "../api/types";
+import type { Machine, MachineState, StoredAlarm } from "../api/types";
 import { fleetKpis, sortedAlarms, worstAlarmByMachine } from "./selectors";
 
 const machine = (id: string): Machine => ({ id, name: id, kind: "pump", line: "l", x: 0, y: 0, rotation: 0 });
-const state = (id: string, status: MachineState["status"], health: number | null): MachineState => ({
+const state = (id: string, status: MachineState["status"], health: number): MachineState => ({
   machine_id: id,
+  kind: "pump",
   status,
   health,
   last_seen: null,
   values: {},
+  values_ts: null,
+  failure_probability: null,
 });
 const alarm = (
   id: number,
-  severity: Alarm["severity"],
-  st: Alarm["state"],
+  severity: StoredAlarm["severity"],
+  st: StoredAlarm["state"],
   machine_id = "a",
   raised = "2026-01-01T00:00:00Z",
-): Alarm => ({
+): StoredAlarm => ({
   id,
   machine_id,
   type: "t",

@@ -1,6 +1,6 @@
 // Derived views of the live twin: fleet KPIs, sorted alarms. Pure functions of the state slices.
 
-import type { Alarm, AlarmSeverity, Machine, MachineState, MachineStatus } from "../api/types";
+import type { AlarmSeverity, Machine, MachineState, MachineStatus, StoredAlarm } from "../api/types";
 import { isActive } from "./reducer";
 
 export const SEVERITIES: AlarmSeverity[] = ["critical", "major", "minor", "warning"];
@@ -22,7 +22,7 @@ export interface FleetKpis {
 export function fleetKpis(
   machines: Machine[],
   states: Record<string, MachineState>,
-  alarms: Record<number, Alarm>,
+  alarms: Record<number, StoredAlarm>,
 ): FleetKpis {
   const byStatus = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<MachineStatus, number>;
   let healthSum = 0;
@@ -61,9 +61,9 @@ const SEVERITY_RANK: Record<AlarmSeverity, number> = { critical: 0, major: 1, mi
 
 /** Alarms to show: active ones first (unacknowledged first, then by severity, newest first), then cleared. */
 export function sortedAlarms(
-  alarms: Record<number, Alarm>,
+  alarms: Record<number, StoredAlarm>,
   opts: { machineId?: string; activeOnly?: boolean } = {},
-): Alarm[] {
+): StoredAlarm[] {
   return Object.values(alarms)
     .filter((a) => (opts.machineId ? a.machine_id === opts.machineId : true))
     .filter((a) => (opts.activeOnly ? isActive(a) : true))
@@ -79,7 +79,7 @@ export function sortedAlarms(
 }
 
 /** The most severe active alarm of each machine (for the 3D floor's indicators). */
-export function worstAlarmByMachine(alarms: Record<number, Alarm>): Record<string, AlarmSeverity> {
+export function worstAlarmByMachine(alarms: Record<number, StoredAlarm>): Record<string, AlarmSeverity> {
   const out: Record<string, AlarmSeverity> = {};
   for (const a of Object.values(alarms)) {
     if (!isActive(a)) continue;

@@ -112,7 +112,8 @@ export class StreamConnection {
     let socket: SocketLike;
     try {
       socket = this.deps.createSocket(this.url);
-    } catch {
+    } catch (e) {
+      console.warn(`could not open the live stream ${this.url}; retrying:`, e);
       this.scheduleReconnect();
       return;
     }
@@ -126,6 +127,7 @@ export class StreamConnection {
       const msg = parseServerMessage(ev.data);
       if (msg === null) {
         this.dropped += 1;
+        console.warn(`live stream: dropped a frame that is not a message (${this.dropped} so far):`, ev.data);
         return;
       }
       this.dispatch({ type: "ws/message", message: msg, receivedAt: this.deps.now() });

@@ -1,7 +1,7 @@
 // History: pick a machine, sensors and a range; the server returns bucketed min/max/avg, drawn as a band.
 // Dragging across a chart zooms in (and asks the server for finer buckets); double-click goes back.
 
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import uPlot from "uplot";
 import { api } from "../api/client";
 import type { HistorySeries, SensorSpec } from "../api/types";
@@ -32,12 +32,15 @@ function HistoryChart({
 }) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  // The latest callbacks and series for uPlot's hooks, which are set up once per chart.
   const zoom = useRef(onZoom);
-  zoom.current = onZoom;
   const reset = useRef(onReset);
-  reset.current = onReset;
   const series_ = useRef(series);
-  series_.current = series;
+  useLayoutEffect(() => {
+    zoom.current = onZoom;
+    reset.current = onReset;
+    series_.current = series;
+  });
 
   useEffect(() => {
     const el = host.current;
@@ -133,18 +136,21 @@ export function HistoryView({ machine, onMachine }: { machine: string | null; on
   const machineId = machine && info.byId[machine] ? machine : (info.layout.machines[0]?.id ?? "");
   const m = info.byId[machineId];
   const specs = useMemo(() => (m ? (info.catalogue[m.kind] ?? []) : []), [info, m]);
-  const [picked, setPicked] = useState<string[]>([]);
-  useEffect(
+  // The sensors shown: two of the kind's first three by default, until the user picks; another machine's kind
+  // starts again from its default (derived during render, not reset by an effect).
+  const defaultPicked = useMemo(
     () =>
-      setPicked(
-        specs
-          .slice(0, 3)
-          .map((s) => s.key)
-          .filter((k) => k !== "air_temp")
-          .slice(0, 2),
-      ),
+      specs
+        .slice(0, 3)
+        .map((s) => s.key)
+        .filter((k) => k !== "air_temp")
+        .slice(0, 2),
     [specs],
   );
+  const [choice, setChoice] = useState<{ specs: SensorSpec[]; keys: string[] } | null>(null);
+  const picked = choice !== null && choice.specs === specs ? choice.keys : defaultPicked;
+  const toggle = (key: string): void =>
+    setChoice({ specs, keys: picked.includes(key) ? picked.filter((k) => k !== key) : [...picked, key] });
   const [range, setRange] = useState<Range>(() => {
     const [from, to] = rangeBounds("1h");
     return { key: "1h", from, to };
@@ -250,7 +256,7 @@ export function HistoryView({ machine, onMachine }: { machine: string | null; on
             <span
               key={s.key}
               className={`chip${picked.includes(s.key) ? " on" : ""}`}
-              onClick={() => setPicked((p) => (p.includes(s.key) ? p.filter((k) => k !== s.key) : [...p, s.key]))}
+              onClick={() => toggle(s.key)}
               data-testid={`history-sensor-${s.key}`}
             >
               {s.label}

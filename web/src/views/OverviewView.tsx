@@ -1,6 +1,6 @@
 // Fleet overview: KPIs, alarms with acknowledge, the maintenance schedule, and a card per machine.
 
-import { useEffect, useMemo, useState } from "react";
+import { useMemo, useState } from "react";
 import { api } from "../api/client";
 import type { MaintenancePlan } from "../api/types";
 import { HealthBar, SeverityTag, StatusBadge } from "../components/Bits";
@@ -16,6 +16,7 @@ import {
   SEVERITY_COLOR,
   STATUS_COLOR,
 } from "../format";
+import { usePolling } from "../hooks/usePolling";
 import { useCapabilities } from "../state/capabilities";
 import { isActive } from "../state/reducer";
 import { fleetKpis, SEVERITIES, sortedAlarms, STATUSES } from "../state/selectors";
@@ -207,23 +208,13 @@ const POLICY_LABEL: Record<string, string> = {
 function Schedule() {
   const info = useFactory();
   const { ml, activeModel } = useCapabilities();
-  const [plan, setPlan] = useState<MaintenancePlan | null>(null);
-  useEffect(() => {
-    if (!ml) return;
-    let cancelled = false;
-    const load = (): void => {
-      api
-        .schedule()
-        .then((s) => !cancelled && setPlan(s))
-        .catch(() => undefined);
-    };
-    load();
-    const t = setInterval(load, 60_000);
-    return () => {
-      cancelled = true;
-      clearInterval(t);
-    };
-  }, [ml, activeModel]);
+  // Polled again when the served model changes.
+  const { data: plan, error } = usePolling<MaintenancePlan>(
+    ml ? `schedule@${activeModel ?? ""}` : null,
+    () => api.schedule(),
+    60_000,
+    "maintenance schedule",
+  );
   const best = plan?.policies.length ? Math.min(...plan.policies.map((p) => p.expected_cost)) : null;
   return (
     <div className="card" data-testid="schedule">
@@ -241,7 +232,9 @@ function Schedule() {
       ) : !ml ? (
         <div className="empty">The prediction service is not running: no maintenance plan.</div>
       ) : !plan ? (
-        <div className="empty">Loading…</div>
+        <div className="empty" data-testid="schedule-error">
+          {error ? `Could not load the maintenance plan: ${error}` : "Loading…"}
+        </div>
       ) : plan.status !== "ok" ? (
         <div className="empty">No maintenance plan yet: {plan.message || "no prediction model is trained."}</div>
       ) : (

@@ -7,10 +7,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from factorytwin.api.deps import Services, ServicesDep
+from factorytwin.api.deps import UNAVAILABLE, ServicesDep, TwinDep
 from factorytwin.domain import Alarm, AlarmSeverity, AlarmState
 from factorytwin.store.base import AlarmQuery
-from factorytwin.twin.service import TwinService
 
 router = APIRouter(tags=["alarms"])
 
@@ -21,14 +20,6 @@ class AlarmAction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     by: str = Field(default="operator", min_length=1, max_length=64, description="user name recorded with the step")
-
-
-def twin_of(services: Services) -> TwinService:
-    """The app's twin service (started by the twin's start-up hook)."""
-    twin = services.twin
-    if twin is None:
-        raise RuntimeError("the live twin is not running")
-    return twin
 
 
 @router.get("/alarms")
@@ -44,13 +35,13 @@ async def list_alarms(
     return await services.store.alarms(query)
 
 
-@router.post("/alarms/{alarm_id}/ack", responses={404: {"description": "no such alarm"}})
-async def acknowledge_alarm(alarm_id: int, services: ServicesDep, body: AlarmAction | None = None) -> Alarm:
+@router.post("/alarms/{alarm_id}/ack", responses={404: {"description": "no such alarm"}, **UNAVAILABLE})
+async def acknowledge_alarm(alarm_id: int, twin: TwinDep, body: AlarmAction | None = None) -> Alarm:
     """Acknowledge an alarm; the answer is the alarm as it is now (acknowledging twice changes nothing)."""
-    return await twin_of(services).acknowledge(alarm_id, (body or AlarmAction()).by)
+    return await twin.acknowledge(alarm_id, (body or AlarmAction()).by)
 
 
-@router.post("/alarms/{alarm_id}/clear", responses={404: {"description": "no such alarm"}})
-async def clear_alarm(alarm_id: int, services: ServicesDep, body: AlarmAction | None = None) -> Alarm:
+@router.post("/alarms/{alarm_id}/clear", responses={404: {"description": "no such alarm"}, **UNAVAILABLE})
+async def clear_alarm(alarm_id: int, twin: TwinDep, body: AlarmAction | None = None) -> Alarm:
     """Clear an alarm by hand; it is raised anew if its condition is still there at the next reading."""
-    return await twin_of(services).clear(alarm_id, (body or AlarmAction()).by)
+    return await twin.clear(alarm_id, (body or AlarmAction()).by)

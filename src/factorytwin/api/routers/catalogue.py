@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
-from typing import Any
-
 from fastapi import APIRouter
 
-from factorytwin.domain import CATALOGUE
+from factorytwin.domain import CATALOGUE, MachineKind, SensorSpec
 
 router = APIRouter(tags=["catalogue"])
 
 
 @router.get("/catalogue")
-async def get_catalogue() -> dict[str, list[dict[str, Any]]]:
+async def get_catalogue() -> dict[MachineKind, list[SensorSpec]]:
     """Every machine kind's sensors: key, label, unit, physical range, normal band, max rate of change."""
-    return {kind.value: [asdict(spec) for spec in specs] for kind, specs in CATALOGUE.items()}
+    return {kind: list(specs) for kind, specs in CATALOGUE.items()}

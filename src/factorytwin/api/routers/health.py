@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 
 from factorytwin import __version__
-from factorytwin.api.deps import ServicesDep
+from factorytwin.api.deps import HealthValue, ServicesDep
 
 router = APIRouter(tags=["health"])
 
@@ -24,7 +23,7 @@ class Health(BaseModel):
     machines: int
     store: dict[str, int]
     ingest: dict[str, int]
-    sections: dict[str, dict[str, Any]]
+    sections: dict[str, dict[str, HealthValue]]
 
 
 @router.get("/health")
@@ -40,5 +39,5 @@ async def get_health(services: ServicesDep) -> Health:
         machines=len(services.machines),
         store={"machines": stats.machines, "readings": stats.readings, "events": stats.events},
         ingest={**ingest.counters.as_dict(), "queue_depth": ingest.queue_depth},
-        sections={name: section() for name, section in services.health_sections.items()},
+        sections={name: dict(section()) for name, section in services.health_sections.items()},
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ValidationError
@@ -21,6 +21,7 @@ from factorytwin.store.base import (
     HistoryQuery,
     LatestValue,
 )
+from factorytwin.twin.messages import MachineState
 
 router = APIRouter(tags=["machines"])
 
@@ -30,7 +31,7 @@ DEFAULT_HISTORY_WINDOW = timedelta(hours=1)
 class MachineView(Machine):
     """A machine of the layout and, when the live twin runs, its live state."""
 
-    state: dict[str, Any] | None = None
+    state: MachineState | None = None
 
 
 class MachineDetail(MachineView):
@@ -52,9 +53,8 @@ class History(BaseModel):
     buckets: list[HistoryBucket]
 
 
-def _view(services: Services, machine: Machine) -> dict[str, Any]:
-    state = services.machine_state(machine.id) if services.machine_state is not None else None
-    return {**machine.model_dump(), "state": state}
+def _state(services: Services, machine: Machine) -> MachineState | None:
+    return services.machine_state(machine.id) if services.machine_state is not None else None
 
 
 def _utc(ts: datetime) -> datetime:
@@ -65,7 +65,7 @@ def _utc(ts: datetime) -> datetime:
 @router.get("/machines")
 async def list_machines(services: ServicesDep) -> list[MachineView]:
     """Every machine of the layout with its live state (null when the twin is not running)."""
-    return [MachineView.model_validate(_view(services, m)) for m in services.machines.values()]
+    return [MachineView(**m.model_dump(), state=_state(services, m)) for m in services.machines.values()]
 
 
 @router.get("/machines/{machine_id}", responses={404: {"description": "no such machine"}})
@@ -73,7 +73,7 @@ async def get_machine(machine_id: str, services: ServicesDep) -> MachineDetail:
     """A machine's metadata, live state and latest stored value of each sensor."""
     machine = services.machine(machine_id)
     latest = await services.store.latest(machine_id)
-    return MachineDetail.model_validate({**_view(services, machine), "latest": latest})
+    return MachineDetail(**machine.model_dump(), state=_state(services, machine), latest=latest)
 
 
 @router.get(

@@ -1,27 +1,22 @@
-"""Predictions, batch prediction, maintenance schedule and the model registry; and the ML start-up hook.
+"""Predictions, batch prediction, maintenance schedule and the model registry.
 
-The hook builds the ``Predictor`` (active model of ``settings.model_dir``) and, when the live twin runs, pushes
-every machine's prediction to it every ``PREDICTION_INTERVAL_S`` seconds; the twin shows the probability in the
-machine's health and sends a ``prediction`` message on the WebSocket stream.
+The predictor is built and started by ``api.lifespan.ml_lifespan``; every route takes it through ``PredictorDep``
+(503 when it is not running).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
 
-from factorytwin.api.deps import Services, ServicesDep
+from factorytwin.api.deps import UNAVAILABLE, PredictorDep, ServicesDep
+from factorytwin.api.errors import ErrorBody, Problem
 from factorytwin.domain import MachineId
 from factorytwin.errors import NotFound
-from factorytwin.ml.predictor import NoModel, Predictor
-from factorytwin.ml.registry import ModelRegistry
+from factorytwin.ml.predictor import NoModel
 from factorytwin.ml.schedule import CostModel
 from factorytwin.ml.schema import (
     MaintenancePlan,
@@ -34,81 +29,44 @@ from factorytwin.ml.schema import (
     TrainRequest,
 )
 
-router = APIRouter(tags=["predictions"])
-log = logging.getLogger(__name__)
-
-PREDICTION_INTERVAL_S = 10.0
-"""How often predictions are pushed to the live twin: features are hourly windows, so faster adds nothing."""
+router = APIRouter(tags=["predictions"], responses=UNAVAILABLE)
 
 
-async def push_predictions(services: Services, predictor: Predictor, interval_s: float) -> None:
-    """Forever: predict every machine and hand each result to the live twin (health + ``prediction`` message)."""
-    while True:
-        await asyncio.sleep(interval_s)
-        twin = services.twin
-        if twin is None:
-            continue
-        try:
-            for p in await predictor.predict_all():
-                if p.status == "ok" and p.machine_id is not None:
-                    body: dict[str, Any] = {**p.model_dump(mode="json"), "failure_probability": p.probability}
-                    await twin.publish_prediction(p.machine_id, body)
-        except Exception:  # a bad cycle (store hiccup, odd model) must not end the loop
-            log.exception("prediction push failed")
+class NoModelBody(ErrorBody):
+    """409 from ``POST /predict``: no model is trained yet."""
 
-
-@asynccontextmanager
-async def ml_lifespan(services: Services) -> AsyncIterator[None]:
-    """Start the predictor (and the prediction push to the twin); stop them at shutdown."""
-    registry = ModelRegistry(services.settings.model_dir)
-    predictor = Predictor(
-        services.store, registry, list(services.machines.values()), time_scale=services.settings.time_scale
-    )
-    services.predictor = predictor
-    services.health_sections["ml"] = lambda: {
-        "active_model": registry.active_version(),
-        "training_jobs": sum(j.state in {"queued", "running"} for j in predictor.jobs.values()),
-    }
-    task = asyncio.get_running_loop().create_task(push_predictions(services, predictor, PREDICTION_INTERVAL_S))
-    try:
-        yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        predictor.close()
-
-
-def _predictor(services: Services) -> Predictor:
-    if services.predictor is None:
-        raise HTTPException(503, detail=[{"loc": [], "msg": "the prediction service is not running"}])
-    return services.predictor
+    status: Literal["no_model"] = "no_model"
 
 
 def _no_model(exc: Exception) -> JSONResponse:
-    return JSONResponse({"detail": [{"loc": [], "msg": str(exc)}], "status": "no_model"}, status_code=409)
+    body = NoModelBody(detail=[Problem(loc=[], msg=str(exc))])
+    return JSONResponse(body.model_dump(mode="json"), status_code=409)
 
 
 @router.get("/machines/{machine_id}/prediction", response_model=Prediction)
-async def machine_prediction(machine_id: MachineId, services: ServicesDep) -> Prediction:
+async def machine_prediction(machine_id: MachineId, services: ServicesDep, predictor: PredictorDep) -> Prediction:
     """Failure probability within the horizon, RUL with an 80 % interval, likely failure mode and the top
     contributing features. ``status`` is ``no_model`` (with a message) when no model is trained yet."""
     services.machine(machine_id)  # 404 for a machine the layout does not have
-    return await _predictor(services).predict(machine_id)
+    return await predictor.predict(machine_id)
 
 
-@router.post("/predict", response_model=PredictResponse, responses={409: {"description": "no model trained"}})
-async def predict_rows(request: PredictRequest, services: ServicesDep) -> PredictResponse | JSONResponse:
+@router.post(
+    "/predict",
+    response_model=PredictResponse,
+    responses={409: {"description": "no model trained", "model": NoModelBody}},
+)
+async def predict_rows(request: PredictRequest, predictor: PredictorDep) -> PredictResponse | JSONResponse:
     """Predict raw feature rows (sensor keys such as ``torque``, ``tool_wear``, or the model's feature names)."""
     try:
-        return await _predictor(services).predict_rows(request)
+        return await predictor.predict_rows(request)
     except NoModel as exc:
         return _no_model(exc)
 
 
 @router.get("/maintenance/schedule", response_model=MaintenancePlan)
 async def maintenance_schedule(
-    services: ServicesDep,
+    predictor: PredictorDep,
     horizon_h: Annotated[float, Query(gt=0, le=24 * 30, description="planning window, hours")] = 72.0,
     shift_hours: Annotated[float, Query(gt=0, le=24)] = 8.0,
     technician_hours_per_shift: Annotated[float, Query(gt=0, le=1000)] = 8.0,
@@ -122,39 +80,39 @@ async def maintenance_schedule(
         technician_hours_per_shift=technician_hours_per_shift,
         pm_technician_h=visit_hours,
     )
-    return await _predictor(services).schedule(cost)
+    return await predictor.schedule(cost)
 
 
 @router.get("/models", response_model=list[ModelVersion])
-async def list_models(services: ServicesDep) -> list[ModelVersion]:
+async def list_models(predictor: PredictorDep) -> list[ModelVersion]:
     """Every model version in the registry, oldest first, with its headline metrics."""
-    return await asyncio.to_thread(_predictor(services).registry.listing)
+    return await asyncio.to_thread(predictor.registry.listing)
 
 
 @router.get("/models/active", response_model=ModelCard)
-async def active_model(services: ServicesDep) -> ModelCard:
+async def active_model(predictor: PredictorDep) -> ModelCard:
     """The model card of the version being served (404 when none)."""
-    return await asyncio.to_thread(_predictor(services).registry.card)
+    return await asyncio.to_thread(predictor.registry.card)
 
 
 @router.post("/models/{version}/activate", response_model=ModelCard)
-async def activate_model(version: str, services: ServicesDep) -> ModelCard:
+async def activate_model(version: str, predictor: PredictorDep) -> ModelCard:
     """Serve ``version`` from now on."""
-    registry = _predictor(services).registry
+    registry = predictor.registry
     await asyncio.to_thread(registry.activate, version)
     return await asyncio.to_thread(registry.card, version)
 
 
 @router.post("/models/train", response_model=TrainJob, status_code=202)
-async def train_model(services: ServicesDep, request: TrainRequest | None = None) -> TrainJob:
+async def train_model(predictor: PredictorDep, request: TrainRequest | None = None) -> TrainJob:
     """Retrain from the twin's stored history in a worker thread; poll ``GET /models/train/{job_id}``."""
-    return await _predictor(services).start_training(request or TrainRequest())
+    return await predictor.start_training(request or TrainRequest())
 
 
 @router.get("/models/train/{job_id}", response_model=TrainJob)
-async def training_job(job_id: str, services: ServicesDep) -> TrainJob:
+async def training_job(job_id: str, predictor: PredictorDep) -> TrainJob:
     """State of a training job."""
-    job = _predictor(services).jobs.get(job_id)
+    job = predictor.jobs.get(job_id)
     if job is None:
         raise NotFound(f"no training job {job_id!r}")
     return job

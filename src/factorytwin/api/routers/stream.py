@@ -1,91 +1,83 @@
-"""WebSocket /stream: the live twin pushed to browsers; and the twin's start-up hook for the app.
+"""WebSocket /stream: the live twin pushed to browsers.
 
-Protocol (``docs/WEBSOCKET.md``): the server sends a ``snapshot`` first, then typed JSON updates, coalesced per
-machine. The client may send ``{"type": "subscribe", "machines": [...]}`` at any time (``null``: all machines);
-``?machines=a,b`` on the URL subscribes from the start. A client too slow to keep up is disconnected with close
-code 1013 (try again later) rather than slowing the others.
+Protocol (``docs/WEBSOCKET.md``; the messages are ``twin.messages.ServerMessage`` and ``ClientMessage``): the
+server sends a ``snapshot`` first, then typed JSON updates, coalesced per machine. The client may send
+``{"type": "subscribe", "machines": [...]}`` at any time (``null``: all machines); ``?machines=a,b`` on the URL
+subscribes from the start. Anything else a client sends (a binary frame, invalid JSON, an unknown type, too many
+ids) is answered with one ``error`` message and the connection stays open. Close codes: 1011 when the live twin is
+not running, 1013 (try again later) for a client too slow to keep up, rather than slowing the others.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
-from factorytwin.api.deps import Services
-from factorytwin.ingest.mqtt import MqttIngest
-from factorytwin.twin.messages import ErrorMessage, SubscribeRequest
-from factorytwin.twin.mqttlink import MqttEndpoint
+from factorytwin.api.deps import Services, services_of
+from factorytwin.errors import ServiceUnavailable
+from factorytwin.twin.messages import CLIENT_MESSAGES, MAX_SUBSCRIBED_MACHINES, ClientMessage, ErrorMessage
 from factorytwin.twin.service import TwinService
 from factorytwin.twin.stream import DROPPED, StreamClient
 
 router = APIRouter(tags=["stream"])
 
+CLOSE_SERVICE_UNAVAILABLE = 1011
+"""Close code when the live twin is not running (RFC 6455: the server cannot fulfil the request)."""
 CLOSE_TOO_SLOW = 1013
 TOO_SLOW = "too slow: message queue overflowed"
+UNKNOWN_IDS_SHOWN = 10
+"""Unknown machine ids named in an ``error`` message; the rest are counted, never echoed back in full."""
+USAGE = 'send {"type": "subscribe", "machines": [...] or null}'
 
 
-@asynccontextmanager
-async def twin_lifespan(services: Services) -> AsyncIterator[None]:
-    """Start the live twin (and, with ``mqtt_url`` set, the MQTT ingest subscriber); stop them at shutdown."""
-    settings = services.settings
-    twin = TwinService(settings, services.store)
-    await twin.start()
-    services.twin = twin
-    services.ingest.add_listener(twin.on_ingested)
-
-    def machine_state(machine_id: str) -> dict[str, Any] | None:
-        state = twin.machine_state(machine_id)
-        return state.model_dump(mode="json") if state is not None else None
-
-    services.machine_state = machine_state
-    services.health_sections["twin"] = twin.health_section
-    mqtt: MqttIngest | None = None
-    try:
-        if settings.mqtt_url:
-            mqtt = MqttIngest(
-                MqttEndpoint.parse(settings.mqtt_url),
-                services.ingest,
-                settings.mqtt_client_id,
-                shared=settings.mqtt_shared_subscription,
-            )
-            await mqtt.start()
-            services.mqtt_ingest = mqtt
-            services.health_sections["mqtt"] = mqtt.counters.as_dict
-        yield
-    finally:
-        if mqtt is not None:
-            await mqtt.stop()
-        await twin.stop()
+def _error(detail: str) -> str:
+    return ErrorMessage(detail=detail).model_dump_json()
 
 
-def _machine_filter(raw: list[str] | None, services: Services) -> tuple[set[str] | None, list[str]]:
-    """The subscription set and the unknown ids in it."""
+def _known(raw: list[str] | None, services: Services) -> tuple[set[str] | None, str | None]:
+    """The subscription set (known machines only) and an error text naming unknown ids, if there were any."""
     if raw is None:
-        return None, []
+        return None, None
     wanted = {m.strip() for m in raw if m.strip()}
-    return wanted, sorted(wanted - services.machines.keys())
+    known = wanted & services.machines.keys()
+    unknown = sorted(wanted - known)
+    if not unknown:
+        return known, None
+    shown = ", ".join(repr(m) for m in unknown[:UNKNOWN_IDS_SHOWN])
+    more = f" and {len(unknown) - UNKNOWN_IDS_SHOWN} more" if len(unknown) > UNKNOWN_IDS_SHOWN else ""
+    return known, f"machines: unknown machine ids {shown}{more} (not subscribed)"
+
+
+def _query_subscription(websocket: WebSocket) -> tuple[list[str] | None, str | None]:
+    """``?machines=a,b`` as a list of ids (None: all), or an error text when it names too many."""
+    query = websocket.query_params.get("machines")
+    if not query:
+        return None, None
+    ids = query.split(",")
+    if len(ids) > MAX_SUBSCRIBED_MACHINES:
+        return [], f"machines: at most {MAX_SUBSCRIBED_MACHINES} machine ids, not {len(ids)}"
+    return ids, None
 
 
 @router.websocket("/stream")
 async def stream(websocket: WebSocket) -> None:
     """The live stream of machine states, readings, alarms and events (see docs/WEBSOCKET.md)."""
-    services: Services = websocket.app.state.services
-    twin = services.twin
+    services = services_of(websocket)
     await websocket.accept()
-    if twin is None:
-        await websocket.close(code=1011, reason="the live twin is not running")
+    try:
+        twin = services.require_twin()
+    except ServiceUnavailable as exc:
+        await websocket.close(code=CLOSE_SERVICE_UNAVAILABLE, reason=str(exc))
         return
-    query = websocket.query_params.get("machines")
-    machines, unknown = _machine_filter(query.split(",") if query else None, services)
+    ids, problem = _query_subscription(websocket)
+    machines, unknown = _known(ids, services)
     client = twin.hub.connect(machines)
-    if unknown:
-        twin.hub.offer(client, ErrorMessage(detail=f"machines: unknown machine ids {unknown}").model_dump_json())
+    for text in (problem, unknown):
+        if text is not None:
+            twin.hub.offer(client, _error(text))
     sender = asyncio.create_task(_send(websocket, client))
     receiver = asyncio.create_task(_receive(websocket, client, twin, services))
     dropped = asyncio.create_task(client.dropped_event.wait())
@@ -114,18 +106,28 @@ async def _send(websocket: WebSocket, client: StreamClient) -> None:
         await websocket.send_text(text)
 
 
+def parse_client_message(frame: str | bytes | None) -> ClientMessage | str:
+    """A client's frame as a typed message, or the text of the ``error`` message that answers it."""
+    if not isinstance(frame, str):
+        return f"binary frames are not understood; {USAGE}"
+    try:
+        return CLIENT_MESSAGES.validate_json(frame)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(message)"
+        return f"{where}: {first['msg']}; {USAGE}"
+
+
 async def _receive(websocket: WebSocket, client: StreamClient, twin: TwinService, services: Services) -> None:
     while True:
-        text = await websocket.receive_text()
-        try:
-            request = SubscribeRequest.model_validate_json(text)
-        except ValidationError as exc:
-            first = exc.errors(include_url=False)[0]
-            where = ".".join(str(p) for p in first["loc"]) or "(message)"
-            detail = f'{where}: {first["msg"]}; send {{"type": "subscribe", "machines": [...] or null}}'
-            twin.hub.offer(client, ErrorMessage(detail=detail).model_dump_json())
+        message = await websocket.receive()
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message.get("code", 1000))
+        request = parse_client_message(message.get("text") if message.get("text") is not None else message.get("bytes"))
+        if isinstance(request, str):
+            twin.hub.offer(client, _error(request))
             continue
-        machines, unknown = _machine_filter(request.machines, services)
-        if unknown:
-            twin.hub.offer(client, ErrorMessage(detail=f"machines: unknown machine ids {unknown}").model_dump_json())
+        machines, unknown = _known(request.machines, services)
+        if unknown is not None:
+            twin.hub.offer(client, _error(unknown))
         twin.hub.resubscribe(client, machines)

@@ -1,0 +1,143 @@
+"""The composition root: what the app builds at start-up, in which order, and takes down at shutdown.
+
+``app_lifespan`` opens the store (unless the caller gave one), registers the layout's machines and starts ingest,
+then enters each of ``SERVICE_HOOKS`` with the ``Services`` container: the live twin (and the MQTT subscriber),
+then the ML predictor (and its prediction push to the twin). Exit runs in reverse. Routers only *use* what is
+built here, through the dependencies of ``api.deps``; they never build or start a service themselves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+
+from factorytwin.api.deps import Services
+from factorytwin.config import Settings
+from factorytwin.ingest import IngestService
+from factorytwin.ingest.mqtt import MqttIngest
+from factorytwin.layout import load_layout
+from factorytwin.ml.predictor import Predictor
+from factorytwin.ml.registry import ModelRegistry
+from factorytwin.store import Store, open_store
+from factorytwin.twin.mqttlink import MqttEndpoint
+from factorytwin.twin.service import TwinService
+
+log = logging.getLogger(__name__)
+
+PREDICTION_INTERVAL_S = 10.0
+"""How often predictions are pushed to the live twin: features are hourly windows, so faster adds nothing."""
+
+ServiceHook = Callable[[Services], AbstractAsyncContextManager[None]]
+
+
+@asynccontextmanager
+async def twin_lifespan(services: Services) -> AsyncIterator[None]:
+    """Start the live twin (and, with ``mqtt_url`` set, the MQTT ingest subscriber); stop them at shutdown."""
+    settings = services.settings
+    twin = TwinService(settings, services.store)
+    await twin.start()
+    services.twin = twin
+    services.ingest.add_listener(twin.on_ingested)
+    services.machine_state = twin.machine_state
+    services.health_sections["twin"] = twin.health_section
+    mqtt: MqttIngest | None = None
+    try:
+        if settings.mqtt_url:
+            mqtt = MqttIngest(
+                MqttEndpoint.parse(settings.mqtt_url),
+                services.ingest,
+                settings.mqtt_client_id,
+                shared=settings.mqtt_shared_subscription,
+            )
+            await mqtt.start()
+            services.mqtt_ingest = mqtt
+            services.health_sections["mqtt"] = mqtt.counters.as_dict
+        yield
+    finally:
+        if mqtt is not None:
+            await mqtt.stop()
+        await twin.stop()
+
+
+async def push_predictions(services: Services, predictor: Predictor, interval_s: float) -> None:
+    """Forever: predict every machine and hand each result to the live twin (health + ``prediction`` message)."""
+    while True:
+        await asyncio.sleep(interval_s)
+        twin = services.twin
+        if twin is None:
+            continue
+        try:
+            for prediction in await predictor.predict_all():
+                if prediction.status == "ok" and prediction.machine_id is not None:
+                    await twin.publish_prediction(prediction)
+        except Exception:  # a bad cycle (store hiccup, odd model) must not end the loop
+            log.exception("prediction push failed")
+
+
+@asynccontextmanager
+async def ml_lifespan(services: Services) -> AsyncIterator[None]:
+    """Start the predictor (and the prediction push to the twin); stop them at shutdown."""
+    registry = ModelRegistry(services.settings.model_dir)
+    predictor = Predictor(
+        services.store, registry, list(services.machines.values()), time_scale=services.settings.time_scale
+    )
+    services.predictor = predictor
+    services.health_sections["ml"] = lambda: {
+        "active_model": registry.active_version(),
+        "training_jobs": sum(j.state in {"queued", "running"} for j in predictor.jobs.values()),
+    }
+    task = asyncio.get_running_loop().create_task(push_predictions(services, predictor, PREDICTION_INTERVAL_S))
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        predictor.close()
+
+
+SERVICE_HOOKS: list[ServiceHook] = [twin_lifespan, ml_lifespan]
+"""Start-up hooks, entered in order after ingest has started, with the ``Services`` container (set your field /
+listener / health section there), and exited in reverse order at shutdown. Read at each start-up."""
+
+
+def app_lifespan(settings: Settings, store: Store | None) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The FastAPI lifespan of an app for ``settings``: builds ``Services`` into ``app.state.services``.
+
+    With ``store`` None the store of ``settings.database_url`` is opened at start-up and closed at shutdown; a
+    given ``store`` must already be open and stays open (its owner closes it).
+    """
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            the_store = store
+            if the_store is None:
+                the_store = open_store(settings.database_url)
+                await the_store.open()
+                stack.push_async_callback(the_store.close)
+            factory = load_layout(settings.layout_path)
+            await the_store.register_machines(factory.machines)
+            ingest = IngestService(settings, the_store, factory.machines)
+            await ingest.start()
+            stack.push_async_callback(ingest.stop)
+            services = Services(
+                settings=settings,
+                store=the_store,
+                layout=factory,
+                ingest=ingest,
+                started_at=datetime.now(UTC),
+                machines={m.id: m for m in factory.machines},
+            )
+            app.state.services = services
+            for hook in SERVICE_HOOKS:
+                await stack.enter_async_context(hook(services))
+            yield
+
+    return lifespan

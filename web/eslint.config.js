@@ -1,0 +1,20 @@
+// ESLint (flat config): the recommended JavaScript and typescript-eslint rules, and React's hooks rules.
+import js from "@eslint/js";
+import reactHooks from "eslint-plugin-react-hooks";
+import globals from "globals";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  // Generated (schema.ts: `make contract`) or built files are not linted.
+  { ignores: ["dist/**", "node_modules/**", "src/api/schema.ts"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  reactHooks.configs.flat.recommended,
+  {
+    files: ["**/*.{ts,tsx}"],
+    languageOptions: { globals: { ...globals.browser } },
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+    },
+  },
+);

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import NoReturn
 
-from pydantic import BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from factorytwin.auth.credentials import (
     DEVICE_KEY_PREFIX,
@@ -80,23 +79,28 @@ class AuthPolicy(BaseModel):
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Login:
+class Login(BaseModel):
     """A successful login: the user, the session cookie's secret and the CSRF token (both shown once)."""
 
+    model_config = ConfigDict(frozen=True)
+
     user: User
-    session_secret: str
-    csrf_token: str
-    expires_at: datetime
+    session_secret: str = Field(repr=False)
+    csrf_token: str = Field(repr=False)
+    expires_at: AwareDatetime
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(BaseModel):
     """Who does something and from where, for the audit trail."""
+
+    model_config = ConfigDict(frozen=True)
 
     actor: str
     kind: PrincipalKind | None = None
     source: str = ""
+
+    def __init__(self, actor: str, kind: PrincipalKind | None = None, source: str = "") -> None:
+        super().__init__(actor=actor, kind=kind, source=source)
 
     @classmethod
     def of(cls, principal: Principal, source: str) -> Context:
@@ -254,7 +258,7 @@ class AuthService:
                 source=source,
             )
         )
-        return Login(record.public(), secret, csrf, expires)
+        return Login(user=record.public(), session_secret=secret, csrf_token=csrf, expires_at=expires)
 
     async def session_principal(self, secret: str, csrf_token: str | None, write: bool, source: str) -> Principal:
         """The user behind a session cookie; a write (unsafe method) also needs the session's CSRF token."""

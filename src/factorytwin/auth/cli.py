@@ -18,6 +18,7 @@ from typing import Annotated, TypeVar
 
 import click
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -33,7 +34,7 @@ from factorytwin.store.auth import auth_store_for
 
 T = TypeVar("T")
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long
 
 users_app = typer.Typer(help="Manage dashboard users and their roles.", no_args_is_help=True)
 tokens_app = typer.Typer(help="Manage bearer API tokens for scripts and integrations.", no_args_is_help=True)
@@ -89,6 +90,9 @@ def _run(database_url: str | None, work: Callable[[AuthService], Awaitable[T]]) 
 
     try:
         return asyncio.run(main())
+    except ValidationError as exc:  # a name that breaks the rules: one line per field, not pydantic's block
+        shown = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False))
+        raise _fail(shown) from None
     except (FactoryTwinError, ValueError, OSError) as exc:
         raise _fail(str(exc) or type(exc).__name__) from None
 
@@ -137,7 +141,7 @@ def users_passwd(
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
     database_url: DatabaseOpt = None,
 ) -> None:
-    """Set a user's password (their open sessions stay; remove and re-add the user to end them)."""
+    """Set a user's password; their open sessions end."""
     password = _read_password(password_stdin, username)
     _run(database_url, lambda s: s.set_password(username, password, _actor()))
     console.print(f"password of [bold]{escape(username)}[/] changed")

@@ -60,6 +60,12 @@ def storable(text: str, limit: int) -> str:
     return cleaned[:limit]
 
 
+def check_name(field: str, value: str) -> None:
+    """``ValueError`` naming ``field`` unless ``value`` is a valid user or token name."""
+    if not re.fullmatch(USERNAME_PATTERN, value):
+        raise ValueError(f"{field}: use 1-64 letters, digits and ._@- (starting with a letter or digit)")
+
+
 def utc_now() -> datetime:
     """The current time, UTC."""
     return datetime.now(UTC)
@@ -154,6 +160,7 @@ class AuthService:
     # --- users ----------------------------------------------------------------------------------------------
     async def add_user(self, username: str, role: Role, password: str, ctx: Context) -> User:
         """Create a user (the password must meet the policy); audited."""
+        check_name("username", username)
         check_password_policy(password, username)
         now = self.now()
         record = UserRecord(
@@ -176,12 +183,14 @@ class AuthService:
         return await self.store.users()
 
     async def set_password(self, username: str, password: str, ctx: Context) -> None:
-        """Give a user a new password; ``NotFound`` when there is no such user. Audited."""
+        """Give a user a new password and end their sessions (a stolen cookie dies with the old password);
+        ``NotFound`` when there is no such user. Audited."""
         check_password_policy(password, username)
         hashed = await self.passwords.hash(password)
         if not await self.store.update_user(username, self.now(), hashed, None):
             raise NotFound(f"no user {username!r}")
-        await self.record(ctx, "users.passwd", Outcome.SUCCESS, username)
+        ended = await self.store.remove_sessions(username)
+        await self.record(ctx, "users.passwd", Outcome.SUCCESS, username, f"{ended} sessions ended")
 
     async def set_role(self, username: str, role: Role, ctx: Context) -> None:
         """Give a user another role (their sessions follow at the next request). Audited."""
@@ -287,6 +296,7 @@ class AuthService:
         self, name: str, role: Role, ctx: Context, expires_at: datetime | None = None
     ) -> tuple[str, ApiToken]:
         """A new bearer token; returns its secret (shown once, never stored) and its record. Audited."""
+        check_name("name", name)
         now = self.now()
         if expires_at is not None and expires_at <= now:
             raise ValueError("expires: must be in the future")

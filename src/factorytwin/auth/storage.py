@@ -66,6 +66,9 @@ class AuthStore(Protocol):
     async def remove_session(self, session_hash: str) -> None:
         """Delete one session (logout)."""
 
+    async def remove_sessions(self, username: str) -> int:
+        """Delete every session of a user (a password change ends them); return how many."""
+
     async def remove_expired_sessions(self, now: datetime) -> int:
         """Delete sessions past their expiry; return how many."""
 

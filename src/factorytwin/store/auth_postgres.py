@@ -136,6 +136,10 @@ class PostgresAuthStore:
         """Delete one session."""
         await self.store.pool.execute("DELETE FROM sessions WHERE session_hash = $1", session_hash)
 
+    async def remove_sessions(self, username: str) -> int:
+        """Delete every session of a user; return how many."""
+        return _count(await self.store.pool.execute("DELETE FROM sessions WHERE username = $1", username))
+
     async def remove_expired_sessions(self, now: datetime) -> int:
         """Delete sessions past their expiry; return how many."""
         return _count(await self.store.pool.execute("DELETE FROM sessions WHERE expires_at <= $1", to_ms(now)))

@@ -163,6 +163,10 @@ class SQLiteAuthStore:
         """Delete one session."""
         await self._write("DELETE FROM sessions WHERE session_hash = ?", (session_hash,))
 
+    async def remove_sessions(self, username: str) -> int:
+        """Delete every session of a user; return how many."""
+        return await self._write("DELETE FROM sessions WHERE username = ?", (username,))
+
     async def remove_expired_sessions(self, now: datetime) -> int:
         """Delete sessions past their expiry; return how many."""
         return await self._write("DELETE FROM sessions WHERE expires_at <= ?", (to_ms(now),))

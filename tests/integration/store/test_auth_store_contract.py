@@ -89,8 +89,12 @@ async def test_sessions_end_at_logout_expiry_or_when_their_user_is_removed(auth:
     assert await auth.remove_expired_sessions(T0 + timedelta(hours=2)) == 1
     assert await auth.session_by_hash("s2") is None
     assert await auth.session_by_hash("s3") is not None
-    await auth.remove_user("amir")
+    await auth.add_session(session("s4", 4))
+    assert await auth.remove_sessions("amir") == 2
     assert await auth.session_by_hash("s3") is None
+    await auth.add_session(session("s5", 5))
+    await auth.remove_user("amir")
+    assert await auth.session_by_hash("s5") is None
 
 
 async def test_a_rotated_device_key_stays_valid_for_the_grace_period_only(auth: AuthStore) -> None:

@@ -165,7 +165,10 @@ async def test_user_management_checks_the_policy_and_names(service: AuthService)
     await service.add_user("amir", Role.VIEWER, PASSWORD, ADMIN)
     with pytest.raises(AlreadyExists):
         await service.add_user("amir", Role.ADMIN, PASSWORD, ADMIN)
+    before = await service.login("amir", PASSWORD, "h")
     await service.set_password("amir", "another long password", ADMIN)
+    with pytest.raises(Unauthenticated):  # the old password's session ended with it
+        await service.session_principal(before.session_secret, None, write=False, source="h")
     with pytest.raises(Unauthenticated):
         await service.login("amir", PASSWORD, "h")
     assert (await service.login("amir", "another long password", "h")).user.username == "amir"

@@ -65,6 +65,22 @@ class Settings(BaseSettings):
         description="MQTT ingest client id (persistent session): give each API instance its own",
     )
     mqtt_shared_subscription: bool = Field(
+        default=False,
+        description="subscribe as $share/factorytwin/ft/+/telemetry so several instances split the load; off: one "
+        "instance subscribes to ft/+/telemetry itself (nothing is lost across broker restarts)",
+    )
+    mqtt_session_expiry_s: int | None = Field(
+        default=None,
+        ge=0,
+        le=0xFFFFFFFF,
+        description="MQTT v5 session expiry of the ingest subscriber: how long the broker keeps queueing for an "
+        "instance that is gone. Default: never when not shared, 120 s when shared (a crashed member stops taking "
+        "its share of the group then)",
+    )
+    mqtt_max_payload_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="larger MQTT telemetry messages are rejected (and dead-lettered)"
+    )
+    mqtt_dead_letter: bool = Field(
         default=True,
-        description="subscribe as $share/factorytwin/ft/+/telemetry so several instances split the load",
+        description="publish each rejected MQTT message (raw payload, reason) to ft/_deadletter/<machine>/telemetry",
     )

@@ -14,8 +14,8 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from factorytwin import __version__
-from factorytwin.api.errors import install_error_handlers
-from factorytwin.api.lifespan import SERVICE_HOOKS, app_lifespan
+from factorytwin.api.errors import ErrorBody, install_error_handlers
+from factorytwin.api.lifespan import app_lifespan
 from factorytwin.api.routers import alarms, catalogue, commands, gltf, health, layout, machines, ml, stream, telemetry
 from factorytwin.config import Settings
 from factorytwin.store import Store
@@ -39,7 +39,7 @@ ROUTERS: list[APIRouter] = [
 ]
 """Routers served under ``/api/v1``, in order."""
 
-__all__ = ["API_PREFIX", "ROUTERS", "SERVICE_HOOKS", "STATIC_DIR", "create_app", "openapi_document"]
+__all__ = ["API_PREFIX", "ROUTERS", "STATIC_DIR", "create_app", "openapi_document"]
 
 
 def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
@@ -71,6 +71,7 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     schemas: dict[str, Any] = doc.setdefault("components", {}).setdefault("schemas", {})
     for name, schema in telemetry.SCHEMA_DEFS.items():
         schemas.setdefault(name, schema)
+    _use_error_body(doc)
     # What the server sends is described as serialised (defaulted fields such as ``type`` are always present).
     unions = {
         "ServerMessage": SERVER_MESSAGES.json_schema(ref_template=REF_TEMPLATE, mode="serialization"),
@@ -81,6 +82,26 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
             schemas.setdefault(def_name, schema)
         schemas[name] = union
     return doc
+
+
+def _use_error_body(doc: dict[str, Any]) -> None:
+    """Describe error answers as what ``api.errors`` sends (``ErrorBody``), not FastAPI's ``HTTPValidationError``."""
+    schemas: dict[str, Any] = doc["components"]["schemas"]
+    schemas.setdefault("ErrorBody", ErrorBody.model_json_schema(ref_template=REF_TEMPLATE))
+    for name, schema in ErrorBody.model_json_schema(ref_template=REF_TEMPLATE).pop("$defs", {}).items():
+        schemas.setdefault(name, schema)
+    body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    for path in doc.get("paths", {}).values():
+        for operation in path.values():
+            for status, answer in operation.get("responses", {}).items():
+                if not str(status).startswith(("4", "5")):
+                    continue
+                schema = answer.get("content", {}).get("application/json", {}).get("schema")
+                # Error answers declared without a body, and FastAPI's own 422, get the body api.errors sends.
+                if schema is None or schema == {"$ref": "#/components/schemas/HTTPValidationError"}:
+                    answer["content"] = body
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
 
 
 def _install_openapi(app: FastAPI) -> None:

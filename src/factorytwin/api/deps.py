@@ -19,7 +19,7 @@ from factorytwin.config import Settings
 from factorytwin.domain import FactoryLayout, Machine
 from factorytwin.errors import NotFound, ServiceUnavailable
 from factorytwin.ingest import IngestService
-from factorytwin.ml.predictor import Predictor
+from factorytwin.ml import Predictor
 from factorytwin.store.base import Store
 from factorytwin.twin.messages import MachineState
 from factorytwin.twin.service import TwinService

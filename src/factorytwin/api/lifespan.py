@@ -22,10 +22,8 @@ from factorytwin.config import Settings
 from factorytwin.ingest import IngestService
 from factorytwin.ingest.mqtt import MqttIngest
 from factorytwin.layout import load_layout
-from factorytwin.ml.predictor import Predictor
-from factorytwin.ml.registry import ModelRegistry
+from factorytwin.ml import ModelRegistry, Predictor
 from factorytwin.store import Store, open_store
-from factorytwin.twin.mqttlink import MqttEndpoint
 from factorytwin.twin.service import TwinService
 
 log = logging.getLogger(__name__)
@@ -49,15 +47,10 @@ async def twin_lifespan(services: Services) -> AsyncIterator[None]:
     mqtt: MqttIngest | None = None
     try:
         if settings.mqtt_url:
-            mqtt = MqttIngest(
-                MqttEndpoint.parse(settings.mqtt_url),
-                services.ingest,
-                settings.mqtt_client_id,
-                shared=settings.mqtt_shared_subscription,
-            )
+            mqtt = MqttIngest.from_settings(settings, services.ingest)
             await mqtt.start()
             services.mqtt_ingest = mqtt
-            services.health_sections["mqtt"] = mqtt.counters.as_dict
+            services.health_sections["mqtt"] = mqtt.health_section
         yield
     finally:
         if mqtt is not None:

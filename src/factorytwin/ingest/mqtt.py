@@ -1,46 +1,74 @@
 """MQTT ingest: a subscriber on ``ft/+/telemetry`` feeding the same ``IngestService`` path as REST.
 
-* QoS 1 with a persistent session (clean_session False, a fixed client id): readings published while the
-  subscriber is away are queued by the broker and delivered when it is back.
-* A message is acknowledged only after its readings are committed (paho's manual ack), so a crash between
-  receipt and commit makes the broker deliver it again; ingest is idempotent, so nothing is stored twice.
-* A shared subscription (``$share/factorytwin/ft/+/telemetry``, supported by Mosquitto since 1.6) lets several
-  instances split the load; give each instance its own client id.
-* Messages waiting in the client's queue are ingested together as one batch (fewer commits); if that batch is
-  refused, each message is ingested on its own so one bad message never holds back the good ones.
-* A malformed payload (not JSON, not a reading set or batch, machine id not the topic's) is logged with its topic,
-  counted (``GET /api/v1/health``, section ``mqtt``) and acknowledged: it cannot become good by being resent.
-* The connection is re-established with exponential back-off (0.2 s doubling to 5 s) after a broker restart.
+* QoS 1, MQTT v5, a persistent session (fixed client id, clean start off): readings published while the subscriber
+  is away are queued by the broker and delivered when it is back.
+* A message is acknowledged only once it is settled: its readings committed, or the message rejected for its
+  content. A crash before that makes the broker deliver it again; ingest is idempotent, so nothing is stored twice.
+* **Poison never halts ingest.** A message that cannot be parsed or validated, or that the store refuses for its
+  content (``StoreRejected``), is rejected: counted per reason (``GET /api/v1/health``, section ``mqtt``), logged
+  with its topic (at most once per reason every ``LOG_EVERY_S``, never the payload), dead-lettered best-effort to
+  ``<prefix>/_deadletter/<machine_id>/telemetry`` (the raw payload, cut at the size cap, with MQTT v5 user
+  properties ``reason``, ``detail`` and ``topic``), and acknowledged. Only an outage (``StoreUnavailable``, or an
+  error nobody expected from the store) is retried, with back-off, on the same broker connection; the messages
+  behind it flow as soon as the store is back. See ``mqttparse`` for the reasons.
+* **Loses nothing by default**: one instance subscribes to ``ft/+/telemetry`` itself, and its session never
+  expires. ``FT_MQTT_SHARED_SUBSCRIPTION=true`` makes several instances split the load
+  (``$share/factorytwin/ft/+/telemetry``); then each session expires ``FT_MQTT_SESSION_EXPIRY_S`` (120 s) after its
+  instance is gone, so a crashed member stops receiving its share of the group, and a stopping instance unsubscribes
+  and finishes what it holds before it disconnects. docs/RELIABILITY.md says what Mosquitto does in each case.
+* Messages waiting in the client's queue are ingested together: each parsed and validated on its own (a bad one
+  rejected, and counted, once), the good ones stored as one batch; if the store refuses that batch for its content,
+  each message goes in on its own so that only the culprit is rejected.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from dataclasses import asdict, dataclass
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import aiomqtt
-from pydantic import ValidationError
 
-from factorytwin.domain import ReadingSet, TelemetryBatch
-from factorytwin.errors import InvalidInput, Overloaded
+from factorytwin.config import Settings
+from factorytwin.domain import TelemetryBatch
+from factorytwin.ingest.mqttparse import (
+    REJECT_REASONS,
+    MalformedMessage,
+    RejectReason,
+    classify,
+    parse_telemetry,
+    topic_machine,
+)
 from factorytwin.ingest.service import IngestService
-from factorytwin.twin.mqttlink import BACKOFF_MAX_S, BACKOFF_START_S, MqttEndpoint
+from factorytwin.mqtt import (
+    SESSION_NEVER_EXPIRES,
+    Backoff,
+    ClientOptions,
+    MqttConnection,
+    MqttEndpoint,
+    MqttReconnector,
+    Sleep,
+    payload_bytes,
+    user_properties,
+)
 
 log = logging.getLogger(__name__)
 
 SHARE_GROUP = "factorytwin"
 TELEMETRY_QOS = 1
-MAX_MESSAGES_PER_BATCH = 200
+MAX_MESSAGES_PER_GROUP = 200  # settled (and stored) together; the broker's in-flight window is usually smaller
 OVERLOAD_RETRY_S = 0.05
-STORE_RETRY_S = 1.0
-
-
-class MalformedMessage(ValueError):
-    """A payload that is not a telemetry message for its topic."""
+STORE_RETRY_START_S = 0.5
+STORE_RETRY_MAX_S = 10.0
+LOG_EVERY_S = 10.0
+DEAD_LETTER_TIMEOUT_S = 5.0
+STOP_DRAIN_S = 5.0
+DEFAULT_SHARED_SESSION_EXPIRY_S = 120
 
 
 @dataclass
@@ -49,12 +77,17 @@ class MqttIngestCounters:
 
     connected: bool = False
     connects: int = 0
+    reconnects: int = 0
     messages: int = 0
-    batches: int = 0
     ingested_messages: int = 0
+    batches: int = 0
     readings: int = 0
-    malformed: int = 0
-    rejected: int = 0
+    rejected_messages: int = 0
+    rejected_readings: int = 0  # sensor values in rejected messages that parsed, each counted once
+    rejected: dict[str, int] = field(default_factory=dict)
+    dead_lettered: int = 0
+    dead_letter_failures: int = 0
+    store_retries: int = 0
     last_error: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
@@ -62,45 +95,67 @@ class MqttIngestCounters:
         return asdict(self)
 
 
-def telemetry_topic_filter(prefix: str = "ft", shared: bool = True) -> str:
-    """The subscription: ``$share/factorytwin/ft/+/telemetry`` (or without ``$share`` when not shared)."""
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    """A message that parsed and validated: its topic, raw payload (for a dead letter) and batch."""
+
+    topic: str
+    raw: bytes
+    batch: TelemetryBatch
+
+
+def _values(batch: TelemetryBatch) -> int:
+    return sum(len(r.values) for r in batch.readings)
+
+
+def _chunks(items: list[_Parsed], max_values: int) -> list[list[_Parsed]]:
+    """Consecutive runs of ``items`` of at most ``max_values`` sensor values each (a lone big one on its own)."""
+    chunks: list[list[_Parsed]] = []
+    size = 0
+    for item in items:
+        n = _values(item.batch)
+        if chunks and size + n <= max_values:
+            chunks[-1].append(item)
+            size += n
+        else:
+            chunks.append([item])
+            size = n
+    return chunks
+
+
+class RateLimitedLog:
+    """A warning per key at most once every ``every_s`` (the rest counted and told with the next one)."""
+
+    def __init__(
+        self, logger: logging.Logger, every_s: float = LOG_EVERY_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.logger, self.every_s, self.clock = logger, every_s, clock
+        self._last: dict[str, float] = {}
+        self._suppressed: dict[str, int] = {}
+
+    def warning(self, key: str, message: str, *args: object) -> bool:
+        """Log ``message % args`` unless ``key`` was logged less than ``every_s`` ago; True when logged."""
+        now = self.clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self.every_s:
+            self._suppressed[key] = self._suppressed.get(key, 0) + 1
+            return False
+        self._last[key] = now
+        more = self._suppressed.pop(key, 0)
+        suffix = f" ({more} more like it since the last report)" if more else ""
+        self.logger.warning(message + suffix, *args)
+        return True
+
+
+def telemetry_topic_filter(prefix: str = "ft", shared: bool = False) -> str:
+    """The subscription: ``ft/+/telemetry``, or ``$share/factorytwin/ft/+/telemetry`` when shared."""
     topic = f"{prefix}/+/telemetry"
     return f"$share/{SHARE_GROUP}/{topic}" if shared else topic
 
 
-def parse_telemetry(topic: str, payload: bytes) -> TelemetryBatch:
-    """A message's payload as a batch; raise ``MalformedMessage`` saying what is wrong.
-
-    The payload is a reading set ``{machine_id, ts, values}`` or a batch ``{readings, events}``, as for
-    ``POST /telemetry``; every machine id in it must be the one in the topic ``<prefix>/<machine_id>/telemetry``.
-    """
-    parts = topic.split("/")
-    if len(parts) < 3 or parts[-1] != "telemetry":
-        raise MalformedMessage(f"topic {topic!r} is not <prefix>/<machine_id>/telemetry")
-    topic_machine = parts[-2]
-    try:
-        doc = json.loads(payload)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MalformedMessage(f"payload is not JSON: {exc}") from None
-    if not isinstance(doc, dict):
-        raise MalformedMessage("payload must be a JSON object (a reading set or a batch)")
-    try:
-        if "readings" in doc or "events" in doc:
-            batch = TelemetryBatch.model_validate(doc)
-        else:
-            batch = TelemetryBatch(readings=[ReadingSet.model_validate(doc)])
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(payload)"
-        raise MalformedMessage(f"{where}: {first['msg']} ({exc.error_count()} problem(s))") from None
-    owners = [("readings", i, r.machine_id) for i, r in enumerate(batch.readings)]
-    owners += [("events", i, e.machine_id) for i, e in enumerate(batch.events)]
-    for kind, i, machine_id in owners:
-        if machine_id != topic_machine:
-            raise MalformedMessage(
-                f"{kind}.{i}.machine_id: {machine_id!r} does not match the topic's machine {topic_machine!r}"
-            )
-    return batch
+def dead_letter_topic(prefix: str, machine_id: str) -> str:
+    """Where a rejected message goes: four levels, so that it never matches ``<prefix>/+/telemetry`` itself."""
+    return f"{prefix}/_deadletter/{machine_id}/telemetry"
 
 
 class MqttIngest:
@@ -112,130 +167,217 @@ class MqttIngest:
         ingest: IngestService,
         client_id: str = "factorytwin-ingest",
         topic_prefix: str = "ft",
-        shared: bool = True,
+        shared: bool = False,
+        *,
+        session_expiry_s: int | None = None,
+        max_payload_bytes: int = 1024 * 1024,
+        dead_letter: bool = True,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.endpoint = endpoint
         self.ingest = ingest
         self.client_id = client_id
+        self.prefix = topic_prefix
+        self.shared = shared
         self.topic_filter = telemetry_topic_filter(topic_prefix, shared)
+        if session_expiry_s is None:
+            session_expiry_s = DEFAULT_SHARED_SESSION_EXPIRY_S if shared else SESSION_NEVER_EXPIRES
+        options = ClientOptions(client_id, persistent=True, session_expiry_s=session_expiry_s, manual_ack=True)
+        self.reconnector = MqttReconnector(endpoint, options, sleep=sleep, name="MQTT ingest")
+        self.max_payload_bytes = max_payload_bytes
+        self.dead_letter = dead_letter
+        self.sleep = sleep
         self.counters = MqttIngestCounters()
+        self.log = RateLimitedLog(log, clock=clock)
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
+        self._idle = asyncio.Event()
+
+    @classmethod
+    def from_settings(cls, settings: Settings, ingest: IngestService) -> MqttIngest:
+        """The subscriber ``settings`` describe (``mqtt_url`` must be set)."""
+        if not settings.mqtt_url:
+            raise ValueError("mqtt_url is not set")
+        return cls(
+            MqttEndpoint.parse(settings.mqtt_url),
+            ingest,
+            settings.mqtt_client_id,
+            shared=settings.mqtt_shared_subscription,
+            session_expiry_s=settings.mqtt_session_expiry_s,
+            max_payload_bytes=settings.mqtt_max_payload_bytes,
+            dead_letter=settings.mqtt_dead_letter,
+        )
+
+    def health_section(self) -> dict[str, int | str | bool | None]:
+        """The counters for /health, with the connection's own figures; ``rejected.<reason>`` for every reason."""
+        c = self.counters
+        c.connects, c.reconnects = self.reconnector.connects, self.reconnector.failures
+        c.last_error = c.last_error or self.reconnector.last_error
+        section: dict[str, int | str | bool | None] = {k: v for k, v in c.as_dict().items() if k != "rejected"}
+        for reason in REJECT_REASONS:
+            section[f"rejected.{reason}"] = c.rejected.get(reason, 0)
+        return section
 
     async def start(self, wait_s: float = 5.0) -> None:
         """Start the subscriber; wait up to ``wait_s`` for the first subscription (it keeps trying after)."""
-        self._task = asyncio.create_task(self._run(), name=f"ft-mqtt-ingest-{self.client_id}")
+        self._task = asyncio.create_task(self.reconnector.run(self._session), name=f"ft-mqtt-ingest-{self.client_id}")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._subscribed.wait(), timeout=wait_s)
 
-    async def stop(self) -> None:
-        """Disconnect; unacknowledged messages stay with the broker for the next start."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+    async def stop(self, drain_s: float = STOP_DRAIN_S) -> None:
+        """Disconnect. Shared: leave the group first and settle what is in hand, so no message waits for us.
 
-    async def _run(self) -> None:
-        backoff = BACKOFF_START_S
-        while True:
+        Not shared, the session keeps its subscription and the broker queues for our return. What is not
+        acknowledged when the task ends stays with the broker for the next start.
+        """
+        if self._task is None:
+            return
+        connection = self.reconnector.connection
+        if self.shared and connection is not None:
             try:
-                async with aiomqtt.Client(
-                    self.endpoint.host,
-                    self.endpoint.port,
-                    username=self.endpoint.username,
-                    password=self.endpoint.password,
-                    identifier=self.client_id,
-                    clean_session=False,
-                    keepalive=15,
-                ) as client:
-                    # aiomqtt has no manual-ack switch of its own; paho's (the client underneath) does the job.
-                    client._client.manual_ack_set(True)
-                    await client.subscribe(self.topic_filter, qos=TELEMETRY_QOS)
-                    self.counters.connected = True
-                    self.counters.connects += 1
-                    self._subscribed.set()
-                    backoff = BACKOFF_START_S
-                    log.info("MQTT ingest %s subscribed to %s", self.client_id, self.topic_filter)
-                    await self._consume(client)
-            except aiomqtt.MqttError as exc:
-                self.counters.last_error = str(exc)
-                log.warning("MQTT ingest: %s; reconnecting in %.1f s", exc, backoff)
-            except Exception as exc:  # a bug must not end ingest for good: unacked messages come again
-                self.counters.last_error = f"{type(exc).__name__}: {exc}"
-                log.exception("MQTT ingest failed; reconnecting in %.1f s", backoff)
-            finally:
-                self.counters.connected = False
-            await asyncio.sleep(backoff)
-            backoff = min(BACKOFF_MAX_S, backoff * 2)
+                await asyncio.wait_for(self._leave_group(connection), timeout=drain_s)
+            except (TimeoutError, aiomqtt.MqttError) as exc:
+                log.warning("MQTT ingest %s: could not leave the share group cleanly: %s", self.client_id, exc)
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._task = None
+        self.counters.connected = False
 
-    async def _consume(self, client: aiomqtt.Client) -> None:
-        messages = client.messages
-        iterator = aiter(messages)
-        while True:
-            group = [await anext(iterator)]
-            while len(messages) and len(group) < MAX_MESSAGES_PER_BATCH:
-                group.append(await anext(iterator))
-            await self._handle(group)
-            for message in group:
-                if message.qos > 0:
-                    client._client.ack(message.mid, message.qos)
+    async def _leave_group(self, connection: MqttConnection) -> None:
+        await connection.unsubscribe(self.topic_filter)
+        # Messages the broker sent before its UNSUBACK are ahead of it on the wire: settle them.
+        quiet = 0
+        while quiet < 3:
+            await asyncio.sleep(0.05)
+            quiet = quiet + 1 if self._idle.is_set() and connection.queued() == 0 else 0
 
-    async def _handle(self, group: list[aiomqtt.Message]) -> None:
-        """Ingest a group of messages; return once every good one is committed (bad ones are counted)."""
-        good: list[tuple[str, TelemetryBatch]] = []
+    async def _session(self, connection: MqttConnection) -> None:
+        try:
+            await connection.subscribe(self.topic_filter, qos=TELEMETRY_QOS)
+            self.counters.connected = True
+            self._subscribed.set()
+            log.info("MQTT ingest %s subscribed to %s", self.client_id, self.topic_filter)
+            iterator = aiter(connection.messages)
+            while True:
+                self._idle.set()
+                first = await anext(iterator)
+                self._idle.clear()
+                group = [first]
+                while connection.queued() and len(group) < MAX_MESSAGES_PER_GROUP:
+                    group.append(await anext(iterator))
+                await self.handle(connection, group)
+                for message in group:
+                    connection.ack(message)
+        finally:
+            self.counters.connected = False
+
+    async def handle(self, connection: MqttConnection, group: list[aiomqtt.Message]) -> None:
+        """Settle every message of ``group``: each stored, or rejected (counted and dead-lettered).
+
+        Each message is parsed and validated on its own (``IngestService.validate`` is pure), so a bad one is
+        rejected once and counted once; the good ones go to the store together, as few batches as the size cap
+        allows (one commit instead of one per message).
+        """
+        good: list[_Parsed] = []
         for message in group:
             self.counters.messages += 1
-            topic = str(message.topic)
-            raw = message.payload if isinstance(message.payload, bytes) else str(message.payload).encode()
+            topic, raw = str(message.topic), payload_bytes(message)
             try:
-                good.append((topic, parse_telemetry(topic, raw)))
+                batch = parse_telemetry(topic, raw, self.max_payload_bytes)
             except MalformedMessage as exc:
-                self.counters.malformed += 1
-                log.warning("MQTT ingest: malformed message on %s: %s", topic, exc)
-        if not good:
-            return
-        if len(good) == 1:
-            await self._ingest_one(*good[0])
-            return
-        merged = TelemetryBatch.model_construct(
-            readings=[r for _, b in good for r in b.readings], events=[e for _, b in good for e in b.events]
-        )
-        try:
-            await self._ingest(merged)
-        except InvalidInput:
-            for topic, batch in good:  # find the bad one(s); the rest go in on their own
-                await self._ingest_one(topic, batch)
-            return
-        self.counters.ingested_messages += len(good)
+                await self._reject(connection, topic, raw, exc.reason, exc.detail)
+                continue
+            try:
+                self.ingest.validate(batch)
+            except Exception as exc:  # validation is pure: whatever it raises is about this message
+                self.counters.rejected_readings += _values(batch)
+                await self._reject(connection, topic, raw, "invalid", str(exc) or type(exc).__name__)
+                continue
+            good.append(_Parsed(topic, raw, batch))
+        for chunk in _chunks(good, self.ingest.settings.max_batch_readings):
+            await self._store(connection, chunk)
 
-    async def _ingest_one(self, topic: str, batch: TelemetryBatch) -> None:
-        try:
-            await self._ingest(batch)
-        except InvalidInput as exc:
-            self.counters.rejected += 1
-            log.warning("MQTT ingest: message on %s refused: %s", topic, exc)
-            return
-        self.counters.ingested_messages += 1
-
-    async def _ingest(self, batch: TelemetryBatch) -> None:
-        """Ingest, waiting out overload and store failures (the message stays unacknowledged meanwhile)."""
+    async def _store(self, connection: MqttConnection, items: list[_Parsed]) -> None:
+        """Ingest messages as one batch; reject for content, wait out overload, retry an outage (same connection)."""
+        if len(items) == 1:
+            batch = items[0].batch
+        else:
+            batch = TelemetryBatch.model_construct(
+                readings=[r for item in items for r in item.batch.readings],
+                events=[e for item in items for e in item.batch.events],
+            )
+        backoff = Backoff(STORE_RETRY_START_S, STORE_RETRY_MAX_S)
         while True:
             try:
                 result = await self.ingest.ingest(batch)
-            except Overloaded:
-                await asyncio.sleep(OVERLOAD_RETRY_S)
-                continue
-            except InvalidInput:
-                raise
             except Exception as exc:
-                self.counters.last_error = f"store: {exc}"
-                log.warning("MQTT ingest: could not store a batch (%s); retrying in %.0f s", exc, STORE_RETRY_S)
-                await asyncio.sleep(STORE_RETRY_S)
+                verdict, reason = classify(exc)
+                if verdict == "reject" and len(items) > 1:
+                    for item in items:  # find the culprit: each message on its own, the others stored
+                        await self._store(connection, [item])
+                    return
+                if verdict == "reject" and reason is not None:
+                    self.counters.rejected_readings += _values(batch)
+                    await self._reject(connection, items[0].topic, items[0].raw, reason, str(exc) or type(exc).__name__)
+                    return
+                if verdict == "wait":
+                    await self.sleep(OVERLOAD_RETRY_S)
+                    continue
+                self.counters.store_retries += 1
+                self.counters.last_error = f"store: {type(exc).__name__}: {exc}"[:300]
+                delay = backoff.next()
+                why = self.counters.last_error
+                self.log.warning("store-outage", "MQTT ingest: could not store (%s); retrying in %.1f s", why, delay)
+                await self.sleep(delay)
                 continue
+            self.counters.ingested_messages += len(items)
             self.counters.batches += 1
             self.counters.readings += result.readings
             return
 
+    async def _reject(
+        self, connection: MqttConnection, topic: str, raw: bytes, reason: RejectReason, detail: str
+    ) -> None:
+        c = self.counters
+        c.rejected_messages += 1
+        c.rejected[reason] = c.rejected.get(reason, 0) + 1
+        self.log.warning(reason, "MQTT ingest: rejected a message on %s (%s): %s", topic, reason, detail[:300])
+        if self.dead_letter:
+            await self._dead_letter(connection, topic, raw, reason, detail)
 
-__all__ = ["MqttIngest", "MqttIngestCounters", "parse_telemetry", "telemetry_topic_filter"]
+    async def _dead_letter(
+        self, connection: MqttConnection, topic: str, raw: bytes, reason: RejectReason, detail: str
+    ) -> None:
+        """Best effort: a dead letter that cannot be sent is counted, and the message acknowledged all the same."""
+        try:
+            machine = topic_machine(topic)
+        except MalformedMessage:
+            machine = "_unknown"
+        props = user_properties(
+            {"reason": reason, "detail": detail[:300], "topic": topic, "at": datetime.now(UTC).isoformat()}
+        )
+        try:
+            await asyncio.wait_for(
+                connection.publish(
+                    dead_letter_topic(self.prefix, machine), raw[: self.max_payload_bytes], 1, properties=props
+                ),
+                timeout=DEAD_LETTER_TIMEOUT_S,
+            )
+        except (TimeoutError, aiomqtt.MqttError, ValueError) as exc:
+            self.counters.dead_letter_failures += 1
+            self.log.warning("dead-letter", "MQTT ingest: could not dead-letter a message from %s: %s", topic, exc)
+            return
+        self.counters.dead_lettered += 1
+
+
+__all__ = [
+    "MalformedMessage",
+    "MqttIngest",
+    "MqttIngestCounters",
+    "RateLimitedLog",
+    "dead_letter_topic",
+    "parse_telemetry",
+    "telemetry_topic_filter",
+]

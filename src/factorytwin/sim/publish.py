@@ -4,8 +4,12 @@
   server is away or answers 503/429/5xx it retries the same batch with exponential back-off; readings wait in a
   bounded buffer meanwhile and are never dropped silently: if the buffer ever overflows, the oldest are dropped
   with a loud warning and counted. A batch the server refuses as invalid (4xx) is logged with its reason.
-- ``MqttPublisher``: aiomqtt, QoS 1, topic ``ft/<machine_id>/telemetry``, payload one ``TelemetryBatch`` per
-  machine per publish; it reconnects with back-off and keeps unsent batches in the same kind of bounded buffer.
+- ``MqttPublisher``: MQTT v5, QoS 1, topic ``ft/<machine_id>/telemetry``, payload one ``TelemetryBatch`` per
+  machine per publish, through ``factorytwin.mqtt`` (reconnect with back-off); unsent batches wait in the same kind
+  of bounded buffer. A slice leaves the buffer only once every message of it is acknowledged by the broker *and*
+  the broker said a subscription matched it: when nobody is subscribed (Mosquitto's PUBACK reason "no matching
+  subscribers", e.g. just after a broker restart, before a shared subscription is back) the slice is sent again
+  after a back-off instead of being lost.
 """
 
 from __future__ import annotations
@@ -14,13 +18,15 @@ import asyncio
 import contextlib
 import json
 import logging
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-import aiomqtt
 import httpx
+
+from factorytwin.mqtt import Backoff, ClientOptions, MqttConnection, MqttEndpoint, MqttReconnector
 
 log = logging.getLogger("factorytwin.sim.publish")
 
@@ -53,6 +59,7 @@ class PublisherStats:
     requests: int = 0
     retries: int = 0
     refused: int = 0  # items in batches the server refused as invalid
+    unmatched: int = 0  # MQTT slices sent again because no subscription matched them
     overflowed: int = 0  # items dropped because the buffer was full
     last_error: str = ""
     errors: list[str] = field(default_factory=list)
@@ -116,22 +123,6 @@ def _batch_body(items: list[Item]) -> dict[str, list[dict[str, Any]]]:
     }
 
 
-class _Backoff:
-    """Exponential back-off: initial, doubling, capped; reset after a success."""
-
-    def __init__(self, initial_s: float, max_s: float) -> None:
-        self.initial, self.max = initial_s, max_s
-        self.current = initial_s
-
-    def next(self) -> float:
-        delay = self.current
-        self.current = min(self.current * 2.0, self.max)
-        return delay
-
-    def reset(self) -> None:
-        self.current = self.initial
-
-
 class HttpPublisher:
     """Batched POSTs of telemetry to ``<target>/api/v1/telemetry`` with retry and a bounded buffer."""
 
@@ -153,7 +144,7 @@ class HttpPublisher:
         self.buffer = _Buffer(max_buffer, self.stats, "HTTP publisher")
         self.batch_items = batch_items
         self.timeout_s = timeout_s
-        self.backoff = _Backoff(backoff_initial_s, backoff_max_s)
+        self.backoff = Backoff(backoff_initial_s, backoff_max_s)
 
     def submit(self, readings: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
         """Queue reading sets and events for the next POST."""
@@ -209,14 +200,6 @@ class HttpPublisher:
         return len(self.buffer.items)
 
 
-def mqtt_address(url: str) -> tuple[str, int]:
-    """(host, port) of ``mqtt://host:port`` (port 1883 when absent); ``ValueError`` naming the problem."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("mqtt", "tcp") or not parts.hostname:
-        raise ValueError(f"MQTT URL must look like mqtt://127.0.0.1:1883, not {url!r}")
-    return parts.hostname, parts.port or 1883
-
-
 class MqttPublisher:
     """QoS 1 publishes of one TelemetryBatch per machine per submit to ``<prefix>/<machine_id>/telemetry``."""
 
@@ -230,13 +213,16 @@ class MqttPublisher:
         backoff_initial_s: float = 0.25,
         backoff_max_s: float = 15.0,
     ) -> None:
-        self.host, self.port = mqtt_address(url)
-        self.client_id = client_id
+        endpoint = MqttEndpoint.parse(url)
+        self.client_id = client_id or f"ft-sim-pub-{uuid.uuid4().hex[:8]}"
         self.prefix = topic_prefix
         self.stats = PublisherStats()
         self.buffer = _Buffer(max_buffer, self.stats, "MQTT publisher")
-        self.backoff = _Backoff(backoff_initial_s, backoff_max_s)
-        self.connected = asyncio.Event()
+        self.backoff = Backoff(backoff_initial_s, backoff_max_s)
+        self.reconnector = MqttReconnector(
+            endpoint, ClientOptions(self.client_id), backoff=Backoff(backoff_initial_s, backoff_max_s), name="sim"
+        )
+        self.connected = self.reconnector.connected
 
     def submit(self, readings: list[dict[str, Any]], events: list[dict[str, Any]]) -> None:
         """Queue reading sets and events for publishing."""
@@ -244,28 +230,33 @@ class MqttPublisher:
 
     async def run(self) -> None:
         """Publish queued telemetry until cancelled; reconnect with back-off when the broker is away."""
+        await self.reconnector.run(self._session)
+
+    async def _session(self, connection: MqttConnection) -> None:
+        self.stats.retries = self.reconnector.failures  # connections lost (or refused) so far
+        self.stats.last_error = self.reconnector.last_error or ""
         while True:
-            try:
-                async with aiomqtt.Client(self.host, self.port, identifier=self.client_id) as client:
-                    self.connected.set()
-                    self.backoff.reset()
-                    while True:
-                        await self.buffer.ready.wait()
-                        items = self.buffer.take(2_000)
-                        for topic, body in self._messages(items):
-                            await client.publish(topic, json.dumps(body, separators=(",", ":")), qos=1)
-                            self.stats.requests += 1
-                            self.stats.sent_readings += len(body["readings"])
-                            self.stats.sent_events += len(body["events"])
-                        # Only once all of them are acknowledged: after a reconnect the slice is sent again,
-                        # which ingest's idempotency makes harmless.
-                        self.buffer.commit(len(items))
-            except aiomqtt.MqttError as exc:
-                self.connected.clear()
-                self.stats.retries += 1
-                self.stats.last_error = str(exc)
-                log.warning("MQTT broker %s:%d unavailable (%s); reconnecting", self.host, self.port, exc)
+            await self.buffer.ready.wait()
+            items = self.buffer.take(2_000)
+            if await self._publish(connection, items):
+                # Only once all of them are acknowledged and matched: otherwise the slice is sent again, which
+                # ingest's idempotency makes harmless.
+                self.buffer.commit(len(items))
+                self.backoff.reset()
+            else:
+                self.stats.unmatched += 1
+                self.stats.last_error = "no subscription matched (nobody is listening yet)"
                 await asyncio.sleep(self.backoff.next())
+
+    async def _publish(self, connection: MqttConnection, items: list[Item]) -> bool:
+        for topic, body in self._messages(items):
+            matched = await connection.publish_matched(topic, json.dumps(body, separators=(",", ":")), qos=1)
+            self.stats.requests += 1
+            if not matched:
+                return False
+            self.stats.sent_readings += len(body["readings"])
+            self.stats.sent_events += len(body["events"])
+        return True
 
     def _messages(self, items: list[Item]) -> list[tuple[str, dict[str, list[dict[str, Any]]]]]:
         """One TelemetryBatch per machine: (topic, body), machines in order of first appearance."""

@@ -23,9 +23,10 @@ import aiomqtt
 
 from factorytwin.domain import FactoryLayout
 from factorytwin.errors import FieldProblem, InvalidInput
+from factorytwin.mqtt import MqttEndpoint, MqttLink, payload_bytes
 from factorytwin.sim.commands import apply_command, machine_index, parse_command_message
 from factorytwin.sim.engine import Engine
-from factorytwin.sim.publish import HttpPublisher, MqttPublisher, Publisher, mqtt_address
+from factorytwin.sim.publish import HttpPublisher, MqttPublisher, Publisher
 from factorytwin.sim.state import Frame
 
 log = logging.getLogger("factorytwin.sim.realtime")
@@ -59,17 +60,17 @@ async def listen_for_commands(
     engine: Engine, url: str, stats: RealtimeStats, topic_prefix: str = "ft", client_id: str | None = None
 ) -> None:
     """Apply every command arriving on ``<prefix>/+/commands`` to the engine, until cancelled; reconnect on loss."""
-    host, port = mqtt_address(url)
     ident = client_id or f"ft-sim-cmd-{uuid.uuid4().hex[:8]}"
-    while True:
-        try:
-            async with aiomqtt.Client(host, port, identifier=ident) as client:
-                await client.subscribe(f"{topic_prefix}/+/commands", qos=1)
-                async for message in client.messages:
-                    handle_command_message(engine, str(message.topic.value), message.payload, stats)
-        except aiomqtt.MqttError as exc:
-            log.warning("command channel %s:%d lost (%s); reconnecting in 2 s", host, port, exc)
-            await asyncio.sleep(2.0)
+
+    async def on_message(message: aiomqtt.Message) -> None:
+        handle_command_message(engine, str(message.topic), payload_bytes(message), stats)
+
+    link = MqttLink(MqttEndpoint.parse(url), ident, [(f"{topic_prefix}/+/commands", 1)], on_message)
+    await link.start(wait_s=0)
+    try:
+        await asyncio.Event().wait()  # until cancelled; the link reconnects by itself meanwhile
+    finally:
+        await link.stop()
 
 
 def handle_command_message(engine: Engine, topic: str, payload: object, stats: RealtimeStats) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from factorytwin.mqtt import MqttEndpoint
 from factorytwin.twin.bus import BusEvent, EventBus, InProcessBus, MqttBus
 from factorytwin.twin.commands import CommandDispatcher, CommandSink, command_topic
 from factorytwin.twin.messages import MachineState, SnapshotMessage
-from factorytwin.twin.mqttlink import MqttEndpoint
 from factorytwin.twin.service import CommandResult, TwinService
 from factorytwin.twin.stream import StreamClient, StreamHub
 

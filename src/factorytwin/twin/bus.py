@@ -4,6 +4,11 @@
 ``ft/_bus/events/<type>`` on the broker and delivers everything published there, by any process, to its handlers: with
 several API processes behind one broker, the broker is the bus (no clustering of our own). Each event carries the
 ``origin`` of the process that published it, so a process can tell its own events from the others'.
+
+Anyone on the broker can publish there, so a bus message is validated like ingest before it is applied: its wire
+shape with pydantic (``BusEvent.decode``: size, JSON, an envelope of known type and a well-formed origin, the
+payload's model), then its content against the factory (``BusGuard``, set by the twin). A message failing either is
+dropped and counted (``MqttBus.dropped`` by reason, in the twin's /health section), never applied.
 """
 
 from __future__ import annotations
@@ -13,20 +18,38 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol, get_args
 
 import aiomqtt
-from pydantic import ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from factorytwin.domain import Alarm, Event, TelemetryBatch
+from factorytwin.mqtt import MqttEndpoint, MqttLink, payload_bytes
 from factorytwin.prediction import Prediction
-from factorytwin.twin.mqttlink import MqttEndpoint, MqttLink
+from factorytwin.twin.busguard import BusGuard
 
 log = logging.getLogger(__name__)
 
 # Four levels, so that no bus topic matches the telemetry filter ft/+/telemetry.
 BUS_TOPIC_PREFIX = "ft/_bus/events/"
 BusEventType = Literal["telemetry", "alarm", "event", "prediction"]
+MAX_BUS_MESSAGE_BYTES = 4 * 1024 * 1024
+DROP_REASONS = ("malformed", "wrong_topic", *(f"invalid_{kind}" for kind in get_args(BusEventType)))
+"""Why a bus message was dropped: the keys of ``MqttBus.dropped``."""
+
+
+class MalformedBusMessage(ValueError):
+    """A bus message that is not a bus event."""
+
+
+class _Envelope(BaseModel):
+    """The wire shape of every bus message."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: BusEventType
+    origin: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_.-]+$")
+    payload: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,21 +67,33 @@ class BusEvent:
 
     @classmethod
     def decode(cls, raw: bytes) -> BusEvent:
-        """Parse wire JSON; raise ValueError when it is not a bus event."""
-        doc = json.loads(raw)
-        kind, origin, body = doc["type"], str(doc["origin"]), doc["payload"]
+        """Parse and validate wire JSON; raise ``MalformedBusMessage`` (a ValueError) when it is not a bus event."""
+        if len(raw) > MAX_BUS_MESSAGE_BYTES:
+            raise MalformedBusMessage(f"{len(raw)} bytes, over the limit of {MAX_BUS_MESSAGE_BYTES}")
+        try:
+            envelope = _Envelope.model_validate_json(raw)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False, include_input=False)[0]
+            where = ".".join(str(p) for p in first["loc"]) or "(message)"
+            raise MalformedBusMessage(f"{where}: {first['msg']}") from None
+        except RecursionError:
+            raise MalformedBusMessage("nested too deeply") from None
+        kind, body = envelope.type, envelope.payload
         payload: TelemetryBatch | Alarm | Event | Prediction
-        if kind == "telemetry":
-            payload = TelemetryBatch.model_validate(body)
-        elif kind == "alarm":
-            payload = Alarm.model_validate(body)
-        elif kind == "event":
-            payload = Event.model_validate(body)
-        elif kind == "prediction":
-            payload = Prediction.model_validate(body)
-        else:
-            raise ValueError(f"unknown bus event type {kind!r}")
-        return cls(kind, origin, payload)
+        try:
+            if kind == "telemetry":
+                payload = TelemetryBatch.model_validate(body)
+            elif kind == "alarm":
+                payload = Alarm.model_validate(body)
+            elif kind == "event":
+                payload = Event.model_validate(body)
+            else:
+                payload = Prediction.model_validate(body)
+        except ValidationError as exc:
+            first = exc.errors(include_url=False, include_input=False)[0]
+            where = ".".join(str(p) for p in ("payload", *first["loc"]))
+            raise MalformedBusMessage(f"{where}: {first['msg']}") from None
+        return cls(kind, envelope.origin, payload)
 
 
 BusHandler = Callable[[BusEvent], Awaitable[None]]
@@ -125,7 +160,13 @@ class MqttBus:
         self.origin = origin or new_origin()
         self._local = InProcessBus(self.origin)
         self.link = MqttLink(endpoint, f"ft-bus-{self.origin}", [(BUS_TOPIC_PREFIX + "#", 1)], self._on_message)
-        self.malformed = 0
+        self.guard: BusGuard | None = None
+        self.dropped: dict[str, int] = {}
+
+    @property
+    def malformed(self) -> int:
+        """Bus messages dropped, whatever the reason."""
+        return sum(self.dropped.values())
 
     async def start(self) -> None:
         """Connect (and keep reconnecting) to the broker."""
@@ -147,11 +188,25 @@ class MqttBus:
             log.warning("bus: could not publish a %s event: %s", event.type, exc)
 
     async def _on_message(self, message: aiomqtt.Message) -> None:
-        raw = message.payload if isinstance(message.payload, bytes) else str(message.payload).encode()
+        await self.receive(str(message.topic), payload_bytes(message))
+
+    async def receive(self, topic: str, raw: bytes) -> bool:
+        """Validate one bus message and deliver it; False (counted in ``dropped``) when it is dropped."""
         try:
             event = BusEvent.decode(raw)
-        except (ValueError, KeyError, TypeError, ValidationError) as exc:
-            self.malformed += 1
-            log.warning("bus: malformed message on %s: %s", message.topic, exc)
-            return
+        except MalformedBusMessage as exc:
+            return self._drop("malformed", topic, str(exc))
+        if topic != BUS_TOPIC_PREFIX + event.type:
+            return self._drop("wrong_topic", topic, f"a {event.type} event")
+        problem = self.guard.problem(event.payload) if self.guard is not None and event.origin != self.origin else None
+        if problem is not None:
+            return self._drop(f"invalid_{event.type}", topic, problem)
         await self._local.publish(event)
+        return True
+
+    def _drop(self, reason: str, topic: str, detail: str) -> bool:
+        first = reason not in self.dropped
+        self.dropped[reason] = self.dropped.get(reason, 0) + 1
+        if first or self.dropped[reason] % 1000 == 0:  # no log flood from a flood of forgeries
+            log.warning("bus: dropped a message on %s (%s, %d so far): %s", topic, reason, self.dropped[reason], detail)
+        return False

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import aiomqtt
 
 from factorytwin.domain import CommandKind, CommandMessage
-from factorytwin.twin.mqttlink import MqttLink
+from factorytwin.mqtt import MqttLink
 
 log = logging.getLogger(__name__)
 

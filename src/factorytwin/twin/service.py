@@ -20,14 +20,15 @@ from pydantic import BaseModel
 from factorytwin.config import Settings
 from factorytwin.domain import Alarm, AlarmState, Command, CommandMessage, Event, EventKind, TelemetryBatch
 from factorytwin.errors import NotFound
+from factorytwin.mqtt import MqttEndpoint
 from factorytwin.prediction import Prediction
 from factorytwin.store.base import MAX_LIST_LIMIT, AlarmQuery, Store
 from factorytwin.twin.alarms import SYSTEM, AlarmEngine, is_active
-from factorytwin.twin.bus import BusEvent, EventBus, InProcessBus, MqttBus
+from factorytwin.twin.bus import DROP_REASONS, BusEvent, EventBus, InProcessBus, MqttBus
+from factorytwin.twin.busguard import BusGuard
 from factorytwin.twin.commands import CommandDispatcher, describe
 from factorytwin.twin.health import health_score
 from factorytwin.twin.messages import MachineState, SnapshotMessage
-from factorytwin.twin.mqttlink import MqttEndpoint
 from factorytwin.twin.rules import SEVERITY_RANK, evaluate, offline_finding
 from factorytwin.twin.state import LiveMachine, MachineUpdate, TwinState, ms_to_datetime
 from factorytwin.twin.stream import StreamHub
@@ -75,6 +76,9 @@ class TwinService:
         self.alarms.load(await self._stored_active_alarms())
         for live in self.state.machines.values():
             self._refresh_health(live)
+        if isinstance(self.bus, MqttBus):  # anyone on the broker can publish to the bus: check what comes in
+            specs = {mid: live.specs for mid, live in self.state.machines.items()}
+            self.bus.guard = BusGuard(specs, self.settings.max_future_skew_s, self.settings.min_timestamp)
         self.bus.subscribe(self._on_bus)
         await self.bus.start()
         for coro, name in (
@@ -331,7 +335,8 @@ class TwinService:
         return CommandResult(command=message, delivered=outcome.delivered, outcome=outcome.outcome, event_id=saved.id)
 
     def health_section(self) -> dict[str, int | str]:
-        """Counters for GET /health."""
+        """Counters for GET /health; ``bus_refused.<reason>``: bus messages dropped by the bus's validation."""
+        refused = self.bus.dropped if isinstance(self.bus, MqttBus) else {}
         return {
             "machines": len(self.state.machines),
             "active_alarms": sum(len(v) for v in self.alarms.active.values()),
@@ -339,6 +344,7 @@ class TwinService:
             "stream_dropped_clients": self.hub.dropped_clients,
             "bus": "mqtt" if self.bus.distributed else "in-process",
             "bus_dropped": self.bus_dropped,
+            **{f"bus_refused.{reason}": refused.get(reason, 0) for reason in DROP_REASONS},
         }
 
 

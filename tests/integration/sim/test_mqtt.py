@@ -114,3 +114,36 @@ async def test_stop_command_over_mqtt_stops_the_machine_and_is_answered() -> Non
         await asyncio.wait_for(sim, 20)
         sub.cancel()
         await asyncio.gather(sub, return_exceptions=True)
+
+
+async def test_publisher_keeps_what_no_subscription_matched_and_sends_it_once_someone_listens() -> None:
+    prefix = _prefix()
+    publisher = MqttPublisher(
+        BROKER, client_id=f"{prefix}-pub", topic_prefix=prefix, backoff_initial_s=0.05, backoff_max_s=0.2
+    )
+    run = asyncio.create_task(publisher.run())
+    got: list[tuple[str, dict[str, Any]]] = []
+    sub: asyncio.Task[None] | None = None
+    try:
+        publisher.submit([{"machine_id": "mill-01", "ts": "2025-01-01T00:00:00Z", "values": {"air_temp": 300.0}}], [])
+        for _ in range(200):  # until the broker has answered "no matching subscribers" at least once
+            if publisher.stats.unmatched:
+                break
+            await asyncio.sleep(0.05)
+        assert publisher.stats.unmatched >= 1
+        assert publisher.pending() == 1  # kept, not dropped
+        ready = asyncio.Event()
+        sub = asyncio.create_task(_collect(prefix, "+/telemetry", got, ready))
+        await asyncio.wait_for(ready.wait(), 10)
+        assert await publisher.drain(10)
+        for _ in range(100):
+            if got:
+                break
+            await asyncio.sleep(0.05)
+        assert [topic for topic, _ in got] == [f"{prefix}/mill-01/telemetry"]
+        assert publisher.stats.sent_readings == 1
+    finally:
+        run.cancel()
+        if sub is not None:
+            sub.cancel()
+        await asyncio.gather(run, *([sub] if sub else []), return_exceptions=True)

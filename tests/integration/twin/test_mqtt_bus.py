@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,19 @@ from websockets.asyncio.client import connect as ws_connect
 
 from factorytwin.config import Settings
 from tests.integration.twin.conftest import Mosquitto, serve, wait_until
-from tests.integration.twin.test_mqtt_live import reading_set
+from tests.integration.twin.test_mqtt_live import counted, reading_set
 
 pytestmark = pytest.mark.integration
 
 
 def settings_for(postgres_url: str, broker: Mosquitto, client_id: str) -> Settings:
-    return Settings(database_url=postgres_url, mqtt_url=broker.url, mqtt_client_id=client_id, stream_interval_s=0.05)
+    return Settings(
+        database_url=postgres_url,
+        mqtt_url=broker.url,
+        mqtt_client_id=client_id,
+        mqtt_shared_subscription=True,
+        stream_interval_s=0.05,
+    )
 
 
 async def _state(http: httpx.AsyncClient, machine_id: str) -> dict[str, Any]:
@@ -76,3 +83,36 @@ async def test_two_instances_split_the_mqtt_load_and_both_see_every_reading_and_
         types = [a["type"] for a in stored]  # the 20 K jump also trips rate:process_temp
         assert "high:process_temp" in types
         assert len(types) == len(set(types))  # each raised once, by one instance
+
+
+async def test_forged_bus_messages_are_dropped_and_counted_not_applied(tmp_path: Path, mosquitto: Mosquitto) -> None:
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/twin.db", mqtt_url=mosquitto.url, mqtt_client_id="ft-forge")
+    now = datetime.now(UTC).isoformat()
+    fake_alarm = {
+        "id": 1,
+        "machine_id": "mill-01",
+        "severity": "critical",
+        "state": "active_unack",
+        "message": "forged",
+        "raised_at": now,
+        "updated_at": now,
+    }
+    forged_batch = {"readings": [reading_set(0, "mill-01", torque=99999.0)], "events": []}
+    async with serve(settings) as base, httpx.AsyncClient(base_url=base) as http:
+        async with aiomqtt.Client("127.0.0.1", mosquitto.port, identifier="forger") as client:
+            for i in range(500):
+                body = {"type": "alarm", "origin": "evil", "payload": {**fake_alarm, "type": f"fake:{i}"}}
+                await client.publish("ft/_bus/events/alarm", json.dumps(body), qos=1)
+            body = {"type": "telemetry", "origin": "evil", "payload": forged_batch}
+            await client.publish("ft/_bus/events/telemetry", json.dumps(body), qos=1)
+            await client.publish("ft/_bus/events/alarm", b"[" * 5000, qos=1)
+
+        async def all_refused() -> dict[str, Any] | None:
+            twin: dict[str, Any] = (await http.get("/api/v1/health")).json()["sections"]["twin"]
+            return twin if sum(counted(twin, "bus_refused.").values()) == 502 else None
+
+        twin = await wait_until(all_refused)
+        assert twin is not None
+        assert counted(twin, "bus_refused.") == {"invalid_alarm": 500, "invalid_telemetry": 1, "malformed": 1}
+        assert twin["active_alarms"] == 0
+        assert "torque" not in (await _state(http, "mill-01"))["values"]

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from factorytwin.api.app import create_app
+from factorytwin.api.errors import ErrorBody
 from factorytwin.api.footprints import FOOTPRINTS
 from factorytwin.config import Settings
 from factorytwin.domain import MachineKind
@@ -71,3 +72,20 @@ def test_the_layout_serves_one_footprint_per_kind(settings: Settings) -> None:
     assert set(body["footprints"]) == {k.value for k in MachineKind}
     assert body["footprints"]["pump"]["shape"] == "cylinder"
     assert body["footprints"]["conveyor"]["ring_radius"] == 0
+
+
+def test_every_422_is_documented_as_the_error_body_the_app_sends(settings: Settings) -> None:
+    doc = _document(settings)
+    refs = [
+        op["responses"]["422"]["content"]["application/json"]["schema"]
+        for path in doc["paths"].values()
+        for op in path.values()
+        if "422" in op.get("responses", {})
+    ]
+    assert refs
+    assert all(ref == {"$ref": "#/components/schemas/ErrorBody"} for ref in refs)
+    assert "HTTPValidationError" not in doc["components"]["schemas"]
+    with TestClient(create_app(settings)) as client:
+        answer = client.post("/api/v1/machines/mill-01/commands", json={"command": "fly"})
+    assert answer.status_code == 422
+    assert ErrorBody.model_validate(answer.json()).detail[0].loc == ["body", "command"]

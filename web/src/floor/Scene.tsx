@@ -78,7 +78,7 @@ function Controls({ layout }: { layout: FactoryLayout }) {
       z1 = -Infinity;
     for (const m of layout.machines) {
       const [x, , z] = toScene(layout, m.x, m.y);
-      const half = m.kind === "conveyor" ? conveyorLength(m) / 2 : 2;
+      const half = m.kind === "conveyor" ? conveyorLength(m, layout) / 2 : 2;
       x0 = Math.min(x0, x - half - 2);
       x1 = Math.max(x1, x + half + 2);
       z0 = Math.min(z0, z - 3);
@@ -144,7 +144,7 @@ function LineZones({ layout }: { layout: FactoryLayout }) {
           y0 = Infinity,
           y1 = -Infinity;
         for (const m of ms) {
-          const half = m.kind === "conveyor" ? conveyorLength(m) / 2 : 2;
+          const half = m.kind === "conveyor" ? conveyorLength(m, layout) / 2 : 2;
           const [ex, ey] = Math.abs(Math.sin((m.rotation * Math.PI) / 180)) > 0.7 ? [1.5, half] : [half, 1.5];
           x0 = Math.min(x0, m.x - ex);
           x1 = Math.max(x1, m.x + ex);
@@ -224,7 +224,7 @@ const MachineNode = memo(function MachineNode({ machine, layout, selected, sever
   const [x, , z] = toScene(layout, machine.x, machine.y);
   const r = footprint(machine, layout);
   const top = modelHeight(machine, layout);
-  const length = machine.kind === "conveyor" ? conveyorLength(machine) : 0;
+  const length = machine.kind === "conveyor" ? conveyorLength(machine, layout) : 0;
 
   const over = (e: ThreeEvent<PointerEvent>): void => {
     e.stopPropagation();
@@ -244,7 +244,7 @@ const MachineNode = memo(function MachineNode({ machine, layout, selected, sever
   return (
     <group position={[x, 0, z]} rotation={[0, (machine.rotation * Math.PI) / 180, 0]} name={machine.id}>
       <group onClick={click} onPointerOver={over} onPointerMove={over} onPointerOut={out}>
-        <Model machine={machine} accent={accent} />
+        <Model machine={machine} accent={accent} layout={layout} />
         {/* invisible, generous hit volume so small machines are easy to pick */}
         <mesh position={[0, top / 2, 0]} visible={false}>
           <boxGeometry args={length ? [length, top, 1.6] : [2 * r, top, 2 * r]} />

@@ -11,6 +11,8 @@ import { MAT } from "./materials";
 export interface ModelProps {
   machine: Machine;
   accent: THREE.Material;
+  /** The factory layout, with every kind's footprint. */
+  layout: FactoryLayout;
 }
 
 type V3 = [number, number, number];
@@ -173,8 +175,8 @@ export function AirCompressor({ machine, accent }: ModelProps) {
 
 const CARTON_SPACING = 2.4; // metres between cartons on a belt
 
-export function Conveyor({ machine, accent }: ModelProps) {
-  const length = conveyorLength(machine);
+export function Conveyor({ machine, accent, layout }: ModelProps) {
+  const length = conveyorLength(machine, layout);
   const n = Math.max(2, Math.floor(length / CARTON_SPACING));
   const cartons = useRef<THREE.Group>(null);
   const offset = useRef(0);
@@ -218,10 +220,10 @@ export function Conveyor({ machine, accent }: ModelProps) {
   );
 }
 
-/** A conveyor's length in metres, from its layout metadata (length_m), else 10 m. */
-export function conveyorLength(machine: Machine): number {
+/** A conveyor's length in metres, from its layout metadata (length_m), else its kind's footprint width. */
+export function conveyorLength(machine: Machine, layout: FactoryLayout): number {
   const l = Number(machine.metadata?.length_m);
-  return Number.isFinite(l) && l > 0 ? l : 10;
+  return Number.isFinite(l) && l > 0 ? l : (layout.footprints[machine.kind]?.width ?? 0);
 }
 
 export function RobotArm({ machine, accent }: ModelProps) {

@@ -16,12 +16,12 @@ from factorytwin.api.deps import UNAVAILABLE, PredictorDep, ServicesDep
 from factorytwin.api.errors import ErrorBody, Problem
 from factorytwin.domain import MachineId
 from factorytwin.errors import NotFound
-from factorytwin.ml.predictor import NoModel
-from factorytwin.ml.schedule import CostModel
-from factorytwin.ml.schema import (
+from factorytwin.ml import (
+    CostModel,
     MaintenancePlan,
     ModelCard,
     ModelVersion,
+    NoModel,
     Prediction,
     PredictRequest,
     PredictResponse,

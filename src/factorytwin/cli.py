@@ -1,4 +1,4 @@
-"""The ``factorytwin`` command line: serve, simulate, demo, train, evaluate, users, tokens, devices."""
+"""The ``factorytwin`` command line: serve, simulate, demo, train, evaluate, predict, users, tokens, devices."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from factorytwin.api.serve import serve_command
 from factorytwin.auth.cli import devices_app, tokens_app, users_app
 from factorytwin.config import Settings
 from factorytwin.demo import demo_command
-from factorytwin.ml import evaluate_command, train_command
+from factorytwin.ml.cli import evaluate_command, predict_command, train_command
 from factorytwin.sim.cli import simulate
 
 app = typer.Typer(help="factorytwin: a digital twin of a smart factory.", no_args_is_help=True)
@@ -31,6 +31,7 @@ def main(ctx: typer.Context) -> None:
 app.command("serve")(serve_command)
 app.command("train")(train_command)
 app.command("evaluate")(evaluate_command)
+app.command("predict")(predict_command)
 app.command("simulate")(simulate)
 app.command("demo")(demo_command)
 app.add_typer(users_app, name="users")

@@ -23,12 +23,12 @@ from factorytwin.ml.bundle import ModelBundle
 from factorytwin.ml.features import KIND_CODES, PRODUCT_TYPE_CODES, add_physics_features
 from factorytwin.ml.history import event_rows, wide_from_columns
 from factorytwin.ml.latest import arrays_from_columns, latest_feature_row, physics_arrays
-from factorytwin.ml.pipeline import make_card
+from factorytwin.ml.pipeline import make_card, register_gated
 from factorytwin.ml.registry import ModelRegistry
 from factorytwin.ml.schedule import CostModel, plan_maintenance
 from factorytwin.ml.schema import MaintenancePlan, Prediction, PredictRequest, PredictResponse, TrainJob, TrainRequest
 from factorytwin.ml.timeseries import HistorySpec, prepare_history, renewals_only
-from factorytwin.ml.training import TrainConfig, fit_bundle
+from factorytwin.ml.training import TrainConfig, cross_validate, fit_bundle
 from factorytwin.ml.transfer import SNAPSHOT_SENSORS
 from factorytwin.store.base import MAX_LIST_LIMIT, EventQuery, Store, all_events
 
@@ -189,8 +189,18 @@ class Predictor:
             raise InvalidInput([FieldProblem(("rows", 0, str(unknown[0])), "not a feature of the active model")])
         if bundle.shape == "table":
             frame = add_physics_features(frame)
-        if not any(c in frame.columns for c in bundle.features):
-            raise InvalidInput([FieldProblem(("rows",), "no row has any feature of the active model")])
+        # a feature the rows do not give is an error, never silently filled with "missing" (a row of one feature
+        # would otherwise answer as if the model knew what it was talking about); an explicit null is a value
+        missing = [f for f in bundle.features if f not in frame.columns]
+        if missing:
+            shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
+            raise InvalidInput(
+                [
+                    FieldProblem(
+                        ("rows", 0, missing[0]), f"missing {len(missing)} feature(s) of the active model: {shown}"
+                    )
+                ]
+            )
         return bundle.matrix(frame)
 
     async def predict_rows(self, request: PredictRequest) -> PredictResponse:
@@ -242,7 +252,10 @@ class Predictor:
             readings, events = await self._stored_history(request.days)
             loop = asyncio.get_running_loop()
             version = await loop.run_in_executor(self._train_pool, self._fit_and_save, readings, events, request)
-            update: dict[str, Any] = {"state": "done", "version": version, "message": f"trained {version}"}
+            gating = self.registry.card(version).metrics.get("gating", {})
+            verdict = "active" if gating.get("activated") else "NOT active"
+            message = f"trained {version}, {verdict}: {gating.get('reason', '')}"
+            update: dict[str, Any] = {"state": "done", "version": version, "message": message}
         except FactoryTwinError as exc:
             update = {"state": "failed", "message": str(exc)}
         except Exception as exc:  # a failed fit must end the job with a reason, not kill the service
@@ -278,12 +291,18 @@ class Predictor:
                 "signals": list(spec.signals),
             },
         )
+        # held-out (grouped by machine) figures for the card and the gate; too few machines: nothing to judge
+        metrics = (
+            cross_validate(data, 3, TrainConfig(n_jobs=1))
+            if data.groups is not None and len(set(data.groups)) >= 3
+            else {}
+        )
         card = make_card(
             data,
             bundle,
-            {},
+            metrics,
             "failure within horizon",
             ["status"],
             {"source": "twin store history", "days": request.days},
         )
-        return self.registry.save(bundle, card, activate=request.activate)
+        return register_gated(self.registry, bundle, card, request.activate).version

@@ -1,4 +1,4 @@
-"""The ``factorytwin`` command line: serve, simulate, demo, train, evaluate, predict."""
+"""The ``factorytwin`` command line: serve, simulate, demo, train, evaluate, predict, users, tokens, devices."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import typer
 from pydantic import ValidationError
 
 from factorytwin.api.serve import serve_command
+from factorytwin.auth.cli import devices_app, tokens_app, users_app
 from factorytwin.config import Settings
 from factorytwin.demo import demo_command
 from factorytwin.ml.cli import evaluate_command, predict_command, train_command
@@ -33,3 +34,6 @@ app.command("evaluate")(evaluate_command)
 app.command("predict")(predict_command)
 app.command("simulate")(simulate)
 app.command("demo")(demo_command)
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(devices_app, name="devices")

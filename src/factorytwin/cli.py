@@ -1,4 +1,4 @@
-"""The ``factorytwin`` command line: serve, simulate, demo, train, evaluate."""
+"""The ``factorytwin`` command line: serve, simulate, demo, train, evaluate, predict, users, tokens, devices."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from typer.main import get_command_from_info
 from typer.models import CommandInfo
 
 from factorytwin.api.serve import serve_command
+from factorytwin.auth.cli import devices_app, tokens_app, users_app
 from factorytwin.config import Settings
 
 # Commands whose modules import the simulator and the ML stack (numpy, scipy, pandas, LightGBM: several seconds):
@@ -19,6 +20,7 @@ from factorytwin.config import Settings
 LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("factorytwin.ml.cli", "train_command"),
     "evaluate": ("factorytwin.ml.cli", "evaluate_command"),
+    "predict": ("factorytwin.ml.cli", "predict_command"),
     "simulate": ("factorytwin.sim.cli", "simulate"),
     "demo": ("factorytwin.demo", "demo_command"),
 }
@@ -59,3 +61,6 @@ def main(ctx: typer.Context) -> None:
 
 # Each area registers its commands: `serve` here, the others in LAZY_COMMANDS (module, function), one line each.
 app.command("serve")(serve_command)
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(devices_app, name="devices")

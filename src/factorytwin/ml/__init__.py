@@ -4,23 +4,28 @@ The names below are the package's public face, what the API, the demo and the co
 behind them (features, datasets, timeseries, ...) are the package's own and may change shape.
 
 - Serving: ``Predictor`` (the online predictor over the store), ``NoModel`` (raised while none is active),
-  ``ModelRegistry`` (versions on disk), ``CostModel`` (maintenance costs), and the wire models of ``schema``.
+  ``ModelRegistry`` (versions on disk), ``CostModel`` (maintenance costs) and the request/response models.
 - Training: ``TrainOptions`` + ``train_and_register`` (a file in, an active model version out), ``TrainConfig``,
   ``TrainingDataError`` (a file that cannot be used, naming the column).
-- Command line: ``train_command``, ``evaluate_command``.
+- Evaluation as an engineer sees it: ``evaluate_history`` (a history model on readings + events it never saw)
+  giving a ``HistoryEvaluation`` (``EventReport``: alert episodes, warned failures, false alarms per
+  machine-month; RUL and mode against their baselines).
+- Command line: ``train_command``, ``evaluate_command``, ``predict_command``.
 
-The names are imported on first use (PEP 562 ``__getattr__``): importing any ``factorytwin.ml`` module runs this
-file, and importing LightGBM, pandas and scikit-learn here would cost the API ~2 s before it listens.
+Each name is imported on first use (PEP 562): ``import factorytwin.ml.schema`` must stay light, so that the API
+can listen before the ML stack (pandas, scikit-learn, LightGBM: seconds) is loaded.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from factorytwin.ml.cli import evaluate_command, train_command
+    from factorytwin.ml.cli import evaluate_command, predict_command, train_command
     from factorytwin.ml.datasets import TrainingDataError
+    from factorytwin.ml.evaluation import HistoryEvaluation, evaluate_history
+    from factorytwin.ml.events import EventReport
     from factorytwin.ml.pipeline import TrainOptions, train_and_register
     from factorytwin.ml.predictor import NoModel, Predictor
     from factorytwin.ml.registry import ModelRegistry
@@ -37,30 +42,35 @@ if TYPE_CHECKING:
     )
     from factorytwin.ml.training import TrainConfig
 
-_HOME = {
-    "CostModel": "schedule",
+_WHERE = {
     "evaluate_command": "cli",
+    "predict_command": "cli",
+    "train_command": "cli",
+    "HistoryEvaluation": "evaluation",
+    "evaluate_history": "evaluation",
+    "EventReport": "events",
+    "TrainingDataError": "datasets",
+    "TrainOptions": "pipeline",
+    "train_and_register": "pipeline",
+    "NoModel": "predictor",
+    "Predictor": "predictor",
+    "ModelRegistry": "registry",
+    "CostModel": "schedule",
     "MaintenancePlan": "schema",
     "ModelCard": "schema",
-    "ModelRegistry": "registry",
     "ModelVersion": "schema",
-    "NoModel": "predictor",
     "Prediction": "schema",
-    "Predictor": "predictor",
     "PredictRequest": "schema",
     "PredictResponse": "schema",
-    "train_and_register": "pipeline",
-    "train_command": "cli",
-    "TrainConfig": "training",
-    "TrainingDataError": "datasets",
     "TrainJob": "schema",
-    "TrainOptions": "pipeline",
     "TrainRequest": "schema",
+    "TrainConfig": "training",
 }
-"""Which module of the package each public name lives in."""
 
 __all__ = [
     "CostModel",
+    "EventReport",
+    "HistoryEvaluation",
     "MaintenancePlan",
     "ModelCard",
     "ModelRegistry",
@@ -76,16 +86,18 @@ __all__ = [
     "TrainRequest",
     "TrainingDataError",
     "evaluate_command",
+    "evaluate_history",
+    "predict_command",
     "train_and_register",
     "train_command",
 ]
 
 
-def __getattr__(name: str) -> Any:
-    """A public name, imported from its module on first use."""
-    home = _HOME.get(name)
-    if home is None:
+def __getattr__(name: str) -> object:
+    """Import the module behind a public name on first use, and keep the name here."""
+    module = _WHERE.get(name)
+    if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     globals()[name] = value
     return value

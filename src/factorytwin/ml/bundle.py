@@ -15,7 +15,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from factorytwin.ml.features import encode_kind, encode_product_type
+from factorytwin.ml.features import KIND_CODES, encode_kind, encode_product_type
 from factorytwin.ml.schema import Prediction, Reason, RulEstimate
 
 FORMAT_VERSION = 1
@@ -39,6 +39,21 @@ class ModelBundle:
     mode: lgb.Booster | None = None
     mode_classes: list[str] = field(default_factory=list)
     spec: dict[str, Any] = field(default_factory=dict)
+    # per machine kind alert thresholds (``ml.alarms``); a kind not listed, or a row of unknown kind, uses
+    # ``threshold``
+    kind_thresholds: dict[str, float] = field(default_factory=dict)
+
+    def thresholds(self, X: np.ndarray) -> np.ndarray | float:
+        """The alert threshold of each row of ``X``: its kind's, else the global one."""
+        if not self.kind_thresholds or "kind" not in self.features:
+            return self.threshold
+        codes = X[:, self.features.index("kind")]
+        thr = np.full(len(X), self.threshold)
+        for kind, value in self.kind_thresholds.items():
+            code = KIND_CODES.get(kind)
+            if code is not None:
+                thr[codes == code] = value
+        return thr
 
     # ---- inference -------------------------------------------------------------------------------------------
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
@@ -64,11 +79,14 @@ class ModelBundle:
         and (``reasons`` > 0) the per-feature contributions."""
         threads: dict[str, Any] = {"num_threads": 1} if len(X) < 2048 else {}
         prob = self.calibrate(np.asarray(self.failure.predict(X, **threads)))
-        out: dict[str, np.ndarray] = {"probability": prob, "alert": prob >= self.threshold}
+        out: dict[str, np.ndarray] = {"probability": prob, "alert": prob >= self.thresholds(X)}
         if self.rul:
             q = np.column_stack([np.asarray(b.predict(X, **threads)) for b in self.rul])
             q = np.sort(q, axis=1) + np.array([-self.rul_margin, 0.0, self.rul_margin])
-            q = np.maximum(q, 0.0)  # quantile crossing: sort; life is never negative
+            # a negative (narrowing) margin never takes a bound past the median; life is never negative
+            q[:, 0] = np.minimum(q[:, 0], q[:, 1])
+            q[:, 2] = np.maximum(q[:, 2], q[:, 1])
+            q = np.maximum(q, 0.0)  # quantile crossing: sorted above
             out["rul"] = q
         if self.mode is not None:
             out["mode"] = np.asarray(self.mode.predict(X, **threads)).reshape(len(X), -1)
@@ -130,6 +148,7 @@ class ModelBundle:
             "mode": self.mode.model_to_string() if self.mode is not None else None,
             "mode_classes": self.mode_classes,
             "spec": self.spec,
+            "kind_thresholds": self.kind_thresholds,
         }
         return json.dumps(doc)
 
@@ -153,4 +172,5 @@ class ModelBundle:
             mode=lgb.Booster(model_str=doc["mode"]) if doc["mode"] else None,
             mode_classes=list(doc["mode_classes"]),
             spec=dict(doc["spec"]),
+            kind_thresholds={str(k): float(v) for k, v in doc.get("kind_thresholds", {}).items()},
         )

@@ -17,8 +17,18 @@ from rich.table import Table
 
 from factorytwin.config import Settings
 from factorytwin.errors import NotFound
-from factorytwin.ml.datasets import TrainingDataError
-from factorytwin.ml.pipeline import Shape, TrainOptions, load_training_data, train_and_register
+from factorytwin.ml.bundle import ModelBundle
+from factorytwin.ml.datasets import TrainingDataError, read_frame
+from factorytwin.ml.evaluation import evaluate_history, event_summary
+from factorytwin.ml.pipeline import (
+    Shape,
+    TrainOptions,
+    events_path_for,
+    load_training_data,
+    options_for_model,
+    train_and_register,
+)
+from factorytwin.ml.predict import censored_rul_report, predict_file
 from factorytwin.ml.registry import ModelRegistry
 from factorytwin.ml.training import TrainConfig, cross_validate, score
 from factorytwin.progress import progress_bars
@@ -63,7 +73,10 @@ def _metrics_table(title: str, metrics: dict[str, Any]) -> Table:
         "ece",
         "threshold",
         "rul_mae",
+        "rul_rmse",
+        "baseline_rul_mae",
         "rul_interval_coverage",
+        "units",
         "rows",
         "positives",
     ):
@@ -92,6 +105,9 @@ def train_command(
     step_s: Annotated[float, typer.Option(help="history: grid step in seconds")] = 3600.0,
     drop: Annotated[list[str] | None, typer.Option(help="a column never to use (repeatable)")] = None,
     folds: Annotated[int, typer.Option(help="cross-validation folds reported on the card (0: skip)")] = 5,
+    rul_cap: Annotated[
+        float | None, typer.Option(help="learn min(RUL, this): a piecewise-linear target (e.g. 125 cycles)")
+    ] = None,
     model_dir: Annotated[Path | None, typer.Option(help="model registry (default: settings.model_dir)")] = None,
     activate: Annotated[bool, typer.Option(help="serve the new version at once")] = True,
 ) -> None:
@@ -107,6 +123,7 @@ def train_command(
         step_s=step_s,
         drop=list(drop or []),
         folds=folds,
+        rul_cap=rul_cap,
     )
     registry = ModelRegistry(model_dir or _settings(ctx).model_dir)
     try:
@@ -116,10 +133,17 @@ def train_command(
         raise _fail(str(exc)) from None
     if card.metrics:
         console.print(_metrics_table(f"{opts.folds}-fold cross-validation", card.metrics))
-    console.print(
-        f"[green]stored model {card.version}[/] in {registry.root} ({', '.join(card.models)})"
-        + (" - active" if activate else "")
-    )
+    gating = card.metrics.get("gating", {})
+    if gating.get("activated"):
+        console.print(
+            f"[green]stored model {card.version}[/] in {registry.root} ({', '.join(card.models)}) - active: "
+            + escape(str(gating.get("reason", "")))
+        )
+    else:
+        console.print(
+            f"[yellow]stored model {card.version}[/] in {registry.root} ({', '.join(card.models)}) - NOT active: "
+            + escape(str(gating.get("reason", "")))
+        )
 
 
 def evaluate_command(
@@ -130,38 +154,113 @@ def evaluate_command(
     cv: Annotated[int, typer.Option(help="cross-validate a fresh model with this many folds instead")] = 0,
     version: Annotated[str | None, typer.Option(help="model version (default: the active one)")] = None,
     model_dir: Annotated[Path | None, typer.Option(help="model registry (default: settings.model_dir)")] = None,
-    horizon: Annotated[float, typer.Option(help="labels: failure within this many hours/cycles")] = 24.0,
-    unit_col: Annotated[str, typer.Option(help="run-to-failure: the unit/machine id column")] = "unit",
-    time_col: Annotated[str, typer.Option(help="run-to-failure: the cycle/time column")] = "cycle",
-    json_out: Annotated[bool, typer.Option("--json", help="print the metrics as JSON")] = False,
+    horizon: Annotated[float, typer.Option(help="--cv only: failure within this many hours/cycles")] = 24.0,
+    window: Annotated[int, typer.Option(help="--cv only: window length in steps")] = 12,
+    step_s: Annotated[float, typer.Option(help="--cv only, history: grid step in seconds")] = 3600.0,
+    unit_col: Annotated[str | None, typer.Option(help="run-to-failure: the unit column (default: the model's)")] = None,
+    time_col: Annotated[str | None, typer.Option(help="run-to-failure: the time column (default: the model's)")] = None,
+    lead_h: Annotated[float, typer.Option(help="history: a failure counts as warned this many hours ahead")] = 2.0,
+    rul_file: Annotated[
+        Path | None,
+        typer.Option(help="right-censored test series: each unit's remaining life at its last row (docs/ML.md)"),
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="print only the metrics as JSON on stdout")] = False,
 ) -> None:
     """Score the stored model on a labelled FILE (e.g. a simulator-trained model on AI4I 2020), or with --cv N
-    cross-validate a fresh model on it (calibration and threshold fitted inside each fold)."""
+    cross-validate a fresh model on it (calibration and threshold fitted inside each fold).
+
+    A stored model is scored with its own window, step and horizon. On machine history (readings with an event
+    log beside them) the figures are also event-level: alert episodes, warned failures by lead time, false alarms
+    per machine-month, RUL against the training median and mode against the commonest mode (docs/ML.md)."""
     opts = TrainOptions(
-        data=data, target=target, shape=_shape(shape), horizon=horizon, unit_col=unit_col, time_col=time_col
+        data=data,
+        target=target,
+        shape=_shape(shape),
+        horizon=horizon,
+        window=window,
+        step_s=step_s,
+        unit_col=unit_col or "unit",
+        time_col=time_col or "cycle",
     )
+    # with --json, stdout carries the JSON document only: progress goes to stderr
+    bar_console = err if json_out else console
     try:
-        labelled, _, _, _ = load_training_data(opts)
         if cv > 1:
-            with progress_bars(console) as bars:
+            labelled, _, _, _ = load_training_data(opts)
+            with progress_bars(bar_console) as bars:
                 metrics = cross_validate(labelled, cv, TrainConfig(), bars.staged("cross-validating"))
             title = f"{cv}-fold cross-validation on {data.name}"
         else:
             name, bundle = ModelRegistry(model_dir or _settings(ctx).model_dir).load(version)
-            prob = bundle.predict_matrix(bundle.matrix(labelled.X))["probability"]
-            metrics = {
-                **score(labelled.y, prob, bundle.threshold),
-                "rows": len(labelled.y),
-                "positives": int(labelled.y.sum()),
-            }
-            shared = [f for f in bundle.features if f in labelled.X.columns]
-            metrics["features_present"] = f"{len(shared)}/{len(bundle.features)}"
+            if rul_file is not None:
+                metrics = censored_rul_report(bundle, data, rul_file, unit_col, time_col)
+            else:
+                metrics = evaluate_stored(bundle, opts, lead_h)
             title = f"model {name} on {data.name}"
     except TrainingDataError as exc:
         raise _fail(str(exc)) from None
     except NotFound as exc:
         raise _fail(str(exc)) from None
     if json_out:
-        console.print_json(json.dumps({k: v for k, v in metrics.items() if not isinstance(v, np.ndarray)}))
+        typer.echo(json.dumps(metrics, default=_json_default))
     else:
         console.print(_metrics_table(title, metrics))
+        if "events" in metrics:
+            console.print(event_summary(metrics))
+
+
+def _json_default(value: object) -> object:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def evaluate_stored(bundle: ModelBundle, opts: TrainOptions, lead_h: float = 2.0) -> dict[str, Any]:
+    """Row and (for history) event-level metrics of a stored bundle on ``opts.data``, labelled with the model's own
+    window, step and horizon. Features the model needs but the file cannot give are an error naming them."""
+    opts = options_for_model(bundle, opts)
+    labelled, _, _, _ = load_training_data(opts)
+    missing = [f for f in bundle.features if f not in labelled.X.columns]
+    if missing:
+        raise TrainingDataError(
+            f"the file lacks {len(missing)} of the model's {len(bundle.features)} features: {', '.join(missing[:12])}"
+            + (" ..." if len(missing) > 12 else ""),
+            column=missing[0],
+        )
+    prob = bundle.predict_matrix(bundle.matrix(labelled.X))["probability"]
+    metrics: dict[str, Any] = {
+        **score(labelled.y, prob, bundle.threshold),
+        "rows": len(labelled.y),
+        "positives": int(labelled.y.sum()),
+    }
+    if bundle.shape == "history":
+        readings = read_frame(opts.data)
+        events = read_frame(events_path_for(opts.data))
+        ev = evaluate_history(bundle, readings, events, lead_h=lead_h)
+        metrics["events"] = ev.events.model_dump(mode="json")
+        metrics["rul_vs_median"] = ev.rul.model_dump()
+        metrics["mode_vs_majority"] = ev.mode.model_dump()
+    return metrics
+
+
+def predict_command(
+    ctx: typer.Context,
+    data: Annotated[Path, typer.Option("--data", help="raw series or table: .csv or .parquet (docs/ML.md)")],
+    out: Annotated[Path, typer.Option("--out", help="where to write the predictions (.csv)")] = Path("predictions.csv"),
+    unit_col: Annotated[str | None, typer.Option(help="the unit column (default: the model's)")] = None,
+    time_col: Annotated[str | None, typer.Option(help="the time/cycle column (default: the model's)")] = None,
+    version: Annotated[str | None, typer.Option(help="model version (default: the active one)")] = None,
+    model_dir: Annotated[Path | None, typer.Option(help="model registry (default: settings.model_dir)")] = None,
+) -> None:
+    """Predict from raw sensor series: one row per unit at its last time step with
+    unit, rul, rul_low, rul_high, failure_probability, mode. The features are computed with the stored model's own
+    window and signals; a signal the model needs and the file lacks is an error naming it."""
+    try:
+        name, bundle = ModelRegistry(model_dir or _settings(ctx).model_dir).load(version)
+        table = predict_file(bundle, data, unit_col, time_col)
+    except (TrainingDataError, NotFound) as exc:
+        raise _fail(str(exc)) from None
+    table.to_csv(out, index=False)
+    console.print(f"[green]{len(table)} unit(s)[/] predicted with model {name}: {out}")

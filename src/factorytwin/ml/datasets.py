@@ -46,7 +46,9 @@ class LabeledData:
 
     ``y`` is 1 when the row fails (within the horizon for time series); ``rul`` the remaining useful life in the
     data's time unit (NaN when censored or unknown); ``mode`` the failure mechanism of failing rows ("" else);
-    ``groups`` the unit/machine of each row, so cross-validation never splits one machine's history.
+    ``groups`` the unit/machine of each row, so cross-validation never splits one machine's history. Machine
+    history also carries ``times`` (hours) of each row, ``kinds`` (machine -> kind) and ``failures``
+    (``machine_id, t_h, mode``), so that cross-validation can report alert episodes (``ml.events``).
     """
 
     X: pd.DataFrame
@@ -56,6 +58,9 @@ class LabeledData:
     groups: np.ndarray | None = None
     shape: str = "table"
     source: dict[str, Any] = field(default_factory=dict)
+    times: np.ndarray | None = None
+    kinds: dict[str, str] | None = None
+    failures: pd.DataFrame | None = None
 
     def __len__(self) -> int:
         return len(self.y)

@@ -45,7 +45,10 @@ def encode_product_type(values: pd.Series) -> pd.Series:
 
 
 def encode_kind(values: pd.Series) -> pd.Series:
-    """Machine kind as a stable number (its position in ``MachineKind``), NaN when unknown."""
+    """Machine kind as a stable number (its position in ``MachineKind``), NaN when unknown; numbers (already
+    encoded, as in ``machine_features``' rows) pass through."""
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype("float64")
     return values.astype("string").map(KIND_CODES).astype("float64")
 
 

@@ -122,24 +122,33 @@ async def bounded_history(
     return pd.concat(frames, ignore_index=True), event_rows(evs), info
 
 
-def fit_and_save(readings: pd.DataFrame, events: pd.DataFrame, task: TrainTask, info: dict[str, Any]) -> str:
-    """Fit a history model on ``readings``/``events`` and store it in the registry; return its version."""
-    from factorytwin.ml.pipeline import make_card
+def fit_and_save(readings: pd.DataFrame, events: pd.DataFrame, task: TrainTask, info: dict[str, Any]) -> TrainOutcome:
+    """Fit a history model on ``readings``/``events``, cross-validate it when there are machines enough, and store
+    it; it becomes active only if asked and the quality gate lets it (``pipeline.register_gated``)."""
+    from factorytwin.ml.pipeline import make_card, register_gated
     from factorytwin.ml.registry import ModelRegistry
     from factorytwin.ml.timeseries import HistorySpec, prepare_history
-    from factorytwin.ml.training import TrainConfig, fit_bundle
+    from factorytwin.ml.training import TrainConfig, cross_validate, fit_bundle
 
     request = task.request
     spec = HistorySpec(horizon_h=request.horizon_h)
     data = prepare_history(readings, events, spec)
     bundle_spec = {"step_s": spec.step_s, "window": spec.window, "horizon_h": spec.horizon_h}
     bundle = fit_bundle(data, TrainConfig(n_jobs=1), spec={**bundle_spec, "signals": list(spec.signals)})
+    # held-out (grouped by machine) figures for the card and the gate; too few machines: nothing to judge
+    metrics = (
+        cross_validate(data, 3, TrainConfig(n_jobs=1)) if data.groups is not None and len(set(data.groups)) >= 3 else {}
+    )
     source = {"source": "twin store history", "days": request.days, **info}
-    card = make_card(data, bundle, {}, "failure within horizon", ["status"], source)
-    return ModelRegistry(task.model_dir).save(bundle, card, activate=request.activate)
+    card = make_card(data, bundle, metrics, "failure within horizon", ["status"], source)
+    saved = register_gated(ModelRegistry(task.model_dir), bundle, card, request.activate)
+    gating = saved.metrics.get("gating", {})
+    verdict = "active" if isinstance(gating, dict) and gating.get("activated") else "NOT active"
+    reason = gating.get("reason", "") if isinstance(gating, dict) else ""
+    return TrainOutcome("done", f"trained {saved.version}, {verdict}: {reason}", saved.version)
 
 
-async def _train(task: TrainTask) -> str:
+async def _train(task: TrainTask) -> TrainOutcome:
     from factorytwin.store import open_store
 
     store = open_store(task.database_url)
@@ -156,8 +165,7 @@ def train_worker(conn: Connection, task: TrainTask) -> None:
     with contextlib.suppress(OSError):
         os.nice(WORKER_NICENESS)
     try:
-        version = asyncio.run(_train(task))
-        outcome = TrainOutcome("done", f"trained {version}", version)
+        outcome = asyncio.run(_train(task))
     except FactoryTwinError as exc:
         outcome = TrainOutcome("failed", str(exc))
     except Exception as exc:  # a failed fit must end the job with a reason

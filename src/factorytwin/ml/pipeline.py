@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
+from factorytwin.errors import NotFound
 from factorytwin.ml.bundle import ModelBundle
 from factorytwin.ml.datasets import (
     AI4I_MODE_FLAGS,
@@ -19,6 +21,7 @@ from factorytwin.ml.datasets import (
     prepare_table,
     read_frame,
 )
+from factorytwin.ml.evaluation import event_summary
 from factorytwin.ml.registry import ModelRegistry
 from factorytwin.ml.schema import ModelCard
 from factorytwin.ml.timeseries import HistorySpec, prepare_history, prepare_run_to_failure
@@ -42,6 +45,33 @@ class TrainOptions:
     drop: list[str] = field(default_factory=list)
     mode_columns: dict[str, str] | None = None
     folds: int = 5
+    # piecewise-linear RUL target: learn min(RUL, rul_cap), so that early life (no visible degradation yet) is
+    # "at least rul_cap" rather than a guess of its exact length; None: the true RUL
+    rul_cap: float | None = None
+
+
+def options_for_model(bundle: ModelBundle, opts: TrainOptions) -> TrainOptions:
+    """``opts`` with the shape, window, step, horizon and columns a stored model was trained with, so that a file
+    is labelled and featurised exactly as the model's training data was (the command line cannot disagree)."""
+    spec = bundle.spec
+    if bundle.shape == "history":
+        return replace(
+            opts,
+            shape="history",
+            step_s=float(spec["step_s"]),
+            window=int(spec["window"]),
+            horizon=float(spec["horizon_h"]),
+        )
+    if bundle.shape == "run_to_failure":
+        return replace(
+            opts,
+            shape="run_to_failure",
+            window=int(spec.get("window", opts.window)),
+            unit_col=str(spec.get("unit_col", opts.unit_col)),
+            time_col=str(spec.get("time_col", opts.time_col)),
+            horizon=float(bundle.horizon) if bundle.horizon is not None else opts.horizon,
+        )
+    return replace(opts, shape="table")
 
 
 def events_path_for(path: Path) -> Path:
@@ -133,7 +163,12 @@ def make_card(
         training_data={**training_data, **data.source},
         features=list(bundle.features),
         excluded_columns=excluded,
-        metrics={**metrics, "threshold": bundle.threshold, "mode_classes": bundle.mode_classes},
+        metrics={
+            **metrics,
+            "threshold": bundle.threshold,
+            "thresholds_by_kind": bundle.kind_thresholds,
+            "mode_classes": bundle.mode_classes,
+        },
         params=params or {},
         models=heads,
         notes=notes,
@@ -150,6 +185,12 @@ def train_and_register(
     """Load, cross-validate (``opts.folds`` > 1), fit every head, and store a new active version."""
     cfg = cfg or TrainConfig()
     data, spec, excluded, target = load_training_data(opts)
+    if opts.rul_cap is not None:
+        if opts.rul_cap <= 0:
+            raise TrainingDataError(f"--rul-cap must be positive, not {opts.rul_cap:g}")
+        if data.rul is not None:
+            data.rul = np.minimum(data.rul, opts.rul_cap)  # NaN (censored) stays NaN
+        spec = {**spec, "rul_cap": opts.rul_cap}
     metrics: dict[str, Any] = {}
     if opts.folds > 1:
         metrics = cross_validate(data, opts.folds, cfg, progress)
@@ -158,6 +199,55 @@ def train_and_register(
     if data.shape == "table":
         bundle.horizon = None  # a per-sample table says "this operation fails", not a time horizon
     info = {"file": str(opts.data), "sha256": file_digest(opts.data)}
-    card = make_card(data, bundle, metrics, target, excluded, info, params=cfg.lgb_params("binary"))
-    version = registry.save(bundle, card, activate=activate)
+    notes = event_summary({**metrics, "thresholds_by_kind": bundle.kind_thresholds}) if "events" in metrics else ""
+    card = make_card(data, bundle, metrics, target, excluded, info, params=cfg.lgb_params("binary"), notes=notes)
+    return register_gated(registry, bundle, card, activate)
+
+
+CHANCE_AUC = 0.55  # a first model must rank failures above non-failures clearly better than a coin (0.5)
+AUC_TOLERANCE = 0.005  # CV noise: a new model within this of the active one's ROC-AUC counts as not worse
+
+
+def gate(new_metrics: dict[str, Any], active: ModelCard | None) -> tuple[bool, str]:
+    """Whether a new model may replace the active one, and why, from held-out (cross-validated) card metrics.
+
+    The first model must beat chance (ROC-AUC >= 0.55); a later one must not rank worse than the active model
+    (ROC-AUC within 0.005 or better) and, when both cards have event-level figures, must warn at least as many
+    predictable failures without more false alarms per machine-month. Without held-out metrics (no
+    cross-validation) there is nothing to judge: the caller's choice stands, and the card says so.
+    """
+    auc = new_metrics.get("roc_auc")
+    if not isinstance(auc, float) or auc != auc:
+        return True, "not gated: no held-out metrics (trained without cross-validation)"
+    if active is None or not isinstance(active.metrics.get("roc_auc"), float):
+        if auc < CHANCE_AUC:
+            return False, f"ROC-AUC {auc:.3f} is no better than chance (needs >= {CHANCE_AUC})"
+        return True, f"first gated model: ROC-AUC {auc:.3f} beats chance"
+    old_auc = float(active.metrics["roc_auc"])
+    if auc < old_auc - AUC_TOLERANCE:
+        return False, f"ROC-AUC {auc:.3f} is below the active {active.version}'s {old_auc:.3f}"
+    new_ev, old_ev = new_metrics.get("events"), active.metrics.get("events")
+    if isinstance(new_ev, dict) and isinstance(old_ev, dict):
+        new_r, old_r = new_ev.get("predictable_recall") or 0.0, old_ev.get("predictable_recall") or 0.0
+        new_fa, old_fa = new_ev["false_alarms_per_machine_month"], old_ev["false_alarms_per_machine_month"]
+        if new_r < old_r and new_fa >= old_fa:
+            return False, f"warns {new_r:.0%} of predictable failures, the active {active.version} {old_r:.0%}"
+        if new_fa > old_fa and new_r <= old_r:
+            return False, f"{new_fa:.2f} false alarms per machine-month, the active {active.version} {old_fa:.2f}"
+    return True, f"ROC-AUC {auc:.3f} vs the active {active.version}'s {old_auc:.3f}"
+
+
+def register_gated(registry: ModelRegistry, bundle: ModelBundle, card: ModelCard, activate: bool) -> ModelCard:
+    """Store a new version; make it active only if asked and ``gate`` lets it, recording the verdict on the card
+    (``metrics.gating = {activated, reason}``)."""
+    try:
+        active: ModelCard | None = registry.card(None) if registry.active_version() else None
+    except NotFound:
+        active = None
+    passed, reason = gate(card.metrics, active)
+    activated = activate and passed
+    if not activate:
+        reason = f"not activated on request ({reason})"
+    card = card.model_copy(update={"metrics": {**card.metrics, "gating": {"activated": activated, "reason": reason}}})
+    version = registry.save(bundle, card, activate=activated)
     return registry.card(version)

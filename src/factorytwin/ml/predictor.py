@@ -226,8 +226,18 @@ class Predictor:
             raise InvalidInput([FieldProblem(("rows", 0, str(unknown[0])), "not a feature of the active model")])
         if bundle.shape == "table":
             frame = add_physics_features(frame)
-        if not any(c in frame.columns for c in bundle.features):
-            raise InvalidInput([FieldProblem(("rows",), "no row has any feature of the active model")])
+        # a feature the rows do not give is an error, never silently filled with "missing" (a row of one feature
+        # would otherwise answer as if the model knew what it was talking about); an explicit null is a value
+        missing = [f for f in bundle.features if f not in frame.columns]
+        if missing:
+            shown = ", ".join(missing[:10]) + (" ..." if len(missing) > 10 else "")
+            raise InvalidInput(
+                [
+                    FieldProblem(
+                        ("rows", 0, missing[0]), f"missing {len(missing)} feature(s) of the active model: {shown}"
+                    )
+                ]
+            )
         return bundle.matrix(frame)
 
     async def predict_rows(self, request: PredictRequest) -> PredictResponse:

@@ -134,6 +134,8 @@ def prepare_history(readings: pd.DataFrame, events: pd.DataFrame, spec: HistoryS
         events = events.assign(mode="")
     renewing = renewals_only(events)
     parts: list[pd.DataFrame] = []
+    kinds: dict[str, str] = {}
+    failures: list[pd.DataFrame] = []
     for machine_id, wide in readings.groupby("machine_id", sort=True):
         wide = wide.sort_values("ts")
         mid = str(machine_id)
@@ -151,8 +153,12 @@ def prepare_history(readings: pd.DataFrame, events: pd.DataFrame, spec: HistoryS
         if len(fail_h):
             nxt = np.minimum(np.searchsorted(fail_h, ts_h, side="left"), len(fail_h) - 1)
             mode = np.where(y == 1, fails["mode"].fillna("").astype(str).to_numpy()[nxt], "")
-        feats = feats.assign(_y=y, _rul=rul, _mode=mode, _machine=mid)[keep]
+        feats = feats.assign(_y=y, _rul=rul, _mode=mode, _machine=mid, _t_h=ts_h)[keep]
         parts.append(feats)
+        kinds[mid] = kind or ""
+        failures.append(
+            pd.DataFrame({"machine_id": mid, "t_h": fail_h, "mode": fails["mode"].fillna("").astype(str).to_numpy()})
+        )
     if not parts:
         raise TrainingDataError("the readings hold no machine", column="machine_id")
     rows = pd.concat(parts, ignore_index=True)
@@ -174,6 +180,9 @@ def prepare_history(readings: pd.DataFrame, events: pd.DataFrame, spec: HistoryS
         groups=rows["_machine"].to_numpy(object),
         shape="history",
         source=source,
+        times=rows["_t_h"].to_numpy("float64"),
+        kinds=kinds,
+        failures=pd.concat(failures, ignore_index=True),
     )
 
 

@@ -7,6 +7,7 @@ import logging
 from collections.abc import Sequence
 
 from factorytwin.domain import Event
+from factorytwin.errors import StoreUnavailable
 from factorytwin.store import rollup
 from factorytwin.store.base import Batch, ReadingColumns
 
@@ -32,9 +33,20 @@ class StoreCommon:
         return result
 
     async def _refresh_loop(self) -> None:
+        # Keep refreshing through failures; history stays exact meanwhile (dirty minutes are read raw). An outage
+        # is told once when it starts and once when it ends, not with a traceback every interval.
+        failing = False
         while True:
             await asyncio.sleep(rollup.REFRESH_INTERVAL_S)
             try:
                 await self.refresh_rollups()
-            except Exception:  # keep refreshing later; history stays exact meanwhile (dirty minutes read raw)
+            except StoreUnavailable as exc:
+                if not failing:
+                    log.warning("rollup refresh: %s; retrying every %g s", exc, rollup.REFRESH_INTERVAL_S)
+                failing = True
+            except Exception:
                 log.exception("rollup refresh failed")
+            else:
+                if failing:
+                    log.info("rollup refresh: the store is back")
+                failing = False

@@ -10,6 +10,8 @@ Readings are narrow and compact: machine and sensor are dictionary-encoded as sm
 
 from __future__ import annotations
 
+from factorytwin.store.auth_schema import POSTGRES_AUTH_STEP, SQLITE_AUTH_STEP
+
 Migration = list[str]
 
 EVENT_KEY_STEP: Migration = [
@@ -88,6 +90,7 @@ SQLITE_MIGRATIONS: list[Migration] = [
         "INSERT OR IGNORE INTO rollup_dirty SELECT DISTINCT machine, sensor, ts / 60000 FROM readings WHERE ts >= 0",
     ],
     EVENT_KEY_STEP,
+    SQLITE_AUTH_STEP,  # users, API tokens, sessions, device keys, audit trail (auth_schema.py)
 ]
 
 POSTGRES_MIGRATIONS: list[Migration] = [
@@ -157,6 +160,7 @@ POSTGRES_MIGRATIONS: list[Migration] = [
         "INSERT INTO rollup_dirty SELECT DISTINCT machine, sensor, ts / 60000 FROM readings WHERE ts >= 0",
     ],
     EVENT_KEY_STEP,
+    POSTGRES_AUTH_STEP,  # users, API tokens, sessions, device keys, audit trail (auth_schema.py)
 ]
 
 HISTORY_SQL = """

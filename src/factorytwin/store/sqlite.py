@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TypeVar
 
-from factorytwin.domain import Alarm, Event, Machine, all_sensor_keys
+from factorytwin.domain import Alarm, Event, Machine
 from factorytwin.errors import InvalidInput, NotFound
 from factorytwin.store import rollup, sqlite_history
 from factorytwin.store._rows import (
@@ -49,7 +49,8 @@ from factorytwin.store.base import (
 )
 from factorytwin.store.codes import Dictionary, alarm_filter, event_filter, searchable
 from factorytwin.store.common import StoreCommon
-from factorytwin.store.schema import LATEST_SQL, SQLITE_MIGRATIONS
+from factorytwin.store.schema import LATEST_SQL
+from factorytwin.store.sqlite_conn import open_writer, rollback, with_tx
 from factorytwin.store.translate import translate_results, translate_sqlite, translated
 
 T = TypeVar("T")
@@ -115,29 +116,7 @@ class SQLiteStore(StoreCommon):
         self._refresher = asyncio.create_task(self._refresh_loop(), name="ft-sqlite-rollup")
 
     def _open_sync(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30.0)
-        self._wconn = conn
-        conn.execute("PRAGMA journal_mode = WAL")
-        # FULL: the WAL is fsynced at every commit, so a batch acknowledged with 2xx survives a power cut.
-        conn.execute("PRAGMA synchronous = FULL")
-        conn.execute("PRAGMA cache_size = -65536")
-        conn.execute("PRAGMA temp_store = MEMORY")
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
-            row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
-            version = row[0] or 0
-            for number, step in enumerate(SQLITE_MIGRATIONS, start=1):
-                if number > version:
-                    for statement in step:
-                        conn.execute(statement)
-                    conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
-            conn.executemany("INSERT OR IGNORE INTO sensors (key) VALUES (?)", [(k,) for k in all_sensor_keys()])
-            conn.execute("COMMIT")
-        except BaseException:
-            rollback(conn)
-            raise
+        self._wconn = open_writer(self.path)
         self._load_codes_sync()
 
     def _load_codes_sync(self) -> None:
@@ -413,21 +392,3 @@ class SQLiteStore(StoreCommon):
             return StoreStats(machines=machines, readings=readings, events=events)
 
         return await self._on_reader(count)
-
-
-def with_tx(conn: sqlite3.Connection, body: Callable[[], object]) -> None:
-    """Run ``body`` in one immediate transaction on ``conn`` (autocommit-mode connection)."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        body()
-        conn.execute("COMMIT")
-    except BaseException:
-        rollback(conn)
-        raise
-
-
-def rollback(conn: sqlite3.Connection) -> None:
-    """Roll back the open transaction, if SQLite has not already (it does by itself on a full disk or an I/O
-    error, and a second ROLLBACK would hide the original error behind "no transaction is active")."""
-    if conn.in_transaction:
-        conn.execute("ROLLBACK")

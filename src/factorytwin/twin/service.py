@@ -18,8 +18,17 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from factorytwin.config import Settings
-from factorytwin.domain import Alarm, AlarmState, Command, CommandMessage, Event, EventKind, TelemetryBatch
-from factorytwin.errors import NotFound
+from factorytwin.domain import (
+    Alarm,
+    AlarmState,
+    Command,
+    CommandMessage,
+    Event,
+    EventKind,
+    TelemetryBatch,
+    unstorable_text,
+)
+from factorytwin.errors import FieldProblem, InvalidInput, NotFound
 from factorytwin.mqtt import MqttEndpoint
 from factorytwin.prediction import Prediction
 from factorytwin.store.base import MAX_LIST_LIMIT, AlarmQuery, Store
@@ -297,7 +306,11 @@ class TwinService:
             query = query.model_copy(update={"before": last.raised_at, "before_id": last.id})
         return out[:MAX_ALARMS_LOADED]
 
-    async def _lookup(self, alarm_id: int) -> Alarm:
+    async def _lookup(self, alarm_id: int, by: str) -> Alarm:
+        # Checked before the alarm changes in memory: a name no store can hold would otherwise stay on the alarm
+        # and fail every later save of it.
+        if (problem := unstorable_text(by)) is not None:
+            raise InvalidInput([FieldProblem(("body", "by"), problem, by)])
         # In memory (active or cleared recently), else one indexed read of the store by id.
         alarm = self.alarms.find(alarm_id) or await self.store.alarm(alarm_id)
         if alarm is None:
@@ -306,14 +319,14 @@ class TwinService:
 
     async def acknowledge(self, alarm_id: int, by: str) -> Alarm:
         """Acknowledge an alarm (recording who and when); NotFound if there is no such alarm."""
-        alarm = await self._lookup(alarm_id)
+        alarm = await self._lookup(alarm_id, by)
         if self.alarms.acknowledge(alarm, by, datetime.now(UTC)):
             await self._save(alarm)
         return alarm
 
     async def clear(self, alarm_id: int, by: str) -> Alarm:
         """Clear an alarm by hand (recording who and when); NotFound if there is no such alarm."""
-        alarm = await self._lookup(alarm_id)
+        alarm = await self._lookup(alarm_id, by)
         if self.alarms.clear(alarm, by, datetime.now(UTC)):
             await self._save(alarm)
         return alarm

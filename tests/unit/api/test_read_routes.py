@@ -12,10 +12,10 @@ from factorytwin.domain import CATALOGUE, MachineKind
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
 
-async def post_series(client: httpx.AsyncClient, machine: str = "mill-01", n: int = 60) -> None:
-    """``n`` readings of torque, one per minute from T0, valued 0..n-1."""
+async def post_series(client: httpx.AsyncClient, machine: str = "mill-01", n: int = 60, start: datetime = T0) -> None:
+    """``n`` readings of torque, one per minute from ``start``, valued 0..n-1."""
     readings = [
-        {"machine_id": machine, "ts": (T0 + timedelta(minutes=i)).isoformat(), "values": {"torque": float(i)}}
+        {"machine_id": machine, "ts": (start + timedelta(minutes=i)).isoformat(), "values": {"torque": float(i)}}
         for i in range(n)
     ]
     assert (await client.post("/api/v1/telemetry", json={"readings": readings})).status_code == 200
@@ -86,7 +86,9 @@ async def test_history_gives_buckets_of_min_max_avg_count(client: httpx.AsyncCli
 
 
 async def test_history_defaults_to_the_last_hour(client: httpx.AsyncClient) -> None:
-    await post_series(client, n=60)
+    # From now, not from T0 (taken when the module was imported, maybe minutes ago in a long run): the newest
+    # reading is 30 s old, so the oldest leaves the default window only if the request comes 30 s later.
+    await post_series(client, n=60, start=datetime.now(UTC) - timedelta(minutes=59, seconds=30))
     history = (await client.get("/api/v1/machines/mill-01/history", params={"sensor": "torque"})).json()
     assert history["points"] == 500
     assert sum(b["count"] for b in history["buckets"]) >= 59

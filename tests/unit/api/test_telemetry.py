@@ -219,6 +219,24 @@ async def test_bad_event_log_parameters_get_422_naming_them(
     assert r.json()["detail"][0]["loc"][: len(loc)] == loc
 
 
+@pytest.mark.parametrize(
+    ("path", "params", "loc"),
+    [
+        ("/api/v1/machines/mill-01/history", {"sensor": "torque", "to": "0.5"}, ["query", "to"]),
+        ("/api/v1/machines/mill-01/history", {"sensor": "torque", "from": "1700000000"}, ["query", "from"]),
+        ("/api/v1/alarms", {"limit": 1001}, ["query", "limit"]),
+        ("/api/v1/alarms", {"before": "0.5"}, ["query", "before"]),
+        ("/api/v1/alarms", {"before_id": 3}, ["query"]),
+    ],
+)
+async def test_bad_history_and_alarm_parameters_get_422_naming_them(
+    client: httpx.AsyncClient, path: str, params: dict[str, Any], loc: list[str]
+) -> None:
+    r = await client.get(path, params=params)
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"][: len(loc)] == loc
+
+
 async def test_text_no_store_can_hold_in_a_query_is_a_4xx_never_a_500(client: httpx.AsyncClient) -> None:
     r = await client.get("/api/v1/alarms", params={"machine_id": "a\x00b"})
     assert r.status_code == 422, r.text

@@ -149,6 +149,11 @@ async def test_batch_predict_and_bad_column(
     r = await client.post("/api/v1/predict", json={"rows": [{**row, "torq": 1.0}]})
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["rows", 0, "torq"]
+    r = await client.post("/api/v1/predict", json={"rows": [{"torque": 45.0, "tool_wear": 120.0}]})
+    assert r.status_code == 422
+    problem = r.json()["detail"][0]
+    assert problem["loc"] == ["rows", 0, "product_type"]
+    assert "air_temp" in problem["msg"]
 
 
 async def test_model_listing_and_card(

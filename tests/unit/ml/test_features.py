@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from factorytwin.ml.features import add_physics_features, resample_machine, window_features
+from factorytwin.ml.features import KIND_CODES, add_physics_features, encode_kind, resample_machine, window_features
 
 
 def test_physics_features_follow_the_documented_mechanisms() -> None:
@@ -83,3 +83,14 @@ def test_serving_fast_path_equals_the_training_features(history: tuple[pd.DataFr
         }
         fast = latest_feature_row(part["ts"].to_numpy(), values, renewals, spec, "cnc_mill", "L")
         np.testing.assert_allclose(fast, expected, rtol=1e-9, atol=1e-9, equal_nan=True)
+
+
+def test_an_encoded_kind_survives_a_second_encoding() -> None:
+    # machine_features' rows carry the kind as its code; the bundle encodes its input again before predicting:
+    # the code must stay a code, not turn into "unknown" (which made every machine look alike)
+    names = pd.Series(["cnc_mill", "pump", "unheard-of"])
+    once = encode_kind(names)
+    assert once.iloc[0] == KIND_CODES["cnc_mill"]
+    assert math.isnan(once.iloc[2])
+    twice = encode_kind(once)
+    assert twice.iloc[:2].tolist() == once.iloc[:2].tolist()

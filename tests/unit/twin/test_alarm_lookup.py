@@ -9,7 +9,7 @@ import pytest
 
 from factorytwin.config import Settings
 from factorytwin.domain import Alarm, AlarmSeverity, AlarmState
-from factorytwin.errors import NotFound
+from factorytwin.errors import InvalidInput, NotFound
 from factorytwin.store.base import AlarmQuery
 from factorytwin.store.sqlite import SQLiteStore
 from factorytwin.twin import service as service_module
@@ -103,3 +103,19 @@ async def test_active_alarms_are_loaded_page_by_page_at_start(tmp_path: Path, mo
     finally:
         await twin.stop()
         await st.close()
+
+
+async def test_a_name_no_store_can_hold_is_refused_before_the_alarm_changes(
+    twin: TwinService, store: CountingStore
+) -> None:
+    saved = await store.save_alarm(_alarm(AlarmState.CLEARED_UNACK))
+    assert saved.id is not None
+    with pytest.raises(InvalidInput) as caught:
+        await twin.acknowledge(saved.id, "ana\x00")
+    assert caught.value.problems[0].loc == ("body", "by")
+    with pytest.raises(InvalidInput):
+        await twin.clear(saved.id, "\ud800")
+    stored = await store.alarm(saved.id)
+    assert stored is not None
+    assert stored.state is AlarmState.CLEARED_UNACK
+    assert stored.acked_by is None

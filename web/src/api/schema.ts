@@ -14,6 +14,9 @@ export interface paths {
         /**
          * List Alarms
          * @description Alarms, newest first, filtered by state, machine and severity.
+         *
+         *     At most `limit` alarms; for the next page pass the last alarm's `raised_at` as `before` and its `id` as
+         *     `before_id`.
          */
         get: operations["list_alarms_api_v1_alarms_get"];
         put?: never;
@@ -1527,6 +1530,10 @@ export interface operations {
                 /** @description repeat to allow several */
                 severity?: components["schemas"]["AlarmSeverity"][] | null;
                 limit?: number;
+                /** @description next page: `raised_at` of the last alarm of the page */
+                before?: string | null;
+                /** @description next page: `id` of the last alarm (with `before`) */
+                before_id?: number | null;
             };
             header?: never;
             path?: never;

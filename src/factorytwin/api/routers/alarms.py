@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from factorytwin.api.deps import UNAVAILABLE, ServicesDep, TwinDep
-from factorytwin.domain import Alarm, AlarmSeverity, AlarmState
-from factorytwin.store.base import AlarmQuery
+from factorytwin.api.errors import problems_from_validation
+from factorytwin.domain import Alarm, AlarmSeverity, AlarmState, IsoDatetime, Text
+from factorytwin.errors import InvalidInput
+from factorytwin.store.base import MAX_ID, MAX_LIST_LIMIT, AlarmQuery
 
 router = APIRouter(tags=["alarms"])
 
@@ -19,7 +21,7 @@ class AlarmAction(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    by: str = Field(default="operator", min_length=1, max_length=64, description="user name recorded with the step")
+    by: Text = Field(default="operator", min_length=1, max_length=64, description="user name recorded with the step")
 
 
 @router.get("/alarms")
@@ -28,10 +30,30 @@ async def list_alarms(
     state: Annotated[list[AlarmState] | None, Query(description="repeat to allow several")] = None,
     machine_id: Annotated[str | None, Query()] = None,
     severity: Annotated[list[AlarmSeverity] | None, Query(description="repeat to allow several")] = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT)] = 200,
+    before: Annotated[
+        IsoDatetime | None, Query(description="next page: `raised_at` of the last alarm of the page")
+    ] = None,
+    before_id: Annotated[
+        int | None, Query(ge=0, le=MAX_ID, description="next page: `id` of the last alarm (with `before`)")
+    ] = None,
 ) -> list[Alarm]:
-    """Alarms, newest first, filtered by state, machine and severity."""
-    query = AlarmQuery(machine_id=machine_id, states=state, severities=severity, limit=limit)
+    """Alarms, newest first, filtered by state, machine and severity.
+
+    At most `limit` alarms; for the next page pass the last alarm's `raised_at` as `before` and its `id` as
+    `before_id`.
+    """
+    try:
+        query = AlarmQuery(
+            machine_id=machine_id,
+            states=state,
+            severities=severity,
+            limit=limit,
+            before=before,
+            before_id=before_id,
+        )
+    except ValidationError as exc:
+        raise InvalidInput(problems_from_validation(exc, ("query",))) from None
     return await services.store.alarms(query)
 
 

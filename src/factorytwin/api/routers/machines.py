@@ -84,8 +84,8 @@ async def get_history(
     machine_id: str,
     services: ServicesDep,
     sensor: Annotated[str, Query(description="sensor key of the machine's kind")],
-    start: Annotated[datetime | None, Query(alias="from", description="ISO 8601; default: `to` - 1 h")] = None,
-    end: Annotated[datetime | None, Query(alias="to", description="ISO 8601; default: now")] = None,
+    start: Annotated[IsoDatetime | None, Query(alias="from", description="ISO 8601; default: `to` - 1 h")] = None,
+    end: Annotated[IsoDatetime | None, Query(alias="to", description="ISO 8601; default: now")] = None,
     points: Annotated[int, Query(ge=1, le=MAX_HISTORY_POINTS, description="number of buckets")] = 500,
 ) -> History:
     """Min/max/avg/count of one sensor in `points` equal time buckets between `from` and `to`."""

@@ -1,0 +1,100 @@
+"""The route walker finds open routes, routes that answer without a credential and roles let in too low."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+import pytest
+from fastapi import APIRouter, Depends, FastAPI, WebSocket
+from fastapi.testclient import TestClient
+
+from factorytwin.api.auth import Admin, Engineer, Ingester, Operator, Viewer, install_auth, require
+from factorytwin.auth import AuthService, Context, Principal, PrincipalKind, Role
+from factorytwin.store import Store, open_store
+from factorytwin.store.auth import auth_store_for
+from tests.unit.api.route_walk import problems, route_cases
+from tests.unit.auth.conftest import Clock, cheap_passwords
+
+CLI = Context("t", PrincipalKind.CLI, "cli")
+
+
+@pytest.fixture
+async def sqlite_store(sqlite_url: str) -> AsyncIterator[Store]:
+    """An open SQLite store."""
+    store = open_store(sqlite_url)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+def guarded_app() -> FastAPI:
+    """Routes of every guard, one with an int path parameter and a required body, and a WebSocket."""
+    router = APIRouter(prefix="/api/v1")
+
+    @router.get("/machines/{machine_id}")
+    async def read(machine_id: str, _: Viewer) -> dict[str, str]:
+        return {}
+
+    @router.post("/alarms/{alarm_id}/ack")
+    async def ack(alarm_id: int, body: dict[str, int], _: Operator) -> dict[str, str]:
+        return {}
+
+    @router.put("/layout")
+    async def layout(_: Engineer) -> dict[str, str]:
+        return {}
+
+    @router.get("/audit")
+    async def audit(_: Admin) -> dict[str, str]:
+        return {}
+
+    @router.post("/telemetry")
+    async def telemetry(_: Ingester) -> dict[str, str]:
+        return {}
+
+    @router.websocket("/stream")
+    async def stream(ws: WebSocket, _: Annotated[Principal, Depends(require(Role.VIEWER))]) -> None:
+        await ws.accept()
+        await ws.close()
+
+    app = FastAPI()
+    app.include_router(router)
+    return app
+
+
+async def tokens_of(service: AuthService) -> dict[Role, str]:
+    """A bearer token of each role."""
+    return {role: (await service.create_token(f"t-{role}", role, CLI))[0] for role in Role}
+
+
+async def test_a_well_guarded_app_has_no_problems_and_the_docs_are_the_only_public_routes(
+    sqlite_store: Store,
+) -> None:
+    clock = Clock()
+    service = AuthService(auth_store_for(sqlite_store), cheap_passwords(), now=clock.now, limiter_clock=clock.monotonic)
+    app = guarded_app()
+    install_auth(app, service)
+    public = {"GET /openapi.json", "GET /docs", "GET /docs/oauth2-redirect", "GET /redoc"}
+    assert len(route_cases(app, public)) == 6
+    tokens = await tokens_of(service)
+    with TestClient(app) as client:
+        assert problems(client, app, tokens, public) == []
+
+
+async def test_a_route_born_open_is_reported(sqlite_store: Store) -> None:
+    clock = Clock()
+    service = AuthService(auth_store_for(sqlite_store), cheap_passwords(), now=clock.now, limiter_clock=clock.monotonic)
+    app = guarded_app()
+
+    @app.post("/api/v1/machines/{machine_id}/commands")
+    async def command(machine_id: str) -> dict[str, str]:  # born open
+        return {}
+
+    install_auth(app, service)
+    tokens = await tokens_of(service)
+    with TestClient(app) as client:
+        found = problems(client, app, tokens, {"GET /openapi.json", "GET /docs", "GET /docs/oauth2-redirect"})
+    assert "POST /api/v1/machines/{machine_id}/commands: declares no guard" in found
+    assert "GET /redoc: declares no guard" in found

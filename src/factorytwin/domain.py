@@ -22,9 +22,12 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     StrictFloat,
     model_validator,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$"
 MachineId = Annotated[str, Field(pattern=ID_PATTERN, description="machine id: letters, digits, _ . -")]
@@ -104,7 +107,25 @@ def _storable_metadata(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-Text = Annotated[str, AfterValidator(_storable_text)]
+STORABLE_TEXT_PATTERN = "^[^\\u0000]*$"
+"""The NUL rule of ``Text`` as a JSON Schema pattern, so clients and fuzzers know it (the validator gives the
+message, and refuses lone surrogates too: a pattern cannot name them portably, e.g. Rust's regex has no surrogates,
+and JSON text from a well-behaved client never carries one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _SchemaPattern:
+    """Annotation that states a string rule as a JSON Schema ``pattern`` without pydantic enforcing the regex."""
+
+    pattern: str
+
+    def __get_pydantic_json_schema__(self, core_schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["pattern"] = self.pattern
+        return schema
+
+
+Text = Annotated[str, AfterValidator(_storable_text), _SchemaPattern(STORABLE_TEXT_PATTERN)]
 """A string every store can hold: no NUL, no lone surrogate (refused with a message naming the character)."""
 EventData = Annotated[dict[str, Any], AfterValidator(_storable_data)]
 """An event's structured data: JSON only, finite numbers, storable text, bounded depth and size."""
@@ -435,10 +456,18 @@ class CommandKind(StrEnum):
 class Command(BaseModel):
     """A command to a machine. ``speed_pct`` (percent of nominal speed, 0-120) only with ``set_speed``."""
 
-    model_config = ConfigDict(extra="forbid")
+    # The rule of the validator below, in the JSON Schema too (so generated clients and fuzzers know it).
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "if": {"properties": {"command": {"const": "set_speed"}}, "required": ["command"]},
+            "then": {"required": ["speed_pct"], "properties": {"speed_pct": {"type": "number"}}},
+            "else": {"properties": {"speed_pct": {"type": "null"}}},
+        },
+    )
 
     command: CommandKind
-    speed_pct: float | None = Field(default=None, ge=0.0, le=120.0)
+    speed_pct: StrictFloat | None = Field(default=None, ge=0.0, le=120.0)
     issued_by: Text = Field(default="operator", max_length=64)
 
     @model_validator(mode="after")

@@ -173,3 +173,11 @@ def test_a_query_time_must_be_iso_8601_not_a_number(raw: str) -> None:
 
 def test_an_iso_query_time_is_read() -> None:
     assert _Window.model_validate({"to": "2026-03-01T00:00:00Z"}).to == T0
+
+
+def test_the_command_schema_states_that_speed_goes_only_with_set_speed() -> None:
+    schema = Command.model_json_schema()
+    assert schema["if"]["properties"]["command"] == {"const": "set_speed"}
+    assert schema["then"]["required"] == ["speed_pct"]
+    assert schema["else"]["properties"]["speed_pct"] == {"type": "null"}
+    assert Command(command="stop", speed_pct=None).speed_pct is None  # what the schema's else allows is accepted

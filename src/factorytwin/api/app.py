@@ -6,6 +6,7 @@ one line each: a router in ``ROUTERS``, a start-up hook in ``lifespan.SERVICE_HO
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -113,6 +114,14 @@ def _install_openapi(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _methods_of(app: FastAPI, path: str) -> list[str]:
+    """The methods the OpenAPI document lists for ``path`` (empty: no such route)."""
+    for template, operations in app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)), path):
+            return sorted(method.upper() for method in operations)
+    return []
+
+
 def _mount_dashboard(app: FastAPI, root: Path) -> None:
     """Serve the dashboard build at /: files as they are, any other non-API path gets index.html (SPA routes)."""
     root = root.resolve()
@@ -121,6 +130,11 @@ def _mount_dashboard(app: FastAPI, root: Path) -> None:
     @app.get("/{path:path}", include_in_schema=False)
     async def dashboard(path: str) -> Response:
         if path == "api" or path.startswith("api/"):
+            allowed = _methods_of(app, f"/{path}")
+            if allowed:  # an API route that takes other methods: 405 as without the dashboard, not its 404
+                msg = f"/{path} does not take GET; it takes {', '.join(allowed)}"
+                headers = {"Allow": ", ".join(allowed)}
+                return JSONResponse({"detail": [{"loc": ["method"], "msg": msg}]}, status_code=405, headers=headers)
             return JSONResponse({"detail": [{"loc": ["path"], "msg": f"no API route /{path}"}]}, status_code=404)
         target = (root / path).resolve()
         if path and target.is_file() and target.is_relative_to(root):

@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from factorytwin.errors import (
     FieldProblem,
@@ -24,6 +26,8 @@ from factorytwin.errors import (
 )
 
 RETRY_AFTER_S = 1
+FASTAPI_BODY_ERROR = "There was an error parsing the body"
+"""FastAPI's 400 for a JSON body it cannot decode (not UTF-8), answered here as the 422 of any bad body."""
 
 
 class Problem(BaseModel):
@@ -108,8 +112,18 @@ async def _too_large(_: Request, exc: Exception) -> JSONResponse:
     return _detail(413, ["body"], str(exc))
 
 
+async def _http(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == FASTAPI_BODY_ERROR:
+        # FastAPI's "There was an error parsing the body" (a body that is not UTF-8 JSON): the same 422 naming
+        # the body as any other undecodable body, so every route documents one answer for it
+        return _detail(422, ["body"], "the body is not valid JSON (UTF-8)")
+    return await http_exception_handler(request, exc)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers of factorytwin's exceptions on ``app``."""
+    app.add_exception_handler(StarletteHTTPException, _http)
     app.add_exception_handler(InvalidInput, _invalid)
     app.add_exception_handler(ValidationError, _validation)
     app.add_exception_handler(NotFound, _not_found)

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from tests.integration.api.serve_process import serve_process
 
-SCHEMATHESIS = [sys.executable, "-m", "schemathesis.cli"]
+CONFIG = Path(__file__).with_name("schemathesis.toml")
+SCHEMATHESIS = [sys.executable, "-m", "schemathesis.cli", "--config-file", str(CONFIG)]
 MAX_RESPONSE_TIME_S = 10
 
 

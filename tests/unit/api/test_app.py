@@ -69,6 +69,10 @@ async def test_the_dashboard_is_served_at_root_with_spa_fallback(
         assert missing.status_code == 404
         assert missing.headers["content-type"] == "application/json"
         assert (await c.get("/api/v1/layout")).status_code == 200
+        post_only = await c.get("/api/v1/telemetry")  # a POST route: 405 naming its methods, not the SPA's 404
+        assert post_only.status_code == 405
+        assert post_only.headers["allow"] == "POST"
+        assert (await c.get("/api/v1/alarms/7/ack")).status_code == 405
 
 
 async def test_without_a_dashboard_build_root_is_404(

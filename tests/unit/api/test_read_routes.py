@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
 
 from factorytwin.api import Services
 from factorytwin.domain import CATALOGUE, MachineKind
@@ -133,3 +134,10 @@ async def test_openapi_documents_the_telemetry_body(client: httpx.AsyncClient) -
     assert refs == {"ReadingSet", "TelemetryBatch"}
     assert refs <= set(doc["components"]["schemas"])
     assert (await client.get("/docs")).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/api/v1/alarms/1/ack", "/api/v1/machines/mill-01/commands"])
+async def test_a_body_that_is_not_utf8_json_is_a_422_naming_the_body(client: httpx.AsyncClient, path: str) -> None:
+    r = await client.post(path, content=b"\x02c\xff\xfe", headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body"]

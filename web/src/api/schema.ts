@@ -1532,7 +1532,7 @@ export interface operations {
                 limit?: number;
                 /** @description next page: `raised_at` of the last alarm of the page */
                 before?: string | null;
-                /** @description next page: `id` of the last alarm (with `before`) */
+                /** @description next page: `id` of the last alarm (used only with `before`) */
                 before_id?: number | null;
             };
             header?: never;
@@ -1875,7 +1875,7 @@ export interface operations {
                 to?: string | null;
                 /** @description next page: `ts` of the last event of the page */
                 before?: string | null;
-                /** @description next page: `id` of the last event (with `before`) */
+                /** @description next page: `id` of the last event (used only with `before`) */
                 before_id?: number | null;
             };
             header?: never;

@@ -35,7 +35,7 @@ async def list_alarms(
         IsoDatetime | None, Query(description="next page: `raised_at` of the last alarm of the page")
     ] = None,
     before_id: Annotated[
-        int | None, Query(ge=0, le=MAX_ID, description="next page: `id` of the last alarm (with `before`)")
+        int | None, Query(ge=0, le=MAX_ID, description="next page: `id` of the last alarm (used only with `before`)")
     ] = None,
 ) -> list[Alarm]:
     """Alarms, newest first, filtered by state, machine and severity.
@@ -50,7 +50,7 @@ async def list_alarms(
             severities=severity,
             limit=limit,
             before=before,
-            before_id=before_id,
+            before_id=before_id if before is not None else None,  # a tie-breaker within `before` only
         )
     except ValidationError as exc:
         raise InvalidInput(problems_from_validation(exc, ("query",))) from None

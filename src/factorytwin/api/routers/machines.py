@@ -123,7 +123,7 @@ async def get_events(
     end: Annotated[IsoDatetime | None, Query(alias="to", description="ISO 8601")] = None,
     before: Annotated[IsoDatetime | None, Query(description="next page: `ts` of the last event of the page")] = None,
     before_id: Annotated[
-        int | None, Query(ge=0, le=MAX_ID, description="next page: `id` of the last event (with `before`)")
+        int | None, Query(ge=0, le=MAX_ID, description="next page: `id` of the last event (used only with `before`)")
     ] = None,
 ) -> list[Event]:
     """The machine's event log (status changes, faults, maintenance, commands), newest first.
@@ -139,7 +139,7 @@ async def get_events(
             end=_utc(end) if end is not None else None,
             limit=limit,
             before=_utc(before) if before is not None else None,
-            before_id=before_id,
+            before_id=before_id if before is not None else None,  # a tie-breaker within `before` only
         )
     except ValidationError as exc:
         raise InvalidInput(problems_from_validation(exc, ("query",))) from None

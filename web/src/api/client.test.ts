@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiClient, ApiError, errorMessage, mlEnabled } from "./client";
+import { ApiClient, ApiError, errorMessage, fill, mlEnabled } from "./client";
 import type { CommandResult, Health } from "./types";
 
 function fakeFetch(status: number, body: unknown, seen: { url?: string; init?: RequestInit } = {}) {
@@ -93,5 +93,17 @@ describe("ApiClient", () => {
       "the live twin is not running",
     );
     expect(errorMessage("text", "fallback")).toBe("fallback");
+  });
+
+  it("fills a route of the schema with encoded parameters, and refuses a missing one", async () => {
+    expect(fill("/api/v1/machines/{machine_id}/events", { machine_id: "a b/c" })).toBe(
+      "/api/v1/machines/a%20b%2Fc/events",
+    );
+    expect(() => fill("/api/v1/alarms/{alarm_id}/ack", {})).toThrow("alarm_id");
+    const seen: { url?: string } = {};
+    await new ApiClient(fakeFetch(200, [], seen)).events("mill-01", 5);
+    expect(seen.url).toBe("/api/v1/machines/mill-01/events?limit=5");
+    await new ApiClient(fakeFetch(200, [], seen), "/proxy/v1").alarms({ state: "active_unack" });
+    expect(seen.url).toBe("/proxy/v1/alarms?state=active_unack");
   });
 });

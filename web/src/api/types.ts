@@ -48,3 +48,10 @@ type Ok<R> = R extends { 200: infer O } ? O : R extends { 202: infer O } ? O : n
 /** The JSON body of the success answer of `M P`. */
 export type JsonOf<P extends keyof paths, M extends Method> =
   Ok<Responses<P, M>> extends { content: { "application/json": infer J } } ? J : never;
+
+/** The JSON body that `POST P` takes. */
+export type BodyOf<P extends keyof paths> = paths[P]["post"] extends {
+  requestBody?: { content: { "application/json": infer B } };
+}
+  ? B
+  : never;

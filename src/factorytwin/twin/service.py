@@ -28,7 +28,7 @@ from factorytwin.domain import (
     TelemetryBatch,
     unstorable_text,
 )
-from factorytwin.errors import FieldProblem, InvalidInput, NotFound
+from factorytwin.errors import FieldProblem, InvalidInput, NotFound, StoreRejected, StoreUnavailable
 from factorytwin.mqtt import MqttEndpoint
 from factorytwin.prediction import Prediction
 from factorytwin.store.base import MAX_LIST_LIMIT, AlarmQuery, Store
@@ -45,6 +45,8 @@ from factorytwin.twin.stream import StreamHub
 log = logging.getLogger(__name__)
 
 OUTBOX_MAX = 10_000
+SAVE_RETRY_S = 1.0
+"""Seconds between attempts to save alarms while the store is unavailable."""
 MAX_ALARMS_LOADED = 10_000
 
 
@@ -208,21 +210,36 @@ class TwinService:
         self._dirty_event.set()
 
     async def _persist_loop(self) -> None:
+        store_down = False  # an outage is told once when it starts and once when it ends, not every retry
         while True:
             await self._dirty_event.wait()
             self._dirty_event.clear()
             try:
                 await self._save_dirty()
+            except StoreUnavailable as exc:
+                if not store_down:
+                    log.warning("store unavailable, alarms are kept and saved when it is back: %s", exc)
+                    store_down = True
             except Exception:
                 log.exception("could not save alarms; will retry")
-                await asyncio.sleep(1.0)
-                self._dirty_event.set()
+            else:
+                if store_down:
+                    log.warning("store back: the alarms kept during the outage are saved")
+                    store_down = False
+                continue
+            await asyncio.sleep(SAVE_RETRY_S)
+            self._dirty_event.set()
 
     async def _save_dirty(self) -> None:
         while self._dirty:
             key = next(iter(self._dirty))
             alarm = self._dirty[key]
-            await self._save(alarm)
+            try:
+                await self._save(alarm)
+            except StoreRejected as exc:  # retrying cannot help; it must not hold back the alarms behind it
+                log.error(
+                    "alarm %s of %s cannot be stored and is kept in memory only: %s", alarm.type, alarm.machine_id, exc
+                )
             if self._dirty.get(key) is alarm:
                 del self._dirty[key]
                 self._saved_event.set()

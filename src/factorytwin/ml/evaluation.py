@@ -15,7 +15,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from factorytwin.ml.bundle import ModelBundle
-from factorytwin.ml.datasets import TrainingDataError, label_time_to_event, require_columns
+from factorytwin.ml.datasets import TrainingDataError, label_time_to_event
 from factorytwin.ml.events import (
     PREDICTABLE_MODES,
     BaselineComparison,
@@ -24,7 +24,14 @@ from factorytwin.ml.events import (
     mode_vs_majority,
     rul_vs_constant,
 )
-from factorytwin.ml.timeseries import MS_PER_HOUR, HistorySpec, machine_features, renewals_only, ts_ms
+from factorytwin.ml.timeseries import (
+    MS_PER_HOUR,
+    HistorySpec,
+    history_frames,
+    machine_features,
+    renewals_only,
+    ts_ms,
+)
 
 
 class HistoryEvaluation(BaseModel):
@@ -66,12 +73,7 @@ def score_history(bundle: ModelBundle, readings: pd.DataFrame, events: pd.DataFr
     ``mode_pred`` when the model has those heads, and the truth ``rul_true`` (NaN when censored) and
     ``mode_true`` (the mode of a failure within the horizon, else "")."""
     spec = spec_of(bundle)
-    require_columns(readings, ["machine_id", "ts"])
-    require_columns(events, ["machine_id", "ts", "event"], "event column")
-    readings = readings.assign(ts=ts_ms(readings["ts"], "ts"))
-    events = events.assign(ts=ts_ms(events["ts"], "ts"))
-    if "mode" not in events.columns:
-        events = events.assign(mode="")
+    readings, events = history_frames(readings, events)
     renew = renewals_only(events)
     parts: list[pd.DataFrame] = []
     for mid, wide in readings.groupby("machine_id", sort=True):

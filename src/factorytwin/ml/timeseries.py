@@ -66,6 +66,18 @@ def ts_ms(values: pd.Series, column: str) -> pd.Series:
 SHORT_SERVICE_MS = 3_600_000  # a maintenance over in less than an hour is a tool change, not a renewal
 
 
+def history_frames(readings: pd.DataFrame, events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Readings and an event log as training and scoring read them: required columns checked, ``ts`` in ms,
+    a ``mode`` column on the events (empty when the log has none)."""
+    require_columns(readings, ["machine_id", "ts"])
+    require_columns(events, ["machine_id", "ts", "event"], "event column")
+    readings = readings.assign(ts=ts_ms(readings["ts"], "ts"))
+    events = events.assign(ts=ts_ms(events["ts"], "ts"))
+    if "mode" not in events.columns:
+        events = events.assign(mode="")
+    return readings, events
+
+
 def renewals_only(events: pd.DataFrame) -> pd.DataFrame:
     """The events that renew a machine: repairs, and maintenance lasting at least an hour.
 
@@ -126,12 +138,7 @@ def prepare_history(readings: pd.DataFrame, events: pd.DataFrame, spec: HistoryS
     ``status``/``product_type``) and an event log (``machine_id, ts, event, mode``; event failure, repair,
     maintenance...). A failure within ``horizon_h`` of a row makes it positive; RUL is in hours."""
     spec = spec or HistorySpec()
-    require_columns(readings, ["machine_id", "ts"])
-    require_columns(events, ["machine_id", "ts", "event"], "event column")
-    readings = readings.assign(ts=ts_ms(readings["ts"], "ts"))
-    events = events.assign(ts=ts_ms(events["ts"], "ts"))
-    if "mode" not in events.columns:
-        events = events.assign(mode="")
+    readings, events = history_frames(readings, events)
     renewing = renewals_only(events)
     parts: list[pd.DataFrame] = []
     kinds: dict[str, str] = {}

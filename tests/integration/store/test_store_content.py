@@ -15,23 +15,11 @@ from factorytwin.domain import Alarm, AlarmSeverity, AlarmState, Event, EventKin
 from factorytwin.errors import StoreRejected
 from factorytwin.store import AlarmQuery, EventQuery, HistoryQuery, ReadingColumns, Store, all_events
 from factorytwin.store.base import MAX_LIST_LIMIT
+from tests.integration.store.rows import T0, T0_MS, columns
 
 pytestmark = pytest.mark.integration
 
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-T0_MS = int(T0.timestamp()) * 1000
 BEFORE_YEAR_1 = datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=14)))  # valid input, no datetime once in UTC
-
-
-def columns(rows: list[tuple[str, str, int, float]]) -> ReadingColumns:
-    """Columns of ``(machine, sensor, ts_ms, value)`` rows."""
-    cols = ReadingColumns()
-    for machine, sensor, ts, value in rows:
-        cols.machine_ids.append(machine)
-        cols.sensors.append(sensor)
-        cols.ts_ms.append(ts)
-        cols.values.append(value)
-    return cols
 
 
 def alarm(**fields: object) -> Alarm:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -21,22 +21,9 @@ from factorytwin.domain import (
 from factorytwin.errors import InvalidInput, NotFound, StoreRejected
 from factorytwin.store import AlarmQuery, EventQuery, HistoryQuery, ReadingColumns, Store, open_store
 from factorytwin.store._rows import from_ms
+from tests.integration.store.rows import T0, T0_MS, columns
 
 pytestmark = pytest.mark.integration
-
-T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
-T0_MS = int(T0.timestamp()) * 1000
-
-
-def columns(rows: list[tuple[str, str, int, float]]) -> ReadingColumns:
-    """Columns of ``(machine, sensor, ts_ms, value)`` rows."""
-    cols = ReadingColumns()
-    for machine, sensor, ts, value in rows:
-        cols.machine_ids.append(machine)
-        cols.sensors.append(sensor)
-        cols.ts_ms.append(ts)
-        cols.values.append(value)
-    return cols
 
 
 async def test_registered_machines_are_listed_in_id_order_and_updated_by_id(store: Store) -> None:

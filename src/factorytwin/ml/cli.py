@@ -34,7 +34,7 @@ from factorytwin.ml.training import TrainConfig, cross_validate, score
 from factorytwin.progress import progress_bars
 
 console = Console()
-err = Console(stderr=True)
+err = Console(stderr=True, soft_wrap=True)  # an error stays one line, however long its path
 
 
 def _settings(ctx: typer.Context) -> Settings:

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import signal
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +27,7 @@ from rich.console import Console
 
 from factorytwin.api.deps import Services
 from factorytwin.api.serve import BackgroundServer
+from factorytwin.auth import AuthService, Context, PrincipalKind, Role
 from factorytwin.config import Settings
 from factorytwin.domain import CommandMessage, FactoryLayout
 from factorytwin.errors import FactoryTwinError, LayoutError
@@ -41,6 +44,41 @@ from factorytwin.twin.commands import CommandSink
 console = Console()
 
 DEMO_DATABASE_URL = "sqlite:///var/demo.db"
+DEMO_ADMIN = "admin"
+DEMO_CTX = Context("demo", PrincipalKind.CLI, "cli")
+
+
+@dataclass(frozen=True)
+class DemoAccess:
+    """How the demo's people and its simulator get in, without switching any check off (docs/SECURITY.md)."""
+
+    login_url: str
+    """A one-time login link (10 minutes) for the demo's admin: opens a dashboard session."""
+    simulator_token: str
+    """An operator token (1 day) the in-process simulator posts its telemetry with; revoked at shutdown."""
+    simulator_token_name: str
+    new_password: str | None
+    """The admin's generated password when this start created the admin (shown once), else None."""
+
+
+async def demo_access(auth: AuthService, base_url: str) -> DemoAccess:
+    """Create the demo's admin at first start (a generated password), a one-time login link for an admin, and a
+    short-lived token for the simulator."""
+    users = await auth.users()
+    password = None
+    if not users:
+        password = secrets.token_urlsafe(15)
+        await auth.add_user(DEMO_ADMIN, Role.ADMIN, password, DEMO_CTX)
+        users = await auth.users()
+    admin = next((u.username for u in users if u.role is Role.ADMIN), None)
+    if admin is None:
+        raise FactoryTwinError(
+            "the database has users but no admin: add one (`factorytwin users add NAME --role admin`)"
+        )
+    link = await auth.create_login_link(admin, DEMO_CTX)
+    name = f"demo-simulator-{secrets.token_hex(4)}"
+    token, _ = await auth.create_token(name, Role.OPERATOR, DEMO_CTX, datetime.now(UTC) + timedelta(days=1))
+    return DemoAccess(f"{base_url}/api/v1/auth/link?token={link}", token, name, password)
 
 
 def ensure_model(settings: Settings, layout: FactoryLayout, days: float, seed: int) -> str:
@@ -77,11 +115,11 @@ async def run_demo(
     speed: float,
     seed: int,
     stop: asyncio.Event | None = None,
-    on_ready: Callable[[str], None] | None = None,
+    on_ready: Callable[[str, DemoAccess], None] | None = None,
 ) -> None:
     """Serve the twin and run the simulator against it until ``stop`` is set (by default: SIGINT/SIGTERM).
 
-    ``on_ready`` is called with the server's base URL once it accepts connections.
+    ``on_ready`` is called with the server's base URL and the demo's access once it accepts connections.
     """
     if stop is None:
         stop = asyncio.Event()
@@ -95,21 +133,36 @@ async def run_demo(
         if settings.mqtt_url is None and services.twin is not None:
             services.twin.commands.add_sink(_sink_for(engine))
         url = f"http://{'localhost' if settings.host in {'127.0.0.1', '0.0.0.0'} else settings.host}:{server.port}"
+        access = await demo_access(services.auth, url)
+        if access.new_password is not None:
+            console.print(
+                f"created the user [bold]{DEMO_ADMIN}[/] (admin) with the password [bold]{access.new_password}[/] "
+                f"(shown once; change it with `factorytwin users passwd {DEMO_ADMIN}`)"
+            )
         console.print(
             f"\n[bold green]factorytwin is running:[/] [link={url}]{url}[/]  "
             f"(API docs {url}/docs; simulator at {speed:g}x over {'MQTT' if settings.mqtt_url else 'HTTP'}; "
-            f"store {redact_url(settings.database_url)})\nPress Ctrl-C to stop.\n"
+            f"store {redact_url(settings.database_url)})\n"
+            f"Open the dashboard, logged in: [link={access.login_url}]{access.login_url}[/]\n"
+            "(a one-time link, valid 10 minutes; afterwards log in with your user name and password)\n"
+            "Press Ctrl-C to stop.\n",
+            soft_wrap=True,
         )
         if on_ready is not None:
-            on_ready(server.url)
-        stats = await run_realtime(
-            layout,
-            target=None if settings.mqtt_url else server.url,
-            mqtt_url=settings.mqtt_url,
-            speed=speed,
-            engine=engine,
-            stop=stop,
-        )
+            on_ready(server.url, access)
+        try:
+            stats = await run_realtime(
+                layout,
+                target=None if settings.mqtt_url else server.url,
+                mqtt_url=settings.mqtt_url,
+                speed=speed,
+                engine=engine,
+                stop=stop,
+                token=access.simulator_token,
+            )
+        finally:
+            with contextlib.suppress(Exception):  # the token expires by itself within a day anyway
+                await services.auth.revoke_token(access.simulator_token_name, DEMO_CTX)
         console.print(
             f"stopping: simulated {stats.simulated_s / 3600:.1f} h, sent {stats.readings} reading sets "
             f"and {stats.events} events"

@@ -6,6 +6,7 @@ to failure); each test gets a fresh page that records console errors and uncaugh
 
 from __future__ import annotations
 
+import asyncio
 import io
 import subprocess
 import sys
@@ -19,6 +20,8 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
 from factorytwin.api.app import STATIC_DIR
+from factorytwin.auth import Role
+from tests.credentials import token_for, user_for
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -34,6 +37,9 @@ CHROMIUM_ARGS = [
 ]
 TWIN_PROCESS = Path(__file__).with_name("twin_process.py")
 SPEED = 60.0
+PASSWORD = "e2e password, long enough"
+USERS = {"olga": Role.OPERATOR, "vera": Role.VIEWER}
+"""The dashboard users of the browser tests (all with ``PASSWORD``); pages log in as the operator by default."""
 
 
 @dataclass
@@ -42,10 +48,12 @@ class Twin:
 
     url: str
     process: subprocess.Popen[str]
+    token: str
+    """An admin's API token, for the tests' own reads of the API."""
 
     def api(self, path: str) -> httpx.Response:
-        """GET an API path (``/machines``...) of the running twin."""
-        return httpx.get(f"{self.url}/api/v1{path}", timeout=10)
+        """GET an API path (``/machines``...) of the running twin, as an admin."""
+        return httpx.get(f"{self.url}/api/v1{path}", timeout=10, headers={"Authorization": f"Bearer {self.token}"})
 
 
 @dataclass
@@ -55,8 +63,18 @@ class BrowserPage:
     page: Page
     errors: list[str] = field(default_factory=list)
 
-    def goto(self, twin: Twin, hash_: str = "") -> None:
-        """Open the dashboard at ``hash_`` (e.g. ``#/overview``) and wait for the live stream."""
+    def login(self, twin: Twin, username: str = "olga") -> None:
+        """Open a session for ``username`` in this page's browser context (its cookies are the browser's)."""
+        answer = self.page.request.post(
+            f"{twin.url}/api/v1/auth/login", data={"username": username, "password": PASSWORD}
+        )
+        assert answer.ok, answer.text()
+
+    def goto(self, twin: Twin, hash_: str = "", user: str | None = "olga") -> None:
+        """Open the dashboard at ``hash_`` (e.g. ``#/overview``), logged in as ``user`` (None: as the page is),
+        and wait for the live stream."""
+        if user is not None:
+            self.login(twin, user)
         self.page.goto(f"{twin.url}/{hash_}")
         self.page.wait_for_selector("[data-testid=connection][data-status=open]", timeout=20_000)
 
@@ -68,6 +86,11 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twin]:
         pytest.fail(f"the dashboard is not built in {STATIC_DIR}: run `make web` (npm ci && npm run build in web/)")
     tmp = tmp_path_factory.mktemp("twin")
     log_path = tmp / "twin.log"
+    database_url = f"sqlite:///{tmp / 'e2e.db'}"
+    for name, role in USERS.items():  # before the start, so the demo finds users and creates no admin of its own
+        asyncio.run(user_for(database_url, name, role, PASSWORD))
+    asyncio.run(user_for(database_url, "ada", Role.ADMIN, PASSWORD))
+    token = asyncio.run(token_for(database_url, Role.ADMIN))
     cmd = [sys.executable, str(TWIN_PROCESS), "--db", str(tmp / "e2e.db"), "--models", str(tmp / "models")]
     # The process's output goes to a file: a pipe nobody reads would fill up and block it.
     with log_path.open("w") as log:
@@ -84,7 +107,7 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twin]:
         proc.kill()
         pytest.fail("the twin process did not start:\n" + log_path.read_text())
     try:
-        yield Twin(url, proc)
+        yield Twin(url, proc, token)
     finally:
         proc.terminate()
         try:

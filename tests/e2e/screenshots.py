@@ -12,6 +12,7 @@ With ``--models`` (a registry made by ``factorytwin simulate --days 60 --out sim
 from __future__ import annotations
 
 import argparse
+import asyncio
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,8 @@ from playwright.sync_api import sync_playwright
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent.parent))
 
+from factorytwin.auth import Role  # noqa: E402
+from tests.credentials import token_for  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 SEVERITY_RANK = {"critical": 0, "major": 1, "minor": 2, "warning": 3}
@@ -44,22 +47,25 @@ def main() -> None:
         with log.open("w") as out:
             proc = subprocess.Popen([*cmd, "--speed", str(args.speed)], stdout=out, stderr=subprocess.STDOUT)
         try:
-            url = ""
+            url = login_url = ""
             for _ in range(600):
                 ready = [ln for ln in log.read_text().splitlines() if ln.startswith("READY ")]
                 if ready:
-                    url = ready[0].split()[1]
+                    _, url, login_url = ready[0].split()
                     break
                 time.sleep(0.1)
             if not url:
                 raise SystemExit("the twin did not start:\n" + log.read_text())
             time.sleep(args.warmup)
-            alarms = [a for a in httpx.get(f"{url}/api/v1/alarms").json() if a["state"].startswith("active")]
+            token = asyncio.run(token_for(f"sqlite:///{tmp}/t.db", Role.VIEWER))
+            listed = httpx.get(f"{url}/api/v1/alarms", headers={"Authorization": f"Bearer {token}"}).json()
+            alarms = [a for a in listed if a["state"].startswith("active")]
             alarms.sort(key=lambda a: SEVERITY_RANK[a["severity"]])
             focus = alarms[0]["machine_id"] if alarms else "mill-01"
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
                 page = browser.new_page(viewport={"width": 1600, "height": 900})
+                page.goto(login_url)  # the demo's one-time link: a session for its admin
                 shots = [
                     ("screenshot-overview.png", "#/overview", 3000),
                     ("screenshot-floor.png", "#/floor", 6000),

@@ -25,7 +25,11 @@ def main(db: Path, layout_path: Path | None, models: Path, speed: float, seed: i
     )
     asyncio.run(
         run_demo(
-            settings, load_layout(layout_path), speed, seed, on_ready=lambda url: print(f"READY {url}", flush=True)
+            settings,
+            load_layout(layout_path),
+            speed,
+            seed,
+            on_ready=lambda url, access: print(f"READY {url} {access.login_url}", flush=True),
         )
     )
 

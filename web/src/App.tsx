@@ -1,8 +1,8 @@
 // The dashboard shell: loads the factory description, keeps the live stream running, routes between views.
 
 import { useCallback, useEffect, useMemo, useState } from "react";
-import { api } from "./api/client";
-import type { Machine } from "./api/types";
+import { api, ApiError } from "./api/client";
+import type { Machine, Me } from "./api/types";
 import { BellIcon, FloorIcon, HistoryIcon, OverviewIcon } from "./components/Icons";
 import { notify, Toast } from "./components/Toast";
 import { FactoryContext, type FactoryInfo } from "./context";
@@ -14,6 +14,8 @@ import { twinStore, useTwin } from "./state/store";
 import { StreamConnection, streamUrl } from "./state/stream";
 import { FloorView } from "./views/FloorView";
 import { HistoryView } from "./views/HistoryView";
+import { LoginView } from "./views/LoginView";
+import { SessionContext } from "./session";
 import { OverviewView } from "./views/OverviewView";
 
 function useRoute(): [Route, (r: Route) => void] {
@@ -30,11 +32,39 @@ function useRoute(): [Route, (r: Route) => void] {
   return [route, go];
 }
 
+type SessionState = { state: "checking" } | { state: "anonymous"; reason: string | null } | { state: "in"; me: Me };
+
+/** Who is logged in: asks the server once, then follows logins, logouts and any 401 (an expired session). */
+function useSessionState(): [SessionState, (s: SessionState) => void] {
+  const [session, setSession] = useState<SessionState>({ state: "checking" });
+  useEffect(() => {
+    let cancelled = false;
+    api.onUnauthorized = () => setSession({ state: "anonymous", reason: "Your session has ended: log in again." });
+    const check = async (attempt: number): Promise<void> => {
+      try {
+        const me = await api.me();
+        if (!cancelled) setSession({ state: "in", me });
+      } catch (e) {
+        if (cancelled) return;
+        if (e instanceof ApiError && e.status === 401) setSession({ state: "anonymous", reason: null });
+        else setTimeout(() => void check(attempt + 1), Math.min(10_000, 1000 * 2 ** attempt)); // API not up yet
+      }
+    };
+    void check(0);
+    return () => {
+      cancelled = true;
+      api.onUnauthorized = null;
+    };
+  }, []);
+  return [session, setSession];
+}
+
 /** Load layout and catalogue, retrying while the API is not up yet. */
-function useFactoryInfo(): { info: FactoryInfo | null; error: string | null } {
+function useFactoryInfo(enabled: boolean): { info: FactoryInfo | null; error: string | null } {
   const [info, setInfo] = useState<FactoryInfo | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
+    if (!enabled) return;
     let cancelled = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const load = async (attempt: number): Promise<void> => {
@@ -56,7 +86,7 @@ function useFactoryInfo(): { info: FactoryInfo | null; error: string | null } {
       cancelled = true;
       clearTimeout(timer);
     };
-  }, []);
+  }, [enabled]);
   return { info, error };
 }
 
@@ -139,9 +169,38 @@ const NAV: { view: View; label: string; icon: () => React.JSX.Element }[] = [
 
 const TITLES: Record<View, string> = { floor: "3D factory floor", overview: "Fleet overview", history: "History" };
 
+function UserPill({ me, onLogout }: { me: Me; onLogout: () => void }) {
+  return (
+    <span className="pill user-pill" data-testid="user" data-role={me.role ?? ""}>
+      {me.name} · {me.role}
+      <button className="btn" onClick={onLogout} data-testid="logout">
+        Log out
+      </button>
+    </span>
+  );
+}
+
 export function App() {
+  const [session, setSession] = useSessionState();
+  if (session.state === "checking") return <div className="loading">Connecting to factorytwin…</div>;
+  if (session.state === "anonymous")
+    return <LoginView reason={session.reason} onLoggedIn={(me) => setSession({ state: "in", me })} />;
+  const logout = (): void => {
+    api.logout().then(
+      () => window.location.reload(), // drops every piece of state the session loaded
+      (e: unknown) => notify(`Could not log out: ${errorText(e)}`),
+    );
+  };
+  return (
+    <SessionContext.Provider value={session.me}>
+      <Dashboard me={session.me} onLogout={logout} />
+    </SessionContext.Provider>
+  );
+}
+
+function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
   const [route, go] = useRoute();
-  const { info, error } = useFactoryInfo();
+  const { info, error } = useFactoryInfo(true);
   useLiveStream(info !== null);
   const select = useCallback((id: string | null) => go({ view: route.view, machine: id }), [go, route.view]);
 
@@ -170,6 +229,7 @@ export function App() {
         {info && <AlarmPill info={info} onClick={() => go({ view: "overview", machine: route.machine })} />}
         <ConnectionPill />
         <Clock />
+        <UserPill me={me} onLogout={onLogout} />
       </header>
       <main className="main">
         {!info ? (

@@ -16,8 +16,21 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from factorytwin import __version__
 from factorytwin.api.errors import ErrorBody, install_error_handlers
+from factorytwin.api.headers import SecurityHeaders
 from factorytwin.api.lifespan import app_lifespan
-from factorytwin.api.routers import alarms, catalogue, commands, gltf, health, layout, machines, ml, stream, telemetry
+from factorytwin.api.routers import (
+    alarms,
+    auth,
+    catalogue,
+    commands,
+    gltf,
+    health,
+    layout,
+    machines,
+    ml,
+    stream,
+    telemetry,
+)
 from factorytwin.config import Settings
 from factorytwin.store import Store
 from factorytwin.twin.messages import CLIENT_MESSAGES, SERVER_MESSAGES
@@ -28,6 +41,7 @@ REF_TEMPLATE = "#/components/schemas/{model}"
 
 ROUTERS: list[APIRouter] = [
     health.router,
+    auth.router,
     catalogue.router,
     layout.router,
     gltf.router,
@@ -56,6 +70,7 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         lifespan=app_lifespan(settings, store),
     )
     install_error_handlers(app)
+    app.add_middleware(SecurityHeaders)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     _install_openapi(app)

@@ -15,7 +15,8 @@ connection with 1008 (policy violation) before it is accepted.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, WebSocketException, status
@@ -44,6 +45,19 @@ CSRF_HEADER = "X-CSRF-Token"
 DEVICE_KEY_HEADER = "X-Device-Key"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 NO_CREDENTIAL = "authentication required: log in, or send 'Authorization: Bearer <token>'"
+PUBLIC_ROUTES = frozenset(
+    {
+        "GET /api/v1/health",  # liveness for load balancers and probes
+        "POST /api/v1/auth/login",
+        "GET /api/v1/auth/link",
+        "GET /openapi.json",
+        "GET /docs",
+        "GET /docs/oauth2-redirect",
+        "GET /redoc",
+        "GET /{path:path}",  # the dashboard's static files (it shows its login page without a session)
+    }
+)
+"""The only routes that answer without a credential; a test fails when any other route declares no guard."""
 _GUARDS: dict[object, str] = {}
 """The guarding dependencies and what each lets through (read by ``route_guards``)."""
 
@@ -156,6 +170,20 @@ def check_ingest(principal: Principal, machine_ids: set[str]) -> None:
     refused = sorted(m for m in machine_ids if not principal.may(Action.INGEST, m))
     if refused:
         raise http_error(Forbidden(f"this credential may not write telemetry for {', '.join(refused)}"))
+
+
+@asynccontextmanager
+async def audit(conn: HTTPConnection, who: Principal, action: str, target: str) -> AsyncIterator[None]:
+    """Record ``action`` on ``target`` by ``who`` in the audit trail once the block has run: ``success``, or
+    ``failure`` with the error's message when it raised (the error goes on to its usual answer)."""
+    service = auth_service(conn)
+    ctx = Context.of(who, client_source(conn))
+    try:
+        yield
+    except Exception as exc:
+        await service.record(ctx, action, Outcome.FAILURE, target, str(exc)[:500])
+        raise
+    await service.record(ctx, action, Outcome.SUCCESS, target)
 
 
 _GUARDS[authenticated] = "any credential"

@@ -15,6 +15,7 @@ from fastapi import Depends, Request
 from starlette.requests import HTTPConnection
 
 from factorytwin.api.errors import ErrorBody
+from factorytwin.auth import AuthService
 from factorytwin.config import Settings
 from factorytwin.domain import FactoryLayout, Machine
 from factorytwin.errors import NotFound, ServiceUnavailable
@@ -52,6 +53,8 @@ class Services:
     layout: FactoryLayout
     ingest: IngestService
     started_at: datetime
+    auth: AuthService
+    """Who may do what: users, sessions, tokens, device keys and the audit trail (``api.auth`` asks it)."""
     machines: dict[str, Machine] = field(default_factory=dict)
     health_sections: dict[str, HealthSection] = field(default_factory=dict)
     """Extra sections of GET /health, by name (e.g. "mqtt": counters of the MQTT subscriber)."""

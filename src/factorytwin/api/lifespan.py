@@ -17,7 +17,9 @@ from datetime import UTC, datetime
 
 from fastapi import FastAPI
 
+from factorytwin.api.auth import install_auth
 from factorytwin.api.deps import Services
+from factorytwin.auth import AuthService
 from factorytwin.config import Settings
 from factorytwin.ingest import IngestService
 from factorytwin.ingest.mqtt import MqttIngest
@@ -25,6 +27,7 @@ from factorytwin.layout import load_layout
 from factorytwin.ml import ModelRegistry, Predictor
 from factorytwin.ml.jobs import TrainingJobs
 from factorytwin.store import Store, open_store
+from factorytwin.store.auth import auth_store_for
 from factorytwin.twin.service import TwinService
 
 log = logging.getLogger(__name__)
@@ -134,12 +137,15 @@ def app_lifespan(settings: Settings, store: Store | None) -> Callable[[FastAPI],
             ingest = IngestService(settings, the_store, factory.machines)
             await ingest.start()
             stack.push_async_callback(ingest.stop)
+            auth = AuthService(auth_store_for(the_store))
+            install_auth(app, auth)
             services = Services(
                 settings=settings,
                 store=the_store,
                 layout=factory,
                 ingest=ingest,
                 started_at=datetime.now(UTC),
+                auth=auth,
                 machines={m.id: m for m in factory.machines},
             )
             app.state.services = services

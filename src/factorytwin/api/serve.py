@@ -16,6 +16,7 @@ from pydantic import ValidationError
 
 from factorytwin.api.app import create_app
 from factorytwin.api.httplimits import bounded_protocol
+from factorytwin.auth.exposure import exposure_problem, is_loopback
 from factorytwin.config import Settings
 from factorytwin.errors import FactoryTwinError, LayoutError
 from factorytwin.layout import load_layout
@@ -137,6 +138,19 @@ class BackgroundServer:
         await self.stop()
 
 
+async def auth_configured(database_url: str) -> bool:
+    """True when the database holds at least one user or API token (someone can log in or call the API)."""
+    from factorytwin.store.auth import auth_store_for
+
+    store = open_store(database_url)
+    await store.open()
+    try:
+        auth = auth_store_for(store)
+        return bool(await auth.users()) or bool(await auth.tokens())
+    finally:
+        await store.close()
+
+
 def serve_command(
     host: Annotated[str | None, typer.Option(help="address to bind (env FT_HOST, default 127.0.0.1)")] = None,
     port: Annotated[int | None, typer.Option(help="port (env FT_PORT, default 8000)")] = None,
@@ -163,4 +177,14 @@ def serve_command(
     except (ValidationError, LayoutError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    if not is_loopback(settings.host):  # secure by default: beyond this machine only with someone to log in
+        try:
+            configured = asyncio.run(auth_configured(settings.database_url))
+        except (FactoryTwinError, OSError) as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+        problem = exposure_problem(settings.host, configured)
+        if problem is not None:
+            typer.echo(f"error: {problem}", err=True)
+            raise typer.Exit(2)
     run_server(settings)  # announces "factorytwin serving http://..." once the port is bound

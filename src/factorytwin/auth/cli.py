@@ -14,6 +14,7 @@ import secrets
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Annotated, TypeVar
 
 import click
@@ -268,3 +269,32 @@ def devices_list(database_url: DatabaseOpt = None) -> None:
 
 
 __all__ = ["devices_app", "tokens_app", "users_app"]
+
+
+def mqtt_config_command(
+    out: Annotated[Path, typer.Option(help="Directory for passwd, acl, mosquitto.conf and credentials.json.")] = Path(
+        "var/mosquitto"
+    ),
+    layout: Annotated[Path | None, typer.Option(help="Factory layout YAML/JSON (default: the built-in one).")] = None,
+    prefix: Annotated[str, typer.Option(help="Topic prefix (FT_MQTT_TOPIC_PREFIX of the server).")] = "ft",
+    port: Annotated[int, typer.Option(help="Listener port written into mosquitto.conf.")] = 1883,
+    bind: Annotated[str, typer.Option(help="Listener address written into mosquitto.conf.")] = "127.0.0.1",
+    rotate: Annotated[bool, typer.Option("--rotate", help="New passwords for everyone (default: keep them).")] = False,
+) -> None:
+    """Write a locked-down Mosquitto configuration: one account per machine (its own topics only), one for the
+    simulator gateway and one for the server (docs/SECURITY.md)."""
+    from factorytwin.auth.mosquitto import SIMULATOR_GATEWAY, BrokerPlan, Gateway, write_broker_config
+
+    try:
+        machines = [m.id for m in load_layout(layout).machines]
+        plan = BrokerPlan(
+            prefix=prefix, devices=machines, gateways=[Gateway(name=SIMULATOR_GATEWAY, machines=machines)]
+        )
+        passwords = write_broker_config(plan, out, rotate=rotate, port=port, bind=bind)
+    except (ValidationError, ValueError, FactoryTwinError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    server = plan.server_user
+    console.print(f"wrote {out}/passwd, acl and mosquitto.conf for {len(passwords)} broker users")
+    console.print(f"plain passwords (keep them secret): {out}/credentials.json (readable by you only)", soft_wrap=True)
+    console.print(f"start the broker: mosquitto -c {out}/mosquitto.conf", soft_wrap=True)
+    console.print(f"server: FT_MQTT_URL=mqtt://{server}:<password of {server}>@{bind}:{port}", soft_wrap=True)

@@ -372,10 +372,21 @@ class AuthService:
         )
 
     async def bearer_principal(self, secret: str, source: str) -> Principal:
-        """The caller behind an ``Authorization: Bearer`` value: an API token or a device key, by its prefix."""
+        """The caller behind an ``Authorization: Bearer`` value: an API token or a device key, by its prefix.
+
+        From an address locked out for too many bad credentials, a bad one is answered ``LockedOut``; a valid one
+        still gets in: tokens and keys are 256-bit random, so there is nothing to guess, and a lock-out must not let
+        one bad client on a shared address (a NAT, a gateway) shut out every integration behind it.
+        """
         locked = self.source_limiter.locked([f"source:{source}"])
-        if locked is not None:
-            raise LockedOut(locked)
+        try:
+            return await self._bearer(secret, source)
+        except Unauthenticated:
+            if locked is not None:
+                raise LockedOut(locked) from None
+            raise
+
+    async def _bearer(self, secret: str, source: str) -> Principal:
         if secret.startswith(TOKEN_PREFIX):
             return await self.token_principal(secret, source)
         if secret.startswith(DEVICE_KEY_PREFIX):

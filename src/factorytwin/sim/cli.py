@@ -60,6 +60,15 @@ def simulate(
     ] = False,
     plot: Annotated[Path | None, typer.Option(help="Also save the failure statistics as a PNG plot.")] = None,
     duration: Annotated[float | None, typer.Option(help="Stop a real-time run after this many wall seconds.")] = None,
+    token: Annotated[
+        str | None,
+        typer.Option(
+            envvar="FT_TOKEN",
+            help="Credential for --target: an API token (operator or above) or a device key. Prefer FT_TOKEN: "
+            "an option shows in the process list.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Simulate the factory: in real time to the API/MQTT, or as fast as possible into a labelled data set."""
     try:
@@ -83,6 +92,7 @@ def simulate(
                         seed=seed,
                         demo_faults=demo_faults,
                         duration_s=duration,
+                        token=token,
                     )
                 )
             except KeyboardInterrupt:

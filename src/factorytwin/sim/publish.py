@@ -32,6 +32,8 @@ log = logging.getLogger("factorytwin.sim.publish")
 
 Item = tuple[str, dict[str, Any]]  # ("reading" | "event", the JSON object)
 RETRYABLE = {408, 425, 429, 500, 502, 503, 504}
+CREDENTIAL_REFUSED = frozenset({401, 403})
+"""Answers that say the credential is missing or wrong: retried (the data kept) while someone fixes it."""
 
 
 class Publisher(Protocol):
@@ -130,6 +132,7 @@ class HttpPublisher:
         self,
         target: str,
         *,
+        token: str | None = None,
         max_buffer: int = 500_000,
         batch_items: int = 2_000,
         timeout_s: float = 10.0,
@@ -140,6 +143,9 @@ class HttpPublisher:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ValueError(f"target must be an http(s) URL such as http://localhost:8000, not {target!r}")
         self.url = target.rstrip("/") + "/api/v1/telemetry"
+        self.headers = {"content-type": "application/json"}
+        if token:  # an API token (operator or above) or a machine's device key (docs/SECURITY.md)
+            self.headers["authorization"] = f"Bearer {token}"
         self.stats = PublisherStats()
         self.buffer = _Buffer(max_buffer, self.stats, "HTTP publisher")
         self.batch_items = batch_items
@@ -169,12 +175,15 @@ class HttpPublisher:
         body = json.dumps(_batch_body(items), separators=(",", ":"))
         self.stats.requests += 1
         try:
-            resp = await client.post(self.url, content=body, headers={"content-type": "application/json"})
+            resp = await client.post(self.url, content=body, headers=self.headers)
         except httpx.HTTPError as exc:
             self._retry_later(f"{type(exc).__name__}: {exc}")
             return False
         if resp.status_code in RETRYABLE:
             self._retry_later(f"HTTP {resp.status_code}")
+            return False
+        if resp.status_code in CREDENTIAL_REFUSED:  # a missing, wrong or revoked key: keep the data until it is fixed
+            self._retry_later(f"HTTP {resp.status_code}: the server refused the credential (--token / FT_TOKEN)")
             return False
         if resp.is_success:
             self.stats.sent_readings += sum(1 for kind, _ in items if kind == "reading")

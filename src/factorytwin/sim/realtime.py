@@ -111,10 +111,12 @@ async def run_realtime(
     engine: Engine | None = None,
     publishers: list[Publisher] | None = None,
     topic_prefix: str = "ft",
+    token: str | None = None,
 ) -> RealtimeStats:
     """Run the factory in real time (x ``speed``) until ``stop`` is set, ``duration_s`` passes, or cancellation.
 
-    Telemetry goes to ``target`` (HTTP) and/or ``mqtt_url`` (MQTT), or to the given ``publishers``. On the way
+    Telemetry goes to ``target`` (HTTP, with ``token`` as its bearer credential) and/or ``mqtt_url`` (MQTT), or to
+    the given ``publishers``. On the way
     out the publishers get a few seconds to send what they still hold.
     """
     if speed <= 0 or tick_s <= 0:
@@ -122,7 +124,7 @@ async def run_realtime(
     engine = engine or Engine(layout, seed=seed, start=datetime.now(UTC), demo_faults=demo_faults)
     pubs: list[Publisher] = list(publishers or [])
     if target:
-        pubs.append(HttpPublisher(target))
+        pubs.append(HttpPublisher(target, token=token))
     if mqtt_url:
         pubs.append(MqttPublisher(mqtt_url, topic_prefix=topic_prefix, client_id=f"ft-sim-{uuid.uuid4().hex[:8]}"))
     if not pubs:

@@ -6,6 +6,7 @@ Used by the start-up test, the schemathesis test and their longer runs in ``benc
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import socket
@@ -18,6 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+
+from factorytwin.auth import Role
+from tests.credentials import token_for
 
 SERVE = [sys.executable, "-c", "from factorytwin.cli import app; app()", "serve"]
 
@@ -37,6 +41,8 @@ class ServeProcess:
     url: str
     log: Path
     started: float
+    token: str
+    """An admin's API token in the server's database (every route but /health needs a credential)."""
     listening_s: float | None = None
     health_s: float | None = None
     ingest_s: float | None = None
@@ -63,7 +69,8 @@ def wait_usable(server: ServeProcess, timeout_s: float = 60.0, poll_s: float = 0
     moment; ``AssertionError`` with the process output when that takes longer than ``timeout_s``."""
     port = int(server.url.rsplit(":", 1)[1])
     deadline = server.started + timeout_s
-    with httpx.Client(base_url=server.url, timeout=5) as client:
+    headers = {"Authorization": f"Bearer {server.token}"}
+    with httpx.Client(base_url=server.url, timeout=5, headers=headers) as client:
         while time.perf_counter() < deadline:
             if server.process.poll() is not None:
                 raise AssertionError(f"the server exited with {server.process.returncode}:\n{server.output()}")
@@ -100,10 +107,11 @@ def serve_process(workdir: Path, env: dict[str, str] | None = None, timeout_s: f
         **(env or {}),
     }
     full_env.pop("FT_MQTT_URL", None)
+    token = asyncio.run(token_for(full_env["FT_DATABASE_URL"], Role.ADMIN))
     with log.open("wb") as out:
         started = time.perf_counter()
         process = subprocess.Popen(SERVE, env=full_env, stdout=out, stderr=subprocess.STDOUT, cwd=workdir)
-        server = ServeProcess(process, f"http://127.0.0.1:{port}", log, started)
+        server = ServeProcess(process, f"http://127.0.0.1:{port}", log, started, token)
         try:
             wait_usable(server, timeout_s)
             yield server

@@ -13,6 +13,7 @@ import pytest
 
 from factorytwin.api.serve import BackgroundServer
 from factorytwin.config import Settings
+from tests.credentials import bearer
 
 pytestmark = pytest.mark.integration
 
@@ -81,7 +82,7 @@ async def test_too_many_header_lines_are_refused_with_431(server: BackgroundServ
 
 
 async def test_an_ordinary_request_with_big_but_allowed_headers_still_works(server: BackgroundServer) -> None:
-    async with httpx.AsyncClient(base_url=server.url) as client:
+    async with httpx.AsyncClient(base_url=server.url, headers=await bearer(server.app)) as client:
         r = await client.get("/api/v1/health", headers={"X-Fine": "a" * 30_000})
         assert r.status_code == 200
         big = await client.post("/api/v1/telemetry", content=b"{" + b" " * 200_000 + b"}")

@@ -12,6 +12,7 @@ import pytest
 
 from factorytwin.api.serve import BackgroundServer
 from factorytwin.config import Settings
+from tests.credentials import bearer
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +29,7 @@ def database_url(request: pytest.FixtureRequest) -> str:
 async def client(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
     async with (
         BackgroundServer(Settings(database_url=database_url)) as server,
-        httpx.AsyncClient(base_url=server.url, timeout=30) as c,
+        httpx.AsyncClient(base_url=server.url, timeout=30, headers=await bearer(server.app)) as c,
     ):
         yield c
 

@@ -6,12 +6,13 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from factorytwin.config import Settings
-from factorytwin.demo import ensure_model, run_demo
+from factorytwin.demo import DemoAccess, ensure_model, run_demo
 from factorytwin.layout import load_layout
 from factorytwin.ml.registry import ModelRegistry
 
@@ -43,18 +44,30 @@ def test_first_start_trains_a_model_and_a_second_start_reuses_it(tmp_path: Path)
 async def test_demo_serves_live_data_and_a_stop_command_stops_the_machine(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}", model_dir=tmp_path / "models", port=0)
     stop = asyncio.Event()
-    ready: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    ready: asyncio.Future[tuple[str, DemoAccess]] = asyncio.get_running_loop().create_future()
     demo = asyncio.create_task(
-        run_demo(settings, load_layout(), speed=60, seed=3, stop=stop, on_ready=ready.set_result)
+        run_demo(settings, load_layout(), speed=60, seed=3, stop=stop, on_ready=lambda *args: ready.set_result(args))
     )
     try:
         async with httpx.AsyncClient(timeout=5) as client:
-            url = await asyncio.wait_for(ready, timeout=30)
+            url, access = await asyncio.wait_for(ready, timeout=30)
+            assert access.new_password is not None  # the first start created the admin
+            assert (await client.get(f"{url}/api/v1/machines")).status_code == 401  # nothing without a session
+            printed = urlsplit(access.login_url)  # printed for localhost; this client talks to 127.0.0.1
+            login_url = f"{url}{printed.path}?{printed.query}"
+            link = await client.get(login_url)  # what the printed one-time link does in a browser
+            assert link.status_code == 303, link.text
+            assert (await client.get(login_url)).status_code == 401  # ... once only
+            csrf = {"X-CSRF-Token": client.cookies["ft_csrf"]}
             running = await _until(
                 f"{url}/api/v1/machines/mill-02", lambda m: m["state"] and m["state"]["status"] == "running", client
             )
             assert running["latest"]
-            response = await client.post(f"{url}/api/v1/machines/mill-02/commands", json={"command": "stop"})
+            refused = await client.post(f"{url}/api/v1/machines/mill-02/commands", json={"command": "stop"})
+            assert refused.status_code == 403, refused.text  # a cookie write without the CSRF token
+            response = await client.post(
+                f"{url}/api/v1/machines/mill-02/commands", json={"command": "stop"}, headers=csrf
+            )
             assert response.status_code == 202, response.text
             assert response.json()["delivered"] is True
             stopped = await _until(

@@ -14,6 +14,7 @@ import pytest
 from factorytwin.api import create_app
 from factorytwin.config import Settings
 from factorytwin.ml.synthetic import synthetic_history
+from tests.credentials import bearer
 
 pytestmark = pytest.mark.integration
 
@@ -59,7 +60,10 @@ async def test_retrain_from_stored_history_then_predict(postgres_url: str, tmp_p
     app = create_app(settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test", timeout=60) as client:
+        headers = await bearer(app)
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://test", timeout=60, headers=headers
+        ) as client:
             for batch in _batches(readings, events, shift):
                 r = await client.post("/api/v1/telemetry", json=batch)
                 assert r.status_code < 300, r.text

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from factorytwin.config import Settings
+from tests.credentials import admin_headers
 from tests.integration.twin.conftest import Mosquitto, free_port, serve, wait_until
 
 pytestmark = pytest.mark.integration
@@ -69,7 +70,7 @@ async def test_node_red_flow_feeds_the_api_over_mqtt_and_http_and_obeys_commands
     settings = Settings(
         database_url=f"sqlite:///{tmp_path}/twin.db", mqtt_url=broker.url, mqtt_client_id="ft-test-nodered"
     )
-    async with serve(settings) as base, httpx.AsyncClient(base_url=base) as http:
+    async with serve(settings) as base, httpx.AsyncClient(base_url=base, headers=admin_headers(base)) as http:
         node_red = start_node_red(node_red_installed, tmp_path / "node-red", base, broker)
         try:
 

@@ -11,11 +11,13 @@ import httpx
 import pytest
 
 from factorytwin.api.serve import BackgroundServer
+from factorytwin.auth import Role
 from factorytwin.config import Settings
 from factorytwin.layout import load_layout
 from factorytwin.sim.engine import Engine
 from factorytwin.sim.publish import HttpPublisher
 from factorytwin.sim.realtime import run_realtime
+from tests.credentials import token_for
 from tests.waiting import until
 
 pytestmark = pytest.mark.integration
@@ -32,13 +34,18 @@ async def test_realtime_run_reaches_the_api_even_when_it_starts_later(tmp_path: 
     settings = Settings(database_url=f"sqlite:///{tmp_path}/twin.db", mqtt_url=None, port=port)
     stop = asyncio.Event()
     engine = Engine(load_layout(), seed=2, demo_faults=True)
-    publisher = HttpPublisher(f"http://127.0.0.1:{port}")
+    token = await token_for(settings.database_url, Role.OPERATOR)  # the server reads the same database
+    publisher = HttpPublisher(f"http://127.0.0.1:{port}", token=token)
     sim = asyncio.create_task(
         run_realtime(load_layout(), speed=600.0, tick_s=0.1, engine=engine, stop=stop, publishers=[publisher])
     )
     # The API is not up yet: the publisher buffers and retries.
     await until(lambda: publisher.stats.retries >= 2, "two retries while the API is down")
-    async with BackgroundServer(settings, port=port) as server, httpx.AsyncClient(base_url=server.url) as http:
+    headers = {"Authorization": f"Bearer {token}"}
+    async with (
+        BackgroundServer(settings, port=port) as server,
+        httpx.AsyncClient(base_url=server.url, headers=headers) as http,
+    ):
         # 45 simulated minutes (enough for the demo faults' first events), everything buffered delivered.
         await until(
             lambda: engine.t >= 2700.0 and publisher.stats.sent_readings > 0 and publisher.pending() == 0,

@@ -18,6 +18,7 @@ from fastapi import FastAPI
 
 from factorytwin.api.app import create_app
 from factorytwin.config import Settings
+from tests.credentials import register_served
 
 T = TypeVar("T")
 
@@ -106,8 +107,10 @@ async def serve_app(settings: Settings) -> AsyncIterator[tuple[str, FastAPI]]:
             task.cancel()
             raise RuntimeError("the API did not start")
         await asyncio.sleep(0.02)
+    base = f"http://127.0.0.1:{port}"
+    await register_served(base, app)  # every route needs a credential: admin_headers(base) has one
     try:
-        yield f"http://127.0.0.1:{port}", app
+        yield base, app
     finally:
         server.should_exit = True
         await asyncio.wait_for(task, timeout=20)

@@ -14,6 +14,7 @@ import pytest
 from websockets.asyncio.client import connect as ws_connect
 
 from factorytwin.config import Settings
+from tests.credentials import admin_headers
 from tests.integration.twin.conftest import Mosquitto, serve, wait_until
 from tests.integration.twin.test_mqtt_live import counted, reading_set
 
@@ -41,9 +42,11 @@ async def test_two_instances_split_the_mqtt_load_and_both_see_every_reading_and_
     async with (
         serve(settings_for(postgres_url, mosquitto, "ft-test-a")) as base_a,
         serve(settings_for(postgres_url, mosquitto, "ft-test-b")) as base_b,
-        httpx.AsyncClient(base_url=base_a) as http_a,
-        httpx.AsyncClient(base_url=base_b) as http_b,
-        ws_connect(base_b.replace("http", "ws") + "/api/v1/stream?machines=mill-03") as ws_b,
+        httpx.AsyncClient(base_url=base_a, headers=admin_headers(base_a)) as http_a,
+        httpx.AsyncClient(base_url=base_b, headers=admin_headers(base_b)) as http_b,
+        ws_connect(
+            base_b.replace("http", "ws") + "/api/v1/stream?machines=mill-03", additional_headers=admin_headers(base_b)
+        ) as ws_b,
     ):
         assert json.loads(await ws_b.recv())["type"] == "snapshot"
         async with aiomqtt.Client("127.0.0.1", mosquitto.port, identifier="pub-bus") as client:
@@ -98,7 +101,7 @@ async def test_forged_bus_messages_are_dropped_and_counted_not_applied(tmp_path:
         "updated_at": now,
     }
     forged_batch = {"readings": [reading_set(0, "mill-01", torque=99999.0)], "events": []}
-    async with serve(settings) as base, httpx.AsyncClient(base_url=base) as http:
+    async with serve(settings) as base, httpx.AsyncClient(base_url=base, headers=admin_headers(base)) as http:
         async with aiomqtt.Client("127.0.0.1", mosquitto.port, identifier="forger") as client:
             for i in range(500):
                 body = {"type": "alarm", "origin": "evil", "payload": {**fake_alarm, "type": f"fake:{i}"}}

@@ -17,6 +17,7 @@ from websockets.asyncio.client import connect as ws_connect
 
 from factorytwin.config import Settings
 from factorytwin.mqtt import payload_bytes
+from tests.credentials import admin_headers
 from tests.integration.twin.conftest import Mosquitto, serve, wait_until
 
 pytestmark = pytest.mark.integration
@@ -80,8 +81,13 @@ async def stored_readings(http: httpx.AsyncClient) -> int:
 async def test_readings_published_over_mqtt_reach_the_store_and_a_websocket_client(
     tmp_path: Path, mosquitto: Mosquitto
 ) -> None:
-    async with serve(settings_for(tmp_path, mosquitto)) as base, httpx.AsyncClient(base_url=base) as http:
-        async with ws_connect(base.replace("http", "ws") + "/api/v1/stream?machines=mill-01") as ws:
+    async with (
+        serve(settings_for(tmp_path, mosquitto)) as base,
+        httpx.AsyncClient(base_url=base, headers=admin_headers(base)) as http,
+    ):
+        async with ws_connect(
+            base.replace("http", "ws") + "/api/v1/stream?machines=mill-01", additional_headers=admin_headers(base)
+        ) as ws:
             snapshot = json.loads(await ws.recv())
             assert snapshot["type"] == "snapshot"
             async with publisher(mosquitto, "pub-ws") as client:
@@ -104,7 +110,10 @@ async def _equals(value: Any, expected: Any) -> bool:
 
 
 async def test_malformed_messages_are_counted_and_never_block_good_ones(tmp_path: Path, mosquitto: Mosquitto) -> None:
-    async with serve(settings_for(tmp_path, mosquitto)) as base, httpx.AsyncClient(base_url=base) as http:
+    async with (
+        serve(settings_for(tmp_path, mosquitto)) as base,
+        httpx.AsyncClient(base_url=base, headers=admin_headers(base)) as http,
+    ):
         async with publisher(mosquitto, "pub-bad") as client:
             await client.publish("ft/mill-01/telemetry", b"{not json", qos=1)
             await client.publish("ft/mill-01/telemetry", json.dumps(reading_set(1, "mill-02")), qos=1)
@@ -158,7 +167,10 @@ async def test_command_reaches_the_machine_over_mqtt_and_changes_its_readings(
     tmp_path: Path, mosquitto: Mosquitto
 ) -> None:
     stop = asyncio.Event()
-    async with serve(settings_for(tmp_path, mosquitto)) as base, httpx.AsyncClient(base_url=base) as http:
+    async with (
+        serve(settings_for(tmp_path, mosquitto)) as base,
+        httpx.AsyncClient(base_url=base, headers=admin_headers(base)) as http,
+    ):
         machine = asyncio.create_task(_fake_machine(mosquitto, stop))
         try:
 
@@ -190,14 +202,14 @@ async def test_no_qos1_reading_is_lost_when_the_broker_goes_away_and_the_subscri
     # restart. The shared mode's restarts are in test_mqtt_reliability.py.
     settings = settings_for(tmp_path, mosquitto, client_id="ft-test-durable")
     per_set = len(MILL)
-    async with serve(settings) as base, httpx.AsyncClient(base_url=base) as http:
+    async with serve(settings) as base, httpx.AsyncClient(base_url=base, headers=admin_headers(base)) as http:
         await publish_readings(mosquitto, 0, 50)
         await wait_until(lambda: _equals(stored_readings(http), 50 * per_set))
     # The subscriber is away; the broker keeps its persistent session's messages, and then restarts.
     await publish_readings(mosquitto, 50, 50)
     mosquitto.stop()
     mosquitto.start()
-    async with serve(settings) as base, httpx.AsyncClient(base_url=base) as http:
+    async with serve(settings) as base, httpx.AsyncClient(base_url=base, headers=admin_headers(base)) as http:
         await wait_until(lambda: _equals(stored_readings(http), 100 * per_set), timeout_s=20)
         # The broker goes away under a running subscriber, which reconnects with back-off; what is published
         # before it is back is queued for its session all the same.

@@ -24,6 +24,7 @@ from factorytwin.config import Settings
 from factorytwin.ingest.mqtt import MqttIngest
 from factorytwin.sim.publish import MqttPublisher
 from tests.conftest import _admin
+from tests.credentials import admin_headers
 from tests.integration.twin.conftest import Mosquitto, serve, serve_app, wait_until
 from tests.integration.twin.test_mqtt_live import MILL, counted, health, reading_set, stored_readings
 
@@ -75,7 +76,10 @@ async def test_poison_mixed_into_steady_traffic_leaves_every_good_message_stored
 ) -> None:
     good, poison = 2_000, poison_messages()
     every = good // len(poison)
-    async with serve(settings_for(database_url, mosquitto)) as base, httpx.AsyncClient(base_url=base) as http:
+    async with (
+        serve(settings_for(database_url, mosquitto)) as base,
+        httpx.AsyncClient(base_url=base, headers=admin_headers(base)) as http,
+    ):
         published = 0
         async with aiomqtt.Client("127.0.0.1", mosquitto.port, identifier="pub-poison") as client:
             for i in range(good):
@@ -105,7 +109,10 @@ async def test_poison_mixed_into_steady_traffic_leaves_every_good_message_stored
         assert (await http.get("/api/v1/machines/mill-01")).status_code == 200
         assert (await http.get("/api/v1/machines/mill-01/events")).status_code == 200
     # Nothing is left for redelivery: a new start of the same session ingests nothing more and rejects nothing.
-    async with serve(settings_for(database_url, mosquitto)) as base, httpx.AsyncClient(base_url=base) as http:
+    async with (
+        serve(settings_for(database_url, mosquitto)) as base,
+        httpx.AsyncClient(base_url=base, headers=admin_headers(base)) as http,
+    ):
         await asyncio.sleep(1.0)  # an absence: give a redelivery the time to show up
         mqtt = await _mqtt(http)
         assert mqtt["messages"] == 0
@@ -115,7 +122,7 @@ async def test_poison_mixed_into_steady_traffic_leaves_every_good_message_stored
 async def test_dead_letters_carry_the_raw_payload_and_the_reason(database_url: str, mosquitto: Mosquitto) -> None:
     async with (
         serve(settings_for(database_url, mosquitto)) as base,
-        httpx.AsyncClient(base_url=base) as http,
+        httpx.AsyncClient(base_url=base, headers=admin_headers(base)) as http,
         aiomqtt.Client(
             "127.0.0.1", mosquitto.port, identifier="dead-reader", protocol=aiomqtt.ProtocolVersion.V5
         ) as reader,
@@ -150,7 +157,7 @@ async def test_three_broker_restarts_while_telemetry_flows_lose_nothing(
     database_url: str, mosquitto: Mosquitto, shared: bool
 ) -> None:
     settings = settings_for(database_url, mosquitto, mqtt_shared_subscription=shared)
-    async with serve(settings) as base, httpx.AsyncClient(base_url=base) as http:
+    async with serve(settings) as base, httpx.AsyncClient(base_url=base, headers=admin_headers(base)) as http:
         publisher = MqttPublisher(mosquitto.url, client_id="sim-restarts", backoff_initial_s=0.1, backoff_max_s=0.5)
         sender = asyncio.create_task(publisher.run())
         stop = asyncio.Event()
@@ -198,7 +205,11 @@ async def test_a_stale_share_group_session_expires_and_then_nothing_is_lost(
     expiry_s = 2
     a = settings_for(url, mosquitto, "ft-rel-a", mqtt_shared_subscription=True, mqtt_session_expiry_s=expiry_s)
     b = a.model_copy(update={"mqtt_client_id": "ft-rel-b", "database_url": f"sqlite:///{tmp_path}/b.db"})
-    async with serve(a) as base_a, httpx.AsyncClient(base_url=base_a) as http_a, serve_app(b) as (_base_b, app_b):
+    async with (
+        serve(a) as base_a,
+        httpx.AsyncClient(base_url=base_a, headers=admin_headers(base_a)) as http_a,
+        serve_app(b) as (_base_b, app_b),
+    ):
         # B crashes: its task ends without leaving the group; the broker keeps its session for expiry_s.
         crashed = _ingest_of(app_b)
         assert crashed._task is not None
@@ -231,7 +242,7 @@ async def test_a_crashed_member_back_within_the_expiry_gets_its_queued_share(
     url = f"sqlite:///{tmp_path}/twin.db"
     a = settings_for(url, mosquitto, "ft-rel-a", mqtt_shared_subscription=True, mqtt_session_expiry_s=30)
     b = a.model_copy(update={"mqtt_client_id": "ft-rel-b"})
-    async with serve(a) as base_a, httpx.AsyncClient(base_url=base_a) as http_a:
+    async with serve(a) as base_a, httpx.AsyncClient(base_url=base_a, headers=admin_headers(base_a)) as http_a:
         async with serve_app(b) as (_base_b, app_b):
             crashed = _ingest_of(app_b)
             assert crashed._task is not None
@@ -239,7 +250,7 @@ async def test_a_crashed_member_back_within_the_expiry_gets_its_queued_share(
             await asyncio.gather(crashed._task, return_exceptions=True)
             crashed._task = None
         published = await _publish_for(mosquitto, 0, 1.0)  # B's share waits in its session
-        async with serve(b) as base_b, httpx.AsyncClient(base_url=base_b) as http_b:
+        async with serve(b) as base_b, httpx.AsyncClient(base_url=base_b, headers=admin_headers(base_b)) as http_b:
 
             async def all_ingested() -> bool:
                 got = (await _mqtt(http_a))["ingested_messages"] + (await _mqtt(http_b))["ingested_messages"]
@@ -257,7 +268,7 @@ async def test_a_member_stopping_cleanly_leaves_the_group_and_loses_nothing(
     url = f"sqlite:///{tmp_path}/twin.db"
     a = settings_for(url, mosquitto, "ft-rel-a", mqtt_shared_subscription=True)
     b = a.model_copy(update={"mqtt_client_id": "ft-rel-b"})
-    async with serve(a) as base_a, httpx.AsyncClient(base_url=base_a) as http_a:
+    async with serve(a) as base_a, httpx.AsyncClient(base_url=base_a, headers=admin_headers(base_a)) as http_a:
         async with serve(b):
             await _publish_batch(mosquitto, 0, 100)
         await _publish_batch(mosquitto, 100, 200)  # B is gone: without the clean leave, half of these went to it
@@ -315,7 +326,7 @@ async def test_a_store_outage_is_waited_out_on_the_same_broker_connection(
     name = postgres_url.rsplit("/", 1)[1]
     async with (
         serve_app(settings_for(postgres_url, mosquitto)) as (base, app),
-        httpx.AsyncClient(base_url=base) as http,
+        httpx.AsyncClient(base_url=base, headers=admin_headers(base)) as http,
     ):
         ingest = _ingest_of(app)
         await _publish_batch(mosquitto, 0, 100)

@@ -12,6 +12,7 @@ import pytest
 from factorytwin.config import Settings
 from factorytwin.layout import load_layout
 from factorytwin.sim.realtime import run_realtime
+from tests.credentials import admin_headers
 from tests.integration.twin.conftest import Mosquitto, serve, wait_until
 
 pytestmark = pytest.mark.integration
@@ -27,7 +28,7 @@ async def test_stop_command_reaches_the_simulated_machine_which_stops_and_logs_t
         stream_interval_s=0.05,
     )
     stop = asyncio.Event()
-    async with serve(settings) as base, httpx.AsyncClient(base_url=base) as http:
+    async with serve(settings) as base, httpx.AsyncClient(base_url=base, headers=admin_headers(base)) as http:
         sim = asyncio.create_task(
             run_realtime(load_layout(), mqtt_url=mosquitto.url, speed=5.0, tick_s=0.2, seed=3, stop=stop)
         )

@@ -16,13 +16,14 @@ from websockets.asyncio.client import connect as ws_connect
 
 from factorytwin.config import Settings
 from factorytwin.twin.service import TwinService
+from tests.credentials import admin_headers
 from tests.integration.twin.conftest import serve_app, wait_until
 from tests.integration.twin.test_mqtt_live import MILL
 
 pytestmark = pytest.mark.integration
 
 
-def stalled_websocket(port: int) -> socket.socket:
+def stalled_websocket(port: int, authorization: str) -> socket.socket:
     """A WebSocket handshake over a socket with a tiny receive buffer, after which nothing is ever read."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
@@ -32,7 +33,7 @@ def stalled_websocket(port: int) -> socket.socket:
     sock.sendall(
         (
             f"GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nAuthorization: {authorization}\r\n\r\n"
         ).encode()
     )
     assert b"101" in sock.recv(1024).split(b"\r\n")[0]
@@ -49,13 +50,19 @@ def subscribe_frames(count: int) -> bytes:
 
 async def test_a_client_that_stops_reading_is_dropped_and_the_others_are_not_stalled(tmp_path: Path) -> None:
     settings = Settings(database_url=f"sqlite:///{tmp_path}/twin.db", stream_interval_s=0.05)
-    async with serve_app(settings) as (base, app), httpx.AsyncClient(base_url=base) as http:
+    async with (
+        serve_app(settings) as (base, app),
+        httpx.AsyncClient(base_url=base, headers=admin_headers(base)) as http,
+    ):
         twin: TwinService = app.state.services.twin
         twin.hub.queue_size = 50  # small, so that the test is quick
         # In a thread: a blocking handshake would freeze the event loop the server runs in.
-        stalled = await asyncio.to_thread(stalled_websocket, int(base.rsplit(":", 1)[1]))
+        port = int(base.rsplit(":", 1)[1])
+        stalled = await asyncio.to_thread(stalled_websocket, port, admin_headers(base)["Authorization"])
         try:
-            async with ws_connect(base.replace("http", "ws") + "/api/v1/stream?machines=mill-01") as healthy:
+            async with ws_connect(
+                base.replace("http", "ws") + "/api/v1/stream?machines=mill-01", additional_headers=admin_headers(base)
+            ) as healthy:
                 await healthy.recv()  # snapshot
                 # Each request makes the server queue a snapshot of every machine (~5 kB) that the client never
                 # reads. Sent 20 at a time, fewer than the queue holds: only a full socket makes the queue overflow.

@@ -21,6 +21,7 @@ from factorytwin.api.serve import BackgroundServer
 from factorytwin.config import Settings
 from factorytwin.domain import Event, EventKind
 from factorytwin.twin.service import TwinService
+from tests.credentials import bearer
 
 pytestmark = pytest.mark.integration
 
@@ -39,7 +40,7 @@ async def server(settings: Settings) -> AsyncIterator[BackgroundServer]:
         yield s
 
 
-async def stalled_websocket(port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+async def stalled_websocket(port: int, authorization: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
     """A WebSocket handshake over a socket with a small receive buffer; afterwards nothing is ever read."""
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -50,7 +51,7 @@ async def stalled_websocket(port: int) -> tuple[asyncio.StreamReader, asyncio.St
     writer.write(
         (
             f"GET /api/v1/stream HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nAuthorization: {authorization}\r\n\r\n"
         ).encode()
     )
     status = await asyncio.wait_for(reader.readline(), 10)
@@ -61,7 +62,7 @@ async def stalled_websocket(port: int) -> tuple[asyncio.StreamReader, asyncio.St
 async def _flood_a_stalled_client(server: BackgroundServer, twin: TwinService) -> float:
     """One never-reading client, 150 events of 10 MB for a machine it follows; returns the peak RSS seen."""
     dropped = twin.hub.dropped_clients
-    _, writer = await stalled_websocket(server.port)
+    _, writer = await stalled_websocket(server.port, (await bearer(server.app))["Authorization"])
     peak = rss_mb()
     try:
         for i in range(150):
@@ -84,7 +85,10 @@ async def test_a_client_that_never_reads_is_dropped_by_bytes_and_memory_stays_bo
     server: BackgroundServer,
 ) -> None:
     twin: TwinService = server.app.state.services.twin
-    async with ws_connect(server.url.replace("http", "ws") + "/api/v1/stream?machines=pump-01") as healthy:
+    headers = await bearer(server.app)
+    async with ws_connect(
+        server.url.replace("http", "ws") + "/api/v1/stream?machines=pump-01", additional_headers=headers
+    ) as healthy:
         await healthy.recv()  # its snapshot; it follows another machine, so it gets none of the big events
         before = rss_mb()
         peak_1 = await _flood_a_stalled_client(server, twin)
@@ -112,7 +116,10 @@ async def _receive_until_closed(ws: ClientConnection) -> None:
 async def test_a_huge_subscription_is_refused_by_the_message_size_limit(server: BackgroundServer) -> None:
     ids = [f"nope-{i:06d}" for i in range(500_000)]  # about 6.5 MB of JSON
     before = rss_mb()
-    async with ws_connect(server.url.replace("http", "ws") + "/api/v1/stream", max_size=None) as ws:
+    headers = await bearer(server.app)
+    async with ws_connect(
+        server.url.replace("http", "ws") + "/api/v1/stream", max_size=None, additional_headers=headers
+    ) as ws:
         await ws.recv()  # snapshot
         await ws.send(json.dumps({"type": "subscribe", "machines": ids}))
         with pytest.raises(ConnectionClosed) as closed:
@@ -127,7 +134,10 @@ async def test_a_subscription_over_the_hub_cap_gets_an_error_and_keeps_the_old_o
     capped = settings.model_copy(update={"stream_max_subscriptions": 2})
     async with (
         BackgroundServer(capped) as server,
-        ws_connect(server.url.replace("http", "ws") + "/api/v1/stream?machines=mill-01") as ws,
+        ws_connect(
+            server.url.replace("http", "ws") + "/api/v1/stream?machines=mill-01",
+            additional_headers=await bearer(server.app),
+        ) as ws,
     ):
         json.loads(await ws.recv())  # snapshot
         await ws.send(json.dumps({"type": "subscribe", "machines": ["mill-01", "mill-02", "pump-01"]}))

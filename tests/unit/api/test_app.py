@@ -14,6 +14,7 @@ from factorytwin.api import app as app_module
 from factorytwin.api import lifespan as lifespan_module
 from factorytwin.config import Settings
 from factorytwin.store import open_store
+from tests.credentials import bearer
 
 
 async def test_service_hooks_start_after_ingest_and_stop_at_shutdown(
@@ -68,7 +69,8 @@ async def test_the_dashboard_is_served_at_root_with_spa_fallback(
         missing = await c.get("/api/v1/nothing-here")
         assert missing.status_code == 404
         assert missing.headers["content-type"] == "application/json"
-        assert (await c.get("/api/v1/layout")).status_code == 200
+        assert (await c.get("/api/v1/layout")).status_code == 401  # the dashboard is public, the API is not
+        assert (await c.get("/api/v1/layout", headers=await bearer(application))).status_code == 200
         post_only = await c.get("/api/v1/telemetry")  # a POST route: 405 naming its methods, not the SPA's 404
         assert post_only.status_code == 405
         assert post_only.headers["allow"] == "POST"

@@ -14,6 +14,7 @@ from factorytwin.api.footprints import FOOTPRINTS
 from factorytwin.config import Settings
 from factorytwin.domain import MachineKind
 from factorytwin.twin import messages
+from tests.credentials import bearer_sync
 
 
 def _document(settings: Settings) -> dict[str, Any]:
@@ -68,7 +69,7 @@ def test_live_state_and_catalogue_are_typed(settings: Settings) -> None:
 def test_the_layout_serves_one_footprint_per_kind(settings: Settings) -> None:
     assert set(FOOTPRINTS) == set(MachineKind)
     with TestClient(create_app(settings)) as client:
-        body = client.get("/api/v1/layout").json()
+        body = client.get("/api/v1/layout", headers=bearer_sync(client)).json()
     assert set(body["footprints"]) == {k.value for k in MachineKind}
     assert body["footprints"]["pump"]["shape"] == "cylinder"
     assert body["footprints"]["conveyor"]["ring_radius"] == 0
@@ -86,6 +87,6 @@ def test_every_422_is_documented_as_the_error_body_the_app_sends(settings: Setti
     assert all(ref == {"$ref": "#/components/schemas/ErrorBody"} for ref in refs)
     assert "HTTPValidationError" not in doc["components"]["schemas"]
     with TestClient(create_app(settings)) as client:
-        answer = client.post("/api/v1/machines/mill-01/commands", json={"command": "fly"})
+        answer = client.post("/api/v1/machines/mill-01/commands", json={"command": "fly"}, headers=bearer_sync(client))
     assert answer.status_code == 422
     assert ErrorBody.model_validate(answer.json()).detail[0].loc == ["body", "command"]

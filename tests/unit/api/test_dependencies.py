@@ -17,6 +17,7 @@ from factorytwin.api.errors import install_error_handlers
 from factorytwin.api.routers.stream import CLOSE_SERVICE_UNAVAILABLE
 from factorytwin.config import Settings
 from factorytwin.errors import StoreRejected, StoreUnavailable
+from tests.credentials import bearer, bearer_sync
 
 
 @pytest.fixture
@@ -30,15 +31,16 @@ def bare_app(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> FastAPI:
 async def bare_client(bare_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with bare_app.router.lifespan_context(bare_app):
         transport = httpx.ASGITransport(app=bare_app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        headers = await bearer(bare_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as c:
             yield c
 
 
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
-        ("POST", "/api/v1/alarms/1/ack", {"by": "x"}),
-        ("POST", "/api/v1/alarms/1/clear", {"by": "x"}),
+        ("POST", "/api/v1/alarms/1/ack", None),
+        ("POST", "/api/v1/alarms/1/clear", None),
         ("POST", "/api/v1/machines/mill-01/commands", {"command": "stop"}),
         ("GET", "/api/v1/machines/mill-01/prediction", None),
         ("GET", "/api/v1/maintenance/schedule", None),
@@ -62,7 +64,7 @@ async def test_read_routes_still_answer_without_the_twin(bare_client: httpx.Asyn
 
 
 def test_the_stream_closes_with_1011_when_the_twin_is_not_running(bare_app: FastAPI) -> None:
-    with TestClient(bare_app) as client, client.websocket_connect("/api/v1/stream") as ws:
+    with TestClient(bare_app) as client, client.websocket_connect("/api/v1/stream", headers=bearer_sync(client)) as ws:
         with pytest.raises(WebSocketDisconnect) as closed:
             ws.receive_text()
         assert closed.value.code == CLOSE_SERVICE_UNAVAILABLE == 1011

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
 import pytest
 from typer.testing import CliRunner
 
+from factorytwin.api import serve as serve_module
 from factorytwin.api.serve import BackgroundServer
+from factorytwin.auth import Role
 from factorytwin.cli import app as cli
 from factorytwin.config import Settings
+from tests.credentials import token_for
 
 
 def test_serve_refuses_an_unusable_database_url_without_a_traceback() -> None:
@@ -47,3 +51,20 @@ async def test_background_server_start_up_failure_is_an_exception(settings: Sett
     bad.write_text("name: x\nlines: []\nmachines: []\n")
     with pytest.raises(RuntimeError, match="failed to start"):
         await BackgroundServer(settings.model_copy(update={"layout_path": bad})).start()
+
+
+def test_serve_refuses_to_listen_beyond_loopback_until_someone_can_log_in(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served: list[str] = []
+    monkeypatch.setattr(serve_module, "run_server", lambda settings: served.append(settings.host))
+    args = ["serve", "--host", "0.0.0.0", "--database-url", sqlite_url]
+    refused = CliRunner().invoke(cli, args)
+    assert refused.exit_code == 2
+    assert "refusing to listen on 0.0.0.0" in refused.output
+    assert "factorytwin users add" in refused.output  # says how
+    assert served == []
+    assert CliRunner().invoke(cli, ["serve", "--database-url", sqlite_url]).exit_code == 0  # loopback: fine
+    asyncio.run(token_for(sqlite_url, Role.ADMIN))
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    assert served == ["127.0.0.1", "0.0.0.0"]

@@ -14,11 +14,13 @@ from factorytwin.api.app import create_app
 from factorytwin.api.routers.stream import UNKNOWN_IDS_SHOWN, parse_client_message
 from factorytwin.config import Settings
 from factorytwin.twin.messages import MAX_SUBSCRIBED_MACHINES, SubscribeRequest
+from tests.credentials import bearer_sync
 
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as c:
+        c.headers.update(bearer_sync(c))
         yield c
 
 

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from starlette.types import Message, Scope
 
 from factorytwin.api import Services
+from factorytwin.auth import Role
 from factorytwin.domain import (
     MAX_EVENT_DATA_BYTES,
     MAX_EVENT_MESSAGE_CHARS,
@@ -25,6 +26,7 @@ from factorytwin.domain import (
 from factorytwin.errors import Overloaded, StoreRejected, StoreUnavailable
 from factorytwin.store import ReadingColumns
 from factorytwin.store.sqlite import SQLiteStore
+from tests.credentials import bearer
 
 URL = "/api/v1/telemetry"
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -280,6 +282,7 @@ async def test_values_stored_around_ingest_never_break_the_read_routes(
 async def test_a_client_that_disconnects_mid_body_makes_one_log_line_and_no_traceback(
     app: FastAPI, services: Services, caplog: pytest.LogCaptureFixture
 ) -> None:
+    authorization = (await bearer(app, Role.OPERATOR))["Authorization"].encode()
     body = json.dumps({"readings": [rs()]}).encode()
     incoming: list[Message] = [
         {"type": "http.request", "body": body[:20], "more_body": True},
@@ -303,7 +306,11 @@ async def test_a_client_that_disconnects_mid_body_makes_one_log_line_and_no_trac
         "raw_path": URL.encode(),
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        "headers": [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+            (b"authorization", authorization),
+        ],
         "client": ("10.0.0.7", 50000),
         "server": ("test", 80),
     }

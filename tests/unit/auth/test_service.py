@@ -110,6 +110,9 @@ async def test_many_bad_credentials_from_one_address_lock_that_address_out(servi
     with pytest.raises(LockedOut):
         await service.login("amir", PASSWORD, "10.6.6.6")
     assert (await service.login("amir", PASSWORD, "10.0.0.1")).user.username == "amir"
+    # A valid token still works from the locked address: nothing to guess, and no shutting out a whole NAT.
+    secret, _ = await service.create_token("ci", Role.VIEWER, ADMIN)
+    assert (await service.bearer_principal(secret, "10.6.6.6")).name == "ci"
 
 
 async def test_tokens_carry_their_role_until_they_expire_or_are_revoked(service: AuthService, clock: Clock) -> None:

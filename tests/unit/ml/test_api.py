@@ -18,6 +18,7 @@ from factorytwin.ml.pipeline import make_card
 from factorytwin.ml.registry import ModelRegistry
 from factorytwin.ml.timeseries import HistorySpec, prepare_history
 from factorytwin.ml.training import TrainConfig, fit_bundle
+from tests.credentials import bearer
 
 FAST = TrainConfig(n_estimators=40, inner_folds=3)
 
@@ -32,7 +33,8 @@ async def client(ml_settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
     app: FastAPI = create_app(ml_settings)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        headers = await bearer(app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as c:
             yield c
 
 

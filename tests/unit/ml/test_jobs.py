@@ -20,6 +20,7 @@ from factorytwin.ml.jobs import TrainingBusy, TrainingJobs, bounded_history
 from factorytwin.ml.schema import TrainJob, TrainRequest
 from factorytwin.store import open_store
 from factorytwin.store.base import ReadingColumns, Store
+from tests.credentials import bearer
 
 END = datetime(2026, 11, 1, tzinfo=UTC)
 
@@ -113,7 +114,8 @@ async def test_the_api_answers_409_while_a_job_runs(settings: Settings, tmp_path
     app: FastAPI = create_app(settings.model_copy(update={"model_dir": tmp_path / "models"}))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        headers = await bearer(app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as client:
             answers = await asyncio.gather(*(client.post("/api/v1/models/train", json={}) for _ in range(10)))
             codes = sorted(r.status_code for r in answers)
             assert codes == [202] + [409] * 9
@@ -129,7 +131,8 @@ async def test_activate_must_be_a_json_boolean(settings: Settings, tmp_path: Pat
     app: FastAPI = create_app(settings.model_copy(update={"model_dir": tmp_path / "models"}))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        headers = await bearer(app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as client:
             r = await client.post("/api/v1/models/train", json={"activate": 0})
             assert r.status_code == 422
             assert "activate" in r.text

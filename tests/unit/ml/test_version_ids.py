@@ -13,6 +13,7 @@ from factorytwin.api import create_app
 from factorytwin.config import Settings
 from factorytwin.errors import InvalidInput
 from factorytwin.ml.registry import ModelRegistry, check_version
+from tests.credentials import bearer
 
 BAD_IDS = ["..", "../v0001", "v0001/../..", "v0001\x00", "v1", "v0001\n", "", "V0001", "v" + "9" * 13]
 
@@ -41,7 +42,8 @@ async def client(settings: Settings, tmp_path: Path) -> AsyncIterator[httpx.Asyn
     app: FastAPI = create_app(settings.model_copy(update={"model_dir": tmp_path / "models"}))
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+        headers = await bearer(app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=headers) as c:
             yield c
 
 

@@ -13,8 +13,10 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from factorytwin.api.app import create_app
+from factorytwin.auth import AuthService, Role
 from factorytwin.config import Settings
 from factorytwin.twin.service import TwinService
+from tests.credentials import bearer_sync
 
 NORMAL = {"air_temp": 300.0, "process_temp": 310.0, "spindle_speed": 1500.0, "torque": 40.0}
 
@@ -26,6 +28,7 @@ def settings_for(tmp_path: Path, **extra: Any) -> Settings:
 @pytest.fixture
 def client(tmp_path: Path) -> Iterator[TestClient]:
     with TestClient(create_app(settings_for(tmp_path))) as c:
+        c.headers.update(bearer_sync(c))
         yield c
 
 
@@ -40,6 +43,13 @@ def twin_of(client: TestClient) -> TwinService:
     assert isinstance(client.app, FastAPI)
     twin: TwinService = client.app.state.services.twin
     return twin
+
+
+def twin_auth(client: TestClient) -> AuthService:
+    """The auth service of the app the client drives."""
+    assert isinstance(client.app, FastAPI)
+    auth: AuthService = client.app.state.services.auth
+    return auth
 
 
 def settle(client: TestClient) -> None:
@@ -64,10 +74,14 @@ def test_out_of_band_value_raises_one_alarm_which_is_acked_and_cleared(client: T
     settle(client)
     (alarm,) = active_alarms(client)
     assert (alarm["type"], alarm["severity"], alarm["state"]) == ("high:process_temp", "minor", "active_unack")
-    acked = client.post(f"/api/v1/alarms/{alarm['id']}/ack", json={"by": "alice"}).json()
-    assert (acked["state"], acked["acked_by"]) == ("active_ack", "alice")
-    cleared = client.post(f"/api/v1/alarms/{alarm['id']}/clear", json={"by": "bob"}).json()
-    assert (cleared["state"], cleared["cleared_by"]) == ("cleared_ack", "bob")
+    alice, bob = bearer_sync(client, Role.OPERATOR), bearer_sync(client, Role.OPERATOR)  # steps in the caller's name
+    acked = client.post(f"/api/v1/alarms/{alarm['id']}/ack", headers=alice).json()
+    assert acked["state"] == "active_ack"
+    cleared = client.post(f"/api/v1/alarms/{alarm['id']}/clear", headers=bob).json()
+    assert cleared["state"] == "cleared_ack"
+    assert acked["acked_by"] != cleared["cleared_by"]
+    assert client.portal is not None
+    assert {acked["acked_by"], cleared["cleared_by"]} <= {t.name for t in client.portal.call(twin_auth(client).tokens)}
     listed = client.get("/api/v1/alarms", params={"state": "cleared_ack"}).json()
     assert [a["id"] for a in listed] == [alarm["id"]]
 
@@ -140,10 +154,12 @@ def test_websocket_gets_snapshot_then_readings_of_its_machines(client: TestClien
 
 def test_active_alarms_survive_a_restart(tmp_path: Path) -> None:
     with TestClient(create_app(settings_for(tmp_path))) as first:
+        first.headers.update(bearer_sync(first))
         post_reading(first, process_temp=330.0)
         settle(first)
         (alarm,) = active_alarms(first)
     with TestClient(create_app(settings_for(tmp_path))) as second:
+        second.headers.update(bearer_sync(second))
         assert [a.id for a in twin_of(second).alarms.alarms()] == [alarm["id"]]
         post_reading(second, process_temp=331.0)  # same condition: updated, not duplicated
         settle(second)
@@ -157,6 +173,7 @@ def test_silent_machine_goes_offline_with_an_alarm(tmp_path: Path) -> None:
     # An hour of allowed silence: the service's own watch never fires during the test; the test moves the
     # watch's monotonic clock past the hour instead (check_offline takes the time it checks at).
     with TestClient(create_app(settings_for(tmp_path, offline_after_s=3600.0))) as client:
+        client.headers.update(bearer_sync(client))
         assert client.portal is not None
         twin = twin_of(client)
         post_reading(client)

@@ -22,6 +22,25 @@ const health = (sections: Health["sections"]): Health => ({
 });
 
 describe("ApiClient", () => {
+  it("sends the session's CSRF token with writes, never with reads", async () => {
+    const seen: { url?: string; init?: RequestInit } = {};
+    const c = new ApiClient(fakeFetch(200, {}, seen), "/api/v1", () => "x=1; ft_csrf=tok");
+    await c.ackAlarm(7);
+    expect(seen.url).toBe("/api/v1/alarms/7/ack");
+    expect(seen.init?.body).toBeUndefined();
+    expect((seen.init?.headers as Record<string, string>)["X-CSRF-Token"]).toBe("tok");
+    await c.layout();
+    expect((seen.init?.headers as Record<string, string>)["X-CSRF-Token"]).toBeUndefined();
+  });
+
+  it("tells the shell about a 401 so it can show the login form", async () => {
+    const c = new ApiClient(fakeFetch(401, { detail: [{ loc: [], msg: "authentication required" }] }));
+    let told = 0;
+    c.onUnauthorized = () => (told += 1);
+    await expect(c.layout()).rejects.toMatchObject({ status: 401 });
+    expect(told).toBe(1);
+  });
+
   it("posts commands as JSON with the issuer and returns the typed result", async () => {
     const seen: { url?: string; init?: RequestInit } = {};
     const answer: CommandResult = {

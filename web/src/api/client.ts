@@ -14,6 +14,8 @@ import type {
   MachineEvent,
   MachineView,
   MaintenancePlan,
+  Me,
+  LoginResponse,
   Prediction,
   BodyOf,
   JsonOf,
@@ -38,6 +40,22 @@ export class ApiError extends Error {
 
 type FetchFn = (input: string, init?: RequestInit) => Promise<Response>;
 
+export const CSRF_COOKIE = "ft_csrf";
+export const CSRF_HEADER = "X-CSRF-Token";
+
+/** The session's CSRF token from its readable cookie (set by the login), or null. */
+export function csrfFromCookies(cookies: string): string | null {
+  for (const part of cookies.split(";")) {
+    const [name, ...rest] = part.trim().split("=");
+    if (name === CSRF_COOKIE) return decodeURIComponent(rest.join("="));
+  }
+  return null;
+}
+
+function documentCookies(): string {
+  return typeof document === "undefined" ? "" : document.cookie;
+}
+
 /** The server's error detail as one readable line: FastAPI's `{detail: str | [{loc, msg}]}`. */
 export function errorMessage(body: unknown, fallback: string): string {
   if (body && typeof body === "object" && "detail" in body) {
@@ -60,9 +78,13 @@ export function errorMessage(body: unknown, fallback: string): string {
 }
 
 export class ApiClient {
+  /** Called with every 401 (no session, or it expired or was revoked): the shell shows the login form. */
+  onUnauthorized: (() => void) | null = null;
+
   constructor(
     private readonly fetchFn: FetchFn = (input, init) => fetch(input, init),
     private readonly base: string = API_BASE,
+    private readonly cookies: () => string = documentCookies,
   ) {}
 
   /** GET the route `template` of the generated schema (which fixes the answer's type), its `{names}` filled from
@@ -80,18 +102,23 @@ export class ApiClient {
   private post<P extends keyof paths>(
     template: P,
     params: Record<string, string | number>,
-    body: BodyOf<P>,
+    body?: BodyOf<P>,
   ): Promise<JsonOf<P, "post">> {
-    return this.request(fill(template, params), { method: "POST", body: JSON.stringify(body) });
+    const init: RequestInit = { method: "POST" };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    return this.request(fill(template, params), init);
   }
 
   private async request<T>(fullPath: string, init?: RequestInit): Promise<T> {
     // the schema's paths start with the API's own prefix; the client may be pointed at another base
     const path = fullPath.startsWith(API_BASE) ? fullPath.slice(API_BASE.length) : fullPath;
-    const res = await this.fetchFn(this.base + path, {
-      ...init,
-      headers: { Accept: "application/json", ...(init?.body ? { "Content-Type": "application/json" } : {}) },
-    });
+    const headers: Record<string, string> = { Accept: "application/json" };
+    if (init?.body) headers["Content-Type"] = "application/json";
+    const csrf = csrfFromCookies(this.cookies());
+    // Writes over the session cookie must carry its CSRF token (synchronizer token, docs/SECURITY.md).
+    if (init?.method && init.method !== "GET" && csrf) headers[CSRF_HEADER] = csrf;
+    const res = await this.fetchFn(this.base + path, { ...init, headers, credentials: "same-origin" });
+    if (res.status === 401 && !path.startsWith("/auth/login")) this.onUnauthorized?.();
     const text = await res.text();
     let body: unknown = null;
     let parsed = true;
@@ -106,6 +133,21 @@ export class ApiClient {
     if (!res.ok) throw new ApiError(res.status, errorMessage(body, `${res.status} ${res.statusText}`), path);
     if (!parsed) throw new ApiError(res.status, `the answer to ${path} is not JSON`, path);
     return body as T;
+  }
+
+  /** Who the session (or token) belongs to; rejects with status 401 when there is no valid session. */
+  me(): Promise<Me> {
+    return this.get("/api/v1/auth/me");
+  }
+
+  /** Open a session: the server sets the HttpOnly session cookie and the readable CSRF cookie. */
+  login(username: string, password: string): Promise<LoginResponse> {
+    return this.post("/api/v1/auth/login", {}, { username, password });
+  }
+
+  /** End the session (the server deletes it, so the cookie is worthless even if replayed). */
+  async logout(): Promise<void> {
+    await this.request(fill("/api/v1/auth/logout", {}), { method: "POST" });
   }
 
   health(): Promise<Health> {
@@ -155,8 +197,9 @@ export class ApiClient {
     return this.get("/api/v1/alarms", {}, q);
   }
 
-  ackAlarm(id: number, by = "dashboard"): Promise<Alarm> {
-    return this.post("/api/v1/alarms/{alarm_id}/ack", { alarm_id: id }, { by });
+  /** Acknowledge an alarm; the server records it in the logged-in user's name. */
+  ackAlarm(id: number): Promise<Alarm> {
+    return this.post("/api/v1/alarms/{alarm_id}/ack", { alarm_id: id });
   }
 
   /** The machine's failure prediction; `status` says "no_model" (HTTP 200) until a model is trained. */

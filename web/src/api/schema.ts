@@ -38,7 +38,8 @@ export interface paths {
         put?: never;
         /**
          * Acknowledge Alarm
-         * @description Acknowledge an alarm; the answer is the alarm as it is now (acknowledging twice changes nothing).
+         * @description Acknowledge an alarm in the caller's name; the answer is the alarm as it is now (acknowledging twice
+         *     changes nothing). Recorded in the audit trail.
          */
         post: operations["acknowledge_alarm_api_v1_alarms__alarm_id__ack_post"];
         delete?: never;
@@ -58,9 +59,112 @@ export interface paths {
         put?: never;
         /**
          * Clear Alarm
-         * @description Clear an alarm by hand; it is raised anew if its condition is still there at the next reading.
+         * @description Clear an alarm by hand in the caller's name; it is raised anew if its condition is still there at the next
+         *     reading. Recorded in the audit trail.
          */
         post: operations["clear_alarm_api_v1_alarms__alarm_id__clear_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Audit
+         * @description The audit trail, newest first: who did what, when, from where, and how it ended.
+         */
+        get: operations["audit_api_v1_audit_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Login Link
+         * @description Open a session with a one-time login link (``factorytwin demo`` prints one) and go to the dashboard.
+         *
+         *     The link works once and for a few minutes; a used or expired one is 401.
+         */
+        get: operations["login_link_api_v1_auth_link_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/login": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Login
+         * @description Log in with user name and password: sets the HttpOnly, SameSite=Strict session cookie.
+         */
+        post: operations["login_api_v1_auth_login_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Logout
+         * @description End the session of the cookie (a write: the CSRF token is needed) and clear the cookies.
+         */
+        post: operations["logout_api_v1_auth_logout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Me
+         * @description Who the credential of this request belongs to, and their role.
+         */
+        get: operations["me_api_v1_auth_me_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -201,7 +305,8 @@ export interface paths {
          * @description Send ``command`` to the machine; the command and its outcome are written to the machine's event log.
          *
          *     202: the command left the twin (``delivered``) or could not (``delivered`` false, ``outcome`` says why);
-         *     whether the machine obeys shows in its telemetry and event log.
+         *     whether the machine obeys shows in its telemetry and event log. The command is issued in the caller's name
+         *     (``issued_by`` is set from the credential) and recorded in the audit trail with its outcome.
          */
         post: operations["post_command_api_v1_machines__machine_id__commands_post"];
         delete?: never;
@@ -386,7 +491,7 @@ export interface paths {
         put?: never;
         /**
          * Activate Model
-         * @description Serve ``version`` from now on.
+         * @description Serve ``version`` from now on (recorded in the audit trail).
          */
         post: operations["activate_model_api_v1_models__version__activate_post"];
         delete?: never;
@@ -430,6 +535,9 @@ export interface paths {
          *
          *     All-or-nothing and idempotent: a batch with any bad item stores nothing, and a resent batch stores nothing
          *     twice. The answer comes once the batch is committed.
+         *
+         *     Needs a device key (which may write its own machine only: a batch naming another machine is refused whole
+         *     with 403) or an operator's credential.
          */
         post: operations["post_telemetry_api_v1_telemetry_post"];
         delete?: never;
@@ -487,18 +595,6 @@ export interface components {
             value?: number | null;
         };
         /**
-         * AlarmAction
-         * @description Who acknowledges or clears an alarm.
-         */
-        AlarmAction: {
-            /**
-             * By
-             * @description user name recorded with the step
-             * @default operator
-             */
-            by: string;
-        };
-        /**
          * AlarmMessage
          * @description An alarm was raised, escalated, acknowledged or cleared.
          */
@@ -522,6 +618,48 @@ export interface components {
          * @enum {string}
          */
         AlarmState: "active_unack" | "active_ack" | "cleared_unack" | "cleared_ack";
+        /**
+         * AuditEntry
+         * @description One line of the audit trail: who, when, from where, what, and the outcome.
+         */
+        AuditEntry: {
+            /**
+             * Action
+             * @description e.g. auth.login, tokens.create, machines.command
+             */
+            action: string;
+            /**
+             * Actor
+             * @description user, token or device name; the claimed name for failures
+             */
+            actor: string;
+            actor_kind?: components["schemas"]["PrincipalKind"] | null;
+            /**
+             * Detail
+             * @default
+             */
+            detail: string;
+            /** Id */
+            id?: number | null;
+            outcome: components["schemas"]["Outcome"];
+            /**
+             * Source
+             * @description client address, or 'cli'
+             * @default
+             */
+            source: string;
+            /**
+             * Target
+             * @description what was acted on (machine id, user name, ...)
+             * @default
+             */
+            target: string;
+            /**
+             * Ts
+             * Format: date-time
+             */
+            ts: string;
+        };
         ClientMessage: components["schemas"]["SubscribeRequest"];
         /**
          * Command
@@ -833,6 +971,30 @@ export interface components {
             name: string;
         };
         /**
+         * LoginRequest
+         * @description A dashboard login.
+         */
+        LoginRequest: {
+            /** Password */
+            password: string;
+            /** Username */
+            username: string;
+        };
+        /**
+         * LoginResponse
+         * @description A new session: the session cookie is set HttpOnly; send ``csrf_token`` as X-CSRF-Token with every write.
+         */
+        LoginResponse: {
+            /** Csrf Token */
+            csrf_token: string;
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            user: components["schemas"]["Me"];
+        };
+        /**
          * Machine
          * @description A machine on the floor: identity, kind, production line and position (metres, degrees).
          */
@@ -1030,6 +1192,22 @@ export interface components {
             technician_hours_per_shift: number;
         };
         /**
+         * Me
+         * @description The authenticated caller.
+         */
+        Me: {
+            kind: components["schemas"]["PrincipalKind"];
+            /**
+             * Machine Ids
+             * @description machines a device key may write; empty for users and tokens
+             */
+            machine_ids: string[];
+            /** Name */
+            name: string;
+            /** @description None for a device key */
+            role: components["schemas"]["Role"] | null;
+        };
+        /**
          * ModelCard
          * @description What a model version is: data, features, metrics, date. Stored as JSON and rendered as Markdown.
          */
@@ -1117,6 +1295,12 @@ export interface components {
              */
             status: "no_model";
         };
+        /**
+         * Outcome
+         * @description How an audited attempt ended.
+         * @enum {string}
+         */
+        Outcome: "success" | "failure" | "denied";
         /**
          * PolicyCost
          * @description Expected cost of a maintenance policy over the planning horizon.
@@ -1235,6 +1419,12 @@ export interface components {
             type: "prediction";
         };
         /**
+         * PrincipalKind
+         * @description How a caller proved who they are.
+         * @enum {string}
+         */
+        PrincipalKind: "session" | "token" | "device" | "oidc" | "cli";
+        /**
          * Problem
          * @description One item of an error body: where (a path of keys and indexes) and what.
          */
@@ -1317,6 +1507,12 @@ export interface components {
              */
             value: number | null;
         };
+        /**
+         * Role
+         * @description A user's or token's role, from least to most privileged.
+         * @enum {string}
+         */
+        Role: "viewer" | "operator" | "engineer" | "admin";
         /**
          * RulEstimate
          * @description Remaining useful life: median and an 80 % interval (10th-90th percentile), in ``unit``.
@@ -1570,11 +1766,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["AlarmAction"] | null;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Successful Response */
             200: {
@@ -1623,11 +1815,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody?: {
-            content: {
-                "application/json": components["schemas"]["AlarmAction"] | null;
-            };
-        };
+        requestBody?: never;
         responses: {
             /** @description Successful Response */
             200: {
@@ -1658,6 +1846,248 @@ export interface operations {
             };
             /** @description a service the route needs is not running */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    audit_api_v1_audit_get: {
+        parameters: {
+            query?: {
+                actor?: string | null;
+                /** @description exact, or a prefix ending in '.' */
+                action?: string | null;
+                outcome?: components["schemas"]["Outcome"] | null;
+                /** @description ISO 8601 with offset */
+                from?: string | null;
+                /** @description ISO 8601 with offset */
+                to?: string | null;
+                limit?: number;
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEntry"][];
+                    "text/csv": unknown;
+                };
+            };
+            /** @description no credential, or a wrong, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description needs the admin role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many failed attempts; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    login_link_api_v1_auth_link_get: {
+        parameters: {
+            query: {
+                token: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            303: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
+                };
+            };
+            /** @description no credential, or a wrong, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many failed attempts; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    login_api_v1_auth_login_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LoginRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            /** @description no credential, or a wrong, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many failed attempts; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    logout_api_v1_auth_logout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no credential, or a wrong, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many failed attempts; see Retry-After */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    me_api_v1_auth_me_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            /** @description no credential, or a wrong, expired or revoked one */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many failed attempts; see Retry-After */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2351,6 +2781,15 @@ export interface operations {
             };
             /** @description the client disconnected before the whole body arrived (nothing stored) */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credential may not write telemetry for a machine of the batch (nothing stored) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -32,6 +32,10 @@ export type ScheduledTask = Schemas["ScheduledTask"];
 export type PolicyCost = Schemas["PolicyCost"];
 export type MaintenancePlan = Schemas["MaintenancePlan"];
 export type Health = Schemas["Health"];
+/** The logged-in caller (GET /auth/me) and a new session (POST /auth/login). */
+export type Me = Schemas["Me"];
+export type LoginResponse = Schemas["LoginResponse"];
+export type Role = Schemas["Role"];
 export type CommandRequest = Schemas["Command"];
 export type CommandResult = Schemas["CommandResult"];
 export type ErrorBody = Schemas["ErrorBody"];

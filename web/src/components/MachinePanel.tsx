@@ -16,6 +16,7 @@ import {
   KIND_LABEL,
 } from "../format";
 import { errorText, usePolling } from "../hooks/usePolling";
+import { refusal, useSession } from "../session";
 import { useCapabilities } from "../state/capabilities";
 import { sortedAlarms } from "../state/selectors";
 import { twinStore, useTwin } from "../state/store";
@@ -36,7 +37,40 @@ export async function acknowledge(id: number): Promise<void> {
   }
 }
 
+/** The acknowledge button of an alarm: disabled, saying why, for a user below the operator role. */
+export function AckButton({ id, label = "Ack" }: { id: number; label?: string }) {
+  const refused = refusal(useSession(), "operator");
+  return (
+    <button
+      className="btn sm"
+      onClick={() => void acknowledge(id)}
+      disabled={refused !== null}
+      title={refused ? `Acknowledging ${refused}` : undefined}
+      data-testid="ack"
+    >
+      {label}
+    </button>
+  );
+}
+
 function Controls({ machine }: { machine: Machine }) {
+  const refused = refusal(useSession(), "operator");
+  if (refused) return <ControlsRefused why={refused} />;
+  return <OperatorControls machine={machine} />;
+}
+
+function ControlsRefused({ why }: { why: string }) {
+  return (
+    <div className="section">
+      <h3>Operator controls</h3>
+      <p className="muted" data-testid="controls-refused">
+        Commands {why}.
+      </p>
+    </div>
+  );
+}
+
+function OperatorControls({ machine }: { machine: Machine }) {
   const status = useTwin((s) => s.machines[machine.id]?.status);
   const [busy, setBusy] = useState<CommandKind | null>(null);
   const [speed, setSpeed] = useState(100);
@@ -212,13 +246,7 @@ function AlarmsSection({ machineId }: { machineId: string }) {
           <div key={a.id} style={{ display: "flex", gap: 10, alignItems: "center", padding: "5px 0" }}>
             <SeverityTag severity={a.severity} />
             <span style={{ flex: 1 }}>{a.message}</span>
-            {a.state === "active_unack" ? (
-              <button className="btn sm" onClick={() => void acknowledge(a.id)}>
-                Ack
-              </button>
-            ) : (
-              <span className="faint">acked</span>
-            )}
+            {a.state === "active_unack" ? <AckButton id={a.id} /> : <span className="faint">acked</span>}
           </div>
         ))
       )}

@@ -4,7 +4,7 @@ import { useMemo, useState } from "react";
 import { api } from "../api/client";
 import type { MaintenancePlan } from "../api/types";
 import { HealthBar, SeverityTag, StatusBadge } from "../components/Bits";
-import { acknowledge } from "../components/MachinePanel";
+import { AckButton } from "../components/MachinePanel";
 import { useFactory } from "../context";
 import {
   formatAgo,
@@ -183,9 +183,7 @@ function AlarmsTable({ onOpen }: { onOpen: (id: string) => void }) {
                     </td>
                     <td style={{ textAlign: "right" }}>
                       {a.state === "active_unack" || a.state === "cleared_unack" ? (
-                        <button className="btn sm" onClick={() => void acknowledge(a.id)} data-testid="ack">
-                          Acknowledge
-                        </button>
+                        <AckButton id={a.id} label="Acknowledge" />
                       ) : null}
                     </td>
                   </tr>

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
+from factorytwin.api.auth import Viewer
 from factorytwin.api.deps import ServicesDep
 from factorytwin.api.gltf import GLTF_MEDIA_TYPE, layout_to_gltf
 
@@ -16,7 +17,7 @@ router = APIRouter(tags=["layout"])
     response_class=JSONResponse,
     responses={200: {"content": {GLTF_MEDIA_TYPE: {}}, "description": "a glTF 2.0 JSON document"}},
 )
-async def get_layout_gltf(services: ServicesDep) -> JSONResponse:
+async def get_layout_gltf(who: Viewer, services: ServicesDep) -> JSONResponse:
     """The factory as a glTF 2.0 scene: one node per machine named by its id (see docs/GLTF.md)."""
     return JSONResponse(
         layout_to_gltf(services.layout),

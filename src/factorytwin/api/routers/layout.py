@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import Field
 
+from factorytwin.api.auth import Viewer
 from factorytwin.api.deps import ServicesDep
 from factorytwin.api.footprints import FOOTPRINTS, Footprint
 from factorytwin.domain import FactoryLayout, MachineKind
@@ -19,6 +20,6 @@ class LayoutView(FactoryLayout):
 
 
 @router.get("/layout")
-async def get_layout(services: ServicesDep) -> LayoutView:
+async def get_layout(who: Viewer, services: ServicesDep) -> LayoutView:
     """The factory: floor size, production lines and machines with their positions; the kinds' footprints."""
     return LayoutView(**services.layout.model_dump(), footprints=FOOTPRINTS)

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ValidationError
 
+from factorytwin.api.auth import Viewer
 from factorytwin.api.deps import Services, ServicesDep
 from factorytwin.api.errors import problems_from_validation
 from factorytwin.domain import Event, EventKind, IsoDatetime, Machine, sensor_specs
@@ -63,13 +64,13 @@ def _utc(ts: datetime) -> datetime:
 
 
 @router.get("/machines")
-async def list_machines(services: ServicesDep) -> list[MachineView]:
+async def list_machines(who: Viewer, services: ServicesDep) -> list[MachineView]:
     """Every machine of the layout with its live state (null when the twin is not running)."""
     return [MachineView(**m.model_dump(), state=_state(services, m)) for m in services.machines.values()]
 
 
 @router.get("/machines/{machine_id}", responses={404: {"description": "no such machine"}})
-async def get_machine(machine_id: str, services: ServicesDep) -> MachineDetail:
+async def get_machine(who: Viewer, machine_id: str, services: ServicesDep) -> MachineDetail:
     """A machine's metadata, live state and latest stored value of each sensor."""
     machine = services.machine(machine_id)
     latest = await services.store.latest(machine_id)
@@ -81,6 +82,7 @@ async def get_machine(machine_id: str, services: ServicesDep) -> MachineDetail:
     responses={404: {"description": "no such machine"}, 422: {"description": "unknown sensor or bad range"}},
 )
 async def get_history(
+    who: Viewer,
     machine_id: str,
     services: ServicesDep,
     sensor: Annotated[str, Query(description="sensor key of the machine's kind")],
@@ -115,6 +117,7 @@ async def get_history(
 
 @router.get("/machines/{machine_id}/events", responses={404: {"description": "no such machine"}})
 async def get_events(
+    who: Viewer,
     machine_id: str,
     services: ServicesDep,
     limit: Annotated[int, Query(ge=1, le=MAX_LIST_LIMIT)] = 100,

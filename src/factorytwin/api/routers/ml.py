@@ -9,9 +9,10 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
+from factorytwin.api.auth import Engineer, Viewer, audit
 from factorytwin.api.deps import UNAVAILABLE, PredictorDep, ServicesDep
 from factorytwin.api.errors import ErrorBody, Problem
 from factorytwin.domain import MachineId
@@ -50,7 +51,9 @@ def _no_model(exc: Exception) -> JSONResponse:
     response_model=Prediction,
     responses={404: {"description": "no such machine in the layout"}},
 )
-async def machine_prediction(machine_id: MachineId, services: ServicesDep, predictor: PredictorDep) -> Prediction:
+async def machine_prediction(
+    who: Viewer, machine_id: MachineId, services: ServicesDep, predictor: PredictorDep
+) -> Prediction:
     """Failure probability within the horizon, RUL with an 80 % interval, likely failure mode and the top
     contributing features. ``status`` is ``no_model`` (with a message) when no model is trained yet."""
     services.machine(machine_id)  # 404 for a machine the layout does not have
@@ -62,7 +65,7 @@ async def machine_prediction(machine_id: MachineId, services: ServicesDep, predi
     response_model=PredictResponse,
     responses={409: {"description": "no model trained", "model": NoModelBody}},
 )
-async def predict_rows(request: PredictRequest, predictor: PredictorDep) -> PredictResponse | JSONResponse:
+async def predict_rows(who: Viewer, request: PredictRequest, predictor: PredictorDep) -> PredictResponse | JSONResponse:
     """Predict raw feature rows (sensor keys such as ``torque``, ``tool_wear``, or the model's feature names)."""
     try:
         return await predictor.predict_rows(request)
@@ -72,6 +75,7 @@ async def predict_rows(request: PredictRequest, predictor: PredictorDep) -> Pred
 
 @router.get("/maintenance/schedule", response_model=MaintenancePlan)
 async def maintenance_schedule(
+    who: Viewer,
     predictor: PredictorDep,
     horizon_h: Annotated[float, Query(gt=0, le=24 * 30, description="planning window, hours")] = 72.0,
     shift_hours: Annotated[float, Query(gt=0, le=24)] = 8.0,
@@ -90,13 +94,13 @@ async def maintenance_schedule(
 
 
 @router.get("/models", response_model=list[ModelVersion])
-async def list_models(predictor: PredictorDep) -> list[ModelVersion]:
+async def list_models(who: Viewer, predictor: PredictorDep) -> list[ModelVersion]:
     """Every model version in the registry, oldest first, with its headline metrics."""
     return await asyncio.to_thread(predictor.registry.listing)
 
 
 @router.get("/models/active", response_model=ModelCard, responses={404: {"description": "no model trained yet"}})
-async def active_model(predictor: PredictorDep) -> ModelCard:
+async def active_model(who: Viewer, predictor: PredictorDep) -> ModelCard:
     """The model card of the version being served (404 when none)."""
     return await asyncio.to_thread(predictor.registry.card)
 
@@ -105,12 +109,15 @@ async def active_model(predictor: PredictorDep) -> ModelCard:
     "/models/{version}/activate", response_model=ModelCard, responses={404: {"description": "no such version"}}
 )
 async def activate_model(
+    who: Engineer,
     version: Annotated[str, Path(pattern=VERSION_PATTERN, max_length=13, description="e.g. v0001")],
     predictor: PredictorDep,
+    request: Request,
 ) -> ModelCard:
-    """Serve ``version`` from now on."""
+    """Serve ``version`` from now on (recorded in the audit trail)."""
     registry = predictor.registry
-    await asyncio.to_thread(registry.activate, version)
+    async with audit(request, who, "models.activate", version):
+        await asyncio.to_thread(registry.activate, version)
     return await asyncio.to_thread(registry.card, version)
 
 
@@ -126,18 +133,21 @@ class TrainingBusyBody(ErrorBody):
     status_code=202,
     responses={409: {"description": "a training job is already running", "model": TrainingBusyBody}},
 )
-async def train_model(predictor: PredictorDep, request: TrainRequest | None = None) -> TrainJob | JSONResponse:
+async def train_model(
+    who: Engineer, predictor: PredictorDep, http: Request, request: TrainRequest | None = None
+) -> TrainJob | JSONResponse:
     """Retrain from the twin's stored history in a worker process, one job at a time (409 while one runs);
     poll ``GET /models/train/{job_id}``."""
     try:
-        return await predictor.start_training(request or TrainRequest())
+        async with audit(http, who, "models.train", ""):
+            return await predictor.start_training(request or TrainRequest())
     except TrainingBusy as exc:
         body = TrainingBusyBody(detail=[Problem(loc=[], msg=str(exc))], job_id=exc.job_id)
         return JSONResponse(body.model_dump(mode="json"), status_code=409)
 
 
 @router.get("/models/train/{job_id}", response_model=TrainJob, responses={404: {"description": "no such job"}})
-async def training_job(job_id: str, predictor: PredictorDep) -> TrainJob:
+async def training_job(who: Viewer, job_id: str, predictor: PredictorDep) -> TrainJob:
     """State of a training job."""
     job = predictor.jobs.get(job_id)
     if job is None:

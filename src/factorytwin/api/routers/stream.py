@@ -16,6 +16,7 @@ import contextlib
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
+from factorytwin.api.auth import Viewer
 from factorytwin.api.deps import Services, services_of
 from factorytwin.errors import ServiceUnavailable
 from factorytwin.twin.messages import CLIENT_MESSAGES, MAX_SUBSCRIBED_MACHINES, ClientMessage, ErrorMessage
@@ -63,8 +64,11 @@ def _query_subscription(websocket: WebSocket) -> tuple[list[str] | None, str | N
 
 
 @router.websocket("/stream")
-async def stream(websocket: WebSocket) -> None:
-    """The live stream of machine states, readings, alarms and events (see docs/WEBSOCKET.md)."""
+async def stream(who: Viewer, websocket: WebSocket) -> None:
+    """The live stream of machine states, readings, alarms and events (see docs/WEBSOCKET.md).
+
+    Authenticated at connect (the dashboard's session cookie, or ``Authorization: Bearer``); without a viewer's
+    credential the connection is closed with 1008 before it is accepted."""
     services = services_of(websocket)
     await websocket.accept()
     try:

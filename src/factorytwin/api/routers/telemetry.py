@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import TypeAdapter, ValidationError
 from starlette.requests import ClientDisconnect
 
+from factorytwin.api.auth import Ingester, check_ingest
 from factorytwin.api.deps import ServicesDep
 from factorytwin.api.errors import BodyTooLarge, problems_from_validation
 from factorytwin.domain import ReadingSet, TelemetryBatch
@@ -87,6 +88,7 @@ def _unwrap_single(exc: InvalidInput) -> InvalidInput:
     responses={
         400: {"description": "the client disconnected before the whole body arrived (nothing stored)"},
         413: {"description": "body larger than the configured cap"},
+        403: {"description": "the credential may not write telemetry for a machine of the batch (nothing stored)"},
         422: {"description": "bad input; `detail` names every offending item and field"},
         503: {
             "description": "the store writer is saturated or the store is unavailable; retry after `Retry-After` "
@@ -94,14 +96,18 @@ def _unwrap_single(exc: InvalidInput) -> InvalidInput:
         },
     },
 )
-async def post_telemetry(request: Request, services: ServicesDep) -> IngestResult:
+async def post_telemetry(who: Ingester, request: Request, services: ServicesDep) -> IngestResult:
     """Store one reading set `{machine_id, ts, values}` or a batch `{readings: [...], events: [...]}`.
 
     All-or-nothing and idempotent: a batch with any bad item stores nothing, and a resent batch stores nothing
     twice. The answer comes once the batch is committed.
+
+    Needs a device key (which may write its own machine only: a batch naming another machine is refused whole
+    with 403) or an operator's credential.
     """
     body = await read_body(request, services.settings.max_body_bytes)
     batch, single = parse_telemetry(body)
+    check_ingest(who, {r.machine_id for r in batch.readings} | {e.machine_id for e in batch.events})
     try:
         return await services.ingest.ingest(batch)
     except InvalidInput as exc:

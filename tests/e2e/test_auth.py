@@ -1,0 +1,55 @@
+"""Logging in and out of the dashboard, and what each role may do there (issue 11)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.conftest import PASSWORD, BrowserPage, Twin
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def test_an_operator_logs_in_stops_a_machine_which_is_audited_and_logs_out(twin: Twin, bpage: BrowserPage) -> None:
+    page = bpage.page
+    page.goto(f"{twin.url}/#/floor/pump-01")
+    form = page.locator("[data-testid=login-form]")
+    expect(form).to_be_visible()  # no session: the login form, not the dashboard
+    page.fill("input[name=username]", "olga")
+    page.fill("input[name=password]", "not her password")
+    page.click("[data-testid=login-submit]")
+    expect(page.locator("[data-testid=login-error]")).to_contain_text("wrong user name or password")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("[data-testid=login-submit]")
+    expect(page.locator("[data-testid=user]")).to_have_attribute("data-role", "operator")
+    page.wait_for_selector("[data-testid=connection][data-status=open]", timeout=20_000)  # the stream took the cookie
+    badge = page.locator("[data-testid=machine-panel] [data-testid=status-badge]")
+    expect(badge).not_to_have_attribute("data-status", "offline", timeout=15_000)
+    page.click("[data-testid=cmd-stop]")
+    expect(badge).to_have_attribute("data-status", "stopped", timeout=15_000)
+    audit = twin.api("/audit?action=machines.command&actor=olga").json()
+    assert any(e["target"] == "pump-01" and e["detail"].startswith("stop") for e in audit), audit
+    logins = twin.api("/audit?action=auth.login&actor=olga").json()
+    assert {e["outcome"] for e in logins} >= {"success", "failure"}  # the wrong password is in the trail too
+    page.click("[data-testid=cmd-start]")
+    expect(badge).not_to_have_attribute("data-status", "stopped", timeout=15_000)
+    page.click("[data-testid=logout]")
+    expect(form).to_be_visible()
+    assert page.request.get(f"{twin.url}/api/v1/machines").status == 401  # the session is gone on the server
+    assert bpage.errors == [] or all("401" in e for e in bpage.errors), bpage.errors
+
+
+def test_a_viewer_sees_the_plant_but_no_commands(twin: Twin, bpage: BrowserPage) -> None:
+    bpage.goto(twin, "#/floor/mill-01", user="vera")
+    expect(bpage.page.locator("[data-testid=user]")).to_have_attribute("data-role", "viewer")
+    panel = bpage.page.locator("[data-testid=machine-panel]")
+    expect(panel).to_contain_text("CNC Mill 1")
+    expect(panel.locator("[data-testid=controls-refused]")).to_contain_text("needs the operator role")
+    expect(panel.locator("[data-testid=cmd-stop]")).to_have_count(0)
+    # ... and the server agrees: the viewer's session may not command, whatever the page shows.
+    csrf = next(c["value"] for c in bpage.page.context.cookies() if c["name"] == "ft_csrf")
+    refused = bpage.page.request.post(
+        f"{twin.url}/api/v1/machines/mill-01/commands", data={"command": "stop"}, headers={"X-CSRF-Token": csrf}
+    )
+    assert refused.status == 403
+    assert bpage.errors == []

@@ -1,0 +1,1 @@
+"""Connectors: industrial protocol clients (OPC UA, Modbus TCP, mapped MQTT JSON) feeding the one ingest path."""

@@ -276,7 +276,8 @@ class Connector(ABC, Generic[C]):
         self._state = state
         self._state_changed.set()
 
-    def _error(self, why: str) -> None:
+    def note_error(self, why: str) -> None:
+        """Record ``why`` as the last error (with the time), as status() shows it."""
         self._last_error = why[:MAX_ERROR_CHARS]
         self._last_error_at = self.clock()
 
@@ -291,7 +292,7 @@ class Connector(ABC, Generic[C]):
                 why = describe(exc)
             self.reconnects += 1
             self._connected_since = None
-            self._error(why)
+            self.note_error(why)
             self._set_state(ConnectorState.RECONNECTING)
             delay = self.backoff.next()
             self.log.warning(
@@ -338,7 +339,7 @@ class Connector(ABC, Generic[C]):
                 if self._stopping:
                     self.dropped_total += len(values)
                     return
-                self._error(f"store: {describe(exc)}")
+                self.note_error(f"store: {describe(exc)}")
                 delay = retry.next()
                 self.log.warning(
                     f"{self.id}:store", "connector %s: could not store (%s); retrying in %.1f s", self.id, exc, delay
@@ -352,7 +353,7 @@ class Connector(ABC, Generic[C]):
     def _rejected(self, value: MappedValue, exc: Exception) -> None:
         self.rejected_total += 1
         why = f"ingest refused {value.machine_id}/{value.sensor}={value.value:g} from {value.source}: {exc}"
-        self._error(why)
+        self.note_error(why)
         self.log.warning(f"{self.id}:rejected:{value.source}", "connector %s: %s", self.id, why)
 
 

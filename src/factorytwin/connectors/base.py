@@ -162,6 +162,7 @@ class Connector(ABC, Generic[C]):
         self._supervisor: asyncio.Task[None] | None = None
         self._forwarder: asyncio.Task[None] | None = None
         self._stopping = False
+        self._in_hand = 0  # values the forwarder has taken from the queue and not yet settled
         self._state_changed = asyncio.Event()
 
     @property
@@ -231,6 +232,8 @@ class Connector(ABC, Generic[C]):
                 forwarder.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await forwarder
+                self.dropped_total += self._in_hand
+                self._in_hand = 0
         while not self._queue.empty():  # what the forwarder could not hand on in time
             if self._queue.get_nowait() is not None:
                 self.dropped_total += 1
@@ -314,6 +317,7 @@ class Connector(ABC, Generic[C]):
                     end = True
                     break
                 values.append(more)
+            self._in_hand = len(values)
             await self._deliver(values)
             if end:
                 return
@@ -338,6 +342,7 @@ class Connector(ABC, Generic[C]):
             except Exception as exc:  # the store is unavailable (or ingest is not running): retry, later
                 if self._stopping:
                     self.dropped_total += len(values)
+                    self._in_hand -= len(values)
                     return
                 self.note_error(f"store: {describe(exc)}")
                 delay = retry.next()
@@ -347,11 +352,13 @@ class Connector(ABC, Generic[C]):
                 await self.sleep(delay)
                 continue
             self.values_total += len(values)
+            self._in_hand -= len(values)
             self._last_value_at = self.clock()
             return
 
     def _rejected(self, value: MappedValue, exc: Exception) -> None:
         self.rejected_total += 1
+        self._in_hand -= 1
         why = f"ingest refused {value.machine_id}/{value.sensor}={value.value:g} from {value.source}: {exc}"
         self.note_error(why)
         self.log.warning(f"{self.id}:rejected:{value.source}", "connector %s: %s", self.id, why)

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from factorytwin.connectors.base import ConnectorError, ConnectorState
+from factorytwin.connectors.manager import ConnectorManager
 from factorytwin.connectors.models import OpcUaConnector, parse_connector
 from factorytwin.connectors.opcua import OpcUaConnectorRuntime
 from factorytwin.errors import InvalidInput, NotFound
@@ -48,6 +49,8 @@ def config(server: PumpServer, **over: Any) -> OpcUaConnector:
                 "write_speed": {"kind": "write", "node_id": ids["Speed"], "data_type": "Double"},
                 "write_label": {"kind": "write", "node_id": ids["Label"], "data_type": "Double"},
             },
+            "username": "operator",
+            "password": "s3cret",
             "backoff": FAST_BACKOFF,
         }
         | over
@@ -58,7 +61,7 @@ def config(server: PumpServer, **over: Any) -> OpcUaConnector:
 
 @pytest.fixture
 async def plain_server() -> AsyncIterator[PumpServer]:
-    server = PumpServer(free_port())
+    server = PumpServer(free_port(), passwords={"operator": "s3cret"})
     await server.start()
     yield server
     await server.stop()
@@ -67,10 +70,13 @@ async def plain_server() -> AsyncIterator[PumpServer]:
 async def test_subscribed_changes_reach_the_store_and_commands_run(
     plain_server: PumpServer, ingest: IngestService, store: Store
 ) -> None:
-    conn = OpcUaConnectorRuntime(config(plain_server), ingest)
+    manager = ConnectorManager(ingest)
+    conn = await manager.add(config(plain_server), start=False)
+    assert isinstance(conn, OpcUaConnectorRuntime)
     with pytest.raises(ConnectorError, match="not connected"):
         await conn.browse()
-    await conn.start()
+    intruder = await manager.add(config(plain_server, id="intruder", password="guess"))
+    await manager.start(conn.id)
     try:
         await reach(conn, ConnectorState.CONNECTED)
         await stored(store, "pump-01", "flow_rate", 80.0)  # the value on subscribing
@@ -84,7 +90,7 @@ async def test_subscribed_changes_reach_the_store_and_commands_run(
         await until(lambda: conn.status().unmapped_total >= 3, "the Bad value counted as unmapped")
         assert (await store.latest("pump-01"))["flow_rate"].value == 91.25
 
-        result = await conn.call_command("set_speed", [2500])
+        result = await manager.call_command(conn.id, "set_speed", [2500])
         assert result.outputs == [True]
         assert plain_server.calls == [("SetSpeed", [2500.0])]
         await stored(store, "pump-01", "motor_speed", 2500.0)  # the method changed Speed; the change came back
@@ -108,12 +114,18 @@ async def test_subscribed_changes_reach_the_store_and_commands_run(
         assert children["2:Flow"].node_id == plain_server.node_ids["Flow"]
         assert children["2:SetSpeed"].node_class == "Method"
         assert children["2:SetSpeed"].data_type is None
-        top = {c.display_name for c in await conn.browse()}
+        top = {c.display_name for c in await manager.browse(conn.id)}
         assert {"Server", "Pump01"} <= top
         with pytest.raises(ConnectorError, match="cannot browse"):
             await conn.browse("ns=7;s=nothing")
+
+        # A wrong password is refused by the server: the connector keeps trying, and says why.
+        await until(lambda: intruder.status().reconnects >= 1, "the wrong password refused")
+        assert intruder.status().state is not ConnectorState.CONNECTED
+        assert intruder.status().reconnects >= 1
+        assert "BadUserAccessDenied" in (intruder.status().last_error or "")
     finally:
-        await conn.stop()
+        await manager.stop_all()
     assert conn.status().state is ConnectorState.STOPPED
 
 

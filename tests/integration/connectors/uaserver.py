@@ -13,7 +13,9 @@ from typing import Any
 
 from asyncua import ua
 from asyncua.crypto import cert_gen
+from asyncua.crypto.permission_rules import User, UserRole
 from asyncua.server.server import Server
+from asyncua.server.user_managers import UserManager
 from asyncua.ua.status_codes import StatusCodes
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -46,12 +48,27 @@ def make_certificate(directory: Path, name: str, uri: str, server: bool) -> Cert
     return pair
 
 
+class PasswordUsers(UserManager):
+    """Lets in only the users of ``passwords`` (user name -> password); anonymous clients are refused."""
+
+    def __init__(self, passwords: dict[str, str]) -> None:
+        self.passwords = passwords
+
+    def get_user(
+        self, iserver: Any, username: str | None = None, password: str | None = None, certificate: Any = None
+    ) -> User | None:
+        if username is not None and self.passwords.get(username) == password:
+            return User(role=UserRole.User, name=username)
+        return None
+
+
 @dataclass
 class PumpServer:
     """An OPC UA server with ``Objects/Pump01`` (Flow, Speed, Quality variables; SetSpeed and Stop methods)."""
 
     port: int
     security: CertPair | None = None
+    passwords: dict[str, str] | None = None
     calls: list[tuple[str, list[Any]]] = field(default_factory=list)
     server: Server | None = None
     node_ids: dict[str, str] = field(default_factory=dict)
@@ -63,7 +80,7 @@ class PumpServer:
 
     async def start(self, flow: float = 80.0) -> None:
         """Start serving (again, after ``stop``: the same node ids, values from ``flow``)."""
-        server = Server()
+        server = Server(user_manager=PasswordUsers(self.passwords) if self.passwords is not None else None)
         await server.init()
         server.set_endpoint(self.endpoint)
         server.set_server_name("factorytwin test PLC")

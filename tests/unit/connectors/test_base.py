@@ -10,7 +10,9 @@ import pytest
 
 from factorytwin.config import Settings
 from factorytwin.connectors.base import ConnectorState, describe, to_batch
-from factorytwin.ingest import IngestService
+from factorytwin.domain import TelemetryBatch
+from factorytwin.errors import Overloaded
+from factorytwin.ingest import IngestResult, IngestService
 from factorytwin.store import Store
 from tests.unit.connectors.fakes import T0, FakeClock, FakeSleep, Scripted, value
 
@@ -180,3 +182,80 @@ def test_describe_is_one_short_line() -> None:
     assert describe(ValueError("a\nb")) == "ValueError: a b"
     assert describe(TimeoutError()) == "TimeoutError"
     assert len(describe(ValueError("x" * 1000))) == 300
+
+
+class Returning(Scripted):
+    """A session that ends without an error (the server closed the link politely)."""
+
+    async def session(self) -> None:
+        self.sessions += 1
+        if self.sessions == 1:
+            return
+        self.connected()
+        await self.lose.wait()
+
+
+async def test_a_session_that_simply_ends_is_a_lost_connection(ingest: IngestService) -> None:
+    conn = Returning(ingest, failures=0, sleep=FakeSleep())
+    await conn.start()
+    assert conn.running
+    await within(conn.wait_for(ConnectorState.CONNECTED))
+    assert conn.status().last_error == "the connection was closed"
+    assert conn.status().reconnects == 1
+    await conn.stop()
+    assert not conn.running
+
+
+class OverloadedOnce(IngestService):
+    """An ingest service whose writer queue is full on the first try."""
+
+    calls = 0
+
+    async def ingest(self, batch: TelemetryBatch) -> IngestResult:
+        self.calls += 1
+        if self.calls == 1:
+            raise Overloaded("full")
+        return await super().ingest(batch)
+
+
+async def test_an_overloaded_ingest_is_waited_out(settings: Settings, store: Store) -> None:
+    service = OverloadedOnce(settings, store, await store.machines())
+    await service.start()
+    sleep = FakeSleep()
+    conn = Scripted(service, failures=0, sleep=sleep)
+    await conn.start()
+    conn.emit([value()])
+    await conn.stop()
+    await service.stop()
+    assert service.calls == 2
+    assert sleep.delays == [0.05]
+    assert conn.status().values_total == 1
+    assert conn.status().last_error is None  # being busy is not an error
+
+
+class Hanging(IngestService):
+    """An ingest service that never answers (a store stuck on a lock)."""
+
+    async def ingest(self, batch: TelemetryBatch) -> IngestResult:
+        await asyncio.Event().wait()
+        raise AssertionError("unreachable")
+
+
+async def test_stop_gives_up_on_a_hanging_ingest_and_counts_what_it_drops(settings: Settings, store: Store) -> None:
+    conn = Scripted(Hanging(settings, store, await store.machines()), failures=0, sleep=FakeSleep())
+    await conn.start()
+    conn.emit([value(ts=T0 + timedelta(seconds=i)) for i in range(3)])
+    await asyncio.sleep(0)  # the forwarder takes the values and hangs in ingest
+    await conn.stop(drain_s=0.01)
+    assert conn.state is ConnectorState.STOPPED
+    status = conn.status()
+    assert (status.values_total, status.dropped_total, status.queued) == (0, 3, 0)
+
+
+async def test_values_queued_behind_the_end_are_handed_on_in_order(ingest: IngestService, store: Store) -> None:
+    conn = Scripted(ingest, failures=0, sleep=FakeSleep())
+    conn.emit([value("flow_rate", float(i), ts=T0 + timedelta(seconds=i)) for i in range(5)])
+    await conn.start()
+    await conn.stop()
+    assert conn.status().values_total == 5
+    assert (await store.latest("pump-01"))["flow_rate"].value == 4.0

@@ -2,7 +2,7 @@
 
 pymodbus keeps each unit's registers in its own memory; a per-unit *action* runs before every request on the
 server's event loop (the real-time driver's loop), and it fills in what the request reads from the simulator
-(the latest tick's sensor values and status, the current setpoint and run flag) or turns what a request writes into
+(the latest tick's sensor values; the status, setpoint and run flag as they are now) or turns what a request writes into
 a command: holding register 0 -> SetSpeed, coil 0 -> Start/Stop (``sim.commands.apply_command``). A setpoint
 outside 0-1200 is refused with exception code 3 (illegal data value) and changes nothing; a command the machine
 cannot follow (start while it has failed) is answered with exception code 4 (server device failure). A unit id no
@@ -28,6 +28,7 @@ from factorytwin.sim.modbus_map import (
     RUN_COIL,
     RUNNING_INPUT,
     SETPOINT_REGISTER,
+    STATUS_REGISTER,
     UnitMap,
     input_registers,
     register_map,
@@ -59,6 +60,7 @@ class ModbusSimServer:
         self.server: ModbusTcpServer | None = None
         self.commands = 0
         self.refused = 0
+        self.ticks = 0  # ticks served so far
 
     @property
     def port(self) -> int:
@@ -121,6 +123,7 @@ class ModbusSimServer:
             self.inputs[u.index] = input_registers(
                 u, frame.machine_values(row, u.index), int(self.engine.status[u.index])
             )
+        self.ticks += 1
 
     # ---------------------------------------------------------------------------------------------- requests
     def _action(self, unit: UnitMap) -> Action:
@@ -144,6 +147,7 @@ class ModbusSimServer:
         i = unit.index
         if function_code == READ_INPUT:
             registers[:INPUT_REGISTERS] = self.inputs[i]
+            registers[STATUS_REGISTER] = int(self.engine.status[i])  # now, not at the last tick: a Stop shows at once
         elif function_code == READ_DISCRETE:
             registers[0] = int(self.engine.status[i] == RUNNING)
         elif function_code in (READ_HOLDING, WRITE_REGISTER, WRITE_REGISTERS) and set_values is None:

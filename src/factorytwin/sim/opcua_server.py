@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import socket
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC
@@ -95,6 +96,20 @@ def _quiet(name: str) -> Iterator[None]:
         logger.disabled = before
 
 
+def _check_port_free(host: str, port: int) -> None:
+    """``OSError`` (one line) when ``host:port`` cannot be bound now; port 0 (any free one) always can."""
+    if port == 0:
+        return
+    try:
+        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        for family, kind, proto, _, address in infos:
+            with socket.socket(family, kind, proto) as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as asyncio's server does
+                probe.bind(address)
+    except OSError as exc:
+        raise OSError(f"OPC UA server cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
 def _ns0(identifier: int) -> ua.NodeId:
     """A node id of the standard namespace (0)."""
     return ua.NodeId(ua.Int32(identifier))
@@ -125,6 +140,7 @@ class OpcUaSimServer:
         self.ns = 0
         self.commands = 0
         self.refused = 0
+        self.ticks = 0  # ticks served so far
 
     @property
     def port(self) -> int:
@@ -141,6 +157,9 @@ class OpcUaSimServer:
 
     async def start(self) -> None:
         """Build the address space and listen; ``OSError`` in one line when the port is taken."""
+        parts = urlsplit(self.options.url)
+        # asyncua binds only after building its standard address space (seconds): a taken port is told at once.
+        _check_port_free(parts.hostname or "", parts.port or 4840)
         server = Server()
         await server.init()
         server.set_endpoint(self.options.url)
@@ -157,7 +176,6 @@ class OpcUaSimServer:
             server.set_security_policy([ua.SecurityPolicyType.NoSecurity])
         self.ns = await server.register_namespace(NAMESPACE_URI)
         await self._build(server)
-        parts = urlsplit(self.options.url)
         try:
             with _quiet("asyncua.server.server"):
                 await server.start()
@@ -267,6 +285,7 @@ class OpcUaSimServer:
                 dv = ua.DataValue(ua.Variant(value, ua.VariantType.Double), SourceTimestamp=now, ServerTimestamp=now)
                 await server.write_attribute_value(self._id(sensor.node_id), dv)
             await self._write_machine(server, m, now)
+        self.ticks += 1
 
     async def _write_machine(self, server: Server, m: MachineNode, now: ua.DateTime) -> None:
         state = ua.DataValue(ua.Variant(self._status(m.index), ua.VariantType.String), SourceTimestamp=now)

@@ -156,5 +156,5 @@ def simulate(
             plot_failures(counts, machines, days, plot)
             console.print(f"plot saved to {plot}")
     except (FactoryTwinError, ValueError, OSError) as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)  # one line, however long
         raise typer.Exit(code=2) from None

@@ -69,9 +69,11 @@ class OpcUaOptions:
         if parts.scheme != "opc.tcp" or not parts.hostname:
             raise ValueError(f"--opcua must be an opc.tcp://HOST:PORT URL, not {self.url!r}")
         try:
-            parts.port  # noqa: B018 - raises ValueError for a port that is not a number
+            port = parts.port
         except ValueError:
             raise ValueError(f"--opcua {self.url!r}: the port is not a number") from None
+        if port is None:
+            raise ValueError(f"--opcua {self.url!r} needs a port, e.g. opc.tcp://0.0.0.0:4840")
         if (self.cert is None) != (self.key is None):
             raise ValueError("--opcua-cert and --opcua-key go together: give both or neither")
         for flag, path in (("--opcua-cert", self.cert), ("--opcua-key", self.key)):
@@ -159,7 +161,7 @@ class OpcUaSimServer:
         """Build the address space and listen; ``OSError`` in one line when the port is taken."""
         parts = urlsplit(self.options.url)
         # asyncua binds only after building its standard address space (seconds): a taken port is told at once.
-        _check_port_free(parts.hostname or "", parts.port or 4840)
+        _check_port_free(parts.hostname or "", parts.port or 0)
         server = Server()
         await server.init()
         server.set_endpoint(self.options.url)
@@ -167,8 +169,14 @@ class OpcUaSimServer:
         await server.set_application_uri(APPLICATION_URI)
         server.set_identity_tokens([ua.AnonymousIdentityToken])
         if self.options.cert is not None and self.options.key is not None:
-            await server.load_certificate(str(self.options.cert))
-            await server.load_private_key(str(self.options.key))
+            try:
+                await server.load_certificate(str(self.options.cert))
+            except ValueError as exc:
+                raise ValueError(f"--opcua-cert {self.options.cert}: not a PEM or DER certificate ({exc})") from None
+            try:
+                await server.load_private_key(str(self.options.key))
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"--opcua-key {self.options.key}: not an unencrypted PEM or DER key ({exc})") from None
             server.set_security_policy(
                 [ua.SecurityPolicyType.Basic256Sha256_Sign, ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt]
             )

@@ -193,3 +193,11 @@ async def test_a_port_taken_by_another_program_is_told_before_the_address_space_
         server = OpcUaSimServer(small_engine(), OpcUaOptions(f"opc.tcp://127.0.0.1:{port}"))
         with pytest.raises(OSError, match=f"127.0.0.1:{port}: .*in use"):
             await asyncio.wait_for(server.start(), 5.0)  # the address space takes seconds: it was not built
+
+
+async def test_a_file_that_is_no_certificate_is_named(tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("not a certificate\n")
+    server = OpcUaSimServer(small_engine(), OpcUaOptions("opc.tcp://127.0.0.1:0", cert=garbage, key=garbage))
+    with pytest.raises(ValueError, match=r"--opcua-cert .*garbage\.pem: not a PEM or DER certificate"):
+        await server.start()

@@ -25,7 +25,12 @@ def _method(name: str) -> MethodSpec:
 
 @pytest.mark.parametrize(
     ("url", "problem"),
-    [("http://127.0.0.1:4840", "opc.tcp://"), ("opc.tcp://", "opc.tcp://"), ("opc.tcp://h:port", "not a number")],
+    [
+        ("http://127.0.0.1:4840", "opc.tcp://"),
+        ("opc.tcp://", "opc.tcp://"),
+        ("opc.tcp://h:port", "not a number"),
+        ("opc.tcp://h", "needs a port"),
+    ],
 )
 def test_a_bad_url_is_refused(url: str, problem: str) -> None:
     with pytest.raises(ValueError, match=problem):

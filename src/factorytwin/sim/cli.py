@@ -1,4 +1,5 @@
-"""``factorytwin simulate``: real-time to a server (HTTP/MQTT), or fast mode to a parquet data set."""
+"""``factorytwin simulate``: real-time to a server (HTTP/MQTT) and/or as OPC UA/Modbus servers, or fast mode to a
+parquet data set."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -18,6 +19,9 @@ from factorytwin.progress import progress_bars
 from factorytwin.sim.dataset import Aggregation, generate_dataset
 from factorytwin.sim.realtime import run_realtime
 from factorytwin.sim.stats import failure_counts, failure_table, machines_per_kind, plot_failures
+
+if TYPE_CHECKING:
+    from factorytwin.sim.opcua_server import OpcUaOptions
 
 console = Console()
 _UNITS = {"": 1.0, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
@@ -41,6 +45,15 @@ def _parse_start(text: str | None) -> datetime | None:
     if start.tzinfo is None:
         raise typer.BadParameter(f"{text!r} needs a UTC offset, e.g. 2025-01-01T00:00Z", param_hint="--start")
     return start
+
+
+def _opcua_options(url: str | None, cert: Path | None, key: Path | None) -> OpcUaOptions | None:
+    """The OPC UA server's options from the flags (asyncua is imported only when the server is asked for)."""
+    if url is None:
+        return None
+    from factorytwin.sim.opcua_server import OpcUaOptions
+
+    return OpcUaOptions(url, cert=cert, key=key)
 
 
 def simulate(
@@ -69,18 +82,37 @@ def simulate(
             show_default=False,
         ),
     ] = None,
+    opcua: Annotated[
+        str | None, typer.Option(help="Also serve the machines as an OPC UA server, e.g. opc.tcp://0.0.0.0:4840.")
+    ] = None,
+    opcua_cert: Annotated[
+        Path | None, typer.Option(help="OPC UA server certificate (PEM/DER): Basic256Sha256 Sign/SignAndEncrypt.")
+    ] = None,
+    opcua_key: Annotated[Path | None, typer.Option(help="Private key (PEM/DER) of --opcua-cert.")] = None,
+    modbus: Annotated[
+        int | None, typer.Option(help="Also serve the machines as a Modbus TCP server on this port (all interfaces).")
+    ] = None,
 ) -> None:
-    """Simulate the factory: in real time to the API/MQTT, or as fast as possible into a labelled data set."""
+    """Simulate the factory: in real time to the API/MQTT (and/or as OPC UA/Modbus servers), or as fast as possible
+    into a labelled data set."""
     try:
         plant = load_layout(layout)
-        if realtime or target or mqtt:
-            if not (target or mqtt):
-                raise typer.BadParameter("give --target http://HOST:PORT and/or --mqtt mqtt://HOST:PORT")
+        if (opcua_cert or opcua_key) and not opcua:
+            raise typer.BadParameter("--opcua-cert/--opcua-key need --opcua opc.tcp://HOST:PORT")
+        if realtime or target or mqtt or opcua or modbus is not None:
+            if not (target or mqtt or opcua or modbus is not None):
+                raise typer.BadParameter(
+                    "give --target http://HOST:PORT, --mqtt mqtt://HOST:PORT, --opcua opc.tcp://HOST:PORT"
+                    " and/or --modbus PORT"
+                )
+            opcua_options = _opcua_options(opcua, opcua_cert, opcua_key)
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-            logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per POST
+            for chatty in ("httpx", "asyncua", "pymodbus"):  # not a line per POST, session or request
+                logging.getLogger(chatty).setLevel(logging.WARNING)
+            outputs = [target, mqtt, opcua, f"modbus tcp port {modbus}" if modbus is not None else None]
             console.print(
                 f"[bold]simulating[/] {len(plant.machines)} machines of {plant.name!r} at {speed:g}x"
-                f" -> {', '.join(x for x in (target, mqtt) if x)} (Ctrl-C to stop)"
+                f" -> {', '.join(x for x in outputs if x)} (Ctrl-C to stop)"
             )
             try:
                 stats = asyncio.run(
@@ -93,6 +125,8 @@ def simulate(
                         demo_faults=demo_faults,
                         duration_s=duration,
                         token=token,
+                        opcua=opcua_options,
+                        modbus_port=modbus,
                     )
                 )
             except KeyboardInterrupt:
@@ -132,5 +166,5 @@ def simulate(
             plot_failures(counts, machines, days, plot)
             console.print(f"plot saved to {plot}")
     except (FactoryTwinError, ValueError, OSError) as exc:
-        console.print(f"[red]error:[/] {exc}")
+        console.print(f"[red]error:[/] {exc}", soft_wrap=True)  # one line, however long
         raise typer.Exit(code=2) from None

@@ -5,6 +5,11 @@ sample of each machine is published, stamped with the wall clock (the dashboard 
 runs ``speed`` times faster), together with every event of the tick. With an MQTT URL the driver also listens on
 ``ft/<machine_id>/commands`` and answers each command with an event of kind ``command``.
 
+With ``--opcua``/``--modbus`` the driver also serves every machine as an OPC UA and/or a Modbus TCP server (a
+``PlantServer``): each is started (bound) before the first tick, so a taken port ends the run at once with one
+line, gets the last sample of every tick, applies the commands its clients send (OPC UA methods, Modbus writes), and
+is stopped on the way out. Servers run alongside HTTP/MQTT publishing or instead of it.
+
 ``run_realtime`` is the reusable async entry: the ``demo`` command starts it inside its own event loop and stops it
 cleanly by setting the ``stop`` event (or cancelling the task).
 """
@@ -17,7 +22,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import aiomqtt
 
@@ -29,7 +34,26 @@ from factorytwin.sim.engine import Engine
 from factorytwin.sim.publish import HttpPublisher, MqttPublisher, Publisher
 from factorytwin.sim.state import Frame
 
+if TYPE_CHECKING:
+    from factorytwin.sim.opcua_server import OpcUaOptions
+
 log = logging.getLogger("factorytwin.sim.realtime")
+
+
+class PlantServer(Protocol):
+    """A server that serves the simulated machines in a plant protocol (``OpcUaSimServer``, ``ModbusSimServer``)."""
+
+    commands: int  # commands its clients sent
+    refused: int  # ... of which refused
+
+    async def start(self) -> None:
+        """Listen; ``OSError`` (one line) when it cannot."""
+
+    async def update(self, frame: Frame) -> None:
+        """Serve the last sample of ``frame`` from now on."""
+
+    async def stop(self) -> None:
+        """Close the connections and stop listening."""
 
 
 @dataclass
@@ -112,12 +136,15 @@ async def run_realtime(
     publishers: list[Publisher] | None = None,
     topic_prefix: str = "ft",
     token: str | None = None,
+    opcua: OpcUaOptions | None = None,
+    modbus_port: int | None = None,
+    servers: list[PlantServer] | None = None,
 ) -> RealtimeStats:
     """Run the factory in real time (x ``speed``) until ``stop`` is set, ``duration_s`` passes, or cancellation.
 
-    Telemetry goes to ``target`` (HTTP, with ``token`` as its bearer credential) and/or ``mqtt_url`` (MQTT), or to
-    the given ``publishers``. On the way
-    out the publishers get a few seconds to send what they still hold.
+    Telemetry goes to ``target`` (HTTP, with ``token`` as its bearer credential) and/or ``mqtt_url`` (MQTT), or to the given ``publishers``; the machines
+    are also served over OPC UA (``opcua``), Modbus TCP (``modbus_port``, all interfaces) and the given
+    ``servers``. On the way out the publishers get a few seconds to send what they still hold.
     """
     if speed <= 0 or tick_s <= 0:
         raise ValueError("speed and tick must be positive")
@@ -127,8 +154,18 @@ async def run_realtime(
         pubs.append(HttpPublisher(target, token=token))
     if mqtt_url:
         pubs.append(MqttPublisher(mqtt_url, topic_prefix=topic_prefix, client_id=f"ft-sim-{uuid.uuid4().hex[:8]}"))
-    if not pubs:
-        raise ValueError("nowhere to publish: give a target URL, an MQTT URL or publishers")
+    plant_servers: list[PlantServer] = list(servers or [])
+    if opcua is not None:
+        from factorytwin.sim.opcua_server import OpcUaSimServer  # asyncua loads in a second: only when asked
+
+        plant_servers.append(OpcUaSimServer(engine, opcua))
+    if modbus_port is not None:
+        from factorytwin.sim.modbus_server import ModbusSimServer
+
+        plant_servers.append(ModbusSimServer(engine, modbus_port))
+    if not pubs and not plant_servers:
+        raise ValueError("nowhere to publish: give a target URL, an MQTT URL, an OPC UA URL, a Modbus port or servers")
+    await _start_servers(plant_servers)
     stats = RealtimeStats()
     stop = stop or asyncio.Event()
     tasks = [asyncio.create_task(p.run(), name="sim-publisher") for p in pubs]
@@ -147,12 +184,15 @@ async def run_realtime(
             if steps >= 1:
                 owed -= steps
                 frame = engine.step(1.0, steps)
-                readings, events = frame_messages(engine, frame, datetime.now(UTC))
-                for p in pubs:
-                    p.submit(readings, events)
+                if pubs:
+                    readings, events = frame_messages(engine, frame, datetime.now(UTC))
+                    for p in pubs:
+                        p.submit(readings, events)
+                for server in plant_servers:
+                    await server.update(frame)
                 stats.simulated_s += steps
-                stats.readings += len(readings)
-                stats.events += len(events)
+                stats.readings += len(engine.machine_ids)
+                stats.events += len(frame.events)
             stats.ticks += 1
             next_tick += tick_s
             with contextlib.suppress(TimeoutError):
@@ -166,4 +206,28 @@ async def run_realtime(
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await _stop_servers(plant_servers)
+        for server in plant_servers:
+            stats.commands += server.commands
+            stats.commands_refused += server.refused
     return stats
+
+
+async def _start_servers(servers: list[PlantServer]) -> None:
+    """Start every server, or none: when one cannot listen, those already started are stopped again."""
+    started: list[PlantServer] = []
+    try:
+        for server in servers:
+            await server.start()
+            started.append(server)
+    except BaseException:
+        await _stop_servers(started)
+        raise
+
+
+async def _stop_servers(servers: list[PlantServer]) -> None:
+    for server in reversed(servers):
+        try:
+            await server.stop()
+        except Exception:  # one server that fails to close must not keep the others open
+            log.exception("stopping %s failed", type(server).__name__)

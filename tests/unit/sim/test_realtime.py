@@ -6,10 +6,13 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+
 from factorytwin.domain import Event, MachineKind, ReadingSet
 from factorytwin.layout import load_layout
 from factorytwin.sim.engine import Engine
 from factorytwin.sim.realtime import RealtimeStats, handle_command_message, run_realtime
+from factorytwin.sim.state import Frame
 from tests.waiting import DEADLINE_S
 
 from .helpers import engine_for
@@ -103,3 +106,60 @@ def test_valid_command_message_is_applied() -> None:
     handle_command_message(engine, "ft/m1/commands", payload, stats)
     assert stats.commands_refused == 0
     assert engine.speed_pct[0] == 50.0
+
+
+class FakeServer:
+    """A plant server that records its life and lets a test await the ``n``-th update."""
+
+    def __init__(self, log: list[str], name: str, n: int = 1, fail_start: bool = False) -> None:
+        self.log = log
+        self.name = name
+        self.n = n
+        self.fail_start = fail_start
+        self.updates = 0
+        self.machines_seen = 0
+        self.reached = asyncio.Event()
+        self.commands = 2
+        self.refused = 1
+
+    async def start(self) -> None:
+        if self.fail_start:
+            raise OSError(f"{self.name}: address already in use")
+        self.log.append(f"start {self.name}")
+
+    async def update(self, frame: Frame) -> None:
+        self.updates += 1
+        self.machines_seen = frame.columns.machines
+        if self.updates >= self.n:
+            self.reached.set()
+
+    async def stop(self) -> None:
+        self.log.append(f"stop {self.name}")
+
+
+async def test_servers_alone_are_enough_and_get_every_tick_then_are_stopped() -> None:
+    log: list[str] = []
+    server = FakeServer(log, "opcua", n=3)
+    stop = asyncio.Event()
+    task = asyncio.create_task(run_realtime(load_layout(), speed=3000.0, tick_s=0.02, stop=stop, servers=[server]))
+    await asyncio.wait_for(server.reached.wait(), DEADLINE_S)
+    stop.set()
+    stats = await asyncio.wait_for(task, DEADLINE_S)
+    assert server.machines_seen == 16
+    assert stats.readings == 16 * server.updates
+    assert (stats.commands, stats.commands_refused) == (2, 1)
+    assert log == ["start opcua", "stop opcua"]
+
+
+async def test_a_server_that_cannot_listen_ends_the_run_and_stops_those_started() -> None:
+    log: list[str] = []
+    good, bad = FakeServer(log, "opcua"), FakeServer(log, "modbus", fail_start=True)
+    with pytest.raises(OSError, match="modbus: address already in use"):
+        await run_realtime(load_layout(), speed=60.0, servers=[good, bad])
+    assert log == ["start opcua", "stop opcua"]
+    assert good.updates == 0
+
+
+async def test_nowhere_to_publish_is_an_error() -> None:
+    with pytest.raises(ValueError, match="nowhere to publish"):
+        await run_realtime(load_layout(), speed=60.0)

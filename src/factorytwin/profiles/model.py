@@ -186,8 +186,13 @@ class ProfileBody(BaseModel):
 
     @field_validator("commands")
     @classmethod
-    def _command_keys_unique(cls, commands: list[ProfileCommand]) -> list[ProfileCommand]:
+    def _command_keys_unique(cls, commands: list[ProfileCommand], info: ValidationInfo) -> list[ProfileCommand]:
         _unique([c.key for c in commands], "command")
+        # DTDL names every content of an interface uniquely, telemetry and commands alike.
+        sensors = {s.key for s in info.data.get("sensors", [])}
+        both = [c.key for c in commands if c.key in sensors]
+        if both:
+            raise ValueError(f"command key {both[0]!r} is also a sensor key; the keys must differ")
         return commands
 
     def sensor(self, key: str) -> ProfileSensor | None:

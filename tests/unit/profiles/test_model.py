@@ -128,3 +128,9 @@ def test_a_stored_profile_gives_back_the_profile_alone() -> None:
         profile_doc(version=3, bundled=False, saved_at="2026-03-01T12:00:00Z", saved_by="erin")
     )
     assert stored.profile() == Profile.model_validate(profile_doc(version=3))
+
+
+def test_a_command_key_may_not_repeat_a_sensor_key() -> None:
+    [(loc, msg)] = errors_of(profile_doc(commands=[{"key": "speed", "label": "Speed"}]))
+    assert loc == ("commands",)
+    assert "also a sensor key" in msg

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from factorytwin.errors import (
+    Conflict,
     FieldProblem,
     InvalidInput,
     NotFound,
@@ -92,6 +93,11 @@ async def _not_found(_: Request, exc: Exception) -> JSONResponse:
     return _detail(404, [], str(exc))
 
 
+async def _conflict(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Conflict)
+    return _detail(409, list(exc.loc), str(exc))
+
+
 async def _overloaded(_: Request, exc: Exception) -> JSONResponse:
     return _detail(503, [], str(exc), headers={"Retry-After": str(RETRY_AFTER_S)})
 
@@ -127,6 +133,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidInput, _invalid)
     app.add_exception_handler(ValidationError, _validation)
     app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(Overloaded, _overloaded)
     app.add_exception_handler(BodyTooLarge, _too_large)
     app.add_exception_handler(StoreRejected, _store_rejected)

@@ -415,6 +415,98 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Profiles
+         * @description The latest version of every profile (bundled and user-defined), by id.
+         */
+        get: operations["list_profiles_api_v1_profiles_get"];
+        put?: never;
+        /**
+         * Create Profile
+         * @description Create a profile as version 1 (409 when the id is taken).
+         */
+        post: operations["create_profile_api_v1_profiles_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/profiles/import/dtdl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Dtdl
+         * @description Create a profile from a DTDL v3 Interface (422 naming each content that cannot be mapped).
+         */
+        post: operations["import_dtdl_api_v1_profiles_import_dtdl_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/profiles/{profile_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Profile
+         * @description A profile: its latest version, or the version asked for.
+         */
+        get: operations["get_profile_api_v1_profiles__profile_id__get"];
+        /**
+         * Update Profile
+         * @description Write a new version of a profile; earlier versions stay readable with ``?version=``.
+         */
+        put: operations["update_profile_api_v1_profiles__profile_id__put"];
+        post?: never;
+        /**
+         * Delete Profile
+         * @description Delete a profile and all its versions: 409 naming the machines that use it, or when it is bundled.
+         */
+        delete: operations["delete_profile_api_v1_profiles__profile_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/profiles/{profile_id}/dtdl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Dtdl
+         * @description A profile (its latest version, or the one asked for) as a DTDL v3 Interface document.
+         */
+        get: operations["export_dtdl_api_v1_profiles__profile_id__dtdl_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/telemetry": {
         parameters: {
             query?: never;
@@ -522,6 +614,22 @@ export interface components {
          * @enum {string}
          */
         AlarmState: "active_unack" | "active_ack" | "cleared_unack" | "cleared_ack";
+        /**
+         * BuiltinAppearance
+         * @description Drawn with one of the dashboard's own 3D models.
+         */
+        BuiltinAppearance: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "builtin";
+            /**
+             * Model
+             * @description one of cnc_mill, lathe, hydraulic_press, pump, air_compressor, conveyor, robot_arm
+             */
+            model: string;
+        };
         ClientMessage: components["schemas"]["SubscribeRequest"];
         /**
          * Command
@@ -570,6 +678,28 @@ export interface components {
             ts: string;
         };
         /**
+         * CommandParameter
+         * @description The one numeric argument a command takes (e.g. ``speed_pct`` of ``set_speed``), with its allowed range.
+         */
+        CommandParameter: {
+            /** High */
+            high?: number | null;
+            /**
+             * Key
+             * @description letters, digits and _, starting with a letter
+             */
+            key: string;
+            /** Label */
+            label: string;
+            /** Low */
+            low?: number | null;
+            /**
+             * Unit
+             * @description a symbol of the unit table (docs/PROFILES.md): °C, bar, rpm...
+             */
+            unit: string;
+        };
+        /**
          * CommandResult
          * @description The answer to POST /machines/{id}/commands.
          */
@@ -581,6 +711,36 @@ export interface components {
             event_id: number | null;
             /** Outcome */
             outcome: string;
+        };
+        /**
+         * DtdlImport
+         * @description The body of ``POST /profiles/import/dtdl``: a DTDL v3 Interface and what a profile needs beyond it.
+         */
+        DtdlImport: {
+            /**
+             * Appearance
+             * @description default: a grey 1.5 m box
+             */
+            appearance?: (components["schemas"]["BuiltinAppearance"] | components["schemas"]["PrimitiveAppearance"] | components["schemas"]["GltfAppearance"]) | null;
+            /**
+             * Bands
+             * @description telemetry name -> range and band (overrides the ftSensor properties)
+             */
+            bands?: {
+                [key: string]: components["schemas"]["SensorBand"];
+            };
+            /**
+             * Id
+             * @description profile id (default: from the interface's @id)
+             */
+            id?: string | null;
+            /**
+             * Interface
+             * @description a DTDL v3 Interface document (JSON-LD)
+             */
+            interface: {
+                [key: string]: unknown;
+            };
         };
         /**
          * ErrorBody
@@ -698,6 +858,19 @@ export interface components {
              * @description metres along the machine's x axis (a cylinder's diameter)
              */
             width: number;
+        };
+        /**
+         * GltfAppearance
+         * @description Drawn with an uploaded glTF asset, by asset id.
+         */
+        GltfAppearance: {
+            /** Asset Id */
+            asset_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "gltf";
         };
         /**
          * Health
@@ -1235,6 +1408,43 @@ export interface components {
             type: "prediction";
         };
         /**
+         * PrimitiveAppearance
+         * @description Drawn as a coloured box or vertical cylinder (a cylinder's diameter is its width).
+         */
+        PrimitiveAppearance: {
+            /**
+             * Color
+             * @description sRGB, #rrggbb
+             * @default #8c939c
+             */
+            color: string;
+            /**
+             * Depth
+             * @description metres along the machine's y axis
+             */
+            depth: number;
+            /**
+             * Height
+             * @description metres
+             */
+            height: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "primitive";
+            /**
+             * Shape
+             * @enum {string}
+             */
+            shape: "box" | "cylinder";
+            /**
+             * Width
+             * @description metres along the machine's x axis (a cylinder's diameter)
+             */
+            width: number;
+        };
+        /**
          * Problem
          * @description One item of an error body: where (a path of keys and indexes) and what.
          */
@@ -1255,6 +1465,98 @@ export interface components {
             id: string;
             /** Name */
             name: string;
+        };
+        /**
+         * ProfileBody
+         * @description A profile as a client writes it (``POST``/``PUT /profiles``): everything but the version.
+         */
+        ProfileBody: {
+            /** Appearance */
+            appearance: components["schemas"]["BuiltinAppearance"] | components["schemas"]["PrimitiveAppearance"] | components["schemas"]["GltfAppearance"];
+            /** Commands */
+            commands?: components["schemas"]["ProfileCommand"][];
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Id
+             * @description profile id: letters, digits, _ . -
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Sensors */
+            sensors: components["schemas"]["ProfileSensor"][];
+        };
+        /**
+         * ProfileCommand
+         * @description A command machines of the profile accept.
+         */
+        ProfileCommand: {
+            /**
+             * Key
+             * @description letters, digits and _, starting with a letter
+             */
+            key: string;
+            /** Label */
+            label: string;
+            parameter?: components["schemas"]["CommandParameter"] | null;
+        };
+        /**
+         * ProfileSensor
+         * @description One sensor of a profile.
+         *
+         *     ``low``/``high`` is the physical range (a value outside cannot be a real measurement: ingest refuses it);
+         *     ``normal_low``/``normal_high`` the normal operating band (outside it the twin alarms), with
+         *     ``low <= normal_low < normal_high <= high``. ``max_rate`` (unit per second) bounds a plausible rate of change.
+         *     ``activity`` marks the sensor that tells whether the machine is working (at most one per profile).
+         */
+        ProfileSensor: {
+            /**
+             * Activity
+             * @description this sensor tells whether the machine is working
+             * @default false
+             */
+            activity: boolean;
+            /**
+             * High
+             * @description physical range, upper end
+             */
+            high: number;
+            /**
+             * Key
+             * @description letters, digits and _, starting with a letter
+             */
+            key: string;
+            /** Label */
+            label: string;
+            /**
+             * Low
+             * @description physical range, lower end
+             */
+            low: number;
+            /**
+             * Max Rate
+             * @description largest plausible change, unit per second
+             */
+            max_rate?: number | null;
+            /**
+             * Normal High
+             * @description normal band, upper end (within the physical range)
+             */
+            normal_high: number;
+            /**
+             * Normal Low
+             * @description normal band, lower end (within the physical range)
+             */
+            normal_low: number;
+            /**
+             * Unit
+             * @description a symbol of the unit table (docs/PROFILES.md): °C, bar, rpm...
+             */
+            unit: string;
         };
         /**
          * ReadingMessage
@@ -1370,6 +1672,27 @@ export interface components {
             shift_start: string;
         };
         /**
+         * SensorBand
+         * @description What DTDL cannot say about a telemetry: physical range, normal band, max rate, activity flag.
+         */
+        SensorBand: {
+            /**
+             * Activity
+             * @default false
+             */
+            activity: boolean;
+            /** High */
+            high: number;
+            /** Low */
+            low: number;
+            /** Max Rate */
+            max_rate?: number | null;
+            /** Normal High */
+            normal_high: number;
+            /** Normal Low */
+            normal_low: number;
+        };
+        /**
          * SensorSpec
          * @description One sensor of a machine kind.
          *
@@ -1422,6 +1745,47 @@ export interface components {
              * @enum {string}
              */
             type: "state";
+        };
+        /**
+         * StoredProfile
+         * @description A profile version as stored: whether it ships with factorytwin, when and by whom it was saved.
+         */
+        StoredProfile: {
+            /** Appearance */
+            appearance: components["schemas"]["BuiltinAppearance"] | components["schemas"]["PrimitiveAppearance"] | components["schemas"]["GltfAppearance"];
+            /**
+             * Bundled
+             * @description ships with factorytwin (seeded at start-up; cannot be deleted)
+             */
+            bundled: boolean;
+            /** Commands */
+            commands?: components["schemas"]["ProfileCommand"][];
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Id
+             * @description profile id: letters, digits, _ . -
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Saved At
+             * Format: date-time
+             */
+            saved_at: string;
+            /** Saved By */
+            saved_by: string;
+            /** Sensors */
+            sensors: components["schemas"]["ProfileSensor"][];
+            /**
+             * Version
+             * @default 1
+             */
+            version: number;
         };
         /**
          * SubscribeRequest
@@ -2305,6 +2669,352 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["NoModelBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_profiles_api_v1_profiles_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredProfile"][];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_profile_api_v1_profiles_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredProfile"];
+                };
+            };
+            /** @description the id is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_dtdl_api_v1_profiles_import_dtdl_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DtdlImport"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredProfile"];
+                };
+            };
+            /** @description the id is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_profile_api_v1_profiles__profile_id__get: {
+        parameters: {
+            query?: {
+                /** @description a version; default: the latest */
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                profile_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredProfile"];
+                };
+            };
+            /** @description no such profile or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_profile_api_v1_profiles__profile_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                profile_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredProfile"];
+                };
+            };
+            /** @description no such profile or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_profile_api_v1_profiles__profile_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                profile_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such profile or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description bundled, or used by machines (named) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_dtdl_api_v1_profiles__profile_id__dtdl_get: {
+        parameters: {
+            query?: {
+                /** @description a version; default: the latest */
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                profile_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description no such profile or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Validation Error */

@@ -169,7 +169,7 @@ def _sensor(
 ) -> ProfileSensor | None:
     name = element.get("name")
     schema = element.get("schema")
-    if schema not in NUMERIC_SCHEMAS:
+    if not isinstance(schema, str) or schema not in NUMERIC_SCHEMAS:
         shown = schema if isinstance(schema, str) else type(schema).__name__
         problems.add((*loc, "schema"), f"telemetry {name!r} has schema {shown!r}: a sensor needs a numeric schema")
         return None
@@ -208,7 +208,7 @@ def _command(element: dict[str, Any], loc: Loc, problems: _Problems) -> ProfileC
     if isinstance(request, dict):
         request_loc: Loc = (*loc, "request")
         schema = request.get("schema")
-        if schema not in NUMERIC_SCHEMAS:
+        if not isinstance(schema, str) or schema not in NUMERIC_SCHEMAS:
             shown = schema if isinstance(schema, str) else type(schema).__name__
             problems.add(
                 (*request_loc, "schema"),

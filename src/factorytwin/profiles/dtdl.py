@@ -50,7 +50,7 @@ PARAMETER_COTYPE = "ftParameter"
 PROFILE_COTYPE = "ftProfile"
 DTDL_TEXT_MAX = 512
 """Longest displayName/description DTDL v3 allows."""
-DEFAULT_APPEARANCE = PrimitiveAppearance(shape="box", width=1.5, height=1.5, depth=1.5)
+DEFAULT_APPEARANCE = PrimitiveAppearance(kind="primitive", shape="box", width=1.5, height=1.5, depth=1.5)
 """How an imported profile is drawn when the request names no appearance."""
 
 Loc = tuple[str | int, ...]

@@ -9,20 +9,35 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    ValidationInfo,
+    field_validator,
+)
 
 from factorytwin.domain import ID_PATTERN, Text
-from factorytwin.profiles.units import canonical_unit, unit_problem
+from factorytwin.profiles.units import UNIT_SPELLINGS, canonical_unit, unit_problem
 
 NAME_PATTERN = r"^[A-Za-z](?:[A-Za-z0-9_]{0,62}[A-Za-z0-9])?$"
 """Sensor, command and parameter keys: a DTDL v3 content name (so every profile exports to DTDL), at most 64."""
 BUILTIN_MODELS = ("cnc_mill", "lathe", "hydraulic_press", "pump", "air_compressor", "conveyor", "robot_arm")
 """The 3D models the dashboard draws itself (``web/src/floor/models.tsx``), by name."""
 MAX_SENSORS = 256
+RESERVED_IDS = frozenset({"import"})
+"""Ids a profile may not take: ``/profiles/import/dtdl`` must never be read as profile "import"'s DTDL."""
 MAX_COMMANDS = 64
 
 Key = Annotated[str, Field(pattern=NAME_PATTERN, description="letters, digits and _, starting with a letter")]
-Finite = Annotated[float, Field(allow_inf_nan=False)]
+Finite = Annotated[StrictFloat, Field(allow_inf_nan=False)]
+"""A finite JSON number (true, "3" and NaN are refused, not coerced)."""
+Metres = Annotated[StrictFloat, Field(gt=0, allow_inf_nan=False)]
 ProfileId = Annotated[str, Field(pattern=ID_PATTERN, description="profile id: letters, digits, _ . -")]
 
 
@@ -34,7 +49,12 @@ def _unit(value: str) -> str:
 
 
 UnitSymbol = Annotated[
-    str, AfterValidator(_unit), Field(description="a symbol of the unit table (docs/PROFILES.md): °C, bar, rpm...")
+    str,
+    AfterValidator(_unit),
+    Field(
+        description="a symbol of the unit table (docs/PROFILES.md): °C, bar, rpm...; an alias is stored as its symbol",
+        json_schema_extra={"enum": list(UNIT_SPELLINGS)},
+    ),
 ]
 """A unit of the table; an alias (``degC``) is stored as its canonical symbol (``°C``)."""
 
@@ -58,7 +78,7 @@ class ProfileSensor(BaseModel):
     normal_low: Finite = Field(description="normal band, lower end (within the physical range)")
     normal_high: Finite = Field(description="normal band, upper end (within the physical range)")
     max_rate: Finite | None = Field(default=None, gt=0, description="largest plausible change, unit per second")
-    activity: bool = Field(default=False, description="this sensor tells whether the machine is working")
+    activity: StrictBool = Field(default=False, description="this sensor tells whether the machine is working")
 
     @field_validator("high")
     @classmethod
@@ -124,7 +144,7 @@ class BuiltinAppearance(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["builtin"] = "builtin"
+    kind: Literal["builtin"]
     model: str = Field(description=f"one of {', '.join(BUILTIN_MODELS)}")
 
     @field_validator("model")
@@ -140,11 +160,11 @@ class PrimitiveAppearance(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["primitive"] = "primitive"
+    kind: Literal["primitive"]
     shape: Literal["box", "cylinder"]
-    width: float = Field(gt=0, le=200, description="metres along the machine's x axis (a cylinder's diameter)")
-    height: float = Field(gt=0, le=50, description="metres")
-    depth: float = Field(gt=0, le=200, description="metres along the machine's y axis")
+    width: Metres = Field(le=200, description="metres along the machine's x axis (a cylinder's diameter)")
+    height: Metres = Field(le=50, description="metres")
+    depth: Metres = Field(le=200, description="metres along the machine's y axis")
     color: str = Field(default="#8c939c", pattern=r"^#[0-9a-fA-F]{6}$", description="sRGB, #rrggbb")
 
 
@@ -153,7 +173,7 @@ class GltfAppearance(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["gltf"] = "gltf"
+    kind: Literal["gltf"]
     asset_id: str = Field(pattern=ID_PATTERN)
 
 
@@ -169,6 +189,14 @@ class ProfileBody(BaseModel):
     id: ProfileId
     name: Text = Field(min_length=1, max_length=120)
     description: Text = Field(default="", max_length=2000)
+
+    @field_validator("id")
+    @classmethod
+    def _not_reserved(cls, profile_id: str) -> str:
+        if profile_id in RESERVED_IDS:
+            raise ValueError(f"{profile_id!r} is reserved (/profiles/{profile_id}/... is a route of its own)")
+        return profile_id
+
     sensors: list[ProfileSensor] = Field(min_length=1, max_length=MAX_SENSORS)
     commands: list[ProfileCommand] = Field(default_factory=list, max_length=MAX_COMMANDS)
     appearance: Appearance
@@ -216,7 +244,7 @@ def _unique(keys: list[str], what: str) -> None:
 class Profile(ProfileBody):
     """A version of a profile. Every update writes a new version; the bundled files are version 1."""
 
-    version: int = Field(default=1, ge=1, le=2**31 - 1)
+    version: StrictInt = Field(default=1, ge=1, le=2**31 - 1)
 
 
 class StoredProfile(Profile):

@@ -143,6 +143,8 @@ UNITS: tuple[Unit, ...] = (
 BY_SYMBOL: dict[str, Unit] = {u.symbol: u for u in UNITS}
 """Units by canonical symbol."""
 _ALIASES: dict[str, str] = {alias: u.symbol for u in UNITS for alias in u.aliases}
+UNIT_SPELLINGS: tuple[str, ...] = tuple(u.symbol for u in UNITS) + tuple(_ALIASES)
+"""Every spelling a profile may use: the symbols, then the aliases (the JSON Schema's enum of a unit)."""
 BY_DTDL: dict[str, Unit] = {u.dtdl: u for u in UNITS if u.dtdl is not None}
 """Units by their DTDL v3 QuantitativeTypes name (``degreeCelsius`` -> °C)."""
 

@@ -196,3 +196,15 @@ async def test_an_unmapped_dtdl_unit_is_422_naming_the_content(api: httpx.AsyncC
     r = await api.post("profiles/import/dtdl", json={"interface": PUMP_DTDL}, headers=engineer)
     assert r.status_code == 422
     assert ["body", "interface", "contents", 0] in locs(r)
+
+
+async def test_a_wrong_method_is_405_listing_every_method_of_the_path(api: httpx.AsyncClient) -> None:
+    r = await api.patch("profiles/pump")
+    assert r.status_code == 405
+    assert r.headers["allow"] == "DELETE, GET, PUT"
+    assert locs(r) == [["method"]]
+    assert (await api.options("profiles")).headers["allow"] == "GET, POST"
+
+
+async def test_the_import_path_allows_only_post(api: httpx.AsyncClient) -> None:
+    assert (await api.options("profiles/import/dtdl")).headers["allow"] == "POST"

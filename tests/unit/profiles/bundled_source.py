@@ -73,7 +73,7 @@ def catalogue_profiles() -> list[Profile]:
                 for spec in specs
             ],
             commands=_commands(),
-            appearance=BuiltinAppearance(model=kind.value),
+            appearance=BuiltinAppearance(kind="builtin", model=kind.value),
             version=1,
         )
         for kind, specs in CATALOGUE.items()

@@ -92,7 +92,7 @@ def test_a_vendor_interface_becomes_a_profile() -> None:
 
 
 def test_the_request_may_name_the_id_and_appearance() -> None:
-    appearance = BuiltinAppearance(model="pump")
+    appearance = BuiltinAppearance(kind="builtin", model="pump")
     body = profile_from_dtdl(DtdlImport(interface=PUMP_DTDL, bands=BANDS, id="cp-200", appearance=appearance))
     assert (body.id, body.appearance) == ("cp-200", appearance)
 

@@ -134,3 +134,16 @@ def test_a_command_key_may_not_repeat_a_sensor_key() -> None:
     [(loc, msg)] = errors_of(profile_doc(commands=[{"key": "speed", "label": "Speed"}]))
     assert loc == ("commands",)
     assert "also a sensor key" in msg
+
+
+def test_numbers_and_flags_are_not_coerced_and_import_is_no_id() -> None:
+    [(loc, _)] = errors_of(profile_doc(sensors=[sensor_doc(high=True)]))
+    assert loc == ("sensors", 0, "high")
+    [(loc, _)] = errors_of(profile_doc(sensors=[sensor_doc(low="1")]))
+    assert loc == ("sensors", 0, "low")
+    [(loc, _)] = errors_of(profile_doc(sensors=[sensor_doc(activity="yes")]))
+    assert loc == ("sensors", 0, "activity")
+    [(loc, msg)] = errors_of(profile_doc(id="import"))
+    assert loc == ("id",)
+    assert "reserved" in msg
+    assert ProfileBody.model_validate(profile_doc(sensors=[sensor_doc(low=-40, high=150)])).sensors[0].low == -40.0

@@ -695,9 +695,10 @@ export interface components {
             low?: number | null;
             /**
              * Unit
-             * @description a symbol of the unit table (docs/PROFILES.md): °C, bar, rpm...
+             * @description a symbol of the unit table (docs/PROFILES.md): °C, bar, rpm...; an alias is stored as its symbol
+             * @enum {string}
              */
-            unit: string;
+            unit: "K" | "°C" | "°F" | "Pa" | "hPa" | "kPa" | "MPa" | "bar" | "mbar" | "psi" | "mmHg" | "inHg" | "inH2O" | "m/s" | "cm/s" | "mm/s" | "m/min" | "m/h" | "km/h" | "rpm" | "rps" | "rad/s" | "°/s" | "m/s²" | "gn" | "Hz" | "kHz" | "1/min" | "1/h" | "A" | "mA" | "kA" | "V" | "mV" | "kV" | "W" | "kW" | "MW" | "hp" | "VA" | "kVA" | "var" | "kvar" | "J" | "kJ" | "MJ" | "Wh" | "kWh" | "MWh" | "Nm" | "N" | "kN" | "L/s" | "L/min" | "L/h" | "mL/min" | "m3/s" | "m3/min" | "m3/h" | "gal/min" | "cfm" | "kg/s" | "kg/h" | "g/s" | "kg" | "g" | "mg" | "t" | "lb" | "m" | "cm" | "mm" | "µm" | "km" | "in" | "ft" | "°" | "rad" | "s" | "ms" | "min" | "h" | "d" | "L" | "mL" | "m3" | "kg/m3" | "Ω" | "kΩ" | "MΩ" | "dB" | "lx" | "%" | "ppm" | "ppb" | "1" | "degC" | "℃" | "degF" | "℉" | "r/min" | "m/s2" | "N·m" | "N m" | "N.m" | "l/s" | "l/min" | "l/h" | "m³/s" | "m³/min" | "m³/h" | "gpm" | "um" | "μm" | "deg" | "l" | "ml" | "m³" | "kg/m³" | "ohm" | "Ohm" | "kohm" | "Mohm";
         };
         /**
          * CommandResult
@@ -1554,9 +1555,10 @@ export interface components {
             normal_low: number;
             /**
              * Unit
-             * @description a symbol of the unit table (docs/PROFILES.md): °C, bar, rpm...
+             * @description a symbol of the unit table (docs/PROFILES.md): °C, bar, rpm...; an alias is stored as its symbol
+             * @enum {string}
              */
-            unit: string;
+            unit: "K" | "°C" | "°F" | "Pa" | "hPa" | "kPa" | "MPa" | "bar" | "mbar" | "psi" | "mmHg" | "inHg" | "inH2O" | "m/s" | "cm/s" | "mm/s" | "m/min" | "m/h" | "km/h" | "rpm" | "rps" | "rad/s" | "°/s" | "m/s²" | "gn" | "Hz" | "kHz" | "1/min" | "1/h" | "A" | "mA" | "kA" | "V" | "mV" | "kV" | "W" | "kW" | "MW" | "hp" | "VA" | "kVA" | "var" | "kvar" | "J" | "kJ" | "MJ" | "Wh" | "kWh" | "MWh" | "Nm" | "N" | "kN" | "L/s" | "L/min" | "L/h" | "mL/min" | "m3/s" | "m3/min" | "m3/h" | "gal/min" | "cfm" | "kg/s" | "kg/h" | "g/s" | "kg" | "g" | "mg" | "t" | "lb" | "m" | "cm" | "mm" | "µm" | "km" | "in" | "ft" | "°" | "rad" | "s" | "ms" | "min" | "h" | "d" | "L" | "mL" | "m3" | "kg/m3" | "Ω" | "kΩ" | "MΩ" | "dB" | "lx" | "%" | "ppm" | "ppb" | "1" | "degC" | "℃" | "degF" | "℉" | "r/min" | "m/s2" | "N·m" | "N m" | "N.m" | "l/s" | "l/min" | "l/h" | "m³/s" | "m³/min" | "m³/h" | "gpm" | "um" | "μm" | "deg" | "l" | "ml" | "m³" | "kg/m³" | "ohm" | "Ohm" | "kohm" | "Mohm";
         };
         /**
          * ReadingMessage

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from factorytwin.domain import CATALOGUE
 from factorytwin.profiles import BY_DTDL, BY_SYMBOL, UNITS, canonical_unit
 from factorytwin.profiles.units import unit_problem
@@ -45,3 +47,9 @@ def test_a_unit_with_a_semantic_type_has_a_dtdl_name() -> None:
 def test_the_problem_hints_at_a_unit_differing_in_case() -> None:
     assert "did you mean 'kW'" in unit_problem("KW")
     assert "did you mean" not in unit_problem("zorks")
+
+
+def test_docs_profiles_lists_every_unit() -> None:
+    text = (Path(__file__).resolve().parents[3] / "docs" / "PROFILES.md").read_text(encoding="utf-8")
+    missing = [u.symbol for u in UNITS if f"| `{u.symbol}` |" not in text]
+    assert not missing, f"docs/PROFILES.md lacks {missing}"

@@ -34,6 +34,14 @@ class NotFound(FactoryTwinError):
     """A thing asked for by id does not exist."""
 
 
+class Conflict(FactoryTwinError):
+    """A request that clashes with what exists (an id that is taken, a thing still in use): 409, at ``loc``."""
+
+    def __init__(self, msg: str, loc: tuple[str | int, ...] = ()) -> None:
+        super().__init__(msg)
+        self.loc = loc
+
+
 class Overloaded(FactoryTwinError):
     """The service is at capacity (the store writer's queue is full); retry later."""
 

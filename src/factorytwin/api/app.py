@@ -21,6 +21,7 @@ from factorytwin.api.lifespan import app_lifespan
 from factorytwin.api.routers import (
     alarms,
     auth,
+
     catalogue,
     commands,
     gltf,
@@ -28,6 +29,8 @@ from factorytwin.api.routers import (
     layout,
     machines,
     ml,
+
+    profiles,
     stream,
     telemetry,
 )
@@ -51,6 +54,7 @@ ROUTERS: list[APIRouter] = [
     commands.router,
     stream.router,
     ml.router,
+    profiles.router,
 ]
 """Routers served under ``/api/v1``, in order."""
 

@@ -21,6 +21,7 @@ from factorytwin.domain import FactoryLayout, Machine
 from factorytwin.errors import NotFound, ServiceUnavailable
 from factorytwin.ingest import IngestService
 from factorytwin.ml import Predictor
+from factorytwin.profiles.service import ProfileService
 from factorytwin.store.base import Store
 from factorytwin.twin.messages import MachineState
 from factorytwin.twin.service import TwinService
@@ -66,6 +67,8 @@ class Services:
     """The MQTT telemetry subscriber, when ``mqtt_url`` is set."""
     predictor: Predictor | None = None
     """Predictions, schedule and model registry; set by the ML start-up hook."""
+    profiles: ProfileService | None = None
+    """Machine profiles (versions, DTDL import/export); set by the profiles start-up hook."""
 
     def machine(self, machine_id: str) -> Machine:
         """The machine of the layout with id ``machine_id``; NotFound otherwise."""

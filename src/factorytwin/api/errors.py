@@ -12,10 +12,13 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import JSONResponse, Response
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 from factorytwin.errors import (
+    Conflict,
     FieldProblem,
     InvalidInput,
     NotFound,
@@ -92,6 +95,11 @@ async def _not_found(_: Request, exc: Exception) -> JSONResponse:
     return _detail(404, [], str(exc))
 
 
+async def _conflict(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, Conflict)
+    return _detail(409, list(exc.loc), str(exc))
+
+
 async def _overloaded(_: Request, exc: Exception) -> JSONResponse:
     return _detail(503, [], str(exc), headers={"Retry-After": str(RETRY_AFTER_S)})
 
@@ -112,8 +120,31 @@ async def _too_large(_: Request, exc: Exception) -> JSONResponse:
     return _detail(413, ["body"], str(exc))
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some API route of the app serves at the request's path, sorted."""
+    path = request.url.path
+    literal: set[str] = set()
+    templated: set[str] = set()
+    # iter_route_contexts flattens the included routers with their prefixes (app.routes holds them nested).
+    for context in iter_route_contexts(request.app.routes):
+        if context.path is None or not getattr(context.original_route, "include_in_schema", True):
+            continue  # the dashboard's catch-all GET is no API method
+        regex, _, params = compile_path(context.path)
+        if regex.match(path):
+            (templated if params else literal).update(context.methods or ())
+    # A literal path (POST /profiles/import/dtdl) is its own resource, not an instance of a template it also
+    # matches (GET /profiles/{profile_id}/dtdl): its methods are its own routes'.
+    return sorted(literal or templated)
+
+
 async def _http(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 405:
+        # Starlette answers with the methods of the first route whose path matched; a path served by several
+        # routes (GET and POST /profiles) takes the methods of all of them.
+        allowed = allowed_methods(request)
+        msg = f"{request.url.path} does not take {request.method}; it takes {', '.join(allowed)}"
+        return _detail(405, ["method"], msg, headers={"Allow": ", ".join(allowed)})
     if exc.status_code == 400 and exc.detail == FASTAPI_BODY_ERROR:
         # FastAPI's "There was an error parsing the body" (a body that is not UTF-8 JSON): the same 422 naming
         # the body as any other undecodable body, so every route documents one answer for it
@@ -127,6 +158,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(InvalidInput, _invalid)
     app.add_exception_handler(ValidationError, _validation)
     app.add_exception_handler(NotFound, _not_found)
+    app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(Overloaded, _overloaded)
     app.add_exception_handler(BodyTooLarge, _too_large)
     app.add_exception_handler(StoreRejected, _store_rejected)

@@ -26,8 +26,11 @@ from factorytwin.ingest.mqtt import MqttIngest
 from factorytwin.layout import load_layout
 from factorytwin.ml import ModelRegistry, Predictor
 from factorytwin.ml.jobs import TrainingJobs
+from factorytwin.profiles.service import ProfileService
 from factorytwin.store import Store, open_store
 from factorytwin.store.auth import auth_store_for
+
+from factorytwin.store.profiles import profile_store_for
 from factorytwin.twin.service import TwinService
 
 log = logging.getLogger(__name__)
@@ -112,7 +115,20 @@ async def ml_lifespan(services: Services) -> AsyncIterator[None]:
         predictor.close()
 
 
-SERVICE_HOOKS: list[ServiceHook] = [twin_lifespan, ml_lifespan]
+def machines_using_kind(services: Services) -> Callable[[str], list[str]]:
+    """Which machines use a profile, today: those of the layout whose kind is the profile's id (read at each call,
+    so a reloaded layout counts)."""
+    return lambda profile_id: sorted(m.id for m in services.machines.values() if m.kind.value == profile_id)
+
+
+@asynccontextmanager
+async def profiles_lifespan(services: Services) -> AsyncIterator[None]:
+    """Serve the machine profiles kept in the store (its open seeded the bundled ones)."""
+    services.profiles = ProfileService(profile_store_for(services.store), machines_using_kind(services))
+    yield
+
+
+SERVICE_HOOKS: list[ServiceHook] = [profiles_lifespan, twin_lifespan, ml_lifespan]
 """Start-up hooks, entered in order after ingest has started, with the ``Services`` container (set your field /
 listener / health section there), and exited in reverse order at shutdown. Read at each start-up."""
 

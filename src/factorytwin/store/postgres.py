@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -46,6 +46,7 @@ from factorytwin.store.base import (
 )
 from factorytwin.store.codes import Dictionary, alarm_filter, event_filter, searchable
 from factorytwin.store.common import StoreCommon
+from factorytwin.store.profiles_rows import seed_bundled_postgres
 from factorytwin.store.schema import HISTORY_SQL, LATEST_SQL, POSTGRES_MIGRATIONS
 from factorytwin.store.translate import translate_postgres, translate_results, translated
 
@@ -148,6 +149,7 @@ class PostgresStore(StoreCommon):
             await conn.executemany(
                 "INSERT INTO sensors (key) VALUES ($1) ON CONFLICT (key) DO NOTHING", [(k,) for k in all_sensor_keys()]
             )
+            await seed_bundled_postgres(conn, datetime.now(UTC))
         await self._load_codes()
         self._refresher = asyncio.create_task(self._refresh_loop(), name="ft-postgres-rollup")
 

@@ -11,6 +11,7 @@ Readings are narrow and compact: machine and sensor are dictionary-encoded as sm
 from __future__ import annotations
 
 from factorytwin.store.auth_schema import POSTGRES_AUTH_STEP, SQLITE_AUTH_STEP
+from factorytwin.store.profiles_schema import POSTGRES_PROFILES_STEP, SQLITE_PROFILES_STEP
 
 Migration = list[str]
 
@@ -91,6 +92,7 @@ SQLITE_MIGRATIONS: list[Migration] = [
     ],
     EVENT_KEY_STEP,
     SQLITE_AUTH_STEP,  # users, API tokens, sessions, device keys, audit trail (auth_schema.py)
+    SQLITE_PROFILES_STEP,  # machine profiles and their versions (profiles_schema.py)
 ]
 
 POSTGRES_MIGRATIONS: list[Migration] = [
@@ -161,6 +163,7 @@ POSTGRES_MIGRATIONS: list[Migration] = [
     ],
     EVENT_KEY_STEP,
     POSTGRES_AUTH_STEP,  # users, API tokens, sessions, device keys, audit trail (auth_schema.py)
+    POSTGRES_PROFILES_STEP,  # machine profiles and their versions (profiles_schema.py)
 ]
 
 HISTORY_SQL = """

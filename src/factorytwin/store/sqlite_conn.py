@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from factorytwin.domain import all_sensor_keys
+from factorytwin.store.profiles_rows import seed_bundled_sqlite
 from factorytwin.store.schema import SQLITE_MIGRATIONS
 
 
@@ -37,6 +39,7 @@ def _migrate(conn: sqlite3.Connection) -> None:
                 conn.execute(statement)
             conn.execute("INSERT INTO schema_version (version) VALUES (?)", (number,))
     conn.executemany("INSERT OR IGNORE INTO sensors (key) VALUES (?)", [(k,) for k in all_sensor_keys()])
+    seed_bundled_sqlite(conn, datetime.now(UTC))
 
 
 def with_tx(conn: sqlite3.Connection, body: Callable[[], object]) -> None:

@@ -1,0 +1,88 @@
+"""``ProfileService``: what the API does with profiles, over a ``ProfileStore`` (the rules live here, not in routes).
+
+Deleting is refused (``Conflict``) for a bundled profile and for a profile machines use; which machines use a
+profile is asked of a callable, because today the layout's machine kinds say it and later a machine's own
+``profile`` field will.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from factorytwin.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from factorytwin.profiles.dtdl import DtdlImport, profile_from_dtdl, profile_to_dtdl
+from factorytwin.profiles.model import ProfileBody, StoredProfile
+from factorytwin.profiles.storage import ProfileStore
+
+MachinesUsing = Callable[[str], Sequence[str]]
+"""Given a profile id, the ids of the machines that use it."""
+PATH_ID = ("path", "profile_id")
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ProfileService:
+    """Read, create, version, delete, import and export machine profiles."""
+
+    def __init__(
+        self, store: ProfileStore, machines_using: MachinesUsing, now: Callable[[], datetime] = _utc_now
+    ) -> None:
+        self.store = store
+        self.machines_using = machines_using
+        self.now = now
+
+    async def list(self) -> list[StoredProfile]:
+        """The latest version of every profile, by id."""
+        return await self.store.profiles()
+
+    async def get(self, profile_id: str, version: int | None = None) -> StoredProfile:
+        """A version of a profile (the latest when None); ``NotFound`` otherwise."""
+        found = await self.store.profile(profile_id, version)
+        if found is None:
+            if version is not None and await self.store.profile(profile_id) is not None:
+                raise NotFound(f"profile {profile_id!r} has no version {version}")
+            raise NotFound(f"no profile {profile_id!r}")
+        return found
+
+    async def create(self, body: ProfileBody, by: str) -> StoredProfile:
+        """Store a new profile as version 1; ``Conflict`` (at ``body.id``) when the id is taken."""
+        return await self.store.create_profile(body, by, self.now())
+
+    async def update(self, profile_id: str, body: ProfileBody, by: str) -> StoredProfile:
+        """Store ``body`` as the next version of profile ``profile_id``; ``NotFound`` when there is none."""
+        if body.id != profile_id:
+            msg = f"the body's id {body.id!r} differs from the path's {profile_id!r}; a profile cannot be renamed"
+            raise InvalidInput([FieldProblem(("body", "id"), msg, body.id)])
+        updated = await self.store.update_profile(body, by, self.now())
+        if updated is None:
+            raise NotFound(f"no profile {profile_id!r}; POST /profiles creates one")
+        return updated
+
+    async def delete(self, profile_id: str) -> None:
+        """Delete a profile and its versions; ``NotFound``, or ``Conflict`` when bundled or used by machines."""
+        found = await self.get(profile_id)
+        if found.bundled:
+            raise Conflict(f"profile {profile_id!r} ships with factorytwin and cannot be deleted", PATH_ID)
+        users = sorted(self.machines_using(profile_id))
+        if users:
+            shown = ", ".join(users[:20]) + (f" and {len(users) - 20} more" if len(users) > 20 else "")
+            raise Conflict(f"profile {profile_id!r} is used by machines {shown}", PATH_ID)
+        if not await self.store.delete_profile(profile_id):
+            raise NotFound(f"no profile {profile_id!r}")
+
+    async def import_dtdl(self, request: DtdlImport, by: str) -> StoredProfile:
+        """Create a profile from a DTDL v3 Interface; ``InvalidInput`` naming each content that cannot be mapped
+        (locations start at ``body``), ``Conflict`` when the id is taken."""
+        try:
+            body = profile_from_dtdl(request)
+        except InvalidInput as exc:
+            raise InvalidInput([FieldProblem(("body", *p.loc), p.msg, p.value) for p in exc.problems]) from None
+        return await self.create(body, by)
+
+    async def export_dtdl(self, profile_id: str, version: int | None = None) -> dict[str, Any]:
+        """A version of a profile (the latest when None) as a DTDL v3 Interface; ``NotFound`` otherwise."""
+        return profile_to_dtdl((await self.get(profile_id, version)).profile())

@@ -640,7 +640,7 @@ export interface components {
          * @description What an entry of a machine's event log records.
          * @enum {string}
          */
-        EventKind: "status" | "fault" | "maintenance" | "command" | "alarm" | "note";
+        EventKind: "status" | "fault" | "maintenance" | "command" | "alarm" | "note" | "production";
         /**
          * EventMessage
          * @description An entry of a machine's event log (status change, fault, maintenance, command).

@@ -128,6 +128,7 @@ async def run_realtime(
     if not pubs:
         raise ValueError("nowhere to publish: give a target URL, an MQTT URL or publishers")
     stats = RealtimeStats()
+    engine.announce()  # every machine's status at the start, for the receiver's KPIs
     stop = stop or asyncio.Event()
     tasks = [asyncio.create_task(p.run(), name="sim-publisher") for p in pubs]
     if mqtt_url:

@@ -375,6 +375,7 @@ class EventKind(StrEnum):
     COMMAND = "command"
     ALARM = "alarm"
     NOTE = "note"
+    PRODUCTION = "production"  # parts made since the last report: data.parts_total, data.parts_bad (see KPIS.md)
 
 
 class Event(BaseModel):

@@ -31,6 +31,16 @@ from factorytwin.api.routers import (
     ml,
 
     profiles,
+
+    catalogue,
+    commands,
+    exports,
+    gltf,
+    health,
+    kpi,
+    layout,
+    machines,
+    ml,
     stream,
     telemetry,
 )
@@ -55,6 +65,9 @@ ROUTERS: list[APIRouter] = [
     stream.router,
     ml.router,
     profiles.router,
+
+    kpi.router,
+    exports.router,
 ]
 """Routers served under ``/api/v1``, in order."""
 

@@ -228,7 +228,8 @@ def generate_dataset(
         raise ValueError("days must be positive")
     if every_s < dt or not math.isclose(every_s / dt, round(every_s / dt)):
         raise ValueError(f"every ({every_s:g} s) must be a whole multiple of dt ({dt:g} s)")
-    engine = Engine(layout, seed=seed, start=start, demo_faults=demo_faults)
+    # The events file keeps its agreed kinds (failure, repair, maintenance, status, command): no production reports.
+    engine = Engine(layout, seed=seed, start=start, demo_faults=demo_faults, production=False)
     total_steps = round(days * 86400.0 / dt)
     chunk = max(1, round(3600.0 / dt))
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 from factorytwin.domain import CATALOGUE, FactoryLayout, FailureMode, MachineKind, all_sensor_keys
 from factorytwin.sim.jobs import KindGroup, draw_jobs, jobs_in_block
 from factorytwin.sim.physics import MODELS, Block, KindResult
+from factorytwin.sim.production import Production, ShiftPlan
 from factorytwin.sim.state import (
     FAILED,
     IDLE,
@@ -71,6 +72,8 @@ class Engine:
         demo_faults: bool = False,
         max_block_s: float = MAX_BLOCK_S,
         noise: bool = True,
+        production: bool = True,
+        shifts: ShiftPlan | None = None,
     ) -> None:
         self.layout = layout
         self.seed = seed
@@ -103,6 +106,12 @@ class Engine:
             machines=n,
         )
         self.n_columns = int(self.columns.machine.shape[0])
+        # Parts and scrap, reported hourly (sim.production); planned breaks only when a shift plan is given.
+        self.epoch_s = self.start.timestamp()
+        self.production = (
+            Production(self.machine_ids, self.kinds, self.columns, self.epoch_s, seed) if production else None
+        )
+        self.shifts = shifts
 
     # ----------------------------------------------------------------------------------------------- set-up
     def _build_groups(self, demo_faults: bool) -> None:
@@ -189,6 +198,8 @@ class Engine:
         """Samples until the next repair or maintenance ends, or a preventive maintenance is due."""
         due = np.where(self.status < FAILED, self.next_pm, np.inf)
         nxt = min(float(self.until.min()), float(due.min()))
+        if self.shifts is not None:
+            nxt = min(nxt, self.t + self.shifts.next_change_s(self.epoch_s + self.t))
         if not math.isfinite(nxt):
             return 1 << 30
         return max(1, math.ceil((nxt - self.t) / dt - 1e-9))
@@ -215,6 +226,8 @@ class Engine:
                 true = true + self._noise(true.shape) * g.noise_sd * (true != 0.0)
             values[:, g.span] = np.clip(true, g.low, g.high).reshape(k + 1, -1)
         status = np.broadcast_to(self.status, (k + 1, len(self.machine_ids))).copy()
+        if self.production is not None:
+            self.pending += self.production.step(t[: k + 1], dt, self.status, self.speed_pct, values)
         self.t = float(t[k])
         for g, cand in zip(self.groups, candidates, strict=True):
             for j in np.flatnonzero(cand.fail_row == k).tolist():
@@ -399,3 +412,14 @@ class Engine:
                 self.emit(i, "status", None, "maintenance done")
         for i in np.flatnonzero((self.next_pm <= self.t + 1e-9) & (self.status < FAILED)).tolist():
             self.start_maintenance(i, PM_HOURS, "preventive")
+        if self.shifts is not None:
+            resume = [self.resume_status(i) for i in range(len(self.machine_ids))]
+            self.pending += self.shifts.apply(
+                self.t, self.epoch_s + self.t, self.status, resume, self.machine_ids, self.kinds
+            )
+
+    def announce(self) -> None:
+        """Emit every machine's current status as a status event ("simulation start"), so that a receiver knows
+        each machine's status from the start (the KPIs count time of unknown status as no production time)."""
+        for i in range(len(self.machine_ids)):
+            self.emit(i, "status", None, "simulation start")

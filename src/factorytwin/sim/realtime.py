@@ -167,6 +167,7 @@ async def run_realtime(
         raise ValueError("nowhere to publish: give a target URL, an MQTT URL, an OPC UA URL, a Modbus port or servers")
     await _start_servers(plant_servers)
     stats = RealtimeStats()
+    engine.announce()  # every machine's status at the start, for the receiver's KPIs
     stop = stop or asyncio.Event()
     tasks = [asyncio.create_task(p.run(), name="sim-publisher") for p in pubs]
     if mqtt_url:

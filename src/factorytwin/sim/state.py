@@ -23,13 +23,14 @@ STATUSES: tuple[MachineStatus, ...] = (
 RUNNING, IDLE, STOPPED, FAILED, MAINTENANCE = range(5)
 STATUS_CODE = {status: code for code, status in enumerate(STATUSES)}
 
-EVENT_KINDS = ("failure", "repair", "maintenance", "status", "command")
+EVENT_KINDS = ("failure", "repair", "maintenance", "status", "command", "production")
 _DOMAIN_KIND = {
     "failure": EventKind.FAULT,
     "repair": EventKind.STATUS,
     "maintenance": EventKind.MAINTENANCE,
     "status": EventKind.STATUS,
     "command": EventKind.COMMAND,
+    "production": EventKind.PRODUCTION,
 }
 
 
@@ -41,7 +42,7 @@ class SimEvent:
     machine_id: str
     kind: str  # machine kind
     event: str  # one of EVENT_KINDS
-    status: MachineStatus  # the machine's status after the event
+    status: MachineStatus  # the machine's status after the event (at the report, for production)
     mode: str | None = None  # failure mode of a failure or of the repair that ends it
     message: str = ""
     data: dict[str, Any] = field(default_factory=dict)

@@ -191,6 +191,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Events
+         * @description The plant-wide event log (status changes, faults, maintenance, commands, production), newest first.
+         */
+        get: operations["list_events_api_v1_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/alarms": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Alarms
+         * @description Alarms raised in `[from, to)`, newest first.
+         */
+        get: operations["export_alarms_api_v1_exports_alarms_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Events
+         * @description Events in `[from, to)`, newest first (`data` as JSON text).
+         */
+        get: operations["export_events_api_v1_exports_events_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export History
+         * @description Readings in `[from, to)`: raw (`machine_id, ts, sensor, value`, by machine then time) or, with `points`,
+         *     bucketed (`machine_id, sensor, ts, min, max, avg, count` per bucket).
+         */
+        get: operations["export_history_api_v1_exports_history_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exports/kpis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Kpis
+         * @description The KPIs of `GET /kpis` as a table: one row per bucket (the total with group=none), then one row per part
+         *     of the scope (lines of the plant, machines of a line); downtime by cause as JSON text.
+         */
+        get: operations["export_kpis_api_v1_exports_kpis_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health": {
         parameters: {
             query?: never;
@@ -203,6 +305,28 @@ export interface paths {
          * @description Status, store backend and sizes, ingest counters (accepted, rejected, overloaded...).
          */
         get: operations["get_health_api_v1_health_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/kpis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Kpis
+         * @description Availability, performance, quality, OEE, MTBF, MTTR, downtime by cause and failure/alarm counts of the
+         *     plant, a line or a machine over `[from, to)`: the total, one entry per bucket of `group`, and the totals of
+         *     the scope's parts (the plant's lines, a line's machines) for drill-down. Definitions: docs/KPIS.md.
+         */
+        get: operations["get_kpis_api_v1_kpis_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -721,6 +845,27 @@ export interface components {
             outcome: string;
         };
         /**
+         * DowntimeCause
+         * @description Downtime of one cause in planned production time: ``failure:<mode>``, ``maintenance:<reason>``,
+         *     ``stop:<reason>``, ``idle`` (starved/blocked or no speed set), ``offline``.
+         */
+        DowntimeCause: {
+            /**
+             * Category
+             * @enum {string}
+             */
+            category: "failure" | "maintenance" | "stop" | "idle" | "offline";
+            /** Cause */
+            cause: string;
+            /** Seconds */
+            seconds: number;
+            /**
+             * Stops
+             * @description stretches of this cause that started in the range
+             */
+            stops: number;
+        };
+        /**
          * ErrorBody
          * @description The body of every error answer (4xx, 503).
          */
@@ -778,7 +923,7 @@ export interface components {
          * @description What an entry of a machine's event log records.
          * @enum {string}
          */
-        EventKind: "status" | "fault" | "maintenance" | "command" | "alarm" | "note";
+        EventKind: "status" | "fault" | "maintenance" | "command" | "alarm" | "note" | "production";
         /**
          * EventMessage
          * @description An entry of a machine's event log (status change, fault, maintenance, command).
@@ -791,6 +936,25 @@ export interface components {
              */
             type: "event";
         };
+        /**
+         * EventPage
+         * @description A page of the plant's event log, newest first; pass ``next_cursor`` as ``cursor`` for the next page.
+         */
+        EventPage: {
+            /** Events */
+            events: components["schemas"]["Event"][];
+            /**
+             * Next Cursor
+             * @description null on the last page
+             */
+            next_cursor: string | null;
+        };
+        /**
+         * ExportFormat
+         * @description The file formats of an export.
+         * @enum {string}
+         */
+        ExportFormat: "csv" | "parquet";
         /**
          * Footprint
          * @description The stand-in solid of a machine kind and where the dashboard draws around it.
@@ -837,6 +1001,12 @@ export interface components {
              */
             width: number;
         };
+        /**
+         * Grouping
+         * @description How a range is cut into buckets: none (one bucket), by UTC hour, by shift, by UTC day.
+         * @enum {string}
+         */
+        Grouping: "none" | "hour" | "shift" | "day";
         /**
          * Health
          * @description The service's health and counters.
@@ -925,6 +1095,167 @@ export interface components {
             new_readings: number;
             /** Readings */
             readings: number;
+        };
+        /**
+         * KpiChild
+         * @description The totals of one part of a scope (a line of the plant, a machine of a line), for drill-down.
+         */
+        KpiChild: {
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+            scope: components["schemas"]["Scope"];
+            total: components["schemas"]["KpiFigures"];
+        };
+        /**
+         * KpiFigures
+         * @description The KPIs of a scope over ``[start, end)``. A figure that cannot be known from the stored data is null
+         *     and ``notes`` says why; it is never guessed.
+         */
+        KpiFigures: {
+            /**
+             * Alarms
+             * @description alarms raised in the range
+             */
+            alarms: number;
+            /**
+             * Availability
+             * @description run time / planned production time
+             */
+            availability: number | null;
+            /**
+             * Downtime
+             * @description downtime by cause, largest first
+             */
+            downtime: components["schemas"]["DowntimeCause"][];
+            /**
+             * Downtime S
+             * @description planned production time not running (availability loss)
+             */
+            downtime_s: number;
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            /**
+             * Failures
+             * @description failures that started in the range
+             */
+            failures: number;
+            /**
+             * Mtbf S
+             * @description run time / failures; null with no failures
+             */
+            mtbf_s: number | null;
+            /**
+             * Mttr S
+             * @description time failed / failure episodes overlapping the range
+             */
+            mttr_s: number | null;
+            /** Notes */
+            notes?: string[];
+            /**
+             * Oee
+             * @description fully productive time (ideal cycle x good parts) / planned time
+             */
+            oee: number | null;
+            /** Parts Bad */
+            parts_bad: number | null;
+            /** Parts Good */
+            parts_good: number | null;
+            /**
+             * Parts Total
+             * @description parts counted; null without part counters
+             */
+            parts_total: number | null;
+            /**
+             * Performance
+             * @description ideal cycle time x parts / run time (needs part counters)
+             */
+            performance: number | null;
+            /**
+             * Performance Loss S
+             * @description run time - ideal cycle time x parts (speed, small stops)
+             */
+            performance_loss_s: number | null;
+            /**
+             * Planned S
+             * @description planned production time = range - planned stops - unknown
+             */
+            planned_s: number;
+            /**
+             * Planned Stop S
+             * @description planned stops (shift breaks, other stops marked planned)
+             */
+            planned_stop_s: number;
+            /**
+             * Quality
+             * @description good parts / all parts
+             */
+            quality: number | null;
+            /**
+             * Quality Loss S
+             * @description ideal cycle time x bad parts
+             */
+            quality_loss_s: number | null;
+            /**
+             * Range S
+             * @description length of the range
+             */
+            range_s: number;
+            /**
+             * Run S
+             * @description run time: status running within planned production time
+             */
+            run_s: number;
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            /**
+             * Unknown S
+             * @description time without any known machine status (before its first event)
+             */
+            unknown_s: number;
+        };
+        /**
+         * KpiReport
+         * @description KPIs of a scope over a range: the total, one entry per bucket of the grouping, and the parts' totals.
+         */
+        KpiReport: {
+            /**
+             * Buckets
+             * @description one per bucket of the grouping (empty with group=none)
+             */
+            buckets: components["schemas"]["KpiFigures"][];
+            /**
+             * Children
+             * @description plant: its lines; line: its machines; machine: none
+             */
+            children: components["schemas"]["KpiChild"][];
+            /**
+             * End
+             * Format: date-time
+             */
+            end: string;
+            group: components["schemas"]["Grouping"];
+            /** Id */
+            id: string | null;
+            /**
+             * Machines
+             * @description machines the figures cover
+             */
+            machines: string[];
+            scope: components["schemas"]["Scope"];
+            /**
+             * Start
+             * Format: date-time
+             */
+            start: string;
+            total: components["schemas"]["KpiFigures"];
         };
         /**
          * LatestValue
@@ -1566,6 +1897,12 @@ export interface components {
             shift_start: string;
         };
         /**
+         * Scope
+         * @description What a KPI figure is about: one machine, one production line (its machines) or the whole plant.
+         * @enum {string}
+         */
+        Scope: "plant" | "line" | "machine";
+        /**
          * SensorSpec
          * @description One sensor of a machine kind.
          *
@@ -2119,6 +2456,213 @@ export interface operations {
             };
         };
     };
+    list_events_api_v1_events_get: {
+        parameters: {
+            query?: {
+                /** @description only this machine's events */
+                machine_id?: string | null;
+                /** @description only these kinds (repeatable) */
+                kind?: components["schemas"]["EventKind"][] | null;
+                /** @description ISO 8601, inclusive */
+                from?: string | null;
+                /** @description ISO 8601, exclusive */
+                to?: string | null;
+                limit?: number;
+                /** @description `next_cursor` of the previous page */
+                cursor?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventPage"];
+                };
+            };
+            /** @description bad range, grouping, cursor or an unknown machine or line (naming the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_alarms_api_v1_exports_alarms_get: {
+        parameters: {
+            query?: {
+                machine_id?: string | null;
+                /** @description repeat to allow several */
+                state?: components["schemas"]["AlarmState"][] | null;
+                /** @description ISO 8601; default: `to` - 24 h */
+                from?: string | null;
+                /** @description ISO 8601; default: now */
+                to?: string | null;
+                /** @description csv or parquet */
+                format?: components["schemas"]["ExportFormat"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file (CSV with a header row, or Parquet), streamed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apache.parquet": unknown;
+                    "text/csv; charset=utf-8": unknown;
+                };
+            };
+            /** @description bad range, grouping, cursor or an unknown machine or line (naming the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_events_api_v1_exports_events_get: {
+        parameters: {
+            query?: {
+                machine_id?: string | null;
+                /** @description only these kinds (repeatable) */
+                kind?: components["schemas"]["EventKind"][] | null;
+                /** @description ISO 8601; default: `to` - 24 h */
+                from?: string | null;
+                /** @description ISO 8601; default: now */
+                to?: string | null;
+                /** @description csv or parquet */
+                format?: components["schemas"]["ExportFormat"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file (CSV with a header row, or Parquet), streamed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apache.parquet": unknown;
+                    "text/csv; charset=utf-8": unknown;
+                };
+            };
+            /** @description bad range, grouping, cursor or an unknown machine or line (naming the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_history_api_v1_exports_history_get: {
+        parameters: {
+            query?: {
+                /** @description one machine; default: every machine */
+                machine_id?: string | null;
+                /** @description only these sensors (repeatable) */
+                sensor?: string[] | null;
+                /** @description ISO 8601; default: `to` - 24 h */
+                from?: string | null;
+                /** @description ISO 8601; default: now */
+                to?: string | null;
+                /** @description bucketed: this many buckets per sensor */
+                points?: number | null;
+                /** @description csv or parquet */
+                format?: components["schemas"]["ExportFormat"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file (CSV with a header row, or Parquet), streamed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apache.parquet": unknown;
+                    "text/csv; charset=utf-8": unknown;
+                };
+            };
+            /** @description bad range, grouping, cursor or an unknown machine or line (naming the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_kpis_api_v1_exports_kpis_get: {
+        parameters: {
+            query?: {
+                /** @description plant, line or machine */
+                scope?: components["schemas"]["Scope"];
+                /** @description the line's or machine's id (not for the plant) */
+                id?: string | null;
+                /** @description ISO 8601; default: `to` - 24 h */
+                from?: string | null;
+                /** @description ISO 8601; default: now */
+                to?: string | null;
+                /** @description buckets: none, hour, shift (06/14/22 h UTC) or day (UTC); at most 1000 */
+                group?: components["schemas"]["Grouping"];
+                /** @description csv or parquet */
+                format?: components["schemas"]["ExportFormat"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file (CSV with a header row, or Parquet), streamed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apache.parquet": unknown;
+                    "text/csv; charset=utf-8": unknown;
+                };
+            };
+            /** @description bad range, grouping, cursor or an unknown machine or line (naming the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_health_api_v1_health_get: {
         parameters: {
             query?: never;
@@ -2135,6 +2679,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+        };
+    };
+    get_kpis_api_v1_kpis_get: {
+        parameters: {
+            query?: {
+                /** @description plant, line or machine */
+                scope?: components["schemas"]["Scope"];
+                /** @description the line's or machine's id (not for the plant) */
+                id?: string | null;
+                /** @description ISO 8601; default: `to` - 24 h */
+                from?: string | null;
+                /** @description ISO 8601; default: now */
+                to?: string | null;
+                /** @description buckets: none, hour, shift (06/14/22 h UTC) or day (UTC); at most 1000 */
+                group?: components["schemas"]["Grouping"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KpiReport"];
+                };
+            };
+            /** @description bad range, grouping, cursor or an unknown machine or line (naming the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };

@@ -1,0 +1,169 @@
+"""KPI benchmark: KPI query latency over a simulated year of the default factory, and export throughput and RSS.
+
+    .venv/bin/python bench/kpis.py                       # a year of events (SQLite), a week of 60 s readings
+    .venv/bin/python bench/kpis.py --days 30 --reading-days 1
+
+The year is the engine's own (production reports hourly, shift breaks on, failures and maintenance as simulated),
+stepped at 60 s and written to a fresh SQLite store. Exports are timed through ``export.encode`` (the bytes the
+HTTP route streams), consumed and dropped; RSS is sampled while they run. Figures: docs/BENCHMARKS.md "KPIs".
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+from factorytwin.export import ExportFormat, encode, tables
+from factorytwin.export.formats import Chunks, Column
+from factorytwin.kpi import Grouping, KpiQuery, KpiService, Scope
+from factorytwin.layout import load_layout
+from factorytwin.sim.engine import Engine
+from factorytwin.sim.production import ShiftPlan
+from factorytwin.store import EventQuery, ReadingColumns, open_store
+
+START = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def rss_mb() -> float:
+    """Current resident set size in MB."""
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 1e6
+
+
+async def main(days: int, reading_days: int) -> None:
+    layout = load_layout()
+    engine = Engine(layout, seed=0, start=START, shifts=ShiftPlan())
+    engine.announce()
+    t0 = time.perf_counter()
+    events = []
+    readings = ReadingColumns()
+    steps_per_day = 1440
+    for day in range(days):
+        frame = engine.step(60.0, steps_per_day)
+        events += [e.to_domain(START + timedelta(seconds=e.t)) for e in frame.events]
+        if day < reading_days:
+            ts = (START.timestamp() + frame.t) * 1000
+            for c in range(frame.values.shape[1]):
+                m = engine.machine_ids[int(frame.columns.machine[c])]
+                key = frame.columns.keys[int(frame.columns.key[c])]
+                readings.machine_ids += [m] * frame.n
+                readings.sensors += [key] * frame.n
+                readings.ts_ms += ts.astype(np.int64).tolist()
+                readings.values += frame.values[:, c].tolist()
+    sim_s = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as tmp:
+        store = open_store(f"sqlite:///{Path(tmp) / 'kpi.db'}")
+        await store.open()
+        await store.register_machines(layout.machines)
+        t0 = time.perf_counter()
+        for i in range(0, len(events), 5000):
+            await store.write_events(events[i : i + 5000])
+        for i in range(0, len(readings), 200_000):
+            part = ReadingColumns(
+                readings.machine_ids[i : i + 200_000],
+                readings.sensors[i : i + 200_000],
+                readings.ts_ms[i : i + 200_000],
+                readings.values[i : i + 200_000],
+            )
+            await store.write_batch(part)
+        load_s = time.perf_counter() - t0
+        print(
+            f"simulated {days} days in {sim_s:.1f} s: {len(events)} events, {len(readings)} readings "
+            f"(stored in {load_s:.1f} s)"
+        )
+        service = KpiService(store, layout.machines, {line.id: line.name for line in layout.lines})
+        end = START + timedelta(days=days)
+        cases = [
+            ("plant, year, by day", KpiQuery(start=START, end=end, group=Grouping.DAY)),
+            ("plant, year, total", KpiQuery(start=START, end=end)),
+            (
+                "line-a, year, by shift",
+                KpiQuery(
+                    scope=Scope.LINE,
+                    id="line-a",
+                    start=START,
+                    end=end,
+                    group=Grouping.SHIFT if days <= 333 else Grouping.DAY,
+                ),
+            ),
+            (
+                "mill-01, year, by day",
+                KpiQuery(scope=Scope.MACHINE, id="mill-01", start=START, end=end, group=Grouping.DAY),
+            ),
+            ("plant, last 7 days, by hour", KpiQuery(start=end - timedelta(days=7), end=end, group=Grouping.HOUR)),
+        ]
+        for name, query in cases:
+            times = []
+            for _ in range(3):
+                t0 = time.perf_counter()
+                report = await service.report(query)
+                times.append(time.perf_counter() - t0)
+            print(
+                f"KPI {name}: median {statistics.median(times) * 1000:.0f} ms "
+                f"(OEE {report.total.oee}, availability {report.total.availability})"
+            )
+        exports: list[tuple[str, ExportFormat, list[Column], Callable[[], Chunks]]] = [
+            (
+                "events, year, CSV",
+                ExportFormat.CSV,
+                tables.EVENT_COLUMNS,
+                lambda: tables.events(store, EventQuery(start=START, end=end)),
+            ),
+            (
+                "events, year, Parquet",
+                ExportFormat.PARQUET,
+                tables.EVENT_COLUMNS,
+                lambda: tables.events(store, EventQuery(start=START, end=end)),
+            ),
+            (
+                "raw history, all machines, CSV",
+                ExportFormat.CSV,
+                tables.HISTORY_COLUMNS,
+                lambda: tables.raw_history(store, [m.id for m in layout.machines], START, end, None),
+            ),
+            (
+                "raw history, all machines, Parquet",
+                ExportFormat.PARQUET,
+                tables.HISTORY_COLUMNS,
+                lambda: tables.raw_history(store, [m.id for m in layout.machines], START, end, None),
+            ),
+        ]
+        for name, fmt, columns, source in exports:
+            before = rss_mb()
+            peak = before
+            size = 0
+            rows = 0
+
+            async def counted(src: Chunks) -> Chunks:
+                nonlocal rows, peak
+                async for chunk in src:
+                    rows += len(chunk)
+                    peak = max(peak, rss_mb())
+                    yield chunk
+
+            t0 = time.perf_counter()
+            async for piece in encode(fmt, columns, counted(source())):
+                size += len(piece)
+            took = time.perf_counter() - t0
+            print(
+                f"export {name}: {rows} rows in {took:.1f} s = {rows / took:,.0f} rows/s, {size / 1e6:.1f} MB; "
+                f"RSS {before:.0f} MB before, {peak:.0f} MB peak while streaming"
+            )
+        await store.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--days", type=int, default=365)
+    parser.add_argument("--reading-days", type=int, default=7)
+    args = parser.parse_args()
+    asyncio.run(main(args.days, args.reading_days))

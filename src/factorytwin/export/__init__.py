@@ -1,0 +1,12 @@
+"""Exports of history, alarms, events and KPIs as CSV or Parquet, streamed in constant memory.
+
+Public face: ``ExportFormat``, ``MEDIA_TYPES``, ``encode`` (a table's byte stream) and the table sources of
+``export.tables``.
+"""
+
+from __future__ import annotations
+
+from factorytwin.export import tables
+from factorytwin.export.formats import MEDIA_TYPES, Column, ExportFormat, csv_bytes, encode, parquet_bytes
+
+__all__ = ["MEDIA_TYPES", "Column", "ExportFormat", "csv_bytes", "encode", "parquet_bytes", "tables"]

@@ -1,0 +1,107 @@
+"""Streaming writers: chunks of rows in, bytes out, CSV or Parquet, in constant memory.
+
+A table is a list of ``Column``s and an async iterator of row chunks (lists of tuples). CSV is written chunk by
+chunk; Parquet gets one row group per chunk, its bytes handed on as soon as the group is written (the footer
+comes at the end), so neither holds more than one chunk.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+Row = tuple[Any, ...]
+Chunks = AsyncIterator[list[Row]]
+
+
+class ExportFormat(StrEnum):
+    """The file formats of an export."""
+
+    CSV = "csv"
+    PARQUET = "parquet"
+
+
+MEDIA_TYPES = {ExportFormat.CSV: "text/csv; charset=utf-8", ExportFormat.PARQUET: "application/vnd.apache.parquet"}
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column of an export: name and Arrow type (timestamps are UTC)."""
+
+    name: str
+    type: pa.DataType
+
+
+TIMESTAMP = pa.timestamp("ms", tz="UTC")
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if value is None:
+        return ""
+    return value
+
+
+async def csv_bytes(columns: Sequence[Column], chunks: Chunks) -> AsyncIterator[bytes]:
+    """The table as CSV (header first, ISO 8601 UTC times, empty cells for nulls), one piece per chunk."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow([c.name for c in columns])
+    yield buffer.getvalue().encode()
+    async for rows in chunks:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([_cell(v) for v in row] for row in rows)
+        yield buffer.getvalue().encode()
+
+
+class _Sink(io.RawIOBase):
+    """A write-only file that keeps what was written until it is taken."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data = bytearray()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int:
+        self.data += bytes(b)
+        return len(b)
+
+    def take(self) -> bytes:
+        out = bytes(self.data)
+        self.data.clear()
+        return out
+
+
+async def parquet_bytes(columns: Sequence[Column], chunks: Chunks) -> AsyncIterator[bytes]:
+    """The table as Parquet (zstd), one row group per chunk, written out as it goes."""
+    schema = pa.schema([pa.field(c.name, c.type) for c in columns])
+    sink = _Sink()
+    writer = pq.ParquetWriter(sink, schema, compression="zstd")
+    try:
+        async for rows in chunks:
+            if not rows:
+                continue
+            arrays = [pa.array([row[i] for row in rows], type=c.type) for i, c in enumerate(columns)]
+            writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
+            if piece := sink.take():
+                yield piece
+    finally:
+        writer.close()
+    yield sink.take()
+
+
+def encode(fmt: ExportFormat, columns: Sequence[Column], chunks: Chunks) -> AsyncIterator[bytes]:
+    """The byte stream of a table in ``fmt``."""
+    return csv_bytes(columns, chunks) if fmt is ExportFormat.CSV else parquet_bytes(columns, chunks)

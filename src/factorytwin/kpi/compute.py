@@ -1,0 +1,272 @@
+"""The KPI arithmetic: time and part tallies per machine and bucket, summed over machines, turned into figures.
+
+Pure functions of marks, counts and alarm times (no I/O), so every formula is tested against hand-computed cases.
+Times are integer milliseconds while tallying (exact) and seconds in the figures. Formulas: docs/KPIS.md.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from factorytwin.domain import MachineStatus
+from factorytwin.kpi.models import (
+    GROUP_STEP,
+    SHIFT_ORIGIN_HOUR,
+    DowntimeCategory,
+    DowntimeCause,
+    Grouping,
+    KpiFigures,
+)
+from factorytwin.kpi.timeline import Count, Mark
+
+_CATEGORIES: tuple[DowntimeCategory, ...] = ("failure", "maintenance", "stop", "idle", "offline")
+NO_COUNTERS = "no part counters (production events) in the range: performance, quality and OEE are unknown"
+NO_IDEAL = "part counts without an ideal cycle time: performance and OEE are unknown"
+NO_PLANNED = "no planned production time in the range: availability and OEE are undefined"
+NO_FAILURES = "no failures in the range: MTBF is undefined (not infinite)"
+UNKNOWN_TIME = "part of the range has no known machine status; it is left out of planned production time"
+
+
+@dataclass(slots=True)
+class Tally:
+    """Sums of one machine (or of several) over one bucket. Times in ms; ``ideal_ms`` = ideal cycle x parts."""
+
+    range_ms: int = 0
+    planned_stop_ms: int = 0
+    unknown_ms: int = 0
+    run_ms: int = 0
+    failed_ms: int = 0
+    downtime: dict[str, list[int]] = field(default_factory=dict)  # cause -> [ms, stops]
+    failures: int = 0
+    episodes: int = 0
+    alarms: int = 0
+    counted: int = 0  # machines (or reports) with part counters
+    ideal_missing: int = 0  # of those, without an ideal cycle time
+    parts_total: int = 0
+    parts_bad: int = 0
+    ideal_ms: float = 0.0
+    ideal_good_ms: float = 0.0
+    counted_run_ms: int = 0  # run time of the machines with counters and ideal cycle time
+    counted_planned_ms: int = 0  # planned time of the same machines
+
+    @property
+    def planned_ms(self) -> int:
+        """Planned production time: the range less planned stops and time of unknown status."""
+        return self.range_ms - self.planned_stop_ms - self.unknown_ms
+
+    def down(self, cause: str, ms: int, stops: int) -> None:
+        """Add ``ms`` of downtime (and ``stops`` new stretches) of ``cause``."""
+        entry = self.downtime.setdefault(cause, [0, 0])
+        entry[0] += ms
+        entry[1] += stops
+
+    def add(self, other: Tally) -> None:
+        """Fold in another machine's tally of the same bucket."""
+        for name in (
+            "range_ms",
+            "planned_stop_ms",
+            "unknown_ms",
+            "run_ms",
+            "failed_ms",
+            "failures",
+            "episodes",
+            "alarms",
+            "counted",
+            "ideal_missing",
+            "parts_total",
+            "parts_bad",
+            "ideal_ms",
+            "ideal_good_ms",
+            "counted_run_ms",
+            "counted_planned_ms",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for cause, (ms, stops) in other.downtime.items():
+            self.down(cause, ms, stops)
+
+
+def bucket_edges(start: datetime, end: datetime, group: Grouping) -> list[datetime]:
+    """Edges of the buckets of ``[start, end)``: aligned to UTC hours, shifts (06/14/22 h) or days, the first
+    and last clipped to the range."""
+    if group is Grouping.NONE:
+        return [start, end]
+    step = GROUP_STEP[group]
+    day = start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    # The shift in progress at midnight began at 22:00 the day before.
+    origin = day + timedelta(hours=SHIFT_ORIGIN_HOUR) - timedelta(days=1) if group is Grouping.SHIFT else day
+    first = origin + step * ((start - origin) // step)
+    edges = [start]
+    edge = first + step
+    while edge < end:
+        edges.append(edge)
+        edge += step
+    edges.append(end)
+    return edges
+
+
+def bucket_count(start: datetime, end: datetime, group: Grouping) -> int:
+    """How many buckets ``bucket_edges`` would make, without making them."""
+    if group is Grouping.NONE:
+        return 1
+    step = GROUP_STEP[group]
+    return int((end - start) / step) + 2  # an upper bound: at most two partial buckets more
+
+
+def tally_machine(
+    edges_ms: Sequence[int],
+    marks: Sequence[Mark],
+    initial: Mark | None,
+    counts: Sequence[Count],
+    alarms_ms: Sequence[int],
+    ideal_cycle_s: float | None = None,
+) -> list[Tally]:
+    """One machine's tally per bucket ``[edges_ms[i], edges_ms[i+1])``.
+
+    ``marks``: its status changes in the range, oldest first; ``initial``: its status at the range's start (None:
+    unknown until the first mark); ``counts``: production reports with ``start < ts <= end``; ``alarms_ms``: raise
+    times in the range. ``ideal_cycle_s`` (the machine's own, e.g. from its metadata) overrides the reports'.
+    """
+    n = len(edges_ms) - 1
+    out = [Tally(range_ms=edges_ms[i + 1] - edges_ms[i]) for i in range(n)]
+    start, end = edges_ms[0], edges_ms[-1]
+    stretches: list[tuple[int, int, Mark | None]] = []
+    current, since = initial, start
+    for mark in marks:
+        ts = min(max(mark.ts_ms, start), end)
+        if ts > since:
+            stretches.append((since, ts, current))
+        current, since = mark, max(since, ts)
+    if end > since:
+        stretches.append((since, end, current))
+    episode_bucket = -1  # the bucket where the failure in progress was last counted as an episode
+    previous: Mark | None = None
+    for a, b, state in stretches:
+        first = bisect_right(edges_ms, a) - 1
+        started = state is not None and start <= state.ts_ms == a
+        failed = state is not None and state.status is MachineStatus.FAILED
+        continuing = failed and previous is not None and previous.status is MachineStatus.FAILED
+        if failed and not continuing:
+            episode_bucket = -1
+        for i in range(first, n):
+            lo, hi = max(a, edges_ms[i]), min(b, edges_ms[i + 1])
+            if hi <= lo:
+                break
+            _add_stretch(out[i], state, hi - lo, started and i == first)
+            if failed and i != episode_bucket:
+                out[i].episodes += 1
+                episode_bucket = i
+        previous = state
+    for mark in marks:
+        i = bisect_right(edges_ms, mark.ts_ms) - 1
+        if mark.failure and start <= mark.ts_ms < end:
+            out[i].failures += 1
+    for report in counts:
+        i = bisect_left(edges_ms, report.ts_ms) - 1  # a report at an edge closes the bucket before it
+        if 0 <= i < n:
+            _add_count(out[i], report, ideal_cycle_s)
+    for ts in alarms_ms:
+        i = bisect_right(edges_ms, ts) - 1
+        if 0 <= i < n:
+            out[i].alarms += 1
+    for tally in out:
+        if tally.counted:  # from here on, ``counted`` and ``ideal_missing`` count machines, not reports
+            tally.counted = 1
+            tally.ideal_missing = min(tally.ideal_missing, 1)
+            if tally.ideal_missing:
+                tally.ideal_ms = tally.ideal_good_ms = 0.0
+            else:
+                tally.counted_run_ms = tally.run_ms
+                tally.counted_planned_ms = tally.planned_ms
+    return out
+
+
+def _add_stretch(tally: Tally, mark: Mark | None, ms: int, started: bool) -> None:
+    if mark is None:
+        tally.unknown_ms += ms
+    elif mark.planned:
+        tally.planned_stop_ms += ms
+    elif mark.status is MachineStatus.RUNNING:
+        tally.run_ms += ms
+    else:
+        tally.down(mark.cause or "unknown", ms, 1 if started else 0)
+        if mark.status is MachineStatus.FAILED:
+            tally.failed_ms += ms
+
+
+def _add_count(tally: Tally, report: Count, ideal_cycle_s: float | None) -> None:
+    ideal = ideal_cycle_s if ideal_cycle_s is not None else report.ideal_cycle_s
+    tally.counted += 1
+    tally.parts_total += report.total
+    tally.parts_bad += report.bad
+    if ideal is None:
+        tally.ideal_missing += 1
+    else:
+        tally.ideal_ms += ideal * 1000.0 * report.total
+        tally.ideal_good_ms += ideal * 1000.0 * (report.total - report.bad)
+
+
+def _category(cause: str) -> DowntimeCategory:
+    head = cause.split(":", 1)[0]
+    for category in _CATEGORIES:
+        if head == category:
+            return category
+    return "stop"
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return num / den if den > 0 else None
+
+
+def figures(tally: Tally, start: datetime, end: datetime) -> KpiFigures:
+    """The KPIs of a tally (one machine's, or the sum of several machines')."""
+    notes: list[str] = []
+    planned = tally.planned_ms
+    if planned <= 0:
+        notes.append(NO_PLANNED)
+    if tally.unknown_ms:
+        notes.append(UNKNOWN_TIME)
+    known = tally.counted > 0 and tally.counted > tally.ideal_missing
+    if not tally.counted:
+        notes.append(NO_COUNTERS)
+    elif tally.ideal_missing:
+        notes.append(NO_IDEAL)
+    performance = _ratio(tally.ideal_ms, tally.counted_run_ms) if known else None
+    oee = _ratio(tally.ideal_good_ms, tally.counted_planned_ms) if known else None
+    if tally.failures == 0:
+        notes.append(NO_FAILURES)
+    downtime = sorted(
+        (
+            DowntimeCause(cause=c, category=_category(c), seconds=ms / 1000.0, stops=stops)
+            for c, (ms, stops) in tally.downtime.items()
+        ),
+        key=lambda d: (-d.seconds, d.cause),
+    )
+    counted = tally.counted > 0
+    return KpiFigures(
+        start=start,
+        end=end,
+        range_s=tally.range_ms / 1000.0,
+        planned_stop_s=tally.planned_stop_ms / 1000.0,
+        unknown_s=tally.unknown_ms / 1000.0,
+        planned_s=max(planned, 0) / 1000.0,
+        run_s=tally.run_ms / 1000.0,
+        downtime_s=sum(ms for ms, _ in tally.downtime.values()) / 1000.0,
+        availability=_ratio(tally.run_ms, planned),
+        performance=performance,
+        quality=_ratio(tally.parts_total - tally.parts_bad, tally.parts_total) if counted else None,
+        oee=oee,
+        parts_total=tally.parts_total if counted else None,
+        parts_good=tally.parts_total - tally.parts_bad if counted else None,
+        parts_bad=tally.parts_bad if counted else None,
+        performance_loss_s=(tally.counted_run_ms - tally.ideal_ms) / 1000.0 if known else None,
+        quality_loss_s=(tally.ideal_ms - tally.ideal_good_ms) / 1000.0 if known else None,
+        failures=tally.failures,
+        alarms=tally.alarms,
+        mtbf_s=tally.run_ms / 1000.0 / tally.failures if tally.failures else None,
+        mttr_s=tally.failed_ms / 1000.0 / tally.episodes if tally.episodes else None,
+        downtime=downtime,
+        notes=notes,
+    )

@@ -1,0 +1,157 @@
+"""``KpiService``: KPIs of a machine, a line or the plant over a range, from the stored events and alarms.
+
+What is read per request: the events of the range (one indexed range read, paged), for each machine its newest
+status-carrying events before the range (one index seek each: its status at the start), and the alarms raised in
+the range (paged newest first from the range's end). No readings are read.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+
+from factorytwin.domain import Event, Machine
+from factorytwin.errors import FieldProblem, InvalidInput
+from factorytwin.kpi.compute import Tally, bucket_count, bucket_edges, figures, tally_machine
+from factorytwin.kpi.models import MAX_BUCKETS, Grouping, KpiChild, KpiQuery, KpiReport, Scope
+from factorytwin.kpi.timeline import STATUS_KINDS, Mark, counts, from_ms, initial_mark, status_marks, to_ms
+from factorytwin.store.base import MAX_LIST_LIMIT, AlarmQuery, EventQuery, Store, all_events
+
+LOOKBACK_EVENTS = 20
+"""Newest status-carrying events read before a range to know each machine's status at its start."""
+_MS = timedelta(milliseconds=1)
+
+
+def _ms(ts: datetime) -> int:
+    return to_ms(ts)
+
+
+def _ideal_cycle(machine: Machine) -> float | None:
+    value = machine.metadata.get("ideal_cycle_s")
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return float(value)
+    return None
+
+
+class KpiService:
+    """KPIs over the store's events for the machines of a layout (``lines``: line id -> display name)."""
+
+    def __init__(self, store: Store, machines: Sequence[Machine], lines: Mapping[str, str] | None = None) -> None:
+        self.store = store
+        self.machines = {m.id: m for m in machines}
+        self.lines: dict[str, str] = dict(lines or {})
+        for m in machines:
+            self.lines.setdefault(m.line, m.line)
+
+    def scope_machines(self, scope: Scope, scope_id: str | None) -> list[Machine]:
+        """The machines of a scope; ``InvalidInput`` naming ``id`` for an unknown line or machine."""
+        if scope is Scope.PLANT:
+            return list(self.machines.values())
+        if scope_id is None:
+            raise InvalidInput([FieldProblem(("query", "id"), f"scope={scope.value} needs an id", None)])
+        if scope is Scope.MACHINE:
+            if scope_id not in self.machines:
+                raise InvalidInput([FieldProblem(("query", "id"), f"no machine {scope_id!r} in the layout", scope_id)])
+            return [self.machines[scope_id]]
+        found = [m for m in self.machines.values() if m.line == scope_id]
+        if not found:
+            known = ", ".join(sorted(self.lines))
+            raise InvalidInput([FieldProblem(("query", "id"), f"no line {scope_id!r} (known: {known})", scope_id)])
+        return found
+
+    @staticmethod
+    def check_buckets(query: KpiQuery) -> None:
+        """``InvalidInput`` naming ``group`` when the grouping would make more than ``MAX_BUCKETS`` buckets."""
+        if query.group is not Grouping.NONE and bucket_count(query.start, query.end, query.group) > MAX_BUCKETS:
+            msg = f"group={query.group.value} over this range makes more than {MAX_BUCKETS} buckets; use a coarser one"
+            raise InvalidInput([FieldProblem(("query", "group"), msg, query.group.value)])
+
+    async def report(self, query: KpiQuery) -> KpiReport:
+        """The KPIs of ``query``'s scope: total, per bucket, and per child (lines of the plant, machines of a line)."""
+        machines = self.scope_machines(query.scope, query.id)
+        self.check_buckets(query)
+        start, end = query.start.astimezone(UTC), query.end.astimezone(UTC)
+        edges = bucket_edges(start, end, query.group)
+        edges_ms = [_ms(e) for e in edges]
+        totals, buckets = await self._tallies(machines, edges_ms)
+        total = Tally()
+        per_bucket = [Tally() for _ in range(len(edges) - 1)]
+        children: dict[str, Tally] = defaultdict(Tally)
+        for m in machines:
+            total.add(totals[m.id])
+            children[m.id if query.scope is Scope.LINE else m.line].add(totals[m.id])
+            for acc, part in zip(per_bucket, buckets[m.id], strict=True):
+                acc.add(part)
+        kids: list[KpiChild] = []
+        if query.scope is not Scope.MACHINE:
+            child_scope = Scope.MACHINE if query.scope is Scope.LINE else Scope.LINE
+            for key in sorted(children):
+                name = self.machines[key].name if child_scope is Scope.MACHINE else self.lines.get(key, key)
+                kids.append(KpiChild(scope=child_scope, id=key, name=name, total=figures(children[key], start, end)))
+        return KpiReport(
+            scope=query.scope,
+            id=query.id if query.scope is not Scope.PLANT else None,
+            start=start,
+            end=end,
+            group=query.group,
+            machines=[m.id for m in machines],
+            total=figures(total, start, end),
+            buckets=[figures(t, edges[i], edges[i + 1]) for i, t in enumerate(per_bucket)]
+            if query.group is not Grouping.NONE
+            else [],
+            children=kids,
+        )
+
+    async def _tallies(
+        self, machines: list[Machine], edges_ms: list[int]
+    ) -> tuple[dict[str, Tally], dict[str, list[Tally]]]:
+        """Per machine: its tally over the whole range and its tallies per bucket."""
+        start, end = edges_ms[0], edges_ms[-1]
+        ids = {m.id for m in machines}
+        single = machines[0].id if len(machines) == 1 else None
+        # (start, end]: a production report at the end closes the range's last interval
+        events = await all_events(
+            self.store,
+            EventQuery(machine_id=single, start=from_ms(start), end=from_ms(end) + _MS, limit=MAX_LIST_LIMIT),
+        )
+        by_machine: dict[str, list[Event]] = defaultdict(list)
+        for event in reversed(events):  # oldest first
+            if event.machine_id in ids:
+                by_machine[event.machine_id].append(event)
+        alarms = await self._alarm_times(single, ids, start, end)
+        totals: dict[str, Tally] = {}
+        buckets: dict[str, list[Tally]] = {}
+        for m in machines:
+            initial = await self._initial(m.id, start)
+            own = by_machine.get(m.id, [])
+            in_range = [e for e in own if _ms(e.ts) < end]
+            marks = status_marks(in_range, initial.status if initial else None)
+            reports = [c for c in counts(own) if start < c.ts_ms <= end]
+            ideal = _ideal_cycle(m)
+            raised = alarms.get(m.id, [])
+            [totals[m.id]] = tally_machine([start, end], marks, initial, reports, raised, ideal)
+            buckets[m.id] = tally_machine(edges_ms, marks, initial, reports, raised, ideal) if len(edges_ms) > 2 else []
+        if len(edges_ms) == 2:
+            buckets = {k: [v] for k, v in totals.items()}
+        return totals, buckets
+
+    async def _initial(self, machine_id: str, start_ms: int) -> Mark | None:
+        query = EventQuery(
+            machine_id=machine_id, kinds=sorted(STATUS_KINDS), end=from_ms(start_ms), limit=LOOKBACK_EVENTS
+        )
+        return initial_mark(await self.store.events(query))
+
+    async def _alarm_times(self, single: str | None, ids: set[str], start: int, end: int) -> dict[str, list[int]]:
+        """Raise times (ms) of the alarms raised in ``[start, end)``, per machine."""
+        out: dict[str, list[int]] = defaultdict(list)
+        query = AlarmQuery(machine_id=single, before=from_ms(end), limit=MAX_LIST_LIMIT)
+        while True:
+            page = await self.store.alarms(query)
+            for alarm in page:
+                ts = _ms(alarm.raised_at)
+                if ts >= start and alarm.machine_id in ids:
+                    out[alarm.machine_id].append(ts)
+            if len(page) < query.limit or page[-1].id is None or _ms(page[-1].raised_at) < start:
+                return out
+            query = query.model_copy(update={"before": page[-1].raised_at, "before_id": page[-1].id})

@@ -17,7 +17,19 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from factorytwin import __version__
 from factorytwin.api.errors import ErrorBody, install_error_handlers
 from factorytwin.api.lifespan import app_lifespan
-from factorytwin.api.routers import alarms, catalogue, commands, gltf, health, layout, machines, ml, stream, telemetry
+from factorytwin.api.routers import (
+    alarms,
+    catalogue,
+    commands,
+    gltf,
+    health,
+    layout,
+    machines,
+    ml,
+    scenarios,
+    stream,
+    telemetry,
+)
 from factorytwin.config import Settings
 from factorytwin.store import Store
 from factorytwin.twin.messages import CLIENT_MESSAGES, SERVER_MESSAGES
@@ -37,6 +49,7 @@ ROUTERS: list[APIRouter] = [
     commands.router,
     stream.router,
     ml.router,
+    scenarios.router,
 ]
 """Routers served under ``/api/v1``, in order."""
 

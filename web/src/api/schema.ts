@@ -415,6 +415,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/scenarios": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Scenarios
+         * @description Every scenario job remembered (unfinished ones and the newest finished), oldest first, without results.
+         */
+        get: operations["list_scenarios_api_v1_scenarios_get"];
+        put?: never;
+        /**
+         * Create Scenario
+         * @description Queue a what-if job: each plan against the baseline, ``runs`` Monte-Carlo runs over ``horizon_h``; poll
+         *     ``GET /scenarios/{id}``. A plan naming an unknown machine or line, a time in the past or beyond the horizon,
+         *     or visits beyond the technicians is 422 naming the item.
+         */
+        post: operations["create_scenario_api_v1_scenarios_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scenarios/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Scenario
+         * @description A job: state, progress, how its fork was built and, once done, its results and comparisons.
+         */
+        get: operations["get_scenario_api_v1_scenarios__job_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Scenario
+         * @description Cancel a queued or running job (it stays listed as ``cancelled``), or forget a finished one.
+         */
+        delete: operations["delete_scenario_api_v1_scenarios__job_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/telemetry": {
         parameters: {
             query?: never;
@@ -583,6 +633,38 @@ export interface components {
             outcome: string;
         };
         /**
+         * Comparison
+         * @description A scenario against the baseline.
+         */
+        Comparison: {
+            downtime_h: components["schemas"]["Difference"];
+            failures: components["schemas"]["Difference"];
+            /** Machine Failures */
+            machine_failures: {
+                [key: string]: components["schemas"]["Difference"];
+            };
+            maintenance_cost: components["schemas"]["Difference"];
+            /** Name */
+            name: string;
+            output_h: components["schemas"]["Difference"];
+            total_cost: components["schemas"]["Difference"];
+        };
+        /**
+         * Difference
+         * @description Scenario minus baseline over paired runs (same seeds): the mean difference, its 80 % confidence interval,
+         *     and the share of runs in which the scenario came out lower.
+         */
+        Difference: {
+            /** High */
+            high: number;
+            /** Low */
+            low: number;
+            /** Mean */
+            mean: number;
+            /** P Lower */
+            p_lower: number;
+        };
+        /**
          * ErrorBody
          * @description The body of every error answer (4xx, 503).
          */
@@ -698,6 +780,44 @@ export interface components {
              * @description metres along the machine's x axis (a cylinder's diameter)
              */
             width: number;
+        };
+        /**
+         * ForkNote
+         * @description How one machine's simulated state was obtained.
+         */
+        ForkNote: {
+            /**
+             * Fit Error
+             * @description RMS of the scaled sensor residuals of the fit
+             */
+            fit_error?: number | null;
+            /**
+             * Hours Since Maintenance
+             * @description from the store; null: unknown
+             */
+            hours_since_maintenance?: number | null;
+            kind: components["schemas"]["MachineKind"];
+            /** Machine Id */
+            machine_id: string;
+            /**
+             * Readings Used
+             * @default 0
+             */
+            readings_used: number;
+            /**
+             * Status
+             * @description live status taken over (offline: taken as running)
+             */
+            status: string;
+            /** Wear */
+            wear?: {
+                [key: string]: number;
+            };
+            /**
+             * Wear Source
+             * @description 'fitted' to recent readings, or 'default' (no readings)
+             */
+            wear_source: string;
         };
         /**
          * Health
@@ -916,6 +1036,29 @@ export interface components {
          */
         MachineKind: "cnc_mill" | "lathe" | "hydraulic_press" | "pump" | "air_compressor" | "conveyor" | "robot_arm";
         /**
+         * MachineOutcome
+         * @description One machine over the horizon.
+         */
+        MachineOutcome: {
+            downtime_h: components["schemas"]["Spread"];
+            /**
+             * Failure Modes
+             * @description expected failures per mode
+             */
+            failure_modes: {
+                [key: string]: number;
+            };
+            failures: components["schemas"]["Spread"];
+            /** Machine Id */
+            machine_id: string;
+            /** @description repairs of failures plus maintenance visits, currency units */
+            maintenance_cost: components["schemas"]["Spread"];
+            maintenance_visits: components["schemas"]["Spread"];
+            running_h: components["schemas"]["Spread"];
+            time_to_failure: components["schemas"]["TimeToFailure"];
+            tool_changes: components["schemas"]["Spread"];
+        };
+        /**
          * MachineState
          * @description The live state of one machine, as the twin knows it from the telemetry it has seen.
          */
@@ -1116,6 +1259,64 @@ export interface components {
              * @constant
              */
             status: "no_model";
+        };
+        /**
+         * OutOfService
+         * @description A machine stopped from ``start`` to ``end`` (it neither wears nor fails meanwhile).
+         */
+        OutOfService: {
+            /**
+             * End
+             * @description null: to the end of the horizon
+             */
+            end?: string | null;
+            /**
+             * Machine Id
+             * @description machine id: letters, digits, _ . -
+             */
+            machine_id: string;
+            /**
+             * Start
+             * @default PT0S
+             */
+            start: string;
+        };
+        /**
+         * Plan
+         * @description What a scenario changes about the future; the empty plan is the baseline (do nothing different).
+         */
+        Plan: {
+            /**
+             * Name
+             * @default scenario
+             */
+            name: string;
+            /** Out Of Service */
+            out_of_service?: components["schemas"]["OutOfService"][];
+            /** Speeds */
+            speeds?: components["schemas"]["SpeedChange"][];
+            /**
+             * Technicians
+             * @description maintenance visits that can run at once
+             * @default 2
+             */
+            technicians: number;
+            /** Visits */
+            visits?: components["schemas"]["VisitChange"][];
+        };
+        /**
+         * PlantOutcome
+         * @description The whole plant over the horizon (sums over machines, per run).
+         */
+        PlantOutcome: {
+            downtime_cost: components["schemas"]["Spread"];
+            downtime_h: components["schemas"]["Spread"];
+            failures: components["schemas"]["Spread"];
+            maintenance_cost: components["schemas"]["Spread"];
+            maintenance_visits: components["schemas"]["Spread"];
+            /** @description running hours x speed fraction: throughput until a production model exists */
+            output_h: components["schemas"]["Spread"];
+            total_cost: components["schemas"]["Spread"];
         };
         /**
          * PolicyCost
@@ -1335,6 +1536,116 @@ export interface components {
             unit: string;
         };
         /**
+         * ScenarioJob
+         * @description A job, how its fork was built, and its results once done.
+         */
+        ScenarioJob: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at?: string | null;
+            /** Fork */
+            fork?: components["schemas"]["ForkNote"][];
+            /** Horizon H */
+            horizon_h: number;
+            /** Id */
+            id: string;
+            /**
+             * Message
+             * @default
+             */
+            message: string;
+            /** Names */
+            names: string[];
+            /** Progress */
+            progress: number;
+            /** @description once done */
+            result?: components["schemas"]["WhatIfResult"] | null;
+            /** Runs */
+            runs: number;
+            /** Started At */
+            started_at?: string | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "queued" | "running" | "done" | "failed" | "cancelled";
+        };
+        /**
+         * ScenarioOutcome
+         * @description One plan's results.
+         */
+        ScenarioOutcome: {
+            /** Machines */
+            machines: components["schemas"]["MachineOutcome"][];
+            /** Name */
+            name: string;
+            plant: components["schemas"]["PlantOutcome"];
+        };
+        /**
+         * ScenarioRequest
+         * @description A what-if job: one or more plans, each compared with the baseline (the plant as it goes, no changes).
+         */
+        ScenarioRequest: {
+            /**
+             * Horizon H
+             * @description hours ahead
+             * @default 336
+             */
+            horizon_h: number;
+            /**
+             * Runs
+             * @description Monte-Carlo runs per scenario
+             * @default 200
+             */
+            runs: number;
+            /** Scenarios */
+            scenarios: components["schemas"]["Plan"][];
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
+        };
+        /**
+         * ScenarioSummary
+         * @description A job without its results (the list).
+         */
+        ScenarioSummary: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at?: string | null;
+            /** Horizon H */
+            horizon_h: number;
+            /** Id */
+            id: string;
+            /**
+             * Message
+             * @default
+             */
+            message: string;
+            /** Names */
+            names: string[];
+            /** Progress */
+            progress: number;
+            /** Runs */
+            runs: number;
+            /** Started At */
+            started_at?: string | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "queued" | "running" | "done" | "failed" | "cancelled";
+        };
+        /**
          * ScheduledTask
          * @description A recommended maintenance visit.
          */
@@ -1412,6 +1723,50 @@ export interface components {
             type: "snapshot";
         };
         /**
+         * SpeedChange
+         * @description Run a machine, or every machine of a line, at ``speed_pct`` from ``start`` to ``end`` (then as before).
+         */
+        SpeedChange: {
+            /**
+             * End
+             * @description instant or offset; null: to the end of the horizon
+             */
+            end?: string | null;
+            /**
+             * Line
+             * @description every machine of this production line
+             */
+            line?: string | null;
+            /**
+             * Machine Id
+             * @description one machine; or give line
+             */
+            machine_id?: string | null;
+            /**
+             * Speed Pct
+             * @description percent of nominal speed (0: idle)
+             */
+            speed_pct: number;
+            /**
+             * Start
+             * @description instant or offset from the scenario's start
+             * @default PT0S
+             */
+            start: string;
+        };
+        /**
+         * Spread
+         * @description A quantity over the Monte-Carlo runs: its mean and the 80 % interval (10th-90th percentile of the runs).
+         */
+        Spread: {
+            /** High */
+            high: number;
+            /** Low */
+            low: number;
+            /** Mean */
+            mean: number;
+        };
+        /**
          * StateMessage
          * @description A machine's status or health changed.
          */
@@ -1452,6 +1807,25 @@ export interface components {
             events?: components["schemas"]["Event"][];
             /** Readings */
             readings?: components["schemas"]["ReadingSet"][];
+        };
+        /**
+         * TimeToFailure
+         * @description When a machine fails next: P(failure within the horizon), percentiles (null when beyond the horizon) and
+         *     the survival curve P(no failure before t) at ``survival_h``.
+         */
+        TimeToFailure: {
+            /** P10 H */
+            p10_h: number | null;
+            /** P50 H */
+            p50_h: number | null;
+            /** P90 H */
+            p90_h: number | null;
+            /** P Failure */
+            p_failure: number;
+            /** Survival */
+            survival: number[];
+            /** Survival H */
+            survival_h: number[];
         };
         /**
          * TrainJob
@@ -1511,6 +1885,61 @@ export interface components {
             detail: components["schemas"]["Problem"][];
             /** Job Id */
             job_id: string;
+        };
+        /**
+         * VisitChange
+         * @description A maintenance visit added, or the machine's next scheduled preventive visit moved or removed.
+         */
+        VisitChange: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "add" | "move" | "remove";
+            /**
+             * At
+             * @description when the visit starts (add, move); not for remove
+             */
+            at?: string | null;
+            /**
+             * Hours
+             * @description how long the machine is down
+             * @default 4
+             */
+            hours: number;
+            /**
+             * Machine Id
+             * @description machine id: letters, digits, _ . -
+             */
+            machine_id: string;
+        };
+        /**
+         * WhatIfResult
+         * @description Everything a what-if job found.
+         */
+        WhatIfResult: {
+            baseline: components["schemas"]["ScenarioOutcome"];
+            /** Block S */
+            block_s: number;
+            /** Comparisons */
+            comparisons: components["schemas"]["Comparison"][];
+            /** Dt S */
+            dt_s: number;
+            /** Horizon H */
+            horizon_h: number;
+            /** Runs */
+            runs: number;
+            /** Scenarios */
+            scenarios: components["schemas"]["ScenarioOutcome"][];
+            /** Seed */
+            seed: number;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Wall S */
+            wall_s: number;
         };
     };
     responses: never;
@@ -2318,6 +2747,150 @@ export interface operations {
             };
             /** @description a service the route needs is not running */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_scenarios_api_v1_scenarios_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioSummary"][];
+                };
+            };
+        };
+    };
+    create_scenario_api_v1_scenarios_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScenarioRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioJob"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many scenario jobs queued */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_scenario_api_v1_scenarios__job_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the job id POST returned */
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioJob"];
+                };
+            };
+            /** @description no such job (or forgotten) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_scenario_api_v1_scenarios__job_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the job id POST returned */
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioJob"];
+                };
+            };
+            /** @description no such job (or forgotten) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -23,6 +23,7 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "predict": ("factorytwin.ml.cli", "predict_command"),
     "simulate": ("factorytwin.sim.cli", "simulate"),
     "demo": ("factorytwin.demo", "demo_command"),
+    "whatif": ("factorytwin.whatif.cli", "whatif_command"),
 }
 
 

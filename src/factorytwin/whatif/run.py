@@ -178,6 +178,7 @@ def run_tallies(
 ) -> list[Tally]:
     """Per plan, the tally of all ``runs``; ``workers`` 0 runs in this process (tests, small jobs)."""
     chunks = _chunks(tables, runs, seed, chunk_runs, dt_s, block_s)
+    snapshot = Snapshot({**snapshot.state, "noise_pool": np.empty(0)})  # 16 MB the replicas never read
     done: list[list[Tally]] = []
     if workers <= 0:
         for chunk in chunks:

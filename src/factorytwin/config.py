@@ -102,3 +102,11 @@ class Settings(BaseSettings):
         default=True,
         description="publish each rejected MQTT message (raw payload, reason) to ft/_deadletter/<machine>/telemetry",
     )
+    # -- what-if scenarios (issue 16) ---------------------------------------------------------------------------
+    whatif_max_running: int = Field(default=1, ge=1, le=16, description="scenario jobs simulating at once")
+    whatif_max_queued: int = Field(
+        default=4, ge=0, le=100, description="scenario jobs waiting beyond the running ones; more is 429"
+    )
+    whatif_workers: int = Field(
+        default=2, ge=0, le=64, description="worker processes per scenario job (0: in the API process's thread)"
+    )

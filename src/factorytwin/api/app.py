@@ -41,6 +41,8 @@ from factorytwin.api.routers import (
     layout,
     machines,
     ml,
+
+    scenarios,
     stream,
     telemetry,
 )
@@ -68,6 +70,8 @@ ROUTERS: list[APIRouter] = [
 
     kpi.router,
     exports.router,
+
+    scenarios.router,
 ]
 """Routers served under ``/api/v1``, in order."""
 

@@ -28,6 +28,7 @@ from factorytwin.twin.service import TwinService
 
 if TYPE_CHECKING:
     from factorytwin.ingest.mqtt import MqttIngest
+    from factorytwin.whatif.jobs import ScenarioJobs
 
 HealthValue = int | float | str | bool | None
 """One counter or label of a ``GET /health`` section."""
@@ -69,6 +70,9 @@ class Services:
     """Predictions, schedule and model registry; set by the ML start-up hook."""
     profiles: ProfileService | None = None
     """Machine profiles (versions, DTDL import/export); set by the profiles start-up hook."""
+
+    scenarios: ScenarioJobs | None = None
+    """What-if scenario jobs; set by the what-if start-up hook."""
 
     def machine(self, machine_id: str) -> Machine:
         """The machine of the layout with id ``machine_id``; NotFound otherwise."""

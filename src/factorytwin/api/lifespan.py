@@ -129,6 +129,30 @@ async def profiles_lifespan(services: Services) -> AsyncIterator[None]:
 
 
 SERVICE_HOOKS: list[ServiceHook] = [profiles_lifespan, twin_lifespan, ml_lifespan]
+
+@asynccontextmanager
+async def whatif_lifespan(services: Services) -> AsyncIterator[None]:
+    """What-if scenario jobs (``whatif.jobs``): forks of the twin's present simulated ahead in worker processes."""
+    from factorytwin.whatif.jobs import ScenarioJobs
+
+    settings = services.settings
+    jobs = ScenarioJobs(
+        services.layout,
+        services.store,
+        lambda machine_id: services.machine_state(machine_id) if services.machine_state is not None else None,
+        max_running=settings.whatif_max_running,
+        max_queued=settings.whatif_max_queued,
+        workers=settings.whatif_workers,
+    )
+    services.scenarios = jobs
+    services.health_sections["whatif"] = lambda: {"scenario_jobs": jobs.unfinished()}
+    try:
+        yield
+    finally:
+        await jobs.close()
+
+
+SERVICE_HOOKS: list[ServiceHook] = [twin_lifespan, ml_lifespan, whatif_lifespan]
 """Start-up hooks, entered in order after ingest has started, with the ``Services`` container (set your field /
 listener / health section there), and exited in reverse order at shutdown. Read at each start-up."""
 

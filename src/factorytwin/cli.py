@@ -24,7 +24,6 @@ LAZY_COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("factorytwin.sim.cli", "simulate"),
     "demo": ("factorytwin.demo", "demo_command"),
     "mqtt-config": ("factorytwin.auth.cli", "mqtt_config_command"),
-
     "whatif": ("factorytwin.whatif.cli", "whatif_command"),
 }
 

@@ -21,17 +21,6 @@ from factorytwin.api.lifespan import app_lifespan
 from factorytwin.api.routers import (
     alarms,
     auth,
-
-    catalogue,
-    commands,
-    gltf,
-    health,
-    layout,
-    machines,
-    ml,
-
-    profiles,
-
     catalogue,
     commands,
     exports,
@@ -41,7 +30,7 @@ from factorytwin.api.routers import (
     layout,
     machines,
     ml,
-
+    profiles,
     scenarios,
     stream,
     telemetry,
@@ -67,10 +56,8 @@ ROUTERS: list[APIRouter] = [
     stream.router,
     ml.router,
     profiles.router,
-
     kpi.router,
     exports.router,
-
     scenarios.router,
 ]
 """Routers served under ``/api/v1``, in order."""

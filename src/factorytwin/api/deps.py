@@ -70,7 +70,6 @@ class Services:
     """Predictions, schedule and model registry; set by the ML start-up hook."""
     profiles: ProfileService | None = None
     """Machine profiles (versions, DTDL import/export); set by the profiles start-up hook."""
-
     scenarios: ScenarioJobs | None = None
     """What-if scenario jobs; set by the what-if start-up hook."""
 

@@ -128,8 +128,6 @@ async def profiles_lifespan(services: Services) -> AsyncIterator[None]:
     yield
 
 
-SERVICE_HOOKS: list[ServiceHook] = [profiles_lifespan, twin_lifespan, ml_lifespan]
-
 @asynccontextmanager
 async def whatif_lifespan(services: Services) -> AsyncIterator[None]:
     """What-if scenario jobs (``whatif.jobs``): forks of the twin's present simulated ahead in worker processes."""
@@ -152,7 +150,7 @@ async def whatif_lifespan(services: Services) -> AsyncIterator[None]:
         await jobs.close()
 
 
-SERVICE_HOOKS: list[ServiceHook] = [twin_lifespan, ml_lifespan, whatif_lifespan]
+SERVICE_HOOKS: list[ServiceHook] = [profiles_lifespan, twin_lifespan, ml_lifespan, whatif_lifespan]
 """Start-up hooks, entered in order after ingest has started, with the ``Services`` container (set your field /
 listener / health section there), and exited in reverse order at shutdown. Read at each start-up."""
 

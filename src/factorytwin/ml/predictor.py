@@ -385,7 +385,7 @@ class Predictor:
                 message=NO_MODEL_MESSAGE,
             )
         preds = await self.predict_all()
-        plan = plan_maintenance(preds, cost, now)
+        plan = plan_maintenance(preds, cost, now, self.time_scale)
         return plan.model_copy(update={"model_version": active[0]})
 
     # ---- retraining ----------------------------------------------------------------------------------------

@@ -35,7 +35,12 @@ class Prediction(BaseModel):
     # Only ever sent: its schema lists defaulted fields as required (they are always present).
     model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
-    status: Literal["ok", "no_model", "no_data"] = "ok"
+    status: Literal["ok", "no_model", "no_data", "failed", "maintenance", "stopped", "idle", "offline"] = Field(
+        default="ok",
+        description="ok: scored; no_model / no_data: nothing to score with; failed, maintenance, stopped, idle, "
+        "offline: the machine is not running, so it is not scored (no probability): the fields below say what it is "
+        "doing instead",
+    )
     machine_id: str | None = None
     ts: datetime | None = Field(default=None, description="time of the newest reading the prediction used")
     model_version: str | None = None
@@ -48,4 +53,15 @@ class Prediction(BaseModel):
     mode_probabilities: dict[str, float] = Field(default_factory=dict)
     reasons: list[Reason] = Field(default_factory=list)
     hours_since_service: float | None = Field(default=None, description="hours since the last repair/maintenance")
+    machine_status: str | None = Field(
+        default=None, description="the machine's status at its newest reading, from its event log (running, failed...)"
+    )
+    status_since: datetime | None = Field(default=None, description="when the machine took that status")
+    failure_mode: str | None = Field(default=None, description="failed: the failure mode being repaired")
+    repair_progress: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="failed / maintenance: share of the expected repair time gone by"
+    )
+    expected_back: datetime | None = Field(
+        default=None, description="failed / maintenance: when the repair or maintenance is expected to end"
+    )
     message: str = ""

@@ -29,6 +29,7 @@ from factorytwin.ml.timeseries import (
     HistorySpec,
     history_frames,
     machine_features,
+    renewal_times,
     renewals_only,
     ts_ms,
 )
@@ -81,11 +82,9 @@ def score_history(bundle: ModelBundle, readings: pd.DataFrame, events: pd.DataFr
         machine = str(mid)
         fails = events[(events["machine_id"] == machine) & (events["event"] == "failure")].sort_values("ts")
         ren = renew[renew["machine_id"] == machine]
-        renewal_ms = np.concatenate([fails["ts"].to_numpy("float64"), ren["ts"].to_numpy("float64")])
+        renewal_ms = renewal_times(events, machine)
         kind = _first(wide, "kind")
-        feats = machine_features(
-            wide, renewal_ms, spec, kind, _first(wide, "product_type"), origin_ms=float(wide["ts"].iloc[0])
-        )
+        feats = machine_features(wide, renewal_ms, spec, kind, _first(wide, "product_type"))
         if not len(feats):
             continue
         raw = bundle.predict_matrix(bundle.matrix(feats))

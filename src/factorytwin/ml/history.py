@@ -28,15 +28,18 @@ def wide_from_columns(cols: ReadingColumns) -> pd.DataFrame:
     return wide.reset_index()
 
 
-def event_rows(events: Sequence[Event]) -> pd.DataFrame:
-    """Store events in the simulator's event-log form (``machine_id, ts`` ms, ``event``, ``mode``).
+def event_tuples(events: Sequence[Event]) -> list[tuple[str, int, str, str]]:
+    """Store events as ``(machine_id, ts ms, event, mode)`` in the simulator's event-log vocabulary, one per
+    machine, instant and kind, ordered by machine and time (ties keep their stored order).
 
     A fault event (or a status change to failed) is a ``failure``; a maintenance event (or status maintenance)
     is ``maintenance``, or ``repair`` when its data says so; other status changes are kept as ``status`` (they end a
-    maintenance, which tells a quick tool change from a renewal). Other events do not matter to the models.
+    maintenance, which tells a quick tool change from a renewal). Other events do not matter to the models. A fault
+    and the status change it causes are one failure (the one that names the mode is kept).
     """
-    rows: list[dict[str, object]] = []
-    for ev in events:
+    rows: dict[tuple[str, int, str], tuple[int, str]] = {}
+    ordered = sorted(events, key=lambda ev: (ev.ts, ev.id if ev.id is not None else 0))
+    for order, ev in enumerate(ordered):
         kind: str | None = None
         tagged = str(ev.data.get("event", ""))
         if tagged in {"failure", "repair", "maintenance"}:
@@ -51,15 +54,39 @@ def event_rows(events: Sequence[Event]) -> pd.DataFrame:
             kind = "status"  # the return to service that tells how long a maintenance lasted
         if kind is None:
             continue
-        rows.append(
-            {
-                "machine_id": ev.machine_id,
-                "ts": int(ev.ts.timestamp() * 1000),
-                "event": kind,
-                "mode": str(ev.data.get("mode", "") or ""),
-            }
-        )
-    frame = pd.DataFrame(rows, columns=["machine_id", "ts", "event", "mode"])
-    # A fault and the status change it causes are one failure: keep one per machine, instant and kind.
-    frame = frame.sort_values("mode", ascending=False).drop_duplicates(subset=["machine_id", "ts", "event"])
-    return frame.sort_values(["machine_id", "ts"]).reset_index(drop=True).astype({"ts": "int64"})
+        key = (ev.machine_id, int(ev.ts.timestamp() * 1000), kind)
+        mode = str(ev.data.get("mode", "") or "")
+        if key not in rows or (mode and not rows[key][1]):
+            rows[key] = (rows[key][0] if key in rows else order, mode)
+    keyed = sorted(rows.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[1][0]))
+    return [(mid, ts, kind, mode) for (mid, ts, kind), (_, mode) in keyed]
+
+
+def event_rows(events: Sequence[Event]) -> pd.DataFrame:
+    """``event_tuples`` as a frame (``machine_id, ts`` ms, ``event``, ``mode``): the form training reads."""
+    frame = pd.DataFrame(event_tuples(events), columns=["machine_id", "ts", "event", "mode"])
+    return frame.astype({"ts": "int64"})
+
+
+STATUS_KINDS = (EventKind.STATUS, EventKind.FAULT, EventKind.MAINTENANCE, EventKind.COMMAND)
+"""Event kinds that carry the machine's status (the simulator and gateways stamp every one of them with it)."""
+
+
+def status_timeline(events: Sequence[Event]) -> tuple[np.ndarray, np.ndarray]:
+    """(times in ms, statuses) of the events that state a status, oldest first (ties in the order they were
+    stored): the machine's status from each time until the next."""
+    stated = [ev for ev in events if ev.status is not None]
+    stated.sort(key=lambda ev: (ev.ts, ev.id if ev.id is not None else 0))
+    ts = np.array([int(ev.ts.timestamp() * 1000) for ev in stated], dtype="int64")
+    status = np.array([ev.status.value for ev in stated if ev.status is not None], dtype=object)
+    return ts, status
+
+
+def status_at(ts_ms: np.ndarray, timeline: tuple[np.ndarray, np.ndarray], default: str = "") -> np.ndarray:
+    """The status in force at each of ``ts_ms``: that of the last status event at or before it (an event and a
+    reading of the same instant: the reading was taken under the event's status); ``default`` before the first."""
+    times, statuses = timeline
+    k = np.searchsorted(times, np.asarray(ts_ms, dtype="int64"), side="right") - 1
+    out = np.full(len(k), default, dtype=object)
+    out[k >= 0] = statuses[k[k >= 0]]
+    return out

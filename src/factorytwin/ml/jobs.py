@@ -82,7 +82,7 @@ async def bounded_history(
     (split evenly between machines, newest kept). Returns (readings, events, what was read for the model card)."""
     import pandas as pd
 
-    from factorytwin.ml.history import event_rows, wide_from_columns
+    from factorytwin.ml.history import STATUS_KINDS, event_rows, status_at, status_timeline, wide_from_columns
 
     budget = max(1, max_rows // max(1, len(machines)))
     frames: list[pd.DataFrame] = []
@@ -108,12 +108,18 @@ async def bounded_history(
         if chunk_end > start:
             capped.append(machine.id)
         values_read += n
+        # every event of the span read (bounded by it), page by page, and the last status stated before it: the
+        # status of the first readings, as the server knows it when it serves them
+        query = EventQuery(machine_id=machine.id, start=chunk_end, end=end, limit=MAX_LIST_LIMIT)
+        mine = await all_events(store, query)
+        mine += await store.events(EventQuery(machine_id=machine.id, end=chunk_end, kinds=list(STATUS_KINDS), limit=1))
+        evs.extend(mine)
         if parts:
             wide = pd.concat(parts[::-1], ignore_index=True)
-            frames.append(wide.assign(kind=machine.kind.value, product_type=machine.metadata.get("product_type")))
-        # every event of the span read (bounded by it), page by page
-        query = EventQuery(machine_id=machine.id, start=chunk_end, end=end, limit=MAX_LIST_LIMIT)
-        evs.extend(await all_events(store, query))
+            status = status_at(wide["ts"].to_numpy("int64"), status_timeline(mine))
+            frames.append(
+                wide.assign(kind=machine.kind.value, product_type=machine.metadata.get("product_type"), status=status)
+            )
     if not frames:
         raise NotFound("the store holds no readings to train on")
     info: dict[str, Any] = {"values_read": values_read, "max_rows": max_rows}
@@ -127,12 +133,13 @@ def fit_and_save(readings: pd.DataFrame, events: pd.DataFrame, task: TrainTask, 
     it; it becomes active only if asked and the quality gate lets it (``pipeline.register_gated``)."""
     from factorytwin.ml.pipeline import make_card, register_gated
     from factorytwin.ml.registry import ModelRegistry
-    from factorytwin.ml.timeseries import HistorySpec, prepare_history
+    from factorytwin.ml.timeseries import HistorySpec, age_origin_ms, prepare_history
     from factorytwin.ml.training import TrainConfig, cross_validate, fit_bundle
 
     request = task.request
     spec = HistorySpec(horizon_h=request.horizon_h)
-    data = prepare_history(readings, events, spec)
+    origins = {m.id: age_origin_ms(m.metadata) for m in task.machines}
+    data = prepare_history(readings, events, spec, origins)
     bundle_spec = {"step_s": spec.step_s, "window": spec.window, "horizon_h": spec.horizon_h}
     bundle = fit_bundle(data, TrainConfig(n_jobs=1), spec={**bundle_spec, "signals": list(spec.signals)})
     # held-out (grouped by machine) figures for the card and the gate; too few machines: nothing to judge

@@ -28,7 +28,7 @@ from factorytwin.ml.datasets import ID_LIKE_COLUMNS, TrainingDataError, _numeric
 from factorytwin.ml.evaluation import spec_of
 from factorytwin.ml.features import AI4I_ALIASES, add_physics_features, window_features
 from factorytwin.ml.pipeline import events_path_for
-from factorytwin.ml.timeseries import machine_features, renewals_only, ts_ms
+from factorytwin.ml.timeseries import machine_features, renewal_times, ts_ms
 
 OUTPUT_COLUMNS = ["unit", "rul", "rul_low", "rul_high", "failure_probability", "mode"]
 
@@ -67,21 +67,19 @@ def history_rows(bundle: ModelBundle, readings: pd.DataFrame, events: pd.DataFra
     spec = spec_of(bundle)
     require_columns(readings, ["machine_id", "ts"])
     readings = readings.assign(ts=ts_ms(readings["ts"], "ts"))
-    renew = pd.DataFrame(columns=["machine_id", "ts", "event"])
     if events is not None and len(events):
         events = events.assign(ts=ts_ms(events["ts"], "ts"))
-        renew = pd.concat([events[events["event"] == "failure"], renewals_only(events)], ignore_index=True)
     rows: list[pd.DataFrame] = []
     for mid, wide in readings.groupby("machine_id", sort=True):
         wide = wide.sort_values("ts")
-        renewal_ms = renew.loc[renew["machine_id"] == mid, "ts"].to_numpy("float64")
+        renewal_ms = renewal_times(events, str(mid)) if events is not None and len(events) else np.array([])
         kind = wide["kind"].dropna().astype(str).iloc[0] if "kind" in wide and wide["kind"].notna().any() else None
         ptype = (
             wide["product_type"].dropna().astype(str).iloc[0]
             if "product_type" in wide and wide["product_type"].notna().any()
             else None
         )
-        feats = machine_features(wide, renewal_ms, spec, kind, ptype, origin_ms=float(wide["ts"].iloc[0]))
+        feats = machine_features(wide, renewal_ms, spec, kind, ptype)
         if len(feats):
             rows.append(feats.iloc[[-1]].assign(unit=str(mid)))
     if not rows:

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from factorytwin.domain import EventKind, Machine
+from factorytwin.domain import Event, EventKind, Machine, MachineStatus
 from factorytwin.errors import FactoryTwinError, FieldProblem, InvalidInput, NotFound, ServiceUnavailable
 from factorytwin.ml.jobs import TrainingJobs
 from factorytwin.ml.registry import ModelRegistry
@@ -42,6 +42,83 @@ NUMERIC_MODULES = (
 )
 
 NO_MODEL_MESSAGE = "no model trained yet: run `factorytwin train --data FILE` or POST /api/v1/models/train"
+
+
+EVENT_PAGE = 500
+MAX_EVENT_PAGES = 10
+"""How far back serving reads a machine's events: enough to know its status and its last renewal."""
+
+
+def _renews(event: Event) -> bool:
+    """A failure, repair or maintenance: an event that may reset a machine's age."""
+    return event.kind in {EventKind.FAULT, EventKind.MAINTENANCE} or event.data.get("event") in {"repair", "failure"}
+
+
+NOT_RUNNING = {
+    MachineStatus.FAILED: "failed",
+    MachineStatus.MAINTENANCE: "maintenance",
+    MachineStatus.STOPPED: "stopped",
+    MachineStatus.IDLE: "idle",
+    MachineStatus.OFFLINE: "offline",
+}
+
+
+def machine_state(events: Sequence[Event], now: datetime, time_scale: float = 1.0) -> Prediction:
+    """What a machine is doing at ``now`` from its event log (newest first, as the store lists it): a Prediction
+    with status ``ok`` and its ``machine_status`` when it runs (or nothing says otherwise), else the status it is in
+    (failed, maintenance, stopped, idle, offline), since when, the failure mode being repaired and, when the event
+    gave the expected duration (``repair_hours`` / ``hours``, in the machines' time), the repair's progress."""
+    stated = sorted((ev for ev in events if ev.status is not None and ev.ts <= now), key=_newest_first)
+    if not stated:
+        return Prediction()
+    current = stated[0].status
+    assert current is not None
+    run = [stated[0]]
+    for ev in stated[1:]:
+        if ev.status is not current:
+            break
+        run.append(ev)
+    since = run[-1].ts
+    if current not in NOT_RUNNING:
+        return Prediction(machine_status=current.value, status_since=since)
+    mode = next((str(ev.data["mode"]) for ev in run if ev.data.get("mode")), None)
+    hours: float | None = None
+    for ev in reversed(run):  # the event that began it says how long it should take
+        value = ev.data.get("repair_hours", ev.data.get("hours"))
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+            hours = float(value)
+            break
+    progress = back = None
+    elapsed_h = (now - since).total_seconds() * time_scale / 3600.0
+    if hours is not None and current in {MachineStatus.FAILED, MachineStatus.MAINTENANCE}:
+        progress = min(1.0, max(0.0, elapsed_h / hours))
+        back = since + timedelta(hours=hours / time_scale)
+    reason = next((str(ev.data["reason"]) for ev in run if ev.data.get("reason")), "")
+    words = {
+        MachineStatus.FAILED: f"failed ({mode or 'mode unknown'}), under repair",
+        MachineStatus.MAINTENANCE: f"in {reason + ' ' if reason else ''}maintenance",
+        MachineStatus.STOPPED: "stopped",
+        MachineStatus.IDLE: "idle",
+        MachineStatus.OFFLINE: "offline",
+    }[current]
+    done = f", {progress:.0%} of the expected {hours:g} h done" if progress is not None and hours is not None else ""
+    message = (
+        f"{words} for {elapsed_h:.1f} h{done}: not scored while not running "
+        "(readings taken now say nothing about wear in operation)"
+    )
+    return Prediction(
+        status=NOT_RUNNING[current],
+        machine_status=current.value,
+        status_since=since,
+        failure_mode=mode if current is MachineStatus.FAILED else None,
+        repair_progress=progress,
+        expected_back=back,
+        message=message,
+    )
+
+
+def _newest_first(ev: Event) -> tuple[float, int]:
+    return (-ev.ts.timestamp(), -(ev.id or 0))
 
 
 class NoModel(FactoryTwinError):
@@ -109,23 +186,44 @@ class Predictor:
             return None
         newest = max(v.ts for v in latest.values())
         inputs: dict[str, Any] = {"machine": machine, "ts": newest, "latest": {k: v.value for k, v in latest.items()}}
+        end = newest + timedelta(milliseconds=1)
         if bundle.shape == "history":
             spec = spec_of(bundle)
-            end = newest + timedelta(milliseconds=1)
-            start = end - timedelta(seconds=spec.step_s * (spec.window + 1) / self.time_scale)
+            # two steps more than the window: the window's oldest bin is read whole wherever the newest reading is
+            start = end - timedelta(seconds=spec.step_s * (spec.window + 2) / self.time_scale)
             inputs["readings"] = await self.store.read_range(machine.id, start, end)
-            kinds = [EventKind.FAULT, EventKind.MAINTENANCE, EventKind.STATUS]
-            inputs["events"] = await self.store.events(EventQuery(machine_id=machine.id, kinds=kinds, limit=200))
+        else:
+            start = end
+        inputs["events"] = await self._events(machine.id, start, end)
         return inputs
 
+    async def _events(self, machine_id: str, window_start: datetime, end: datetime) -> list[Event]:
+        """The machine's status-bearing events before ``end``, newest first, back to the last status before
+        ``window_start`` and its last failure or maintenance (its age), at most ``MAX_EVENT_PAGES`` pages."""
+        from factorytwin.ml.history import STATUS_KINDS
+
+        query = EventQuery(machine_id=machine_id, kinds=list(STATUS_KINDS), end=end, limit=EVENT_PAGE)
+        out: list[Event] = []
+        for _ in range(MAX_EVENT_PAGES):
+            page = await self.store.events(query)
+            out.extend(page)
+            if len(page) < query.limit:
+                break
+            oldest = page[-1]
+            if oldest.ts < window_start and any(_renews(ev) for ev in out):
+                break
+            query = query.model_copy(update={"before": oldest.ts, "before_id": oldest.id})
+        return out
+
     def _feature_vector(self, bundle: ModelBundle, inputs: dict[str, Any]) -> np.ndarray:
-        """The model's feature vector of one machine (numpy fast path, see ``latest.py``)."""
+        """The model's feature vector of one machine: for history models ``timeseries.feature_matrix``, the
+        function that built the training rows, on the readings, statuses and renewals read from the store."""
         import numpy as np
 
         from factorytwin.ml.features import KIND_CODES, PRODUCT_TYPE_CODES
-        from factorytwin.ml.history import event_rows
+        from factorytwin.ml.history import event_tuples, status_at, status_timeline
         from factorytwin.ml.latest import arrays_from_columns, latest_feature_row, physics_arrays
-        from factorytwin.ml.timeseries import renewals_only
+        from factorytwin.ml.timeseries import age_origin_ms, life_renewals
 
         machine: Machine = inputs["machine"]
         ptype = machine.metadata.get("product_type")
@@ -133,19 +231,19 @@ class Predictor:
         if bundle.shape == "history":
             spec = spec_of(bundle)
             ts, values = arrays_from_columns(inputs["readings"])
-            events = event_rows(inputs["events"])
-            renewals = np.concatenate(
-                [
-                    events.loc[events["event"] == "failure", "ts"].to_numpy("float64"),
-                    renewals_only(events)["ts"].to_numpy("float64"),
-                ]
-            )
+            status = status_at(ts, status_timeline(inputs["events"]))
+            log = event_tuples(inputs["events"])
+            ev_ts = np.array([t for _, t, _, _ in log], dtype="float64")
+            origin = age_origin_ms(machine.metadata)
             if self.time_scale != 1.0 and len(ts):
-                # stretch wall-clock times about the newest reading into the machines' own time
+                # stretch wall-clock times about the newest reading into the machines' own time (before the
+                # renewal rule, which judges a maintenance by its length in machine hours)
                 anchor = float(ts[-1])
-                ts = anchor + (ts.astype("float64") - anchor) * self.time_scale
-                renewals = anchor + (renewals - anchor) * self.time_scale
-            row = latest_feature_row(ts, values, renewals, spec, machine.kind.value, ptype)
+                ts = (anchor + (ts.astype("float64") - anchor) * self.time_scale).astype("int64")
+                ev_ts = anchor + (ev_ts - anchor) * self.time_scale
+                origin = None if origin is None else anchor + (origin - anchor) * self.time_scale
+            renewals = life_renewals(ev_ts, np.array([e for _, _, e, _ in log], dtype=object))
+            row = latest_feature_row(ts, values, renewals, spec, machine.kind.value, ptype, status, origin)
             by_name = dict(zip(spec.feature_names(), row, strict=True))
         else:
             latest: dict[str, float] = inputs["latest"]
@@ -162,17 +260,34 @@ class Predictor:
     ) -> list[Prediction]:
         import numpy as np
 
-        have = [(mid, inp) for mid, inp in batch if inp is not None]
-        out: dict[str, Prediction] = {
-            mid: Prediction(status="no_data", machine_id=mid, model_version=version, message="no readings yet")
-            for mid, inp in batch
-            if inp is None
-        }
+        out: dict[str, Prediction] = {}
+        have: list[tuple[str, dict[str, Any]]] = []
+        for mid, inp in batch:
+            if inp is None:
+                out[mid] = Prediction(
+                    status="no_data", machine_id=mid, model_version=version, message="no readings yet"
+                )
+                continue
+            state = machine_state(inp["events"], inp["ts"], self.time_scale)
+            if state.status != "ok":
+                out[mid] = state.model_copy(update={"machine_id": mid, "ts": inp["ts"], "model_version": version})
+            else:
+                have.append((mid, inp))
+                out[mid] = state
         if have:
             X = np.vstack([self._feature_vector(bundle, inp) for _, inp in have])
             preds = bundle.predictions(X, reasons=3)
             for (mid, inp), p in zip(have, preds, strict=True):
-                out[mid] = p.model_copy(update={"machine_id": mid, "ts": inp["ts"], "model_version": version})
+                known = out[mid]
+                out[mid] = p.model_copy(
+                    update={
+                        "machine_id": mid,
+                        "ts": inp["ts"],
+                        "model_version": version,
+                        "machine_status": known.machine_status,
+                        "status_since": known.status_since,
+                    }
+                )
         return [out[mid] for mid, _ in batch]
 
     async def predict(self, machine_id: str) -> Prediction:
@@ -270,7 +385,7 @@ class Predictor:
                 message=NO_MODEL_MESSAGE,
             )
         preds = await self.predict_all()
-        plan = plan_maintenance(preds, cost, now)
+        plan = plan_maintenance(preds, cost, now, self.time_scale)
         return plan.model_copy(update={"model_version": active[0]})
 
     # ---- retraining ----------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ class CostModel:
     technician_hours_per_shift: float = 8.0
     planning_horizon_h: float = 72.0
     fixed_interval_h: float = 500.0
+    shift_anchor_hour: float = 6.0  # the plant's shift calendar: shifts start at 06:00 UTC + k x shift_hours
 
     @property
     def failure_cost(self) -> float:
@@ -69,10 +70,30 @@ class _Candidate:
     age_h: float | None
 
 
-def plan_maintenance(predictions: list[Prediction], cost: CostModel, now: datetime) -> MaintenancePlan:
-    """The maintenance plan for the planning window and the expected cost of three policies over it."""
+def shift_calendar(now: datetime, cost: CostModel, time_scale: float = 1.0) -> tuple[float, float]:
+    """(machine hours since the start of the current shift, machine hours of the current shift's start on the
+    calendar). Shifts are anchored to the plant's calendar (``shift_anchor_hour`` UTC + k x ``shift_hours``), not to
+    the request, so a plan keeps its shifts across refreshes. Under a time-compressed simulator (``time_scale``
+    machine seconds per wall second) the calendar runs in machine time: machine hours = wall hours since the epoch
+    x ``time_scale`` (at 60x an 8-hour shift lasts 8 wall minutes)."""
+    now_h = now.timestamp() / 3600.0 * time_scale
+    start_h = math.floor((now_h - cost.shift_anchor_hour) / cost.shift_hours) * cost.shift_hours
+    start_h += cost.shift_anchor_hour
+    return now_h - start_h, start_h
+
+
+def plan_maintenance(
+    predictions: list[Prediction], cost: CostModel, now: datetime, time_scale: float = 1.0
+) -> MaintenancePlan:
+    """The maintenance plan for the planning window and the expected cost of three policies over it.
+
+    Shift 0 is the current shift of the calendar (``shift_calendar``); times are machine hours, shift starts are
+    reported in wall time. Machines that are not running (failed, in maintenance, stopped: their predictions carry
+    that status instead of a probability) get no visit and count in no policy's cost.
+    """
     n_shifts = max(1, math.ceil(cost.planning_horizon_h / cost.shift_hours))
-    H = n_shifts * cost.shift_hours
+    elapsed, _ = shift_calendar(now, cost, time_scale)
+    H = n_shifts * cost.shift_hours - elapsed  # machine hours from now to the end of the last planned shift
     cf, cv = cost.failure_cost, cost.visit_cost
     candidates: list[_Candidate] = []
     rtf_cost = 0.0
@@ -91,9 +112,10 @@ def plan_maintenance(predictions: list[Prediction], cost: CostModel, now: dateti
         t_crit = -math.log1p(-min(cost.critical_ratio, 1 - 1e-9)) / rate if rate > 0 else H
         if p.rul is not None and p.rul.unit == "h":
             t_crit = min(t_crit, p.rul.low)
-        deadline = max(0, min(n_shifts - 1, int(t_crit // cost.shift_hours)))
+        deadline = max(0, min(n_shifts - 1, int((t_crit + elapsed) // cost.shift_hours)))
         candidates.append(_Candidate(p.machine_id, p.probability, rate, deadline, p.hours_since_service))
     capacity = [cost.technician_hours_per_shift] * n_shifts
+    capacity[0] *= (cost.shift_hours - elapsed) / cost.shift_hours  # what is left of the current shift
     tasks: list[ScheduledTask] = []
     plan_cost, plan_failures = 0.0, 0.0
     scheduled: set[str] = set()
@@ -103,18 +125,18 @@ def plan_maintenance(predictions: list[Prediction], cost: CostModel, now: dateti
         if slot is None:
             continue
         capacity[slot] -= cost.pm_technician_h
-        t_s = slot * cost.shift_hours
-        f_s = failure_cdf(c.rate, t_s)
+        t_s = slot * cost.shift_hours - elapsed  # machine hours from now to the shift's start (< 0: under way)
+        f_s = failure_cdf(c.rate, max(t_s, 0.0))
         late = " (later than ideal: no technician hours left before)" if slot > c.deadline else ""
         tasks.append(
             ScheduledTask(
                 machine_id=c.machine_id,
-                shift_start=now + timedelta(hours=t_s),
+                shift_start=now + timedelta(hours=t_s / time_scale),
                 shift_index=slot,
                 hours=cost.pm_technician_h,
                 probability=round(c.probability, 4),
                 risk_if_deferred=round(cf * failure_cdf(c.rate, H) - cf * f_s, 2),
-                reason=f"P(failure in {H:g} h) = {failure_cdf(c.rate, H):.0%} > visit/failure cost ratio "
+                reason=f"P(failure in {H:.3g} h) = {failure_cdf(c.rate, H):.0%} > visit/failure cost ratio "
                 f"{cost.critical_ratio:.0%}{late}",
             )
         )

@@ -7,7 +7,7 @@ future: fails within the horizon, remaining useful life, mode of the coming fail
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,18 +23,21 @@ from factorytwin.ml.datasets import (
     require_columns,
 )
 from factorytwin.ml.features import (
-    add_physics_features,
+    KIND_CODES,
+    PRODUCT_TYPE_CODES,
+    bin_means,
     catalogue_signal_columns,
-    encode_kind,
-    encode_product_type,
-    resample_machine,
+    physics_arrays,
     window_feature_names,
     window_features,
+    window_stats,
 )
 
 MS_PER_HOUR = 3_600_000.0
-# Statuses whose readings say nothing about wear in operation (the sim/twin may still report values then).
-NON_OPERATING = frozenset({"failed", "maintenance", "offline"})
+# Statuses whose readings say nothing about wear in operation (the sim/twin may still report values then): a
+# failed machine or one in maintenance is not wearing, and an idle or stopped one reads as a different machine
+# (no load, no cutting). Training and serving both leave these readings out of the features.
+NON_OPERATING = frozenset({"failed", "maintenance", "offline", "stopped", "idle"})
 RENEWAL_EVENTS = frozenset({"repair", "maintenance"})
 
 
@@ -64,6 +67,7 @@ def ts_ms(values: pd.Series, column: str) -> pd.Series:
 
 
 SHORT_SERVICE_MS = 3_600_000  # a maintenance over in less than an hour is a tool change, not a renewal
+LIFE_EVENTS = frozenset({"failure", "repair", "maintenance", "status"})  # commands and notes do not end a service
 
 
 def history_frames(readings: pd.DataFrame, events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -83,17 +87,109 @@ def renewals_only(events: pd.DataFrame) -> pd.DataFrame:
 
     A quick service (the simulator's tool change: 10 minutes of maintenance) renews one part whose wear is itself
     a feature; counting it as a renewal would censor nearly every mill hour. The length of a maintenance is the
-    time to the machine's next event (its return to service); one with no later event counts as a renewal.
+    time to the machine's next failure, repair, maintenance or status event (its return to service), and a long
+    one renews the machine at that return (``ts`` is moved there): so whether a renewal happened before a time is
+    known from the events before it, in a live server as in a recorded history. A maintenance still in progress
+    (no later event) has not renewed anything yet.
     """
-    ev = events.sort_values(["machine_id", "ts"])
+    ev = events[events["event"].isin(list(LIFE_EVENTS))].sort_values(["machine_id", "ts"], kind="stable")
     nxt = ev.groupby("machine_id")["ts"].shift(-1)
-    short = (ev["event"] == "maintenance") & ((nxt - ev["ts"]) < SHORT_SERVICE_MS)
-    return ev[ev["event"].isin(RENEWAL_EVENTS) & ~short]
+    maint = ev["event"] == "maintenance"
+    long = maint & ((nxt - ev["ts"]) >= SHORT_SERVICE_MS)
+    out = ev[(ev["event"] == "repair") | long].copy()
+    out.loc[long[long].index, "ts"] = nxt[long].astype("int64")
+    return out.sort_values(["machine_id", "ts"], kind="stable")
+
+
+def life_renewals(ts_ms: np.ndarray, event: np.ndarray) -> np.ndarray:
+    """Times (ms, sorted) that reset one machine's age, from its event log (``ts_ms`` ascending, ``event`` names
+    in the simulator's vocabulary): its failures, repairs, and the return to service after a maintenance of at
+    least an hour (``renewals_only``'s rule). The one rule of training and serving."""
+    t_all = np.asarray(ts_ms, dtype="float64")
+    e_all = np.asarray(event, dtype=object)
+    sel = np.isin(e_all, list(LIFE_EVENTS))
+    t, e = t_all[sel], e_all[sel]
+    nxt = np.append(t[1:], np.nan)
+    long = (e == "maintenance") & (nxt - t >= SHORT_SERVICE_MS)
+    return np.sort(np.concatenate([t[(e == "failure") | (e == "repair")], nxt[long]]))
+
+
+def renewal_times(events: pd.DataFrame, machine_id: str | None = None) -> np.ndarray:
+    """``life_renewals`` of one machine of an event log (``machine_id``; the whole log when None, which must then
+    hold one machine)."""
+    if machine_id is not None:
+        events = events[events["machine_id"] == machine_id]
+    ev = events.sort_values("ts", kind="stable")
+    return life_renewals(ev["ts"].to_numpy("float64"), ev["event"].to_numpy(object))
+
+
+def age_origin_ms(metadata: Mapping[str, object] | None) -> float | None:
+    """When a machine's age starts before its first recorded renewal: its ``installed_at`` (or ``renewed_at``)
+    metadata (ISO 8601 or ms), else unknown (None). Not the first reading: a history starts wherever the
+    recording did, with machines part-worn (the simulator starts them at 0-60 % of their life)."""
+    for key in ("renewed_at", "installed_at"):
+        value = (metadata or {}).get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+        if isinstance(value, str) and value:
+            stamp = pd.Timestamp(value)
+            stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp
+            return float(stamp.value // 1_000_000)
+    return None
+
+
+def operating(status: np.ndarray) -> np.ndarray:
+    """True where a reading was taken while running (or with no status known)."""
+    s = np.asarray(status, dtype=object)
+    return ~np.isin(s.astype(str), list(NON_OPERATING))
 
 
 def _events_ms(events: pd.DataFrame, machine_id: str, kinds: frozenset[str]) -> pd.DataFrame:
     sel = events[(events["machine_id"] == machine_id) & events["event"].isin(kinds)]
     return sel.sort_values("ts")
+
+
+def feature_matrix(
+    ts_ms: np.ndarray,
+    values: Mapping[str, np.ndarray],
+    renewal_ms: np.ndarray,
+    spec: HistorySpec,
+    kind: str | None,
+    product_type: str | None,
+    status: np.ndarray | None = None,
+    origin_ms: float | None = None,
+    last_only: bool = False,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The one feature path of machine history, for training (every grid step) and serving (``last_only``).
+
+    ``ts_ms``/``values``: one machine's readings (sensor key -> array aligned with ``ts_ms``, NaN where absent);
+    ``status``: its status at each reading (readings while not running are dropped, see ``NON_OPERATING``);
+    ``renewal_ms``: failures and renewals, which reset the age (``renewal_times``); before the first one the age
+    counts from ``origin_ms`` or is unknown (NaN). Returns (grid step times in ms, rows in
+    ``spec.feature_names()`` order): windowed statistics over the last ``spec.window`` steps of time
+    (``features.window_stats``, slopes per step), hours since renewal, kind and product type codes.
+    """
+    ts = np.asarray(ts_ms, dtype="int64")
+    keep = np.ones(len(ts), dtype=bool) if status is None else operating(status)
+    ts = ts[keep]
+    product_code = PRODUCT_TYPE_CODES.get(str(product_type).strip().upper(), np.nan) if product_type else np.nan
+    cols = {k: np.asarray(v, dtype="float64")[keep] for k, v in values.items()}
+    cols.update(physics_arrays(cols, product_code))
+    bins, grid = bin_means(ts, cols, spec.signals, spec.step_s)
+    step_ms = float(round(spec.step_s * 1000))
+    rows = np.arange(len(bins))[-1:] if last_only else None
+    stats = window_stats(bins.astype("float64"), grid, spec.window, spec.window * step_ms, rows, per=step_ms)
+    at = bins if rows is None else bins[rows]
+    t = at.astype("float64")
+    origin = np.nan if origin_ms is None else float(origin_ms)
+    renewals = np.concatenate([[origin], np.sort(np.asarray(renewal_ms, dtype="float64"))])
+    # strictly before the step's end, like its readings (a bin holds [end - step, end)): a failure stamped exactly
+    # at the end is the row's future (its label), not its past
+    last_renewal = renewals[np.searchsorted(renewals[1:], t, side="left")]
+    kind_code = KIND_CODES.get(kind, np.nan) if kind else np.nan
+    age_h = (t - last_renewal) / MS_PER_HOUR
+    extra = np.column_stack([age_h, np.full(len(t), kind_code), np.full(len(t), product_code)])
+    return at, np.hstack([stats, extra])
 
 
 def machine_features(
@@ -104,25 +200,16 @@ def machine_features(
     product_type: str | None,
     origin_ms: float | None = None,
 ) -> pd.DataFrame:
-    """Feature rows (one per grid step, column ``ts`` in ms) of one machine's wide readings.
-
-    ``renewal_ms`` are the times of failures, repairs and maintenance, which reset the machine's age; before the
-    first one the age counts from ``origin_ms`` (the start of the machine's data), or is unknown (NaN) when None.
-    """
-    if "status" in wide.columns:
-        wide = wide[~wide["status"].astype("string").isin(NON_OPERATING).fillna(False)]
-    # the product type sets the overstrain limit; the kind is a constant feature added below
-    wide = add_physics_features(wide.drop(columns=["kind"], errors="ignore").assign(product_type=product_type))
-    grid = resample_machine(wide, spec.signals, spec.step_s)
-    feats = window_features(grid, spec.signals, spec.window)
-    ts = grid["ts"].to_numpy(dtype="float64")
-    origin = np.nan if origin_ms is None else float(origin_ms)
-    renewals = np.concatenate([[origin], np.sort(np.asarray(renewal_ms, dtype="float64"))])
-    last_renewal = renewals[np.searchsorted(renewals[1:], ts, side="right")]
-    feats["hours_since_renewal"] = (ts - last_renewal) / MS_PER_HOUR
-    feats["kind"] = encode_kind(pd.Series([kind] * len(grid), dtype="object")).to_numpy()
-    feats["product_type"] = encode_product_type(pd.Series([product_type] * len(grid), dtype="object")).to_numpy()
-    feats.insert(0, "ts", grid["ts"].to_numpy())
+    """Feature rows (one per grid step, column ``ts`` in ms) of one machine's wide readings (``ts`` ms, sensor
+    columns, optional ``status``): ``feature_matrix`` as a frame."""
+    skip = {"machine_id", "kind", "ts", "status", "product_type"}
+    values = {c: wide[c].to_numpy("float64") for c in wide.columns if c not in skip and c in spec.signals}
+    status = wide["status"].astype("string").fillna("").to_numpy(object) if "status" in wide.columns else None
+    at, rows = feature_matrix(
+        wide["ts"].to_numpy("int64"), values, renewal_ms, spec, kind, product_type, status, origin_ms
+    )
+    feats = pd.DataFrame(rows, columns=spec.feature_names())
+    feats.insert(0, "ts", at)
     return feats
 
 
@@ -133,10 +220,16 @@ def _first_text(frame: pd.DataFrame, col: str) -> str | None:
     return str(s.iloc[0]) if len(s) else None
 
 
-def prepare_history(readings: pd.DataFrame, events: pd.DataFrame, spec: HistorySpec | None = None) -> LabeledData:
+def prepare_history(
+    readings: pd.DataFrame,
+    events: pd.DataFrame,
+    spec: HistorySpec | None = None,
+    origins: Mapping[str, float | None] | None = None,
+) -> LabeledData:
     """Labelled feature rows from wide readings (``machine_id, kind, ts`` ms, sensor columns, optional
     ``status``/``product_type``) and an event log (``machine_id, ts, event, mode``; event failure, repair,
-    maintenance...). A failure within ``horizon_h`` of a row makes it positive; RUL is in hours."""
+    maintenance...). A failure within ``horizon_h`` of a row makes it positive; RUL is in hours. ``origins``:
+    machine -> where its age counts from before its first renewal (``age_origin_ms``; default unknown)."""
     spec = spec or HistorySpec()
     readings, events = history_frames(readings, events)
     renewing = renewals_only(events)
@@ -148,9 +241,9 @@ def prepare_history(readings: pd.DataFrame, events: pd.DataFrame, spec: HistoryS
         mid = str(machine_id)
         fails = _events_ms(events, mid, frozenset({"failure"}))
         renew = _events_ms(renewing, mid, RENEWAL_EVENTS)
-        renewal_ms = np.concatenate([fails["ts"].to_numpy("float64"), renew["ts"].to_numpy("float64")])
+        renewal_ms = renewal_times(events, mid)
         kind, ptype = _first_text(wide, "kind"), _first_text(wide, "product_type")
-        feats = machine_features(wide, renewal_ms, spec, kind, ptype, origin_ms=float(wide["ts"].iloc[0]))
+        feats = machine_features(wide, renewal_ms, spec, kind, ptype, origin_ms=(origins or {}).get(mid))
         ts_h = feats["ts"].to_numpy("float64") / MS_PER_HOUR
         fail_h = fails["ts"].to_numpy("float64") / MS_PER_HOUR
         end_h = float(wide["ts"].max()) / MS_PER_HOUR

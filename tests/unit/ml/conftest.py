@@ -10,6 +10,8 @@ import pytest
 
 from factorytwin.ml.synthetic import synthetic_history
 
+from .simstore import SimHistory, simulate
+
 AI4I_PATH = Path(
     os.environ.get("FT_AI4I_PATH", Path(__file__).resolve().parents[4] / "shared" / "data" / "ai4i2020.csv")
 )
@@ -33,3 +35,9 @@ def ai4i_sample(ai4i: pd.DataFrame) -> pd.DataFrame:
 def history() -> tuple[pd.DataFrame, pd.DataFrame]:
     """Synthetic readings and events of 4 mills over 40 days (about 20 failures)."""
     return synthetic_history()
+
+
+@pytest.fixture(scope="session")
+def sim_history() -> SimHistory:
+    """72 hours of the default 16-machine factory (simulator seed 3), readings every 10 simulated minutes."""
+    return simulate()

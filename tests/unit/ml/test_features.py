@@ -62,26 +62,30 @@ def test_resampled_bins_are_labelled_by_their_end() -> None:
     assert grid["x"].tolist() == [2.0, 15.0]
 
 
-def test_serving_fast_path_equals_the_training_features(history: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+def test_serving_row_from_the_recent_window_equals_the_training_row_from_the_whole_history(
+    history: tuple[pd.DataFrame, pd.DataFrame],
+) -> None:
     from factorytwin.ml.latest import latest_feature_row
-    from factorytwin.ml.timeseries import HistorySpec, machine_features
+    from factorytwin.ml.timeseries import HistorySpec, machine_features, renewal_times
 
     readings, events = history
     spec = HistorySpec()
     mill = readings[readings["machine_id"] == "mill-02"].copy()
     mill.loc[mill.index[-5:], "vibration"] = np.nan  # a sensor that skipped a few reports
-    renewals = events.loc[events["machine_id"] == "mill-02", "ts"].to_numpy("float64")
+    renewals = renewal_times(events, "mill-02")
     for cut in (300, 1200, len(mill)):
         part = mill.iloc[:cut]
-        recent = part[part["ts"] > part["ts"].iloc[-1] - (spec.window + 1) * 3_600_000]
-        slow = machine_features(recent, renewals[renewals <= part["ts"].iloc[-1]], spec, "cnc_mill", "L")
+        # training: every row of the history so far; serving: only what the server reads (the window + 2 steps)
+        slow = machine_features(part, renewals, spec, "cnc_mill", "L")
         expected = slow[spec.feature_names()].iloc[-1].to_numpy("float64")
+        recent = part[part["ts"] > part["ts"].iloc[-1] - (spec.window + 2) * 3_600_000]
         values = {
-            c: part[c].to_numpy("float64")
-            for c in part.columns
+            c: recent[c].to_numpy("float64")
+            for c in recent.columns
             if c not in {"machine_id", "kind", "ts", "status", "product_type"}
         }
-        fast = latest_feature_row(part["ts"].to_numpy(), values, renewals, spec, "cnc_mill", "L")
+        status = recent["status"].to_numpy(object) if "status" in recent else None
+        fast = latest_feature_row(recent["ts"].to_numpy(), values, renewals, spec, "cnc_mill", "L", status)
         np.testing.assert_allclose(fast, expected, rtol=1e-9, atol=1e-9, equal_nan=True)
 
 

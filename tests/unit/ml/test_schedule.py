@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import itertools
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -52,3 +53,36 @@ def test_no_predictions_no_tasks() -> None:
     plan = plan_maintenance([Prediction(status="no_data", machine_id="a")], CostModel(), NOW)
     assert plan.tasks == []
     assert all(p.expected_cost == 0 for p in plan.policies)
+
+
+def test_shifts_follow_the_plant_calendar_and_stay_put_across_refreshes() -> None:
+    preds = [_pred("a", 0.6), _pred("b", 0.3)]
+    first = plan_maintenance(preds, CostModel(), datetime(2026, 3, 1, 9, 17, tzinfo=UTC))
+    again = plan_maintenance(preds, CostModel(), datetime(2026, 3, 1, 9, 52, tzinfo=UTC))
+    starts = [t.shift_start for t in first.tasks]
+    assert starts == [t.shift_start for t in again.tasks]
+    assert {s.hour for s in starts} <= {6, 14, 22}
+    assert all(s.minute == 0 for s in starts)
+    assert first.tasks[0].shift_start == datetime(2026, 3, 1, 6, 0, tzinfo=UTC)  # the shift under way
+
+
+def test_a_compressed_simulator_plans_in_machine_time() -> None:
+    now = datetime(2026, 3, 1, 9, 17, 30, tzinfo=UTC)
+    plan = plan_maintenance([_pred(f"m{i}", 0.9) for i in range(6)], CostModel(), now, time_scale=60.0)
+    starts = sorted({t.shift_start for t in plan.tasks})
+    gaps = {round((b - a).total_seconds(), 6) for a, b in itertools.pairwise(starts)}
+    assert gaps == {8 * 60.0}  # 8 machine hours are 8 wall minutes at 60x
+    for start in starts:  # on the calendar, in machine hours: 06:00 + k x 8 h
+        machine_h = start.timestamp() / 3600 * 60.0
+        assert (machine_h - 6.0) % 8.0 == pytest.approx(0.0, abs=1e-6)
+    assert now - timedelta(minutes=8) < starts[0] < now + timedelta(minutes=8)
+    assert plan.horizon_h <= 72.0
+
+
+def test_failed_or_maintained_machines_get_no_visit() -> None:
+    down = [
+        Prediction(status="failed", machine_id="f", failure_mode="bearing", horizon=24.0),
+        Prediction(status="maintenance", machine_id="m", horizon=24.0),
+    ]
+    plan = plan_maintenance([*down, _pred("a", 0.6)], CostModel(), NOW)
+    assert {t.machine_id for t in plan.tasks} == {"a"}

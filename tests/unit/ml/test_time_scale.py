@@ -50,15 +50,17 @@ def _inputs(scale: float) -> dict[str, Any]:
             cols.sensors.append(sensor)
             cols.ts_ms.append(int(t))
             cols.values.append(value)
-    repaired = datetime.fromtimestamp((T_END_MS - 20 * 3_600_000 / scale) / 1000, UTC)
-    events = [
+    serviced = datetime.fromtimestamp((T_END_MS - 22 * 3_600_000 / scale) / 1000, UTC)
+    back = datetime.fromtimestamp((T_END_MS - 20 * 3_600_000 / scale) / 1000, UTC)
+    events = [  # newest first, as the store lists them: a two-hour maintenance (a renewal) that ended 20 h ago
+        Event(machine_id=mill.id, ts=back, kind=EventKind.STATUS, status=MachineStatus.RUNNING),
         Event(
             machine_id=mill.id,
-            ts=repaired,
+            ts=serviced,
             kind=EventKind.MAINTENANCE,
             status=MachineStatus.MAINTENANCE,
             data={"event": "maintenance"},
-        )
+        ),
     ]
     return {"machine": mill, "readings": cols, "events": events}
 
@@ -74,6 +76,7 @@ def test_features_of_a_60x_simulator_match_the_same_history_in_real_time(tmp_pat
     names = SPEC.feature_names()
     assert np.isfinite(want[names.index("hours_since_renewal")])
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-9, equal_nan=True)
-    # and without the scale, the squeezed history would look 60 times younger
+    # and without the scale, the squeezed two-hour maintenance would look like a two-minute tool change (no
+    # renewal: the age unknown) and the window would hold 60 times as much machine time
     unscaled = real._feature_vector(bundle, _inputs(60.0))
-    assert unscaled[names.index("hours_since_renewal")] < want[names.index("hours_since_renewal")] / 10
+    assert np.isnan(unscaled[names.index("hours_since_renewal")])

@@ -66,7 +66,10 @@ def test_history_bundle_has_rul_interval_and_mode(history: tuple[pd.DataFrame, p
     bundle = fit_bundle(data, FAST)
     assert bundle.rul is not None
     assert bundle.mode_classes == ["overstrain", "tool_wear"]
-    preds = bundle.predictions(data.X.to_numpy("float64")[:50], reasons=2)
+    # the age is known from a machine's first renewal on (before it, the history does not say how old it is)
+    aged = data.X[data.X["hours_since_renewal"].notna()].to_numpy("float64")[:50]
+    preds = bundle.predictions(aged, reasons=2)
+    assert len(preds) == 50
     for p in preds:
         assert p.rul is not None
         assert 0.0 <= p.rul.low <= p.rul.median <= p.rul.high

@@ -1686,6 +1686,16 @@ export interface components {
              */
             alert: boolean | null;
             /**
+             * Expected Back
+             * @description failed / maintenance: when the repair or maintenance is expected to end
+             */
+            expected_back: string | null;
+            /**
+             * Failure Mode
+             * @description failed: the failure mode being repaired
+             */
+            failure_mode: string | null;
+            /**
              * Horizon
              * @description prediction horizon in ``horizon_unit``
              */
@@ -1705,6 +1715,11 @@ export interface components {
             /** Machine Id */
             machine_id: string | null;
             /**
+             * Machine Status
+             * @description the machine's status at its newest reading, from its event log (running, failed...)
+             */
+            machine_status: string | null;
+            /**
              * Message
              * @default
              */
@@ -1722,13 +1737,24 @@ export interface components {
             probability: number | null;
             /** Reasons */
             reasons: components["schemas"]["Reason"][];
+            /**
+             * Repair Progress
+             * @description failed / maintenance: share of the expected repair time gone by
+             */
+            repair_progress: number | null;
             rul: components["schemas"]["RulEstimate"] | null;
             /**
              * Status
+             * @description ok: scored; no_model / no_data: nothing to score with; failed, maintenance, stopped, idle, offline: the machine is not running, so it is not scored (no probability): the fields below say what it is doing instead
              * @default ok
              * @enum {string}
              */
-            status: "ok" | "no_model" | "no_data";
+            status: "ok" | "no_model" | "no_data" | "failed" | "maintenance" | "stopped" | "idle" | "offline";
+            /**
+             * Status Since
+             * @description when the machine took that status
+             */
+            status_since: string | null;
             /**
              * Ts
              * @description time of the newest reading the prediction used

@@ -158,6 +158,8 @@ function PredictionSection({ machineId }: { machineId: string }) {
   const p: Prediction | null = live && (!fetched?.ts || (live.ts ?? "") >= fetched.ts) ? live : fetched;
   const probability = p?.probability ?? null;
   const ok = p !== null && p.status === "ok" && probability !== null;
+  // a machine that is not running is not scored: it shows what it is doing instead of a risk
+  const down = p !== null && !["ok", "no_model", "no_data"].includes(p.status);
   return (
     <div className="section" data-testid="prediction">
       <h3>
@@ -174,7 +176,24 @@ function PredictionSection({ machineId }: { machineId: string }) {
           could not load the prediction: {error}
         </div>
       )}
-      {!ok ? (
+      {down && p ? (
+        <div data-testid="prediction-status">
+          <div className="big warn-text">{p.status}</div>
+          {p.failure_mode && (
+            <div>
+              <span className="muted">Failure mode: </span>
+              {p.failure_mode.replaceAll("_", " ")}
+            </div>
+          )}
+          {p.repair_progress != null && (
+            <div>
+              <span className="muted">Repair progress: </span>
+              {formatPercent(p.repair_progress, 0)}
+            </div>
+          )}
+          <div className="faint">not scored while not running</div>
+        </div>
+      ) : !ok ? (
         <div className="faint" data-testid="no-model">
           {ml === false || !p || p.status === "no_model" ? "no model" : "no data yet"}
           {ml === false

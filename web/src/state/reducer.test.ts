@@ -40,6 +40,11 @@ const prediction = (probability: number): Prediction => ({
   mode_probabilities: {},
   reasons: [],
   hours_since_service: null,
+  machine_status: null,
+  status_since: null,
+  failure_mode: null,
+  repair_progress: null,
+  expected_back: null,
   message: "",
 });
 

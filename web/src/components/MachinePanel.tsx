@@ -6,7 +6,6 @@ import type { CommandKind, Machine, MachineEvent, Prediction, SensorSpec } from 
 import { useFactory } from "../context";
 import {
   bandPosition,
-  formatAgo,
   formatHours,
   formatPercent,
   formatTime,
@@ -19,7 +18,9 @@ import { errorText, usePolling } from "../hooks/usePolling";
 import { useCapabilities } from "../state/capabilities";
 import { sortedAlarms } from "../state/selectors";
 import { twinStore, useTwin } from "../state/store";
+import { useStaleness } from "../hooks/useStaleness";
 import { HealthBar, SeverityTag, StatusBadge } from "./Bits";
+import { LastReading, StaleTag } from "./Freshness";
 import { commandNotice } from "./commandNotice";
 import { Sparkline } from "./Sparkline";
 import { notify } from "./Toast";
@@ -230,12 +231,19 @@ function SensorRow({ machineId, spec }: { machineId: string; spec: SensorSpec })
   const value = useTwin((s) => s.machines[machineId]?.values[spec.key]);
   const series = useTwin((s) => s.series[machineId]?.[spec.key]);
   const pos = typeof value === "number" ? bandPosition(value, spec.normal_low, spec.normal_high) : "ok";
+  const { stale } = useStaleness();
   const span = spec.high - spec.low || 1;
   const pct = (v: number): number => Math.max(0, Math.min(100, ((v - spec.low) / span) * 100));
   return (
     <div className="sensor" data-testid={`sensor-${spec.key}`}>
-      <span className="lbl">{spec.label}</span>
-      <span className={`val ${pos}`} data-testid="sensor-value">
+      <span className="lbl">
+        {spec.label} <StaleTag />
+      </span>
+      <span
+        className={`val ${pos}`}
+        data-testid="sensor-value"
+        title={stale ? "stale: the live stream is down" : undefined}
+      >
         {formatValue(value, spec.unit)}
         {spec.unit === "K" && typeof value === "number" && (
           <span className="faint" style={{ fontWeight: 400, fontSize: 11 }}>
@@ -327,8 +335,9 @@ export function MachinePanel({ machine, onClose }: { machine: Machine; onClose: 
   const meta = machine.metadata ?? {};
   const vendor = [meta.vendor, meta.model].filter((x) => typeof x === "string").join(" ");
   const line = info.layout.lines.find((l) => l.id === machine.line)?.name ?? machine.line;
+  const { stale } = useStaleness();
   return (
-    <aside className="drawer" data-testid="machine-panel" data-machine={machine.id}>
+    <aside className={`drawer${stale ? " stale" : ""}`} data-testid="machine-panel" data-machine={machine.id}>
       <div className="drawer-h">
         <div className="title">
           <h2>{machine.name}</h2>
@@ -345,16 +354,22 @@ export function MachinePanel({ machine, onClose }: { machine: Machine; onClose: 
           {KIND_LABEL[machine.kind]} · <span className="num">{machine.id}</span> · {line}
           {vendor && ` · ${vendor}`}
         </div>
-        <div className="meta">last reading {formatAgo(state?.values_ts ?? state?.last_seen)}</div>
-        <div style={{ marginTop: 10 }}>
+        <div className="meta">
+          <LastReading state={state} />
+        </div>
+        <div style={{ marginTop: 10 }} className={stale ? "stale" : undefined}>
           <HealthBar health={state?.health} />
         </div>
       </div>
       <Controls machine={machine} />
       <AlarmsSection machineId={machine.id} />
       <PredictionSection machineId={machine.id} />
-      <div className="section">
-        <h3>Live values</h3>
+      <div className={`section${stale ? " stale" : ""}`} data-testid="live-values" data-stale={stale}>
+        <h3>
+          Live values
+          <span className="spacer" />
+          <StaleTag />
+        </h3>
         {specs.map((s) => (
           <SensorRow key={s.key} machineId={machine.id} spec={s} />
         ))}

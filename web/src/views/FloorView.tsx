@@ -3,8 +3,10 @@
 import { Canvas } from "@react-three/fiber";
 import { useEffect, useSyncExternalStore } from "react";
 import { MachinePanel } from "../components/MachinePanel";
+import { StaleTag } from "../components/Freshness";
 import { useFactory } from "../context";
-import { formatValue, KIND_LABEL, STATUS_COLOR, healthColor, SEVERITY_COLOR } from "../format";
+import { useStaleness } from "../hooks/useStaleness";
+import { formatClock, formatValue, KIND_LABEL, STATUS_COLOR, healthColor, SEVERITY_COLOR } from "../format";
 import { hoverStore } from "../floor/hover";
 import { isSoftwareRenderer, rendererName } from "../floor/quality";
 import { FactoryScene } from "../floor/Scene";
@@ -36,7 +38,9 @@ function Tooltip() {
   const specs = (info.catalogue[m.kind] ?? []).slice(0, 4);
   return (
     <div className="tooltip" style={{ left: hover.x + 16, top: hover.y + 12, position: "fixed" }} data-testid="tooltip">
-      <div className="name">{m.name}</div>
+      <div className="name">
+        {m.name} <StaleTag />
+      </div>
       <div className="row">
         <span className="muted">{KIND_LABEL[m.kind]}</span>
         <span style={{ color: STATUS_COLOR[state?.status ?? "offline"] }}>{state?.status ?? "offline"}</span>
@@ -95,6 +99,7 @@ function Legend() {
 export function FloorView({ selected, onSelect }: { selected: string | null; onSelect: (id: string | null) => void }) {
   const info = useFactory();
   const conn = useTwin((s) => s.connection);
+  const { stale, asOf } = useStaleness();
   // Escape closes the machine panel.
   useEffect(() => {
     if (!selected) return;
@@ -126,7 +131,11 @@ export function FloorView({ selected, onSelect }: { selected: string | null; onS
             <span className="muted">
               {info.layout.floor_width} × {info.layout.floor_depth} m
             </span>
-            {conn !== "open" && <span style={{ color: "#fde68a" }}>stream {conn}…</span>}
+            {conn !== "open" && (
+              <span style={{ color: "#fde68a" }}>
+                stream {conn}…{stale && asOf !== null && ` floor as of ${formatClock(asOf)}`}
+              </span>
+            )}
           </div>
         </div>
         <Legend />

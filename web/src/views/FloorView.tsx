@@ -141,7 +141,9 @@ export function FloorView({ selected, onSelect }: { selected: string | null; onS
         <Legend />
       </div>
       <Tooltip />
-      {selected && info.byId[selected] && <MachinePanel machine={info.byId[selected]} onClose={() => onSelect(null)} />}
+      {selected && info.byId[selected] && (
+        <MachinePanel key={selected} machine={info.byId[selected]} onClose={() => onSelect(null)} />
+      )}
     </div>
   );
 }

@@ -1,13 +1,15 @@
 // The 3D floor view: the scene, a hover tooltip, a legend, and the selected machine's panel.
 
 import { Canvas } from "@react-three/fiber";
-import { useEffect, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
+import type { Machine } from "../api/types";
 import { MachinePanel } from "../components/MachinePanel";
 import { StaleTag } from "../components/Freshness";
 import { useFactory } from "../context";
 import { useStaleness } from "../hooks/useStaleness";
 import { formatClock, formatValue, KIND_LABEL, STATUS_COLOR, healthColor, SEVERITY_COLOR } from "../format";
 import { hoverStore } from "../floor/hover";
+import { LabelRegistry } from "../floor/overlay";
 import { isSoftwareRenderer, rendererName } from "../floor/quality";
 import { FactoryScene } from "../floor/Scene";
 import { STATUSES } from "../state/selectors";
@@ -61,6 +63,35 @@ function Tooltip() {
   );
 }
 
+function MachineLabel({ machine, labels, selected }: { machine: Machine; labels: LabelRegistry; selected: boolean }) {
+  const status = useTwin((s) => s.machines[machine.id]?.status ?? "offline");
+  const ref = useCallback((el: HTMLDivElement | null) => labels.element(machine.id, el), [labels, machine.id]);
+  return (
+    <div
+      ref={ref}
+      className={`mlabel${selected ? " selected" : ""}`}
+      style={{ visibility: "hidden" }}
+      data-testid="machine-label"
+      data-machine={machine.id}
+    >
+      <span className="dot" style={{ background: STATUS_COLOR[status] }} />
+      {machine.name}
+    </div>
+  );
+}
+
+/** The machines' names as HTML over the canvas (positioned by the scene each frame: floor/overlay.ts). */
+function MachineLabels({ labels, selected }: { labels: LabelRegistry; selected: string | null }) {
+  const info = useFactory();
+  return (
+    <div className="floor-labels" aria-hidden="true">
+      {info.layout.machines.map((m) => (
+        <MachineLabel key={m.id} machine={m} labels={labels} selected={m.id === selected} />
+      ))}
+    </div>
+  );
+}
+
 function Legend() {
   return (
     <div className="floor-overlay">
@@ -100,6 +131,7 @@ export function FloorView({ selected, onSelect }: { selected: string | null; onS
   const info = useFactory();
   const conn = useTwin((s) => s.connection);
   const { stale, asOf } = useStaleness();
+  const [labels] = useState(() => new LabelRegistry());
   // Escape closes the machine panel.
   useEffect(() => {
     if (!selected) return;
@@ -118,8 +150,15 @@ export function FloorView({ selected, onSelect }: { selected: string | null; onS
           gl={{ antialias: !QUALITY.software, powerPreference: "high-performance" }}
           data-testid="floor-canvas"
         >
-          <FactoryScene layout={info.layout} selected={selected} onSelect={onSelect} dprPolicy={QUALITY.policy} />
+          <FactoryScene
+            layout={info.layout}
+            selected={selected}
+            onSelect={onSelect}
+            dprPolicy={QUALITY.policy}
+            labels={labels}
+          />
         </Canvas>
+        <MachineLabels labels={labels} selected={selected} />
         <div className="floor-title">
           <div className="card">
             <span>

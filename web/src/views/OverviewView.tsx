@@ -357,10 +357,7 @@ export function OverviewView({ onOpen }: { onOpen: (id: string) => void }) {
     <div className="scroll" data-testid="overview">
       <div className="grid" style={{ gap: 16 }}>
         <Kpis />
-        <div
-          className="grid"
-          style={{ gridTemplateColumns: "minmax(0, 3fr) minmax(0, 2fr)", gap: 16, alignItems: "start" }}
-        >
+        <div className="grid overview-split">
           <AlarmsTable onOpen={onOpen} />
           <Schedule />
         </div>

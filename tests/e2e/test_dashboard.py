@@ -78,7 +78,11 @@ def test_stop_from_the_panel_shows_the_machine_stopped(twin: Twin, bpage: Browse
     badge = bpage.page.locator("[data-testid=machine-panel] [data-testid=status-badge]")
     expect(badge).not_to_have_attribute("data-status", "offline", timeout=15_000)
     bpage.page.click("[data-testid=cmd-stop]")
-    expect(bpage.page.locator("[data-testid=toast]")).to_contain_text("stop sent")
+    # Stop asks first; only the confirmation sends it, and the panel says applied once the machine answered.
+    bpage.page.click("[data-testid=confirm-stop] [data-testid=cmd-stop-confirm]")
+    status = bpage.page.locator("[data-testid=command-status]")
+    expect(status).to_have_attribute("data-phase", "applied", timeout=15_000)
+    expect(status).to_contain_text("Stop: applied")
     expect(badge).to_have_attribute("data-status", "stopped", timeout=15_000)
     assert twin.api("/machines/pump-02").json()["state"]["status"] == "stopped"
     expect(bpage.page.locator("[data-testid=machine-events]")).to_contain_text("stop", timeout=10_000)

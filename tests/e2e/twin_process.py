@@ -4,7 +4,7 @@ The simulator publishes over HTTP to the API, exactly as from another host; comm
 dispatcher's sink), so the tests need no MQTT broker shared with other test runs. Prints ``READY <url>`` once
 the API answers, then runs until terminated.
 
-    python tests/e2e/twin_process.py --db /tmp/x.db --models /tmp/models [--layout layout.json] [--speed 60]
+    python tests/e2e/twin_process.py --db /tmp/x.db --models /tmp/models [--layout layout.json] [--speed 60] [--port N]
 """
 
 from __future__ import annotations
@@ -18,10 +18,13 @@ from factorytwin.demo import run_demo
 from factorytwin.layout import load_layout
 
 
-def main(db: Path, layout_path: Path | None, models: Path, speed: float, seed: int) -> None:
-    """Serve and simulate (the demo's own loop, without its first-start training) until SIGTERM/SIGINT."""
+def main(db: Path, layout_path: Path | None, models: Path, speed: float, seed: int, port: int = 0) -> None:
+    """Serve and simulate (the demo's own loop, without its first-start training) until SIGTERM/SIGINT.
+
+    ``port`` 0 takes a free port; a given one lets a test restart the twin where the page expects it.
+    """
     settings = Settings(
-        database_url=f"sqlite:///{db}", mqtt_url=None, layout_path=layout_path, model_dir=models, port=0
+        database_url=f"sqlite:///{db}", mqtt_url=None, layout_path=layout_path, model_dir=models, port=port
     )
     asyncio.run(
         run_demo(
@@ -41,5 +44,6 @@ if __name__ == "__main__":
     ap.add_argument("--models", type=Path, required=True)
     ap.add_argument("--speed", type=float, default=60.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--port", type=int, default=0, help="default: a free port")
     a = ap.parse_args()
-    main(a.db, a.layout, a.models, a.speed, a.seed)
+    main(a.db, a.layout, a.models, a.speed, a.seed, a.port)

@@ -6,7 +6,9 @@ import type { Machine, Me } from "./api/types";
 import { BellIcon, FloorIcon, HistoryIcon, OverviewIcon } from "./components/Icons";
 import { notify, Toast } from "./components/Toast";
 import { FactoryContext, type FactoryInfo } from "./context";
+import { formatAgeS, formatClock } from "./format";
 import { errorText } from "./hooks/usePolling";
+import { useStaleness } from "./hooks/useStaleness";
 import { parseRoute, routeHash, type Route, type View } from "./route";
 import { watchCapabilities } from "./state/capabilities";
 import { fleetKpis } from "./state/selectors";
@@ -134,15 +136,32 @@ function ConnectionPill() {
   );
 }
 
+/** While the stream is down: a banner that says since when everything on screen is as it was. */
+function StaleBanner() {
+  const { stale, asOf, ageS } = useStaleness();
+  if (!stale || asOf === null || ageS === null) return null;
+  return (
+    <div className="stale-banner" role="status" data-testid="stale-banner">
+      <b>Live stream down.</b> Every value on screen is as of <span className="num">{formatClock(asOf)}</span> (
+      <span className="num" data-testid="stale-age">
+        {formatAgeS(ageS)}
+      </span>
+      ) and may no longer be true.
+    </div>
+  );
+}
+
 function AlarmPill({ info, onClick }: { info: FactoryInfo; onClick: () => void }) {
   const machines = useTwin((s) => s.machines);
   const alarms = useTwin((s) => s.alarms);
   const k = useMemo(() => fleetKpis(info.layout.machines, machines, alarms), [info, machines, alarms]);
   const hot = k.alarmsBySeverity.critical + k.alarmsBySeverity.major > 0;
+  const { stale, asOf } = useStaleness();
   return (
     <button
-      className="pill"
+      className={`pill${stale ? " stale" : ""}`}
       onClick={onClick}
+      title={stale && asOf !== null ? `as of ${formatClock(asOf)}` : undefined}
       style={{ cursor: "pointer", color: hot ? "#fca5a5" : undefined }}
       data-testid="alarm-pill"
     >
@@ -158,7 +177,7 @@ function Clock() {
     const t = setInterval(() => setNow(new Date()), 1000);
     return () => clearInterval(t);
   }, []);
-  return <span className="num muted">{now.toLocaleTimeString("en-GB", { hour12: false })}</span>;
+  return <span className="num muted clock">{formatClock(now.getTime())}</span>;
 }
 
 const NAV: { view: View; label: string; icon: () => React.JSX.Element }[] = [
@@ -231,6 +250,7 @@ function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
         <Clock />
         <UserPill me={me} onLogout={onLogout} />
       </header>
+      <StaleBanner />
       <main className="main">
         {!info ? (
           <div className="loading">{error ? `Waiting for the factorytwin API… (${error})` : "Loading factory…"}</div>

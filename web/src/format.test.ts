@@ -1,9 +1,12 @@
 import { describe, expect, it } from "vitest";
 import {
   bandPosition,
+  formatAgeS,
   formatAgo,
+  formatClock,
   formatHours,
   formatPercent,
+  formatTime,
   formatUnit,
   formatValue,
   healthColor,
@@ -62,5 +65,21 @@ describe("format", () => {
     expect(bandPosition(1, 2, 3)).toBe("low");
     expect(bandPosition(2.5, 2, 3)).toBe("ok");
     expect(bandPosition(4, 2, 3)).toBe("high");
+  });
+});
+
+describe("one 24-hour clock", () => {
+  it("formats times as HH:MM:SS in 24 hours, with the date when not today", () => {
+    const afternoon = new Date(2026, 11, 2, 16, 5, 9);
+    expect(formatClock(afternoon.getTime())).toBe("16:05:09");
+    expect(formatTime(afternoon.toISOString(), new Date(2026, 11, 2, 18))).toBe("16:05:09");
+    expect(formatTime(afternoon.toISOString(), new Date(2026, 11, 3, 1))).toBe("02 Dec 16:05:09");
+  });
+
+  it("says how long ago in the largest whole unit", () => {
+    expect(formatAgeS(0.5)).toBe("just now");
+    expect(formatAgeS(42.9)).toBe("42 s ago");
+    expect(formatAgeS(600)).toBe("10 min ago");
+    expect(formatAgeS(-3)).toBe("just now");
   });
 });

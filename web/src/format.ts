@@ -29,17 +29,22 @@ export function kelvinToCelsius(k: number): number {
   return k - 273.15;
 }
 
-/** "just now", "12 s ago", "5 min ago", "3 h ago", "2 d ago". */
-export function formatAgo(ts: string | null | undefined, now: number = Date.now()): string {
-  if (!ts) return "never";
-  const t = Date.parse(ts);
-  if (!Number.isFinite(t)) return "—";
-  const s = Math.max(0, (now - t) / 1000);
+/** An age in seconds as "just now", "12 s ago", "5 min ago", "3 h ago", "2 d ago". */
+export function formatAgeS(seconds: number): string {
+  const s = Math.max(0, seconds);
   if (s < 2) return "just now";
   if (s < 60) return `${Math.floor(s)} s ago`;
   if (s < 3600) return `${Math.floor(s / 60)} min ago`;
   if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
   return `${Math.floor(s / 86400)} d ago`;
+}
+
+/** How long ago `ts` was at `now`: "just now", "12 s ago", "5 min ago"... ("never" without a time). */
+export function formatAgo(ts: string | null | undefined, now: number = Date.now()): string {
+  if (!ts) return "never";
+  const t = Date.parse(ts);
+  if (!Number.isFinite(t)) return "—";
+  return formatAgeS((now - t) / 1000);
 }
 
 /** A duration in hours as "45 min", "7.5 h", "3 d 4 h". */
@@ -57,14 +62,32 @@ export function formatPercent(fraction: number | null | undefined, digits = 0): 
   return `${(fraction * 100).toFixed(digits)} %`;
 }
 
-/** Local wall-clock time, HH:MM:SS, or with the date when not today. */
+const pad2 = (n: number): string => String(n).padStart(2, "0");
+
+/** Epoch ms as the local 24-hour clock, HH:MM:SS (the one time format of the dashboard). */
+export function formatClock(ms: number): string {
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return "—";
+  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+}
+
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/** Epoch ms as a local date, "02 Dec". */
+export function formatDay(ms: number): string {
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return "—";
+  return `${pad2(d.getDate())} ${MONTHS[d.getMonth()] ?? ""}`;
+}
+
+/** Local wall-clock time, HH:MM:SS (24 h), or with the date when not today. */
 export function formatTime(ts: string | null | undefined, now: Date = new Date()): string {
   if (!ts) return "—";
   const d = new Date(ts);
   if (Number.isNaN(d.getTime())) return "—";
-  const time = d.toLocaleTimeString("en-GB", { hour12: false });
+  const time = formatClock(d.getTime());
   if (d.toDateString() === now.toDateString()) return time;
-  return `${d.toLocaleDateString("en-GB", { day: "2-digit", month: "short" })} ${time}`;
+  return `${formatDay(d.getTime())} ${time}`;
 }
 
 export const KIND_LABEL: Record<MachineKind, string> = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { bucketCount, rangeBounds, toColumns, toLocalInput } from "./history";
+import { bucketCount, rangeBounds, timeAxisLabels, toColumns, toLocalInput } from "./history";
 
 describe("history helpers", () => {
   it("computes relative ranges ending now", () => {
@@ -27,5 +27,15 @@ describe("history helpers", () => {
 
   it("formats a datetime-local value", () => {
     expect(toLocalInput(new Date(2026, 0, 2, 3, 4))).toBe("2026-01-02T03:04");
+  });
+});
+
+describe("timeAxisLabels", () => {
+  it("labels the time axis in 24 hours, with seconds only below a minute and the date at a day change", () => {
+    const t = (h: number, m: number, s = 0, d = 2): number => new Date(2026, 11, d, h, m, s).getTime() / 1000;
+    expect(timeAxisLabels([t(13, 0), t(14, 0), t(15, 0)], 3600)).toEqual(["13:00", "14:00", "15:00"]);
+    expect(timeAxisLabels([t(16, 5, 10), t(16, 5, 20)], 10)).toEqual(["16:05:10", "16:05:20"]);
+    expect(timeAxisLabels([t(22, 0), t(0, 0, 0, 3)], 7200)).toEqual(["22:00", "03 Dec 00:00"]);
+    expect(timeAxisLabels([t(0, 0), t(0, 0, 0, 3)], 86400)).toEqual(["02 Dec", "03 Dec"]);
   });
 });

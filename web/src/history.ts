@@ -1,6 +1,7 @@
 // History view logic: time ranges and bucketed series for uPlot, kept pure for tests.
 
 import type { HistoryBucket } from "./api/types";
+import { formatClock, formatDay } from "./format";
 
 export type RangeKey = "15m" | "1h" | "24h" | "7d" | "custom";
 
@@ -42,4 +43,19 @@ export function toColumns(buckets: HistoryBucket[]): [number[], number[], number
 export function toLocalInput(d: Date): string {
   const pad = (n: number): string => String(n).padStart(2, "0");
   return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+/** uPlot x-axis labels (epoch seconds) on the dashboard's one 24-hour clock: HH:MM, with seconds below a
+ * minute's spacing, and the date where the day changes or ticks are a day or more apart. */
+export function timeAxisLabels(splits: number[], incrS: number): string[] {
+  let prevDay = "";
+  return splits.map((t) => {
+    const ms = t * 1000;
+    const day = formatDay(ms);
+    const clock = formatClock(ms);
+    const time = incrS < 60 ? clock : clock.slice(0, 5);
+    const label = incrS >= 86400 ? day : day !== prevDay && prevDay !== "" ? `${day} ${time}` : time;
+    prevDay = day;
+    return label;
+  });
 }

@@ -1,12 +1,11 @@
 // The panel of one machine: status and health, operator controls, prediction, alarms, live values, events.
 
-import { useEffect, useMemo, useState } from "react";
+import { useEffect, useMemo, useRef, useState } from "react";
 import { api, type CommandInput } from "../api/client";
 import type { CommandKind, Machine, MachineEvent, Prediction, SensorSpec } from "../api/types";
 import { useFactory } from "../context";
 import {
   bandPosition,
-  formatAgo,
   formatHours,
   formatPercent,
   formatTime,
@@ -14,14 +13,31 @@ import {
   formatValue,
   kelvinToCelsius,
   KIND_LABEL,
+  STATUS_COLOR,
 } from "../format";
 import { errorText, usePolling } from "../hooks/usePolling";
 import { refusal, useSession } from "../session";
 import { useCapabilities } from "../state/capabilities";
 import { sortedAlarms } from "../state/selectors";
 import { twinStore, useTwin } from "../state/store";
+import { useNow } from "../hooks/useNow";
+import { useStaleness } from "../hooks/useStaleness";
+import {
+  answered,
+  availability,
+  commandLabel,
+  currentSetpoint,
+  describeCommand,
+  isFinal,
+  requestFailed,
+  resolve,
+  sending,
+  type Availability,
+  type Tone,
+  type TrackedCommand,
+} from "../state/commands";
 import { HealthBar, SeverityTag, StatusBadge } from "./Bits";
-import { commandNotice } from "./commandNotice";
+import { LastReading, StaleTag } from "./Freshness";
 import { Sparkline } from "./Sparkline";
 import { notify } from "./Toast";
 
@@ -53,6 +69,34 @@ export function AckButton({ id, label = "Ack" }: { id: number; label?: string })
   );
 }
 
+/** A command button, disabled with its reason (shown as the tooltip and read by tests) when it cannot apply. */
+function CommandButton({
+  kind,
+  label,
+  className,
+  can,
+  onClick,
+}: {
+  kind: CommandKind;
+  label: string;
+  className: string;
+  can: Availability;
+  onClick: () => void;
+}) {
+  return (
+    <button
+      className={`btn ${className}`}
+      disabled={!can.enabled}
+      onClick={onClick}
+      title={can.reason ?? undefined}
+      data-testid={`cmd-${kind === "set_speed" ? "set-speed" : kind}`}
+      data-reason={can.reason ?? ""}
+    >
+      {label}
+    </button>
+  );
+}
+
 function Controls({ machine }: { machine: Machine }) {
   const refused = refusal(useSession(), "operator");
   if (refused) return <ControlsRefused why={refused} />;
@@ -72,50 +116,98 @@ function ControlsRefused({ why }: { why: string }) {
 
 function OperatorControls({ machine }: { machine: Machine }) {
   const status = useTwin((s) => s.machines[machine.id]?.status);
-  const [busy, setBusy] = useState<CommandKind | null>(null);
-  const [speed, setSpeed] = useState(100);
+  const events = useTwin((s) => s.events[machine.id] ?? EMPTY_EVENTS);
+  const { stale } = useStaleness();
+  const now = useNow();
+  const setpoint = useMemo(() => currentSetpoint(events), [events]);
+  // The slider opens at the machine's setpoint (nominal 100 % until the log shows a set_speed) and follows it
+  // until the operator moves it.
+  const [dragged, setDragged] = useState<number | null>(null);
+  const speed = dragged ?? setpoint?.pct ?? 100;
+  const [sent, setSent] = useState<TrackedCommand | null>(null);
+  const [confirmStop, setConfirmStop] = useState(false);
+  const tracked = sent ? resolve(sent, events, now) : null;
+  // Tell the operator once, as a toast, when a command reaches its end.
+  const told = useRef<number | null>(null);
+  useEffect(() => {
+    if (!tracked || !isFinal(tracked.phase) || told.current === tracked.sentAt) return;
+    told.current = tracked.sentAt;
+    const d = describeCommand(tracked);
+    notify(`${machine.name}: ${d.text}`, d.tone === "ok" ? "ok" : d.tone === "warn" ? "warn" : "error");
+  });
+
   const send = async (command: CommandKind): Promise<void> => {
-    setBusy(command);
+    setConfirmStop(false);
+    const pct = command === "set_speed" ? speed : null;
+    const start = sending(command, pct, Date.now());
+    setSent(start);
     try {
       const request: CommandInput = command === "set_speed" ? { command, speed_pct: speed } : { command };
-      const notice = commandNotice(await api.command(machine.id, request), machine.name);
-      notify(notice.text, notice.tone);
+      const result = await api.command(machine.id, request);
+      setSent((cur) => (cur === start ? answered(start, result, Date.now()) : cur));
+      if (command === "set_speed") setDragged(null);
     } catch (e) {
-      notify(`${command} failed: ${errorText(e)}`);
-    } finally {
-      setBusy(null);
+      setSent((cur) => (cur === start ? requestFailed(start, errorText(e)) : cur));
     }
   };
-  const running = status === "running" || status === "idle";
+  const ctx = { status, stale, inFlight: tracked, setpoint: setpoint?.pct ?? null, speed };
+  const can = (kind: CommandKind): Availability => availability(kind, ctx);
+  const line = tracked ? describeCommand(tracked) : null;
+  const stopCan = can("stop");
   return (
-    <div className="section">
+    <div className="section" data-testid="controls">
       <h3>Operator controls</h3>
-      <div className="controls">
-        <button
-          className="btn go"
-          disabled={busy !== null || running}
-          onClick={() => void send("start")}
-          data-testid="cmd-start"
-        >
-          ▶ Start
-        </button>
-        <button
-          className="btn danger"
-          disabled={busy !== null || status === "stopped"}
-          onClick={() => void send("stop")}
-          data-testid="cmd-stop"
-        >
-          ■ Stop
-        </button>
-        <button
-          className="btn"
-          disabled={busy !== null || status === "maintenance"}
-          onClick={() => void send("maintain")}
-          data-testid="cmd-maintain"
-        >
-          ⚙ Maintain
-        </button>
+      <div className="mode" data-testid="machine-mode">
+        <span className="muted">Mode</span>
+        <b data-testid="mode" style={{ color: STATUS_COLOR[status ?? "offline"] }}>
+          {status ?? "offline"}
+        </b>
+        <span className="muted">Setpoint</span>{" "}
+        <b className="num" data-testid="setpoint">
+          {setpoint ? `${setpoint.pct} %` : "100 %"}
+        </b>
+        <span className="faint">
+          {setpoint ? `since ${formatTime(setpoint.ts)}` : "nominal (no set_speed in the log)"}
+        </span>
       </div>
+      <div className="controls">
+        <CommandButton
+          kind="start"
+          label="▶ Start"
+          className="go"
+          can={can("start")}
+          onClick={() => void send("start")}
+        />
+        <CommandButton
+          kind="stop"
+          label="■ Stop"
+          className="danger"
+          can={stopCan}
+          onClick={() => setConfirmStop(true)}
+        />
+        <CommandButton
+          kind="maintain"
+          label="⚙ Maintain"
+          className=""
+          can={can("maintain")}
+          onClick={() => void send("maintain")}
+        />
+      </div>
+      {confirmStop && stopCan.enabled && (
+        <div className="confirm" role="alertdialog" aria-label="confirm stop" data-testid="confirm-stop">
+          <span>
+            Stop <b>{machine.name}</b>? It stays stopped until someone starts it again.
+          </span>
+          <span className="row">
+            <button className="btn danger" onClick={() => void send("stop")} data-testid="cmd-stop-confirm">
+              Stop machine
+            </button>
+            <button className="btn" onClick={() => setConfirmStop(false)} data-testid="cmd-stop-cancel">
+              Cancel
+            </button>
+          </span>
+        </div>
+      )}
       <div className="speed">
         <span className="muted">Speed</span>
         <input
@@ -124,25 +216,51 @@ function OperatorControls({ machine }: { machine: Machine }) {
           max={120}
           step={5}
           value={speed}
-          onChange={(e) => setSpeed(Number(e.target.value))}
+          onChange={(e) => setDragged(Number(e.target.value))}
           aria-label="speed percent"
           data-testid="speed-slider"
         />
-        <span className="num" style={{ width: 44, textAlign: "right" }}>
+        <span className="num" style={{ width: 44, textAlign: "right" }} data-testid="speed-value">
           {speed}%
         </span>
-        <button
-          className="btn sm"
-          disabled={busy !== null}
+        <CommandButton
+          kind="set_speed"
+          label="Set"
+          className="sm"
+          can={can("set_speed")}
           onClick={() => void send("set_speed")}
-          data-testid="cmd-set-speed"
-        >
-          Set
-        </button>
+        />
       </div>
+      {(["start", "stop", "maintain", "set_speed"] as CommandKind[])
+        .map((k) => can(k).reason)
+        .some((r) => r !== null) && (
+        <ul className="reasons faint" data-testid="command-reasons">
+          {(["start", "stop", "maintain", "set_speed"] as CommandKind[]).map((k) => {
+            const r = can(k).reason;
+            return r && !(tracked && !isFinal(tracked.phase)) ? (
+              <li key={k}>
+                {commandLabel(k, k === "set_speed" ? speed : null)}: {r}
+              </li>
+            ) : null;
+          })}
+        </ul>
+      )}
+      {tracked && line && (
+        <div
+          className={`cmd-status ${line.tone}`}
+          role="status"
+          data-testid="command-status"
+          data-phase={tracked.phase}
+        >
+          <span className="icon">{ICON[line.tone]}</span>
+          {line.text}
+        </div>
+      )}
     </div>
   );
 }
+
+const ICON: Record<Tone, string> = { pending: "⏳", ok: "✓", warn: "⚠", error: "✕" };
 
 function PredictionSection({ machineId }: { machineId: string }) {
   const live = useTwin((s) => s.predictions[machineId]);
@@ -277,12 +395,19 @@ function SensorRow({ machineId, spec }: { machineId: string; spec: SensorSpec })
   const value = useTwin((s) => s.machines[machineId]?.values[spec.key]);
   const series = useTwin((s) => s.series[machineId]?.[spec.key]);
   const pos = typeof value === "number" ? bandPosition(value, spec.normal_low, spec.normal_high) : "ok";
+  const { stale } = useStaleness();
   const span = spec.high - spec.low || 1;
   const pct = (v: number): number => Math.max(0, Math.min(100, ((v - spec.low) / span) * 100));
   return (
     <div className="sensor" data-testid={`sensor-${spec.key}`}>
-      <span className="lbl">{spec.label}</span>
-      <span className={`val ${pos}`} data-testid="sensor-value">
+      <span className="lbl">
+        {spec.label} <StaleTag />
+      </span>
+      <span
+        className={`val ${pos}`}
+        data-testid="sensor-value"
+        title={stale ? "stale: the live stream is down" : undefined}
+      >
         {formatValue(value, spec.unit)}
         {spec.unit === "K" && typeof value === "number" && (
           <span className="faint" style={{ fontWeight: 400, fontSize: 11 }}>
@@ -374,8 +499,9 @@ export function MachinePanel({ machine, onClose }: { machine: Machine; onClose: 
   const meta = machine.metadata ?? {};
   const vendor = [meta.vendor, meta.model].filter((x) => typeof x === "string").join(" ");
   const line = info.layout.lines.find((l) => l.id === machine.line)?.name ?? machine.line;
+  const { stale } = useStaleness();
   return (
-    <aside className="drawer" data-testid="machine-panel" data-machine={machine.id}>
+    <aside className={`drawer${stale ? " stale" : ""}`} data-testid="machine-panel" data-machine={machine.id}>
       <div className="drawer-h">
         <div className="title">
           <h2>{machine.name}</h2>
@@ -392,16 +518,22 @@ export function MachinePanel({ machine, onClose }: { machine: Machine; onClose: 
           {KIND_LABEL[machine.kind]} · <span className="num">{machine.id}</span> · {line}
           {vendor && ` · ${vendor}`}
         </div>
-        <div className="meta">last reading {formatAgo(state?.values_ts ?? state?.last_seen)}</div>
-        <div style={{ marginTop: 10 }}>
+        <div className="meta">
+          <LastReading state={state} />
+        </div>
+        <div style={{ marginTop: 10 }} className={stale ? "stale" : undefined}>
           <HealthBar health={state?.health} />
         </div>
       </div>
       <Controls machine={machine} />
       <AlarmsSection machineId={machine.id} />
       <PredictionSection machineId={machine.id} />
-      <div className="section">
-        <h3>Live values</h3>
+      <div className={`section${stale ? " stale" : ""}`} data-testid="live-values" data-stale={stale}>
+        <h3>
+          Live values
+          <span className="spacer" />
+          <StaleTag />
+        </h3>
         {specs.map((s) => (
           <SensorRow key={s.key} machineId={machine.id} spec={s} />
         ))}

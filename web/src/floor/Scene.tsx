@@ -1,7 +1,7 @@
 // The 3D factory floor: lighting, floor and line markings, one animated model per machine, orbit controls.
 
 import { useFrame, useThree, type ThreeEvent } from "@react-three/fiber";
-import { memo, useEffect, useMemo, useRef } from "react";
+import { memo, useCallback, useEffect, useMemo, useRef } from "react";
 import * as THREE from "three";
 import { OrbitControls } from "three/examples/jsm/controls/OrbitControls.js";
 import type { AlarmSeverity, FactoryLayout, Machine, MachineStatus } from "../api/types";
@@ -9,9 +9,10 @@ import { healthColor, SEVERITY_COLOR, STATUS_COLOR } from "../format";
 import { worstAlarmByMachine } from "../state/selectors";
 import { useTwin } from "../state/store";
 import { hoverStore } from "./hover";
-import { floorTextTexture, tagMaterial } from "./labels";
+import { floorTextTexture } from "./labels";
 import { accentMaterial, MAT } from "./materials";
 import { conveyorLength, footprint, MODELS, modelHeight } from "./models";
+import type { LabelRegistry } from "./overlay";
 import { nextDpr, type DprPolicy } from "./quality";
 
 /** Layout metres (x east, y north) -> scene coordinates centred on the floor, north = -z. */
@@ -201,9 +202,10 @@ interface NodeProps {
   selected: boolean;
   severity: AlarmSeverity | undefined;
   onSelect: (id: string) => void;
+  labels: LabelRegistry;
 }
 
-const MachineNode = memo(function MachineNode({ machine, layout, selected, severity, onSelect }: NodeProps) {
+const MachineNode = memo(function MachineNode({ machine, layout, selected, severity, onSelect, labels }: NodeProps) {
   const state = useTwin((s) => s.machines[machine.id]);
   const status: MachineStatus = state?.status ?? "offline";
   const accent = useMemo(() => accentMaterial(STATUS_COLOR.offline), []);
@@ -219,7 +221,8 @@ const MachineNode = memo(function MachineNode({ machine, layout, selected, sever
   useEffect(() => {
     ringMat.color.set(healthColor(state?.health));
   }, [ringMat, state?.health]);
-  const label = useMemo(() => tagMaterial(machine.name), [machine.name]);
+  // Where the machine's HTML label (floor/overlay.ts) sits: above the model, higher over an alarm beacon.
+  const anchorRef = useCallback((o: THREE.Object3D | null) => labels.anchor(machine.id, o), [labels, machine.id]);
   const Model = MODELS[machine.kind];
   const [x, , z] = toScene(layout, machine.x, machine.y);
   const r = footprint(machine, layout);
@@ -269,11 +272,7 @@ const MachineNode = memo(function MachineNode({ machine, layout, selected, sever
           x={length ? -length / 2 + 0.4 : 0}
         />
       )}
-      <sprite
-        material={label.material}
-        position={[length ? -length / 2 + 2 : 0, top + (severity ? 1.25 : 0.55), 0]}
-        scale={[0.75 * label.aspect, 0.75, 1]}
-      />
+      <object3D ref={anchorRef} position={[length ? -length / 2 + 2 : 0, top + (severity ? 1.0 : 0.35), 0]} />
     </group>
   );
 });
@@ -342,6 +341,12 @@ function AdaptiveResolution({ policy }: { policy: DprPolicy }) {
   return null;
 }
 
+/** Moves the HTML machine labels to their anchors every frame (after the camera has moved). */
+function LabelProjector({ labels }: { labels: LabelRegistry }) {
+  useFrame(({ camera, size }) => labels.project(camera, size.width, size.height));
+  return null;
+}
+
 /** Publishes each machine's on-screen position (CSS px) for tests and tools: window.__ftFloor. */
 function ScreenPositions({ layout }: { layout: FactoryLayout }) {
   const { camera, gl } = useThree();
@@ -367,11 +372,13 @@ export function FactoryScene({
   selected,
   onSelect,
   dprPolicy,
+  labels,
 }: {
   layout: FactoryLayout;
   selected: string | null;
   onSelect: (id: string) => void;
   dprPolicy: DprPolicy;
+  labels: LabelRegistry;
 }) {
   const alarms = useTwin((s) => s.alarms);
   const worst = useMemo(() => worstAlarmByMachine(alarms), [alarms]);
@@ -392,9 +399,11 @@ export function FactoryScene({
           selected={m.id === selected}
           severity={worst[m.id]}
           onSelect={onSelect}
+          labels={labels}
         />
       ))}
       <Controls layout={layout} />
+      <LabelProjector labels={labels} />
       <ScreenPositions layout={layout} />
       <AdaptiveResolution policy={dprPolicy} />
     </>

@@ -1,11 +1,15 @@
 // The 3D floor view: the scene, a hover tooltip, a legend, and the selected machine's panel.
 
 import { Canvas } from "@react-three/fiber";
-import { useEffect, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
+import type { Machine } from "../api/types";
 import { MachinePanel } from "../components/MachinePanel";
+import { StaleTag } from "../components/Freshness";
 import { useFactory } from "../context";
-import { formatValue, KIND_LABEL, STATUS_COLOR, healthColor, SEVERITY_COLOR } from "../format";
+import { useStaleness } from "../hooks/useStaleness";
+import { formatClock, formatValue, KIND_LABEL, STATUS_COLOR, healthColor, SEVERITY_COLOR } from "../format";
 import { hoverStore } from "../floor/hover";
+import { LabelRegistry } from "../floor/overlay";
 import { isSoftwareRenderer, rendererName } from "../floor/quality";
 import { FactoryScene } from "../floor/Scene";
 import { STATUSES } from "../state/selectors";
@@ -36,7 +40,9 @@ function Tooltip() {
   const specs = (info.catalogue[m.kind] ?? []).slice(0, 4);
   return (
     <div className="tooltip" style={{ left: hover.x + 16, top: hover.y + 12, position: "fixed" }} data-testid="tooltip">
-      <div className="name">{m.name}</div>
+      <div className="name">
+        {m.name} <StaleTag />
+      </div>
       <div className="row">
         <span className="muted">{KIND_LABEL[m.kind]}</span>
         <span style={{ color: STATUS_COLOR[state?.status ?? "offline"] }}>{state?.status ?? "offline"}</span>
@@ -52,6 +58,35 @@ function Tooltip() {
           <span className="muted">{s.label}</span>
           <span className="num">{formatValue(state?.values[s.key], s.unit)}</span>
         </div>
+      ))}
+    </div>
+  );
+}
+
+function MachineLabel({ machine, labels, selected }: { machine: Machine; labels: LabelRegistry; selected: boolean }) {
+  const status = useTwin((s) => s.machines[machine.id]?.status ?? "offline");
+  const ref = useCallback((el: HTMLDivElement | null) => labels.element(machine.id, el), [labels, machine.id]);
+  return (
+    <div
+      ref={ref}
+      className={`mlabel${selected ? " selected" : ""}`}
+      style={{ visibility: "hidden" }}
+      data-testid="machine-label"
+      data-machine={machine.id}
+    >
+      <span className="dot" style={{ background: STATUS_COLOR[status] }} />
+      {machine.name}
+    </div>
+  );
+}
+
+/** The machines' names as HTML over the canvas (positioned by the scene each frame: floor/overlay.ts). */
+function MachineLabels({ labels, selected }: { labels: LabelRegistry; selected: string | null }) {
+  const info = useFactory();
+  return (
+    <div className="floor-labels" aria-hidden="true">
+      {info.layout.machines.map((m) => (
+        <MachineLabel key={m.id} machine={m} labels={labels} selected={m.id === selected} />
       ))}
     </div>
   );
@@ -95,6 +130,8 @@ function Legend() {
 export function FloorView({ selected, onSelect }: { selected: string | null; onSelect: (id: string | null) => void }) {
   const info = useFactory();
   const conn = useTwin((s) => s.connection);
+  const { stale, asOf } = useStaleness();
+  const [labels] = useState(() => new LabelRegistry());
   // Escape closes the machine panel.
   useEffect(() => {
     if (!selected) return;
@@ -113,8 +150,15 @@ export function FloorView({ selected, onSelect }: { selected: string | null; onS
           gl={{ antialias: !QUALITY.software, powerPreference: "high-performance" }}
           data-testid="floor-canvas"
         >
-          <FactoryScene layout={info.layout} selected={selected} onSelect={onSelect} dprPolicy={QUALITY.policy} />
+          <FactoryScene
+            layout={info.layout}
+            selected={selected}
+            onSelect={onSelect}
+            dprPolicy={QUALITY.policy}
+            labels={labels}
+          />
         </Canvas>
+        <MachineLabels labels={labels} selected={selected} />
         <div className="floor-title">
           <div className="card">
             <span>
@@ -126,13 +170,19 @@ export function FloorView({ selected, onSelect }: { selected: string | null; onS
             <span className="muted">
               {info.layout.floor_width} × {info.layout.floor_depth} m
             </span>
-            {conn !== "open" && <span style={{ color: "#fde68a" }}>stream {conn}…</span>}
+            {conn !== "open" && (
+              <span style={{ color: "#fde68a" }}>
+                stream {conn}…{stale && asOf !== null && ` floor as of ${formatClock(asOf)}`}
+              </span>
+            )}
           </div>
         </div>
         <Legend />
       </div>
       <Tooltip />
-      {selected && info.byId[selected] && <MachinePanel machine={info.byId[selected]} onClose={() => onSelect(null)} />}
+      {selected && info.byId[selected] && (
+        <MachinePanel key={selected} machine={info.byId[selected]} onClose={() => onSelect(null)} />
+      )}
     </div>
   );
 }

@@ -6,8 +6,8 @@ import uPlot from "uplot";
 import { api } from "../api/client";
 import type { HistorySeries, SensorSpec } from "../api/types";
 import { useFactory } from "../context";
-import { formatUnit } from "../format";
-import { bucketCount, rangeBounds, toColumns, toLocalInput, type RangeKey } from "../history";
+import { formatClock, formatDay, formatUnit } from "../format";
+import { bucketCount, rangeBounds, timeAxisLabels, toColumns, toLocalInput, type RangeKey } from "../history";
 
 const COLORS = ["#38bdf8", "#f59e0b", "#a78bfa", "#22c55e", "#f472b6", "#fb7185", "#2dd4bf", "#facc15"];
 
@@ -61,9 +61,13 @@ function HistoryChart({
           },
         },
       },
-      axes: [axis, { ...axis, size: 64 }],
+      // One 24-hour clock, as everywhere else in the dashboard (uPlot's default is 12-hour).
+      axes: [
+        { ...axis, values: (_u, splits, _i, _space, incr) => timeAxisLabels(splits, incr) },
+        { ...axis, size: 64 },
+      ],
       series: [
-        {},
+        { value: (_u, v) => (v == null ? "—" : `${formatDay(v * 1000)} ${formatClock(v * 1000)}`) },
         { label: "min", stroke: color + "66", width: 1, points: { show: false } },
         { label: `avg (${formatUnit(spec.unit)})`, stroke: color, width: 2, points: { show: false } },
         { label: "max", stroke: color + "66", width: 1, points: { show: false } },

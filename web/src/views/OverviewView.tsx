@@ -2,12 +2,14 @@
 
 import { useMemo, useState } from "react";
 import { api } from "../api/client";
-import type { MaintenancePlan } from "../api/types";
+import type { Machine, MaintenancePlan } from "../api/types";
 import { HealthBar, SeverityTag, StatusBadge } from "../components/Bits";
+import { LastReading } from "../components/Freshness";
 import { AckButton } from "../components/MachinePanel";
 import { useFactory } from "../context";
 import {
   formatAgo,
+  formatClock,
   formatHours,
   formatPercent,
   formatTime,
@@ -17,6 +19,7 @@ import {
   STATUS_COLOR,
 } from "../format";
 import { usePolling } from "../hooks/usePolling";
+import { useStaleness } from "../hooks/useStaleness";
 import { useCapabilities } from "../state/capabilities";
 import { isActive } from "../state/reducer";
 import { fleetKpis, SEVERITIES, sortedAlarms, STATUSES } from "../state/selectors";
@@ -27,14 +30,24 @@ function Kpis() {
   const machines = useTwin((s) => s.machines);
   const alarms = useTwin((s) => s.alarms);
   const k = useMemo(() => fleetKpis(info.layout.machines, machines, alarms), [info, machines, alarms]);
+  const { stale, asOf } = useStaleness();
+  // While the stream is down each KPI says when it was last true, instead of what it means.
+  const sub = (text: React.ReactNode): React.ReactNode =>
+    stale && asOf !== null ? (
+      <span className="asof" data-testid="kpi-asof">
+        as of {formatClock(asOf)}
+      </span>
+    ) : (
+      text
+    );
   return (
-    <div className="grid kpis" data-testid="kpis">
+    <div className={`grid kpis${stale ? " stale" : ""}`} data-testid="kpis" data-stale={stale}>
       <div className="card kpi">
         <div className="label">Running</div>
         <div className="value" style={{ color: STATUS_COLOR.running }} data-testid="kpi-running">
           {k.byStatus.running}
         </div>
-        <div className="sub">of {k.total} machines</div>
+        <div className="sub">{sub(<>of {k.total} machines</>)}</div>
       </div>
       <div className="card kpi">
         <div className="label">Idle / stopped</div>
@@ -42,7 +55,7 @@ function Kpis() {
           {k.byStatus.idle}
           <span className="muted"> / {k.byStatus.stopped}</span>
         </div>
-        <div className="sub">{k.byStatus.maintenance} in maintenance</div>
+        <div className="sub">{sub(<>{k.byStatus.maintenance} in maintenance</>)}</div>
       </div>
       <div className="card kpi">
         <div className="label">Failed / offline</div>
@@ -50,17 +63,17 @@ function Kpis() {
           {k.byStatus.failed}
           <span className="muted"> / {k.byStatus.offline}</span>
         </div>
-        <div className="sub">need attention</div>
+        <div className="sub">{sub(<>need attention</>)}</div>
       </div>
       <div className="card kpi">
         <div className="label">Availability</div>
         <div className="value">{formatPercent(k.availability)}</div>
-        <div className="sub">running or idle now</div>
+        <div className="sub">{sub(<>running or idle now</>)}</div>
       </div>
       <div className="card kpi">
         <div className="label">Mean health</div>
         <div className="value">{k.meanHealth === null ? "—" : Math.round(k.meanHealth)}</div>
-        <div className="sub">0 = failed · 100 = all values normal</div>
+        <div className="sub">{sub(<>0 = failed · 100 = all values normal</>)}</div>
       </div>
       <div className="card kpi">
         <div className="label">Active alarms</div>
@@ -72,11 +85,15 @@ function Kpis() {
           {k.activeAlarms}
         </div>
         <div className="sub">
-          {SEVERITIES.map((s) => (
-            <span key={s} style={{ color: k.alarmsBySeverity[s] ? SEVERITY_COLOR[s] : undefined, marginRight: 8 }}>
-              {k.alarmsBySeverity[s]} {s}
-            </span>
-          ))}
+          {sub(
+            <>
+              {SEVERITIES.map((s) => (
+                <span key={s} style={{ color: k.alarmsBySeverity[s] ? SEVERITY_COLOR[s] : undefined, marginRight: 8 }}>
+                  {k.alarmsBySeverity[s]} {s}
+                </span>
+              ))}
+            </>,
+          )}
         </div>
       </div>
       <div className="card kpi" style={{ gridColumn: "1 / -1" }}>
@@ -295,26 +312,40 @@ function Schedule() {
   );
 }
 
+function MachineCard({ machine: m, onOpen }: { machine: Machine; onOpen: (id: string) => void }) {
+  const st = useTwin((s) => s.machines[m.id]);
+  const { stale } = useStaleness();
+  return (
+    <div
+      className={`card mcard${stale ? " stale" : ""}`}
+      onClick={() => onOpen(m.id)}
+      data-testid="machine-card"
+      data-machine={m.id}
+    >
+      <div className="top">
+        <span className="nm" title={m.name}>
+          {m.name}
+        </span>
+        <StatusBadge status={st?.status} />
+      </div>
+      <div className="faint" style={{ fontSize: 11.5 }}>
+        {KIND_LABEL[m.kind]} · {m.id}
+      </div>
+      <HealthBar health={st?.health} />
+      <div style={{ fontSize: 11.5 }}>
+        <LastReading state={st} />
+      </div>
+    </div>
+  );
+}
+
 function MachineCards({ onOpen }: { onOpen: (id: string) => void }) {
   const info = useFactory();
-  const machines = useTwin((s) => s.machines);
   return (
     <div className="grid machine-cards">
-      {info.layout.machines.map((m) => {
-        const st = machines[m.id];
-        return (
-          <div key={m.id} className="card mcard" onClick={() => onOpen(m.id)} data-testid="machine-card">
-            <div className="top">
-              <span className="nm">{m.name}</span>
-              <StatusBadge status={st?.status} />
-            </div>
-            <div className="faint" style={{ fontSize: 11.5 }}>
-              {KIND_LABEL[m.kind]} · {m.id}
-            </div>
-            <HealthBar health={st?.health} />
-          </div>
-        );
-      })}
+      {info.layout.machines.map((m) => (
+        <MachineCard key={m.id} machine={m} onOpen={onOpen} />
+      ))}
     </div>
   );
 }
@@ -324,10 +355,7 @@ export function OverviewView({ onOpen }: { onOpen: (id: string) => void }) {
     <div className="scroll" data-testid="overview">
       <div className="grid" style={{ gap: 16 }}>
         <Kpis />
-        <div
-          className="grid"
-          style={{ gridTemplateColumns: "minmax(0, 3fr) minmax(0, 2fr)", gap: 16, alignItems: "start" }}
-        >
+        <div className="grid overview-split">
           <AlarmsTable onOpen={onOpen} />
           <Schedule />
         </div>

@@ -29,7 +29,6 @@ from factorytwin.ml.jobs import TrainingJobs
 from factorytwin.profiles.service import ProfileService
 from factorytwin.store import Store, open_store
 from factorytwin.store.auth import auth_store_for
-
 from factorytwin.store.profiles import profile_store_for
 from factorytwin.twin.service import TwinService
 

@@ -142,9 +142,10 @@ async def run_realtime(
 ) -> RealtimeStats:
     """Run the factory in real time (x ``speed``) until ``stop`` is set, ``duration_s`` passes, or cancellation.
 
-    Telemetry goes to ``target`` (HTTP, with ``token`` as its bearer credential) and/or ``mqtt_url`` (MQTT), or to the given ``publishers``; the machines
-    are also served over OPC UA (``opcua``), Modbus TCP (``modbus_port``, all interfaces) and the given
-    ``servers``. On the way out the publishers get a few seconds to send what they still hold.
+    Telemetry goes to ``target`` (HTTP, with ``token`` as its bearer credential) and/or ``mqtt_url`` (MQTT), or to
+    the given ``publishers``; the machines are also served over OPC UA (``opcua``), Modbus TCP (``modbus_port``,
+    all interfaces) and the given ``servers``. On the way out the publishers get a few seconds to send what they
+    still hold.
     """
     if speed <= 0 or tick_s <= 0:
         raise ValueError("speed and tick must be positive")

@@ -14,8 +14,8 @@ import httpx
 import pytest
 
 from factorytwin.config import Settings
-from tests.credentials import admin_headers
-from tests.integration.twin.conftest import Mosquitto, free_port, serve, wait_until
+from tests.credentials import TEST_CTX, admin_headers
+from tests.integration.twin.conftest import Mosquitto, free_port, serve_app, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +47,9 @@ def broker(tmp_path: Path) -> Iterator[Mosquitto]:
         mosquitto.stop()
 
 
-def start_node_red(node_red: Path, user_dir: Path, api_url: str, broker: Mosquitto) -> subprocess.Popen[bytes]:
+def start_node_red(
+    node_red: Path, user_dir: Path, api_url: str, broker: Mosquitto, api_token: str
+) -> subprocess.Popen[bytes]:
     user_dir.mkdir()
     flow = user_dir / "flows.json"
     shutil.copy(NODERED_DIR / "flows.json", flow)  # node-red may write beside its flow file: keep the repo clean
@@ -56,6 +58,7 @@ def start_node_red(node_red: Path, user_dir: Path, api_url: str, broker: Mosquit
         "FT_NODERED_PORT": str(free_port()),
         "FT_NODERED_LOG": "warn",
         "FT_API_URL": api_url,
+        "FT_API_TOKEN": api_token,
         "FT_MQTT_HOST": "127.0.0.1",
         "FT_MQTT_PORT": str(broker.port),
         "FT_MACHINE_ID": MACHINE,
@@ -70,8 +73,13 @@ async def test_node_red_flow_feeds_the_api_over_mqtt_and_http_and_obeys_commands
     settings = Settings(
         database_url=f"sqlite:///{tmp_path}/twin.db", mqtt_url=broker.url, mqtt_client_id="ft-test-nodered"
     )
-    async with serve(settings) as base, httpx.AsyncClient(base_url=base, headers=admin_headers(base)) as http:
-        node_red = start_node_red(node_red_installed, tmp_path / "node-red", base, broker)
+    async with (
+        serve_app(settings) as (base, app),
+        httpx.AsyncClient(base_url=base, headers=admin_headers(base)) as http,
+    ):
+        # The flow posts with the machine's own device key, as a gateway in the plant would.
+        key, _ = await app.state.services.auth.issue_device_key(MACHINE, TEST_CTX)
+        node_red = start_node_red(node_red_installed, tmp_path / "node-red", base, broker, key)
         try:
 
             async def health() -> dict[str, Any]:

@@ -53,7 +53,7 @@ async def test_stop_command_reaches_the_simulated_machine_which_stops_and_logs_t
             await wait_until(stopped, timeout_s=20)
             events = (await http.get("/api/v1/machines/mill-01/events", params={"limit": 50})).json()
             commands = [e for e in events if e["kind"] == "command"]
-            assert any(e["message"].startswith("stop by operator: published") for e in commands)  # the API's
+            assert any(e["message"].startswith("stop by test-admin-") for e in commands)  # in the caller's name
             assert any(e["data"].get("accepted") is True for e in commands)  # the machine's answer
         finally:
             stop.set()

@@ -116,6 +116,23 @@ async def test_a_route_born_open_is_reported(sqlite_store: Store) -> None:
 # --- the real app -------------------------------------------------------------------------------------------
 
 EXPECTED_GUARDS = {
+    "DELETE /api/v1/profiles/{profile_id}": "engineer",
+    "DELETE /api/v1/scenarios/{job_id}": "engineer",
+    "GET /api/v1/events": "viewer",
+    "GET /api/v1/exports/alarms": "viewer",
+    "GET /api/v1/exports/events": "viewer",
+    "GET /api/v1/exports/history": "viewer",
+    "GET /api/v1/exports/kpis": "viewer",
+    "GET /api/v1/kpis": "viewer",
+    "GET /api/v1/profiles": "viewer",
+    "GET /api/v1/profiles/{profile_id}": "viewer",
+    "GET /api/v1/profiles/{profile_id}/dtdl": "viewer",
+    "GET /api/v1/scenarios": "viewer",
+    "GET /api/v1/scenarios/{job_id}": "viewer",
+    "POST /api/v1/profiles": "engineer",
+    "POST /api/v1/profiles/import/dtdl": "engineer",
+    "POST /api/v1/scenarios": "engineer",
+    "PUT /api/v1/profiles/{profile_id}": "engineer",
     "GET /api/v1/alarms": "viewer",
     "GET /api/v1/audit": "admin",
     "GET /api/v1/auth/me": "any credential",

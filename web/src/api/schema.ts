@@ -644,6 +644,148 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/profiles": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Profiles
+         * @description The latest version of every profile (bundled and user-defined), by id.
+         */
+        get: operations["list_profiles_api_v1_profiles_get"];
+        put?: never;
+        /**
+         * Create Profile
+         * @description Create a profile as version 1 (409 when the id is taken).
+         */
+        post: operations["create_profile_api_v1_profiles_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/profiles/import/dtdl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Dtdl
+         * @description Create a profile from a DTDL v3 Interface (422 naming each content that cannot be mapped).
+         */
+        post: operations["import_dtdl_api_v1_profiles_import_dtdl_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/profiles/{profile_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Profile
+         * @description A profile: its latest version, or the version asked for.
+         */
+        get: operations["get_profile_api_v1_profiles__profile_id__get"];
+        /**
+         * Update Profile
+         * @description Write a new version of a profile; earlier versions stay readable with ``?version=``.
+         */
+        put: operations["update_profile_api_v1_profiles__profile_id__put"];
+        post?: never;
+        /**
+         * Delete Profile
+         * @description Delete a profile and all its versions: 409 naming the machines that use it, or when it is bundled.
+         */
+        delete: operations["delete_profile_api_v1_profiles__profile_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/profiles/{profile_id}/dtdl": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Dtdl
+         * @description A profile (its latest version, or the one asked for) as a DTDL v3 Interface document.
+         */
+        get: operations["export_dtdl_api_v1_profiles__profile_id__dtdl_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scenarios": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Scenarios
+         * @description Every scenario job remembered (unfinished ones and the newest finished), oldest first, without results.
+         */
+        get: operations["list_scenarios_api_v1_scenarios_get"];
+        put?: never;
+        /**
+         * Create Scenario
+         * @description Queue a what-if job: each plan against the baseline, ``runs`` Monte-Carlo runs over ``horizon_h``; poll
+         *     ``GET /scenarios/{id}``. A plan naming an unknown machine or line, a time in the past or beyond the horizon,
+         *     or visits beyond the technicians is 422 naming the item.
+         */
+        post: operations["create_scenario_api_v1_scenarios_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/scenarios/{job_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Scenario
+         * @description A job: state, progress, how its fork was built and, once done, its results and comparisons.
+         */
+        get: operations["get_scenario_api_v1_scenarios__job_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Scenario
+         * @description Cancel a queued or running job (it stays listed as ``cancelled``), or forget a finished one.
+         */
+        delete: operations["delete_scenario_api_v1_scenarios__job_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/telemetry": {
         parameters: {
             query?: never;
@@ -784,6 +926,22 @@ export interface components {
              */
             ts: string;
         };
+        /**
+         * BuiltinAppearance
+         * @description Drawn with one of the dashboard's own 3D models.
+         */
+        BuiltinAppearance: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "builtin";
+            /**
+             * Model
+             * @description one of cnc_mill, lathe, hydraulic_press, pump, air_compressor, conveyor, robot_arm
+             */
+            model: string;
+        };
         ClientMessage: components["schemas"]["SubscribeRequest"];
         /**
          * Command
@@ -832,6 +990,29 @@ export interface components {
             ts: string;
         };
         /**
+         * CommandParameter
+         * @description The one numeric argument a command takes (e.g. ``speed_pct`` of ``set_speed``), with its allowed range.
+         */
+        CommandParameter: {
+            /** High */
+            high?: number | null;
+            /**
+             * Key
+             * @description letters, digits and _, starting with a letter
+             */
+            key: string;
+            /** Label */
+            label: string;
+            /** Low */
+            low?: number | null;
+            /**
+             * Unit
+             * @description a symbol of the unit table (docs/PROFILES.md): °C, bar, rpm...; an alias is stored as its symbol
+             * @enum {string}
+             */
+            unit: "K" | "°C" | "°F" | "Pa" | "hPa" | "kPa" | "MPa" | "bar" | "mbar" | "psi" | "mmHg" | "inHg" | "inH2O" | "m/s" | "cm/s" | "mm/s" | "m/min" | "m/h" | "km/h" | "rpm" | "rps" | "rad/s" | "°/s" | "m/s²" | "gn" | "Hz" | "kHz" | "1/min" | "1/h" | "A" | "mA" | "kA" | "V" | "mV" | "kV" | "W" | "kW" | "MW" | "hp" | "VA" | "kVA" | "var" | "kvar" | "J" | "kJ" | "MJ" | "Wh" | "kWh" | "MWh" | "Nm" | "N" | "kN" | "L/s" | "L/min" | "L/h" | "mL/min" | "m3/s" | "m3/min" | "m3/h" | "gal/min" | "cfm" | "kg/s" | "kg/h" | "g/s" | "kg" | "g" | "mg" | "t" | "lb" | "m" | "cm" | "mm" | "µm" | "km" | "in" | "ft" | "°" | "rad" | "s" | "ms" | "min" | "h" | "d" | "L" | "mL" | "m3" | "kg/m3" | "Ω" | "kΩ" | "MΩ" | "dB" | "lx" | "%" | "ppm" | "ppb" | "1" | "degC" | "℃" | "degF" | "℉" | "r/min" | "m/s2" | "N·m" | "N m" | "N.m" | "l/s" | "l/min" | "l/h" | "m³/s" | "m³/min" | "m³/h" | "gpm" | "um" | "μm" | "deg" | "l" | "ml" | "m³" | "kg/m³" | "ohm" | "Ohm" | "kohm" | "Mohm";
+        };
+        /**
          * CommandResult
          * @description The answer to POST /machines/{id}/commands.
          */
@@ -843,6 +1024,38 @@ export interface components {
             event_id: number | null;
             /** Outcome */
             outcome: string;
+        };
+        /**
+         * Comparison
+         * @description A scenario against the baseline.
+         */
+        Comparison: {
+            downtime_h: components["schemas"]["Difference"];
+            failures: components["schemas"]["Difference"];
+            /** Machine Failures */
+            machine_failures: {
+                [key: string]: components["schemas"]["Difference"];
+            };
+            maintenance_cost: components["schemas"]["Difference"];
+            /** Name */
+            name: string;
+            output_h: components["schemas"]["Difference"];
+            total_cost: components["schemas"]["Difference"];
+        };
+        /**
+         * Difference
+         * @description Scenario minus baseline over paired runs (same seeds): the mean difference, its 80 % confidence interval,
+         *     and the share of runs in which the scenario came out lower.
+         */
+        Difference: {
+            /** High */
+            high: number;
+            /** Low */
+            low: number;
+            /** Mean */
+            mean: number;
+            /** P Lower */
+            p_lower: number;
         };
         /**
          * DowntimeCause
@@ -864,6 +1077,36 @@ export interface components {
              * @description stretches of this cause that started in the range
              */
             stops: number;
+        };
+        /**
+         * DtdlImport
+         * @description The body of ``POST /profiles/import/dtdl``: a DTDL v3 Interface and what a profile needs beyond it.
+         */
+        DtdlImport: {
+            /**
+             * Appearance
+             * @description default: a grey 1.5 m box
+             */
+            appearance?: (components["schemas"]["BuiltinAppearance"] | components["schemas"]["PrimitiveAppearance"] | components["schemas"]["GltfAppearance"]) | null;
+            /**
+             * Bands
+             * @description telemetry name -> range and band (overrides the ftSensor properties)
+             */
+            bands?: {
+                [key: string]: components["schemas"]["SensorBand"];
+            };
+            /**
+             * Id
+             * @description profile id (default: from the interface's @id)
+             */
+            id?: string | null;
+            /**
+             * Interface
+             * @description a DTDL v3 Interface document (JSON-LD)
+             */
+            interface: {
+                [key: string]: unknown;
+            };
         };
         /**
          * ErrorBody
@@ -1000,6 +1243,57 @@ export interface components {
              * @description metres along the machine's x axis (a cylinder's diameter)
              */
             width: number;
+        };
+        /**
+         * ForkNote
+         * @description How one machine's simulated state was obtained.
+         */
+        ForkNote: {
+            /**
+             * Fit Error
+             * @description RMS of the scaled sensor residuals of the fit
+             */
+            fit_error?: number | null;
+            /**
+             * Hours Since Maintenance
+             * @description from the store; null: unknown
+             */
+            hours_since_maintenance?: number | null;
+            kind: components["schemas"]["MachineKind"];
+            /** Machine Id */
+            machine_id: string;
+            /**
+             * Readings Used
+             * @default 0
+             */
+            readings_used: number;
+            /**
+             * Status
+             * @description live status taken over (offline: taken as running)
+             */
+            status: string;
+            /** Wear */
+            wear?: {
+                [key: string]: number;
+            };
+            /**
+             * Wear Source
+             * @description 'fitted' to recent readings, or 'default' (no readings)
+             */
+            wear_source: string;
+        };
+        /**
+         * GltfAppearance
+         * @description Drawn with an uploaded glTF asset, by asset id.
+         */
+        GltfAppearance: {
+            /** Asset Id */
+            asset_id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "gltf";
         };
         /**
          * Grouping
@@ -1409,6 +1703,29 @@ export interface components {
          */
         MachineKind: "cnc_mill" | "lathe" | "hydraulic_press" | "pump" | "air_compressor" | "conveyor" | "robot_arm";
         /**
+         * MachineOutcome
+         * @description One machine over the horizon.
+         */
+        MachineOutcome: {
+            downtime_h: components["schemas"]["Spread"];
+            /**
+             * Failure Modes
+             * @description expected failures per mode
+             */
+            failure_modes: {
+                [key: string]: number;
+            };
+            failures: components["schemas"]["Spread"];
+            /** Machine Id */
+            machine_id: string;
+            /** @description repairs of failures plus maintenance visits, currency units */
+            maintenance_cost: components["schemas"]["Spread"];
+            maintenance_visits: components["schemas"]["Spread"];
+            running_h: components["schemas"]["Spread"];
+            time_to_failure: components["schemas"]["TimeToFailure"];
+            tool_changes: components["schemas"]["Spread"];
+        };
+        /**
          * MachineState
          * @description The live state of one machine, as the twin knows it from the telemetry it has seen.
          */
@@ -1627,11 +1944,69 @@ export interface components {
             status: "no_model";
         };
         /**
+         * OutOfService
+         * @description A machine stopped from ``start`` to ``end`` (it neither wears nor fails meanwhile).
+         */
+        OutOfService: {
+            /**
+             * End
+             * @description null: to the end of the horizon
+             */
+            end?: string | null;
+            /**
+             * Machine Id
+             * @description machine id: letters, digits, _ . -
+             */
+            machine_id: string;
+            /**
+             * Start
+             * @default PT0S
+             */
+            start: string;
+        };
+        /**
          * Outcome
          * @description How an audited attempt ended.
          * @enum {string}
          */
         Outcome: "success" | "failure" | "denied";
+        /**
+         * Plan
+         * @description What a scenario changes about the future; the empty plan is the baseline (do nothing different).
+         */
+        Plan: {
+            /**
+             * Name
+             * @default scenario
+             */
+            name: string;
+            /** Out Of Service */
+            out_of_service?: components["schemas"]["OutOfService"][];
+            /** Speeds */
+            speeds?: components["schemas"]["SpeedChange"][];
+            /**
+             * Technicians
+             * @description maintenance visits that can run at once
+             * @default 2
+             */
+            technicians: number;
+            /** Visits */
+            visits?: components["schemas"]["VisitChange"][];
+        };
+        /**
+         * PlantOutcome
+         * @description The whole plant over the horizon (sums over machines, per run).
+         */
+        PlantOutcome: {
+            downtime_cost: components["schemas"]["Spread"];
+            downtime_h: components["schemas"]["Spread"];
+            failures: components["schemas"]["Spread"];
+            maintenance_cost: components["schemas"]["Spread"];
+            maintenance_visits: components["schemas"]["Spread"];
+            /** @description running hours x speed fraction: throughput until a production model exists */
+            output_h: components["schemas"]["Spread"];
+            total_cost: components["schemas"]["Spread"];
+        };
         /**
          * PolicyCost
          * @description Expected cost of a maintenance policy over the planning horizon.
@@ -1776,6 +2151,43 @@ export interface components {
             type: "prediction";
         };
         /**
+         * PrimitiveAppearance
+         * @description Drawn as a coloured box or vertical cylinder (a cylinder's diameter is its width).
+         */
+        PrimitiveAppearance: {
+            /**
+             * Color
+             * @description sRGB, #rrggbb
+             * @default #8c939c
+             */
+            color: string;
+            /**
+             * Depth
+             * @description metres along the machine's y axis
+             */
+            depth: number;
+            /**
+             * Height
+             * @description metres
+             */
+            height: number;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "primitive";
+            /**
+             * Shape
+             * @enum {string}
+             */
+            shape: "box" | "cylinder";
+            /**
+             * Width
+             * @description metres along the machine's x axis (a cylinder's diameter)
+             */
+            width: number;
+        };
+        /**
          * PrincipalKind
          * @description How a caller proved who they are.
          * @enum {string}
@@ -1802,6 +2214,99 @@ export interface components {
             id: string;
             /** Name */
             name: string;
+        };
+        /**
+         * ProfileBody
+         * @description A profile as a client writes it (``POST``/``PUT /profiles``): everything but the version.
+         */
+        ProfileBody: {
+            /** Appearance */
+            appearance: components["schemas"]["BuiltinAppearance"] | components["schemas"]["PrimitiveAppearance"] | components["schemas"]["GltfAppearance"];
+            /** Commands */
+            commands?: components["schemas"]["ProfileCommand"][];
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Id
+             * @description profile id: letters, digits, _ . -
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /** Sensors */
+            sensors: components["schemas"]["ProfileSensor"][];
+        };
+        /**
+         * ProfileCommand
+         * @description A command machines of the profile accept.
+         */
+        ProfileCommand: {
+            /**
+             * Key
+             * @description letters, digits and _, starting with a letter
+             */
+            key: string;
+            /** Label */
+            label: string;
+            parameter?: components["schemas"]["CommandParameter"] | null;
+        };
+        /**
+         * ProfileSensor
+         * @description One sensor of a profile.
+         *
+         *     ``low``/``high`` is the physical range (a value outside cannot be a real measurement: ingest refuses it);
+         *     ``normal_low``/``normal_high`` the normal operating band (outside it the twin alarms), with
+         *     ``low <= normal_low < normal_high <= high``. ``max_rate`` (unit per second) bounds a plausible rate of change.
+         *     ``activity`` marks the sensor that tells whether the machine is working (at most one per profile).
+         */
+        ProfileSensor: {
+            /**
+             * Activity
+             * @description this sensor tells whether the machine is working
+             * @default false
+             */
+            activity: boolean;
+            /**
+             * High
+             * @description physical range, upper end
+             */
+            high: number;
+            /**
+             * Key
+             * @description letters, digits and _, starting with a letter
+             */
+            key: string;
+            /** Label */
+            label: string;
+            /**
+             * Low
+             * @description physical range, lower end
+             */
+            low: number;
+            /**
+             * Max Rate
+             * @description largest plausible change, unit per second
+             */
+            max_rate?: number | null;
+            /**
+             * Normal High
+             * @description normal band, upper end (within the physical range)
+             */
+            normal_high: number;
+            /**
+             * Normal Low
+             * @description normal band, lower end (within the physical range)
+             */
+            normal_low: number;
+            /**
+             * Unit
+             * @description a symbol of the unit table (docs/PROFILES.md): °C, bar, rpm...; an alias is stored as its symbol
+             * @enum {string}
+             */
+            unit: "K" | "°C" | "°F" | "Pa" | "hPa" | "kPa" | "MPa" | "bar" | "mbar" | "psi" | "mmHg" | "inHg" | "inH2O" | "m/s" | "cm/s" | "mm/s" | "m/min" | "m/h" | "km/h" | "rpm" | "rps" | "rad/s" | "°/s" | "m/s²" | "gn" | "Hz" | "kHz" | "1/min" | "1/h" | "A" | "mA" | "kA" | "V" | "mV" | "kV" | "W" | "kW" | "MW" | "hp" | "VA" | "kVA" | "var" | "kvar" | "J" | "kJ" | "MJ" | "Wh" | "kWh" | "MWh" | "Nm" | "N" | "kN" | "L/s" | "L/min" | "L/h" | "mL/min" | "m3/s" | "m3/min" | "m3/h" | "gal/min" | "cfm" | "kg/s" | "kg/h" | "g/s" | "kg" | "g" | "mg" | "t" | "lb" | "m" | "cm" | "mm" | "µm" | "km" | "in" | "ft" | "°" | "rad" | "s" | "ms" | "min" | "h" | "d" | "L" | "mL" | "m3" | "kg/m3" | "Ω" | "kΩ" | "MΩ" | "dB" | "lx" | "%" | "ppm" | "ppb" | "1" | "degC" | "℃" | "degF" | "℉" | "r/min" | "m/s2" | "N·m" | "N m" | "N.m" | "l/s" | "l/min" | "l/h" | "m³/s" | "m³/min" | "m³/h" | "gpm" | "um" | "μm" | "deg" | "l" | "ml" | "m³" | "kg/m³" | "ohm" | "Ohm" | "kohm" | "Mohm";
         };
         /**
          * ReadingMessage
@@ -1888,6 +2393,116 @@ export interface components {
             unit: string;
         };
         /**
+         * ScenarioJob
+         * @description A job, how its fork was built, and its results once done.
+         */
+        ScenarioJob: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at?: string | null;
+            /** Fork */
+            fork?: components["schemas"]["ForkNote"][];
+            /** Horizon H */
+            horizon_h: number;
+            /** Id */
+            id: string;
+            /**
+             * Message
+             * @default
+             */
+            message: string;
+            /** Names */
+            names: string[];
+            /** Progress */
+            progress: number;
+            /** @description once done */
+            result?: components["schemas"]["WhatIfResult"] | null;
+            /** Runs */
+            runs: number;
+            /** Started At */
+            started_at?: string | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "queued" | "running" | "done" | "failed" | "cancelled";
+        };
+        /**
+         * ScenarioOutcome
+         * @description One plan's results.
+         */
+        ScenarioOutcome: {
+            /** Machines */
+            machines: components["schemas"]["MachineOutcome"][];
+            /** Name */
+            name: string;
+            plant: components["schemas"]["PlantOutcome"];
+        };
+        /**
+         * ScenarioRequest
+         * @description A what-if job: one or more plans, each compared with the baseline (the plant as it goes, no changes).
+         */
+        ScenarioRequest: {
+            /**
+             * Horizon H
+             * @description hours ahead
+             * @default 336
+             */
+            horizon_h: number;
+            /**
+             * Runs
+             * @description Monte-Carlo runs per scenario
+             * @default 200
+             */
+            runs: number;
+            /** Scenarios */
+            scenarios: components["schemas"]["Plan"][];
+            /**
+             * Seed
+             * @default 0
+             */
+            seed: number;
+        };
+        /**
+         * ScenarioSummary
+         * @description A job without its results (the list).
+         */
+        ScenarioSummary: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at?: string | null;
+            /** Horizon H */
+            horizon_h: number;
+            /** Id */
+            id: string;
+            /**
+             * Message
+             * @default
+             */
+            message: string;
+            /** Names */
+            names: string[];
+            /** Progress */
+            progress: number;
+            /** Runs */
+            runs: number;
+            /** Started At */
+            started_at?: string | null;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "queued" | "running" | "done" | "failed" | "cancelled";
+        };
+        /**
          * ScheduledTask
          * @description A recommended maintenance visit.
          */
@@ -1928,6 +2543,27 @@ export interface components {
          * @enum {string}
          */
         Scope: "plant" | "line" | "machine";
+        /**
+         * SensorBand
+         * @description What DTDL cannot say about a telemetry: physical range, normal band, max rate, activity flag.
+         */
+        SensorBand: {
+            /**
+             * Activity
+             * @default false
+             */
+            activity: boolean;
+            /** High */
+            high: number;
+            /** Low */
+            low: number;
+            /** Max Rate */
+            max_rate?: number | null;
+            /** Normal High */
+            normal_high: number;
+            /** Normal Low */
+            normal_low: number;
+        };
         /**
          * SensorSpec
          * @description One sensor of a machine kind.
@@ -1971,6 +2607,50 @@ export interface components {
             type: "snapshot";
         };
         /**
+         * SpeedChange
+         * @description Run a machine, or every machine of a line, at ``speed_pct`` from ``start`` to ``end`` (then as before).
+         */
+        SpeedChange: {
+            /**
+             * End
+             * @description instant or offset; null: to the end of the horizon
+             */
+            end?: string | null;
+            /**
+             * Line
+             * @description every machine of this production line
+             */
+            line?: string | null;
+            /**
+             * Machine Id
+             * @description one machine; or give line
+             */
+            machine_id?: string | null;
+            /**
+             * Speed Pct
+             * @description percent of nominal speed (0: idle)
+             */
+            speed_pct: number;
+            /**
+             * Start
+             * @description instant or offset from the scenario's start
+             * @default PT0S
+             */
+            start: string;
+        };
+        /**
+         * Spread
+         * @description A quantity over the Monte-Carlo runs: its mean and the 80 % interval (10th-90th percentile of the runs).
+         */
+        Spread: {
+            /** High */
+            high: number;
+            /** Low */
+            low: number;
+            /** Mean */
+            mean: number;
+        };
+        /**
          * StateMessage
          * @description A machine's status or health changed.
          */
@@ -1981,6 +2661,47 @@ export interface components {
              * @enum {string}
              */
             type: "state";
+        };
+        /**
+         * StoredProfile
+         * @description A profile version as stored: whether it ships with factorytwin, when and by whom it was saved.
+         */
+        StoredProfile: {
+            /** Appearance */
+            appearance: components["schemas"]["BuiltinAppearance"] | components["schemas"]["PrimitiveAppearance"] | components["schemas"]["GltfAppearance"];
+            /**
+             * Bundled
+             * @description ships with factorytwin (seeded at start-up; cannot be deleted)
+             */
+            bundled: boolean;
+            /** Commands */
+            commands?: components["schemas"]["ProfileCommand"][];
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Id
+             * @description profile id: letters, digits, _ . -
+             */
+            id: string;
+            /** Name */
+            name: string;
+            /**
+             * Saved At
+             * Format: date-time
+             */
+            saved_at: string;
+            /** Saved By */
+            saved_by: string;
+            /** Sensors */
+            sensors: components["schemas"]["ProfileSensor"][];
+            /**
+             * Version
+             * @default 1
+             */
+            version: number;
         };
         /**
          * SubscribeRequest
@@ -2011,6 +2732,25 @@ export interface components {
             events?: components["schemas"]["Event"][];
             /** Readings */
             readings?: components["schemas"]["ReadingSet"][];
+        };
+        /**
+         * TimeToFailure
+         * @description When a machine fails next: P(failure within the horizon), percentiles (null when beyond the horizon) and
+         *     the survival curve P(no failure before t) at ``survival_h``.
+         */
+        TimeToFailure: {
+            /** P10 H */
+            p10_h: number | null;
+            /** P50 H */
+            p50_h: number | null;
+            /** P90 H */
+            p90_h: number | null;
+            /** P Failure */
+            p_failure: number;
+            /** Survival */
+            survival: number[];
+            /** Survival H */
+            survival_h: number[];
         };
         /**
          * TrainJob
@@ -2070,6 +2810,61 @@ export interface components {
             detail: components["schemas"]["Problem"][];
             /** Job Id */
             job_id: string;
+        };
+        /**
+         * VisitChange
+         * @description A maintenance visit added, or the machine's next scheduled preventive visit moved or removed.
+         */
+        VisitChange: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "add" | "move" | "remove";
+            /**
+             * At
+             * @description when the visit starts (add, move); not for remove
+             */
+            at?: string | null;
+            /**
+             * Hours
+             * @description how long the machine is down
+             * @default 4
+             */
+            hours: number;
+            /**
+             * Machine Id
+             * @description machine id: letters, digits, _ . -
+             */
+            machine_id: string;
+        };
+        /**
+         * WhatIfResult
+         * @description Everything a what-if job found.
+         */
+        WhatIfResult: {
+            baseline: components["schemas"]["ScenarioOutcome"];
+            /** Block S */
+            block_s: number;
+            /** Comparisons */
+            comparisons: components["schemas"]["Comparison"][];
+            /** Dt S */
+            dt_s: number;
+            /** Horizon H */
+            horizon_h: number;
+            /** Runs */
+            runs: number;
+            /** Scenarios */
+            scenarios: components["schemas"]["ScenarioOutcome"][];
+            /** Seed */
+            seed: number;
+            /**
+             * Started At
+             * Format: date-time
+             */
+            started_at: string;
+            /** Wall S */
+            wall_s: number;
         };
     };
     responses: never;
@@ -3358,6 +4153,496 @@ export interface operations {
             };
             /** @description a service the route needs is not running */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_profiles_api_v1_profiles_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredProfile"][];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_profile_api_v1_profiles_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredProfile"];
+                };
+            };
+            /** @description the id is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    import_dtdl_api_v1_profiles_import_dtdl_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DtdlImport"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredProfile"];
+                };
+            };
+            /** @description the id is taken */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_profile_api_v1_profiles__profile_id__get: {
+        parameters: {
+            query?: {
+                /** @description a version; default: the latest */
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                profile_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredProfile"];
+                };
+            };
+            /** @description no such profile or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_profile_api_v1_profiles__profile_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                profile_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProfileBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StoredProfile"];
+                };
+            };
+            /** @description no such profile or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_profile_api_v1_profiles__profile_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                profile_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such profile or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description bundled, or used by machines (named) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_dtdl_api_v1_profiles__profile_id__dtdl_get: {
+        parameters: {
+            query?: {
+                /** @description a version; default: the latest */
+                version?: number | null;
+            };
+            header?: never;
+            path: {
+                profile_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description no such profile or version */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_scenarios_api_v1_scenarios_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioSummary"][];
+                };
+            };
+        };
+    };
+    create_scenario_api_v1_scenarios_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ScenarioRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioJob"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many scenario jobs queued */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_scenario_api_v1_scenarios__job_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the job id POST returned */
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioJob"];
+                };
+            };
+            /** @description no such job (or forgotten) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_scenario_api_v1_scenarios__job_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the job id POST returned */
+                job_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ScenarioJob"];
+                };
+            };
+            /** @description no such job (or forgotten) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

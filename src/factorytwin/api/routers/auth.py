@@ -21,6 +21,7 @@ from factorytwin.api.auth import (
 )
 from factorytwin.auth import AuditEntry, AuditQuery, AuthError, AuthService, Login, Outcome, PrincipalKind, Role
 from factorytwin.auth.credentials import MAX_PASSWORD_LENGTH
+from factorytwin.domain import IsoDatetime
 
 router = APIRouter(tags=["auth"])
 _ERRORS: dict[int | str, dict[str, Any]] = {
@@ -145,8 +146,8 @@ async def audit(
     actor: Annotated[str | None, Query(max_length=200)] = None,
     action: Annotated[str | None, Query(max_length=100, description="exact, or a prefix ending in '.'")] = None,
     outcome: Annotated[Outcome | None, Query()] = None,
-    start: Annotated[datetime | None, Query(alias="from", description="ISO 8601 with offset")] = None,
-    end: Annotated[datetime | None, Query(alias="to", description="ISO 8601 with offset")] = None,
+    start: Annotated[IsoDatetime | None, Query(alias="from", description="ISO 8601 with offset")] = None,
+    end: Annotated[IsoDatetime | None, Query(alias="to", description="ISO 8601 with offset")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 200,
     fmt: Annotated[Literal["json", "csv"], Query(alias="format")] = "json",
 ) -> list[AuditEntry] | Response:

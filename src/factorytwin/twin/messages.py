@@ -41,6 +41,10 @@ class MachineState(BaseModel):
     values: dict[str, float] = Field(description="newest value of each sensor")
     values_ts: datetime | None = Field(description="measurement time of the newest reading set")
     failure_probability: float | None = Field(default=None, description="from the ML prediction, when there is one")
+    speed_pct: float = Field(
+        default=100.0, description="speed setpoint, % of nominal, as last applied (100 until a set_speed is)"
+    )
+    failure_mode: str | None = Field(default=None, description="while failed: the failure mode the machine reported")
 
 
 class SnapshotMessage(ServerMessageBase):

@@ -13,6 +13,7 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
@@ -38,7 +39,8 @@ from factorytwin.twin.busguard import BusGuard
 from factorytwin.twin.commands import CommandDispatcher, describe
 from factorytwin.twin.health import health_score
 from factorytwin.twin.messages import MachineState, SnapshotMessage
-from factorytwin.twin.rules import SEVERITY_RANK, evaluate, offline_finding
+from factorytwin.twin.operating import AlarmTuning, RuleTuning
+from factorytwin.twin.rules import SEVERITY_RANK, Finding, evaluate, offline_finding
 from factorytwin.twin.state import LiveMachine, MachineUpdate, TwinState, ms_to_datetime
 from factorytwin.twin.stream import StreamHub
 
@@ -62,14 +64,28 @@ class CommandResult(BaseModel):
 class TwinService:
     """One process's live twin."""
 
-    def __init__(self, settings: Settings, store: Store, bus: EventBus | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        bus: EventBus | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
+        self.clock = clock or (lambda: datetime.now(UTC))  # wall time of operators' steps (tests inject one)
         if bus is None:
             bus = MqttBus(MqttEndpoint.parse(settings.mqtt_url)) if settings.mqtt_url else InProcessBus()
         self.bus = bus
         self.state = TwinState(time_scale=settings.time_scale)
-        self.alarms = AlarmEngine()
+        self.alarms = AlarmEngine(time_scale=settings.time_scale)
+        self.tuning = AlarmTuning(
+            RuleTuning(
+                on_delay_s=settings.alarm_on_delay_s,
+                off_delay_s=settings.alarm_off_delay_s,
+                deadband=settings.alarm_deadband,
+            )
+        )
         self.hub = StreamHub(
             settings.stream_interval_s,
             self.snapshot,
@@ -88,7 +104,9 @@ class TwinService:
     # -- life cycle --------------------------------------------------------------------------------------------
     async def start(self) -> None:
         """Load machines and the active alarms from the store, connect the bus, start the background tasks."""
-        self.state.register(await self.store.machines())
+        machines = await self.store.machines()
+        self.state.register(machines)
+        self.tuning.register(machines)
         self.alarms.load(await self._stored_active_alarms())
         for live in self.state.machines.values():
             self._refresh_health(live)
@@ -121,7 +139,7 @@ class TwinService:
         """The ingest listener: fold a committed batch into the twin (quick: nothing here waits for I/O)."""
         if new_readings == 0 and not batch.events:
             return  # a resent batch: nothing new to show
-        updates = self.state.apply(batch, datetime.now(UTC), time.monotonic())
+        updates = self.state.apply(batch, self.clock(), time.monotonic())
         self._handle(updates, evaluate_alarms=True)
         if self.bus.distributed:
             self._enqueue(BusEvent("telemetry", self.bus.origin, batch))
@@ -134,16 +152,34 @@ class TwinService:
             for event in upd.events:
                 self.hub.event(event)
             if evaluate_alarms:
-                ts = ms_to_datetime(upd.ts_ms) if upd.ts_ms is not None else datetime.now(UTC)
-                alarmed = self.alarms.alarmed_sensors(upd.machine_id)
-                findings = evaluate(live.specs, live.status, upd.observations, alarmed)
-                for alarm in self.alarms.apply(upd.machine_id, findings, ts):
+                ts = ms_to_datetime(upd.ts_ms) if upd.ts_ms is not None else self.clock()
+                for alarm in self.alarms.apply(upd.machine_id, self.findings(live, upd), ts):
                     self._mark_dirty(alarm)
-            self._refresh_health(live, force=upd.status_changed)
+            self._refresh_health(live, force=upd.status_changed or upd.setpoint_changed)
+
+    def findings(self, live: LiveMachine, upd: MachineUpdate) -> list[Finding]:
+        """The alarm rules' verdicts on one machine's update, at its operating point and with its tuning."""
+        machine_id, kind = live.machine_id, live.kind
+        return evaluate(
+            live.specs,
+            live.status,
+            upd.observations,
+            self.alarms.alarmed_sensors(machine_id),
+            kind=kind,
+            speed_pct=live.speed_pct,
+            tuning_of=lambda rule_type: self.tuning.of(machine_id, kind, rule_type),
+            failure_mode=live.failure_mode,
+        )
 
     def _refresh_health(self, live: LiveMachine, force: bool = False) -> None:
         health = health_score(
-            live.specs, live.values, self.alarms.severities(live.machine_id), live.status, live.failure_probability
+            live.specs,
+            live.values,
+            self.alarms.severities(live.machine_id, self.clock()),
+            live.status,
+            live.failure_probability,
+            kind=live.kind,
+            speed_pct=live.speed_pct,
         )
         if force or health != live.health:
             live.health = health
@@ -154,7 +190,7 @@ class TwinService:
             return  # applied already when it happened here
         payload = event.payload
         if isinstance(payload, TelemetryBatch):
-            self._handle(self.state.apply(payload, datetime.now(UTC), time.monotonic()), evaluate_alarms=False)
+            self._handle(self.state.apply(payload, self.clock(), time.monotonic()), evaluate_alarms=False)
         elif isinstance(payload, Alarm):
             self.alarms.merge(payload)
             self.hub.alarm(payload)
@@ -189,6 +225,7 @@ class TwinService:
             await asyncio.sleep(period)
             try:
                 self.check_offline()
+                self.expire_shelves()
             except Exception:  # keep watching whatever one round did
                 log.exception("offline watch failed")
 
@@ -196,13 +233,20 @@ class TwinService:
         """Mark machines silent for ``offline_after_s`` offline and raise their alarm; return their ids."""
         now_mono = time.monotonic() if now_mono is None else now_mono
         gone = self.state.silent_since(now_mono, self.settings.offline_after_s)
-        now = datetime.now(UTC)
+        now = self.clock()
         for live in gone:
             silent = now_mono - (live.last_seen_mono or now_mono)
             for alarm in self.alarms.apply(live.machine_id, [offline_finding(silent)], now):
                 self._mark_dirty(alarm)
             self._refresh_health(live, force=True)
         return [live.machine_id for live in gone]
+
+    def expire_shelves(self) -> list[Alarm]:
+        """Take expired shelves off (the alarms are shown again and count in health); return those alarms."""
+        expired = self.alarms.expire_shelves(self.clock())
+        for alarm in expired:
+            self._mark_dirty(alarm)
+        return expired
 
     # -- alarm persistence -------------------------------------------------------------------------------------
     def _mark_dirty(self, alarm: Alarm) -> None:
@@ -337,15 +381,46 @@ class TwinService:
     async def acknowledge(self, alarm_id: int, by: str) -> Alarm:
         """Acknowledge an alarm (recording who and when); NotFound if there is no such alarm."""
         alarm = await self._lookup(alarm_id, by)
-        if self.alarms.acknowledge(alarm, by, datetime.now(UTC)):
+        if self.alarms.acknowledge(alarm, by, self.clock()):
             await self._save(alarm)
         return alarm
 
     async def clear(self, alarm_id: int, by: str) -> Alarm:
         """Clear an alarm by hand (recording who and when); NotFound if there is no such alarm."""
         alarm = await self._lookup(alarm_id, by)
-        if self.alarms.clear(alarm, by, datetime.now(UTC)):
+        if self.alarms.clear(alarm, by, self.clock()):
             await self._save(alarm)
+        return alarm
+
+    async def shelve(self, alarm_id: int, by: str, until: datetime, reason: str) -> Alarm:
+        """Set an active alarm aside until ``until`` with a reason; InvalidInput naming the field when it cannot be
+        (cleared already, an expiry not in the future or too far ahead, unstorable text)."""
+        alarm = await self._lookup(alarm_id, by)
+        if (problem := unstorable_text(reason)) is not None:
+            raise InvalidInput([FieldProblem(("body", "reason"), problem, reason)])
+        if not is_active(alarm):
+            raise InvalidInput([FieldProblem(("path", "alarm_id"), "a cleared alarm cannot be shelved", alarm_id)])
+        try:
+            self.alarms.shelve(alarm, until, reason, by, self.clock())
+        except ValueError as exc:
+            raise InvalidInput([FieldProblem(("body", "until"), str(exc), until.isoformat())]) from None
+        await self._save(alarm)
+        return alarm
+
+    async def unshelve(self, alarm_id: int, by: str) -> Alarm:
+        """Take an alarm off its shelf before its expiry (nothing changes when it was not shelved)."""
+        alarm = await self._lookup(alarm_id, by)
+        if self.alarms.unshelve(alarm, self.clock()):
+            await self._save(alarm)
+        return alarm
+
+    async def comment(self, alarm_id: int, by: str, text: str) -> Alarm:
+        """Add an operator's note to an alarm (active or cleared)."""
+        alarm = await self._lookup(alarm_id, by)
+        if (problem := unstorable_text(text)) is not None:
+            raise InvalidInput([FieldProblem(("body", "text"), problem, text)])
+        self.alarms.comment(alarm, text, by, self.clock())
+        await self._save(alarm)
         return alarm
 
     async def send_command(self, machine_id: str, command: Command) -> CommandResult:

@@ -67,6 +67,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alarms/{alarm_id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Comment Alarm
+         * @description Add a note to an alarm (active or cleared); the answer is the alarm with its comments.
+         */
+        post: operations["comment_alarm_api_v1_alarms__alarm_id__comments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alarms/{alarm_id}/shelve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Shelve Alarm
+         * @description Shelve an active alarm until ``until``: it stays active and judged, but is set aside (not in health);
+         *     raised anew while the shelf lasts, it is born shelved. 422 for a cleared alarm or an expiry not ahead.
+         */
+        post: operations["shelve_alarm_api_v1_alarms__alarm_id__shelve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alarms/{alarm_id}/unshelve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unshelve Alarm
+         * @description Take an alarm off its shelf before the expiry.
+         */
+        post: operations["unshelve_alarm_api_v1_alarms__alarm_id__unshelve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/catalogue": {
         parameters: {
             query?: never;
@@ -445,6 +506,9 @@ export interface components {
         /**
          * Alarm
          * @description An alarm on a machine; one per (machine, type) while active.
+         *
+         *     A shelved alarm (``shelved_until`` in the future) stays active and keeps being judged, but is set aside: it
+         *     does not count in the machine's health and the console shows it apart, until the shelf expires.
          */
         Alarm: {
             /** Acked At */
@@ -455,6 +519,11 @@ export interface components {
             cleared_at?: string | null;
             /** Cleared By */
             cleared_by?: string | null;
+            /**
+             * Comments
+             * @description operators' notes, oldest first
+             */
+            comments?: components["schemas"]["AlarmComment"][];
             /** Id */
             id?: number | null;
             /**
@@ -472,6 +541,15 @@ export interface components {
             /** Sensor */
             sensor?: string | null;
             severity: components["schemas"]["AlarmSeverity"];
+            /** Shelve Reason */
+            shelve_reason?: string | null;
+            /** Shelved By */
+            shelved_by?: string | null;
+            /**
+             * Shelved Until
+             * @description set aside until then (expiry of the shelf)
+             */
+            shelved_until?: string | null;
             state: components["schemas"]["AlarmState"];
             /**
              * Type
@@ -497,6 +575,21 @@ export interface components {
              * @default operator
              */
             by: string;
+        };
+        /**
+         * AlarmComment
+         * @description A note an operator wrote on an alarm.
+         */
+        AlarmComment: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** By */
+            by: string;
+            /** Text */
+            text: string;
         };
         /**
          * AlarmMessage
@@ -581,6 +674,14 @@ export interface components {
             event_id: number | null;
             /** Outcome */
             outcome: string;
+        };
+        /**
+         * CommentRequest
+         * @description An operator's note on an alarm.
+         */
+        CommentRequest: {
+            /** Text */
+            text: string;
         };
         /**
          * ErrorBody
@@ -921,6 +1022,11 @@ export interface components {
          */
         MachineState: {
             /**
+             * Failure Mode
+             * @description while failed: the failure mode the machine reported
+             */
+            failure_mode: string | null;
+            /**
              * Failure Probability
              * @description from the ML prediction, when there is one
              */
@@ -938,6 +1044,12 @@ export interface components {
             last_seen: string | null;
             /** Machine Id */
             machine_id: string;
+            /**
+             * Speed Pct
+             * @description speed setpoint, % of nominal, as last applied (100 until a set_speed is)
+             * @default 100
+             */
+            speed_pct: number;
             status: components["schemas"]["MachineStatus"];
             /**
              * Values
@@ -1397,6 +1509,20 @@ export interface components {
         };
         ServerMessage: components["schemas"]["SnapshotMessage"] | components["schemas"]["ReadingMessage"] | components["schemas"]["StateMessage"] | components["schemas"]["AlarmMessage"] | components["schemas"]["EventMessage"] | components["schemas"]["PredictionMessage"] | components["schemas"]["ErrorMessage"];
         /**
+         * ShelveRequest
+         * @description Set an alarm aside until ``until`` (at most a week ahead), saying why.
+         */
+        ShelveRequest: {
+            /** Reason */
+            reason: string;
+            /**
+             * Until
+             * Format: date-time
+             * @description when the shelf expires and the alarm is shown again
+             */
+            until: string;
+        };
+        /**
          * SnapshotMessage
          * @description First message after connecting or (re)subscribing: the state of every subscribed machine.
          */
@@ -1648,6 +1774,161 @@ export interface operations {
                 };
             };
             /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    comment_alarm_api_v1_alarms__alarm_id__comments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alarm_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alarm"];
+                };
+            };
+            /** @description no such alarm */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description bad body (the field is named) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    shelve_alarm_api_v1_alarms__alarm_id__shelve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alarm_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShelveRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alarm"];
+                };
+            };
+            /** @description no such alarm */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description bad body (the field is named) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unshelve_alarm_api_v1_alarms__alarm_id__unshelve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alarm_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alarm"];
+                };
+            };
+            /** @description no such alarm */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description bad body (the field is named) */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -160,7 +160,7 @@ class AlarmEngine:
                         message=finding.message,
                         sensor=finding.sensor,
                         value=finding.value,
-                        raised_at=since,
+                        raised_at=ts,
                         updated_at=ts,
                     )
                     self._shelve_if_shelved(alarm, ts)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from factorytwin.domain import Machine, MachineKind, SensorSpec
+from factorytwin.domain import CATALOGUE, Machine, MachineKind, SensorSpec
 
 log = logging.getLogger(__name__)
 
@@ -121,11 +121,24 @@ IMMEDIATE = Tuning(on_delay_s=0.0, off_delay_s=0.0, deadband=0.02)
 DEFAULT_TUNING = RuleTuning(on_delay_s=90.0, off_delay_s=60.0, deadband=0.05)
 """Raised after 1.5 min of the condition, cleared after 1 min without it and 5 % of the band inside it."""
 
-KIND_TUNING: dict[MachineKind, dict[str, RuleTuning]] = {
-    # Wear only grows: no delay needed to be sure, and it clears at the service (no flapping to damp).
-    kind: {"tool_wear": RuleTuning(on_delay_s=0.0), "seal_wear": RuleTuning(on_delay_s=0.0)}
-    for kind in MachineKind
-}
+WARM_UP_S = 1800.0
+"""On-delay of a low temperature of the machine itself (not the hall's): after a start, the process, oil, bearing or
+winding takes about three thermal time constants to come up to its band; a cold machine warming up is no fault."""
+
+
+def _kind_defaults(kind: MachineKind) -> dict[str, RuleTuning]:
+    rules = {
+        # Wear only grows: no delay needed to be sure, and it clears at the service (no flapping to damp).
+        "tool_wear": RuleTuning(on_delay_s=0.0),
+        "seal_wear": RuleTuning(on_delay_s=0.0),
+    }
+    for spec in CATALOGUE[kind]:
+        if spec.unit == "K" and spec.key != "air_temp":
+            rules[f"low:{spec.key}"] = RuleTuning(on_delay_s=WARM_UP_S)
+    return rules
+
+
+KIND_TUNING: dict[MachineKind, dict[str, RuleTuning]] = {kind: _kind_defaults(kind) for kind in MachineKind}
 
 MachineRules = dict[str, RuleTuning]
 _MACHINE_RULES: TypeAdapter[MachineRules] = TypeAdapter(MachineRules)

@@ -226,7 +226,7 @@ def test_an_alarm_is_raised_only_once_its_condition_has_held_for_the_on_delay() 
     assert engine.pending("mill-01") == ["high:process_temp"]
     assert tuned_step(engine, 20, tuning, process_temp=317.0) == []
     (alarm,) = tuned_step(engine, 30, tuning, process_temp=317.0)
-    assert alarm.raised_at == T0  # when the condition began
+    assert alarm.raised_at == T0 + timedelta(seconds=30)  # when it was raised, not when the condition began
     assert engine.pending("mill-01") == []
 
 

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     alarm_deadband: float = Field(
         default=0.05, ge=0, le=0.5, description="default deadband: fraction of the band width inside it to clear"
     )
+    command_timeout_s: float = Field(
+        default=10.0, gt=0, le=3600, description="a delivered command the machine has not answered by then timed out"
+    )
     stream_interval_s: float = Field(
         default=0.25,
         gt=0,

@@ -16,10 +16,11 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from factorytwin.config import Settings
 from factorytwin.domain import (
+    MAX_EVENT_MESSAGE_CHARS,
     Alarm,
     AlarmState,
     Command,
@@ -36,9 +37,9 @@ from factorytwin.store.base import MAX_LIST_LIMIT, AlarmQuery, Store
 from factorytwin.twin.alarms import SYSTEM, AlarmEngine, is_active
 from factorytwin.twin.bus import DROP_REASONS, BusEvent, EventBus, InProcessBus, MqttBus
 from factorytwin.twin.busguard import BusGuard
-from factorytwin.twin.commands import CommandDispatcher, describe
+from factorytwin.twin.commands import CommandDispatcher, CommandLedger, describe
 from factorytwin.twin.health import health_score
-from factorytwin.twin.messages import MachineState, SnapshotMessage
+from factorytwin.twin.messages import CommandState, CommandStatus, MachineState, SnapshotMessage
 from factorytwin.twin.operating import AlarmTuning, RuleTuning
 from factorytwin.twin.rules import SEVERITY_RANK, Finding, evaluate, offline_finding
 from factorytwin.twin.state import LiveMachine, MachineUpdate, TwinState, ms_to_datetime
@@ -53,12 +54,15 @@ MAX_ALARMS_LOADED = 10_000
 
 
 class CommandResult(BaseModel):
-    """The answer to POST /machines/{id}/commands."""
+    """The answer to POST /machines/{id}/commands: where the command is now (``state``); its later states
+    (applied, refused, timed out) follow on the stream as ``command`` messages."""
 
     command: CommandMessage
     delivered: bool
+    state: CommandState = Field(description="pending, delivered, applied, refused, timed_out or undelivered")
     outcome: str
-    event_id: int | None
+    answer: str | None = Field(default=None, description="the machine's own answer, when it gave one already")
+    event_id: int | None = Field(description="the command's event, when the twin wrote it (not while delivered)")
 
 
 class TwinService:
@@ -93,6 +97,7 @@ class TwinService:
             max_subscriptions=settings.stream_max_subscriptions,
         )
         self.commands = CommandDispatcher(bus.link if isinstance(bus, MqttBus) else None)
+        self.ledger = CommandLedger(settings.command_timeout_s)
         self._dirty: dict[int, Alarm] = {}
         self._dirty_event = asyncio.Event()
         self._saved_event = asyncio.Event()  # set whenever a dirty alarm was saved: ``idle`` waits on it
@@ -151,6 +156,10 @@ class TwinService:
                 self.hub.reading(upd.machine_id, ms_to_datetime(upd.ts_ms), upd.values)
             for event in upd.events:
                 self.hub.event(event)
+                if event.kind is EventKind.COMMAND and len(self.ledger):
+                    answered = self.ledger.answer(event, self.clock())
+                    if answered is not None:
+                        self.hub.command(answered)
             if evaluate_alarms:
                 ts = ms_to_datetime(upd.ts_ms) if upd.ts_ms is not None else self.clock()
                 for alarm in self.alarms.apply(upd.machine_id, self.findings(live, upd), ts):
@@ -226,6 +235,7 @@ class TwinService:
             try:
                 self.check_offline()
                 self.expire_shelves()
+                await self.expire_commands()
             except Exception:  # keep watching whatever one round did
                 log.exception("offline watch failed")
 
@@ -424,25 +434,70 @@ class TwinService:
         return alarm
 
     async def send_command(self, machine_id: str, command: Command) -> CommandResult:
-        """Send a command to a machine and write it, with its outcome, to the machine's event log."""
-        if machine_id not in self.state.machines:
+        """Send a command to a machine; the answer says where it is (``state``), later states go on the stream.
+
+        One event per command in the machine's log: the machine's own answer when it comes over the wire;
+        otherwise the twin's, once the outcome is known (applied or refused in process, undelivered, timed out).
+        """
+        live = self.state.machines.get(machine_id)
+        if live is None:
             raise NotFound(f"no machine {machine_id!r} in the factory layout")
-        message = CommandMessage(
-            id=uuid.uuid4().hex, machine_id=machine_id, ts=datetime.now(UTC), **command.model_dump()
-        )
+        now = self.clock()
+        message = CommandMessage(id=uuid.uuid4().hex, machine_id=machine_id, ts=now, **command.model_dump())
         outcome = await self.commands.dispatch(message)
+        status = CommandStatus(
+            command=message, state=outcome.state, outcome=outcome.outcome, answer=outcome.answer, updated_at=now
+        )
+        event_id: int | None = None
+        if outcome.state is CommandState.DELIVERED:
+            self.ledger.wait_for_answer(status)
+        else:
+            event_id = await self._command_event(status)
+            if outcome.state is CommandState.APPLIED and message.speed_pct is not None:
+                live.speed_pct = message.speed_pct  # in process: no answer event to learn it from
+                self._refresh_health(live, force=True)
+        self.hub.command(status)
+        return CommandResult(
+            command=message,
+            delivered=outcome.delivered,
+            state=status.state,
+            outcome=status.outcome,
+            answer=status.answer,
+            event_id=event_id,
+        )
+
+    async def expire_commands(self) -> list[CommandStatus]:
+        """Time out the delivered commands that were not answered in time; write and stream each outcome."""
+        late = self.ledger.expire(self.clock())
+        for status in late:
+            self.hub.command(status)
+            try:
+                await self._command_event(status)
+            except StoreUnavailable as exc:
+                log.warning("the timed-out command %s is not in the event log: %s", status.command.id, exc)
+        return late
+
+    async def _command_event(self, status: CommandStatus) -> int | None:
+        """Write the one event of a command whose outcome the twin knows (and send it to stream and bus)."""
+        message = status.command
         event = Event(
-            machine_id=machine_id,
-            ts=message.ts,
+            machine_id=message.machine_id,
+            ts=status.updated_at,
             kind=EventKind.COMMAND,
-            message=f"{describe(message)}: {outcome.outcome}",
-            data={"command": message.model_dump(mode="json"), "delivered": outcome.delivered},
+            message=f"{describe(message)}: {status.outcome}"[:MAX_EVENT_MESSAGE_CHARS],
+            data={
+                "command": message.model_dump(mode="json"),
+                "command_id": message.id,
+                "state": status.state.value,
+                "delivered": status.state is not CommandState.UNDELIVERED,
+                "accepted": status.state is CommandState.APPLIED,
+            },
         )
         saved = (await self.store.write_events([event]))[0]
         self.hub.event(saved)
         if self.bus.distributed:
             self._enqueue(BusEvent("event", self.bus.origin, saved))
-        return CommandResult(command=message, delivered=outcome.delivered, outcome=outcome.outcome, event_id=saved.id)
+        return saved.id
 
     def health_section(self) -> dict[str, int | str]:
         """Counters for GET /health; ``bus_refused.<reason>``: bus messages dropped by the bus's validation."""

@@ -664,16 +664,69 @@ export interface components {
         };
         /**
          * CommandResult
-         * @description The answer to POST /machines/{id}/commands.
+         * @description The answer to POST /machines/{id}/commands: where the command is now (``state``); its later states
+         *     (applied, refused, timed out) follow on the stream as ``command`` messages.
          */
         CommandResult: {
+            /**
+             * Answer
+             * @description the machine's own answer, when it gave one already
+             */
+            answer?: string | null;
             command: components["schemas"]["CommandMessage"];
             /** Delivered */
             delivered: boolean;
-            /** Event Id */
+            /**
+             * Event Id
+             * @description the command's event, when the twin wrote it (not while delivered)
+             */
             event_id: number | null;
             /** Outcome */
             outcome: string;
+            /** @description pending, delivered, applied, refused, timed_out or undelivered */
+            state: components["schemas"]["CommandState"];
+        };
+        /**
+         * CommandState
+         * @description Where a command is in its lifecycle: pending -> delivered -> applied / refused / timed_out, or undelivered.
+         * @enum {string}
+         */
+        CommandState: "pending" | "delivered" | "applied" | "refused" | "timed_out" | "undelivered";
+        /**
+         * CommandStateMessage
+         * @description A command moved in its lifecycle (delivered, applied, refused, timed out, undelivered).
+         */
+        CommandStateMessage: {
+            status: components["schemas"]["CommandStatus"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "command";
+        };
+        /**
+         * CommandStatus
+         * @description A command and where it is: what the twin did with it and, once it answered, what the machine said.
+         */
+        CommandStatus: {
+            /**
+             * Answer
+             * @description the machine's own answer, when the path carries one
+             * @default null
+             */
+            answer: string | null;
+            command: components["schemas"]["CommandMessage"];
+            /**
+             * Outcome
+             * @description what happened, in words (the transport's or the machine's)
+             */
+            outcome: string;
+            state: components["schemas"]["CommandState"];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
         };
         /**
          * CommentRequest
@@ -1507,7 +1560,7 @@ export interface components {
             /** Unit */
             unit: string;
         };
-        ServerMessage: components["schemas"]["SnapshotMessage"] | components["schemas"]["ReadingMessage"] | components["schemas"]["StateMessage"] | components["schemas"]["AlarmMessage"] | components["schemas"]["EventMessage"] | components["schemas"]["PredictionMessage"] | components["schemas"]["ErrorMessage"];
+        ServerMessage: components["schemas"]["SnapshotMessage"] | components["schemas"]["ReadingMessage"] | components["schemas"]["StateMessage"] | components["schemas"]["AlarmMessage"] | components["schemas"]["EventMessage"] | components["schemas"]["PredictionMessage"] | components["schemas"]["CommandStateMessage"] | components["schemas"]["ErrorMessage"];
         /**
          * ShelveRequest
          * @description Set an alarm aside until ``until`` (at most a week ahead), saying why.

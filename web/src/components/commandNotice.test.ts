@@ -12,6 +12,7 @@ const result = (delivered: boolean, outcome: string): CommandResult => ({
     issued_by: "dashboard",
   },
   delivered,
+  state: delivered ? "delivered" : "undelivered",
   outcome,
   event_id: 7,
 });

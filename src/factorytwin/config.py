@@ -55,6 +55,22 @@ class Settings(BaseSettings):
         description="data seconds per wall-clock second: the speed-up of a time-compressed simulator (the demo sets "
         "it to its --speed), so rates of change and prediction windows are read in the machines' own time",
     )
+    alarm_on_delay_s: float = Field(
+        default=90.0,
+        ge=0,
+        le=86_400,
+        description="default on-delay of alarm rules: machine seconds a condition must hold before it is raised "
+        "(per kind and machine: twin.operating)",
+    )
+    alarm_off_delay_s: float = Field(
+        default=60.0, ge=0, le=86_400, description="default off-delay: machine seconds without it before it clears"
+    )
+    alarm_deadband: float = Field(
+        default=0.05, ge=0, le=0.5, description="default deadband: fraction of the band width inside it to clear"
+    )
+    command_timeout_s: float = Field(
+        default=10.0, gt=0, le=3600, description="a delivered command the machine has not answered by then timed out"
+    )
     stream_interval_s: float = Field(
         default=0.25,
         gt=0,

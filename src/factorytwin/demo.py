@@ -99,12 +99,14 @@ def ensure_model(settings: Settings, layout: FactoryLayout, days: float, seed: i
 
 
 def _sink_for(engine: Engine) -> CommandSink:
-    """A command sink that applies a command to the in-process simulator, raising on a refused one."""
+    """A command sink that applies a command to the in-process simulator: returns the machine's answer, raises on a
+    refused one (the twin writes the command's one event: the engine does not echo it)."""
 
-    async def sink(message: CommandMessage) -> None:
-        outcome = apply_command(engine, message.machine_id, message, message.id)
+    async def sink(message: CommandMessage) -> str:
+        outcome = apply_command(engine, message.machine_id, message, message.id, echo=False)
         if not outcome.accepted:
             raise ValueError(outcome.message)
+        return outcome.message
 
     return sink
 

@@ -426,8 +426,25 @@ class AlarmState(StrEnum):
     CLEARED_ACK = "cleared_ack"
 
 
+MAX_ALARM_COMMENT_CHARS = 1000
+MAX_ALARM_COMMENTS = 100
+"""Comments kept on one alarm (the oldest give way)."""
+
+
+class AlarmComment(BaseModel):
+    """A note an operator wrote on an alarm."""
+
+    at: datetime
+    by: Text = Field(max_length=64)
+    text: Text = Field(min_length=1, max_length=MAX_ALARM_COMMENT_CHARS)
+
+
 class Alarm(BaseModel):
-    """An alarm on a machine; one per (machine, type) while active."""
+    """An alarm on a machine; one per (machine, type) while active.
+
+    A shelved alarm (``shelved_until`` in the future) stays active and keeps being judged, but is set aside: it
+    does not count in the machine's health and the console shows it apart, until the shelf expires.
+    """
 
     id: int | None = None
     machine_id: MachineId
@@ -443,6 +460,10 @@ class Alarm(BaseModel):
     acked_by: Text | None = None
     cleared_at: datetime | None = None
     cleared_by: Text | None = None
+    shelved_until: datetime | None = Field(default=None, description="set aside until then (expiry of the shelf)")
+    shelved_by: Text | None = None
+    shelve_reason: Text | None = None
+    comments: list[AlarmComment] = Field(default_factory=list, description="operators' notes, oldest first")
 
 
 class CommandKind(StrEnum):

@@ -69,8 +69,14 @@ def machine_index(engine: Engine, machine_id: str) -> int:
         ) from None
 
 
-def apply_command(engine: Engine, machine_id: str, command: Command, command_id: str | None = None) -> CommandOutcome:
-    """Make machine ``machine_id`` follow ``command`` now (between steps); log the outcome as a command event."""
+def apply_command(
+    engine: Engine, machine_id: str, command: Command, command_id: str | None = None, echo: bool = True
+) -> CommandOutcome:
+    """Make machine ``machine_id`` follow ``command`` now (between steps); log the outcome as a command event.
+
+    The event is the machine's answer (``accepted``, the outcome in words, ``command_id``) as it goes over the wire;
+    ``echo=False`` leaves it out, for a caller that answers in another way (the demo's in-process sink returns the
+    outcome to the twin, which writes the command's one event itself)."""
     i = machine_index(engine, machine_id)
     if command.command is CommandKind.SET_SPEED:
         pct = command.speed_pct
@@ -84,7 +90,8 @@ def apply_command(engine: Engine, machine_id: str, command: Command, command_id:
         data["speed_pct"] = command.speed_pct
     if command_id is not None:
         data["command_id"] = command_id
-    engine.emit(i, "command", None, message, **data)
+    if echo:
+        engine.emit(i, "command", None, message, **data)
     if after != before and after not in (MAINTENANCE,):
         engine.emit(i, "status", None, f"{STATUSES[before].value} -> {STATUSES[after].value} by command")
     return CommandOutcome(machine_id=machine_id, command=command.command, accepted=accepted, message=message)

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 from factorytwin.domain import (
     MAX_EVENT_DATA_BYTES,
     Alarm,
+    AlarmComment,
     AlarmSeverity,
     AlarmState,
     Event,
@@ -179,13 +180,20 @@ ALARM_COLUMNS = (
     "acked_by",
     "cleared_at",
     "cleared_by",
+    "shelved_until",
+    "shelved_by",
+    "shelve_reason",
+    "comments",
 )
 
 
 def alarm_row(alarm: Alarm) -> tuple[Any, ...]:
     """The values of an alarm in ``ALARM_COLUMNS`` order; ``StoreRejected`` for text no store can hold."""
-    for name in ("machine_id", "type", "message", "sensor", "acked_by", "cleared_by"):
+    for name in ("machine_id", "type", "message", "sensor", "acked_by", "cleared_by", "shelved_by", "shelve_reason"):
         check_text(f"alarm {name}", getattr(alarm, name))
+    for comment in alarm.comments:
+        check_text("alarm comment", comment.text)
+        check_text("alarm comment by", comment.by)
     return (
         alarm.machine_id,
         alarm.type,
@@ -200,13 +208,17 @@ def alarm_row(alarm: Alarm) -> tuple[Any, ...]:
         alarm.acked_by,
         opt_ms(alarm.cleared_at),
         alarm.cleared_by,
+        opt_ms(alarm.shelved_until),
+        alarm.shelved_by,
+        alarm.shelve_reason,
+        json.dumps([[to_ms(c.at), c.by, c.text] for c in alarm.comments], ensure_ascii=False),
     )
 
 
 def alarm_from_row(row: Any) -> Alarm:
     """An alarm from an ``(id, *ALARM_COLUMNS)`` row."""
     (a_id, machine_id, a_type, severity, state, message, sensor, value, raised, updated, acked, acked_by, cleared,
-     cleared_by) = row  # fmt: skip
+     cleared_by, shelved_until, shelved_by, shelve_reason, comments) = row  # fmt: skip
     return Alarm(
         id=a_id,
         machine_id=machine_id,
@@ -222,6 +234,10 @@ def alarm_from_row(row: Any) -> Alarm:
         acked_by=acked_by,
         cleared_at=opt_dt(cleared),
         cleared_by=cleared_by,
+        shelved_until=opt_dt(shelved_until),
+        shelved_by=shelved_by,
+        shelve_reason=shelve_reason,
+        comments=[AlarmComment(at=from_ms(at), by=by, text=text) for at, by, text in json.loads(comments or "[]")],
     )
 
 

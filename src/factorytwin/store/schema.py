@@ -23,6 +23,15 @@ EVENT_KEY_STEP: Migration = [
     "CREATE UNIQUE INDEX events_natural_key ON events (natural_key)",
 ]
 
+ALARM_SHELF_STEP: Migration = [
+    # Shelving (until, by whom, why) and operators' comments (a JSON array of [ms, by, text]; TEXT on both
+    # backends: it is read and written whole, never queried into).
+    "ALTER TABLE alarms ADD COLUMN shelved_until BIGINT",
+    "ALTER TABLE alarms ADD COLUMN shelved_by TEXT",
+    "ALTER TABLE alarms ADD COLUMN shelve_reason TEXT",
+    "ALTER TABLE alarms ADD COLUMN comments TEXT NOT NULL DEFAULT '[]'",
+]
+
 SQLITE_MIGRATIONS: list[Migration] = [
     [
         """CREATE TABLE machines (
@@ -93,6 +102,8 @@ SQLITE_MIGRATIONS: list[Migration] = [
     EVENT_KEY_STEP,
     SQLITE_AUTH_STEP,  # users, API tokens, sessions, device keys, audit trail (auth_schema.py)
     SQLITE_PROFILES_STEP,  # machine profiles and their versions (profiles_schema.py)
+
+    ALARM_SHELF_STEP,
 ]
 
 POSTGRES_MIGRATIONS: list[Migration] = [
@@ -164,6 +175,8 @@ POSTGRES_MIGRATIONS: list[Migration] = [
     EVENT_KEY_STEP,
     POSTGRES_AUTH_STEP,  # users, API tokens, sessions, device keys, audit trail (auth_schema.py)
     POSTGRES_PROFILES_STEP,  # machine profiles and their versions (profiles_schema.py)
+
+    ALARM_SHELF_STEP,
 ]
 
 HISTORY_SQL = """

@@ -8,11 +8,12 @@ The contract is written down in ``docs/WEBSOCKET.md``.
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from factorytwin.domain import Alarm, Event, MachineKind, MachineStatus
+from factorytwin.domain import Alarm, CommandMessage, Event, MachineKind, MachineStatus
 from factorytwin.prediction import Prediction
 
 MAX_SUBSCRIBED_MACHINES = 10_000
@@ -41,6 +42,10 @@ class MachineState(BaseModel):
     values: dict[str, float] = Field(description="newest value of each sensor")
     values_ts: datetime | None = Field(description="measurement time of the newest reading set")
     failure_probability: float | None = Field(default=None, description="from the ML prediction, when there is one")
+    speed_pct: float = Field(
+        default=100.0, description="speed setpoint, % of nominal, as last applied (100 until a set_speed is)"
+    )
+    failure_mode: str | None = Field(default=None, description="while failed: the failure mode the machine reported")
 
 
 class SnapshotMessage(ServerMessageBase):
@@ -89,6 +94,41 @@ class PredictionMessage(ServerMessageBase):
     prediction: Prediction
 
 
+class CommandState(StrEnum):
+    """Where a command is in its lifecycle: pending -> delivered -> applied / refused / timed_out, or undelivered."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    APPLIED = "applied"
+    REFUSED = "refused"
+    TIMED_OUT = "timed_out"
+    UNDELIVERED = "undelivered"
+
+
+FINAL_COMMAND_STATES = frozenset(
+    {CommandState.APPLIED, CommandState.REFUSED, CommandState.TIMED_OUT, CommandState.UNDELIVERED}
+)
+
+
+class CommandStatus(BaseModel):
+    """A command and where it is: what the twin did with it and, once it answered, what the machine said."""
+
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    command: CommandMessage
+    state: CommandState
+    outcome: str = Field(description="what happened, in words (the transport's or the machine's)")
+    answer: str | None = Field(default=None, description="the machine's own answer, when the path carries one")
+    updated_at: datetime
+
+
+class CommandStateMessage(ServerMessageBase):
+    """A command moved in its lifecycle (delivered, applied, refused, timed out, undelivered)."""
+
+    type: Literal["command"] = "command"
+    status: CommandStatus
+
+
 class ErrorMessage(ServerMessageBase):
     """The server could not use a client's message; the connection stays open."""
 
@@ -108,7 +148,14 @@ class SubscribeRequest(BaseModel):
 
 
 ServerMessage = Annotated[
-    SnapshotMessage | ReadingMessage | StateMessage | AlarmMessage | EventMessage | PredictionMessage | ErrorMessage,
+    SnapshotMessage
+    | ReadingMessage
+    | StateMessage
+    | AlarmMessage
+    | EventMessage
+    | PredictionMessage
+    | CommandStateMessage
+    | ErrorMessage,
     Field(discriminator="type"),
 ]
 """Every message the server sends on the stream, told apart by ``type``."""

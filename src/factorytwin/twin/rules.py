@@ -2,32 +2,40 @@
 
 Rules per sensor of a machine kind (``CATALOGUE``):
 
-* ``high:<sensor>`` when a value exceeds ``normal_high``; ``low:<sensor>`` when it falls below ``normal_low``
-  (only while the machine is running: a stopped spindle is not a low-speed fault, and only where the normal band
-  does not start at the physical minimum). Severity grows with the distance beyond the band, as a fraction ``d``
-  of the band's width: warning below 10 %, minor below 25 %, major below 50 %, critical beyond.
-  Hysteresis: the alarm clears once the newest value is back inside the band by ``HYSTERESIS_FRACTION`` of the
-  band's width, so a value hovering at the edge does not make it flap.
+* ``high:<sensor>`` when a value exceeds the high edge of the sensor's band at the machine's operating point
+  (``operating.operating_band``: the catalogue band, moved with the speed setpoint for the sensors that follow
+  it); ``low:<sensor>`` when it falls below the low edge (only where the catalogue band does not start at the
+  physical minimum). Severity grows with the distance beyond the band, as a fraction ``d`` of the band's width:
+  warning below 10 %, minor below 25 %, major below 50 %, critical beyond. Deadband: the alarm clears once the
+  newest value is back inside the band by the rule's ``deadband`` fraction of the band's width, so a value
+  hovering at the edge does not make it flap.
 * ``rate:<sensor>`` (sensors with ``max_rate``) when the value changes faster than ``max_rate`` per second:
   minor up to twice ``max_rate``, major beyond. It clears once the rate has stayed under ``RATE_CLEAR_FRACTION``
-  of ``max_rate`` for ``RATE_CLEAR_HOLD_S`` seconds of reading time.
-* ``failed`` (critical) while the machine's status is failed; ``offline`` (major) while it is silent (raised by the
-  twin's offline watch, cleared by the next telemetry).
+  of ``max_rate`` for the rule's off-delay (at least ``RATE_CLEAR_HOLD_S``).
+* Band and rate rules are *process* alarms, judged only while the machine runs: a machine stopped, idle or in
+  maintenance on purpose has no process alarms (they clear at once when it stops). Condition sensors (wear,
+  ``operating.CONDITION_SENSORS``) stay judged while it is stopped, idle or failed; nothing is in maintenance.
+* ``failed`` (critical) while the machine's status is failed, naming the failure mode the machine reported;
+  ``offline`` (major) while it is silent (raised by the twin's offline watch, cleared by the next telemetry).
+
+Every rule has an on-delay, an off-delay and a deadband (``operating.Tuning``; without one: none, and the 2 %
+deadband). The text of an alarm and its ``value`` come from the same number, rounded to what the text shows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Container
+from collections.abc import Callable, Container
 from dataclasses import dataclass
 from enum import Enum
 
-from factorytwin.domain import AlarmSeverity, MachineStatus, SensorSpec
-from factorytwin.twin.health import band_excess
+from factorytwin.domain import AlarmSeverity, MachineKind, MachineStatus, SensorSpec
+from factorytwin.twin.operating import CONDITION_SENSORS, IMMEDIATE, Tuning, operating_band
 from factorytwin.twin.state import SensorObservation
 
-HYSTERESIS_FRACTION = 0.02
+HYSTERESIS_FRACTION = IMMEDIATE.deadband
 RATE_CLEAR_FRACTION = 0.8
 RATE_CLEAR_HOLD_S = 10.0
+SIGNIFICANT_DIGITS = 4
 SEVERITY_STEPS: tuple[tuple[float, AlarmSeverity], ...] = (
     (0.10, AlarmSeverity.WARNING),
     (0.25, AlarmSeverity.MINOR),
@@ -41,6 +49,14 @@ SEVERITY_RANK: dict[AlarmSeverity, int] = {
 }
 OFFLINE = "offline"
 FAILED = "failed"
+CONDITION_STATUSES = frozenset({MachineStatus.RUNNING, MachineStatus.IDLE, MachineStatus.STOPPED, MachineStatus.FAILED})
+
+TuningOf = Callable[[str], Tuning]
+"""The tuning of a rule type of the machine being judged."""
+
+
+def _immediate(rule_type: str) -> Tuning:
+    return IMMEDIATE
 
 
 class Verdict(Enum):
@@ -53,7 +69,11 @@ class Verdict(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """The verdict on one alarm type of one machine, with what to put in the alarm when it is raised."""
+    """The verdict on one alarm type of one machine, with what to put in the alarm when it is raised.
+
+    ``on_delay_s``: how long (machine seconds) the condition must hold before a RAISE raises the alarm;
+    ``clear_hold_s``: how long it must have been gone before a CLEAR clears it.
+    """
 
     type: str
     verdict: Verdict
@@ -62,6 +82,7 @@ class Finding:
     sensor: str | None = None
     value: float | None = None
     clear_hold_s: float = 0.0
+    on_delay_s: float = 0.0
 
 
 def severity_for_excess(d: float) -> AlarmSeverity:
@@ -72,63 +93,92 @@ def severity_for_excess(d: float) -> AlarmSeverity:
     return AlarmSeverity.CRITICAL
 
 
+def shown(value: float) -> float:
+    """``value`` rounded to the significant digits an alarm's text shows (the alarm's ``value`` is this number)."""
+    return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+
+
 def _fmt(value: float, unit: str) -> str:
-    return f"{value:.4g} {unit}"
+    return f"{value:.{SIGNIFICANT_DIGITS}g} {unit}"
 
 
-def band_findings(spec: SensorSpec, obs: SensorObservation, running: bool) -> list[Finding]:
-    """High/low threshold verdicts for one sensor."""
-    width = spec.normal_high - spec.normal_low
-    margin = HYSTERESIS_FRACTION * width
+def band_findings(
+    spec: SensorSpec,
+    obs: SensorObservation,
+    judged: bool,
+    tuning_of: TuningOf = _immediate,
+    band: tuple[float, float] | None = None,
+) -> list[Finding]:
+    """High/low threshold verdicts for one sensor: against ``band`` (default: the catalogue's) while ``judged``;
+    clear at once (no off-delay) while not."""
+    low_edge, high_edge = band if band is not None else (spec.normal_low, spec.normal_high)
+    width = high_edge - low_edge
     out: list[Finding] = []
     high = f"high:{spec.key}"
-    if obs.maximum > spec.normal_high:
+    rules = [high] + ([f"low:{spec.key}"] if spec.normal_low > spec.low else [])
+    if not judged:
+        return [Finding(rule, Verdict.CLEAR, sensor=spec.key, value=obs.last) for rule in rules]
+    t_high = tuning_of(high)
+    if obs.maximum > high_edge:
+        value = shown(obs.maximum)
         out.append(
             Finding(
                 high,
                 Verdict.RAISE,
-                severity_for_excess(band_excess(spec, obs.maximum)),
-                f"{spec.label} {_fmt(obs.maximum, spec.unit)} above its normal band (<= "
-                f"{_fmt(spec.normal_high, spec.unit)})",
+                severity_for_excess((obs.maximum - high_edge) / width),
+                f"{spec.label} {_fmt(value, spec.unit)} above its normal band (<= {_fmt(high_edge, spec.unit)})",
                 spec.key,
-                obs.maximum,
+                value,
+                on_delay_s=t_high.on_delay_s,
             )
         )
-    elif obs.last <= spec.normal_high - margin:
-        out.append(Finding(high, Verdict.CLEAR, sensor=spec.key, value=obs.last))
-    if spec.normal_low > spec.low:
-        low = f"low:{spec.key}"
-        if not running:
-            out.append(Finding(low, Verdict.CLEAR, sensor=spec.key, value=obs.last))
-        elif obs.minimum < spec.normal_low:
+    elif obs.last <= high_edge - t_high.deadband * width:
+        out.append(Finding(high, Verdict.CLEAR, sensor=spec.key, value=obs.last, clear_hold_s=t_high.off_delay_s))
+    if len(rules) == 2:
+        low = rules[1]
+        t_low = tuning_of(low)
+        if obs.minimum < low_edge:
+            value = shown(obs.minimum)
             out.append(
                 Finding(
                     low,
                     Verdict.RAISE,
-                    severity_for_excess(band_excess(spec, obs.minimum)),
-                    f"{spec.label} {_fmt(obs.minimum, spec.unit)} below its normal band (>= "
-                    f"{_fmt(spec.normal_low, spec.unit)})",
+                    severity_for_excess((low_edge - obs.minimum) / width),
+                    f"{spec.label} {_fmt(value, spec.unit)} below its normal band (>= {_fmt(low_edge, spec.unit)})",
                     spec.key,
-                    obs.minimum,
+                    value,
+                    on_delay_s=t_low.on_delay_s,
                 )
             )
-        elif obs.last >= spec.normal_low + margin:
-            out.append(Finding(low, Verdict.CLEAR, sensor=spec.key, value=obs.last))
+        elif obs.last >= low_edge + t_low.deadband * width:
+            out.append(Finding(low, Verdict.CLEAR, sensor=spec.key, value=obs.last, clear_hold_s=t_low.off_delay_s))
     return out
 
 
-def rate_finding(spec: SensorSpec, obs: SensorObservation) -> Finding | None:
+def rate_finding(
+    spec: SensorSpec, obs: SensorObservation, judged: bool = True, tuning_of: TuningOf = _immediate
+) -> Finding | None:
     """Rate-of-change verdict for one sensor (None when the sensor has no ``max_rate``)."""
     if spec.max_rate is None:
         return None
     kind = f"rate:{spec.key}"
+    if not judged:
+        return Finding(kind, Verdict.CLEAR, sensor=spec.key, value=obs.rate)
+    tuning = tuning_of(kind)
     if obs.rate > spec.max_rate:
         severity = AlarmSeverity.MAJOR if obs.rate > 2 * spec.max_rate else AlarmSeverity.MINOR
-        message = f"{spec.label} changing at {obs.rate:.3g} {spec.unit}/s, faster than {spec.max_rate:g} {spec.unit}/s"
-        return Finding(kind, Verdict.RAISE, severity, message, spec.key, obs.rate)
+        rate = shown(obs.rate)
+        message = f"{spec.label} changing at {_fmt(rate, spec.unit)}/s, faster than {spec.max_rate:g} {spec.unit}/s"
+        return Finding(kind, Verdict.RAISE, severity, message, spec.key, rate, on_delay_s=tuning.on_delay_s)
     if obs.rate <= RATE_CLEAR_FRACTION * spec.max_rate:
-        return Finding(kind, Verdict.CLEAR, sensor=spec.key, value=obs.rate, clear_hold_s=RATE_CLEAR_HOLD_S)
+        hold = max(RATE_CLEAR_HOLD_S, tuning.off_delay_s)
+        return Finding(kind, Verdict.CLEAR, sensor=spec.key, value=obs.rate, clear_hold_s=hold)
     return Finding(kind, Verdict.HOLD)
+
+
+def failed_message(mode: str | None) -> str:
+    """The text of the failure alarm: it names the failure mode when the machine reported one."""
+    return f"machine failed: {mode.replace('_', ' ')} failure" if mode else "machine failed (mode not reported)"
 
 
 def evaluate(
@@ -136,11 +186,19 @@ def evaluate(
     status: MachineStatus,
     observations: dict[str, SensorObservation],
     alarmed_sensors: Container[str | None] | None = None,
+    *,
+    kind: MachineKind | None = None,
+    speed_pct: float = 100.0,
+    tuning_of: TuningOf = _immediate,
+    failure_mode: str | None = None,
 ) -> list[Finding]:
     """Every verdict one batch gives for one machine (alarm types it says nothing about are left out).
 
-    With ``alarmed_sensors`` (the sensors of the machine's active alarms), a sensor that is calm and has no alarm
-    to clear is skipped: the common case costs one comparison per value.
+    ``kind`` and ``speed_pct`` give the operating point (the bands follow the setpoint; without ``kind`` the
+    catalogue's bands stand); ``tuning_of`` the on-delay, off-delay and deadband of each rule.
+
+    With ``alarmed_sensors`` (the sensors of the machine's active or pending alarms), a sensor that is calm and
+    has no alarm to clear is skipped: the common case costs a few comparisons per value.
     """
     running = status is MachineStatus.RUNNING
     findings: list[Finding] = []
@@ -148,20 +206,21 @@ def evaluate(
         spec = specs.get(key)
         if spec is None:
             continue
+        band = operating_band(kind, spec, speed_pct) if kind is not None else (spec.normal_low, spec.normal_high)
+        judged = status in CONDITION_STATUSES if key in CONDITION_SENSORS else running
         if (
             alarmed_sensors is not None
             and key not in alarmed_sensors
-            and spec.normal_low <= obs.minimum
-            and obs.maximum <= spec.normal_high
-            and (spec.max_rate is None or obs.rate <= spec.max_rate)
+            and (not judged or (band[0] <= obs.minimum and obs.maximum <= band[1]))
+            and (not judged or spec.max_rate is None or obs.rate <= spec.max_rate)
         ):
             continue
-        findings.extend(band_findings(spec, obs, running))
-        rate = rate_finding(spec, obs)
+        findings.extend(band_findings(spec, obs, judged, tuning_of, band))
+        rate = rate_finding(spec, obs, judged, tuning_of)
         if rate is not None:
             findings.append(rate)
     if status is MachineStatus.FAILED:
-        findings.append(Finding(FAILED, Verdict.RAISE, AlarmSeverity.CRITICAL, "machine failed"))
+        findings.append(Finding(FAILED, Verdict.RAISE, AlarmSeverity.CRITICAL, failed_message(failure_mode)))
     else:
         findings.append(Finding(FAILED, Verdict.CLEAR))
     findings.append(Finding(OFFLINE, Verdict.CLEAR))

@@ -13,12 +13,14 @@ import contextlib
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from factorytwin.config import Settings
 from factorytwin.domain import (
+    MAX_EVENT_MESSAGE_CHARS,
     Alarm,
     AlarmState,
     Command,
@@ -35,10 +37,11 @@ from factorytwin.store.base import MAX_LIST_LIMIT, AlarmQuery, Store
 from factorytwin.twin.alarms import SYSTEM, AlarmEngine, is_active
 from factorytwin.twin.bus import DROP_REASONS, BusEvent, EventBus, InProcessBus, MqttBus
 from factorytwin.twin.busguard import BusGuard
-from factorytwin.twin.commands import CommandDispatcher, describe
+from factorytwin.twin.commands import CommandDispatcher, CommandLedger, describe
 from factorytwin.twin.health import health_score
-from factorytwin.twin.messages import MachineState, SnapshotMessage
-from factorytwin.twin.rules import SEVERITY_RANK, evaluate, offline_finding
+from factorytwin.twin.messages import CommandState, CommandStatus, MachineState, SnapshotMessage
+from factorytwin.twin.operating import AlarmTuning, RuleTuning
+from factorytwin.twin.rules import SEVERITY_RANK, Finding, evaluate, offline_finding
 from factorytwin.twin.state import LiveMachine, MachineUpdate, TwinState, ms_to_datetime
 from factorytwin.twin.stream import StreamHub
 
@@ -51,25 +54,42 @@ MAX_ALARMS_LOADED = 10_000
 
 
 class CommandResult(BaseModel):
-    """The answer to POST /machines/{id}/commands."""
+    """The answer to POST /machines/{id}/commands: where the command is now (``state``); its later states
+    (applied, refused, timed out) follow on the stream as ``command`` messages."""
 
     command: CommandMessage
     delivered: bool
+    state: CommandState = Field(description="pending, delivered, applied, refused, timed_out or undelivered")
     outcome: str
-    event_id: int | None
+    answer: str | None = Field(default=None, description="the machine's own answer, when it gave one already")
+    event_id: int | None = Field(description="the command's event, when the twin wrote it (not while delivered)")
 
 
 class TwinService:
     """One process's live twin."""
 
-    def __init__(self, settings: Settings, store: Store, bus: EventBus | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        bus: EventBus | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
+        self.clock = clock or (lambda: datetime.now(UTC))  # wall time of operators' steps (tests inject one)
         if bus is None:
             bus = MqttBus(MqttEndpoint.parse(settings.mqtt_url)) if settings.mqtt_url else InProcessBus()
         self.bus = bus
         self.state = TwinState(time_scale=settings.time_scale)
-        self.alarms = AlarmEngine()
+        self.alarms = AlarmEngine(time_scale=settings.time_scale)
+        self.tuning = AlarmTuning(
+            RuleTuning(
+                on_delay_s=settings.alarm_on_delay_s,
+                off_delay_s=settings.alarm_off_delay_s,
+                deadband=settings.alarm_deadband,
+            )
+        )
         self.hub = StreamHub(
             settings.stream_interval_s,
             self.snapshot,
@@ -77,6 +97,7 @@ class TwinService:
             max_subscriptions=settings.stream_max_subscriptions,
         )
         self.commands = CommandDispatcher(bus.link if isinstance(bus, MqttBus) else None)
+        self.ledger = CommandLedger(settings.command_timeout_s)
         self._dirty: dict[int, Alarm] = {}
         self._dirty_event = asyncio.Event()
         self._saved_event = asyncio.Event()  # set whenever a dirty alarm was saved: ``idle`` waits on it
@@ -88,7 +109,9 @@ class TwinService:
     # -- life cycle --------------------------------------------------------------------------------------------
     async def start(self) -> None:
         """Load machines and the active alarms from the store, connect the bus, start the background tasks."""
-        self.state.register(await self.store.machines())
+        machines = await self.store.machines()
+        self.state.register(machines)
+        self.tuning.register(machines)
         self.alarms.load(await self._stored_active_alarms())
         for live in self.state.machines.values():
             self._refresh_health(live)
@@ -121,7 +144,7 @@ class TwinService:
         """The ingest listener: fold a committed batch into the twin (quick: nothing here waits for I/O)."""
         if new_readings == 0 and not batch.events:
             return  # a resent batch: nothing new to show
-        updates = self.state.apply(batch, datetime.now(UTC), time.monotonic())
+        updates = self.state.apply(batch, self.clock(), time.monotonic())
         self._handle(updates, evaluate_alarms=True)
         if self.bus.distributed:
             self._enqueue(BusEvent("telemetry", self.bus.origin, batch))
@@ -133,17 +156,39 @@ class TwinService:
                 self.hub.reading(upd.machine_id, ms_to_datetime(upd.ts_ms), upd.values)
             for event in upd.events:
                 self.hub.event(event)
+                if event.kind is EventKind.COMMAND and len(self.ledger):
+                    answered = self.ledger.answer(event, self.clock())
+                    if answered is not None:
+                        self.hub.command(answered)
             if evaluate_alarms:
-                ts = ms_to_datetime(upd.ts_ms) if upd.ts_ms is not None else datetime.now(UTC)
-                alarmed = self.alarms.alarmed_sensors(upd.machine_id)
-                findings = evaluate(live.specs, live.status, upd.observations, alarmed)
-                for alarm in self.alarms.apply(upd.machine_id, findings, ts):
+                ts = ms_to_datetime(upd.ts_ms) if upd.ts_ms is not None else self.clock()
+                for alarm in self.alarms.apply(upd.machine_id, self.findings(live, upd), ts):
                     self._mark_dirty(alarm)
-            self._refresh_health(live, force=upd.status_changed)
+            self._refresh_health(live, force=upd.status_changed or upd.setpoint_changed)
+
+    def findings(self, live: LiveMachine, upd: MachineUpdate) -> list[Finding]:
+        """The alarm rules' verdicts on one machine's update, at its operating point and with its tuning."""
+        machine_id, kind = live.machine_id, live.kind
+        return evaluate(
+            live.specs,
+            live.status,
+            upd.observations,
+            self.alarms.alarmed_sensors(machine_id),
+            kind=kind,
+            speed_pct=live.speed_pct,
+            tuning_of=lambda rule_type: self.tuning.of(machine_id, kind, rule_type),
+            failure_mode=live.failure_mode,
+        )
 
     def _refresh_health(self, live: LiveMachine, force: bool = False) -> None:
         health = health_score(
-            live.specs, live.values, self.alarms.severities(live.machine_id), live.status, live.failure_probability
+            live.specs,
+            live.values,
+            self.alarms.severities(live.machine_id, self.clock()),
+            live.status,
+            live.failure_probability,
+            kind=live.kind,
+            speed_pct=live.speed_pct,
         )
         if force or health != live.health:
             live.health = health
@@ -154,7 +199,7 @@ class TwinService:
             return  # applied already when it happened here
         payload = event.payload
         if isinstance(payload, TelemetryBatch):
-            self._handle(self.state.apply(payload, datetime.now(UTC), time.monotonic()), evaluate_alarms=False)
+            self._handle(self.state.apply(payload, self.clock(), time.monotonic()), evaluate_alarms=False)
         elif isinstance(payload, Alarm):
             self.alarms.merge(payload)
             self.hub.alarm(payload)
@@ -189,6 +234,8 @@ class TwinService:
             await asyncio.sleep(period)
             try:
                 self.check_offline()
+                self.expire_shelves()
+                await self.expire_commands()
             except Exception:  # keep watching whatever one round did
                 log.exception("offline watch failed")
 
@@ -196,13 +243,20 @@ class TwinService:
         """Mark machines silent for ``offline_after_s`` offline and raise their alarm; return their ids."""
         now_mono = time.monotonic() if now_mono is None else now_mono
         gone = self.state.silent_since(now_mono, self.settings.offline_after_s)
-        now = datetime.now(UTC)
+        now = self.clock()
         for live in gone:
             silent = now_mono - (live.last_seen_mono or now_mono)
             for alarm in self.alarms.apply(live.machine_id, [offline_finding(silent)], now):
                 self._mark_dirty(alarm)
             self._refresh_health(live, force=True)
         return [live.machine_id for live in gone]
+
+    def expire_shelves(self) -> list[Alarm]:
+        """Take expired shelves off (the alarms are shown again and count in health); return those alarms."""
+        expired = self.alarms.expire_shelves(self.clock())
+        for alarm in expired:
+            self._mark_dirty(alarm)
+        return expired
 
     # -- alarm persistence -------------------------------------------------------------------------------------
     def _mark_dirty(self, alarm: Alarm) -> None:
@@ -337,37 +391,113 @@ class TwinService:
     async def acknowledge(self, alarm_id: int, by: str) -> Alarm:
         """Acknowledge an alarm (recording who and when); NotFound if there is no such alarm."""
         alarm = await self._lookup(alarm_id, by)
-        if self.alarms.acknowledge(alarm, by, datetime.now(UTC)):
+        if self.alarms.acknowledge(alarm, by, self.clock()):
             await self._save(alarm)
         return alarm
 
     async def clear(self, alarm_id: int, by: str) -> Alarm:
         """Clear an alarm by hand (recording who and when); NotFound if there is no such alarm."""
         alarm = await self._lookup(alarm_id, by)
-        if self.alarms.clear(alarm, by, datetime.now(UTC)):
+        if self.alarms.clear(alarm, by, self.clock()):
             await self._save(alarm)
         return alarm
 
+    async def shelve(self, alarm_id: int, by: str, until: datetime, reason: str) -> Alarm:
+        """Set an active alarm aside until ``until`` with a reason; InvalidInput naming the field when it cannot be
+        (cleared already, an expiry not in the future or too far ahead, unstorable text)."""
+        alarm = await self._lookup(alarm_id, by)
+        if (problem := unstorable_text(reason)) is not None:
+            raise InvalidInput([FieldProblem(("body", "reason"), problem, reason)])
+        if not is_active(alarm):
+            raise InvalidInput([FieldProblem(("path", "alarm_id"), "a cleared alarm cannot be shelved", alarm_id)])
+        try:
+            self.alarms.shelve(alarm, until, reason, by, self.clock())
+        except ValueError as exc:
+            raise InvalidInput([FieldProblem(("body", "until"), str(exc), until.isoformat())]) from None
+        await self._save(alarm)
+        return alarm
+
+    async def unshelve(self, alarm_id: int, by: str) -> Alarm:
+        """Take an alarm off its shelf before its expiry (nothing changes when it was not shelved)."""
+        alarm = await self._lookup(alarm_id, by)
+        if self.alarms.unshelve(alarm, self.clock()):
+            await self._save(alarm)
+        return alarm
+
+    async def comment(self, alarm_id: int, by: str, text: str) -> Alarm:
+        """Add an operator's note to an alarm (active or cleared)."""
+        alarm = await self._lookup(alarm_id, by)
+        if (problem := unstorable_text(text)) is not None:
+            raise InvalidInput([FieldProblem(("body", "text"), problem, text)])
+        self.alarms.comment(alarm, text, by, self.clock())
+        await self._save(alarm)
+        return alarm
+
     async def send_command(self, machine_id: str, command: Command) -> CommandResult:
-        """Send a command to a machine and write it, with its outcome, to the machine's event log."""
-        if machine_id not in self.state.machines:
+        """Send a command to a machine; the answer says where it is (``state``), later states go on the stream.
+
+        One event per command in the machine's log: the machine's own answer when it comes over the wire;
+        otherwise the twin's, once the outcome is known (applied or refused in process, undelivered, timed out).
+        """
+        live = self.state.machines.get(machine_id)
+        if live is None:
             raise NotFound(f"no machine {machine_id!r} in the factory layout")
-        message = CommandMessage(
-            id=uuid.uuid4().hex, machine_id=machine_id, ts=datetime.now(UTC), **command.model_dump()
-        )
+        now = self.clock()
+        message = CommandMessage(id=uuid.uuid4().hex, machine_id=machine_id, ts=now, **command.model_dump())
         outcome = await self.commands.dispatch(message)
+        status = CommandStatus(
+            command=message, state=outcome.state, outcome=outcome.outcome, answer=outcome.answer, updated_at=now
+        )
+        event_id: int | None = None
+        if outcome.state is CommandState.DELIVERED:
+            self.ledger.wait_for_answer(status)
+        else:
+            event_id = await self._command_event(status)
+            if outcome.state is CommandState.APPLIED and message.speed_pct is not None:
+                live.speed_pct = message.speed_pct  # in process: no answer event to learn it from
+                self._refresh_health(live, force=True)
+        self.hub.command(status)
+        return CommandResult(
+            command=message,
+            delivered=outcome.delivered,
+            state=status.state,
+            outcome=status.outcome,
+            answer=status.answer,
+            event_id=event_id,
+        )
+
+    async def expire_commands(self) -> list[CommandStatus]:
+        """Time out the delivered commands that were not answered in time; write and stream each outcome."""
+        late = self.ledger.expire(self.clock())
+        for status in late:
+            self.hub.command(status)
+            try:
+                await self._command_event(status)
+            except StoreUnavailable as exc:
+                log.warning("the timed-out command %s is not in the event log: %s", status.command.id, exc)
+        return late
+
+    async def _command_event(self, status: CommandStatus) -> int | None:
+        """Write the one event of a command whose outcome the twin knows (and send it to stream and bus)."""
+        message = status.command
         event = Event(
-            machine_id=machine_id,
-            ts=message.ts,
+            machine_id=message.machine_id,
+            ts=status.updated_at,
             kind=EventKind.COMMAND,
-            message=f"{describe(message)}: {outcome.outcome}",
-            data={"command": message.model_dump(mode="json"), "delivered": outcome.delivered},
+            message=f"{describe(message)}: {status.outcome}"[:MAX_EVENT_MESSAGE_CHARS],
+            data={
+                "command": message.model_dump(mode="json"),
+                "command_id": message.id,
+                "state": status.state.value,
+                "delivered": status.state is not CommandState.UNDELIVERED,
+                "accepted": status.state is CommandState.APPLIED,
+            },
         )
         saved = (await self.store.write_events([event]))[0]
         self.hub.event(saved)
         if self.bus.distributed:
             self._enqueue(BusEvent("event", self.bus.origin, saved))
-        return CommandResult(command=message, delivered=outcome.delivered, outcome=outcome.outcome, event_id=saved.id)
+        return saved.id
 
     def health_section(self) -> dict[str, int | str]:
         """Counters for GET /health; ``bus_refused.<reason>``: bus messages dropped by the bus's validation."""

@@ -4,6 +4,10 @@ Status comes from the batch's events (kinds status/fault/maintenance carry a sta
 is inferred from the machine's activity sensor (its spindle, motor or belt speed): running when it moves, idle
 when it does not. ``failed`` and ``maintenance`` stick until an event says otherwise; ``stopped`` (from an event)
 lasts until the machine moves again. A machine silent for ``offline_after_s`` is ``offline`` until it reports.
+
+The operating point is kept too: the speed setpoint (``speed_pct``, 100 % until a ``set_speed`` is applied: the
+twin learns it from the machine's answer to the command, an event of kind ``command`` with ``accepted`` true,
+or from its own in-process delivery), and the failure mode the machine reported with its failure.
 """
 
 from __future__ import annotations
@@ -74,6 +78,7 @@ class MachineUpdate:
     ts_ms: int | None = None
     observations: dict[str, SensorObservation] = field(default_factory=dict)
     status_changed: bool = False
+    setpoint_changed: bool = False
     events: list[Event] = field(default_factory=list)
 
 
@@ -95,6 +100,8 @@ class LiveMachine:
     last_seen_mono: float | None = None
     health: float = 100.0
     failure_probability: float | None = None
+    speed_pct: float = 100.0
+    failure_mode: str | None = None
 
     def to_state(self) -> MachineState:
         """A wire snapshot of this machine."""
@@ -107,7 +114,21 @@ class LiveMachine:
             values=dict(self.values),
             values_ts=ms_to_datetime(self.values_ts_ms) if self.values_ts_ms is not None else None,
             failure_probability=self.failure_probability,
+            speed_pct=self.speed_pct,
+            failure_mode=self.failure_mode if self.status is MachineStatus.FAILED else None,
         )
+
+
+def take_setpoint(live: LiveMachine, event: Event) -> bool:
+    """Adopt the speed setpoint of an applied ``set_speed`` command (the machine's answer to it); True when the
+    setpoint changed."""
+    data = event.data
+    pct = data.get("speed_pct")
+    if data.get("command") != "set_speed" or data.get("accepted") is not True or not isinstance(pct, int | float):
+        return False
+    changed = float(pct) != live.speed_pct
+    live.speed_pct = float(pct)
+    return changed
 
 
 class TwinState:
@@ -147,10 +168,15 @@ class TwinState:
                 continue
             upd = update_of(live)
             upd.events.append(event)
+            if event.kind is EventKind.COMMAND and take_setpoint(live, event):
+                upd.setpoint_changed = True
             if event.status is not None and event.kind in STATUS_EVENT_KINDS:
                 ts_ms = int(event.ts.timestamp() * 1000)
                 if ts_ms >= live.explicit_ts_ms:
                     live.explicit_status, live.explicit_ts_ms = event.status, ts_ms
+                    if event.status is MachineStatus.FAILED:
+                        mode = event.data.get("mode")
+                        live.failure_mode = str(mode) if isinstance(mode, str) and mode else None
 
         for reading in sorted(batch.readings, key=lambda r: r.ts):
             live = self.machines.get(reading.machine_id)

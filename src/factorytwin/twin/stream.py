@@ -27,6 +27,8 @@ from factorytwin.errors import FieldProblem, InvalidInput
 from factorytwin.prediction import Prediction
 from factorytwin.twin.messages import (
     AlarmMessage,
+    CommandStateMessage,
+    CommandStatus,
     EventMessage,
     MachineState,
     PredictionMessage,
@@ -250,6 +252,10 @@ class StreamHub:
     def event(self, event: Event) -> None:
         """An event-log entry."""
         self._send(event.machine_id, EventMessage(event=event))
+
+    def command(self, status: CommandStatus) -> None:
+        """A command moved in its lifecycle."""
+        self._send(status.command.machine_id, CommandStateMessage(status=status))
 
     def prediction(self, machine_id: str, prediction: Prediction) -> None:
         """A new failure prediction."""

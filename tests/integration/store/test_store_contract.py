@@ -10,6 +10,7 @@ import pytest
 
 from factorytwin.domain import (
     Alarm,
+    AlarmComment,
     AlarmSeverity,
     AlarmState,
     Event,
@@ -191,6 +192,25 @@ async def test_alarms_round_trip_update_and_filter(store: Store) -> None:
     assert await store.alarms(AlarmQuery(severities=[AlarmSeverity.MAJOR, AlarmSeverity.CRITICAL])) == [acked]
     with pytest.raises(NotFound):
         await store.save_alarm(acked.model_copy(update={"id": 987654}))
+
+
+async def test_an_alarms_shelf_and_comments_round_trip(store: Store) -> None:
+    alarm = Alarm(
+        machine_id="mill-01",
+        type="high:vibration",
+        severity=AlarmSeverity.MINOR,
+        state=AlarmState.ACTIVE_UNACK,
+        message="vibration high",
+        raised_at=T0,
+        updated_at=T0,
+        shelved_until=T0 + timedelta(hours=2),
+        shelved_by="olga",
+        shelve_reason="bearing on order: 'ü' \"quoted\"",
+        comments=[AlarmComment(at=T0 + timedelta(minutes=1), by="olga", text="checked, loose sensor — tightened")],
+    )
+    saved = await store.save_alarm(alarm)
+    assert saved.id is not None
+    assert await store.alarm(saved.id) == saved
 
 
 async def test_opening_an_existing_store_again_migrates_nothing_and_keeps_the_data(store_url: str) -> None:

@@ -87,3 +87,26 @@ async def test_without_a_dashboard_build_root_is_404(
         httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://t") as c,
     ):
         assert (await c.get("/")).status_code == 404
+
+
+async def test_hashed_assets_are_cached_for_good_and_sent_gzipped_the_index_revalidated(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    static = tmp_path / "static"
+    (static / "assets").mkdir(parents=True)
+    (static / "index.html").write_text("<html>twin</html>")
+    (static / "assets" / "index-3f2a9c.js").write_text("console.log('twin');\n" * 200)
+    monkeypatch.setattr(app_module, "STATIC_DIR", static)
+    application = create_app(settings)
+    async with (
+        application.router.lifespan_context(application),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=application), base_url="http://t") as c,
+    ):
+        asset = await c.get("/assets/index-3f2a9c.js", headers={"accept-encoding": "gzip"})
+        assert asset.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert asset.headers["content-encoding"] == "gzip"
+        assert asset.text == "console.log('twin');\n" * 200  # httpx decodes it
+        assert int(asset.headers["content-length"]) < 1000  # 4200 bytes of JavaScript, compressed
+        index = await c.get("/")
+        assert index.headers["cache-control"] == "no-cache"
+        assert "content-encoding" not in index.headers  # too small to be worth it

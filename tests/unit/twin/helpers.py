@@ -9,6 +9,9 @@ from factorytwin.domain import Event, EventKind, Machine, MachineKind, MachineSt
 
 T0 = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
+IMMEDIATE: dict[str, Any] = {"alarm_on_delay_s": 0.0, "alarm_off_delay_s": 0.0, "alarm_deadband": 0.02}
+"""Settings of alarm rules without delays (tests of what the twin does with an alarm, not of when it raises it)."""
+
 MILL_NORMAL: dict[str, float] = {
     "air_temp": 300.0,
     "process_temp": 310.0,

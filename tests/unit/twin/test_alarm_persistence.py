@@ -17,7 +17,7 @@ from factorytwin.store.sqlite import SQLiteStore
 from factorytwin.twin import service as service_module
 from factorytwin.twin.bus import InProcessBus
 from factorytwin.twin.service import TwinService
-from tests.unit.twin.helpers import batch, machine, reading
+from tests.unit.twin.helpers import IMMEDIATE, batch, machine, reading
 
 
 class FlakyStore(SQLiteStore):
@@ -46,7 +46,7 @@ def no_retry_pause(monkeypatch: pytest.MonkeyPatch) -> None:
 async def started(store: SQLiteStore) -> AsyncIterator[TwinService]:
     await store.open()
     await store.register_machines([machine()])
-    twin = TwinService(Settings(database_url="sqlite:///unused.db"), store, InProcessBus())
+    twin = TwinService(Settings(database_url="sqlite:///unused.db", **IMMEDIATE), store, InProcessBus())
     await twin.start()
     try:
         yield twin

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+
+import pytest
 
 from factorytwin.domain import Alarm, AlarmSeverity, AlarmState, MachineKind, MachineStatus, sensor_specs
 from factorytwin.twin.alarms import REFRESH_S, AlarmEngine
-from factorytwin.twin.rules import RATE_CLEAR_HOLD_S, evaluate, offline_finding, severity_for_excess
+from factorytwin.twin.operating import Tuning
+from factorytwin.twin.rules import RATE_CLEAR_HOLD_S, Verdict, evaluate, offline_finding, severity_for_excess
 from factorytwin.twin.state import SensorObservation
 from tests.unit.twin.helpers import T0
 
@@ -155,3 +159,157 @@ def test_a_lasting_alarm_is_refreshed_now_and_then_not_at_every_reading() -> Non
     assert refreshed is alarm
     assert alarm.value == 317.2
     assert alarm.updated_at == T0 + timedelta(seconds=REFRESH_S)
+
+
+# -- the operating point, deliberate states, on-delay, deadband, shelving, comments ----------------------------------
+PUMP = sensor_specs(MachineKind.PUMP)
+PUMP_AT_HALF = {
+    "motor_speed": 1300.0,
+    "flow_rate": 38.0,
+    "outlet_pressure": 3.2,
+    "motor_current": 9.0,
+    "inlet_pressure": 1.7,
+    "bearing_temp": 320.0,
+    "vibration": 1.5,
+    "air_temp": 300.0,
+}
+
+
+def pump_types(speed_pct: float, values: dict[str, float], status: MachineStatus = MachineStatus.RUNNING) -> set[str]:
+    findings = evaluate(
+        PUMP, status, {k: obs(v) for k, v in values.items()}, kind=MachineKind.PUMP, speed_pct=speed_pct
+    )
+    return {f.type for f in findings if f.verdict is Verdict.RAISE}
+
+
+def test_a_pump_set_to_half_speed_raises_nothing_but_a_real_fault_at_half_speed_does() -> None:
+    assert pump_types(100.0, PUMP_AT_HALF) == {
+        "low:motor_speed",
+        "low:flow_rate",
+        "low:outlet_pressure",
+        "low:motor_current",
+    }
+    assert pump_types(50.0, PUMP_AT_HALF) == set()
+    assert pump_types(50.0, {**PUMP_AT_HALF, "flow_rate": 15.0}) == {"low:flow_rate"}
+
+
+def test_a_stopped_idle_or_maintained_machine_has_no_process_alarms_but_wear_stays_alarmed() -> None:
+    still = {"spindle_speed": 0.0, "torque": 0.0, "power": 0.0, "motor_current": 0.0, "tool_wear": 230.0}
+    for status in (MachineStatus.STOPPED, MachineStatus.IDLE):
+        raised = {f.type for f in evaluate(SPECS, status, {k: obs(v) for k, v in still.items()})
+                  if f.verdict is Verdict.RAISE}  # fmt: skip
+        assert raised == {"high:tool_wear"}
+    maintained = evaluate(SPECS, MachineStatus.MAINTENANCE, {k: obs(v) for k, v in still.items()})
+    assert not [f for f in maintained if f.verdict is Verdict.RAISE]
+
+
+def test_process_alarms_clear_at_once_when_the_machine_is_stopped() -> None:
+    engine = AlarmEngine()
+    (alarm,) = step(engine, 0, vibration=6.0)
+    (cleared,) = step(engine, 1, status=MachineStatus.STOPPED, vibration=6.0)
+    assert cleared is alarm
+    assert alarm.state is AlarmState.CLEARED_UNACK
+
+
+def tuned(on: float = 0.0, off: float = 0.0, deadband: float = 0.02) -> Callable[[str], Tuning]:
+    return lambda rule_type: Tuning(on_delay_s=on, off_delay_s=off, deadband=deadband)
+
+
+def tuned_step(engine: AlarmEngine, second: float, tuning: Callable[[str], Tuning], **values: float) -> list[Alarm]:
+    findings = evaluate(SPECS, MachineStatus.RUNNING, {k: obs(v) for k, v in values.items()}, tuning_of=tuning)
+    return engine.apply("mill-01", findings, T0 + timedelta(seconds=second))
+
+
+def test_an_alarm_is_raised_only_once_its_condition_has_held_for_the_on_delay() -> None:
+    engine, tuning = AlarmEngine(), tuned(on=30.0)
+    assert tuned_step(engine, 0, tuning, process_temp=317.0) == []
+    assert engine.pending("mill-01") == ["high:process_temp"]
+    assert tuned_step(engine, 20, tuning, process_temp=317.0) == []
+    (alarm,) = tuned_step(engine, 30, tuning, process_temp=317.0)
+    assert alarm.raised_at == T0 + timedelta(seconds=30)  # when it was raised, not when the condition began
+    assert engine.pending("mill-01") == []
+
+
+def test_a_short_excursion_within_the_on_delay_raises_nothing_and_starts_over() -> None:
+    engine, tuning = AlarmEngine(), tuned(on=30.0)
+    assert tuned_step(engine, 0, tuning, process_temp=317.0) == []
+    assert tuned_step(engine, 10, tuning, process_temp=315.9) == []  # back in (inside the deadband): forgotten
+    assert engine.pending("mill-01") == []
+    assert tuned_step(engine, 20, tuning, process_temp=317.0) == []
+    assert tuned_step(engine, 45, tuning, process_temp=317.0) == []  # 25 s since it came back
+    assert len(tuned_step(engine, 50, tuning, process_temp=317.0)) == 1
+
+
+def test_on_delay_counts_machine_seconds_of_a_time_compressed_simulator() -> None:
+    engine, tuning = AlarmEngine(time_scale=60.0), tuned(on=90.0)
+    assert tuned_step(engine, 0, tuning, process_temp=317.0) == []
+    assert tuned_step(engine, 1, tuning, process_temp=317.0) == []  # 60 machine seconds
+    assert len(tuned_step(engine, 2, tuning, process_temp=317.0)) == 1  # 120
+
+
+def test_deadband_and_off_delay_of_a_rule() -> None:
+    engine, tuning = AlarmEngine(), tuned(off=20.0, deadband=0.1)
+    (alarm,) = tuned_step(engine, 0, tuning, process_temp=317.0)
+    assert tuned_step(engine, 5, tuning, process_temp=315.0) == []  # inside by 1 K < 10 % of 13 K
+    assert tuned_step(engine, 10, tuning, process_temp=314.0) == []  # deep inside, but only 10 s after
+    (cleared,) = tuned_step(engine, 20, tuning, process_temp=314.0)
+    assert cleared is alarm
+
+
+def test_text_and_value_of_an_alarm_are_the_same_number() -> None:
+    press = sensor_specs(MachineKind.HYDRAULIC_PRESS)
+    (finding,) = [
+        f for f in evaluate(press, MachineStatus.RUNNING, {"seal_wear": obs(87.5449)}) if f.verdict is Verdict.RAISE
+    ]
+    assert finding.value == 87.54
+    assert "87.54 %" in finding.message
+
+
+def test_the_failure_alarm_names_the_failure_mode() -> None:
+    (failed,) = [f for f in evaluate(SPECS, MachineStatus.FAILED, {}, failure_mode="tool_wear") if f.type == "failed"]
+    assert failed.message == "machine failed: tool wear failure"
+
+
+def test_a_shelved_alarm_is_set_aside_until_its_expiry_and_a_new_one_is_born_shelved() -> None:
+    engine = AlarmEngine()
+    (alarm,) = step(engine, 0, vibration=6.0)
+    until = T0 + timedelta(minutes=30)
+    engine.shelve(alarm, until, "bearing ordered", "alice", T0 + timedelta(seconds=1))
+    assert (alarm.shelved_until, alarm.shelved_by, alarm.shelve_reason) == (until, "alice", "bearing ordered")
+    assert engine.severities("mill-01", T0 + timedelta(minutes=1)) == []  # not in health while shelved
+    step(engine, 60, vibration=2.0)  # cleared while shelved
+    (again,) = step(engine, 120, vibration=6.0)
+    assert again is not alarm
+    assert again.shelved_until == until
+    assert engine.expire_shelves(T0 + timedelta(minutes=29)) == []
+    (shown,) = engine.expire_shelves(until)
+    assert shown is again
+    assert again.shelved_until is None
+    assert engine.severities("mill-01", until) == [AlarmSeverity.MAJOR]
+
+
+def test_shelving_needs_an_active_alarm_and_a_near_future_expiry() -> None:
+    engine = AlarmEngine()
+    (alarm,) = step(engine, 0, vibration=6.0)
+    with pytest.raises(ValueError, match="future"):
+        engine.shelve(alarm, T0, "x", "alice", T0)
+    with pytest.raises(ValueError, match="at most"):
+        engine.shelve(alarm, T0 + timedelta(days=8), "x", "alice", T0)
+    engine.shelve(alarm, T0 + timedelta(hours=1), "x", "alice", T0)
+    assert engine.unshelve(alarm, T0)
+    assert not engine.unshelve(alarm, T0)
+    step(engine, 1, vibration=2.0)
+    with pytest.raises(ValueError, match="active"):
+        engine.shelve(alarm, T0 + timedelta(hours=1), "x", "alice", T0)
+
+
+def test_comments_are_kept_in_order_on_active_and_cleared_alarms() -> None:
+    engine = AlarmEngine()
+    (alarm,) = step(engine, 0, vibration=6.0)
+    engine.comment(alarm, "checking the bearing", "alice", T0)
+    step(engine, 1, vibration=2.0)
+    engine.comment(alarm, "bearing fine, sensor loose", "bob", T0 + timedelta(seconds=9))
+    assert [(c.by, c.text) for c in alarm.comments] == [
+        ("alice", "checking the bearing"),
+        ("bob", "bearing fine, sensor loose"),
+    ]

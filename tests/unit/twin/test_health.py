@@ -29,3 +29,21 @@ def test_failed_machine_has_zero_health_and_score_never_goes_negative() -> None:
 
 def test_predicted_failure_probability_lowers_health() -> None:
     assert health_score(SPECS, MILL_NORMAL, [], MachineStatus.RUNNING, failure_probability=0.5) == 85.0
+
+
+def test_a_stopped_healthy_machine_keeps_its_health_and_its_zero_rpm_is_not_out_of_band() -> None:
+    still = {**MILL_NORMAL, "spindle_speed": 0.0, "torque": 0.0, "power": 0.0, "motor_current": 0.0}
+    for status in (MachineStatus.STOPPED, MachineStatus.IDLE, MachineStatus.MAINTENANCE):
+        assert health_score(SPECS, still, [], status, kind=MachineKind.CNC_MILL) == 100.0
+    assert health_score(SPECS, still, [], MachineStatus.RUNNING) < 100.0  # running at 0 rpm is a fault
+
+
+def test_wear_counts_in_health_whatever_the_machine_does() -> None:
+    worn = {**MILL_NORMAL, "spindle_speed": 0.0, "tool_wear": 240.0}  # 40 min over a 200 min band: 10 points
+    assert health_score(SPECS, worn, [], MachineStatus.STOPPED) == 90.0
+
+
+def test_a_machine_at_a_lower_setpoint_is_judged_at_its_operating_point() -> None:
+    half = {**MILL_NORMAL, "spindle_speed": 800.0}
+    assert health_score(SPECS, half, [], MachineStatus.RUNNING, kind=MachineKind.CNC_MILL, speed_pct=50.0) == 100.0
+    assert health_score(SPECS, half, [], MachineStatus.RUNNING, kind=MachineKind.CNC_MILL) < 100.0

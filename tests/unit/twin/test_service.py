@@ -15,7 +15,7 @@ from factorytwin.store.sqlite import SQLiteStore
 from factorytwin.twin.bus import BusEvent, BusHandler, InProcessBus, new_origin
 from factorytwin.twin.messages import MachineState
 from factorytwin.twin.service import TwinService
-from tests.unit.twin.helpers import batch, machine, reading
+from tests.unit.twin.helpers import IMMEDIATE, batch, machine, reading
 
 
 class LoopbackBus:
@@ -49,7 +49,7 @@ async def pair(tmp_path: Path) -> AsyncIterator[tuple[TwinService, TwinService]]
     store = SQLiteStore(tmp_path / "twin.db")
     await store.open()
     await store.register_machines([machine()])
-    settings = Settings(database_url="sqlite:///unused.db", stream_interval_s=0.01)
+    settings = Settings(database_url="sqlite:///unused.db", stream_interval_s=0.01, **IMMEDIATE)
     network: list[LoopbackBus] = []
     a = TwinService(settings, store, LoopbackBus(network))
     b = TwinService(settings, store, LoopbackBus(network))
@@ -136,7 +136,7 @@ async def test_two_processes_that_miss_each_others_news_still_store_one_alarm(tm
     store = SQLiteStore(tmp_path / "twin.db")
     await store.open()
     await store.register_machines([machine()])
-    settings = Settings(database_url="sqlite:///unused.db")
+    settings = Settings(database_url="sqlite:///unused.db", **IMMEDIATE)
     a, b = TwinService(settings, store, InProcessBus()), TwinService(settings, store, InProcessBus())
     await a.start()
     await b.start()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from factorytwin.domain import MachineStatus
+from factorytwin.domain import Event, EventKind, MachineStatus
 from factorytwin.twin.state import TwinState
 from tests.unit.twin.helpers import T0, batch, machine, reading, status_event
 
@@ -91,3 +91,22 @@ def test_silent_machine_goes_offline_after_the_timeout() -> None:
 def test_unknown_machine_in_a_batch_is_ignored() -> None:
     state = TwinState([machine()])
     assert state.apply(batch(reading(0, machine_id="ghost-1")), T0, 0.0) == []
+
+
+def test_the_setpoint_follows_applied_set_speed_answers_and_a_failure_keeps_its_mode() -> None:
+    state = TwinState([machine()])
+    answer = Event(
+        machine_id="mill-01",
+        ts=T0,
+        kind=EventKind.COMMAND,
+        message="speed set to 50 % of nominal",
+        data={"command": "set_speed", "accepted": True, "speed_pct": 50.0, "command_id": "c1"},
+    )
+    refused = answer.model_copy(update={"data": {**answer.data, "accepted": False, "speed_pct": 80.0}})
+    (upd,) = state.apply(batch(reading(0), events=[answer, refused]), T0, 0.0)
+    assert upd.setpoint_changed
+    assert state.machines["mill-01"].speed_pct == 50.0
+    assert state.states()[0].speed_pct == 50.0
+    failure = status_event(1, MachineStatus.FAILED, mode="bearing").model_copy(update={"kind": EventKind.FAULT})
+    state.apply(batch(events=[failure]), T0, 1.0)
+    assert state.states()[0].failure_mode == "bearing"

@@ -53,6 +53,7 @@ describe("ApiClient", () => {
         issued_by: "dashboard",
       },
       delivered: false,
+      state: "undelivered",
       outcome: "no receiver",
       event_id: 3,
     };

@@ -15,6 +15,7 @@ const BODY: Record<MessageType, string> = {
   alarm: "alarm",
   event: "event",
   prediction: "prediction",
+  command: "status",
   error: "detail",
 };
 

@@ -6,6 +6,8 @@ const ms = (id: string, extra: Partial<MachineState> = {}): MachineState => ({
   machine_id: id,
   kind: "cnc_mill",
   failure_probability: null,
+  speed_pct: 100,
+  failure_mode: null,
   status: "running",
   health: 90,
   last_seen: "2026-01-01T00:00:00Z",

@@ -182,6 +182,8 @@ function applyMessage(state: TwinState, message: ServerMessage, receivedAt: numb
       return { ...state, events: addEvents(state.events, message.event.machine_id, [message.event]) };
     case "prediction":
       return { ...state, predictions: { ...state.predictions, [message.machine_id]: message.prediction } };
+    case "command":
+      return state; // a command's lifecycle: shown by the web side (issue 13), not kept in the twin state yet
     case "error":
       return { ...state, serverError: { detail: message.detail, at: receivedAt } };
   }

@@ -12,6 +12,8 @@ const state = (id: string, status: MachineState["status"], health: number): Mach
   values: {},
   values_ts: null,
   failure_probability: null,
+  speed_pct: 100,
+  failure_mode: null,
 });
 const alarm = (
   id: number,

@@ -1,16 +1,16 @@
-"""GET /alarms, POST /alarms/{id}/ack, POST /alarms/{id}/clear: the alarm list and its lifecycle."""
+"""GET /alarms, POST /alarms/{id}/ack, /clear, /shelve, /unshelve, /comments: the alarm list and its lifecycle."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
-from pydantic import ValidationError
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from factorytwin.api.auth import Operator, Viewer, audit
 from factorytwin.api.deps import UNAVAILABLE, ServicesDep, TwinDep
 from factorytwin.api.errors import problems_from_validation
-from factorytwin.domain import Alarm, AlarmSeverity, AlarmState, IsoDatetime
+from factorytwin.domain import MAX_ALARM_COMMENT_CHARS, Alarm, AlarmSeverity, AlarmState, IsoDatetime, Text
 from factorytwin.errors import InvalidInput
 from factorytwin.store.base import MAX_ID, MAX_LIST_LIMIT, AlarmQuery
 
@@ -65,3 +65,48 @@ async def clear_alarm(who: Operator, alarm_id: int, twin: TwinDep, request: Requ
     reading. Recorded in the audit trail."""
     async with audit(request, who, "alarms.clear", f"alarm {alarm_id}"):
         return await twin.clear(alarm_id, who.name)
+
+
+class ShelveRequest(BaseModel):
+    """Set an alarm aside until ``until`` (at most a week ahead), saying why."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    until: AwareDatetime = Field(description="when the shelf expires and the alarm is shown again")
+    reason: Text = Field(min_length=1, max_length=200)
+
+
+class CommentRequest(BaseModel):
+    """An operator's note on an alarm."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: Text = Field(min_length=1, max_length=MAX_ALARM_COMMENT_CHARS)
+
+
+_ALARM_ANSWERS: dict[int | str, dict[str, object]] = {
+    404: {"description": "no such alarm"},
+    422: {"description": "bad body (the field is named)"},
+    **UNAVAILABLE,
+}
+
+
+@router.post("/alarms/{alarm_id}/shelve", responses=_ALARM_ANSWERS)
+async def shelve_alarm(who: Operator, alarm_id: int, body: ShelveRequest, twin: TwinDep, request: Request) -> Alarm:
+    """Shelve an active alarm until ``until``: it stays active and judged, but is set aside (not in health);
+    raised anew while the shelf lasts, it is born shelved. 422 for a cleared alarm or an expiry not ahead."""
+    async with audit(request, who, "alarms.shelve", f"alarm {alarm_id}"):
+        return await twin.shelve(alarm_id, who.name, body.until, body.reason)
+
+
+@router.post("/alarms/{alarm_id}/unshelve", responses=_ALARM_ANSWERS)
+async def unshelve_alarm(who: Operator, alarm_id: int, twin: TwinDep, request: Request) -> Alarm:
+    """Take an alarm off its shelf before the expiry."""
+    async with audit(request, who, "alarms.unshelve", f"alarm {alarm_id}"):
+        return await twin.unshelve(alarm_id, who.name)
+
+
+@router.post("/alarms/{alarm_id}/comments", responses=_ALARM_ANSWERS)
+async def comment_alarm(who: Operator, alarm_id: int, body: CommentRequest, twin: TwinDep) -> Alarm:
+    """Add a note to an alarm (active or cleared); the answer is the alarm with its comments."""
+    return await twin.comment(alarm_id, who.name, body.text)

@@ -102,7 +102,6 @@ SQLITE_MIGRATIONS: list[Migration] = [
     EVENT_KEY_STEP,
     SQLITE_AUTH_STEP,  # users, API tokens, sessions, device keys, audit trail (auth_schema.py)
     SQLITE_PROFILES_STEP,  # machine profiles and their versions (profiles_schema.py)
-
     ALARM_SHELF_STEP,
 ]
 
@@ -175,7 +174,6 @@ POSTGRES_MIGRATIONS: list[Migration] = [
     EVENT_KEY_STEP,
     POSTGRES_AUTH_STEP,  # users, API tokens, sessions, device keys, audit trail (auth_schema.py)
     POSTGRES_PROFILES_STEP,  # machine profiles and their versions (profiles_schema.py)
-
     ALARM_SHELF_STEP,
 ]
 

@@ -76,7 +76,8 @@ def test_out_of_band_value_raises_one_alarm_which_is_acked_and_cleared(client: T
     cleared = client.post(f"/api/v1/alarms/{alarm['id']}/clear", headers=bob).json()
     assert cleared["state"] == "cleared_ack"
     assert acked["acked_by"] != cleared["cleared_by"]
-    assert acked["acked_by"].startswith("test-operator-") and cleared["cleared_by"].startswith("test-operator-")
+    assert acked["acked_by"].startswith("test-operator-")
+    assert cleared["cleared_by"].startswith("test-operator-")
     listed = client.get("/api/v1/alarms", params={"state": "cleared_ack"}).json()
     assert [a["id"] for a in listed] == [alarm["id"]]
 

@@ -69,6 +69,67 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alarms/{alarm_id}/comments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Comment Alarm
+         * @description Add a note to an alarm (active or cleared); the answer is the alarm with its comments.
+         */
+        post: operations["comment_alarm_api_v1_alarms__alarm_id__comments_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alarms/{alarm_id}/shelve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Shelve Alarm
+         * @description Shelve an active alarm until ``until``: it stays active and judged, but is set aside (not in health);
+         *     raised anew while the shelf lasts, it is born shelved. 422 for a cleared alarm or an expiry not ahead.
+         */
+        post: operations["shelve_alarm_api_v1_alarms__alarm_id__shelve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alarms/{alarm_id}/unshelve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Unshelve Alarm
+         * @description Take an alarm off its shelf before the expiry.
+         */
+        post: operations["unshelve_alarm_api_v1_alarms__alarm_id__unshelve_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -819,6 +880,9 @@ export interface components {
         /**
          * Alarm
          * @description An alarm on a machine; one per (machine, type) while active.
+         *
+         *     A shelved alarm (``shelved_until`` in the future) stays active and keeps being judged, but is set aside: it
+         *     does not count in the machine's health and the console shows it apart, until the shelf expires.
          */
         Alarm: {
             /** Acked At */
@@ -829,6 +893,11 @@ export interface components {
             cleared_at?: string | null;
             /** Cleared By */
             cleared_by?: string | null;
+            /**
+             * Comments
+             * @description operators' notes, oldest first
+             */
+            comments?: components["schemas"]["AlarmComment"][];
             /** Id */
             id?: number | null;
             /**
@@ -846,6 +915,15 @@ export interface components {
             /** Sensor */
             sensor?: string | null;
             severity: components["schemas"]["AlarmSeverity"];
+            /** Shelve Reason */
+            shelve_reason?: string | null;
+            /** Shelved By */
+            shelved_by?: string | null;
+            /**
+             * Shelved Until
+             * @description set aside until then (expiry of the shelf)
+             */
+            shelved_until?: string | null;
             state: components["schemas"]["AlarmState"];
             /**
              * Type
@@ -859,6 +937,21 @@ export interface components {
             updated_at: string;
             /** Value */
             value?: number | null;
+        };
+        /**
+         * AlarmComment
+         * @description A note an operator wrote on an alarm.
+         */
+        AlarmComment: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** By */
+            by: string;
+            /** Text */
+            text: string;
         };
         /**
          * AlarmMessage
@@ -1014,16 +1107,77 @@ export interface components {
         };
         /**
          * CommandResult
-         * @description The answer to POST /machines/{id}/commands.
+         * @description The answer to POST /machines/{id}/commands: where the command is now (``state``); its later states
+         *     (applied, refused, timed out) follow on the stream as ``command`` messages.
          */
         CommandResult: {
+            /**
+             * Answer
+             * @description the machine's own answer, when it gave one already
+             */
+            answer?: string | null;
             command: components["schemas"]["CommandMessage"];
             /** Delivered */
             delivered: boolean;
-            /** Event Id */
+            /**
+             * Event Id
+             * @description the command's event, when the twin wrote it (not while delivered)
+             */
             event_id: number | null;
             /** Outcome */
             outcome: string;
+            /** @description pending, delivered, applied, refused, timed_out or undelivered */
+            state: components["schemas"]["CommandState"];
+        };
+        /**
+         * CommandState
+         * @description Where a command is in its lifecycle: pending -> delivered -> applied / refused / timed_out, or undelivered.
+         * @enum {string}
+         */
+        CommandState: "pending" | "delivered" | "applied" | "refused" | "timed_out" | "undelivered";
+        /**
+         * CommandStateMessage
+         * @description A command moved in its lifecycle (delivered, applied, refused, timed out, undelivered).
+         */
+        CommandStateMessage: {
+            status: components["schemas"]["CommandStatus"];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "command";
+        };
+        /**
+         * CommandStatus
+         * @description A command and where it is: what the twin did with it and, once it answered, what the machine said.
+         */
+        CommandStatus: {
+            /**
+             * Answer
+             * @description the machine's own answer, when the path carries one
+             * @default null
+             */
+            answer: string | null;
+            command: components["schemas"]["CommandMessage"];
+            /**
+             * Outcome
+             * @description what happened, in words (the transport's or the machine's)
+             */
+            outcome: string;
+            state: components["schemas"]["CommandState"];
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
+         * CommentRequest
+         * @description An operator's note on an alarm.
+         */
+        CommentRequest: {
+            /** Text */
+            text: string;
         };
         /**
          * Comparison
@@ -1731,6 +1885,11 @@ export interface components {
          */
         MachineState: {
             /**
+             * Failure Mode
+             * @description while failed: the failure mode the machine reported
+             */
+            failure_mode: string | null;
+            /**
              * Failure Probability
              * @description from the ML prediction, when there is one
              */
@@ -1748,6 +1907,12 @@ export interface components {
             last_seen: string | null;
             /** Machine Id */
             machine_id: string;
+            /**
+             * Speed Pct
+             * @description speed setpoint, % of nominal, as last applied (100 until a set_speed is)
+             * @default 100
+             */
+            speed_pct: number;
             status: components["schemas"]["MachineStatus"];
             /**
              * Values
@@ -2590,7 +2755,21 @@ export interface components {
             /** Unit */
             unit: string;
         };
-        ServerMessage: components["schemas"]["SnapshotMessage"] | components["schemas"]["ReadingMessage"] | components["schemas"]["StateMessage"] | components["schemas"]["AlarmMessage"] | components["schemas"]["EventMessage"] | components["schemas"]["PredictionMessage"] | components["schemas"]["ErrorMessage"];
+        ServerMessage: components["schemas"]["SnapshotMessage"] | components["schemas"]["ReadingMessage"] | components["schemas"]["StateMessage"] | components["schemas"]["AlarmMessage"] | components["schemas"]["EventMessage"] | components["schemas"]["PredictionMessage"] | components["schemas"]["CommandStateMessage"] | components["schemas"]["ErrorMessage"];
+        /**
+         * ShelveRequest
+         * @description Set an alarm aside until ``until`` (at most a week ahead), saying why.
+         */
+        ShelveRequest: {
+            /** Reason */
+            reason: string;
+            /**
+             * Until
+             * Format: date-time
+             * @description when the shelf expires and the alarm is shown again
+             */
+            until: string;
+        };
         /**
          * SnapshotMessage
          * @description First message after connecting or (re)subscribing: the state of every subscribed machine.
@@ -2994,6 +3173,161 @@ export interface operations {
                 };
             };
             /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    comment_alarm_api_v1_alarms__alarm_id__comments_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alarm_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommentRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alarm"];
+                };
+            };
+            /** @description no such alarm */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description bad body (the field is named) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    shelve_alarm_api_v1_alarms__alarm_id__shelve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alarm_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ShelveRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alarm"];
+                };
+            };
+            /** @description no such alarm */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description bad body (the field is named) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unshelve_alarm_api_v1_alarms__alarm_id__unshelve_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                alarm_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alarm"];
+                };
+            };
+            /** @description no such alarm */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description bad body (the field is named) */
             422: {
                 headers: {
                     [name: string]: unknown;

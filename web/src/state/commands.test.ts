@@ -26,6 +26,7 @@ const result = (delivered: boolean, outcome: string, id = "c1"): CommandResult =
   delivered,
   outcome,
   event_id: 7,
+  state: delivered ? "delivered" : "undelivered",
 });
 
 /** The machine's own log line about a command (sim/commands.py's apply_command). */

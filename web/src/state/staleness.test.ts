@@ -13,6 +13,8 @@ const machine = (last_seen: string | null, values_ts: string | null = null): Mac
   values: {},
   values_ts,
   failure_probability: null,
+  failure_mode: null,
+  speed_pct: 100,
 });
 
 describe("streamStaleness", () => {

@@ -26,6 +26,7 @@ def test_an_operator_logs_in_stops_a_machine_which_is_audited_and_logs_out(twin:
     badge = page.locator("[data-testid=machine-panel] [data-testid=status-badge]")
     expect(badge).not_to_have_attribute("data-status", "offline", timeout=15_000)
     page.click("[data-testid=cmd-stop]")
+    page.click("[data-testid=confirm-stop] [data-testid=cmd-stop-confirm]")  # Stop asks first
     expect(badge).to_have_attribute("data-status", "stopped", timeout=15_000)
     audit = twin.api("/audit?action=machines.command&actor=olga").json()
     assert any(e["target"] == "pump-01" and e["detail"].startswith("stop") for e in audit), audit

@@ -13,10 +13,10 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
-import pyarrow as pa
-import pyarrow.parquet as pq
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 Row = tuple[Any, ...]
 Chunks = AsyncIterator[list[Row]]
@@ -37,10 +37,21 @@ class Column:
     """A column of an export: name and Arrow type (timestamps are UTC)."""
 
     name: str
-    type: pa.DataType
+    type: ColumnType
 
 
-TIMESTAMP = pa.timestamp("ms", tz="UTC")
+ColumnType = Literal["string", "float64", "int64", "bool", "timestamp"]
+"""A column's type, named (pyarrow is imported only when a Parquet file is written: the server starts without it)."""
+TIMESTAMP: ColumnType = "timestamp"
+
+
+def arrow_type(name: ColumnType) -> pa.DataType:
+    """The Arrow type of a column type (timestamps are milliseconds, UTC)."""
+    import pyarrow as pa
+
+    if name == "timestamp":
+        return pa.timestamp("ms", tz="UTC")
+    return {"string": pa.string(), "float64": pa.float64(), "int64": pa.int64(), "bool": pa.bool_()}[name]
 
 
 def _cell(value: object) -> object:
@@ -86,14 +97,18 @@ class _Sink(io.RawIOBase):
 
 async def parquet_bytes(columns: Sequence[Column], chunks: Chunks) -> AsyncIterator[bytes]:
     """The table as Parquet (zstd), one row group per chunk, written out as it goes."""
-    schema = pa.schema([pa.field(c.name, c.type) for c in columns])
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    types = [arrow_type(c.type) for c in columns]
+    schema = pa.schema([pa.field(c.name, t) for c, t in zip(columns, types, strict=True)])
     sink = _Sink()
     writer = pq.ParquetWriter(sink, schema, compression="zstd")
     try:
         async for rows in chunks:
             if not rows:
                 continue
-            arrays = [pa.array([row[i] for row in rows], type=c.type) for i, c in enumerate(columns)]
+            arrays = [pa.array([row[i] for row in rows], type=t) for i, t in enumerate(types)]
             writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
             if piece := sink.take():
                 yield piece

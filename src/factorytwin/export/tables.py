@@ -7,8 +7,6 @@ import json
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-import pyarrow as pa
-
 from factorytwin.domain import AlarmState
 from factorytwin.export.formats import TIMESTAMP, Chunks, Column, Row
 from factorytwin.kpi import KpiFigures, KpiReport
@@ -22,43 +20,43 @@ MIN_WINDOW = timedelta(seconds=10)
 MAX_WINDOW = timedelta(days=31)
 
 HISTORY_COLUMNS = [
-    Column("machine_id", pa.string()),
+    Column("machine_id", "string"),
     Column("ts", TIMESTAMP),
-    Column("sensor", pa.string()),
-    Column("value", pa.float64()),
+    Column("sensor", "string"),
+    Column("value", "float64"),
 ]
 BUCKET_COLUMNS = [
-    Column("machine_id", pa.string()),
-    Column("sensor", pa.string()),
+    Column("machine_id", "string"),
+    Column("sensor", "string"),
     Column("ts", TIMESTAMP),
-    Column("min", pa.float64()),
-    Column("max", pa.float64()),
-    Column("avg", pa.float64()),
-    Column("count", pa.int64()),
+    Column("min", "float64"),
+    Column("max", "float64"),
+    Column("avg", "float64"),
+    Column("count", "int64"),
 ]
 ALARM_COLUMNS = [
-    Column("id", pa.int64()),
-    Column("machine_id", pa.string()),
-    Column("type", pa.string()),
-    Column("severity", pa.string()),
-    Column("state", pa.string()),
-    Column("message", pa.string()),
-    Column("sensor", pa.string()),
-    Column("value", pa.float64()),
+    Column("id", "int64"),
+    Column("machine_id", "string"),
+    Column("type", "string"),
+    Column("severity", "string"),
+    Column("state", "string"),
+    Column("message", "string"),
+    Column("sensor", "string"),
+    Column("value", "float64"),
     Column("raised_at", TIMESTAMP),
     Column("acked_at", TIMESTAMP),
-    Column("acked_by", pa.string()),
+    Column("acked_by", "string"),
     Column("cleared_at", TIMESTAMP),
-    Column("cleared_by", pa.string()),
+    Column("cleared_by", "string"),
 ]
 EVENT_COLUMNS = [
-    Column("id", pa.int64()),
-    Column("machine_id", pa.string()),
+    Column("id", "int64"),
+    Column("machine_id", "string"),
     Column("ts", TIMESTAMP),
-    Column("kind", pa.string()),
-    Column("status", pa.string()),
-    Column("message", pa.string()),
-    Column("data", pa.string()),
+    Column("kind", "string"),
+    Column("status", "string"),
+    Column("message", "string"),
+    Column("data", "string"),
 ]
 KPI_FIELDS = (
     "range_s",
@@ -81,12 +79,12 @@ KPI_FIELDS = (
 )
 _INT_FIELDS = {"parts_total", "parts_good", "parts_bad", "failures", "alarms"}
 KPI_COLUMNS = [
-    Column("scope", pa.string()),
-    Column("id", pa.string()),
+    Column("scope", "string"),
+    Column("id", "string"),
     Column("start", TIMESTAMP),
     Column("end", TIMESTAMP),
-    *(Column(name, pa.int64() if name in _INT_FIELDS else pa.float64()) for name in KPI_FIELDS),
-    Column("downtime", pa.string()),
+    *(Column(name, "int64" if name in _INT_FIELDS else "float64") for name in KPI_FIELDS),
+    Column("downtime", "string"),
 ]
 
 

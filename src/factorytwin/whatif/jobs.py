@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from factorytwin.domain import FactoryLayout, Machine
 from factorytwin.errors import FactoryTwinError, FieldProblem, InvalidInput, NotFound
@@ -49,9 +49,10 @@ class ScenarioRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     scenarios: list[Plan] = Field(min_length=1, max_length=MAX_SCENARIOS)
-    horizon_h: float = Field(default=14 * 24.0, gt=0, le=MAX_HORIZON_H, description="hours ahead")
-    runs: int = Field(default=200, ge=2, le=MAX_RUNS, description="Monte-Carlo runs per scenario")
-    seed: int = Field(default=0, ge=0, le=2**31 - 1)
+    # Strict: "14" or 3.0 is a wrong type, named in the 422, not silently converted.
+    horizon_h: StrictFloat | StrictInt = Field(default=14 * 24.0, gt=0, le=MAX_HORIZON_H, description="hours ahead")
+    runs: StrictInt = Field(default=200, ge=2, le=MAX_RUNS, description="Monte-Carlo runs per scenario")
+    seed: StrictInt = Field(default=0, ge=0, le=2**31 - 1)
 
 
 class ScenarioSummary(BaseModel):

@@ -14,9 +14,19 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictFloat,
+    StrictInt,
+    WithJsonSchema,
+    model_validator,
+)
 
 from factorytwin.domain import MachineId
 from factorytwin.errors import FieldProblem, InvalidInput
@@ -28,8 +38,27 @@ DEFAULT_VISIT_H = 4.0
 """Duration of a maintenance visit unless the plan says (the simulator's preventive maintenance takes 4 h)."""
 MAX_ITEMS = 500
 
-When = timedelta | AwareDatetime
-"""An instant, or an offset from the scenario's start."""
+
+def _not_a_bool(value: object) -> object:
+    if isinstance(value, bool):  # JSON true/false would otherwise be read as 1 s / 0 s
+        raise ValueError("a time is an ISO 8601 instant or duration, or seconds, not true/false")
+    return value
+
+
+When = Annotated[
+    timedelta | AwareDatetime,
+    BeforeValidator(_not_a_bool),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date-time", "description": "an instant, with its UTC offset"},
+                {"type": "string", "format": "duration", "description": "an ISO 8601 offset from the start, e.g. PT2H"},
+                {"type": "number", "description": "seconds after the start"},
+            ]
+        }
+    ),
+]
+"""An instant, or an offset from the scenario's start (ISO 8601 duration, or seconds)."""
 
 
 class _Item(BaseModel):
@@ -43,7 +72,7 @@ class SpeedChange(_Item):
     line: str | None = Field(default=None, max_length=64, description="every machine of this production line")
     start: When = Field(default=timedelta(0), description="instant or offset from the scenario's start")
     end: When | None = Field(default=None, description="instant or offset; null: to the end of the horizon")
-    speed_pct: float = Field(ge=0.0, le=120.0, description="percent of nominal speed (0: idle)")
+    speed_pct: StrictFloat | StrictInt = Field(ge=0.0, le=120.0, description="percent of nominal speed (0: idle)")
 
     @model_validator(mode="after")
     def _one_target(self) -> SpeedChange:
@@ -58,7 +87,9 @@ class VisitChange(_Item):
     action: Literal["add", "move", "remove"]
     machine_id: MachineId
     at: When | None = Field(default=None, description="when the visit starts (add, move); not for remove")
-    hours: float = Field(default=DEFAULT_VISIT_H, gt=0.0, le=72.0, description="how long the machine is down")
+    hours: StrictFloat | StrictInt = Field(
+        default=DEFAULT_VISIT_H, gt=0.0, le=72.0, description="how long the machine is down"
+    )
 
     @model_validator(mode="after")
     def _time_when_needed(self) -> VisitChange:
@@ -86,7 +117,7 @@ class Plan(BaseModel):
     speeds: list[SpeedChange] = Field(default_factory=list, max_length=MAX_ITEMS)
     visits: list[VisitChange] = Field(default_factory=list, max_length=MAX_ITEMS)
     out_of_service: list[OutOfService] = Field(default_factory=list, max_length=MAX_ITEMS)
-    technicians: int = Field(default=2, ge=1, le=100, description="maintenance visits that can run at once")
+    technicians: StrictInt = Field(default=2, ge=1, le=100, description="maintenance visits that can run at once")
 
 
 @dataclass(frozen=True)

@@ -2117,7 +2117,7 @@ export interface components {
              * End
              * @description null: to the end of the horizon
              */
-            end?: string | null;
+            end?: string | number | null;
             /**
              * Machine Id
              * @description machine id: letters, digits, _ . -
@@ -2127,7 +2127,7 @@ export interface components {
              * Start
              * @default PT0S
              */
-            start: string;
+            start: string | number;
         };
         /**
          * Outcome
@@ -2794,7 +2794,7 @@ export interface components {
              * End
              * @description instant or offset; null: to the end of the horizon
              */
-            end?: string | null;
+            end?: string | number | null;
             /**
              * Line
              * @description every machine of this production line
@@ -2815,7 +2815,7 @@ export interface components {
              * @description instant or offset from the scenario's start
              * @default PT0S
              */
-            start: string;
+            start: string | number;
         };
         /**
          * Spread
@@ -3004,7 +3004,7 @@ export interface components {
              * At
              * @description when the visit starts (add, move); not for remove
              */
-            at?: string | null;
+            at?: string | number | null;
             /**
              * Hours
              * @description how long the machine is down

@@ -17,6 +17,7 @@ from factorytwin.config import Settings
 from tests.credentials import admin_headers
 from tests.integration.twin.conftest import Mosquitto, serve, wait_until
 from tests.integration.twin.test_mqtt_live import counted, reading_set
+from tests.unit.twin.helpers import IMMEDIATE
 
 pytestmark = pytest.mark.integration
 
@@ -28,6 +29,7 @@ def settings_for(postgres_url: str, broker: Mosquitto, client_id: str) -> Settin
         mqtt_client_id=client_id,
         mqtt_shared_subscription=True,
         stream_interval_s=0.05,
+        **IMMEDIATE,  # alarms without their on-delay: this test is about who sees them, not when
     )
 
 

@@ -74,8 +74,10 @@ def test_every_profile_route_reads_as_viewer_and_writes_as_engineer(app: FastAPI
     }
 
 
-async def test_the_bundled_profiles_are_listed_and_read(api: httpx.AsyncClient, viewer: Headers) -> None:
-    assert (await api.get("profiles")).status_code == 401
+async def test_the_bundled_profiles_are_listed_and_read(
+    api: httpx.AsyncClient, viewer: Headers, anonymous: httpx.AsyncClient
+) -> None:
+    assert (await anonymous.get("/api/v1/profiles")).status_code == 401
     r = await api.get("profiles", headers=viewer)
     assert r.status_code == 200
     assert [p["id"] for p in r.json()] == [p.id for p in bundled_profiles()]

@@ -35,6 +35,7 @@ def test_console_phone_layout_has_no_horizontal_scroll(twin: Twin, browser: Brow
     context = browser.new_context(viewport={"width": 390, "height": 844})
     try:
         page = context.new_page()
+        BrowserPage(page).login(twin)
         for hash_ in ("#/overview", "#/floor/mill-03", "#/history/pump-01"):
             page.goto(f"{twin.url}/{hash_}")
             page.wait_for_selector("[data-testid=connection][data-status=open]", timeout=20_000)

@@ -40,6 +40,10 @@ export function sending(kind: CommandKind, speedPct: number | null, now: number)
 /** The API's answer: delivered (waiting for the machine), refused at once, or not delivered at all. */
 export function answered(cmd: TrackedCommand, result: CommandResult, now: number): TrackedCommand {
   const base = { ...cmd, id: result.command.id, detail: result.outcome, answeredAt: now };
+  // The server says where the command is; an in-process machine has already applied or refused it.
+  if (result.state === "applied") return { ...base, phase: "applied" };
+  if (result.state === "refused") return { ...base, phase: "refused" };
+  if (result.state === "timed_out") return { ...base, phase: "no_answer" };
   if (result.delivered) return { ...base, phase: "delivered" };
   // The in-process machine answers during the request; its refusal comes back as the outcome.
   const refused = /^refused\b/i.test(result.outcome);
@@ -64,10 +68,18 @@ export interface MachineAnswer {
 export function machineAnswer(event: MachineEvent): MachineAnswer | null {
   if (event.kind !== "command" || !event.data) return null;
   const d = event.data;
-  if (typeof d.accepted !== "boolean" || typeof d.command !== "string") return null;
+  // The machine's own answer names the command; the twin's one event (no answer over the wire) carries it whole.
+  const inner: unknown = d.command;
+  const command =
+    typeof inner === "string"
+      ? inner
+      : inner && typeof inner === "object" && typeof (inner as { command?: unknown }).command === "string"
+        ? (inner as { command: string }).command
+        : null;
+  if (typeof d.accepted !== "boolean" || command === null) return null;
   return {
     commandId: typeof d.command_id === "string" ? d.command_id : "",
-    command: d.command,
+    command,
     accepted: d.accepted,
     speedPct: typeof d.speed_pct === "number" ? d.speed_pct : null,
     message: event.message ?? "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import expect
@@ -40,9 +41,14 @@ def test_the_3d_floor_draws_every_machine(twin: Twin, bpage: BrowserPage) -> Non
     positions = floor_positions(bpage)
     layout = twin.api("/layout").json()
     assert set(positions) == {m["id"] for m in layout["machines"]}
-    bpage.page.wait_for_timeout(1000)
+    # Software WebGL on a loaded box can take a few seconds to draw the first full frames: look until it has.
+    deadline = time.monotonic() + 20
     png = canvas.screenshot()
     lit = lit_fraction(png)
+    while lit <= 0.05 and time.monotonic() < deadline:
+        bpage.page.wait_for_timeout(500)
+        png = canvas.screenshot()
+        lit = lit_fraction(png)
     # Machines, line tape, labels and beacons stand out from the dark floor in many colours.
     assert lit > 0.05, f"only {lit:.1%} of the canvas differs from the background"
     assert distinct_colours(png) >= 20

@@ -51,6 +51,14 @@ def postgres_url() -> Iterator[str]:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
+def backend_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
+    """A fresh database of each backend: a SQLite file, and a PostgreSQL database (marked integration).
+
+    A sync fixture: the PostgreSQL one creates its database in an event loop of its own."""
+    return sqlite_url if request.param == "sqlite" else str(request.getfixturevalue("postgres_url"))
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run the browser tests last: Playwright's sync API keeps an event loop running in the main thread for its
     session, and no asyncio test can run while it does."""

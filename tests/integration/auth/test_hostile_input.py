@@ -20,17 +20,10 @@ pytestmark = pytest.mark.integration
 HOSTILE = ["nul\x00name", "\ud800lone", "ctl\x1b[31m", "é" * 300, "", " ", "'; DROP TABLE users; --", "=1+1"]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest) -> str:
-    """A fresh database of each backend (a sync fixture: the PostgreSQL one runs its own event loop)."""
-    url: str = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
-    return url
-
-
 @pytest.fixture
-async def service(store_url: str) -> AsyncIterator[AuthService]:
+async def service(backend_url: str) -> AsyncIterator[AuthService]:
     """An auth service over the fresh database."""
-    store: Store = open_store(store_url)
+    store: Store = open_store(backend_url)
     await store.open()
     clock = Clock()
     try:

@@ -82,9 +82,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def store(sqlite_url: str) -> AsyncIterator[Store]:
-    """An open SQLite store."""
-    st = open_store(sqlite_url)
+async def store(backend_url: str) -> AsyncIterator[Store]:
+    """An open store of each backend: every test here runs on SQLite and on PostgreSQL."""
+    st = open_store(backend_url)
     await st.open()
     try:
         yield st
@@ -238,7 +238,12 @@ async def test_the_audit_trail_is_for_admins_filtered_and_exported_as_csv(
     assert bad.json()["detail"][0]["loc"] == ["query", "outcome"]
 
 
-async def test_a_websocket_is_closed_1008_without_a_credential_and_served_with_one(service: AuthService) -> None:
+async def test_a_websocket_is_closed_1008_without_a_credential_and_served_with_one(sqlite_url: str) -> None:
+    # TestClient runs the app in a loop of its own, which an asyncpg pool opened here cannot serve: SQLite only
+    # (the real app's WebSocket is walked on both backends by test_route_walk.py, its store opened in that loop).
+    store = open_store(sqlite_url)
+    await store.open()
+    service = AuthService(auth_store_for(store), passwords=cheap_passwords())
     secret, _ = await service.create_token("screen", Role.VIEWER, CLI)
     with TestClient(make_app(service)) as tc:
         with pytest.raises(WebSocketDisconnect) as closed, tc.websocket_connect("/api/v1/probe/ws") as ws:
@@ -246,6 +251,7 @@ async def test_a_websocket_is_closed_1008_without_a_credential_and_served_with_o
         assert closed.value.code == 1008
         with tc.websocket_connect("/api/v1/probe/ws", headers={"Authorization": f"Bearer {secret}"}) as ws:
             assert ws.receive_json() == {"name": "screen"}
+    await store.close()
 
 
 async def test_an_app_without_an_auth_service_answers_503_not_open() -> None:

@@ -173,7 +173,12 @@ def test_every_route_of_the_real_app_is_guarded_as_documented(settings: Settings
     assert {k: v for k, v in declared.items() if k not in PUBLIC_ROUTES} == EXPECTED_GUARDS
 
 
-def test_the_real_app_refuses_every_route_without_a_credential_and_below_its_role(settings: Settings) -> None:
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.integration)])
+def test_the_real_app_refuses_every_route_without_a_credential_and_below_its_role(
+    settings: Settings, backend: str, request: pytest.FixtureRequest
+) -> None:
+    if backend == "postgres":
+        settings = settings.model_copy(update={"database_url": request.getfixturevalue("postgres_url")})
     app = create_app(settings)
     with TestClient(app) as client:
         tokens = {role: bearer_sync(client, role)["Authorization"].removeprefix("Bearer ") for role in Role}

@@ -1,4 +1,5 @@
-"""Fixtures of the auth tests: settable clocks, a cheap Argon2 hasher, an ``AuthService`` over a fresh SQLite file."""
+"""Fixtures of the auth tests: settable clocks, a cheap Argon2 hasher, an ``AuthService`` over a fresh SQLite file
+and a fresh PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -59,8 +60,19 @@ async def sqlite_store(sqlite_url: str) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-def service(sqlite_store: Store, clock: Clock) -> AuthService:
-    """An ``AuthService`` over the SQLite store, on the fake clock."""
+async def backend_store(backend_url: str) -> AsyncIterator[Store]:
+    """An open store on each backend."""
+    store = open_store(backend_url)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
+@pytest.fixture
+def service(backend_store: Store, clock: Clock) -> AuthService:
+    """An ``AuthService`` over each backend's store, on the fake clock: every service test runs on both."""
     return AuthService(
-        auth_store_for(sqlite_store), passwords=cheap_passwords(), now=clock.now, limiter_clock=clock.monotonic
+        auth_store_for(backend_store), passwords=cheap_passwords(), now=clock.now, limiter_clock=clock.monotonic
     )

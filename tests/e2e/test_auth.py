@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import httpx
 import pytest
 from playwright.sync_api import expect
 
@@ -53,4 +56,36 @@ def test_a_viewer_sees_the_plant_but_no_commands(twin: Twin, bpage: BrowserPage)
         f"{twin.url}/api/v1/machines/mill-01/commands", data={"command": "stop"}, headers={"X-CSRF-Token": csrf}
     )
     assert refused.status == 403
+    assert bpage.errors == []
+
+
+def test_an_admin_reads_the_audit_trail_filters_it_and_downloads_it(twin: Twin, bpage: BrowserPage) -> None:
+    page = bpage.page
+    refused = httpx.post(f"{twin.url}/api/v1/auth/login", json={"username": "mallory", "password": "guess" * 3})
+    assert refused.status_code == 401
+    bpage.goto(twin, "#/audit", user="ada")
+    expect(page.locator("[data-testid=audit-row]").first).to_be_visible()
+    page.fill("[data-testid=audit-actor]", "mallory")
+    page.press("[data-testid=audit-actor]", "Enter")
+    rows = page.locator("[data-testid=audit-row]")
+    expect(rows).to_have_count(1)  # only her failed login
+    expect(rows.first).to_have_attribute("data-action", "auth.login")
+    expect(rows.first).to_have_attribute("data-outcome", "failure")
+    page.select_option("[data-testid=audit-action]", "machines.")
+    expect(page.locator("[data-testid=audit]")).to_contain_text("No entries match these filters")
+    page.select_option("[data-testid=audit-action]", "")
+    expect(rows).to_have_count(1)
+    with page.expect_download() as download:
+        page.click("[data-testid=audit-csv]")
+    lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("id,ts,actor,"), lines
+    assert len(lines) == 2, lines
+    assert ",mallory," in lines[1], lines
+    assert bpage.errors == []
+
+
+def test_the_audit_trail_is_not_offered_below_admin(twin: Twin, bpage: BrowserPage) -> None:
+    bpage.goto(twin, "#/audit", user="olga")
+    expect(bpage.page.locator("[data-testid=nav-audit]")).to_have_count(0)
+    expect(bpage.page.locator("[data-testid=audit-refused]")).to_contain_text("needs the admin role")
     assert bpage.errors == []

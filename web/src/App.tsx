@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useMemo, useState } from "react";
 import { api, ApiError } from "./api/client";
 import type { Machine, Me } from "./api/types";
-import { BellIcon, FloorIcon, HistoryIcon, OverviewIcon } from "./components/Icons";
+import { AuditIcon, BellIcon, FloorIcon, HistoryIcon, OverviewIcon } from "./components/Icons";
 import { notify, Toast } from "./components/Toast";
 import { FactoryContext, type FactoryInfo } from "./context";
 import { formatAgeS, formatClock } from "./format";
@@ -17,8 +17,9 @@ import { StreamConnection, streamUrl } from "./state/stream";
 import { FloorView } from "./views/FloorView";
 import { HistoryView } from "./views/HistoryView";
 import { LoginView } from "./views/LoginView";
-import { SessionContext } from "./session";
+import { hasRole, SessionContext } from "./session";
 import { OverviewView } from "./views/OverviewView";
+import { AuditView } from "./views/AuditView";
 
 function useRoute(): [Route, (r: Route) => void] {
   const [route, setRoute] = useState<Route>(() => parseRoute(window.location.hash));
@@ -180,13 +181,19 @@ function Clock() {
   return <span className="num muted clock">{formatClock(now.getTime())}</span>;
 }
 
-const NAV: { view: View; label: string; icon: () => React.JSX.Element }[] = [
+const NAV: { view: View; label: string; icon: () => React.JSX.Element; admin?: true }[] = [
   { view: "floor", label: "Floor", icon: FloorIcon },
   { view: "overview", label: "Overview", icon: OverviewIcon },
   { view: "history", label: "History", icon: HistoryIcon },
+  { view: "audit", label: "Audit", icon: AuditIcon, admin: true },
 ];
 
-const TITLES: Record<View, string> = { floor: "3D factory floor", overview: "Fleet overview", history: "History" };
+const TITLES: Record<View, string> = {
+  floor: "3D factory floor",
+  overview: "Fleet overview",
+  history: "History",
+  audit: "Audit trail",
+};
 
 function UserPill({ me, onLogout }: { me: Me; onLogout: () => void }) {
   return (
@@ -229,7 +236,7 @@ function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
         <div className="brand-mark" title="factorytwin">
           ft
         </div>
-        {NAV.map(({ view, label, icon: Icon }) => (
+        {NAV.filter((n) => !n.admin || hasRole(me.role, "admin")).map(({ view, label, icon: Icon }) => (
           <a
             key={view}
             href={routeHash({ view, machine: route.machine })}
@@ -259,6 +266,7 @@ function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
             {route.view === "floor" && <FloorView selected={route.machine} onSelect={select} />}
             {route.view === "overview" && <OverviewView onOpen={(id) => go({ view: "floor", machine: id })} />}
             {route.view === "history" && <HistoryView machine={route.machine} onMachine={select} />}
+            {route.view === "audit" && <AuditView />}
           </FactoryContext.Provider>
         )}
       </main>

@@ -7,6 +7,7 @@ describe("routes", () => {
     expect(parseRoute("#/overview")).toEqual({ view: "overview", machine: null });
     expect(parseRoute("#/floor/mill-01")).toEqual({ view: "floor", machine: "mill-01" });
     expect(parseRoute("#/nonsense/x")).toEqual({ view: "floor", machine: "x" });
+    expect(parseRoute("#/audit")).toEqual({ view: "audit", machine: null });
   });
 
   it("round-trips", () => {

@@ -1,7 +1,7 @@
-// Hash routes: #/floor, #/floor/<machine>, #/overview, #/history/<machine>. Hash routing needs no server
+// Hash routes: #/floor, #/floor/<machine>, #/overview, #/history/<machine>, #/audit (admins). Hash routing needs no server
 // support, so the FastAPI static mount can serve the single page as it is.
 
-export type View = "floor" | "overview" | "history";
+export type View = "floor" | "overview" | "history" | "audit";
 
 export interface Route {
   view: View;
@@ -10,7 +10,8 @@ export interface Route {
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
-  const view: View = parts[0] === "overview" || parts[0] === "history" || parts[0] === "floor" ? parts[0] : "floor";
+  const known: readonly string[] = ["floor", "overview", "history", "audit"];
+  const view = (parts[0] !== undefined && known.includes(parts[0]) ? parts[0] : "floor") as View;
   return { view, machine: parts[1] ?? null };
 }
 

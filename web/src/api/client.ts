@@ -5,6 +5,7 @@
 
 import type {
   Alarm,
+  AuditEntry,
   Catalogue,
   CommandRequest,
   CommandResult,
@@ -200,6 +201,16 @@ export class ApiClient {
   /** Acknowledge an alarm; the server records it in the logged-in user's name. */
   ackAlarm(id: number): Promise<Alarm> {
     return this.post("/api/v1/alarms/{alarm_id}/ack", { alarm_id: id });
+  }
+
+  /** The audit trail, newest first, filtered by `query` (see audit.ts); admin only (403 otherwise). */
+  audit(query: URLSearchParams): Promise<AuditEntry[]> {
+    return this.get("/api/v1/audit", {}, query);
+  }
+
+  /** The URL of the same entries as a CSV download (a plain GET: the session cookie authenticates it). */
+  auditCsvHref(query: URLSearchParams): string {
+    return `${this.base}/audit?${query.toString()}`;
   }
 
   /** The machine's failure prediction; `status` says "no_model" (HTTP 200) until a model is trained. */

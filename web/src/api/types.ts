@@ -36,6 +36,9 @@ export type Health = Schemas["Health"];
 export type Me = Schemas["Me"];
 export type LoginResponse = Schemas["LoginResponse"];
 export type Role = Schemas["Role"];
+/** One line of the audit trail (GET /audit, admin) and how an audited attempt ended. */
+export type AuditEntry = Schemas["AuditEntry"];
+export type Outcome = Schemas["Outcome"];
 export type CommandRequest = Schemas["Command"];
 export type CommandResult = Schemas["CommandResult"];
 export type ErrorBody = Schemas["ErrorBody"];

@@ -34,3 +34,9 @@ export const BellIcon = () => (
     <path d="M10.3 21a1.94 1.94 0 003.4 0" />
   </svg>
 );
+export const AuditIcon = () => (
+  <svg viewBox="0 0 24 24" {...base}>
+    <path d="M12 3l8 3v6c0 4.5-3.4 8.2-8 9-4.6-.8-8-4.5-8-9V6l8-3z" />
+    <path d="M8.5 12l2.5 2.5 4.5-5" />
+  </svg>
+);

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, WebSocketException, status
@@ -172,18 +173,26 @@ def check_ingest(principal: Principal, machine_ids: set[str]) -> None:
         raise http_error(Forbidden(f"this credential may not write telemetry for {', '.join(refused)}"))
 
 
+@dataclass
+class AuditNote:
+    """What the block of ``audit`` may add to its entry on success (e.g. the version it wrote)."""
+
+    detail: str = ""
+
+
 @asynccontextmanager
-async def audit(conn: HTTPConnection, who: Principal, action: str, target: str) -> AsyncIterator[None]:
-    """Record ``action`` on ``target`` by ``who`` in the audit trail once the block has run: ``success``, or
-    ``failure`` with the error's message when it raised (the error goes on to its usual answer)."""
+async def audit(conn: HTTPConnection, who: Principal, action: str, target: str) -> AsyncIterator[AuditNote]:
+    """Record ``action`` on ``target`` by ``who`` in the audit trail once the block has run: ``success`` (with the
+    note's detail), or ``failure`` with the error's message when it raised (the error goes on to its usual answer)."""
     service = auth_service(conn)
     ctx = Context.of(who, client_source(conn))
+    note = AuditNote()
     try:
-        yield
+        yield note
     except Exception as exc:
         await service.record(ctx, action, Outcome.FAILURE, target, str(exc)[:500])
         raise
-    await service.record(ctx, action, Outcome.SUCCESS, target)
+    await service.record(ctx, action, Outcome.SUCCESS, target, note.detail)
 
 
 _GUARDS[authenticated] = "any credential"

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from factorytwin.api import Services
 from factorytwin.api.auth import install_auth, route_guards
 from factorytwin.api.lifespan import machines_using_kind
-from factorytwin.auth import AuditQuery, AuthService, Context, PrincipalKind, Role
+from factorytwin.auth import AuditQuery, AuthService, Context, Outcome, PrincipalKind, Role
 from factorytwin.profiles import bundled_profiles
 from factorytwin.store.auth import auth_store_for
 from tests.unit.auth.conftest import cheap_passwords
@@ -122,6 +122,8 @@ async def test_an_engineer_creates_and_versions_a_profile(
     actions = [(e.action, e.target, e.detail) for e in await auth.audit(AuditQuery(actor="erin"))]
     assert ("profile.create", "centrifugal-pump", "version 1") in actions
     assert ("profile.update", "centrifugal-pump", "version 2") in actions
+    failed = await auth.audit(AuditQuery(actor="erin", outcome=Outcome.FAILURE))
+    assert [(e.action, e.target) for e in failed] == [("profile.create", "centrifugal-pump")]  # the 409
 
 
 async def test_bad_bodies_are_422_naming_the_field(api: httpx.AsyncClient, engineer: Headers) -> None:

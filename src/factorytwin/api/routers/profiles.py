@@ -9,10 +9,9 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
-from factorytwin.api.auth import AuthServiceDep, Engineer, Viewer, client_source
+from factorytwin.api.auth import Engineer, Viewer, audit
 from factorytwin.api.deps import UNAVAILABLE, ServicesDep
 from factorytwin.api.errors import ErrorBody
-from factorytwin.auth import Context, Outcome, Principal
 from factorytwin.errors import ServiceUnavailable
 from factorytwin.profiles import ProfileBody, StoredProfile
 from factorytwin.profiles.dtdl import DtdlImport
@@ -37,14 +36,6 @@ ProfilesDep = Annotated[ProfileService, Depends(get_profiles)]
 VersionQuery = Annotated[int | None, Query(ge=1, le=MAX_VERSION, description="a version; default: the latest")]
 
 
-async def _audit(
-    auth: AuthServiceDep, request: Request, who: Principal, action: str, profile: StoredProfile | str
-) -> None:
-    target = profile if isinstance(profile, str) else profile.id
-    detail = "" if isinstance(profile, str) else f"version {profile.version}"
-    await auth.record(Context.of(who, client_source(request)), action, Outcome.SUCCESS, target, detail)
-
-
 @router.get("/profiles", responses=UNAVAILABLE)
 async def list_profiles(profiles: ProfilesDep, _: Viewer) -> list[StoredProfile]:
     """The latest version of every profile (bundled and user-defined), by id."""
@@ -58,22 +49,22 @@ async def get_profile(profile_id: str, profiles: ProfilesDep, _: Viewer, version
 
 
 @router.post("/profiles", status_code=status.HTTP_201_CREATED, responses=CONFLICT | UNAVAILABLE)
-async def create_profile(
-    body: ProfileBody, profiles: ProfilesDep, who: Engineer, auth: AuthServiceDep, request: Request
-) -> StoredProfile:
+async def create_profile(body: ProfileBody, profiles: ProfilesDep, who: Engineer, request: Request) -> StoredProfile:
     """Create a profile as version 1 (409 when the id is taken)."""
-    created = await profiles.create(body, who.name)
-    await _audit(auth, request, who, "profile.create", created)
+    async with audit(request, who, "profile.create", body.id) as note:
+        created = await profiles.create(body, who.name)
+        note.detail = f"version {created.version}"
     return created
 
 
 @router.put("/profiles/{profile_id}", responses=NOT_FOUND | UNAVAILABLE)
 async def update_profile(
-    profile_id: str, body: ProfileBody, profiles: ProfilesDep, who: Engineer, auth: AuthServiceDep, request: Request
+    profile_id: str, body: ProfileBody, profiles: ProfilesDep, who: Engineer, request: Request
 ) -> StoredProfile:
     """Write a new version of a profile; earlier versions stay readable with ``?version=``."""
-    updated = await profiles.update(profile_id, body, who.name)
-    await _audit(auth, request, who, "profile.update", updated)
+    async with audit(request, who, "profile.update", profile_id) as note:
+        updated = await profiles.update(profile_id, body, who.name)
+        note.detail = f"version {updated.version}"
     return updated
 
 
@@ -84,22 +75,20 @@ async def update_profile(
     | UNAVAILABLE
     | {409: {"description": "bundled, or used by machines (named)", "model": ErrorBody}},
 )
-async def delete_profile(
-    profile_id: str, profiles: ProfilesDep, who: Engineer, auth: AuthServiceDep, request: Request
-) -> Response:
+async def delete_profile(profile_id: str, profiles: ProfilesDep, who: Engineer, request: Request) -> Response:
     """Delete a profile and all its versions: 409 naming the machines that use it, or when it is bundled."""
-    await profiles.delete(profile_id)
-    await _audit(auth, request, who, "profile.delete", profile_id)
+    async with audit(request, who, "profile.delete", profile_id):
+        await profiles.delete(profile_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/profiles/import/dtdl", status_code=status.HTTP_201_CREATED, responses=CONFLICT | UNAVAILABLE)
-async def import_dtdl(
-    body: DtdlImport, profiles: ProfilesDep, who: Engineer, auth: AuthServiceDep, request: Request
-) -> StoredProfile:
+async def import_dtdl(body: DtdlImport, profiles: ProfilesDep, who: Engineer, request: Request) -> StoredProfile:
     """Create a profile from a DTDL v3 Interface (422 naming each content that cannot be mapped)."""
-    created = await profiles.import_dtdl(body, who.name)
-    await _audit(auth, request, who, "profile.import", created)
+    target = body.id or str(body.interface.get("@id", ""))[:200]
+    async with audit(request, who, "profile.import", target) as note:
+        created = await profiles.import_dtdl(body, who.name)
+        note.detail = f"version {created.version}"
     return created
 
 

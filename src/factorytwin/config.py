@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -54,6 +55,13 @@ class Settings(BaseSettings):
         gt=0,
         description="data seconds per wall-clock second: the speed-up of a time-compressed simulator (the demo sets "
         "it to its --speed), so rates of change and prediction windows are read in the machines' own time",
+    )
+    plant_timezone: str = Field(
+        default="UTC",
+        description="IANA time zone of the plant (e.g. Europe/Berlin): the dashboard shows every time in it",
+    )
+    currency: str = Field(
+        default="EUR", pattern=r"^[A-Z]{3}$", description="ISO 4217 code of the costs (maintenance plan, what-if)"
     )
     alarm_on_delay_s: float = Field(
         default=90.0,
@@ -126,3 +134,12 @@ class Settings(BaseSettings):
     whatif_workers: int = Field(
         default=2, ge=0, le=64, description="worker processes per scenario job (0: in the API process's thread)"
     )
+
+    @field_validator("plant_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. UTC, Europe/Berlin, America/Chicago)") from None
+        return value

@@ -121,8 +121,10 @@ async def run_demo(
 ) -> None:
     """Serve the twin and run the simulator against it until ``stop`` is set (by default: SIGINT/SIGTERM).
 
-    ``on_ready`` is called with the server's base URL and the demo's access once it accepts connections.
+    ``on_ready`` is called with the server's base URL and the demo's access once it accepts connections. The
+    server reads time at the simulator's ``speed`` (``time_scale``), whatever ``settings`` said.
     """
+    settings = settings.model_copy(update={"time_scale": speed})
     if stop is None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

@@ -56,6 +56,10 @@ class Twin:
         return httpx.get(f"{self.url}/api/v1{path}", timeout=10, headers={"Authorization": f"Bearer {self.token}"})
 
 
+BROWSER_ZONE = "America/Chicago"
+"""The browsers' time zone in these tests (the plant's is the default, UTC)."""
+
+
 @dataclass
 class BrowserPage:
     """A page and what it has complained about."""
@@ -132,8 +136,9 @@ def browser(playwright_: Playwright) -> Iterator[Browser]:
 
 @pytest.fixture
 def bpage(browser: Browser) -> Iterator[BrowserPage]:
-    """A fresh 1600x900 page recording console errors and page errors."""
-    context = browser.new_context(viewport={"width": 1600, "height": 900})
+    """A fresh 1600x900 page recording console errors and page errors. The browser sits in another time zone than
+    the plant (UTC): every time on screen must follow the plant's zone, never the browser's."""
+    context = browser.new_context(viewport={"width": 1600, "height": 900}, timezone_id=BROWSER_ZONE)
     page = context.new_page()
     bp = BrowserPage(page)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import time
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import BrowserPage, Twin, distinct_colours, lit_fraction
+from tests.e2e.conftest import BROWSER_ZONE, SPEED, BrowserPage, Twin, distinct_colours, lit_fraction
 
 pytestmark = pytest.mark.e2e
 
@@ -148,4 +149,18 @@ def test_a_lost_stream_shows_reconnecting_and_recovers(twin: Twin, bpage: Browse
     value = bpage.page.locator("[data-testid=sensor-motor_current] [data-testid=sensor-value]")
     first = value.inner_text()
     expect(value).not_to_have_text(first, timeout=15_000)
+    assert bpage.errors == []
+
+
+def test_the_header_says_time_is_compressed_and_shows_the_plants_clock(twin: Twin, bpage: BrowserPage) -> None:
+    bpage.goto(twin, "#/overview")
+    expect(bpage.page.locator("[data-testid=time-scale]")).to_have_text(f"simulated time \u00d7{SPEED:g}")
+    clock = bpage.page.locator("[data-testid=clock]")
+    expect(clock).to_contain_text("UTC")
+    assert bpage.page.evaluate("Intl.DateTimeFormat().resolvedOptions().timeZone") == BROWSER_ZONE
+    shown = clock.inner_text().split()[0]  # HH:MM:SS on the plant's clock, not the browser's (6 h behind)
+    utc = datetime.now(UTC)
+    shown_s = sum(int(x) * f for x, f in zip(shown.split(":"), (3600, 60, 1), strict=True))
+    now_s = utc.hour * 3600 + utc.minute * 60 + utc.second
+    assert min(abs(shown_s - now_s), 86_400 - abs(shown_s - now_s)) < 30, (shown, utc.isoformat())
     assert bpage.errors == []

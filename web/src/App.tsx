@@ -6,7 +6,7 @@ import type { Machine, Me } from "./api/types";
 import { AuditIcon, BellIcon, FloorIcon, HistoryIcon, OverviewIcon } from "./components/Icons";
 import { notify, Toast } from "./components/Toast";
 import { FactoryContext, type FactoryInfo } from "./context";
-import { formatAgeS, formatClock } from "./format";
+import { formatAgeS, formatClock, plantZoneName, setPlantZone } from "./format";
 import { errorText } from "./hooks/usePolling";
 import { useStaleness } from "./hooks/useStaleness";
 import { parseRoute, routeHash, type Route, type View } from "./route";
@@ -72,11 +72,12 @@ function useFactoryInfo(enabled: boolean): { info: FactoryInfo | null; error: st
     let timer: ReturnType<typeof setTimeout> | undefined;
     const load = async (attempt: number): Promise<void> => {
       try {
-        const [layout, catalogue] = await Promise.all([api.layout(), api.catalogue()]);
+        const [layout, catalogue, plant] = await Promise.all([api.layout(), api.catalogue(), api.plant()]);
         if (cancelled) return;
+        setPlantZone(plant.timezone); // before anything renders a time
         const byId: Record<string, Machine> = {};
         for (const m of layout.machines) byId[m.id] = m;
-        setInfo({ layout, catalogue, byId });
+        setInfo({ layout, catalogue, byId, plant });
         setError(null);
       } catch (e) {
         if (cancelled) return;
@@ -178,7 +179,32 @@ function Clock() {
     const t = setInterval(() => setNow(new Date()), 1000);
     return () => clearInterval(t);
   }, []);
-  return <span className="num muted clock">{formatClock(now.getTime())}</span>;
+  const zone = plantZoneName();
+  return (
+    <span className="num muted clock" data-testid="clock" title={`every time is shown in the plant's zone, ${zone}`}>
+      {formatClock(now.getTime())} <span className="faint zone">{zone}</span>
+    </span>
+  );
+}
+
+/** A simulator compressing time: say so, since durations and rates on screen are in the machines' time. */
+function TimeScalePill({ scale }: { scale: number }) {
+  if (scale === 1) return null;
+  const text = Number.isInteger(scale) ? String(scale) : scale.toFixed(1);
+  return (
+    <span
+      className="pill time-scale"
+      data-testid="time-scale"
+      title={`The machines' clock runs ${text} times the wall clock: a simulated hour passes in ${formatHoursOfWall(scale)}.`}
+    >
+      simulated time ×{text}
+    </span>
+  );
+}
+
+function formatHoursOfWall(scale: number): string {
+  const s = 3600 / scale;
+  return s >= 60 ? `${Math.round(s / 60)} min` : `${Math.round(s)} s`;
 }
 
 const NAV: { view: View; label: string; icon: () => React.JSX.Element; admin?: true }[] = [
@@ -253,6 +279,7 @@ function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
         <span className="crumb">/ {TITLES[route.view]}</span>
         <span className="spacer" />
         {info && <AlarmPill info={info} onClick={() => go({ view: "overview", machine: route.machine })} />}
+        {info && <TimeScalePill scale={info.plant.time_scale} />}
         <ConnectionPill />
         <Clock />
         <UserPill me={me} onLogout={onLogout} />

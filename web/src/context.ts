@@ -1,12 +1,14 @@
-// The factory's static description (layout and sensor catalogue), loaded once and shared by every view.
+// The factory's static description (layout, sensor catalogue, the plant's clock and currency), loaded once and shared by every view.
 
 import { createContext, useContext } from "react";
-import type { Catalogue, FactoryLayout, Machine, SensorSpec } from "./api/types";
+import type { Catalogue, FactoryLayout, Machine, PlantInfo, SensorSpec } from "./api/types";
 
 export interface FactoryInfo {
   layout: FactoryLayout;
   catalogue: Catalogue;
   byId: Record<string, Machine>;
+  /** The plant's time zone, clock compression and currency (GET /plant). */
+  plant: PlantInfo;
 }
 
 export const FactoryContext = createContext<FactoryInfo | null>(null);

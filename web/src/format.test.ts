@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import {
   bandPosition,
   formatAgeS,
@@ -9,7 +9,11 @@ import {
   formatTime,
   formatUnit,
   formatValue,
+  fromWallTime,
   healthColor,
+  plantZoneName,
+  setPlantZone,
+  wallTime,
   kelvinToCelsius,
 } from "./format";
 
@@ -81,5 +85,32 @@ describe("one 24-hour clock", () => {
     expect(formatAgeS(42.9)).toBe("42 s ago");
     expect(formatAgeS(600)).toBe("10 min ago");
     expect(formatAgeS(-3)).toBe("just now");
+  });
+});
+
+describe("the plant's time zone", () => {
+  afterEach(() => setPlantZone(null));
+
+  it("shows every time in the plant's zone, whatever the browser's", () => {
+    const at = Date.UTC(2026, 11, 2, 23, 30, 5); // 23:30:05 UTC
+    setPlantZone("Asia/Kolkata"); // UTC+05:30: already the next day there
+    expect(plantZoneName()).toBe("Asia/Kolkata");
+    expect(formatClock(at)).toBe("05:00:05");
+    expect(formatTime(new Date(at).toISOString(), new Date(Date.UTC(2026, 11, 3, 2)))).toBe("05:00:05");
+    expect(formatTime(new Date(at).toISOString(), new Date(Date.UTC(2026, 11, 2, 12)))).toBe("03 Dec 05:00:05");
+    setPlantZone("America/Chicago"); // UTC-06:00 in December
+    expect(formatClock(at)).toBe("17:30:05");
+  });
+
+  it("turns the plant's wall time back into the instant, across daylight-saving changes", () => {
+    setPlantZone("Europe/Berlin");
+    const summer = Date.UTC(2026, 6, 1, 10, 0, 0); // 12:00 CEST
+    expect(wallTime(summer)).toMatchObject({ hour: 12, minute: 0 });
+    expect(fromWallTime(wallTime(summer))).toBe(summer);
+    const winter = Date.UTC(2026, 11, 1, 10, 0, 0); // 11:00 CET
+    expect(fromWallTime({ year: 2026, month: 12, day: 1, hour: 11, minute: 0, second: 0 })).toBe(winter);
+    // 02:30 on 29 March 2026 does not exist in Berlin (clocks jump 02:00 -> 03:00): an instant an hour on
+    const gap = fromWallTime({ year: 2026, month: 3, day: 29, hour: 2, minute: 30, second: 0 });
+    expect(formatClock(gap)).toMatch(/^0[13]:30:00$/);
   });
 });

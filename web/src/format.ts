@@ -64,30 +64,92 @@ export function formatPercent(fraction: number | null | undefined, digits = 0): 
 
 const pad2 = (n: number): string => String(n).padStart(2, "0");
 
-/** Epoch ms as the local 24-hour clock, HH:MM:SS (the one time format of the dashboard). */
+// -- the plant's clock: every time on screen is shown in the plant's time zone (GET /plant), 24-hour ------------
+
+let plantZone: string | undefined; // undefined: the browser's own zone (before GET /plant has answered)
+let zoneFormat: Intl.DateTimeFormat | null = null;
+
+/** Show every time from now on in `zone` (an IANA name; null: the browser's zone). */
+export function setPlantZone(zone: string | null): void {
+  plantZone = zone ?? undefined;
+  zoneFormat = null;
+}
+
+/** The zone times are shown in, by its IANA name. */
+export function plantZoneName(): string {
+  return plantZone ?? Intl.DateTimeFormat().resolvedOptions().timeZone;
+}
+
+interface WallTime {
+  year: number;
+  month: number; // 1..12
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+}
+
+/** Epoch ms as the wall time of the plant's zone. */
+export function wallTime(ms: number): WallTime {
+  zoneFormat ??= new Intl.DateTimeFormat("en-GB", {
+    timeZone: plantZone,
+    hourCycle: "h23",
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+  });
+  const out: Record<string, number> = {};
+  for (const p of zoneFormat.formatToParts(new Date(ms))) if (p.type !== "literal") out[p.type] = Number(p.value);
+  return {
+    year: out.year ?? 0,
+    month: out.month ?? 1,
+    day: out.day ?? 1,
+    hour: out.hour ?? 0,
+    minute: out.minute ?? 0,
+    second: out.second ?? 0,
+  };
+}
+
+/** The epoch ms at which the plant's clock shows `w` (the later one in a DST fold, the shifted one in a gap). */
+export function fromWallTime(w: WallTime): number {
+  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second);
+  const offsetAt = (ms: number): number => {
+    const t = wallTime(ms);
+    return Date.UTC(t.year, t.month - 1, t.day, t.hour, t.minute, t.second) - Math.floor(ms / 1000) * 1000;
+  };
+  const first = asUtc - offsetAt(asUtc);
+  return asUtc - offsetAt(first);
+}
+
+/** Epoch ms as the plant's 24-hour clock, HH:MM:SS (the one time format of the dashboard). */
 export function formatClock(ms: number): string {
-  const d = new Date(ms);
-  if (Number.isNaN(d.getTime())) return "—";
-  return `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+  if (!Number.isFinite(ms)) return "—";
+  const w = wallTime(ms);
+  return `${pad2(w.hour)}:${pad2(w.minute)}:${pad2(w.second)}`;
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-/** Epoch ms as a local date, "02 Dec". */
+/** Epoch ms as a date of the plant's calendar, "02 Dec". */
 export function formatDay(ms: number): string {
-  const d = new Date(ms);
-  if (Number.isNaN(d.getTime())) return "—";
-  return `${pad2(d.getDate())} ${MONTHS[d.getMonth()] ?? ""}`;
+  if (!Number.isFinite(ms)) return "—";
+  const w = wallTime(ms);
+  return `${pad2(w.day)} ${MONTHS[w.month - 1] ?? ""}`;
 }
 
-/** Local wall-clock time, HH:MM:SS (24 h), or with the date when not today. */
+/** The plant's wall-clock time, HH:MM:SS (24 h), with the date when it is not the plant's today. */
 export function formatTime(ts: string | null | undefined, now: Date = new Date()): string {
   if (!ts) return "—";
-  const d = new Date(ts);
-  if (Number.isNaN(d.getTime())) return "—";
-  const time = formatClock(d.getTime());
-  if (d.toDateString() === now.toDateString()) return time;
-  return `${formatDay(d.getTime())} ${time}`;
+  const ms = Date.parse(ts);
+  if (Number.isNaN(ms)) return "—";
+  const time = formatClock(ms);
+  const a = wallTime(ms);
+  const b = wallTime(now.getTime());
+  if (a.year === b.year && a.month === b.month && a.day === b.day) return time;
+  return `${formatDay(ms)} ${time}`;
 }
 
 export const KIND_LABEL: Record<MachineKind, string> = {

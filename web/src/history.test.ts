@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { bucketCount, rangeBounds, timeAxisLabels, toColumns, toLocalInput } from "./history";
+import { setPlantZone } from "./format";
+import { bucketCount, fromLocalInput, rangeBounds, timeAxisLabels, toColumns, toLocalInput } from "./history";
 
 describe("history helpers", () => {
   it("computes relative ranges ending now", () => {
@@ -37,5 +38,16 @@ describe("timeAxisLabels", () => {
     expect(timeAxisLabels([t(16, 5, 10), t(16, 5, 20)], 10)).toEqual(["16:05:10", "16:05:20"]);
     expect(timeAxisLabels([t(22, 0), t(0, 0, 0, 3)], 7200)).toEqual(["22:00", "03 Dec 00:00"]);
     expect(timeAxisLabels([t(0, 0), t(0, 0, 0, 3)], 86400)).toEqual(["02 Dec", "03 Dec"]);
+  });
+});
+
+describe("custom range inputs on the plant's clock", () => {
+  it("read and write datetime-local values in the plant's zone", () => {
+    setPlantZone("Asia/Tokyo"); // UTC+9, no daylight saving
+    const at = new Date(Date.UTC(2026, 0, 1, 15, 4));
+    expect(toLocalInput(at)).toBe("2026-01-02T00:04");
+    expect(fromLocalInput("2026-01-02T00:04")?.getTime()).toBe(at.getTime());
+    expect(fromLocalInput("not a time")).toBeNull();
+    setPlantZone(null);
   });
 });

@@ -1,7 +1,7 @@
 // History view logic: time ranges and bucketed series for uPlot, kept pure for tests.
 
 import type { HistoryBucket } from "./api/types";
-import { formatClock, formatDay } from "./format";
+import { formatClock, formatDay, fromWallTime, wallTime } from "./format";
 
 export type RangeKey = "15m" | "1h" | "24h" | "7d" | "custom";
 
@@ -39,10 +39,26 @@ export function toColumns(buckets: HistoryBucket[]): [number[], number[], number
   return [t, min, avg, max];
 }
 
-/** A value for <input type="datetime-local"> in local time. */
+/** A value for <input type="datetime-local">, on the plant's clock. */
 export function toLocalInput(d: Date): string {
   const pad = (n: number): string => String(n).padStart(2, "0");
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  const w = wallTime(d.getTime());
+  return `${w.year}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}`;
+}
+
+/** The instant an <input type="datetime-local"> value names on the plant's clock (null when it is not one). */
+export function fromLocalInput(value: string): Date | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2}))?$/.exec(value);
+  if (!m) return null;
+  const [year, month, day, hour, minute, second] = m.slice(1).map((x) => Number(x ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return new Date(fromWallTime({ year, month, day, hour, minute, second }));
 }
 
 /** uPlot x-axis labels (epoch seconds) on the dashboard's one 24-hour clock: HH:MM, with seconds below a

@@ -6,9 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
-from factorytwin.api import Services
+from factorytwin.api import Services, create_app
+from factorytwin.auth import Role
+from factorytwin.config import Settings
 from factorytwin.domain import CATALOGUE, MachineKind
+from tests.credentials import bearer
 
 T0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 
@@ -44,6 +48,24 @@ async def test_catalogue_lists_every_kind_with_units_and_ranges(client: httpx.As
     assert torque["unit"] == "Nm"
     assert (torque["low"], torque["high"]) == (0.0, 200.0)
     assert len(catalogue["pump"]) == len(CATALOGUE[MachineKind.PUMP])
+
+
+async def test_the_plant_says_its_time_zone_clock_and_currency(settings: Settings) -> None:
+    plant = settings.model_copy(update={"plant_timezone": "Europe/Berlin", "time_scale": 60.0, "currency": "CHF"})
+    app = create_app(plant)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            headers = await bearer(app, Role.VIEWER)
+            answer = (await c.get("/api/v1/plant", headers=headers)).json()
+    assert answer == {"name": "Demo Works", "timezone": "Europe/Berlin", "time_scale": 60.0, "currency": "CHF"}
+
+
+def test_a_time_zone_or_currency_that_is_not_one_is_refused_at_start() -> None:
+    with pytest.raises(ValidationError, match="not an IANA time zone"):
+        Settings(plant_timezone="Europe/Atlantis")
+    with pytest.raises(ValidationError, match="currency"):
+        Settings(currency="euro")
 
 
 async def test_layout_is_the_factory(client: httpx.AsyncClient) -> None:

@@ -157,6 +157,7 @@ EXPECTED_GUARDS = {
     "POST /api/v1/machines/{machine_id}/commands": "operator",
     "POST /api/v1/models/train": "engineer",
     "POST /api/v1/models/{version}/activate": "engineer",
+    "GET /api/v1/plant": "viewer",
     "POST /api/v1/predict": "viewer",
     "POST /api/v1/telemetry": "device key or operator",
     "WS /api/v1/stream": "viewer",

@@ -10,6 +10,7 @@ import type {
   CommandRequest,
   CommandResult,
   FactoryLayout,
+  PlantInfo,
   Health,
   HistorySeries,
   MachineEvent,
@@ -161,6 +162,11 @@ export class ApiClient {
 
   layout(): Promise<FactoryLayout> {
     return this.get("/api/v1/layout");
+  }
+
+  /** The plant's time zone, clock compression (a simulator at 60x) and currency. */
+  plant(): Promise<PlantInfo> {
+    return this.get("/api/v1/plant");
   }
 
   /** Every machine of the layout with its live state (`state` null while the twin is not running). */

@@ -685,6 +685,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/plant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Plant
+         * @description The plant's time zone, its clock's compression and the currency of its costs.
+         */
+        get: operations["get_plant_api_v1_plant_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/predict": {
         parameters: {
             query?: never;
@@ -2157,6 +2177,32 @@ export interface components {
             technicians: number;
             /** Visits */
             visits?: components["schemas"]["VisitChange"][];
+        };
+        /**
+         * PlantInfo
+         * @description How the dashboard should speak of time and money for this plant.
+         */
+        PlantInfo: {
+            /**
+             * Currency
+             * @description ISO 4217 code of every cost (FT_CURRENCY)
+             */
+            currency: string;
+            /**
+             * Name
+             * @description the plant's (layout's) name
+             */
+            name: string;
+            /**
+             * Time Scale
+             * @description machine seconds per wall second: above 1 a simulator compresses time (FT_TIME_SCALE)
+             */
+            time_scale: number;
+            /**
+             * Timezone
+             * @description IANA time zone every time is shown in (FT_PLANT_TIMEZONE)
+             */
+            timezone: string;
         };
         /**
          * PlantOutcome
@@ -4441,6 +4487,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_plant_api_v1_plant_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlantInfo"];
                 };
             };
         };

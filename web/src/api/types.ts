@@ -18,6 +18,7 @@ export type Machine = Schemas["Machine"];
 export type ProductionLine = Schemas["ProductionLine"];
 /** GET /layout: the layout and the footprint of every machine kind. */
 export type FactoryLayout = Schemas["LayoutView"];
+export type PlantInfo = Schemas["PlantInfo"];
 export type MachineView = Schemas["MachineView"];
 export type MachineState = Schemas["MachineState"];
 export type Alarm = Schemas["Alarm"];

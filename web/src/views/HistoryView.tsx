@@ -7,7 +7,15 @@ import { api } from "../api/client";
 import type { HistorySeries, SensorSpec } from "../api/types";
 import { useFactory } from "../context";
 import { formatClock, formatDay, formatUnit } from "../format";
-import { bucketCount, rangeBounds, timeAxisLabels, toColumns, toLocalInput, type RangeKey } from "../history";
+import {
+  bucketCount,
+  fromLocalInput,
+  rangeBounds,
+  timeAxisLabels,
+  toColumns,
+  toLocalInput,
+  type RangeKey,
+} from "../history";
 
 const COLORS = ["#38bdf8", "#f59e0b", "#a78bfa", "#22c55e", "#f472b6", "#fb7185", "#2dd4bf", "#facc15"];
 
@@ -238,13 +246,19 @@ export function HistoryView({ machine, onMachine }: { machine: string | null; on
               <input
                 type="datetime-local"
                 value={toLocalInput(range.from)}
-                onChange={(e) => e.target.value && setRange((r) => ({ ...r, from: new Date(e.target.value) }))}
+                onChange={(e) => {
+                  const at = fromLocalInput(e.target.value);
+                  if (at) setRange((r) => ({ ...r, from: at }));
+                }}
               />
               <span className="muted">to</span>
               <input
                 type="datetime-local"
                 value={toLocalInput(range.to)}
-                onChange={(e) => e.target.value && setRange((r) => ({ ...r, to: new Date(e.target.value) }))}
+                onChange={(e) => {
+                  const at = fromLocalInput(e.target.value);
+                  if (at) setRange((r) => ({ ...r, to: at }));
+                }}
               />
             </>
           )}

@@ -287,7 +287,7 @@ function Schedule() {
               <thead>
                 <tr>
                   <th>Policy</th>
-                  <th>Expected cost</th>
+                  <th>Expected cost ({info.plant.currency})</th>
                   <th>Failures</th>
                   <th>Visits</th>
                 </tr>

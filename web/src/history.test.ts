@@ -1,14 +1,22 @@
 import { describe, expect, it } from "vitest";
 import { setPlantZone } from "./format";
-import { bucketCount, fromLocalInput, rangeBounds, timeAxisLabels, toColumns, toLocalInput } from "./history";
+import {
+  bucketCount,
+  fromLocalInput,
+  machineTimeNote,
+  rangeBounds,
+  timeAxisLabels,
+  toColumns,
+  toLocalInput,
+} from "./history";
 
 describe("history helpers", () => {
   it("computes relative ranges ending now", () => {
     const now = Date.parse("2026-01-01T12:00:00Z");
-    const [from, to] = rangeBounds("1h", now);
+    const [from, to] = rangeBounds("1h", 1, now);
     expect(to.toISOString()).toBe("2026-01-01T12:00:00.000Z");
     expect(from.toISOString()).toBe("2026-01-01T11:00:00.000Z");
-    expect(rangeBounds("7d", now)[0].toISOString()).toBe("2025-12-25T12:00:00.000Z");
+    expect(rangeBounds("7d", 1, now)[0].toISOString()).toBe("2025-12-25T12:00:00.000Z");
   });
 
   it("asks for about one bucket per two pixels, bounded", () => {
@@ -49,5 +57,18 @@ describe("custom range inputs on the plant's clock", () => {
     expect(fromLocalInput("2026-01-02T00:04")?.getTime()).toBe(at.getTime());
     expect(fromLocalInput("not a time")).toBeNull();
     setPlantZone(null);
+  });
+});
+
+describe("relative ranges in the machines' time", () => {
+  it("shrink the wall-clock span by the simulator's speed-up and say so", () => {
+    const now = Date.UTC(2026, 11, 2, 12);
+    const [from, to] = rangeBounds("24h", 60, now);
+    expect(to.getTime() - from.getTime()).toBe(24 * 60 * 1000); // 24 simulated hours = 24 wall minutes
+    expect(rangeBounds("24h", 1, now)[0].getTime()).toBe(now - 86_400_000);
+    expect(machineTimeNote("24h", 60)).toBe("machine time: 24 h = 24 min of wall clock (simulated time ×60)");
+    expect(machineTimeNote("7d", 60)).toBe("machine time: 7 d = 2.8 h of wall clock (simulated time ×60)");
+    expect(machineTimeNote("15m", 60)).toBe("machine time: 15 min = 15 s of wall clock (simulated time ×60)");
+    expect(machineTimeNote("1h", 1)).toBeNull();
   });
 });

@@ -12,10 +12,35 @@ export const RANGE_SECONDS: Record<Exclude<RangeKey, "custom">, number> = {
   "7d": 7 * 86400,
 };
 
-/** The [from, to] of a relative range ending now. */
-export function rangeBounds(key: Exclude<RangeKey, "custom">, now: number = Date.now()): [Date, Date] {
-  return [new Date(now - RANGE_SECONDS[key] * 1000), new Date(now)];
+/** The [from, to] of a relative range ending now, in the machines' time: with a simulator at `timeScale` x,
+ * "24 h" is 24 simulated hours, i.e. 24 h / `timeScale` of the wall clock that stamps the readings. */
+export function rangeBounds(
+  key: Exclude<RangeKey, "custom">,
+  timeScale: number = 1,
+  now: number = Date.now(),
+): [Date, Date] {
+  return [new Date(now - (RANGE_SECONDS[key] * 1000) / timeScale), new Date(now)];
 }
+
+/** "24 h of machine time = 24 min of wall clock" for a compressed clock; null when time is not compressed. */
+export function machineTimeNote(key: Exclude<RangeKey, "custom">, timeScale: number): string | null {
+  if (timeScale === 1) return null;
+  const wallS = RANGE_SECONDS[key] / timeScale;
+  const wall =
+    wallS >= 3600
+      ? `${+(wallS / 3600).toFixed(1)} h`
+      : wallS >= 60
+        ? `${+(wallS / 60).toFixed(1)} min`
+        : `${+wallS.toFixed(1)} s`;
+  return `machine time: ${RANGE_LABEL[key]} = ${wall} of wall clock (simulated time ×${+timeScale.toFixed(1)})`;
+}
+
+export const RANGE_LABEL: Record<Exclude<RangeKey, "custom">, string> = {
+  "15m": "15 min",
+  "1h": "1 h",
+  "24h": "24 h",
+  "7d": "7 d",
+};
 
 /** How many buckets to ask for: about one per two pixels of chart, within the server's sensible limits. */
 export function bucketCount(widthPx: number): number {

@@ -10,6 +10,8 @@ import { formatClock, formatDay, formatUnit } from "../format";
 import {
   bucketCount,
   fromLocalInput,
+  machineTimeNote,
+  RANGE_LABEL,
   rangeBounds,
   timeAxisLabels,
   toColumns,
@@ -145,6 +147,7 @@ function HistoryChart({
 
 export function HistoryView({ machine, onMachine }: { machine: string | null; onMachine: (id: string) => void }) {
   const info = useFactory();
+  const scale = info.plant.time_scale;
   const machineId = machine && info.byId[machine] ? machine : (info.layout.machines[0]?.id ?? "");
   const m = info.byId[machineId];
   const specs = useMemo(() => (m ? (info.catalogue[m.kind] ?? []) : []), [info, m]);
@@ -164,7 +167,7 @@ export function HistoryView({ machine, onMachine }: { machine: string | null; on
   const toggle = (key: string): void =>
     setChoice({ specs, keys: picked.includes(key) ? picked.filter((k) => k !== key) : [...picked, key] });
   const [range, setRange] = useState<Range>(() => {
-    const [from, to] = rangeBounds("1h");
+    const [from, to] = rangeBounds("1h", scale);
     return { key: "1h", from, to };
   });
   const [stack, setStack] = useState<Range[]>([]);
@@ -182,7 +185,7 @@ export function HistoryView({ machine, onMachine }: { machine: string | null; on
   useEffect(() => {
     if (!machineId || picked.length === 0) return;
     let cancelled = false;
-    const [from, to] = range.key === "custom" ? [range.from, range.to] : rangeBounds(range.key);
+    const [from, to] = range.key === "custom" ? [range.from, range.to] : rangeBounds(range.key, scale);
     const points = bucketCount(Math.max(400, window.innerWidth - 140));
     Promise.all(picked.map((s) => api.history(machineId, s, from, to, points).then((r) => [s, r] as const)))
       .then((pairs) => {
@@ -194,14 +197,14 @@ export function HistoryView({ machine, onMachine }: { machine: string | null; on
     return () => {
       cancelled = true;
     };
-  }, [machineId, picked, range, tick]);
+  }, [machineId, picked, range, tick, scale]);
 
   const choose = (key: RangeKey): void => {
     if (key === "custom") {
       setRange((r) => ({ ...r, key: "custom" }));
       return;
     }
-    const [from, to] = rangeBounds(key);
+    const [from, to] = rangeBounds(key, scale);
     setStack([]);
     setRange({ key, from, to });
   };
@@ -237,7 +240,7 @@ export function HistoryView({ machine, onMachine }: { machine: string | null; on
           <div className="seg" data-testid="history-range">
             {(["15m", "1h", "24h", "7d", "custom"] as RangeKey[]).map((k) => (
               <button key={k} className={range.key === k ? "on" : ""} onClick={() => choose(k)}>
-                {k === "custom" ? "Custom" : k.replace("m", " min").replace("h", " h").replace("d", " d")}
+                {k === "custom" ? "Custom" : RANGE_LABEL[k]}
               </button>
             ))}
           </div>
@@ -268,6 +271,11 @@ export function HistoryView({ machine, onMachine }: { machine: string | null; on
             </button>
           )}
           <span className="faint">drag on a chart to zoom · double-click to go back</span>
+          {range.key !== "custom" && machineTimeNote(range.key, scale) && (
+            <span className="pill time-scale" data-testid="history-machine-time">
+              {machineTimeNote(range.key, scale)}
+            </span>
+          )}
         </div>
         <div className="hist-controls" style={{ paddingTop: 0 }}>
           {specs.map((s) => (

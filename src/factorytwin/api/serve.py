@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from factorytwin.api.app import create_app
 from factorytwin.api.httplimits import bounded_protocol
 from factorytwin.auth.exposure import exposure_problem, is_loopback
-from factorytwin.config import Settings
+from factorytwin.config import Settings, settings_problem
 from factorytwin.errors import FactoryTwinError, LayoutError
 from factorytwin.layout import load_layout
 from factorytwin.store import open_store, redact_url
@@ -174,7 +174,10 @@ def serve_command(
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
         load_layout(settings.layout_path)  # a bad layout is told now, with file and line, not as a traceback
         open_store(settings.database_url)
-    except (ValidationError, LayoutError, ValueError) as exc:
+    except ValidationError as exc:
+        typer.echo(f"error: {settings_problem(exc)}", err=True)
+        raise typer.Exit(2) from None
+    except (LayoutError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     if not is_loopback(settings.host):  # secure by default: beyond this machine only with someone to log in

@@ -33,6 +33,7 @@ from factorytwin.domain import CommandMessage, FactoryLayout
 from factorytwin.errors import FactoryTwinError, LayoutError
 from factorytwin.layout import load_layout
 from factorytwin.ml import ModelRegistry, TrainConfig, TrainOptions, train_and_register
+from factorytwin.mqtt import MqttEndpoint
 from factorytwin.progress import progress_bars
 from factorytwin.sim.commands import apply_command
 from factorytwin.sim.dataset import generate_dataset
@@ -156,7 +157,7 @@ async def run_demo(
             stats = await run_realtime(
                 layout,
                 target=None if settings.mqtt_url else server.url,
-                mqtt_url=settings.mqtt_url,
+                mqtt_url=MqttEndpoint.from_settings(settings) if settings.mqtt_url else None,
                 speed=speed,
                 engine=engine,
                 stop=stop,

@@ -20,6 +20,7 @@ from factorytwin.auth.exposure import exposure_problem, is_loopback
 from factorytwin.config import Settings, settings_problem
 from factorytwin.errors import FactoryTwinError, LayoutError
 from factorytwin.layout import load_layout
+from factorytwin.mqtt import MqttEndpoint
 from factorytwin.store import open_store, redact_url
 from factorytwin.store.base import Store
 
@@ -174,6 +175,8 @@ def serve_command(
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
         load_layout(settings.layout_path)  # a bad layout is told now, with file and line, not as a traceback
         open_store(settings.database_url)
+        if settings.mqtt_url:  # a bad broker URL or an unreadable CA/certificate is told now, in one line
+            MqttEndpoint.from_settings(settings)
     except ValidationError as exc:
         typer.echo(f"error: {settings_problem(exc)}", err=True)
         raise typer.Exit(2) from None

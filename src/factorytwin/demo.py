@@ -180,7 +180,7 @@ def demo_command(
     postgres: Annotated[
         str | None, typer.Option(help="postgresql://... to store in PostgreSQL instead of the embedded SQLite")
     ] = None,
-    mqtt: Annotated[str | None, typer.Option(help="mqtt://host:port: telemetry, commands and bus over MQTT")] = None,
+    mqtt: Annotated[str | None, typer.Option(help="mqtt[s]://host:port: telemetry, commands and bus over MQTT")] = None,
     layout_path: Annotated[Path | None, typer.Option("--layout", help="factory layout YAML/JSON")] = None,
     train_days: Annotated[float, typer.Option(help="simulated days to train the first model on")] = 30.0,
 ) -> None:

@@ -161,7 +161,9 @@ def serve_command(
     layout: Annotated[
         Path | None, typer.Option(help="factory layout YAML/JSON (env FT_LAYOUT_PATH, default: built-in)")
     ] = None,
-    mqtt_url: Annotated[str | None, typer.Option(help="mqtt://host:port to turn MQTT on (env FT_MQTT_URL)")] = None,
+    mqtt_url: Annotated[
+        str | None, typer.Option(help="mqtt://host:port or mqtts://host:port (TLS) to turn MQTT on (env FT_MQTT_URL)")
+    ] = None,
 ) -> None:
     """Serve the REST API, WebSocket and dashboard (one process) until Ctrl-C."""
     overrides: dict[str, Any] = {

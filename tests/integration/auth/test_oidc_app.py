@@ -4,12 +4,15 @@ test. Mapped groups read and command; every refused token is a 401 with its reas
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect as ws_connect
+from websockets.exceptions import InvalidStatus
 
 from factorytwin.api.serve import BackgroundServer
 from factorytwin.auth import AuditQuery, AuthService, Outcome
@@ -123,3 +126,15 @@ async def test_a_valid_identity_without_a_mapped_group_is_403_and_audited(server
     [(outcome, detail)] = await oidc_audit(server)
     assert outcome is Outcome.DENIED
     assert "no factorytwin role" in detail
+
+
+async def test_the_live_stream_takes_an_oidc_token_at_connect(server: BackgroundServer, jwks: Jwks) -> None:
+    url = server.url.replace("http", "ws", 1) + "/api/v1/stream?machines=mill-01"
+    async with ws_connect(url, additional_headers=bearer(signed(jwks, roles=["plant-viewers"]))) as ws:
+        assert json.loads(await ws.recv())["type"] == "snapshot"
+    with pytest.raises(InvalidStatus) as refused:  # an expired token: refused before the socket is accepted
+        async with ws_connect(url, additional_headers=bearer(signed(jwks, exp=int(time.time()) - 3600))):
+            pass
+    assert refused.value.response.status_code == 403
+    [(outcome, detail)] = await oidc_audit(server)
+    assert (outcome, "xpired" in detail) == (Outcome.FAILURE, True)

@@ -1,11 +1,13 @@
 """TLS to the broker (``mqtts://``): a private Mosquitto with a TLS-only listener, its certificate from a CA the test
 makes. The simulator (``factorytwin simulate --mqtt mqtts://... --mqtt-ca``, a real process) publishes, the server's
-ingest (``FT_MQTT_URL=mqtts://...``, ``FT_MQTT_CA_FILE``) stores; a client that does not trust the CA, or speaks
-plain MQTT, is refused; a broker requiring client certificates takes ``FT_MQTT_CERT_FILE``/``_KEY_FILE``."""
+ingest (``FT_MQTT_URL=mqtts://...``, ``FT_MQTT_CA_FILE``) stores, and a command of the server reaches the simulator
+and is answered; a client that does not trust the CA, or speaks plain MQTT, is refused; a broker requiring client
+certificates takes ``FT_MQTT_CERT_FILE``/``_KEY_FILE``."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import ssl
 import sys
@@ -92,6 +94,18 @@ async def test_the_simulator_publishes_and_the_server_ingests_over_mqtts(
                 return int((await health(http))["store"]["readings"])
 
             assert await wait_until(stored, timeout_s=30) > 0
+
+            sent = await http.post("/api/v1/machines/mill-01/commands", json={"command": "stop"})
+            assert sent.status_code == 202, sent.text
+            assert sent.json()["delivered"] is True, sent.text  # published by the server's command link, over TLS
+            command_id = sent.json()["command"]["id"]
+
+            async def answered() -> list[Any]:  # the simulator's listener got it over TLS and answered it
+                events = await http.get("/api/v1/machines/mill-01/events", params={"kind": "command"})
+                return [e for e in events.json() if command_id in json.dumps(e)]
+
+            [event] = await wait_until(answered, timeout_s=15, every_s=0.2)
+            assert (event["status"], event["data"]["accepted"]) == ("stopped", True), event  # the machine's answer
         finally:
             simulator.terminate()
             output, _ = await simulator.communicate()

@@ -13,7 +13,7 @@ from typer.models import CommandInfo
 
 from factorytwin.api.serve import serve_command
 from factorytwin.auth.cli import devices_app, tokens_app, users_app
-from factorytwin.config import Settings
+from factorytwin.config import Settings, settings_problem
 
 # Commands whose modules import the simulator and the ML stack (numpy, scipy, pandas, LightGBM: several seconds):
 # they are imported only when named, so that `factorytwin serve` starts (and answers /health) in about a second.
@@ -57,7 +57,7 @@ def main(ctx: typer.Context) -> None:
     try:
         ctx.obj = Settings()
     except ValidationError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        typer.echo(f"error: {settings_problem(exc)}", err=True)
         raise typer.Exit(2) from None
 
 

@@ -6,18 +6,26 @@ environment anywhere else.
 
 from __future__ import annotations
 
+import ipaddress
+import json
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Annotated, Any, Self
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AwareDatetime, Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AwareDatetime, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from factorytwin.auth.roles import Role
+
+ENV_PREFIX = "FT_"
 
 
 class Settings(BaseSettings):
     """Everything a factorytwin service needs to know about where it runs."""
 
-    model_config = SettingsConfigDict(env_prefix="FT_", env_file=None, extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=None, extra="ignore")
 
     database_url: str = Field(
         default="sqlite:///var/factorytwin.db",
@@ -126,6 +134,44 @@ class Settings(BaseSettings):
         default=True,
         description="publish each rejected MQTT message (raw payload, reason) to ft/_deadletter/<machine>/telemetry",
     )
+    mqtt_username: str | None = Field(
+        default=None, description="broker user name when it is not in FT_MQTT_URL (giving both is an error)"
+    )
+    mqtt_password: SecretStr | None = Field(
+        default=None,
+        description="broker password when it is not in FT_MQTT_URL: keeps it out of the URL, which is shown in "
+        "more places",
+    )
+    mqtt_ca_file: Path | None = Field(
+        default=None,
+        description="CA bundle (PEM) that signed the broker's certificate (mqtts://); default: the system's CAs",
+    )
+    mqtt_cert_file: Path | None = Field(default=None, description="client certificate (PEM) for mqtts://")
+    mqtt_key_file: Path | None = Field(default=None, description="private key (PEM) of FT_MQTT_CERT_FILE")
+    # -- security (issue 11) -----------------------------------------------------------------------------------
+    max_request_bytes: int = Field(
+        default=4 * 1024 * 1024,
+        ge=1024,
+        description="largest request body of every route but POST /telemetry (FT_MAX_BODY_BYTES); larger gets 413",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="comma-separated exact origins (https://host[:port]) whose pages may call the API with "
+        "credentials; empty: CORS off (same origin only)",
+    )
+    oidc_issuer: str | None = Field(default=None, description="OpenID Connect: the exact 'iss' of the tokens")
+    oidc_audience: str | None = Field(default=None, description="OpenID Connect: the 'aud' tokens must carry")
+    oidc_jwks_url: str | None = Field(
+        default=None, description="OpenID Connect: the provider's JWKS (https://; http:// on loopback only)"
+    )
+    oidc_group_roles: Annotated[dict[str, Role], NoDecode] = Field(
+        default={},
+        description='OpenID Connect: group -> role, as JSON {"ops": "operator"} or ops=operator,eng=engineer',
+    )
+    oidc_groups_claim: str = Field(default="groups", min_length=1, description="claim holding the groups")
+    oidc_username_claim: str = Field(
+        default="preferred_username", min_length=1, description="claim naming the user ('sub' when absent)"
+    )
     # -- what-if scenarios (issue 16) ---------------------------------------------------------------------------
     whatif_max_running: int = Field(default=1, ge=1, le=16, description="scenario jobs simulating at once")
     whatif_max_queued: int = Field(
@@ -143,3 +189,97 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"{value!r} is not an IANA time zone (e.g. UTC, Europe/Berlin, America/Chicago)") from None
         return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _exact_origins(cls, origins: list[str]) -> list[str]:
+        for origin in origins:
+            if origin == "*" or "*" in origin:
+                raise ValueError(
+                    "'*' is not allowed: CORS here allows credentials (the session cookie), and a wildcard would "
+                    "let any web site act with them; list the exact origins, e.g. https://hmi.plant.example"
+                )
+            parts = urlsplit(origin)
+            if (
+                parts.scheme not in ("http", "https")
+                or not parts.hostname
+                or origin != f"{parts.scheme}://{parts.netloc}"
+            ):
+                raise ValueError(f"{origin!r} is not an origin: give scheme://host[:port], without path or slash")
+        return origins
+
+    @field_validator("oidc_group_roles", mode="before")
+    @classmethod
+    def _parse_group_roles(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if not text:
+            return {}
+        if text.startswith("{"):
+            try:
+                return json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not valid JSON: {exc.msg} at character {exc.pos}") from None
+        pairs: dict[str, str] = {}
+        for item in text.split(","):
+            group, sep, role = item.partition("=")
+            if not sep or not group.strip() or not role.strip():
+                raise ValueError(f"{item.strip()!r}: give group=role pairs separated by commas, or a JSON object")
+            pairs[group.strip()] = role.strip()
+        return pairs
+
+    @model_validator(mode="after")
+    def _whole_configurations(self) -> Self:
+        """OpenID Connect all or nothing; a client key with its certificate."""
+        oidc = {
+            "FT_OIDC_ISSUER": self.oidc_issuer,
+            "FT_OIDC_AUDIENCE": self.oidc_audience,
+            "FT_OIDC_JWKS_URL": self.oidc_jwks_url,
+            "FT_OIDC_GROUP_ROLES": self.oidc_group_roles,
+        }
+        given = [name for name, value in oidc.items() if value]
+        if given and len(given) < len(oidc):
+            missing = ", ".join(name for name in oidc if name not in given)
+            raise ValueError(f"OpenID Connect is half configured: {', '.join(given)} set, {missing} missing")
+        if self.oidc_jwks_url:
+            parts = urlsplit(self.oidc_jwks_url)
+            if parts.scheme != "https" and not (parts.scheme == "http" and _is_loopback(parts.hostname or "")):
+                raise ValueError(
+                    f"FT_OIDC_JWKS_URL: {self.oidc_jwks_url!r} must be https:// (http:// only on loopback): whoever "
+                    "can change the keys in transit can sign tokens"
+                )
+        if (self.mqtt_cert_file is None) != (self.mqtt_key_file is None):
+            raise ValueError("FT_MQTT_CERT_FILE and FT_MQTT_KEY_FILE go together: a client certificate needs its key")
+        return self
+
+    @property
+    def oidc_enabled(self) -> bool:
+        """True when OpenID Connect bearer tokens are accepted (the validator made it all or nothing)."""
+        return self.oidc_issuer is not None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def settings_problem(exc: ValidationError) -> str:
+    """A settings error as one line per problem, naming the ``FT_`` variable: what ``serve`` prints, not a trace."""
+    lines = []
+    for error in exc.errors(include_url=False):
+        loc = [str(part) for part in error["loc"]]
+        msg = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{ENV_PREFIX}{loc[0].upper()}{''.join(f'[{p}]' for p in loc[1:])}: {msg}" if loc else msg)
+    return "; ".join(lines)

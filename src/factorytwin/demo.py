@@ -33,6 +33,7 @@ from factorytwin.domain import CommandMessage, FactoryLayout
 from factorytwin.errors import FactoryTwinError, LayoutError
 from factorytwin.layout import load_layout
 from factorytwin.ml import ModelRegistry, TrainConfig, TrainOptions, train_and_register
+from factorytwin.mqtt import MqttEndpoint
 from factorytwin.progress import progress_bars
 from factorytwin.sim.commands import apply_command
 from factorytwin.sim.dataset import generate_dataset
@@ -158,7 +159,7 @@ async def run_demo(
             stats = await run_realtime(
                 layout,
                 target=None if settings.mqtt_url else server.url,
-                mqtt_url=settings.mqtt_url,
+                mqtt_url=MqttEndpoint.from_settings(settings) if settings.mqtt_url else None,
                 speed=speed,
                 engine=engine,
                 stop=stop,
@@ -181,7 +182,7 @@ def demo_command(
     postgres: Annotated[
         str | None, typer.Option(help="postgresql://... to store in PostgreSQL instead of the embedded SQLite")
     ] = None,
-    mqtt: Annotated[str | None, typer.Option(help="mqtt://host:port: telemetry, commands and bus over MQTT")] = None,
+    mqtt: Annotated[str | None, typer.Option(help="mqtt[s]://host:port: telemetry, commands and bus over MQTT")] = None,
     layout_path: Annotated[Path | None, typer.Option("--layout", help="factory layout YAML/JSON")] = None,
     train_days: Annotated[float, typer.Option(help="simulated days to train the first model on")] = 30.0,
 ) -> None:

@@ -4,7 +4,9 @@ Every MQTT user of factorytwin goes through here: MQTT ingest, the twin's event 
 simulator's publisher and command listener. It depends on aiomqtt/paho only (``sim`` imports it and talks to the
 rest over the wire).
 
-* ``MqttEndpoint.parse`` reads ``mqtt://[user[:password]@]host[:port]`` (the ``FT_MQTT_URL`` setting).
+* ``MqttEndpoint.parse`` reads ``mqtt://[user[:password]@]host[:port]`` or ``mqtts://...`` (TLS, port 8883 by
+  default, verified against ``ca_file`` or the system's CAs, optionally with a client certificate);
+  ``MqttEndpoint.from_settings`` the same from ``FT_MQTT_URL`` and the other ``FT_MQTT_*`` settings.
 * ``Backoff``: exponential back-off, 0.2 s doubling to 5 s by default, reset once connected.
 * ``MqttReconnector.run(session)`` connects (MQTT v5), hands the live ``MqttConnection`` to ``session``, and when the
   connection drops (or ``session`` fails) reconnects after the next back-off delay, for ever.
@@ -19,10 +21,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, NoReturn
-from urllib.parse import urlsplit
+from pathlib import Path
+from typing import Any, NoReturn, Protocol
+from urllib.parse import unquote, urlsplit
 
 import aiomqtt
 import paho.mqtt.client as paho
@@ -37,30 +41,120 @@ KEEPALIVE_S = 15
 PUBLISH_CONNECT_TIMEOUT_S = 5.0
 SESSION_NEVER_EXPIRES = 0xFFFFFFFF  # MQTT v5: a session expiry interval of 2^32-1 s means "never"
 NO_MATCHING_SUBSCRIBERS = 0x10  # MQTT v5 PUBACK reason code: the broker accepted it, and nobody was subscribed
+MQTT_PORT = 1883
+MQTTS_PORT = 8883
+
+
+class _Secret(Protocol):
+    def get_secret_value(self) -> str: ...
+
+
+class MqttSettings(Protocol):
+    """The ``FT_MQTT_*`` settings of ``factorytwin.config.Settings`` (this module imports nothing of factorytwin)."""
+
+    @property
+    def mqtt_url(self) -> str | None: ...
+    @property
+    def mqtt_username(self) -> str | None: ...
+    @property
+    def mqtt_password(self) -> _Secret | None: ...
+    @property
+    def mqtt_ca_file(self) -> Path | None: ...
+    @property
+    def mqtt_cert_file(self) -> Path | None: ...
+    @property
+    def mqtt_key_file(self) -> Path | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class MqttTls:
+    """TLS to the broker: its certificate verified (against ``ca_file``, or the system's CAs), host name checked;
+    optionally a client certificate (``cert_file`` + ``key_file``, PEM)."""
+
+    ca_file: Path | None = None
+    cert_file: Path | None = None
+    key_file: Path | None = None
+
+    def context(self) -> ssl.SSLContext:
+        """A client TLS context (TLS 1.2 or later); ValueError naming the file that cannot be used."""
+        try:
+            ctx = ssl.create_default_context(cafile=str(self.ca_file) if self.ca_file else None)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"mqtt_ca_file: {self.ca_file} is not a readable PEM CA bundle ({exc})") from None
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        if self.cert_file is not None:
+            try:
+                ctx.load_cert_chain(self.cert_file, self.key_file)
+            except (OSError, ssl.SSLError) as exc:
+                raise ValueError(
+                    f"mqtt_cert_file/mqtt_key_file: {self.cert_file} with {self.key_file} cannot be loaded ({exc})"
+                ) from None
+        return ctx
 
 
 @dataclass(frozen=True, slots=True)
 class MqttEndpoint:
-    """Where the broker is."""
+    """Where the broker is, who we are to it, and whether the connection is TLS (``tls`` not None)."""
 
     host: str
-    port: int = 1883
+    port: int = MQTT_PORT
     username: str | None = None
     password: str | None = None
+    tls: MqttTls | None = None
 
     @classmethod
-    def parse(cls, url: str) -> MqttEndpoint:
-        """Read ``mqtt://[user[:password]@]host[:port]``; raise ValueError naming what is wrong."""
+    def parse(
+        cls,
+        url: str,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        ca_file: Path | None = None,
+        cert_file: Path | None = None,
+        key_file: Path | None = None,
+    ) -> MqttEndpoint:
+        """Read ``mqtt[s]://[user[:password]@]host[:port]``; the credentials may come in the URL or as arguments
+        (not both), the CA and client certificate only with ``mqtts://``. ValueError naming what is wrong (a
+        TLS file that cannot be loaded too: told at start-up, not at the first connection)."""
         parts = urlsplit(url)
-        if parts.scheme not in ("mqtt", "tcp"):
-            raise ValueError(f"mqtt_url: scheme must be mqtt://, got {url!r}")
+        if parts.scheme not in ("mqtt", "tcp", "mqtts"):
+            raise ValueError(f"mqtt_url: scheme must be mqtt:// or mqtts://, got {url!r}")
         if not parts.hostname:
             raise ValueError(f"mqtt_url: no host in {url!r}")
-        return cls(parts.hostname, parts.port or 1883, parts.username, parts.password)
+        secure = parts.scheme == "mqtts"
+        if not secure and (ca_file or cert_file or key_file):
+            raise ValueError("mqtt_ca_file/mqtt_cert_file/mqtt_key_file need an mqtts:// URL (TLS)")
+        if (cert_file is None) != (key_file is None):
+            raise ValueError("mqtt_cert_file and mqtt_key_file go together: a client certificate needs its key")
+        url_user = unquote(parts.username) if parts.username else None
+        url_password = unquote(parts.password) if parts.password is not None else None
+        if (username is not None and url_user is not None) or (password is not None and url_password is not None):
+            raise ValueError("mqtt: give the user name and password in the URL or separately, not both")
+        tls = MqttTls(ca_file, cert_file, key_file) if secure else None
+        if tls is not None:
+            tls.context()  # a missing or bad file: now
+        port = parts.port or (MQTTS_PORT if secure else MQTT_PORT)
+        return cls(parts.hostname, port, username or url_user, password or url_password, tls)
+
+    @classmethod
+    def from_settings(cls, settings: MqttSettings) -> MqttEndpoint:
+        """The broker of ``FT_MQTT_URL`` with ``FT_MQTT_USERNAME``/``_PASSWORD``/``_CA_FILE``/``_CERT_FILE``/
+        ``_KEY_FILE`` (``mqtt_url`` must be set)."""
+        if not settings.mqtt_url:
+            raise ValueError("mqtt_url is not set")
+        password = settings.mqtt_password.get_secret_value() if settings.mqtt_password is not None else None
+        return cls.parse(
+            settings.mqtt_url,
+            username=settings.mqtt_username,
+            password=password,
+            ca_file=settings.mqtt_ca_file,
+            cert_file=settings.mqtt_cert_file,
+            key_file=settings.mqtt_key_file,
+        )
 
     def __str__(self) -> str:
         # Never the password: this is what logs show.
-        return f"{self.host}:{self.port}"
+        return f"{self.host}:{self.port}" + (" (TLS)" if self.tls is not None else "")
 
 
 class Backoff:
@@ -189,6 +283,7 @@ class ClientOptions:
             clean_start=not self.persistent,
             properties=props if self.persistent else None,
             keepalive=self.keepalive_s,
+            tls_context=endpoint.tls.context() if endpoint.tls is not None else None,
         )
 
 
@@ -341,6 +436,8 @@ __all__ = [
     "MqttEndpoint",
     "MqttLink",
     "MqttReconnector",
+    "MqttSettings",
+    "MqttTls",
     "paho_client",
     "payload_bytes",
     "user_properties",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import logging
+import ssl
 from pathlib import Path
 
 import aiomqtt
@@ -18,8 +19,11 @@ from paho.mqtt.enums import MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
+from typer.testing import CliRunner
 
 import factorytwin.mqtt
+from factorytwin.cli import app as cli
+from factorytwin.config import Settings
 from factorytwin.ingest.mqtt import RateLimitedLog
 from factorytwin.mqtt import (
     NO_MATCHING_SUBSCRIBERS,
@@ -28,6 +32,7 @@ from factorytwin.mqtt import (
     MqttConnection,
     MqttEndpoint,
     MqttReconnector,
+    MqttTls,
     paho_client,
 )
 from tests.integration.twin.conftest import free_port
@@ -41,6 +46,41 @@ def test_mqtt_url_is_parsed_and_bad_urls_are_named() -> None:
         MqttEndpoint.parse("http://x")
     with pytest.raises(ValueError, match="no host"):
         MqttEndpoint.parse("mqtt://")
+
+
+def test_mqtts_is_tls_on_8883_and_credentials_come_once() -> None:
+    secure = MqttEndpoint.parse("mqtts://broker")
+    assert (secure.port, secure.tls) == (8883, MqttTls())
+    assert str(secure) == "broker:8883 (TLS)"
+    assert secure.tls is not None
+    assert secure.tls.context().verify_mode is ssl.CERT_REQUIRED
+    assert secure.tls.context().check_hostname  # the broker's name is checked, not only its CA
+    assert MqttEndpoint.parse("mqtts://broker:1884").port == 1884
+    assert MqttEndpoint.parse("mqtt://broker", username="u", password="p").password == "p"
+    assert MqttEndpoint.parse("mqtt://u%40plant:p%3Ass@broker").username == "u@plant"  # URL-decoded
+    with pytest.raises(ValueError, match="not both"):
+        MqttEndpoint.parse("mqtt://u:p@broker", password="other")
+    with pytest.raises(ValueError, match="need an mqtts:// URL"):
+        MqttEndpoint.parse("mqtt://broker", ca_file=Path("ca.pem"))
+    with pytest.raises(ValueError, match="go together"):
+        MqttEndpoint.parse("mqtts://broker", cert_file=Path("client.pem"))
+    with pytest.raises(ValueError, match="is not a readable PEM CA bundle"):
+        MqttEndpoint.parse("mqtts://broker", ca_file=Path("/nonexistent/ca.pem"))
+
+
+def test_the_endpoint_of_the_settings_carries_their_credentials_and_tls(tmp_path: Path) -> None:
+    settings = Settings(mqtt_url="mqtts://broker", mqtt_username="ft-server", mqtt_password="s3cret")
+    endpoint = MqttEndpoint.from_settings(settings)
+    assert (endpoint.host, endpoint.port, endpoint.username, endpoint.password) == (
+        "broker",
+        8883,
+        "ft-server",
+        "s3cret",
+    )
+    assert endpoint.tls == MqttTls()
+    result = CliRunner().invoke(cli, ["serve"], env={"FT_MQTT_URL": "mqtt://broker", "FT_MQTT_CA_FILE": "ca.pem"})
+    assert result.exit_code == 2
+    assert result.output == "error: mqtt_ca_file/mqtt_cert_file/mqtt_key_file need an mqtts:// URL (TLS)\n"
 
 
 def test_backoff_doubles_up_to_its_cap_and_resets() -> None:

@@ -11,11 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import FileResponse, JSONResponse, Response
 
 from factorytwin import __version__
+from factorytwin.api.bodylimit import BodyLimit
 from factorytwin.api.errors import ErrorBody, install_error_handlers
 from factorytwin.api.headers import SecurityHeaders
 from factorytwin.api.lifespan import app_lifespan
@@ -47,6 +49,9 @@ GZIP_MIN_BYTES = 1024
 """Answers smaller than this are sent as they are (compressing them saves less than it costs)."""
 IMMUTABLE = "public, max-age=31536000, immutable"
 """Cache-Control of the dashboard's hashed build files (``assets/<name>-<hash>.js``): a new build has new names."""
+CORS_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+CORS_HEADERS = ["Authorization", "Content-Type", "X-CSRF-Token"]
+"""What a page of an origin in ``FT_CORS_ORIGINS`` may send (with credentials): the API's methods and headers."""
 
 ROUTERS: list[APIRouter] = [
     health.router,
@@ -85,6 +90,19 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     install_error_handlers(app)
     # Gzip for whatever the client accepts it for: the dashboard's 1.2 MB of JavaScript, large JSON answers.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
+    telemetry_path = f"{API_PREFIX}/telemetry"
+    app.add_middleware(
+        BodyLimit,
+        limit_for=lambda path: settings.max_body_bytes if path == telemetry_path else settings.max_request_bytes,
+    )
+    if settings.cors_origins:  # off by default: same origin only (Settings refuses "*")
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=CORS_METHODS,
+            allow_headers=CORS_HEADERS,
+        )
     app.add_middleware(SecurityHeaders)  # added last, so it runs first: every answer gets the headers
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)

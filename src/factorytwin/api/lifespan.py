@@ -20,6 +20,7 @@ from fastapi import FastAPI
 from factorytwin.api.auth import install_auth
 from factorytwin.api.deps import Services
 from factorytwin.auth import AuthService
+from factorytwin.auth.oidc import OidcConfig, OidcVerifier
 from factorytwin.config import Settings
 from factorytwin.ingest import IngestService
 from factorytwin.ingest.mqtt import MqttIngest
@@ -154,6 +155,22 @@ SERVICE_HOOKS: list[ServiceHook] = [profiles_lifespan, twin_lifespan, ml_lifespa
 listener / health section there), and exited in reverse order at shutdown. Read at each start-up."""
 
 
+def oidc_verifier(settings: Settings) -> OidcVerifier | None:
+    """The OpenID Connect verifier the ``FT_OIDC_*`` settings describe, or None when they leave it off."""
+    if not settings.oidc_enabled:
+        return None
+    config = OidcConfig(
+        issuer=settings.oidc_issuer or "",
+        audience=settings.oidc_audience or "",
+        jwks_url=settings.oidc_jwks_url or "",
+        group_roles=settings.oidc_group_roles,
+        groups_claim=settings.oidc_groups_claim,
+        username_claim=settings.oidc_username_claim,
+    )
+    log.info("OpenID Connect on: issuer %s, %d mapped groups", config.issuer, len(config.group_roles))
+    return OidcVerifier(config)
+
+
 def app_lifespan(settings: Settings, store: Store | None) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     """The FastAPI lifespan of an app for ``settings``: builds ``Services`` into ``app.state.services``.
 
@@ -174,7 +191,10 @@ def app_lifespan(settings: Settings, store: Store | None) -> Callable[[FastAPI],
             ingest = IngestService(settings, the_store, factory.machines)
             await ingest.start()
             stack.push_async_callback(ingest.stop)
-            auth = AuthService(auth_store_for(the_store))
+            oidc = oidc_verifier(settings)
+            if oidc is not None:
+                stack.push_async_callback(oidc.close)
+            auth = AuthService(auth_store_for(the_store), oidc=oidc)
             install_auth(app, auth)
             services = Services(
                 settings=settings,

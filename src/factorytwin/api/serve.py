@@ -17,9 +17,10 @@ from pydantic import ValidationError
 from factorytwin.api.app import create_app
 from factorytwin.api.httplimits import bounded_protocol
 from factorytwin.auth.exposure import exposure_problem, is_loopback
-from factorytwin.config import Settings
+from factorytwin.config import Settings, settings_problem
 from factorytwin.errors import FactoryTwinError, LayoutError
 from factorytwin.layout import load_layout
+from factorytwin.mqtt import MqttEndpoint
 from factorytwin.store import open_store, redact_url
 from factorytwin.store.base import Store
 
@@ -160,7 +161,9 @@ def serve_command(
     layout: Annotated[
         Path | None, typer.Option(help="factory layout YAML/JSON (env FT_LAYOUT_PATH, default: built-in)")
     ] = None,
-    mqtt_url: Annotated[str | None, typer.Option(help="mqtt://host:port to turn MQTT on (env FT_MQTT_URL)")] = None,
+    mqtt_url: Annotated[
+        str | None, typer.Option(help="mqtt://host:port or mqtts://host:port (TLS) to turn MQTT on (env FT_MQTT_URL)")
+    ] = None,
 ) -> None:
     """Serve the REST API, WebSocket and dashboard (one process) until Ctrl-C."""
     overrides: dict[str, Any] = {
@@ -174,7 +177,12 @@ def serve_command(
         settings = Settings(**{k: v for k, v in overrides.items() if v is not None})
         load_layout(settings.layout_path)  # a bad layout is told now, with file and line, not as a traceback
         open_store(settings.database_url)
-    except (ValidationError, LayoutError, ValueError) as exc:
+        if settings.mqtt_url:  # a bad broker URL or an unreadable CA/certificate is told now, in one line
+            MqttEndpoint.from_settings(settings)
+    except ValidationError as exc:
+        typer.echo(f"error: {settings_problem(exc)}", err=True)
+        raise typer.Exit(2) from None
+    except (LayoutError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     if not is_loopback(settings.host):  # secure by default: beyond this machine only with someone to log in

@@ -200,7 +200,7 @@ class MqttIngest:
         if not settings.mqtt_url:
             raise ValueError("mqtt_url is not set")
         return cls(
-            MqttEndpoint.parse(settings.mqtt_url),
+            MqttEndpoint.from_settings(settings),
             ingest,
             settings.mqtt_client_id,
             shared=settings.mqtt_shared_subscription,

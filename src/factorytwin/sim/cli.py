@@ -15,6 +15,7 @@ from rich.console import Console
 
 from factorytwin.errors import FactoryTwinError
 from factorytwin.layout import load_layout
+from factorytwin.mqtt import MqttEndpoint
 from factorytwin.progress import progress_bars
 from factorytwin.sim.dataset import Aggregation, generate_dataset
 from factorytwin.sim.realtime import run_realtime
@@ -56,10 +57,56 @@ def _opcua_options(url: str | None, cert: Path | None, key: Path | None) -> OpcU
     return OpcUaOptions(url, cert=cert, key=key)
 
 
+def _mqtt_endpoint(
+    url: str | None,
+    username: str | None,
+    password: str | None,
+    ca: Path | None,
+    cert: Path | None,
+    key: Path | None,
+) -> MqttEndpoint | None:
+    """The broker of ``--mqtt`` with its credentials and TLS files; ValueError naming what is wrong.
+
+    Without ``--mqtt`` the others are not used (they may come from ``FT_MQTT_*`` variables meant for the server).
+    """
+    if url is None:
+        return None
+    try:
+        return MqttEndpoint.parse(url, username=username, password=password, ca_file=ca, cert_file=cert, key_file=key)
+    except ValueError as exc:
+        raise ValueError(f"--mqtt: {exc}") from None
+
+
 def simulate(
     realtime: Annotated[bool, typer.Option("--realtime", help="Run paced to the wall clock and publish.")] = False,
     target: Annotated[str | None, typer.Option(help="HTTP target, e.g. http://localhost:8000 (real time).")] = None,
-    mqtt: Annotated[str | None, typer.Option(help="MQTT broker, e.g. mqtt://127.0.0.1:1883 (real time).")] = None,
+    mqtt: Annotated[
+        str | None,
+        typer.Option(help="MQTT broker, e.g. mqtt://127.0.0.1:1883 or mqtts://user@host:8883 (TLS) (real time)."),
+    ] = None,
+    mqtt_username: Annotated[
+        str | None,
+        typer.Option(envvar="FT_MQTT_USERNAME", help="Broker user name (or in the --mqtt URL).", show_default=False),
+    ] = None,
+    mqtt_password: Annotated[
+        str | None,
+        typer.Option(
+            envvar="FT_MQTT_PASSWORD",
+            help="Broker password (or in the --mqtt URL). Prefer FT_MQTT_PASSWORD: an option or a URL shows in the "
+            "process list.",
+            show_default=False,
+        ),
+    ] = None,
+    mqtt_ca: Annotated[
+        Path | None,
+        typer.Option(envvar="FT_MQTT_CA_FILE", help="CA bundle (PEM) of the broker's certificate, for mqtts://."),
+    ] = None,
+    mqtt_cert: Annotated[
+        Path | None, typer.Option(envvar="FT_MQTT_CERT_FILE", help="Client certificate (PEM) for mqtts://.")
+    ] = None,
+    mqtt_key: Annotated[
+        Path | None, typer.Option(envvar="FT_MQTT_KEY_FILE", help="Private key of --mqtt-cert.")
+    ] = None,
     speed: Annotated[float, typer.Option(min=0.001, help="Speed-up over the wall clock (real time).")] = 60.0,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same run.")] = 0,
     layout: Annotated[Path | None, typer.Option(help="Factory layout YAML/JSON (default: the built-in one).")] = None,
@@ -99,6 +146,7 @@ def simulate(
         plant = load_layout(layout)
         if (opcua_cert or opcua_key) and not opcua:
             raise typer.BadParameter("--opcua-cert/--opcua-key need --opcua opc.tcp://HOST:PORT")
+        broker = _mqtt_endpoint(mqtt, mqtt_username, mqtt_password, mqtt_ca, mqtt_cert, mqtt_key)
         if realtime or target or mqtt or opcua or modbus is not None:
             if not (target or mqtt or opcua or modbus is not None):
                 raise typer.BadParameter(
@@ -109,7 +157,12 @@ def simulate(
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
             for chatty in ("httpx", "asyncua", "pymodbus"):  # not a line per POST, session or request
                 logging.getLogger(chatty).setLevel(logging.WARNING)
-            outputs = [target, mqtt, opcua, f"modbus tcp port {modbus}" if modbus is not None else None]
+            outputs = [
+                target,
+                f"MQTT {broker}" if broker else None,
+                opcua,
+                f"modbus tcp port {modbus}" if modbus is not None else None,
+            ]
             console.print(
                 f"[bold]simulating[/] {len(plant.machines)} machines of {plant.name!r} at {speed:g}x"
                 f" -> {', '.join(x for x in outputs if x)} (Ctrl-C to stop)"
@@ -119,7 +172,7 @@ def simulate(
                     run_realtime(
                         plant,
                         target=target,
-                        mqtt_url=mqtt,
+                        mqtt_url=broker,
                         speed=speed,
                         seed=seed,
                         demo_faults=demo_faults,

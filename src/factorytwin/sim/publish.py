@@ -214,7 +214,7 @@ class MqttPublisher:
 
     def __init__(
         self,
-        url: str,
+        url: str | MqttEndpoint,
         *,
         client_id: str | None = None,
         topic_prefix: str = "ft",
@@ -222,7 +222,7 @@ class MqttPublisher:
         backoff_initial_s: float = 0.25,
         backoff_max_s: float = 15.0,
     ) -> None:
-        endpoint = MqttEndpoint.parse(url)
+        endpoint = MqttEndpoint.parse(url) if isinstance(url, str) else url
         self.client_id = client_id or f"ft-sim-pub-{uuid.uuid4().hex[:8]}"
         self.prefix = topic_prefix
         self.stats = PublisherStats()

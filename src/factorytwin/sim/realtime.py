@@ -81,7 +81,11 @@ def frame_messages(engine: Engine, frame: Frame, now: datetime) -> tuple[list[di
 
 
 async def listen_for_commands(
-    engine: Engine, url: str, stats: RealtimeStats, topic_prefix: str = "ft", client_id: str | None = None
+    engine: Engine,
+    url: str | MqttEndpoint,
+    stats: RealtimeStats,
+    topic_prefix: str = "ft",
+    client_id: str | None = None,
 ) -> None:
     """Apply every command arriving on ``<prefix>/+/commands`` to the engine, until cancelled; reconnect on loss."""
     ident = client_id or f"ft-sim-cmd-{uuid.uuid4().hex[:8]}"
@@ -89,7 +93,8 @@ async def listen_for_commands(
     async def on_message(message: aiomqtt.Message) -> None:
         handle_command_message(engine, str(message.topic), payload_bytes(message), stats)
 
-    link = MqttLink(MqttEndpoint.parse(url), ident, [(f"{topic_prefix}/+/commands", 1)], on_message)
+    endpoint = MqttEndpoint.parse(url) if isinstance(url, str) else url
+    link = MqttLink(endpoint, ident, [(f"{topic_prefix}/+/commands", 1)], on_message)
     await link.start(wait_s=0)
     try:
         await asyncio.Event().wait()  # until cancelled; the link reconnects by itself meanwhile
@@ -125,7 +130,7 @@ async def run_realtime(
     layout: FactoryLayout,
     *,
     target: str | None = None,
-    mqtt_url: str | None = None,
+    mqtt_url: str | MqttEndpoint | None = None,
     speed: float = 60.0,
     seed: int = 0,
     tick_s: float = 1.0,
@@ -142,10 +147,10 @@ async def run_realtime(
 ) -> RealtimeStats:
     """Run the factory in real time (x ``speed``) until ``stop`` is set, ``duration_s`` passes, or cancellation.
 
-    Telemetry goes to ``target`` (HTTP, with ``token`` as its bearer credential) and/or ``mqtt_url`` (MQTT), or to
-    the given ``publishers``; the machines are also served over OPC UA (``opcua``), Modbus TCP (``modbus_port``,
-    all interfaces) and the given ``servers``. On the way out the publishers get a few seconds to send what they
-    still hold.
+    Telemetry goes to ``target`` (HTTP, with ``token`` as its bearer credential) and/or ``mqtt_url`` (MQTT: a URL,
+    or an ``MqttEndpoint`` with credentials and TLS), or to the given ``publishers``; the machines are also served
+    over OPC UA (``opcua``), Modbus TCP (``modbus_port``, all interfaces) and the given ``servers``. On the way out
+    the publishers get a few seconds to send what they still hold.
     """
     if speed <= 0 or tick_s <= 0:
         raise ValueError("speed and tick must be positive")
@@ -153,8 +158,9 @@ async def run_realtime(
     pubs: list[Publisher] = list(publishers or [])
     if target:
         pubs.append(HttpPublisher(target, token=token))
-    if mqtt_url:
-        pubs.append(MqttPublisher(mqtt_url, topic_prefix=topic_prefix, client_id=f"ft-sim-{uuid.uuid4().hex[:8]}"))
+    mqtt = MqttEndpoint.parse(mqtt_url) if isinstance(mqtt_url, str) and mqtt_url else mqtt_url or None
+    if mqtt:
+        pubs.append(MqttPublisher(mqtt, topic_prefix=topic_prefix, client_id=f"ft-sim-{uuid.uuid4().hex[:8]}"))
     plant_servers: list[PlantServer] = list(servers or [])
     if opcua is not None:
         from factorytwin.sim.opcua_server import OpcUaSimServer  # asyncua loads in a second: only when asked
@@ -171,8 +177,8 @@ async def run_realtime(
     engine.announce()  # every machine's status at the start, for the receiver's KPIs
     stop = stop or asyncio.Event()
     tasks = [asyncio.create_task(p.run(), name="sim-publisher") for p in pubs]
-    if mqtt_url:
-        tasks.append(asyncio.create_task(listen_for_commands(engine, mqtt_url, stats, topic_prefix), name="sim-cmd"))
+    if mqtt:
+        tasks.append(asyncio.create_task(listen_for_commands(engine, mqtt, stats, topic_prefix), name="sim-cmd"))
     loop = asyncio.get_running_loop()
     began = loop.time()
     owed = 0.0  # simulated seconds due but not yet stepped (speed x tick need not be a whole number)

@@ -79,7 +79,7 @@ class TwinService:
         self.store = store
         self.clock = clock or (lambda: datetime.now(UTC))  # wall time of operators' steps (tests inject one)
         if bus is None:
-            bus = MqttBus(MqttEndpoint.parse(settings.mqtt_url)) if settings.mqtt_url else InProcessBus()
+            bus = MqttBus(MqttEndpoint.from_settings(settings)) if settings.mqtt_url else InProcessBus()
         self.bus = bus
         self.state = TwinState(time_scale=settings.time_scale)
         self.alarms = AlarmEngine(time_scale=settings.time_scale)

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -31,16 +32,35 @@ def free_port() -> int:
         return port
 
 
-class Mosquitto:
-    """A private broker (so stopping it disturbs nobody) with persistence, so sessions survive a restart."""
+@dataclass(frozen=True)
+class BrokerTls:
+    """A TLS listener's files (PEM): the broker's certificate and key, and the CA it trusts for client certificates
+    (required when ``require_certificate``)."""
 
-    def __init__(self, workdir: Path) -> None:
+    cafile: Path
+    certfile: Path
+    keyfile: Path
+    require_certificate: bool = False
+
+    def config(self) -> str:
+        """The listener's lines of ``mosquitto.conf``."""
+        return (
+            f"cafile {self.cafile}\ncertfile {self.certfile}\nkeyfile {self.keyfile}\n"
+            f"require_certificate {'true' if self.require_certificate else 'false'}\n"
+        )
+
+
+class Mosquitto:
+    """A private broker (so stopping it disturbs nobody) with persistence, so sessions survive a restart; with
+    ``tls``, its one listener speaks TLS only (``url`` is then ``mqtts://``)."""
+
+    def __init__(self, workdir: Path, tls: BrokerTls | None = None) -> None:
         self.port = free_port()
         self.workdir = workdir
+        self.tls = tls
         self.config = workdir / "mosquitto.conf"
         self.config.write_text(
-            f"listener {self.port} 127.0.0.1\n"
-            "allow_anonymous true\n"
+            f"listener {self.port} 127.0.0.1\n" + (tls.config() if tls is not None else "") + "allow_anonymous true\n"
             "persistence true\n"
             f"persistence_location {workdir}/\n"
             "max_queued_messages 0\n"
@@ -51,7 +71,7 @@ class Mosquitto:
 
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        return f"{'mqtts' if self.tls is not None else 'mqtt'}://127.0.0.1:{self.port}"
 
     def start(self) -> None:
         self.process = subprocess.Popen(

@@ -33,7 +33,7 @@ def test_serve_names_a_missing_layout_file(tmp_path: Path) -> None:
 def test_serve_refuses_a_port_out_of_range() -> None:
     result = CliRunner().invoke(cli, ["serve", "--port", "70000"])
     assert result.exit_code == 2
-    assert "port" in result.output
+    assert result.output.strip() == "error: FT_PORT: Input should be less than or equal to 65535"
 
 
 async def test_background_server_serves_on_a_free_port_and_stops(settings: Settings) -> None:

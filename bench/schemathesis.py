@@ -22,10 +22,11 @@ def main() -> int:
     ap.add_argument("--max-examples", type=int, default=200)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--max-time", type=int, default=None, help="seconds for the fuzzing and stateful phases")
+    ap.add_argument("--timeout", type=float, default=4 * 3600, help="seconds before the whole run is stopped")
     args = ap.parse_args()
     extra = ["--max-time", str(args.max_time)] if args.max_time else []
     with tempfile.TemporaryDirectory(prefix="ft-schemathesis-") as tmp:
-        run = run_schemathesis(Path(tmp), args.max_examples, args.seed, extra)
+        run = run_schemathesis(Path(tmp), args.max_examples, args.seed, extra, timeout_s=args.timeout)
     print(run.output)
     print(f"schemathesis: exit {run.returncode} after {run.seconds:.0f} s")
     return run.returncode

@@ -32,7 +32,9 @@ class SchemathesisRun:
         return text[start:end] if start >= 0 else ""
 
 
-def run_schemathesis(workdir: Path, max_examples: int, seed: int, extra: list[str] | None = None) -> SchemathesisRun:
+def run_schemathesis(
+    workdir: Path, max_examples: int, seed: int, extra: list[str] | None = None, timeout_s: float = 900
+) -> SchemathesisRun:
     """Serve a fresh SQLite-backed API from ``workdir`` and run schemathesis with all checks against it."""
     with serve_process(workdir) as server:
         cmd = [
@@ -57,5 +59,5 @@ def run_schemathesis(workdir: Path, max_examples: int, seed: int, extra: list[st
             *(extra or []),
         ]
         started = time.perf_counter()
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=900, cwd=workdir, check=False)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, cwd=workdir, check=False)
         return SchemathesisRun(done.returncode, done.stdout + done.stderr, time.perf_counter() - started)

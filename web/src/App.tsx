@@ -1,6 +1,6 @@
 // The dashboard shell: loads the factory description, keeps the live stream running, routes between views.
 
-import { useCallback, useEffect, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from "react";
 import { api, ApiError } from "./api/client";
 import type { Machine, Me } from "./api/types";
 import { AuditIcon, BellIcon, FloorIcon, HistoryIcon, OverviewIcon } from "./components/Icons";
@@ -19,6 +19,15 @@ import { HistoryView } from "./views/HistoryView";
 import { LoginView } from "./views/LoginView";
 import { hasRole, SessionContext } from "./session";
 import { OverviewView } from "./views/OverviewView";
+import {
+  loadUnitPrefs,
+  setUnitPrefs,
+  subscribeUnitPrefs,
+  unitPrefs,
+  type PressureUnit,
+  type TemperatureUnit,
+  type UnitPrefs,
+} from "./units";
 import { AuditView } from "./views/AuditView";
 
 function useRoute(): [Route, (r: Route) => void] {
@@ -221,6 +230,58 @@ const TITLES: Record<View, string> = {
   audit: "Audit trail",
 };
 
+loadUnitPrefs();
+
+/** Which units temperatures and pressures are shown in (saved in this browser; the data keeps the sensor's unit). */
+function UnitsMenu({ prefs }: { prefs: UnitPrefs }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <span className="units-menu">
+      <button
+        className="pill"
+        onClick={() => setOpen((o) => !o)}
+        aria-expanded={open}
+        data-testid="units"
+        title="Display units"
+      >
+        {prefs.temperature ?? "K"} · {prefs.pressure ?? "bar"}
+      </button>
+      {open && (
+        <span className="units-pop card" data-testid="units-menu">
+          <label>
+            Temperature
+            <select
+              value={prefs.temperature ?? ""}
+              onChange={(e) =>
+                setUnitPrefs({ ...prefs, temperature: (e.target.value || null) as TemperatureUnit | null })
+              }
+              data-testid="units-temperature"
+            >
+              <option value="">as reported</option>
+              <option value="K">K</option>
+              <option value="°C">°C</option>
+              <option value="°F">°F</option>
+            </select>
+          </label>
+          <label>
+            Pressure
+            <select
+              value={prefs.pressure ?? ""}
+              onChange={(e) => setUnitPrefs({ ...prefs, pressure: (e.target.value || null) as PressureUnit | null })}
+              data-testid="units-pressure"
+            >
+              <option value="">as reported</option>
+              <option value="bar">bar</option>
+              <option value="psi">psi</option>
+              <option value="kPa">kPa</option>
+            </select>
+          </label>
+        </span>
+      )}
+    </span>
+  );
+}
+
 function UserPill({ me, onLogout }: { me: Me; onLogout: () => void }) {
   return (
     <span className="pill user-pill" data-testid="user" data-role={me.role ?? ""}>
@@ -255,6 +316,8 @@ function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
   const { info, error } = useFactoryInfo(true);
   useLiveStream(info !== null);
   const select = useCallback((id: string | null) => go({ view: route.view, machine: id }), [go, route.view]);
+  // a change of display units re-renders the shell and with it every value on screen
+  const prefs = useSyncExternalStore(subscribeUnitPrefs, unitPrefs);
 
   return (
     <div className="app">
@@ -281,6 +344,7 @@ function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
         {info && <AlarmPill info={info} onClick={() => go({ view: "overview", machine: route.machine })} />}
         {info && <TimeScalePill scale={info.plant.time_scale} />}
         <ConnectionPill />
+        <UnitsMenu prefs={prefs} />
         <Clock />
         <UserPill me={me} onLogout={onLogout} />
       </header>

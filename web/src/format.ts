@@ -1,26 +1,36 @@
 // Formatting of values, units, times and durations for display.
 
 import type { AlarmSeverity, MachineKind, MachineStatus } from "./api/types";
+import { displayUnit, toDisplay, unitPrefs } from "./units";
 
-/** A value with a precision that suits its magnitude, and its unit. */
+/** A value with a precision that suits its magnitude, and its unit — converted to the unit the user prefers for
+ * that quantity (units.ts: °C instead of K, psi instead of bar...). */
 export function formatValue(value: number | null | undefined, unit = ""): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return "—";
-  const abs = Math.abs(value);
-  const digits = abs >= 1000 ? 0 : abs >= 100 ? 1 : abs >= 10 ? 1 : abs >= 1 ? 2 : 3;
-  const text = value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
-  const u = formatUnit(unit);
-  return u ? `${text} ${u}` : text;
+  return `${formatNumber(unit ? toDisplay(value, unit, unitPrefs()) : value)}${unit ? ` ${formatUnit(unit)}` : ""}`;
 }
 
-/** Units as people write them. */
+/** A value in `unit` converted like formatValue, without the unit (for "low – high unit" ranges). */
+export function formatIn(value: number | null | undefined, unit: string): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "—";
+  return formatNumber(toDisplay(value, unit, unitPrefs()));
+}
+
+function formatNumber(value: number): string {
+  const abs = Math.abs(value);
+  const digits = abs >= 1000 ? 0 : abs >= 100 ? 1 : abs >= 10 ? 1 : abs >= 1 ? 2 : 3;
+  return value.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+/** Units as people write them, and as the user prefers them (units.ts). */
 export function formatUnit(unit: string): string {
-  switch (unit) {
+  switch (displayUnit(unit, unitPrefs())) {
     case "m3/h":
       return "m³/h";
     case "1/min":
       return "/min";
     default:
-      return unit;
+      return displayUnit(unit, unitPrefs());
   }
 }
 

@@ -47,8 +47,11 @@ export function bucketCount(widthPx: number): number {
   return Math.max(20, Math.min(1000, Math.round(widthPx / 2)));
 }
 
-/** uPlot columns [t, min, avg, max] (t in epoch seconds) from buckets. */
-export function toColumns(buckets: HistoryBucket[]): [number[], number[], number[], number[]] {
+/** uPlot columns [t, min, avg, max] (t in epoch seconds) from buckets, values through `convert` (display units). */
+export function toColumns(
+  buckets: HistoryBucket[],
+  convert: (v: number) => number = (v) => v,
+): [number[], number[], number[], number[]] {
   const t: number[] = [];
   const min: number[] = [];
   const avg: number[] = [];
@@ -57,9 +60,9 @@ export function toColumns(buckets: HistoryBucket[]): [number[], number[], number
     const ms = Date.parse(b.ts);
     if (!Number.isFinite(ms)) continue;
     t.push(ms / 1000);
-    min.push(b.min);
-    avg.push(b.avg);
-    max.push(b.max);
+    min.push(convert(b.min));
+    avg.push(convert(b.avg));
+    max.push(convert(b.max));
   }
   return [t, min, avg, max];
 }

@@ -1,7 +1,7 @@
 // History: pick a machine, sensors and a range; the server returns bucketed min/max/avg, drawn as a band.
 // Dragging across a chart zooms in (and asks the server for finer buckets); double-click goes back.
 
-import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import uPlot from "uplot";
 import { api } from "../api/client";
 import type { HistorySeries, SensorSpec } from "../api/types";
@@ -18,6 +18,7 @@ import {
   toLocalInput,
   type RangeKey,
 } from "../history";
+import { toDisplay, unitPrefs } from "../units";
 
 const COLORS = ["#38bdf8", "#f59e0b", "#a78bfa", "#22c55e", "#f472b6", "#fb7185", "#2dd4bf", "#facc15"];
 
@@ -42,6 +43,9 @@ function HistoryChart({
 }) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
+  // values and the normal band in the unit the user prefers (units.ts); a change rebuilds the chart
+  const prefs = unitPrefs();
+  const convert = useCallback((v: number) => toDisplay(v, spec.unit, prefs), [spec.unit, prefs]);
   // The latest callbacks and series for uPlot's hooks, which are set up once per chart.
   const zoom = useRef(onZoom);
   const reset = useRef(onReset);
@@ -96,8 +100,8 @@ function HistoryChart({
         ],
         drawClear: [
           (u) => {
-            const a = u.valToPos(spec.normal_high, "y", true);
-            const b = u.valToPos(spec.normal_low, "y", true);
+            const a = u.valToPos(convert(spec.normal_high), "y", true);
+            const b = u.valToPos(convert(spec.normal_low), "y", true);
             const top = Math.max(u.bbox.top, Math.min(a, b));
             const bottom = Math.min(u.bbox.top + u.bbox.height, Math.max(a, b));
             if (!(bottom > top)) return;
@@ -121,11 +125,11 @@ function HistoryChart({
       p.destroy();
       plot.current = null;
     };
-  }, [spec, color]);
+  }, [spec, color, convert]);
 
   useEffect(() => {
-    if (plot.current && series) plot.current.setData(toColumns(series.buckets));
-  }, [series]);
+    if (plot.current && series) plot.current.setData(toColumns(series.buckets, convert));
+  }, [series, convert]);
 
   const n = series?.buckets.length ?? 0;
   const count = series?.buckets.reduce((s, b) => s + b.count, 0) ?? 0;

@@ -26,9 +26,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
+from access import bearer_headers
 from databases import fresh_postgres
 from figures import record
 
+from factorytwin.auth import Role
 from factorytwin.domain import sensor_specs
 from factorytwin.layout import load_layout
 
@@ -74,8 +76,10 @@ def cpu_seconds(pid: int) -> float:
 
 
 @contextlib.contextmanager
-def server(database_url: str, log: Path) -> Iterator[tuple[str, int]]:
-    """``factorytwin serve`` in a subprocess on a free port; yields its base URL and process id."""
+def server(database_url: str, log: Path) -> Iterator[tuple[str, int, dict[str, str]]]:
+    """``factorytwin serve`` in a subprocess on a free port; yields its base URL, process id and an operator's
+    credential headers."""
+    headers = bearer_headers(database_url, Role.OPERATOR)
     port = free_port()
     exe = Path(sys.executable).parent / "factorytwin"
     cmd = [str(exe), "serve", "--port", str(port), "--database-url", database_url]
@@ -93,13 +97,15 @@ def server(database_url: str, log: Path) -> Iterator[tuple[str, int]]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"server did not start; see {log}")
                 time.sleep(0.1)
-            yield url, proc.pid
+            yield url, proc.pid, headers
         finally:
             proc.terminate()
             proc.wait(timeout=30)
 
 
-async def load(url: str, duration: float, clients: int, batch: int, pid: int | None = None) -> dict[str, float]:
+async def load(
+    url: str, headers: dict[str, str], duration: float, clients: int, batch: int, pid: int | None = None
+) -> dict[str, float]:
     """Post batches from ``clients`` concurrent clients for ``duration`` seconds; return the figures.
 
     With the server's ``pid``, also its CPU seconds per million stored readings (a figure that other load on the
@@ -126,7 +132,7 @@ async def load(url: str, duration: float, clients: int, batch: int, pid: int | N
             stored += r.json()["new_readings"]
 
     limits = httpx.Limits(max_connections=clients)
-    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits, headers=headers) as http:
         for _ in range(2):  # warm-up, not counted (it is stored, and counted by the server's health)
             body, _n = next(source)
             (await http.post("/api/v1/telemetry", content=body)).raise_for_status()
@@ -158,8 +164,8 @@ async def run_backend(backend: str, args: argparse.Namespace, workdir: Path) -> 
             database_url = f"sqlite:///{workdir / 'bench.db'}"
         else:
             database_url = await stack.enter_async_context(fresh_postgres())
-        with server(database_url, workdir / f"server-{backend}.log") as (url, pid):
-            return await load(url, args.duration, args.clients, args.batch, pid)
+        with server(database_url, workdir / f"server-{backend}.log") as (url, pid, headers):
+            return await load(url, headers, args.duration, args.clients, args.batch, pid)
 
 
 def main() -> None:

@@ -36,6 +36,7 @@ from typing import Any
 
 import aiomqtt
 import httpx
+from access import bearer_headers
 from databases import fresh_postgres
 from figures import record
 from websockets.asyncio.client import connect as ws_connect
@@ -66,8 +67,10 @@ def write_layout(path: Path, machines: int) -> list[str]:
 
 
 @contextlib.contextmanager
-def server(env: dict[str, str], log: Path) -> Iterator[str]:
-    """``factorytwin serve`` in a subprocess on a free port with ``FT_*`` settings from ``env``; yields its URL."""
+def server(env: dict[str, str], log: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """``factorytwin serve`` in a subprocess on a free port with ``FT_*`` settings from ``env``; yields its URL and
+    an admin's credential headers (made in its database before it starts)."""
+    headers = bearer_headers(env["FT_DATABASE_URL"])
     port = free_port()
     exe = Path(sys.executable).parent / "factorytwin"
     with log.open("w") as out:
@@ -84,7 +87,7 @@ def server(env: dict[str, str], log: Path) -> Iterator[str]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"server did not start; see {log}")
                 time.sleep(0.1)
-            yield url
+            yield url, headers
         finally:
             proc.terminate()
             proc.wait(timeout=30)
@@ -119,7 +122,9 @@ def percentiles(samples: list[float]) -> tuple[float, float, float]:
     return q[49] * 1000, q[98] * 1000, max(samples) * 1000
 
 
-async def latency_run(url: str, machines: list[str], rate: float, duration: float) -> dict[str, Any]:
+async def latency_run(
+    url: str, headers: dict[str, str], machines: list[str], rate: float, duration: float
+) -> dict[str, Any]:
     """Produce ``rate`` readings/s for ``duration`` s; return reading -> WebSocket latencies."""
     per_set = len(MILL_VALUES)
     sets_per_tick = rate / per_set * TICK_S
@@ -139,8 +144,8 @@ async def latency_run(url: str, machines: list[str], rate: float, duration: floa
                 received += 1
 
     async with (
-        httpx.AsyncClient(base_url=url, timeout=30, limits=httpx.Limits(max_connections=8)) as http,
-        ws_connect(url.replace("http", "ws") + "/api/v1/stream", max_size=None) as ws,
+        httpx.AsyncClient(base_url=url, timeout=30, limits=httpx.Limits(max_connections=8), headers=headers) as http,
+        ws_connect(url.replace("http", "ws") + "/api/v1/stream", max_size=None, additional_headers=headers) as ws,
     ):
         await ws.recv()  # the snapshot
         listener = asyncio.create_task(listen(ws))
@@ -182,19 +187,19 @@ async def latency_run(url: str, machines: list[str], rate: float, duration: floa
     return {"sent": sent, "messages": received, "p50": p50, "p99": p99, "max": worst, "errors": errors}
 
 
-async def prime(url: str, machines: list[str]) -> None:
+async def prime(url: str, headers: dict[str, str], machines: list[str]) -> None:
     """One reading set of every machine first: each machine's first report (offline -> running) is not measured."""
     ts = datetime.now(UTC).isoformat()
     values = json.dumps(MILL_VALUES)
     items = [f'{{"machine_id":"{m}","ts":"{ts}","values":{values}}}' for m in machines]
-    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers=headers) as http:
         body = ('{"readings":[' + ",".join(items) + "]}").encode()
         r = await http.post("/api/v1/telemetry", content=body, headers={"content-type": "application/json"})
         r.raise_for_status()
     await asyncio.sleep(1.0)
 
 
-async def mqtt_run(url: str, port: int, total: int, sets_per_message: int) -> dict[str, Any]:
+async def mqtt_run(url: str, headers: dict[str, str], port: int, total: int, sets_per_message: int) -> dict[str, Any]:
     """Publish ``total`` readings over MQTT (QoS 1); return readings committed per second."""
     machines = load_layout().machines
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -212,7 +217,7 @@ async def mqtt_run(url: str, port: int, total: int, sets_per_message: int) -> di
             payloads.append((f"ft/{m.id}/telemetry", ('{"readings":[' + ",".join(sets) + "]}").encode(), n))
             count += n
         instant += sets_per_message
-    async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers=headers) as http:
 
         async def ingested() -> int:
             return int((await http.get("/api/v1/health")).json()["sections"]["mqtt"]["readings"])
@@ -238,10 +243,10 @@ async def main_async(args: argparse.Namespace) -> None:
             "FT_LAYOUT_PATH": str(work / "layout.yaml"),
             "FT_STREAM_INTERVAL_S": str(args.stream_interval),
         }
-        with server(env, work / "server-latency.log") as url:
-            await prime(url, machines)
+        with server(env, work / "server-latency.log") as (url, headers):
+            await prime(url, headers, machines)
             for rate in [] if args.skip_latency else args.rates:
-                r = await latency_run(url, machines, rate, args.duration)
+                r = await latency_run(url, headers, machines, rate, args.duration)
                 record(f"reading -> WebSocket p50 at {rate:,.0f} readings/s", r["p50"], "ms", better="lower")
                 record(
                     f"reading -> WebSocket p99 at {rate:,.0f} readings/s",
@@ -260,8 +265,8 @@ async def main_async(args: argparse.Namespace) -> None:
         async with fresh_postgres() as dsn:
             with mosquitto(work) as port:
                 env = {"FT_DATABASE_URL": dsn, "FT_MQTT_URL": f"mqtt://127.0.0.1:{port}", "FT_MQTT_CLIENT_ID": "bench"}
-                with server(env, work / "server-mqtt.log") as url:
-                    r = await mqtt_run(url, port, args.mqtt_readings, args.sets_per_message)
+                with server(env, work / "server-mqtt.log") as (url, headers):
+                    r = await mqtt_run(url, headers, port, args.mqtt_readings, args.sets_per_message)
                     record("MQTT ingest into PostgreSQL", r["readings"] / r["elapsed"], "readings/s", goal=">= 30,000")
                     print(
                         f"MQTT ingest into PostgreSQL: {r['readings'] / r['elapsed']:>8,.0f} readings/s  "

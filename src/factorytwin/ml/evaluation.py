@@ -87,7 +87,8 @@ def score_history(bundle: ModelBundle, readings: pd.DataFrame, events: pd.DataFr
         feats = machine_features(wide, renewal_ms, spec, kind, _first(wide, "product_type"))
         if not len(feats):
             continue
-        raw = bundle.predict_matrix(bundle.matrix(feats))
+        X = bundle.matrix(feats)
+        raw = bundle.predict_matrix(X)
         t_h = feats["ts"].to_numpy("float64") / MS_PER_HOUR
         fail_h = fails["ts"].to_numpy("float64") / MS_PER_HOUR
         _, rul, _ = label_time_to_event(
@@ -103,7 +104,7 @@ def score_history(bundle: ModelBundle, readings: pd.DataFrame, events: pd.DataFr
             "kind": kind or "",
             "t_h": t_h,
             "probability": raw["probability"],
-            "alert": raw["alert"],
+            "alert": bundle.machine_alerts(t_h, X, raw["probability"]),
             "rul_true": rul,
             "mode_true": mode_true,
         }

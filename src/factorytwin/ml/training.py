@@ -25,7 +25,7 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-from factorytwin.ml.alarms import kind_thresholds
+from factorytwin.ml.alarms import RULE_SHAPES, AlertRule, kind_rules, machine_alerts
 from factorytwin.ml.bundle import RUL_QUANTILES, ModelBundle
 from factorytwin.ml.datasets import LabeledData, TrainingDataError
 from factorytwin.ml.events import event_report, mode_vs_majority, rul_vs_constant
@@ -54,6 +54,8 @@ class TrainConfig:
     max_false_alarms_per_month: float = 1.0
     # ... and maximise the failures warned at least this many hours ahead
     lead_h: float = 2.0
+    # the alert rule shapes (smooth steps, hold steps, off as a share of on) tried per kind (``alarms``)
+    alert_shapes: tuple[tuple[int, int, float], ...] = RULE_SHAPES
     extra: dict[str, Any] = field(default_factory=dict)
 
     def lgb_params(self, objective: str, **over: Any) -> dict[str, Any]:
@@ -105,7 +107,7 @@ def fit_failure(
     X: np.ndarray, y: np.ndarray, groups: np.ndarray | None, names: list[str], cfg: TrainConfig, progress: Progress
 ) -> tuple[lgb.Booster, np.ndarray, np.ndarray, float, np.ndarray]:
     """Failure classifier plus isotonic calibration and F1 threshold, both from inner out-of-fold predictions
-    (returned too, calibrated, for thresholds chosen by other criteria: ``alarm_thresholds``)."""
+    (returned too, calibrated, for thresholds chosen by other criteria: ``alarm_rules``)."""
     params = cfg.lgb_params("binary")
     oof = np.zeros(len(y))
     splits = _splitter(y, groups, cfg.inner_folds, cfg.seed + 1)
@@ -121,12 +123,18 @@ def fit_failure(
     return _fit_booster(X, y, params, cfg.n_estimators, names), cal_x, cal_y, threshold, calibrated
 
 
-def alarm_thresholds(data: LabeledData, rows: np.ndarray, prob: np.ndarray, cfg: TrainConfig) -> dict[str, float]:
-    """Per-kind thresholds for the false-alarm budget of ``cfg`` (``ml.alarms``) from calibrated out-of-fold
+def _age(data: LabeledData, rows: np.ndarray) -> np.ndarray:
+    if "hours_since_renewal" in data.X.columns:
+        return np.asarray(data.X["hours_since_renewal"].to_numpy("float64")[rows])
+    return np.full(len(rows), np.nan)
+
+
+def alarm_rules(data: LabeledData, rows: np.ndarray, prob: np.ndarray, cfg: TrainConfig) -> dict[str, AlertRule]:
+    """Per-kind alert rules for the false-alarm budget of ``cfg`` (``ml.alarms``) from calibrated out-of-fold
     ``prob`` of ``data``'s ``rows``; empty unless the data is machine history with its failures."""
     if data.times is None or data.failures is None or data.groups is None or data.kinds is None:
         return {}
-    return kind_thresholds(
+    return kind_rules(
         data.groups[rows],
         data.times[rows],
         prob,
@@ -136,14 +144,31 @@ def alarm_thresholds(data: LabeledData, rows: np.ndarray, prob: np.ndarray, cfg:
         float(data.source["step_s"]) / 3600.0,
         cfg.max_false_alarms_per_month,
         cfg.lead_h,
+        age_h=_age(data, rows),
+        shapes=cfg.alert_shapes,
     )
 
 
-def _row_thresholds(data: LabeledData, rows: np.ndarray, by_kind: dict[str, float], default: float) -> np.ndarray:
-    if not by_kind or data.groups is None or data.kinds is None:
-        return np.full(len(rows), default)
+def rule_alerts(
+    data: LabeledData, rows: np.ndarray, prob: np.ndarray, rules: dict[str, AlertRule], default: float
+) -> np.ndarray:
+    """The alert flags of ``data``'s ``rows`` with calibrated ``prob``: for machine history each machine's
+    kind rule over its own rows in time order (``alarms.sequence_alerts``), else ``prob >= default``."""
+    if data.groups is None or data.kinds is None or data.times is None:
+        return np.asarray(prob >= default)
     kinds = data.kinds
-    return np.array([by_kind.get(kinds.get(str(g), ""), default) for g in data.groups[rows]])
+    out = np.zeros(len(rows), dtype=bool)
+    frame = pd.DataFrame(
+        {"machine_id": data.groups[rows].astype(str), "t_h": data.times[rows], "prob": prob, "age_h": _age(data, rows)}
+    )
+    step_h = float(data.source["step_s"]) / 3600.0
+    for mid, idx in frame.groupby("machine_id", sort=False).indices.items():
+        part = frame.iloc[idx]
+        order = np.argsort(part["t_h"].to_numpy(), kind="stable")
+        rule = rules.get(kinds.get(str(mid), ""), AlertRule(on=default))
+        flags = machine_alerts(part.iloc[order].reset_index(drop=True), rule, step_h)
+        out[idx[order]] = flags
+    return out
 
 
 def fit_rul(
@@ -204,7 +229,7 @@ def fit_bundle(
     names = list(data.X.columns)
     X = data.X.to_numpy("float64")
     failure, cal_x, cal_y, thr, oof = fit_failure(X, data.y, data.groups, names, cfg, progress)
-    by_kind = alarm_thresholds(data, np.arange(len(data.y)), oof, cfg)
+    by_kind = alarm_rules(data, np.arange(len(data.y)), oof, cfg)
     rul, margin = None, 0.0
     if data.rul is not None and np.isfinite(data.rul).sum() >= 20:
         ok = np.isfinite(data.rul)
@@ -232,7 +257,7 @@ def fit_bundle(
         mode=mode,
         mode_classes=classes,
         spec=spec,
-        kind_thresholds=by_kind,
+        kind_rules=by_kind,
     )
 
 
@@ -338,7 +363,7 @@ def cross_validate(
         booster, cx, cy, thr, inner_oof = fit_failure(X[tr], data.y[tr], groups, names, cfg, inner)
         prob = np.clip(np.interp(booster.predict(X[te]), cx, cy), 0.0, 1.0)
         oof[te] = prob
-        oof_alert[te] = prob >= _row_thresholds(data, te, alarm_thresholds(data, tr, inner_oof, cfg), thr)
+        oof_alert[te] = rule_alerts(data, te, prob, alarm_rules(data, tr, inner_oof, cfg), thr)
         per_fold.append(score(data.y[te], prob, thr))
         if data.rul is not None:
             ok_tr, ok_te = np.isfinite(data.rul[tr]), np.isfinite(data.rul[te])

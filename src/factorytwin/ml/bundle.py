@@ -90,7 +90,7 @@ class ModelBundle:
 
     # ---- inference -------------------------------------------------------------------------------------------
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
-        """Map the booster's probabilities through the isotonic calibration fitted out of fold."""
+        """Map the booster's probabilities through the (centred isotonic) calibration fitted out of fold."""
         return np.asarray(np.clip(np.interp(raw, self.calibration_x, self.calibration_y), 0.0, 1.0))
 
     def matrix(self, frame: pd.DataFrame) -> np.ndarray:

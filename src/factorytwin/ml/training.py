@@ -103,10 +103,30 @@ def best_f1_threshold(y: np.ndarray, prob: np.ndarray) -> float:
     return float((th[i] + below) / 2)
 
 
+def centred_isotonic(score: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Calibration points (x ascending, y) of centred isotonic regression: isotonic regression of ``y`` on
+    ``score``, each of its plateaus replaced by one point at the mean score of its rows, linear in between, and
+    from (0, 0) to the first and from the last to (1, 1) (``score`` is a booster's probability).
+
+    Plain isotonic regression maps every score of a plateau to one value: in the live twin whole groups of
+    machines then showed the same risk to the third decimal, whatever their scores. Interpolating between the
+    plateau centres keeps the calibration (the same value at each plateau's centre) and the booster's ranking
+    (strictly increasing wherever the plateau values differ)."""
+    s = np.asarray(score, dtype="float64")
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(s, y)
+    fitted = np.asarray(iso.predict(s), dtype="float64")
+    levels, inverse = np.unique(fitted, return_inverse=True)
+    centres = np.bincount(inverse, weights=s) / np.bincount(inverse)
+    xs, ys = [0.0, *centres.tolist(), 1.0], [0.0, *levels.tolist(), 1.0]
+    keep = [0] + [i for i in range(1, len(xs)) if xs[i] > xs[i - 1] + 1e-12]  # strictly ascending x
+    x, yy = np.asarray(xs)[keep], np.maximum.accumulate(np.asarray(ys)[keep])
+    return x, yy
+
+
 def fit_failure(
     X: np.ndarray, y: np.ndarray, groups: np.ndarray | None, names: list[str], cfg: TrainConfig, progress: Progress
 ) -> tuple[lgb.Booster, np.ndarray, np.ndarray, float, np.ndarray]:
-    """Failure classifier plus isotonic calibration and F1 threshold, both from inner out-of-fold predictions
+    """Failure classifier plus (centred) isotonic calibration and F1 threshold, both from inner out-of-fold predictions
     (returned too, calibrated, for thresholds chosen by other criteria: ``alarm_rules``)."""
     params = cfg.lgb_params("binary")
     oof = np.zeros(len(y))
@@ -114,9 +134,7 @@ def fit_failure(
     for i, (tr, va) in enumerate(splits):
         progress(f"failure model: calibration fold {i + 1}/{len(splits)}", i / (len(splits) + 1))
         oof[va] = _fit_booster(X[tr], y[tr], params, cfg.n_estimators, names).predict(X[va])
-    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(oof, y)
-    cal_x = np.asarray(iso.X_thresholds_, dtype="float64")
-    cal_y = np.asarray(iso.y_thresholds_, dtype="float64")
+    cal_x, cal_y = centred_isotonic(oof, y)
     calibrated = np.clip(np.interp(oof, cal_x, cal_y), 0.0, 1.0)
     threshold = best_f1_threshold(y, calibrated)
     progress("failure model: final fit", len(splits) / (len(splits) + 1))

@@ -195,6 +195,16 @@ def event_summary(metrics: dict[str, Any]) -> str:
         silent = sorted(k for k, v in by_kind.items() if v > 1.0)
         shown = ", ".join(f"{k} {v:.3f}" for k, v in sorted(by_kind.items()) if v <= 1.0) or "none"
         lines.append(f"- alert thresholds per kind (false-alarm budget, out of fold): {shown}")
+        rules = metrics.get("alert_rules_by_kind")
+        if isinstance(rules, dict):
+            shapes = [
+                f"{k} mean of {r['smooth']:g} steps, raise {r['on']:.2f}, "
+                f"hold >= {r['off']:.2f} up to {r['hold']:g} steps"
+                for k, r in sorted(rules.items())
+                if isinstance(r, dict) and r.get("on", 2.0) <= 1.0
+            ]
+            if shapes:
+                lines.append("- alert rules (smoothed risk, hysteresis): " + "; ".join(shapes))
         if silent:
             lines.append(
                 "- never alert (no threshold warned a predictable failure within the false-alarm budget): "

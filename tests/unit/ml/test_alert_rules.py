@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from factorytwin.ml.alarms import AlertRule, kind_rules, sequence_alerts, smoothed_risk
+from factorytwin.ml.bundle import ModelBundle
+from factorytwin.ml.evaluation import event_summary
 from factorytwin.ml.events import alert_episodes
 
 NO_AGE = np.full(12, np.nan)
@@ -80,3 +85,48 @@ def test_the_rule_chosen_for_flickering_risks_merges_the_episodes_within_the_bud
 
     assert episodes(chosen) == len(failures)  # one episode per coming failure, none in between
     assert episodes(plain) >= 3 * len(failures)  # the plain threshold pages at every flicker
+
+
+def _tiny_bundle() -> ModelBundle:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    params = {"objective": "binary", "verbose": -1, "num_leaves": 3, "min_child_samples": 5}
+    booster = lgb.train(params, lgb.Dataset(X, label=y, feature_name=["x", "hours_since_renewal", "kind"]), 5)
+    return ModelBundle(
+        features=["x", "hours_since_renewal", "kind"],
+        failure=booster,
+        calibration_x=np.array([0.0, 1.0]),
+        calibration_y=np.array([0.0, 1.0]),
+        threshold=0.5,
+        shape="history",
+        spec={"step_s": 3600.0},
+        kind_rules={"cnc_mill": AlertRule(on=0.6, off=0.3, smooth=3, hold=6)},
+    )
+
+
+def test_rules_round_trip_through_the_model_file_and_old_files_load_as_plain_thresholds() -> None:
+    bundle = _tiny_bundle()
+    again = ModelBundle.from_json(bundle.to_json())
+    assert again.kind_rules == bundle.kind_rules
+    assert again.alert_lookback_steps == 8
+    doc = json.loads(bundle.to_json())
+    del doc["kind_rules"]  # a model stored before the rules
+    old = ModelBundle.from_json(json.dumps(doc))
+    assert old.kind_rules == {"cnc_mill": AlertRule(on=0.6)}
+    assert old.alert_lookback_steps == 0
+
+
+def test_the_card_names_each_kinds_rule() -> None:
+    text = event_summary(
+        {
+            "thresholds_by_kind": {"cnc_mill": 0.41, "pump": 1.01},
+            "alert_rules_by_kind": {
+                "cnc_mill": AlertRule(on=0.41, off=0.29, smooth=3, hold=6).to_dict(),
+                "pump": AlertRule(on=1.01).to_dict(),
+            },
+        }
+    )
+    assert "cnc_mill mean of 3 steps, raise 0.41, hold >= 0.29 up to 6 steps" in text
+    assert "never alert" in text
+    assert "pump mean" not in text

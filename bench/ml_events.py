@@ -164,7 +164,7 @@ def main() -> None:
         f"step {args.step_s:g} s, window {args.window}, horizon {args.horizon_h:g} h, false-alarm budget "
         f"{args.budget:g} per machine-month",
     )
-    console.print(f"train {t1 - t0:.0f} s, score {t2 - t1:.0f} s; thresholds per kind: {bundle.kind_thresholds}")
+    console.print(f"train {t1 - t0:.0f} s, score {t2 - t1:.0f} s; alert rules per kind: {bundle.kind_rules}")
     e = ev.events
     record("events: predictable failures warned >= 2 h ahead", e.predictable_recall or 0.0, "share", goal=">= 0.8")
     record("events: alert episodes followed by a failure", e.episode_precision or 0.0, "share", goal=">= 0.5")

@@ -15,6 +15,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from factorytwin.ml.alarms import AlertRule, sequence_alerts
 from factorytwin.ml.features import KIND_CODES, encode_kind, encode_product_type
 from factorytwin.ml.schema import Prediction, Reason, RulEstimate
 
@@ -39,25 +40,57 @@ class ModelBundle:
     mode: lgb.Booster | None = None
     mode_classes: list[str] = field(default_factory=list)
     spec: dict[str, Any] = field(default_factory=dict)
-    # per machine kind alert thresholds (``ml.alarms``); a kind not listed, or a row of unknown kind, uses
-    # ``threshold``
-    kind_thresholds: dict[str, float] = field(default_factory=dict)
+    # per machine kind alert rules (``ml.alarms``: a threshold on the smoothed risk with hysteresis); a kind not
+    # listed, or a row of unknown kind, alerts when its own probability reaches ``threshold``
+    kind_rules: dict[str, AlertRule] = field(default_factory=dict)
+
+    @property
+    def kind_thresholds(self) -> dict[str, float]:
+        """The raising threshold of each kind's rule."""
+        return {k: r.on for k, r in self.kind_rules.items()}
 
     def thresholds(self, X: np.ndarray) -> np.ndarray | float:
-        """The alert threshold of each row of ``X``: its kind's, else the global one."""
-        if not self.kind_thresholds or "kind" not in self.features:
+        """The raising threshold of each row of ``X``: its kind's, else the global one."""
+        if not self.kind_rules or "kind" not in self.features:
             return self.threshold
         codes = X[:, self.features.index("kind")]
         thr = np.full(len(X), self.threshold)
-        for kind, value in self.kind_thresholds.items():
+        for kind, rule in self.kind_rules.items():
             code = KIND_CODES.get(kind)
             if code is not None:
-                thr[codes == code] = value
+                thr[codes == code] = rule.on
         return thr
+
+    def rule_for(self, kind_code: float) -> AlertRule:
+        """The alert rule of a machine kind (its code, as in the ``kind`` feature); the global threshold, applied
+        to each step on its own, for a kind without one."""
+        for kind, rule in self.kind_rules.items():
+            if KIND_CODES.get(kind) == kind_code:
+                return rule
+        return AlertRule(on=self.threshold)
+
+    @property
+    def alert_lookback_steps(self) -> int:
+        """How many grid steps before the newest one a history model's alert looks at (``AlertRule``)."""
+        return max((r.lookback_steps for r in self.kind_rules.values()), default=0)
+
+    def machine_alerts(self, t_h: np.ndarray, X: np.ndarray, prob: np.ndarray) -> np.ndarray:
+        """The alert flags of consecutive feature rows ``X`` of ONE machine at times ``t_h`` (hours, ascending)
+        with calibrated ``prob``: its kind's ``AlertRule`` over the sequence (smoothing, hysteresis). The alert
+        logic of offline scoring and of serving (which passes the newest ``alert_lookback_steps + 1`` rows)."""
+        if self.shape != "history" or "kind" not in self.features or not len(X):
+            return np.asarray(prob >= self.thresholds(X))
+        rule = self.rule_for(float(X[-1, self.features.index("kind")]))
+        age = (
+            X[:, self.features.index("hours_since_renewal")]
+            if "hours_since_renewal" in self.features
+            else np.full(len(X), np.nan)
+        )
+        return sequence_alerts(t_h, prob, age, rule, float(self.spec.get("step_s", 3600.0)) / 3600.0)
 
     # ---- inference -------------------------------------------------------------------------------------------
     def calibrate(self, raw: np.ndarray) -> np.ndarray:
-        """Map the booster's probabilities through the isotonic calibration fitted out of fold."""
+        """Map the booster's probabilities through the (centred isotonic) calibration fitted out of fold."""
         return np.asarray(np.clip(np.interp(raw, self.calibration_x, self.calibration_y), 0.0, 1.0))
 
     def matrix(self, frame: pd.DataFrame) -> np.ndarray:
@@ -94,9 +127,12 @@ class ModelBundle:
             out["contrib"] = np.asarray(self.failure.predict(X, pred_contrib=True, **threads))[:, :-1]
         return out
 
-    def predictions(self, X: np.ndarray, reasons: int = 3) -> list[Prediction]:
-        """``Prediction`` objects for the rows of ``X`` with the top ``reasons`` contributing features."""
+    def predictions(self, X: np.ndarray, reasons: int = 3, alerts: np.ndarray | None = None) -> list[Prediction]:
+        """``Prediction`` objects for the rows of ``X`` with the top ``reasons`` contributing features; ``alerts``
+        replaces the per-row alert flags (a history model's sequence alert, ``machine_alerts``)."""
         raw = self.predict_matrix(X, reasons)
+        if alerts is not None:
+            raw["alert"] = np.asarray(alerts, dtype=bool)
         age_col = self.features.index("hours_since_renewal") if "hours_since_renewal" in self.features else None
         preds = []
         for i in range(len(X)):
@@ -149,6 +185,7 @@ class ModelBundle:
             "mode_classes": self.mode_classes,
             "spec": self.spec,
             "kind_thresholds": self.kind_thresholds,
+            "kind_rules": {k: r.to_dict() for k, r in self.kind_rules.items()},
         }
         return json.dumps(doc)
 
@@ -172,5 +209,12 @@ class ModelBundle:
             mode=lgb.Booster(model_str=doc["mode"]) if doc["mode"] else None,
             mode_classes=list(doc["mode_classes"]),
             spec=dict(doc["spec"]),
-            kind_thresholds={str(k): float(v) for k, v in doc.get("kind_thresholds", {}).items()},
+            kind_rules=_rules(doc),
         )
+
+
+def _rules(doc: dict[str, Any]) -> dict[str, AlertRule]:
+    """The alert rules of a model document; a model of before the rules has plain thresholds per kind."""
+    if "kind_rules" in doc:
+        return {str(k): AlertRule.from_dict(v) for k, v in doc["kind_rules"].items()}
+    return {str(k): AlertRule(on=float(v)) for k, v in doc.get("kind_thresholds", {}).items()}

@@ -87,7 +87,8 @@ def score_history(bundle: ModelBundle, readings: pd.DataFrame, events: pd.DataFr
         feats = machine_features(wide, renewal_ms, spec, kind, _first(wide, "product_type"))
         if not len(feats):
             continue
-        raw = bundle.predict_matrix(bundle.matrix(feats))
+        X = bundle.matrix(feats)
+        raw = bundle.predict_matrix(X)
         t_h = feats["ts"].to_numpy("float64") / MS_PER_HOUR
         fail_h = fails["ts"].to_numpy("float64") / MS_PER_HOUR
         _, rul, _ = label_time_to_event(
@@ -103,7 +104,7 @@ def score_history(bundle: ModelBundle, readings: pd.DataFrame, events: pd.DataFr
             "kind": kind or "",
             "t_h": t_h,
             "probability": raw["probability"],
-            "alert": raw["alert"],
+            "alert": bundle.machine_alerts(t_h, X, raw["probability"]),
             "rul_true": rul,
             "mode_true": mode_true,
         }
@@ -194,6 +195,16 @@ def event_summary(metrics: dict[str, Any]) -> str:
         silent = sorted(k for k, v in by_kind.items() if v > 1.0)
         shown = ", ".join(f"{k} {v:.3f}" for k, v in sorted(by_kind.items()) if v <= 1.0) or "none"
         lines.append(f"- alert thresholds per kind (false-alarm budget, out of fold): {shown}")
+        rules = metrics.get("alert_rules_by_kind")
+        if isinstance(rules, dict):
+            shapes = [
+                f"{k} mean of {r['smooth']:g} steps, raise {r['on']:.2f}, "
+                f"hold >= {r['off']:.2f} up to {r['hold']:g} steps"
+                for k, r in sorted(rules.items())
+                if isinstance(r, dict) and r.get("on", 2.0) <= 1.0
+            ]
+            if shapes:
+                lines.append("- alert rules (smoothed risk, hysteresis): " + "; ".join(shapes))
         if silent:
             lines.append(
                 "- never alert (no threshold warned a predictable failure within the false-alarm budget): "

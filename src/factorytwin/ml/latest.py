@@ -16,7 +16,7 @@ from factorytwin.ml.features import physics_arrays
 from factorytwin.ml.timeseries import HistorySpec, feature_matrix
 from factorytwin.store.base import ReadingColumns
 
-__all__ = ["arrays_from_columns", "latest_feature_row", "physics_arrays"]
+__all__ = ["arrays_from_columns", "latest_feature_row", "latest_feature_rows", "physics_arrays"]
 
 
 def arrays_from_columns(cols: ReadingColumns) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -54,3 +54,24 @@ def latest_feature_row(
     if not len(rows):
         return np.full(len(spec.feature_names()), np.nan)
     return np.asarray(rows[0], dtype="float64")
+
+
+def latest_feature_rows(
+    ts_ms: np.ndarray,
+    values: Mapping[str, np.ndarray],
+    renewal_ms: np.ndarray,
+    spec: HistorySpec,
+    kind: str | None,
+    product_type: str | None,
+    status: np.ndarray | None = None,
+    origin_ms: float | None = None,
+    n: int = 1,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The newest ``n`` grid steps of ``latest_feature_row``: (step end times in ms, rows), oldest first; one
+    all-NaN row at time NaN when there are none. What a history model's alert rule needs (``AlertRule``)."""
+    at, rows = feature_matrix(
+        ts_ms, values, renewal_ms, spec, kind, product_type, status, origin_ms, last_n=max(int(n), 1)
+    )
+    if not len(rows):
+        return np.array([np.nan]), np.full((1, len(spec.feature_names())), np.nan)
+    return np.asarray(at, dtype="float64"), np.asarray(rows, dtype="float64")

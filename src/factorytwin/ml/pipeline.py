@@ -167,6 +167,7 @@ def make_card(
             **metrics,
             "threshold": bundle.threshold,
             "thresholds_by_kind": bundle.kind_thresholds,
+            "alert_rules_by_kind": {k: r.to_dict() for k, r in bundle.kind_rules.items()},
             "mode_classes": bundle.mode_classes,
         },
         params=params or {},
@@ -199,7 +200,9 @@ def train_and_register(
     if data.shape == "table":
         bundle.horizon = None  # a per-sample table says "this operation fails", not a time horizon
     info = {"file": str(opts.data), "sha256": file_digest(opts.data)}
-    notes = event_summary({**metrics, "thresholds_by_kind": bundle.kind_thresholds}) if "events" in metrics else ""
+    rules = {k: r.to_dict() for k, r in bundle.kind_rules.items()}
+    summary = {**metrics, "thresholds_by_kind": bundle.kind_thresholds, "alert_rules_by_kind": rules}
+    notes = event_summary(summary) if "events" in metrics else ""
     card = make_card(data, bundle, metrics, target, excluded, info, params=cfg.lgb_params("binary"), notes=notes)
     return register_gated(registry, bundle, card, activate)
 

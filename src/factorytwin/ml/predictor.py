@@ -189,8 +189,10 @@ class Predictor:
         end = newest + timedelta(milliseconds=1)
         if bundle.shape == "history":
             spec = spec_of(bundle)
-            # two steps more than the window: the window's oldest bin is read whole wherever the newest reading is
-            start = end - timedelta(seconds=spec.step_s * (spec.window + 2) / self.time_scale)
+            # two steps more than the window: the window's oldest bin is read whole wherever the newest reading is;
+            # and the steps the alert rule looks back over (their own windows included)
+            steps = spec.window + 2 + bundle.alert_lookback_steps
+            start = end - timedelta(seconds=spec.step_s * steps / self.time_scale)
             inputs["readings"] = await self.store.read_range(machine.id, start, end)
         else:
             start = end
@@ -215,15 +217,17 @@ class Predictor:
             query = query.model_copy(update={"before": oldest.ts, "before_id": oldest.id})
         return out
 
-    def _feature_vector(self, bundle: ModelBundle, inputs: dict[str, Any]) -> np.ndarray:
-        """The model's feature vector of one machine: for history models ``timeseries.feature_matrix``, the
-        function that built the training rows, on the readings, statuses and renewals read from the store."""
+    def _feature_rows(self, bundle: ModelBundle, inputs: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+        """(step times in hours, feature rows) of one machine, oldest first, the newest row last: for history
+        models ``timeseries.feature_matrix``, the function that built the training rows, on the readings,
+        statuses and renewals read from the store, for the newest step and the steps its alert rule looks back
+        over; for table models the one row of the latest values (time NaN)."""
         import numpy as np
 
         from factorytwin.ml.features import KIND_CODES, PRODUCT_TYPE_CODES
         from factorytwin.ml.history import event_tuples, status_at, status_timeline
-        from factorytwin.ml.latest import arrays_from_columns, latest_feature_row, physics_arrays
-        from factorytwin.ml.timeseries import age_origin_ms, life_renewals
+        from factorytwin.ml.latest import arrays_from_columns, latest_feature_rows, physics_arrays
+        from factorytwin.ml.timeseries import MS_PER_HOUR, age_origin_ms, life_renewals
 
         machine: Machine = inputs["machine"]
         ptype = machine.metadata.get("product_type")
@@ -243,17 +247,21 @@ class Predictor:
                 ev_ts = anchor + (ev_ts - anchor) * self.time_scale
                 origin = None if origin is None else anchor + (origin - anchor) * self.time_scale
             renewals = life_renewals(ev_ts, np.array([e for _, _, e, _ in log], dtype=object))
-            row = latest_feature_row(ts, values, renewals, spec, machine.kind.value, ptype, status, origin)
-            by_name = dict(zip(spec.feature_names(), row, strict=True))
-        else:
-            latest: dict[str, float] = inputs["latest"]
-            code = PRODUCT_TYPE_CODES.get(ptype.strip().upper(), np.nan) if ptype else np.nan
-            cols = {k: np.array([v], dtype="float64") for k, v in latest.items()}
-            cols.update(physics_arrays(cols, code))
-            by_name = {k: float(v[0]) for k, v in cols.items()}
-            by_name["product_type"] = code
-            by_name["kind"] = KIND_CODES.get(machine.kind.value, np.nan)
-        return np.array([by_name.get(f, np.nan) for f in bundle.features], dtype="float64")
+            at, rows = latest_feature_rows(
+                ts, values, renewals, spec, machine.kind.value, ptype, status, origin, bundle.alert_lookback_steps + 1
+            )
+            index = {name: i for i, name in enumerate(spec.feature_names())}
+            cols = [index.get(f) for f in bundle.features]
+            X = np.column_stack([rows[:, c] if c is not None else np.full(len(rows), np.nan) for c in cols])
+            return at / MS_PER_HOUR, X
+        latest: dict[str, float] = inputs["latest"]
+        code = PRODUCT_TYPE_CODES.get(ptype.strip().upper(), np.nan) if ptype else np.nan
+        arrays = {k: np.array([v], dtype="float64") for k, v in latest.items()}
+        arrays.update(physics_arrays(arrays, code))
+        by_name = {k: float(v[0]) for k, v in arrays.items()}
+        by_name["product_type"] = code
+        by_name["kind"] = KIND_CODES.get(machine.kind.value, np.nan)
+        return np.array([np.nan]), np.array([[by_name.get(f, np.nan) for f in bundle.features]], dtype="float64")
 
     def _predict_inputs(
         self, version: str, bundle: ModelBundle, batch: list[tuple[str, dict[str, Any] | None]]
@@ -275,8 +283,17 @@ class Predictor:
                 have.append((mid, inp))
                 out[mid] = state
         if have:
-            X = np.vstack([self._feature_vector(bundle, inp) for _, inp in have])
-            preds = bundle.predictions(X, reasons=3)
+            alerts: list[bool] = []
+            newest: list[np.ndarray] = []
+            for _, inp in have:
+                t_h, rows = self._feature_rows(bundle, inp)
+                prob = bundle.predict_matrix(rows)["probability"]
+                # the alert of the newest step under the kind's rule over the steps before it: the function
+                # offline scoring applies to the whole history (``ModelBundle.machine_alerts``)
+                alerts.append(bool(bundle.machine_alerts(t_h, rows, prob)[-1]))
+                newest.append(rows[-1])
+            X = np.vstack(newest)
+            preds = bundle.predictions(X, reasons=3, alerts=np.array(alerts, dtype=bool))
             for (mid, inp), p in zip(have, preds, strict=True):
                 known = out[mid]
                 out[mid] = p.model_copy(

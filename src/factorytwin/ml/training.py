@@ -25,7 +25,7 @@ from sklearn.metrics import (
 )
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 
-from factorytwin.ml.alarms import kind_thresholds
+from factorytwin.ml.alarms import RULE_SHAPES, AlertRule, kind_rules, machine_alerts
 from factorytwin.ml.bundle import RUL_QUANTILES, ModelBundle
 from factorytwin.ml.datasets import LabeledData, TrainingDataError
 from factorytwin.ml.events import event_report, mode_vs_majority, rul_vs_constant
@@ -54,6 +54,8 @@ class TrainConfig:
     max_false_alarms_per_month: float = 1.0
     # ... and maximise the failures warned at least this many hours ahead
     lead_h: float = 2.0
+    # the alert rule shapes (smooth steps, hold steps, off as a share of on) tried per kind (``alarms``)
+    alert_shapes: tuple[tuple[int, int, float], ...] = RULE_SHAPES
     extra: dict[str, Any] = field(default_factory=dict)
 
     def lgb_params(self, objective: str, **over: Any) -> dict[str, Any]:
@@ -101,32 +103,56 @@ def best_f1_threshold(y: np.ndarray, prob: np.ndarray) -> float:
     return float((th[i] + below) / 2)
 
 
+def centred_isotonic(score: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Calibration points (x ascending, y) of centred isotonic regression: isotonic regression of ``y`` on
+    ``score``, each of its plateaus replaced by one point at the mean score of its rows, linear in between, and
+    from (0, 0) to the first and from the last to (1, 1) (``score`` is a booster's probability).
+
+    Plain isotonic regression maps every score of a plateau to one value: in the live twin whole groups of
+    machines then showed the same risk to the third decimal, whatever their scores. Interpolating between the
+    plateau centres keeps the calibration (the same value at each plateau's centre) and the booster's ranking
+    (strictly increasing wherever the plateau values differ)."""
+    s = np.asarray(score, dtype="float64")
+    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(s, y)
+    fitted = np.asarray(iso.predict(s), dtype="float64")
+    levels, inverse = np.unique(fitted, return_inverse=True)
+    centres = np.bincount(inverse, weights=s) / np.bincount(inverse)
+    xs, ys = [0.0, *centres.tolist(), 1.0], [0.0, *levels.tolist(), 1.0]
+    keep = [0] + [i for i in range(1, len(xs)) if xs[i] > xs[i - 1] + 1e-12]  # strictly ascending x
+    x, yy = np.asarray(xs)[keep], np.maximum.accumulate(np.asarray(ys)[keep])
+    return x, yy
+
+
 def fit_failure(
     X: np.ndarray, y: np.ndarray, groups: np.ndarray | None, names: list[str], cfg: TrainConfig, progress: Progress
 ) -> tuple[lgb.Booster, np.ndarray, np.ndarray, float, np.ndarray]:
-    """Failure classifier plus isotonic calibration and F1 threshold, both from inner out-of-fold predictions
-    (returned too, calibrated, for thresholds chosen by other criteria: ``alarm_thresholds``)."""
+    """Failure classifier plus (centred) isotonic calibration and F1 threshold, both from inner out-of-fold predictions
+    (returned too, calibrated, for thresholds chosen by other criteria: ``alarm_rules``)."""
     params = cfg.lgb_params("binary")
     oof = np.zeros(len(y))
     splits = _splitter(y, groups, cfg.inner_folds, cfg.seed + 1)
     for i, (tr, va) in enumerate(splits):
         progress(f"failure model: calibration fold {i + 1}/{len(splits)}", i / (len(splits) + 1))
         oof[va] = _fit_booster(X[tr], y[tr], params, cfg.n_estimators, names).predict(X[va])
-    iso = IsotonicRegression(out_of_bounds="clip", y_min=0.0, y_max=1.0).fit(oof, y)
-    cal_x = np.asarray(iso.X_thresholds_, dtype="float64")
-    cal_y = np.asarray(iso.y_thresholds_, dtype="float64")
+    cal_x, cal_y = centred_isotonic(oof, y)
     calibrated = np.clip(np.interp(oof, cal_x, cal_y), 0.0, 1.0)
     threshold = best_f1_threshold(y, calibrated)
     progress("failure model: final fit", len(splits) / (len(splits) + 1))
     return _fit_booster(X, y, params, cfg.n_estimators, names), cal_x, cal_y, threshold, calibrated
 
 
-def alarm_thresholds(data: LabeledData, rows: np.ndarray, prob: np.ndarray, cfg: TrainConfig) -> dict[str, float]:
-    """Per-kind thresholds for the false-alarm budget of ``cfg`` (``ml.alarms``) from calibrated out-of-fold
+def _age(data: LabeledData, rows: np.ndarray) -> np.ndarray:
+    if "hours_since_renewal" in data.X.columns:
+        return np.asarray(data.X["hours_since_renewal"].to_numpy("float64")[rows])
+    return np.full(len(rows), np.nan)
+
+
+def alarm_rules(data: LabeledData, rows: np.ndarray, prob: np.ndarray, cfg: TrainConfig) -> dict[str, AlertRule]:
+    """Per-kind alert rules for the false-alarm budget of ``cfg`` (``ml.alarms``) from calibrated out-of-fold
     ``prob`` of ``data``'s ``rows``; empty unless the data is machine history with its failures."""
     if data.times is None or data.failures is None or data.groups is None or data.kinds is None:
         return {}
-    return kind_thresholds(
+    return kind_rules(
         data.groups[rows],
         data.times[rows],
         prob,
@@ -136,14 +162,31 @@ def alarm_thresholds(data: LabeledData, rows: np.ndarray, prob: np.ndarray, cfg:
         float(data.source["step_s"]) / 3600.0,
         cfg.max_false_alarms_per_month,
         cfg.lead_h,
+        age_h=_age(data, rows),
+        shapes=cfg.alert_shapes,
     )
 
 
-def _row_thresholds(data: LabeledData, rows: np.ndarray, by_kind: dict[str, float], default: float) -> np.ndarray:
-    if not by_kind or data.groups is None or data.kinds is None:
-        return np.full(len(rows), default)
+def rule_alerts(
+    data: LabeledData, rows: np.ndarray, prob: np.ndarray, rules: dict[str, AlertRule], default: float
+) -> np.ndarray:
+    """The alert flags of ``data``'s ``rows`` with calibrated ``prob``: for machine history each machine's
+    kind rule over its own rows in time order (``alarms.sequence_alerts``), else ``prob >= default``."""
+    if data.groups is None or data.kinds is None or data.times is None:
+        return np.asarray(prob >= default)
     kinds = data.kinds
-    return np.array([by_kind.get(kinds.get(str(g), ""), default) for g in data.groups[rows]])
+    out = np.zeros(len(rows), dtype=bool)
+    frame = pd.DataFrame(
+        {"machine_id": data.groups[rows].astype(str), "t_h": data.times[rows], "prob": prob, "age_h": _age(data, rows)}
+    )
+    step_h = float(data.source["step_s"]) / 3600.0
+    for mid, idx in frame.groupby("machine_id", sort=False).indices.items():
+        part = frame.iloc[idx]
+        order = np.argsort(part["t_h"].to_numpy(), kind="stable")
+        rule = rules.get(kinds.get(str(mid), ""), AlertRule(on=default))
+        flags = machine_alerts(part.iloc[order].reset_index(drop=True), rule, step_h)
+        out[idx[order]] = flags
+    return out
 
 
 def fit_rul(
@@ -204,7 +247,7 @@ def fit_bundle(
     names = list(data.X.columns)
     X = data.X.to_numpy("float64")
     failure, cal_x, cal_y, thr, oof = fit_failure(X, data.y, data.groups, names, cfg, progress)
-    by_kind = alarm_thresholds(data, np.arange(len(data.y)), oof, cfg)
+    by_kind = alarm_rules(data, np.arange(len(data.y)), oof, cfg)
     rul, margin = None, 0.0
     if data.rul is not None and np.isfinite(data.rul).sum() >= 20:
         ok = np.isfinite(data.rul)
@@ -232,7 +275,7 @@ def fit_bundle(
         mode=mode,
         mode_classes=classes,
         spec=spec,
-        kind_thresholds=by_kind,
+        kind_rules=by_kind,
     )
 
 
@@ -338,7 +381,7 @@ def cross_validate(
         booster, cx, cy, thr, inner_oof = fit_failure(X[tr], data.y[tr], groups, names, cfg, inner)
         prob = np.clip(np.interp(booster.predict(X[te]), cx, cy), 0.0, 1.0)
         oof[te] = prob
-        oof_alert[te] = prob >= _row_thresholds(data, te, alarm_thresholds(data, tr, inner_oof, cfg), thr)
+        oof_alert[te] = rule_alerts(data, te, prob, alarm_rules(data, tr, inner_oof, cfg), thr)
         per_fold.append(score(data.y[te], prob, thr))
         if data.rul is not None:
             ok_tr, ok_te = np.isfinite(data.rul[tr]), np.isfinite(data.rul[te])

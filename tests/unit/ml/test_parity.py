@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from factorytwin.ml.alarms import AlertRule
 from factorytwin.ml.evaluation import score_history
 from factorytwin.ml.jobs import bounded_history
 from factorytwin.ml.predictor import Predictor
@@ -44,6 +45,14 @@ async def test_served_predictions_equal_the_offline_ones_for_every_machine_and_s
         readings, events, _ = await bounded_history(train_store, sim_history.machines, HOURS / 24 + 1, 10**8)
         await train_store.close()
         bundle = fitted_bundle(readings, events, sim_history.machines)
+        # alert rules that look back (smoothing over 3 steps, hysteresis held up to 4 steps), with thresholds
+        # where the probabilities of each kind cross them, so the served alert depends on earlier steps
+        train_scores = score_history(bundle, readings, events)
+        bundle.kind_rules = {
+            str(kind): AlertRule(on=float(q), off=0.8 * float(q), smooth=3, hold=4)
+            for kind, q in train_scores.groupby("kind")["probability"].quantile(0.6).items()
+        }
+        assert bundle.alert_lookback_steps == 6
         registry.save(bundle, _card(), activate=True)
         # ... serves the same history replayed into the twin's store hour by hour
         await replay(store, sim_history, 0, HOURS, serve)
@@ -95,6 +104,13 @@ async def test_served_predictions_equal_the_offline_ones_for_every_machine_and_s
     assert isinstance(offline, pd.DataFrame)
     assert compared + status_only == len(served)
     assert failed > 0  # the replay did meet failed machines
+    # the rules were exercised: alerts raised and cleared, and some steps alert only through the rule (held or
+    # smoothed), others do not although their own probability is above the raising threshold
+    alerts = offline["alert"].to_numpy(bool)
+    assert 0.05 < alerts.mean() < 0.95
+    raw = offline["probability"].to_numpy() >= offline["kind"].map(bundle.kind_thresholds).to_numpy("float64")
+    assert (alerts & ~raw).any()
+    assert (raw & ~alerts).any()
 
 
 def _card() -> ModelCard:

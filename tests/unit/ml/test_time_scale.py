@@ -24,7 +24,8 @@ T_END_MS = 1_780_000_000_000
 
 @dataclass
 class HistoryBundleStandIn:
-    """What ``Predictor._feature_vector`` reads of a history model: its shape, spec and feature names."""
+    """What ``Predictor._feature_rows`` reads of a history model: its shape, spec, feature names and how many
+    steps its alert rule looks back over."""
 
     shape: str = "history"
     spec: dict[str, Any] = field(
@@ -36,6 +37,7 @@ class HistoryBundleStandIn:
         }
     )
     features: list[str] = field(default_factory=SPEC.feature_names)
+    alert_lookback_steps: int = 2
 
 
 def _inputs(scale: float) -> dict[str, Any]:
@@ -70,13 +72,18 @@ def test_features_of_a_60x_simulator_match_the_same_history_in_real_time(tmp_pat
     store = SQLiteStore(tmp_path / "unused.db")  # never opened: the features come from the inputs alone
     real = Predictor(store, registry, [], time_scale=1.0)
     fast = Predictor(store, registry, [], time_scale=60.0)
-    bundle = cast(ModelBundle, HistoryBundleStandIn())  # a duck: the three attributes the features read
-    want = real._feature_vector(bundle, _inputs(1.0))
-    got = fast._feature_vector(bundle, _inputs(60.0))
+    bundle = cast(ModelBundle, HistoryBundleStandIn())  # a duck: the attributes the features read
+    want_t, want_rows = real._feature_rows(bundle, _inputs(1.0))
+    got_t, got_rows = fast._feature_rows(bundle, _inputs(60.0))
     names = SPEC.feature_names()
-    assert np.isfinite(want[names.index("hours_since_renewal")])
-    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-9, equal_nan=True)
+    assert want_rows.shape == (3, len(names))  # the newest step and the two its alert rule looks back over
+    assert np.all(np.diff(want_t) == 1.0)  # hourly steps, in hours
+    assert np.isfinite(want_rows[:, names.index("hours_since_renewal")]).all()
+    np.testing.assert_allclose(got_rows, want_rows, rtol=1e-6, atol=1e-9, equal_nan=True)
+    np.testing.assert_allclose(got_t, want_t, rtol=0, atol=1e-6)
+    want = want_rows[-1]
     # and without the scale, the squeezed two-hour maintenance would look like a two-minute tool change (no
     # renewal: the age unknown) and the window would hold 60 times as much machine time
-    unscaled = real._feature_vector(bundle, _inputs(60.0))
-    assert np.isnan(unscaled[names.index("hours_since_renewal")])
+    _, unscaled = real._feature_rows(bundle, _inputs(60.0))
+    assert np.isnan(unscaled[-1, names.index("hours_since_renewal")])
+    assert np.isfinite(want[names.index("hours_since_renewal")])

@@ -39,7 +39,7 @@ from factorytwin.sim.dataset import generate_dataset
 from factorytwin.sim.engine import Engine
 from factorytwin.sim.realtime import run_realtime
 from factorytwin.store import redact_url
-from factorytwin.twin.commands import CommandSink
+from factorytwin.twin.commands import CommandSink, NotServed
 
 console = Console()
 
@@ -98,11 +98,13 @@ def ensure_model(settings: Settings, layout: FactoryLayout, days: float, seed: i
     return card.version
 
 
-def _sink_for(engine: Engine) -> CommandSink:
+def sink_for_engine(engine: Engine) -> CommandSink:
     """A command sink that applies a command to the in-process simulator: returns the machine's answer, raises on a
     refused one (the twin writes the command's one event: the engine does not echo it)."""
 
     async def sink(message: CommandMessage) -> str:
+        if message.machine_id not in engine.index:  # a machine of the layout the simulator does not run
+            raise NotServed(message.machine_id)
         outcome = apply_command(engine, message.machine_id, message, message.id, echo=False)
         if not outcome.accepted:
             raise ValueError(outcome.message)
@@ -118,10 +120,14 @@ async def run_demo(
     seed: int,
     stop: asyncio.Event | None = None,
     on_ready: Callable[[str, DemoAccess], None] | None = None,
+    sink_for: Callable[[Engine], CommandSink] | None = None,
 ) -> None:
     """Serve the twin and run the simulator against it until ``stop`` is set (by default: SIGINT/SIGTERM).
 
     ``on_ready`` is called with the server's base URL and the demo's access once it accepts connections.
+    The simulator runs the machines of ``layout``; the twin those of ``settings.layout_path`` (the same by default;
+    a machine only the twin knows reports by itself and has no command receiver). Without MQTT, commands reach the
+    simulator through ``sink_for(engine)`` (default: ``apply_command``; the browser tests wrap it to inject faults).
     """
     if stop is None:
         stop = asyncio.Event()
@@ -133,7 +139,7 @@ async def run_demo(
         engine = Engine(layout, seed=seed, start=datetime.now(UTC), demo_faults=True)
         services: Services = server.app.state.services
         if settings.mqtt_url is None and services.twin is not None:
-            services.twin.commands.add_sink(_sink_for(engine))
+            services.twin.commands.add_sink((sink_for or sink_for_engine)(engine))
         url = f"http://{'localhost' if settings.host in {'127.0.0.1', '0.0.0.0'} else settings.host}:{server.port}"
         access = await demo_access(services.auth, url)
         if access.new_password is not None:

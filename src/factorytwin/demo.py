@@ -26,13 +26,14 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from factorytwin.api.deps import Services
-from factorytwin.api.serve import BackgroundServer
+from factorytwin.api.serve import BackgroundServer, listen_socket
 from factorytwin.auth import AuthService, Context, PrincipalKind, Role
 from factorytwin.config import Settings
 from factorytwin.domain import CommandMessage, FactoryLayout
 from factorytwin.errors import FactoryTwinError, LayoutError
 from factorytwin.layout import load_layout
 from factorytwin.ml import ModelRegistry, TrainConfig, TrainOptions, train_and_register
+from factorytwin.preflight import check_connections
 from factorytwin.progress import progress_bars
 from factorytwin.sim.commands import apply_command
 from factorytwin.sim.dataset import generate_dataset
@@ -204,7 +205,13 @@ def demo_command(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     Path("var").mkdir(exist_ok=True)
+    try:  # before minutes of training: one line if the port is taken
+        listen_socket(settings.host, settings.port).close()
+    except OSError as exc:
+        typer.echo(f"error: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
     try:
+        asyncio.run(check_connections(settings))  # and if the store or the broker cannot be used
         ensure_model(settings, layout, train_days, seed)
         asyncio.run(run_demo(settings, layout, speed, seed))
     except (FactoryTwinError, OSError) as exc:  # TrainingDataError and ServerStartError are FactoryTwinErrors

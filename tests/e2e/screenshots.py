@@ -54,6 +54,8 @@ def main() -> None:
             _, url, login_url = wait_for_line(log, "READY ", proc).split()
             token = asyncio.run(token_for(f"sqlite:///{tmp}/t.db", Role.ADMIN))
             twin = Twin(url, proc, token, cmd, log)
+            # The one-time link's session cookie belongs to its host (localhost): the pages open there too.
+            base = "/".join(login_url.split("/", 3)[:3])
             with Device(twin):  # the machine no simulator runs, reporting by itself (its commands go nowhere)
                 time.sleep(args.warmup)
                 listed = twin.api("/alarms").json()
@@ -71,22 +73,22 @@ def main() -> None:
                         ("screenshot-history.png", f"#/history/{focus}", 4000),
                     ]
                     for name, hash_, wait_ms in shots if args.only == "all" else []:
-                        open_view(page, f"{url}/?quality=high{hash_}")
+                        open_view(page, f"{base}/?quality=high{hash_}")
                         if "history" in hash_:
                             page.click("[data-testid=history-range] >> text=15 min")
                         page.wait_for_timeout(wait_ms)
                         shoot(page, args.out / name)
-                    console_shots(page, twin, args.out / "screenshots")
+                    console_shots(page, twin, base, args.out / "screenshots")
                     phone = browser.new_context(
                         viewport={"width": 390, "height": 844}, storage_state=page.context.storage_state()
                     ).new_page()  # the same session
                     for name, hash_ in (("phone-overview-390.png", "#/overview"),
                                         ("phone-panel-bottom-sheet-390.png", "#/floor/lathe-02")):  # fmt: skip
-                        open_view(phone, f"{url}/{hash_}")
+                        open_view(phone, f"{base}/{hash_}")
                         phone.wait_for_timeout(3000)
                         shoot(phone, args.out / "screenshots" / name)
                     # Last: the server goes away, and the overview says everything on it is as of then.
-                    open_view(page, f"{url}/#/overview")
+                    open_view(page, f"{base}/#/overview")
                     page.wait_for_timeout(2000)
                     twin.stop()
                     page.wait_for_selector("[data-testid=stale-banner]", timeout=30_000)
@@ -109,13 +111,13 @@ def shoot(page: Page, path: Path) -> None:
     print(f"wrote {path}")
 
 
-def console_shots(page: Page, twin: Twin, out: Path) -> None:
+def console_shots(page: Page, twin: Twin, base: str, out: Path) -> None:
     """The operator console's truths: labels at render scale 0.3, a refused and an undelivered command."""
-    open_view(page, f"{twin.url}/?quality=0.3#/floor/mill-02")
+    open_view(page, f"{base}/?quality=0.3#/floor/mill-02")
     page.wait_for_timeout(6000)
     shoot(page, out / "floor-html-labels-render-scale-0.3.png")
     # Refused: lathe-02 is stopped, then fails just as the operator presses Start (fault injection).
-    open_view(page, f"{twin.url}/?quality=0.3#/floor/lathe-02")
+    open_view(page, f"{base}/?quality=0.3#/floor/lathe-02")
     page.click("[data-testid=cmd-stop]")
     page.click("[data-testid=confirm-stop] [data-testid=cmd-stop-confirm]")
     page.wait_for_selector("[data-testid=machine-panel] [data-testid=status-badge][data-status=stopped]")
@@ -125,7 +127,7 @@ def console_shots(page: Page, twin: Twin, out: Path) -> None:
     page.wait_for_timeout(1500)
     shoot(page, out / "panel-command-refused.png")
     # Not delivered: a Stop to the machine that reports by itself, which nothing in the twin can reach.
-    open_view(page, f"{twin.url}/?quality=0.3#/floor/{EXTERNAL}")
+    open_view(page, f"{base}/?quality=0.3#/floor/{EXTERNAL}")
     page.wait_for_selector("[data-testid=machine-panel] [data-testid=status-badge][data-status=running]")
     page.click("[data-testid=cmd-stop]")
     page.click("[data-testid=confirm-stop] [data-testid=cmd-stop-confirm]")

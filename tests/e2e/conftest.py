@@ -7,6 +7,7 @@ to failure); each test gets a fresh page that records console errors and uncaugh
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import subprocess
 import sys
@@ -138,7 +139,8 @@ class Device:
     def _run(self) -> None:
         while not self._stop.is_set():
             reading = {"machine_id": self.machine_id, "ts": datetime.now(UTC).isoformat(), "values": self.values}
-            self.twin.post("/telemetry", reading)
+            with contextlib.suppress(httpx.TransportError):  # the server may be down (restarting): try again later
+                self.twin.post("/telemetry", reading)
             self._stop.wait(1.0)
 
     def __enter__(self) -> Device:

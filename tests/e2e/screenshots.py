@@ -85,7 +85,7 @@ def main() -> None:
                     for name, hash_ in (("phone-overview-390.png", "#/overview"),
                                         ("phone-panel-bottom-sheet-390.png", "#/floor/lathe-02")):  # fmt: skip
                         open_view(phone, f"{base}/{hash_}")
-                        phone.wait_for_timeout(3000)
+                        phone.wait_for_timeout(8000)  # software WebGL takes a while for the first frames
                         shoot(phone, args.out / "screenshots" / name)
                     # Last: the server goes away, and the overview says everything on it is as of then.
                     open_view(page, f"{base}/#/overview")

@@ -58,8 +58,8 @@ def test_console_phone_layout_has_no_horizontal_scroll(twin: Twin, browser: Brow
         # a bottom sheet, inside the screen
         assert box["x"] >= 0
         assert box["x"] + box["width"] <= 390
-        # the panel's controls are on the screen (scrolled to within the sheet), not off to the right
-        for control in ("cmd-start", "cmd-stop", "cmd-maintain", "speed-slider", "cmd-set-speed"):
+        # the panel's controls (and Log out) are on the screen (scrolled to within the sheet), not off to the right
+        for control in ("cmd-start", "cmd-stop", "cmd-maintain", "speed-slider", "cmd-set-speed", "logout"):
             button = page.locator(f"[data-testid={control}]")
             button.scroll_into_view_if_needed()
             rect = button.bounding_box()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import time
 from urllib.parse import parse_qs, urlparse
 
 import numpy as np
@@ -14,7 +15,7 @@ from numpy.typing import NDArray
 from PIL import Image
 from playwright.sync_api import Browser, Locator, Response, expect
 
-from tests.e2e.conftest import EXTERNAL, BrowserPage, Device, Twin
+from tests.e2e.conftest import EXTERNAL, BrowserPage, Device, Twin, lit_fraction
 
 pytestmark = pytest.mark.e2e
 
@@ -66,6 +67,17 @@ def test_console_phone_layout_has_no_horizontal_scroll(twin: Twin, browser: Brow
             assert rect is not None, control
             assert 0 <= rect["x"] <= 390 - rect["width"], (control, rect)
             assert 0 <= rect["y"] <= 844 - rect["height"], (control, rect)
+        # The 3D floor itself shows on the portrait screen, not only its HTML labels (a fixed fog once hid it all).
+        page.goto(f"{twin.url}/#/floor")
+        page.wait_for_function("() => window.__ftFloor && window.__ftFloor.frames > 30", timeout=30_000)
+        page.add_style_tag(content=".floor-labels { visibility: hidden !important; }")
+        canvas = page.locator("[data-testid=floor] canvas")
+        deadline = time.monotonic() + 20  # software WebGL on a loaded box: look until the first full frames
+        lit = lit_fraction(canvas.screenshot())
+        while lit <= 0.05 and time.monotonic() < deadline:
+            page.wait_for_timeout(500)
+            lit = lit_fraction(canvas.screenshot())
+        assert lit > 0.05, f"only {lit:.1%} of the phone's floor canvas is drawn"
     finally:
         context.close()
 

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from factorytwin.api.deps import Services
-from factorytwin.api.serve import BackgroundServer
+from factorytwin.api.serve import BackgroundServer, listen_socket
 from factorytwin.auth import AuthService, Context, PrincipalKind, Role
 from factorytwin.config import Settings
 from factorytwin.domain import CommandMessage, FactoryLayout
@@ -34,13 +34,14 @@ from factorytwin.errors import FactoryTwinError, LayoutError
 from factorytwin.layout import load_layout
 from factorytwin.ml import ModelRegistry, TrainConfig, TrainOptions, train_and_register
 from factorytwin.mqtt import MqttEndpoint
+from factorytwin.preflight import check_connections
 from factorytwin.progress import progress_bars
 from factorytwin.sim.commands import apply_command
 from factorytwin.sim.dataset import generate_dataset
 from factorytwin.sim.engine import Engine
 from factorytwin.sim.realtime import run_realtime
 from factorytwin.store import redact_url
-from factorytwin.twin.commands import CommandSink
+from factorytwin.twin.commands import CommandSink, NotServed
 
 console = Console()
 
@@ -99,11 +100,13 @@ def ensure_model(settings: Settings, layout: FactoryLayout, days: float, seed: i
     return card.version
 
 
-def _sink_for(engine: Engine) -> CommandSink:
+def sink_for_engine(engine: Engine) -> CommandSink:
     """A command sink that applies a command to the in-process simulator: returns the machine's answer, raises on a
     refused one (the twin writes the command's one event: the engine does not echo it)."""
 
     async def sink(message: CommandMessage) -> str:
+        if message.machine_id not in engine.index:  # a machine of the layout the simulator does not run
+            raise NotServed(message.machine_id)
         outcome = apply_command(engine, message.machine_id, message, message.id, echo=False)
         if not outcome.accepted:
             raise ValueError(outcome.message)
@@ -119,11 +122,15 @@ async def run_demo(
     seed: int,
     stop: asyncio.Event | None = None,
     on_ready: Callable[[str, DemoAccess], None] | None = None,
+    sink_for: Callable[[Engine], CommandSink] | None = None,
 ) -> None:
     """Serve the twin and run the simulator against it until ``stop`` is set (by default: SIGINT/SIGTERM).
 
-    ``on_ready`` is called with the server's base URL and the demo's access once it accepts connections. The
-    server reads time at the simulator's ``speed`` (``time_scale``), whatever ``settings`` said.
+    ``on_ready`` is called with the server's base URL and the demo's access once it accepts connections.
+    The simulator runs the machines of ``layout``; the twin those of ``settings.layout_path`` (the same by default;
+    a machine only the twin knows reports by itself and has no command receiver). Without MQTT, commands reach the
+    simulator through ``sink_for(engine)`` (default: ``apply_command``; the browser tests wrap it to inject faults).
+    The server reads time at the simulator's ``speed`` (``time_scale``), whatever ``settings`` said.
     """
     settings = settings.model_copy(update={"time_scale": speed})
     if stop is None:
@@ -136,7 +143,7 @@ async def run_demo(
         engine = Engine(layout, seed=seed, start=datetime.now(UTC), demo_faults=True)
         services: Services = server.app.state.services
         if settings.mqtt_url is None and services.twin is not None:
-            services.twin.commands.add_sink(_sink_for(engine))
+            services.twin.commands.add_sink((sink_for or sink_for_engine)(engine))
         url = f"http://{'localhost' if settings.host in {'127.0.0.1', '0.0.0.0'} else settings.host}:{server.port}"
         access = await demo_access(services.auth, url)
         if access.new_password is not None:
@@ -201,7 +208,13 @@ def demo_command(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
     Path("var").mkdir(exist_ok=True)
+    try:  # before minutes of training: one line if the port is taken
+        listen_socket(settings.host, settings.port).close()
+    except OSError as exc:
+        typer.echo(f"error: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
     try:
+        asyncio.run(check_connections(settings))  # and if the store or the broker cannot be used
         ensure_model(settings, layout, train_days, seed)
         asyncio.run(run_demo(settings, layout, speed, seed))
     except (FactoryTwinError, OSError) as exc:  # TrainingDataError and ServerStartError are FactoryTwinErrors

@@ -7,12 +7,15 @@ to failure); each test gets a fresh page that records console errors and uncaugh
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -42,18 +45,112 @@ USERS = {"olga": Role.OPERATOR, "vera": Role.VIEWER}
 """The dashboard users of the browser tests (all with ``PASSWORD``); pages log in as the operator by default."""
 
 
+EXTERNAL = "mill-04"
+"""The machine of the layout that the twin process does not simulate: it reports by itself (``Device``)."""
+
+
 @dataclass
 class Twin:
-    """The running twin under test."""
+    """The running twin under test (tests/e2e/twin_process.py)."""
 
     url: str
     process: subprocess.Popen[str]
     token: str
     """An admin's API token, for the tests' own reads of the API."""
+    cmd: list[str] = field(default_factory=list)
+    log_path: Path = Path()
 
     def api(self, path: str) -> httpx.Response:
         """GET an API path (``/machines``...) of the running twin, as an admin."""
         return httpx.get(f"{self.url}/api/v1{path}", timeout=10, headers={"Authorization": f"Bearer {self.token}"})
+
+    def post(self, path: str, body: object) -> httpx.Response:
+        """POST JSON to an API path of the running twin, as an admin."""
+        return httpx.post(
+            f"{self.url}/api/v1{path}", json=body, timeout=10, headers={"Authorization": f"Bearer {self.token}"}
+        )
+
+    def fail_on_next_command(self, machine_id: str, mode: str = "bearing") -> None:
+        """Fault injection: the simulated ``machine_id`` fails just before its next command reaches it."""
+        assert self.process.stdin is not None
+        offset = len(self.log_path.read_text())
+        self.process.stdin.write(f"fail-on-command {machine_id} {mode}\n")
+        self.process.stdin.flush()
+        wait_for_line(self.log_path, f"ARMED {machine_id}", self.process, after=offset)
+
+    def stop(self) -> None:
+        """Stop the API and the simulator (the page keeps its URL; the database stays)."""
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(5)
+
+    def start(self) -> None:
+        """Start the twin again, on the same port and database (after ``stop``)."""
+        port = self.url.rsplit(":", 1)[1]
+        self.process, url = launch([*self.cmd, "--port", port], self.log_path)
+        assert url == self.url, (url, self.url)
+
+
+def wait_for_line(log_path: Path, prefix: str, proc: subprocess.Popen[str], after: int = 0, timeout: float = 60) -> str:
+    """The first line of the process's log (from character ``after``) that starts with ``prefix``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        lines = [ln for ln in log_path.read_text()[after:].splitlines() if ln.startswith(prefix)]
+        if lines:
+            return lines[0]
+        time.sleep(0.1)
+    proc.kill()
+    pytest.fail(f"the twin process did not say {prefix!r}:\n" + log_path.read_text())
+
+
+def launch(cmd: list[str], log_path: Path) -> tuple[subprocess.Popen[str], str]:
+    """Start the twin process (its output appended to ``log_path``) and wait until it serves; its URL."""
+    offset = len(log_path.read_text()) if log_path.exists() else 0
+    # The output goes to a file: a pipe nobody reads would fill up and block it. Stdin takes fault injections.
+    with log_path.open("a") as log:
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, text=True)
+    return proc, wait_for_line(log_path, "READY ", proc, after=offset).split()[1]
+
+
+class Device:
+    """The external machine (``EXTERNAL``) reporting by itself over HTTP, as a machine with its own gateway does:
+    a reading set every second with the status it is given, until stopped. Nothing receives its commands."""
+
+    def __init__(self, twin: Twin, machine_id: str = EXTERNAL) -> None:
+        self.twin = twin
+        self.machine_id = machine_id
+        # in their normal bands: no process alarm, health 100 (a CNC mill's sensors, domain.CATALOGUE)
+        self.values = {"air_temp": 298.0, "process_temp": 308.5, "spindle_speed": 1500.0, "torque": 40.0,
+                       "power": 6.3, "tool_wear": 20.0, "vibration": 1.2, "motor_current": 20.0}  # fmt: skip
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="device", daemon=True)
+
+    def event(self, kind: str, status: str, message: str, **data: object) -> None:
+        """Report an event now: kind ``status`` with status ``running``, kind ``fault`` with ``failed``..."""
+        ts = datetime.now(UTC).isoformat()
+        body = {"events": [{"machine_id": self.machine_id, "ts": ts, "kind": kind, "status": status,
+                            "message": message, "data": data}]}  # fmt: skip
+        answer = self.twin.post("/telemetry", body)
+        assert answer.status_code < 300, answer.text
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            reading = {"machine_id": self.machine_id, "ts": datetime.now(UTC).isoformat(), "values": self.values}
+            with contextlib.suppress(httpx.TransportError):  # the server may be down (restarting): try again later
+                self.twin.post("/telemetry", reading)
+            self._stop.wait(1.0)
+
+    def __enter__(self) -> Device:
+        self.event("status", "running", "started by its own panel")
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
 
 
 BROWSER_ZONE = "America/Chicago"
@@ -96,28 +193,13 @@ def twin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twin]:
     asyncio.run(user_for(database_url, "ada", Role.ADMIN, PASSWORD))
     token = asyncio.run(token_for(database_url, Role.ADMIN))
     cmd = [sys.executable, str(TWIN_PROCESS), "--db", str(tmp / "e2e.db"), "--models", str(tmp / "models")]
-    # The process's output goes to a file: a pipe nobody reads would fill up and block it.
-    with log_path.open("w") as log:
-        proc = subprocess.Popen([*cmd, "--speed", str(SPEED)], stdout=log, stderr=subprocess.STDOUT, text=True)
-    url = ""
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and proc.poll() is None:
-        ready = [ln for ln in log_path.read_text().splitlines() if ln.startswith("READY ")]
-        if ready:
-            url = ready[0].split()[1]
-            break
-        time.sleep(0.1)
-    if not url:
-        proc.kill()
-        pytest.fail("the twin process did not start:\n" + log_path.read_text())
+    cmd += ["--speed", str(SPEED), "--external", EXTERNAL]
+    proc, url = launch(cmd, log_path)
+    twin = Twin(url, proc, token, cmd, log_path)
     try:
-        yield Twin(url, proc, token)
+        yield twin
     finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        twin.stop()
 
 
 @pytest.fixture(scope="session")

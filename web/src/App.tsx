@@ -285,7 +285,9 @@ function UnitsMenu({ prefs }: { prefs: UnitPrefs }) {
 function UserPill({ me, onLogout }: { me: Me; onLogout: () => void }) {
   return (
     <span className="pill user-pill" data-testid="user" data-role={me.role ?? ""}>
-      {me.name} · {me.role}
+      <span className="who">
+        {me.name} · {me.role}
+      </span>
       <button className="btn" onClick={onLogout} data-testid="logout">
         Log out
       </button>

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from pathlib import Path
 from types import TracebackType
 from typing import Annotated, Any
@@ -21,6 +22,7 @@ from factorytwin.config import Settings, settings_problem
 from factorytwin.errors import FactoryTwinError, LayoutError
 from factorytwin.layout import load_layout
 from factorytwin.mqtt import MqttEndpoint
+from factorytwin.preflight import StartupProblem, check_connections
 from factorytwin.store import open_store, redact_url
 from factorytwin.store.base import Store
 
@@ -70,9 +72,25 @@ class _AnnouncingServer(uvicorn.Server):
         typer.echo(announcement(host, port, self._database_url))
 
 
-def run_server(settings: Settings, log_level: str = "info") -> None:
-    """Serve the API on ``settings.host:settings.port`` until interrupted (Ctrl-C)."""
-    _AnnouncingServer(_config(settings, None, settings.port, log_level), settings.database_url).run()
+def listen_socket(host: str, port: int) -> socket.socket:
+    """A TCP socket bound to ``host:port`` (as uvicorn binds: address reuse on), for the server to listen on;
+    ``OSError`` when it cannot be bound (the port is taken, the address is not this machine's)."""
+    family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def run_server(settings: Settings, log_level: str = "info", sock: socket.socket | None = None) -> None:
+    """Serve the API on ``sock`` (default: ``settings.host:settings.port``) until interrupted (Ctrl-C)."""
+    server = _AnnouncingServer(_config(settings, None, settings.port, log_level), settings.database_url)
+    server.run(sockets=[sock] if sock is not None else None)
 
 
 class ServerStartError(FactoryTwinError, RuntimeError):
@@ -185,6 +203,11 @@ def serve_command(
     except (LayoutError, ValueError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+    try:  # a database that cannot be opened or a broker that is not there: one line, not a start-up traceback
+        asyncio.run(check_connections(settings))
+    except StartupProblem as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
     if not is_loopback(settings.host):  # secure by default: beyond this machine only with someone to log in
         try:
             configured = asyncio.run(auth_configured(settings.database_url))
@@ -195,4 +218,9 @@ def serve_command(
         if problem is not None:
             typer.echo(f"error: {problem}", err=True)
             raise typer.Exit(2)
-    run_server(settings)  # announces "factorytwin serving http://..." once the port is bound
+    try:  # bound here, so that a taken port is one line; the server announces itself once it listens on it
+        sock = listen_socket(settings.host, settings.port)
+    except OSError as exc:
+        typer.echo(f"error: cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(1) from None
+    run_server(settings, sock=sock)  # announces "factorytwin serving http://..." once it listens

@@ -113,9 +113,9 @@ def _follow(engine: Engine, i: int, command: Command) -> tuple[bool, str]:
             return True, "already stopped"
         return True, f"will stay stopped after the {STATUSES[status].value} ends"
     if kind is CommandKind.START:
-        engine.start_machine(i)
-        if status == FAILED:
+        if status == FAILED:  # refused: nothing changes (it does not start by itself after the repair either)
             return False, "cannot start: the machine has failed and is being repaired"
+        engine.start_machine(i)
         if status == STOPPED:
             return True, "started"
         if status == MAINTENANCE:

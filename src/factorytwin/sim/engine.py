@@ -363,6 +363,13 @@ class Engine:
         self.abort_job(g, j)
         self.emit(i, "maintenance", None, f"{reason} maintenance", reason=reason, hours=hours)
 
+    def inject_failure(self, machine_id: str, mode: FailureMode = FailureMode.BEARING) -> None:
+        """Fault injection: machine ``machine_id`` fails now in ``mode`` (a failure event, then the mode's repair),
+        whatever its wear; for demos and tests of what the twin and its operators see when a machine fails.
+        ``KeyError`` for an unknown machine or a mode its kind cannot fail in (every kind has ``bearing``)."""
+        g, j = self.group_of(self.index[machine_id])
+        self._fail(g, j, mode)
+
     # -- operator commands (sim.commands validates them and words the outcome) ----------------------------------
     def set_speed(self, i: int, pct: float) -> None:
         """Run machine ``i`` at ``pct`` % of nominal speed; a running or idle machine follows at once."""

@@ -11,7 +11,9 @@ kind ``command`` carrying the command's id (``data.command_id``) and ``data.acce
 it to the command; no answer within the timeout is ``timed_out``.
 
 One event per command: the machine's answer is that event when it comes over the wire; otherwise (in process,
-undelivered, timed out) the twin writes it, once, with the outcome.
+undelivered, timed out) the twin writes it, once, with the outcome. A sink raises ``NotServed`` for a machine it
+does not run (a machine of the layout that reports over HTTP by itself, say): when no sink runs the machine, the
+command is ``undelivered``, not refused.
 
 Wiring an in-process simulator (a sink that raises refuses the command; the outcome carries its message)::
 
@@ -43,7 +45,12 @@ log = logging.getLogger(__name__)
 
 COMMAND_QOS = 1
 CommandSink = Callable[[CommandMessage], Awaitable[str | None]]
-"""An in-process machine: returns (optionally its answer in words) when it applied the command, raises to refuse."""
+"""An in-process machine: returns (optionally its answer in words) when it applied the command, raises to refuse,
+raises ``NotServed`` when the machine is not one of its own."""
+
+
+class NotServed(Exception):
+    """Raised by a command sink for a machine it does not run: the command did not reach that machine."""
 
 
 def command_topic(machine_id: str) -> str:
@@ -95,14 +102,22 @@ class CommandDispatcher:
             return DispatchOutcome(False, reason, CommandState.UNDELIVERED)
         failures: list[str] = []
         answers: list[str] = []
+        served = False
         for sink in self._sinks:
             try:
                 said = await sink(command)
+                served = True
                 if said:
                     answers.append(said)
+            except NotServed:
+                continue
             except Exception as exc:  # a sink is foreign code: report, never crash the API
                 log.exception("in-process command sink failed on %s", command.id)
+                served = True
                 failures.append(str(exc) or type(exc).__name__)
+        if not served:
+            reason = f"no receiver: no in-process machine runs {command.machine_id} and MQTT is not configured"
+            return DispatchOutcome(False, reason, CommandState.UNDELIVERED)
         if failures:
             why = "; ".join(failures)
             return DispatchOutcome(True, "refused by the in-process machine: " + why, CommandState.REFUSED, why)

@@ -67,5 +67,82 @@ def test_serving_is_not_announced_when_the_port_is_taken(tmp_path: Path) -> None
             cwd=tmp_path,
             check=False,
         )
-    assert done.returncode != 0
+    assert done.returncode == 1
     assert "serving http" not in done.stdout + done.stderr
+    assert done.stderr.strip().splitlines() == [f"error: cannot listen on 127.0.0.1:{port}: Address already in use"]
+
+
+def run_cli(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", "from factorytwin.cli import app; app()", *args],
+        capture_output=True,
+        text=True,
+        timeout=90,
+        cwd=cwd,
+        check=False,
+    )
+
+
+def missing_database_url(postgres_url: str) -> str:
+    """A database name on the real server that does not exist (the fixture's own, with a suffix)."""
+    return postgres_url + "_missing"
+
+
+def test_serve_with_a_missing_postgresql_database_says_so_in_one_line(tmp_path: Path, postgres_url: str) -> None:
+    url = missing_database_url(postgres_url)
+    name = url.rsplit("/", 1)[1]
+    done = run_cli(["serve", "--port", "0", "--database-url", url], tmp_path)
+    assert done.returncode == 1
+    assert done.stdout == ""
+    assert done.stderr.splitlines() == [f'error: cannot open the database {url}: database "{name}" does not exist'], (
+        done.stderr
+    )
+
+
+def test_serve_with_an_unreachable_broker_says_so_in_one_line(tmp_path: Path) -> None:
+    port = closed_port()
+    done = run_cli(
+        ["serve", "--port", "0", "--database-url", f"sqlite:///{tmp_path / 'x.db'}", "--mqtt-url",
+         f"mqtt://127.0.0.1:{port}"],
+        tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "serving http" not in done.stdout
+    assert done.stderr.splitlines() == [
+        f"error: cannot reach the MQTT broker 127.0.0.1:{port}: [Errno 111] Connection refused"
+    ]
+
+
+def test_demo_with_a_missing_postgresql_database_or_broker_says_so_in_one_line_before_any_training(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    url = missing_database_url(postgres_url)
+    done = run_cli(["demo", "--port", "0", "--postgres", url], tmp_path)
+    assert done.returncode == 1
+    assert len(done.stderr.splitlines()) == 1, done.stderr
+    assert done.stderr.startswith(f"error: cannot open the database {url}: database")
+    assert "Traceback" not in done.stdout + done.stderr
+    assert not (tmp_path / "var" / "models").exists()  # it failed before training a model
+    port = closed_port()
+    done = run_cli(["demo", "--port", "0", "--mqtt", f"mqtt://127.0.0.1:{port}"], tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"error: cannot reach the MQTT broker 127.0.0.1:{port}: [Errno 111] Connection refused"
+    ]
+
+
+def test_demo_on_a_taken_port_says_so_in_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = run_cli(["demo", "--port", str(port)], tmp_path)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [f"error: cannot listen on 127.0.0.1:{port}: Address already in use"]
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens (bound and released: connections to it are refused)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 import httpx
@@ -57,14 +58,19 @@ def test_serve_refuses_to_listen_beyond_loopback_until_someone_can_log_in(
     sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     served: list[str] = []
-    monkeypatch.setattr(serve_module, "run_server", lambda settings: served.append(settings.host))
-    args = ["serve", "--host", "0.0.0.0", "--database-url", sqlite_url]
+
+    def run_server(settings: Settings, sock: socket.socket) -> None:
+        sock.close()
+        served.append(settings.host)
+
+    monkeypatch.setattr(serve_module, "run_server", run_server)
+    args = ["serve", "--host", "0.0.0.0", "--port", "0", "--database-url", sqlite_url]
     refused = CliRunner().invoke(cli, args)
     assert refused.exit_code == 2
     assert "refusing to listen on 0.0.0.0" in refused.output
     assert "factorytwin users add" in refused.output  # says how
     assert served == []
-    assert CliRunner().invoke(cli, ["serve", "--database-url", sqlite_url]).exit_code == 0  # loopback: fine
+    assert CliRunner().invoke(cli, ["serve", "--port", "0", "--database-url", sqlite_url]).exit_code == 0  # loopback
     asyncio.run(token_for(sqlite_url, Role.ADMIN))
     assert CliRunner().invoke(cli, args).exit_code == 0
     assert served == ["127.0.0.1", "0.0.0.0"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from factorytwin.domain import Command, CommandKind, MachineKind
+from factorytwin.domain import Command, CommandKind, FailureMode, MachineKind
 from factorytwin.errors import InvalidInput
 from factorytwin.layout import load_layout
 from factorytwin.sim import Engine, apply_command, parse_command, parse_command_message
@@ -89,6 +89,29 @@ def test_start_of_a_failed_machine_is_refused_with_a_reason() -> None:
     outcome = apply_command(engine, "m1", START)
     assert not outcome.accepted
     assert "failed" in outcome.message
+
+
+def test_a_refused_start_changes_nothing_a_stopped_machine_stays_stopped_after_its_repair() -> None:
+    engine = _mill()
+    apply_command(engine, "m1", STOP)
+    engine.inject_failure("m1")
+    assert engine.status[0] == FAILED
+    assert [e.event for e in engine.step(1.0, 1).events][-1] == "failure"
+    assert not apply_command(engine, "m1", START).accepted
+    engine.step(60.0, 24 * 60)  # a day: the repair is over
+    assert engine.status[0] == STOPPED  # the refused start did not make it start after the repair
+
+
+def test_inject_failure_fails_the_machine_now_in_the_mode_with_its_repair() -> None:
+    engine = _mill()
+    engine.inject_failure("m1", FailureMode.TOOL_WEAR)
+    events = engine.step(1.0, 1).events
+    assert engine.status[0] == FAILED
+    assert [(e.event, e.mode) for e in events] == [("failure", "tool_wear")]
+    engine.step(60.0, 24 * 60)
+    assert engine.status[0] == RUNNING
+    with pytest.raises(KeyError):
+        engine.inject_failure("m1", FailureMode.CAVITATION)  # a mill has no pump's failure
 
 
 def test_every_command_is_logged_as_a_command_event() -> None:

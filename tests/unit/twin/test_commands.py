@@ -16,7 +16,7 @@ from factorytwin.mqtt import MqttLink
 from factorytwin.store.base import EventQuery
 from factorytwin.store.sqlite import SQLiteStore
 from factorytwin.twin.bus import InProcessBus
-from factorytwin.twin.commands import CommandDispatcher
+from factorytwin.twin.commands import CommandDispatcher, NotServed
 from factorytwin.twin.messages import CommandState
 from factorytwin.twin.service import TwinService
 from tests.unit.twin.helpers import T0, batch, machine, reading
@@ -104,6 +104,18 @@ async def test_an_in_process_machine_applies_or_refuses_with_its_answer_and_one_
     events = await command_events(twin)
     assert sorted(e.data["state"] for e in events) == ["applied", "refused"]
     assert stream_states(twin, client) == ["applied", "refused"]
+
+
+async def test_a_machine_no_in_process_sink_runs_is_undelivered_not_refused(twin: TwinService) -> None:
+    async def other_machines_only(command: CommandMessage) -> str:
+        raise NotServed(command.machine_id)
+
+    twin.commands.add_sink(other_machines_only)
+    result = await twin.send_command("mill-01", Command(command=CommandKind.STOP))
+    assert (result.state, result.delivered) == (CommandState.UNDELIVERED, False)
+    assert result.outcome.startswith("no receiver: no in-process machine runs mill-01")
+    (event,) = await command_events(twin)
+    assert event.data["state"] == "undelivered"
 
 
 def over_mqtt(twin: TwinService) -> FakeLink:

@@ -32,6 +32,7 @@ import {
   requestFailed,
   resolve,
   sending,
+  setpointOf,
   type Availability,
   type Tone,
   type TrackedCommand,
@@ -116,12 +117,15 @@ function ControlsRefused({ why }: { why: string }) {
 
 function OperatorControls({ machine }: { machine: Machine }) {
   const status = useTwin((s) => s.machines[machine.id]?.status);
+  const statePct = useTwin((s) => s.machines[machine.id]?.speed_pct);
   const events = useTwin((s) => s.events[machine.id] ?? EMPTY_EVENTS);
   const { stale } = useStaleness();
   const now = useNow();
-  const setpoint = useMemo(() => currentSetpoint(events), [events]);
-  // The slider opens at the machine's setpoint (nominal 100 % until the log shows a set_speed) and follows it
-  // until the operator moves it.
+  const logged = useMemo(() => currentSetpoint(events), [events]);
+  // The twin's state says the setpoint (MachineState.speed_pct, 100 % until a set_speed applied); the event log
+  // only says since when, when its newest applied set_speed is that setpoint.
+  const setpoint = setpointOf(statePct, logged);
+  // The slider opens at the machine's setpoint and follows it until the operator moves it.
   const [dragged, setDragged] = useState<number | null>(null);
   const speed = dragged ?? setpoint?.pct ?? 100;
   const [sent, setSent] = useState<TrackedCommand | null>(null);
@@ -164,10 +168,16 @@ function OperatorControls({ machine }: { machine: Machine }) {
         </b>
         <span className="muted">Setpoint</span>{" "}
         <b className="num" data-testid="setpoint">
-          {setpoint ? `${setpoint.pct} %` : "100 %"}
+          {setpoint ? `${setpoint.pct} %` : "—"}
         </b>
-        <span className="faint">
-          {setpoint ? `since ${formatTime(setpoint.ts)}` : "nominal (no set_speed in the log)"}
+        <span className="faint" data-testid="setpoint-since">
+          {!setpoint
+            ? "not known yet"
+            : setpoint.ts
+              ? `since ${formatTime(setpoint.ts)}`
+              : setpoint.pct === 100
+                ? "nominal"
+                : ""}
         </span>
       </div>
       <div className="controls">

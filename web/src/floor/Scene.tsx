@@ -50,6 +50,24 @@ export function fitCamera(
   fits(hi);
 }
 
+/** Fog that starts behind the floor wherever the camera is: `[near, far]` metres for a camera `distance` metres
+ * from the floor's centre (70-150 m at the 1600x900 framing, ~55 m). A fixed 150 m fog hid the whole floor on a
+ * 390 px portrait screen, where fitting the floor's width puts the camera ~170 m away. */
+export function fogRange(distance: number): [number, number] {
+  return [distance + 15, distance + 95];
+}
+
+/** Keeps the scene's fog behind the floor as the camera is framed, zoomed or orbited. */
+function DistanceFog() {
+  useFrame(({ scene, camera }) => {
+    if (!(scene.fog instanceof THREE.Fog)) return;
+    const [near, far] = fogRange(camera.position.length());
+    scene.fog.near = near;
+    scene.fog.far = far;
+  });
+  return null;
+}
+
 function Controls({ layout }: { layout: FactoryLayout }) {
   const camera = useThree((s) => s.camera);
   const gl = useThree((s) => s.gl);
@@ -386,6 +404,7 @@ export function FactoryScene({
     <>
       <color attach="background" args={["#0b0e13"]} />
       <fog attach="fog" args={["#0b0e13", 70, 150]} />
+      <DistanceFog />
       <hemisphereLight args={["#c8d6ff", "#1a1d22", 0.9]} />
       <directionalLight position={[20, 40, 25]} intensity={1.6} />
       <directionalLight position={[-25, 20, -15]} intensity={0.45} color="#9db4ff" />

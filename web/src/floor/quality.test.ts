@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isSoftwareRenderer, nextDpr } from "./quality";
+import { isSoftwareRenderer, nextDpr, pinnedDpr } from "./quality";
 
 const policy = { min: 0.5, max: 2, low: 24, high: 50 };
 
@@ -18,5 +18,18 @@ describe("adaptive resolution", () => {
     expect(nextDpr(1, 60, policy)).toBe(1.2);
     expect(nextDpr(2, 60, policy)).toBe(2);
     expect(nextDpr(1, 30, policy)).toBe(1);
+  });
+});
+
+describe("?quality=", () => {
+  it("pins the device's ratio for high, a render scale for a number, and nothing otherwise", () => {
+    expect(pinnedDpr("?quality=high", 1.5)).toBe(1.5);
+    expect(pinnedDpr("?quality=0.3", 1)).toBe(0.3);
+    expect(pinnedDpr("?quality=1", 2)).toBe(1);
+    expect(pinnedDpr("", 1)).toBeNull();
+    expect(pinnedDpr("?quality=low", 1)).toBeNull();
+    expect(pinnedDpr("?quality=0.05", 1)).toBeNull();
+    expect(pinnedDpr("?quality=3", 1)).toBeNull();
+    expect(pinnedDpr("?quality=-1", 1)).toBeNull();
   });
 });

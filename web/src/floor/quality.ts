@@ -40,3 +40,14 @@ export function nextDpr(current: number, fps: number, p: DprPolicy): number {
 function round2(x: number): number {
   return Math.round(x * 100) / 100;
 }
+
+/** The render resolution `?quality=` pins, if it does: `high` is the device's pixel ratio, a number from 0.1 to
+ * 2 that render scale (`?quality=0.3` draws the floor as the adaptive policy's floor would on a slow machine, to
+ * see and test that the HTML labels stay crisp); anything else (or nothing) leaves it adaptive. */
+export function pinnedDpr(search: string, deviceDpr: number): number | null {
+  const q = new URLSearchParams(search).get("quality");
+  if (q === null) return null;
+  if (q === "high") return deviceDpr;
+  const scale = /^\d+(\.\d+)?$/.test(q) ? Number(q) : NaN;
+  return scale >= 0.1 && scale <= 2 ? scale : null;
+}

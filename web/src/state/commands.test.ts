@@ -5,6 +5,7 @@ import {
   answered,
   availability,
   currentSetpoint,
+  setpointOf,
   describeCommand,
   machineAnswer,
   requestFailed,
@@ -87,6 +88,17 @@ describe("a command's life", () => {
     const atOnce = answered(start, result(false, "refused by the in-process machine: cannot start: failed"), T0);
     expect(atOnce.phase).toBe("refused");
     expect(describeCommand(atOnce).tone).toBe("error");
+    // the API's answer says the state and carries the machine's words: those are shown, once
+    const inProcess = answered(
+      start,
+      {
+        ...result(true, "refused by the in-process machine: cannot start: failed"),
+        state: "refused",
+        answer: "cannot start: failed",
+      },
+      T0,
+    );
+    expect(describeCommand(inProcess).text).toBe("Start: refused (cannot start: failed)");
   });
 
   it("is undelivered, never 'sent', when nothing received it", () => {
@@ -124,6 +136,32 @@ describe("machineAnswer and currentSetpoint", () => {
     ];
     expect(currentSetpoint(events)).toEqual({ pct: 60, ts: "2026-12-02T10:00:01Z" });
     expect(currentSetpoint([twinLine])).toBeNull();
+  });
+
+  it("reads the speed of the twin's own event of an in-process set_speed (the command inside its data)", () => {
+    const inProcess: MachineEvent = {
+      machine_id: "mill-01",
+      ts: "2026-12-02T10:00:05Z",
+      kind: "command",
+      message: "set_speed 55 % by olga: applied by the in-process machine",
+      data: { command: { command: "set_speed", speed_pct: 55 }, command_id: "c9", accepted: true },
+    };
+    expect(currentSetpoint([inProcess])).toEqual({ pct: 55, ts: "2026-12-02T10:00:05Z" });
+  });
+});
+
+describe("setpointOf", () => {
+  const logged = { pct: 60, ts: "2026-12-02T10:00:01Z" };
+
+  it("is the twin's state, with the log's time only when the log says the same setpoint", () => {
+    expect(setpointOf(60, logged)).toEqual(logged);
+    expect(setpointOf(75, logged)).toEqual({ pct: 75, ts: null });
+    expect(setpointOf(100, null)).toEqual({ pct: 100, ts: null });
+  });
+
+  it("falls back to the log while the state is not known, and is unknown without either", () => {
+    expect(setpointOf(undefined, logged)).toEqual(logged);
+    expect(setpointOf(undefined, null)).toBeNull();
   });
 });
 

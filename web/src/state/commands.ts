@@ -39,7 +39,10 @@ export function sending(kind: CommandKind, speedPct: number | null, now: number)
 
 /** The API's answer: delivered (waiting for the machine), refused at once, or not delivered at all. */
 export function answered(cmd: TrackedCommand, result: CommandResult, now: number): TrackedCommand {
-  const base = { ...cmd, id: result.command.id, detail: result.outcome, answeredAt: now };
+  // The machine's own words when it has answered already (in process), else what the twin did with it.
+  const detail =
+    (result.state === "applied" || result.state === "refused") && result.answer ? result.answer : result.outcome;
+  const base = { ...cmd, id: result.command.id, detail, answeredAt: now };
   // The server says where the command is; an in-process machine has already applied or refused it.
   if (result.state === "applied") return { ...base, phase: "applied" };
   if (result.state === "refused") return { ...base, phase: "refused" };
@@ -81,7 +84,12 @@ export function machineAnswer(event: MachineEvent): MachineAnswer | null {
     commandId: typeof d.command_id === "string" ? d.command_id : "",
     command,
     accepted: d.accepted,
-    speedPct: typeof d.speed_pct === "number" ? d.speed_pct : null,
+    speedPct:
+      typeof d.speed_pct === "number"
+        ? d.speed_pct
+        : inner && typeof inner === "object" && typeof (inner as { speed_pct?: unknown }).speed_pct === "number"
+          ? (inner as { speed_pct: number }).speed_pct
+          : null,
     message: event.message ?? "",
     ts: event.ts,
   };
@@ -150,6 +158,17 @@ export function currentSetpoint(events: MachineEvent[]): { pct: number; ts: stri
     if (a && a.accepted && a.command === "set_speed" && a.speedPct !== null) return { pct: a.speedPct, ts: a.ts };
   }
   return null;
+}
+
+/** The setpoint to show: the twin's (``MachineState.speed_pct``), with the time of the log's newest applied
+ * set_speed when that is the same setpoint (else no time: it was set before the log the page holds, or in process
+ * without an answer event); the log's alone while the state is not known; null when neither is. */
+export function setpointOf(
+  statePct: number | undefined,
+  logged: { pct: number; ts: string } | null,
+): { pct: number; ts: string | null } | null {
+  if (statePct === undefined) return logged;
+  return { pct: statePct, ts: logged && logged.pct === statePct ? logged.ts : null };
 }
 
 /** Whether a command can apply now, and if not, why (shown next to the disabled control). */

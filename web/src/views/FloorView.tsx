@@ -10,17 +10,19 @@ import { useStaleness } from "../hooks/useStaleness";
 import { formatClock, formatValue, KIND_LABEL, STATUS_COLOR, healthColor, SEVERITY_COLOR } from "../format";
 import { hoverStore } from "../floor/hover";
 import { LabelRegistry } from "../floor/overlay";
-import { isSoftwareRenderer, rendererName } from "../floor/quality";
+import { isSoftwareRenderer, pinnedDpr, rendererName } from "../floor/quality";
 import { FactoryScene } from "../floor/Scene";
 import { STATUSES } from "../state/selectors";
 import { useTwin } from "../state/store";
 
 // Decided once per page: probing the renderer creates (and drops) a WebGL context.
-// ?quality=high pins full resolution with antialiasing (for screenshots on machines without a GPU).
+// ?quality=high pins full resolution with antialiasing (for screenshots on machines without a GPU); ?quality=0.3
+// pins that render scale (what a slow software renderer drops to), to see the labels stay crisp.
 const QUALITY = (() => {
   const deviceDpr = Math.min(2, window.devicePixelRatio || 1);
-  if (new URLSearchParams(window.location.search).get("quality") === "high") {
-    return { software: false, startDpr: deviceDpr, policy: { min: deviceDpr, max: deviceDpr, low: 0, high: 1e9 } };
+  const pinned = pinnedDpr(window.location.search, deviceDpr);
+  if (pinned !== null) {
+    return { software: false, startDpr: pinned, policy: { min: pinned, max: pinned, low: 0, high: 1e9 } };
   }
   const software = isSoftwareRenderer(rendererName());
   return {

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
 WEB_STAMP := web/node_modules/.installed-$(shell sha1sum web/package-lock.json 2>/dev/null | cut -c1-12)
 NODERED_STAMP := nodered/node_modules/.installed-$(shell sha1sum nodered/package-lock.json 2>/dev/null | cut -c1-12)
 STATIC := src/factorytwin/api/static/index.html
-WEB_SOURCES := $(shell find web/src web/index.html web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
+WEB_SOURCES := $(shell find web/src web/public web/scripts web/index.html web/vite.config.ts web/tsconfig.json -type f 2>/dev/null)
 
 .PHONY: install web chromium nodered lint typecheck pytest vitest contract contract-check test demo bench serve clean
 

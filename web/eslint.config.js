@@ -17,4 +17,7 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
     },
   },
+  // Build scripts run in Node; the API docs' start-up file runs in the browser beside the Swagger UI bundle.
+  { files: ["scripts/**/*.mjs"], languageOptions: { globals: { ...globals.node } } },
+  { files: ["public/**/*.js"], languageOptions: { globals: { ...globals.browser, SwaggerUIBundle: "readonly" } } },
 );

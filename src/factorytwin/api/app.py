@@ -18,8 +18,9 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from factorytwin import __version__
 from factorytwin.api.bodylimit import BodyLimit
+from factorytwin.api.docs import install_docs
 from factorytwin.api.errors import ErrorBody, install_error_handlers
-from factorytwin.api.headers import SecurityHeaders
+from factorytwin.api.headers import DOCS_PATHS, SecurityHeaders
 from factorytwin.api.lifespan import app_lifespan
 from factorytwin.api.routers import (
     alarms,
@@ -86,6 +87,8 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
         version=__version__,
         description="A digital twin of a smart factory: telemetry ingest, history, live state, predictions.",
         lifespan=app_lifespan(settings, store),
+        docs_url=None,  # install_docs: served from this origin when the dashboard build has the bundles
+        redoc_url=None,
     )
     install_error_handlers(app)
     # Gzip for whatever the client accepts it for: the dashboard's 1.2 MB of JavaScript, large JSON answers.
@@ -103,7 +106,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
             allow_methods=CORS_METHODS,
             allow_headers=CORS_HEADERS,
         )
-    app.add_middleware(SecurityHeaders)  # added last, so it runs first: every answer gets the headers
+    local_docs = install_docs(app, STATIC_DIR)
+    # added last, so it runs first: every answer gets the headers (the CDN docs pages, if any, no CSP)
+    app.add_middleware(SecurityHeaders, csp_exempt=() if local_docs else DOCS_PATHS)
     for router in ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     _install_openapi(app)

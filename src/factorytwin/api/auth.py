@@ -53,7 +53,6 @@ PUBLIC_ROUTES = frozenset(
         "GET /api/v1/auth/link",
         "GET /openapi.json",
         "GET /docs",
-        "GET /docs/oauth2-redirect",
         "GET /redoc",
         "GET /{path:path}",  # the dashboard's static files (it shows its login page without a session)
     }

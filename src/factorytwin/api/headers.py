@@ -2,8 +2,9 @@
 
 The dashboard is built by Vite into files served from this origin, so the policy allows scripts from ``'self'``
 only (no inline scripts, no ``eval``); the live stream needs ``connect-src`` to reach this origin's WebSocket.
-The interactive API docs (``/docs``, ``/redoc``) load FastAPI's Swagger/ReDoc bundles from a CDN with an inline
-bootstrap script, so they get the other headers but not the CSP.
+The interactive API docs (``/docs``, ``/redoc``) are served from this origin with the same CSP (``docs.py``); only
+when the dashboard is not built do they fall back to FastAPI's CDN pages with an inline bootstrap script, which get
+the other headers but not the CSP (``csp_exempt``).
 """
 
 from __future__ import annotations
@@ -12,10 +13,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DASHBOARD_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-    "connect-src 'self' ws: wss:; font-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "connect-src 'self' ws: wss:; font-src 'self' data:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; "
     "frame-ancestors 'none'"
 )
-"""Inline styles stay allowed: the 3-D view and charts set element styles; scripts are the dangerous part."""
+"""Inline styles stay allowed: the 3-D view, charts and ReDoc set element styles; scripts are the dangerous part.
+ReDoc searches in a Web Worker it starts from a blob URL."""
 DOCS_PATHS = ("/docs", "/redoc")
 BASE_HEADERS: list[tuple[bytes, bytes]] = [
     (b"x-content-type-options", b"nosniff"),
@@ -29,9 +32,10 @@ BASE_HEADERS: list[tuple[bytes, bytes]] = [
 class SecurityHeaders:
     """Pure ASGI middleware (it does not buffer bodies, so streaming answers stay streaming)."""
 
-    def __init__(self, app: ASGIApp, csp: str = DASHBOARD_CSP) -> None:
+    def __init__(self, app: ASGIApp, csp: str = DASHBOARD_CSP, csp_exempt: tuple[str, ...] = ()) -> None:
         self.app = app
         self.csp = csp.encode()
+        self.csp_exempt = csp_exempt
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Add the headers to the start of every HTTP response; pass everything else through."""
@@ -40,7 +44,7 @@ class SecurityHeaders:
             return
         path: str = scope.get("path", "")
         extra = list(BASE_HEADERS)
-        if not path.startswith(DOCS_PATHS):
+        if not (self.csp_exempt and path.startswith(self.csp_exempt)):
             extra.append((b"content-security-policy", self.csp))
         if path.startswith("/api/v1/auth"):  # answers that carry session material are never cached
             extra.append((b"cache-control", b"no-store"))

@@ -1,5 +1,5 @@
-"""Security headers on every HTTP answer, the strict CSP everywhere but the API docs; ``route_guards`` finds open
-routes."""
+"""Security headers on every HTTP answer, the strict CSP everywhere but FastAPI's CDN docs pages (when the
+dashboard is not built); ``route_guards`` finds open routes."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import StreamingResponse
 
 from factorytwin.api.auth import Admin, Ingester, Viewer, require, route_guards
-from factorytwin.api.headers import DASHBOARD_CSP, SecurityHeaders
+from factorytwin.api.headers import DASHBOARD_CSP, DOCS_PATHS, SecurityHeaders
 from factorytwin.auth import Role
 
 
@@ -49,7 +49,7 @@ def make_app() -> FastAPI:
         return {}
 
     app.include_router(engineering, prefix="/api/v1")
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, csp_exempt=DOCS_PATHS)  # as without a dashboard build: FastAPI's CDN docs
     return app
 
 

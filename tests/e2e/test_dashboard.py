@@ -181,3 +181,22 @@ def test_the_api_docs_work_offline_under_the_dashboards_csp(twin: Twin, bpage: B
     logo = "https://cdn.redoc.ly/redoc/logo-mini.svg"
     assert [u for u in off_origin if u != logo] == []
     assert [e for e in bpage.errors if logo not in e] == []  # any other CSP violation is a console error
+
+
+def test_temperatures_follow_the_display_unit_chosen_and_it_is_kept(twin: Twin, bpage: BrowserPage) -> None:
+    page = bpage.page
+    bpage.goto(twin, "#/floor/mill-01")
+    value = page.locator("[data-testid=sensor-air_temp] [data-testid=sensor-value]")
+    expect(value).to_contain_text(" K")
+    page.click("[data-testid=units]")
+    page.select_option("[data-testid=units-temperature]", "°C")
+    expect(value).to_contain_text("°C")
+    celsius = float(value.inner_text().split()[0].replace(",", ""))
+    assert 0 < celsius < 60, value.inner_text()  # ~300 K of air is ~27 °C, not 300 °C
+    band = page.locator("[data-testid=sensor-air_temp] .band")
+    expect(band).to_contain_text("°C")
+    page.reload()
+    page.wait_for_selector("[data-testid=connection][data-status=open]", timeout=20_000)
+    expect(value).to_contain_text("°C")  # kept in this browser
+    expect(page.locator("[data-testid=units]")).to_contain_text("°C")
+    assert bpage.errors == []

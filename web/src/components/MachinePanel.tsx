@@ -11,6 +11,7 @@ import {
   formatTime,
   formatUnit,
   formatValue,
+  formatIn,
   kelvinToCelsius,
   KIND_LABEL,
   STATUS_COLOR,
@@ -419,14 +420,17 @@ function SensorRow({ machineId, spec }: { machineId: string; spec: SensorSpec })
         title={stale ? "stale: the live stream is down" : undefined}
       >
         {formatValue(value, spec.unit)}
-        {spec.unit === "K" && typeof value === "number" && (
+        {spec.unit === "K" && formatUnit("K") === "K" && typeof value === "number" && (
           <span className="faint" style={{ fontWeight: 400, fontSize: 11 }}>
             {" "}
             {kelvinToCelsius(value).toFixed(1)} °C
           </span>
         )}
       </span>
-      <div className="bandbar" title={`normal ${spec.normal_low}–${spec.normal_high} ${formatUnit(spec.unit)}`}>
+      <div
+        className="bandbar"
+        title={`normal ${formatIn(spec.normal_low, spec.unit)}–${formatIn(spec.normal_high, spec.unit)} ${formatUnit(spec.unit)}`}
+      >
         <div
           className="normal"
           style={{ left: `${pct(spec.normal_low)}%`, width: `${pct(spec.normal_high) - pct(spec.normal_low)}%` }}
@@ -445,10 +449,10 @@ function SensorRow({ machineId, spec }: { machineId: string; spec: SensorSpec })
       />
       <span className="band">
         <span>
-          normal {formatValue(spec.normal_low)} – {formatValue(spec.normal_high, spec.unit)}
+          normal {formatIn(spec.normal_low, spec.unit)} – {formatValue(spec.normal_high, spec.unit)}
         </span>
         <span>
-          range {formatValue(spec.low)} – {formatValue(spec.high)}
+          range {formatIn(spec.low, spec.unit)} – {formatIn(spec.high, spec.unit)}
         </span>
       </span>
     </div>

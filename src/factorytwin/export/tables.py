@@ -93,9 +93,13 @@ async def raw_history(
 ) -> Chunks:
     """Raw readings of each machine in turn, oldest first, in time windows sized to about ``TARGET_ROWS``."""
     for machine_id in machine_ids:
-        window, a = FIRST_WINDOW, start
-        while a < end:
-            b = min(a + window, end)
+        span = await store.reading_span(machine_id, start, end)
+        if span is None:
+            continue  # nothing in the range: not one window read (a range of centuries must not take hours)
+        window, a = FIRST_WINDOW, span[0]
+        stop = min(end, span[1] + timedelta(milliseconds=1))
+        while a < stop:
+            b = min(a + window, stop)
             cols = await store.read_range(machine_id, a, b, sensors)
             n = len(cols)
             if n > 4 * TARGET_ROWS and window > MIN_WINDOW:  # too many at once: the same span in smaller bites

@@ -162,6 +162,10 @@ class Store(Protocol):
     ) -> ReadingColumns:
         """Raw readings of a machine in ``[start, end)``, ordered by time (for model training and export)."""
 
+    async def reading_span(self, machine_id: str, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+        """The first and the last reading time of a machine in ``[start, end)`` (None: it has none there); a few
+        index seeks per sensor, whatever the range, so a bulk reader can skip where there is nothing."""
+
     async def write_events(self, events: Sequence[Event]) -> list[Event]:
         """Append events; return them with their ids. An event stored before (same machine, ts, kind, status,
         message and data: its natural key) is not stored again and comes back with the id it has."""

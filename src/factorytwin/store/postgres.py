@@ -321,6 +321,17 @@ class PostgresStore(StoreCommon):
         return out
 
     @_pg
+    async def reading_span(self, machine_id: str, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+        """First and last reading time of a machine in ``[start, end)``: two index seeks per sensor."""
+        machine = self.codes.machine_num(machine_id)
+        if machine is None:
+            return None
+        bounds = "FROM readings r WHERE r.machine = $1 AND r.sensor = s.num AND r.ts >= $2 AND r.ts < $3"
+        sql = f"SELECT MIN((SELECT MIN(r.ts) {bounds})), MAX((SELECT MAX(r.ts) {bounds})) FROM sensors s"
+        row = await self.pool.fetchrow(sql, machine, to_ms(start), to_ms(end))
+        return None if row is None or row[0] is None else (from_ms(row[0]), from_ms(row[1]))
+
+    @_pg
     async def write_events(self, events: Sequence[Event]) -> list[Event]:
         """Append events; return them with their ids."""
         self.codes.check_event_machines(events)

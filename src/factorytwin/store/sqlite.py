@@ -309,6 +309,18 @@ class SQLiteStore(StoreCommon):
         self.codes.decode_into(out, machine_id, rows)
         return out
 
+    @_sqlite
+    async def reading_span(self, machine_id: str, start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+        """First and last reading time of a machine in ``[start, end)``: two index seeks per sensor."""
+        machine = self.codes.machine_num(machine_id)
+        if machine is None:
+            return None
+        bounds = "FROM readings WHERE machine = ?1 AND sensor = s.num AND ts >= ?2 AND ts < ?3"
+        sql = f"SELECT MIN((SELECT MIN(ts) {bounds})), MAX((SELECT MAX(ts) {bounds})) FROM sensors s"
+        params = (machine, to_ms(start), to_ms(end))
+        first, last = await self._on_reader(lambda: self._r().execute(sql, params).fetchone())
+        return None if first is None else (from_ms(first), from_ms(last))
+
     # --- events and alarms ----------------------------------------------------------------------------------
     @_sqlite
     async def write_events(self, events: Sequence[Event]) -> list[Event]:

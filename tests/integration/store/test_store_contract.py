@@ -139,6 +139,21 @@ async def test_read_range_is_time_ordered_and_filters_sensors(store: Store) -> N
     assert set(got.machine_ids) == {"mill-01"}
 
 
+async def test_the_reading_span_is_the_first_and_last_reading_of_the_machine_in_the_range(store: Store) -> None:
+    rows = [
+        ("mill-01", "torque", T0_MS + 5, 1.0),
+        ("mill-01", "power", T0_MS + 90, 2.0),
+        ("lathe-01", "torque", T0_MS, 3.0),
+    ]
+    await store.write_batch(columns(rows))
+    century = timedelta(days=36_500)
+    assert await store.reading_span("mill-01", T0 - century, T0 + century) == (from_ms(T0_MS + 5), from_ms(T0_MS + 90))
+    assert await store.reading_span("mill-01", T0, T0 + timedelta(milliseconds=90)) == (from_ms(T0_MS + 5),) * 2
+    assert await store.reading_span("mill-01", T0 + century, T0 + 2 * century) is None
+    assert await store.reading_span("pump-01", T0 - century, T0 + century) is None  # no readings
+    assert await store.reading_span("nobody", T0 - century, T0 + century) is None  # no such machine
+
+
 async def test_events_round_trip_and_filter_by_machine_kind_and_time(store: Store) -> None:
     events = [
         Event(machine_id="mill-01", ts=T0, kind=EventKind.STATUS, status=MachineStatus.RUNNING, message="on"),

@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/kpis.py                       # a year of events (SQLite), a week of 60 s readings
     .venv/bin/python bench/kpis.py --days 30 --reading-days 1
+    .venv/bin/python bench/kpis.py --db /tmp/kpi-year.db     # keep the store file; a second run reuses it
 
 The year is the engine's own (production reports hourly, shift breaks on, failures and maintenance as simulated),
 stepped at 60 s and written to a fresh SQLite store. Exports are timed through ``export.encode`` (the bytes the
@@ -22,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from factorytwin.domain import FactoryLayout
 from factorytwin.export import ExportFormat, encode, tables
 from factorytwin.export.formats import Chunks, Column
 from factorytwin.kpi import Grouping, KpiQuery, KpiService, Scope
@@ -39,7 +41,19 @@ def rss_mb() -> float:
         return int(f.read().split()[1]) * resource.getpagesize() / 1e6
 
 
-async def main(days: int, reading_days: int) -> None:
+async def main(days: int, reading_days: int, db: Path | None = None) -> None:
+    layout = load_layout()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = db if db is not None else Path(tmp) / "kpi.db"
+        if not path.exists():
+            await build(path, days, reading_days)
+        else:
+            print(f"reusing {path} (built by an earlier run)")
+        await measure(path, days, layout)
+
+
+async def build(path: Path, days: int, reading_days: int) -> None:
+    """Simulate ``days`` of the default factory and store them in a fresh SQLite file at ``path``."""
     layout = load_layout()
     engine = Engine(layout, seed=0, start=START, shifts=ShiftPlan())
     engine.announce()
@@ -60,110 +74,117 @@ async def main(days: int, reading_days: int) -> None:
                 readings.ts_ms += ts.astype(np.int64).tolist()
                 readings.values += frame.values[:, c].tolist()
     sim_s = time.perf_counter() - t0
-    with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(f"sqlite:///{Path(tmp) / 'kpi.db'}")
-        await store.open()
-        await store.register_machines(layout.machines)
-        t0 = time.perf_counter()
-        for i in range(0, len(events), 5000):
-            await store.write_events(events[i : i + 5000])
-        for i in range(0, len(readings), 200_000):
-            part = ReadingColumns(
-                readings.machine_ids[i : i + 200_000],
-                readings.sensors[i : i + 200_000],
-                readings.ts_ms[i : i + 200_000],
-                readings.values[i : i + 200_000],
-            )
-            await store.write_batch(part)
-        load_s = time.perf_counter() - t0
-        print(
-            f"simulated {days} days in {sim_s:.1f} s: {len(events)} events, {len(readings)} readings "
-            f"(stored in {load_s:.1f} s)"
+    store = open_store(f"sqlite:///{path}")
+    await store.open()
+    await store.register_machines(layout.machines)
+    t0 = time.perf_counter()
+    for i in range(0, len(events), 5000):
+        await store.write_events(events[i : i + 5000])
+    for i in range(0, len(readings), 200_000):
+        part = ReadingColumns(
+            readings.machine_ids[i : i + 200_000],
+            readings.sensors[i : i + 200_000],
+            readings.ts_ms[i : i + 200_000],
+            readings.values[i : i + 200_000],
         )
-        service = KpiService(store, layout.machines, {line.id: line.name for line in layout.lines})
-        end = START + timedelta(days=days)
-        cases = [
-            ("plant, year, by day", KpiQuery(start=START, end=end, group=Grouping.DAY)),
-            ("plant, year, total", KpiQuery(start=START, end=end)),
-            (
-                "line-a, year, by shift",
-                KpiQuery(
-                    scope=Scope.LINE,
-                    id="line-a",
-                    start=START,
-                    end=end,
-                    group=Grouping.SHIFT if days <= 333 else Grouping.DAY,
-                ),
-            ),
-            (
-                "mill-01, year, by day",
-                KpiQuery(scope=Scope.MACHINE, id="mill-01", start=START, end=end, group=Grouping.DAY),
-            ),
-            ("plant, last 7 days, by hour", KpiQuery(start=end - timedelta(days=7), end=end, group=Grouping.HOUR)),
-        ]
-        for name, query in cases:
-            times = []
-            for _ in range(3):
-                t0 = time.perf_counter()
-                report = await service.report(query)
-                times.append(time.perf_counter() - t0)
-            print(
-                f"KPI {name}: median {statistics.median(times) * 1000:.0f} ms "
-                f"(OEE {report.total.oee}, availability {report.total.availability})"
-            )
-        exports: list[tuple[str, ExportFormat, list[Column], Callable[[], Chunks]]] = [
-            (
-                "events, year, CSV",
-                ExportFormat.CSV,
-                tables.EVENT_COLUMNS,
-                lambda: tables.events(store, EventQuery(start=START, end=end)),
-            ),
-            (
-                "events, year, Parquet",
-                ExportFormat.PARQUET,
-                tables.EVENT_COLUMNS,
-                lambda: tables.events(store, EventQuery(start=START, end=end)),
-            ),
-            (
-                "raw history, all machines, CSV",
-                ExportFormat.CSV,
-                tables.HISTORY_COLUMNS,
-                lambda: tables.raw_history(store, [m.id for m in layout.machines], START, end, None),
-            ),
-            (
-                "raw history, all machines, Parquet",
-                ExportFormat.PARQUET,
-                tables.HISTORY_COLUMNS,
-                lambda: tables.raw_history(store, [m.id for m in layout.machines], START, end, None),
-            ),
-        ]
-        for name, fmt, columns, source in exports:
-            before = rss_mb()
-            peak = before
-            size = 0
-            rows = 0
+        await store.write_batch(part)
+    load_s = time.perf_counter() - t0
+    print(
+        f"simulated {days} days in {sim_s:.1f} s: {len(events)} events, {len(readings)} readings "
+        f"(stored in {load_s:.1f} s)"
+    )
+    await store.close()
 
-            async def counted(src: Chunks) -> Chunks:
-                nonlocal rows, peak
-                async for chunk in src:
-                    rows += len(chunk)
-                    peak = max(peak, rss_mb())
-                    yield chunk
 
+async def measure(path: Path, days: int, layout: FactoryLayout) -> None:
+    """Time the KPI requests and the exports on the store at ``path``."""
+    store = open_store(f"sqlite:///{path}")
+    await store.open()
+    service = KpiService(store, layout.machines, {line.id: line.name for line in layout.lines})
+    end = START + timedelta(days=days)
+    cases = [
+        ("plant, year, by day", KpiQuery(start=START, end=end, group=Grouping.DAY)),
+        ("plant, year, total", KpiQuery(start=START, end=end)),
+        (
+            "line-a, year, by shift",
+            KpiQuery(
+                scope=Scope.LINE,
+                id="line-a",
+                start=START,
+                end=end,
+                group=Grouping.SHIFT if days <= 333 else Grouping.DAY,
+            ),
+        ),
+        (
+            "mill-01, year, by day",
+            KpiQuery(scope=Scope.MACHINE, id="mill-01", start=START, end=end, group=Grouping.DAY),
+        ),
+        ("plant, last 7 days, by hour", KpiQuery(start=end - timedelta(days=7), end=end, group=Grouping.HOUR)),
+    ]
+    for name, query in cases:
+        times = []
+        for _ in range(3):
             t0 = time.perf_counter()
-            async for piece in encode(fmt, columns, counted(source())):
-                size += len(piece)
-            took = time.perf_counter() - t0
-            print(
-                f"export {name}: {rows} rows in {took:.1f} s = {rows / took:,.0f} rows/s, {size / 1e6:.1f} MB; "
-                f"RSS {before:.0f} MB before, {peak:.0f} MB peak while streaming"
-            )
-        await store.close()
+            report = await service.report(query)
+            times.append(time.perf_counter() - t0)
+        print(
+            f"KPI {name}: median {statistics.median(times) * 1000:.0f} ms "
+            f"(OEE {report.total.oee}, availability {report.total.availability})"
+        )
+    exports: list[tuple[str, ExportFormat, list[Column], Callable[[], Chunks]]] = [
+        (
+            "events, year, CSV",
+            ExportFormat.CSV,
+            tables.EVENT_COLUMNS,
+            lambda: tables.events(store, EventQuery(start=START, end=end)),
+        ),
+        (
+            "events, year, Parquet",
+            ExportFormat.PARQUET,
+            tables.EVENT_COLUMNS,
+            lambda: tables.events(store, EventQuery(start=START, end=end)),
+        ),
+        (
+            "raw history, all machines, CSV",
+            ExportFormat.CSV,
+            tables.HISTORY_COLUMNS,
+            lambda: tables.raw_history(store, [m.id for m in layout.machines], START, end, None),
+        ),
+        (
+            "raw history, all machines, Parquet",
+            ExportFormat.PARQUET,
+            tables.HISTORY_COLUMNS,
+            lambda: tables.raw_history(store, [m.id for m in layout.machines], START, end, None),
+        ),
+    ]
+    for name, fmt, columns, source in exports:
+        before = rss_mb()
+        peak = before
+        size = 0
+        rows = 0
+
+        async def counted(src: Chunks) -> Chunks:
+            nonlocal rows, peak
+            async for chunk in src:
+                rows += len(chunk)
+                peak = max(peak, rss_mb())
+                yield chunk
+
+        t0 = time.perf_counter()
+        async for piece in encode(fmt, columns, counted(source())):
+            size += len(piece)
+        took = time.perf_counter() - t0
+        print(
+            f"export {name}: {rows} rows in {took:.1f} s = {rows / took:,.0f} rows/s, {size / 1e6:.1f} MB; "
+            f"RSS {before:.0f} MB before, {peak:.0f} MB peak while streaming"
+        )
+    await store.close()
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--reading-days", type=int, default=7)
+    parser.add_argument("--db", type=Path, default=None, help="keep the store in this file (reused when it exists)")
     args = parser.parse_args()
-    asyncio.run(main(args.days, args.reading_days))
+    asyncio.run(main(args.days, args.reading_days, args.db))

@@ -43,12 +43,21 @@ from factorytwin.store.base import (
     EventQuery,
     HistoryBucket,
     HistoryQuery,
+    KpiRows,
     LatestValue,
     ReadingColumns,
     StoreStats,
 )
 from factorytwin.store.codes import Dictionary, alarm_filter, event_filter, searchable
 from factorytwin.store.common import StoreCommon
+from factorytwin.store.kpi_rows import (
+    SQLITE_ALARMS,
+    SQLITE_BEFORE,
+    SQLITE_COUNTS,
+    SQLITE_STATUS,
+    status_row,
+    storable_ids,
+)
 from factorytwin.store.schema import LATEST_SQL
 from factorytwin.store.sqlite_conn import open_writer, rollback, with_tx
 from factorytwin.store.translate import translate_results, translate_sqlite, translated
@@ -342,6 +351,32 @@ class SQLiteStore(StoreCommon):
         sql = f"SELECT {_EVENT_COLS} FROM events{where} ORDER BY ts DESC, id DESC LIMIT {query.limit}"
         rows = await self._on_reader(lambda: self._r().execute(sql, params).fetchall())
         return models_from_rows(rows, event_from_row, "event")
+
+    @_sqlite
+    async def kpi_rows(
+        self, machine_ids: Sequence[str], start: datetime, end: datetime, lookback: int
+    ) -> dict[str, KpiRows]:
+        """What the KPIs read, per machine: index range reads of ``events_machine_ts`` and
+        ``alarms_machine_raised`` in one read transaction (one snapshot)."""
+        out = {m: KpiRows() for m in machine_ids}
+        ids = storable_ids(machine_ids)
+        lo, hi = to_ms(start), to_ms(end)
+
+        def read() -> None:
+            conn = self._r()
+            conn.execute("BEGIN")
+            try:
+                for m in ids:
+                    rows = out[m]
+                    rows.status = [status_row(r) for r in conn.execute(SQLITE_STATUS, (m, lo, hi))]
+                    rows.before = [status_row(r) for r in conn.execute(SQLITE_BEFORE, (m, lo, lookback))]
+                    rows.counts = conn.execute(SQLITE_COUNTS, (m, lo, hi)).fetchall()
+                    rows.alarms = [r[0] for r in conn.execute(SQLITE_ALARMS, (m, lo, hi))]
+            finally:
+                conn.execute("COMMIT")
+
+        await self._on_reader(read)
+        return out
 
     @_sqlite
     async def save_alarm(self, alarm: Alarm) -> Alarm:

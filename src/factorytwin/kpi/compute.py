@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -69,27 +69,28 @@ class Tally:
 
     def add(self, other: Tally) -> None:
         """Fold in another machine's tally of the same bucket."""
-        for name in (
-            "range_ms",
-            "planned_stop_ms",
-            "unknown_ms",
-            "run_ms",
-            "failed_ms",
-            "failures",
-            "episodes",
-            "alarms",
-            "counted",
-            "ideal_missing",
-            "parts_total",
-            "parts_bad",
-            "ideal_ms",
-            "ideal_good_ms",
-            "counted_run_ms",
-            "counted_planned_ms",
-        ):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.range_ms += other.range_ms
+        self.planned_stop_ms += other.planned_stop_ms
+        self.unknown_ms += other.unknown_ms
+        self.run_ms += other.run_ms
+        self.failed_ms += other.failed_ms
+        self.failures += other.failures
+        self.episodes += other.episodes
+        self.alarms += other.alarms
+        self.counted += other.counted
+        self.ideal_missing += other.ideal_missing
+        self.parts_total += other.parts_total
+        self.parts_bad += other.parts_bad
+        self.ideal_ms += other.ideal_ms
+        self.ideal_good_ms += other.ideal_good_ms
+        self.counted_run_ms += other.counted_run_ms
+        self.counted_planned_ms += other.counted_planned_ms
         for cause, (ms, stops) in other.downtime.items():
             self.down(cause, ms, stops)
+
+    def copy(self) -> Tally:
+        """An independent copy (its downtime too)."""
+        return replace(self, downtime={c: list(v) for c, v in self.downtime.items()})
 
 
 EXACT_FLOAT_INT = 2**53
@@ -108,6 +109,27 @@ class CountColumns:
     total: npt.NDArray[np.float64]
     bad: npt.NDArray[np.float64]
     ideal_cycle_s: npt.NDArray[np.float64]
+
+    @staticmethod
+    def empty() -> CountColumns:
+        """No reports."""
+        none = np.zeros(0, dtype=np.float64)
+        return CountColumns(np.zeros(0, dtype=np.int64), none, none, none)
+
+    @staticmethod
+    def concat(parts: Sequence[CountColumns]) -> CountColumns:
+        """The reports of ``parts`` one after the other."""
+        return CountColumns(
+            np.concatenate([p.ts_ms for p in parts]),
+            np.concatenate([p.total for p in parts]),
+            np.concatenate([p.bad for p in parts]),
+            np.concatenate([p.ideal_cycle_s for p in parts]),
+        )
+
+    def between(self, after_ms: int, until_ms: int) -> CountColumns:
+        """The reports with ``after_ms < ts <= until_ms``."""
+        lo, hi = np.searchsorted(self.ts_ms, [after_ms, until_ms], side="right").tolist()
+        return CountColumns(self.ts_ms[lo:hi], self.total[lo:hi], self.bad[lo:hi], self.ideal_cycle_s[lo:hi])
 
     def add_to(self, out: list[Tally], edges_ms: Sequence[int], ideal_cycle_s: float | None) -> None:
         """Add the reports to the tallies of the buckets ``[edges_ms[i], edges_ms[i+1])`` they close."""
@@ -143,7 +165,7 @@ def count_columns(rows: Sequence[CountRow]) -> CountColumns | list[Count]:
     """A store's count rows as the reports ``timeline.counts`` makes of the same events: ``CountColumns``, or a
     list of ``Count``s when a part count is too large for float64 sums to be exact."""
     if not rows:
-        return []
+        return CountColumns.empty()
     table = np.array(rows, dtype=np.float64)  # None (not a number) -> NaN
     total = np.trunc(table[:, 1])
     if total.sum() >= EXACT_FLOAT_INT:
@@ -201,8 +223,8 @@ def tally_machine(
     same as ``CountColumns``, summed by numpy to the same figures); ``alarms_ms``: raise times in the range.
     ``ideal_cycle_s`` (the machine's own, e.g. from its metadata) overrides the reports'.
     """
-    out, _ = _stretches(edges_ms, marks, initial)
-    _finish(out, edges_ms, counts, alarms_ms, ideal_cycle_s)
+    out, _ = stretches(edges_ms, marks, initial)
+    finish(out, edges_ms, counts, alarms_ms, ideal_cycle_s)
     return out
 
 
@@ -218,10 +240,19 @@ def tally_machine_both(
     same figures as two calls, with the status stretches walked once: the total's times, downtime and failures
     are the buckets' integer sums; its failure episodes are the runs of failed stretches (a repair spanning two
     buckets is one episode of the total)."""
-    start, end = edges_ms[0], edges_ms[-1]
-    out, runs = _stretches(edges_ms, marks, initial)
-    total = Tally(range_ms=end - start, episodes=runs)
-    for part in out:
+    out, runs = stretches(edges_ms, marks, initial)
+    total = sum_stretches(out, runs)
+    finish([total], [edges_ms[0], edges_ms[-1]], counts, alarms_ms, ideal_cycle_s)
+    finish(out, edges_ms, counts, alarms_ms, ideal_cycle_s)
+    return total, out
+
+
+def sum_stretches(parts: Sequence[Tally], runs: Sequence[int]) -> Tally:
+    """The time part of the tally of consecutive buckets' union: their integer sums, and the runs of failed
+    stretches begun in them as its failure episodes."""
+    total = Tally(episodes=sum(runs))
+    for part in parts:
+        total.range_ms += part.range_ms
         total.planned_stop_ms += part.planned_stop_ms
         total.unknown_ms += part.unknown_ms
         total.run_ms += part.run_ms
@@ -229,12 +260,10 @@ def tally_machine_both(
         total.failures += part.failures
         for cause, (ms, stops) in part.downtime.items():
             total.down(cause, ms, stops)
-    _finish([total], [start, end], counts, alarms_ms, ideal_cycle_s)
-    _finish(out, edges_ms, counts, alarms_ms, ideal_cycle_s)
-    return total, out
+    return total
 
 
-def _finish(
+def finish(
     out: list[Tally],
     edges_ms: Sequence[int],
     counts: Sequence[Count] | CountColumns,
@@ -265,9 +294,9 @@ def _finish(
                 tally.counted_planned_ms = tally.planned_ms
 
 
-def _stretches(edges_ms: Sequence[int], marks: Sequence[Mark], initial: Mark | None) -> tuple[list[Tally], int]:
-    """The time part of ``tally_machine``: status stretches, downtime, failures and episodes per bucket; and how
-    many runs of failed stretches the range has (the episodes of its total)."""
+def stretches(edges_ms: Sequence[int], marks: Sequence[Mark], initial: Mark | None) -> tuple[list[Tally], list[int]]:
+    """The time part of ``tally_machine``: status stretches, downtime, failures and episodes per bucket; and per
+    bucket how many runs of failed stretches begin in it (their sum: the episodes of the range's total)."""
     n = len(edges_ms) - 1
     out = [Tally(range_ms=edges_ms[i + 1] - edges_ms[i]) for i in range(n)]
     start, end = edges_ms[0], edges_ms[-1]
@@ -281,7 +310,7 @@ def _stretches(edges_ms: Sequence[int], marks: Sequence[Mark], initial: Mark | N
     if end > since:
         stretches.append((since, end, current))
     episode_bucket = -1  # the bucket where the failure in progress was last counted as an episode
-    runs = 0
+    runs = [0] * n
     previous: Mark | None = None
     for a, b, state in stretches:
         first = bisect_right(edges_ms, a) - 1
@@ -290,7 +319,7 @@ def _stretches(edges_ms: Sequence[int], marks: Sequence[Mark], initial: Mark | N
         continuing = failed and previous is not None and previous.status is MachineStatus.FAILED
         if failed and not continuing:
             episode_bucket = -1
-            runs += 1
+            runs[first] += 1
         for i in range(first, n):
             lo, hi = max(a, edges_ms[i]), min(b, edges_ms[i + 1])
             if hi <= lo:

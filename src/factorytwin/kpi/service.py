@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 
 from factorytwin.domain import Machine
 from factorytwin.errors import FieldProblem, InvalidInput
+from factorytwin.kpi.cache import DAY_MS, cache_of
 from factorytwin.kpi.compute import (
     Tally,
     bucket_count,
@@ -28,6 +29,8 @@ from factorytwin.store.base import Store
 
 LOOKBACK_EVENTS = 20
 """Newest status-carrying events read before a range to know each machine's status at its start."""
+CACHED_FROM_MS = 2 * DAY_MS
+"""Ranges this long or longer, by day or not grouped, go through the cache of day tallies (``kpi.cache``)."""
 
 
 def _ms(ts: datetime) -> int:
@@ -81,7 +84,10 @@ class KpiService:
         start, end = query.start.astimezone(UTC), query.end.astimezone(UTC)
         edges = bucket_edges(start, end, query.group)
         edges_ms = [_ms(e) for e in edges]
-        totals, buckets = await self._tallies(machines, edges_ms)
+        if query.group in (Grouping.DAY, Grouping.NONE) and edges_ms[-1] - edges_ms[0] >= CACHED_FROM_MS:
+            totals, buckets = await self._cached_tallies(machines, edges_ms[0], edges_ms[-1], query.group)
+        else:
+            totals, buckets = await self._tallies(machines, edges_ms)
         total = Tally()
         per_bucket = [Tally() for _ in range(len(edges) - 1)]
         children: dict[str, Tally] = defaultdict(Tally)
@@ -109,6 +115,17 @@ class KpiService:
             else [],
             children=kids,
         )
+
+    async def _cached_tallies(
+        self, machines: list[Machine], start: int, end: int, group: Grouping
+    ) -> tuple[dict[str, Tally], dict[str, list[Tally]]]:
+        """``_tallies`` through the store's cache of day tallies (``kpi.cache``): the same figures."""
+        ideal = {m.id: _ideal_cycle(m) for m in machines}
+        both = await cache_of(self.store, LOOKBACK_EVENTS).tallies(machines, start, end, ideal)
+        totals = {k: total for k, (total, _) in both.items()}
+        if group is Grouping.NONE:
+            return totals, {k: [total] for k, total in totals.items()}
+        return totals, {k: days for k, (_, days) in both.items()}
 
     async def _tallies(
         self, machines: list[Machine], edges_ms: list[int]

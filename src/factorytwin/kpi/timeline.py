@@ -128,10 +128,13 @@ def status_marks(events: Iterable[Event], before: MachineStatus | None = None) -
     return marks_of_facts((fact_of(e) for e in events if e.kind in STATUS_KINDS and e.status is not None), before)
 
 
-def marks_of_facts(facts: Iterable[Fact], before: MachineStatus | None = None) -> list[Mark]:
-    """``status_marks`` of facts (oldest first; those of other kinds or without a status are ignored)."""
+def marks_of_facts(
+    facts: Iterable[Fact], before: MachineStatus | None = None, cause_before: str | None = None
+) -> list[Mark]:
+    """``status_marks`` of facts (oldest first; those of other kinds or without a status are ignored).
+    ``cause_before``: the cause of the stretch in progress, when resuming a scan (a range starts with none)."""
     marks: list[Mark] = []
-    status, cause = before, None
+    status, cause = before, cause_before
     for ts, kind, new_status, mode, reason, planned_flag in facts:
         if kind not in STATUS_KINDS or new_status is None:
             continue

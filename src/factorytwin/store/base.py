@@ -208,6 +208,15 @@ class Store(Protocol):
         """What the KPIs of ``machine_ids`` over ``[start, end)`` read (see ``KpiRows``), per machine (every id is a
         key), in one consistent snapshot. The JSON fields are picked by SQL: no ``Event`` or ``Alarm`` is built."""
 
+    async def events_after(self, after_id: int | None) -> tuple[int, dict[str, int]]:
+        """The newest event id (0 with no events) and, per machine, the earliest ``ts`` (ms) of its events with
+        an id above ``after_id`` (none asked with None): what was written since a reader last looked (a primary key
+        range read, cheap while little was written)."""
+
+    async def alarm_times(self, machine_ids: Sequence[str], start: datetime, end: datetime) -> dict[str, list[int]]:
+        """Per machine (every id is a key): the raise times (ms) of its alarms raised in ``[start, end)``, oldest
+        first (``KpiRows.alarms`` without the events)."""
+
     async def save_alarm(self, alarm: Alarm) -> Alarm:
         """Insert (id None) or update an alarm; return it with its id."""
 

@@ -42,6 +42,9 @@ SQLITE_ALARMS = (
     "SELECT raised_at FROM alarms WHERE machine_id = ? AND raised_at >= ? AND raised_at < ? ORDER BY raised_at, id"
 )
 
+EVENTS_AFTER = "SELECT machine_id, min(ts) FROM events WHERE id > {0} GROUP BY machine_id"
+NEWEST_EVENT = "SELECT coalesce(max(id), 0) FROM events"
+
 # --- PostgreSQL ---------------------------------------------------------------------------------------------------
 _PG_STATUS_COLS = """e.ts, e.kind, e.status,
   CASE WHEN jsonb_typeof(e.data -> 'mode') = 'string' THEN e.data ->> 'mode' END,

@@ -48,6 +48,8 @@ from factorytwin.store.base import (
 from factorytwin.store.codes import Dictionary, alarm_filter, event_filter, searchable
 from factorytwin.store.common import StoreCommon
 from factorytwin.store.kpi_rows import (
+    EVENTS_AFTER,
+    NEWEST_EVENT,
     POSTGRES_ALARMS,
     POSTGRES_BEFORE,
     POSTGRES_COUNTS,
@@ -372,6 +374,25 @@ class PostgresStore(StoreCommon):
                 out[r[0]].counts.append((r[1], r[2], r[3], r[4]))
             for r in await conn.fetch(POSTGRES_ALARMS, ids, lo, hi):
                 out[r[0]].alarms.append(r[1])
+        return out
+
+    @_pg
+    async def events_after(self, after_id: int | None) -> tuple[int, dict[str, int]]:
+        """The newest event id and the earliest ts per machine of the events above ``after_id``."""
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            newest = int(await conn.fetchval(NEWEST_EVENT))
+            if after_id is None or after_id >= newest:
+                return newest, {}
+            return newest, {r[0]: r[1] for r in await conn.fetch(EVENTS_AFTER.format("$1"), after_id)}
+
+    @_pg
+    async def alarm_times(self, machine_ids: Sequence[str], start: datetime, end: datetime) -> dict[str, list[int]]:
+        """Raise times of the alarms in ``[start, end)`` per machine (one statement)."""
+        out: dict[str, list[int]] = {m: [] for m in machine_ids}
+        ids = storable_ids(machine_ids)
+        if ids:
+            for r in await self.pool.fetch(POSTGRES_ALARMS, ids, to_ms(start), to_ms(end)):
+                out[r[0]].append(r[1])
         return out
 
     @_pg

@@ -51,6 +51,8 @@ from factorytwin.store.base import (
 from factorytwin.store.codes import Dictionary, alarm_filter, event_filter, searchable
 from factorytwin.store.common import StoreCommon
 from factorytwin.store.kpi_rows import (
+    EVENTS_AFTER,
+    NEWEST_EVENT,
     SQLITE_ALARMS,
     SQLITE_BEFORE,
     SQLITE_COUNTS,
@@ -374,6 +376,37 @@ class SQLiteStore(StoreCommon):
                     rows.alarms = [r[0] for r in conn.execute(SQLITE_ALARMS, (m, lo, hi))]
             finally:
                 conn.execute("COMMIT")
+
+        await self._on_reader(read)
+        return out
+
+    @_sqlite
+    async def events_after(self, after_id: int | None) -> tuple[int, dict[str, int]]:
+        """The newest event id and the earliest ts per machine of the events above ``after_id``."""
+
+        def read() -> tuple[int, dict[str, int]]:
+            conn = self._r()
+            conn.execute("BEGIN")
+            try:
+                newest = int(conn.execute(NEWEST_EVENT).fetchone()[0])
+                if after_id is None or after_id >= newest:
+                    return newest, {}
+                return newest, dict(conn.execute(EVENTS_AFTER.format("?"), (after_id,)).fetchall())
+            finally:
+                conn.execute("COMMIT")
+
+        return await self._on_reader(read)
+
+    @_sqlite
+    async def alarm_times(self, machine_ids: Sequence[str], start: datetime, end: datetime) -> dict[str, list[int]]:
+        """Raise times of the alarms in ``[start, end)`` per machine (index range reads)."""
+        out: dict[str, list[int]] = {m: [] for m in machine_ids}
+        ids, lo, hi = storable_ids(machine_ids), to_ms(start), to_ms(end)
+
+        def read() -> None:
+            conn = self._r()
+            for m in ids:
+                out[m] = [r[0] for r in conn.execute(SQLITE_ALARMS, (m, lo, hi))]
 
         await self._on_reader(read)
         return out

@@ -85,7 +85,7 @@ class KpiService:
         edges = bucket_edges(start, end, query.group)
         edges_ms = [_ms(e) for e in edges]
         if query.group in (Grouping.DAY, Grouping.NONE) and edges_ms[-1] - edges_ms[0] >= CACHED_FROM_MS:
-            totals, buckets = await self._cached_tallies(machines, edges_ms[0], edges_ms[-1], query.group)
+            totals, buckets = await self._cached_tallies(machines, edges_ms, query.group)
         else:
             totals, buckets = await self._tallies(machines, edges_ms)
         total = Tally()
@@ -117,11 +117,12 @@ class KpiService:
         )
 
     async def _cached_tallies(
-        self, machines: list[Machine], start: int, end: int, group: Grouping
+        self, machines: list[Machine], edges_ms: list[int], group: Grouping
     ) -> tuple[dict[str, Tally], dict[str, list[Tally]]]:
         """``_tallies`` through the store's cache of day tallies (``kpi.cache``): the same figures."""
         ideal = {m.id: _ideal_cycle(m) for m in machines}
-        both = await cache_of(self.store, LOOKBACK_EVENTS).tallies(machines, start, end, ideal)
+        cache = cache_of(self.store, LOOKBACK_EVENTS)
+        both = await cache.tallies(machines, edges_ms[0], edges_ms[-1], ideal)
         totals = {k: total for k, (total, _) in both.items()}
         if group is Grouping.NONE:
             return totals, {k: [total] for k, total in totals.items()}

@@ -4,7 +4,7 @@ history of the default factory plus the odd events a gateway may send, on SQLite
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +18,7 @@ from factorytwin.layout import load_layout
 from factorytwin.sim.engine import Engine
 from factorytwin.sim.production import ShiftPlan
 from factorytwin.store import Store, open_store
+from factorytwin.store.base import KpiRows
 from tests.unit.kpi.reference import ReferenceKpiService
 
 START = datetime(2025, 3, 1, tzinfo=UTC)
@@ -54,16 +55,18 @@ def odd_events() -> list[Event]:
         ev(3, 3.0, EventKind.STATUS, None),
         *(
             ev(4, h, EventKind.PRODUCTION, None, **data)
-            for h, data in [
-                (0.0, {"parts_total": 5, "parts_bad": 1, "ideal_cycle_s": 150}),  # on midnight: closes day 3
-                (1.0, {"parts_total": "5"}),
-                (2.0, {"parts_total": True, "parts_bad": 1}),
-                (3.0, {"parts_total": -1}),
-                (4.0, {"parts_total": 4.7, "parts_bad": 9, "ideal_cycle_s": 0}),
-                (5.0, {"parts_total": 3, "parts_bad": -2, "ideal_cycle_s": True}),
-                (6.0, {"parts_total": 3, "parts_bad": "1", "ideal_cycle_s": 0.7}),
-                (7.0, {"parts_total": 2, "parts_bad": 0.9, "ideal_cycle_s": 1e-3}),
-            ]
+            for h, data in list[tuple[float, dict[str, Any]]](
+                [
+                    (0.0, {"parts_total": 5, "parts_bad": 1, "ideal_cycle_s": 150}),  # on midnight: closes day 3
+                    (1.0, {"parts_total": "5"}),
+                    (2.0, {"parts_total": True, "parts_bad": 1}),
+                    (3.0, {"parts_total": -1}),
+                    (4.0, {"parts_total": 4.7, "parts_bad": 9, "ideal_cycle_s": 0}),
+                    (5.0, {"parts_total": 3, "parts_bad": -2, "ideal_cycle_s": True}),
+                    (6.0, {"parts_total": 3, "parts_bad": "1", "ideal_cycle_s": 0.7}),
+                    (7.0, {"parts_total": 2, "parts_bad": 0.9, "ideal_cycle_s": 1e-3}),
+                ]
+            )
         ),
     ]
 
@@ -133,18 +136,19 @@ async def test_every_range_and_grouping_gives_the_reports_of_the_model_reads(sto
     report = await same(store, KpiQuery(scope=Scope.MACHINE, id="lathe-01", start=at(1), end=at(5)))
     causes = {d.cause for d in report.total.downtime}
     assert {"failure:7", "failure:['a', 1]", "failure:True"} <= causes  # the odd modes, as str() of their JSON value
-    assert report.total.parts_total is not None and report.total.alarms == 0
+    assert report.total.parts_total is not None
+    assert report.total.alarms == 0
 
 
 async def test_the_cache_is_used_and_a_late_event_cuts_it_back(store: Store) -> None:
     read: list[tuple[datetime, datetime]] = []
     kpi_rows = store.kpi_rows
 
-    async def counting(ids: Any, start: datetime, end: datetime, lookback: int) -> Any:
+    async def counting(ids: Sequence[str], start: datetime, end: datetime, lookback: int) -> dict[str, KpiRows]:
         read.append((start, end))
         return await kpi_rows(ids, start, end, lookback)
 
-    store.kpi_rows = counting  # type: ignore[method-assign]
+    store.kpi_rows = counting  # type: ignore[method-assign,assignment]
     query = KpiQuery(start=at(1), end=at(6), group=Grouping.DAY)
     await same(store, query)
     assert read == [(at(1), at(6))]  # the first reads the range (and keeps its days)

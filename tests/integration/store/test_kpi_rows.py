@@ -64,7 +64,8 @@ async def test_the_picked_fields_are_those_of_the_stored_json(store: Store) -> N
     ]
     assert mill.counts == [(ms(10), 2.5, None, 0.7), (ms(14), 0, None, None), (ms(60), 9, None, None)]
     assert rows["mill-02"].status == [(ms(5), "status", "idle", None, None, False)]
-    assert rows["lathe-01"].status == rows["lathe-01"].counts == rows["lathe-01"].alarms == []
+    lathe = rows["lathe-01"]
+    assert (lathe.status, lathe.before, lathe.counts, lathe.alarms) == ([], [], [], [])
 
 
 async def test_alarm_times_and_what_was_written_since(store: Store) -> None:

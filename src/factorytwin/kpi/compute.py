@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -90,7 +90,25 @@ class Tally:
 
     def copy(self) -> Tally:
         """An independent copy (its downtime too)."""
-        return replace(self, downtime={c: list(v) for c, v in self.downtime.items()})
+        return Tally(
+            self.range_ms,
+            self.planned_stop_ms,
+            self.unknown_ms,
+            self.run_ms,
+            self.failed_ms,
+            {c: [ms, stops] for c, (ms, stops) in self.downtime.items()},
+            self.failures,
+            self.episodes,
+            self.alarms,
+            self.counted,
+            self.ideal_missing,
+            self.parts_total,
+            self.parts_bad,
+            self.ideal_ms,
+            self.ideal_good_ms,
+            self.counted_run_ms,
+            self.counted_planned_ms,
+        )
 
 
 EXACT_FLOAT_INT = 2**53

@@ -4,6 +4,7 @@ history of the default factory plus the odd events a gateway may send, on SQLite
 
 from __future__ import annotations
 
+import random
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -167,3 +168,21 @@ async def test_the_cache_is_used_and_a_late_event_cuts_it_back(store: Store) -> 
     read.clear()
     await same(store, query)
     assert all(end - start <= timedelta(days=3) for start, end in read)
+
+
+async def test_random_ranges_with_late_events_in_between_give_the_same_reports(store: Store) -> None:
+    rnd = random.Random(14)
+    minutes = DAYS * 1440
+    for i in range(24):
+        a = rnd.randrange(0, minutes - 2 * 1440)
+        b = rnd.randrange(a + 2 * 1440, minutes + 1)
+        start, end = at(0, a / 60), at(0, b / 60)
+        group = rnd.choice([Grouping.DAY, Grouping.NONE])
+        machine = rnd.choice(LAYOUT.machines).id
+        await same(store, KpiQuery(start=start, end=end, group=group))
+        await same(store, KpiQuery(scope=Scope.MACHINE, id=machine, start=start, end=end, group=group))
+        if i % 6 == 5:  # a late status change somewhere in the history
+            status = rnd.choice([MachineStatus.FAILED, MachineStatus.STOPPED, MachineStatus.RUNNING])
+            ts = at(0, rnd.randrange(minutes) / 60)
+            late = Event(machine_id=machine, ts=ts, kind=EventKind.STATUS, status=status)
+            await store.write_events([late])

@@ -3,6 +3,8 @@
 What is read per request, in one ``Store.kpi_rows`` call (plain rows picked by SQL, no ``Event`` models): each
 machine's status-carrying events and production reports of the range, its newest status-carrying events before
 the range (its status at the start), and the raise times of its alarms in the range. No readings are read.
+Ranges of two days or more grouped by day or not at all go through the day tallies kept per store
+(``kpi.cache``), which read only the head of the range and the days not kept yet; the figures are the same.
 """
 
 from __future__ import annotations

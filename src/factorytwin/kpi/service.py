@@ -1,26 +1,38 @@
 """``KpiService``: KPIs of a machine, a line or the plant over a range, from the stored events and alarms.
 
-What is read per request: the events of the range (one indexed range read, paged), for each machine its newest
-status-carrying events before the range (one index seek each: its status at the start), and the alarms raised in
-the range (paged newest first from the range's end). No readings are read.
+What is read per request, in one ``Store.kpi_rows`` call (plain rows picked by SQL, no ``Event`` models): each
+machine's status-carrying events and production reports of the range, its newest status-carrying events before
+the range (its status at the start), and the raise times of its alarms in the range. No readings are read.
+Ranges of two days or more grouped by day or not at all go through the day tallies kept per store
+(``kpi.cache``), which read only the head of the range and the days not kept yet; the figures are the same.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from factorytwin.domain import Event, Machine
+from factorytwin.domain import Machine
 from factorytwin.errors import FieldProblem, InvalidInput
-from factorytwin.kpi.compute import Tally, bucket_count, bucket_edges, figures, tally_machine
+from factorytwin.kpi.cache import DAY_MS, cache_of
+from factorytwin.kpi.compute import (
+    Tally,
+    bucket_count,
+    bucket_edges,
+    count_columns,
+    figures,
+    tally_machine,
+    tally_machine_both,
+)
 from factorytwin.kpi.models import MAX_BUCKETS, Grouping, KpiChild, KpiQuery, KpiReport, Scope
-from factorytwin.kpi.timeline import STATUS_KINDS, Mark, counts, from_ms, initial_mark, status_marks, to_ms
-from factorytwin.store.base import MAX_LIST_LIMIT, AlarmQuery, EventQuery, Store, all_events
+from factorytwin.kpi.timeline import facts_of_rows, from_ms, initial_of_facts, marks_of_facts, to_ms
+from factorytwin.store.base import Store
 
 LOOKBACK_EVENTS = 20
 """Newest status-carrying events read before a range to know each machine's status at its start."""
-_MS = timedelta(milliseconds=1)
+CACHED_FROM_MS = 2 * DAY_MS
+"""Ranges this long or longer, by day or not grouped, go through the cache of day tallies (``kpi.cache``)."""
 
 
 def _ms(ts: datetime) -> int:
@@ -74,7 +86,10 @@ class KpiService:
         start, end = query.start.astimezone(UTC), query.end.astimezone(UTC)
         edges = bucket_edges(start, end, query.group)
         edges_ms = [_ms(e) for e in edges]
-        totals, buckets = await self._tallies(machines, edges_ms)
+        if query.group in (Grouping.DAY, Grouping.NONE) and edges_ms[-1] - edges_ms[0] >= CACHED_FROM_MS:
+            totals, buckets = await self._cached_tallies(machines, edges_ms, query.group)
+        else:
+            totals, buckets = await self._tallies(machines, edges_ms)
         total = Tally()
         per_bucket = [Tally() for _ in range(len(edges) - 1)]
         children: dict[str, Tally] = defaultdict(Tally)
@@ -103,55 +118,35 @@ class KpiService:
             children=kids,
         )
 
+    async def _cached_tallies(
+        self, machines: list[Machine], edges_ms: list[int], group: Grouping
+    ) -> tuple[dict[str, Tally], dict[str, list[Tally]]]:
+        """``_tallies`` through the store's cache of day tallies (``kpi.cache``): the same figures."""
+        ideal = {m.id: _ideal_cycle(m) for m in machines}
+        cache = cache_of(self.store, LOOKBACK_EVENTS)
+        both = await cache.tallies(machines, edges_ms[0], edges_ms[-1], ideal)
+        totals = {k: total for k, (total, _) in both.items()}
+        if group is Grouping.NONE:
+            return totals, {k: [total] for k, total in totals.items()}
+        return totals, {k: days for k, (_, days) in both.items()}
+
     async def _tallies(
         self, machines: list[Machine], edges_ms: list[int]
     ) -> tuple[dict[str, Tally], dict[str, list[Tally]]]:
-        """Per machine: its tally over the whole range and its tallies per bucket."""
+        """Per machine: its tally over the whole range and its tallies per bucket, from one compact store read."""
         start, end = edges_ms[0], edges_ms[-1]
-        ids = {m.id for m in machines}
-        single = machines[0].id if len(machines) == 1 else None
-        # (start, end]: a production report at the end closes the range's last interval
-        events = await all_events(
-            self.store,
-            EventQuery(machine_id=single, start=from_ms(start), end=from_ms(end) + _MS, limit=MAX_LIST_LIMIT),
-        )
-        by_machine: dict[str, list[Event]] = defaultdict(list)
-        for event in reversed(events):  # oldest first
-            if event.machine_id in ids:
-                by_machine[event.machine_id].append(event)
-        alarms = await self._alarm_times(single, ids, start, end)
+        rows = await self.store.kpi_rows([m.id for m in machines], from_ms(start), from_ms(end), LOOKBACK_EVENTS)
         totals: dict[str, Tally] = {}
         buckets: dict[str, list[Tally]] = {}
         for m in machines:
-            initial = await self._initial(m.id, start)
-            own = by_machine.get(m.id, [])
-            in_range = [e for e in own if _ms(e.ts) < end]
-            marks = status_marks(in_range, initial.status if initial else None)
-            reports = [c for c in counts(own) if start < c.ts_ms <= end]
+            own = rows[m.id]
+            initial = initial_of_facts(facts_of_rows(own.before))
+            marks = marks_of_facts(facts_of_rows(own.status), initial.status if initial else None)
+            reports = count_columns(own.counts)
             ideal = _ideal_cycle(m)
-            raised = alarms.get(m.id, [])
-            [totals[m.id]] = tally_machine([start, end], marks, initial, reports, raised, ideal)
-            buckets[m.id] = tally_machine(edges_ms, marks, initial, reports, raised, ideal) if len(edges_ms) > 2 else []
-        if len(edges_ms) == 2:
-            buckets = {k: [v] for k, v in totals.items()}
+            if len(edges_ms) > 2:
+                totals[m.id], buckets[m.id] = tally_machine_both(edges_ms, marks, initial, reports, own.alarms, ideal)
+            else:
+                [totals[m.id]] = tally_machine(edges_ms, marks, initial, reports, own.alarms, ideal)
+                buckets[m.id] = [totals[m.id]]
         return totals, buckets
-
-    async def _initial(self, machine_id: str, start_ms: int) -> Mark | None:
-        query = EventQuery(
-            machine_id=machine_id, kinds=sorted(STATUS_KINDS), end=from_ms(start_ms), limit=LOOKBACK_EVENTS
-        )
-        return initial_mark(await self.store.events(query))
-
-    async def _alarm_times(self, single: str | None, ids: set[str], start: int, end: int) -> dict[str, list[int]]:
-        """Raise times (ms) of the alarms raised in ``[start, end)``, per machine."""
-        out: dict[str, list[int]] = defaultdict(list)
-        query = AlarmQuery(machine_id=single, before=from_ms(end), limit=MAX_LIST_LIMIT)
-        while True:
-            page = await self.store.alarms(query)
-            for alarm in page:
-                ts = _ms(alarm.raised_at)
-                if ts >= start and alarm.machine_id in ids:
-                    out[alarm.machine_id].append(ts)
-            if len(page) < query.limit or page[-1].id is None or _ms(page[-1].raised_at) < start:
-                return out
-            query = query.model_copy(update={"before": page[-1].raised_at, "before_id": page[-1].id})

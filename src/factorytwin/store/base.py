@@ -39,6 +39,39 @@ class ReadingColumns:
         return len(self.values)
 
 
+StatusRow = tuple[int, str, str | None, object, str | None, bool]
+"""A status-carrying event as the KPIs read it: ``(ts_ms, kind, status, data.mode, data.reason, data.planned)``.
+
+``mode`` is the JSON value of ``data.mode`` as ``json.loads`` makes it (None when absent); ``reason`` is
+``data.reason`` when it is a string, else None; ``planned`` is whether ``data.planned`` is JSON ``true``."""
+
+CountRow = tuple[int, float, float | None, float | None]
+"""A production report as the KPIs read it: ``(ts_ms, data.parts_total, data.parts_bad, data.ideal_cycle_s)``.
+
+``parts_total`` is a non-negative JSON number (reports without one are not returned); ``parts_bad`` and
+``ideal_cycle_s`` are their JSON numbers, or None when absent or not a number. Numbers come as the backend's
+numeric value (an int or a float: exact up to 2**53)."""
+
+
+@dataclass(slots=True)
+class KpiRows:
+    """What the KPIs read of one machine's events and alarms over ``[start, end)``: plain tuples, no models."""
+
+    status: list[StatusRow] = field(default_factory=list)
+    """Events of the status kinds with a status and ``start <= ts < end``, oldest first (by ts, then id)."""
+    before: list[StatusRow] = field(default_factory=list)
+    """The newest ``lookback`` events of the status kinds (with or without a status) before ``start``, newest
+    first: the machine's status at the start."""
+    counts: list[CountRow] = field(default_factory=list)
+    """Production reports with ``start < ts <= end`` (a report at the end closes the range's last interval),
+    oldest first."""
+    alarms: list[int] = field(default_factory=list)
+    """Raise times (ms) of the machine's alarms raised in ``[start, end)``, oldest first."""
+
+
+KPI_STATUS_KINDS = ("command", "fault", "maintenance", "status")
+"""The event kinds that carry a machine's status (``kpi.timeline.STATUS_KINDS``)."""
+
 Batch = tuple[ReadingColumns, Sequence[Event]]
 """A batch for ``Store.write_batches``: its reading columns and its events."""
 
@@ -172,6 +205,21 @@ class Store(Protocol):
 
     async def events(self, query: EventQuery) -> list[Event]:
         """Events matching ``query``, newest first."""
+
+    async def kpi_rows(
+        self, machine_ids: Sequence[str], start: datetime, end: datetime, lookback: int
+    ) -> dict[str, KpiRows]:
+        """What the KPIs of ``machine_ids`` over ``[start, end)`` read (see ``KpiRows``), per machine (every id is a
+        key), in one consistent snapshot. The JSON fields are picked by SQL: no ``Event`` or ``Alarm`` is built."""
+
+    async def events_after(self, after_id: int | None) -> tuple[int, dict[str, int]]:
+        """The newest event id (0 with no events) and, per machine, the earliest ``ts`` (ms) of its events with
+        an id above ``after_id`` (none asked with None): what was written since a reader last looked (a primary key
+        range read, cheap while little was written)."""
+
+    async def alarm_times(self, machine_ids: Sequence[str], start: datetime, end: datetime) -> dict[str, list[int]]:
+        """Per machine (every id is a key): the raise times (ms) of its alarms raised in ``[start, end)``, oldest
+        first (``KpiRows.alarms`` without the events)."""
 
     async def save_alarm(self, alarm: Alarm) -> Alarm:
         """Insert (id None) or update an alarm; return it with its id."""

@@ -40,12 +40,23 @@ from factorytwin.store.base import (
     EventQuery,
     HistoryBucket,
     HistoryQuery,
+    KpiRows,
     LatestValue,
     ReadingColumns,
     StoreStats,
 )
 from factorytwin.store.codes import Dictionary, alarm_filter, event_filter, searchable
 from factorytwin.store.common import StoreCommon
+from factorytwin.store.kpi_rows import (
+    EVENTS_AFTER,
+    NEWEST_EVENT,
+    POSTGRES_ALARMS,
+    POSTGRES_BEFORE,
+    POSTGRES_COUNTS,
+    POSTGRES_STATUS,
+    status_row,
+    storable_ids,
+)
 from factorytwin.store.profiles_rows import seed_bundled_postgres
 from factorytwin.store.schema import HISTORY_SQL, LATEST_SQL, POSTGRES_MIGRATIONS
 from factorytwin.store.translate import translate_postgres, translate_results, translated
@@ -353,6 +364,47 @@ class PostgresStore(StoreCommon):
         where, params = event_filter(query, "$")
         sql = f"SELECT {_EVENT_COLS} FROM events{where} ORDER BY ts DESC, id DESC LIMIT {query.limit}"
         return models_from_rows(await self.pool.fetch(sql, *params), event_from_row, "event")
+
+    @_pg
+    async def kpi_rows(
+        self, machine_ids: Sequence[str], start: datetime, end: datetime, lookback: int
+    ) -> dict[str, KpiRows]:
+        """What the KPIs read, per machine: four statements over every machine at once, in one read-only
+        repeatable-read transaction (one snapshot)."""
+        out = {m: KpiRows() for m in machine_ids}
+        ids = storable_ids(machine_ids)
+        if not ids:
+            return out
+        lo, hi = to_ms(start), to_ms(end)
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            for r in await conn.fetch(POSTGRES_STATUS, ids, lo, hi):
+                out[r[0]].status.append(status_row(r[1:]))
+            for r in await conn.fetch(POSTGRES_BEFORE, ids, lo, lookback):
+                out[r[0]].before.append(status_row(r[1:8]))
+            for r in await conn.fetch(POSTGRES_COUNTS, ids, lo, hi):
+                out[r[0]].counts.append((r[1], r[2], r[3], r[4]))
+            for r in await conn.fetch(POSTGRES_ALARMS, ids, lo, hi):
+                out[r[0]].alarms.append(r[1])
+        return out
+
+    @_pg
+    async def events_after(self, after_id: int | None) -> tuple[int, dict[str, int]]:
+        """The newest event id and the earliest ts per machine of the events above ``after_id``."""
+        async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+            newest = int(await conn.fetchval(NEWEST_EVENT))
+            if after_id is None or after_id >= newest:
+                return newest, {}
+            return newest, {r[0]: r[1] for r in await conn.fetch(EVENTS_AFTER.format("$1"), after_id)}
+
+    @_pg
+    async def alarm_times(self, machine_ids: Sequence[str], start: datetime, end: datetime) -> dict[str, list[int]]:
+        """Raise times of the alarms in ``[start, end)`` per machine (one statement)."""
+        out: dict[str, list[int]] = {m: [] for m in machine_ids}
+        ids = storable_ids(machine_ids)
+        if ids:
+            for r in await self.pool.fetch(POSTGRES_ALARMS, ids, to_ms(start), to_ms(end)):
+                out[r[0]].append(r[1])
+        return out
 
     @_pg
     async def save_alarm(self, alarm: Alarm) -> Alarm:

@@ -43,12 +43,23 @@ from factorytwin.store.base import (
     EventQuery,
     HistoryBucket,
     HistoryQuery,
+    KpiRows,
     LatestValue,
     ReadingColumns,
     StoreStats,
 )
 from factorytwin.store.codes import Dictionary, alarm_filter, event_filter, searchable
 from factorytwin.store.common import StoreCommon
+from factorytwin.store.kpi_rows import (
+    EVENTS_AFTER,
+    NEWEST_EVENT,
+    SQLITE_ALARMS,
+    SQLITE_BEFORE,
+    SQLITE_COUNTS,
+    SQLITE_STATUS,
+    status_row,
+    storable_ids,
+)
 from factorytwin.store.schema import LATEST_SQL
 from factorytwin.store.sqlite_conn import open_writer, rollback, with_tx
 from factorytwin.store.translate import translate_results, translate_sqlite, translated
@@ -354,6 +365,63 @@ class SQLiteStore(StoreCommon):
         sql = f"SELECT {_EVENT_COLS} FROM events{where} ORDER BY ts DESC, id DESC LIMIT {query.limit}"
         rows = await self._on_reader(lambda: self._r().execute(sql, params).fetchall())
         return models_from_rows(rows, event_from_row, "event")
+
+    @_sqlite
+    async def kpi_rows(
+        self, machine_ids: Sequence[str], start: datetime, end: datetime, lookback: int
+    ) -> dict[str, KpiRows]:
+        """What the KPIs read, per machine: index range reads of ``events_machine_ts`` and
+        ``alarms_machine_raised`` in one read transaction (one snapshot)."""
+        out = {m: KpiRows() for m in machine_ids}
+        ids = storable_ids(machine_ids)
+        lo, hi = to_ms(start), to_ms(end)
+
+        def read() -> None:
+            conn = self._r()
+            conn.execute("BEGIN")
+            try:
+                for m in ids:
+                    rows = out[m]
+                    rows.status = [status_row(r) for r in conn.execute(SQLITE_STATUS, (m, lo, hi))]
+                    rows.before = [status_row(r) for r in conn.execute(SQLITE_BEFORE, (m, lo, lookback))]
+                    rows.counts = conn.execute(SQLITE_COUNTS, (m, lo, hi)).fetchall()
+                    rows.alarms = [r[0] for r in conn.execute(SQLITE_ALARMS, (m, lo, hi))]
+            finally:
+                conn.execute("COMMIT")
+
+        await self._on_reader(read)
+        return out
+
+    @_sqlite
+    async def events_after(self, after_id: int | None) -> tuple[int, dict[str, int]]:
+        """The newest event id and the earliest ts per machine of the events above ``after_id``."""
+
+        def read() -> tuple[int, dict[str, int]]:
+            conn = self._r()
+            conn.execute("BEGIN")
+            try:
+                newest = int(conn.execute(NEWEST_EVENT).fetchone()[0])
+                if after_id is None or after_id >= newest:
+                    return newest, {}
+                return newest, dict(conn.execute(EVENTS_AFTER.format("?"), (after_id,)).fetchall())
+            finally:
+                conn.execute("COMMIT")
+
+        return await self._on_reader(read)
+
+    @_sqlite
+    async def alarm_times(self, machine_ids: Sequence[str], start: datetime, end: datetime) -> dict[str, list[int]]:
+        """Raise times of the alarms in ``[start, end)`` per machine (index range reads)."""
+        out: dict[str, list[int]] = {m: [] for m in machine_ids}
+        ids, lo, hi = storable_ids(machine_ids), to_ms(start), to_ms(end)
+
+        def read() -> None:
+            conn = self._r()
+            for m in ids:
+                out[m] = [r[0] for r in conn.execute(SQLITE_ALARMS, (m, lo, hi))]
+
+        await self._on_reader(read)
+        return out
 
     @_sqlite
     async def save_alarm(self, alarm: Alarm) -> Alarm:

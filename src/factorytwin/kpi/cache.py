@@ -23,7 +23,8 @@ machine is computed without the cache.
 day boundary before ``ts`` (the whole chain when ``ts`` is at or before its first day). This sees every writer of
 the database (REST, MQTT ingest, the twin, other processes) without hooks. On PostgreSQL with concurrent writers a
 transaction may commit after one holding a higher id; such an event is seen by the id cursor only if it commits
-before the next request reads it: see docs/ARCHITECTURE.md.
+before the next request reads it, so ``KpiService`` keeps day tallies only for stores whose event ids commit in
+order (``Store.event_ids_commit_in_order``: SQLite); PostgreSQL gets the compact read without them.
 """
 
 from __future__ import annotations

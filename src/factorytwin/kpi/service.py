@@ -86,7 +86,9 @@ class KpiService:
         start, end = query.start.astimezone(UTC), query.end.astimezone(UTC)
         edges = bucket_edges(start, end, query.group)
         edges_ms = [_ms(e) for e in edges]
-        if query.group in (Grouping.DAY, Grouping.NONE) and edges_ms[-1] - edges_ms[0] >= CACHED_FROM_MS:
+        # The day tallies are kept only where an event id cursor cannot step over a late commit (kpi.cache).
+        cacheable = self.store.event_ids_commit_in_order and query.group in (Grouping.DAY, Grouping.NONE)
+        if cacheable and edges_ms[-1] - edges_ms[0] >= CACHED_FROM_MS:
             totals, buckets = await self._cached_tallies(machines, edges_ms, query.group)
         else:
             totals, buckets = await self._tallies(machines, edges_ms)

@@ -157,6 +157,9 @@ class Store(Protocol):
 
     backend: str
     """Short name of the backend ("sqlite", "postgresql"), for /health."""
+    event_ids_commit_in_order: bool
+    """True when seeing an event id means every lower id is committed (one writer: SQLite). PostgreSQL's concurrent
+    writers can commit a lower id after a higher one, so an id cursor there may step over an event."""
 
     async def open(self) -> None:
         """Connect and bring the schema up to date (migrations are versioned and idempotent)."""

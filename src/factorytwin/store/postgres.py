@@ -126,6 +126,7 @@ class PostgresStore(StoreCommon):
     """The server store (``postgresql://user@host:port/db``)."""
 
     backend = "postgresql"
+    event_ids_commit_in_order = False  # concurrent writers: ids are handed out before their commits
 
     def __init__(self, dsn: str, min_size: int = 1, max_size: int = 4) -> None:
         self.dsn = dsn

@@ -80,6 +80,7 @@ class SQLiteStore(StoreCommon):
     """The embedded default store, in one SQLite file (``sqlite:///path``)."""
 
     backend = "sqlite"
+    event_ids_commit_in_order = True  # one writer connection
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)

@@ -263,7 +263,7 @@ function Schedule() {
                   <th>Machine</th>
                   <th>Shift</th>
                   <th>P(fail)</th>
-                  <th>Risk avoided</th>
+                  <th>Risk avoided ({info.plant.currency})</th>
                   <th>Why</th>
                 </tr>
               </thead>

@@ -176,7 +176,7 @@ function KpiCards({ report }: { report: KpiReport }) {
   );
 }
 
-function TrendChart({ report }: { report: KpiReport }) {
+function TrendChart({ report, scale }: { report: KpiReport; scale: number }) {
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const bounds = useRef<[number, number]>([0, 1]);
@@ -231,6 +231,13 @@ function TrendChart({ report }: { report: KpiReport }) {
       </div>
       <div ref={host} />
       {!known && <div className="empty">no production reported in this range</div>}
+      {known && report.buckets.length < 3 && (
+        <div className="faint kpi-trend-note" data-testid="kpi-trend-few">
+          {report.buckets.length} bucket{report.buckets.length === 1 ? "" : "s"} of a {report.group} in this range
+          {scale !== 1 && ` — buckets are ${report.group}s of the wall clock, ${scale}× as long in machine time`}: a
+          longer range shows a trend.
+        </div>
+      )}
     </div>
   );
 }
@@ -244,34 +251,40 @@ function Pareto({ f }: { f: KpiFigures }) {
       {bars.length === 0 ? (
         <div className="empty">{noProduction(f) ? "no production reported in this range" : "no downtime"}</div>
       ) : (
-        <table className="t pareto">
-          <thead>
-            <tr>
-              <th>Cause</th>
-              <th className="pareto-bar-h">Downtime</th>
-              <th className="r">Stops</th>
-              <th className="r">Share</th>
-              <th className="r">Cumulative</th>
-            </tr>
-          </thead>
-          <tbody>
-            {bars.map((b) => (
-              <tr key={b.cause} data-testid="pareto-row" data-cause={b.cause}>
-                <td>{causeLabel(b.cause)}</td>
-                <td className="pareto-bar-cell">
-                  <span
-                    className="pareto-bar"
-                    style={{ width: `${(b.seconds / top) * 100}%`, background: CATEGORY_COLOR[b.category] }}
-                  />
-                  <span className="num">{hoursOf(b.seconds)}</span>
-                </td>
-                <td className="num r">{b.stops}</td>
-                <td className="num r">{pct(b.share)}</td>
-                <td className="num r">{pct(b.cumulative)}</td>
+        <div className="kpi-wrap">
+          <table className="t pareto">
+            <thead>
+              <tr>
+                <th>Cause</th>
+                <th className="pareto-bar-h">Downtime</th>
+                <th className="r">Stops</th>
+                <th className="r">Share</th>
+                <th className="r">Cumulative</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {bars.map((b) => (
+                <tr key={b.cause} data-testid="pareto-row" data-cause={b.cause}>
+                  <td>{causeLabel(b.cause)}</td>
+                  <td className="pareto-bar-cell">
+                    <span className="pareto-cell">
+                      <span className="pareto-track">
+                        <span
+                          className="pareto-bar"
+                          style={{ width: `${(b.seconds / top) * 100}%`, background: CATEGORY_COLOR[b.category] }}
+                        />
+                      </span>
+                      <span className="num pareto-val">{hoursOf(b.seconds)}</span>
+                    </span>
+                  </td>
+                  <td className="num r">{b.stops}</td>
+                  <td className="num r">{pct(b.share)}</td>
+                  <td className="num r">{pct(b.cumulative)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </div>
   );
@@ -281,32 +294,34 @@ function BigLosses({ f }: { f: KpiFigures }) {
   const none = noProduction(f);
   return (
     <div className="card" data-testid="kpi-losses">
-      <div className="card-h">The six big losses</div>
+      <div className="card-h">The six big losses, as far as the report tells them apart</div>
       {none ? (
         <div className="empty">no production reported in this range</div>
       ) : (
-        <table className="t">
-          <thead>
-            <tr>
-              <th>Loss</th>
-              <th>Lowers</th>
-              <th className="r">Time lost</th>
-              <th className="r">of planned</th>
-              <th>Note</th>
-            </tr>
-          </thead>
-          <tbody>
-            {sixBigLosses(f).map((l) => (
-              <tr key={l.key} data-testid={`loss-${l.key}`}>
-                <td>{l.label}</td>
-                <td className="muted">{l.factor}</td>
-                <td className="num r">{hoursOf(l.seconds)}</td>
-                <td className="num r">{pct(l.seconds === null ? null : l.seconds / f.planned_s)}</td>
-                <td className="faint">{l.note}</td>
+        <div className="kpi-wrap">
+          <table className="t losses">
+            <thead>
+              <tr>
+                <th>Loss</th>
+                <th>Lowers</th>
+                <th className="r">Time lost</th>
+                <th className="r">of planned</th>
+                <th>Note</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {sixBigLosses(f).map((l) => (
+                <tr key={l.key} data-testid={`loss-${l.key}`}>
+                  <td>{l.label}</td>
+                  <td className="muted">{l.factor}</td>
+                  <td className="num r">{hoursOf(l.seconds)}</td>
+                  <td className="num r">{pct(l.seconds === null ? null : l.seconds / f.planned_s)}</td>
+                  <td className="faint">{l.note}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
     </div>
   );
@@ -321,7 +336,7 @@ function Children({ report, onPath }: { report: KpiReport; onPath: (p: KpiPath) 
       {report.children.length === 0 ? (
         <div className="empty">nothing to drill into</div>
       ) : (
-        <div className="kpi-table">
+        <div className="kpi-wrap kpi-children-table">
           <table className="t">
             <thead>
               <tr>
@@ -467,7 +482,7 @@ export function KpisView({ path, onPath }: { path: KpiPath; onPath: (p: KpiPath)
               ))}
             </ul>
           )}
-          <TrendChart report={report} />
+          <TrendChart report={report} scale={scale} />
           <Children report={report} onPath={onPath} />
           <div className="kpi-split">
             <Pareto f={report.total} />

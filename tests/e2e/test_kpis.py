@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 
 from tests.e2e.conftest import BrowserPage, Twin
 
@@ -94,4 +96,33 @@ def test_kpi_drill_down_and_csv(twin: Twin, bpage: BrowserPage, tmp_path: Path) 
         " - document.querySelector('[data-testid=kpis]').clientWidth]"
     )
     assert overflow == [0, 0], overflow
+    assert bpage.errors == []
+
+
+def test_kpis_without_production_say_so(twin: Twin, bpage: BrowserPage) -> None:
+    """A range before the twin started has no planned production time: the view says so and shows no 0 % as if
+    measured. (The view asks for the last 24 h; the browser moves its range a week back, before the twin existed.)"""
+    page = bpage.page
+
+    def week_ago(route: Route) -> None:
+        url = urlsplit(route.request.url)
+        query = dict(parse_qsl(url.query))
+        query["from"] = (datetime.now(UTC) - timedelta(days=8)).isoformat()
+        query["to"] = (datetime.now(UTC) - timedelta(days=7)).isoformat()
+        route.continue_(url=urlunsplit(url._replace(query=urlencode(query))))
+
+    page.route(re.compile(r"/api/v1/kpis\?"), week_ago)
+    bpage.goto(twin, "#/kpis", user="vera")
+    expect(page.locator("[data-testid=kpis-empty]")).to_contain_text("No production reported in this range")
+    cards = page.locator("[data-testid^=kpi-card-]")
+    expect(cards).to_have_count(8)
+    for figure in ("oee", "availability", "performance", "quality", "mtbf_s", "mttr_s", "downtime_s"):
+        card = page.locator(f"[data-testid=kpi-card-{figure}]")
+        expect(card).to_have_attribute("data-known", "false")
+        expect(card.locator(".value")).to_have_text("—")
+    expect(page.locator("[data-testid=kpi-pareto]")).to_contain_text("no production reported in this range")
+    expect(page.locator("[data-testid=kpi-losses]")).to_contain_text("no production reported in this range")
+    children = page.locator("[data-testid=kpi-child]")
+    expect(children.first).to_be_visible()
+    assert "%" not in page.locator("[data-testid=kpi-children] tbody").inner_text()
     assert bpage.errors == []

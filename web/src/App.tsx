@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from "react";
 import { api, ApiError } from "./api/client";
 import type { Machine, Me } from "./api/types";
-import { AuditIcon, BellIcon, FloorIcon, HistoryIcon, OverviewIcon } from "./components/Icons";
+import { AuditIcon, BellIcon, FloorIcon, HistoryIcon, KpiIcon, OverviewIcon } from "./components/Icons";
 import { notify, Toast } from "./components/Toast";
 import { FactoryContext, type FactoryInfo } from "./context";
 import { formatAgeS, formatClock, plantZoneName, setPlantZone } from "./format";
@@ -29,6 +29,8 @@ import {
   type UnitPrefs,
 } from "./units";
 import { AuditView } from "./views/AuditView";
+import { KpisView } from "./views/KpisView";
+import { PLANT, type KpiPath } from "./kpis";
 
 function useRoute(): [Route, (r: Route) => void] {
   const [route, setRoute] = useState<Route>(() => parseRoute(window.location.hash));
@@ -220,6 +222,7 @@ const NAV: { view: View; label: string; icon: () => React.JSX.Element; admin?: t
   { view: "floor", label: "Floor", icon: FloorIcon },
   { view: "overview", label: "Overview", icon: OverviewIcon },
   { view: "history", label: "History", icon: HistoryIcon },
+  { view: "kpis", label: "Plant KPIs", icon: KpiIcon },
   { view: "audit", label: "Audit", icon: AuditIcon, admin: true },
 ];
 
@@ -227,6 +230,7 @@ const TITLES: Record<View, string> = {
   floor: "3D factory floor",
   overview: "Fleet overview",
   history: "History",
+  kpis: "Plant KPIs",
   audit: "Audit trail",
 };
 
@@ -318,6 +322,10 @@ function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
   const { info, error } = useFactoryInfo(true);
   useLiveStream(info !== null);
   const select = useCallback((id: string | null) => go({ view: route.view, machine: id }), [go, route.view]);
+  const drill = useCallback(
+    (kpi: KpiPath) => go({ view: "kpis", machine: kpi.scope === "machine" ? kpi.id : null, kpi }),
+    [go],
+  );
   // a change of display units re-renders the shell and with it every value on screen
   const prefs = useSyncExternalStore(subscribeUnitPrefs, unitPrefs);
 
@@ -330,7 +338,7 @@ function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
         {NAV.filter((n) => !n.admin || hasRole(me.role, "admin")).map(({ view, label, icon: Icon }) => (
           <a
             key={view}
-            href={routeHash({ view, machine: route.machine })}
+            href={routeHash({ view, machine: view === "kpis" ? null : route.machine })}
             className={`nav-btn${route.view === view ? " active" : ""}`}
             data-testid={`nav-${view}`}
           >
@@ -360,6 +368,7 @@ function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
             {route.view === "overview" && <OverviewView onOpen={(id) => go({ view: "floor", machine: id })} />}
             {route.view === "history" && <HistoryView machine={route.machine} onMachine={select} />}
             {route.view === "audit" && <AuditView />}
+            {route.view === "kpis" && <KpisView path={route.kpi ?? PLANT} onPath={drill} />}
           </FactoryContext.Provider>
         )}
       </main>

@@ -51,6 +51,8 @@ describe("format", () => {
     expect(formatHours(7.5)).toBe("7.5 h");
     expect(formatHours(30)).toBe("30 h");
     expect(formatHours(76)).toBe("3 d 4 h");
+    expect(formatHours(95.6)).toBe("4 d");
+    expect(formatHours(71.4)).toBe("2 d 23 h");
     expect(formatHours(undefined)).toBe("—");
   });
 

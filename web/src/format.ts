@@ -62,8 +62,9 @@ export function formatHours(hours: number | null | undefined): string {
   if (hours === null || hours === undefined || !Number.isFinite(hours)) return "—";
   if (hours < 1) return `${Math.round(hours * 60)} min`;
   if (hours < 48) return `${hours < 10 ? hours.toFixed(1) : Math.round(hours)} h`;
-  const d = Math.floor(hours / 24);
-  const h = Math.round(hours - d * 24);
+  const whole = Math.round(hours); // round first: 95.6 h is 4 d, not "3 d 24 h"
+  const d = Math.floor(whole / 24);
+  const h = whole - d * 24;
   return h === 0 ? `${d} d` : `${d} d ${h} h`;
 }
 

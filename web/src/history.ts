@@ -3,13 +3,14 @@
 import type { HistoryBucket } from "./api/types";
 import { formatClock, formatDay, fromWallTime, wallTime } from "./format";
 
-export type RangeKey = "15m" | "1h" | "24h" | "7d" | "custom";
+export type RangeKey = "15m" | "1h" | "24h" | "7d" | "30d" | "custom";
 
 export const RANGE_SECONDS: Record<Exclude<RangeKey, "custom">, number> = {
   "15m": 15 * 60,
   "1h": 3600,
   "24h": 86400,
   "7d": 7 * 86400,
+  "30d": 30 * 86400,
 };
 
 /** The [from, to] of a relative range ending now, in the machines' time: with a simulator at `timeScale` x,
@@ -40,6 +41,7 @@ export const RANGE_LABEL: Record<Exclude<RangeKey, "custom">, string> = {
   "1h": "1 h",
   "24h": "24 h",
   "7d": "7 d",
+  "30d": "30 d",
 };
 
 /** How many buckets to ask for: about one per two pixels of chart, within the server's sensible limits. */

@@ -16,4 +16,34 @@ describe("routes", () => {
       machine: "pump 1",
     });
   });
+
+  it("parses the KPI drill-down: plant, line, machine", () => {
+    expect(parseRoute("#/kpis")).toEqual({ view: "kpis", machine: null, kpi: { scope: "plant" } });
+    expect(parseRoute("#/kpis/line/line-a")).toEqual({
+      view: "kpis",
+      machine: null,
+      kpi: { scope: "line", id: "line-a" },
+    });
+    expect(parseRoute("#/kpis/machine/mill-01")).toEqual({
+      view: "kpis",
+      machine: "mill-01",
+      kpi: { scope: "machine", id: "mill-01" },
+    });
+    // an incomplete or unknown scope is the plant, not a guess
+    expect(parseRoute("#/kpis/line")).toEqual({ view: "kpis", machine: null, kpi: { scope: "plant" } });
+    expect(parseRoute("#/kpis/cell/x")).toEqual({ view: "kpis", machine: null, kpi: { scope: "plant" } });
+  });
+
+  it("writes KPI hashes, encoding ids, and round-trips them", () => {
+    expect(routeHash({ view: "kpis", machine: null })).toBe("#/kpis");
+    expect(routeHash({ view: "kpis", machine: "mill-01" })).toBe("#/kpis/machine/mill-01");
+    const line = { view: "kpis", machine: null, kpi: { scope: "line", id: "line a/b" } } as const;
+    expect(routeHash(line)).toBe("#/kpis/line/line%20a%2Fb");
+    expect(parseRoute(routeHash(line))).toEqual(line);
+    // another view's machine carries over to the machine's KPIs, and back
+    expect(parseRoute(routeHash({ ...parseRoute("#/kpis/machine/lathe-01"), view: "floor" }))).toEqual({
+      view: "floor",
+      machine: "lathe-01",
+    });
+  });
 });

@@ -391,9 +391,15 @@ def _ratio(num: float, den: float) -> float | None:
     return num / den if den > 0 else None
 
 
-def figures(tally: Tally, start: datetime, end: datetime) -> KpiFigures:
-    """The KPIs of a tally (one machine's, or the sum of several machines')."""
+def figures(tally: Tally, start: datetime, end: datetime, time_scale: float = 1.0) -> KpiFigures:
+    """The KPIs of a tally (one machine's, or the sum of several machines'), every duration in the machines' time:
+    the tally measures the clock that stamps the events, ``time_scale`` machine seconds per second of it (a
+    simulator at 60x: 60), while ideal cycle times are machine seconds already."""
     notes: list[str] = []
+
+    def k(ms: float) -> float:  # event-clock ms -> machine seconds (exactly ms / 1000 at scale 1)
+        return ms * time_scale / 1000.0
+
     planned = tally.planned_ms
     if planned <= 0:
         notes.append(NO_PLANNED)
@@ -404,13 +410,13 @@ def figures(tally: Tally, start: datetime, end: datetime) -> KpiFigures:
         notes.append(NO_COUNTERS)
     elif tally.ideal_missing:
         notes.append(NO_IDEAL)
-    performance = _ratio(tally.ideal_ms, tally.counted_run_ms) if known else None
-    oee = _ratio(tally.ideal_good_ms, tally.counted_planned_ms) if known else None
+    performance = _ratio(tally.ideal_ms, tally.counted_run_ms * time_scale) if known else None
+    oee = _ratio(tally.ideal_good_ms, tally.counted_planned_ms * time_scale) if known else None
     if tally.failures == 0:
         notes.append(NO_FAILURES)
     downtime = sorted(
         (
-            DowntimeCause(cause=c, category=_category(c), seconds=ms / 1000.0, stops=stops)
+            DowntimeCause(cause=c, category=_category(c), seconds=k(ms), stops=stops)
             for c, (ms, stops) in tally.downtime.items()
         ),
         key=lambda d: (-d.seconds, d.cause),
@@ -419,12 +425,12 @@ def figures(tally: Tally, start: datetime, end: datetime) -> KpiFigures:
     return KpiFigures(
         start=start,
         end=end,
-        range_s=tally.range_ms / 1000.0,
-        planned_stop_s=tally.planned_stop_ms / 1000.0,
-        unknown_s=tally.unknown_ms / 1000.0,
-        planned_s=max(planned, 0) / 1000.0,
-        run_s=tally.run_ms / 1000.0,
-        downtime_s=sum(ms for ms, _ in tally.downtime.values()) / 1000.0,
+        range_s=k(tally.range_ms),
+        planned_stop_s=k(tally.planned_stop_ms),
+        unknown_s=k(tally.unknown_ms),
+        planned_s=k(max(planned, 0)),
+        run_s=k(tally.run_ms),
+        downtime_s=k(sum(ms for ms, _ in tally.downtime.values())),
         availability=_ratio(tally.run_ms, planned),
         performance=performance,
         quality=_ratio(tally.parts_total - tally.parts_bad, tally.parts_total) if counted else None,
@@ -432,12 +438,12 @@ def figures(tally: Tally, start: datetime, end: datetime) -> KpiFigures:
         parts_total=tally.parts_total if counted else None,
         parts_good=tally.parts_total - tally.parts_bad if counted else None,
         parts_bad=tally.parts_bad if counted else None,
-        performance_loss_s=(tally.counted_run_ms - tally.ideal_ms) / 1000.0 if known else None,
+        performance_loss_s=(tally.counted_run_ms * time_scale - tally.ideal_ms) / 1000.0 if known else None,
         quality_loss_s=(tally.ideal_ms - tally.ideal_good_ms) / 1000.0 if known else None,
         failures=tally.failures,
         alarms=tally.alarms,
-        mtbf_s=tally.run_ms / 1000.0 / tally.failures if tally.failures else None,
-        mttr_s=tally.failed_ms / 1000.0 / tally.episodes if tally.episodes else None,
+        mtbf_s=k(tally.run_ms) / tally.failures if tally.failures else None,
+        mttr_s=k(tally.failed_ms) / tally.episodes if tally.episodes else None,
         downtime=downtime,
         notes=notes,
     )

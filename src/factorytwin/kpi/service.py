@@ -49,8 +49,15 @@ def _ideal_cycle(machine: Machine) -> float | None:
 class KpiService:
     """KPIs over the store's events for the machines of a layout (``lines``: line id -> display name)."""
 
-    def __init__(self, store: Store, machines: Sequence[Machine], lines: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        machines: Sequence[Machine],
+        lines: Mapping[str, str] | None = None,
+        time_scale: float = 1.0,
+    ) -> None:
         self.store = store
+        self.time_scale = time_scale  # machine seconds per second of the events' clock (kpi.compute.figures)
         self.machines = {m.id: m for m in machines}
         self.lines: dict[str, str] = dict(lines or {})
         for m in machines:
@@ -105,7 +112,8 @@ class KpiService:
             child_scope = Scope.MACHINE if query.scope is Scope.LINE else Scope.LINE
             for key in sorted(children):
                 name = self.machines[key].name if child_scope is Scope.MACHINE else self.lines.get(key, key)
-                kids.append(KpiChild(scope=child_scope, id=key, name=name, total=figures(children[key], start, end)))
+                child = figures(children[key], start, end, self.time_scale)
+                kids.append(KpiChild(scope=child_scope, id=key, name=name, total=child))
         return KpiReport(
             scope=query.scope,
             id=query.id if query.scope is not Scope.PLANT else None,
@@ -113,8 +121,8 @@ class KpiService:
             end=end,
             group=query.group,
             machines=[m.id for m in machines],
-            total=figures(total, start, end),
-            buckets=[figures(t, edges[i], edges[i + 1]) for i, t in enumerate(per_bucket)]
+            total=figures(total, start, end, self.time_scale),
+            buckets=[figures(t, edges[i], edges[i + 1], self.time_scale) for i, t in enumerate(per_bucket)]
             if query.group is not Grouping.NONE
             else [],
             children=kids,

@@ -48,6 +48,7 @@ def kpis(
     group: Grouping = Grouping.NONE,
     ideal_cycle_s: float | None = None,
     alarms: Sequence[str] = (),
+    time_scale: float = 1.0,
 ) -> list[KpiFigures]:
     """Figures per bucket of one machine's ``events``, as the service computes them."""
     a, b = at(start), at(end)
@@ -60,7 +61,7 @@ def kpis(
     tallies = tally_machine(
         [to_ms(e) for e in edges], marks, initial, reports, [to_ms(at(x)) for x in alarms], ideal_cycle_s
     )
-    return [figures(t, edges[i], edges[i + 1]) for i, t in enumerate(tallies)]
+    return [figures(t, edges[i], edges[i + 1], time_scale) for i, t in enumerate(tallies)]
 
 
 def test_a_shift_with_a_failure_a_break_and_a_maintenance() -> None:
@@ -92,6 +93,25 @@ def test_a_shift_with_a_failure_a_break_and_a_maintenance() -> None:
         ("maintenance:preventive", "maintenance", 3_600, 1),
     ]
     assert f.notes == []
+
+
+def test_a_compressed_clock_reports_durations_in_machine_time_and_a_true_performance() -> None:
+    # The shift above through a simulator at 60x: its events 60 times closer together in wall time (10:00-10:08),
+    # the same parts made in them. Read at 60x it is the same shift; read at 1x performance looks 60 times higher.
+    t0 = at("10:00")
+    squeezed = [e.model_copy(update={"ts": t0 + (e.ts - t0) / 60}) for e in SHIFT]
+    [f] = kpis(squeezed, end="10:08", ideal_cycle_s=60, time_scale=60)
+    assert f.range_s == pytest.approx(28_800)  # 8 machine hours
+    assert f.planned_s == pytest.approx(27_000)
+    assert f.run_s == pytest.approx(19_800)
+    assert f.mtbf_s == pytest.approx(19_800)
+    assert f.mttr_s == pytest.approx(3_600)
+    assert [d.seconds for d in f.downtime] == pytest.approx([3_600, 3_600])
+    assert f.performance == pytest.approx(60 * 250 / 19_800)
+    assert f.oee == pytest.approx(60 * 240 / 27_000)
+    assert f.performance_loss_s == pytest.approx(19_800 - 15_000)
+    [wall] = kpis(squeezed, end="10:08", ideal_cycle_s=60)
+    assert wall.performance == pytest.approx(60 * 60 * 250 / 19_800)
 
 
 def test_hourly_buckets_split_the_shift_and_a_report_closes_the_hour_it_ends() -> None:

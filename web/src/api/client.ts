@@ -19,6 +19,7 @@ import type {
   Me,
   LoginResponse,
   Prediction,
+  KpiReport,
   BodyOf,
   JsonOf,
 } from "./types";
@@ -217,6 +218,18 @@ export class ApiClient {
   /** The URL of the same entries as a CSV download (a plain GET: the session cookie authenticates it). */
   auditCsvHref(query: URLSearchParams): string {
     return `${this.base}/audit?${query.toString()}`;
+  }
+
+  /** OEE, MTBF, MTTR and downtime by cause of the plant, a line or a machine (query: see kpis.ts kpiQuery). */
+  kpis(query: URLSearchParams): Promise<KpiReport> {
+    return this.get("/api/v1/kpis", {}, query);
+  }
+
+  /** The URL of the same KPIs as a CSV download (a row per bucket, then per child; a plain GET with the cookie). */
+  kpisCsvHref(query: URLSearchParams): string {
+    const q = new URLSearchParams(query);
+    q.set("format", "csv");
+    return `${this.base}/exports/kpis?${q.toString()}`;
   }
 
   /** The machine's failure prediction; `status` says "no_model" (HTTP 200) until a model is trained. */

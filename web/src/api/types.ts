@@ -40,6 +40,11 @@ export type Role = Schemas["Role"];
 /** One line of the audit trail (GET /audit, admin) and how an audited attempt ended. */
 export type AuditEntry = Schemas["AuditEntry"];
 export type Outcome = Schemas["Outcome"];
+/** GET /kpis: OEE and friends of a scope, its buckets and its parts (docs/KPIS.md). */
+export type KpiReport = Schemas["KpiReport"];
+export type KpiFigures = Schemas["KpiFigures"];
+export type DowntimeCause = Schemas["DowntimeCause"];
+export type KpiGrouping = Schemas["Grouping"];
 export type CommandRequest = Schemas["Command"];
 export type CommandResult = Schemas["CommandResult"];
 export type ErrorBody = Schemas["ErrorBody"];

@@ -40,3 +40,11 @@ export const AuditIcon = () => (
     <path d="M8.5 12l2.5 2.5 4.5-5" />
   </svg>
 );
+export const KpiIcon = () => (
+  <svg viewBox="0 0 24 24" {...base}>
+    <path d="M4 20h16" />
+    <rect x="5" y="11" width="3" height="6" rx="0.5" />
+    <rect x="10.5" y="7" width="3" height="10" rx="0.5" />
+    <rect x="16" y="4" width="3" height="13" rx="0.5" />
+  </svg>
+);

@@ -30,7 +30,7 @@ _CURSOR = re.compile(r"^(-?\d{1,15})\.(\d{1,19})$")
 def kpi_service(services: Services) -> KpiService:
     """The KPI service over the app's store and layout."""
     lines = {line.id: line.name for line in services.layout.lines}
-    return KpiService(services.store, list(services.machines.values()), lines)
+    return KpiService(services.store, list(services.machines.values()), lines, services.settings.time_scale)
 
 
 def query_range(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from typer.testing import CliRunner
 
@@ -36,9 +38,18 @@ def test_an_unusable_url_is_refused_without_its_password() -> None:
 
 def test_serve_prints_the_store_without_its_password(monkeypatch: pytest.MonkeyPatch) -> None:
     started: list[Settings] = []
-    monkeypatch.setattr(serve, "run_server", started.append)
+
+    def run_server(settings: Settings, sock: socket.socket) -> None:
+        sock.close()
+        started.append(settings)
+
+    async def reachable(settings: Settings) -> None:  # there is no such database: only the printing is tested
+        return None
+
+    monkeypatch.setattr(serve, "run_server", run_server)
+    monkeypatch.setattr(serve, "check_connections", reachable)
     url = "postgresql://postgres:hunter2@127.0.0.1:5432/ft"
-    result = CliRunner().invoke(cli, ["serve", "--database-url", url])
+    result = CliRunner().invoke(cli, ["serve", "--port", "0", "--database-url", url])
     assert result.exit_code == 0, result.output
     assert "hunter2" not in result.output
     assert started[0].database_url == url  # the server itself still gets the real URL

@@ -72,7 +72,7 @@ BENCHES = [
     Bench(
         "ml-ai4i", "ml_ai4i.py", ["--no-plot"], ["--no-plot", "--folds", "3"], {"F1": "published leakage-free ~0.895"}
     ),
-    Bench("dashboard", "web_fps.py", [], ["--seconds", "5", "--warmup", "3"]),
+    Bench("dashboard", "web_fps.py", ["--machines", "16"], ["--machines", "16", "--seconds", "5", "--warmup", "3"]),
     Bench("startup", "startup.py", ["--runs", "5"], ["--runs", "2"]),
     Bench("retrain", "retrain.py", [], []),
 ]

@@ -96,13 +96,16 @@ async def ml_lifespan(services: Services) -> AsyncIterator[None]:
     )
     predictor = Predictor(services.store, registry, machines, time_scale=settings.time_scale, training=training)
     services.predictor = predictor
+    warmed = asyncio.Event()  # the numeric stack imported: predictions answer without a first-call pause
     services.health_sections["ml"] = lambda: {
         "active_model": registry.active_version(),
         "training_jobs": training.unfinished(),
+        "ready": warmed.is_set(),
     }
 
     async def warm_then_push() -> None:
         await asyncio.to_thread(predictor.warm_up)
+        warmed.set()
         await push_predictions(services, predictor, PREDICTION_INTERVAL_S)
 
     task = asyncio.get_running_loop().create_task(warm_then_push(), name="ft-ml")

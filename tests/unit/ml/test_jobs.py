@@ -125,6 +125,7 @@ async def test_the_api_answers_409_while_a_job_runs(settings: Settings, tmp_path
             assert "already running" in refused["detail"][0]["msg"]
             health = (await client.get("/api/v1/health")).json()
             assert health["sections"]["ml"]["training_jobs"] == 1
+            assert isinstance(health["sections"]["ml"]["ready"], bool)  # the numeric stack warmed up yet or not
 
 
 async def test_activate_must_be_a_json_boolean(settings: Settings, tmp_path: Path) -> None:

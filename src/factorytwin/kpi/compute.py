@@ -10,9 +10,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
 from factorytwin.domain import MachineStatus
 from factorytwin.kpi.models import (
@@ -25,6 +23,10 @@ from factorytwin.kpi.models import (
 )
 from factorytwin.kpi.timeline import Count, Mark, count_of_row
 from factorytwin.store.base import CountRow
+
+if TYPE_CHECKING:  # numpy is imported where it is used, so the API starts without the numeric stack
+    import numpy as np
+    import numpy.typing as npt
 
 _CATEGORIES: tuple[DowntimeCategory, ...] = ("failure", "maintenance", "stop", "idle", "offline")
 NO_COUNTERS = "no part counters (production events) in the range: performance, quality and OEE are unknown"
@@ -131,12 +133,16 @@ class CountColumns:
     @staticmethod
     def empty() -> CountColumns:
         """No reports."""
+        import numpy as np  # lazily: the API starts without the numeric stack
+
         none = np.zeros(0, dtype=np.float64)
         return CountColumns(np.zeros(0, dtype=np.int64), none, none, none)
 
     @staticmethod
     def concat(parts: Sequence[CountColumns]) -> CountColumns:
         """The reports of ``parts`` one after the other."""
+        import numpy as np  # lazily: the API starts without the numeric stack
+
         return CountColumns(
             np.concatenate([p.ts_ms for p in parts]),
             np.concatenate([p.total for p in parts]),
@@ -146,11 +152,15 @@ class CountColumns:
 
     def between(self, after_ms: int, until_ms: int) -> CountColumns:
         """The reports with ``after_ms < ts <= until_ms``."""
+        import numpy as np  # lazily: the API starts without the numeric stack
+
         lo, hi = np.searchsorted(self.ts_ms, [after_ms, until_ms], side="right").tolist()
         return CountColumns(self.ts_ms[lo:hi], self.total[lo:hi], self.bad[lo:hi], self.ideal_cycle_s[lo:hi])
 
     def add_to(self, out: list[Tally], edges_ms: Sequence[int], ideal_cycle_s: float | None) -> None:
         """Add the reports to the tallies of the buckets ``[edges_ms[i], edges_ms[i+1])`` they close."""
+        import numpy as np  # lazily: the API starts without the numeric stack
+
         n = len(out)
         index = np.searchsorted(np.asarray(edges_ms, dtype=np.int64), self.ts_ms, side="left") - 1
         keep = (index >= 0) & (index < n)
@@ -182,6 +192,8 @@ class CountColumns:
 def count_columns(rows: Sequence[CountRow]) -> CountColumns | list[Count]:
     """A store's count rows as the reports ``timeline.counts`` makes of the same events: ``CountColumns``, or a
     list of ``Count``s when a part count is too large for float64 sums to be exact."""
+    import numpy as np  # lazily: the API starts without the numeric stack
+
     if not rows:
         return CountColumns.empty()
     table = np.array(rows, dtype=np.float64)  # None (not a number) -> NaN

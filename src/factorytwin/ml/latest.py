@@ -50,10 +50,8 @@ def latest_feature_row(
     ``ts_ms``: reading times; ``values``: sensor key -> array aligned with ``ts_ms`` (NaN where absent);
     ``status``: the machine's status at each reading (readings while not running are left out, as in training).
     """
-    _, rows = feature_matrix(ts_ms, values, renewal_ms, spec, kind, product_type, status, origin_ms, last_only=True)
-    if not len(rows):
-        return np.full(len(spec.feature_names()), np.nan)
-    return np.asarray(rows[0], dtype="float64")
+    _, rows = latest_feature_rows(ts_ms, values, renewal_ms, spec, kind, product_type, status, origin_ms, n=1)
+    return np.asarray(rows[-1], dtype="float64")
 
 
 def latest_feature_rows(

@@ -158,11 +158,10 @@ def feature_matrix(
     product_type: str | None,
     status: np.ndarray | None = None,
     origin_ms: float | None = None,
-    last_only: bool = False,
     last_n: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The one feature path of machine history, for training (every grid step) and serving (``last_only``: the
-    newest step; ``last_n``: the newest ``last_n`` steps, for an alert rule that looks back).
+    """The one feature path of machine history, for training (every grid step) and serving (``last_n``: the newest
+    ``last_n`` steps: 1 for a prediction, more for an alert rule that looks back).
 
     ``ts_ms``/``values``: one machine's readings (sensor key -> array aligned with ``ts_ms``, NaN where absent);
     ``status``: its status at each reading (readings while not running are dropped, see ``NON_OPERATING``);
@@ -179,8 +178,7 @@ def feature_matrix(
     cols.update(physics_arrays(cols, product_code))
     bins, grid = bin_means(ts, cols, spec.signals, spec.step_s)
     step_ms = float(round(spec.step_s * 1000))
-    n_last = 1 if last_only else last_n
-    rows = np.arange(len(bins))[-n_last:] if n_last else None
+    rows = np.arange(len(bins))[-last_n:] if last_n else None
     stats = window_stats(bins.astype("float64"), grid, spec.window, spec.window * step_ms, rows, per=step_ms)
     at = bins if rows is None else bins[rows]
     t = at.astype("float64")

@@ -69,14 +69,20 @@ class Tally:
         entry[0] += ms
         entry[1] += stops
 
-    def add(self, other: Tally) -> None:
-        """Fold in another machine's tally of the same bucket."""
+    def add_time(self, other: Tally) -> None:
+        """Fold in the time part of ``other``: its integer sums of time, failures and downtime."""
         self.range_ms += other.range_ms
         self.planned_stop_ms += other.planned_stop_ms
         self.unknown_ms += other.unknown_ms
         self.run_ms += other.run_ms
         self.failed_ms += other.failed_ms
         self.failures += other.failures
+        for cause, (ms, stops) in other.downtime.items():
+            self.down(cause, ms, stops)
+
+    def add(self, other: Tally) -> None:
+        """Fold in another machine's tally of the same bucket."""
+        self.add_time(other)
         self.episodes += other.episodes
         self.alarms += other.alarms
         self.counted += other.counted
@@ -87,8 +93,6 @@ class Tally:
         self.ideal_good_ms += other.ideal_good_ms
         self.counted_run_ms += other.counted_run_ms
         self.counted_planned_ms += other.counted_planned_ms
-        for cause, (ms, stops) in other.downtime.items():
-            self.down(cause, ms, stops)
 
     def copy(self) -> Tally:
         """An independent copy (its downtime too)."""
@@ -282,14 +286,7 @@ def sum_stretches(parts: Sequence[Tally], runs: Sequence[int]) -> Tally:
     stretches begun in them as its failure episodes."""
     total = Tally(episodes=sum(runs))
     for part in parts:
-        total.range_ms += part.range_ms
-        total.planned_stop_ms += part.planned_stop_ms
-        total.unknown_ms += part.unknown_ms
-        total.run_ms += part.run_ms
-        total.failed_ms += part.failed_ms
-        total.failures += part.failures
-        for cause, (ms, stops) in part.downtime.items():
-            total.down(cause, ms, stops)
+        total.add_time(part)
     return total
 
 

@@ -49,17 +49,6 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def sqlite_store(sqlite_url: str) -> AsyncIterator[Store]:
-    """An open SQLite store in the test's temporary directory."""
-    store = open_store(sqlite_url)
-    await store.open()
-    try:
-        yield store
-    finally:
-        await store.close()
-
-
-@pytest.fixture
 async def backend_store(backend_url: str) -> AsyncIterator[Store]:
     """An open store on each backend."""
     store = open_store(backend_url)

@@ -165,9 +165,9 @@ async def test_a_rotated_provider_key_is_fetched_when_a_token_names_it(jwks: Jwk
 
 
 async def test_bearer_jwts_go_to_the_verifier_and_an_unreachable_jwks_is_503_not_401(
-    jwks: Jwks, verifier: OidcVerifier, sqlite_store: Store, clock: Clock
+    jwks: Jwks, verifier: OidcVerifier, backend_store: Store, clock: Clock
 ) -> None:
-    service = AuthService(auth_store_for(sqlite_store), passwords=cheap_passwords(), now=clock.now, oidc=verifier)
+    service = AuthService(auth_store_for(backend_store), passwords=cheap_passwords(), now=clock.now, oidc=verifier)
     principal = await service.bearer_principal(token(jwks.keys[0]), "h")
     assert principal.role is Role.ENGINEER
     jwks.stop()

@@ -6,7 +6,7 @@ running machines share a value to two decimals (issue 12)."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +21,7 @@ from factorytwin.sim.dataset import generate_dataset
 from factorytwin.sim.engine import Engine
 from factorytwin.store.base import ReadingColumns
 from factorytwin.store.sqlite import SQLiteStore
+from tests.unit.ml.simstore import stepped
 
 pytestmark = pytest.mark.integration
 
@@ -36,16 +37,8 @@ async def test_served_risks_of_the_demo_factory_spread(tmp_path: Path) -> None:
     train_and_register(TrainOptions(data=data, folds=0), registry, TrainConfig())
 
     engine = Engine(layout, seed=0, start=datetime(2026, 6, 1, 5, 0, tzinfo=UTC), demo_faults=True)
-    frame = engine.step(60.0, HOURS * 60)
+    ts, mids, keys, vals, events = stepped(engine, 60.0, HOURS * 60)
     start_ms = int(engine.start.timestamp() * 1000)
-    n, c = frame.values.shape
-    ts = np.repeat(start_ms + np.round(frame.t * 1000).astype("int64"), c)
-    mids = np.tile(np.asarray(engine.machine_ids, dtype=object)[frame.columns.machine], n)
-    keys = np.tile(np.asarray(frame.columns.keys, dtype=object)[frame.columns.key], n)
-    vals = frame.values.reshape(-1)
-    ok = np.isfinite(vals)
-    ts, mids, keys, vals = ts[ok], mids[ok], keys[ok], vals[ok]
-    events = [e.to_domain(engine.start + timedelta(seconds=e.t)) for e in frame.events]
     ev_ms = np.array([int(e.ts.timestamp() * 1000) for e in events], dtype="int64")
 
     store = SQLiteStore(tmp_path / "twin.db")

@@ -37,11 +37,12 @@ class SimHistory:
     events: list[Event]
 
 
-def simulate(hours: int = HOURS, seed: int = 3) -> SimHistory:
-    """``hours`` of the default 16-machine factory, one reading set per ``SAMPLE_S``."""
-    layout = load_layout()
-    engine = Engine(layout, seed=seed)
-    frame = engine.step(SAMPLE_S, int(hours * 3600 / SAMPLE_S))
+def stepped(
+    engine: Engine, dt_s: float, n_steps: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, list[Event]]:
+    """``engine.step(dt_s, n_steps)`` as long columns (ts ms, machine id, sensor key, value; finite values only)
+    and its events, stamped from ``engine.start``."""
+    frame = engine.step(dt_s, n_steps)
     start_ms = int(engine.start.timestamp() * 1000)
     n, c = frame.values.shape
     ts = np.repeat(start_ms + np.round(frame.t * 1000).astype("int64"), c)
@@ -50,7 +51,15 @@ def simulate(hours: int = HOURS, seed: int = 3) -> SimHistory:
     vals = frame.values.reshape(-1)
     ok = np.isfinite(vals)
     events = [e.to_domain(engine.start + timedelta(seconds=e.t)) for e in frame.events]
-    return SimHistory(list(layout.machines), engine.start, ts[ok], mids[ok], keys[ok], vals[ok], events)
+    return ts[ok], mids[ok], keys[ok], vals[ok], events
+
+
+def simulate(hours: int = HOURS, seed: int = 3) -> SimHistory:
+    """``hours`` of the default 16-machine factory, one reading set per ``SAMPLE_S``."""
+    layout = load_layout()
+    engine = Engine(layout, seed=seed)
+    ts, mids, keys, vals, events = stepped(engine, SAMPLE_S, int(hours * 3600 / SAMPLE_S))
+    return SimHistory(list(layout.machines), engine.start, ts, mids, keys, vals, events)
 
 
 async def replay(

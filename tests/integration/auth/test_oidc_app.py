@@ -30,13 +30,6 @@ ENV = {
 }
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest) -> str:
-    """A fresh database of each backend."""
-    url: str = request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "postgres_url")
-    return url
-
-
 @pytest.fixture
 def jwks() -> Iterator[Jwks]:
     """The provider's JWKS, one key 'k1'."""
@@ -49,9 +42,9 @@ def jwks() -> Iterator[Jwks]:
 
 
 @pytest.fixture
-async def server(database_url: str, jwks: Jwks, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BackgroundServer]:
+async def server(backend_url: str, jwks: Jwks, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[BackgroundServer]:
     """The app with OpenID Connect configured from the environment, as ``factorytwin serve`` reads it."""
-    for name, value in {**ENV, "FT_OIDC_JWKS_URL": jwks.url, "FT_DATABASE_URL": database_url}.items():
+    for name, value in {**ENV, "FT_OIDC_JWKS_URL": jwks.url, "FT_DATABASE_URL": backend_url}.items():
         monkeypatch.setenv(name, value)
     async with BackgroundServer(Settings(mqtt_url=None, layout_path=None)) as running:
         yield running

@@ -200,32 +200,3 @@ def kind_rules(
                     best, best_key, best_shape = rule, key, si
         out[str(kind)] = best
     return out
-
-
-def kind_thresholds(
-    machine: np.ndarray,
-    t_h: np.ndarray,
-    prob: np.ndarray,
-    kinds: dict[str, str],
-    failures: pd.DataFrame,
-    horizon_h: float,
-    step_h: float,
-    max_false_per_month: float = 1.0,
-    lead_h: float = 2.0,
-    min_failures: int = 5,
-) -> dict[str, float]:
-    """The plain-threshold case of ``kind_rules`` (no smoothing, no hysteresis): the ``on`` threshold per kind."""
-    rules = kind_rules(
-        machine,
-        t_h,
-        prob,
-        kinds,
-        failures,
-        horizon_h,
-        step_h,
-        max_false_per_month,
-        lead_h,
-        min_failures,
-        shapes=RULE_SHAPES[:1],
-    )
-    return {k: r.on for k, r in rules.items()}

@@ -5,7 +5,34 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from factorytwin.ml.alarms import NEVER, kind_thresholds
+from factorytwin.ml.alarms import NEVER, RULE_SHAPES, kind_rules
+
+
+def plain_thresholds(
+    machine: np.ndarray,
+    t_h: np.ndarray,
+    prob: np.ndarray,
+    kinds: dict[str, str],
+    failures: pd.DataFrame,
+    horizon_h: float,
+    step_h: float,
+    max_false_per_month: float = 1.0,
+    min_failures: int = 5,
+) -> dict[str, float]:
+    """The ``on`` threshold per kind of ``kind_rules`` with its first shape only (no smoothing, no hysteresis)."""
+    rules = kind_rules(
+        machine,
+        t_h,
+        prob,
+        kinds,
+        failures,
+        horizon_h,
+        step_h,
+        max_false_per_month,
+        min_failures=min_failures,
+        shapes=RULE_SHAPES[:1],
+    )
+    return {kind: rule.on for kind, rule in rules.items()}
 
 
 def test_each_kind_gets_the_threshold_its_failures_allow() -> None:
@@ -24,7 +51,7 @@ def test_each_kind_gets_the_threshold_its_failures_allow() -> None:
             "mode": ["tool_wear"] * 3 + ["random"],
         }
     )
-    thr = kind_thresholds(
+    thr = plain_thresholds(
         np.array(["mill-1"] * len(t) + ["pump-1"] * len(t)),
         np.concatenate([t, t]),
         np.concatenate([mill_p, pump_p]),
@@ -44,7 +71,7 @@ def test_one_failure_is_no_basis_for_a_threshold() -> None:
     prob = np.full(len(t), 0.2)
     failures = pd.DataFrame({"machine_id": ["c-1"], "t_h": [400.0], "mode": ["belt_wear"]})
     # alerting all the time would "warn" the one belt failure at one false episode: not a threshold to keep
-    thr = kind_thresholds(
+    thr = plain_thresholds(
         np.array(["c-1"] * len(t)), t, prob, {"c-1": "conveyor"}, failures, 24.0, 1.0, max_false_per_month=5.0
     )
     assert thr["conveyor"] == NEVER

@@ -248,7 +248,7 @@ class Predictor:
                 origin = None if origin is None else anchor + (origin - anchor) * self.time_scale
             renewals = life_renewals(ev_ts, np.array([e for _, _, e, _ in log], dtype=object))
             at, rows = latest_feature_rows(
-                ts, values, renewals, spec, machine.kind.value, ptype, status, origin, bundle.alert_lookback_steps + 1
+                ts, values, renewals, spec, machine.profile, ptype, status, origin, bundle.alert_lookback_steps + 1
             )
             index = {name: i for i, name in enumerate(spec.feature_names())}
             cols = [index.get(f) for f in bundle.features]
@@ -260,7 +260,7 @@ class Predictor:
         arrays.update(physics_arrays(arrays, code))
         by_name = {k: float(v[0]) for k, v in arrays.items()}
         by_name["product_type"] = code
-        by_name["kind"] = KIND_CODES.get(machine.kind.value, np.nan)
+        by_name["kind"] = KIND_CODES.get(machine.profile, np.nan)
         return np.array([np.nan]), np.array([[by_name.get(f, np.nan) for f in bundle.features]], dtype="float64")
 
     def _predict_inputs(

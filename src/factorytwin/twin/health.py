@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from factorytwin.domain import AlarmSeverity, MachineKind, MachineStatus, SensorSpec
+from factorytwin.domain import AlarmSeverity, MachineStatus, SensorSpec
 from factorytwin.twin.operating import CONDITION_SENSORS, operating_band
 
 BAND_POINTS_PER_WIDTH = 50.0
@@ -54,12 +54,12 @@ def health_score(
     alarm_severities: Iterable[AlarmSeverity],
     status: MachineStatus,
     failure_probability: float | None = None,
-    kind: MachineKind | None = None,
+    kind: str | None = None,
     speed_pct: float = 100.0,
 ) -> float:
     """The health score (0-100, one decimal) from values, active alarms, status and the predicted failure risk.
 
-    ``kind`` and ``speed_pct`` give the operating point (without ``kind``: the catalogue's bands)."""
+    ``kind`` (the profile id) and ``speed_pct`` give the operating point (without ``kind``: the catalogue's bands)."""
     if status is MachineStatus.FAILED:
         return 0.0
     running = status is MachineStatus.RUNNING

@@ -32,7 +32,7 @@ async def test_registered_machines_are_listed_in_id_order_and_updated_by_id(stor
     assert [m.id for m in machines] == sorted(m.id for m in machines)
     assert len(machines) == 16
     moved = next(m for m in machines if m.id == "mill-01").model_copy(update={"x": 1.5, "metadata": {"a": [1]}})
-    extra = Machine(id="pump-99", name="Spare pump", kind=MachineKind.PUMP, line="line-c", x=1, y=2)
+    extra = Machine(id="pump-99", name="Spare pump", profile=MachineKind.PUMP, line="line-c", x=1, y=2)
     await store.register_machines([moved, extra])
     again = {m.id: m for m in await store.machines()}
     assert len(again) == 17
@@ -231,7 +231,7 @@ async def test_an_alarms_shelf_and_comments_round_trip(store: Store) -> None:
 async def test_opening_an_existing_store_again_migrates_nothing_and_keeps_the_data(store_url: str) -> None:
     first = open_store(store_url)
     await first.open()
-    await first.register_machines([Machine(id="m1", name="M", kind=MachineKind.PUMP, line="l", x=0, y=0)])
+    await first.register_machines([Machine(id="m1", name="M", profile=MachineKind.PUMP, line="l", x=0, y=0)])
     assert await first.write_batch(columns([("m1", "flow_rate", T0_MS, 1.0)])) == 1
     await first.close()
     for _ in range(2):

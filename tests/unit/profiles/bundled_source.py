@@ -10,9 +10,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from factorytwin.domain import CATALOGUE, Command, CommandKind, MachineKind
+from factorytwin.domain import ACTIVITY_SENSOR, CATALOGUE, Command, CommandKind, MachineKind
 from factorytwin.profiles import BuiltinAppearance, CommandParameter, Profile, ProfileCommand, ProfileSensor
-from factorytwin.twin.state import ACTIVITY_SENSOR
 
 BUNDLED_DIR = Path(__file__).resolve().parents[3] / "src" / "factorytwin" / "profiles" / "bundled"
 KIND_NAMES: dict[MachineKind, str] = {

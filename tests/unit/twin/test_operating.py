@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from factorytwin.domain import MachineKind, sensor_specs
-from factorytwin.twin.operating import AlarmTuning, RuleTuning, machine_rules, operating_band
+from factorytwin.domain import MachineKind, SensorSpec, sensor_specs
+from factorytwin.profiles.registry import ProfileRegistry
+from factorytwin.twin.operating import (
+    WARM_UP_S,
+    AlarmTuning,
+    RuleTuning,
+    machine_rules,
+    operating_band,
+    profile_defaults,
+)
 from tests.unit.twin.helpers import machine
 
 PUMP = sensor_specs(MachineKind.PUMP)
@@ -34,20 +42,24 @@ def test_a_slower_robot_has_a_longer_cycle_and_a_zero_setpoint_stays_a_band() ->
     assert 0.0 < low < high
 
 
-def test_tuning_resolves_defaults_then_kind_then_machine_most_specific_key_last() -> None:
-    tuning = AlarmTuning(
-        RuleTuning(on_delay_s=90.0, off_delay_s=60.0, deadband=0.05),
-        kinds={MachineKind.PUMP: {"*": RuleTuning(on_delay_s=30.0), "vibration": RuleTuning(deadband=0.1)}},
-    )
-    pump = machine("pump-01", MachineKind.PUMP).model_copy(
-        update={"metadata": {"alarm_rules": {"high:vibration": {"on_delay_s": 5}, "vibration": {"off_delay_s": 0}}}}
-    )
-    tuning.register([pump, machine("mill-01")])
-    assert tuning.of("mill-01", MachineKind.CNC_MILL, "high:torque").on_delay_s == 90.0
-    other = tuning.of("pump-01", MachineKind.PUMP, "low:flow_rate")
+def test_tuning_resolves_defaults_then_profile_then_machine_most_specific_key_last() -> None:
+    tuning = AlarmTuning(RuleTuning(on_delay_s=90.0, off_delay_s=60.0, deadband=0.05))
+    rules = {"*": {"on_delay_s": 30}, "vibration": {"deadband": 0.1}, "high:vibration": {"on_delay_s": 5}}
+    pump = machine("pump-01", MachineKind.PUMP).model_copy(update={"metadata": {"alarm_rules": rules}})
+    tuning.register([pump, machine("mill-01")], ProfileRegistry.bundled().sensors)
+    assert tuning.of("mill-01", "high:torque").on_delay_s == 90.0
+    assert tuning.of("mill-01", "tool_wear").on_delay_s == 0.0  # wear: at once (what the sensors call for)
+    assert tuning.of("mill-01", "low:process_temp").on_delay_s == WARM_UP_S  # a machine's own temperature
+    assert tuning.of("mill-01", "low:air_temp").on_delay_s == 90.0  # the hall's is not warming up
+    other = tuning.of("pump-01", "low:flow_rate")
     assert (other.on_delay_s, other.off_delay_s, other.deadband) == (30.0, 60.0, 0.05)
-    vib = tuning.of("pump-01", MachineKind.PUMP, "high:vibration")
-    assert (vib.on_delay_s, vib.off_delay_s, vib.deadband) == (5.0, 0.0, 0.1)
+    vib = tuning.of("pump-01", "high:vibration")
+    assert (vib.on_delay_s, vib.off_delay_s, vib.deadband) == (5.0, 60.0, 0.1)
+
+
+def test_a_user_profiles_temperature_in_celsius_gets_the_warm_up_too() -> None:
+    specs = {"oil": SensorSpec(key="oil", label="Oil", unit="°C", low=-20, high=150, normal_low=30, normal_high=70)}
+    assert profile_defaults(specs.values())["low:oil"].on_delay_s == WARM_UP_S
 
 
 def test_a_bad_machine_override_is_ignored_not_fatal(caplog: pytest.LogCaptureFixture) -> None:

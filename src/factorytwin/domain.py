@@ -346,8 +346,8 @@ class BandOverride(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    normal_low: float = Field(allow_inf_nan=False)
-    normal_high: float = Field(allow_inf_nan=False)
+    normal_low: StrictFloat = Field(allow_inf_nan=False)
+    normal_high: StrictFloat = Field(allow_inf_nan=False)
 
     @model_validator(mode="after")
     def _ordered(self) -> BandOverride:
@@ -372,9 +372,9 @@ class Machine(BaseModel):
         description="id of the machine's profile (its sensors, bands, commands, appearance)",
     )
     line: Text = Field(min_length=1, max_length=64)
-    x: float = Field(description="floor position east, metres")
-    y: float = Field(description="floor position north, metres")
-    rotation: float = Field(default=0.0, description="heading, degrees counter-clockwise")
+    x: StrictFloat = Field(allow_inf_nan=False, description="floor position east, metres")
+    y: StrictFloat = Field(allow_inf_nan=False, description="floor position north, metres")
+    rotation: StrictFloat = Field(default=0.0, allow_inf_nan=False, description="heading, degrees counter-clockwise")
     metadata: Annotated[dict[str, Any], AfterValidator(_storable_metadata)] = Field(default_factory=dict)
     bands: dict[str, BandOverride] = Field(
         default_factory=dict, description="sensor key -> this machine's own normal band (overrides the profile's)"

@@ -102,6 +102,7 @@ async def ml_lifespan(services: Services) -> AsyncIterator[None]:
         settings.database_url, settings.model_dir, machines, settings.train_max_rows, settings.train_jobs_kept
     )
     predictor = Predictor(services.store, registry, machines, time_scale=settings.time_scale, training=training)
+    predictor.machines = services.machines  # the plant's one dict: machines provisioned later are predicted too
     services.predictor = predictor
     warmed = asyncio.Event()  # the numeric stack imported: predictions answer without a first-call pause
     services.health_sections["ml"] = lambda: {
@@ -161,6 +162,11 @@ async def whatif_lifespan(services: Services) -> AsyncIterator[None]:
         workers=settings.whatif_workers,
     )
     services.scenarios = jobs
+
+    def plant_changed(op: Op, machine_id: str, machine: Machine | None) -> None:
+        jobs.layout = services.plant.layout()  # scenarios fork the plant as it is now
+
+    services.plant.add_listener(plant_changed)
     services.health_sections["whatif"] = lambda: {"scenario_jobs": jobs.unfinished()}
     try:
         yield

@@ -180,6 +180,10 @@ class SensorSpec:
     max_rate: float | None = None
     activity: bool = False
     """This sensor tells whether the machine is working (its profile's activity sensor)."""
+    setpoint_exponent: float | None = None
+    """How the normal band follows the speed setpoint fraction ``s``: each edge ``e`` becomes
+    ``setpoint_static + (e - setpoint_static) * s**setpoint_exponent``; None: the band stands at any setpoint."""
+    setpoint_static: float = 0.0
 
     def __post_init__(self) -> None:
         if not (self.low <= self.normal_low < self.normal_high <= self.high):
@@ -195,6 +199,7 @@ def _s(
     max_rate: float | None = None,
     *,
     activity: bool = False,
+    setpoint: tuple[float, float] | None = None,
 ) -> SensorSpec:
     return SensorSpec(
         key=key,
@@ -206,6 +211,8 @@ def _s(
         normal_high=normal[1],
         max_rate=max_rate,
         activity=activity,
+        setpoint_exponent=setpoint[0] if setpoint else None,
+        setpoint_static=setpoint[1] if setpoint else 0.0,
     )
 
 
@@ -213,12 +220,16 @@ def _s(
 # normal band ends at 4.5 mm/s, the ISO 10816-3 zone B/C boundary for medium machines on rigid foundations.
 _AIR = _s("air_temp", "Air temperature", "K", (223.15, 333.15), (293.0, 306.0), max_rate=0.5)
 _VIB = _s("vibration", "Vibration RMS", "mm/s", (0.0, 100.0), (0.0, 4.5))
+# Bands that follow the speed setpoint: (exponent, static part). A CNC override scales spindle speed and feed
+# together (torque stays; power would scale but is also the mill's power-failure limit, so it stands); an air
+# compressor's drive follows the air demand, capped by the setpoint, so its bands stand.
+_N = (1.0, 0.0)
 
 CATALOGUE: dict[MachineKind, tuple[SensorSpec, ...]] = {
     MachineKind.CNC_MILL: (
         _AIR,
         _s("process_temp", "Process temperature", "K", (223.15, 473.15), (303.0, 316.0), max_rate=2.0),
-        _s("spindle_speed", "Spindle speed", "rpm", (0.0, 6000.0), (1150.0, 2900.0), activity=True),
+        _s("spindle_speed", "Spindle speed", "rpm", (0.0, 6000.0), (1150.0, 2900.0), activity=True, setpoint=_N),
         _s("torque", "Torque", "Nm", (0.0, 200.0), (3.0, 65.0)),
         _s("power", "Spindle power", "kW", (0.0, 60.0), (3.5, 9.0)),
         _s("tool_wear", "Tool wear", "min", (0.0, 400.0), (0.0, 200.0)),
@@ -228,7 +239,7 @@ CATALOGUE: dict[MachineKind, tuple[SensorSpec, ...]] = {
     MachineKind.LATHE: (
         _AIR,
         _s("process_temp", "Process temperature", "K", (223.15, 473.15), (303.0, 318.0), max_rate=2.0),
-        _s("spindle_speed", "Spindle speed", "rpm", (0.0, 5000.0), (800.0, 2600.0), activity=True),
+        _s("spindle_speed", "Spindle speed", "rpm", (0.0, 5000.0), (800.0, 2600.0), activity=True, setpoint=_N),
         _s("torque", "Torque", "Nm", (0.0, 300.0), (5.0, 80.0)),
         _s("power", "Spindle power", "kW", (0.0, 80.0), (3.0, 12.0)),
         _s("tool_wear", "Tool wear", "min", (0.0, 400.0), (0.0, 200.0)),
@@ -240,7 +251,7 @@ CATALOGUE: dict[MachineKind, tuple[SensorSpec, ...]] = {
         _s("oil_temp", "Hydraulic oil temperature", "K", (223.15, 423.15), (303.0, 333.0), max_rate=1.0),
         _s("hydraulic_pressure", "Hydraulic pressure", "bar", (0.0, 400.0), (150.0, 260.0)),
         _s("ram_force", "Ram force", "kN", (0.0, 6000.0), (400.0, 2200.0)),
-        _s("stroke_rate", "Stroke rate", "1/min", (0.0, 60.0), (8.0, 30.0), activity=True),
+        _s("stroke_rate", "Stroke rate", "1/min", (0.0, 60.0), (8.0, 30.0), activity=True, setpoint=_N),
         _s("seal_wear", "Seal wear", "%", (0.0, 100.0), (0.0, 70.0)),
         _VIB,
         _s("motor_current", "Motor current", "A", (0.0, 400.0), (20.0, 140.0)),
@@ -248,12 +259,14 @@ CATALOGUE: dict[MachineKind, tuple[SensorSpec, ...]] = {
     MachineKind.PUMP: (
         _AIR,
         _s("inlet_pressure", "Inlet pressure", "bar", (-1.0, 10.0), (0.5, 3.0)),
-        _s("outlet_pressure", "Outlet pressure", "bar", (0.0, 40.0), (4.0, 10.0)),
-        _s("flow_rate", "Flow rate", "m3/h", (0.0, 500.0), (40.0, 130.0)),
-        _s("motor_speed", "Motor speed", "rpm", (0.0, 3600.0), (1400.0, 3000.0), activity=True),
+        # Affinity laws: the outlet pressure is the suction side's (about 2 bar) plus a head ~ n^2; flow ~ n.
+        _s("outlet_pressure", "Outlet pressure", "bar", (0.0, 40.0), (4.0, 10.0), setpoint=(2.0, 2.0)),
+        _s("flow_rate", "Flow rate", "m3/h", (0.0, 500.0), (40.0, 130.0), setpoint=_N),
+        _s("motor_speed", "Motor speed", "rpm", (0.0, 3600.0), (1400.0, 3000.0), activity=True, setpoint=_N),
         _s("bearing_temp", "Bearing temperature", "K", (223.15, 423.15), (298.0, 348.0), max_rate=1.0),
         _VIB,
-        _s("motor_current", "Motor current", "A", (0.0, 200.0), (10.0, 65.0)),
+        # The no-load current (5 A) plus a share ~ shaft power ~ n^3.
+        _s("motor_current", "Motor current", "A", (0.0, 200.0), (10.0, 65.0), setpoint=(3.0, 5.0)),
     ),
     MachineKind.AIR_COMPRESSOR: (
         _AIR,
@@ -266,7 +279,7 @@ CATALOGUE: dict[MachineKind, tuple[SensorSpec, ...]] = {
     ),
     MachineKind.CONVEYOR: (
         _AIR,
-        _s("belt_speed", "Belt speed", "m/s", (0.0, 5.0), (0.4, 2.0), activity=True),
+        _s("belt_speed", "Belt speed", "m/s", (0.0, 5.0), (0.4, 2.0), activity=True, setpoint=_N),
         _s("load", "Load on belt", "kg", (0.0, 3000.0), (0.0, 1200.0)),
         _s("motor_temp", "Motor temperature", "K", (223.15, 423.15), (293.0, 350.0), max_rate=1.0),
         _VIB,
@@ -276,7 +289,7 @@ CATALOGUE: dict[MachineKind, tuple[SensorSpec, ...]] = {
         _AIR,
         _s("joint_temp", "Joint temperature", "K", (223.15, 423.15), (293.0, 340.0), max_rate=1.0),
         _s("joint_torque", "Joint torque", "Nm", (0.0, 1000.0), (10.0, 320.0)),
-        _s("cycle_time", "Cycle time", "s", (0.0, 600.0), (15.0, 65.0)),
+        _s("cycle_time", "Cycle time", "s", (0.0, 600.0), (15.0, 65.0), setpoint=(-1.0, 0.0)),
         _s("position_error", "Position error", "mm", (0.0, 50.0), (0.0, 0.5)),
         _VIB,
         _s("motor_current", "Motor current", "A", (0.0, 100.0), (1.0, 25.0), activity=True),

@@ -28,6 +28,8 @@ def spec_of(sensor: ProfileSensor) -> SensorSpec:
         normal_high=sensor.normal_high,
         max_rate=sensor.max_rate,
         activity=sensor.activity,
+        setpoint_exponent=sensor.setpoint.exponent if sensor.setpoint else None,
+        setpoint_static=sensor.setpoint.static if sensor.setpoint else 0.0,
     )
 
 
@@ -87,6 +89,8 @@ class ProfileRegistry:
                     normal_high=band.normal_high,
                     max_rate=spec.max_rate,
                     activity=spec.activity,
+                    setpoint_exponent=spec.setpoint_exponent,
+                    setpoint_static=spec.setpoint_static,
                 )
         return out
 

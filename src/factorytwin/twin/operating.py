@@ -2,13 +2,13 @@
 
 **Bands that follow the setpoint.** The catalogue's normal band of a sensor is the band at 100 % of nominal speed.
 A machine commanded to run slower is judged against the band of its own operating point: for the sensors whose
-value the speed setpoint moves (``SETPOINT_AFFINITY``), each edge ``e`` becomes ``c + (e - c) * s**k`` for the speed
-fraction ``s``, with the exponent ``k`` and the static part ``c`` of the machine's physics (the affinity laws of a
-centrifugal pump: flow ~ n, head ~ n^2, shaft power ~ n^3; a spindle or belt speed ~ n; a robot's cycle time ~ 1/n).
-The relations mirror ``sim.physics`` (which the twin does not import: it knows machines only over the wire) and
-hold for the real machines those models describe. Sensors not listed are judged against the catalogue band at any
-setpoint, on purpose: a mill's spindle power band is also its power-failure limit, so a mill cutting too slowly to
-stay in it is told about it.
+value the speed setpoint moves (the profile sensor's ``setpoint`` response), each edge ``e`` becomes
+``c + (e - c) * s**k`` for the speed fraction ``s``, with the exponent ``k`` and the static part ``c`` (the affinity
+laws of a centrifugal pump: flow ~ n, head ~ n^2, shaft power ~ n^3; a spindle or belt speed ~ n; a robot's cycle
+time ~ 1/n). The bundled profiles' responses mirror ``sim.physics`` (which the twin does not import: it knows
+machines only over the wire) and hold for the real machines those models describe; a user's profile says its own.
+Sensors without one are judged against the profile's band at any setpoint, on purpose: a mill's spindle power
+band is also its power-failure limit, so a mill cutting too slowly to stay in it is told about it.
 
 **Condition sensors** (``CONDITION_SENSORS``: wear states) say something true about a machine whatever it is doing,
 so their alarms stand while it is stopped or idle; every other band and rate rule is a *process* alarm, judged only
@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from factorytwin.domain import Machine, MachineKind, SensorSpec, SpecsOf
+from factorytwin.domain import Machine, SensorSpec, SpecsOf
 
 log = logging.getLogger(__name__)
 
@@ -40,47 +40,19 @@ MIN_SPEED_FRACTION = 0.05
 """Setpoints below this are judged as this (a machine at 0 % is idle, and bands must stay bands)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Affinity:
-    """How a sensor's value follows the speed fraction ``s``: ``static + (value_at_100 - static) * s**exponent``."""
-
-    exponent: float
-    static: float = 0.0
-
-    def scale(self, edge: float, fraction: float) -> float:
-        """An edge of the 100 % band moved to the operating point ``fraction`` of nominal speed."""
-        return float(self.static + (edge - self.static) * fraction**self.exponent)
-
-
-SETPOINT_AFFINITY: dict[str, dict[str, Affinity]] = {  # by profile id: the bundled profiles' physics
-    # The CNC override scales spindle speed and feed together: torque stays, power would scale but is a limit.
-    MachineKind.CNC_MILL: {"spindle_speed": Affinity(1.0)},
-    MachineKind.LATHE: {"spindle_speed": Affinity(1.0)},
-    # Affinity laws; the outlet pressure is the suction side's (about 2 bar) plus a head ~ n^2; the current is the
-    # no-load current (5 A) plus a share ~ shaft power ~ n^3.
-    MachineKind.PUMP: {
-        "motor_speed": Affinity(1.0),
-        "flow_rate": Affinity(1.0),
-        "outlet_pressure": Affinity(2.0, static=2.0),
-        "motor_current": Affinity(3.0, static=5.0),
-    },
-    MachineKind.HYDRAULIC_PRESS: {"stroke_rate": Affinity(1.0)},
-    MachineKind.CONVEYOR: {"belt_speed": Affinity(1.0)},
-    MachineKind.ROBOT_ARM: {"cycle_time": Affinity(-1.0)},
-    MachineKind.AIR_COMPRESSOR: {},  # its drive follows the air demand, capped by the setpoint: bands stand
-}
-
 CONDITION_SENSORS = frozenset({"tool_wear", "seal_wear"})
 """Sensors that measure the state of a part (wear), not the process: alarmed whatever the machine is doing."""
 
 
-def operating_band(kind: str, spec: SensorSpec, speed_pct: float) -> tuple[float, float]:
-    """The normal band ``(low, high)`` of ``spec`` for a machine of ``kind`` commanded to ``speed_pct`` %."""
-    affinity = SETPOINT_AFFINITY.get(kind, {}).get(spec.key)
-    if affinity is None or speed_pct == 100.0:
+def operating_band(spec: SensorSpec, speed_pct: float) -> tuple[float, float]:
+    """The normal band ``(low, high)`` of ``spec`` at a speed setpoint of ``speed_pct`` %: the profile's band moved
+    as the sensor's setpoint response says (``SensorSpec.setpoint_exponent``), or the band as it is."""
+    k = spec.setpoint_exponent
+    if k is None or k == 0.0 or speed_pct == 100.0:
         return spec.normal_low, spec.normal_high
     s = max(MIN_SPEED_FRACTION, speed_pct / 100.0)
-    low, high = affinity.scale(spec.normal_low, s), affinity.scale(spec.normal_high, s)
+    c = spec.setpoint_static
+    low, high = c + (spec.normal_low - c) * s**k, c + (spec.normal_high - c) * s**k
     return (low, high) if low <= high else (high, low)
 
 

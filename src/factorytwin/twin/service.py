@@ -202,13 +202,12 @@ class TwinService:
 
     def findings(self, live: LiveMachine, upd: MachineUpdate) -> list[Finding]:
         """The alarm rules' verdicts on one machine's update, at its operating point and with its tuning."""
-        machine_id, kind = live.machine_id, live.profile
+        machine_id = live.machine_id
         return evaluate(
             live.specs,
             live.status,
             upd.observations,
             self.alarms.alarmed_sensors(machine_id),
-            kind=kind,
             speed_pct=live.speed_pct,
             tuning_of=lambda rule_type: self.tuning.of(machine_id, rule_type),
             failure_mode=live.failure_mode,
@@ -221,7 +220,6 @@ class TwinService:
             self.alarms.severities(live.machine_id, self.clock()),
             live.status,
             live.failure_probability,
-            kind=live.profile,
             speed_pct=live.speed_pct,
         )
         if force or health != live.health:

@@ -2603,6 +2603,8 @@ export interface components {
              * @description normal band, lower end (within the physical range)
              */
             normal_low: number;
+            /** @description how the normal band follows the speed setpoint; null: it stands at any setpoint */
+            setpoint?: components["schemas"]["SetpointResponse"] | null;
             /**
              * Unit
              * @description a symbol of the unit table (docs/PROFILES.md): °C, bar, rpm...; an alias is stored as its symbol
@@ -2865,6 +2867,7 @@ export interface components {
             normal_high: number;
             /** Normal Low */
             normal_low: number;
+            setpoint?: components["schemas"]["SetpointResponse"] | null;
         };
         /**
          * SensorSpec
@@ -2894,10 +2897,36 @@ export interface components {
             normal_high: number;
             /** Normal Low */
             normal_low: number;
+            /** Setpoint Exponent */
+            setpoint_exponent?: number | null;
+            /**
+             * Setpoint Static
+             * @default 0
+             */
+            setpoint_static: number;
             /** Unit */
             unit: string;
         };
         ServerMessage: components["schemas"]["SnapshotMessage"] | components["schemas"]["ReadingMessage"] | components["schemas"]["StateMessage"] | components["schemas"]["AlarmMessage"] | components["schemas"]["EventMessage"] | components["schemas"]["PredictionMessage"] | components["schemas"]["CommandStateMessage"] | components["schemas"]["MachineChangedMessage"] | components["schemas"]["ErrorMessage"];
+        /**
+         * SetpointResponse
+         * @description How a sensor's normal band follows the machine's speed setpoint ``s`` (a fraction of nominal): each edge
+         *     ``e`` of the band at 100 % becomes ``static + (e - static) * s**exponent`` (the affinity laws of a centrifugal
+         *     pump: flow ~ n, head ~ n^2, shaft power ~ n^3; a spindle or belt speed ~ n; a cycle time ~ 1/n).
+         */
+        SetpointResponse: {
+            /**
+             * Exponent
+             * @description k in static + (e - static) * s**k; 0: the band stands
+             */
+            exponent: number;
+            /**
+             * Static
+             * @description the part of the value the speed does not move, sensor unit
+             * @default 0
+             */
+            static: number;
+        };
         /**
          * ShelveRequest
          * @description Set an alarm aside until ``until`` (at most a week ahead), saying why.

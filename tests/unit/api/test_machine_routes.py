@@ -217,3 +217,35 @@ async def test_only_engineers_provision(api: tuple[httpx.AsyncClient, Services])
     headers = {"Authorization": f"Bearer {secret}"}
     assert (await client.post("machines", json=BOILER_01, headers=headers)).status_code == 403
     assert (await client.delete("machines/mill-01", headers=headers)).status_code == 403
+
+
+async def test_a_new_profile_version_is_in_force_at_once_and_the_history_of_kept_sensors_stays(
+    api: tuple[httpx.AsyncClient, Services],
+) -> None:
+    client, _ = api
+    await client.post("profiles", json=BOILER)
+    await client.post("machines", json=BOILER_01)
+    assert (await client.post("telemetry", json=_reading({"steam_pressure": 16.0, "flue_temp": 200.0}))).is_success
+    # Version 2: the flue sensor goes, a feed-water flow comes, the pressure's physical range widens to 60 bar.
+    pressure = {**BOILER["sensors"][0], "high": 60.0}
+    flow = sensor_doc(
+        "feed_flow",
+        label="Feed water",
+        unit="m3/h",
+        low=0.0,
+        high=50.0,
+        normal_low=2.0,
+        normal_high=20.0,
+        max_rate=None,
+    )
+    updated = await client.put("profiles/boiler", json={**BOILER, "sensors": [pressure, flow]})
+    assert updated.status_code == 200
+    assert updated.json()["version"] == 2
+    assert (await client.post("telemetry", json=_reading({"steam_pressure": 55.0, "feed_flow": 5.0}))).is_success
+    gone = await client.post("telemetry", json=_reading({"flue_temp": 200.0}))
+    assert gone.status_code == 422
+    history = await client.get("machines/boiler-01/history", params={"sensor": "steam_pressure", "points": 1})
+    assert history.status_code == 200
+    assert history.json()["buckets"][0]["count"] == 2  # before and after the new version
+    catalogue = (await client.get("catalogue")).json()
+    assert [s["key"] for s in catalogue["boiler"]] == ["steam_pressure", "feed_flow"]

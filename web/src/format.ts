@@ -163,9 +163,10 @@ export function formatTime(ts: string | null | undefined, now: Date = new Date()
   return `${formatDay(ms)} ${time}`;
 }
 
-/** A profile's name on screen: the bundled kinds' own words, else the profile id as it is. */
-export function profileLabel(profileId: string): string {
-  return KIND_LABEL[profileId] ?? profileId;
+/** A profile's name on screen: the bundled kinds' own words, else the profile's name (served with the layout),
+ * else its id. */
+export function profileLabel(profileId: string, names?: Record<string, string>): string {
+  return KIND_LABEL[profileId] ?? names?.[profileId] ?? profileId;
 }
 
 const KIND_LABEL: Partial<Record<string, string>> = {

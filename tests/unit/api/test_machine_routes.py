@@ -117,6 +117,7 @@ async def test_a_machine_of_a_new_profile_is_provisioned_live_and_takes_its_own_
     assert "boiler-01" in {m["id"] for m in layout["machines"]}
     assert "utilities" in {line["id"] for line in layout["lines"]}
     assert layout["footprints"]["boiler"]["shape"] == "cylinder"
+    assert layout["profile_names"]["boiler"] == "Steam boiler"
     catalogue = (await client.get("catalogue")).json()
     assert [s["key"] for s in catalogue["boiler"]] == ["steam_pressure", "flue_temp"]
 

@@ -1797,6 +1797,13 @@ export interface components {
             machines: components["schemas"]["Machine"][];
             /** Name */
             name: string;
+            /**
+             * Profile Names
+             * @description by profile id: the profile's name, as the dashboard shows it
+             */
+            profile_names: {
+                [key: string]: string;
+            };
         };
         /**
          * LoginRequest

@@ -529,7 +529,8 @@ export function MachinePanel({ machine, onClose }: { machine: Machine; onClose: 
           </button>
         </div>
         <div className="meta">
-          {profileLabel(machine.profile)} · <span className="num">{machine.id}</span> · {line}
+          {profileLabel(machine.profile, info.layout.profile_names)} · <span className="num">{machine.id}</span> ·{" "}
+          {line}
           {vendor && ` · ${vendor}`}
         </div>
         <div className="meta">

@@ -19,6 +19,7 @@ const layout: FactoryLayout = {
   lines: [],
   machines: [],
   footprints: { pump: box(0.9, 1.6, 1.2), conveyor: box(12, 1.4, 0) },
+  profile_names: {},
 };
 
 const machine = (profile: Machine["profile"], metadata: Machine["metadata"] = {}): Machine => ({

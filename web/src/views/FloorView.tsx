@@ -46,7 +46,7 @@ function Tooltip() {
         {m.name} <StaleTag />
       </div>
       <div className="row">
-        <span className="muted">{profileLabel(m.profile)}</span>
+        <span className="muted">{profileLabel(m.profile, info.layout.profile_names)}</span>
         <span style={{ color: STATUS_COLOR[state?.status ?? "offline"] }}>{state?.status ?? "offline"}</span>
       </div>
       <div className="row">

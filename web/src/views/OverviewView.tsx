@@ -314,6 +314,7 @@ function Schedule() {
 }
 
 function MachineCard({ machine: m, onOpen }: { machine: Machine; onOpen: (id: string) => void }) {
+  const info = useFactory();
   const st = useTwin((s) => s.machines[m.id]);
   const { stale } = useStaleness();
   return (
@@ -330,7 +331,7 @@ function MachineCard({ machine: m, onOpen }: { machine: Machine; onOpen: (id: st
         <StatusBadge status={st?.status} />
       </div>
       <div className="faint" style={{ fontSize: 11.5 }}>
-        {profileLabel(m.profile)} · {m.id}
+        {profileLabel(m.profile, info.layout.profile_names)} · {m.id}
       </div>
       <HealthBar health={st?.health} />
       <div style={{ fontSize: 11.5 }}>

@@ -21,13 +21,15 @@ class LayoutView(FactoryLayout):
         description="by profile id: the size of its model, metres (a built-in model's, a primitive's own; an "
         "uploaded model's stand-in)"
     )
+    profile_names: dict[str, str] = Field(description="by profile id: the profile's name, as the dashboard shows it")
 
 
 @router.get("/layout")
 async def get_layout(who: Viewer, services: ServicesDep) -> LayoutView:
     """The factory: floor size, production lines and machines with their positions; each profile's footprint."""
     footprints = {p.id: footprint_of(p.appearance) for p in services.registry.profiles()}
-    return LayoutView(**services.layout.model_dump(), footprints=footprints)
+    names = {p.id: p.name for p in services.registry.profiles()}
+    return LayoutView(**services.layout.model_dump(), footprints=footprints, profile_names=names)
 
 
 class PlantInfo(BaseModel):

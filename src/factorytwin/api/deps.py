@@ -29,6 +29,7 @@ from factorytwin.twin.messages import MachineState
 from factorytwin.twin.service import TwinService
 
 if TYPE_CHECKING:
+    from factorytwin.connectors.service import ConnectorService
     from factorytwin.ingest.mqtt import MqttIngest
     from factorytwin.whatif.jobs import ScenarioJobs
 
@@ -76,6 +77,8 @@ class Services:
     """Predictions, schedule and model registry; set by the ML start-up hook."""
     profiles: ProfileService | None = None
     """Machine profiles (versions, DTDL import/export); set by the profiles start-up hook."""
+    connectors: ConnectorService | None = None
+    """OPC UA, Modbus and mapped MQTT connectors, stored and run live; set by the connectors' start-up hook."""
     scenarios: ScenarioJobs | None = None
     """What-if scenario jobs; set by the what-if start-up hook."""
 

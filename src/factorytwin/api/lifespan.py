@@ -174,7 +174,42 @@ async def whatif_lifespan(services: Services) -> AsyncIterator[None]:
         await jobs.close()
 
 
-SERVICE_HOOKS: list[ServiceHook] = [profiles_lifespan, twin_lifespan, ml_lifespan, whatif_lifespan]
+@asynccontextmanager
+async def connectors_lifespan(services: Services) -> AsyncIterator[None]:
+    """Start the stored connectors (each connects in the background: an unreachable device delays nothing), route
+    commands for the machines they serve over OPC UA, and stop them all at shutdown."""
+    from factorytwin.connectors.manager import ConnectorManager
+    from factorytwin.connectors.service import ConnectorService
+    from factorytwin.store.connectors import connector_store_for
+
+    def known() -> dict[str, frozenset[str]]:
+        return services.registry.known_sensors(services.machines.values())
+
+    manager = ConnectorManager(services.ingest, known=known)
+    connectors = ConnectorService(connector_store_for(services.store), manager, known)
+    await connectors.load()
+    services.connectors = connectors
+    if services.twin is not None:
+        services.twin.commands.add_route(connectors.route_command)
+
+    def section() -> dict[str, int]:
+        states = [s.state for s in connectors.statuses().values()]
+        return {"connectors": len(states), **{f"connectors_{st}": states.count(st) for st in sorted(set(states))}}
+
+    services.health_sections["connectors"] = section
+    try:
+        yield
+    finally:
+        await connectors.close()
+
+
+SERVICE_HOOKS: list[ServiceHook] = [
+    profiles_lifespan,
+    twin_lifespan,
+    connectors_lifespan,
+    ml_lifespan,
+    whatif_lifespan,
+]
 """Start-up hooks, entered in order after ingest has started, with the ``Services`` container (set your field /
 listener / health section there), and exited in reverse order at shutdown. Read at each start-up."""
 

@@ -18,7 +18,7 @@ from factorytwin.errors import FieldProblem, InvalidInput, NotFound
 from factorytwin.ingest import IngestService
 
 if TYPE_CHECKING:
-    from factorytwin.connectors.opcua import BrowsedNode, CommandResult
+    from factorytwin.connectors.answers import BrowsedNode, ConnectorCommandResult
 
 
 class ConnectorFactory(Protocol):
@@ -130,7 +130,7 @@ class ConnectorManager:
         """Connector id -> status, for /health."""
         return {cid: c.status() for cid, c in self._connectors.items()}
 
-    async def call_command(self, connector_id: str, name: str, args: Sequence[Any] = ()) -> CommandResult:
+    async def call_command(self, connector_id: str, name: str, args: Sequence[Any] = ()) -> ConnectorCommandResult:
         """Run command ``name`` of connector ``connector_id`` (OPC UA connectors have commands)."""
         from factorytwin.connectors.opcua import OpcUaConnectorRuntime
 

@@ -27,31 +27,14 @@ from asyncua.common.node import Node
 from asyncua.common.subscription import DataChangeNotif
 from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
 from asyncua.ua.uaerrors._base import UaError  # what ua.UaError is (its star import hides it from mypy)
-from pydantic import BaseModel, Field
 
+from factorytwin.connectors.answers import BrowsedNode, ConnectorCommandResult
 from factorytwin.connectors.base import ConnectionLost, Connector, ConnectorError, MappedValue, describe
 from factorytwin.connectors.models import OpcUaConnector, OpcUaMethodCommand, OpcUaNodeMapping
 from factorytwin.errors import FieldProblem, InvalidInput, NotFound
 
 WATCHDOG_S = 1.0  # how often asyncua probes the server (ServerState) to notice a dead link
 DISCONNECT_TIMEOUT_S = 2.0
-
-
-class BrowsedNode(BaseModel):
-    """One child of a browsed node."""
-
-    node_id: str = Field(description="e.g. ns=2;i=5, as a mapping's node_id takes it")
-    browse_name: str = Field(description="namespace index and name, e.g. 2:Flow")
-    display_name: str
-    node_class: str = Field(description="Object, Variable, Method, ObjectType, ...")
-    data_type: str | None = Field(default=None, description="a Variable's data type, e.g. Double")
-
-
-class CommandResult(BaseModel):
-    """What a command returned: a method's output arguments (none for a write)."""
-
-    command: str
-    outputs: list[Any] = Field(default_factory=list)
 
 
 def canonical_node_id(node_id: str) -> str:
@@ -196,7 +179,7 @@ class OpcUaConnectorRuntime(Connector[OpcUaConnector]):
             data_type=data_type,
         )
 
-    async def call_command(self, name: str, args: Sequence[Any] = ()) -> CommandResult:
+    async def call_command(self, name: str, args: Sequence[Any] = ()) -> ConnectorCommandResult:
         """Run the configured command ``name``: call its method with ``args``, or write its one argument.
 
         Raises ``NotFound`` for a command the connector does not have, ``InvalidInput`` for arguments that do not
@@ -214,13 +197,15 @@ class OpcUaConnectorRuntime(Connector[OpcUaConnector]):
                     ua.NodeId.from_string(command.method_node_id), *variants
                 )
                 if outputs is None:
-                    return CommandResult(command=name)
-                return CommandResult(command=name, outputs=_plain(outputs if isinstance(outputs, list) else [outputs]))
+                    return ConnectorCommandResult(command=name)
+                return ConnectorCommandResult(
+                    command=name, outputs=_plain(outputs if isinstance(outputs, list) else [outputs])
+                )
             if len(args) != 1:
                 raise InvalidInput([FieldProblem(("args",), f"{name} writes one value, got {len(args)}", len(args))])
             variant = _variant(args[0], command.data_type, ("args", 0))
             await client.get_node(command.node_id).write_value(variant)
-            return CommandResult(command=name)
+            return ConnectorCommandResult(command=name)
         except (UaError, OSError, TimeoutError) as exc:
             raise ConnectorError(f"the server refused {name}: {describe(exc)}") from exc
 
@@ -268,4 +253,4 @@ def _variant(value: Any, type_name: str, loc: tuple[str | int, ...]) -> ua.Varia
         raise InvalidInput([FieldProblem(loc, f"{value!r} does not fit {type_name}: {exc}", _plain(value))]) from exc
 
 
-__all__ = ["BrowsedNode", "CommandResult", "OpcUaConnectorRuntime", "canonical_node_id"]
+__all__ = ["BrowsedNode", "ConnectorCommandResult", "OpcUaConnectorRuntime", "canonical_node_id"]

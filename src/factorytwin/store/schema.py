@@ -40,6 +40,20 @@ MACHINE_PROVISION_STEP: Migration = [
     "ALTER TABLE machines ADD COLUMN retired INTEGER NOT NULL DEFAULT 0",
 ]
 
+
+def _connectors_step(integer: str) -> Migration:
+    # Connector configurations (store/connectors.py): the configuration is JSON text, read and written whole.
+    return [
+        f"""CREATE TABLE connectors (
+            id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            config TEXT NOT NULL,
+            enabled INTEGER NOT NULL,
+            saved_at {integer} NOT NULL,
+            saved_by TEXT NOT NULL)"""
+    ]
+
+
 SQLITE_MIGRATIONS: list[Migration] = [
     [
         """CREATE TABLE machines (
@@ -112,6 +126,7 @@ SQLITE_MIGRATIONS: list[Migration] = [
     SQLITE_PROFILES_STEP,  # machine profiles and their versions (profiles_schema.py)
     ALARM_SHELF_STEP,
     MACHINE_PROVISION_STEP,
+    _connectors_step("INTEGER"),
 ]
 
 POSTGRES_MIGRATIONS: list[Migration] = [
@@ -185,6 +200,7 @@ POSTGRES_MIGRATIONS: list[Migration] = [
     POSTGRES_PROFILES_STEP,  # machine profiles and their versions (profiles_schema.py)
     ALARM_SHELF_STEP,
     MACHINE_PROVISION_STEP,
+    _connectors_step("BIGINT"),
 ]
 
 HISTORY_SQL = """

@@ -49,6 +49,11 @@ CommandSink = Callable[[CommandMessage], Awaitable[str | None]]
 raises ``NotServed`` when the machine is not one of its own."""
 
 
+CommandRoute = Callable[[CommandMessage], Awaitable["DispatchOutcome | None"]]
+"""A path to some machines other than MQTT and in-process sinks (e.g. an OPC UA connector's method call): the
+outcome for a machine it serves, None for one it does not."""
+
+
 class NotServed(Exception):
     """Raised by a command sink for a machine it does not run: the command did not reach that machine."""
 
@@ -76,11 +81,17 @@ class DispatchOutcome:
 
 
 class CommandDispatcher:
-    """Sends commands to MQTT when a link is given, else to the in-process sinks."""
+    """Sends commands over a route that serves the machine (``add_route``), else to MQTT when a link is given,
+    else to the in-process sinks."""
 
     def __init__(self, link: MqttLink | None = None) -> None:
         self.link = link
         self._sinks: list[CommandSink] = []
+        self._routes: list[CommandRoute] = []
+
+    def add_route(self, route: CommandRoute) -> None:
+        """Try ``route`` first for every command (a machine read over OPC UA is commanded over OPC UA)."""
+        self._routes.append(route)
 
     def add_sink(self, sink: CommandSink) -> None:
         """Hand every command (without MQTT) to ``sink``, e.g. an in-process simulator's ``apply_command``."""
@@ -88,6 +99,10 @@ class CommandDispatcher:
 
     async def dispatch(self, command: CommandMessage) -> DispatchOutcome:
         """Send a command; never raises for a transport problem (the outcome says what happened)."""
+        for route in self._routes:
+            routed = await route(command)
+            if routed is not None:
+                return routed
         if self.link is not None:
             topic = command_topic(command.machine_id)
             try:

@@ -116,6 +116,16 @@ async def test_a_route_born_open_is_reported(sqlite_store: Store) -> None:
 # --- the real app -------------------------------------------------------------------------------------------
 
 EXPECTED_GUARDS = {
+    "DELETE /api/v1/connectors/{connector_id}": "engineer",
+    "GET /api/v1/connectors": "viewer",
+    "GET /api/v1/connectors/{connector_id}": "viewer",
+    "GET /api/v1/machines/{machine_id}/connectors": "viewer",
+    "POST /api/v1/connectors": "engineer",
+    "POST /api/v1/connectors/{connector_id}/browse": "engineer",
+    "POST /api/v1/connectors/{connector_id}/commands": "engineer",
+    "POST /api/v1/connectors/{connector_id}/start": "engineer",
+    "POST /api/v1/connectors/{connector_id}/stop": "engineer",
+    "PUT /api/v1/connectors/{connector_id}": "engineer",
     "DELETE /api/v1/machines/{machine_id}": "engineer",
     "POST /api/v1/machines": "engineer",
     "PUT /api/v1/machines/{machine_id}": "engineer",

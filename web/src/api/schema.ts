@@ -253,6 +253,138 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/connectors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Connectors
+         * @description Every connector with its status (connected, reconnecting with back-off, last error, last value time).
+         */
+        get: operations["list_connectors_api_v1_connectors_get"];
+        put?: never;
+        /**
+         * Create Connector
+         * @description Store and start a connector (it connects in the background: its status says how it goes).
+         */
+        post: operations["create_connector_api_v1_connectors_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connectors/{connector_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Connector
+         * @description One connector and its status.
+         */
+        get: operations["get_connector_api_v1_connectors__connector_id__get"];
+        /**
+         * Update Connector
+         * @description Replace a connector's configuration; it restarts with it (a masked secret keeps the stored one).
+         */
+        put: operations["update_connector_api_v1_connectors__connector_id__put"];
+        post?: never;
+        /**
+         * Delete Connector
+         * @description Stop a connector and forget it (what it stored stays).
+         */
+        delete: operations["delete_connector_api_v1_connectors__connector_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connectors/{connector_id}/browse": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Browse Connector
+         * @description The children of a node on an OPC UA connector's server, to pick nodes to map (503 when not connected).
+         */
+        post: operations["browse_connector_api_v1_connectors__connector_id__browse_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connectors/{connector_id}/commands": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Connector Command
+         * @description Run a command of an OPC UA connector (a method call or a variable write); 503 when it cannot.
+         */
+        post: operations["connector_command_api_v1_connectors__connector_id__commands_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connectors/{connector_id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Connector
+         * @description Start a connector and keep it running across restarts.
+         */
+        post: operations["start_connector_api_v1_connectors__connector_id__start_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/connectors/{connector_id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop Connector
+         * @description Stop a connector (its configuration stays) and keep it stopped across restarts.
+         */
+        post: operations["stop_connector_api_v1_connectors__connector_id__stop_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/events": {
         parameters: {
             query?: never;
@@ -510,6 +642,26 @@ export interface paths {
          *     (``issued_by`` is set from the credential) and recorded in the audit trail with its outcome.
          */
         post: operations["post_command_api_v1_machines__machine_id__commands_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/machines/{machine_id}/connectors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Machine Connectors
+         * @description The connectors feeding a machine (the machine panel shows them); 404 for an unknown machine.
+         */
+        get: operations["machine_connectors_api_v1_machines__machine_id__connectors_get"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1056,6 +1208,22 @@ export interface components {
             ts: string;
         };
         /**
+         * BackoffConfig
+         * @description Reconnect back-off: ``initial_s``, doubling after each failure, never more than ``max_s``.
+         */
+        BackoffConfig: {
+            /**
+             * Initial S
+             * @default 0.5
+             */
+            initial_s: number;
+            /**
+             * Max S
+             * @default 30
+             */
+            max_s: number;
+        };
+        /**
          * BandOverride
          * @description A machine's own normal band for one sensor (e.g. a pump rated for another pressure).
          */
@@ -1064,6 +1232,45 @@ export interface components {
             normal_high: number;
             /** Normal Low */
             normal_low: number;
+        };
+        /**
+         * BrowseRequest
+         * @description Which node's children to list (the Objects folder when null).
+         */
+        BrowseRequest: {
+            /**
+             * Node Id
+             * @description e.g. ns=2;s=Pump01; null: Objects
+             */
+            node_id?: string | null;
+        };
+        /**
+         * BrowsedNode
+         * @description One child of a browsed node.
+         */
+        BrowsedNode: {
+            /**
+             * Browse Name
+             * @description namespace index and name, e.g. 2:Flow
+             */
+            browse_name: string;
+            /**
+             * Data Type
+             * @description a Variable's data type, e.g. Double
+             */
+            data_type?: string | null;
+            /** Display Name */
+            display_name: string;
+            /**
+             * Node Class
+             * @description Object, Variable, Method, ObjectType, ...
+             */
+            node_class: string;
+            /**
+             * Node Id
+             * @description e.g. ns=2;i=5, as a mapping's node_id takes it
+             */
+            node_id: string;
         };
         /**
          * BuiltinAppearance
@@ -1150,6 +1357,16 @@ export interface components {
              * @enum {string}
              */
             unit: "K" | "°C" | "°F" | "Pa" | "hPa" | "kPa" | "MPa" | "bar" | "mbar" | "psi" | "mmHg" | "inHg" | "inH2O" | "m/s" | "cm/s" | "mm/s" | "m/min" | "m/h" | "km/h" | "rpm" | "rps" | "rad/s" | "°/s" | "m/s²" | "gn" | "Hz" | "kHz" | "1/min" | "1/h" | "A" | "mA" | "kA" | "V" | "mV" | "kV" | "W" | "kW" | "MW" | "hp" | "VA" | "kVA" | "var" | "kvar" | "J" | "kJ" | "MJ" | "Wh" | "kWh" | "MWh" | "Nm" | "N" | "kN" | "L/s" | "L/min" | "L/h" | "mL/min" | "m3/s" | "m3/min" | "m3/h" | "gal/min" | "cfm" | "kg/s" | "kg/h" | "g/s" | "kg" | "g" | "mg" | "t" | "lb" | "m" | "cm" | "mm" | "µm" | "km" | "in" | "ft" | "°" | "rad" | "s" | "ms" | "min" | "h" | "d" | "L" | "mL" | "m3" | "kg/m3" | "Ω" | "kΩ" | "MΩ" | "dB" | "lx" | "%" | "ppm" | "ppb" | "1" | "degC" | "℃" | "degF" | "℉" | "r/min" | "m/s2" | "N·m" | "N m" | "N.m" | "l/s" | "l/min" | "l/h" | "m³/s" | "m³/min" | "m³/h" | "gpm" | "um" | "μm" | "deg" | "l" | "ml" | "m³" | "kg/m³" | "ohm" | "Ohm" | "kohm" | "Mohm";
+        };
+        /**
+         * CommandRequest
+         * @description A command of an OPC UA connector and its arguments (typed by the command's ``arg_types``).
+         */
+        CommandRequest: {
+            /** Args */
+            args?: (number | string | boolean)[];
+            /** Name */
+            name: string;
         };
         /**
          * CommandResult
@@ -1241,6 +1458,105 @@ export interface components {
             name: string;
             output_h: components["schemas"]["Difference"];
             total_cost: components["schemas"]["Difference"];
+        };
+        /**
+         * ConnectorCommandResult
+         * @description What a command returned: a method's output arguments (none for a write).
+         */
+        ConnectorCommandResult: {
+            /** Command */
+            command: string;
+            /** Outputs */
+            outputs?: unknown[];
+        };
+        /**
+         * ConnectorState
+         * @description Where a connector is: ``connecting`` (first attempt), ``connected``, ``reconnecting`` (after a loss or a
+         *     failed attempt, waiting its back-off or trying again), ``stopped``.
+         * @enum {string}
+         */
+        ConnectorState: "connecting" | "connected" | "reconnecting" | "stopped";
+        /**
+         * ConnectorStatus
+         * @description A connector's health, for /health and the API.
+         */
+        ConnectorStatus: {
+            /** Connected Since */
+            connected_since: string | null;
+            /**
+             * Dropped Total
+             * @description values dropped: the queue to ingest was full, or the connector stopped
+             */
+            dropped_total: number;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string;
+            /**
+             * Last Error
+             * @description why the last connection attempt, session or delivery failed
+             */
+            last_error: string | null;
+            /** Last Error At */
+            last_error_at: string | null;
+            /**
+             * Last Value At
+             * @description when a value of this connector was last stored
+             */
+            last_value_at: string | null;
+            /**
+             * Queued
+             * @description values waiting for ingest
+             */
+            queued: number;
+            /**
+             * Reconnects
+             * @description connection losses and failed connection attempts
+             */
+            reconnects: number;
+            /**
+             * Rejected Total
+             * @description mapped values that ingest refused (unknown machine/sensor, range)
+             */
+            rejected_total: number;
+            state: components["schemas"]["ConnectorState"];
+            /**
+             * Unmapped Total
+             * @description source values that could not be mapped (counted, not stored)
+             */
+            unmapped_total: number;
+            /**
+             * Values Total
+             * @description values stored through ingest
+             */
+            values_total: number;
+        };
+        /**
+         * ConnectorView
+         * @description A connector: its configuration (secrets masked), whether it should run, and how it is doing.
+         */
+        ConnectorView: {
+            /** Config */
+            config: components["schemas"]["OpcUaConnector"] | components["schemas"]["ModbusConnector"] | components["schemas"]["MqttJsonConnector"];
+            /**
+             * Enabled
+             * @description started at server start-up and kept running (stop sets it false)
+             */
+            enabled: boolean;
+            /**
+             * Problem
+             * @description why a stored connector is not running
+             */
+            problem?: string | null;
+            /**
+             * Saved At
+             * Format: date-time
+             */
+            saved_at: string;
+            /** Saved By */
+            saved_by: string;
+            /** @description live state; null when the stored configuration no longer fits the plant (see problem) */
+            status: components["schemas"]["ConnectorStatus"] | null;
         };
         /**
          * Difference
@@ -2139,6 +2455,94 @@ export interface components {
             role: components["schemas"]["Role"] | null;
         };
         /**
+         * ModbusConnector
+         * @description A Modbus TCP client polling the mapped registers of one unit every ``poll_interval_s``.
+         */
+        ModbusConnector: {
+            backoff?: components["schemas"]["BackoffConfig"];
+            /** Host */
+            host: string;
+            /**
+             * Id
+             * @description connector id: letters, digits, _ . -
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "modbus";
+            /**
+             * Poll Interval S
+             * @default 1
+             */
+            poll_interval_s: number;
+            /**
+             * Port
+             * @default 502
+             */
+            port: number;
+            /** Registers */
+            registers: components["schemas"]["ModbusRegister"][];
+            /**
+             * Timeout S
+             * @default 2
+             */
+            timeout_s: number;
+            /**
+             * Unit Id
+             * @description the Modbus unit (slave/device) id
+             * @default 1
+             */
+            unit_id: number;
+        };
+        /**
+         * ModbusRegister
+         * @description One sensor read from registers: ``address`` (0-based, as on the wire), table, type and word order.
+         */
+        ModbusRegister: {
+            /** Address */
+            address: number;
+            /**
+             * Data Type
+             * @default uint16
+             * @enum {string}
+             */
+            data_type: "int16" | "uint16" | "int32" | "uint32" | "float32";
+            /**
+             * Machine Id
+             * @description machine id: letters, digits, _ . -
+             */
+            machine_id: string;
+            /**
+             * Offset
+             * @default 0
+             */
+            offset: number;
+            /**
+             * Scale
+             * @default 1
+             */
+            scale: number;
+            /**
+             * Sensor
+             * @description a sensor key of the catalogue
+             */
+            sensor: string;
+            /**
+             * Table
+             * @default holding
+             * @enum {string}
+             */
+            table: "holding" | "input";
+            /**
+             * Word Order
+             * @default big
+             * @enum {string}
+             */
+            word_order: "big" | "little";
+        };
+        /**
          * ModelCard
          * @description What a model version is: data, features, metrics, date. Stored as JSON and rendered as Markdown.
          */
@@ -2213,6 +2617,99 @@ export interface components {
             version: string;
         };
         /**
+         * MqttJsonConnector
+         * @description An MQTT subscriber for JSON payloads that are not factorytwin's own format, mapped by JSON pointers.
+         *
+         *     The machine is ``machine_id`` (static), the topic level ``machine_id_topic_segment`` (0-based), or the text at
+         *     ``machine_id_pointer`` (exactly one of them). The values are either ``values`` (fixed pointers, one sensor
+         *     each) or one name/value pair per message (``sensor_pointer`` + ``value_pointer``, the name looked up in
+         *     ``sensors``). The time is at ``timestamp_pointer`` (ISO 8601 with an offset, or epoch seconds/milliseconds);
+         *     without one, the arrival time.
+         */
+        MqttJsonConnector: {
+            backoff?: components["schemas"]["BackoffConfig"];
+            /**
+             * Broker Url
+             * @description mqtt://[user[:password]@]host[:port]
+             */
+            broker_url: string;
+            /** Client Id */
+            client_id?: string | null;
+            /**
+             * Id
+             * @description connector id: letters, digits, _ . -
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "mqtt_json";
+            /** Machine Id */
+            machine_id?: string | null;
+            /** Machine Id Pointer */
+            machine_id_pointer?: string | null;
+            /** Machine Id Topic Segment */
+            machine_id_topic_segment?: number | null;
+            /**
+             * Max Payload Bytes
+             * @default 65536
+             */
+            max_payload_bytes: number;
+            /**
+             * Qos
+             * @default 1
+             * @enum {integer}
+             */
+            qos: 0 | 1;
+            /** Sensor Pointer */
+            sensor_pointer?: string | null;
+            /** Sensors */
+            sensors?: {
+                [key: string]: components["schemas"]["SensorConversion"];
+            };
+            /**
+             * Timestamp Format
+             * @default iso8601
+             * @enum {string}
+             */
+            timestamp_format: "iso8601" | "epoch_s" | "epoch_ms";
+            /** Timestamp Pointer */
+            timestamp_pointer?: string | null;
+            /** Topic Filters */
+            topic_filters: string[];
+            /** Value Pointer */
+            value_pointer?: string | null;
+            /** Values */
+            values?: components["schemas"]["MqttValueMapping"][];
+        };
+        /**
+         * MqttValueMapping
+         * @description A value at a fixed place of the payload (``pointer``) that is one sensor.
+         */
+        MqttValueMapping: {
+            /**
+             * Offset
+             * @default 0
+             */
+            offset: number;
+            /**
+             * Pointer
+             * @description RFC 6901 JSON pointer, e.g. /d/temp
+             */
+            pointer: string;
+            /**
+             * Scale
+             * @default 1
+             */
+            scale: number;
+            /**
+             * Sensor
+             * @description a sensor key of the catalogue
+             */
+            sensor: string;
+        };
+        /**
          * NoModelBody
          * @description 409 from ``POST /predict``: no model is trained yet.
          */
@@ -2225,6 +2722,154 @@ export interface components {
              * @constant
              */
             status: "no_model";
+        };
+        /**
+         * OpcUaConnector
+         * @description An OPC UA client: subscribes to data changes of the mapped nodes; commands call methods or write nodes.
+         */
+        OpcUaConnector: {
+            backoff?: components["schemas"]["BackoffConfig"];
+            /** Commands */
+            commands?: {
+                [key: string]: components["schemas"]["OpcUaMethodCommand"] | components["schemas"]["OpcUaWriteCommand"];
+            };
+            /**
+             * Endpoint
+             * @description e.g. opc.tcp://plc1:4840/server/
+             */
+            endpoint: string;
+            /**
+             * Id
+             * @description connector id: letters, digits, _ . -
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "opcua";
+            /** Mappings */
+            mappings: components["schemas"]["OpcUaNodeMapping"][];
+            /** Password */
+            password?: string | null;
+            /**
+             * Publishing Interval Ms
+             * @default 500
+             */
+            publishing_interval_ms: number;
+            security?: components["schemas"]["OpcUaSecurity"];
+            /**
+             * Source Timestamps
+             * @description use the device's timestamp (else the arrival time)
+             * @default true
+             */
+            source_timestamps: boolean;
+            /**
+             * Timeout S
+             * @default 4
+             */
+            timeout_s: number;
+            /** Username */
+            username?: string | null;
+        };
+        /**
+         * OpcUaMethodCommand
+         * @description A command carried out by calling a method (``method_node_id``) on an object (``object_node_id``).
+         */
+        OpcUaMethodCommand: {
+            /**
+             * Arg Types
+             * @description OPC UA type of each argument, in order (e.g. Double); untyped if empty
+             */
+            arg_types?: ("Boolean" | "SByte" | "Byte" | "Int16" | "UInt16" | "Int32" | "UInt32" | "Int64" | "UInt64" | "Float" | "Double" | "String")[];
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "method";
+            /** Method Node Id */
+            method_node_id: string;
+            /** Object Node Id */
+            object_node_id: string;
+        };
+        /**
+         * OpcUaNodeMapping
+         * @description A variable node whose data changes are the values of one sensor.
+         */
+        OpcUaNodeMapping: {
+            /**
+             * Machine Id
+             * @description machine id: letters, digits, _ . -
+             */
+            machine_id: string;
+            /** Node Id */
+            node_id: string;
+            /**
+             * Offset
+             * @default 0
+             */
+            offset: number;
+            /**
+             * Scale
+             * @default 1
+             */
+            scale: number;
+            /**
+             * Sensor
+             * @description a sensor key of the catalogue
+             */
+            sensor: string;
+        };
+        /**
+         * OpcUaSecurity
+         * @description Message security: none, or Basic256Sha256 signing (and encrypting) with the client's certificate.
+         *
+         *     ``server_certificate`` pins the server's certificate; without it the endpoint's own certificate is taken on
+         *     first contact. ``application_uri`` must equal the URI in the client certificate's subject alternative name.
+         */
+        OpcUaSecurity: {
+            /**
+             * Application Uri
+             * @default urn:factorytwin:connector
+             */
+            application_uri: string;
+            /** Client Certificate */
+            client_certificate?: string | null;
+            /** Client Private Key */
+            client_private_key?: string | null;
+            /**
+             * Mode
+             * @default None
+             * @enum {string}
+             */
+            mode: "None" | "Sign" | "SignAndEncrypt";
+            /**
+             * Policy
+             * @default None
+             * @enum {string}
+             */
+            policy: "None" | "Basic256Sha256";
+            /** Server Certificate */
+            server_certificate?: string | null;
+        };
+        /**
+         * OpcUaWriteCommand
+         * @description A command carried out by writing its one argument to a variable node.
+         */
+        OpcUaWriteCommand: {
+            /**
+             * Data Type
+             * @default Double
+             * @enum {string}
+             */
+            data_type: "Boolean" | "SByte" | "Byte" | "Int16" | "UInt16" | "Int32" | "UInt32" | "Int64" | "UInt64" | "Float" | "Double" | "String";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            kind: "write";
+            /** Node Id */
+            node_id: string;
         };
         /**
          * OutOfService
@@ -2875,6 +3520,27 @@ export interface components {
             /** Normal Low */
             normal_low: number;
             setpoint?: components["schemas"]["SetpointResponse"] | null;
+        };
+        /**
+         * SensorConversion
+         * @description A sensor key and the linear conversion of a source value to the catalogue's unit: ``value * scale + offset``.
+         */
+        SensorConversion: {
+            /**
+             * Offset
+             * @default 0
+             */
+            offset: number;
+            /**
+             * Scale
+             * @default 1
+             */
+            scale: number;
+            /**
+             * Sensor
+             * @description a sensor key of the catalogue
+             */
+            sensor: string;
         };
         /**
          * SensorSpec
@@ -3789,6 +4455,430 @@ export interface operations {
             };
         };
     };
+    list_connectors_api_v1_connectors_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectorView"][];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_connector_api_v1_connectors_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OpcUaConnector"] | components["schemas"]["ModbusConnector"] | components["schemas"]["MqttJsonConnector"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectorView"];
+                };
+            };
+            /** @description bad configuration, named by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_connector_api_v1_connectors__connector_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connector_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectorView"];
+                };
+            };
+            /** @description no such connector */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_connector_api_v1_connectors__connector_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connector_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OpcUaConnector"] | components["schemas"]["ModbusConnector"] | components["schemas"]["MqttJsonConnector"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectorView"];
+                };
+            };
+            /** @description no such connector */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description bad configuration, named by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_connector_api_v1_connectors__connector_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connector_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such connector */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    browse_connector_api_v1_connectors__connector_id__browse_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connector_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["BrowseRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BrowsedNode"][];
+                };
+            };
+            /** @description no such connector */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    connector_command_api_v1_connectors__connector_id__commands_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connector_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CommandRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectorCommandResult"];
+                };
+            };
+            /** @description no such connector */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    start_connector_api_v1_connectors__connector_id__start_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connector_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectorView"];
+                };
+            };
+            /** @description no such connector */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description bad configuration, named by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    stop_connector_api_v1_connectors__connector_id__stop_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                connector_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectorView"];
+                };
+            };
+            /** @description no such connector */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description bad configuration, named by field */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     list_events_api_v1_events_get: {
         parameters: {
             query?: {
@@ -4306,6 +5396,46 @@ export interface operations {
                 };
             };
             /** @description bad command or arguments */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    machine_connectors_api_v1_machines__machine_id__connectors_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                machine_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConnectorView"][];
+                };
+            };
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -198,9 +198,8 @@ class OpcUaConnectorRuntime(Connector[OpcUaConnector]):
                 )
                 if outputs is None:
                     return ConnectorCommandResult(command=name)
-                return ConnectorCommandResult(
-                    command=name, outputs=_plain(outputs if isinstance(outputs, list) else [outputs])
-                )
+                outs = outputs if isinstance(outputs, list) else [outputs]
+                return ConnectorCommandResult(command=name, outputs=_plain(outs))
             if len(args) != 1:
                 raise InvalidInput([FieldProblem(("args",), f"{name} writes one value, got {len(args)}", len(args))])
             variant = _variant(args[0], command.data_type, ("args", 0))

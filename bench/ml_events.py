@@ -6,7 +6,7 @@ median and mode accuracy against the commonest mode, next to the goals. The simu
 so that reruns only train and score.
 
     nice -n 10 .venv/bin/python bench/ml_events.py [--cache /tmp/ml_bench] [--step-s 3600 --window 12
-        --horizon-h 24] [--lead-h 2] [--budget 1] [--alert-horizon-h 0] [--test-seed 2] [--json]
+        --horizon-h 24] [--lead-h 2] [--budget 3] [--alert-horizon-h 0] [--test-seed 2] [--json]
 """
 
 from __future__ import annotations
@@ -139,7 +139,10 @@ def main() -> None:
     ap.add_argument("--horizon-h", type=float, default=24.0)
     ap.add_argument("--lead-h", type=float, default=2.0)
     ap.add_argument(
-        "--budget", type=float, default=1.0, help="false-alarm episodes per machine-month the thresholds may raise"
+        "--budget",
+        type=float,
+        default=TrainConfig().max_false_alarms_per_month,
+        help="false-alarm episodes per machine-month the rules may raise on the inner out-of-fold data",
     )
     ap.add_argument(
         "--alert-horizon-h",

@@ -6,7 +6,7 @@ median and mode accuracy against the commonest mode, next to the goals. The simu
 so that reruns only train and score.
 
     nice -n 10 .venv/bin/python bench/ml_events.py [--cache /tmp/ml_bench] [--step-s 3600 --window 12
-        --horizon-h 24] [--lead-h 2] [--budget 1] [--json]
+        --horizon-h 24] [--lead-h 2] [--budget 3] [--alert-horizon-h 0] [--test-seed 2] [--json]
 """
 
 from __future__ import annotations
@@ -133,23 +133,33 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/ml_bench"))
     ap.add_argument("--train-days", type=int, default=60)
     ap.add_argument("--test-days", type=int, default=30)
+    ap.add_argument("--test-seed", type=int, default=2, help="the simulator seed scored (never 1, the training seed)")
     ap.add_argument("--step-s", type=float, default=3600.0)
     ap.add_argument("--window", type=int, default=12)
     ap.add_argument("--horizon-h", type=float, default=24.0)
     ap.add_argument("--lead-h", type=float, default=2.0)
     ap.add_argument(
-        "--budget", type=float, default=1.0, help="false-alarm episodes per machine-month the thresholds may raise"
+        "--budget",
+        type=float,
+        default=TrainConfig().max_false_alarms_per_month,
+        help="false-alarm episodes per machine-month the rules may raise on the inner out-of-fold data",
+    )
+    ap.add_argument(
+        "--alert-horizon-h",
+        type=float,
+        default=0.0,
+        help="> 0: alert rules on a head of 'a predictable failure within this many hours' (ml.alert_head)",
     )
     ap.add_argument("--json", action="store_true", help="print the evaluation as JSON only")
     args = ap.parse_args()
     console = Console(stderr=args.json, width=150)
     t0 = time.perf_counter()
     train_r, train_e = simulated(args.cache, args.train_days, 1)
-    test_r, test_e = simulated(args.cache, args.test_days, 2)
+    test_r, test_e = simulated(args.cache, args.test_days, args.test_seed)
     spec = HistorySpec(step_s=args.step_s, window=args.window, horizon_h=args.horizon_h)
     data = prepare_history(train_r, train_e, spec)
     bundle_spec = {"step_s": spec.step_s, "window": spec.window, "horizon_h": spec.horizon_h}
-    cfg = TrainConfig(max_false_alarms_per_month=args.budget, lead_h=args.lead_h)
+    cfg = TrainConfig(max_false_alarms_per_month=args.budget, lead_h=args.lead_h, alert_horizon_h=args.alert_horizon_h)
     bundle = fit_bundle(data, cfg, spec={**bundle_spec, "signals": list(spec.signals)})
     t1 = time.perf_counter()
     ev = evaluate_history(bundle, test_r, test_e, lead_h=args.lead_h)
@@ -160,7 +170,8 @@ def main() -> None:
     render(
         ev,
         console,
-        f"trained on {args.train_days} days of seed 1 ({len(data)} rows), scored on {args.test_days} days of seed 2; "
+        f"trained on {args.train_days} days of seed 1 ({len(data)} rows), scored on {args.test_days} days of "
+        f"seed {args.test_seed}; "
         f"step {args.step_s:g} s, window {args.window}, horizon {args.horizon_h:g} h, false-alarm budget "
         f"{args.budget:g} per machine-month",
     )

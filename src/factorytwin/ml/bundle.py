@@ -43,6 +43,16 @@ class ModelBundle:
     # per machine kind alert rules (``ml.alarms``: a threshold on the smoothed risk with hysteresis); a kind not
     # listed, or a row of unknown kind, alerts when its own probability reaches ``threshold``
     kind_rules: dict[str, AlertRule] = field(default_factory=dict)
+    # history models: the classifier whose score the alert rules threshold ("a predictable failure within
+    # ``spec['alert_horizon_h']``", ``ml.alert_head``); None: the rules threshold the calibrated probability
+    alert_head: lgb.Booster | None = None
+
+    def alert_score(self, X: np.ndarray, prob: np.ndarray) -> np.ndarray:
+        """What the alert thresholds apply to for the rows ``X``: the alert head's score, else ``prob``."""
+        if self.alert_head is None or not len(X):
+            return np.asarray(prob, dtype="float64")
+        threads: dict[str, Any] = {"num_threads": 1} if len(X) < 2048 else {}
+        return np.asarray(self.alert_head.predict(X, **threads), dtype="float64")
 
     @property
     def kind_thresholds(self) -> dict[str, float]:
@@ -78,6 +88,7 @@ class ModelBundle:
         """The alert flags of consecutive feature rows ``X`` of ONE machine at times ``t_h`` (hours, ascending)
         with calibrated ``prob``: its kind's ``AlertRule`` over the sequence (smoothing, hysteresis). The alert
         logic of offline scoring and of serving (which passes the newest ``alert_lookback_steps + 1`` rows)."""
+        prob = self.alert_score(X, prob)
         if self.shape != "history" or "kind" not in self.features or not len(X):
             return np.asarray(prob >= self.thresholds(X))
         rule = self.rule_for(float(X[-1, self.features.index("kind")]))
@@ -112,7 +123,7 @@ class ModelBundle:
         and (``reasons`` > 0) the per-feature contributions."""
         threads: dict[str, Any] = {"num_threads": 1} if len(X) < 2048 else {}
         prob = self.calibrate(np.asarray(self.failure.predict(X, **threads)))
-        out: dict[str, np.ndarray] = {"probability": prob, "alert": prob >= self.thresholds(X)}
+        out: dict[str, np.ndarray] = {"probability": prob, "alert": self.alert_score(X, prob) >= self.thresholds(X)}
         if self.rul:
             q = np.column_stack([np.asarray(b.predict(X, **threads)) for b in self.rul])
             q = np.sort(q, axis=1) + np.array([-self.rul_margin, 0.0, self.rul_margin])
@@ -186,6 +197,7 @@ class ModelBundle:
             "spec": self.spec,
             "kind_thresholds": self.kind_thresholds,
             "kind_rules": {k: r.to_dict() for k, r in self.kind_rules.items()},
+            "alert_head": self.alert_head.model_to_string() if self.alert_head is not None else None,
         }
         return json.dumps(doc)
 
@@ -210,6 +222,7 @@ class ModelBundle:
             mode_classes=list(doc["mode_classes"]),
             spec=dict(doc["spec"]),
             kind_rules=_rules(doc),
+            alert_head=lgb.Booster(model_str=doc["alert_head"]) if doc.get("alert_head") else None,
         )
 
 

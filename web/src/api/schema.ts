@@ -2754,6 +2754,45 @@ export interface components {
             plant: components["schemas"]["PlantOutcome"];
         };
         /**
+         * ScenarioProgressMessage
+         * @description A what-if scenario job (``POST /scenarios``) changed state or progressed: sent to every client. The results
+         *     are not in it: once ``state`` is ``done``, ``GET /scenarios/{job_id}`` has them.
+         */
+        ScenarioProgressMessage: {
+            /** Job Id */
+            job_id: string;
+            /**
+             * Message
+             * @description what the job is doing, or why it failed
+             */
+            message: string;
+            /**
+             * Names
+             * @description the scenarios' names, in the order they were posted
+             */
+            names: string[];
+            /**
+             * Progress
+             * @description fraction done (1 once done; kept as it was when failed)
+             */
+            progress: number;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "queued" | "running" | "done" | "failed" | "cancelled";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "scenario";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
          * ScenarioRequest
          * @description A what-if job: one or more plans, each compared with the baseline (the plant as it goes, no changes).
          */
@@ -2914,7 +2953,7 @@ export interface components {
             /** Unit */
             unit: string;
         };
-        ServerMessage: components["schemas"]["SnapshotMessage"] | components["schemas"]["ReadingMessage"] | components["schemas"]["StateMessage"] | components["schemas"]["AlarmMessage"] | components["schemas"]["EventMessage"] | components["schemas"]["PredictionMessage"] | components["schemas"]["CommandStateMessage"] | components["schemas"]["MachineChangedMessage"] | components["schemas"]["ErrorMessage"];
+        ServerMessage: components["schemas"]["SnapshotMessage"] | components["schemas"]["ReadingMessage"] | components["schemas"]["StateMessage"] | components["schemas"]["AlarmMessage"] | components["schemas"]["EventMessage"] | components["schemas"]["PredictionMessage"] | components["schemas"]["CommandStateMessage"] | components["schemas"]["MachineChangedMessage"] | components["schemas"]["ScenarioProgressMessage"] | components["schemas"]["ErrorMessage"];
         /**
          * SetpointResponse
          * @description How a sensor's normal band follows the machine's speed setpoint ``s`` (a fraction of nominal): each edge

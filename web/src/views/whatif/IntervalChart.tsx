@@ -38,6 +38,12 @@ export function IntervalChart({
           <span className="whatif-interval-name" title={r.name}>
             {r.name}
           </span>
+          <span className="num whatif-interval-val">
+            {fmt(r.spread.mean)}{" "}
+            <span className="faint">
+              [{fmt(r.spread.low)}–{fmt(r.spread.high)}]
+            </span>
+          </span>
           <svg viewBox="0 0 100 10" preserveAspectRatio="none" className="whatif-interval-svg" aria-hidden="true">
             <rect
               x={x(r.spread.low)}
@@ -49,12 +55,6 @@ export function IntervalChart({
             />
             <rect x={x(r.spread.mean) - 0.4} y={0} width={0.8} height={10} fill={scenarioColor(i)} />
           </svg>
-          <span className="num whatif-interval-val">
-            {fmt(r.spread.mean)}{" "}
-            <span className="faint">
-              [{fmt(r.spread.low)}–{fmt(r.spread.high)}]
-            </span>
-          </span>
         </div>
       ))}
     </div>

@@ -32,6 +32,7 @@ export function SurvivalChart({ machineId, curves }: Props) {
           label: c.name,
           stroke: scenarioColor(i),
           width: i === 0 ? 2 : 1.5,
+          points: { show: false },
           value: (_u: uPlot, v: number | null) => (v === null ? "—" : `${Math.round(v * 100)} %`),
         })),
       ],

@@ -1056,6 +1056,18 @@ export interface components {
             ts: string;
         };
         /**
+         * Band
+         * @description A running total over the horizon, per point of ``Fan.t_h``: the median and the 80 % band of the runs.
+         */
+        Band: {
+            /** P10 */
+            p10: number[];
+            /** P50 */
+            p50: number[];
+            /** P90 */
+            p90: number[];
+        };
+        /**
          * BandOverride
          * @description A machine's own normal band for one sensor (e.g. a pump rated for another pressure).
          */
@@ -1398,6 +1410,19 @@ export interface components {
          * @enum {string}
          */
         ExportFormat: "csv" | "parquet";
+        /**
+         * Fan
+         * @description Fan charts: running totals from the start to each point ``t_h`` (hours after the fork), over the runs.
+         *     Downtime is booked when an outage starts (its nominal length, clipped to the horizon).
+         */
+        Fan: {
+            downtime_h: components["schemas"]["Band"];
+            failures: components["schemas"]["Band"];
+            maintenance_cost: components["schemas"]["Band"];
+            output_h: components["schemas"]["Band"];
+            /** T H */
+            t_h: number[];
+        };
         /**
          * Footprint
          * @description The stand-in solid of a machine kind and where the dashboard draws around it.
@@ -1973,6 +1998,7 @@ export interface components {
                 [key: string]: number;
             };
             failures: components["schemas"]["Spread"];
+            fan: components["schemas"]["Fan"];
             /** Machine Id */
             machine_id: string;
             /** @description repairs of failures plus maintenance visits, currency units */
@@ -2310,6 +2336,7 @@ export interface components {
             downtime_cost: components["schemas"]["Spread"];
             downtime_h: components["schemas"]["Spread"];
             failures: components["schemas"]["Spread"];
+            fan: components["schemas"]["Fan"];
             maintenance_cost: components["schemas"]["Spread"];
             maintenance_visits: components["schemas"]["Spread"];
             /** @description running hours x speed fraction: throughput until a production model exists */

@@ -70,6 +70,12 @@ def test_two_scenarios_run_against_the_baseline_and_show_their_results(twin: Twi
         row = page.locator(f"[data-testid=plant-failures-{i}]")
         expect(row).to_contain_text(outcome["name"])
         assert float(row.get_attribute("data-mean") or "nan") == pytest.approx(outcome["plant"]["failures"]["mean"])
+    # fan charts of the plant: one point per hour of the 6 h horizon, drawn
+    for quantity in ("failures", "downtime_h", "output_h", "maintenance_cost"):
+        chart = page.locator(f"[data-testid=fan-plant-{quantity}]")
+        expect(chart).to_have_attribute("data-points", str(len(result["baseline"]["plant"]["fan"]["t_h"])))
+        expect(chart.locator("canvas")).to_have_count(1)
+    assert result["baseline"]["plant"]["fan"]["t_h"] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
     differences = page.locator("[data-testid=whatif-differences]")
     expect(differences).to_contain_text("line A at 50 %")
     expect(differences).to_contain_text("press-01 off")
@@ -88,6 +94,7 @@ def test_two_scenarios_run_against_the_baseline_and_show_their_results(twin: Twi
     survival = page.locator("[data-testid=whatif-survival]")
     expect(survival).to_have_attribute("data-machine", "press-01")
     expect(survival.locator("canvas")).to_have_count(1)
+    expect(page.locator("[data-testid=fan-machine-output_h] canvas")).to_have_count(1)
     press = next(m for m in result["scenarios"][1]["machines"] if m["machine_id"] == "press-01")
     assert press["failures"]["high"] == 0.0
     assert press["time_to_failure"]["survival"][-1] == 1.0
@@ -107,4 +114,7 @@ def test_two_scenarios_run_against_the_baseline_and_show_their_results(twin: Twi
     results.scroll_into_view_if_needed()
     view.evaluate("el => el.scrollTo(0, document.querySelector('[data-testid=whatif-results]').offsetTop - 60)")
     page.screenshot(path=str(SHOTS / "whatif-390-results.png"))
+    view.evaluate("el => el.scrollTo(0, document.querySelector('[data-testid=fan-plant-failures]').offsetTop - 10)")
+    page.wait_for_timeout(200)
+    page.screenshot(path=str(SHOTS / "whatif-390-fan.png"))
     assert not bpage.errors, bpage.errors

@@ -28,3 +28,15 @@ describe("what-if plans", () => {
     expect(differenceVerdict({ low: -1, high: 1 })).toBe("unclear");
   });
 });
+
+describe("fan columns", () => {
+  it("start every total at zero and give each scenario p10, p50, p90", async () => {
+    const { fanColumns } = await import("./views/whatif/FanChart");
+    const band = { p10: [1, 2], p50: [2, 3], p90: [3, 4] };
+    const fan = { t_h: [1, 2], failures: band, downtime_h: band, output_h: band, maintenance_cost: band };
+    const cols = fanColumns([{ fan }, { fan }], "failures");
+    expect(cols.length).toBe(7);
+    expect(cols[0]).toEqual([0, 1, 2]);
+    expect(cols[2]).toEqual([0, 2, 3]);
+  });
+});

@@ -60,6 +60,7 @@ export type MachineOutcome = Schemas["MachineOutcome"];
 export type Spread = Schemas["Spread"];
 export type Difference = Schemas["Difference"];
 export type Comparison = Schemas["Comparison"];
+export type Fan = Schemas["Fan"];
 
 /** Messages the server sends on /api/v1/stream (a union told apart by `type`). */
 export type ServerMessage = Schemas["ServerMessage"];

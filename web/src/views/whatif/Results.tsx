@@ -4,6 +4,7 @@
 import { useMemo, useState } from "react";
 import type { ScenarioJob, ScenarioOutcome, WhatIfResult } from "../../api/types";
 import { DiffCell, DifferenceTable } from "./DifferenceTable";
+import { FanChart } from "./FanChart";
 import { fmt, IntervalChart } from "./IntervalChart";
 import { SurvivalChart } from "./SurvivalChart";
 
@@ -26,6 +27,8 @@ export function Results({ job, result }: { job: ScenarioJob; result: WhatIfResul
       }),
     [outcomes, machine],
   );
+  const plantFans = useMemo(() => outcomes.map((o) => ({ name: o.name, fan: o.plant.fan })), [outcomes]);
+  const machineFans = useMemo(() => curves.map((c) => ({ name: c.name, fan: c.outcome.fan })), [curves]);
   return (
     <div className="whatif-results" data-testid="whatif-results" data-job={job.id}>
       <div className="faint whatif-note">
@@ -40,6 +43,18 @@ export function Results({ job, result }: { job: ScenarioJob; result: WhatIfResul
             unit={q.unit}
             testId={`plant-${q.key}`}
             rows={outcomes.map((o) => ({ name: o.name, spread: o.plant[q.key] }))}
+          />
+        ))}
+      </div>
+      <div className="grid whatif-plant">
+        {PLANT.map((q) => (
+          <FanChart
+            key={q.key}
+            title={`Plant ${q.title.toLowerCase()}`}
+            unit={q.unit}
+            quantity={q.key}
+            fans={plantFans}
+            testId={`fan-plant-${q.key}`}
           />
         ))}
       </div>
@@ -90,7 +105,21 @@ export function Results({ job, result }: { job: ScenarioJob; result: WhatIfResul
           </table>
         </div>
       </div>
-      {machine && <SurvivalChart machineId={machine} curves={curves} />}
+      {machine && (
+        <div className="grid whatif-plant">
+          <SurvivalChart machineId={machine} curves={curves} />
+          {PLANT.map((q) => (
+            <FanChart
+              key={q.key}
+              title={`${machine} ${q.title.toLowerCase()}`}
+              unit={q.unit}
+              quantity={q.key}
+              fans={machineFans}
+              testId={`fan-machine-${q.key}`}
+            />
+          ))}
+        </div>
+      )}
     </div>
   );
 }

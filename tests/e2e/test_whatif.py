@@ -117,4 +117,12 @@ def test_two_scenarios_run_against_the_baseline_and_show_their_results(twin: Twi
     view.evaluate("el => el.scrollTo(0, document.querySelector('[data-testid=fan-plant-failures]').offsetTop - 10)")
     page.wait_for_timeout(200)
     page.screenshot(path=str(SHOTS / "whatif-390-fan.png"))
+
+    # after a reload the job is listed among the earlier ones and opens again with its results
+    page.reload()
+    page.wait_for_selector("[data-testid=connection][data-status=open]", timeout=20_000)
+    expect(page.locator("[data-testid=whatif-results]")).to_have_count(0)
+    page.select_option("[data-testid=whatif-earlier]", job_id)
+    expect(page.locator("[data-testid=whatif-results]")).to_have_attribute("data-job", job_id or "")
+    expect(page.locator("[data-testid=whatif-state]")).to_have_text("done")
     assert not bpage.errors, bpage.errors

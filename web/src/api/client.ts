@@ -22,6 +22,7 @@ import type {
   KpiReport,
   ScenarioJob,
   ScenarioRequest,
+  ScenarioSummary,
   BodyOf,
   JsonOf,
 } from "./types";
@@ -242,6 +243,11 @@ export class ApiClient {
   /** Queue a what-if job (Engineer role: 403 otherwise); 202 with the job, queued. */
   createScenario(body: ScenarioRequest): Promise<ScenarioJob> {
     return this.post("/api/v1/scenarios", {}, body);
+  }
+
+  /** Every what-if job the server remembers (unfinished ones and the newest finished), oldest first. */
+  scenarios(): Promise<ScenarioSummary[]> {
+    return this.get("/api/v1/scenarios");
   }
 
   /** A what-if job: state, progress, fork notes and, once done, its results. */

@@ -9,6 +9,7 @@ import { errorText } from "../hooks/usePolling";
 import { refusal, useSession } from "../session";
 import { useTwin } from "../state/store";
 import { emptyPlan, isFinal, requestBody, type PlanDraft } from "../whatif";
+import { EarlierJobs } from "./whatif/EarlierJobs";
 import { JobProgress } from "./whatif/JobProgress";
 import { PlanEditor } from "./whatif/PlanEditor";
 import { Results } from "./whatif/Results";
@@ -78,6 +79,9 @@ export function WhatIfView() {
     if (!job) return;
     api.cancelScenario(job.id).then(setJob, (e: unknown) => notify(`Could not cancel: ${errorText(e)}`, "warn"));
   };
+  const open = (id: string): void => {
+    api.scenario(id).then(setJob, (e: unknown) => notify(`Could not read the what-if job: ${errorText(e)}`, "warn"));
+  };
   const running = progress !== null && !final;
   const result = job?.state === "done" ? job.result : null;
 
@@ -139,6 +143,7 @@ export function WhatIfView() {
           >
             Run
           </button>
+          <EarlierJobs current={job?.id ?? null} onOpen={open} />
           {denied && (
             <span className="faint" data-testid="whatif-denied">
               {denied}

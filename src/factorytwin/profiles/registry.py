@@ -9,6 +9,7 @@ The API's profile service keeps the registry equal to the store (``put`` after a
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 
 from factorytwin.domain import Machine, SensorSpec
 from factorytwin.errors import FieldProblem, InvalidInput
@@ -79,19 +80,7 @@ class ProfileRegistry:
         for key, band in machine.bands.items():
             spec = specs.get(key)
             if spec is not None and spec.low <= band.normal_low < band.normal_high <= spec.high:
-                out[key] = SensorSpec(
-                    key=spec.key,
-                    label=spec.label,
-                    unit=spec.unit,
-                    low=spec.low,
-                    high=spec.high,
-                    normal_low=band.normal_low,
-                    normal_high=band.normal_high,
-                    max_rate=spec.max_rate,
-                    activity=spec.activity,
-                    setpoint_exponent=spec.setpoint_exponent,
-                    setpoint_static=spec.setpoint_static,
-                )
+                out[key] = replace(spec, normal_low=band.normal_low, normal_high=band.normal_high)
         return out
 
     def known_sensors(self, machines: Iterable[Machine]) -> dict[str, frozenset[str]]:

@@ -140,7 +140,13 @@ class ScenarioJobs:
         """Check the plans against the plant now and queue the job; ``InvalidInput`` naming each bad item,
         ``ScenariosBusy`` when ``max_running + max_queued`` jobs are unfinished."""
         now = self.now()
-        facts = PlantFacts(lines={m.id: m.line for m in self.machines}, start=now, horizon_h=request.horizon_h)
+        simulated = {m.id for m in self.machines}
+        facts = PlantFacts(
+            lines={m.id: m.line for m in self.machines},
+            start=now,
+            horizon_h=request.horizon_h,
+            unsimulated={m.id: m.profile for m in self.layout.machines if m.id not in simulated},
+        )
         problems: list[FieldProblem] = []
         tables: list[tuple[str, Timetable]] = []
         for k, plan in enumerate(request.scenarios):

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from factorytwin.errors import InvalidInput
 from factorytwin.layout import load_layout
 from factorytwin.store import Store, open_store
 from factorytwin.twin.messages import SERVER_MESSAGES, ScenarioProgressMessage
@@ -108,3 +109,16 @@ async def test_a_listener_that_raises_does_not_stop_the_job(store: Store) -> Non
     assert task is not None
     await task
     assert told[-1].state == "done"
+
+
+async def test_a_machine_without_physics_is_refused_by_name_not_as_unknown(store: Store) -> None:
+    layout = load_layout()
+    boiler = layout.machines[0].model_copy(update={"id": "boiler-01", "profile": "boiler"})
+    jobs = ScenarioJobs(layout.model_copy(update={"machines": [*layout.machines, boiler]}), store, lambda _: None)
+    plan = {"name": "a", "out_of_service": [{"machine_id": "boiler-01"}]}
+    with pytest.raises(InvalidInput) as caught:
+        jobs.submit(ScenarioRequest.model_validate({"scenarios": [plan], **SMALL}))
+    (problem,) = caught.value.problems
+    assert problem.loc == ("scenarios", 0, "out_of_service", 0, "machine_id")
+    assert "no physics" in problem.msg
+    assert jobs.entries == {}

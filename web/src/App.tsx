@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from "react";
 import { api, ApiError } from "./api/client";
 import type { Machine, Me } from "./api/types";
-import { AuditIcon, BellIcon, FloorIcon, HistoryIcon, KpiIcon, OverviewIcon } from "./components/Icons";
+import { AuditIcon, BellIcon, FloorIcon, HistoryIcon, KpiIcon, OverviewIcon, WhatIfIcon } from "./components/Icons";
 import { notify, Toast } from "./components/Toast";
 import { FactoryContext, type FactoryInfo } from "./context";
 import { formatAgeS, formatClock, plantZoneName, setPlantZone } from "./format";
@@ -30,6 +30,7 @@ import {
 } from "./units";
 import { AuditView } from "./views/AuditView";
 import { KpisView } from "./views/KpisView";
+import { WhatIfView } from "./views/WhatIfView";
 import { PLANT, type KpiPath } from "./kpis";
 
 function useRoute(): [Route, (r: Route) => void] {
@@ -225,6 +226,7 @@ const NAV: { view: View; label: string; icon: () => React.JSX.Element; admin?: t
   { view: "overview", label: "Overview", icon: OverviewIcon },
   { view: "history", label: "History", icon: HistoryIcon },
   { view: "kpis", label: "Plant KPIs", icon: KpiIcon },
+  { view: "whatif", label: "What-if", icon: WhatIfIcon },
   { view: "audit", label: "Audit", icon: AuditIcon, admin: true },
 ];
 
@@ -234,6 +236,7 @@ const TITLES: Record<View, string> = {
   history: "History",
   kpis: "Plant KPIs",
   audit: "Audit trail",
+  whatif: "What-if scenarios",
 };
 
 loadUnitPrefs();
@@ -340,7 +343,7 @@ function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
         {NAV.filter((n) => !n.admin || hasRole(me.role, "admin")).map(({ view, label, icon: Icon }) => (
           <a
             key={view}
-            href={routeHash({ view, machine: view === "kpis" ? null : route.machine })}
+            href={routeHash({ view, machine: view === "kpis" || view === "whatif" ? null : route.machine })}
             className={`nav-btn${route.view === view ? " active" : ""}`}
             data-testid={`nav-${view}`}
           >
@@ -371,6 +374,7 @@ function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
             {route.view === "history" && <HistoryView machine={route.machine} onMachine={select} />}
             {route.view === "audit" && <AuditView />}
             {route.view === "kpis" && <KpisView path={route.kpi ?? PLANT} onPath={drill} />}
+            {route.view === "whatif" && <WhatIfView />}
           </FactoryContext.Provider>
         )}
       </main>

@@ -37,6 +37,7 @@ from factorytwin.profiles.service import ProfileService
 from factorytwin.store import Store, open_store
 from factorytwin.store.auth import auth_store_for
 from factorytwin.store.profiles import profile_store_for
+from factorytwin.twin.messages import ScenarioProgressMessage
 from factorytwin.twin.service import TwinService
 
 log = logging.getLogger(__name__)
@@ -166,6 +167,11 @@ async def whatif_lifespan(services: Services) -> AsyncIterator[None]:
     def plant_changed(op: Op, machine_id: str, machine: Machine | None) -> None:
         jobs.layout = services.plant.layout()  # scenarios fork the plant as it is now
 
+    def job_changed(message: ScenarioProgressMessage) -> None:
+        if services.twin is not None:  # every open dashboard follows the job on the stream
+            services.twin.hub.broadcast(message)
+
+    jobs.listeners.append(job_changed)
     services.plant.add_listener(plant_changed)
     services.health_sections["whatif"] = lambda: {"scenario_jobs": jobs.unfinished()}
     try:

@@ -139,6 +139,23 @@ class MachineChangedMessage(ServerMessageBase):
     machine: Machine | None = Field(description="the machine as it is now; null when deleted")
 
 
+ScenarioJobState = Literal["queued", "running", "done", "failed", "cancelled"]
+"""Where a what-if job is: queued -> running -> done / failed / cancelled (a queued job may be cancelled too)."""
+
+
+class ScenarioProgressMessage(ServerMessageBase):
+    """A what-if scenario job (``POST /scenarios``) changed state or progressed: sent to every client. The results
+    are not in it: once ``state`` is ``done``, ``GET /scenarios/{job_id}`` has them."""
+
+    type: Literal["scenario"] = "scenario"
+    job_id: str
+    state: ScenarioJobState
+    progress: float = Field(ge=0.0, le=1.0, description="fraction done (1 once done; kept as it was when failed)")
+    message: str = Field(description="what the job is doing, or why it failed")
+    names: list[str] = Field(description="the scenarios' names, in the order they were posted")
+    updated_at: datetime
+
+
 class ErrorMessage(ServerMessageBase):
     """The server could not use a client's message; the connection stays open."""
 
@@ -166,6 +183,7 @@ ServerMessage = Annotated[
     | PredictionMessage
     | CommandStateMessage
     | MachineChangedMessage
+    | ScenarioProgressMessage
     | ErrorMessage,
     Field(discriminator="type"),
 ]

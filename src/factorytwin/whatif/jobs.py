@@ -20,21 +20,23 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt
 
 from factorytwin.domain import FactoryLayout, Machine
 from factorytwin.errors import FactoryTwinError, FieldProblem, InvalidInput, NotFound
 from factorytwin.store.base import Store
-from factorytwin.twin.messages import MachineState
+from factorytwin.twin.messages import MachineState, ScenarioJobState, ScenarioProgressMessage
 from factorytwin.whatif.plan import MAX_HORIZON_H, Plan, PlantFacts, Timetable, check_plan
 from factorytwin.whatif.results import WhatIfResult
 from factorytwin.whatif.source import ForkNote, MachineInput, build_snapshot, collect_inputs
 
 log = logging.getLogger(__name__)
 
-JobState = Literal["queued", "running", "done", "failed", "cancelled"]
+JobState = ScenarioJobState
+JobListener = Callable[[ScenarioProgressMessage], None]
+"""Told every change of a job's state or progress (on the event loop; quick: it must not wait)."""
 MAX_SCENARIOS = 4
 MAX_RUNS = 1000
 
@@ -110,6 +112,7 @@ class ScenarioJobs:
         self.now = now
         self.entries: OrderedDict[str, _Entry] = OrderedDict()
         self._slots = asyncio.Semaphore(max_running)
+        self.listeners: list[JobListener] = []
 
     @property
     def machines(self) -> Sequence[Machine]:
@@ -137,7 +140,13 @@ class ScenarioJobs:
         """Check the plans against the plant now and queue the job; ``InvalidInput`` naming each bad item,
         ``ScenariosBusy`` when ``max_running + max_queued`` jobs are unfinished."""
         now = self.now()
-        facts = PlantFacts(lines={m.id: m.line for m in self.machines}, start=now, horizon_h=request.horizon_h)
+        simulated = {m.id for m in self.machines}
+        facts = PlantFacts(
+            lines={m.id: m.line for m in self.machines},
+            start=now,
+            horizon_h=request.horizon_h,
+            unsimulated={m.id: m.profile for m in self.layout.machines if m.id not in simulated},
+        )
         problems: list[FieldProblem] = []
         tables: list[tuple[str, Timetable]] = []
         for k, plan in enumerate(request.scenarios):
@@ -160,9 +169,11 @@ class ScenarioJobs:
             horizon_h=request.horizon_h,
             runs=request.runs,
             created_at=now,
+            message="queued",
         )
         entry = _Entry(job, request, tables, check_plan(Plan(name="baseline"), facts), now, threading.Event())
         self.entries[job.id] = entry
+        self._tell(job)
         self._forget_old()
         entry.task = asyncio.get_running_loop().create_task(self._run(entry), name=f"ft-whatif-{job.id}")
         return job
@@ -180,7 +191,25 @@ class ScenarioJobs:
         return entry.job
 
     def _update(self, entry: _Entry, **changes: Any) -> None:
-        entry.job = entry.job.model_copy(update=changes)
+        before = entry.job
+        entry.job = before.model_copy(update=changes)
+        if (entry.job.state, entry.job.progress, entry.job.message) != (before.state, before.progress, before.message):
+            self._tell(entry.job)
+
+    def _tell(self, job: ScenarioJob) -> None:
+        message = ScenarioProgressMessage(
+            job_id=job.id,
+            state=job.state,
+            progress=job.progress,
+            message=job.message,
+            names=job.names,
+            updated_at=self.now(),
+        )
+        for listener in list(self.listeners):
+            try:
+                listener(message)
+            except Exception:  # a listener's fault must not stop the job
+                log.exception("scenario job listener failed")
 
     def _forget_old(self) -> None:
         finished = [i for i, e in self.entries.items() if e.job.state not in {"queued", "running"}]

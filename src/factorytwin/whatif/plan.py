@@ -128,6 +128,7 @@ class PlantFacts:
     start: datetime
     horizon_h: float
     max_horizon_h: float = MAX_HORIZON_H
+    unsimulated: Mapping[str, str] = field(default_factory=dict)  # machine id -> profile: on the plant, no physics
 
 
 @dataclass
@@ -161,7 +162,17 @@ class _Checker:
         self.problems: list[FieldProblem] = []
 
     def machine(self, loc: tuple[str | int, ...], machine_id: str) -> None:
-        if machine_id not in self.facts.lines:
+        if machine_id in self.facts.unsimulated:
+            profile = self.facts.unsimulated[machine_id]
+            self.problems.append(
+                FieldProblem(
+                    loc,
+                    f"machine {machine_id!r} is of profile {profile!r}, which has no physics: what-if cannot "
+                    "simulate it (yet)",
+                    machine_id,
+                )
+            )
+        elif machine_id not in self.facts.lines:
             known = ", ".join(sorted(self.facts.lines)[:8])
             self.problems.append(FieldProblem(loc, f"unknown machine {machine_id!r} (known: {known} ...)", machine_id))
 

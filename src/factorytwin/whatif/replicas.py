@@ -54,6 +54,13 @@ class Tally:
     running_s: F64 = field(init=False)
     output_s: F64 = field(init=False)  # running seconds x speed fraction: the production model's stand-in
     modes: dict[str, NDArray[np.int64]] = field(default_factory=dict)
+    snap_s: list[float] = field(default_factory=list)  # seconds after the fork of each snap (the fan charts)
+    snaps: list[F64] = field(default_factory=list)  # (4, replicas, machines): failures, downtime_s, visits, output_s
+
+    def snap(self, t_s: float) -> None:
+        """Keep the running totals as they are ``t_s`` after the fork (one point of the fan charts)."""
+        self.snap_s.append(t_s)
+        self.snaps.append(np.stack([self.failures, self.downtime_s, self.visits, self.output_s]).astype(np.float64))
 
     def __post_init__(self) -> None:
         shape = (self.replicas, self.machines)

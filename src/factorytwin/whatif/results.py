@@ -27,6 +27,25 @@ class TimeToFailure(BaseModel):
     survival: list[float]
 
 
+class Band(BaseModel):
+    """A running total over the horizon, per point of ``Fan.t_h``: the median and the 80 % band of the runs."""
+
+    p10: list[float]
+    p50: list[float]
+    p90: list[float]
+
+
+class Fan(BaseModel):
+    """Fan charts: running totals from the start to each point ``t_h`` (hours after the fork), over the runs.
+    Downtime is booked when an outage starts (its nominal length, clipped to the horizon)."""
+
+    t_h: list[float]
+    failures: Band
+    downtime_h: Band
+    output_h: Band
+    maintenance_cost: Band
+
+
 class MachineOutcome(BaseModel):
     """One machine over the horizon."""
 
@@ -39,6 +58,7 @@ class MachineOutcome(BaseModel):
     maintenance_cost: Spread = Field(description="repairs of failures plus maintenance visits, currency units")
     running_h: Spread
     time_to_failure: TimeToFailure
+    fan: Fan
 
 
 class PlantOutcome(BaseModel):
@@ -51,6 +71,7 @@ class PlantOutcome(BaseModel):
     downtime_cost: Spread
     total_cost: Spread
     output_h: Spread = Field(description="running hours x speed fraction: throughput until a production model exists")
+    fan: Fan
 
 
 class ScenarioOutcome(BaseModel):

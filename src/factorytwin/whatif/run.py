@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 
 from factorytwin.errors import FactoryTwinError
 from factorytwin.ml.schedule import CostModel
+from factorytwin.whatif.fan import fan, fan_grid
 from factorytwin.whatif.fork import Snapshot
 from factorytwin.whatif.plan import Timetable
 from factorytwin.whatif.replicas import DEFAULT_BLOCK_S, DEFAULT_DT_S, ReplicaEngine, Tally
@@ -93,11 +94,15 @@ def simulate_plan(
         engine.next_pm[i + every] = np.inf
     speed, stopped = base_speed.copy(), np.zeros(n, dtype=bool)
     visits = list(table.added_visits)
-    for t in [0.0, *[c for c in table.change_times() if c > 0.0], table.horizon_s]:
+    grid = fan_grid(table.horizon_s)
+    stops = sorted({0.0, *[c for c in table.change_times() if c > 0.0], *grid, table.horizon_s})
+    for t in stops:  # at a fan point that is no change of the plan, the plan's state below is as it was: no-op
         if cancel is not None and cancel.is_set():
             raise Cancelled("cancelled")
         if t > 0.0:
             _advance(engine, t0 + t, dt_s, cancel)
+        if t in grid:
+            engine.tally.snap(t)
         if t >= table.horizon_s:
             break
         want_speed, want_stop = _speed_at(table, base_speed, t), _stopped_at(table, n, t)
@@ -216,6 +221,8 @@ def _merge(parts: Sequence[Tally]) -> Tally:
     out = Tally(sum(p.replicas for p in parts), first.machines, first.horizon_s, first.t0)
     for name in ("failures", "downtime_s", "visits", "tool_changes", "first_failure_s", "running_s", "output_s"):
         setattr(out, name, np.concatenate([getattr(p, name) for p in parts]))
+    out.snap_s = list(first.snap_s)
+    out.snaps = [np.concatenate([p.snaps[k] for p in parts], axis=1) for k in range(len(first.snap_s))]
     for mode in sorted({m for p in parts for m in p.modes}):
         out.modes[mode] = np.concatenate([p.modes.get(mode, np.zeros_like(p.failures)) for p in parts])
     return out
@@ -309,6 +316,7 @@ def summarise(name: str, t: Tally, machine_ids: Sequence[str], cost: CostModel) 
             maintenance_cost=spread(maintenance[:, i]),
             running_h=spread(t.running_s[:, i] / 3600.0),
             time_to_failure=time_to_failure(t.first_failure_s[:, i], t.horizon_s),
+            fan=fan(t, cost, i),
         )
         for i, mid in enumerate(machine_ids)
     ]
@@ -321,6 +329,7 @@ def summarise(name: str, t: Tally, machine_ids: Sequence[str], cost: CostModel) 
         downtime_cost=spread(s.downtime_cost),
         total_cost=spread(s.total_cost),
         output_h=spread(s.output_h),
+        fan=fan(t, cost, None),
     )
     return ScenarioOutcome(name=name, machines=machines, plant=plant)
 

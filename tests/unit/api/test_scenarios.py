@@ -3,6 +3,7 @@ engineers write and viewers read."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 
 import httpx
@@ -117,3 +118,23 @@ async def test_viewers_read_engineers_write_and_strangers_nothing(app: FastAPI, 
     assert (await client.get("/api/v1/scenarios")).status_code == 401
     assert (await client.get("/api/v1/scenarios/0123456789ab", headers=viewer)).status_code == 404
     assert (await client.delete("/api/v1/scenarios/0123456789ab", headers=viewer)).status_code == 403
+
+
+async def test_every_stream_client_is_told_the_job_s_progress(app: FastAPI, client: httpx.AsyncClient) -> None:
+    services: Services = app.state.services
+    assert services.twin is not None
+    stream = services.twin.hub.connect(["mill-01"])  # follows one machine: still told of every job
+    engineer = await _bearer(app, Role.ENGINEER)
+    job = (await client.post("/api/v1/scenarios", json={"scenarios": [{}], **SMALL}, headers=engineer)).json()
+    await _finish(app, job["id"])
+    told = []
+    while (text := await stream.get()) is not None:
+        message = json.loads(text)
+        if message["type"] == "scenario":
+            told.append(message)
+            if message["state"] in {"done", "failed", "cancelled"}:
+                break
+    assert {m["job_id"] for m in told} == {job["id"]}
+    assert [told[0]["state"], told[-1]["state"]] == ["queued", "done"]
+    assert "running" in {m["state"] for m in told}
+    assert told[-1]["progress"] == 1.0

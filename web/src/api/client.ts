@@ -20,6 +20,9 @@ import type {
   LoginResponse,
   Prediction,
   KpiReport,
+  ScenarioJob,
+  ScenarioRequest,
+  ScenarioSummary,
   BodyOf,
   JsonOf,
 } from "./types";
@@ -235,6 +238,26 @@ export class ApiClient {
   /** The machine's failure prediction; `status` says "no_model" (HTTP 200) until a model is trained. */
   prediction(machineId: string): Promise<Prediction> {
     return this.get("/api/v1/machines/{machine_id}/prediction", { machine_id: machineId });
+  }
+
+  /** Queue a what-if job (Engineer role: 403 otherwise); 202 with the job, queued. */
+  createScenario(body: ScenarioRequest): Promise<ScenarioJob> {
+    return this.post("/api/v1/scenarios", {}, body);
+  }
+
+  /** Every what-if job the server remembers (unfinished ones and the newest finished), oldest first. */
+  scenarios(): Promise<ScenarioSummary[]> {
+    return this.get("/api/v1/scenarios");
+  }
+
+  /** A what-if job: state, progress, fork notes and, once done, its results. */
+  scenario(id: string): Promise<ScenarioJob> {
+    return this.get("/api/v1/scenarios/{job_id}", { job_id: id });
+  }
+
+  /** Cancel a queued or running what-if job (or forget a finished one). */
+  cancelScenario(id: string): Promise<ScenarioJob> {
+    return this.request(fill("/api/v1/scenarios/{job_id}", { job_id: id }), { method: "DELETE" });
   }
 
   /** The maintenance plan and its cost against other policies; `status` "no_model" until a model exists. */

@@ -1224,6 +1224,18 @@ export interface components {
             max_s: number;
         };
         /**
+         * Band
+         * @description A running total over the horizon, per point of ``Fan.t_h``: the median and the 80 % band of the runs.
+         */
+        Band: {
+            /** P10 */
+            p10: number[];
+            /** P50 */
+            p50: number[];
+            /** P90 */
+            p90: number[];
+        };
+        /**
          * BandOverride
          * @description A machine's own normal band for one sensor (e.g. a pump rated for another pressure).
          */
@@ -1714,6 +1726,19 @@ export interface components {
          * @enum {string}
          */
         ExportFormat: "csv" | "parquet";
+        /**
+         * Fan
+         * @description Fan charts: running totals from the start to each point ``t_h`` (hours after the fork), over the runs.
+         *     Downtime is booked when an outage starts (its nominal length, clipped to the horizon).
+         */
+        Fan: {
+            downtime_h: components["schemas"]["Band"];
+            failures: components["schemas"]["Band"];
+            maintenance_cost: components["schemas"]["Band"];
+            output_h: components["schemas"]["Band"];
+            /** T H */
+            t_h: number[];
+        };
         /**
          * Footprint
          * @description The stand-in solid of a machine kind and where the dashboard draws around it.
@@ -2289,6 +2314,7 @@ export interface components {
                 [key: string]: number;
             };
             failures: components["schemas"]["Spread"];
+            fan: components["schemas"]["Fan"];
             /** Machine Id */
             machine_id: string;
             /** @description repairs of failures plus maintenance visits, currency units */
@@ -2955,6 +2981,7 @@ export interface components {
             downtime_cost: components["schemas"]["Spread"];
             downtime_h: components["schemas"]["Spread"];
             failures: components["schemas"]["Spread"];
+            fan: components["schemas"]["Fan"];
             maintenance_cost: components["schemas"]["Spread"];
             maintenance_visits: components["schemas"]["Spread"];
             /** @description running hours x speed fraction: throughput until a production model exists */
@@ -3399,6 +3426,45 @@ export interface components {
             plant: components["schemas"]["PlantOutcome"];
         };
         /**
+         * ScenarioProgressMessage
+         * @description A what-if scenario job (``POST /scenarios``) changed state or progressed: sent to every client. The results
+         *     are not in it: once ``state`` is ``done``, ``GET /scenarios/{job_id}`` has them.
+         */
+        ScenarioProgressMessage: {
+            /** Job Id */
+            job_id: string;
+            /**
+             * Message
+             * @description what the job is doing, or why it failed
+             */
+            message: string;
+            /**
+             * Names
+             * @description the scenarios' names, in the order they were posted
+             */
+            names: string[];
+            /**
+             * Progress
+             * @description fraction done (1 once done; kept as it was when failed)
+             */
+            progress: number;
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "queued" | "running" | "done" | "failed" | "cancelled";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "scenario";
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /**
          * ScenarioRequest
          * @description A what-if job: one or more plans, each compared with the baseline (the plant as it goes, no changes).
          */
@@ -3580,7 +3646,7 @@ export interface components {
             /** Unit */
             unit: string;
         };
-        ServerMessage: components["schemas"]["SnapshotMessage"] | components["schemas"]["ReadingMessage"] | components["schemas"]["StateMessage"] | components["schemas"]["AlarmMessage"] | components["schemas"]["EventMessage"] | components["schemas"]["PredictionMessage"] | components["schemas"]["CommandStateMessage"] | components["schemas"]["MachineChangedMessage"] | components["schemas"]["ErrorMessage"];
+        ServerMessage: components["schemas"]["SnapshotMessage"] | components["schemas"]["ReadingMessage"] | components["schemas"]["StateMessage"] | components["schemas"]["AlarmMessage"] | components["schemas"]["EventMessage"] | components["schemas"]["PredictionMessage"] | components["schemas"]["CommandStateMessage"] | components["schemas"]["MachineChangedMessage"] | components["schemas"]["ScenarioProgressMessage"] | components["schemas"]["ErrorMessage"];
         /**
          * SetpointResponse
          * @description How a sensor's normal band follows the machine's speed setpoint ``s`` (a fraction of nominal): each edge

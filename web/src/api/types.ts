@@ -48,6 +48,19 @@ export type KpiGrouping = Schemas["Grouping"];
 export type CommandRequest = Schemas["Command"];
 export type CommandResult = Schemas["CommandResult"];
 export type ErrorBody = Schemas["ErrorBody"];
+/** What-if scenarios (docs/WHATIF.md): a plan, a job (POST/GET /scenarios), its results and its stream message. */
+export type ScenarioPlan = Schemas["Plan"];
+export type ScenarioRequest = Schemas["ScenarioRequest"];
+export type ScenarioJob = Schemas["ScenarioJob"];
+export type ScenarioSummary = Schemas["ScenarioSummary"];
+export type ScenarioProgress = Schemas["ScenarioProgressMessage"];
+export type WhatIfResult = Schemas["WhatIfResult"];
+export type ScenarioOutcome = Schemas["ScenarioOutcome"];
+export type MachineOutcome = Schemas["MachineOutcome"];
+export type Spread = Schemas["Spread"];
+export type Difference = Schemas["Difference"];
+export type Comparison = Schemas["Comparison"];
+export type Fan = Schemas["Fan"];
 
 /** Messages the server sends on /api/v1/stream (a union told apart by `type`). */
 export type ServerMessage = Schemas["ServerMessage"];

@@ -48,3 +48,11 @@ export const KpiIcon = () => (
     <rect x="16" y="4" width="3" height="13" rx="0.5" />
   </svg>
 );
+
+export const WhatIfIcon = () => (
+  <svg viewBox="0 0 24 24" {...base}>
+    <path d="M4 18c4 0 5-6 8-6s4 4 8 4" />
+    <path d="M4 18c4 0 5-11 8-11s4 3 8 2" opacity="0.5" />
+    <path d="M4 4v16h16" />
+  </svg>
+);

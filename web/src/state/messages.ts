@@ -17,6 +17,7 @@ const BODY: Record<MessageType, string> = {
   prediction: "prediction",
   command: "status",
   machine_changed: "machine_id",
+  scenario: "job_id",
   error: "detail",
 };
 

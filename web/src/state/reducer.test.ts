@@ -194,3 +194,23 @@ describe("twinReducer", () => {
     expect(JSON.stringify(before)).toBe(frozen);
   });
 });
+
+describe("what-if job messages", () => {
+  it("keep each job's newest state by id", () => {
+    const msg = (state: "queued" | "running" | "failed", progress: number): ServerMessage => ({
+      type: "scenario",
+      job_id: "abc",
+      state,
+      progress,
+      message: state === "failed" ? "boom" : "",
+      names: ["a"],
+      updated_at: "2026-01-01T00:00:00Z",
+    });
+    let s: TwinState = initialTwinState;
+    s = twinReducer(s, { type: "ws/message", message: msg("queued", 0), receivedAt: 1 });
+    s = twinReducer(s, { type: "ws/message", message: msg("running", 0.5), receivedAt: 2 });
+    expect(s.scenarios.abc?.progress).toBe(0.5);
+    s = twinReducer(s, { type: "ws/message", message: msg("failed", 0.5), receivedAt: 3 });
+    expect(s.scenarios.abc?.state).toBe("failed");
+  });
+});

@@ -1,7 +1,15 @@
 // The live twin as the browser sees it: a pure reducer over WebSocket messages and REST results.
 // Pure so that every message kind and edge case (out-of-order, duplicate, reconnect) is unit-tested.
 
-import type { Alarm, MachineEvent, MachineState, Prediction, ServerMessage, StoredAlarm } from "../api/types";
+import type {
+  Alarm,
+  MachineEvent,
+  MachineState,
+  Prediction,
+  ScenarioProgress,
+  ServerMessage,
+  StoredAlarm,
+} from "../api/types";
 
 export type ConnectionStatus = "connecting" | "open" | "reconnecting";
 
@@ -27,6 +35,8 @@ export interface TwinState {
   serverError: { detail: string; at: number } | null;
   /** Counts the plant's changes (machines created, changed, deleted): the layout is reloaded on each. */
   plantVersion: number;
+  /** What-if jobs as the stream last told them (state, progress), by job id. */
+  scenarios: Record<string, ScenarioProgress>;
 }
 
 export type TwinAction =
@@ -57,6 +67,7 @@ export const initialTwinState: TwinState = {
   predictions: {},
   serverError: null,
   plantVersion: 0,
+  scenarios: {},
 };
 
 export function isActive(alarm: Alarm): boolean {
@@ -194,6 +205,8 @@ function applyMessage(state: TwinState, message: ServerMessage, receivedAt: numb
       if (message.op === "deleted") delete machines[message.machine_id];
       return { ...state, machines, plantVersion: state.plantVersion + 1 };
     }
+    case "scenario":
+      return { ...state, scenarios: { ...state.scenarios, [message.job_id]: message } };
   }
 }
 

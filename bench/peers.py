@@ -24,6 +24,7 @@ import itertools
 import os
 import shlex
 import shutil
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -43,7 +44,6 @@ from access import bearer_headers
 from databases import fresh_postgres
 from figures import record
 from ingest import cpu_seconds, free_port
-from live import mosquitto
 
 from factorytwin.auth import Role
 from factorytwin.domain import kind_of, sensor_specs
@@ -367,6 +367,29 @@ async def mqtt_side(work: Path, wl: Workload, backend_url: str, messages: int, p
                 return len(payloads) / (time.perf_counter() - t0)
 
 
+@contextlib.contextmanager
+def broker(work: Path, inflight: int) -> Iterator[int]:
+    """A private Mosquitto on a free port with ``max_inflight_messages inflight``; yields the port."""
+    port = free_port()
+    conf = work / f"mosquitto-{port}.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nmax_inflight_messages {inflight}\n"
+    )
+    proc = subprocess.Popen(["mosquitto", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                break
+            if time.monotonic() > deadline:
+                raise RuntimeError("mosquitto did not start")
+            time.sleep(0.05)
+        yield port
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
 def mosquitto_own(port: int, messages: int, payload: bytes) -> float:
     """Messages/s from ``mosquitto_pub -l`` (QoS 1) to ``mosquitto_sub -C`` through the same broker."""
     sub = subprocess.Popen(
@@ -395,98 +418,110 @@ async def main_async(args: argparse.Namespace) -> int:
     failures = 0
     with tempfile.TemporaryDirectory(prefix="ft-bench-peers-") as tmp:
         work = Path(tmp)
-        raw: dict[str, dict[int, list[float]]] = {"sqlite": {}, "postgresql": {}}
-        state = {"instant": 0}
-        async with sides(work, wl) as (out, dsn, counts):
-            rawpg = await asyncpg.connect(dsn)
-            await rawpg.execute(
-                "CREATE TABLE r (machine INTEGER NOT NULL, sensor INTEGER NOT NULL, ts BIGINT NOT NULL,"
-                " value DOUBLE PRECISION NOT NULL, PRIMARY KEY (machine, sensor, ts))"
-            )
-            for rep in range(args.reps):
-                for size in SIZES:
-                    for s in out:
-                        r = await drive(s, wl, size, args.duration)
-                        s.runs.setdefault(size, []).append(r)
-                        print(
-                            f"rep {rep + 1} {size:>6,} values/request {s.name:>10}: {r['rate']:>9,.0f} values/s, "
-                            f"{r['cpu_us']:.2f} µs CPU/value, 503s {r['503']}",
-                            flush=True,
-                        )
-                    raw["sqlite"].setdefault(size, []).append(
-                        await raw_sqlite(work / "raw.db", wl, size, args.duration, state)
-                    )
-                    raw["postgresql"].setdefault(size, []).append(await raw_copy(rawpg, wl, size, args.duration, state))
-            rawpg_n = int(await rawpg.fetchval("SELECT count(*) FROM r"))
-            await rawpg.close()
-            found = await counts()
-        print("\nrows counted afterwards (acknowledged -> found):")
-        for s in out:
-            ok = found[s.name] == s.acked
-            failures += not ok
-            print(f"  {s.name:>10}: {s.acked:,} -> {found[s.name]:,} {'ok' if ok else 'MISMATCH'}")
-        print(f"  raw PostgreSQL: {state.get('raw_pg', 0):,} -> {rawpg_n:,}")
-        influx = out[2]
-        print("\nfactorytwin ÷ InfluxDB (median of the repetitions), and ÷ the raw limit of its store:")
-        for s in out[:2]:
-            for size in SIZES:
-                rate = med([r["rate"] for r in s.runs[size]])
-                cpu = med([r["cpu_us"] for r in s.runs[size]])
-                irate = med([r["rate"] for r in influx.runs[size]])
-                icpu = med([r["cpu_us"] for r in influx.runs[size]])
-                rlim = med(raw[s.name][size])
-                limit = "raw executemany" if s.name == "sqlite" else "raw COPY"
-                print(
-                    f"  {s.name:>10} {size:>6,}: rate {rate / irate:.2f} x ({rate:,.0f} vs {irate:,.0f} values/s), "
-                    f"CPU/value {cpu / icpu:.2f} x ({cpu:.2f} vs {icpu:.2f} µs); {rate / rlim:.2f} of {limit} "
-                    f"({rlim:,.0f} values/s)"
-                )
-                record(
-                    f"HTTP {s.name} ÷ InfluxDB rate at {size:,} values/request",
-                    rate / irate,
-                    "x",
-                    goal=">= 1.0" if s.name == "sqlite" and size == 5_040 else "",
-                )
-                record(
-                    f"HTTP {s.name} ÷ InfluxDB CPU/value at {size:,} values/request",
-                    cpu / icpu,
-                    "x",
-                    goal="<= 1.0" if s.name == "sqlite" and size == 5_040 else "",
-                    better="lower",
-                )
-                record(
-                    f"HTTP {s.name} ÷ {limit} at {size:,} values/request",
-                    rate / rlim,
-                    "x",
-                    goal=">= 0.6" if s.name == "postgresql" else "",
-                )
-        with mosquitto(work) as port:
-            payload = json_body([next(wl.sets(0, 1))])[0].removeprefix(b'{"readings":[').removesuffix(b"]}")
-            own: list[float] = []
-            ft: dict[str, list[float]] = {"sqlite": [], "postgresql": []}
-            for rep in range(args.reps):
-                own.append(mosquitto_own(port, args.mqtt_messages * 4, payload))
-                ft["sqlite"].append(
-                    await mqtt_side(
-                        work, wl, f"sqlite:///{work / f'mqtt{rep}.db'}", args.mqtt_messages, port, f"s{rep}"
-                    )
-                )
-                async with fresh_postgres() as mdsn:
-                    ft["postgresql"].append(await mqtt_side(work, wl, mdsn, args.mqtt_messages, port, f"p{rep}"))
-                print(
-                    f"rep {rep + 1} MQTT: mosquitto_pub->mosquitto_sub {own[-1]:,.0f} msg/s, factorytwin SQLite "
-                    f"{ft['sqlite'][-1]:,.0f} msg/s, PostgreSQL {ft['postgresql'][-1]:,.0f} msg/s",
-                    flush=True,
-                )
-            for b, goal in (("sqlite", ">= 10,000"), ("postgresql", ">= 5,000")):
-                rate = med(ft[b])
-                print(
-                    f"MQTT one reading set per message into {b}: {rate:,.0f} msg/s = {rate / med(own):.3f} x "
-                    f"Mosquitto's own clients ({med(own):,.0f} msg/s)"
-                )
-                record(f"MQTT 1 set/message into {b}", rate, "msg/s", goal=goal)
-                record(f"MQTT 1 set/message into {b} ÷ mosquitto_pub/sub", rate / med(own), "x")
+        if "http" in args.parts:
+            failures += await http_part(args, work, wl)
+        if "mqtt" in args.parts:
+            await mqtt_part(args, work, wl)
     return failures
+
+
+async def http_part(args: argparse.Namespace, work: Path, wl: Workload) -> int:
+    """The HTTP sides and the raw limits, interleaved; the ratios; the number of sides whose rows do not add up."""
+    failures = 0
+    raw: dict[str, dict[int, list[float]]] = {"sqlite": {}, "postgresql": {}}
+    state = {"instant": 0}
+    async with sides(work, wl) as (out, dsn, counts):
+        rawpg = await asyncpg.connect(dsn)
+        await rawpg.execute(
+            "CREATE TABLE r (machine INTEGER NOT NULL, sensor INTEGER NOT NULL, ts BIGINT NOT NULL,"
+            " value DOUBLE PRECISION NOT NULL, PRIMARY KEY (machine, sensor, ts))"
+        )
+        for rep in range(args.reps):
+            for size in SIZES:
+                for s in out:
+                    r = await drive(s, wl, size, args.duration)
+                    s.runs.setdefault(size, []).append(r)
+                    print(
+                        f"rep {rep + 1} {size:>6,} values/request {s.name:>10}: {r['rate']:>9,.0f} values/s, "
+                        f"{r['cpu_us']:.2f} µs CPU/value, 503s {r['503']}",
+                        flush=True,
+                    )
+                raw["sqlite"].setdefault(size, []).append(
+                    await raw_sqlite(work / "raw.db", wl, size, args.duration, state)
+                )
+                raw["postgresql"].setdefault(size, []).append(await raw_copy(rawpg, wl, size, args.duration, state))
+        rawpg_n = int(await rawpg.fetchval("SELECT count(*) FROM r"))
+        await rawpg.close()
+        found = await counts()
+    print("\nrows counted afterwards (acknowledged -> found):")
+    for s in out:
+        ok = found[s.name] == s.acked
+        failures += not ok
+        print(f"  {s.name:>10}: {s.acked:,} -> {found[s.name]:,} {'ok' if ok else 'MISMATCH'}")
+    print(f"  raw PostgreSQL: {state.get('raw_pg', 0):,} -> {rawpg_n:,}")
+    influx = out[2]
+    print("\nfactorytwin ÷ InfluxDB (median of the repetitions), and ÷ the raw limit of its store:")
+    for s in out[:2]:
+        for size in SIZES:
+            rate = med([r["rate"] for r in s.runs[size]])
+            cpu = med([r["cpu_us"] for r in s.runs[size]])
+            irate = med([r["rate"] for r in influx.runs[size]])
+            icpu = med([r["cpu_us"] for r in influx.runs[size]])
+            rlim = med(raw[s.name][size])
+            limit = "raw executemany" if s.name == "sqlite" else "raw COPY"
+            print(
+                f"  {s.name:>10} {size:>6,}: rate {rate / irate:.2f} x ({rate:,.0f} vs {irate:,.0f} values/s), "
+                f"CPU/value {cpu / icpu:.2f} x ({cpu:.2f} vs {icpu:.2f} µs); {rate / rlim:.2f} of {limit} "
+                f"({rlim:,.0f} values/s)"
+            )
+            record(
+                f"HTTP {s.name} ÷ InfluxDB rate at {size:,} values/request",
+                rate / irate,
+                "x",
+                goal=">= 1.0" if s.name == "sqlite" and size == 5_040 else "",
+            )
+            record(
+                f"HTTP {s.name} ÷ InfluxDB CPU/value at {size:,} values/request",
+                cpu / icpu,
+                "x",
+                goal="<= 1.0" if s.name == "sqlite" and size == 5_040 else "",
+                better="lower",
+            )
+            record(
+                f"HTTP {s.name} ÷ {limit} at {size:,} values/request",
+                rate / rlim,
+                "x",
+                goal=">= 0.6" if s.name == "postgresql" else "",
+            )
+    return failures
+
+
+async def mqtt_part(args: argparse.Namespace, work: Path, wl: Workload) -> None:
+    """One reading set per message into factorytwin against Mosquitto's own clients, through one private broker."""
+    with broker(work, args.broker_inflight) as port:
+        payload = json_body([next(wl.sets(0, 1))])[0].removeprefix(b'{"readings":[').removesuffix(b"]}")
+        own: list[float] = []
+        ft: dict[str, list[float]] = {"sqlite": [], "postgresql": []}
+        for rep in range(args.reps):
+            own.append(mosquitto_own(port, args.mqtt_messages * 4, payload))
+            ft["sqlite"].append(
+                await mqtt_side(work, wl, f"sqlite:///{work / f'mqtt{rep}.db'}", args.mqtt_messages, port, f"s{rep}")
+            )
+            async with fresh_postgres() as mdsn:
+                ft["postgresql"].append(await mqtt_side(work, wl, mdsn, args.mqtt_messages, port, f"p{rep}"))
+            print(
+                f"rep {rep + 1} MQTT: mosquitto_pub->mosquitto_sub {own[-1]:,.0f} msg/s, factorytwin SQLite "
+                f"{ft['sqlite'][-1]:,.0f} msg/s, PostgreSQL {ft['postgresql'][-1]:,.0f} msg/s",
+                flush=True,
+            )
+        for b, goal in (("sqlite", ">= 10,000"), ("postgresql", ">= 5,000")):
+            rate = med(ft[b])
+            print(
+                f"MQTT one reading set per message into {b}: {rate:,.0f} msg/s = {rate / med(own):.3f} x "
+                f"Mosquitto's own clients ({med(own):,.0f} msg/s)"
+            )
+            record(f"MQTT 1 set/message into {b}", rate, "msg/s", goal=goal)
+            record(f"MQTT 1 set/message into {b} ÷ mosquitto_pub/sub", rate / med(own), "x")
 
 
 def main() -> None:
@@ -494,6 +529,13 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=4.0, help="seconds per size per side per repetition")
     parser.add_argument("--reps", type=int, default=3, help="interleaved repetitions")
     parser.add_argument("--mqtt-messages", type=int, default=10_000, help="MQTT messages per backend per repetition")
+    parser.add_argument("--parts", default="http,mqtt", help="comma-separated: http, mqtt")
+    parser.add_argument(
+        "--broker-inflight",
+        type=int,
+        default=20,
+        help="the private Mosquitto's max_inflight_messages (20 is its default; 0 = no limit)",
+    )
     parser.add_argument("--quick", action="store_true", help="a short run: 1 s per size, 1 repetition, 2,000 messages")
     args = parser.parse_args()
     if args.quick:

@@ -9,8 +9,9 @@ like every bench (``bench/access.py``). Afterwards the rows are counted on every
 acknowledged. Printed: factorytwin ÷ InfluxDB for the rate and for the server CPU per stored value (from /proc; on
 PostgreSQL the database's backends are counted with the server), and factorytwin ÷ the raw limits (SQLite
 ``executemany`` of the same rows into a bare table, synchronous=FULL in WAL mode; PostgreSQL ``COPY`` through
-``asyncpg.copy_records_to_table``). Then MQTT with one reading set per message (QoS 1) into factorytwin against
-Mosquitto's own C clients (``mosquitto_pub -l`` into ``mosquitto_sub -C``) on the same private broker.
+``asyncpg.copy_records_to_table``). Then MQTT with one reading set per message (QoS 1), published by Mosquitto's
+own C client (one ``mosquitto_pub -l`` per machine) through one private broker, into factorytwin and into
+``mosquitto_sub -C`` (the broker's own delivery rate, same publishers, same payloads).
 
     .venv/bin/python bench/peers.py [--quick] [--duration 4] [--reps 3] [--mqtt-messages 10000]
 """
@@ -37,7 +38,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import aiomqtt
 import asyncpg
 import httpx
 from access import bearer_headers
@@ -340,33 +340,6 @@ async def sides(work: Path, wl: Workload) -> AsyncIterator[tuple[list[Side], str
             yield out, dsn, counts
 
 
-async def mqtt_side(work: Path, wl: Workload, backend_url: str, messages: int, port: int, tag: str) -> float:
-    """Messages/s committed by factorytwin, one reading set per QoS 1 message, from one aiomqtt publisher."""
-    env = {"FT_DATABASE_URL": backend_url, "FT_MQTT_URL": f"mqtt://127.0.0.1:{port}", "FT_MQTT_CLIENT_ID": f"ft-{tag}"}
-    sets = list(itertools.islice(wl.sets(0, 10**12), messages))
-    payloads = []
-    for ts, mid, vals in sets:
-        body, n = json_body([(ts, mid, vals)])
-        payloads.append((f"ft/{mid}/telemetry", body.removeprefix(b'{"readings":[').removesuffix(b"]}"), n))
-    total = sum(n for _, _, n in payloads)
-    with factorytwin(env, work / f"ft-mqtt-{tag}.log") as (url, _pid, headers):
-        async with httpx.AsyncClient(base_url=url, timeout=30, headers=headers) as http:
-
-            async def ingested() -> int:
-                return int((await http.get("/api/v1/health")).json()["sections"]["mqtt"]["readings"])
-
-            base = await ingested()
-            async with aiomqtt.Client("127.0.0.1", port, identifier=f"peers-{tag}") as client:
-                t0 = time.perf_counter()
-                for topic, body, _n in payloads:
-                    await client.publish(topic, body, qos=1)
-                while (await ingested()) - base < total:
-                    if time.perf_counter() - t0 > 600:
-                        raise RuntimeError("MQTT ingest did not finish")
-                    await asyncio.sleep(0.05)
-                return len(payloads) / (time.perf_counter() - t0)
-
-
 @contextlib.contextmanager
 def broker(work: Path, inflight: int) -> Iterator[int]:
     """A private Mosquitto on a free port with ``max_inflight_messages inflight``; yields the port."""
@@ -390,22 +363,69 @@ def broker(work: Path, inflight: int) -> Iterator[int]:
         proc.wait(timeout=10)
 
 
-def mosquitto_own(port: int, messages: int, payload: bytes) -> float:
-    """Messages/s from ``mosquitto_pub -l`` (QoS 1) to ``mosquitto_sub -C`` through the same broker."""
+def mqtt_lines(wl: Workload, messages: int) -> dict[str, bytes]:
+    """``messages`` single reading sets (1 s apart per machine) as one stdin of lines per machine."""
+    out: dict[str, list[bytes]] = {}
+    for ts, mid, vals in itertools.islice(wl.sets(0, 10**12), messages):
+        body = json_body([(ts, mid, vals)])[0].removeprefix(b'{"readings":[').removesuffix(b"]}")
+        out.setdefault(mid, []).append(body)
+    return {mid: b"\n".join(lines) + b"\n" for mid, lines in out.items()}
+
+
+def publish(port: int, prefix: str, lines: dict[str, bytes]) -> list[subprocess.Popen[bytes]]:
+    """One ``mosquitto_pub -l`` (QoS 1) per machine on ``<prefix>/<machine>/telemetry``, fed its lines."""
+    procs = []
+    for mid, data in lines.items():
+        pub = subprocess.Popen(
+            ["mosquitto_pub", "-p", str(port), "-q", "1", "-t", f"{prefix}/{mid}/telemetry", "-l"],
+            stdin=subprocess.PIPE,
+        )
+        procs.append(pub)
+        assert pub.stdin is not None
+        pub.stdin.write(data)
+        pub.stdin.close()
+    return procs
+
+
+async def mqtt_side(work: Path, lines: dict[str, bytes], backend_url: str, port: int, tag: str) -> float:
+    """Messages/s committed by factorytwin, one reading set per QoS 1 message, from ``mosquitto_pub`` clients."""
+    env = {"FT_DATABASE_URL": backend_url, "FT_MQTT_URL": f"mqtt://127.0.0.1:{port}", "FT_MQTT_CLIENT_ID": f"ft-{tag}"}
+    messages = sum(data.count(b"\n") for data in lines.values())
+    with factorytwin(env, work / f"ft-mqtt-{tag}.log") as (url, _pid, headers):
+        async with httpx.AsyncClient(base_url=url, timeout=30, headers=headers) as http:
+
+            async def ingested() -> int:
+                return int((await http.get("/api/v1/health")).json()["sections"]["mqtt"]["ingested_messages"])
+
+            base = await ingested()
+            t0 = time.perf_counter()
+            procs = publish(port, "ft", lines)
+            while (await ingested()) - base < messages:
+                if time.perf_counter() - t0 > 600:
+                    raise RuntimeError("MQTT ingest did not finish")
+                await asyncio.sleep(0.02)
+            rate = messages / (time.perf_counter() - t0)
+            section = (await http.get("/api/v1/health")).json()["sections"]["mqtt"]
+            print(f"  {tag}: {section['ingested_messages']:,} messages in {section['batches']:,} store batches")
+            for proc in procs:
+                proc.wait(timeout=30)
+            return rate
+
+
+def mosquitto_own(port: int, lines: dict[str, bytes]) -> float:
+    """Messages/s from the same ``mosquitto_pub`` clients to one ``mosquitto_sub -C`` (QoS 1), same broker."""
+    messages = sum(data.count(b"\n") for data in lines.values())
     sub = subprocess.Popen(
-        ["mosquitto_sub", "-p", str(port), "-q", "1", "-t", "peers/own", "-C", str(messages)], stdout=subprocess.DEVNULL
+        ["mosquitto_sub", "-p", str(port), "-q", "1", "-t", "own/+/telemetry", "-C", str(messages)],
+        stdout=subprocess.DEVNULL,
     )
     time.sleep(0.3)
     t0 = time.perf_counter()
-    pub = subprocess.Popen(
-        ["mosquitto_pub", "-p", str(port), "-q", "1", "-t", "peers/own", "-l"], stdin=subprocess.PIPE
-    )
-    assert pub.stdin is not None
-    pub.stdin.write((payload + b"\n") * messages)
-    pub.stdin.close()
+    procs = publish(port, "own", lines)
     sub.wait(timeout=300)
     elapsed = time.perf_counter() - t0
-    pub.wait(timeout=30)
+    for proc in procs:
+        proc.wait(timeout=30)
     return messages / elapsed
 
 
@@ -499,16 +519,14 @@ async def http_part(args: argparse.Namespace, work: Path, wl: Workload) -> int:
 async def mqtt_part(args: argparse.Namespace, work: Path, wl: Workload) -> None:
     """One reading set per message into factorytwin against Mosquitto's own clients, through one private broker."""
     with broker(work, args.broker_inflight) as port:
-        payload = json_body([next(wl.sets(0, 1))])[0].removeprefix(b'{"readings":[').removesuffix(b"]}")
+        lines = mqtt_lines(wl, args.mqtt_messages)
         own: list[float] = []
         ft: dict[str, list[float]] = {"sqlite": [], "postgresql": []}
         for rep in range(args.reps):
-            own.append(mosquitto_own(port, args.mqtt_messages * 4, payload))
-            ft["sqlite"].append(
-                await mqtt_side(work, wl, f"sqlite:///{work / f'mqtt{rep}.db'}", args.mqtt_messages, port, f"s{rep}")
-            )
+            own.append(mosquitto_own(port, lines))
+            ft["sqlite"].append(await mqtt_side(work, lines, f"sqlite:///{work / f'mqtt{rep}.db'}", port, f"s{rep}"))
             async with fresh_postgres() as mdsn:
-                ft["postgresql"].append(await mqtt_side(work, wl, mdsn, args.mqtt_messages, port, f"p{rep}"))
+                ft["postgresql"].append(await mqtt_side(work, lines, mdsn, port, f"p{rep}"))
             print(
                 f"rep {rep + 1} MQTT: mosquitto_pub->mosquitto_sub {own[-1]:,.0f} msg/s, factorytwin SQLite "
                 f"{ft['sqlite'][-1]:,.0f} msg/s, PostgreSQL {ft['postgresql'][-1]:,.0f} msg/s",

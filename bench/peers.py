@@ -395,7 +395,12 @@ async def mqtt_side(work: Path, lines: dict[str, bytes], backend_url: str, port:
         async with httpx.AsyncClient(base_url=url, timeout=30, headers=headers) as http:
 
             async def ingested() -> int:
-                return int((await http.get("/api/v1/health")).json()["sections"]["mqtt"]["ingested_messages"])
+                for _ in range(50):  # a busy server may drop a health poll; the count is what matters
+                    with contextlib.suppress(httpx.HTTPError):
+                        r = await http.get("/api/v1/health")
+                        return int(r.json()["sections"]["mqtt"]["ingested_messages"])
+                    await asyncio.sleep(0.1)
+                raise RuntimeError("the server's health did not answer")
 
             base = await ingested()
             t0 = time.perf_counter()

@@ -391,7 +391,7 @@ async def mqtt_side(work: Path, lines: dict[str, bytes], backend_url: str, port:
     """Messages/s committed by factorytwin, one reading set per QoS 1 message, from ``mosquitto_pub`` clients."""
     env = {"FT_DATABASE_URL": backend_url, "FT_MQTT_URL": f"mqtt://127.0.0.1:{port}", "FT_MQTT_CLIENT_ID": f"ft-{tag}"}
     messages = sum(data.count(b"\n") for data in lines.values())
-    with factorytwin(env, work / f"ft-mqtt-{tag}.log") as (url, _pid, headers):
+    with factorytwin(env, work / f"ft-mqtt-{tag}.log") as (url, pid, headers):
         async with httpx.AsyncClient(base_url=url, timeout=30, headers=headers) as http:
 
             async def ingested() -> int:
@@ -403,7 +403,7 @@ async def mqtt_side(work: Path, lines: dict[str, bytes], backend_url: str, port:
                 raise RuntimeError("the server's health did not answer")
 
             base = await ingested()
-            t0 = time.perf_counter()
+            cpu0, t0 = cpu_seconds(pid), time.perf_counter()
             procs = publish(port, "ft", lines)
             while (await ingested()) - base < messages:
                 if time.perf_counter() - t0 > 600:
@@ -411,7 +411,11 @@ async def mqtt_side(work: Path, lines: dict[str, bytes], backend_url: str, port:
                 await asyncio.sleep(0.02)
             rate = messages / (time.perf_counter() - t0)
             section = (await http.get("/api/v1/health")).json()["sections"]["mqtt"]
-            print(f"  {tag}: {section['ingested_messages']:,} messages in {section['batches']:,} store batches")
+            cpu_us = (cpu_seconds(pid) - cpu0) / messages * 1e6
+            print(
+                f"  {tag}: {section['ingested_messages']:,} messages in {section['batches']:,} store batches, "
+                f"factorytwin CPU {cpu_us:.0f} µs per message"
+            )
             for proc in procs:
                 proc.wait(timeout=30)
             return rate

@@ -47,6 +47,17 @@ class Bench:
 
 BENCHES = [
     Bench(
+        "peers",
+        "peers.py",
+        [],
+        ["--quick"],
+        {
+            "InfluxDB": "InfluxDB 1.6 (Debian) on this box, same client and data, WAL fsync on every write",
+            "mosquitto_pub": "Mosquitto's own C clients through the same broker",
+            "raw": "the store alone on this box: SQLite executemany / PostgreSQL COPY into a bare table",
+        },
+    ),
+    Bench(
         "ingest",
         "ingest.py",
         ["--duration", "15"],

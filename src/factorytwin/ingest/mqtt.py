@@ -35,7 +35,7 @@ from typing import Any
 import aiomqtt
 
 from factorytwin.config import Settings
-from factorytwin.domain import TelemetryBatch
+from factorytwin.domain import Event, TelemetryBatch
 from factorytwin.ingest.mqttparse import (
     REJECT_REASONS,
     MalformedMessage,
@@ -56,6 +56,7 @@ from factorytwin.mqtt import (
     payload_bytes,
     user_properties,
 )
+from factorytwin.store.base import ReadingColumns
 
 log = logging.getLogger(__name__)
 
@@ -97,15 +98,28 @@ class MqttIngestCounters:
 
 @dataclass(frozen=True, slots=True)
 class _Parsed:
-    """A message that parsed and validated: its topic, raw payload (for a dead letter) and batch."""
+    """A message that parsed and validated: its topic, raw payload (for a dead letter), batch and columns."""
 
     topic: str
     raw: bytes
     batch: TelemetryBatch
+    columns: ReadingColumns
+    events: list[Event]
 
 
 def _values(batch: TelemetryBatch) -> int:
     return sum(len(r.values) for r in batch.readings)
+
+
+def _merged(parts: list[ReadingColumns]) -> ReadingColumns:
+    """The columns of several validated messages, in order, as one batch's."""
+    out = ReadingColumns()
+    for part in parts:
+        out.machine_ids += part.machine_ids
+        out.sensors += part.sensors
+        out.ts_ms += part.ts_ms
+        out.values += part.values
+    return out
 
 
 def _chunks(items: list[_Parsed], max_values: int) -> list[list[_Parsed]]:
@@ -290,28 +304,29 @@ class MqttIngest:
                 await self._reject(connection, topic, raw, exc.reason, exc.detail)
                 continue
             try:
-                self.ingest.validate(batch)
+                columns, events = self.ingest.validate(batch)
             except Exception as exc:  # validation is pure: whatever it raises is about this message
                 self.counters.rejected_readings += _values(batch)
                 await self._reject(connection, topic, raw, "invalid", str(exc) or type(exc).__name__)
                 continue
-            good.append(_Parsed(topic, raw, batch))
+            good.append(_Parsed(topic, raw, batch, columns, events))
         for chunk in _chunks(good, self.ingest.settings.max_batch_readings):
             await self._store(connection, chunk)
 
     async def _store(self, connection: MqttConnection, items: list[_Parsed]) -> None:
         """Ingest messages as one batch; reject for content, wait out overload, retry an outage (same connection)."""
         if len(items) == 1:
-            batch = items[0].batch
+            batch, validated = items[0].batch, (items[0].columns, items[0].events)
         else:
             batch = TelemetryBatch.model_construct(
                 readings=[r for item in items for r in item.batch.readings],
                 events=[e for item in items for e in item.batch.events],
             )
+            validated = (_merged([item.columns for item in items]), list(batch.events))
         backoff = Backoff(STORE_RETRY_START_S, STORE_RETRY_MAX_S)
         while True:
             try:
-                result = await self.ingest.ingest(batch)
+                result = await self.ingest.ingest(batch, validated)
             except Exception as exc:
                 verdict, reason = classify(exc)
                 if verdict == "reject" and len(items) > 1:

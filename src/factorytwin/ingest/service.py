@@ -116,17 +116,24 @@ class IngestService:
             await self._writer
             self._writer = None
 
-    async def ingest(self, batch: TelemetryBatch) -> IngestResult:
+    async def ingest(
+        self, batch: TelemetryBatch, validated: tuple[ReadingColumns, list[Event]] | None = None
+    ) -> IngestResult:
         """Validate and store ``batch`` all-or-nothing; return once it is committed.
 
+        ``validated`` is what ``validate`` returned for exactly this batch (MQTT validates every message on its own
+        first, to isolate poison, and hands the merged columns here instead of having them validated twice).
         Raises ``InvalidInput`` naming every bad item, or ``Overloaded`` when the writer's queue is full.
         """
-        try:
-            columns, events = self.validate(batch)
-        except InvalidInput:
-            self.counters.rejected_batches += 1
-            self.counters.rejected_readings += sum(len(r.values) for r in batch.readings)
-            raise
+        if validated is not None:
+            columns, events = validated
+        else:
+            try:
+                columns, events = self.validate(batch)
+            except InvalidInput:
+                self.counters.rejected_batches += 1
+                self.counters.rejected_readings += sum(len(r.values) for r in batch.readings)
+                raise
         if self._writer is None:
             raise RuntimeError("ingest service is not started")
         done: asyncio.Future[int] = asyncio.get_running_loop().create_future()

@@ -15,11 +15,12 @@ import pytest
 from paho.mqtt.properties import Properties
 
 from factorytwin.config import Settings
-from factorytwin.domain import TelemetryBatch
+from factorytwin.domain import Event, TelemetryBatch
 from factorytwin.errors import FieldProblem, InvalidInput, Overloaded, StoreRejected, StoreUnavailable
 from factorytwin.ingest.mqtt import MqttIngest
 from factorytwin.ingest.service import IngestResult, IngestService
 from factorytwin.mqtt import MqttConnection, MqttEndpoint
+from factorytwin.store.base import ReadingColumns
 
 GOOD = {"machine_id": "mill-01", "ts": "2026-01-05T08:00:00Z", "values": {"torque": 40.0}}
 
@@ -36,12 +37,20 @@ class FakeIngest:
         self.calls = 0
         self.settings = Settings(max_batch_readings=3)
 
-    def validate(self, batch: TelemetryBatch) -> None:
+    def validate(self, batch: TelemetryBatch) -> tuple[ReadingColumns, list[Event]]:
         if any(r.values.get("torque", 0.0) > 200 for r in batch.readings):
             raise InvalidInput([FieldProblem(("readings", 0, "values", "torque"), "outside the physical range")])
+        cols = ReadingColumns()
+        for r in batch.readings:
+            cols.values += r.values.values()
+        return cols, list(batch.events)
 
-    async def ingest(self, batch: TelemetryBatch) -> IngestResult:
+    async def ingest(
+        self, batch: TelemetryBatch, validated: tuple[ReadingColumns, list[Event]] | None = None
+    ) -> IngestResult:
         self.calls += 1
+        if validated is not None:  # the merged columns are the batch's own
+            assert len(validated[0]) == sum(len(r.values) for r in batch.readings)
         outcome = next(self.outcomes, None)
         if any(r.values.get("torque") == 150.0 for r in batch.readings):
             outcome = StoreRejected("the store cannot hold this")

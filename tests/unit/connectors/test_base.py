@@ -10,10 +10,11 @@ import pytest
 
 from factorytwin.config import Settings
 from factorytwin.connectors.base import ConnectorState, describe, to_batch
-from factorytwin.domain import TelemetryBatch
+from factorytwin.domain import Event, TelemetryBatch
 from factorytwin.errors import Overloaded
 from factorytwin.ingest import IngestResult, IngestService
 from factorytwin.store import Store
+from factorytwin.store.base import ReadingColumns
 from tests.unit.connectors.fakes import T0, FakeClock, FakeSleep, Scripted, value
 
 
@@ -211,11 +212,13 @@ class OverloadedOnce(IngestService):
 
     calls = 0
 
-    async def ingest(self, batch: TelemetryBatch) -> IngestResult:
+    async def ingest(
+        self, batch: TelemetryBatch, validated: tuple[ReadingColumns, list[Event]] | None = None
+    ) -> IngestResult:
         self.calls += 1
         if self.calls == 1:
             raise Overloaded("full")
-        return await super().ingest(batch)
+        return await super().ingest(batch, validated)
 
 
 async def test_an_overloaded_ingest_is_waited_out(settings: Settings, store: Store) -> None:

@@ -239,7 +239,9 @@ async def test_an_overloaded_ingest_is_waited_out(settings: Settings, store: Sto
 class Hanging(IngestService):
     """An ingest service that never answers (a store stuck on a lock)."""
 
-    async def ingest(self, batch: TelemetryBatch) -> IngestResult:
+    async def ingest(
+        self, batch: TelemetryBatch, validated: tuple[ReadingColumns, list[Event]] | None = None
+    ) -> IngestResult:
         await asyncio.Event().wait()
         raise AssertionError("unreachable")
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from factorytwin.store.auth_schema import POSTGRES_AUTH_STEP, SQLITE_AUTH_STEP
 from factorytwin.store.profiles_schema import POSTGRES_PROFILES_STEP, SQLITE_PROFILES_STEP
+from factorytwin.store.workorders_schema import POSTGRES_WORK_ORDERS_STEP, SQLITE_WORK_ORDERS_STEP
 
 Migration = list[str]
 
@@ -103,6 +104,7 @@ SQLITE_MIGRATIONS: list[Migration] = [
     SQLITE_AUTH_STEP,  # users, API tokens, sessions, device keys, audit trail (auth_schema.py)
     SQLITE_PROFILES_STEP,  # machine profiles and their versions (profiles_schema.py)
     ALARM_SHELF_STEP,
+    SQLITE_WORK_ORDERS_STEP,  # work orders (workorders_schema.py)
 ]
 
 POSTGRES_MIGRATIONS: list[Migration] = [
@@ -175,6 +177,7 @@ POSTGRES_MIGRATIONS: list[Migration] = [
     POSTGRES_AUTH_STEP,  # users, API tokens, sessions, device keys, audit trail (auth_schema.py)
     POSTGRES_PROFILES_STEP,  # machine profiles and their versions (profiles_schema.py)
     ALARM_SHELF_STEP,
+    POSTGRES_WORK_ORDERS_STEP,  # work orders (workorders_schema.py)
 ]
 
 HISTORY_SQL = """

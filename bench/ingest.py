@@ -31,7 +31,7 @@ from databases import fresh_postgres
 from figures import record
 
 from factorytwin.auth import Role
-from factorytwin.domain import sensor_specs
+from factorytwin.domain import kind_of, sensor_specs
 from factorytwin.layout import load_layout
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -53,7 +53,7 @@ def bodies(batch: int) -> Iterator[tuple[bytes, int]]:
     machines = load_layout().machines
     parts = []
     for m in machines:
-        values = {k: round((s.normal_low + s.normal_high) / 2, 3) for k, s in sensor_specs(m.kind).items()}
+        values = {k: round((s.normal_low + s.normal_high) / 2, 3) for k, s in sensor_specs(kind_of(m)).items()}
         parts.append((f'{{"machine_id":"{m.id}","ts":"', f'","values":{json.dumps(values)}}}', len(values)))
     instant = 0
     while True:

@@ -41,7 +41,7 @@ from databases import fresh_postgres
 from figures import record
 from websockets.asyncio.client import connect as ws_connect
 
-from factorytwin.domain import MachineKind, sensor_specs
+from factorytwin.domain import MachineKind, kind_of, sensor_specs
 from factorytwin.layout import load_layout
 
 TICK_S = 0.02  # the producer sends one POST every 20 ms
@@ -207,7 +207,7 @@ async def mqtt_run(url: str, headers: dict[str, str], port: int, total: int, set
     count, instant = 0, 0
     while count < total:
         for m in machines:
-            specs = sensor_specs(m.kind)
+            specs = sensor_specs(kind_of(m))
             vals = json.dumps({k: round((s.normal_low + s.normal_high) / 2, 3) for k, s in specs.items()})
             sets = [
                 f'{{"machine_id":"{m.id}","ts":"{(t0 + timedelta(seconds=instant + j)).isoformat()}","values":{vals}}}'

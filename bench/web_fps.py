@@ -70,7 +70,7 @@ def layout_with(n: int) -> dict[str, object]:
     for i in range(n - len(machines)):
         kind = EXTRA_KINDS[i % len(EXTRA_KINDS)]
         machines.append(
-            Machine(id=f"extra-{i + 1:02d}", name=f"Extra {i + 1}", kind=kind, line="line-c", x=24.0 + 4 * i, y=12.0)
+            Machine(id=f"extra-{i + 1:02d}", name=f"Extra {i + 1}", profile=kind, line="line-c", x=24.0 + 4 * i, y=12.0)
         )
     return layout.model_copy(update={"machines": machines}).model_dump(mode="json")
 

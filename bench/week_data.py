@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 
-from factorytwin.domain import Event, EventKind, MachineStatus, sensor_specs
+from factorytwin.domain import Event, EventKind, MachineStatus, kind_of, sensor_specs
 from factorytwin.layout import load_layout
 from factorytwin.ml.synthetic import synthetic_history
 from factorytwin.store import open_store
@@ -34,7 +34,7 @@ async def write_week(database_url: str, step_s: float = 30.0, seed: int = 3) -> 
     stored = 0
     try:
         for machine in machines:
-            sensors = list(sensor_specs(machine.kind))
+            sensors = list(sensor_specs(kind_of(machine)))
             synthetic = mills[mills["machine_id"] == machine.id]
             cols = ReadingColumns()
             for i in range(steps):

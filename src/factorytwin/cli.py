@@ -1,4 +1,4 @@
-"""The ``factorytwin`` command line: serve, simulate, demo, train, evaluate, predict, users, tokens, devices."""
+"""The ``factorytwin`` command line: serve, simulate, demo, train, evaluate, predict, users, tokens, devices, layout."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from typer.models import CommandInfo
 from factorytwin.api.serve import serve_command
 from factorytwin.auth.cli import devices_app, tokens_app, users_app
 from factorytwin.config import Settings, settings_problem
+from factorytwin.plant.cli import layout_app
 
 # Commands whose modules import the simulator and the ML stack (numpy, scipy, pandas, LightGBM: several seconds):
 # they are imported only when named, so that `factorytwin serve` starts (and answers /health) in about a second.
@@ -66,3 +67,4 @@ app.command("serve")(serve_command)
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
 app.add_typer(devices_app, name="devices")
+app.add_typer(layout_app, name="layout")

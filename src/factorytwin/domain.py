@@ -1,8 +1,9 @@
 """The shared vocabulary of factorytwin: machine kinds, the sensor catalogue, machines, readings, events.
 
-This module imports nothing of ours. The sensor catalogue (``CATALOGUE``) is the single place where a sensor is
-declared: ingest validation, the simulator, ML feature names, alarm rules and the dashboard legend all read it.
-A new sensor is one line here.
+This module imports nothing of ours. The sensor catalogue (``CATALOGUE``) is the simulator's:
+the sensors its physics produces for each ``MachineKind``. Everything else (ingest validation, the live twin and its
+alarm rules, exports, the dashboard) reads a machine's sensors from its *profile* (``factorytwin.profiles``); the
+seven bundled profiles are kept equal to this catalogue by a test.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -17,6 +19,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     AwareDatetime,
     BaseModel,
     BeforeValidator,
@@ -144,7 +147,10 @@ IsoDatetime = Annotated[datetime, BeforeValidator(_iso_only)]
 
 
 class MachineKind(StrEnum):
-    """The kinds of machine on a shop floor that factorytwin models."""
+    """The kinds of machine factorytwin's simulator has physics for; each is also a bundled profile of that id.
+
+    Outside the simulator nothing uses this enum: a machine names its profile (``Machine.profile``), a string.
+    """
 
     CNC_MILL = "cnc_mill"
     LATHE = "lathe"
@@ -172,6 +178,12 @@ class SensorSpec:
     normal_low: float
     normal_high: float
     max_rate: float | None = None
+    activity: bool = False
+    """This sensor tells whether the machine is working (its profile's activity sensor)."""
+    setpoint_exponent: float | None = None
+    """How the normal band follows the speed setpoint fraction ``s``: each edge ``e`` becomes
+    ``setpoint_static + (e - setpoint_static) * s**setpoint_exponent``; None: the band stands at any setpoint."""
+    setpoint_static: float = 0.0
 
     def __post_init__(self) -> None:
         if not (self.low <= self.normal_low < self.normal_high <= self.high):
@@ -185,6 +197,9 @@ def _s(
     physical: tuple[float, float],
     normal: tuple[float, float],
     max_rate: float | None = None,
+    *,
+    activity: bool = False,
+    setpoint: tuple[float, float] | None = None,
 ) -> SensorSpec:
     return SensorSpec(
         key=key,
@@ -195,6 +210,9 @@ def _s(
         normal_low=normal[0],
         normal_high=normal[1],
         max_rate=max_rate,
+        activity=activity,
+        setpoint_exponent=setpoint[0] if setpoint else None,
+        setpoint_static=setpoint[1] if setpoint else 0.0,
     )
 
 
@@ -202,12 +220,16 @@ def _s(
 # normal band ends at 4.5 mm/s, the ISO 10816-3 zone B/C boundary for medium machines on rigid foundations.
 _AIR = _s("air_temp", "Air temperature", "K", (223.15, 333.15), (293.0, 306.0), max_rate=0.5)
 _VIB = _s("vibration", "Vibration RMS", "mm/s", (0.0, 100.0), (0.0, 4.5))
+# Bands that follow the speed setpoint: (exponent, static part). A CNC override scales spindle speed and feed
+# together (torque stays; power would scale but is also the mill's power-failure limit, so it stands); an air
+# compressor's drive follows the air demand, capped by the setpoint, so its bands stand.
+_N = (1.0, 0.0)
 
 CATALOGUE: dict[MachineKind, tuple[SensorSpec, ...]] = {
     MachineKind.CNC_MILL: (
         _AIR,
         _s("process_temp", "Process temperature", "K", (223.15, 473.15), (303.0, 316.0), max_rate=2.0),
-        _s("spindle_speed", "Spindle speed", "rpm", (0.0, 6000.0), (1150.0, 2900.0)),
+        _s("spindle_speed", "Spindle speed", "rpm", (0.0, 6000.0), (1150.0, 2900.0), activity=True, setpoint=_N),
         _s("torque", "Torque", "Nm", (0.0, 200.0), (3.0, 65.0)),
         _s("power", "Spindle power", "kW", (0.0, 60.0), (3.5, 9.0)),
         _s("tool_wear", "Tool wear", "min", (0.0, 400.0), (0.0, 200.0)),
@@ -217,7 +239,7 @@ CATALOGUE: dict[MachineKind, tuple[SensorSpec, ...]] = {
     MachineKind.LATHE: (
         _AIR,
         _s("process_temp", "Process temperature", "K", (223.15, 473.15), (303.0, 318.0), max_rate=2.0),
-        _s("spindle_speed", "Spindle speed", "rpm", (0.0, 5000.0), (800.0, 2600.0)),
+        _s("spindle_speed", "Spindle speed", "rpm", (0.0, 5000.0), (800.0, 2600.0), activity=True, setpoint=_N),
         _s("torque", "Torque", "Nm", (0.0, 300.0), (5.0, 80.0)),
         _s("power", "Spindle power", "kW", (0.0, 80.0), (3.0, 12.0)),
         _s("tool_wear", "Tool wear", "min", (0.0, 400.0), (0.0, 200.0)),
@@ -229,7 +251,7 @@ CATALOGUE: dict[MachineKind, tuple[SensorSpec, ...]] = {
         _s("oil_temp", "Hydraulic oil temperature", "K", (223.15, 423.15), (303.0, 333.0), max_rate=1.0),
         _s("hydraulic_pressure", "Hydraulic pressure", "bar", (0.0, 400.0), (150.0, 260.0)),
         _s("ram_force", "Ram force", "kN", (0.0, 6000.0), (400.0, 2200.0)),
-        _s("stroke_rate", "Stroke rate", "1/min", (0.0, 60.0), (8.0, 30.0)),
+        _s("stroke_rate", "Stroke rate", "1/min", (0.0, 60.0), (8.0, 30.0), activity=True, setpoint=_N),
         _s("seal_wear", "Seal wear", "%", (0.0, 100.0), (0.0, 70.0)),
         _VIB,
         _s("motor_current", "Motor current", "A", (0.0, 400.0), (20.0, 140.0)),
@@ -237,25 +259,27 @@ CATALOGUE: dict[MachineKind, tuple[SensorSpec, ...]] = {
     MachineKind.PUMP: (
         _AIR,
         _s("inlet_pressure", "Inlet pressure", "bar", (-1.0, 10.0), (0.5, 3.0)),
-        _s("outlet_pressure", "Outlet pressure", "bar", (0.0, 40.0), (4.0, 10.0)),
-        _s("flow_rate", "Flow rate", "m3/h", (0.0, 500.0), (40.0, 130.0)),
-        _s("motor_speed", "Motor speed", "rpm", (0.0, 3600.0), (1400.0, 3000.0)),
+        # Affinity laws: the outlet pressure is the suction side's (about 2 bar) plus a head ~ n^2; flow ~ n.
+        _s("outlet_pressure", "Outlet pressure", "bar", (0.0, 40.0), (4.0, 10.0), setpoint=(2.0, 2.0)),
+        _s("flow_rate", "Flow rate", "m3/h", (0.0, 500.0), (40.0, 130.0), setpoint=_N),
+        _s("motor_speed", "Motor speed", "rpm", (0.0, 3600.0), (1400.0, 3000.0), activity=True, setpoint=_N),
         _s("bearing_temp", "Bearing temperature", "K", (223.15, 423.15), (298.0, 348.0), max_rate=1.0),
         _VIB,
-        _s("motor_current", "Motor current", "A", (0.0, 200.0), (10.0, 65.0)),
+        # The no-load current (5 A) plus a share ~ shaft power ~ n^3.
+        _s("motor_current", "Motor current", "A", (0.0, 200.0), (10.0, 65.0), setpoint=(3.0, 5.0)),
     ),
     MachineKind.AIR_COMPRESSOR: (
         _AIR,
         _s("discharge_pressure", "Discharge pressure", "bar", (0.0, 16.0), (6.0, 9.5)),
         _s("discharge_temp", "Discharge temperature", "K", (223.15, 473.15), (320.0, 375.0), max_rate=2.0),
         _s("oil_temp", "Oil temperature", "K", (223.15, 423.15), (318.0, 363.0), max_rate=1.0),
-        _s("motor_speed", "Motor speed", "rpm", (0.0, 4000.0), (1400.0, 3000.0)),
+        _s("motor_speed", "Motor speed", "rpm", (0.0, 4000.0), (1400.0, 3000.0), activity=True),
         _VIB,
         _s("motor_current", "Motor current", "A", (0.0, 300.0), (20.0, 110.0)),
     ),
     MachineKind.CONVEYOR: (
         _AIR,
-        _s("belt_speed", "Belt speed", "m/s", (0.0, 5.0), (0.4, 2.0)),
+        _s("belt_speed", "Belt speed", "m/s", (0.0, 5.0), (0.4, 2.0), activity=True, setpoint=_N),
         _s("load", "Load on belt", "kg", (0.0, 3000.0), (0.0, 1200.0)),
         _s("motor_temp", "Motor temperature", "K", (223.15, 423.15), (293.0, 350.0), max_rate=1.0),
         _VIB,
@@ -265,10 +289,10 @@ CATALOGUE: dict[MachineKind, tuple[SensorSpec, ...]] = {
         _AIR,
         _s("joint_temp", "Joint temperature", "K", (223.15, 423.15), (293.0, 340.0), max_rate=1.0),
         _s("joint_torque", "Joint torque", "Nm", (0.0, 1000.0), (10.0, 320.0)),
-        _s("cycle_time", "Cycle time", "s", (0.0, 600.0), (15.0, 65.0)),
+        _s("cycle_time", "Cycle time", "s", (0.0, 600.0), (15.0, 65.0), setpoint=(-1.0, 0.0)),
         _s("position_error", "Position error", "mm", (0.0, 50.0), (0.0, 0.5)),
         _VIB,
-        _s("motor_current", "Motor current", "A", (0.0, 100.0), (1.0, 25.0)),
+        _s("motor_current", "Motor current", "A", (0.0, 100.0), (1.0, 25.0), activity=True),
     ),
 }
 
@@ -276,6 +300,12 @@ CATALOGUE: dict[MachineKind, tuple[SensorSpec, ...]] = {
 def sensor_specs(kind: MachineKind) -> dict[str, SensorSpec]:
     """The sensors of ``kind`` keyed by sensor key, in catalogue order."""
     return {spec.key: spec for spec in CATALOGUE[kind]}
+
+
+ACTIVITY_SENSOR: dict[MachineKind, str] = {
+    kind: next(spec.key for spec in specs if spec.activity) for kind, specs in CATALOGUE.items()
+}
+"""The sensor that tells whether a simulated machine of a kind is working (its bundled profile's activity sensor)."""
 
 
 def all_sensor_keys() -> list[str]:
@@ -316,19 +346,67 @@ class FailureMode(StrEnum):
     JOINT_WEAR = "joint_wear"
 
 
-class Machine(BaseModel):
-    """A machine on the floor: identity, kind, production line and position (metres, degrees)."""
+def simulated_kind(profile_id: str) -> MachineKind | None:
+    """The simulator's kind for a profile id (the bundled profiles of the seven kinds), or None: no physics."""
+    try:
+        return MachineKind(profile_id)
+    except ValueError:
+        return None
+
+
+class BandOverride(BaseModel):
+    """A machine's own normal band for one sensor (e.g. a pump rated for another pressure)."""
 
     model_config = ConfigDict(extra="forbid")
 
+    normal_low: StrictFloat = Field(allow_inf_nan=False)
+    normal_high: StrictFloat = Field(allow_inf_nan=False)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BandOverride:
+        if not self.normal_low < self.normal_high:
+            raise ValueError(f"normal_high ({self.normal_high:g}) must be above normal_low ({self.normal_low:g})")
+        return self
+
+
+class Machine(BaseModel):
+    """A machine on the floor: identity, profile, production line, position (metres, degrees), band overrides.
+
+    ``profile`` names a machine profile (``GET /profiles``); a layout file may still say ``kind`` for it.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
     id: MachineId
     name: Text = Field(min_length=1, max_length=120)
-    kind: MachineKind
+    profile: str = Field(
+        pattern=ID_PATTERN,
+        validation_alias=AliasChoices("profile", "kind"),
+        description="id of the machine's profile (its sensors, bands, commands, appearance)",
+    )
     line: Text = Field(min_length=1, max_length=64)
-    x: float = Field(description="floor position east, metres")
-    y: float = Field(description="floor position north, metres")
-    rotation: float = Field(default=0.0, description="heading, degrees counter-clockwise")
+    x: StrictFloat = Field(allow_inf_nan=False, description="floor position east, metres")
+    y: StrictFloat = Field(allow_inf_nan=False, description="floor position north, metres")
+    rotation: StrictFloat = Field(default=0.0, allow_inf_nan=False, description="heading, degrees counter-clockwise")
     metadata: Annotated[dict[str, Any], AfterValidator(_storable_metadata)] = Field(default_factory=dict)
+    bands: dict[str, BandOverride] = Field(
+        default_factory=dict, description="sensor key -> this machine's own normal band (overrides the profile's)"
+    )
+
+
+def kind_of(machine: Machine) -> MachineKind:
+    """The simulator's kind of a machine; ``ValueError`` naming it when its profile has no physics."""
+    kind = simulated_kind(machine.profile)
+    if kind is None:
+        kinds = ", ".join(k.value for k in MachineKind)
+        raise ValueError(
+            f"machine {machine.id}: the simulator has no physics for profile {machine.profile!r} ({kinds})"
+        )
+    return kind
+
+
+SpecsOf = Callable[[Machine], dict[str, SensorSpec]]
+"""Given a machine, its sensors by key: its profile's, with the machine's band overrides applied."""
 
 
 class ProductionLine(BaseModel):
@@ -349,7 +427,13 @@ class FactoryLayout(BaseModel):
     floor_width: float = Field(default=60.0, gt=0, description="metres, x axis")
     floor_depth: float = Field(default=40.0, gt=0, description="metres, y axis")
     lines: list[ProductionLine]
-    machines: list[Machine] = Field(min_length=1)
+    machines: list[Machine] = Field(description="may be empty: machines are also provisioned live")
+
+    def simulated(self) -> FactoryLayout:
+        """This layout with only the machines the simulator has physics for (the seven bundled kinds); the others
+        are real machines, fed by connectors or gateways."""
+        machines = [m for m in self.machines if simulated_kind(m.profile) is not None]
+        return self if len(machines) == len(self.machines) else self.model_copy(update={"machines": machines})
 
 
 class ReadingSet(BaseModel):
@@ -376,6 +460,7 @@ class EventKind(StrEnum):
     ALARM = "alarm"
     NOTE = "note"
     PRODUCTION = "production"  # parts made since the last report: data.parts_total, data.parts_bad (see KPIS.md)
+    CONFIG = "config"  # the plant changed: a machine created, updated or deleted (data.op, data.by, data.machine)
 
 
 class Event(BaseModel):

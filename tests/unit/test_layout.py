@@ -15,7 +15,7 @@ def test_default_factory_has_lines_and_every_kind() -> None:
     layout = load_layout()
     assert 12 <= len(layout.machines) <= 20
     assert len(layout.lines) >= 2
-    assert {m.kind for m in layout.machines} == set(MachineKind)
+    assert {m.profile for m in layout.machines} == set(MachineKind)
 
 
 GOOD = """name: t
@@ -28,11 +28,12 @@ machines:
 def test_a_valid_file_loads(tmp_path: Path) -> None:
     path = tmp_path / "f.yaml"
     path.write_text(GOOD)
-    assert load_layout(path).machines[0].kind is MachineKind.PUMP
+    assert load_layout(path).machines[0].profile == "pump"
 
 
-def test_unknown_kind_is_refused_with_line_and_field() -> None:
-    text = GOOD.replace("kind: pump", "kind: teleporter")
+def test_a_profile_is_any_profile_id_and_a_malformed_one_is_refused_with_line_and_field() -> None:
+    assert parse_layout(GOOD.replace("kind: pump", "profile: boiler"), "f.yaml").machines[0].profile == "boiler"
+    text = GOOD.replace("kind: pump", "kind: not a profile")
     with pytest.raises(LayoutError, match=r"f.yaml:4: machines\.0\.kind"):
         parse_layout(text, "f.yaml")
 

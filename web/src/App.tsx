@@ -77,6 +77,8 @@ function useSessionState(): [SessionState, (s: SessionState) => void] {
 function useFactoryInfo(enabled: boolean): { info: FactoryInfo | null; error: string | null } {
   const [info, setInfo] = useState<FactoryInfo | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // A machine created, changed or deleted anywhere (the stream's machine_changed): load the plant again.
+  const plantVersion = useTwin((s) => s.plantVersion);
   useEffect(() => {
     if (!enabled) return;
     let cancelled = false;
@@ -101,7 +103,7 @@ function useFactoryInfo(enabled: boolean): { info: FactoryInfo | null; error: st
       cancelled = true;
       clearTimeout(timer);
     };
-  }, [enabled]);
+  }, [enabled, plantVersion]);
   return { info, error };
 }
 

@@ -21,5 +21,5 @@ export function useFactory(): FactoryInfo {
 
 export function sensorsOf(info: FactoryInfo, machineId: string): SensorSpec[] {
   const m = info.byId[machineId];
-  return m ? (info.catalogue[m.kind] ?? []) : [];
+  return m ? (info.catalogue[m.profile] ?? []) : [];
 }

@@ -1,6 +1,6 @@
 // Formatting of values, units, times and durations for display.
 
-import type { AlarmSeverity, MachineKind, MachineStatus } from "./api/types";
+import type { AlarmSeverity, MachineStatus } from "./api/types";
 import { displayUnit, toDisplay, unitPrefs } from "./units";
 
 /** A value with a precision that suits its magnitude, and its unit — converted to the unit the user prefers for
@@ -163,7 +163,13 @@ export function formatTime(ts: string | null | undefined, now: Date = new Date()
   return `${formatDay(ms)} ${time}`;
 }
 
-export const KIND_LABEL: Record<MachineKind, string> = {
+/** A profile's name on screen: the bundled kinds' own words, else the profile's name (served with the layout),
+ * else its id. */
+export function profileLabel(profileId: string, names?: Record<string, string>): string {
+  return KIND_LABEL[profileId] ?? names?.[profileId] ?? profileId;
+}
+
+const KIND_LABEL: Partial<Record<string, string>> = {
   cnc_mill: "CNC mill",
   lathe: "Lathe",
   hydraulic_press: "Hydraulic press",

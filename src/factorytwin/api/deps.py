@@ -21,6 +21,8 @@ from factorytwin.domain import FactoryLayout, Machine
 from factorytwin.errors import NotFound, ServiceUnavailable
 from factorytwin.ingest import IngestService
 from factorytwin.ml import Predictor
+from factorytwin.plant import PlantService
+from factorytwin.profiles.registry import ProfileRegistry
 from factorytwin.profiles.service import ProfileService
 from factorytwin.store.base import Store
 from factorytwin.twin.messages import MachineState
@@ -52,12 +54,16 @@ class Services:
 
     settings: Settings
     store: Store
-    layout: FactoryLayout
+    plant: PlantService
+    """The machines and the floor, provisioned live (``layout()`` is the plant as a layout)."""
     ingest: IngestService
     started_at: datetime
     auth: AuthService
     """Who may do what: users, sessions, tokens, device keys and the audit trail (``api.auth`` asks it)."""
     machines: dict[str, Machine] = field(default_factory=dict)
+    """Machine id -> machine: the plant's one dict (``plant.machines``), changed in place by provisioning."""
+    registry: ProfileRegistry = field(default_factory=ProfileRegistry.bundled)
+    """The profiles in force: every machine's sensors and bands come from here."""
     health_sections: dict[str, HealthSection] = field(default_factory=dict)
     """Extra sections of GET /health, by name (e.g. "mqtt": counters of the MQTT subscriber)."""
     machine_state: MachineStateProvider | None = None
@@ -73,12 +79,17 @@ class Services:
     scenarios: ScenarioJobs | None = None
     """What-if scenario jobs; set by the what-if start-up hook."""
 
+    @property
+    def layout(self) -> FactoryLayout:
+        """The plant as it is now, as a layout."""
+        return self.plant.layout()
+
     def machine(self, machine_id: str) -> Machine:
         """The machine of the layout with id ``machine_id``; NotFound otherwise."""
         try:
             return self.machines[machine_id]
         except KeyError:
-            raise NotFound(f"no machine {machine_id!r} in the factory layout") from None
+            raise NotFound(f"no machine {machine_id!r} on the plant") from None
 
     def require_twin(self) -> TwinService:
         """The running twin; ``ServiceUnavailable`` when it is not running."""

@@ -1,8 +1,9 @@
 """The factory as a glTF 2.0 scene for external 3D clients (Unity, Blender, three.js...), served at layout.gltf.
 
 One node per machine, named by machine id, at its floor position (metres) and heading, with a simple box or
-cylinder mesh coloured by kind; the floor and each production line's area as flat boxes. The file is JSON glTF
-with its one binary buffer embedded as a base64 data URI, so it is a single self-contained download.
+cylinder mesh per profile (a built-in model's footprint, a primitive's own size and colour); the floor and each
+production line's area as flat boxes. The file is JSON glTF with its one binary buffer embedded as a base64
+data URI, so it is a single self-contained download.
 
 Axes follow glTF (right-handed, +Y up, metres): layout x (east) is +X, layout y (north) is -Z, and the origin is
 the floor's south-west corner, so a node's translation is ``[x, 0, -y]``. A layout heading of ``rotation``
@@ -15,11 +16,13 @@ from __future__ import annotations
 import base64
 import math
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from factorytwin.api.footprints import DEFAULT_CONVEYOR_LENGTH_M, FOOTPRINTS
+from factorytwin.api.footprints import DEFAULT_CONVEYOR_LENGTH_M, FOOTPRINTS, Footprint
 from factorytwin.domain import FactoryLayout, Machine, MachineKind
+from factorytwin.profiles.model import BUILTIN_MODELS, Appearance, BuiltinAppearance, PrimitiveAppearance
 
 GLTF_MEDIA_TYPE = "model/gltf+json"
 
@@ -159,8 +162,44 @@ def _conveyor_length(machine: Machine) -> float:
     return length if length > 0 else DEFAULT_CONVEYOR_LENGTH_M
 
 
-def layout_to_gltf(layout: FactoryLayout) -> dict[str, Any]:
-    """The glTF 2.0 document (as JSON-ready dict) of ``layout``; see the module docstring for the axes."""
+def footprint_of(appearance: Appearance | None) -> Footprint:
+    """The solid a profile's appearance stands for: a built-in model's footprint, a primitive's own size and
+    colour; an uploaded model (or no known profile) as a neutral one-metre box."""
+    if isinstance(appearance, BuiltinAppearance):
+        return FOOTPRINTS[MachineKind(appearance.model)]
+    if isinstance(appearance, PrimitiveAppearance):
+        rgb = tuple(_srgb_to_linear(int(appearance.color[i : i + 2], 16) / 255) for i in (1, 3, 5))
+        ring = max(appearance.width, appearance.depth) * 0.75
+        return Footprint(
+            shape=appearance.shape,
+            width=appearance.width,
+            depth=appearance.depth,
+            height=appearance.height,
+            top=appearance.height + 0.3,
+            ring_radius=ring,
+            color=(rgb[0], rgb[1], rgb[2]),
+        )
+    return UNKNOWN_FOOTPRINT
+
+
+def _srgb_to_linear(c: float) -> float:
+    return c / 12.92 if c <= 0.04045 else float(((c + 0.055) / 1.055) ** 2.4)
+
+
+UNKNOWN_FOOTPRINT = Footprint(
+    shape="box", width=1.0, depth=1.0, height=1.0, top=1.3, ring_radius=0.9, color=(0.27, 0.29, 0.32)
+)
+
+
+def layout_to_gltf(
+    layout: FactoryLayout, appearance_of: Callable[[str], Appearance | None] | None = None
+) -> dict[str, Any]:
+    """The glTF 2.0 document (as JSON-ready dict) of ``layout``; see the module docstring for the axes.
+
+    ``appearance_of`` gives a profile's appearance (by profile id); without it each machine is drawn as the
+    built-in model named like its profile, if there is one."""
+    if appearance_of is None:
+        appearance_of = _builtin_named
     b = _Builder()
     nodes: list[dict[str, Any]] = []
 
@@ -170,8 +209,8 @@ def layout_to_gltf(layout: FactoryLayout) -> dict[str, Any]:
         {"name": "floor", "mesh": floor_mesh, "translation": [layout.floor_width / 2, -0.01, -layout.floor_depth / 2]}
     )
 
-    kind_materials = {kind: b.material(kind.value, shape.color) for kind, shape in FOOTPRINTS.items()}
-    kind_meshes: dict[MachineKind, int] = {}
+    profile_materials: dict[str, int] = {}
+    profile_meshes: dict[str, int] = {}
     line_mat = b.material("line-area", LINE_COLOR, roughness=0.9)
     for line in layout.lines:
         members = [m for m in layout.machines if m.line == line.id]
@@ -190,17 +229,21 @@ def layout_to_gltf(layout: FactoryLayout) -> dict[str, Any]:
         )
 
     for machine in layout.machines:
-        shape = FOOTPRINTS[machine.kind]
+        appearance = appearance_of(machine.profile)
+        shape = footprint_of(appearance)
         w, h, d = shape.width, shape.height, shape.depth
-        if machine.kind is MachineKind.CONVEYOR:
+        if machine.profile not in profile_materials:
+            profile_materials[machine.profile] = b.material(machine.profile, shape.color)
+        material = profile_materials[machine.profile]
+        if isinstance(appearance, BuiltinAppearance) and appearance.model == MachineKind.CONVEYOR:
             # Each conveyor has its own length, so its own mesh.
             w = _conveyor_length(machine)
-            mesh = b.mesh(f"{machine.id}:body", _box(w, h, d), kind_materials[machine.kind])
-        elif machine.kind not in kind_meshes:
+            mesh = b.mesh(f"{machine.id}:body", _box(w, h, d), material)
+        elif machine.profile not in profile_meshes:
             geometry = _cylinder(w / 2, h) if shape.shape == "cylinder" else _box(w, h, d)
-            kind_meshes[machine.kind] = mesh = b.mesh(machine.kind.value, geometry, kind_materials[machine.kind])
+            profile_meshes[machine.profile] = mesh = b.mesh(machine.profile, geometry, material)
         else:
-            mesh = kind_meshes[machine.kind]
+            mesh = profile_meshes[machine.profile]
         body = len(nodes)
         nodes.append({"name": f"{machine.id}:body", "mesh": mesh, "translation": [0.0, h / 2, 0.0]})
         nodes.append(
@@ -212,7 +255,7 @@ def layout_to_gltf(layout: FactoryLayout) -> dict[str, Any]:
                 "extras": {
                     "machine_id": machine.id,
                     "name": machine.name,
-                    "kind": machine.kind.value,
+                    "profile": machine.profile,
                     "line": machine.line,
                     "metadata": machine.metadata,
                 },
@@ -247,3 +290,7 @@ def layout_to_gltf(layout: FactoryLayout) -> dict[str, Any]:
             }
         ],
     }
+
+
+def _builtin_named(profile_id: str) -> Appearance | None:
+    return BuiltinAppearance(kind="builtin", model=profile_id) if profile_id in BUILTIN_MODELS else None

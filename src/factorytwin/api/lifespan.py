@@ -22,11 +22,17 @@ from factorytwin.api.deps import Services
 from factorytwin.auth import AuthService
 from factorytwin.auth.oidc import OidcConfig, OidcVerifier
 from factorytwin.config import Settings
+from factorytwin.domain import FactoryLayout, Machine
+from factorytwin.errors import InvalidInput, LayoutError
 from factorytwin.ingest import IngestService
 from factorytwin.ingest.mqtt import MqttIngest
 from factorytwin.layout import load_layout
 from factorytwin.ml import ModelRegistry, Predictor
 from factorytwin.ml.jobs import TrainingJobs
+from factorytwin.plant import MachineListener, PlantService
+from factorytwin.plant.service import Op
+from factorytwin.profiles import Profile
+from factorytwin.profiles.registry import ProfileRegistry
 from factorytwin.profiles.service import ProfileService
 from factorytwin.store import Store, open_store
 from factorytwin.store.auth import auth_store_for
@@ -45,10 +51,11 @@ ServiceHook = Callable[[Services], AbstractAsyncContextManager[None]]
 async def twin_lifespan(services: Services) -> AsyncIterator[None]:
     """Start the live twin (and, with ``mqtt_url`` set, the MQTT ingest subscriber); stop them at shutdown."""
     settings = services.settings
-    twin = TwinService(settings, services.store)
+    twin = TwinService(settings, services.store, specs_of=services.registry.sensors)
     await twin.start()
     services.twin = twin
     services.ingest.add_listener(twin.on_ingested)
+    services.plant.add_listener(twin.machine_changed)
     services.machine_state = twin.machine_state
     services.health_sections["twin"] = twin.health_section
     mqtt: MqttIngest | None = None
@@ -95,6 +102,7 @@ async def ml_lifespan(services: Services) -> AsyncIterator[None]:
         settings.database_url, settings.model_dir, machines, settings.train_max_rows, settings.train_jobs_kept
     )
     predictor = Predictor(services.store, registry, machines, time_scale=settings.time_scale, training=training)
+    predictor.machines = services.machines  # the plant's one dict: machines provisioned later are predicted too
     services.predictor = predictor
     warmed = asyncio.Event()  # the numeric stack imported: predictions answer without a first-call pause
     services.health_sections["ml"] = lambda: {
@@ -118,16 +126,24 @@ async def ml_lifespan(services: Services) -> AsyncIterator[None]:
         predictor.close()
 
 
-def machines_using_kind(services: Services) -> Callable[[str], list[str]]:
-    """Which machines use a profile, today: those of the layout whose kind is the profile's id (read at each call,
-    so a reloaded layout counts)."""
-    return lambda profile_id: sorted(m.id for m in services.machines.values() if m.kind.value == profile_id)
-
-
 @asynccontextmanager
 async def profiles_lifespan(services: Services) -> AsyncIterator[None]:
-    """Serve the machine profiles kept in the store (its open seeded the bundled ones)."""
-    services.profiles = ProfileService(profile_store_for(services.store), machines_using_kind(services))
+    """Serve the machine profiles kept in the store (its open seeded the bundled ones); a saved profile is in force
+    at once: the registry takes it, the store learns its sensor keys, and its machines are re-announced."""
+    plant = services.plant
+
+    async def saved(profile: Profile) -> None:
+        services.registry.put(profile)
+        await services.store.register_sensors(list(services.registry.specs(profile.id)))
+        for machine_id in plant.machines_using(profile.id):
+            plant.announce(machine_id)
+
+    async def deleted(profile_id: str) -> None:
+        services.registry.remove(profile_id)
+
+    services.profiles = ProfileService(
+        profile_store_for(services.store), plant.machines_using, on_saved=saved, on_deleted=deleted
+    )
     yield
 
 
@@ -138,7 +154,7 @@ async def whatif_lifespan(services: Services) -> AsyncIterator[None]:
 
     settings = services.settings
     jobs = ScenarioJobs(
-        services.layout,
+        services.plant.layout(),
         services.store,
         lambda machine_id: services.machine_state(machine_id) if services.machine_state is not None else None,
         max_running=settings.whatif_max_running,
@@ -146,6 +162,11 @@ async def whatif_lifespan(services: Services) -> AsyncIterator[None]:
         workers=settings.whatif_workers,
     )
     services.scenarios = jobs
+
+    def plant_changed(op: Op, machine_id: str, machine: Machine | None) -> None:
+        jobs.layout = services.plant.layout()  # scenarios fork the plant as it is now
+
+    services.plant.add_listener(plant_changed)
     services.health_sections["whatif"] = lambda: {"scenario_jobs": jobs.unfinished()}
     try:
         yield
@@ -156,6 +177,41 @@ async def whatif_lifespan(services: Services) -> AsyncIterator[None]:
 SERVICE_HOOKS: list[ServiceHook] = [profiles_lifespan, twin_lifespan, ml_lifespan, whatif_lifespan]
 """Start-up hooks, entered in order after ingest has started, with the ``Services`` container (set your field /
 listener / health section there), and exited in reverse order at shutdown. Read at each start-up."""
+
+
+async def plant_machines(
+    store: Store, registry: ProfileRegistry, layout: FactoryLayout
+) -> tuple[FactoryLayout, list[Machine]]:
+    """The floor (the layout file's, without machines) and the plant's machines: the store's, or, while the store
+    has none, the layout file's, checked against the profiles and stored (the file seeds an empty plant; after that
+    ``factorytwin layout import`` applies one)."""
+    floor = layout.model_copy(update={"machines": []})
+    stored = await store.machines()
+    if stored:
+        if {m.id for m in layout.machines} - {m.id for m in stored}:
+            log.info("the store has %d machines: the layout file's machines are not applied again", len(stored))
+        return floor, stored
+    for index, machine in enumerate(layout.machines):
+        try:
+            registry.check_machine(machine, ("machines", index))
+        except InvalidInput as exc:
+            problem = exc.problems[0]
+            where = ".".join(str(p) for p in problem.loc)
+            raise LayoutError(f"layout: {where}: {problem.msg}") from None
+    await store.register_machines(layout.machines)
+    return floor, list(layout.machines)
+
+
+def ingest_listener(ingest: IngestService) -> MachineListener:
+    """Ingest accepts a provisioned machine's readings, and refuses a deleted one's, from the change on."""
+
+    def listen(op: Op, machine_id: str, machine: Machine | None) -> None:
+        if machine is None:
+            ingest.remove_machine(machine_id)
+        else:
+            ingest.put_machine(machine)
+
+    return listen
 
 
 def oidc_verifier(settings: Settings) -> OidcVerifier | None:
@@ -189,9 +245,11 @@ def app_lifespan(settings: Settings, store: Store | None) -> Callable[[FastAPI],
                 the_store = open_store(settings.database_url)
                 await the_store.open()
                 stack.push_async_callback(the_store.close)
-            factory = load_layout(settings.layout_path)
-            await the_store.register_machines(factory.machines)
-            ingest = IngestService(settings, the_store, factory.machines)
+            profile_store = profile_store_for(the_store)
+            registry = ProfileRegistry(p.profile() for p in await profile_store.profiles())
+            await the_store.register_sensors(registry.sensor_keys())
+            floor, machines = await plant_machines(the_store, registry, load_layout(settings.layout_path))
+            ingest = IngestService(settings, the_store, machines, specs_of=registry.sensors)
             await ingest.start()
             stack.push_async_callback(ingest.stop)
             oidc = oidc_verifier(settings)
@@ -199,15 +257,18 @@ def app_lifespan(settings: Settings, store: Store | None) -> Callable[[FastAPI],
                 stack.push_async_callback(oidc.close)
             auth = AuthService(auth_store_for(the_store), oidc=oidc)
             install_auth(app, auth)
+            by_id = {m.id: m for m in machines}
             services = Services(
                 settings=settings,
                 store=the_store,
-                layout=factory,
+                plant=PlantService(the_store, registry, floor, by_id),
                 ingest=ingest,
                 started_at=datetime.now(UTC),
                 auth=auth,
-                machines={m.id: m for m in factory.machines},
+                machines=by_id,
+                registry=registry,
             )
+            services.plant.add_listener(ingest_listener(ingest))
             app.state.services = services
             for hook in SERVICE_HOOKS:
                 await stack.enter_async_context(hook(services))

@@ -28,8 +28,9 @@ from pydantic import (
 )
 
 from factorytwin.connectors.decode import DataType, Table, WordOrder, register_count
-from factorytwin.domain import ID_PATTERN, Machine, MachineId, sensor_specs
+from factorytwin.domain import ID_PATTERN, Machine, MachineId
 from factorytwin.errors import FieldProblem, InvalidInput
+from factorytwin.profiles.registry import ProfileRegistry
 
 ConnectorId = Annotated[str, Field(pattern=ID_PATTERN, description="connector id: letters, digits, _ . -")]
 SensorKey = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,63}$", description="a sensor key of the catalogue")]
@@ -397,9 +398,10 @@ def targets(config: ConnectorConfig) -> Iterator[tuple[tuple[str | int, ...], st
             yield ("sensors", name), config.machine_id, s.sensor
 
 
-def machine_sensors(machines: Iterable[Machine]) -> dict[str, frozenset[str]]:
-    """Machine id -> its sensor keys (from the sensor catalogue), for ``check_targets``."""
-    return {m.id: frozenset(sensor_specs(m.kind)) for m in machines}
+def machine_sensors(machines: Iterable[Machine], registry: ProfileRegistry | None = None) -> dict[str, frozenset[str]]:
+    """Machine id -> its sensor keys (its profile's, from ``registry``: the bundled profiles by default), for
+    ``check_targets``."""
+    return (registry or ProfileRegistry.bundled()).known_sensors(machines)
 
 
 def check_targets(config: ConnectorConfig, known: Mapping[str, Collection[str]]) -> list[FieldProblem]:

@@ -18,8 +18,9 @@ from datetime import UTC, datetime, timedelta
 from pydantic import BaseModel
 
 from factorytwin.config import Settings
-from factorytwin.domain import Event, Machine, TelemetryBatch, sensor_specs
+from factorytwin.domain import Event, Machine, SpecsOf, TelemetryBatch
 from factorytwin.errors import FieldProblem, InvalidInput, Overloaded
+from factorytwin.profiles.registry import ProfileRegistry
 from factorytwin.store.base import ReadingColumns, Store
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,9 @@ _MS = timedelta(milliseconds=1)
 class IngestService:
     """Validates batches and feeds them, in order, through one bounded queue to the store."""
 
-    def __init__(self, settings: Settings, store: Store, machines: Iterable[Machine] = ()) -> None:
+    def __init__(
+        self, settings: Settings, store: Store, machines: Iterable[Machine] = (), specs_of: SpecsOf | None = None
+    ) -> None:
         self.settings = settings
         self.store = store
         self.counters = IngestCounters()
@@ -74,13 +77,23 @@ class IngestService:
         self._listeners: list[Listener] = []
         self._queue: asyncio.Queue[_Job | None] = asyncio.Queue(maxsize=settings.ingest_queue_batches)
         self._writer: asyncio.Task[None] | None = None
+        self.specs_of: SpecsOf = specs_of if specs_of is not None else ProfileRegistry.bundled().sensors
         self.set_machines(machines)
 
     def set_machines(self, machines: Iterable[Machine]) -> None:
-        """Accept readings of these machines (their kind's sensors and physical ranges) from now on."""
-        self._ranges = {
-            m.id: {key: (spec.low, spec.high) for key, spec in sensor_specs(m.kind).items()} for m in machines
-        }
+        """Accept readings of these machines only (their profile's sensors and physical ranges) from now on."""
+        self._ranges = {m.id: self._limits(m) for m in machines}
+
+    def put_machine(self, machine: Machine) -> None:
+        """Accept readings of this machine (new, or with another profile) from now on."""
+        self._ranges = {**self._ranges, machine.id: self._limits(machine)}
+
+    def remove_machine(self, machine_id: str) -> None:
+        """Refuse readings of this machine from now on (it was deleted)."""
+        self._ranges = {k: v for k, v in self._ranges.items() if k != machine_id}
+
+    def _limits(self, machine: Machine) -> dict[str, tuple[float, float]]:
+        return {key: (spec.low, spec.high) for key, spec in self.specs_of(machine).items()}
 
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(batch, new_readings)`` after every committed batch; its failures are logged only."""

@@ -118,7 +118,7 @@ async def bounded_history(
             wide = pd.concat(parts[::-1], ignore_index=True)
             status = status_at(wide["ts"].to_numpy("int64"), status_timeline(mine))
             frames.append(
-                wide.assign(kind=machine.kind.value, product_type=machine.metadata.get("product_type"), status=status)
+                wide.assign(kind=machine.profile, product_type=machine.metadata.get("product_type"), status=status)
             )
     if not frames:
         raise NotFound("the store holds no readings to train on")

@@ -248,7 +248,7 @@ class Predictor:
                 origin = None if origin is None else anchor + (origin - anchor) * self.time_scale
             renewals = life_renewals(ev_ts, np.array([e for _, _, e, _ in log], dtype=object))
             at, rows = latest_feature_rows(
-                ts, values, renewals, spec, machine.kind.value, ptype, status, origin, bundle.alert_lookback_steps + 1
+                ts, values, renewals, spec, machine.profile, ptype, status, origin, bundle.alert_lookback_steps + 1
             )
             index = {name: i for i, name in enumerate(spec.feature_names())}
             cols = [index.get(f) for f in bundle.features]
@@ -260,7 +260,7 @@ class Predictor:
         arrays.update(physics_arrays(arrays, code))
         by_name = {k: float(v[0]) for k, v in arrays.items()}
         by_name["product_type"] = code
-        by_name["kind"] = KIND_CODES.get(machine.kind.value, np.nan)
+        by_name["kind"] = KIND_CODES.get(machine.profile, np.nan)
         return np.array([np.nan]), np.array([[by_name.get(f, np.nan) for f in bundle.features]], dtype="float64")
 
     def _predict_inputs(
@@ -325,11 +325,28 @@ class Predictor:
         if bundle.shape == "run_to_failure":
             msg = "the active model was trained on run-to-failure files; use POST /api/v1/predict with its columns"
             return [Prediction(status="no_model", machine_id=mid, model_version=version, message=msg) for mid in ids]
-        inputs = await asyncio.gather(*(self._inputs(self.machines[mid], bundle) for mid in ids))
+        from factorytwin.ml.features import KIND_CODES
+
+        # The history model reads the sensors of the kinds it was trained on: a machine of another profile (a
+        # user's boiler) is not scored, rather than given a number that means nothing.
+        scored = [mid for mid in ids if self.machines[mid].profile in KIND_CODES]
+        out = {
+            mid: Prediction(
+                status="no_model",
+                machine_id=mid,
+                model_version=version,
+                message=f"the active model knows no machines of profile {self.machines[mid].profile!r} "
+                f"(it knows {', '.join(KIND_CODES)})",
+            )
+            for mid in ids
+            if mid not in scored
+        }
+        inputs = await asyncio.gather(*(self._inputs(self.machines[mid], bundle) for mid in scored))
         result: list[Prediction] = await self._run(
-            self._predict_inputs, version, bundle, list(zip(ids, inputs, strict=True))
+            self._predict_inputs, version, bundle, list(zip(scored, inputs, strict=True))
         )
-        return result
+        out.update(zip(scored, result, strict=True))
+        return [out[mid] for mid in ids]
 
     # ---- batch rows ------------------------------------------------------------------------------------------
     @staticmethod

@@ -35,6 +35,7 @@ from factorytwin.profiles.model import (
     ProfileCommand,
     ProfileId,
     ProfileSensor,
+    SetpointResponse,
 )
 from factorytwin.profiles.units import BY_DTDL, BY_SYMBOL
 
@@ -64,6 +65,7 @@ DTDL_NAMES = {
     "normal_high": "ftNormalHigh",
     "max_rate": "ftMaxRate",
     "activity": "ftActivity",
+    "setpoint": "ftSetpoint",
 }
 """Our field names -> the property of a DTDL element that carries them (to name it in an error)."""
 
@@ -79,6 +81,7 @@ class SensorBand(BaseModel):
     normal_high: Finite
     max_rate: Finite | None = None
     activity: bool = False
+    setpoint: SetpointResponse | None = None
 
 
 class DtdlImport(BaseModel):
@@ -161,6 +164,7 @@ def _band_of(element: dict[str, Any]) -> dict[str, Any] | None:
     band: dict[str, Any] = {ours: element.get(theirs) for ours, theirs in names.items()}
     band["max_rate"] = element.get("ftMaxRate")
     band["activity"] = element.get("ftActivity", False)
+    band["setpoint"] = element.get("ftSetpoint")
     return band
 
 
@@ -344,6 +348,8 @@ def _telemetry(sensor: ProfileSensor) -> dict[str, Any]:
     }
     if sensor.max_rate is not None:
         element["ftMaxRate"] = sensor.max_rate
+    if sensor.setpoint is not None:
+        element["ftSetpoint"] = sensor.setpoint.model_dump()
     return element
 
 

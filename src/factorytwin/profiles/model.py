@@ -79,6 +79,9 @@ class ProfileSensor(BaseModel):
     normal_high: Finite = Field(description="normal band, upper end (within the physical range)")
     max_rate: Finite | None = Field(default=None, gt=0, description="largest plausible change, unit per second")
     activity: StrictBool = Field(default=False, description="this sensor tells whether the machine is working")
+    setpoint: SetpointResponse | None = Field(
+        default=None, description="how the normal band follows the speed setpoint; null: it stands at any setpoint"
+    )
 
     @field_validator("high")
     @classmethod
@@ -107,6 +110,17 @@ class ProfileSensor(BaseModel):
         if high is not None and normal_high > high:
             raise ValueError(f"normal band ends at {normal_high:g}, above the physical range's high ({high:g})")
         return normal_high
+
+
+class SetpointResponse(BaseModel):
+    """How a sensor's normal band follows the machine's speed setpoint ``s`` (a fraction of nominal): each edge
+    ``e`` of the band at 100 % becomes ``static + (e - static) * s**exponent`` (the affinity laws of a centrifugal
+    pump: flow ~ n, head ~ n^2, shaft power ~ n^3; a spindle or belt speed ~ n; a cycle time ~ 1/n)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exponent: Finite = Field(ge=-3.0, le=3.0, description="k in static + (e - static) * s**k; 0: the band stands")
+    static: Finite = Field(default=0.0, description="the part of the value the speed does not move, sensor unit")
 
 
 class CommandParameter(BaseModel):

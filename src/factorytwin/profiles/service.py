@@ -1,19 +1,19 @@
 """``ProfileService``: what the API does with profiles, over a ``ProfileStore`` (the rules live here, not in routes).
 
 Deleting is refused (``Conflict``) for a bundled profile and for a profile machines use; which machines use a
-profile is asked of a callable, because today the layout's machine kinds say it and later a machine's own
-``profile`` field will.
+profile is asked of a callable (the plant's ``machines_using``). ``on_saved``/``on_deleted`` put a change in force
+(the app's registry, the store's sensor dictionary, the profile's machines).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from factorytwin.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from factorytwin.profiles.dtdl import DtdlImport, profile_from_dtdl, profile_to_dtdl
-from factorytwin.profiles.model import ProfileBody, StoredProfile
+from factorytwin.profiles.model import Profile, ProfileBody, StoredProfile
 from factorytwin.profiles.storage import ProfileStore
 
 MachinesUsing = Callable[[str], Sequence[str]]
@@ -29,11 +29,19 @@ class ProfileService:
     """Read, create, version, delete, import and export machine profiles."""
 
     def __init__(
-        self, store: ProfileStore, machines_using: MachinesUsing, now: Callable[[], datetime] = _utc_now
+        self,
+        store: ProfileStore,
+        machines_using: MachinesUsing,
+        now: Callable[[], datetime] = _utc_now,
+        on_saved: Callable[[Profile], Awaitable[None]] | None = None,
+        on_deleted: Callable[[str], Awaitable[None]] | None = None,
     ) -> None:
         self.store = store
         self.machines_using = machines_using
         self.now = now
+        self.on_saved = on_saved
+        """Called with every newly stored version (the app puts it in force: registry, store, machines)."""
+        self.on_deleted = on_deleted
 
     async def list(self) -> list[StoredProfile]:
         """The latest version of every profile, by id."""
@@ -50,7 +58,7 @@ class ProfileService:
 
     async def create(self, body: ProfileBody, by: str) -> StoredProfile:
         """Store a new profile as version 1; ``Conflict`` (at ``body.id``) when the id is taken."""
-        return await self.store.create_profile(body, by, self.now())
+        return await self._saved(await self.store.create_profile(body, by, self.now()))
 
     async def update(self, profile_id: str, body: ProfileBody, by: str) -> StoredProfile:
         """Store ``body`` as the next version of profile ``profile_id``; ``NotFound`` when there is none."""
@@ -60,7 +68,12 @@ class ProfileService:
         updated = await self.store.update_profile(body, by, self.now())
         if updated is None:
             raise NotFound(f"no profile {profile_id!r}; POST /profiles creates one")
-        return updated
+        return await self._saved(updated)
+
+    async def _saved(self, stored: StoredProfile) -> StoredProfile:
+        if self.on_saved is not None:
+            await self.on_saved(stored.profile())
+        return stored
 
     async def delete(self, profile_id: str) -> None:
         """Delete a profile and its versions; ``NotFound``, or ``Conflict`` when bundled or used by machines."""
@@ -73,6 +86,8 @@ class ProfileService:
             raise Conflict(f"profile {profile_id!r} is used by machines {shown}", PATH_ID)
         if not await self.store.delete_profile(profile_id):
             raise NotFound(f"no profile {profile_id!r}")
+        if self.on_deleted is not None:
+            await self.on_deleted(profile_id)
 
     async def import_dtdl(self, request: DtdlImport, by: str) -> StoredProfile:
         """Create a profile from a DTDL v3 Interface; ``InvalidInput`` naming each content that cannot be mapped

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 
+from factorytwin.domain import kind_of
 from factorytwin.errors import FactoryTwinError
 from factorytwin.layout import load_layout
 from factorytwin.mqtt import MqttEndpoint
@@ -212,7 +213,7 @@ def simulate(
             f"wrote {summary.rows:,} rows to {summary.readings_path} and {len(summary.events):,} events to "
             f"{summary.events_path} in {summary.wall_s:.1f} s ({summary.samples_per_s / 1e6:.1f} M sensor samples/s)"
         )
-        machines = machines_per_kind(m.kind for m in plant.machines)
+        machines = machines_per_kind(kind_of(m) for m in plant.simulated().machines)
         counts = failure_counts(summary.events)
         console.print(failure_table(counts, machines, days))
         if plot is not None:

@@ -17,7 +17,7 @@ from datetime import datetime
 import numpy as np
 from numpy.typing import NDArray
 
-from factorytwin.domain import CATALOGUE, FactoryLayout, FailureMode, MachineKind, all_sensor_keys
+from factorytwin.domain import CATALOGUE, FactoryLayout, FailureMode, MachineKind, all_sensor_keys, kind_of
 from factorytwin.sim.jobs import KindGroup, draw_jobs, jobs_in_block
 from factorytwin.sim.physics import MODELS, Block, KindResult
 from factorytwin.sim.production import Production, ShiftPlan
@@ -75,6 +75,7 @@ class Engine:
         production: bool = True,
         shifts: ShiftPlan | None = None,
     ) -> None:
+        layout = layout.simulated()
         self.layout = layout
         self.seed = seed
         self.start = utc_start(start)
@@ -82,7 +83,7 @@ class Engine:
         self.max_block_s = max_block_s
         self.noise = noise  # False: the true values, without measurement noise (for tests of the physics)
         self.machine_ids = [m.id for m in layout.machines]
-        self.kinds = [m.kind for m in layout.machines]
+        self.kinds = [kind_of(m) for m in layout.machines]
         self.index = {mid: i for i, mid in enumerate(self.machine_ids)}
         self.product_types = [str(m.metadata.get("product_type") or "") for m in layout.machines]
         self.keys = all_sensor_keys()

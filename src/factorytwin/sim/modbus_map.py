@@ -20,7 +20,7 @@ import math
 import struct
 from dataclasses import dataclass
 
-from factorytwin.domain import CATALOGUE, FactoryLayout, MachineKind
+from factorytwin.domain import CATALOGUE, FactoryLayout, MachineKind, kind_of
 
 MAX_UNITS = 247  # Modbus unit ids 1-247 address devices; 0 is broadcast, 248-255 are reserved
 STATUS_REGISTER = 100
@@ -59,6 +59,7 @@ def unit_id(index: int) -> int:
 
 def register_map(layout: FactoryLayout) -> tuple[UnitMap, ...]:
     """The register map of every machine of ``layout``; ``ValueError`` past 247 machines."""
+    layout = layout.simulated()
     if len(layout.machines) > MAX_UNITS:
         raise ValueError(f"Modbus addresses at most {MAX_UNITS} machines (unit ids 1-247), the layout has more")
     return tuple(
@@ -66,8 +67,8 @@ def register_map(layout: FactoryLayout) -> tuple[UnitMap, ...]:
             unit_id=unit_id(i),
             index=i,
             machine_id=m.id,
-            kind=m.kind,
-            sensors=tuple(SensorRegister(2 * j, s.key, s.unit) for j, s in enumerate(CATALOGUE[m.kind])),
+            kind=kind_of(m),
+            sensors=tuple(SensorRegister(2 * j, s.key, s.unit) for j, s in enumerate(CATALOGUE[kind_of(m)])),
         )
         for i, m in enumerate(layout.machines)
     )

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from asyncua import ua
 from asyncua.ua.status_codes import StatusCodes
 
-from factorytwin.domain import CATALOGUE, Command, CommandKind, FactoryLayout, MachineKind
+from factorytwin.domain import CATALOGUE, Command, CommandKind, FactoryLayout, MachineKind, kind_of
 from factorytwin.errors import InvalidInput
 from factorytwin.sim.commands import parse_command
 
@@ -216,10 +216,10 @@ def plan_address_space(layout: FactoryLayout) -> tuple[MachineNode, ...]:
     """The machines of ``layout`` as OPC UA nodes, in layout order; ``ValueError`` if two nodes would share an id
     (machine ids may contain dots, so ``a.State`` could be a machine as well as machine ``a``'s State)."""
     plan = []
-    for i, m in enumerate(layout.machines):
+    for i, m in enumerate(layout.simulated().machines):
         sensors = tuple(
             SensorNode(node_id=member_id(m.id, s.key), key=s.key, label=s.label, unit=s.unit, low=s.low, high=s.high)
-            for s in CATALOGUE[m.kind]
+            for s in CATALOGUE[kind_of(m)]
         )
         plan.append(
             MachineNode(
@@ -227,7 +227,7 @@ def plan_address_space(layout: FactoryLayout) -> tuple[MachineNode, ...]:
                 node_id=m.id,
                 machine_id=m.id,
                 name=m.name,
-                kind=m.kind,
+                kind=kind_of(m),
                 sensors=sensors,
                 state_id=member_id(m.id, "State"),
                 setpoint_id=member_id(m.id, "SpeedSetpoint"),

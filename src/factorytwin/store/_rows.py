@@ -25,7 +25,6 @@ from factorytwin.domain import (
     Event,
     EventKind,
     Machine,
-    MachineKind,
     MachineStatus,
     unstorable_json,
     unstorable_text,
@@ -112,18 +111,31 @@ def opt_dt(ms: int | None) -> datetime | None:
     return None if ms is None else from_ms(ms)
 
 
+MACHINE_COLUMNS = "id, name, kind, line, x, y, rotation, metadata, bands"
+"""The columns of a machine row, in ``machine_row`` order (``kind`` holds the profile id)."""
+
+
 def machine_row(m: Machine) -> tuple[object, ...]:
-    """The insert row of a machine: id, name, kind, line, x, y, rotation, metadata as JSON text."""
+    """The insert row of a machine: id, name, profile, line, x, y, rotation, metadata and bands as JSON text."""
     check_text("machine name", m.name)
     check_text("machine line", m.line)
     metadata = data_json("machine metadata", m.metadata, 64 * 1024)
-    return (m.id, m.name, m.kind.value, m.line, m.x, m.y, m.rotation, metadata)
+    bands = json.dumps({k: b.model_dump() for k, b in m.bands.items()})
+    return (m.id, m.name, m.profile, m.line, m.x, m.y, m.rotation, metadata, bands)
 
 
 def machine_from_row(r: Any) -> Machine:
-    """A machine from a row of ``SELECT id, name, kind, line, x, y, rotation, metadata-as-JSON-text``."""
+    """A machine from a row of ``SELECT`` ``MACHINE_COLUMNS`` (metadata and bands as JSON text)."""
     return Machine(
-        id=r[0], name=r[1], kind=MachineKind(r[2]), line=r[3], x=r[4], y=r[5], rotation=r[6], metadata=json.loads(r[7])
+        id=r[0],
+        name=r[1],
+        profile=r[2],
+        line=r[3],
+        x=r[4],
+        y=r[5],
+        rotation=r[6],
+        metadata=json.loads(r[7]),
+        bands=json.loads(r[8]),
     )
 
 

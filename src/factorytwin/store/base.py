@@ -170,8 +170,15 @@ class Store(Protocol):
     async def register_machines(self, machines: Sequence[Machine]) -> None:
         """Insert or update machines (metadata) by id."""
 
+    async def retire_machine(self, machine_id: str) -> bool:
+        """Take a machine off the plant (``machines`` leaves it out) keeping its history; False when there is no
+        such machine on the plant. ``register_machines`` brings it back."""
+
+    async def register_sensors(self, keys: Sequence[str]) -> None:
+        """Add sensor keys to the store's dictionary (readings of unknown keys are refused)."""
+
     async def machines(self) -> list[Machine]:
-        """Every registered machine, in id order."""
+        """Every machine on the plant (registered, not retired), in id order."""
 
     async def write_batch(self, readings: ReadingColumns, events: Sequence[Event] = ()) -> int:
         """Store readings and events in one transaction; return how many readings were new.

@@ -21,6 +21,7 @@ from factorytwin.errors import NotFound
 from factorytwin.store import rollup
 from factorytwin.store._rows import (
     ALARM_COLUMNS,
+    MACHINE_COLUMNS,
     alarm_from_row,
     alarm_row,
     bucket_start_ms,
@@ -184,23 +185,39 @@ class PostgresStore(StoreCommon):
 
     @_pg
     async def register_machines(self, machines: Sequence[Machine]) -> None:
-        """Insert or update machines by id; their dictionary numbers never change."""
+        """Insert or update machines by id (a retired one comes back); their dictionary numbers never change."""
         rows = [machine_row(m) for m in machines]
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.executemany(
-                "INSERT INTO machines (id, name, kind, line, x, y, rotation, metadata) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb) "
+                f"INSERT INTO machines ({MACHINE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9) "
                 "ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, line = excluded.line, "
-                "x = excluded.x, y = excluded.y, rotation = excluded.rotation, metadata = excluded.metadata",
+                "x = excluded.x, y = excluded.y, rotation = excluded.rotation, metadata = excluded.metadata, "
+                "bands = excluded.bands, retired = 0",
                 rows,
             )
         await self._load_codes()
 
     @_pg
+    async def retire_machine(self, machine_id: str) -> bool:
+        """Take a machine off the plant, keeping its history; False when there is no such (unretired) machine."""
+        status = await self.pool.execute("UPDATE machines SET retired = 1 WHERE id = $1 AND retired = 0", machine_id)
+        return bool(status != "UPDATE 0")
+
+    @_pg
+    async def register_sensors(self, keys: Sequence[str]) -> None:
+        """Add sensor keys to the store's dictionary (a profile's new sensors); known keys keep their numbers."""
+        if any(k not in self.codes.sensors for k in keys):
+            await self.pool.executemany(
+                "INSERT INTO sensors (key) VALUES ($1) ON CONFLICT (key) DO NOTHING", [(k,) for k in keys]
+            )
+            await self._load_codes()
+
+    @_pg
     async def machines(self) -> list[Machine]:
-        """Every registered machine, in id order."""
+        """Every machine on the plant (not retired), in id order."""
         rows = await self.pool.fetch(
-            "SELECT id, name, kind, line, x, y, rotation, metadata::text FROM machines ORDER BY id"
+            "SELECT id, name, kind, line, x, y, rotation, metadata::text, bands FROM machines WHERE retired = 0 "
+            "ORDER BY id"
         )
         return models_from_rows(rows, machine_from_row, "machine")
 

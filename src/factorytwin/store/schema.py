@@ -33,6 +33,14 @@ ALARM_SHELF_STEP: Migration = [
     "ALTER TABLE alarms ADD COLUMN comments TEXT NOT NULL DEFAULT '[]'",
 ]
 
+MACHINE_PROVISION_STEP: Migration = [
+    # Machines provisioned live: per-machine band overrides (JSON text, read whole) and a retired flag. A deleted
+    # machine is retired, not removed: its readings, events and alarms stay readable, and its dictionary number is
+    # kept for the day a machine of the same id comes back.
+    "ALTER TABLE machines ADD COLUMN bands TEXT NOT NULL DEFAULT '{}'",
+    "ALTER TABLE machines ADD COLUMN retired INTEGER NOT NULL DEFAULT 0",
+]
+
 SQLITE_MIGRATIONS: list[Migration] = [
     [
         """CREATE TABLE machines (
@@ -104,6 +112,7 @@ SQLITE_MIGRATIONS: list[Migration] = [
     SQLITE_AUTH_STEP,  # users, API tokens, sessions, device keys, audit trail (auth_schema.py)
     SQLITE_PROFILES_STEP,  # machine profiles and their versions (profiles_schema.py)
     ALARM_SHELF_STEP,
+    MACHINE_PROVISION_STEP,
     SQLITE_WORK_ORDERS_STEP,  # work orders (workorders_schema.py)
 ]
 
@@ -177,6 +186,7 @@ POSTGRES_MIGRATIONS: list[Migration] = [
     POSTGRES_AUTH_STEP,  # users, API tokens, sessions, device keys, audit trail (auth_schema.py)
     POSTGRES_PROFILES_STEP,  # machine profiles and their versions (profiles_schema.py)
     ALARM_SHELF_STEP,
+    MACHINE_PROVISION_STEP,
     POSTGRES_WORK_ORDERS_STEP,  # work orders (workorders_schema.py)
 ]
 

@@ -24,6 +24,7 @@ from factorytwin.errors import InvalidInput, NotFound
 from factorytwin.store import rollup, sqlite_history
 from factorytwin.store._rows import (
     ALARM_COLUMNS,
+    MACHINE_COLUMNS,
     alarm_from_row,
     alarm_row,
     bucket_start_ms,
@@ -164,7 +165,7 @@ class SQLiteStore(StoreCommon):
     # --- machines -------------------------------------------------------------------------------------------
     @_sqlite
     async def register_machines(self, machines: Sequence[Machine]) -> None:
-        """Insert or update machines by id; their dictionary numbers never change."""
+        """Insert or update machines by id (a retired one comes back); their dictionary numbers never change."""
         rows = [machine_row(m) for m in machines]
         await self._on_writer(self._register_sync, rows)
 
@@ -173,24 +174,41 @@ class SQLiteStore(StoreCommon):
         with_tx(
             conn,
             lambda: conn.executemany(
-                "INSERT INTO machines (id, name, kind, line, x, y, rotation, metadata) VALUES (?,?,?,?,?,?,?,?) "
+                f"INSERT INTO machines ({MACHINE_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?) "
                 "ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind, line = excluded.line, "
-                "x = excluded.x, y = excluded.y, rotation = excluded.rotation, metadata = excluded.metadata",
+                "x = excluded.x, y = excluded.y, rotation = excluded.rotation, metadata = excluded.metadata, "
+                "bands = excluded.bands, retired = 0",
                 rows,
             ),
         )
         self._load_codes_sync()
 
     @_sqlite
+    async def retire_machine(self, machine_id: str) -> bool:
+        """Take a machine off the plant, keeping its history; False when there is no such (unretired) machine."""
+        return await self._on_writer(self._retire_sync, machine_id)
+
+    def _retire_sync(self, machine_id: str) -> bool:
+        sql = "UPDATE machines SET retired = 1 WHERE id = ? AND retired = 0"  # one statement: autocommitted
+        return self._w().execute(sql, (machine_id,)).rowcount > 0
+
+    @_sqlite
+    async def register_sensors(self, keys: Sequence[str]) -> None:
+        """Add sensor keys to the store's dictionary (a profile's new sensors); known keys keep their numbers."""
+        await self._on_writer(self._register_sensors_sync, list(keys))
+
+    def _register_sensors_sync(self, keys: list[str]) -> None:
+        conn = self._w()
+        if any(k not in self.codes.sensors for k in keys):
+            sql = "INSERT OR IGNORE INTO sensors (key) VALUES (?)"
+            with_tx(conn, lambda: conn.executemany(sql, [(k,) for k in keys]))
+            self._load_codes_sync()
+
+    @_sqlite
     async def machines(self) -> list[Machine]:
-        """Every registered machine, in id order."""
-        rows = await self._on_reader(
-            lambda: (
-                self._r()
-                .execute("SELECT id, name, kind, line, x, y, rotation, metadata FROM machines ORDER BY id")
-                .fetchall()
-            )
-        )
+        """Every machine on the plant (not retired), in id order."""
+        sql = f"SELECT {MACHINE_COLUMNS} FROM machines WHERE retired = 0 ORDER BY id"
+        rows = await self._on_reader(lambda: self._r().execute(sql).fetchall())
         return models_from_rows(rows, machine_from_row, "machine")
 
     # --- readings -------------------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from factorytwin.domain import AlarmSeverity, MachineKind, MachineStatus, SensorSpec
+from factorytwin.domain import AlarmSeverity, MachineStatus, SensorSpec
 from factorytwin.twin.operating import CONDITION_SENSORS, operating_band
 
 BAND_POINTS_PER_WIDTH = 50.0
@@ -54,12 +54,11 @@ def health_score(
     alarm_severities: Iterable[AlarmSeverity],
     status: MachineStatus,
     failure_probability: float | None = None,
-    kind: MachineKind | None = None,
     speed_pct: float = 100.0,
 ) -> float:
     """The health score (0-100, one decimal) from values, active alarms, status and the predicted failure risk.
 
-    ``kind`` and ``speed_pct`` give the operating point (without ``kind``: the catalogue's bands)."""
+    ``speed_pct`` gives the operating point (the bands of the sensors with a setpoint response follow it)."""
     if status is MachineStatus.FAILED:
         return 0.0
     running = status is MachineStatus.RUNNING
@@ -68,7 +67,7 @@ def health_score(
         spec = specs.get(key)
         if spec is None or not (running or key in CONDITION_SENSORS):
             continue
-        edges = operating_band(kind, spec, speed_pct) if kind is not None else None
+        edges = operating_band(spec, speed_pct)
         band += min(BAND_POINTS_PER_SENSOR_MAX, BAND_POINTS_PER_WIDTH * band_excess(spec, value, edges))
     alarms = sum(ALARM_POINTS[severity] for severity in alarm_severities)
     prediction = PREDICTION_POINTS * min(1.0, max(0.0, failure_probability or 0.0))

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from factorytwin.domain import Alarm, CommandMessage, Event, MachineKind, MachineStatus
+from factorytwin.domain import Alarm, CommandMessage, Event, Machine, MachineStatus
 from factorytwin.prediction import Prediction
 
 MAX_SUBSCRIBED_MACHINES = 10_000
@@ -35,7 +35,7 @@ class MachineState(BaseModel):
     model_config = ConfigDict(json_schema_serialization_defaults_required=True)
 
     machine_id: str
-    kind: MachineKind
+    profile: str = Field(description="id of the machine's profile")
     status: MachineStatus
     health: float = Field(ge=0.0, le=100.0, description="0 (failed) to 100 (all values in their normal band)")
     last_seen: datetime | None = Field(description="when the twin last received telemetry from the machine")
@@ -129,6 +129,16 @@ class CommandStateMessage(ServerMessageBase):
     status: CommandStatus
 
 
+class MachineChangedMessage(ServerMessageBase):
+    """A machine was created, changed (moved, renamed, another profile or band) or deleted: sent to every client,
+    whatever it subscribed to, so every open dashboard redraws the plant at once."""
+
+    type: Literal["machine_changed"] = "machine_changed"
+    op: Literal["created", "updated", "deleted"]
+    machine_id: str
+    machine: Machine | None = Field(description="the machine as it is now; null when deleted")
+
+
 class ErrorMessage(ServerMessageBase):
     """The server could not use a client's message; the connection stays open."""
 
@@ -155,6 +165,7 @@ ServerMessage = Annotated[
     | EventMessage
     | PredictionMessage
     | CommandStateMessage
+    | MachineChangedMessage
     | ErrorMessage,
     Field(discriminator="type"),
 ]

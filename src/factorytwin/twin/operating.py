@@ -2,13 +2,13 @@
 
 **Bands that follow the setpoint.** The catalogue's normal band of a sensor is the band at 100 % of nominal speed.
 A machine commanded to run slower is judged against the band of its own operating point: for the sensors whose
-value the speed setpoint moves (``SETPOINT_AFFINITY``), each edge ``e`` becomes ``c + (e - c) * s**k`` for the speed
-fraction ``s``, with the exponent ``k`` and the static part ``c`` of the machine's physics (the affinity laws of a
-centrifugal pump: flow ~ n, head ~ n^2, shaft power ~ n^3; a spindle or belt speed ~ n; a robot's cycle time ~ 1/n).
-The relations mirror ``sim.physics`` (which the twin does not import: it knows machines only over the wire) and
-hold for the real machines those models describe. Sensors not listed are judged against the catalogue band at any
-setpoint, on purpose: a mill's spindle power band is also its power-failure limit, so a mill cutting too slowly to
-stay in it is told about it.
+value the speed setpoint moves (the profile sensor's ``setpoint`` response), each edge ``e`` becomes
+``c + (e - c) * s**k`` for the speed fraction ``s``, with the exponent ``k`` and the static part ``c`` (the affinity
+laws of a centrifugal pump: flow ~ n, head ~ n^2, shaft power ~ n^3; a spindle or belt speed ~ n; a robot's cycle
+time ~ 1/n). The bundled profiles' responses mirror ``sim.physics`` (which the twin does not import: it knows
+machines only over the wire) and hold for the real machines those models describe; a user's profile says its own.
+Sensors without one are judged against the profile's band at any setpoint, on purpose: a mill's spindle power
+band is also its power-failure limit, so a mill cutting too slowly to stay in it is told about it.
 
 **Condition sensors** (``CONDITION_SENSORS``: wear states) say something true about a machine whatever it is doing,
 so their alarms stand while it is stopped or idle; every other band and rate rule is a *process* alarm, judged only
@@ -18,7 +18,8 @@ while the machine runs.
 an off-delay (it must be gone that long before the alarm clears) and a deadband (the value must be back inside the
 band by that fraction of the band's width). Times are in the machines' own seconds (reading time x the twin's
 ``time_scale``). ``AlarmTuning`` resolves the tuning of one rule of one machine from, least specific first:
-the defaults, the kind's overrides (``KIND_TUNING``), and the machine's layout metadata ``alarm_rules``; in each,
+the defaults, what the machine's sensors call for (``profile_defaults``: wear at once, a machine's own temperature
+low only after its warm-up), and the machine's metadata ``alarm_rules``; in each,
 a key is ``*``, a sensor key (``vibration``) or a rule type (``high:vibration``), each overriding only the fields it
 names.
 """
@@ -26,12 +27,12 @@ names.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from factorytwin.domain import CATALOGUE, Machine, MachineKind, SensorSpec
+from factorytwin.domain import Machine, SensorSpec, SpecsOf
 
 log = logging.getLogger(__name__)
 
@@ -39,47 +40,19 @@ MIN_SPEED_FRACTION = 0.05
 """Setpoints below this are judged as this (a machine at 0 % is idle, and bands must stay bands)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Affinity:
-    """How a sensor's value follows the speed fraction ``s``: ``static + (value_at_100 - static) * s**exponent``."""
-
-    exponent: float
-    static: float = 0.0
-
-    def scale(self, edge: float, fraction: float) -> float:
-        """An edge of the 100 % band moved to the operating point ``fraction`` of nominal speed."""
-        return float(self.static + (edge - self.static) * fraction**self.exponent)
-
-
-SETPOINT_AFFINITY: dict[MachineKind, dict[str, Affinity]] = {
-    # The CNC override scales spindle speed and feed together: torque stays, power would scale but is a limit.
-    MachineKind.CNC_MILL: {"spindle_speed": Affinity(1.0)},
-    MachineKind.LATHE: {"spindle_speed": Affinity(1.0)},
-    # Affinity laws; the outlet pressure is the suction side's (about 2 bar) plus a head ~ n^2; the current is the
-    # no-load current (5 A) plus a share ~ shaft power ~ n^3.
-    MachineKind.PUMP: {
-        "motor_speed": Affinity(1.0),
-        "flow_rate": Affinity(1.0),
-        "outlet_pressure": Affinity(2.0, static=2.0),
-        "motor_current": Affinity(3.0, static=5.0),
-    },
-    MachineKind.HYDRAULIC_PRESS: {"stroke_rate": Affinity(1.0)},
-    MachineKind.CONVEYOR: {"belt_speed": Affinity(1.0)},
-    MachineKind.ROBOT_ARM: {"cycle_time": Affinity(-1.0)},
-    MachineKind.AIR_COMPRESSOR: {},  # its drive follows the air demand, capped by the setpoint: bands stand
-}
-
 CONDITION_SENSORS = frozenset({"tool_wear", "seal_wear"})
 """Sensors that measure the state of a part (wear), not the process: alarmed whatever the machine is doing."""
 
 
-def operating_band(kind: MachineKind, spec: SensorSpec, speed_pct: float) -> tuple[float, float]:
-    """The normal band ``(low, high)`` of ``spec`` for a machine of ``kind`` commanded to ``speed_pct`` %."""
-    affinity = SETPOINT_AFFINITY.get(kind, {}).get(spec.key)
-    if affinity is None or speed_pct == 100.0:
+def operating_band(spec: SensorSpec, speed_pct: float) -> tuple[float, float]:
+    """The normal band ``(low, high)`` of ``spec`` at a speed setpoint of ``speed_pct`` %: the profile's band moved
+    as the sensor's setpoint response says (``SensorSpec.setpoint_exponent``), or the band as it is."""
+    k = spec.setpoint_exponent
+    if k is None or k == 0.0 or speed_pct == 100.0:
         return spec.normal_low, spec.normal_high
     s = max(MIN_SPEED_FRACTION, speed_pct / 100.0)
-    low, high = affinity.scale(spec.normal_low, s), affinity.scale(spec.normal_high, s)
+    c = spec.setpoint_static
+    low, high = c + (spec.normal_low - c) * s**k, c + (spec.normal_high - c) * s**k
     return (low, high) if low <= high else (high, low)
 
 
@@ -126,19 +99,22 @@ WARM_UP_S = 1800.0
 winding takes about three thermal time constants to come up to its band; a cold machine warming up is no fault."""
 
 
-def _kind_defaults(kind: MachineKind) -> dict[str, RuleTuning]:
+TEMPERATURE_UNITS = frozenset({"K", "°C", "°F"})
+
+
+def profile_defaults(sensors: Iterable[SensorSpec]) -> dict[str, RuleTuning]:
+    """The rule tuning a profile's sensors call for: wear without delay, a machine's own temperatures (not the
+    hall's ``air_temp``) low only after the warm-up."""
     rules = {
         # Wear only grows: no delay needed to be sure, and it clears at the service (no flapping to damp).
         "tool_wear": RuleTuning(on_delay_s=0.0),
         "seal_wear": RuleTuning(on_delay_s=0.0),
     }
-    for spec in CATALOGUE[kind]:
-        if spec.unit == "K" and spec.key != "air_temp":
+    for spec in sensors:
+        if spec.unit in TEMPERATURE_UNITS and spec.key != "air_temp":
             rules[f"low:{spec.key}"] = RuleTuning(on_delay_s=WARM_UP_S)
     return rules
 
-
-KIND_TUNING: dict[MachineKind, dict[str, RuleTuning]] = {kind: _kind_defaults(kind) for kind in MachineKind}
 
 MachineRules = dict[str, RuleTuning]
 _MACHINE_RULES: TypeAdapter[MachineRules] = TypeAdapter(MachineRules)
@@ -158,21 +134,19 @@ def machine_rules(machine: Machine) -> MachineRules:
 
 
 class AlarmTuning:
-    """The tuning of every rule of every machine: defaults, kind overrides, machine overrides."""
+    """The tuning of every rule of every machine: defaults, its profile's sensors' defaults, machine overrides."""
 
-    def __init__(
-        self,
-        default: RuleTuning = DEFAULT_TUNING,
-        kinds: Mapping[MachineKind, Mapping[str, RuleTuning]] | None = None,
-    ) -> None:
+    def __init__(self, default: RuleTuning = DEFAULT_TUNING) -> None:
         self.default = default
-        self.kinds = KIND_TUNING if kinds is None else kinds
+        self.profiles: dict[str, MachineRules] = {}
+        """Machine id -> the defaults its sensors call for (``profile_defaults``)."""
         self.machines: dict[str, MachineRules] = {}
-        self._cache: dict[tuple[str, MachineKind, str], Tuning] = {}
+        self._cache: dict[tuple[str, str], Tuning] = {}
 
-    def register(self, machines: Iterable[Machine]) -> None:
-        """Take the rule overrides of ``machines`` from their metadata."""
+    def register(self, machines: Iterable[Machine], specs_of: SpecsOf) -> None:
+        """Take the defaults of ``machines``' sensors and their rule overrides from their metadata."""
         for machine in machines:
+            self.profiles[machine.id] = profile_defaults(specs_of(machine).values())
             self.machines[machine.id] = machine_rules(machine)
         self._cache.clear()
 
@@ -181,19 +155,19 @@ class AlarmTuning:
         self.machines[machine_id] = dict(rules)
         self._cache.clear()
 
-    def of(self, machine_id: str, kind: MachineKind, rule_type: str) -> Tuning:
+    def of(self, machine_id: str, rule_type: str) -> Tuning:
         """The tuning of rule ``rule_type`` (e.g. ``high:vibration``) of one machine."""
-        key = (machine_id, kind, rule_type)
+        key = (machine_id, rule_type)
         found = self._cache.get(key)
         if found is None:
-            found = self._cache[key] = self._resolve(machine_id, kind, rule_type)
+            found = self._cache[key] = self._resolve(machine_id, rule_type)
         return found
 
-    def _resolve(self, machine_id: str, kind: MachineKind, rule_type: str) -> Tuning:
+    def _resolve(self, machine_id: str, rule_type: str) -> Tuning:
         sensor = rule_type.split(":", 1)[1] if ":" in rule_type else None
         keys = ["*", *([sensor] if sensor else []), rule_type]
         tuning = self.default
-        for layer in (self.kinds.get(kind, {}), self.machines.get(machine_id, {})):
+        for layer in (self.profiles.get(machine_id, {}), self.machines.get(machine_id, {})):
             for k in keys:
                 override = layer.get(k)
                 if override is not None:

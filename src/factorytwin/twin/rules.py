@@ -28,7 +28,7 @@ from collections.abc import Callable, Container
 from dataclasses import dataclass
 from enum import Enum
 
-from factorytwin.domain import AlarmSeverity, MachineKind, MachineStatus, SensorSpec
+from factorytwin.domain import AlarmSeverity, MachineStatus, SensorSpec
 from factorytwin.twin.operating import CONDITION_SENSORS, IMMEDIATE, Tuning, operating_band
 from factorytwin.twin.state import SensorObservation
 
@@ -187,15 +187,14 @@ def evaluate(
     observations: dict[str, SensorObservation],
     alarmed_sensors: Container[str | None] | None = None,
     *,
-    kind: MachineKind | None = None,
     speed_pct: float = 100.0,
     tuning_of: TuningOf = _immediate,
     failure_mode: str | None = None,
 ) -> list[Finding]:
     """Every verdict one batch gives for one machine (alarm types it says nothing about are left out).
 
-    ``kind`` and ``speed_pct`` give the operating point (the bands follow the setpoint; without ``kind`` the
-    catalogue's bands stand); ``tuning_of`` the on-delay, off-delay and deadband of each rule.
+    ``speed_pct`` gives the operating point (the bands of the sensors with a setpoint response follow it);
+    ``tuning_of`` the on-delay, off-delay and deadband of each rule.
 
     With ``alarmed_sensors`` (the sensors of the machine's active or pending alarms), a sensor that is calm and
     has no alarm to clear is skipped: the common case costs a few comparisons per value.
@@ -206,7 +205,7 @@ def evaluate(
         spec = specs.get(key)
         if spec is None:
             continue
-        band = operating_band(kind, spec, speed_pct) if kind is not None else (spec.normal_low, spec.normal_high)
+        band = operating_band(spec, speed_pct)
         judged = status in CONDITION_STATUSES if key in CONDITION_SENSORS else running
         if (
             alarmed_sensors is not None

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
@@ -27,6 +28,8 @@ from factorytwin.domain import (
     CommandMessage,
     Event,
     EventKind,
+    Machine,
+    SpecsOf,
     TelemetryBatch,
     unstorable_text,
 )
@@ -39,7 +42,13 @@ from factorytwin.twin.bus import DROP_REASONS, BusEvent, EventBus, InProcessBus,
 from factorytwin.twin.busguard import BusGuard
 from factorytwin.twin.commands import CommandDispatcher, CommandLedger, describe
 from factorytwin.twin.health import health_score
-from factorytwin.twin.messages import CommandState, CommandStatus, MachineState, SnapshotMessage
+from factorytwin.twin.messages import (
+    CommandState,
+    CommandStatus,
+    MachineChangedMessage,
+    MachineState,
+    SnapshotMessage,
+)
 from factorytwin.twin.operating import AlarmTuning, RuleTuning
 from factorytwin.twin.rules import SEVERITY_RANK, Finding, evaluate, offline_finding
 from factorytwin.twin.state import LiveMachine, MachineUpdate, TwinState, ms_to_datetime
@@ -74,6 +83,7 @@ class TwinService:
         store: Store,
         bus: EventBus | None = None,
         clock: Callable[[], datetime] | None = None,
+        specs_of: SpecsOf | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -81,7 +91,7 @@ class TwinService:
         if bus is None:
             bus = MqttBus(MqttEndpoint.from_settings(settings)) if settings.mqtt_url else InProcessBus()
         self.bus = bus
-        self.state = TwinState(time_scale=settings.time_scale)
+        self.state = TwinState(time_scale=settings.time_scale, specs_of=specs_of)
         self.alarms = AlarmEngine(time_scale=settings.time_scale)
         self.tuning = AlarmTuning(
             RuleTuning(
@@ -111,13 +121,12 @@ class TwinService:
         """Load machines and the active alarms from the store, connect the bus, start the background tasks."""
         machines = await self.store.machines()
         self.state.register(machines)
-        self.tuning.register(machines)
+        self.tuning.register(machines, self.state.specs_of)
         self.alarms.load(await self._stored_active_alarms())
         for live in self.state.machines.values():
             self._refresh_health(live)
         if isinstance(self.bus, MqttBus):  # anyone on the broker can publish to the bus: check what comes in
-            specs = {mid: live.specs for mid, live in self.state.machines.items()}
-            self.bus.guard = BusGuard(specs, self.settings.max_future_skew_s, self.settings.min_timestamp)
+            self.bus.guard = self._bus_guard()
         self.bus.subscribe(self._on_bus)
         await self.bus.start()
         for coro, name in (
@@ -138,6 +147,31 @@ class TwinService:
                 await task
         self._tasks.clear()
         await self.bus.stop()
+
+    def _bus_guard(self) -> BusGuard:
+        specs = {mid: live.specs for mid, live in self.state.machines.items()}
+        return BusGuard(specs, self.settings.max_future_skew_s, self.settings.min_timestamp)
+
+    # -- the plant changes -------------------------------------------------------------------------------------
+    def machine_changed(
+        self, op: Literal["created", "updated", "deleted"], machine_id: str, machine: Machine | None
+    ) -> None:
+        """A machine was provisioned, changed or deleted: take it into (or out of) the live state and tell every
+        stream client."""
+        if machine is None:
+            for alarm in self.alarms.alarms([machine_id]):  # a deleted machine's alarms end with it
+                if self.alarms.clear(alarm, SYSTEM, self.clock()):
+                    self._mark_dirty(alarm)
+                    self.hub.alarm(alarm)
+            self.state.remove(machine_id)
+            self.tuning.set_machine(machine_id, {})
+        else:
+            self.state.register([machine])
+            self.tuning.register([machine], self.state.specs_of)
+            self._refresh_health(self.state.machines[machine.id], force=True)
+        if isinstance(self.bus, MqttBus):
+            self.bus.guard = self._bus_guard()
+        self.hub.broadcast(MachineChangedMessage(op=op, machine_id=machine_id, machine=machine))
 
     # -- input -------------------------------------------------------------------------------------------------
     async def on_ingested(self, batch: TelemetryBatch, new_readings: int) -> None:
@@ -168,15 +202,14 @@ class TwinService:
 
     def findings(self, live: LiveMachine, upd: MachineUpdate) -> list[Finding]:
         """The alarm rules' verdicts on one machine's update, at its operating point and with its tuning."""
-        machine_id, kind = live.machine_id, live.kind
+        machine_id = live.machine_id
         return evaluate(
             live.specs,
             live.status,
             upd.observations,
             self.alarms.alarmed_sensors(machine_id),
-            kind=kind,
             speed_pct=live.speed_pct,
-            tuning_of=lambda rule_type: self.tuning.of(machine_id, kind, rule_type),
+            tuning_of=lambda rule_type: self.tuning.of(machine_id, rule_type),
             failure_mode=live.failure_mode,
         )
 
@@ -187,7 +220,6 @@ class TwinService:
             self.alarms.severities(live.machine_id, self.clock()),
             live.status,
             live.failure_probability,
-            kind=live.kind,
             speed_pct=live.speed_pct,
         )
         if force or health != live.health:

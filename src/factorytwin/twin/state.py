@@ -20,25 +20,15 @@ from factorytwin.domain import (
     Event,
     EventKind,
     Machine,
-    MachineKind,
     MachineStatus,
     SensorSpec,
+    SpecsOf,
     TelemetryBatch,
-    sensor_specs,
 )
+from factorytwin.profiles.registry import ProfileRegistry
 from factorytwin.twin.messages import MachineState
 
-# The sensor that tells whether a machine of a kind is working; below IDLE_FRACTION of its normal band's lower
-# edge the machine is taken to stand still.
-ACTIVITY_SENSOR: dict[MachineKind, str] = {
-    MachineKind.CNC_MILL: "spindle_speed",
-    MachineKind.LATHE: "spindle_speed",
-    MachineKind.HYDRAULIC_PRESS: "stroke_rate",
-    MachineKind.PUMP: "motor_speed",
-    MachineKind.AIR_COMPRESSOR: "motor_speed",
-    MachineKind.CONVEYOR: "belt_speed",
-    MachineKind.ROBOT_ARM: "motor_current",
-}
+# Below IDLE_FRACTION of its activity sensor's normal band's lower edge a machine is taken to stand still.
 IDLE_FRACTION = 0.1
 # Rates of change are taken over at least this span: over milliseconds, sensor noise looks like a jump.
 RATE_MIN_SPAN_MS = 1000
@@ -72,7 +62,7 @@ class MachineUpdate:
     """What one batch changed for one machine: the twin's input to the alarm rules and the stream."""
 
     machine_id: str
-    kind: MachineKind
+    profile: str
     status: MachineStatus
     values: dict[str, float] = field(default_factory=dict)
     ts_ms: int | None = None
@@ -87,8 +77,10 @@ class LiveMachine:
     """The mutable live record of one machine."""
 
     machine_id: str
-    kind: MachineKind
+    profile: str
     specs: dict[str, SensorSpec]
+    activity: SensorSpec | None = None
+    """The sensor that tells running from idle (the profile's activity sensor), if it has one."""
     status: MachineStatus = MachineStatus.OFFLINE
     explicit_status: MachineStatus | None = None
     explicit_ts_ms: int = -1
@@ -107,7 +99,7 @@ class LiveMachine:
         """A wire snapshot of this machine."""
         return MachineState(
             machine_id=self.machine_id,
-            kind=self.kind,
+            profile=self.profile,
             status=self.status,
             health=self.health,
             last_seen=self.last_seen,
@@ -134,18 +126,32 @@ def take_setpoint(live: LiveMachine, event: Event) -> bool:
 class TwinState:
     """The live record of every registered machine."""
 
-    def __init__(self, machines: Iterable[Machine] = (), time_scale: float = 1.0) -> None:
+    def __init__(
+        self, machines: Iterable[Machine] = (), time_scale: float = 1.0, specs_of: SpecsOf | None = None
+    ) -> None:
         self.machines: dict[str, LiveMachine] = {}
+        self.specs_of: SpecsOf = specs_of if specs_of is not None else ProfileRegistry.bundled().sensors
         # Readings of a simulator running ``time_scale`` times faster than the clock change that much faster per
         # wall second; rates are compared with the catalogue's physical ``max_rate`` in the machines' own time.
         self.time_scale = time_scale
         self.register(machines)
 
     def register(self, machines: Iterable[Machine]) -> None:
-        """Add machines (status offline until they report); known machines keep their state."""
+        """Add machines (status offline until they report); known machines keep their state, and take the
+        machine's profile and sensors as they are now (a changed profile or band override applies from now on)."""
         for machine in machines:
-            if machine.id not in self.machines:
-                self.machines[machine.id] = LiveMachine(machine.id, machine.kind, sensor_specs(machine.kind))
+            live = self.machines.get(machine.id)
+            specs = self.specs_of(machine)
+            activity = next((spec for spec in specs.values() if spec.activity), None)
+            if live is None:
+                self.machines[machine.id] = LiveMachine(machine.id, machine.profile, specs, activity)
+            else:
+                live.profile, live.specs, live.activity = machine.profile, specs, activity
+                live.values = {k: v for k, v in live.values.items() if k in specs}
+
+    def remove(self, machine_id: str) -> None:
+        """Forget a machine (it was deleted)."""
+        self.machines.pop(machine_id, None)
 
     def states(self, machine_ids: Iterable[str] | None = None) -> list[MachineState]:
         """Snapshots of the given machines (all when ``None``), in id order; unknown ids are skipped."""
@@ -159,7 +165,7 @@ class TwinState:
         def update_of(live: LiveMachine) -> MachineUpdate:
             upd = updates.get(live.machine_id)
             if upd is None:
-                upd = updates[live.machine_id] = MachineUpdate(live.machine_id, live.kind, live.status)
+                upd = updates[live.machine_id] = MachineUpdate(live.machine_id, live.profile, live.status)
             return upd
 
         for event in sorted(batch.events, key=lambda e: e.ts):
@@ -222,13 +228,13 @@ class TwinState:
         explicit = live.explicit_status
         if explicit in STICKY_STATUSES:
             return explicit
-        activity_key = ACTIVITY_SENSOR[live.kind]
-        activity = live.values.get(activity_key)
-        if activity is None:
+        spec = live.activity
+        activity = live.values.get(spec.key) if spec is not None else None
+        if spec is None or activity is None:
             if explicit is not None:
                 return explicit
             return MachineStatus.RUNNING if live.status is MachineStatus.OFFLINE else live.status
-        moving = activity >= IDLE_FRACTION * live.specs[activity_key].normal_low
+        moving = activity >= IDLE_FRACTION * spec.normal_low
         if moving:
             if explicit is MachineStatus.STOPPED:
                 live.explicit_status = None  # it moves again: the stop is over

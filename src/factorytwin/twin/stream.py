@@ -261,6 +261,12 @@ class StreamHub:
         """A new failure prediction."""
         self._send(machine_id, PredictionMessage(machine_id=machine_id, prediction=prediction))
 
+    def broadcast(self, message: BaseModel) -> None:
+        """A message for every client, whatever machines it follows (the plant itself changed)."""
+        text = message.model_dump_json()
+        for client in list(self.clients):
+            self.offer(client, text)
+
     def _send(self, machine_id: str, message: BaseModel) -> None:
         text: str | None = None
         for client in list(self.clients):

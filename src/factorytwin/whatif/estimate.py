@@ -68,7 +68,9 @@ def _layout(kind: MachineKind, metadata: Mapping[str, Any]) -> FactoryLayout:
     return FactoryLayout(
         name="estimate",
         lines=[ProductionLine(id="l", name="l")],
-        machines=[Machine(id="m", name="m", kind=kind, line="l", x=0, y=0, metadata={**meta, "initial_wear": 0.0})],
+        machines=[
+            Machine(id="m", name="m", profile=kind.value, line="l", x=0, y=0, metadata={**meta, "initial_wear": 0.0})
+        ],
     )
 
 

@@ -114,7 +114,7 @@ class ScenarioJobs:
     @property
     def machines(self) -> Sequence[Machine]:
         """The machines scenarios may name."""
-        return self.layout.machines
+        return self.layout.simulated().machines
 
     def listing(self) -> list[ScenarioSummary]:
         """Every job remembered, oldest first."""

@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from factorytwin.domain import EventKind, FactoryLayout, Machine, MachineKind, MachineStatus
+from factorytwin.domain import EventKind, FactoryLayout, Machine, MachineKind, MachineStatus, kind_of
 from factorytwin.store.base import EventQuery, Store
 from factorytwin.twin.messages import MachineState
 
@@ -89,10 +89,10 @@ async def collect_inputs(
 def _fit(item: MachineInput) -> tuple[str, Any]:
     import numpy as np
 
-    from factorytwin.twin.state import ACTIVITY_SENSOR
+    from factorytwin.domain import ACTIVITY_SENSOR
     from factorytwin.whatif.estimate import estimate_wear, running_means
 
-    kind = item.machine.kind
+    kind = kind_of(item.machine)
     arrays = {k: np.asarray(v, dtype=np.float64) for k, v in item.series.items()}
     observed = running_means(arrays, kind, ACTIVITY_SENSOR[kind])
     return item.machine.id, estimate_wear(item.machine.id, kind, observed, item.machine.metadata)
@@ -135,7 +135,7 @@ def build_snapshot(
         notes.append(
             ForkNote(
                 machine_id=mid,
-                kind=item.machine.kind,
+                kind=kind_of(item.machine),
                 status=(status or MachineStatus.OFFLINE).value,
                 wear_source="fitted" if estimate is not None and estimate.sensors_used else "default",
                 wear={k: float(v[j]) for k, v in g.state.items() if k in g.model.wear_keys},

@@ -15,9 +15,9 @@ from tests.waiting import DEADLINE_S, until
 def small_layout() -> FactoryLayout:
     """Three machines of three kinds: a mill, a pump and a conveyor."""
     machines = [
-        Machine(id="mill-01", name="Mill 1", kind=MachineKind.CNC_MILL, line="l1", x=0, y=0),
-        Machine(id="pump-01", name="Coolant pump", kind=MachineKind.PUMP, line="l1", x=5, y=0),
-        Machine(id="conv-01", name="Conveyor 1", kind=MachineKind.CONVEYOR, line="l1", x=10, y=0),
+        Machine(id="mill-01", name="Mill 1", profile=MachineKind.CNC_MILL, line="l1", x=0, y=0),
+        Machine(id="pump-01", name="Coolant pump", profile=MachineKind.PUMP, line="l1", x=5, y=0),
+        Machine(id="conv-01", name="Conveyor 1", profile=MachineKind.CONVEYOR, line="l1", x=10, y=0),
     ]
     return FactoryLayout(name="small", lines=[ProductionLine(id="l1", name="Line 1")], machines=machines)
 

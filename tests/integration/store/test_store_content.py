@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from pydantic import ValidationError
 
-from factorytwin.domain import Alarm, AlarmSeverity, AlarmState, Event, EventKind, Machine, MachineKind, MachineStatus
+from factorytwin.domain import Alarm, AlarmSeverity, AlarmState, Event, EventKind, Machine, MachineStatus
 from factorytwin.errors import StoreRejected
 from factorytwin.store import AlarmQuery, EventQuery, HistoryQuery, ReadingColumns, Store, all_events
 from factorytwin.store.base import MAX_LIST_LIMIT
@@ -72,7 +72,7 @@ async def test_alarm_and_machine_text_no_store_can_hold_is_rejected(store: Store
     with pytest.raises(StoreRejected, match="acked_by"):
         await store.save_alarm(bad_alarm)
     machine = Machine.model_construct(
-        id="pump-77", name="Pump\x00", kind=MachineKind.PUMP, line="l", x=0.0, y=0.0, rotation=0.0, metadata={}
+        id="pump-77", name="Pump\x00", profile="pump", line="l", x=0.0, y=0.0, rotation=0.0, metadata={}
     )
     with pytest.raises(StoreRejected, match="name"):
         await store.register_machines([machine])

@@ -13,6 +13,7 @@ from factorytwin.domain import (
     AlarmComment,
     AlarmSeverity,
     AlarmState,
+    BandOverride,
     Event,
     EventKind,
     Machine,
@@ -32,12 +33,43 @@ async def test_registered_machines_are_listed_in_id_order_and_updated_by_id(stor
     assert [m.id for m in machines] == sorted(m.id for m in machines)
     assert len(machines) == 16
     moved = next(m for m in machines if m.id == "mill-01").model_copy(update={"x": 1.5, "metadata": {"a": [1]}})
-    extra = Machine(id="pump-99", name="Spare pump", kind=MachineKind.PUMP, line="line-c", x=1, y=2)
+    extra = Machine(id="pump-99", name="Spare pump", profile=MachineKind.PUMP, line="line-c", x=1, y=2)
     await store.register_machines([moved, extra])
     again = {m.id: m for m in await store.machines()}
     assert len(again) == 17
     assert again["mill-01"] == moved
     assert again["pump-99"] == extra
+
+
+async def test_a_retired_machine_leaves_the_plant_keeps_its_history_and_comes_back_with_it(store: Store) -> None:
+    await store.write_batch(columns([("pump-01", "flow_rate", T0_MS, 50.0)]))
+    assert await store.retire_machine("pump-01") is True
+    assert await store.retire_machine("pump-01") is False  # already off the plant
+    assert await store.retire_machine("nope") is False
+    assert "pump-01" not in {m.id for m in await store.machines()}
+    assert (await store.read_range("pump-01", T0, T0 + timedelta(seconds=1))).values == [50.0]
+    back = Machine(
+        id="pump-01",
+        name="Pump 1 again",
+        profile="pump",
+        line="line-c",
+        x=1.0,
+        y=2.0,
+        bands={"outlet_pressure": BandOverride(normal_low=8.0, normal_high=16.0)},
+    )
+    await store.register_machines([back])
+    assert {m.id: m for m in await store.machines()}["pump-01"] == back  # bands kept as written
+    assert await store.write_batch(columns([("pump-01", "flow_rate", T0_MS + 1, 51.0)])) == 1
+    assert (await store.read_range("pump-01", T0, T0 + timedelta(seconds=1))).values == [50.0, 51.0]
+
+
+async def test_new_sensor_keys_are_registered_once_and_then_accepted(store: Store) -> None:
+    with pytest.raises(InvalidInput, match="steam_pressure"):
+        await store.write_batch(columns([("mill-01", "steam_pressure", T0_MS, 10.0)]))
+    await store.register_sensors(["steam_pressure", "torque"])
+    await store.register_sensors(["steam_pressure"])  # idempotent
+    assert await store.write_batch(columns([("mill-01", "steam_pressure", T0_MS, 10.0)])) == 1
+    assert (await store.latest("mill-01"))["steam_pressure"].value == 10.0
 
 
 async def test_batch_counts_new_readings_and_a_resend_stores_nothing_twice(store: Store) -> None:
@@ -231,7 +263,7 @@ async def test_an_alarms_shelf_and_comments_round_trip(store: Store) -> None:
 async def test_opening_an_existing_store_again_migrates_nothing_and_keeps_the_data(store_url: str) -> None:
     first = open_store(store_url)
     await first.open()
-    await first.register_machines([Machine(id="m1", name="M", kind=MachineKind.PUMP, line="l", x=0, y=0)])
+    await first.register_machines([Machine(id="m1", name="M", profile=MachineKind.PUMP, line="l", x=0, y=0)])
     assert await first.write_batch(columns([("m1", "flow_rate", T0_MS, 1.0)])) == 1
     await first.close()
     for _ in range(2):

@@ -33,7 +33,7 @@ def test_every_server_message_type_is_in_the_union_schema(settings: Settings) ->
     union = schemas["ServerMessage"]
     assert union["discriminator"]["propertyName"] == "type"
     mapping = union["discriminator"]["mapping"]
-    expected = {"snapshot", "reading", "state", "alarm", "event", "prediction", "command", "error"}
+    expected = {"snapshot", "reading", "state", "alarm", "event", "prediction", "command", "machine_changed", "error"}
     assert set(mapping) == expected == _tags(messages.ServerMessage)
     for ref in mapping.values():
         name = ref.rsplit("/", 1)[-1]

@@ -42,7 +42,7 @@ def test_every_machine_is_a_node_named_by_id_at_its_floor_position() -> None:
     for m in layout.machines:
         node = nodes[m.id]
         assert node["translation"] == [m.x, 0.0, -m.y]
-        assert node["extras"]["kind"] == m.kind.value
+        assert node["extras"]["profile"] == m.profile
         x, y, z, w = node["rotation"]
         assert math.isclose(x * x + y * y + z * z + w * w, 1.0)
     roots = {doc["nodes"][i]["name"] for i in doc["scenes"][0]["nodes"]}
@@ -78,8 +78,10 @@ def test_a_conveyor_mesh_is_as_long_as_its_layout_says() -> None:
         name="t",
         lines=[ProductionLine(id="l", name="L")],
         machines=[
-            Machine(id="belt", name="Belt", kind=MachineKind.CONVEYOR, line="l", x=5, y=5, metadata={"length_m": 17}),
-            Machine(id="arm", name="Arm", kind=MachineKind.ROBOT_ARM, line="l", x=1, y=2, rotation=90),
+            Machine(
+                id="belt", name="Belt", profile=MachineKind.CONVEYOR, line="l", x=5, y=5, metadata={"length_m": 17}
+            ),
+            Machine(id="arm", name="Arm", profile=MachineKind.ROBOT_ARM, line="l", x=1, y=2, rotation=90),
         ],
     )
     doc = layout_to_gltf(layout)

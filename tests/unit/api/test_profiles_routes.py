@@ -11,7 +11,6 @@ from fastapi import FastAPI
 
 from factorytwin.api import Services
 from factorytwin.api.auth import install_auth, route_guards
-from factorytwin.api.lifespan import machines_using_kind
 from factorytwin.auth import AuditQuery, AuthService, Context, Outcome, PrincipalKind, Role
 from factorytwin.profiles import bundled_profiles
 from factorytwin.store.auth import auth_store_for
@@ -162,9 +161,9 @@ async def test_delete_refuses_bundled_and_used_profiles_naming_the_machines(
     assert (await api.delete("profiles/centrifugal-pump", headers=engineer)).status_code == 404
 
 
-def test_the_layouts_machines_use_the_profile_of_their_kind(services: Services) -> None:
-    using = machines_using_kind(services)
-    pumps = sorted(m.id for m in services.machines.values() if m.kind.value == "pump")
+def test_the_layouts_machines_use_the_profile_they_name(services: Services) -> None:
+    using = services.plant.machines_using
+    pumps = sorted(m.id for m in services.machines.values() if m.profile == "pump")
     assert pumps
     assert using("pump") == pumps
     assert using("centrifugal-pump") == []

@@ -77,10 +77,10 @@ async def test_layout_is_the_factory(client: httpx.AsyncClient) -> None:
 async def test_machines_lists_every_machine_and_detail_has_latest_values(client: httpx.AsyncClient) -> None:
     machines = (await client.get("/api/v1/machines")).json()
     assert len(machines) == 16
-    assert {"id", "kind", "x", "y", "state"} <= set(machines[0])
+    assert {"id", "profile", "x", "y", "bands", "state"} <= set(machines[0])
     await post_series(client, n=5)
     detail = (await client.get("/api/v1/machines/mill-01")).json()
-    assert detail["kind"] == "cnc_mill"
+    assert detail["profile"] == "cnc_mill"
     assert detail["latest"]["torque"]["value"] == 4.0
 
 

@@ -116,6 +116,9 @@ async def test_a_route_born_open_is_reported(sqlite_store: Store) -> None:
 # --- the real app -------------------------------------------------------------------------------------------
 
 EXPECTED_GUARDS = {
+    "DELETE /api/v1/machines/{machine_id}": "engineer",
+    "POST /api/v1/machines": "engineer",
+    "PUT /api/v1/machines/{machine_id}": "engineer",
     "DELETE /api/v1/profiles/{profile_id}": "engineer",
     "DELETE /api/v1/scenarios/{job_id}": "engineer",
     "GET /api/v1/events": "viewer",

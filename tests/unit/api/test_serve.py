@@ -49,7 +49,7 @@ async def test_background_server_serves_on_a_free_port_and_stops(settings: Setti
 
 async def test_background_server_start_up_failure_is_an_exception(settings: Settings, tmp_path: Path) -> None:
     bad = tmp_path / "layout.yaml"
-    bad.write_text("name: x\nlines: []\nmachines: []\n")
+    bad.write_text("name: x\nlines: []\nmachines: [{id: m, name: m, profile: boiler, line: l, x: 0, y: 0}]\n")
     with pytest.raises(RuntimeError, match="failed to start"):
         await BackgroundServer(settings.model_copy(update={"layout_path": bad})).start()
 

@@ -15,9 +15,9 @@ from factorytwin.store import Store, open_store
 from tests.unit.kpi.events import at, fault, parts, running
 
 MACHINES = [
-    Machine(id="m1", name="Mill 1", kind=MachineKind.CNC_MILL, line="line-a", x=0, y=0),
-    Machine(id="m2", name="Mill 2", kind=MachineKind.CNC_MILL, line="line-a", x=1, y=0),
-    Machine(id="p1", name="Pump 1", kind=MachineKind.PUMP, line="line-c", x=2, y=0),
+    Machine(id="m1", name="Mill 1", profile=MachineKind.CNC_MILL, line="line-a", x=0, y=0),
+    Machine(id="m2", name="Mill 2", profile=MachineKind.CNC_MILL, line="line-a", x=1, y=0),
+    Machine(id="p1", name="Pump 1", profile=MachineKind.PUMP, line="line-c", x=2, y=0),
 ]
 
 

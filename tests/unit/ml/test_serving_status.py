@@ -98,6 +98,7 @@ async def test_the_predictor_serves_status_for_failed_and_stopped_machines_and_r
     registry = ModelRegistry(tmp_path / "models")
     registry.save(bundle, make_card(data, bundle, {}, "failure within horizon", [], {}))
     machines = [m for m in load_layout().machines if m.id in {"mill-01", "mill-02", "mill-03"}]
+    boiler = machines[0].model_copy(update={"id": "boiler-01", "profile": "boiler"})  # a user's profile
     store = SQLiteStore(tmp_path / "twin.db")
     await store.open()
     try:
@@ -116,12 +117,15 @@ async def test_the_predictor_serves_status_for_failed_and_stopped_machines_and_r
             _ev(T0 + timedelta(hours=5), EventKind.STATUS, MachineStatus.STOPPED, "mill-03"),
         ]
         await store.write_batch(cols, events)
-        predictor = Predictor(store, registry, machines)
+        predictor = Predictor(store, registry, [*machines, boiler])
         by_id = {p.machine_id: p for p in await predictor.predict_all()}
         predictor.close()
     finally:
         await store.close()
     running, failed, stopped = by_id["mill-01"], by_id["mill-02"], by_id["mill-03"]
+    assert by_id["boiler-01"].status == "no_model"  # a model of mills and pumps says nothing of a boiler
+    assert by_id["boiler-01"].probability is None
+    assert "profile 'boiler'" in by_id["boiler-01"].message
     assert running.status == "ok"
     assert running.probability is not None
     assert failed.status == "failed"

@@ -10,9 +10,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from factorytwin.domain import CATALOGUE, Command, CommandKind, MachineKind
+from factorytwin.domain import ACTIVITY_SENSOR, CATALOGUE, Command, CommandKind, MachineKind
 from factorytwin.profiles import BuiltinAppearance, CommandParameter, Profile, ProfileCommand, ProfileSensor
-from factorytwin.twin.state import ACTIVITY_SENSOR
+from factorytwin.profiles.model import SetpointResponse
 
 BUNDLED_DIR = Path(__file__).resolve().parents[3] / "src" / "factorytwin" / "profiles" / "bundled"
 KIND_NAMES: dict[MachineKind, str] = {
@@ -69,6 +69,11 @@ def catalogue_profiles() -> list[Profile]:
                     normal_high=spec.normal_high,
                     max_rate=spec.max_rate,
                     activity=spec.key == ACTIVITY_SENSOR[kind],
+                    setpoint=(
+                        SetpointResponse(exponent=spec.setpoint_exponent, static=spec.setpoint_static)
+                        if spec.setpoint_exponent is not None
+                        else None
+                    ),
                 )
                 for spec in specs
             ],

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from factorytwin.domain import CATALOGUE, MachineKind
+from factorytwin.domain import ACTIVITY_SENSOR, CATALOGUE, MachineKind
 from factorytwin.profiles import BUILTIN_MODELS, bundled_ids, bundled_profiles
-from factorytwin.twin.state import ACTIVITY_SENSOR
 from tests.unit.profiles.bundled_source import BUNDLED_DIR, catalogue_profiles, profile_json
 
 

@@ -17,7 +17,7 @@ def one_machine_layout(kind: MachineKind, **metadata: Any) -> FactoryLayout:
     return FactoryLayout(
         name="test",
         lines=[ProductionLine(id="l1", name="Line 1")],
-        machines=[Machine(id="m1", name="M1", kind=kind, line="l1", x=0, y=0, metadata=metadata)],
+        machines=[Machine(id="m1", name="M1", profile=kind, line="l1", x=0, y=0, metadata=metadata)],
     )
 
 

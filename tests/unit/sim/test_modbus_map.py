@@ -26,7 +26,7 @@ def _layout(n: int, kind: MachineKind = MachineKind.PUMP) -> FactoryLayout:
     return FactoryLayout(
         name="t",
         lines=[ProductionLine(id="l1", name="Line 1")],
-        machines=[Machine(id=f"m{i}", name=f"M{i}", kind=kind, line="l1", x=0, y=0) for i in range(n)],
+        machines=[Machine(id=f"m{i}", name=f"M{i}", profile=kind, line="l1", x=0, y=0) for i in range(n)],
     )
 
 

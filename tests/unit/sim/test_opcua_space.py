@@ -24,7 +24,7 @@ def _layout(*machines: tuple[str, MachineKind]) -> FactoryLayout:
     return FactoryLayout(
         name="t",
         lines=[ProductionLine(id="l1", name="Line 1")],
-        machines=[Machine(id=mid, name=f"Machine {mid}", kind=kind, line="l1", x=0, y=0) for mid, kind in machines],
+        machines=[Machine(id=mid, name=f"Machine {mid}", profile=kind, line="l1", x=0, y=0) for mid, kind in machines],
     )
 
 

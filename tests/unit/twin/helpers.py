@@ -26,7 +26,7 @@ MILL_NORMAL: dict[str, float] = {
 
 def machine(machine_id: str = "mill-01", kind: MachineKind = MachineKind.CNC_MILL) -> Machine:
     """A machine of the layout."""
-    return Machine(id=machine_id, name=machine_id, kind=kind, line="line-a", x=0.0, y=0.0)
+    return Machine(id=machine_id, name=machine_id, profile=kind, line="line-a", x=0.0, y=0.0)
 
 
 def reading(second: float, machine_id: str = "mill-01", **values: float) -> ReadingSet:

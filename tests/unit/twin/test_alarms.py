@@ -176,9 +176,7 @@ PUMP_AT_HALF = {
 
 
 def pump_types(speed_pct: float, values: dict[str, float], status: MachineStatus = MachineStatus.RUNNING) -> set[str]:
-    findings = evaluate(
-        PUMP, status, {k: obs(v) for k, v in values.items()}, kind=MachineKind.PUMP, speed_pct=speed_pct
-    )
+    findings = evaluate(PUMP, status, {k: obs(v) for k, v in values.items()}, speed_pct=speed_pct)
     return {f.type for f in findings if f.verdict is Verdict.RAISE}
 
 

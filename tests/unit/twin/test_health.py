@@ -34,7 +34,7 @@ def test_predicted_failure_probability_lowers_health() -> None:
 def test_a_stopped_healthy_machine_keeps_its_health_and_its_zero_rpm_is_not_out_of_band() -> None:
     still = {**MILL_NORMAL, "spindle_speed": 0.0, "torque": 0.0, "power": 0.0, "motor_current": 0.0}
     for status in (MachineStatus.STOPPED, MachineStatus.IDLE, MachineStatus.MAINTENANCE):
-        assert health_score(SPECS, still, [], status, kind=MachineKind.CNC_MILL) == 100.0
+        assert health_score(SPECS, still, [], status) == 100.0
     assert health_score(SPECS, still, [], MachineStatus.RUNNING) < 100.0  # running at 0 rpm is a fault
 
 
@@ -45,5 +45,5 @@ def test_wear_counts_in_health_whatever_the_machine_does() -> None:
 
 def test_a_machine_at_a_lower_setpoint_is_judged_at_its_operating_point() -> None:
     half = {**MILL_NORMAL, "spindle_speed": 800.0}
-    assert health_score(SPECS, half, [], MachineStatus.RUNNING, kind=MachineKind.CNC_MILL, speed_pct=50.0) == 100.0
-    assert health_score(SPECS, half, [], MachineStatus.RUNNING, kind=MachineKind.CNC_MILL) < 100.0
+    assert health_score(SPECS, half, [], MachineStatus.RUNNING, speed_pct=50.0) == 100.0
+    assert health_score(SPECS, half, [], MachineStatus.RUNNING) < 100.0

@@ -5,10 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from factorytwin.domain import MachineKind
+from factorytwin.domain import ACTIVITY_SENSOR, MachineKind
 from factorytwin.layout import load_layout
 from factorytwin.sim import Engine
-from factorytwin.twin.state import ACTIVITY_SENSOR
 from factorytwin.whatif.estimate import WearEstimate, apply_estimate, estimate_wear, running_means
 from tests.unit.sim.helpers import engine_for
 

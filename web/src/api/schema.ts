@@ -241,7 +241,8 @@ export interface paths {
         };
         /**
          * Get Catalogue
-         * @description Every machine kind's sensors: key, label, unit, physical range, normal band, max rate of change.
+         * @description Every profile's sensors by profile id: key, label, unit, physical range, normal band, max rate of change,
+         *     activity (a machine's own band overrides are on the machine: ``bands``).
          */
         get: operations["get_catalogue_api_v1_catalogue_get"];
         put?: never;
@@ -405,7 +406,7 @@ export interface paths {
         };
         /**
          * Get Layout
-         * @description The factory: floor size, production lines and machines with their positions; the kinds' footprints.
+         * @description The factory: floor size, production lines and machines with their positions; each profile's footprint.
          */
         get: operations["get_layout_api_v1_layout_get"];
         put?: never;
@@ -449,7 +450,12 @@ export interface paths {
          */
         get: operations["list_machines_api_v1_machines_get"];
         put?: never;
-        post?: never;
+        /**
+         * Create Machine
+         * @description Provision a machine live: 422 naming the field for a taken id, an unknown profile or a band override that
+         *     does not fit the profile. Written to the event log and pushed to every dashboard (``machine_changed``).
+         */
+        post: operations["create_machine_api_v1_machines_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -468,9 +474,19 @@ export interface paths {
          * @description A machine's metadata, live state and latest stored value of each sensor.
          */
         get: operations["get_machine_api_v1_machines__machine_id__get"];
-        put?: never;
+        /**
+         * Update Machine
+         * @description Replace a machine: move, rotate, rename, another profile, band overrides, metadata (the id stays). The
+         *     history of the sensors it keeps stays readable.
+         */
+        put: operations["update_machine_api_v1_machines__machine_id__put"];
         post?: never;
-        delete?: never;
+        /**
+         * Delete Machine
+         * @description Take a machine off the plant: it stops being accepted by ingest and leaves the floor; its stored history,
+         *     events and alarms stay readable (a machine created again with the same id continues it).
+         */
+        delete: operations["delete_machine_api_v1_machines__machine_id__delete"];
         options?: never;
         head?: never;
         patch?: never;
@@ -1126,6 +1142,16 @@ export interface components {
             ts: string;
         };
         /**
+         * BandOverride
+         * @description A machine's own normal band for one sensor (e.g. a pump rated for another pressure).
+         */
+        BandOverride: {
+            /** Normal High */
+            normal_high: number;
+            /** Normal Low */
+            normal_low: number;
+        };
+        /**
          * BuiltinAppearance
          * @description Drawn with one of the dashboard's own 3D models.
          */
@@ -1426,7 +1452,7 @@ export interface components {
          * @description What an entry of a machine's event log records.
          * @enum {string}
          */
-        EventKind: "status" | "fault" | "maintenance" | "command" | "alarm" | "note" | "production";
+        EventKind: "status" | "fault" | "maintenance" | "command" | "alarm" | "note" | "production" | "config";
         /**
          * EventMessage
          * @description An entry of a machine's event log (status change, fault, maintenance, command).
@@ -1826,7 +1852,7 @@ export interface components {
         };
         /**
          * LayoutView
-         * @description The factory layout and the footprint of every machine kind (what the 3D floor and the glTF export draw).
+         * @description The factory layout and the footprint of every profile (what the 3D floor and the glTF export draw).
          */
         LayoutView: {
             /**
@@ -1843,17 +1869,27 @@ export interface components {
             floor_width: number;
             /**
              * Footprints
-             * @description size of each machine kind's model, metres
+             * @description by profile id: the size of its model, metres (a built-in model's, a primitive's own; an uploaded model's stand-in)
              */
             footprints: {
                 [key: string]: components["schemas"]["Footprint"];
             };
             /** Lines */
             lines: components["schemas"]["ProductionLine"][];
-            /** Machines */
+            /**
+             * Machines
+             * @description may be empty: machines are also provisioned live
+             */
             machines: components["schemas"]["Machine"][];
             /** Name */
             name: string;
+            /**
+             * Profile Names
+             * @description by profile id: the profile's name, as the dashboard shows it
+             */
+            profile_names: {
+                [key: string]: string;
+            };
         };
         /**
          * LoginRequest
@@ -1881,15 +1917,23 @@ export interface components {
         };
         /**
          * Machine
-         * @description A machine on the floor: identity, kind, production line and position (metres, degrees).
+         * @description A machine on the floor: identity, profile, production line, position (metres, degrees), band overrides.
+         *
+         *     ``profile`` names a machine profile (``GET /profiles``); a layout file may still say ``kind`` for it.
          */
         Machine: {
+            /**
+             * Bands
+             * @description sensor key -> this machine's own normal band (overrides the profile's)
+             */
+            bands?: {
+                [key: string]: components["schemas"]["BandOverride"];
+            };
             /**
              * Id
              * @description machine id: letters, digits, _ . -
              */
             id: string;
-            kind: components["schemas"]["MachineKind"];
             /** Line */
             line: string;
             /** Metadata */
@@ -1898,6 +1942,11 @@ export interface components {
             };
             /** Name */
             name: string;
+            /**
+             * Profile
+             * @description id of the machine's profile (its sensors, bands, commands, appearance)
+             */
+            profile: string;
             /**
              * Rotation
              * @description heading, degrees counter-clockwise
@@ -1916,16 +1965,43 @@ export interface components {
             y: number;
         };
         /**
+         * MachineChangedMessage
+         * @description A machine was created, changed (moved, renamed, another profile or band) or deleted: sent to every client,
+         *     whatever it subscribed to, so every open dashboard redraws the plant at once.
+         */
+        MachineChangedMessage: {
+            /** @description the machine as it is now; null when deleted */
+            machine: components["schemas"]["Machine"] | null;
+            /** Machine Id */
+            machine_id: string;
+            /**
+             * Op
+             * @enum {string}
+             */
+            op: "created" | "updated" | "deleted";
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "machine_changed";
+        };
+        /**
          * MachineDetail
          * @description A machine, its live state and the newest stored value of each sensor.
          */
         MachineDetail: {
             /**
+             * Bands
+             * @description sensor key -> this machine's own normal band (overrides the profile's)
+             */
+            bands?: {
+                [key: string]: components["schemas"]["BandOverride"];
+            };
+            /**
              * Id
              * @description machine id: letters, digits, _ . -
              */
             id: string;
-            kind: components["schemas"]["MachineKind"];
             /** Latest */
             latest: {
                 [key: string]: components["schemas"]["LatestValue"];
@@ -1938,6 +2014,11 @@ export interface components {
             };
             /** Name */
             name: string;
+            /**
+             * Profile
+             * @description id of the machine's profile (its sensors, bands, commands, appearance)
+             */
+            profile: string;
             /**
              * Rotation
              * @description heading, degrees counter-clockwise
@@ -1958,7 +2039,9 @@ export interface components {
         };
         /**
          * MachineKind
-         * @description The kinds of machine on a shop floor that factorytwin models.
+         * @description The kinds of machine factorytwin's simulator has physics for; each is also a bundled profile of that id.
+         *
+         *     Outside the simulator nothing uses this enum: a machine names its profile (``Machine.profile``), a string.
          * @enum {string}
          */
         MachineKind: "cnc_mill" | "lathe" | "hydraulic_press" | "pump" | "air_compressor" | "conveyor" | "robot_arm";
@@ -2005,7 +2088,6 @@ export interface components {
              * @description 0 (failed) to 100 (all values in their normal band)
              */
             health: number;
-            kind: components["schemas"]["MachineKind"];
             /**
              * Last Seen
              * @description when the twin last received telemetry from the machine
@@ -2013,6 +2095,11 @@ export interface components {
             last_seen: string | null;
             /** Machine Id */
             machine_id: string;
+            /**
+             * Profile
+             * @description id of the machine's profile
+             */
+            profile: string;
             /**
              * Speed Pct
              * @description speed setpoint, % of nominal, as last applied (100 until a set_speed is)
@@ -2045,11 +2132,17 @@ export interface components {
          */
         MachineView: {
             /**
+             * Bands
+             * @description sensor key -> this machine's own normal band (overrides the profile's)
+             */
+            bands?: {
+                [key: string]: components["schemas"]["BandOverride"];
+            };
+            /**
              * Id
              * @description machine id: letters, digits, _ . -
              */
             id: string;
-            kind: components["schemas"]["MachineKind"];
             /** Line */
             line: string;
             /** Metadata */
@@ -2058,6 +2151,11 @@ export interface components {
             };
             /** Name */
             name: string;
+            /**
+             * Profile
+             * @description id of the machine's profile (its sensors, bands, commands, appearance)
+             */
+            profile: string;
             /**
              * Rotation
              * @description heading, degrees counter-clockwise
@@ -2598,6 +2696,8 @@ export interface components {
              * @description normal band, lower end (within the physical range)
              */
             normal_low: number;
+            /** @description how the normal band follows the speed setpoint; null: it stands at any setpoint */
+            setpoint?: components["schemas"]["SetpointResponse"] | null;
             /**
              * Unit
              * @description a symbol of the unit table (docs/PROFILES.md): °C, bar, rpm...; an alias is stored as its symbol
@@ -2860,6 +2960,7 @@ export interface components {
             normal_high: number;
             /** Normal Low */
             normal_low: number;
+            setpoint?: components["schemas"]["SetpointResponse"] | null;
         };
         /**
          * SensorSpec
@@ -2870,6 +2971,11 @@ export interface components {
          *     ``max_rate`` (unit per second), when set, bounds a plausible rate of change; faster is alarmed.
          */
         SensorSpec: {
+            /**
+             * Activity
+             * @default false
+             */
+            activity: boolean;
             /** High */
             high: number;
             /** Key */
@@ -2884,10 +2990,36 @@ export interface components {
             normal_high: number;
             /** Normal Low */
             normal_low: number;
+            /** Setpoint Exponent */
+            setpoint_exponent?: number | null;
+            /**
+             * Setpoint Static
+             * @default 0
+             */
+            setpoint_static: number;
             /** Unit */
             unit: string;
         };
-        ServerMessage: components["schemas"]["SnapshotMessage"] | components["schemas"]["ReadingMessage"] | components["schemas"]["StateMessage"] | components["schemas"]["AlarmMessage"] | components["schemas"]["EventMessage"] | components["schemas"]["PredictionMessage"] | components["schemas"]["CommandStateMessage"] | components["schemas"]["ErrorMessage"];
+        ServerMessage: components["schemas"]["SnapshotMessage"] | components["schemas"]["ReadingMessage"] | components["schemas"]["StateMessage"] | components["schemas"]["AlarmMessage"] | components["schemas"]["EventMessage"] | components["schemas"]["PredictionMessage"] | components["schemas"]["CommandStateMessage"] | components["schemas"]["MachineChangedMessage"] | components["schemas"]["ErrorMessage"];
+        /**
+         * SetpointResponse
+         * @description How a sensor's normal band follows the machine's speed setpoint ``s`` (a fraction of nominal): each edge
+         *     ``e`` of the band at 100 % becomes ``static + (e - static) * s**exponent`` (the affinity laws of a centrifugal
+         *     pump: flow ~ n, head ~ n^2, shaft power ~ n^3; a spindle or belt speed ~ n; a cycle time ~ 1/n).
+         */
+        SetpointResponse: {
+            /**
+             * Exponent
+             * @description k in static + (e - static) * s**k; 0: the band stands
+             */
+            exponent: number;
+            /**
+             * Static
+             * @description the part of the value the speed does not move, sensor unit
+             * @default 0
+             */
+            static: number;
+        };
         /**
          * ShelveRequest
          * @description Set an alarm aside until ``until`` (at most a week ahead), saying why.
@@ -4224,6 +4356,39 @@ export interface operations {
             };
         };
     };
+    create_machine_api_v1_machines_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Machine"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Machine"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     get_machine_api_v1_machines__machine_id__get: {
         parameters: {
             query?: never;
@@ -4245,6 +4410,88 @@ export interface operations {
                 };
             };
             /** @description no such machine */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_machine_api_v1_machines__machine_id__put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                machine_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Machine"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Machine"];
+                };
+            };
+            /** @description Not Found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unprocessable Entity */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_machine_api_v1_machines__machine_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                machine_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Not Found */
             404: {
                 headers: {
                     [name: string]: unknown;

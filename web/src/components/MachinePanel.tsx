@@ -13,7 +13,7 @@ import {
   formatValue,
   formatIn,
   kelvinToCelsius,
-  KIND_LABEL,
+  profileLabel,
   STATUS_COLOR,
 } from "../format";
 import { errorText, usePolling } from "../hooks/usePolling";
@@ -509,7 +509,7 @@ function EventsSection({ machineId }: { machineId: string }) {
 export function MachinePanel({ machine, onClose }: { machine: Machine; onClose: () => void }) {
   const info = useFactory();
   const state = useTwin((s) => s.machines[machine.id]);
-  const specs = info.catalogue[machine.kind] ?? [];
+  const specs = info.catalogue[machine.profile] ?? [];
   const meta = machine.metadata ?? {};
   const vendor = [meta.vendor, meta.model].filter((x) => typeof x === "string").join(" ");
   const line = info.layout.lines.find((l) => l.id === machine.line)?.name ?? machine.line;
@@ -529,7 +529,8 @@ export function MachinePanel({ machine, onClose }: { machine: Machine; onClose: 
           </button>
         </div>
         <div className="meta">
-          {KIND_LABEL[machine.kind]} · <span className="num">{machine.id}</span> · {line}
+          {profileLabel(machine.profile, info.layout.profile_names)} · <span className="num">{machine.id}</span> ·{" "}
+          {line}
           {vendor && ` · ${vendor}`}
         </div>
         <div className="meta">

@@ -11,7 +11,7 @@ import { useTwin } from "../state/store";
 import { hoverStore } from "./hover";
 import { floorTextTexture } from "./labels";
 import { accentMaterial, MAT } from "./materials";
-import { conveyorLength, footprint, MODELS, modelHeight } from "./models";
+import { conveyorLength, footprint, MODELS, modelHeight, Primitive, type ModelProps } from "./models";
 import type { LabelRegistry } from "./overlay";
 import { nextDpr, type DprPolicy } from "./quality";
 
@@ -97,7 +97,7 @@ function Controls({ layout }: { layout: FactoryLayout }) {
       z1 = -Infinity;
     for (const m of layout.machines) {
       const [x, , z] = toScene(layout, m.x, m.y);
-      const half = m.kind === "conveyor" ? conveyorLength(m, layout) / 2 : 2;
+      const half = m.profile === "conveyor" ? conveyorLength(m, layout) / 2 : 2;
       x0 = Math.min(x0, x - half - 2);
       x1 = Math.max(x1, x + half + 2);
       z0 = Math.min(z0, z - 3);
@@ -163,7 +163,7 @@ function LineZones({ layout }: { layout: FactoryLayout }) {
           y0 = Infinity,
           y1 = -Infinity;
         for (const m of ms) {
-          const half = m.kind === "conveyor" ? conveyorLength(m, layout) / 2 : 2;
+          const half = m.profile === "conveyor" ? conveyorLength(m, layout) / 2 : 2;
           const [ex, ey] = Math.abs(Math.sin((m.rotation * Math.PI) / 180)) > 0.7 ? [1.5, half] : [half, 1.5];
           x0 = Math.min(x0, m.x - ex);
           x1 = Math.max(x1, m.x + ex);
@@ -241,11 +241,12 @@ const MachineNode = memo(function MachineNode({ machine, layout, selected, sever
   }, [ringMat, state?.health]);
   // Where the machine's HTML label (floor/overlay.ts) sits: above the model, higher over an alarm beacon.
   const anchorRef = useCallback((o: THREE.Object3D | null) => labels.anchor(machine.id, o), [labels, machine.id]);
-  const Model = MODELS[machine.kind];
+  const Model =
+    (MODELS as Partial<Record<string, (props: ModelProps) => React.JSX.Element>>)[machine.profile] ?? Primitive;
   const [x, , z] = toScene(layout, machine.x, machine.y);
   const r = footprint(machine, layout);
   const top = modelHeight(machine, layout);
-  const length = machine.kind === "conveyor" ? conveyorLength(machine, layout) : 0;
+  const length = machine.profile === "conveyor" ? conveyorLength(machine, layout) : 0;
 
   const over = (e: ThreeEvent<PointerEvent>): void => {
     e.stopPropagation();

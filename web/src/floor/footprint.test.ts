@@ -19,12 +19,13 @@ const layout: FactoryLayout = {
   lines: [],
   machines: [],
   footprints: { pump: box(0.9, 1.6, 1.2), conveyor: box(12, 1.4, 0) },
+  profile_names: {},
 };
 
-const machine = (kind: Machine["kind"], metadata: Machine["metadata"] = {}): Machine => ({
+const machine = (profile: Machine["profile"], metadata: Machine["metadata"] = {}): Machine => ({
   id: "m",
   name: "m",
-  kind,
+  profile,
   line: "l",
   x: 0,
   y: 0,

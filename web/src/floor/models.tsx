@@ -4,6 +4,7 @@
 import { useFrame } from "@react-three/fiber";
 import { useMemo, useRef } from "react";
 import type * as THREE from "three";
+import { Color as THREE_COLOR } from "three";
 import type { FactoryLayout, Machine } from "../api/types";
 import { approach, runningValue, visualSpin } from "./live";
 import { MAT } from "./materials";
@@ -223,7 +224,7 @@ export function Conveyor({ machine, accent, layout }: ModelProps) {
 /** A conveyor's length in metres, from its layout metadata (length_m), else its kind's footprint width. */
 export function conveyorLength(machine: Machine, layout: FactoryLayout): number {
   const l = Number(machine.metadata?.length_m);
-  return Number.isFinite(l) && l > 0 ? l : (layout.footprints[machine.kind]?.width ?? 0);
+  return Number.isFinite(l) && l > 0 ? l : (layout.footprints[machine.profile]?.width ?? 0);
 }
 
 export function RobotArm({ machine, accent }: ModelProps) {
@@ -265,6 +266,34 @@ export function RobotArm({ machine, accent }: ModelProps) {
   );
 }
 
+/** A machine of a profile without a built-in model: its footprint's box or cylinder (a primitive's own size and
+ * colour, served with the layout), with an accent band so its status reads like the others'. */
+export function Primitive({ machine, accent, layout }: ModelProps) {
+  const f = layout.footprints[machine.profile];
+  const color = useMemo(() => {
+    const [r, g, b] = f?.color ?? [0.27, 0.29, 0.32];
+    return new THREE_COLOR(r, g, b);
+  }, [f]);
+  const w = f?.width ?? 1;
+  const h = f?.height ?? 1;
+  const d = f?.depth ?? 1;
+  return (
+    <group>
+      <mesh position={[0, h / 2, 0]} castShadow receiveShadow>
+        {f?.shape === "cylinder" ? <cylinderGeometry args={[w / 2, w / 2, h, 32]} /> : <boxGeometry args={[w, h, d]} />}
+        <meshStandardMaterial color={color} roughness={0.6} metalness={0.2} />
+      </mesh>
+      <mesh position={[0, h * 0.85, 0]} material={accent}>
+        {f?.shape === "cylinder" ? (
+          <cylinderGeometry args={[w / 2 + 0.02, w / 2 + 0.02, h * 0.06, 32]} />
+        ) : (
+          <boxGeometry args={[w + 0.04, h * 0.06, d + 0.04]} />
+        )}
+      </mesh>
+    </group>
+  );
+}
+
 export const MODELS = {
   cnc_mill: CncMill,
   lathe: Lathe,
@@ -277,10 +306,10 @@ export const MODELS = {
 
 /** The footprint radius of a machine (metres), for its floor ring and hit area (served with the layout). */
 export function footprint(machine: Machine, layout: FactoryLayout): number {
-  return layout.footprints[machine.kind]?.ring_radius ?? 0;
+  return layout.footprints[machine.profile]?.ring_radius ?? 0;
 }
 
 /** Height of a machine's top (metres), where its label and alarm beacon sit (served with the layout). */
 export function modelHeight(machine: Machine, layout: FactoryLayout): number {
-  return layout.footprints[machine.kind]?.top ?? 2.7;
+  return layout.footprints[machine.profile]?.top ?? 2.7;
 }

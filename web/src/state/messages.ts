@@ -16,6 +16,7 @@ const BODY: Record<MessageType, string> = {
   event: "event",
   prediction: "prediction",
   command: "status",
+  machine_changed: "machine_id",
   error: "detail",
 };
 

@@ -4,7 +4,7 @@ import { initialTwinState, SERIES_CAP, twinReducer, type TwinState } from "./red
 
 const ms = (id: string, extra: Partial<MachineState> = {}): MachineState => ({
   machine_id: id,
-  kind: "cnc_mill",
+  profile: "cnc_mill",
   failure_probability: null,
   speed_pct: 100,
   failure_mode: null,

@@ -25,6 +25,8 @@ export interface TwinState {
   predictions: Record<string, Prediction>;
   /** The server's last `error` message (something this client sent that it could not use), if any. */
   serverError: { detail: string; at: number } | null;
+  /** Counts the plant's changes (machines created, changed, deleted): the layout is reloaded on each. */
+  plantVersion: number;
 }
 
 export type TwinAction =
@@ -54,6 +56,7 @@ export const initialTwinState: TwinState = {
   series: {},
   predictions: {},
   serverError: null,
+  plantVersion: 0,
 };
 
 export function isActive(alarm: Alarm): boolean {
@@ -186,6 +189,11 @@ function applyMessage(state: TwinState, message: ServerMessage, receivedAt: numb
       return state; // a command's lifecycle: shown by the web side (issue 13), not kept in the twin state yet
     case "error":
       return { ...state, serverError: { detail: message.detail, at: receivedAt } };
+    case "machine_changed": {
+      const machines = { ...state.machines };
+      if (message.op === "deleted") delete machines[message.machine_id];
+      return { ...state, machines, plantVersion: state.plantVersion + 1 };
+    }
   }
 }
 

@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import type { Machine, MachineState, StoredAlarm } from "../api/types";
 import { fleetKpis, sortedAlarms, worstAlarmByMachine } from "./selectors";
 
-const machine = (id: string): Machine => ({ id, name: id, kind: "pump", line: "l", x: 0, y: 0, rotation: 0 });
+const machine = (id: string): Machine => ({ id, name: id, profile: "pump", line: "l", x: 0, y: 0, rotation: 0 });
 const state = (id: string, status: MachineState["status"], health: number): MachineState => ({
   machine_id: id,
-  kind: "pump",
+  profile: "pump",
   status,
   health,
   last_seen: null,

@@ -6,7 +6,7 @@ const T0 = Date.parse("2026-12-02T10:00:00Z");
 
 const machine = (last_seen: string | null, values_ts: string | null = null): MachineState => ({
   machine_id: "m",
-  kind: "pump",
+  profile: "pump",
   status: "running",
   health: 90,
   last_seen,

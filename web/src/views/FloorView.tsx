@@ -7,7 +7,7 @@ import { MachinePanel } from "../components/MachinePanel";
 import { StaleTag } from "../components/Freshness";
 import { useFactory } from "../context";
 import { useStaleness } from "../hooks/useStaleness";
-import { formatClock, formatValue, KIND_LABEL, STATUS_COLOR, healthColor, SEVERITY_COLOR } from "../format";
+import { formatClock, formatValue, profileLabel, STATUS_COLOR, healthColor, SEVERITY_COLOR } from "../format";
 import { hoverStore } from "../floor/hover";
 import { LabelRegistry } from "../floor/overlay";
 import { isSoftwareRenderer, pinnedDpr, rendererName } from "../floor/quality";
@@ -39,14 +39,14 @@ function Tooltip() {
   if (!hover) return null;
   const m = info.byId[hover.id];
   if (!m) return null;
-  const specs = (info.catalogue[m.kind] ?? []).slice(0, 4);
+  const specs = (info.catalogue[m.profile] ?? []).slice(0, 4);
   return (
     <div className="tooltip" style={{ left: hover.x + 16, top: hover.y + 12, position: "fixed" }} data-testid="tooltip">
       <div className="name">
         {m.name} <StaleTag />
       </div>
       <div className="row">
-        <span className="muted">{KIND_LABEL[m.kind]}</span>
+        <span className="muted">{profileLabel(m.profile, info.layout.profile_names)}</span>
         <span style={{ color: STATUS_COLOR[state?.status ?? "offline"] }}>{state?.status ?? "offline"}</span>
       </div>
       <div className="row">

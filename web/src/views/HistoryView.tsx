@@ -154,7 +154,7 @@ export function HistoryView({ machine, onMachine }: { machine: string | null; on
   const scale = info.plant.time_scale;
   const machineId = machine && info.byId[machine] ? machine : (info.layout.machines[0]?.id ?? "");
   const m = info.byId[machineId];
-  const specs = useMemo(() => (m ? (info.catalogue[m.kind] ?? []) : []), [info, m]);
+  const specs = useMemo(() => (m ? (info.catalogue[m.profile] ?? []) : []), [info, m]);
   // The sensors shown: two of the kind's first three by default, until the user picks; another machine's kind
   // starts again from its default (derived during render, not reset by an effect).
   const defaultPicked = useMemo(

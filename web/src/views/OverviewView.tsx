@@ -14,7 +14,7 @@ import {
   formatPercent,
   formatTime,
   formatValue,
-  KIND_LABEL,
+  profileLabel,
   SEVERITY_COLOR,
   STATUS_COLOR,
 } from "../format";
@@ -166,7 +166,8 @@ function AlarmsTable({ onOpen }: { onOpen: (id: string) => void }) {
             <tbody>
               {list.map((a) => {
                 const m = info.byId[a.machine_id];
-                const spec = m && a.sensor ? (info.catalogue[m.kind] ?? []).find((s) => s.key === a.sensor) : undefined;
+                const spec =
+                  m && a.sensor ? (info.catalogue[m.profile] ?? []).find((s) => s.key === a.sensor) : undefined;
                 return (
                   <tr
                     key={a.id}
@@ -313,6 +314,7 @@ function Schedule() {
 }
 
 function MachineCard({ machine: m, onOpen }: { machine: Machine; onOpen: (id: string) => void }) {
+  const info = useFactory();
   const st = useTwin((s) => s.machines[m.id]);
   const { stale } = useStaleness();
   return (
@@ -329,7 +331,7 @@ function MachineCard({ machine: m, onOpen }: { machine: Machine; onOpen: (id: st
         <StatusBadge status={st?.status} />
       </div>
       <div className="faint" style={{ fontSize: 11.5 }}>
-        {KIND_LABEL[m.kind]} · {m.id}
+        {profileLabel(m.profile, info.layout.profile_names)} · {m.id}
       </div>
       <HealthBar health={st?.health} />
       <div style={{ fontSize: 11.5 }}>

@@ -22,7 +22,7 @@ from factorytwin.api.routers.kpi import (
     kpi_service,
     query_range,
 )
-from factorytwin.domain import AlarmState, EventKind, sensor_specs
+from factorytwin.domain import AlarmState, EventKind
 from factorytwin.errors import FieldProblem, InvalidInput
 from factorytwin.export import MEDIA_TYPES, ExportFormat, encode, tables
 from factorytwin.export.formats import Chunks, Column
@@ -69,13 +69,15 @@ async def export_history(
     start_ts, end_ts = query_range(start, end)
     machines = [services.machines[machine_id]] if machine_id else list(services.machines.values())
     if sensor:
-        known = {key for m in machines for key in sensor_specs(m.kind)}
+        known = {key for m in machines for key in services.registry.specs(m.profile)}
         unknown = [s for s in sensor if s not in known]
         if unknown:
             msg = f"no sensor {unknown[0]!r} on the machines exported; one of: {', '.join(sorted(known))}"
             raise InvalidInput([FieldProblem(("query", "sensor"), msg, unknown[0])])
     if points is not None:
-        per_machine = [(m.id, [k for k in sensor_specs(m.kind) if not sensor or k in sensor]) for m in machines]
+        per_machine = [
+            (m.id, [k for k in services.registry.specs(m.profile) if not sensor or k in sensor]) for m in machines
+        ]
         chunks = tables.bucketed_history(services.store, per_machine, start_ts, end_ts, points)
         return _file("history-buckets", format, tables.BUCKET_COLUMNS, chunks)
     raw = tables.raw_history(services.store, [m.id for m in machines], start_ts, end_ts, sensor)

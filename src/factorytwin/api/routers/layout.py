@@ -1,4 +1,4 @@
-"""GET /layout: the factory layout, and how big each machine kind is drawn; GET /plant: its clock and currency."""
+"""GET /layout: the factory layout and how big each profile's machines are drawn; GET /plant: clock, currency."""
 
 from __future__ import annotations
 
@@ -7,22 +7,29 @@ from pydantic import BaseModel, Field
 
 from factorytwin.api.auth import Viewer
 from factorytwin.api.deps import ServicesDep
-from factorytwin.api.footprints import FOOTPRINTS, Footprint
-from factorytwin.domain import FactoryLayout, MachineKind
+from factorytwin.api.footprints import Footprint
+from factorytwin.api.gltf import footprint_of
+from factorytwin.domain import FactoryLayout
 
 router = APIRouter(tags=["layout"])
 
 
 class LayoutView(FactoryLayout):
-    """The factory layout and the footprint of every machine kind (what the 3D floor and the glTF export draw)."""
+    """The factory layout and the footprint of every profile (what the 3D floor and the glTF export draw)."""
 
-    footprints: dict[MachineKind, Footprint] = Field(description="size of each machine kind's model, metres")
+    footprints: dict[str, Footprint] = Field(
+        description="by profile id: the size of its model, metres (a built-in model's, a primitive's own; an "
+        "uploaded model's stand-in)"
+    )
+    profile_names: dict[str, str] = Field(description="by profile id: the profile's name, as the dashboard shows it")
 
 
 @router.get("/layout")
 async def get_layout(who: Viewer, services: ServicesDep) -> LayoutView:
-    """The factory: floor size, production lines and machines with their positions; the kinds' footprints."""
-    return LayoutView(**services.layout.model_dump(), footprints=FOOTPRINTS)
+    """The factory: floor size, production lines and machines with their positions; each profile's footprint."""
+    footprints = {p.id: footprint_of(p.appearance) for p in services.registry.profiles()}
+    names = {p.id: p.name for p in services.registry.profiles()}
+    return LayoutView(**services.layout.model_dump(), footprints=footprints, profile_names=names)
 
 
 class PlantInfo(BaseModel):

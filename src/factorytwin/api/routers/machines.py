@@ -1,18 +1,19 @@
-"""GET /machines, /machines/{id}, /machines/{id}/history, /machines/{id}/events."""
+"""GET /machines, /machines/{id}, /machines/{id}/history, /machines/{id}/events; POST/PUT/DELETE provision them."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ValidationError
 
-from factorytwin.api.auth import Viewer
+from factorytwin.api.auth import Engineer, Viewer, audit
 from factorytwin.api.deps import Services, ServicesDep
-from factorytwin.api.errors import problems_from_validation
-from factorytwin.domain import Event, EventKind, IsoDatetime, Machine, sensor_specs
+from factorytwin.api.errors import ErrorBody, problems_from_validation
+from factorytwin.domain import Event, EventKind, IsoDatetime, Machine
 from factorytwin.errors import FieldProblem, InvalidInput
+from factorytwin.plant import PlantService
 from factorytwin.store.base import (
     MAX_HISTORY_POINTS,
     MAX_ID,
@@ -69,6 +70,37 @@ async def list_machines(who: Viewer, services: ServicesDep) -> list[MachineView]
     return [MachineView(**m.model_dump(), state=_state(services, m)) for m in services.machines.values()]
 
 
+def _plant(services: Services) -> PlantService:
+    return services.plant
+
+
+@router.post("/machines", status_code=status.HTTP_201_CREATED, responses={422: {"model": ErrorBody}})
+async def create_machine(body: Machine, who: Engineer, services: ServicesDep, request: Request) -> Machine:
+    """Provision a machine live: 422 naming the field for a taken id, an unknown profile or a band override that
+    does not fit the profile. Written to the event log and pushed to every dashboard (``machine_changed``)."""
+    async with audit(request, who, "machine.create", body.id):
+        return await _plant(services).create(body, who.name)
+
+
+@router.put("/machines/{machine_id}", responses={404: {"model": ErrorBody}, 422: {"model": ErrorBody}})
+async def update_machine(
+    machine_id: str, body: Machine, who: Engineer, services: ServicesDep, request: Request
+) -> Machine:
+    """Replace a machine: move, rotate, rename, another profile, band overrides, metadata (the id stays). The
+    history of the sensors it keeps stays readable."""
+    async with audit(request, who, "machine.update", machine_id):
+        return await _plant(services).update(machine_id, body, who.name)
+
+
+@router.delete("/machines/{machine_id}", status_code=status.HTTP_204_NO_CONTENT, responses={404: {"model": ErrorBody}})
+async def delete_machine(machine_id: str, who: Engineer, services: ServicesDep, request: Request) -> Response:
+    """Take a machine off the plant: it stops being accepted by ingest and leaves the floor; its stored history,
+    events and alarms stay readable (a machine created again with the same id continues it)."""
+    async with audit(request, who, "machine.delete", machine_id):
+        await _plant(services).delete(machine_id, who.name)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
 @router.get("/machines/{machine_id}", responses={404: {"description": "no such machine"}})
 async def get_machine(who: Viewer, machine_id: str, services: ServicesDep) -> MachineDetail:
     """A machine's metadata, live state and latest stored value of each sensor."""
@@ -92,9 +124,9 @@ async def get_history(
 ) -> History:
     """Min/max/avg/count of one sensor in `points` equal time buckets between `from` and `to`."""
     machine = services.machine(machine_id)
-    specs = sensor_specs(machine.kind)
+    specs = services.registry.sensors(machine)
     if sensor not in specs:
-        msg = f"a {machine.kind.value} has no sensor {sensor!r}; one of: {', '.join(specs)}"
+        msg = f"machine {machine_id} (profile {machine.profile}) has no sensor {sensor!r}; one of: {', '.join(specs)}"
         raise InvalidInput([FieldProblem(("query", "sensor"), msg, sensor)])
     end_ts = _utc(end) if end is not None else datetime.now(UTC)
     start_ts = _utc(start) if start is not None else end_ts - DEFAULT_HISTORY_WINDOW

@@ -3,7 +3,7 @@
 import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from "react";
 import { api, ApiError } from "./api/client";
 import type { Machine, Me } from "./api/types";
-import { AuditIcon, BellIcon, FloorIcon, HistoryIcon, KpiIcon, OverviewIcon } from "./components/Icons";
+import { AuditIcon, BellIcon, FloorIcon, HistoryIcon, KpiIcon, OverviewIcon, WrenchIcon } from "./components/Icons";
 import { notify, Toast } from "./components/Toast";
 import { FactoryContext, type FactoryInfo } from "./context";
 import { formatAgeS, formatClock, plantZoneName, setPlantZone } from "./format";
@@ -30,6 +30,7 @@ import {
 } from "./units";
 import { AuditView } from "./views/AuditView";
 import { KpisView } from "./views/KpisView";
+import { WorkOrdersView } from "./views/WorkOrdersView";
 import { PLANT, type KpiPath } from "./kpis";
 
 function useRoute(): [Route, (r: Route) => void] {
@@ -225,6 +226,7 @@ const NAV: { view: View; label: string; icon: () => React.JSX.Element; admin?: t
   { view: "overview", label: "Overview", icon: OverviewIcon },
   { view: "history", label: "History", icon: HistoryIcon },
   { view: "kpis", label: "Plant KPIs", icon: KpiIcon },
+  { view: "workorders", label: "Work orders", icon: WrenchIcon },
   { view: "audit", label: "Audit", icon: AuditIcon, admin: true },
 ];
 
@@ -234,6 +236,7 @@ const TITLES: Record<View, string> = {
   history: "History",
   kpis: "Plant KPIs",
   audit: "Audit trail",
+  workorders: "Work orders",
 };
 
 loadUnitPrefs();
@@ -371,6 +374,18 @@ function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
             {route.view === "history" && <HistoryView machine={route.machine} onMachine={select} />}
             {route.view === "audit" && <AuditView />}
             {route.view === "kpis" && <KpisView path={route.kpi ?? PLANT} onPath={drill} />}
+            {route.view === "workorders" && (
+              <WorkOrdersView
+                order={route.order ?? null}
+                onOrder={(id) =>
+                  go(
+                    id === null
+                      ? { view: "workorders", machine: null }
+                      : { view: "workorders", machine: null, order: id },
+                  )
+                }
+              />
+            )}
           </FactoryContext.Provider>
         )}
       </main>

@@ -20,6 +20,9 @@ import type {
   LoginResponse,
   Prediction,
   KpiReport,
+  WorkOrder,
+  WorkOrderCreate,
+  WorkOrderTransition,
   BodyOf,
   JsonOf,
 } from "./types";
@@ -230,6 +233,29 @@ export class ApiClient {
     const q = new URLSearchParams(query);
     q.set("format", "csv");
     return `${this.base}/exports/kpis?${q.toString()}`;
+  }
+
+  /** Work orders, newest first (query: machine_id, state (repeatable), limit). */
+  workOrders(query: URLSearchParams): Promise<WorkOrder[]> {
+    return this.get("/api/v1/work-orders", {}, query);
+  }
+
+  workOrder(id: number): Promise<WorkOrder> {
+    return this.get("/api/v1/work-orders/{order_id}", { order_id: id });
+  }
+
+  /** Open a work order by hand or from an alarm (operator role). */
+  createWorkOrder(body: WorkOrderCreate): Promise<WorkOrder> {
+    return this.post("/api/v1/work-orders", {}, body);
+  }
+
+  /** Move a work order to another state (409 when the move is not allowed, or it changed meanwhile). */
+  transitionWorkOrder(id: number, body: WorkOrderTransition): Promise<WorkOrder> {
+    return this.post("/api/v1/work-orders/{order_id}/transition", { order_id: id }, body);
+  }
+
+  noteWorkOrder(id: number, text: string): Promise<WorkOrder> {
+    return this.post("/api/v1/work-orders/{order_id}/notes", { order_id: id }, { text });
   }
 
   /** The machine's failure prediction; `status` says "no_model" (HTTP 200) until a model is trained. */

@@ -186,6 +186,13 @@ export class ApiClient {
     );
   }
 
+  /** The machine's events between two instants (newest first, at most `limit`), production reports left out. */
+  eventsBetween(machineId: string, from: Date, to: Date, limit = 1000): Promise<MachineEvent[]> {
+    const q = new URLSearchParams({ from: from.toISOString(), to: to.toISOString(), limit: String(limit) });
+    for (const k of ["status", "fault", "maintenance", "command", "note"]) q.append("kind", k);
+    return this.get("/api/v1/machines/{machine_id}/events", { machine_id: machineId }, q);
+  }
+
   /** Bucketed history (min/max/avg/count per bucket) of one sensor between two instants. */
   history(machineId: string, sensor: string, from: Date, to: Date, points: number): Promise<HistorySeries> {
     const q = new URLSearchParams({

@@ -3,7 +3,16 @@
 import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from "react";
 import { api, ApiError } from "./api/client";
 import type { Machine, Me } from "./api/types";
-import { AuditIcon, BellIcon, FloorIcon, HistoryIcon, KpiIcon, OverviewIcon, WhatIfIcon } from "./components/Icons";
+import {
+  AuditIcon,
+  BellIcon,
+  FloorIcon,
+  HistoryIcon,
+  KpiIcon,
+  OverviewIcon,
+  WhatIfIcon,
+  WrenchIcon,
+} from "./components/Icons";
 import { notify, Toast } from "./components/Toast";
 import { FactoryContext, type FactoryInfo } from "./context";
 import { formatAgeS, formatClock, plantZoneName, setPlantZone } from "./format";
@@ -31,6 +40,7 @@ import {
 import { AuditView } from "./views/AuditView";
 import { KpisView } from "./views/KpisView";
 import { WhatIfView } from "./views/WhatIfView";
+import { WorkOrdersView } from "./views/WorkOrdersView";
 import { PLANT, type KpiPath } from "./kpis";
 
 function useRoute(): [Route, (r: Route) => void] {
@@ -227,6 +237,7 @@ const NAV: { view: View; label: string; icon: () => React.JSX.Element; admin?: t
   { view: "history", label: "History", icon: HistoryIcon },
   { view: "kpis", label: "Plant KPIs", icon: KpiIcon },
   { view: "whatif", label: "What-if", icon: WhatIfIcon },
+  { view: "workorders", label: "Work orders", icon: WrenchIcon },
   { view: "audit", label: "Audit", icon: AuditIcon, admin: true },
 ];
 
@@ -237,6 +248,7 @@ const TITLES: Record<View, string> = {
   kpis: "Plant KPIs",
   audit: "Audit trail",
   whatif: "What-if scenarios",
+  workorders: "Work orders",
 };
 
 loadUnitPrefs();
@@ -375,6 +387,18 @@ function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
             {route.view === "audit" && <AuditView />}
             {route.view === "kpis" && <KpisView path={route.kpi ?? PLANT} onPath={drill} />}
             {route.view === "whatif" && <WhatIfView />}
+            {route.view === "workorders" && (
+              <WorkOrdersView
+                order={route.order ?? null}
+                onOrder={(id) =>
+                  go(
+                    id === null
+                      ? { view: "workorders", machine: null }
+                      : { view: "workorders", machine: null, order: id },
+                  )
+                }
+              />
+            )}
           </FactoryContext.Provider>
         )}
       </main>

@@ -10,6 +10,13 @@ describe("routes", () => {
     expect(parseRoute("#/audit")).toEqual({ view: "audit", machine: null });
   });
 
+  it("parses work orders: the list and one order by id", () => {
+    expect(parseRoute("#/workorders")).toEqual({ view: "workorders", machine: null });
+    expect(parseRoute("#/workorders/12")).toEqual({ view: "workorders", machine: null, order: 12 });
+    expect(parseRoute("#/workorders/x")).toEqual({ view: "workorders", machine: null });
+    expect(routeHash({ view: "workorders", machine: null, order: 7 })).toBe("#/workorders/7");
+  });
+
   it("round-trips", () => {
     expect(parseRoute(routeHash({ view: "history", machine: "pump 1" }))).toEqual({
       view: "history",

@@ -39,6 +39,7 @@ from factorytwin.api.routers import (
     scenarios,
     stream,
     telemetry,
+    workorders,
 )
 from factorytwin.config import Settings
 from factorytwin.store import Store
@@ -72,6 +73,7 @@ ROUTERS: list[APIRouter] = [
     kpi.router,
     exports.router,
     scenarios.router,
+    workorders.router,
 ]
 """Routers served under ``/api/v1``, in order."""
 

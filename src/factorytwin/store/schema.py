@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from factorytwin.store.auth_schema import POSTGRES_AUTH_STEP, SQLITE_AUTH_STEP
 from factorytwin.store.profiles_schema import POSTGRES_PROFILES_STEP, SQLITE_PROFILES_STEP
+from factorytwin.store.workorders_schema import POSTGRES_WORK_ORDERS_STEP, SQLITE_WORK_ORDERS_STEP
 
 Migration = list[str]
 
@@ -127,6 +128,7 @@ SQLITE_MIGRATIONS: list[Migration] = [
     ALARM_SHELF_STEP,
     MACHINE_PROVISION_STEP,
     _connectors_step("INTEGER"),
+    SQLITE_WORK_ORDERS_STEP,  # work orders (workorders_schema.py)
 ]
 
 POSTGRES_MIGRATIONS: list[Migration] = [
@@ -201,6 +203,7 @@ POSTGRES_MIGRATIONS: list[Migration] = [
     ALARM_SHELF_STEP,
     MACHINE_PROVISION_STEP,
     _connectors_step("BIGINT"),
+    POSTGRES_WORK_ORDERS_STEP,  # work orders (workorders_schema.py)
 ]
 
 HISTORY_SQL = """

@@ -23,6 +23,9 @@ import type {
   ScenarioJob,
   ScenarioRequest,
   ScenarioSummary,
+  WorkOrder,
+  WorkOrderCreate,
+  WorkOrderTransition,
   BodyOf,
   JsonOf,
 } from "./types";
@@ -186,6 +189,13 @@ export class ApiClient {
     );
   }
 
+  /** The machine's events between two instants (newest first, at most `limit`), production reports left out. */
+  eventsBetween(machineId: string, from: Date, to: Date, limit = 1000): Promise<MachineEvent[]> {
+    const q = new URLSearchParams({ from: from.toISOString(), to: to.toISOString(), limit: String(limit) });
+    for (const k of ["status", "fault", "maintenance", "command", "note"]) q.append("kind", k);
+    return this.get("/api/v1/machines/{machine_id}/events", { machine_id: machineId }, q);
+  }
+
   /** Bucketed history (min/max/avg/count per bucket) of one sensor between two instants. */
   history(machineId: string, sensor: string, from: Date, to: Date, points: number): Promise<HistorySeries> {
     const q = new URLSearchParams({
@@ -233,6 +243,29 @@ export class ApiClient {
     const q = new URLSearchParams(query);
     q.set("format", "csv");
     return `${this.base}/exports/kpis?${q.toString()}`;
+  }
+
+  /** Work orders, newest first (query: machine_id, state (repeatable), limit). */
+  workOrders(query: URLSearchParams): Promise<WorkOrder[]> {
+    return this.get("/api/v1/work-orders", {}, query);
+  }
+
+  workOrder(id: number): Promise<WorkOrder> {
+    return this.get("/api/v1/work-orders/{order_id}", { order_id: id });
+  }
+
+  /** Open a work order by hand or from an alarm (operator role). */
+  createWorkOrder(body: WorkOrderCreate): Promise<WorkOrder> {
+    return this.post("/api/v1/work-orders", {}, body);
+  }
+
+  /** Move a work order to another state (409 when the move is not allowed, or it changed meanwhile). */
+  transitionWorkOrder(id: number, body: WorkOrderTransition): Promise<WorkOrder> {
+    return this.post("/api/v1/work-orders/{order_id}/transition", { order_id: id }, body);
+  }
+
+  noteWorkOrder(id: number, text: string): Promise<WorkOrder> {
+    return this.post("/api/v1/work-orders/{order_id}/notes", { order_id: id }, { text });
   }
 
   /** The machine's failure prediction; `status` says "no_model" (HTTP 200) until a model is trained. */

@@ -1061,6 +1061,92 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/work-orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Work Orders
+         * @description Work orders, newest first.
+         */
+        get: operations["list_work_orders_api_v1_work_orders_get"];
+        put?: never;
+        /**
+         * Create Work Order
+         * @description Open a work order by hand (``machine_id``, ``title``) or from an alarm (``alarm_id``): 422 naming an unknown
+         *     machine or alarm.
+         */
+        post: operations["create_work_order_api_v1_work_orders_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/work-orders/{order_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Work Order
+         * @description One work order with its steps and notes.
+         */
+        get: operations["get_work_order_api_v1_work_orders__order_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/work-orders/{order_id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Note Work Order
+         * @description Add a note to a work order.
+         */
+        post: operations["note_work_order_api_v1_work_orders__order_id__notes_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/work-orders/{order_id}/transition": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Transition Work Order
+         * @description Move a work order: open -> assigned | in_progress | cancelled, assigned -> in_progress | cancelled,
+         *     in_progress -> done | cancelled (409 naming ``state`` otherwise); with an assignee, a note, parts, downtime.
+         */
+        post: operations["transition_work_order_api_v1_work_orders__order_id__transition_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3955,6 +4041,159 @@ export interface components {
             /** Wall S */
             wall_s: number;
         };
+        /**
+         * WorkOrder
+         * @description A maintenance job on one machine, with its whole history.
+         */
+        WorkOrder: {
+            /** Alarm Id */
+            alarm_id?: number | null;
+            /** Assignee */
+            assignee?: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: string;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /**
+             * Downtime End
+             * @description end of the machine's downtime it covers
+             */
+            downtime_end?: string | null;
+            /**
+             * Downtime Start
+             * @description start of the machine's downtime it covers
+             */
+            downtime_start?: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Machine Id
+             * @description machine id: letters, digits, _ . -
+             */
+            machine_id: string;
+            /** Notes */
+            notes?: components["schemas"]["WorkOrderNote"][];
+            /**
+             * Parts
+             * @description parts used, one per entry
+             */
+            parts?: string[];
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "manual" | "alarm";
+            state: components["schemas"]["WorkOrderState"];
+            /**
+             * Steps
+             * @description every state change, oldest first
+             */
+            steps?: components["schemas"]["WorkOrderStep"][];
+            /** Title */
+            title: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /**
+             * Version
+             * @description bumped by every change (an update names the version it read)
+             */
+            version: number;
+        };
+        /**
+         * WorkOrderCreate
+         * @description A new work order: by hand (``machine_id`` and ``title``) or from an alarm (``alarm_id``; the rest defaults
+         *     to the alarm's machine and message).
+         */
+        WorkOrderCreate: {
+            /** Alarm Id */
+            alarm_id?: number | null;
+            /** Assignee */
+            assignee?: string | null;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** Downtime End */
+            downtime_end?: string | null;
+            /** Downtime Start */
+            downtime_start?: string | null;
+            /** Machine Id */
+            machine_id?: string | null;
+            /** Title */
+            title?: string | null;
+        };
+        /**
+         * WorkOrderNote
+         * @description A note on a work order, by whom and when.
+         */
+        WorkOrderNote: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** By */
+            by: string;
+            /** Text */
+            text: string;
+        };
+        /**
+         * WorkOrderNoteIn
+         * @description A note to add to a work order.
+         */
+        WorkOrderNoteIn: {
+            /** Text */
+            text: string;
+        };
+        /**
+         * WorkOrderState
+         * @description Where a work order is in its life.
+         * @enum {string}
+         */
+        WorkOrderState: "open" | "assigned" | "in_progress" | "done" | "cancelled";
+        /**
+         * WorkOrderStep
+         * @description One state change of a work order: to which state, by whom, when.
+         */
+        WorkOrderStep: {
+            /**
+             * At
+             * Format: date-time
+             */
+            at: string;
+            /** By */
+            by: string;
+            state: components["schemas"]["WorkOrderState"];
+        };
+        /**
+         * WorkOrderTransition
+         * @description A state change (and optionally an assignee, a note, parts used, the downtime covered) of a work order.
+         */
+        WorkOrderTransition: {
+            /** Assignee */
+            assignee?: string | null;
+            /** Downtime End */
+            downtime_end?: string | null;
+            /** Downtime Start */
+            downtime_start?: string | null;
+            /** Note */
+            note?: string | null;
+            /** Parts */
+            parts?: string[] | null;
+            state: components["schemas"]["WorkOrderState"];
+        };
     };
     responses: never;
     parameters: never;
@@ -6555,6 +6794,220 @@ export interface operations {
             };
             /** @description the store writer is saturated or the store is unavailable; retry after `Retry-After` seconds */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_work_orders_api_v1_work_orders_get: {
+        parameters: {
+            query?: {
+                /** @description only this machine's */
+                machine_id?: string | null;
+                /** @description only in these states (repeatable) */
+                state?: components["schemas"]["WorkOrderState"][] | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkOrder"][];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_work_order_api_v1_work_orders_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkOrderCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkOrder"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_work_order_api_v1_work_orders__order_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkOrder"];
+                };
+            };
+            /** @description no such work order */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    note_work_order_api_v1_work_orders__order_id__notes_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkOrderNoteIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkOrder"];
+                };
+            };
+            /** @description no such work order */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the move is not allowed, or the work order changed meanwhile */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    transition_work_order_api_v1_work_orders__order_id__transition_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                order_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WorkOrderTransition"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WorkOrder"];
+                };
+            };
+            /** @description no such work order */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the move is not allowed, or the work order changed meanwhile */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -61,6 +61,11 @@ export type Spread = Schemas["Spread"];
 export type Difference = Schemas["Difference"];
 export type Comparison = Schemas["Comparison"];
 export type Fan = Schemas["Fan"];
+/** Maintenance work orders (docs/KPIS.md "Work orders"). */
+export type WorkOrder = Schemas["WorkOrder"];
+export type WorkOrderState = Schemas["WorkOrderState"];
+export type WorkOrderCreate = Schemas["WorkOrderCreate"];
+export type WorkOrderTransition = Schemas["WorkOrderTransition"];
 
 /** Messages the server sends on /api/v1/stream (a union told apart by `type`). */
 export type ServerMessage = Schemas["ServerMessage"];
@@ -69,7 +74,7 @@ export type ClientMessage = Schemas["ClientMessage"];
 
 type Method = "get" | "post";
 type Responses<P extends keyof paths, M extends Method> = paths[P][M] extends { responses: infer R } ? R : never;
-type Ok<R> = R extends { 200: infer O } ? O : R extends { 202: infer O } ? O : never;
+type Ok<R> = R extends { 200: infer O } ? O : R extends { 201: infer O } ? O : R extends { 202: infer O } ? O : never;
 
 /** The JSON body of the success answer of `M P`. */
 export type JsonOf<P extends keyof paths, M extends Method> =

@@ -40,6 +40,12 @@ export const AuditIcon = () => (
     <path d="M8.5 12l2.5 2.5 4.5-5" />
   </svg>
 );
+export const WrenchIcon = () => (
+  <svg viewBox="0 0 24 24" {...base}>
+    <path d="M14.5 6.5a4 4 0 0 0 5 5L13 18a2.1 2.1 0 0 1-3-3l6.5-6.5a4 4 0 0 0-2-2z" />
+    <path d="M5 19l3-3" />
+  </svg>
+);
 export const KpiIcon = () => (
   <svg viewBox="0 0 24 24" {...base}>
     <path d="M4 20h16" />

@@ -1,10 +1,22 @@
 // History: pick a machine, sensors and a range; the server returns bucketed min/max/avg, drawn as a band.
-// Dragging across a chart zooms in (and asks the server for finer buckets); double-click goes back.
+// Dragging across a chart zooms in (and asks the server for finer buckets); double-click goes back. The machine's
+// faults, repairs, maintenance, work orders, commands and alarms are markers on every chart (toggleable), and the
+// picked sensors can share one chart with an axis per unit (CombinedChart).
 
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import uPlot from "uplot";
 import { api } from "../api/client";
-import type { HistorySeries, SensorSpec } from "../api/types";
+import type { Alarm, HistorySeries, MachineEvent, SensorSpec } from "../api/types";
+import {
+  countByKind,
+  type Marker,
+  MARKER_COLOR,
+  MARKER_KINDS,
+  MARKER_LABEL,
+  markersOf,
+  type MarkerKind,
+} from "../annotations";
+import { CombinedChart, drawMarkers } from "../components/CombinedChart";
 import { useFactory } from "../context";
 import { formatClock, formatDay, formatUnit } from "../format";
 import {
@@ -32,12 +44,14 @@ function HistoryChart({
   series,
   spec,
   color,
+  markers,
   onZoom,
   onReset,
 }: {
   series: HistorySeries | null;
   spec: SensorSpec;
   color: string;
+  markers: Marker[];
   onZoom: (from: Date, to: Date) => void;
   onReset: () => void;
 }) {
@@ -50,7 +64,9 @@ function HistoryChart({
   const zoom = useRef(onZoom);
   const reset = useRef(onReset);
   const series_ = useRef(series);
+  const marks = useRef(markers);
   useLayoutEffect(() => {
+    marks.current = markers;
     zoom.current = onZoom;
     reset.current = onReset;
     series_.current = series;
@@ -98,6 +114,7 @@ function HistoryChart({
             u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
           },
         ],
+        draw: [(u) => drawMarkers(u, marks.current)],
         drawClear: [
           (u) => {
             const a = u.valToPos(convert(spec.normal_high), "y", true);
@@ -130,6 +147,11 @@ function HistoryChart({
   useEffect(() => {
     if (plot.current && series) plot.current.setData(toColumns(series.buckets, convert));
   }, [series, convert]);
+
+  useEffect(() => {
+    const p = plot.current;
+    if (p && p.data[0].length > 0) p.redraw(); // an empty chart has no axes to draw over yet
+  }, [markers]);
 
   const n = series?.buckets.length ?? 0;
   const count = series?.buckets.reduce((s, b) => s + b.count, 0) ?? 0;
@@ -178,6 +200,9 @@ export function HistoryView({ machine, onMachine }: { machine: string | null; on
   const [data, setData] = useState<Record<string, HistorySeries | null>>({});
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
+  const [log, setLog] = useState<{ events: MachineEvent[]; alarms: Alarm[]; from: Date; to: Date } | null>(null);
+  const [hidden, setHidden] = useState<ReadonlySet<MarkerKind>>(new Set());
+  const [combined, setCombined] = useState(false);
 
   // Relative ranges follow the clock.
   useEffect(() => {
@@ -198,10 +223,26 @@ export function HistoryView({ machine, onMachine }: { machine: string | null; on
         setError(null);
       })
       .catch((e: unknown) => !cancelled && setError(e instanceof Error ? e.message : String(e)));
+    Promise.all([api.eventsBetween(machineId, from, to), api.alarms({ machine_id: machineId })])
+      .then(([events, alarms]) => !cancelled && setLog({ events, alarms, from, to }))
+      .catch((e: unknown) => !cancelled && setError(`events: ${e instanceof Error ? e.message : String(e)}`));
     return () => {
       cancelled = true;
     };
   }, [machineId, picked, range, tick, scale]);
+
+  const allMarkers = useMemo(() => (log ? markersOf(log.events, log.alarms, log.from, log.to) : []), [log]);
+  const counts = useMemo(() => countByKind(allMarkers), [allMarkers]);
+  const markers = useMemo(() => allMarkers.filter((mk) => !hidden.has(mk.kind)), [allMarkers, hidden]);
+  const toggleMarker = (kind: MarkerKind): void =>
+    setHidden((h) => {
+      const next = new Set(h);
+      if (next.has(kind)) next.delete(kind);
+      else next.add(kind);
+      return next;
+    });
+  const shownSpecs = specs.filter((s) => picked.includes(s.key));
+  const colorOf = (s: SensorSpec): string => COLORS[specs.indexOf(s) % COLORS.length] ?? "#38bdf8";
 
   const choose = (key: RangeKey): void => {
     if (key === "custom") {
@@ -292,27 +333,81 @@ export function HistoryView({ machine, onMachine }: { machine: string | null; on
               {s.label}
             </span>
           ))}
+          <span
+            className={`chip${combined ? " on" : ""}`}
+            onClick={() => setCombined((c) => !c)}
+            data-testid="history-combine"
+            title="the picked sensors on one chart, an axis per unit"
+          >
+            One chart
+          </span>
         </div>
+        <div
+          className="hist-controls"
+          style={{ paddingTop: 0 }}
+          data-testid="history-markers"
+          data-count={markers.length}
+        >
+          <span className="faint">Markers:</span>
+          {MARKER_KINDS.map((k) => (
+            <span
+              key={k}
+              className={`chip${hidden.has(k) ? "" : " on"}`}
+              onClick={() => toggleMarker(k)}
+              data-testid={`history-marker-${k}`}
+              data-count={counts[k]}
+            >
+              <span className="dot" style={{ background: MARKER_COLOR[k] }} /> {MARKER_LABEL[k]} ({counts[k]})
+            </span>
+          ))}
+        </div>
+        {markers.length > 0 && (
+          <details className="hist-controls" style={{ paddingTop: 0 }}>
+            <summary className="faint">What the markers are ({markers.length})</summary>
+            <ul className="marker-list" data-testid="history-marker-list">
+              {markers
+                .slice(-50)
+                .reverse()
+                .map((mk, i) => (
+                  <li key={i} data-kind={mk.kind}>
+                    <span className="dot" style={{ background: MARKER_COLOR[mk.kind] }} /> {formatDay(mk.t * 1000)}{" "}
+                    {formatClock(mk.t * 1000)} — {mk.text}
+                  </li>
+                ))}
+            </ul>
+          </details>
+        )}
       </div>
       {error && (
         <div className="card empty" style={{ color: "#fca5a5", marginBottom: 14 }}>
           Could not load history: {error}
         </div>
       )}
-      <div className="grid">
-        {specs
-          .filter((s) => picked.includes(s.key))
-          .map((s) => (
+      {combined && shownSpecs.length > 0 ? (
+        <CombinedChart
+          key={machineId}
+          specs={shownSpecs}
+          series={data}
+          colors={shownSpecs.map(colorOf)}
+          markers={markers}
+          onZoom={zoomTo}
+          onReset={back}
+        />
+      ) : (
+        <div className="grid">
+          {shownSpecs.map((s) => (
             <HistoryChart
               key={`${machineId}-${s.key}`}
               series={data[s.key] ?? null}
               spec={s}
-              color={COLORS[specs.indexOf(s) % COLORS.length] ?? "#38bdf8"}
+              color={colorOf(s)}
+              markers={markers}
               onZoom={zoomTo}
               onReset={back}
             />
           ))}
-      </div>
+        </div>
+      )}
     </div>
   );
 }

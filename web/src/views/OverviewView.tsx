@@ -6,6 +6,9 @@ import type { Machine, MaintenancePlan } from "../api/types";
 import { HealthBar, SeverityTag, StatusBadge } from "../components/Bits";
 import { LastReading } from "../components/Freshness";
 import { AckButton } from "../components/MachinePanel";
+import { notify } from "../components/Toast";
+import { routeHash } from "../route";
+import { refusal, useSession } from "../session";
 import { useFactory } from "../context";
 import {
   formatAgo,
@@ -18,7 +21,7 @@ import {
   SEVERITY_COLOR,
   STATUS_COLOR,
 } from "../format";
-import { usePolling } from "../hooks/usePolling";
+import { errorText, usePolling } from "../hooks/usePolling";
 import { useStaleness } from "../hooks/useStaleness";
 import { useCapabilities } from "../state/capabilities";
 import { isActive } from "../state/reducer";
@@ -203,6 +206,7 @@ function AlarmsTable({ onOpen }: { onOpen: (id: string) => void }) {
                       {a.state === "active_unack" || a.state === "cleared_unack" ? (
                         <AckButton id={a.id} label="Acknowledge" />
                       ) : null}
+                      <WorkOrderButton alarmId={a.id} />
                     </td>
                   </tr>
                 );
@@ -364,5 +368,34 @@ export function OverviewView({ onOpen }: { onOpen: (id: string) => void }) {
         <MachineCards onOpen={onOpen} />
       </div>
     </div>
+  );
+}
+
+/** Opens a work order from an alarm (its machine and message) and shows it in the work-order view. */
+function WorkOrderButton({ alarmId }: { alarmId: number }) {
+  const refused = refusal(useSession(), "operator");
+  const [busy, setBusy] = useState(false);
+  const open = async (): Promise<void> => {
+    setBusy(true);
+    try {
+      const o = await api.createWorkOrder({ alarm_id: alarmId, description: "" });
+      notify(`Work order #${o.id} opened from alarm #${alarmId}`, "ok");
+      window.location.hash = routeHash({ view: "workorders", machine: null, order: o.id });
+    } catch (e) {
+      notify(`Could not open a work order: ${errorText(e)}`);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <button
+      className="btn sm"
+      onClick={() => void open()}
+      disabled={busy || refused !== null}
+      title={refused ? `Work orders ${refused}` : "Open a work order for this alarm"}
+      data-testid="alarm-work-order"
+    >
+      Work order
+    </button>
   );
 }

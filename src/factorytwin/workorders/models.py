@@ -1,0 +1,121 @@
+"""The work order's typed contract: what is stored, what a client sends, and which state changes are allowed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from factorytwin.domain import MachineId, Text
+
+MAX_TITLE_CHARS = 200
+MAX_NOTE_CHARS = 2000
+MAX_NOTES = 200
+
+
+class WorkOrderState(StrEnum):
+    """Where a work order is in its life."""
+
+    OPEN = "open"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+ALLOWED: dict[WorkOrderState, frozenset[WorkOrderState]] = {
+    WorkOrderState.OPEN: frozenset({WorkOrderState.ASSIGNED, WorkOrderState.IN_PROGRESS, WorkOrderState.CANCELLED}),
+    WorkOrderState.ASSIGNED: frozenset({WorkOrderState.IN_PROGRESS, WorkOrderState.CANCELLED}),
+    WorkOrderState.IN_PROGRESS: frozenset({WorkOrderState.DONE, WorkOrderState.CANCELLED}),
+    WorkOrderState.DONE: frozenset(),
+    WorkOrderState.CANCELLED: frozenset(),
+}
+"""The state changes a work order may make (done and cancelled are final)."""
+
+
+class WorkOrderNote(BaseModel):
+    """A note on a work order, by whom and when."""
+
+    at: datetime
+    by: Text = Field(max_length=64)
+    text: Text = Field(min_length=1, max_length=MAX_NOTE_CHARS)
+
+
+class WorkOrderStep(BaseModel):
+    """One state change of a work order: to which state, by whom, when."""
+
+    state: WorkOrderState
+    at: datetime
+    by: Text = Field(max_length=64)
+
+
+class WorkOrder(BaseModel):
+    """A maintenance job on one machine, with its whole history."""
+
+    id: int
+    machine_id: MachineId
+    title: Text = Field(min_length=1, max_length=MAX_TITLE_CHARS)
+    description: Text = Field(default="", max_length=MAX_NOTE_CHARS)
+    source: Literal["manual", "alarm"]
+    alarm_id: int | None = None
+    state: WorkOrderState
+    assignee: Text | None = Field(default=None, max_length=64)
+    downtime_start: datetime | None = Field(default=None, description="start of the machine's downtime it covers")
+    downtime_end: datetime | None = Field(default=None, description="end of the machine's downtime it covers")
+    parts: list[Text] = Field(default_factory=list, max_length=50, description="parts used, one per entry")
+    created_at: datetime
+    created_by: Text = Field(max_length=64)
+    updated_at: datetime
+    version: int = Field(ge=1, description="bumped by every change (an update names the version it read)")
+    steps: list[WorkOrderStep] = Field(default_factory=list, description="every state change, oldest first")
+    notes: list[WorkOrderNote] = Field(default_factory=list, max_length=MAX_NOTES)
+
+
+def _downtime_in_order(start: datetime | None, end: datetime | None) -> None:
+    if start is not None and end is not None and end < start:
+        raise ValueError("downtime_end is before downtime_start")
+
+
+class WorkOrderCreate(BaseModel):
+    """A new work order: by hand (``machine_id`` and ``title``) or from an alarm (``alarm_id``; the rest defaults
+    to the alarm's machine and message)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    machine_id: MachineId | None = None
+    alarm_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    title: Text | None = Field(default=None, min_length=1, max_length=MAX_TITLE_CHARS)
+    description: Text = Field(default="", max_length=MAX_NOTE_CHARS)
+    assignee: Text | None = Field(default=None, min_length=1, max_length=64)
+    downtime_start: AwareDatetime | None = None
+    downtime_end: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> WorkOrderCreate:
+        if self.alarm_id is None and (self.machine_id is None or self.title is None):
+            raise ValueError("a work order by hand needs machine_id and title (or give alarm_id)")
+        _downtime_in_order(self.downtime_start, self.downtime_end)
+        return self
+
+
+class WorkOrderTransition(BaseModel):
+    """A state change (and optionally an assignee, a note, parts used, the downtime covered) of a work order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    state: WorkOrderState
+    assignee: Text | None = Field(default=None, min_length=1, max_length=64)
+    note: Text | None = Field(default=None, min_length=1, max_length=MAX_NOTE_CHARS)
+    parts: list[Text] | None = Field(default=None, max_length=50)
+    downtime_start: AwareDatetime | None = None
+    downtime_end: AwareDatetime | None = None
+
+
+class WorkOrderNoteIn(BaseModel):
+    """A note to add to a work order."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: Text = Field(min_length=1, max_length=MAX_NOTE_CHARS)

@@ -16,7 +16,7 @@ from factorytwin.mqtt import MqttLink
 from factorytwin.store.base import EventQuery
 from factorytwin.store.sqlite import SQLiteStore
 from factorytwin.twin.bus import InProcessBus
-from factorytwin.twin.commands import CommandDispatcher, NotServed
+from factorytwin.twin.commands import CommandDispatcher, DispatchOutcome, NotServed
 from factorytwin.twin.messages import CommandState
 from factorytwin.twin.service import TwinService
 from tests.unit.twin.helpers import T0, batch, machine, reading
@@ -173,3 +173,24 @@ async def test_an_unanswered_command_times_out_with_one_event(twin: TwinService)
     (event,) = await command_events(twin)
     assert event.data["state"] == "timed_out"
     assert "no answer from the machine in 10 s" in event.message
+
+
+async def test_a_route_carries_the_commands_it_serves_before_mqtt_and_leaves_the_others(twin: TwinService) -> None:
+    link = over_mqtt(twin)
+
+    async def opcua_route(command: CommandMessage) -> DispatchOutcome | None:
+        if command.command is CommandKind.MAINTAIN:  # not one of the connector's commands
+            return None
+        if command.command is CommandKind.START:
+            return DispatchOutcome(True, "OPC UA connector plc1: BadUserAccessDenied", CommandState.REFUSED, "denied")
+        return DispatchOutcome(True, "applied over OPC UA (plc1 stop)", CommandState.APPLIED)
+
+    twin.commands.add_route(opcua_route)
+    applied = await twin.send_command("mill-01", Command(command=CommandKind.STOP))
+    assert (applied.state, applied.outcome) == (CommandState.APPLIED, "applied over OPC UA (plc1 stop)")
+    refused = await twin.send_command("mill-01", Command(command=CommandKind.START))
+    assert (refused.state, refused.answer) == (CommandState.REFUSED, "denied")
+    assert link.published == []
+    published = await twin.send_command("mill-01", Command(command=CommandKind.MAINTAIN))
+    assert published.state is CommandState.DELIVERED
+    assert len(link.published) == 1

@@ -5,6 +5,7 @@
 
 import type {
   Alarm,
+  ConnectorView,
   AuditEntry,
   Catalogue,
   CommandRequest,
@@ -269,6 +270,11 @@ export class ApiClient {
   }
 
   /** The machine's failure prediction; `status` says "no_model" (HTTP 200) until a model is trained. */
+  /** The connectors feeding the machine and their state. */
+  machineConnectors(machineId: string): Promise<ConnectorView[]> {
+    return this.get("/api/v1/machines/{machine_id}/connectors", { machine_id: machineId });
+  }
+
   prediction(machineId: string): Promise<Prediction> {
     return this.get("/api/v1/machines/{machine_id}/prediction", { machine_id: machineId });
   }

@@ -40,6 +40,7 @@ import {
 } from "../state/commands";
 import { HealthBar, SeverityTag, StatusBadge } from "./Bits";
 import { LastReading, StaleTag } from "./Freshness";
+import { MachineConnectors } from "./MachineConnectors";
 import { Sparkline } from "./Sparkline";
 import { notify } from "./Toast";
 
@@ -543,6 +544,7 @@ export function MachinePanel({ machine, onClose }: { machine: Machine; onClose: 
       <Controls machine={machine} />
       <AlarmsSection machineId={machine.id} />
       <PredictionSection machineId={machine.id} />
+      <MachineConnectors machineId={machine.id} />
       <div className={`section${stale ? " stale" : ""}`} data-testid="live-values" data-stale={stale}>
         <h3>
           Live values

@@ -22,6 +22,7 @@ from factorytwin.errors import NotFound, ServiceUnavailable
 from factorytwin.ingest import IngestService
 from factorytwin.ml import Predictor
 from factorytwin.plant import PlantService
+from factorytwin.profiles.assets import AssetService
 from factorytwin.profiles.registry import ProfileRegistry
 from factorytwin.profiles.service import ProfileService
 from factorytwin.store.base import Store
@@ -76,6 +77,8 @@ class Services:
     """Predictions, schedule and model registry; set by the ML start-up hook."""
     profiles: ProfileService | None = None
     """Machine profiles (versions, DTDL import/export); set by the profiles start-up hook."""
+    assets: AssetService | None = None
+    """Uploaded glTF/GLB assets profiles draw machines with; set by the profiles start-up hook."""
     scenarios: ScenarioJobs | None = None
     """What-if scenario jobs; set by the what-if start-up hook."""
 

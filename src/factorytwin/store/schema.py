@@ -10,6 +10,7 @@ Readings are narrow and compact: machine and sensor are dictionary-encoded as sm
 
 from __future__ import annotations
 
+from factorytwin.store.assets_schema import POSTGRES_ASSETS_STEP, SQLITE_ASSETS_STEP
 from factorytwin.store.auth_schema import POSTGRES_AUTH_STEP, SQLITE_AUTH_STEP
 from factorytwin.store.profiles_schema import POSTGRES_PROFILES_STEP, SQLITE_PROFILES_STEP
 
@@ -112,6 +113,7 @@ SQLITE_MIGRATIONS: list[Migration] = [
     SQLITE_PROFILES_STEP,  # machine profiles and their versions (profiles_schema.py)
     ALARM_SHELF_STEP,
     MACHINE_PROVISION_STEP,
+    SQLITE_ASSETS_STEP,  # uploaded glTF/GLB assets (assets_schema.py)
 ]
 
 POSTGRES_MIGRATIONS: list[Migration] = [
@@ -185,6 +187,7 @@ POSTGRES_MIGRATIONS: list[Migration] = [
     POSTGRES_PROFILES_STEP,  # machine profiles and their versions (profiles_schema.py)
     ALARM_SHELF_STEP,
     MACHINE_PROVISION_STEP,
+    POSTGRES_ASSETS_STEP,  # uploaded glTF/GLB assets (assets_schema.py)
 ]
 
 HISTORY_SQL = """

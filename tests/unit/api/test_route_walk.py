@@ -116,6 +116,10 @@ async def test_a_route_born_open_is_reported(sqlite_store: Store) -> None:
 # --- the real app -------------------------------------------------------------------------------------------
 
 EXPECTED_GUARDS = {
+    "POST /api/v1/assets": "engineer",
+    "GET /api/v1/assets": "viewer",
+    "GET /api/v1/assets/{asset_id}": "viewer",
+    "DELETE /api/v1/assets/{asset_id}": "engineer",
     "DELETE /api/v1/machines/{machine_id}": "engineer",
     "POST /api/v1/machines": "engineer",
     "PUT /api/v1/machines/{machine_id}": "engineer",

@@ -152,6 +152,7 @@ async def profiles_lifespan(services: Services) -> AsyncIterator[None]:
         ]
 
     assets = AssetService(asset_store_for(services.store), profiles_using)
+    await assets.load()
     services.assets = assets
     services.profiles = ProfileService(
         profile_store, plant.machines_using, on_saved=saved, on_deleted=deleted, asset_exists=assets.exists

@@ -20,6 +20,7 @@ from typing import Any, Final, Literal, Protocol
 from pydantic import AwareDatetime, BaseModel, Field
 
 from factorytwin.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from factorytwin.profiles.asset_bounds import Bounds, scene_bounds
 
 MAX_ASSET_BYTES = 16 * 1024 * 1024
 """The default cap of one upload (``FT_MAX_ASSET_BYTES``); larger is a 413."""
@@ -40,6 +41,11 @@ class AssetInfo(BaseModel):
     media_type: MediaType
     size: int = Field(ge=0, description="bytes")
     sha256: str
+    bounds: tuple[float, float, float, float, float, float] | None = Field(
+        default=None,
+        description="the model's bounding box, metres in its own axes (+Y up): min x, y, z, max x, y, z; None when "
+        "it has no bounded mesh",
+    )
     saved_at: AwareDatetime
     saved_by: str
 
@@ -134,16 +140,23 @@ def _check_gltf(doc: dict[str, Any], has_bin: bool) -> None:
                 )
 
 
-def check_gltf_file(data: bytes) -> MediaType:
-    """The media type of a glTF 2.0 file (JSON or GLB), or ``InvalidInput`` at ``body`` with the reason."""
+def inspect_gltf_file(data: bytes) -> tuple[MediaType, dict[str, Any]]:
+    """The media type and JSON document of a glTF 2.0 file (JSON or GLB), or ``InvalidInput`` at ``body`` with
+    the reason."""
     if not data:
         raise _bad("the file is empty")
     if data[:4] == b"glTF":
         doc, has_bin = _glb_json(data)
         _check_gltf(doc, has_bin)
-        return GLB
-    _check_gltf(_json_doc(data, "the file"), has_bin=False)
-    return GLTF_JSON
+        return GLB, doc
+    doc = _json_doc(data, "the file")
+    _check_gltf(doc, has_bin=False)
+    return GLTF_JSON, doc
+
+
+def check_gltf_file(data: bytes) -> MediaType:
+    """The media type of a glTF 2.0 file (JSON or GLB), or ``InvalidInput`` at ``body`` with the reason."""
+    return inspect_gltf_file(data)[0]
 
 
 ProfilesUsing = Callable[[str], Awaitable[list[str]]]
@@ -163,10 +176,11 @@ class AssetService:
         self.store = store
         self.profiles_using = profiles_using
         self.now = now
+        self._bounds: dict[str, Bounds | None] = {}
 
     async def upload(self, name: str, data: bytes, by: str) -> AssetInfo:
         """Check and store a file; the same bytes uploaded again give the asset already stored."""
-        media_type = check_gltf_file(data)
+        media_type, doc = inspect_gltf_file(data)
         digest = hashlib.sha256(data).hexdigest()
         info = AssetInfo(
             id=digest[:16],
@@ -174,10 +188,21 @@ class AssetService:
             media_type=media_type,
             size=len(data),
             sha256=digest,
+            bounds=scene_bounds(doc),
             saved_at=self.now(),
             saved_by=by,
         )
-        return await self.store.put_asset(info, data)
+        stored = await self.store.put_asset(info, data)
+        self._bounds[stored.id] = stored.bounds
+        return stored
+
+    async def load(self) -> None:
+        """Read every asset's bounding box once (at start-up), for ``bounds``."""
+        self._bounds = {a.id: a.bounds for a in await self.store.assets()}
+
+    def bounds(self, asset_id: str) -> Bounds | None:
+        """The bounding box of an uploaded model (None for an unknown one, or one without a bounded mesh)."""
+        return self._bounds.get(asset_id)
 
     async def list(self) -> list[AssetInfo]:
         """Every asset, by id."""
@@ -201,3 +226,4 @@ class AssetService:
             raise Conflict(f"asset {asset_id!r} is used by profiles {', '.join(users)}", ("path", "asset_id"))
         if not await self.store.delete_asset(asset_id):
             raise NotFound(f"no asset {asset_id!r}")
+        self._bounds.pop(asset_id, None)

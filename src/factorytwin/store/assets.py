@@ -5,6 +5,7 @@ The SQLite one writes on the store's single writer thread and reads on its reade
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from factorytwin.profiles.assets import Asset, AssetInfo, AssetStore
@@ -12,26 +13,38 @@ from factorytwin.store._rows import from_ms, to_ms
 from factorytwin.store.base import Store
 from factorytwin.store.translate import translate_postgres, translate_sqlite, translated
 
-_INFO = "id, name, media_type, size, sha256, saved_at, saved_by"
+_INFO = "id, name, media_type, size, sha256, bounds, saved_at, saved_by"
 _sqlite = translated(translate_sqlite)
 _pg = translated(translate_postgres)
 
 
 def _info(row: Any) -> AssetInfo:
-    asset_id, name, media_type, size, sha256, saved_at, saved_by = tuple(row)[:7]
+    asset_id, name, media_type, size, sha256, bounds, saved_at, saved_by = tuple(row)[:8]
     return AssetInfo(
         id=asset_id,
         name=name,
         media_type=media_type,
         size=size,
         sha256=sha256,
+        bounds=None if bounds is None else json.loads(bounds),
         saved_at=from_ms(saved_at),
         saved_by=saved_by,
     )
 
 
 def _row(info: AssetInfo, data: bytes) -> tuple[object, ...]:
-    return (info.id, info.name, info.media_type, info.size, info.sha256, to_ms(info.saved_at), info.saved_by, data)
+    bounds = None if info.bounds is None else json.dumps(info.bounds)
+    return (
+        info.id,
+        info.name,
+        info.media_type,
+        info.size,
+        info.sha256,
+        bounds,
+        to_ms(info.saved_at),
+        info.saved_by,
+        data,
+    )
 
 
 class SQLiteAssetStore:
@@ -57,7 +70,7 @@ class SQLiteAssetStore:
     async def asset(self, asset_id: str) -> Asset | None:
         """An asset with its bytes, or None."""
         rows = await self._rows(f"SELECT {_INFO}, data FROM assets WHERE id = ?", (asset_id,))
-        return Asset(_info(rows[0]), bytes(rows[0][7])) if rows else None  # type: ignore[call-overload]
+        return Asset(_info(rows[0]), bytes(rows[0][8])) if rows else None  # type: ignore[call-overload]
 
     @_sqlite
     async def put_asset(self, info: AssetInfo, data: bytes) -> AssetInfo:
@@ -66,7 +79,7 @@ class SQLiteAssetStore:
         def run() -> None:
             conn = self.store._w()
             conn.execute(
-                f"INSERT INTO assets ({_INFO}, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                f"INSERT INTO assets ({_INFO}, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
                 _row(info, data),
             )
 
@@ -102,13 +115,13 @@ class PostgresAssetStore:
     async def asset(self, asset_id: str) -> Asset | None:
         """An asset with its bytes, or None."""
         row = await self.store.pool.fetchrow(f"SELECT {_INFO}, data FROM assets WHERE id = $1", asset_id)
-        return None if row is None else Asset(_info(row), bytes(row[7]))
+        return None if row is None else Asset(_info(row), bytes(row[8]))
 
     @_pg
     async def put_asset(self, info: AssetInfo, data: bytes) -> AssetInfo:
         """Store an asset; an id already stored keeps its first upload, which is returned."""
         await self.store.pool.execute(
-            f"INSERT INTO assets ({_INFO}, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+            f"INSERT INTO assets ({_INFO}, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT DO NOTHING",
             *_row(info, data),
         )
         row = await self.store.pool.fetchrow(f"SELECT {_INFO} FROM assets WHERE id = $1", info.id)

@@ -11,6 +11,7 @@ def _step(integer: str, blob: str) -> list[str]:
     media_type TEXT NOT NULL,
     size {integer} NOT NULL,
     sha256 TEXT NOT NULL,
+    bounds TEXT,
     data {blob} NOT NULL,
     saved_at {integer} NOT NULL,
     saved_by TEXT NOT NULL)"""

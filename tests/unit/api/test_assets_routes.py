@@ -102,3 +102,24 @@ async def test_a_gltf_appearance_must_name_an_uploaded_asset_and_keeps_it_from_d
     await api.delete("profiles/centrifugal-pump", headers=engineer)
     assert (await api.delete(f"assets/{asset}", headers=engineer)).status_code == 204
     assert (await api.delete(f"assets/{asset}", headers=engineer)).status_code == 404
+
+
+async def test_a_machine_of_an_uploaded_model_is_its_bounding_box_on_the_layout_and_in_the_gltf_export(
+    api: httpx.AsyncClient, engineer: Headers
+) -> None:
+    asset = (await api.post("assets", content=box_glb(size=(1.5, 3.0, 1.0)), headers=engineer | GLB_TYPE)).json()
+    assert asset["bounds"] == pytest.approx([-0.75, 0.0, -0.5, 0.75, 3.0, 0.5])
+    profile = profile_doc(id="tank", appearance={"kind": "gltf", "asset_id": asset["id"]})
+    assert (await api.post("profiles", json=profile, headers=engineer)).status_code == 201
+    machine = {"id": "tank-1", "name": "Tank 1", "profile": "tank", "line": "line-a", "x": 5.0, "y": 6.0}
+    created = await api.post("machines", json=machine, headers=engineer)
+    assert created.status_code == 201, created.text
+    footprint = (await api.get("layout", headers=engineer)).json()["footprints"]["tank"]
+    assert (footprint["asset"], footprint["shape"]) == (asset["id"], "box")
+    assert (footprint["width"], footprint["height"], footprint["depth"]) == pytest.approx((1.5, 3.0, 1.0))
+    doc = (await api.get("layout.gltf", headers=engineer)).json()
+    node = next(n for n in doc["nodes"] if n["name"] == "tank-1")
+    assert node["extras"]["asset_id"] == asset["id"]
+    body = doc["nodes"][node["children"][0]]
+    accessor = doc["accessors"][doc["meshes"][body["mesh"]]["primitives"][0]["attributes"]["POSITION"]]
+    assert accessor["max"] == pytest.approx([0.75, 1.5, 0.5])

@@ -8,6 +8,7 @@ import struct
 import pytest
 
 from factorytwin.errors import InvalidInput
+from factorytwin.profiles.asset_bounds import scene_bounds
 from factorytwin.profiles.assets import GLB, GLTF_JSON, check_gltf_file
 from tests.unit.profiles.gltf_files import box_doc, box_glb, box_gltf_json, glb
 
@@ -57,3 +58,18 @@ def test_a_uri_that_leaves_the_file_is_refused(uri: str) -> None:
     doc["buffers"][0].pop("uri")
     doc["images"] = [{"uri": uri}]
     assert "images[0].uri" in reason(glb(doc, data))
+
+
+def test_the_bounds_of_a_scene_follow_its_node_transforms() -> None:
+    doc, _ = box_doc(size=(1.2, 2.0, 1.2))
+    assert scene_bounds(doc) == pytest.approx((-0.6, 0.0, -0.6, 0.6, 2.0, 0.6))
+    doc["nodes"] = [{"children": [1], "translation": [10, 0, 0], "scale": [2, 2, 2]}, {"mesh": 0}]
+    doc["scenes"] = [{"nodes": [0]}]
+    assert scene_bounds(doc) == pytest.approx((8.8, 0.0, -1.2, 11.2, 4.0, 1.2))
+    quarter = 0.5**0.5  # 90 degrees about +Y: x and z swap
+    doc["nodes"] = [{"mesh": 0, "rotation": [0, quarter, 0, quarter]}]
+    doc["meshes"][0]["primitives"][0]["attributes"]["POSITION"] = 0
+    doc["accessors"][0] |= {"min": [-2, 0, -0.5], "max": [2, 1, 0.5]}
+    assert scene_bounds(doc) == pytest.approx((-0.5, 0.0, -2.0, 0.5, 1.0, 2.0))
+    assert scene_bounds({"asset": {"version": "2.0"}}) is None
+    assert scene_bounds({"nodes": [{"mesh": 7}]}) is None  # malformed: no bounds, no error

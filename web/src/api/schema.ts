@@ -1068,6 +1068,18 @@ export interface components {
          */
         AssetInfo: {
             /**
+             * Bounds
+             * @description the model's bounding box, metres in its own axes (+Y up): min x, y, z, max x, y, z; None when it has no bounded mesh
+             */
+            bounds?: [
+                number,
+                number,
+                number,
+                number,
+                number,
+                number
+            ] | null;
+            /**
              * Id
              * @description the first 16 hex digits of the file's SHA-256
              */
@@ -1488,6 +1500,11 @@ export interface components {
          */
         Footprint: {
             /**
+             * Asset
+             * @description an uploaded glTF asset the dashboard draws (GET /assets/{id}), standing on the floor and centred; the solid above is its bounding box
+             */
+            asset?: string | null;
+            /**
              * Color
              * @description linear RGB of the glTF material
              */
@@ -1506,6 +1523,11 @@ export interface components {
              * @description metres: the body of the glTF stand-in
              */
             height: number;
+            /**
+             * Model
+             * @description the dashboard's built-in model a profile's machines are drawn with, if any
+             */
+            model?: string | null;
             /**
              * Ring Radius
              * @description metres: the floor ring and hit area (0: none, e.g. a conveyor)

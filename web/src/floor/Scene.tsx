@@ -8,6 +8,7 @@ import type { AlarmSeverity, FactoryLayout, Machine, MachineStatus } from "../ap
 import { healthColor, SEVERITY_COLOR, STATUS_COLOR } from "../format";
 import { worstAlarmByMachine } from "../state/selectors";
 import { useTwin } from "../state/store";
+import { GltfModel } from "./GltfModel";
 import { hoverStore } from "./hover";
 import { floorTextTexture } from "./labels";
 import { accentMaterial, MAT } from "./materials";
@@ -223,6 +224,17 @@ interface NodeProps {
   labels: LabelRegistry;
 }
 
+const BUILT_IN = MODELS as Partial<Record<string, (props: ModelProps) => React.JSX.Element>>;
+
+/** A machine drawn as its profile's appearance says (served as its footprint): an uploaded glTF model, a
+ * built-in model, or the primitive's box/cylinder. */
+function MachineModel(props: ModelProps) {
+  const f = props.layout.footprints[props.machine.profile];
+  if (f?.asset) return <GltfModel {...props} />;
+  const Model = BUILT_IN[f?.model ?? props.machine.profile] ?? Primitive;
+  return <Model {...props} />;
+}
+
 const MachineNode = memo(function MachineNode({ machine, layout, selected, severity, onSelect, labels }: NodeProps) {
   const state = useTwin((s) => s.machines[machine.id]);
   const status: MachineStatus = state?.status ?? "offline";
@@ -241,8 +253,6 @@ const MachineNode = memo(function MachineNode({ machine, layout, selected, sever
   }, [ringMat, state?.health]);
   // Where the machine's HTML label (floor/overlay.ts) sits: above the model, higher over an alarm beacon.
   const anchorRef = useCallback((o: THREE.Object3D | null) => labels.anchor(machine.id, o), [labels, machine.id]);
-  const Model =
-    (MODELS as Partial<Record<string, (props: ModelProps) => React.JSX.Element>>)[machine.profile] ?? Primitive;
   const [x, , z] = toScene(layout, machine.x, machine.y);
   const r = footprint(machine, layout);
   const top = modelHeight(machine, layout);
@@ -266,7 +276,7 @@ const MachineNode = memo(function MachineNode({ machine, layout, selected, sever
   return (
     <group position={[x, 0, z]} rotation={[0, (machine.rotation * Math.PI) / 180, 0]} name={machine.id}>
       <group onClick={click} onPointerOver={over} onPointerMove={over} onPointerOut={out}>
-        <Model machine={machine} accent={accent} layout={layout} />
+        <MachineModel machine={machine} accent={accent} layout={layout} />
         {/* invisible, generous hit volume so small machines are easy to pick */}
         <mesh position={[0, top / 2, 0]} visible={false}>
           <boxGeometry args={length ? [length, top, 1.6] : [2 * r, top, 2 * r]} />

@@ -29,6 +29,7 @@ import {
   type UnitPrefs,
 } from "./units";
 import { AuditView } from "./views/AuditView";
+import { ProfilesView } from "./views/ProfilesView";
 import { KpisView } from "./views/KpisView";
 import { PLANT, type KpiPath } from "./kpis";
 
@@ -225,6 +226,7 @@ const NAV: { view: View; label: string; icon: () => React.JSX.Element; admin?: t
   { view: "overview", label: "Overview", icon: OverviewIcon },
   { view: "history", label: "History", icon: HistoryIcon },
   { view: "kpis", label: "Plant KPIs", icon: KpiIcon },
+  { view: "profiles", label: "Profiles", icon: OverviewIcon },
   { view: "audit", label: "Audit", icon: AuditIcon, admin: true },
 ];
 
@@ -234,6 +236,7 @@ const TITLES: Record<View, string> = {
   history: "History",
   kpis: "Plant KPIs",
   audit: "Audit trail",
+  profiles: "Machine profiles",
 };
 
 loadUnitPrefs();
@@ -370,6 +373,7 @@ function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
             {route.view === "overview" && <OverviewView onOpen={(id) => go({ view: "floor", machine: id })} />}
             {route.view === "history" && <HistoryView machine={route.machine} onMachine={select} />}
             {route.view === "audit" && <AuditView />}
+            {route.view === "profiles" && <ProfilesView />}
             {route.view === "kpis" && <KpisView path={route.kpi ?? PLANT} onPath={drill} />}
           </FactoryContext.Provider>
         )}

@@ -1,10 +1,10 @@
-// Hash routes: #/floor, #/floor/<machine>, #/overview, #/history/<machine>, #/audit (admins), and the KPI drill-down
+// Hash routes: #/floor, #/profiles, #/floor/<machine>, #/overview, #/history/<machine>, #/audit (admins), and the KPI drill-down
 // #/kpis, #/kpis/line/<line>, #/kpis/machine/<machine>. Hash routing needs no server support, so the FastAPI static
 // mount can serve the single page as it is.
 
 import { kpiHash, parseKpiPath, type KpiPath } from "./kpis";
 
-export type View = "floor" | "overview" | "history" | "audit" | "kpis";
+export type View = "floor" | "overview" | "history" | "audit" | "kpis" | "profiles";
 
 export interface Route {
   view: View;
@@ -15,7 +15,7 @@ export interface Route {
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
-  const known: readonly string[] = ["floor", "overview", "history", "audit", "kpis"];
+  const known: readonly string[] = ["floor", "overview", "history", "audit", "kpis", "profiles"];
   const view = (parts[0] !== undefined && known.includes(parts[0]) ? parts[0] : "floor") as View;
   if (view === "kpis") {
     const kpi = parseKpiPath(parts.slice(1));

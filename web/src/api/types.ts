@@ -48,6 +48,14 @@ export type KpiGrouping = Schemas["Grouping"];
 export type CommandRequest = Schemas["Command"];
 export type CommandResult = Schemas["CommandResult"];
 export type ErrorBody = Schemas["ErrorBody"];
+/** Machine profiles (docs/PROFILES.md): what a client writes, what the store keeps, and their parts. */
+export type ProfileBody = Schemas["ProfileBody"];
+export type StoredProfile = Schemas["StoredProfile"];
+export type ProfileSensor = Schemas["ProfileSensor"];
+export type ProfileCommand = Schemas["ProfileCommand"];
+export type AssetInfo = Schemas["AssetInfo"];
+export type DtdlImport = Schemas["DtdlImport"];
+export type BandOverride = Schemas["BandOverride"];
 
 /** Messages the server sends on /api/v1/stream (a union told apart by `type`). */
 export type ServerMessage = Schemas["ServerMessage"];

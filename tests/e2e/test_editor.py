@@ -48,6 +48,8 @@ def screen_position(page: Page, machine_id: str) -> tuple[float, float]:
 
 def test_a_profile_made_in_the_editor_becomes_a_machine_dragged_onto_the_floor(twin: Twin, bpage: BrowserPage) -> None:
     page = bpage.page
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(f"{r.request.method} {r.url}") if r.status == 404 else None)
     page.set_viewport_size({"width": 1440, "height": 900})
     bpage.goto(twin, "#/profiles", user=ENGINEER)
     page.click("[data-testid=profile-new]")
@@ -111,11 +113,16 @@ def test_a_profile_made_in_the_editor_becomes_a_machine_dragged_onto_the_floor(t
     page.click("[data-testid=edit-delete]")
     page.wait_for_function("() => !document.querySelector('[data-testid=pending-boiler-1]')", timeout=20_000)
     assert layout_machine(twin, "boiler-1") is None
-    assert bpage.errors == []
+    # The one 404 allowed: the panel asks for a prediction, and the ML model knows only the bundled kinds (the
+    # server answers 404 for a machine of a user profile; the panel says "no prediction").
+    assert all(m.endswith("/machines/boiler-1/prediction") for m in missing), missing
+    assert [e for e in bpage.errors if "404" not in e] == []
 
 
 def test_a_machine_of_an_uploaded_glb_is_drawn_with_it(twin: Twin, bpage: BrowserPage, tmp_path: Path) -> None:
     page = bpage.page
+    missing: list[str] = []
+    page.on("response", lambda r: missing.append(f"{r.request.method} {r.url}") if r.status == 404 else None)
     page.set_viewport_size({"width": 1440, "height": 900})
     bpage.goto(twin, "#/profiles", user=ENGINEER)
     page.click("[data-testid=profile-new]")
@@ -142,4 +149,5 @@ def test_a_machine_of_an_uploaded_glb_is_drawn_with_it(twin: Twin, bpage: Browse
     screen_position(page, "tank-1")
     page.wait_for_timeout(1500)
     page.screenshot(path=str(SCREENSHOTS / "floor-uploaded-gltf.png"))
-    assert bpage.errors == []
+    assert all(m.endswith("/machines/tank-1/prediction") for m in missing), missing
+    assert [e for e in bpage.errors if "404" not in e] == []

@@ -53,7 +53,7 @@ export function useFloorEdit(layout: FactoryLayout, onSelect: (id: string | null
       (e: unknown) =>
         setPending((p) => ({ ...p, [id]: { machine: null, op: "delete", state: "failed", why: errorText(e) } })),
     );
-  }, []);
+  }, [onSelect]);
   const machines = useMemo(() => {
     const out: Machine[] = [];
     for (const m of layout.machines) {

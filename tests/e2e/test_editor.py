@@ -137,9 +137,9 @@ def test_a_machine_of_an_uploaded_glb_is_drawn_with_it(twin: Twin, bpage: Browse
     expect(page.locator("[data-testid=profile-save-state]")).to_have_text("Saved as version 1.")
     asset_id = twin.api("/profiles/tank-e2e").json()["appearance"]["asset_id"]
 
-    machine = {"id": "tank-1", "name": "Buffer tank 1", "profile": "tank-e2e", "line": "line-c", "x": 60.0, "y": 14.0}
+    machine = {"id": "tank-1", "name": "Buffer tank 1", "profile": "tank-e2e", "line": "line-c", "x": 30.0, "y": 9.0}
     assert twin.post("/machines", machine).status_code == 201
-    page.goto(f"{twin.url}/?quality=high#/floor/tank-1")
+    page.goto(f"{twin.url}/?quality=high#/floor")
     page.wait_for_selector("[data-testid=connection][data-status=open]", timeout=20_000)
     page.wait_for_function(
         f"() => window.__ftGltf && window.__ftGltf[{asset_id!r}] && window.__ftGltf[{asset_id!r}].state === 'loaded'",

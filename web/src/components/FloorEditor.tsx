@@ -45,15 +45,18 @@ export function useFloorEdit(layout: FactoryLayout, onSelect: (id: string | null
       (e: unknown) => setPending((p) => ({ ...p, [m.id]: { machine: m, op, state: "failed", why: errorText(e) } })),
     );
   }, []);
-  const remove = useCallback((id: string) => {
-    onSelect(null); // its panel closes first: nothing asks for a machine that is going away
-    setPending((p) => ({ ...p, [id]: { machine: null, op: "delete", state: "saving" } }));
-    api.deleteMachine(id).then(
-      () => undefined,
-      (e: unknown) =>
-        setPending((p) => ({ ...p, [id]: { machine: null, op: "delete", state: "failed", why: errorText(e) } })),
-    );
-  }, [onSelect]);
+  const remove = useCallback(
+    (id: string) => {
+      onSelect(null); // its panel closes first: nothing asks for a machine that is going away
+      setPending((p) => ({ ...p, [id]: { machine: null, op: "delete", state: "saving" } }));
+      api.deleteMachine(id).then(
+        () => undefined,
+        (e: unknown) =>
+          setPending((p) => ({ ...p, [id]: { machine: null, op: "delete", state: "failed", why: errorText(e) } })),
+      );
+    },
+    [onSelect],
+  );
   const machines = useMemo(() => {
     const out: Machine[] = [];
     for (const m of layout.machines) {

@@ -154,6 +154,11 @@ class Settings(BaseSettings):
         ge=1024,
         description="largest request body of every route but POST /telemetry (FT_MAX_BODY_BYTES); larger gets 413",
     )
+    max_asset_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        ge=1024,
+        description="largest glTF/GLB file POST /assets accepts (the whole upload); larger gets 413",
+    )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default=[],
         description="comma-separated exact origins (https://host[:port]) whose pages may call the API with "

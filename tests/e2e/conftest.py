@@ -41,7 +41,7 @@ CHROMIUM_ARGS = [
 TWIN_PROCESS = Path(__file__).with_name("twin_process.py")
 SPEED = 60.0
 PASSWORD = "e2e password, long enough"
-USERS = {"olga": Role.OPERATOR, "vera": Role.VIEWER}
+USERS = {"olga": Role.OPERATOR, "vera": Role.VIEWER, "erin": Role.ENGINEER}
 """The dashboard users of the browser tests (all with ``PASSWORD``); pages log in as the operator by default."""
 
 

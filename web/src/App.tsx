@@ -38,6 +38,7 @@ import {
   type UnitPrefs,
 } from "./units";
 import { AuditView } from "./views/AuditView";
+import { ProfilesView } from "./views/ProfilesView";
 import { KpisView } from "./views/KpisView";
 import { WhatIfView } from "./views/WhatIfView";
 import { WorkOrdersView } from "./views/WorkOrdersView";
@@ -238,6 +239,7 @@ const NAV: { view: View; label: string; icon: () => React.JSX.Element; admin?: t
   { view: "kpis", label: "Plant KPIs", icon: KpiIcon },
   { view: "whatif", label: "What-if", icon: WhatIfIcon },
   { view: "workorders", label: "Work orders", icon: WrenchIcon },
+  { view: "profiles", label: "Profiles", icon: OverviewIcon },
   { view: "audit", label: "Audit", icon: AuditIcon, admin: true },
 ];
 
@@ -249,6 +251,7 @@ const TITLES: Record<View, string> = {
   audit: "Audit trail",
   whatif: "What-if scenarios",
   workorders: "Work orders",
+  profiles: "Machine profiles",
 };
 
 loadUnitPrefs();
@@ -385,6 +388,7 @@ function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
             {route.view === "overview" && <OverviewView onOpen={(id) => go({ view: "floor", machine: id })} />}
             {route.view === "history" && <HistoryView machine={route.machine} onMachine={select} />}
             {route.view === "audit" && <AuditView />}
+            {route.view === "profiles" && <ProfilesView />}
             {route.view === "kpis" && <KpisView path={route.kpi ?? PLANT} onPath={drill} />}
             {route.view === "whatif" && <WhatIfView />}
             {route.view === "workorders" && (

@@ -1,11 +1,11 @@
-// Hash routes: #/floor, #/floor/<machine>, #/overview, #/history/<machine>, #/audit (admins), #/whatif, the KPI
-// drill-down #/kpis, #/kpis/line/<line>, #/kpis/machine/<machine>, and work orders #/workorders,
+// Hash routes: #/floor, #/floor/<machine>, #/overview, #/history/<machine>, #/audit (admins), #/whatif, #/profiles,
+// the KPI drill-down #/kpis, #/kpis/line/<line>, #/kpis/machine/<machine>, and work orders #/workorders,
 // #/workorders/<id>. Hash routing needs no server support, so the FastAPI static
 // mount can serve the single page as it is.
 
 import { kpiHash, parseKpiPath, type KpiPath } from "./kpis";
 
-export type View = "floor" | "overview" | "history" | "audit" | "kpis" | "whatif" | "workorders";
+export type View = "floor" | "overview" | "history" | "audit" | "kpis" | "whatif" | "workorders" | "profiles";
 
 export interface Route {
   view: View;
@@ -18,7 +18,16 @@ export interface Route {
 
 export function parseRoute(hash: string): Route {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
-  const known: readonly string[] = ["floor", "overview", "history", "audit", "kpis", "whatif", "workorders"];
+  const known: readonly string[] = [
+    "floor",
+    "overview",
+    "history",
+    "audit",
+    "kpis",
+    "whatif",
+    "workorders",
+    "profiles",
+  ];
   const view = (parts[0] !== undefined && known.includes(parts[0]) ? parts[0] : "floor") as View;
   if (view === "kpis") {
     const kpi = parseKpiPath(parts.slice(1));

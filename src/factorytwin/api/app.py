@@ -24,6 +24,7 @@ from factorytwin.api.headers import DOCS_PATHS, SecurityHeaders
 from factorytwin.api.lifespan import app_lifespan
 from factorytwin.api.routers import (
     alarms,
+    assets,
     auth,
     catalogue,
     commands,
@@ -68,6 +69,7 @@ ROUTERS: list[APIRouter] = [
     commands.router,
     stream.router,
     ml.router,
+    assets.router,
     profiles.router,
     connectors.router,
     kpi.router,
@@ -98,10 +100,9 @@ def create_app(settings: Settings, store: Store | None = None) -> FastAPI:
     # Gzip for whatever the client accepts it for: the dashboard's 1.2 MB of JavaScript, large JSON answers.
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES)
     telemetry_path = f"{API_PREFIX}/telemetry"
-    app.add_middleware(
-        BodyLimit,
-        limit_for=lambda path: settings.max_body_bytes if path == telemetry_path else settings.max_request_bytes,
-    )
+    assets_path = f"{API_PREFIX}/assets"
+    caps = {telemetry_path: lambda: settings.max_body_bytes, assets_path: lambda: settings.max_asset_bytes}
+    app.add_middleware(BodyLimit, limit_for=lambda path: caps.get(path, lambda: settings.max_request_bytes)())
     if settings.cors_origins:  # off by default: same origin only (Settings refuses "*")
         app.add_middleware(
             CORSMiddleware,

@@ -22,6 +22,7 @@ from factorytwin.errors import NotFound, ServiceUnavailable
 from factorytwin.ingest import IngestService
 from factorytwin.ml import Predictor
 from factorytwin.plant import PlantService
+from factorytwin.profiles.assets import AssetService
 from factorytwin.profiles.registry import ProfileRegistry
 from factorytwin.profiles.service import ProfileService
 from factorytwin.store.base import Store
@@ -79,6 +80,8 @@ class Services:
     """Machine profiles (versions, DTDL import/export); set by the profiles start-up hook."""
     connectors: ConnectorService | None = None
     """OPC UA, Modbus and mapped MQTT connectors, stored and run live; set by the connectors' start-up hook."""
+    assets: AssetService | None = None
+    """Uploaded glTF/GLB assets profiles draw machines with; set by the profiles start-up hook."""
     scenarios: ScenarioJobs | None = None
     """What-if scenario jobs; set by the what-if start-up hook."""
 

@@ -23,6 +23,14 @@ class Footprint(BaseModel):
     top: float = Field(gt=0, description="metres: the highest moving part, where labels and alarm beacons sit")
     ring_radius: float = Field(ge=0, description="metres: the floor ring and hit area (0: none, e.g. a conveyor)")
     color: tuple[float, float, float] = Field(description="linear RGB of the glTF material")
+    model: str | None = Field(
+        default=None, description="the dashboard's built-in model a profile's machines are drawn with, if any"
+    )
+    asset: str | None = Field(
+        default=None,
+        description="an uploaded glTF asset the dashboard draws (GET /assets/{id}), standing on the floor and centred; "
+        "the solid above is its bounding box",
+    )
 
 
 def _f(

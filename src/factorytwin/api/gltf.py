@@ -22,9 +22,18 @@ from typing import Any
 
 from factorytwin.api.footprints import DEFAULT_CONVEYOR_LENGTH_M, FOOTPRINTS, Footprint
 from factorytwin.domain import FactoryLayout, Machine, MachineKind
-from factorytwin.profiles.model import BUILTIN_MODELS, Appearance, BuiltinAppearance, PrimitiveAppearance
+from factorytwin.profiles.asset_bounds import Bounds
+from factorytwin.profiles.model import (
+    BUILTIN_MODELS,
+    Appearance,
+    BuiltinAppearance,
+    GltfAppearance,
+    PrimitiveAppearance,
+)
 
 GLTF_MEDIA_TYPE = "model/gltf+json"
+AssetBounds = Callable[[str], Bounds | None]
+"""Given an uploaded asset's id, its model's bounding box (or None)."""
 
 # Component types and buffer targets of the glTF 2.0 specification.
 _FLOAT = 5126
@@ -162,11 +171,27 @@ def _conveyor_length(machine: Machine) -> float:
     return length if length > 0 else DEFAULT_CONVEYOR_LENGTH_M
 
 
-def footprint_of(appearance: Appearance | None) -> Footprint:
+def footprint_of(appearance: Appearance | None, asset_bounds: AssetBounds | None = None) -> Footprint:
     """The solid a profile's appearance stands for: a built-in model's footprint, a primitive's own size and
-    colour; an uploaded model (or no known profile) as a neutral one-metre box."""
+    colour, an uploaded model's bounding box (``asset_bounds`` gives it; a one-metre box when unknown); no known
+    profile as a neutral one-metre box."""
+    if isinstance(appearance, GltfAppearance):
+        box = asset_bounds(appearance.asset_id) if asset_bounds is not None else None
+        if box is None:
+            return UNKNOWN_FOOTPRINT.model_copy(update={"asset": appearance.asset_id})
+        w, h, d = (max(0.05, box[i + 3] - box[i]) for i in range(3))
+        return Footprint(
+            shape="box",
+            width=w,
+            depth=d,
+            height=h,
+            top=h + 0.3,
+            ring_radius=max(w, d) * 0.75,
+            color=UNKNOWN_FOOTPRINT.color,
+            asset=appearance.asset_id,
+        )
     if isinstance(appearance, BuiltinAppearance):
-        return FOOTPRINTS[MachineKind(appearance.model)]
+        return FOOTPRINTS[MachineKind(appearance.model)].model_copy(update={"model": appearance.model})
     if isinstance(appearance, PrimitiveAppearance):
         rgb = tuple(_srgb_to_linear(int(appearance.color[i : i + 2], 16) / 255) for i in (1, 3, 5))
         ring = max(appearance.width, appearance.depth) * 0.75
@@ -192,12 +217,15 @@ UNKNOWN_FOOTPRINT = Footprint(
 
 
 def layout_to_gltf(
-    layout: FactoryLayout, appearance_of: Callable[[str], Appearance | None] | None = None
+    layout: FactoryLayout,
+    appearance_of: Callable[[str], Appearance | None] | None = None,
+    asset_bounds: AssetBounds | None = None,
 ) -> dict[str, Any]:
     """The glTF 2.0 document (as JSON-ready dict) of ``layout``; see the module docstring for the axes.
 
     ``appearance_of`` gives a profile's appearance (by profile id); without it each machine is drawn as the
-    built-in model named like its profile, if there is one."""
+    built-in model named like its profile, if there is one. ``asset_bounds`` gives an uploaded model's bounding
+    box, its stand-in (with ``asset_id`` in the machine node's extras)."""
     if appearance_of is None:
         appearance_of = _builtin_named
     b = _Builder()
@@ -230,7 +258,7 @@ def layout_to_gltf(
 
     for machine in layout.machines:
         appearance = appearance_of(machine.profile)
-        shape = footprint_of(appearance)
+        shape = footprint_of(appearance, asset_bounds)
         w, h, d = shape.width, shape.height, shape.depth
         if machine.profile not in profile_materials:
             profile_materials[machine.profile] = b.material(machine.profile, shape.color)
@@ -258,7 +286,8 @@ def layout_to_gltf(
                     "profile": machine.profile,
                     "line": machine.line,
                     "metadata": machine.metadata,
-                },
+                }
+                | ({"asset_id": shape.asset} if shape.asset else {}),
             }
         )
 

@@ -31,10 +31,12 @@ from factorytwin.ml import ModelRegistry, Predictor
 from factorytwin.ml.jobs import TrainingJobs
 from factorytwin.plant import MachineListener, PlantService
 from factorytwin.plant.service import Op
-from factorytwin.profiles import Profile
+from factorytwin.profiles import GltfAppearance, Profile
+from factorytwin.profiles.assets import AssetService
 from factorytwin.profiles.registry import ProfileRegistry
 from factorytwin.profiles.service import ProfileService
 from factorytwin.store import Store, open_store
+from factorytwin.store.assets import asset_store_for
 from factorytwin.store.auth import auth_store_for
 from factorytwin.store.profiles import profile_store_for
 from factorytwin.twin.messages import ScenarioProgressMessage
@@ -142,8 +144,20 @@ async def profiles_lifespan(services: Services) -> AsyncIterator[None]:
     async def deleted(profile_id: str) -> None:
         services.registry.remove(profile_id)
 
+    profile_store = profile_store_for(services.store)
+
+    async def profiles_using(asset_id: str) -> list[str]:
+        return [
+            p.id
+            for p in await profile_store.profiles()
+            if isinstance(p.appearance, GltfAppearance) and p.appearance.asset_id == asset_id
+        ]
+
+    assets = AssetService(asset_store_for(services.store), profiles_using)
+    await assets.load()
+    services.assets = assets
     services.profiles = ProfileService(
-        profile_store_for(services.store), plant.machines_using, on_saved=saved, on_deleted=deleted
+        profile_store, plant.machines_using, on_saved=saved, on_deleted=deleted, asset_exists=assets.exists
     )
     yield
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from factorytwin.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from factorytwin.profiles.dtdl import DtdlImport, profile_from_dtdl, profile_to_dtdl
-from factorytwin.profiles.model import Profile, ProfileBody, StoredProfile
+from factorytwin.profiles.model import GltfAppearance, Profile, ProfileBody, StoredProfile
 from factorytwin.profiles.storage import ProfileStore
 
 MachinesUsing = Callable[[str], Sequence[str]]
@@ -35,7 +35,10 @@ class ProfileService:
         now: Callable[[], datetime] = _utc_now,
         on_saved: Callable[[Profile], Awaitable[None]] | None = None,
         on_deleted: Callable[[str], Awaitable[None]] | None = None,
+        asset_exists: Callable[[str], Awaitable[bool]] | None = None,
     ) -> None:
+        self.asset_exists = asset_exists
+        """Whether an uploaded asset is stored: a glTF appearance must name one (None: not checked)."""
         self.store = store
         self.machines_using = machines_using
         self.now = now
@@ -58,6 +61,7 @@ class ProfileService:
 
     async def create(self, body: ProfileBody, by: str) -> StoredProfile:
         """Store a new profile as version 1; ``Conflict`` (at ``body.id``) when the id is taken."""
+        await self._check_asset(body)
         return await self._saved(await self.store.create_profile(body, by, self.now()))
 
     async def update(self, profile_id: str, body: ProfileBody, by: str) -> StoredProfile:
@@ -65,10 +69,19 @@ class ProfileService:
         if body.id != profile_id:
             msg = f"the body's id {body.id!r} differs from the path's {profile_id!r}; a profile cannot be renamed"
             raise InvalidInput([FieldProblem(("body", "id"), msg, body.id)])
+        await self._check_asset(body)
         updated = await self.store.update_profile(body, by, self.now())
         if updated is None:
             raise NotFound(f"no profile {profile_id!r}; POST /profiles creates one")
         return await self._saved(updated)
+
+    async def _check_asset(self, body: ProfileBody) -> None:
+        appearance = body.appearance
+        if not isinstance(appearance, GltfAppearance) or self.asset_exists is None:
+            return
+        if not await self.asset_exists(appearance.asset_id):
+            msg = f"no uploaded asset {appearance.asset_id!r}; POST /assets uploads a glTF/GLB file"
+            raise InvalidInput([FieldProblem(("body", "appearance", "asset_id"), msg, appearance.asset_id)])
 
     async def _saved(self, stored: StoredProfile) -> StoredProfile:
         if self.on_saved is not None:

@@ -10,6 +10,7 @@ Readings are narrow and compact: machine and sensor are dictionary-encoded as sm
 
 from __future__ import annotations
 
+from factorytwin.store.assets_schema import POSTGRES_ASSETS_STEP, SQLITE_ASSETS_STEP
 from factorytwin.store.auth_schema import POSTGRES_AUTH_STEP, SQLITE_AUTH_STEP
 from factorytwin.store.profiles_schema import POSTGRES_PROFILES_STEP, SQLITE_PROFILES_STEP
 from factorytwin.store.workorders_schema import POSTGRES_WORK_ORDERS_STEP, SQLITE_WORK_ORDERS_STEP
@@ -129,6 +130,7 @@ SQLITE_MIGRATIONS: list[Migration] = [
     MACHINE_PROVISION_STEP,
     _connectors_step("INTEGER"),
     SQLITE_WORK_ORDERS_STEP,  # work orders (workorders_schema.py)
+    SQLITE_ASSETS_STEP,  # uploaded glTF/GLB assets (assets_schema.py)
 ]
 
 POSTGRES_MIGRATIONS: list[Migration] = [
@@ -204,6 +206,7 @@ POSTGRES_MIGRATIONS: list[Migration] = [
     MACHINE_PROVISION_STEP,
     _connectors_step("BIGINT"),
     POSTGRES_WORK_ORDERS_STEP,  # work orders (workorders_schema.py)
+    POSTGRES_ASSETS_STEP,  # uploaded glTF/GLB assets (assets_schema.py)
 ]
 
 HISTORY_SQL = """

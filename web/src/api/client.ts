@@ -27,6 +27,11 @@ import type {
   WorkOrder,
   WorkOrderCreate,
   WorkOrderTransition,
+  Machine,
+  ProfileBody,
+  StoredProfile,
+  AssetInfo,
+  DtdlImport,
   BodyOf,
   JsonOf,
 } from "./types";
@@ -37,11 +42,19 @@ export type CommandInput = Omit<CommandRequest, "issued_by">;
 
 export const API_BASE = "/api/v1";
 
+/** One problem of an error answer: where (`["body", "sensors", 2, "normal_high"]`) and what. */
+export interface FieldError {
+  loc: (string | number)[];
+  msg: string;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
     readonly path: string,
+    /** The answer's problems with their field paths (empty when it named none). */
+    readonly problems: FieldError[] = [],
   ) {
     super(message);
     this.name = "ApiError";
@@ -119,11 +132,23 @@ export class ApiClient {
     return this.request(fill(template, params), init);
   }
 
-  private async request<T>(fullPath: string, init?: RequestInit): Promise<T> {
+  /** `method` `body` as JSON to the route `template` (PUT/DELETE/POST of the edit routes). */
+  private send<T>(
+    method: string,
+    template: string,
+    params: Record<string, string | number>,
+    body?: unknown,
+  ): Promise<T> {
+    const init: RequestInit = { method };
+    if (body !== undefined) init.body = JSON.stringify(body);
+    return this.request(fill(template, params), init);
+  }
+
+  private async request<T>(fullPath: string, init?: RequestInit, contentType?: string): Promise<T> {
     // the schema's paths start with the API's own prefix; the client may be pointed at another base
     const path = fullPath.startsWith(API_BASE) ? fullPath.slice(API_BASE.length) : fullPath;
     const headers: Record<string, string> = { Accept: "application/json" };
-    if (init?.body) headers["Content-Type"] = "application/json";
+    if (init?.body) headers["Content-Type"] = contentType ?? "application/json";
     const csrf = csrfFromCookies(this.cookies());
     // Writes over the session cookie must carry its CSRF token (synchronizer token, docs/SECURITY.md).
     if (init?.method && init.method !== "GET" && csrf) headers[CSRF_HEADER] = csrf;
@@ -140,7 +165,8 @@ export class ApiClient {
         body = text;
       }
     }
-    if (!res.ok) throw new ApiError(res.status, errorMessage(body, `${res.status} ${res.statusText}`), path);
+    if (!res.ok)
+      throw new ApiError(res.status, errorMessage(body, `${res.status} ${res.statusText}`), path, fieldErrors(body));
     if (!parsed) throw new ApiError(res.status, `the answer to ${path} is not JSON`, path);
     return body as T;
   }
@@ -299,10 +325,66 @@ export class ApiClient {
     return this.request(fill("/api/v1/scenarios/{job_id}", { job_id: id }), { method: "DELETE" });
   }
 
+  profiles(): Promise<StoredProfile[]> {
+    return this.get("/api/v1/profiles");
+  }
+
+  /** Create (`isNew`) or write the next version of a profile. */
+  saveProfile(body: ProfileBody, isNew: boolean): Promise<StoredProfile> {
+    return isNew
+      ? this.send("POST", "/api/v1/profiles", {}, body)
+      : this.send("PUT", "/api/v1/profiles/{profile_id}", { profile_id: body.id }, body);
+  }
+
+  async deleteProfile(id: string): Promise<void> {
+    await this.send("DELETE", "/api/v1/profiles/{profile_id}", { profile_id: id });
+  }
+
+  importDtdl(body: DtdlImport): Promise<StoredProfile> {
+    return this.send("POST", "/api/v1/profiles/import/dtdl", {}, body);
+  }
+
+  exportDtdl(id: string): Promise<Record<string, unknown>> {
+    return this.get("/api/v1/profiles/{profile_id}/dtdl", { profile_id: id });
+  }
+
+  assets(): Promise<AssetInfo[]> {
+    return this.get("/api/v1/assets");
+  }
+
+  /** Upload a glTF/GLB file as the raw body. */
+  uploadAsset(file: Blob, name: string): Promise<AssetInfo> {
+    const type = name.toLowerCase().endsWith(".gltf") ? "model/gltf+json" : "model/gltf-binary";
+    const q = new URLSearchParams({ name });
+    return this.request(`/api/v1/assets?${q.toString()}`, { method: "POST", body: file }, type);
+  }
+
+  createMachine(machine: Machine): Promise<Machine> {
+    return this.send("POST", "/api/v1/machines", {}, machine);
+  }
+
+  updateMachine(machine: Machine): Promise<Machine> {
+    return this.send("PUT", "/api/v1/machines/{machine_id}", { machine_id: machine.id }, machine);
+  }
+
+  async deleteMachine(id: string): Promise<void> {
+    await this.send("DELETE", "/api/v1/machines/{machine_id}", { machine_id: id });
+  }
+
   /** The maintenance plan and its cost against other policies; `status` "no_model" until a model exists. */
   schedule(): Promise<MaintenancePlan> {
     return this.get("/api/v1/maintenance/schedule");
   }
+}
+
+/** The `detail` problems of an error answer that carry a field path. */
+export function fieldErrors(body: unknown): FieldError[] {
+  if (!body || typeof body !== "object" || !("detail" in body)) return [];
+  const detail = (body as { detail: unknown }).detail;
+  if (!Array.isArray(detail)) return [];
+  return detail
+    .filter((d): d is FieldError => !!d && typeof d === "object" && Array.isArray((d as FieldError).loc))
+    .map((d) => ({ loc: d.loc, msg: String(d.msg) }));
 }
 
 /** True when the server's /health says the ML service runs (so prediction routes exist). */

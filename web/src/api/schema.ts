@@ -130,6 +130,55 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/assets": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Assets
+         * @description Every uploaded asset (without its bytes), by id.
+         */
+        get: operations["list_assets_api_v1_assets_get"];
+        put?: never;
+        /**
+         * Upload Asset
+         * @description Upload a glTF 2.0 (JSON, self-contained) or GLB file: 422 with the reason when it is not one, 413 past the
+         *     cap. The id is the file's content hash, so the same file uploaded again is the same asset.
+         */
+        post: operations["upload_asset_api_v1_assets_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assets/{asset_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Asset
+         * @description The uploaded file itself, with its media type (``model/gltf-binary`` or ``model/gltf+json``).
+         */
+        get: operations["get_asset_api_v1_assets__asset_id__get"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete Asset
+         * @description Delete an asset: 409 naming the profiles whose appearance uses it.
+         */
+        delete: operations["delete_asset_api_v1_assets__asset_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audit": {
         parameters: {
             query?: never;
@@ -1252,6 +1301,53 @@ export interface components {
          */
         AlarmState: "active_unack" | "active_ack" | "cleared_unack" | "cleared_ack";
         /**
+         * AssetInfo
+         * @description What is known of a stored asset (its bytes are served by ``GET /assets/{id}``).
+         */
+        AssetInfo: {
+            /**
+             * Bounds
+             * @description the model's bounding box, metres in its own axes (+Y up): min x, y, z, max x, y, z; None when it has no bounded mesh
+             */
+            bounds?: [
+                number,
+                number,
+                number,
+                number,
+                number,
+                number
+            ] | null;
+            /**
+             * Id
+             * @description the first 16 hex digits of the file's SHA-256
+             */
+            id: string;
+            /**
+             * Media Type
+             * @enum {string}
+             */
+            media_type: "model/gltf+json" | "model/gltf-binary";
+            /**
+             * Name
+             * @description the file name given at upload
+             */
+            name: string;
+            /**
+             * Saved At
+             * Format: date-time
+             */
+            saved_at: string;
+            /** Saved By */
+            saved_by: string;
+            /** Sha256 */
+            sha256: string;
+            /**
+             * Size
+             * @description bytes
+             */
+            size: number;
+        };
+        /**
          * AuditEntry
          * @description One line of the audit trail: who, when, from where, what, and the outcome.
          */
@@ -1831,6 +1927,11 @@ export interface components {
          */
         Footprint: {
             /**
+             * Asset
+             * @description an uploaded glTF asset the dashboard draws (GET /assets/{id}), standing on the floor and centred; the solid above is its bounding box
+             */
+            asset?: string | null;
+            /**
              * Color
              * @description linear RGB of the glTF material
              */
@@ -1849,6 +1950,11 @@ export interface components {
              * @description metres: the body of the glTF stand-in
              */
             height: number;
+            /**
+             * Model
+             * @description the dashboard's built-in model a profile's machines are drawn with, if any
+             */
+            model?: string | null;
             /**
              * Ring Radius
              * @description metres: the floor ring and hit area (0: none, e.g. a conveyor)
@@ -4477,6 +4583,198 @@ export interface operations {
                 };
             };
             /** @description bad body (the field is named) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_assets_api_v1_assets_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetInfo"][];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    upload_asset_api_v1_assets_post: {
+        parameters: {
+            query?: {
+                /** @description the file name to keep */
+                name?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description the file: GLB, or glTF JSON with embedded data: URIs (or a multipart form's `file` part) */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+                "model/gltf+json": string;
+                "model/gltf-binary": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssetInfo"];
+                };
+            };
+            /** @description larger than FT_MAX_ASSET_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_asset_api_v1_assets__asset_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                asset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "model/gltf+json": unknown;
+                    "model/gltf-binary": unknown;
+                };
+            };
+            /** @description no such asset */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a service the route needs is not running */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_asset_api_v1_assets__asset_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                asset_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no such asset */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description used by profiles (named) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
             422: {
                 headers: {
                     [name: string]: unknown;

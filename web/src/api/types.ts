@@ -68,6 +68,14 @@ export type WorkOrder = Schemas["WorkOrder"];
 export type WorkOrderState = Schemas["WorkOrderState"];
 export type WorkOrderCreate = Schemas["WorkOrderCreate"];
 export type WorkOrderTransition = Schemas["WorkOrderTransition"];
+/** Machine profiles (docs/PROFILES.md): what a client writes, what the store keeps, and their parts. */
+export type ProfileBody = Schemas["ProfileBody"];
+export type StoredProfile = Schemas["StoredProfile"];
+export type ProfileSensor = Schemas["ProfileSensor"];
+export type ProfileCommand = Schemas["ProfileCommand"];
+export type AssetInfo = Schemas["AssetInfo"];
+export type DtdlImport = Schemas["DtdlImport"];
+export type BandOverride = Schemas["BandOverride"];
 
 /** Messages the server sends on /api/v1/stream (a union told apart by `type`). */
 export type ServerMessage = Schemas["ServerMessage"];

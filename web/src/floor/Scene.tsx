@@ -8,6 +8,8 @@ import type { AlarmSeverity, FactoryLayout, Machine, MachineStatus } from "../ap
 import { healthColor, SEVERITY_COLOR, STATUS_COLOR } from "../format";
 import { worstAlarmByMachine } from "../state/selectors";
 import { useTwin } from "../state/store";
+import { EditDrag, type EditCanvas } from "./EditDrag";
+import { GltfModel } from "./GltfModel";
 import { hoverStore } from "./hover";
 import { floorTextTexture } from "./labels";
 import { accentMaterial, MAT } from "./materials";
@@ -68,7 +70,7 @@ function DistanceFog() {
   return null;
 }
 
-function Controls({ layout }: { layout: FactoryLayout }) {
+function Controls({ layout, frozen }: { layout: FactoryLayout; frozen: boolean }) {
   const camera = useThree((s) => s.camera);
   const gl = useThree((s) => s.gl);
   const aspect = useThree((s) => s.size.width / Math.max(1, s.size.height));
@@ -116,6 +118,10 @@ function Controls({ layout }: { layout: FactoryLayout }) {
     c.target.copy(target);
     c.update();
   }, [camera, layout, aspect]);
+  useEffect(() => {
+    if (ref.current) ref.current.enabled = !frozen; // a machine is being dragged or placed: the camera stays
+    if (frozen) touched.current = true; // and is not reframed when the edited plant reloads
+  }, [frozen]);
   useFrame(() => ref.current?.update());
   return null;
 }
@@ -221,9 +227,30 @@ interface NodeProps {
   severity: AlarmSeverity | undefined;
   onSelect: (id: string) => void;
   labels: LabelRegistry;
+  /** Edit mode: a press on the machine starts moving it. */
+  onGrab: ((id: string) => void) | null;
 }
 
-const MachineNode = memo(function MachineNode({ machine, layout, selected, severity, onSelect, labels }: NodeProps) {
+const BUILT_IN = MODELS as Partial<Record<string, (props: ModelProps) => React.JSX.Element>>;
+
+/** A machine drawn as its profile's appearance says (served as its footprint): an uploaded glTF model, a
+ * built-in model, or the primitive's box/cylinder. */
+function MachineModel(props: ModelProps) {
+  const f = props.layout.footprints[props.machine.profile];
+  if (f?.asset) return <GltfModel {...props} />;
+  const Model = BUILT_IN[f?.model ?? props.machine.profile] ?? Primitive;
+  return <Model {...props} />;
+}
+
+const MachineNode = memo(function MachineNode({
+  machine,
+  layout,
+  selected,
+  severity,
+  onSelect,
+  labels,
+  onGrab,
+}: NodeProps) {
   const state = useTwin((s) => s.machines[machine.id]);
   const status: MachineStatus = state?.status ?? "offline";
   const accent = useMemo(() => accentMaterial(STATUS_COLOR.offline), []);
@@ -241,8 +268,6 @@ const MachineNode = memo(function MachineNode({ machine, layout, selected, sever
   }, [ringMat, state?.health]);
   // Where the machine's HTML label (floor/overlay.ts) sits: above the model, higher over an alarm beacon.
   const anchorRef = useCallback((o: THREE.Object3D | null) => labels.anchor(machine.id, o), [labels, machine.id]);
-  const Model =
-    (MODELS as Partial<Record<string, (props: ModelProps) => React.JSX.Element>>)[machine.profile] ?? Primitive;
   const [x, , z] = toScene(layout, machine.x, machine.y);
   const r = footprint(machine, layout);
   const top = modelHeight(machine, layout);
@@ -265,8 +290,19 @@ const MachineNode = memo(function MachineNode({ machine, layout, selected, sever
 
   return (
     <group position={[x, 0, z]} rotation={[0, (machine.rotation * Math.PI) / 180, 0]} name={machine.id}>
-      <group onClick={click} onPointerOver={over} onPointerMove={over} onPointerOut={out}>
-        <Model machine={machine} accent={accent} layout={layout} />
+      <group
+        onClick={click}
+        onPointerOver={over}
+        onPointerMove={over}
+        onPointerOut={out}
+        onPointerDown={(e) => {
+          if (!onGrab || e.button !== 0) return;
+          e.stopPropagation();
+          onSelect(machine.id);
+          onGrab(machine.id);
+        }}
+      >
+        <MachineModel machine={machine} accent={accent} layout={layout} />
         {/* invisible, generous hit volume so small machines are easy to pick */}
         <mesh position={[0, top / 2, 0]} visible={false}>
           <boxGeometry args={length ? [length, top, 1.6] : [2 * r, top, 2 * r]} />
@@ -392,12 +428,15 @@ export function FactoryScene({
   onSelect,
   dprPolicy,
   labels,
+  edit = null,
 }: {
   layout: FactoryLayout;
   selected: string | null;
   onSelect: (id: string) => void;
   dprPolicy: DprPolicy;
   labels: LabelRegistry;
+  /** The floor's edit mode (null: viewing only). */
+  edit?: EditCanvas | null;
 }) {
   const alarms = useTwin((s) => s.alarms);
   const worst = useMemo(() => worstAlarmByMachine(alarms), [alarms]);
@@ -420,9 +459,11 @@ export function FactoryScene({
           severity={worst[m.id]}
           onSelect={onSelect}
           labels={labels}
+          onGrab={edit ? edit.grab : null}
         />
       ))}
-      <Controls layout={layout} />
+      <Controls layout={layout} frozen={!!edit && (edit.dragging || edit.placing)} />
+      {edit && <EditDrag layout={layout} edit={edit} />}
       <LabelProjector labels={labels} />
       <ScreenPositions layout={layout} />
       <AdaptiveResolution policy={dprPolicy} />

@@ -1,9 +1,11 @@
 // The 3D floor view: the scene, a hover tooltip, a legend, and the selected machine's panel.
 
 import { Canvas } from "@react-three/fiber";
-import { useCallback, useEffect, useState, useSyncExternalStore } from "react";
+import { useCallback, useEffect, useMemo, useState, useSyncExternalStore } from "react";
 import type { Machine } from "../api/types";
+import { EditBar, MachineEditPanel, useFloorEdit } from "../components/FloorEditor";
 import { MachinePanel } from "../components/MachinePanel";
+import { refusal, useSession } from "../session";
 import { StaleTag } from "../components/Freshness";
 import { useFactory } from "../context";
 import { useStaleness } from "../hooks/useStaleness";
@@ -134,6 +136,10 @@ export function FloorView({ selected, onSelect }: { selected: string | null; onS
   const conn = useTwin((s) => s.connection);
   const { stale, asOf } = useStaleness();
   const [labels] = useState(() => new LabelRegistry());
+  const refused = refusal(useSession(), "engineer");
+  const edit = useFloorEdit(info.layout, onSelect);
+  const shown = useMemo(() => ({ ...info.layout, machines: edit.machines }), [info.layout, edit.machines]);
+  const editing = edit.on && selected ? shown.machines.find((m) => m.id === selected) : undefined;
   // Escape closes the machine panel.
   useEffect(() => {
     if (!selected) return;
@@ -153,7 +159,8 @@ export function FloorView({ selected, onSelect }: { selected: string | null; onS
           data-testid="floor-canvas"
         >
           <FactoryScene
-            layout={info.layout}
+            layout={shown}
+            edit={edit.canvas}
             selected={selected}
             onSelect={onSelect}
             dprPolicy={QUALITY.policy}
@@ -180,6 +187,10 @@ export function FloorView({ selected, onSelect }: { selected: string | null; onS
           </div>
         </div>
         <Legend />
+        <EditBar edit={edit} layout={info.layout} refused={refused} />
+        {editing && (
+          <MachineEditPanel key={JSON.stringify(editing)} machine={editing} edit={edit} layout={info.layout} />
+        )}
       </div>
       <Tooltip />
       {selected && info.byId[selected] && (

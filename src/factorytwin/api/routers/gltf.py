@@ -20,7 +20,11 @@ router = APIRouter(tags=["layout"])
 async def get_layout_gltf(who: Viewer, services: ServicesDep) -> JSONResponse:
     """The factory as a glTF 2.0 scene: one node per machine named by its id (see docs/GLTF.md)."""
     return JSONResponse(
-        layout_to_gltf(services.layout, lambda pid: p.appearance if (p := services.registry.get(pid)) else None),
+        layout_to_gltf(
+            services.layout,
+            lambda pid: p.appearance if (p := services.registry.get(pid)) else None,
+            services.assets.bounds if services.assets is not None else None,
+        ),
         media_type=GLTF_MEDIA_TYPE,
         headers={"Content-Disposition": 'inline; filename="factory.gltf"'},
     )

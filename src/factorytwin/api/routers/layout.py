@@ -27,7 +27,8 @@ class LayoutView(FactoryLayout):
 @router.get("/layout")
 async def get_layout(who: Viewer, services: ServicesDep) -> LayoutView:
     """The factory: floor size, production lines and machines with their positions; each profile's footprint."""
-    footprints = {p.id: footprint_of(p.appearance) for p in services.registry.profiles()}
+    bounds = services.assets.bounds if services.assets is not None else None
+    footprints = {p.id: footprint_of(p.appearance, bounds) for p in services.registry.profiles()}
     names = {p.id: p.name for p in services.registry.profiles()}
     return LayoutView(**services.layout.model_dump(), footprints=footprints, profile_names=names)
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -115,6 +115,43 @@ def sink_for_engine(engine: Engine) -> CommandSink:
     return sink
 
 
+def opcua_connector(layout: FactoryLayout, endpoint: str) -> dict[str, Any]:
+    """The connector that reads the simulator's OPC UA server as a plant's PLC would be read: every sensor variable
+    of every simulated machine mapped to its sensor, and each machine's methods as its commands
+    (``<machine>.<command>``: one server serves them all)."""
+    from factorytwin.sim.opcua_space import plan_address_space
+
+    def node(member: str) -> str:
+        return f"ns={SIM_NAMESPACE_INDEX};s={member}"
+
+    mappings: list[dict[str, Any]] = []
+    commands: dict[str, dict[str, Any]] = {}
+    for m in plan_address_space(layout):
+        mappings += [{"node_id": node(s.node_id), "machine_id": m.machine_id, "sensor": s.key} for s in m.sensors]
+        for spec, method_id in m.method_ids:
+            command: dict[str, Any] = {
+                "kind": "method",
+                "object_node_id": node(m.node_id),
+                "method_node_id": node(method_id),
+            }
+            if spec.inputs:
+                command["arg_types"] = ["Double" for _ in spec.inputs]
+            commands[f"{m.machine_id}.{spec.command.value}"] = command
+    return {
+        "kind": "opcua",
+        "id": "simulator-opcua",
+        "endpoint": endpoint,
+        "publishing_interval_ms": 500,
+        "mappings": mappings,
+        "commands": commands,
+        "backoff": {"initial_s": 0.5, "max_s": 5.0},
+    }
+
+
+SIM_NAMESPACE_INDEX = 2
+"""The simulator's namespace is the first its server registers: index 2 (0 and 1 are OPC UA's own)."""
+
+
 async def run_demo(
     settings: Settings,
     layout: FactoryLayout,
@@ -123,6 +160,7 @@ async def run_demo(
     stop: asyncio.Event | None = None,
     on_ready: Callable[[str, DemoAccess], None] | None = None,
     sink_for: Callable[[Engine], CommandSink] | None = None,
+    opcua_port: int | None = None,
 ) -> None:
     """Serve the twin and run the simulator against it until ``stop`` is set (by default: SIGINT/SIGTERM).
 
@@ -131,6 +169,9 @@ async def run_demo(
     a machine only the twin knows reports by itself and has no command receiver). Without MQTT, commands reach the
     simulator through ``sink_for(engine)`` (default: ``apply_command``; the browser tests wrap it to inject faults).
     The server reads time at the simulator's ``speed`` (``time_scale``), whatever ``settings`` said.
+
+    With ``opcua_port`` the simulator serves its machines over OPC UA on that port (on 127.0.0.1) and the twin reads
+    them through an OPC UA connector (``opcua_connector``), commands included: nothing goes over HTTP or MQTT.
     """
     settings = settings.model_copy(update={"time_scale": speed})
     if stop is None:
@@ -142,7 +183,18 @@ async def run_demo(
     async with BackgroundServer(settings, port=settings.port, log_level="warning") as server:
         engine = Engine(layout, seed=seed, start=datetime.now(UTC), demo_faults=True)
         services: Services = server.app.state.services
-        if settings.mqtt_url is None and services.twin is not None:
+        opcua = None
+        if opcua_port is not None:
+            from factorytwin.connectors import parse_connector
+            from factorytwin.sim.opcua_server import OpcUaOptions
+
+            opcua = OpcUaOptions(url=f"opc.tcp://127.0.0.1:{opcua_port}")
+            if services.connectors is not None and "simulator-opcua" not in {
+                v.config.id for v in services.connectors.views()
+            }:  # a restarted demo finds its connector stored
+                config = parse_connector(opcua_connector(layout, f"opc.tcp://127.0.0.1:{opcua_port}"))
+                await services.connectors.create(config, "demo")
+        elif settings.mqtt_url is None and services.twin is not None:
             services.twin.commands.add_sink((sink_for or sink_for_engine)(engine))
         url = f"http://{'localhost' if settings.host in {'127.0.0.1', '0.0.0.0'} else settings.host}:{server.port}"
         access = await demo_access(services.auth, url)
@@ -153,7 +205,7 @@ async def run_demo(
             )
         console.print(
             f"\n[bold green]factorytwin is running:[/] [link={url}]{url}[/]  "
-            f"(API docs {url}/docs; simulator at {speed:g}x over {'MQTT' if settings.mqtt_url else 'HTTP'}; "
+            f"(API docs {url}/docs; simulator at {speed:g}x over {_transport(settings, opcua_port)}; "
             f"store {redact_url(settings.database_url)})\n"
             f"Open the dashboard, logged in: [link={access.login_url}]{access.login_url}[/]\n"
             "(a one-time link, valid 10 minutes; afterwards log in with your user name and password)\n"
@@ -165,8 +217,9 @@ async def run_demo(
         try:
             stats = await run_realtime(
                 layout,
-                target=None if settings.mqtt_url else server.url,
-                mqtt_url=MqttEndpoint.from_settings(settings) if settings.mqtt_url else None,
+                target=None if settings.mqtt_url or opcua else server.url,
+                mqtt_url=MqttEndpoint.from_settings(settings) if settings.mqtt_url and not opcua else None,
+                opcua=opcua,
                 speed=speed,
                 engine=engine,
                 stop=stop,
@@ -181,6 +234,12 @@ async def run_demo(
         )
 
 
+def _transport(settings: Settings, opcua_port: int | None) -> str:
+    if opcua_port is not None:
+        return f"OPC UA (opc.tcp://127.0.0.1:{opcua_port}, read by a connector)"
+    return "MQTT" if settings.mqtt_url else "HTTP"
+
+
 def demo_command(
     port: Annotated[int, typer.Option(help="port of the API and dashboard")] = 8000,
     host: Annotated[str, typer.Option(help="address to bind")] = "127.0.0.1",
@@ -192,6 +251,10 @@ def demo_command(
     mqtt: Annotated[str | None, typer.Option(help="mqtt[s]://host:port: telemetry, commands and bus over MQTT")] = None,
     layout_path: Annotated[Path | None, typer.Option("--layout", help="factory layout YAML/JSON")] = None,
     train_days: Annotated[float, typer.Option(help="simulated days to train the first model on")] = 30.0,
+    opcua: Annotated[
+        int | None,
+        typer.Option(help="serve the simulator over OPC UA on this port and read it with a connector, as a plant"),
+    ] = None,
 ) -> None:
     """Start the whole twin: API, dashboard, real-time simulator, and a model trained at first start."""
     try:
@@ -216,7 +279,7 @@ def demo_command(
     try:
         asyncio.run(check_connections(settings))  # and if the store or the broker cannot be used
         ensure_model(settings, layout, train_days, seed)
-        asyncio.run(run_demo(settings, layout, speed, seed))
+        asyncio.run(run_demo(settings, layout, speed, seed, opcua_port=opcua))
     except (FactoryTwinError, OSError) as exc:  # TrainingDataError and ServerStartError are FactoryTwinErrors
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -79,3 +79,54 @@ async def test_demo_serves_live_data_and_a_stop_command_stops_the_machine(tmp_pa
     finally:
         stop.set()
         await asyncio.wait_for(demo, timeout=30)
+
+
+async def test_demo_over_opcua_reads_the_simulator_through_a_connector_and_commands_over_opcua(tmp_path: Path) -> None:
+    from tests.integration.connectors.conftest import free_port
+
+    settings = Settings(database_url=f"sqlite:///{tmp_path / 'demo.db'}", model_dir=tmp_path / "models", port=0)
+    stop = asyncio.Event()
+    ready: asyncio.Future[tuple[str, DemoAccess]] = asyncio.get_running_loop().create_future()
+    demo = asyncio.create_task(
+        run_demo(
+            settings,
+            load_layout(),
+            speed=60,
+            seed=3,
+            stop=stop,
+            on_ready=lambda *args: ready.set_result(args),
+            opcua_port=free_port(),
+        )
+    )
+    try:
+        async with httpx.AsyncClient(timeout=5) as client:
+            url, access = await asyncio.wait_for(ready, timeout=30)
+            printed = urlsplit(access.login_url)
+            assert (await client.get(f"{url}{printed.path}?{printed.query}")).status_code == 303
+            csrf = {"X-CSRF-Token": client.cookies["ft_csrf"]}
+            connector = await _until(
+                f"{url}/api/v1/connectors/simulator-opcua",
+                lambda c: c["status"] is not None and c["status"]["values_total"] > 100,
+                client,
+                timeout_s=60,
+            )
+            assert connector["status"]["state"] == "connected"
+            running = await _until(
+                f"{url}/api/v1/machines/mill-02", lambda m: "spindle_speed" in m["latest"], client, timeout_s=30
+            )
+            assert running["latest"]["spindle_speed"]["value"] > 0
+            response = await client.post(
+                f"{url}/api/v1/machines/mill-02/commands", json={"command": "stop"}, headers=csrf
+            )
+            assert response.status_code == 202, response.text
+            assert response.json()["state"] == "applied", response.text
+            assert "OPC UA" in response.json()["outcome"]
+            await _until(
+                f"{url}/api/v1/machines/mill-02",
+                lambda m: m["state"]["values"].get("spindle_speed") == 0,
+                client,
+                timeout_s=30,
+            )
+    finally:
+        stop.set()
+        await asyncio.wait_for(demo, timeout=30)

@@ -192,8 +192,9 @@ function AlarmPill({ info, onClick }: { info: FactoryInfo; onClick: () => void }
       style={{ cursor: "pointer", color: hot ? "#fca5a5" : undefined }}
       data-testid="alarm-pill"
     >
-      <BellIcon /> <span className="num">{k.activeAlarms}</span> active ·{" "}
-      <span className="num">{k.unacknowledged}</span> unack
+      <BellIcon /> <span className="num">{k.activeAlarms}</span>
+      <span className="wide-only"> active</span> · <span className="num">{k.unacknowledged}</span>
+      <span className="wide-only"> unack</span>
     </button>
   );
 }
@@ -222,7 +223,7 @@ function TimeScalePill({ scale }: { scale: number }) {
       data-testid="time-scale"
       title={`The machines' clock runs ${text} times the wall clock: a simulated hour passes in ${formatHoursOfWall(scale)}.`}
     >
-      simulated time ×{text}
+      <span className="wide-only">simulated time </span>×{text}
     </span>
   );
 }

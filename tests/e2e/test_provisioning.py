@@ -7,8 +7,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import httpx
+import pytest
 
 from tests.e2e.conftest import BrowserPage, Twin
+
+pytestmark = pytest.mark.e2e
 
 PROFILE = {
     "id": "e2e-boiler",

@@ -62,4 +62,7 @@ def backend_url(request: pytest.FixtureRequest, sqlite_url: str) -> str:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Run the browser tests last: Playwright's sync API keeps an event loop running in the main thread for its
     session, and no asyncio test can run while it does."""
+    for item in items:  # a browser test is one by where it lives, whether or not its file says so
+        if item.nodeid.startswith("tests/e2e/") and item.get_closest_marker("e2e") is None:
+            item.add_marker(pytest.mark.e2e)
     items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)

@@ -108,6 +108,19 @@ def test_a_profile_made_in_the_editor_becomes_a_machine_dragged_onto_the_floor(t
                 "data-state", "connected", timeout=20_000
             )
             page.screenshot(path=str(SCREENSHOTS / "machine-fed-by-opcua.png"))
+            # the connector in the Connectors view, and the PLC's address space browsed to find the node to map
+            page.goto(f"{twin.url}/#/connectors")
+            row = page.locator("[data-testid=connector-row]", has_text="boiler-plc")
+            expect(row).to_have_attribute("data-state", "connected", timeout=20_000)
+            row.locator("[data-testid=connector-browse]").click()
+            page.locator('[data-testid=browse-node][data-node$="s=Boiler1"] > [data-testid=browse-toggle]').click()
+            expect(page.locator("[data-testid=browse-node-id]", has_text=nodes["SteamTemp"])).to_be_visible(
+                timeout=20_000
+            )
+            page.screenshot(path=str(SCREENSHOTS / "connectors-browse.png"))
+            page.goto(f"{twin.url}/#/floor/boiler-1")
+            page.wait_for_selector("[data-testid=connection][data-status=open]", timeout=20_000)
+            page.click("[data-testid=edit-toggle]")
         finally:
             gone = httpx.delete(
                 f"{twin.url}/api/v1/connectors/boiler-plc", headers={"Authorization": f"Bearer {twin.token}"}

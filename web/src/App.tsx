@@ -6,10 +6,12 @@ import type { Machine, Me } from "./api/types";
 import {
   AuditIcon,
   BellIcon,
+  CubeIcon,
   FloorIcon,
   HistoryIcon,
   KpiIcon,
   OverviewIcon,
+  PlugIcon,
   WhatIfIcon,
   WrenchIcon,
 } from "./components/Icons";
@@ -38,6 +40,7 @@ import {
   type UnitPrefs,
 } from "./units";
 import { AuditView } from "./views/AuditView";
+import { ConnectorsView } from "./views/ConnectorsView";
 import { ProfilesView } from "./views/ProfilesView";
 import { KpisView } from "./views/KpisView";
 import { WhatIfView } from "./views/WhatIfView";
@@ -240,7 +243,8 @@ const NAV: { view: View; label: string; icon: () => React.JSX.Element; admin?: t
   { view: "kpis", label: "Plant KPIs", icon: KpiIcon },
   { view: "whatif", label: "What-if", icon: WhatIfIcon },
   { view: "workorders", label: "Work orders", icon: WrenchIcon },
-  { view: "profiles", label: "Profiles", icon: OverviewIcon },
+  { view: "profiles", label: "Profiles", icon: CubeIcon },
+  { view: "connectors", label: "Connect", icon: PlugIcon },
   { view: "audit", label: "Audit", icon: AuditIcon, admin: true },
 ];
 
@@ -253,6 +257,7 @@ const TITLES: Record<View, string> = {
   whatif: "What-if scenarios",
   workorders: "Work orders",
   profiles: "Machine profiles",
+  connectors: "Connectors",
 };
 
 loadUnitPrefs();
@@ -390,6 +395,7 @@ function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
             {route.view === "history" && <HistoryView machine={route.machine} onMachine={select} />}
             {route.view === "audit" && <AuditView />}
             {route.view === "profiles" && <ProfilesView />}
+            {route.view === "connectors" && <ConnectorsView />}
             {route.view === "kpis" && <KpisView path={route.kpi ?? PLANT} onPath={drill} />}
             {route.view === "whatif" && <WhatIfView />}
             {route.view === "workorders" && (

@@ -1,11 +1,12 @@
-// Hash routes: #/floor, #/floor/<machine>, #/overview, #/history/<machine>, #/audit (admins), #/whatif, #/profiles,
+// Hash routes: #/floor, #/floor/<machine>, #/overview, #/history/<machine>, #/audit (admins), #/whatif, #/profiles, #/connectors,
 // the KPI drill-down #/kpis, #/kpis/line/<line>, #/kpis/machine/<machine>, and work orders #/workorders,
 // #/workorders/<id>. Hash routing needs no server support, so the FastAPI static
 // mount can serve the single page as it is.
 
 import { kpiHash, parseKpiPath, type KpiPath } from "./kpis";
 
-export type View = "floor" | "overview" | "history" | "audit" | "kpis" | "whatif" | "workorders" | "profiles";
+export type View =
+  "floor" | "overview" | "history" | "audit" | "kpis" | "whatif" | "workorders" | "profiles" | "connectors";
 
 export interface Route {
   view: View;
@@ -27,6 +28,7 @@ export function parseRoute(hash: string): Route {
     "whatif",
     "workorders",
     "profiles",
+    "connectors",
   ];
   const view = (parts[0] !== undefined && known.includes(parts[0]) ? parts[0] : "floor") as View;
   if (view === "kpis") {

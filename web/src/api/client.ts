@@ -5,6 +5,7 @@
 
 import type {
   Alarm,
+  BrowsedNode,
   ConnectorView,
   AuditEntry,
   Catalogue,
@@ -296,6 +297,31 @@ export class ApiClient {
   }
 
   /** The machine's failure prediction; `status` says "no_model" (HTTP 200) until a model is trained. */
+  /** Every connector with its live status. */
+  connectors(): Promise<ConnectorView[]> {
+    return this.get("/api/v1/connectors");
+  }
+
+  /** Store and start a connector (Engineer role); 422 names the field of a bad configuration. */
+  createConnector(config: unknown): Promise<ConnectorView> {
+    return this.send("POST", "/api/v1/connectors", {}, config);
+  }
+
+  async deleteConnector(id: string): Promise<void> {
+    await this.send("DELETE", "/api/v1/connectors/{connector_id}", { connector_id: id });
+  }
+
+  /** Start or stop a connector, and keep it so across restarts. */
+  setConnectorRunning(id: string, running: boolean): Promise<ConnectorView> {
+    const template = running ? "/api/v1/connectors/{connector_id}/start" : "/api/v1/connectors/{connector_id}/stop";
+    return this.send("POST", template, { connector_id: id });
+  }
+
+  /** The children of an OPC UA node (the Objects folder when null) on a connector's server. */
+  browseConnector(id: string, nodeId: string | null): Promise<BrowsedNode[]> {
+    return this.send("POST", "/api/v1/connectors/{connector_id}/browse", { connector_id: id }, { node_id: nodeId });
+  }
+
   /** The connectors feeding the machine and their state. */
   machineConnectors(machineId: string): Promise<ConnectorView[]> {
     return this.get("/api/v1/machines/{machine_id}/connectors", { machine_id: machineId });

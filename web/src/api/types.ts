@@ -50,6 +50,7 @@ export type CommandResult = Schemas["CommandResult"];
 export type ErrorBody = Schemas["ErrorBody"];
 /** A connector feeding a machine, with its live status (docs/CONNECT.md). */
 export type ConnectorView = Schemas["ConnectorView"];
+export type BrowsedNode = Schemas["BrowsedNode"];
 /** What-if scenarios (docs/WHATIF.md): a plan, a job (POST/GET /scenarios), its results and its stream message. */
 export type ScenarioPlan = Schemas["Plan"];
 export type ScenarioRequest = Schemas["ScenarioRequest"];

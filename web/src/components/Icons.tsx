@@ -62,3 +62,16 @@ export const WhatIfIcon = () => (
     <path d="M4 4v16h16" />
   </svg>
 );
+export const CubeIcon = () => (
+  <svg viewBox="0 0 24 24" {...base}>
+    <path d="M12 3l8 4.5v9L12 21l-8-4.5v-9L12 3z" />
+    <path d="M4 7.5l8 4.5 8-4.5M12 12v9" />
+  </svg>
+);
+export const PlugIcon = () => (
+  <svg viewBox="0 0 24 24" {...base}>
+    <path d="M9 3v5M15 3v5" />
+    <path d="M6 8h12v3a6 6 0 0 1-12 0V8z" />
+    <path d="M12 17v4" />
+  </svg>
+);

@@ -77,6 +77,7 @@ BENCHES = [
             "WebSocket": "Grafana Live: a few hundred ms",
         },
     ),
+    Bench("connectors", "connectors.py", [], ["--quick"]),
     Bench("history", "history.py", ["--days", "120"], ["--days", "7"]),
     Bench("sim", "sim.py", [], ["--hours", "2"]),
     Bench("ml-latency", "ml_latency.py", [], []),

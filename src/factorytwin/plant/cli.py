@@ -83,8 +83,8 @@ def export_command(
     """Write the running plant's layout as YAML (to --out or standard output)."""
     with _client(url, token) as client:
         raw = _get(client, "layout")
-    raw.pop("footprints", None)
-    text = yaml.safe_dump(layout_document(FactoryLayout.model_validate(raw)), sort_keys=False, allow_unicode=True)
+    plant = FactoryLayout.model_validate({k: raw[k] for k in FactoryLayout.model_fields if k in raw})  # not the view's
+    text = yaml.safe_dump(layout_document(plant), sort_keys=False, allow_unicode=True)
     if out is None:
         typer.echo(text, nl=False)
     else:

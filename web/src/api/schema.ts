@@ -6038,6 +6038,15 @@ export interface operations {
                     "application/json": components["schemas"]["ConnectorView"][];
                 };
             };
+            /** @description no such machine */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Validation Error */
             422: {
                 headers: {

@@ -64,7 +64,10 @@ async def get_connector(connector_id: str, connectors: ConnectorsDep, _: Viewer)
     return connectors.get(connector_id)
 
 
-@router.get("/machines/{machine_id}/connectors", responses=UNAVAILABLE)
+@router.get(
+    "/machines/{machine_id}/connectors",
+    responses={404: {"description": "no such machine", "model": ErrorBody}} | UNAVAILABLE,
+)
 async def machine_connectors(
     machine_id: str, connectors: ConnectorsDep, services: ServicesDep, _: Viewer
 ) -> list[ConnectorView]:

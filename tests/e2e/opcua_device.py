@@ -58,4 +58,3 @@ def opcua_device(object_name: str, values: dict[str, float]) -> Iterator[tuple[s
         asyncio.run_coroutine_threadsafe(server.stop(), loop).result(30)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(30)
-

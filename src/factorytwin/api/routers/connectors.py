@@ -22,6 +22,7 @@ from factorytwin.errors import ServiceUnavailable
 
 router = APIRouter(tags=["connectors"])
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "no such connector", "model": ErrorBody}}
+NO_MACHINE: dict[int | str, dict[str, Any]] = {404: {"description": "no such machine", "model": ErrorBody}}
 BAD: dict[int | str, dict[str, Any]] = {422: {"description": "bad configuration, named by field", "model": ErrorBody}}
 
 
@@ -66,7 +67,7 @@ async def get_connector(connector_id: str, connectors: ConnectorsDep, _: Viewer)
 
 @router.get(
     "/machines/{machine_id}/connectors",
-    responses={404: {"description": "no such machine", "model": ErrorBody}} | UNAVAILABLE,
+    responses=NO_MACHINE | UNAVAILABLE,
 )
 async def machine_connectors(
     machine_id: str, connectors: ConnectorsDep, services: ServicesDep, _: Viewer

@@ -19,10 +19,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -31,10 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from access import bearer_headers
 from asyncua import ua
 from asyncua.server.server import Server
 from figures import record
+from live import free_port, server
 from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 from websockets.asyncio.client import connect as ws_connect
@@ -51,40 +47,14 @@ PROFILE = {
 }
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextlib.contextmanager
-def server(workdir: Path) -> Iterator[tuple[str, dict[str, str]]]:
-    """``factorytwin serve`` on a fresh SQLite store whose plant starts empty; its URL and admin headers."""
+def plant_server(workdir: Path) -> Iterator[tuple[str, dict[str, str]]]:
+    """``factorytwin serve`` (``bench/live.py``'s) on a fresh SQLite store whose plant starts empty."""
     layout = workdir / "empty.yaml"
     layout.write_text("name: Connector bench\nlines:\n  - {id: bench, name: Bench}\nmachines: []\n")
     env = {"FT_DATABASE_URL": f"sqlite:///{workdir / 'bench.db'}", "FT_LAYOUT": str(layout), "FT_MQTT_URL": ""}
-    headers = bearer_headers(env["FT_DATABASE_URL"])
-    port = free_port()
-    exe = Path(sys.executable).parent / "factorytwin"
-    with (workdir / "serve.log").open("w") as out:
-        proc = subprocess.Popen(
-            [str(exe), "serve", "--port", str(port)], env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
-        )
-        try:
-            url = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 30
-            while True:
-                with contextlib.suppress(httpx.HTTPError):
-                    if httpx.get(f"{url}/api/v1/health", timeout=1).status_code == 200:
-                        break
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"server did not start; see {workdir / 'serve.log'}")
-                time.sleep(0.1)
-            yield url, headers
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
+    with server(env, workdir / "serve.log") as running:
+        yield running
 
 
 async def provision(api: httpx.AsyncClient, machines: list[str]) -> None:
@@ -233,7 +203,7 @@ async def modbus_part(api: httpx.AsyncClient, machines: list[str], seconds: floa
 
 async def main_async(args: argparse.Namespace) -> None:
     machines = [f"unit-{i:03d}" for i in range(args.machines)]
-    with tempfile.TemporaryDirectory() as tmp, server(Path(tmp)) as (url, headers):
+    with tempfile.TemporaryDirectory() as tmp, plant_server(Path(tmp)) as (url, headers):
         async with httpx.AsyncClient(base_url=f"{url}/api/v1/", headers=headers, timeout=60) as api:
             await provision(api, machines)
             await opcua_part(url, api, machines, args.seconds, args.period)

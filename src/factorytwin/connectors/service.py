@@ -24,6 +24,7 @@ from factorytwin.connectors.models import (
     ConnectorConfig,
     MqttJsonConnector,
     OpcUaConnector,
+    check_targets,
     parse_connector,
     targets,
 )
@@ -267,8 +268,6 @@ class ConnectorService:
             raise NotFound(f"no connector {connector_id!r}") from None
 
     def _check(self, config: ConnectorConfig) -> None:
-        from factorytwin.connectors.models import check_targets
-
         problems = check_targets(config, self.known())
         if problems:
             raise InvalidInput([FieldProblem(("body", *p.loc), p.msg, p.value) for p in problems])

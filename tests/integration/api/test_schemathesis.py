@@ -12,11 +12,11 @@ from tests.integration.api.schemathesis_run import run_schemathesis
 
 pytestmark = pytest.mark.integration
 
-MAX_EXAMPLES = 15
-"""Per operation and phase: about 40 s here, well under the 2-minute budget of this test."""
+MAX_EXAMPLES = 10
+"""Per operation and phase. How long a run takes is not asserted here (timing belongs in ``bench/``); the run is
+bounded by ``run_schemathesis``'s time-out."""
 
 
 def test_schemathesis_finds_no_contract_failure(tmp_path: Path) -> None:
     run = run_schemathesis(tmp_path, MAX_EXAMPLES, seed=1)
     assert run.returncode == 0, f"schemathesis failed after {run.seconds:.0f} s:\n{run.failures() or run.output}"
-    assert run.seconds < 120, f"schemathesis took {run.seconds:.0f} s"

@@ -177,6 +177,13 @@ class Settings(BaseSettings):
     oidc_username_claim: str = Field(
         default="preferred_username", min_length=1, description="claim naming the user ('sub' when absent)"
     )
+    kpi_warm_days: int = Field(
+        default=366,
+        ge=0,
+        le=3660,
+        description="days of KPI day tallies (kpi.cache) read in the background after start-up, so the first "
+        "year-long KPI request is not the one that reads the year (0: off)",
+    )
     # -- what-if scenarios (issue 16) ---------------------------------------------------------------------------
     whatif_max_running: int = Field(default=1, ge=1, le=16, description="scenario jobs simulating at once")
     whatif_max_queued: int = Field(

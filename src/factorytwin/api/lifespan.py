@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
@@ -26,6 +27,8 @@ from factorytwin.domain import FactoryLayout, Machine
 from factorytwin.errors import InvalidInput, LayoutError
 from factorytwin.ingest import IngestService
 from factorytwin.ingest.mqtt import MqttIngest
+from factorytwin.kpi import KpiService
+from factorytwin.kpi.service import warm_up_query
 from factorytwin.layout import load_layout
 from factorytwin.ml import ModelRegistry, Predictor
 from factorytwin.ml.jobs import TrainingJobs
@@ -46,6 +49,9 @@ log = logging.getLogger(__name__)
 
 PREDICTION_INTERVAL_S = 10.0
 """How often predictions are pushed to the live twin: features are hourly windows, so faster adds nothing."""
+
+KPI_WARM_DELAY_S = 2.0
+"""How long after start-up the KPI day tallies are warmed: after the API listens and ingest has begun."""
 
 ServiceHook = Callable[[Services], AbstractAsyncContextManager[None]]
 
@@ -223,12 +229,58 @@ async def connectors_lifespan(services: Services) -> AsyncIterator[None]:
         await connectors.close()
 
 
+KpiWarmState = dict[str, int | float | str | None]
+
+
+async def warm_kpis(services: Services, state: KpiWarmState) -> None:
+    """A plant KPI report over the last ``kpi_warm_days`` days by day, which fills the store's day tallies
+    (``kpi.cache``); ``state`` says how it went. A failure is logged, never raised (the requests then read the
+    events for themselves)."""
+    days = services.settings.kpi_warm_days
+    lines = {line.id: line.name for line in services.layout.lines}
+    kpis = KpiService(services.store, list(services.machines.values()), lines, services.settings.time_scale)
+    end = datetime.now(UTC)
+    started = time.perf_counter()
+    try:
+        await kpis.report(warm_up_query(days, end))
+    except Exception as exc:  # a warm-up: the requests read for themselves when it fails
+        state["error"] = f"{type(exc).__name__}: {exc}"[:200]
+        log.warning("KPI warm-up failed (%s): KPI requests read the events themselves", state["error"])
+        return
+    state.update(warmed=True, seconds=round(time.perf_counter() - started, 3), error=None)
+    log.info("KPI day tallies of %d days warmed in %.2f s", days, state["seconds"])
+
+
+@asynccontextmanager
+async def kpi_lifespan(services: Services) -> AsyncIterator[None]:
+    """Warm the KPI day tallies in the background (``warm_kpis``) ``KPI_WARM_DELAY_S`` after start-up, so the
+    first year-long KPI request after a start reads only what is not kept yet; its outcome is the ``kpi`` section
+    of ``/health``."""
+    days = services.settings.kpi_warm_days
+    state: KpiWarmState = {"warm_days": days, "warmed": False, "seconds": None, "error": None}
+    services.health_sections["kpi"] = lambda: dict(state)
+
+    async def later() -> None:
+        await asyncio.sleep(KPI_WARM_DELAY_S)
+        await warm_kpis(services, state)
+
+    task = asyncio.get_running_loop().create_task(later(), name="ft-kpi-warm") if days else None
+    try:
+        yield
+    finally:
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+
 SERVICE_HOOKS: list[ServiceHook] = [
     profiles_lifespan,
     twin_lifespan,
     connectors_lifespan,
     ml_lifespan,
     whatif_lifespan,
+    kpi_lifespan,
 ]
 """Start-up hooks, entered in order after ingest has started, with the ``Services`` container (set your field /
 listener / health section there), and exited in reverse order at shutdown. Read at each start-up."""

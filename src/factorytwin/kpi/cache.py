@@ -18,13 +18,11 @@ columns (numpy, in the same order as before), so the report is the one the uncac
 last bit (tests/unit/kpi/test_fast_path.py). When no boundary within ``HEAD_DAYS`` days of ``S`` matches, the
 machine is computed without the cache.
 
-**Invalidation**: each request first asks the store for the events written since it last looked
-(``Store.events_after``, a primary key range read); an event of a machine at ``ts`` cuts its chain back to the last
+**Invalidation**: each request first asks the store for the events committed since it last looked
+(``Store.events_after``, an index range read); an event of a machine at ``ts`` cuts its chain back to the last
 day boundary before ``ts`` (the whole chain when ``ts`` is at or before its first day). This sees every writer of
-the database (REST, MQTT ingest, the twin, other processes) without hooks. On PostgreSQL with concurrent writers a
-transaction may commit after one holding a higher id; such an event is seen by the id cursor only if it commits
-before the next request reads it, so ``KpiService`` keeps day tallies only for stores whose event ids commit in
-order (``Store.event_ids_commit_in_order``: SQLite); PostgreSQL gets the compact read without them.
+the database (REST, MQTT ingest, the twin, other processes) without hooks, in whatever order concurrent writers
+commit (on PostgreSQL the cursor is a transaction horizon, not an id: docs/ARCHITECTURE.md "KPIs from events").
 """
 
 from __future__ import annotations
@@ -47,7 +45,7 @@ from factorytwin.kpi.compute import (
     tally_machine_both,
 )
 from factorytwin.kpi.timeline import Mark, facts_of_rows, from_ms, initial_of_facts, marks_of_facts
-from factorytwin.store.base import KpiRows, Store
+from factorytwin.store.base import EventCursor, KpiRows, Store
 
 DAY_MS = 86_400_000
 HEAD_DAYS = 3
@@ -180,7 +178,7 @@ class KpiCache:
         self.store = store
         self.lookback = lookback
         self.chains: dict[str, Chain] = {}
-        self.watermark: int | None = None
+        self.watermark: EventCursor | None = None
         self.lock = asyncio.Lock()
 
     async def _invalidate(self) -> None:

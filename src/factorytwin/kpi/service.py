@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from factorytwin.domain import Machine
 from factorytwin.errors import FieldProblem, InvalidInput
@@ -33,6 +33,13 @@ LOOKBACK_EVENTS = 20
 """Newest status-carrying events read before a range to know each machine's status at its start."""
 CACHED_FROM_MS = 2 * DAY_MS
 """Ranges this long or longer, by day or not grouped, go through the cache of day tallies (``kpi.cache``)."""
+
+
+def warm_up_query(days: int, end: datetime) -> KpiQuery:
+    """The plant report by day over the ``days`` before ``end`` that the server runs after start-up to fill the
+    day tallies (``api.lifespan.warm_kpis``): every later request of two days or more within it reads only its
+    head and what is not kept yet."""
+    return KpiQuery(start=end - timedelta(days=days), end=end, group=Grouping.DAY)
 
 
 def _ms(ts: datetime) -> int:
@@ -93,8 +100,7 @@ class KpiService:
         start, end = query.start.astimezone(UTC), query.end.astimezone(UTC)
         edges = bucket_edges(start, end, query.group)
         edges_ms = [_ms(e) for e in edges]
-        # The day tallies are kept only where an event id cursor cannot step over a late commit (kpi.cache).
-        cacheable = self.store.event_ids_commit_in_order and query.group in (Grouping.DAY, Grouping.NONE)
+        cacheable = query.group in (Grouping.DAY, Grouping.NONE)
         if cacheable and edges_ms[-1] - edges_ms[0] >= CACHED_FROM_MS:
             totals, buckets = await self._cached_tallies(machines, edges_ms, query.group)
         else:

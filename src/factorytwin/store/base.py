@@ -53,6 +53,17 @@ CountRow = tuple[int, float, float | None, float | None]
 numeric value (an int or a float: exact up to 2**53)."""
 
 
+@dataclass(frozen=True, slots=True)
+class EventCursor:
+    """Where a reader of ``Store.events_after`` is. SQLite (one writer, ids commit in order): ``mark`` is the newest
+    event id seen. PostgreSQL (concurrent writers: a lower id may commit after a higher one): ``mark`` is the
+    oldest transaction still running when it looked (its snapshot's ``xmin``) and ``seen`` the ids of the events
+    it read from transactions at or above it, which the next look reads again and skips."""
+
+    mark: int
+    seen: frozenset[int] = frozenset()
+
+
 @dataclass(slots=True)
 class KpiRows:
     """What the KPIs read of one machine's events and alarms over ``[start, end)``: plain tuples, no models."""
@@ -157,9 +168,6 @@ class Store(Protocol):
 
     backend: str
     """Short name of the backend ("sqlite", "postgresql"), for /health."""
-    event_ids_commit_in_order: bool
-    """True when seeing an event id means every lower id is committed (one writer: SQLite). PostgreSQL's concurrent
-    writers can commit a lower id after a higher one, so an id cursor there may step over an event."""
 
     async def open(self) -> None:
         """Connect and bring the schema up to date (migrations are versioned and idempotent)."""
@@ -222,10 +230,11 @@ class Store(Protocol):
         """What the KPIs of ``machine_ids`` over ``[start, end)`` read (see ``KpiRows``), per machine (every id is a
         key), in one consistent snapshot. The JSON fields are picked by SQL: no ``Event`` or ``Alarm`` is built."""
 
-    async def events_after(self, after_id: int | None) -> tuple[int, dict[str, int]]:
-        """The newest event id (0 with no events) and, per machine, the earliest ``ts`` (ms) of its events with
-        an id above ``after_id`` (none asked with None): what was written since a reader last looked (a primary key
-        range read, cheap while little was written)."""
+    async def events_after(self, cursor: EventCursor | None) -> tuple[EventCursor, dict[str, int]]:
+        """What was written since a reader last looked: a new cursor and, per machine, the earliest ``ts`` (ms) of
+        the events committed since ``cursor`` was handed out (none asked with None). No committed event is ever
+        stepped over, whatever order concurrent writers commit in; one may be reported twice. Cheap while little
+        was written (an index range read)."""
 
     async def alarm_times(self, machine_ids: Sequence[str], start: datetime, end: datetime) -> dict[str, list[int]]:
         """Per machine (every id is a key): the raise times (ms) of its alarms raised in ``[start, end)``, oldest

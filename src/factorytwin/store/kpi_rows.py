@@ -42,10 +42,13 @@ SQLITE_ALARMS = (
     "SELECT raised_at FROM alarms WHERE machine_id = ? AND raised_at >= ? AND raised_at < ? ORDER BY raised_at, id"
 )
 
-EVENTS_AFTER = "SELECT machine_id, min(ts) FROM events WHERE id > {0} GROUP BY machine_id"
+EVENTS_AFTER = "SELECT machine_id, min(ts) FROM events WHERE id > ? GROUP BY machine_id"
 NEWEST_EVENT = "SELECT coalesce(max(id), 0) FROM events"
 
 # --- PostgreSQL ---------------------------------------------------------------------------------------------------
+POSTGRES_XMIN = "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+"""The oldest transaction still running: every event of a lower transaction is committed (or never will be)."""
+POSTGRES_EVENTS_SINCE = "SELECT id, machine_id, ts, xid::text::bigint FROM events WHERE xid >= $1::text::xid8"
 _PG_STATUS_COLS = """e.ts, e.kind, e.status,
   CASE WHEN jsonb_typeof(e.data -> 'mode') = 'string' THEN e.data ->> 'mode' END,
   CASE WHEN jsonb_typeof(e.data -> 'mode') NOT IN ('string', 'null') THEN (e.data -> 'mode')::text END,

@@ -38,6 +38,7 @@ from factorytwin.store.base import (
     MAX_ID,
     AlarmQuery,
     Batch,
+    EventCursor,
     EventQuery,
     HistoryBucket,
     HistoryQuery,
@@ -49,12 +50,12 @@ from factorytwin.store.base import (
 from factorytwin.store.codes import Dictionary, alarm_filter, event_filter, searchable
 from factorytwin.store.common import StoreCommon
 from factorytwin.store.kpi_rows import (
-    EVENTS_AFTER,
-    NEWEST_EVENT,
     POSTGRES_ALARMS,
     POSTGRES_BEFORE,
     POSTGRES_COUNTS,
+    POSTGRES_EVENTS_SINCE,
     POSTGRES_STATUS,
+    POSTGRES_XMIN,
     status_row,
     storable_ids,
 )
@@ -127,7 +128,6 @@ class PostgresStore(StoreCommon):
     """The server store (``postgresql://user@host:port/db``)."""
 
     backend = "postgresql"
-    event_ids_commit_in_order = False  # concurrent writers: ids are handed out before their commits
 
     def __init__(self, dsn: str, min_size: int = 1, max_size: int = 4) -> None:
         self.dsn = dsn
@@ -406,13 +406,21 @@ class PostgresStore(StoreCommon):
         return out
 
     @_pg
-    async def events_after(self, after_id: int | None) -> tuple[int, dict[str, int]]:
-        """The newest event id and the earliest ts per machine of the events above ``after_id``."""
+    async def events_after(self, cursor: EventCursor | None) -> tuple[EventCursor, dict[str, int]]:
+        """See ``Store.events_after``. Concurrent writers commit in any order, so the cursor is the snapshot's oldest
+        running transaction: the events of every transaction at or above it are read again next time (those
+        already seen are skipped by id)."""
         async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-            newest = int(await conn.fetchval(NEWEST_EVENT))
-            if after_id is None or after_id >= newest:
-                return newest, {}
-            return newest, {r[0]: r[1] for r in await conn.fetch(EVENTS_AFTER.format("$1"), after_id)}
+            xmin = int(await conn.fetchval(POSTGRES_XMIN))  # first: the snapshot the read below sees
+            mark = xmin if cursor is None else min(cursor.mark, xmin)
+            rows = await conn.fetch(POSTGRES_EVENTS_SINCE, str(mark))
+        seen = frozenset(r[0] for r in rows if r[3] >= xmin)
+        written: dict[str, int] = {}
+        if cursor is not None:
+            for event_id, machine_id, ts, _ in rows:
+                if event_id not in cursor.seen and ts < written.get(machine_id, ts + 1):
+                    written[machine_id] = ts
+        return EventCursor(xmin, seen), written
 
     @_pg
     async def alarm_times(self, machine_ids: Sequence[str], start: datetime, end: datetime) -> dict[str, list[int]]:

@@ -43,6 +43,15 @@ MACHINE_PROVISION_STEP: Migration = [
 ]
 
 
+POSTGRES_EVENT_XID_STEP: Migration = [
+    # The writing transaction of each event, for Store.events_after's cursor (ids are handed out before their
+    # commits, so an id cursor could step over a late commit). Older rows keep NULL: long committed.
+    "ALTER TABLE events ADD COLUMN xid xid8",
+    "ALTER TABLE events ALTER COLUMN xid SET DEFAULT pg_current_xact_id()",
+    "CREATE INDEX events_xid ON events (xid)",
+]
+
+
 def _connectors_step(integer: str) -> Migration:
     # Connector configurations (store/connectors.py): the configuration is JSON text, read and written whole.
     return [
@@ -131,6 +140,7 @@ SQLITE_MIGRATIONS: list[Migration] = [
     _connectors_step("INTEGER"),
     SQLITE_WORK_ORDERS_STEP,  # work orders (workorders_schema.py)
     SQLITE_ASSETS_STEP,  # uploaded glTF/GLB assets (assets_schema.py)
+    [],  # PostgreSQL's events.xid: one writer here, ids commit in order (kept so both number their steps alike)
 ]
 
 POSTGRES_MIGRATIONS: list[Migration] = [
@@ -207,6 +217,7 @@ POSTGRES_MIGRATIONS: list[Migration] = [
     _connectors_step("BIGINT"),
     POSTGRES_WORK_ORDERS_STEP,  # work orders (workorders_schema.py)
     POSTGRES_ASSETS_STEP,  # uploaded glTF/GLB assets (assets_schema.py)
+    POSTGRES_EVENT_XID_STEP,
 ]
 
 HISTORY_SQL = """

@@ -41,6 +41,7 @@ from factorytwin.store.base import (
     MAX_ID,
     AlarmQuery,
     Batch,
+    EventCursor,
     EventQuery,
     HistoryBucket,
     HistoryQuery,
@@ -81,7 +82,6 @@ class SQLiteStore(StoreCommon):
     """The embedded default store, in one SQLite file (``sqlite:///path``)."""
 
     backend = "sqlite"
-    event_ids_commit_in_order = True  # one writer connection
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -412,17 +412,17 @@ class SQLiteStore(StoreCommon):
         return out
 
     @_sqlite
-    async def events_after(self, after_id: int | None) -> tuple[int, dict[str, int]]:
-        """The newest event id and the earliest ts per machine of the events above ``after_id``."""
+    async def events_after(self, cursor: EventCursor | None) -> tuple[EventCursor, dict[str, int]]:
+        """See ``Store.events_after``. One writer connection: ids commit in order, so the newest id is the cursor."""
 
-        def read() -> tuple[int, dict[str, int]]:
+        def read() -> tuple[EventCursor, dict[str, int]]:
             conn = self._r()
             conn.execute("BEGIN")
             try:
                 newest = int(conn.execute(NEWEST_EVENT).fetchone()[0])
-                if after_id is None or after_id >= newest:
-                    return newest, {}
-                return newest, dict(conn.execute(EVENTS_AFTER.format("?"), (after_id,)).fetchall())
+                if cursor is None or cursor.mark >= newest:
+                    return EventCursor(newest), {}
+                return EventCursor(newest), dict(conn.execute(EVENTS_AFTER, (cursor.mark,)).fetchall())
             finally:
                 conn.execute("COMMIT")
 

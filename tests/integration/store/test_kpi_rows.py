@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 
 from factorytwin.domain import Alarm, AlarmSeverity, AlarmState, Event, EventKind, MachineStatus
-from factorytwin.store import Store
+from factorytwin.layout import load_layout
+from factorytwin.store import Store, open_store
+from factorytwin.store.base import EventQuery
+from factorytwin.store.postgres import PostgresStore
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 3, 2, 10, tzinfo=UTC)
@@ -89,12 +92,41 @@ async def test_alarm_times_and_what_was_written_since(store: Store) -> None:
         "nope\x00": [],
     }
     assert (await store.kpi_rows(["mill-01"], T0, end, 1))["mill-01"].alarms == [ms(0), ms(30)]
-    assert await store.events_after(None) == (0, {})
-    [first] = await store.write_events([ev(20, EventKind.STATUS, MachineStatus.RUNNING)])
-    newest, written = await store.events_after(None)
-    assert (newest, written) == (first.id, {})
-    assert await store.events_after(newest) == (newest, {})
+    cursor, written = await store.events_after(None)
+    assert written == {}
+    await store.write_events([ev(20, EventKind.STATUS, MachineStatus.RUNNING)])
+    cursor, written = await store.events_after(cursor)
+    assert written == {"mill-01": ms(20)}
+    cursor, written = await store.events_after(cursor)
+    assert written == {}  # told once
     await store.write_events([ev(50, EventKind.NOTE), ev(-5, EventKind.NOTE), ev(7, EventKind.NOTE, m="lathe-01")])
-    later, written = await store.events_after(newest)
-    assert later > newest
+    cursor, written = await store.events_after(cursor)
     assert written == {"mill-01": ms(-5), "lathe-01": ms(7)}
+
+
+async def test_an_event_committed_after_a_later_one_is_not_stepped_over(postgres_url: str) -> None:
+    """PostgreSQL hands out event ids at insert: a transaction holding a lower id may commit after one holding a
+    higher id has been seen. ``events_after`` still reports it (its cursor is a transaction horizon, not an id)."""
+    store = open_store(postgres_url)
+    await store.open()
+    try:
+        assert isinstance(store, PostgresStore)
+        await store.register_machines(load_layout().machines)
+        cursor, _ = await store.events_after(None)
+        async with store.pool.acquire() as slow, slow.transaction():
+            await slow.execute(
+                "INSERT INTO events (machine_id, ts, kind, message, data) VALUES ('lathe-01', $1, 'note', '', '{}')",
+                ms(1),
+            )
+            [fast] = await store.write_events([ev(2, EventKind.NOTE)])  # a higher id, committed first
+            cursor, written = await store.events_after(cursor)
+            assert written == {"mill-01": ms(2)}
+        [late] = await store.events(EventQuery(machine_id="lathe-01"))
+        assert late.id is not None
+        assert fast.id is not None
+        assert late.id < fast.id
+        cursor, written = await store.events_after(cursor)
+        assert written == {"lathe-01": ms(1)}
+        assert (await store.events_after(cursor))[1] == {}
+    finally:
+        await store.close()

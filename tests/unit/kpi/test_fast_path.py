@@ -141,15 +141,7 @@ async def test_every_range_and_grouping_gives_the_reports_of_the_model_reads(sto
     assert report.total.alarms == 0
 
 
-async def test_day_tallies_are_kept_only_where_event_ids_commit_in_order(store: Store) -> None:
-    await same(store, KpiQuery(start=at(1), end=at(6), group=Grouping.DAY))
-    kept = cache_of(store, LOOKBACK_EVENTS).chains
-    assert bool(kept) is store.event_ids_commit_in_order  # SQLite keeps them; PostgreSQL reads compactly each time
-    assert store.event_ids_commit_in_order is (store.backend == "sqlite")
-
-
 async def test_the_cache_is_used_and_a_late_event_cuts_it_back(store: Store) -> None:
-    store.event_ids_commit_in_order = True  # the cache's own mechanics, on both backends' reads
     read: list[tuple[datetime, datetime]] = []
     kpi_rows = store.kpi_rows
 

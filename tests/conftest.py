@@ -3,15 +3,50 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 import asyncpg
 import pytest
 
 from factorytwin.config import Settings
+
+HANG_S = float(os.environ.get("FT_TEST_HANG_S", "600"))
+"""A test (its fixtures included) still running after this long has hung: it fails, with the stacks of its
+asyncio tasks, instead of stalling the whole run until CI's budget is spent. The slowest test takes ~4 min."""
+
+
+class TestHung(Exception):
+    """Raised in a test that ran past ``HANG_S``."""
+
+
+def _on_hang(signum: int, frame: FrameType | None) -> None:
+    stacks = io.StringIO()
+    try:
+        for task in asyncio.all_tasks(asyncio.get_running_loop()):
+            task.print_stack(file=stacks)
+    except RuntimeError:  # no event loop running: the traceback of the exception says where it hung
+        pass
+    raise TestHung(f"the test ran for more than {HANG_S:.0f} s; its asyncio tasks:\n{stacks.getvalue()}")
+
+
+@pytest.fixture(autouse=True)
+def _hang_watchdog() -> Iterator[None]:
+    """Arm a ``HANG_S`` timer around each test, fixtures included (this autouse fixture is set up first and torn
+    down last)."""
+    previous = signal.signal(signal.SIGALRM, _on_hang)
+    signal.setitimer(signal.ITIMER_REAL, HANG_S)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
 
 PG_ADMIN_DSN = os.environ.get("FT_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/test")
 """A PostgreSQL database any test may connect to in order to create and drop its own databases."""

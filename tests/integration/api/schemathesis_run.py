@@ -33,7 +33,12 @@ class SchemathesisRun:
 
 
 def run_schemathesis(
-    workdir: Path, max_examples: int, seed: int, extra: list[str] | None = None, timeout_s: float = 900
+    workdir: Path,
+    max_examples: int,
+    seed: int,
+    extra: list[str] | None = None,
+    timeout_s: float = 900,
+    workers: int = 1,
 ) -> SchemathesisRun:
     """Serve a fresh SQLite-backed API from ``workdir`` and run schemathesis with all checks against it."""
     with serve_process(workdir) as server:
@@ -53,7 +58,7 @@ def run_schemathesis(
             "none",
             "--no-color",
             "--workers",
-            "1",
+            str(workers),
             "--header",
             f"Authorization: Bearer {server.token}",  # an admin: every operation is reachable
             *(extra or []),

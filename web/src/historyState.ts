@@ -31,7 +31,8 @@ export interface HistoryState {
   hidden: MarkerKind[];
 }
 
-export const DEFAULT_RANGE: HistoryRange = { kind: "relative", key: "1h" };
+const DEFAULT_KEY: RelativeKey = "1h";
+export const DEFAULT_RANGE: HistoryRange = { kind: "relative", key: DEFAULT_KEY };
 export const DEFAULT_HISTORY_STATE: HistoryState = {
   range: DEFAULT_RANGE,
   sensors: null,
@@ -121,9 +122,10 @@ export function formatHistoryQuery(state: HistoryState): string {
   const parts: string[] = [];
   const r = state.range;
   if (r.kind === "absolute") parts.push(`from=${enc(r.from.toISOString())}`, `to=${enc(r.to.toISOString())}`);
-  else if (r.key !== DEFAULT_RANGE.key) parts.push(`range=${enc(r.key)}`);
+  else if (r.key !== DEFAULT_KEY) parts.push(`range=${enc(r.key)}`);
   if (state.sensors !== null) parts.push(`sensors=${state.sensors.map(enc).join(",")}`);
-  if (state.extra.length > 0) parts.push(`add=${state.extra.map((x) => `${enc(x.machine)}:${enc(x.sensor)}`).join(",")}`);
+  if (state.extra.length > 0)
+    parts.push(`add=${state.extra.map((x) => `${enc(x.machine)}:${enc(x.sensor)}`).join(",")}`);
   if (state.mode !== "separate") parts.push(`mode=${state.mode}`);
   const hidden = MARKER_KINDS.filter((k) => state.hidden.includes(k));
   if (hidden.length > 0) parts.push(`hide=${hidden.join(",")}`);

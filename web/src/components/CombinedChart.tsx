@@ -49,7 +49,26 @@ export function joinColumns(tables: readonly (readonly [number[], number[]])[]):
   return [xs, ...ys];
 }
 
-const NORMAL_AXIS = "share of normal band (0 = low, 1 = high)";
+const NORMAL_AXIS = "normal band: 0 low, 1 high";
+
+/** The normalised axis always shows the whole band (0..1), and further where a series leaves it. */
+function normalRange(u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax {
+  const [lo, hi] = unitRange(u, Math.min(0, min ?? 0), Math.max(1, max ?? 1));
+  return [lo, hi];
+}
+
+/** uPlot's drawClear hook of the normalised chart: the normal band (0..1) tinted, as on the single charts. */
+function drawNormalBand(u: uPlot): void {
+  const a = u.valToPos(1, "normal", true);
+  const b = u.valToPos(0, "normal", true);
+  const top = Math.max(u.bbox.top, Math.min(a, b));
+  const bottom = Math.min(u.bbox.top + u.bbox.height, Math.max(a, b));
+  if (!(bottom > top)) return;
+  u.ctx.save();
+  u.ctx.fillStyle = "rgba(34, 197, 94, 0.07)";
+  u.ctx.fillRect(u.bbox.left, top, u.bbox.width, bottom - top);
+  u.ctx.restore();
+}
 
 export function CombinedChart({
   lines,
@@ -101,7 +120,7 @@ export function CombinedChart({
           },
         },
         // an axis whose scale has no data yet still needs a range (uPlot draws it anyway)
-        ...Object.fromEntries(scales.map((u) => [u, { auto: true, range: unitRange }])),
+        ...Object.fromEntries(scales.map((u) => [u, { auto: true, range: normalised ? normalRange : unitRange }])),
       },
       axes: [
         { ...axis, values: (_u, splits, _i, _space, incr) => timeAxisLabels(splits, incr) },
@@ -137,6 +156,7 @@ export function CombinedChart({
           },
         ],
         draw: [(u) => drawMarkers(u, marks.current)],
+        drawClear: normalised ? [drawNormalBand] : [],
       },
     };
     const joined = joinColumns(lines.map((l) => lineColumns(l, normalised, prefs)));

@@ -98,6 +98,7 @@ BAD_BODIES: list[tuple[dict[str, object], str]] = [
     ({"hash": HASH}, "name"),
     ({"name": "x", "hash": HASH, "owner": "bo"}, "owner"),
     ({"name": "x", "hash": HASH, "shared": "maybe"}, "shared"),
+    ({"name": "x", "hash": HASH, "shared": 0}, "shared"),  # a JSON boolean, not a number
 ]
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from factorytwin.api.auth import Operator, Viewer, audit
 from factorytwin.api.deps import ServicesDep
@@ -48,7 +48,7 @@ class SavedViewIn(BaseModel):
         pattern=VIEW_HASH_PATTERN,
         description="the dashboard hash, e.g. #/history/mill-01?range=6h&mode=normal (printable ASCII, no spaces)",
     )
-    shared: bool = Field(default=False, description="everyone may open it (else only you)")
+    shared: StrictBool = Field(default=False, description="everyone may open it (else only you)")
 
 
 def get_saved_views(services: ServicesDep) -> SavedViewStore:

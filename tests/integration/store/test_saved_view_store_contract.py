@@ -9,6 +9,7 @@ import pytest
 
 from factorytwin.store import Store
 from factorytwin.store.saved_views import SavedView, saved_view_store_for
+from factorytwin.store.schema import POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS
 
 pytestmark = pytest.mark.integration
 
@@ -42,3 +43,10 @@ async def test_views_are_added_listed_for_their_owner_or_shared_and_deleted(stor
     assert await views.delete_view(mine.id) is True
     assert await views.delete_view(mine.id) is False
     assert [v.id for v in await views.views_for("ana")] == [shared.id]
+
+
+def test_the_saved_views_table_is_the_same_step_on_both_backends() -> None:
+    def where(steps: list[list[str]]) -> list[int]:
+        return [i for i, step in enumerate(steps) if any("CREATE TABLE saved_views" in s for s in step)]
+
+    assert where(SQLITE_MIGRATIONS) == where(POSTGRES_MIGRATIONS) == [len(SQLITE_MIGRATIONS) - 1]

@@ -20,6 +20,7 @@ import { FactoryContext, type FactoryInfo } from "./context";
 import { formatAgeS, formatClock, plantZoneName, setPlantZone } from "./format";
 import { errorText } from "./hooks/usePolling";
 import { useStaleness } from "./hooks/useStaleness";
+import { DEFAULT_HISTORY_STATE } from "./historyState";
 import { parseRoute, routeHash, type Route, type View } from "./route";
 import { watchCapabilities } from "./state/capabilities";
 import { fleetKpis } from "./state/selectors";
@@ -47,16 +48,24 @@ import { WhatIfView } from "./views/WhatIfView";
 import { WorkOrdersView } from "./views/WorkOrdersView";
 import { PLANT, type KpiPath } from "./kpis";
 
-function useRoute(): [Route, (r: Route) => void] {
+/** The route of the hash, and `go` to another: a new browser-history entry, or with `replace` the current one
+ * rewritten in place (the History view's every toggle, so Back leaves the view rather than undoing a click). */
+function useRoute(): [Route, (r: Route, replace?: boolean) => void] {
   const [route, setRoute] = useState<Route>(() => parseRoute(window.location.hash));
   useEffect(() => {
     const on = (): void => setRoute(parseRoute(window.location.hash));
     window.addEventListener("hashchange", on);
     return () => window.removeEventListener("hashchange", on);
   }, []);
-  const go = useCallback((r: Route) => {
+  const go = useCallback((r: Route, replace = false) => {
     const h = routeHash(r);
-    if (window.location.hash !== h) window.location.hash = h;
+    if (window.location.hash === h) return;
+    if (!replace) {
+      window.location.hash = h;
+      return;
+    }
+    window.history.replaceState(window.history.state, "", h); // no hashchange event: the route is set here
+    setRoute(parseRoute(h));
   }, []);
   return [route, go];
 }
@@ -392,7 +401,13 @@ function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
           <FactoryContext.Provider value={info}>
             {route.view === "floor" && <FloorView selected={route.machine} onSelect={select} />}
             {route.view === "overview" && <OverviewView onOpen={(id) => go({ view: "floor", machine: id })} />}
-            {route.view === "history" && <HistoryView machine={route.machine} onMachine={select} />}
+            {route.view === "history" && (
+              <HistoryView
+                machine={route.machine}
+                state={route.history ?? DEFAULT_HISTORY_STATE}
+                onChange={(machine, history, push) => go({ view: "history", machine, history }, !push)}
+              />
+            )}
             {route.view === "audit" && <AuditView />}
             {route.view === "profiles" && <ProfilesView />}
             {route.view === "connectors" && <ConnectorsView />}

@@ -25,6 +25,7 @@ export const ACTION_GROUPS: readonly { value: string; label: string }[] = [
   { value: "devices.", label: "device keys" },
   { value: "models.", label: "models" },
   { value: "profile.", label: "profiles" },
+  { value: "view.", label: "saved views" },
 ];
 
 export const OUTCOMES: readonly Outcome[] = ["success", "failure", "denied"];

@@ -3,11 +3,12 @@
 import type { HistoryBucket } from "./api/types";
 import { formatClock, formatDay, fromWallTime, wallTime } from "./format";
 
-export type RangeKey = "15m" | "1h" | "24h" | "7d" | "30d" | "custom";
+export type RangeKey = "15m" | "1h" | "6h" | "24h" | "7d" | "30d" | "custom";
 
 export const RANGE_SECONDS: Record<Exclude<RangeKey, "custom">, number> = {
   "15m": 15 * 60,
   "1h": 3600,
+  "6h": 6 * 3600,
   "24h": 86400,
   "7d": 7 * 86400,
   "30d": 30 * 86400,
@@ -39,6 +40,7 @@ export function machineTimeNote(key: Exclude<RangeKey, "custom">, timeScale: num
 export const RANGE_LABEL: Record<Exclude<RangeKey, "custom">, string> = {
   "15m": "15 min",
   "1h": "1 h",
+  "6h": "6 h",
   "24h": "24 h",
   "7d": "7 d",
   "30d": "30 d",

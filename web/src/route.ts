@@ -1,8 +1,9 @@
-// Hash routes: #/floor, #/floor/<machine>, #/overview, #/history/<machine>, #/audit (admins), #/whatif, #/profiles, #/connectors,
-// the KPI drill-down #/kpis, #/kpis/line/<line>, #/kpis/machine/<machine>, and work orders #/workorders,
-// #/workorders/<id>. Hash routing needs no server support, so the FastAPI static
-// mount can serve the single page as it is.
+// Hash routes: #/floor, #/floor/<machine>, #/overview, #/history/<machine>?<view state> (historyState.ts),
+// #/audit (admins), #/whatif, #/profiles, #/connectors, the KPI drill-down #/kpis, #/kpis/line/<line>,
+// #/kpis/machine/<machine>, and work orders #/workorders, #/workorders/<id>. Hash routing needs no server
+// support, so the FastAPI static mount can serve the single page as it is.
 
+import { formatHistoryQuery, parseHistoryQuery, type HistoryState } from "./historyState";
 import { kpiHash, parseKpiPath, type KpiPath } from "./kpis";
 
 export type View =
@@ -15,10 +16,25 @@ export interface Route {
   kpi?: KpiPath;
   /** The work order open in the work-order view (only with view "workorders"). */
   order?: number;
+  /** The History view's range, sensors, extra series, chart mode and marker toggles (only with view "history",
+   * and only when the hash has a query: absent means the defaults). */
+  history?: HistoryState;
+}
+
+function decode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part; // a stray "%" in a hand-typed link: the text as it is
+  }
 }
 
 export function parseRoute(hash: string): Route {
-  const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean).map(decodeURIComponent);
+  const bare = hash.replace(/^#\/?/, "");
+  const q = bare.indexOf("?");
+  const path = q >= 0 ? bare.slice(0, q) : bare;
+  const query = q >= 0 ? bare.slice(q + 1) : "";
+  const parts = path.split("/").filter(Boolean).map(decode);
   const known: readonly string[] = [
     "floor",
     "overview",
@@ -39,6 +55,7 @@ export function parseRoute(hash: string): Route {
     const id = Number(parts[1]);
     return Number.isSafeInteger(id) && id > 0 ? { view, machine: null, order: id } : { view, machine: null };
   }
+  if (view === "history" && query) return { view, machine: parts[1] ?? null, history: parseHistoryQuery(query) };
   return { view, machine: parts[1] ?? null };
 }
 
@@ -46,5 +63,6 @@ export function routeHash(route: Route): string {
   if (route.view === "kpis")
     return kpiHash(route.kpi ?? (route.machine ? { scope: "machine", id: route.machine } : { scope: "plant" }));
   if (route.view === "workorders") return `#/workorders${route.order ? `/${route.order}` : ""}`;
-  return `#/${route.view}${route.machine ? `/${encodeURIComponent(route.machine)}` : ""}`;
+  const query = route.view === "history" && route.history ? formatHistoryQuery(route.history) : "";
+  return `#/${route.view}${route.machine ? `/${encodeURIComponent(route.machine)}` : ""}${query}`;
 }

@@ -40,6 +40,7 @@ from factorytwin.api.routers import (
     scenarios,
     stream,
     telemetry,
+    views,
     workorders,
 )
 from factorytwin.config import Settings
@@ -76,6 +77,7 @@ ROUTERS: list[APIRouter] = [
     exports.router,
     scenarios.router,
     workorders.router,
+    views.router,
 ]
 """Routers served under ``/api/v1``, in order."""
 

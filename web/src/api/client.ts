@@ -25,6 +25,8 @@ import type {
   ScenarioJob,
   ScenarioRequest,
   ScenarioSummary,
+  SavedView,
+  SavedViewIn,
   WorkOrder,
   WorkOrderCreate,
   WorkOrderTransition,
@@ -294,6 +296,21 @@ export class ApiClient {
 
   noteWorkOrder(id: number, text: string): Promise<WorkOrder> {
     return this.post("/api/v1/work-orders/{order_id}/notes", { order_id: id }, { text });
+  }
+
+  /** The saved History views the caller may open: their own and the shared ones, newest first. */
+  views(): Promise<SavedView[]> {
+    return this.get("/api/v1/views");
+  }
+
+  /** Save a view under the caller's name (operator role); 422 names the field of a bad name or hash. */
+  saveView(body: SavedViewIn): Promise<SavedView> {
+    return this.post("/api/v1/views", {}, body);
+  }
+
+  /** Delete a saved view (its owner or an admin). */
+  async deleteView(id: number): Promise<void> {
+    await this.send("DELETE", "/api/v1/views/{view_id}", { view_id: id });
   }
 
   /** The machine's failure prediction; `status` says "no_model" (HTTP 200) until a model is trained. */

@@ -1110,6 +1110,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Views
+         * @description The views the caller may open: their own and everyone's shared ones, newest first (at most 500).
+         */
+        get: operations["list_views_api_v1_views_get"];
+        put?: never;
+        /**
+         * Save View
+         * @description Save a view under the caller's name (422 naming the field of a name or hash too long or malformed).
+         */
+        post: operations["save_view_api_v1_views_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/views/{view_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete View
+         * @description Delete a view: its owner or an admin (403 for someone else's shared view; 404 for one the caller cannot
+         *     see, so a private view's existence is not given away).
+         */
+        delete: operations["delete_view_api_v1_views__view_id__delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/work-orders": {
         parameters: {
             query?: never;
@@ -3566,6 +3611,55 @@ export interface components {
              * @default h
              */
             unit: string;
+        };
+        /**
+         * SavedView
+         * @description A saved History view: what to call it, the hash that opens it, whose it is and whether it is shared.
+         */
+        SavedView: {
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Hash
+             * @description the dashboard hash
+             */
+            hash: string;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /**
+             * Owner
+             * @description who saved it (user or token name)
+             */
+            owner: string;
+            /**
+             * Shared
+             * @description everyone may open it (else only its owner)
+             */
+            shared: boolean;
+        };
+        /**
+         * SavedViewIn
+         * @description A view to save: its name, the dashboard hash that reproduces it, and whether everyone may open it.
+         */
+        SavedViewIn: {
+            /**
+             * Hash
+             * @description the dashboard hash, e.g. #/history/mill-01?range=6h&mode=normal (printable ASCII, no spaces)
+             */
+            hash: string;
+            /** Name */
+            name: string;
+            /**
+             * Shared
+             * @description everyone may open it (else only you)
+             * @default false
+             */
+            shared: boolean;
         };
         /**
          * ScenarioJob
@@ -7101,6 +7195,107 @@ export interface operations {
             };
             /** @description the store writer is saturated or the store is unavailable; retry after `Retry-After` seconds */
             503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_views_api_v1_views_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedView"][];
+                };
+            };
+        };
+    };
+    save_view_api_v1_views_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SavedViewIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedView"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    delete_view_api_v1_views__view_id__delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id POST returned */
+                view_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a shared view of someone else: only its owner or an admin deletes it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such view (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -97,3 +97,6 @@ export type BodyOf<P extends keyof paths> = paths[P]["post"] extends {
 }
   ? B
   : never;
+/** Saved History views (GET/POST /views, docs/KPIS.md "Saved and shared views"). */
+export type SavedView = Schemas["SavedView"];
+export type SavedViewIn = Schemas["SavedViewIn"];

@@ -1,13 +1,14 @@
-// Several sensors of one machine on one History chart: the average of each, one y axis per unit (left, right,
-// left, ...), the machine's markers across it. Drag zooms like the single charts; double-click goes back.
+// Several series on one History chart, of one machine or several: the average of each, one y axis per display
+// unit (left, right, left, ...) or, normalised, one 0..1 axis where each series spans its machine's normal band.
+// The primary machine's markers go across it. Drag zooms like the single charts; double-click goes back.
 
 import { useEffect, useLayoutEffect, useRef } from "react";
 import uPlot from "uplot";
-import type { HistorySeries, SensorSpec } from "../api/types";
 import { type Marker, MARKER_COLOR } from "../annotations";
+import { type ChartLine, lineColumns, lineLabel, scalesOf } from "../chartLines";
 import { formatClock, formatDay, formatUnit } from "../format";
-import { timeAxisLabels, toColumns } from "../history";
-import { displayUnit, toDisplay, unitPrefs } from "../units";
+import { timeAxisLabels } from "../history";
+import { unitPrefs } from "../units";
 
 /** uPlot's draw hook that paints the markers as thin vertical lines across the plot. */
 export function drawMarkers(u: uPlot, markers: readonly Marker[]): void {
@@ -48,17 +49,38 @@ export function joinColumns(tables: readonly (readonly [number[], number[]])[]):
   return [xs, ...ys];
 }
 
+const NORMAL_AXIS = "normal band: 0 low, 1 high";
+
+/** The normalised axis always shows the whole band (0..1), and further where a series leaves it. */
+function normalRange(u: uPlot, min: number | null, max: number | null): uPlot.Range.MinMax {
+  const [lo, hi] = unitRange(u, Math.min(0, min ?? 0), Math.max(1, max ?? 1));
+  return [lo, hi];
+}
+
+/** uPlot's drawClear hook of the normalised chart: the normal band (0..1) tinted, as on the single charts. */
+function drawNormalBand(u: uPlot): void {
+  const a = u.valToPos(1, "normal", true);
+  const b = u.valToPos(0, "normal", true);
+  const top = Math.max(u.bbox.top, Math.min(a, b));
+  const bottom = Math.min(u.bbox.top + u.bbox.height, Math.max(a, b));
+  if (!(bottom > top)) return;
+  u.ctx.save();
+  u.ctx.fillStyle = "rgba(34, 197, 94, 0.07)";
+  u.ctx.fillRect(u.bbox.left, top, u.bbox.width, bottom - top);
+  u.ctx.restore();
+}
+
 export function CombinedChart({
-  specs,
-  series,
-  colors,
+  lines,
+  normalised,
   markers,
   onZoom,
   onReset,
 }: {
-  specs: SensorSpec[];
-  series: Record<string, HistorySeries | null>;
-  colors: string[];
+  /** Memoised by the caller on its loaded data: a new array rebuilds the chart. */
+  lines: ChartLine[];
+  /** One 0..1 axis (each series over its normal band) instead of an axis per unit. */
+  normalised: boolean;
   markers: Marker[];
   onZoom: (from: Date, to: Date) => void;
   onReset: () => void;
@@ -66,11 +88,11 @@ export function CombinedChart({
   const host = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const prefs = unitPrefs();
-  const units = [...new Set(specs.map((s) => displayUnit(s.unit, prefs)))];
+  const scales = scalesOf(lines, normalised, prefs);
   const zoom = useRef(onZoom);
   const reset = useRef(onReset);
   const marks = useRef(markers);
-  const first = specs[0] ? (series[specs[0].key] ?? null) : null;
+  const first = lines.find((l) => l.series)?.series ?? null;
   const span = useRef(first);
   useLayoutEffect(() => {
     zoom.current = onZoom;
@@ -78,7 +100,8 @@ export function CombinedChart({
     marks.current = markers;
     span.current = first;
   });
-  const shape = specs.map((s) => s.key).join(",") + "|" + units.join(",");
+  const labels = lines.map((l) => lineLabel(l, normalised, prefs));
+  const shape = lines.map((l) => `${l.id}=${l.color}`).join(",") + "|" + scales.join(",") + "|" + labels.join(",");
 
   useEffect(() => {
     const el = host.current;
@@ -97,25 +120,25 @@ export function CombinedChart({
           },
         },
         // an axis whose scale has no data yet still needs a range (uPlot draws it anyway)
-        ...Object.fromEntries(units.map((u) => [u, { auto: true, range: unitRange }])),
+        ...Object.fromEntries(scales.map((u) => [u, { auto: true, range: normalised ? normalRange : unitRange }])),
       },
       axes: [
         { ...axis, values: (_u, splits, _i, _space, incr) => timeAxisLabels(splits, incr) },
-        ...units.map((u, i) => ({
+        ...scales.map((u, i) => ({
           ...axis,
           scale: u,
           side: i % 2 === 0 ? 3 : 1,
           size: 64,
-          label: formatUnit(u),
+          label: normalised ? NORMAL_AXIS : formatUnit(u),
           grid: { show: i === 0, stroke: "#222935", width: 1 },
         })),
       ],
       series: [
         { value: (_u, v) => (v == null ? "—" : `${formatDay(v * 1000)} ${formatClock(v * 1000)}`) },
-        ...specs.map((s, i) => ({
-          label: `${s.label} (${formatUnit(displayUnit(s.unit, prefs))})`,
-          scale: displayUnit(s.unit, prefs),
-          stroke: colors[i % colors.length] ?? "#38bdf8",
+        ...lines.map((l, i) => ({
+          label: labels[i],
+          scale: normalised ? "normal" : scalesOf([l], false, prefs)[0],
+          stroke: l.color,
           width: 2,
           points: { show: false },
           spanGaps: false,
@@ -133,13 +156,10 @@ export function CombinedChart({
           },
         ],
         draw: [(u) => drawMarkers(u, marks.current)],
+        drawClear: normalised ? [drawNormalBand] : [],
       },
     };
-    const tables = specs.map((s) => {
-      const [t, , avg] = toColumns(series[s.key]?.buckets ?? [], (v) => toDisplay(v, s.unit, prefs));
-      return [t, avg] as const;
-    });
-    const joined = joinColumns(tables);
+    const joined = joinColumns(lines.map((l) => lineColumns(l, normalised, prefs)));
     if (joined[0].length === 0) return; // nothing to draw yet: uPlot's axes need data
     const p = new uPlot(opts, joined, el);
     plot.current = p;
@@ -153,27 +173,34 @@ export function CombinedChart({
       p.destroy();
       plot.current = null;
     };
-    // rebuilt with each load of the data (every 15 s at most); markers only redraw it
+    // rebuilt with each load of the data (every 15 s at most: the caller memoises `lines` on its data); markers
+    // only redraw it
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [shape, series]);
+  }, [shape, normalised, lines]);
 
   useEffect(() => {
     const p = plot.current;
     if (p && p.data[0].length > 0) p.redraw(); // an empty chart has no axes to draw over yet
   }, [markers]);
 
-  const points = specs.reduce((n, s) => n + (series[s.key]?.buckets.length ?? 0), 0);
+  const points = lines.reduce((n, l) => n + (l.series?.buckets.length ?? 0), 0);
+  const machines = new Set(lines.map((l) => l.machine)).size;
   return (
     <div
       className="card hist-chart"
       data-testid="history-combined"
-      data-axes={units.length}
-      data-series={specs.length}
+      data-axes={scales.length}
+      data-series={lines.length}
+      data-series-ids={lines.map((l) => l.id).join(",")}
+      data-machines={machines}
+      data-mode={normalised ? "normal" : "axes"}
       data-points={points}
     >
       <div className="title">
-        <b style={{ color: "var(--text)" }}>{specs.map((s) => s.label).join(" · ")}</b>
-        <span>{units.map(formatUnit).join(", ")}</span>
+        <b style={{ color: "var(--text)" }}>
+          {lines.length} series{machines > 1 ? ` of ${machines} machines` : ""}
+        </b>
+        <span>{normalised ? NORMAL_AXIS : scales.map(formatUnit).join(", ")}</span>
       </div>
       <div ref={host} />
     </div>

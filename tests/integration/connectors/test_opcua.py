@@ -1,5 +1,5 @@
-"""OPC UA against a real asyncua server (plain, and Basic256Sha256 SignAndEncrypt): data-change subscriptions reach
-the store through ingest; a server outage and back; browse; methods and writes as commands."""
+"""OPC UA against a real asyncua server (plain, and Basic256Sha256 Sign and SignAndEncrypt): data-change
+subscriptions reach the store through ingest; a server outage and back; browse; methods and writes as commands."""
 
 from __future__ import annotations
 
@@ -160,15 +160,16 @@ def certificates(tmp_path: Path) -> tuple[CertPair, CertPair]:
     return server, client
 
 
-async def test_basic256sha256_sign_and_encrypt(
-    certificates: tuple[CertPair, CertPair], ingest: IngestService, store: Store
+@pytest.mark.parametrize("mode", ["Sign", "SignAndEncrypt"])
+async def test_basic256sha256_sign_and_sign_and_encrypt(
+    mode: str, certificates: tuple[CertPair, CertPair], ingest: IngestService, store: Store
 ) -> None:
     server_pair, client_pair = certificates
-    server = PumpServer(free_port(), security=server_pair)
+    server = PumpServer(free_port(), security=server_pair, mode=mode)
     await server.start(flow=55.5)
     security = {
         "policy": "Basic256Sha256",
-        "mode": "SignAndEncrypt",
+        "mode": mode,
         "client_certificate": str(client_pair.certificate),
         "client_private_key": str(client_pair.private_key),
         "server_certificate": str(server_pair.certificate),

@@ -68,6 +68,8 @@ class PumpServer:
 
     port: int
     security: CertPair | None = None
+    mode: str = "SignAndEncrypt"
+    """The Basic256Sha256 mode offered with ``security``: Sign or SignAndEncrypt."""
     passwords: dict[str, str] | None = None
     calls: list[tuple[str, list[Any]]] = field(default_factory=list)
     server: Server | None = None
@@ -86,7 +88,7 @@ class PumpServer:
         server.set_server_name("factorytwin test PLC")
         await server.set_application_uri(SERVER_URI)
         if self.security is not None:
-            server.set_security_policy([ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt])
+            server.set_security_policy([getattr(ua.SecurityPolicyType, f"Basic256Sha256_{self.mode}")])
             await server.load_certificate(str(self.security.certificate))
             await server.load_private_key(str(self.security.private_key))
         idx = await server.register_namespace(NAMESPACE)

@@ -35,6 +35,10 @@ ALLOWED: dict[WorkOrderState, frozenset[WorkOrderState]] = {
 """The state changes a work order may make (done and cancelled are final)."""
 
 
+WorkOrderSource = Literal["manual", "alarm", "schedule"]
+"""Where a work order came from: opened by hand, from an alarm, or from a visit of the ML maintenance schedule."""
+
+
 class WorkOrderNote(BaseModel):
     """A note on a work order, by whom and when."""
 
@@ -58,8 +62,11 @@ class WorkOrder(BaseModel):
     machine_id: MachineId
     title: Text = Field(min_length=1, max_length=MAX_TITLE_CHARS)
     description: Text = Field(default="", max_length=MAX_NOTE_CHARS)
-    source: Literal["manual", "alarm"]
+    source: WorkOrderSource
     alarm_id: int | None = None
+    planned_for: datetime | None = Field(
+        default=None, description="from the maintenance schedule: the start of the shift the visit was planned in"
+    )
     state: WorkOrderState
     assignee: Text | None = Field(default=None, max_length=64)
     downtime_start: datetime | None = Field(default=None, description="start of the machine's downtime it covers")
@@ -79,13 +86,20 @@ def _downtime_in_order(start: datetime | None, end: datetime | None) -> None:
 
 
 class WorkOrderCreate(BaseModel):
-    """A new work order: by hand (``machine_id`` and ``title``) or from an alarm (``alarm_id``; the rest defaults
-    to the alarm's machine and message)."""
+    """A new work order: by hand (``machine_id`` and ``title``), from an alarm (``alarm_id``; the rest defaults
+    to the alarm's machine and message) or from a visit of the maintenance schedule (``source: "schedule"`` with
+    ``machine_id``, ``title`` and the visit's ``planned_for``)."""
 
     model_config = ConfigDict(extra="forbid")
 
     machine_id: MachineId | None = None
     alarm_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    source: Literal["manual", "schedule"] | None = Field(
+        default=None, description='"schedule" for a visit of the maintenance schedule (needs planned_for)'
+    )
+    planned_for: AwareDatetime | None = Field(
+        default=None, description='the start of the shift the schedule planned the visit in (with source "schedule")'
+    )
     title: Text | None = Field(default=None, min_length=1, max_length=MAX_TITLE_CHARS)
     description: Text = Field(default="", max_length=MAX_NOTE_CHARS)
     assignee: Text | None = Field(default=None, min_length=1, max_length=64)

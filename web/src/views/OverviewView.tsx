@@ -461,7 +461,7 @@ function VisitWorkOrder({
 }) {
   const refused = refusal(useSession(), "operator");
   const [state, setState] = useState<VisitOrderState>({ phase: "idle" });
-  const order = state.phase === "created" ? state.order : existing;
+  const order = existing ?? (state.phase === "created" ? state.order : null); // the polled one is the fresher
   if (order)
     return (
       <a

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from factorytwin.domain import AlarmState
 from factorytwin.export.formats import TIMESTAMP, Chunks, Column, Row
@@ -231,6 +231,16 @@ parts used (joined with ``PARTS_SEPARATOR``), how many notes and the last one.""
 PARTS_SEPARATOR = "; "
 
 
+def _utc(ts: datetime | None) -> datetime | None:
+    """``ts`` in UTC (orders stored before their times were kept in UTC may carry another offset)."""
+    if ts is None or ts.utcoffset() == timedelta(0):
+        return ts
+    try:
+        return ts.astimezone(UTC)
+    except OverflowError:
+        return ts
+
+
 def _first_step(order: WorkOrder, states: set[WorkOrderState]) -> datetime | None:
     return next((s.at for s in order.steps if s.state in states), None)
 
@@ -238,7 +248,7 @@ def _first_step(order: WorkOrder, states: set[WorkOrderState]) -> datetime | Non
 def work_order_row(order: WorkOrder, names: Mapping[str, tuple[str, str | None]]) -> Row:
     """One row of a work-order export; ``names``: machine id -> (its name, its line)."""
     name, line = names.get(order.machine_id, (order.machine_id, None))
-    start, end = order.downtime_start, order.downtime_end
+    start, end = _utc(order.downtime_start), _utc(order.downtime_end)
     last = order.notes[-1] if order.notes else None
     return (
         order.id,
@@ -250,7 +260,7 @@ def work_order_row(order: WorkOrder, names: Mapping[str, tuple[str, str | None]]
         order.state.value,
         order.source,
         order.alarm_id,
-        order.planned_for,
+        _utc(order.planned_for),
         order.assignee,
         order.created_at,
         order.created_by,

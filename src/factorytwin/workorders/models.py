@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from factorytwin.domain import MachineId, Text
 
 MAX_TITLE_CHARS = 200
 MAX_NOTE_CHARS = 2000
 MAX_NOTES = 200
+
+
+def _in_utc(ts: datetime) -> datetime:
+    try:
+        return ts.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is in year 0 in UTC
+        raise ValueError("out of the range of UTC date-times") from None
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+"""A date-time with its zone, kept in UTC (so every stored and exported time of a work order reads as UTC)."""
 
 
 class WorkOrderState(StrEnum):
@@ -97,14 +108,14 @@ class WorkOrderCreate(BaseModel):
     source: Literal["manual", "schedule"] | None = Field(
         default=None, description='"schedule" for a visit of the maintenance schedule (needs planned_for)'
     )
-    planned_for: AwareDatetime | None = Field(
+    planned_for: UtcDatetime | None = Field(
         default=None, description='the start of the shift the schedule planned the visit in (with source "schedule")'
     )
     title: Text | None = Field(default=None, min_length=1, max_length=MAX_TITLE_CHARS)
     description: Text = Field(default="", max_length=MAX_NOTE_CHARS)
     assignee: Text | None = Field(default=None, min_length=1, max_length=64)
-    downtime_start: AwareDatetime | None = None
-    downtime_end: AwareDatetime | None = None
+    downtime_start: UtcDatetime | None = None
+    downtime_end: UtcDatetime | None = None
 
     @model_validator(mode="after")
     def _check(self) -> WorkOrderCreate:
@@ -123,8 +134,8 @@ class WorkOrderTransition(BaseModel):
     assignee: Text | None = Field(default=None, min_length=1, max_length=64)
     note: Text | None = Field(default=None, min_length=1, max_length=MAX_NOTE_CHARS)
     parts: list[Text] | None = Field(default=None, max_length=50)
-    downtime_start: AwareDatetime | None = None
-    downtime_end: AwareDatetime | None = None
+    downtime_start: UtcDatetime | None = None
+    downtime_end: UtcDatetime | None = None
 
 
 class WorkOrderNoteIn(BaseModel):

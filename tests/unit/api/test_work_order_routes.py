@@ -139,3 +139,13 @@ async def test_pages_read_every_order_a_page_at_a_time(client: httpx.AsyncClient
     orders = WorkOrderService(work_order_store_for(services.store), services.store, lambda: set(services.machines))
     pages = [[o.id for o in page] async for page in orders.pages(None, None, None, None, page=2)]
     assert pages == [[made[4], made[3]], [made[2], made[1]], [made[0]]]
+
+
+async def test_times_are_kept_in_utc_and_one_out_of_its_range_is_422(client: httpx.AsyncClient) -> None:
+    body = {"machine_id": "mill-02", "title": "Visit", "source": "schedule", "planned_for": "2026-03-02T15:00:00+01:00"}
+    r = await client.post(BASE, json={**body, "downtime_start": "2026-03-02T08:00:00-05:00"})
+    assert r.status_code == 201, r.text
+    assert (r.json()["planned_for"], r.json()["downtime_start"]) == ("2026-03-02T14:00:00Z", "2026-03-02T13:00:00Z")
+    r = await client.post(BASE, json={**body, "planned_for": "0001-01-01T00:00:00+14:00"})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body", "planned_for"]

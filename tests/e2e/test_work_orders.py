@@ -93,7 +93,7 @@ def test_a_viewer_reads_work_orders_but_cannot_change_them(twin: Twin, bpage: Br
 
 
 def test_a_work_order_from_a_schedule_visit_and_the_csv(twin: Twin, bpage: BrowserPage, tmp_path: Path) -> None:
-    # the e2e twin trains no model, so its schedule is empty: the page gets a plan with one visit (the rest is real)
+    # the e2e twin trains no model, so its schedule has no plan: the page gets one with a visit (the rest is real)
     now = datetime.now(UTC).replace(microsecond=0)
     shift = (now + timedelta(hours=3)).replace(minute=0, second=0)
     task = {
@@ -116,15 +116,12 @@ def test_a_work_order_from_a_schedule_visit_and_the_csv(twin: Twin, bpage: Brows
         "policies": [],
         "message": "",
     }
-    health = twin.api("/health").json()
-    ml = {"status": "ok", "active_model": "e2e"}
-
-    def with_ml(route: Route) -> None:  # the schedule shows only while the server says it runs the ML service
-        route.fulfill(json={**health, "sections": {**health["sections"], "ml": ml}})
-
     page = bpage.page
-    page.route(re.compile(r"/api/v1/health$"), with_ml)
-    page.route(re.compile(r"/api/v1/maintenance/schedule"), lambda route: route.fulfill(json=plan))
+
+    def one_visit(route: Route) -> None:
+        route.fulfill(json=plan)
+
+    page.route(re.compile(r"/api/v1/maintenance/schedule"), one_visit)
     bpage.goto(twin, "#/overview")  # olga, an operator
     visit = page.locator("[data-testid=schedule-visit][data-machine=lathe-01]")
     visit.locator("[data-testid=schedule-work-order]").click()

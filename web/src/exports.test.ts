@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { alarmExportQuery } from "./exports";
+import { alarmExportQuery, machineEventsExportQuery } from "./exports";
 
 const NOW = new Date("2026-03-02T12:00:00Z");
 
@@ -15,5 +15,13 @@ describe("alarm table download", () => {
     const q = alarmExportQuery(false, shown, NOW);
     expect(q.has("state")).toBe(false);
     expect(q.get("from")).toBe("2026-02-20T08:00:00.000Z");
+  });
+});
+
+describe("machine event log download", () => {
+  it("asks for the machine's events of the last day", () => {
+    expect(machineEventsExportQuery("mill-01", NOW).toString()).toBe(
+      "machine_id=mill-01&from=2026-03-01T12%3A00%3A00.000Z&format=csv",
+    );
   });
 });

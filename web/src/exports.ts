@@ -22,3 +22,13 @@ export function alarmExportQuery(
   q.set("format", format);
   return q;
 }
+
+/** The query of GET /exports/events for a machine panel's event log: every event of the machine (production
+ * reports too) of the last 24 h, the panel's list being its newest 15. */
+export function machineEventsExportQuery(
+  machineId: string,
+  now: Date,
+  format: "csv" | "parquet" | "json" = "csv",
+): URLSearchParams {
+  return new URLSearchParams({ machine_id: machineId, from: new Date(now.getTime() - DAY_MS).toISOString(), format });
+}

@@ -278,6 +278,11 @@ export class ApiClient {
     return `${this.base}/exports/alarms?${query.toString()}`;
   }
 
+  /** The URL of events as a file (query: exports.ts machineEventsExportQuery). */
+  eventsExportHref(query: URLSearchParams): string {
+    return `${this.base}/exports/events?${query.toString()}`;
+  }
+
   /** The URL of work orders as a file for a CMMS (query: workorders.ts workOrderExportQuery). */
   workOrdersExportHref(query: URLSearchParams): string {
     return `${this.base}/exports/work-orders?${query.toString()}`;

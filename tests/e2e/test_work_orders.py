@@ -1,12 +1,17 @@
 """Work orders in real headless Chromium: opened from an alarm in the console, assigned, started and done with who
-and when; opened by hand from the work-order view, filtered; a viewer reads but cannot change them."""
+and when; opened by hand from the work-order view, filtered; opened from a visit of the maintenance schedule and
+downloaded as CSV with the list's filters; a viewer reads but cannot change them."""
 
 from __future__ import annotations
 
+import csv
+import io
 import re
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Route, expect
 
 from tests.e2e.conftest import BrowserPage, Twin
 
@@ -19,6 +24,8 @@ def test_a_work_order_from_an_alarm_goes_to_done(twin: Twin, bpage: BrowserPage)
     row = page.locator("[data-testid=alarm-row]").first
     expect(row).to_be_visible(timeout=45_000)
     alarm_id = int(row.get_attribute("data-alarm-id") or "0")
+    csv_href = re.compile(r"^/api/v1/exports/alarms\?state=active_unack&state=active_ack&from=[^&]+&format=csv$")
+    expect(page.locator("[data-testid=alarms-csv]")).to_have_attribute("href", csv_href)  # the table's filter
     row.locator("[data-testid=alarm-work-order]").click()
     expect(page).to_have_url(re.compile(r"#/workorders/\d+$"))
     order_id = int(page.url.rsplit("/", 1)[1])
@@ -82,4 +89,62 @@ def test_a_viewer_reads_work_orders_but_cannot_change_them(twin: Twin, bpage: Br
     expect(page.locator("[data-testid=wo-new]")).to_have_count(0)
     expect(page.locator("[data-testid=wo-refused]")).to_contain_text("operator")
     expect(page.locator("[data-testid^=wo-move-]")).to_have_count(0)
+    assert bpage.errors == []
+
+
+def test_a_work_order_from_a_schedule_visit_and_the_csv(twin: Twin, bpage: BrowserPage, tmp_path: Path) -> None:
+    # the e2e twin trains no model, so its schedule has no plan: the page gets one with a visit (the rest is real)
+    now = datetime.now(UTC).replace(microsecond=0)
+    shift = (now + timedelta(hours=3)).replace(minute=0, second=0)
+    task = {
+        "machine_id": "lathe-01",
+        "shift_start": shift.isoformat(),
+        "shift_index": 1,
+        "hours": 3.0,
+        "probability": 0.4,
+        "risk_if_deferred": 1200.0,
+        "reason": "tool wear rising",
+    }
+    plan = {
+        "status": "ok",
+        "generated_at": now.isoformat(),
+        "model_version": "e2e",
+        "horizon_h": 72.0,
+        "shift_hours": 8.0,
+        "technician_hours_per_shift": 8.0,
+        "tasks": [task],
+        "policies": [],
+        "message": "",
+    }
+    page = bpage.page
+
+    def one_visit(route: Route) -> None:
+        route.fulfill(json=plan)
+
+    page.route(re.compile(r"/api/v1/maintenance/schedule"), one_visit)
+    bpage.goto(twin, "#/overview")  # olga, an operator
+    visit = page.locator("[data-testid=schedule-visit][data-machine=lathe-01]")
+    visit.locator("[data-testid=schedule-work-order]").click()
+    link = visit.locator("[data-testid=schedule-wo-link]")
+    expect(link).to_contain_text("open")
+    order_id = int(link.get_attribute("data-id") or "0")
+    stored = twin.api(f"/work-orders/{order_id}").json()
+    assert (stored["machine_id"], stored["source"]) == ("lathe-01", "schedule")
+    assert datetime.fromisoformat(stored["planned_for"]) == shift
+    assert "shift of" in stored["title"]
+
+    link.click()
+    expect(page.locator("[data-testid=wo-detail]")).to_contain_text("from the maintenance schedule")
+    page.select_option("[data-testid=wo-filter-machine]", "lathe-01")
+    csv_link = page.locator("[data-testid=wo-csv]")
+    expect(csv_link).to_have_attribute("href", re.compile(r"/api/v1/exports/work-orders\?machine_id=lathe-01&"))
+    with page.expect_download() as download_info:
+        csv_link.click()
+    target = tmp_path / "work-orders.csv"
+    download_info.value.save_as(target)
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert {r["machine_id"] for r in rows} == {"lathe-01"}
+    mine = next(r for r in rows if r["id"] == str(order_id))
+    assert (mine["source"], mine["state"], mine["created_by"]) == ("schedule", "open", "olga")
+    assert datetime.fromisoformat(mine["planned_for"]) == shift
     assert bpage.errors == []

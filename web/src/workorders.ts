@@ -1,7 +1,7 @@
 // Work orders in the dashboard: the moves the server allows from each state (models.py ALLOWED), their labels,
 // and the list's query. The server is the judge (409 on a move it refuses); this only decides which buttons show.
 
-import type { WorkOrder, WorkOrderState } from "./api/types";
+import type { ScheduledTask, WorkOrder, WorkOrderCreate, WorkOrderState } from "./api/types";
 
 export const STATES: readonly WorkOrderState[] = ["open", "assigned", "in_progress", "done", "cancelled"];
 
@@ -38,14 +38,60 @@ export interface WorkOrderFilters {
 
 export const NO_WO_FILTERS: WorkOrderFilters = { machine: "", state: "active" };
 
-export function workOrderQuery(f: WorkOrderFilters, limit = 200): URLSearchParams {
+export const ACTIVE_STATES: readonly WorkOrderState[] = ["open", "assigned", "in_progress"];
+
+function filterQuery(f: WorkOrderFilters): URLSearchParams {
   const q = new URLSearchParams();
   if (f.machine) q.set("machine_id", f.machine);
-  const states: readonly WorkOrderState[] =
-    f.state === "active" ? ["open", "assigned", "in_progress"] : f.state ? [f.state] : [];
+  const states: readonly WorkOrderState[] = f.state === "active" ? ACTIVE_STATES : f.state ? [f.state] : [];
   for (const s of states) q.append("state", s);
+  return q;
+}
+
+export function workOrderQuery(f: WorkOrderFilters, limit = 200): URLSearchParams {
+  const q = filterQuery(f);
   q.set("limit", String(limit));
   return q;
+}
+
+/** The query of GET /exports/work-orders for the list's filters: every order they match (not only the newest
+ * `limit` the list shows), of any creation time. */
+export function workOrderExportQuery(f: WorkOrderFilters, format: "csv" | "parquet" | "json" = "csv"): URLSearchParams {
+  const q = filterQuery(f);
+  q.set("format", format);
+  return q;
+}
+
+/** A visit of the maintenance schedule as one machine and shift: the key a visit and its work order share. */
+export function visitKey(machineId: string, shiftStart: string): string {
+  return `${machineId}@${Date.parse(shiftStart)}`;
+}
+
+/** The work order opened from a visit of the schedule: its machine, a title naming the visit (`when` is the
+ * visit's shift start as the plant reads it), the schedule's reasons, and the visit's shift as `planned_for`. */
+export function visitWorkOrder(task: ScheduledTask, when: string, modelVersion: string | null): WorkOrderCreate {
+  const p = Number.isFinite(task.probability) ? ` P(fail) ${Math.round(task.probability * 100)} %.` : "";
+  const model = modelVersion ? ` (model ${modelVersion})` : "";
+  return {
+    machine_id: task.machine_id,
+    title: `Maintenance visit, shift of ${when} (schedule)`.slice(0, 200),
+    description: `Planned by the maintenance schedule${model}.${p} ${task.reason}`.trim().slice(0, 2000),
+    source: "schedule",
+    planned_for: task.shift_start,
+  };
+}
+
+/** The unfinished work orders opened from schedule visits, by `visitKey`: what the schedule shows in place of
+ * its button (the newest when a visit has several). */
+export function ordersByVisit(orders: readonly WorkOrder[]): Map<string, WorkOrder> {
+  const out = new Map<string, WorkOrder>();
+  for (const o of orders) {
+    if (o.source !== "schedule" || !o.planned_for) continue;
+    const key = visitKey(o.machine_id, o.planned_for);
+    const seen = out.get(key);
+    if (!seen || seen.id < o.id) out.set(key, o);
+  }
+  return out;
 }
 
 /** Who moved the order into its current state, and when (the last step). */

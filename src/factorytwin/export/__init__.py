@@ -1,4 +1,4 @@
-"""Exports of history, alarms, events and KPIs as CSV or Parquet, streamed in constant memory.
+"""Exports of history, alarms, events, KPIs and work orders as CSV, Parquet or JSON, streamed in constant memory.
 
 Public face: ``ExportFormat``, ``MEDIA_TYPES``, ``encode`` (a table's byte stream) and the table sources of
 ``export.tables``.
@@ -7,6 +7,6 @@ Public face: ``ExportFormat``, ``MEDIA_TYPES``, ``encode`` (a table's byte strea
 from __future__ import annotations
 
 from factorytwin.export import tables
-from factorytwin.export.formats import MEDIA_TYPES, Column, ExportFormat, csv_bytes, encode, parquet_bytes
+from factorytwin.export.formats import MEDIA_TYPES, Column, ExportFormat, csv_bytes, encode, json_bytes, parquet_bytes
 
-__all__ = ["MEDIA_TYPES", "Column", "ExportFormat", "csv_bytes", "encode", "parquet_bytes", "tables"]
+__all__ = ["MEDIA_TYPES", "Column", "ExportFormat", "csv_bytes", "encode", "json_bytes", "parquet_bytes", "tables"]

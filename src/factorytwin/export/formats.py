@@ -1,14 +1,16 @@
-"""Streaming writers: chunks of rows in, bytes out, CSV or Parquet, in constant memory.
+"""Streaming writers: chunks of rows in, bytes out, CSV, Parquet or JSON, in constant memory.
 
-A table is a list of ``Column``s and an async iterator of row chunks (lists of tuples). CSV is written chunk by
-chunk; Parquet gets one row group per chunk, its bytes handed on as soon as the group is written (the footer
-comes at the end), so neither holds more than one chunk.
+A table is a list of ``Column``s and an async iterator of row chunks (lists of tuples). CSV and JSON are written
+chunk by chunk; Parquet gets one row group per chunk, its bytes handed on as soon as the group is written (the
+footer comes at the end), so none holds more than one chunk.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
+import math
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -27,9 +29,14 @@ class ExportFormat(StrEnum):
 
     CSV = "csv"
     PARQUET = "parquet"
+    JSON = "json"
 
 
-MEDIA_TYPES = {ExportFormat.CSV: "text/csv; charset=utf-8", ExportFormat.PARQUET: "application/vnd.apache.parquet"}
+MEDIA_TYPES = {
+    ExportFormat.CSV: "text/csv; charset=utf-8",
+    ExportFormat.PARQUET: "application/vnd.apache.parquet",
+    ExportFormat.JSON: "application/json",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +124,36 @@ async def parquet_bytes(columns: Sequence[Column], chunks: Chunks) -> AsyncItera
     yield sink.take()
 
 
+def _json_value(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, float) and not math.isfinite(value):
+        return None  # JSON has no NaN or infinity
+    return value
+
+
+async def json_bytes(columns: Sequence[Column], chunks: Chunks) -> AsyncIterator[bytes]:
+    """The table as a JSON array of objects (column name -> value; ISO 8601 UTC times, null for nulls), one
+    object a line, one piece per chunk."""
+    names = [c.name for c in columns]
+    yield b"["
+    first = True
+    async for rows in chunks:
+        if not rows:
+            continue
+        lines = []
+        for row in rows:
+            obj = {name: _json_value(v) for name, v in zip(names, row, strict=True)}
+            lines.append(("\n" if first else ",\n") + json.dumps(obj, ensure_ascii=False, separators=(",", ":")))
+            first = False
+        yield "".join(lines).encode()
+    yield b"\n]\n"
+
+
 def encode(fmt: ExportFormat, columns: Sequence[Column], chunks: Chunks) -> AsyncIterator[bytes]:
     """The byte stream of a table in ``fmt``."""
-    return csv_bytes(columns, chunks) if fmt is ExportFormat.CSV else parquet_bytes(columns, chunks)
+    if fmt is ExportFormat.CSV:
+        return csv_bytes(columns, chunks)
+    if fmt is ExportFormat.JSON:
+        return json_bytes(columns, chunks)
+    return parquet_bytes(columns, chunks)

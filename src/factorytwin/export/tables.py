@@ -1,17 +1,18 @@
 """What can be exported, as columns and row chunks read page by page from the store: raw or bucketed history,
-alarms, events and KPIs. Each source holds one page (or one time window) at a time."""
+alarms, events, KPIs and work orders. Each source holds one page (or one time window) at a time."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from collections.abc import AsyncIterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 
 from factorytwin.domain import AlarmState
 from factorytwin.export.formats import TIMESTAMP, Chunks, Column, Row
 from factorytwin.kpi import KpiFigures, KpiReport
 from factorytwin.kpi.timeline import from_ms
 from factorytwin.store.base import MAX_LIST_LIMIT, AlarmQuery, EventQuery, HistoryQuery, Store
+from factorytwin.workorders import WorkOrder, WorkOrderState
 
 TARGET_ROWS = 50_000
 """Rows a raw-history window aims at: the window grows while it returns fewer, shrinks when it returns more."""
@@ -197,3 +198,86 @@ async def kpis(report: KpiReport) -> Chunks:
     yield [kpi_row(scope, ident, f) for f in (report.buckets or [report.total])]
     if report.children:
         yield [kpi_row(c.scope.value, c.id, c.total) for c in report.children]
+
+
+WORK_ORDER_COLUMNS = [
+    Column("id", "int64"),
+    Column("machine_id", "string"),
+    Column("machine_name", "string"),
+    Column("line", "string"),
+    Column("title", "string"),
+    Column("description", "string"),
+    Column("state", "string"),
+    Column("source", "string"),
+    Column("alarm_id", "int64"),
+    Column("planned_for", TIMESTAMP),
+    Column("assignee", "string"),
+    Column("created_at", TIMESTAMP),
+    Column("created_by", "string"),
+    Column("assigned_at", TIMESTAMP),
+    Column("started_at", TIMESTAMP),
+    Column("finished_at", TIMESTAMP),
+    Column("downtime_start", TIMESTAMP),
+    Column("downtime_end", TIMESTAMP),
+    Column("downtime_s", "float64"),
+    Column("parts", "string"),
+    Column("notes", "int64"),
+    Column("last_note", "string"),
+    Column("updated_at", TIMESTAMP),
+]
+"""A row per work order, the columns a CMMS import maps: ids, the asset (machine, its name and line), what and
+who, the times of its life (created, first assigned, first started, done or cancelled), the downtime covered,
+parts used (joined with ``PARTS_SEPARATOR``), how many notes and the last one."""
+PARTS_SEPARATOR = "; "
+
+
+def _utc(ts: datetime | None) -> datetime | None:
+    """``ts`` in UTC (orders stored before their times were kept in UTC may carry another offset)."""
+    if ts is None or ts.utcoffset() == timedelta(0):
+        return ts
+    try:
+        return ts.astimezone(UTC)
+    except OverflowError:
+        return ts
+
+
+def _first_step(order: WorkOrder, states: set[WorkOrderState]) -> datetime | None:
+    return next((s.at for s in order.steps if s.state in states), None)
+
+
+def work_order_row(order: WorkOrder, names: Mapping[str, tuple[str, str | None]]) -> Row:
+    """One row of a work-order export; ``names``: machine id -> (its name, its line)."""
+    name, line = names.get(order.machine_id, (order.machine_id, None))
+    start, end = _utc(order.downtime_start), _utc(order.downtime_end)
+    last = order.notes[-1] if order.notes else None
+    return (
+        order.id,
+        order.machine_id,
+        name,
+        line,
+        order.title,
+        order.description,
+        order.state.value,
+        order.source,
+        order.alarm_id,
+        _utc(order.planned_for),
+        order.assignee,
+        order.created_at,
+        order.created_by,
+        _first_step(order, {WorkOrderState.ASSIGNED}),
+        _first_step(order, {WorkOrderState.IN_PROGRESS}),
+        _first_step(order, {WorkOrderState.DONE, WorkOrderState.CANCELLED}),
+        start,
+        end,
+        (end - start).total_seconds() if start is not None and end is not None else None,
+        PARTS_SEPARATOR.join(order.parts),
+        len(order.notes),
+        last.text if last is not None else None,
+        order.updated_at,
+    )
+
+
+async def work_orders(pages: AsyncIterator[list[WorkOrder]], names: Mapping[str, tuple[str, str | None]]) -> Chunks:
+    """Work orders as rows, a page at a time (in the order the pages come: newest first)."""
+    async for page in pages:
+        yield [work_order_row(o, names) for o in page]

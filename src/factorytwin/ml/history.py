@@ -28,14 +28,21 @@ def wide_from_columns(cols: ReadingColumns) -> pd.DataFrame:
     return wide.reset_index()
 
 
+WORK_ORDER_DONE = "work_order"
+"""``data.reason`` of the maintenance event a work order writes when it is done (``workorders/service.py``)."""
+
+
 def event_tuples(events: Sequence[Event]) -> list[tuple[str, int, str, str]]:
     """Store events as ``(machine_id, ts ms, event, mode)`` in the simulator's event-log vocabulary, one per
     machine, instant and kind, ordered by machine and time (ties keep their stored order).
 
     A fault event (or a status change to failed) is a ``failure``; a maintenance event (or status maintenance)
     is ``maintenance``, or ``repair`` when its data says so; other status changes are kept as ``status`` (they end a
-    maintenance, which tells a quick tool change from a renewal). Other events do not matter to the models. A fault
-    and the status change it causes are one failure (the one that names the mode is kept).
+    maintenance, which tells a quick tool change from a renewal). A finished work order (the ``maintenance`` event
+    without a status that ``done`` writes, ``data.reason = "work_order"``) is a ``repair``: it says the job is over
+    at its instant, so it renews the machine then, as a repair does, whatever comes after it. Other events do not
+    matter to the models. A fault and the status change it causes are one failure (the one that names the mode is
+    kept).
     """
     rows: dict[tuple[str, int, str], tuple[int, str]] = {}
     ordered = sorted(events, key=lambda ev: (ev.ts, ev.id if ev.id is not None else 0))
@@ -46,6 +53,8 @@ def event_tuples(events: Sequence[Event]) -> list[tuple[str, int, str, str]]:
             kind = tagged
         elif ev.kind is EventKind.FAULT or (ev.kind is EventKind.STATUS and ev.status is MachineStatus.FAILED):
             kind = "failure"
+        elif ev.kind is EventKind.MAINTENANCE and ev.status is None and ev.data.get("reason") == WORK_ORDER_DONE:
+            kind = "repair"  # a job done at this instant (not begun): the machine is renewed now, however long it took
         elif ev.kind is EventKind.MAINTENANCE or (
             ev.kind is EventKind.STATUS and ev.status is MachineStatus.MAINTENANCE
         ):

@@ -7,6 +7,7 @@ from factorytwin.store.postgres import PostgresStore
 from factorytwin.store.translate import translate_postgres, translated
 from factorytwin.store.workorders_rows import COLUMNS, body_of, insert_args, list_query, order_from_row
 from factorytwin.workorders.models import WorkOrder, WorkOrderState
+from factorytwin.workorders.storage import WorkOrderWindow
 
 _pg = translated(translate_postgres)
 
@@ -36,10 +37,14 @@ class PostgresWorkOrderStore:
 
     @_pg
     async def list(
-        self, machine_id: str | None = None, states: list[WorkOrderState] | None = None, limit: int = 500
+        self,
+        machine_id: str | None = None,
+        states: list[WorkOrderState] | None = None,
+        limit: int = 500,
+        window: WorkOrderWindow | None = None,
     ) -> list[WorkOrder]:
         """Work orders, newest first."""
-        sql, args = list_query(machine_id, states, limit, "${n}")
+        sql, args = list_query(machine_id, states, limit, "${n}", window)
         return models_from_rows(await self.store.pool.fetch(sql, *args), order_from_row, "work order")
 
     @_pg

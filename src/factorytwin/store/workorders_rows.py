@@ -7,6 +7,7 @@ from typing import Any
 
 from factorytwin.store._rows import to_ms
 from factorytwin.workorders.models import WorkOrder, WorkOrderState
+from factorytwin.workorders.storage import WorkOrderWindow
 
 COLUMNS = "id, body"
 
@@ -29,14 +30,30 @@ def insert_args(order: WorkOrder) -> tuple[object, ...]:
 
 
 def list_query(
-    machine_id: str | None, states: list[WorkOrderState] | None, limit: int, mark: str
+    machine_id: str | None,
+    states: list[WorkOrderState] | None,
+    limit: int,
+    mark: str,
+    window: WorkOrderWindow | None = None,
 ) -> tuple[str, list[object]]:
     """The list SELECT with placeholders made by ``mark(n)`` ("?" or "$n") and its arguments."""
     where: list[str] = []
     args: list[object] = []
+
+    def arg(value: object) -> str:
+        args.append(value)
+        return mark.format(n=len(args))
+
     if machine_id is not None:
-        args.append(machine_id)
-        where.append(f"machine_id = {mark.format(n=len(args))}")
+        where.append(f"machine_id = {arg(machine_id)}")
+    if window is not None:
+        if window.start is not None:
+            where.append(f"created_at >= {arg(to_ms(window.start))}")
+        if window.end is not None:
+            where.append(f"created_at < {arg(to_ms(window.end))}")
+        if window.before is not None:  # the next page: strictly older in (created_at, id) order
+            ms, order_id = to_ms(window.before[0]), window.before[1]
+            where.append(f"(created_at < {arg(ms)} OR (created_at = {arg(ms)} AND id < {arg(order_id)}))")
     if states:
         marks = []
         for s in states:

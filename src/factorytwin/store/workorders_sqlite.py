@@ -7,6 +7,7 @@ from factorytwin.store.sqlite import SQLiteStore
 from factorytwin.store.translate import translate_sqlite, translated
 from factorytwin.store.workorders_rows import COLUMNS, body_of, insert_args, list_query, order_from_row
 from factorytwin.workorders.models import WorkOrder, WorkOrderState
+from factorytwin.workorders.storage import WorkOrderWindow
 
 _sqlite = translated(translate_sqlite)
 
@@ -44,10 +45,14 @@ class SQLiteWorkOrderStore:
 
     @_sqlite
     async def list(
-        self, machine_id: str | None = None, states: list[WorkOrderState] | None = None, limit: int = 500
+        self,
+        machine_id: str | None = None,
+        states: list[WorkOrderState] | None = None,
+        limit: int = 500,
+        window: WorkOrderWindow | None = None,
     ) -> list[WorkOrder]:
         """Work orders, newest first."""
-        sql, args = list_query(machine_id, states, limit, "?")
+        sql, args = list_query(machine_id, states, limit, "?", window)
 
         def run() -> list[tuple[object, ...]]:
             return self.store._r().execute(sql, args).fetchall()

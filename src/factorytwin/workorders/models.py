@@ -2,17 +2,28 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from factorytwin.domain import MachineId, Text
 
 MAX_TITLE_CHARS = 200
 MAX_NOTE_CHARS = 2000
 MAX_NOTES = 200
+
+
+def _in_utc(ts: datetime) -> datetime:
+    try:
+        return ts.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00+14:00 is in year 0 in UTC
+        raise ValueError("out of the range of UTC date-times") from None
+
+
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(_in_utc)]
+"""A date-time with its zone, kept in UTC (so every stored and exported time of a work order reads as UTC)."""
 
 
 class WorkOrderState(StrEnum):
@@ -33,6 +44,10 @@ ALLOWED: dict[WorkOrderState, frozenset[WorkOrderState]] = {
     WorkOrderState.CANCELLED: frozenset(),
 }
 """The state changes a work order may make (done and cancelled are final)."""
+
+
+WorkOrderSource = Literal["manual", "alarm", "schedule"]
+"""Where a work order came from: opened by hand, from an alarm, or from a visit of the ML maintenance schedule."""
 
 
 class WorkOrderNote(BaseModel):
@@ -58,8 +73,11 @@ class WorkOrder(BaseModel):
     machine_id: MachineId
     title: Text = Field(min_length=1, max_length=MAX_TITLE_CHARS)
     description: Text = Field(default="", max_length=MAX_NOTE_CHARS)
-    source: Literal["manual", "alarm"]
+    source: WorkOrderSource
     alarm_id: int | None = None
+    planned_for: datetime | None = Field(
+        default=None, description="from the maintenance schedule: the start of the shift the visit was planned in"
+    )
     state: WorkOrderState
     assignee: Text | None = Field(default=None, max_length=64)
     downtime_start: datetime | None = Field(default=None, description="start of the machine's downtime it covers")
@@ -79,18 +97,25 @@ def _downtime_in_order(start: datetime | None, end: datetime | None) -> None:
 
 
 class WorkOrderCreate(BaseModel):
-    """A new work order: by hand (``machine_id`` and ``title``) or from an alarm (``alarm_id``; the rest defaults
-    to the alarm's machine and message)."""
+    """A new work order: by hand (``machine_id`` and ``title``), from an alarm (``alarm_id``; the rest defaults
+    to the alarm's machine and message) or from a visit of the maintenance schedule (``source: "schedule"`` with
+    ``machine_id``, ``title`` and the visit's ``planned_for``)."""
 
     model_config = ConfigDict(extra="forbid")
 
     machine_id: MachineId | None = None
     alarm_id: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    source: Literal["manual", "schedule"] | None = Field(
+        default=None, description='"schedule" for a visit of the maintenance schedule (needs planned_for)'
+    )
+    planned_for: UtcDatetime | None = Field(
+        default=None, description='the start of the shift the schedule planned the visit in (with source "schedule")'
+    )
     title: Text | None = Field(default=None, min_length=1, max_length=MAX_TITLE_CHARS)
     description: Text = Field(default="", max_length=MAX_NOTE_CHARS)
     assignee: Text | None = Field(default=None, min_length=1, max_length=64)
-    downtime_start: AwareDatetime | None = None
-    downtime_end: AwareDatetime | None = None
+    downtime_start: UtcDatetime | None = None
+    downtime_end: UtcDatetime | None = None
 
     @model_validator(mode="after")
     def _check(self) -> WorkOrderCreate:
@@ -109,8 +134,8 @@ class WorkOrderTransition(BaseModel):
     assignee: Text | None = Field(default=None, min_length=1, max_length=64)
     note: Text | None = Field(default=None, min_length=1, max_length=MAX_NOTE_CHARS)
     parts: list[Text] | None = Field(default=None, max_length=50)
-    downtime_start: AwareDatetime | None = None
-    downtime_end: AwareDatetime | None = None
+    downtime_start: UtcDatetime | None = None
+    downtime_end: UtcDatetime | None = None
 
 
 class WorkOrderNoteIn(BaseModel):

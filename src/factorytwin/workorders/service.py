@@ -8,7 +8,8 @@ machine's last maintenance. Neither event sets the machine's status, so KPIs are
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import builtins
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 from factorytwin.domain import Event, EventKind
@@ -20,13 +21,16 @@ from factorytwin.workorders.models import (
     WorkOrder,
     WorkOrderCreate,
     WorkOrderNote,
+    WorkOrderSource,
     WorkOrderState,
     WorkOrderStep,
     WorkOrderTransition,
 )
-from factorytwin.workorders.storage import WorkOrderStore
+from factorytwin.workorders.storage import WorkOrderStore, WorkOrderWindow
 
 Clock = Callable[[], datetime]
+PAGE = 500
+"""Work orders read at a time by ``pages``."""
 
 
 def _now() -> datetime:
@@ -65,9 +69,35 @@ class WorkOrderService:
         """Work orders, newest first."""
         return await self.orders.list(machine_id, states, limit)
 
+    async def pages(
+        self,
+        machine_id: str | None,
+        states: builtins.list[WorkOrderState] | None,
+        start: datetime | None,
+        end: datetime | None,
+        page: int = PAGE,
+    ) -> AsyncIterator[builtins.list[WorkOrder]]:
+        """Every work order of a machine (or all), in some states (or all), created in ``[start, end)``, newest
+        first, ``page`` at a time (an export holds one page)."""
+        window = WorkOrderWindow(start, end)
+        while True:
+            found = await self.orders.list(machine_id, states, page, window)
+            if found:
+                yield found
+            if len(found) < page:
+                return
+            window = WorkOrderWindow(start, end, (found[-1].created_at, found[-1].id))
+
     async def create(self, body: WorkOrderCreate, by: str) -> WorkOrder:
         """A new open (or, with an assignee, assigned) work order; 422 naming an unknown machine or alarm."""
-        machine_id, title, source = body.machine_id, body.title, "manual"
+        machine_id, title = body.machine_id, body.title
+        source: WorkOrderSource = body.source or "manual"
+        if source == "schedule" and body.alarm_id is not None:
+            raise _invalid(("source",), "a work order from the schedule has no alarm_id", source)
+        if source == "schedule" and body.planned_for is None:
+            raise _invalid(("planned_for",), "a work order from the schedule needs the visit's planned_for")
+        if source != "schedule" and body.planned_for is not None:
+            raise _invalid(("planned_for",), 'planned_for is for a visit of the schedule (source "schedule")')
         if body.alarm_id is not None:
             alarm = await self.store.alarm(body.alarm_id)
             if alarm is None:
@@ -93,6 +123,7 @@ class WorkOrderService:
             description=body.description,
             source=source,
             alarm_id=body.alarm_id,
+            planned_for=body.planned_for,
             state=state,
             assignee=body.assignee,
             downtime_start=body.downtime_start,

@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from factorytwin.workorders.models import WorkOrder, WorkOrderState
+
+
+@dataclass(frozen=True, slots=True)
+class WorkOrderWindow:
+    """Which work orders a list covers: created in ``[start, end)`` (either side open) and, for the next page of a
+    long read, older than ``before`` (the ``(created_at, id)`` of the last order of the previous page)."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+    before: tuple[datetime, int] | None = None
 
 
 class WorkOrderStore(Protocol):
@@ -19,9 +31,14 @@ class WorkOrderStore(Protocol):
         ...
 
     async def list(
-        self, machine_id: str | None = None, states: list[WorkOrderState] | None = None, limit: int = 500
+        self,
+        machine_id: str | None = None,
+        states: list[WorkOrderState] | None = None,
+        limit: int = 500,
+        window: WorkOrderWindow | None = None,
     ) -> list[WorkOrder]:
-        """Work orders, newest first, of one machine and/or in some states."""
+        """Work orders, newest first (by creation, then id), of one machine and/or in some states, within
+        ``window``."""
         ...
 
     async def replace(self, order: WorkOrder, read_version: int) -> bool:

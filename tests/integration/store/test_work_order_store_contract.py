@@ -9,7 +9,7 @@ import pytest
 from factorytwin.store import Store
 from factorytwin.store.workorders import work_order_store_for
 from factorytwin.workorders import WorkOrder, WorkOrderState
-from factorytwin.workorders.storage import WorkOrderStore
+from factorytwin.workorders.storage import WorkOrderStore, WorkOrderWindow
 
 pytestmark = pytest.mark.integration
 
@@ -67,3 +67,21 @@ async def test_replace_is_compare_and_set_on_the_version(orders: WorkOrderStore)
     assert not await orders.replace(stale, 1)
     assert await orders.get(a.id) == moved
     assert [o.id for o in await orders.list(states=[WorkOrderState.IN_PROGRESS])] == [a.id]
+
+
+async def test_list_pages_through_a_window_of_creation_times(orders: WorkOrderStore) -> None:
+    made = [await orders.create(order("mill-01" if i % 2 else "lathe-01", i // 2)) for i in range(7)]
+    # minutes 0, 0, 1, 1, 2, 2, 3: two orders share each creation time, so a page may end between them
+    window = WorkOrderWindow(start=T0 + timedelta(minutes=1), end=T0 + timedelta(minutes=3))
+    want = [o.id for o in sorted(made[2:6], key=lambda o: (o.created_at, o.id), reverse=True)]
+    assert [o.id for o in await orders.list(window=window)] == want
+    seen: list[int] = []
+    while True:
+        page = await orders.list(limit=3, window=window)
+        seen += [o.id for o in page]
+        if len(page) < 3:
+            break
+        window = WorkOrderWindow(window.start, window.end, (page[-1].created_at, page[-1].id))
+    assert seen == want
+    mine = await orders.list("mill-01", window=WorkOrderWindow(end=T0 + timedelta(minutes=1)))
+    assert [o.id for o in mine] == [made[1].id]

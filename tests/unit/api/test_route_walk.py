@@ -140,6 +140,7 @@ EXPECTED_GUARDS = {
     "GET /api/v1/exports/events": "viewer",
     "GET /api/v1/exports/history": "viewer",
     "GET /api/v1/exports/kpis": "viewer",
+    "GET /api/v1/exports/work-orders": "viewer",
     "GET /api/v1/kpis": "viewer",
     "GET /api/v1/profiles": "viewer",
     "GET /api/v1/profiles/{profile_id}": "viewer",

@@ -12,6 +12,8 @@ from factorytwin.api import Services
 from factorytwin.auth import Role
 from factorytwin.domain import Alarm, AlarmSeverity, AlarmState
 from factorytwin.store.base import EventQuery
+from factorytwin.store.workorders import work_order_store_for
+from factorytwin.workorders.service import WorkOrderService
 
 BASE = "/api/v1/work-orders"
 
@@ -109,3 +111,41 @@ async def test_a_viewer_reads_but_does_not_write(app: FastAPI, tokens: dict[Role
             assert (await c.get(BASE)).status_code == 200
             r = await c.post(BASE, json={"machine_id": "mill-01", "title": "x"})
             assert r.status_code == code, r.text
+
+
+async def test_from_a_schedule_visit_keeps_its_source_and_planned_shift(client: httpx.AsyncClient) -> None:
+    body = {"machine_id": "mill-02", "title": "Visit planned by the schedule", "source": "schedule"}
+    r = await client.post(BASE, json={**body, "planned_for": "2026-03-02T14:00:00+00:00"})
+    assert r.status_code == 201, r.text
+    wo = r.json()
+    assert (wo["source"], wo["planned_for"], wo["state"]) == ("schedule", "2026-03-02T14:00:00Z", "open")
+    assert (await client.get(f"{BASE}/{wo['id']}")).json()["planned_for"] == "2026-03-02T14:00:00Z"
+    for bad, field in (
+        (body, "planned_for"),  # from the schedule, but which visit?
+        ({**body, "source": "manual", "planned_for": "2026-03-02T14:00:00Z"}, "planned_for"),
+        ({**body, "planned_for": "2026-03-02T14:00:00"}, "planned_for"),  # no zone
+        ({**body, "planned_for": "2026-03-02T14:00:00Z", "alarm_id": 1}, "source"),
+        ({**body, "source": "alarm", "planned_for": "2026-03-02T14:00:00Z"}, "source"),
+    ):
+        r = await client.post(BASE, json=bad)
+        assert r.status_code == 422, (bad, r.text)
+        assert any(field in p["loc"] for p in r.json()["detail"]), (bad, r.text)
+
+
+async def test_pages_read_every_order_a_page_at_a_time(client: httpx.AsyncClient, services: Services) -> None:
+    made = [
+        (await client.post(BASE, json={"machine_id": "mill-01", "title": f"job {i}"})).json()["id"] for i in range(5)
+    ]
+    orders = WorkOrderService(work_order_store_for(services.store), services.store, lambda: set(services.machines))
+    pages = [[o.id for o in page] async for page in orders.pages(None, None, None, None, page=2)]
+    assert pages == [[made[4], made[3]], [made[2], made[1]], [made[0]]]
+
+
+async def test_times_are_kept_in_utc_and_one_out_of_its_range_is_422(client: httpx.AsyncClient) -> None:
+    body = {"machine_id": "mill-02", "title": "Visit", "source": "schedule", "planned_for": "2026-03-02T15:00:00+01:00"}
+    r = await client.post(BASE, json={**body, "downtime_start": "2026-03-02T08:00:00-05:00"})
+    assert r.status_code == 201, r.text
+    assert (r.json()["planned_for"], r.json()["downtime_start"]) == ("2026-03-02T14:00:00Z", "2026-03-02T13:00:00Z")
+    r = await client.post(BASE, json={**body, "planned_for": "0001-01-01T00:00:00+14:00"})
+    assert r.status_code == 422, r.text
+    assert r.json()["detail"][0]["loc"] == ["body", "planned_for"]

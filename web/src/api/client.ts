@@ -275,6 +275,21 @@ export class ApiClient {
     return `${this.base}/exports/kpis?${q.toString()}`;
   }
 
+  /** The URL of alarms as a file (query: exports.ts alarmExportQuery; a plain GET with the cookie). */
+  alarmsExportHref(query: URLSearchParams): string {
+    return `${this.base}/exports/alarms?${query.toString()}`;
+  }
+
+  /** The URL of events as a file (query: exports.ts machineEventsExportQuery). */
+  eventsExportHref(query: URLSearchParams): string {
+    return `${this.base}/exports/events?${query.toString()}`;
+  }
+
+  /** The URL of work orders as a file for a CMMS (query: workorders.ts workOrderExportQuery). */
+  workOrdersExportHref(query: URLSearchParams): string {
+    return `${this.base}/exports/work-orders?${query.toString()}`;
+  }
+
   /** Work orders, newest first (query: machine_id, state (repeatable), limit). */
   workOrders(query: URLSearchParams): Promise<WorkOrder[]> {
     return this.get("/api/v1/work-orders", {}, query);

@@ -536,6 +536,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/exports/work-orders": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Export Work Orders
+         * @description Work orders created in `[from, to)` (default: all), newest first, a row each with the columns a CMMS
+         *     import maps: `id, machine_id, machine_name, line, title, description, state, source, alarm_id, planned_for,
+         *     assignee, created_at, created_by, assigned_at, started_at, finished_at, downtime_start, downtime_end,
+         *     downtime_s, parts` (joined with `; `), `notes` (how many), `last_note, updated_at`.
+         */
+        get: operations["export_work_orders_api_v1_exports_work_orders_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/health": {
         parameters: {
             query?: never;
@@ -1952,7 +1975,7 @@ export interface components {
          * @description The file formats of an export.
          * @enum {string}
          */
-        ExportFormat: "csv" | "parquet";
+        ExportFormat: "csv" | "parquet" | "json";
         /**
          * Fan
          * @description Fan charts: running totals from the start to each point ``t_h`` (hours after the fork), over the runs.
@@ -4287,10 +4310,15 @@ export interface components {
              */
             parts?: string[];
             /**
+             * Planned For
+             * @description from the maintenance schedule: the start of the shift the visit was planned in
+             */
+            planned_for?: string | null;
+            /**
              * Source
              * @enum {string}
              */
-            source: "manual" | "alarm";
+            source: "manual" | "alarm" | "schedule";
             state: components["schemas"]["WorkOrderState"];
             /**
              * Steps
@@ -4312,8 +4340,9 @@ export interface components {
         };
         /**
          * WorkOrderCreate
-         * @description A new work order: by hand (``machine_id`` and ``title``) or from an alarm (``alarm_id``; the rest defaults
-         *     to the alarm's machine and message).
+         * @description A new work order: by hand (``machine_id`` and ``title``), from an alarm (``alarm_id``; the rest defaults
+         *     to the alarm's machine and message) or from a visit of the maintenance schedule (``source: "schedule"`` with
+         *     ``machine_id``, ``title`` and the visit's ``planned_for``).
          */
         WorkOrderCreate: {
             /** Alarm Id */
@@ -4331,6 +4360,16 @@ export interface components {
             downtime_start?: string | null;
             /** Machine Id */
             machine_id?: string | null;
+            /**
+             * Planned For
+             * @description the start of the shift the schedule planned the visit in (with source "schedule")
+             */
+            planned_for?: string | null;
+            /**
+             * Source
+             * @description "schedule" for a visit of the maintenance schedule (needs planned_for)
+             */
+            source?: ("manual" | "schedule") | null;
             /** Title */
             title?: string | null;
         };
@@ -5627,7 +5666,7 @@ export interface operations {
                 from?: string | null;
                 /** @description ISO 8601; default: now */
                 to?: string | null;
-                /** @description csv or parquet */
+                /** @description csv, parquet or json */
                 format?: components["schemas"]["ExportFormat"];
             };
             header?: never;
@@ -5636,12 +5675,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the file (CSV with a header row, or Parquet), streamed */
+            /** @description the file (CSV with a header row, Parquet, or JSON: an array of objects), streamed */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": unknown;
                     "application/vnd.apache.parquet": unknown;
                     "text/csv; charset=utf-8": unknown;
                 };
@@ -5667,7 +5707,7 @@ export interface operations {
                 from?: string | null;
                 /** @description ISO 8601; default: now */
                 to?: string | null;
-                /** @description csv or parquet */
+                /** @description csv, parquet or json */
                 format?: components["schemas"]["ExportFormat"];
             };
             header?: never;
@@ -5676,12 +5716,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the file (CSV with a header row, or Parquet), streamed */
+            /** @description the file (CSV with a header row, Parquet, or JSON: an array of objects), streamed */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": unknown;
                     "application/vnd.apache.parquet": unknown;
                     "text/csv; charset=utf-8": unknown;
                 };
@@ -5710,7 +5751,7 @@ export interface operations {
                 to?: string | null;
                 /** @description bucketed: this many buckets per sensor */
                 points?: number | null;
-                /** @description csv or parquet */
+                /** @description csv, parquet or json */
                 format?: components["schemas"]["ExportFormat"];
             };
             header?: never;
@@ -5719,12 +5760,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the file (CSV with a header row, or Parquet), streamed */
+            /** @description the file (CSV with a header row, Parquet, or JSON: an array of objects), streamed */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": unknown;
                     "application/vnd.apache.parquet": unknown;
                     "text/csv; charset=utf-8": unknown;
                 };
@@ -5753,7 +5795,7 @@ export interface operations {
                 to?: string | null;
                 /** @description buckets: none, hour, shift (06/14/22 h UTC) or day (UTC); at most 1000 */
                 group?: components["schemas"]["Grouping"];
-                /** @description csv or parquet */
+                /** @description csv, parquet or json */
                 format?: components["schemas"]["ExportFormat"];
             };
             header?: never;
@@ -5762,12 +5804,55 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the file (CSV with a header row, or Parquet), streamed */
+            /** @description the file (CSV with a header row, Parquet, or JSON: an array of objects), streamed */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
+                    "application/json": unknown;
+                    "application/vnd.apache.parquet": unknown;
+                    "text/csv; charset=utf-8": unknown;
+                };
+            };
+            /** @description bad range, grouping, cursor or an unknown machine or line (naming the field) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_work_orders_api_v1_exports_work_orders_get: {
+        parameters: {
+            query?: {
+                /** @description only this machine's */
+                machine_id?: string | null;
+                /** @description only in these states (repeatable) */
+                state?: components["schemas"]["WorkOrderState"][] | null;
+                /** @description created at or after (ISO 8601) */
+                from?: string | null;
+                /** @description created before (ISO 8601) */
+                to?: string | null;
+                /** @description csv, parquet or json */
+                format?: components["schemas"]["ExportFormat"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the file (CSV with a header row, Parquet, or JSON: an array of objects), streamed */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": unknown;
                     "application/vnd.apache.parquet": unknown;
                     "text/csv; charset=utf-8": unknown;
                 };

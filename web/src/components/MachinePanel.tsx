@@ -4,6 +4,7 @@ import { useEffect, useMemo, useRef, useState } from "react";
 import { api, type CommandInput } from "../api/client";
 import type { CommandKind, Machine, MachineEvent, Prediction, SensorSpec } from "../api/types";
 import { useFactory } from "../context";
+import { machineEventsExportQuery } from "../exports";
 import {
   bandPosition,
   formatHours,
@@ -483,7 +484,19 @@ function EventsSection({ machineId }: { machineId: string }) {
   }, [machineId]);
   return (
     <div className="section" data-testid="machine-events">
-      <h3>Recent events</h3>
+      <h3>
+        Recent events
+        <span className="spacer" />
+        <a
+          className="btn sm"
+          href={api.eventsExportHref(machineEventsExportQuery(machineId, new Date()))}
+          download
+          title="Every event of this machine of the last 24 hours, as CSV"
+          data-testid="events-csv"
+        >
+          CSV, 24 h
+        </a>
+      </h3>
       {error && (
         <div className="faint warn-text" data-testid="events-error">
           could not load the event log: {error}

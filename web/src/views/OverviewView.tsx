@@ -1,8 +1,9 @@
-// Fleet overview: KPIs, alarms with acknowledge, the maintenance schedule, and a card per machine.
+// Fleet overview: KPIs, alarms with acknowledge (and a download), the maintenance schedule with a work order per
+// visit, and a card per machine.
 
 import { useMemo, useState } from "react";
 import { api } from "../api/client";
-import type { Machine, MaintenancePlan } from "../api/types";
+import type { Machine, MaintenancePlan, ScheduledTask, WorkOrder } from "../api/types";
 import { HealthBar, SeverityTag, StatusBadge } from "../components/Bits";
 import { LastReading } from "../components/Freshness";
 import { AckButton } from "../components/MachinePanel";
@@ -10,9 +11,11 @@ import { notify } from "../components/Toast";
 import { routeHash } from "../route";
 import { refusal, useSession } from "../session";
 import { useFactory } from "../context";
+import { alarmExportQuery } from "../exports";
 import {
   formatAgo,
   formatClock,
+  formatDay,
   formatHours,
   formatPercent,
   formatTime,
@@ -27,6 +30,7 @@ import { useCapabilities } from "../state/capabilities";
 import { isActive } from "../state/reducer";
 import { fleetKpis, SEVERITIES, sortedAlarms, STATUSES } from "../state/selectors";
 import { useTwin } from "../state/store";
+import { ACTIVE_STATES, ordersByVisit, STATE_LABEL, visitKey, visitWorkOrder } from "../workorders";
 
 function Kpis() {
   const info = useFactory();
@@ -149,6 +153,15 @@ function AlarmsTable({ onOpen }: { onOpen: (id: string) => void }) {
             All
           </button>
         </div>
+        <a
+          className="btn sm"
+          href={api.alarmsExportHref(alarmExportQuery(!showAll, list, new Date()))}
+          download
+          title={`${showAll ? "Every alarm" : "The active alarms"} raised since the oldest one shown (at least the last 24 h), as CSV`}
+          data-testid="alarms-csv"
+        >
+          CSV
+        </a>
       </div>
       <div style={{ maxHeight: 360, overflow: "auto" }}>
         {list.length === 0 ? (
@@ -236,6 +249,19 @@ function Schedule() {
     "maintenance schedule",
   );
   const best = plan?.policies.length ? Math.min(...plan.policies.map((p) => p.expected_cost)) : null;
+  // the unfinished work orders, to show the one a visit already has in place of its button
+  const [reload, setReload] = useState(0);
+  const { data: open } = usePolling<WorkOrder[]>(
+    plan?.status === "ok" ? `schedule-orders:${reload}` : null,
+    () => {
+      const q = new URLSearchParams({ limit: "1000" });
+      for (const s of ACTIVE_STATES) q.append("state", s);
+      return api.workOrders(q);
+    },
+    30_000,
+    "the schedule's work orders",
+  );
+  const byVisit = useMemo(() => ordersByVisit(open ?? []), [open]);
   return (
     <div className="card" data-testid="schedule">
       <div className="card-h">
@@ -270,17 +296,31 @@ function Schedule() {
                   <th>P(fail)</th>
                   <th>Risk avoided ({info.plant.currency})</th>
                   <th>Why</th>
+                  <th />
                 </tr>
               </thead>
               <tbody>
                 {plan.tasks.slice(0, 20).map((t) => (
-                  <tr key={`${t.machine_id}-${t.shift_start}`}>
+                  <tr
+                    key={`${t.machine_id}-${t.shift_start}`}
+                    data-testid="schedule-visit"
+                    data-machine={t.machine_id}
+                    data-shift={t.shift_start}
+                  >
                     <td>{info.byId[t.machine_id]?.name ?? t.machine_id}</td>
                     <td className="num">{formatTime(t.shift_start)}</td>
                     <td className="num">{formatPercent(t.probability)}</td>
                     <td className="num">{formatValue(t.risk_if_deferred)}</td>
                     <td className="muted" style={{ fontSize: 11.5 }}>
                       {t.reason}
+                    </td>
+                    <td style={{ textAlign: "right" }}>
+                      <VisitWorkOrder
+                        task={t}
+                        existing={byVisit.get(visitKey(t.machine_id, t.shift_start)) ?? null}
+                        modelVersion={plan.model_version ?? null}
+                        onCreated={() => setReload((r) => r + 1)}
+                      />
                     </td>
                   </tr>
                 ))}
@@ -397,5 +437,74 @@ function WorkOrderButton({ alarmId }: { alarmId: number }) {
     >
       Work order
     </button>
+  );
+}
+
+type VisitOrderState =
+  | { phase: "idle" }
+  | { phase: "pending" }
+  | { phase: "created"; order: WorkOrder }
+  | { phase: "failed"; message: string };
+
+/** The work order of a schedule visit: a link to the one it has, or a button that opens one (operator role) and
+ * says so only once the server has answered, with the order it made or the error it gave. */
+function VisitWorkOrder({
+  task,
+  existing,
+  modelVersion,
+  onCreated,
+}: {
+  task: ScheduledTask;
+  existing: WorkOrder | null;
+  modelVersion: string | null;
+  onCreated: () => void;
+}) {
+  const refused = refusal(useSession(), "operator");
+  const [state, setState] = useState<VisitOrderState>({ phase: "idle" });
+  const order = existing ?? (state.phase === "created" ? state.order : null); // the polled one is the fresher
+  if (order)
+    return (
+      <a
+        href={routeHash({ view: "workorders", machine: null, order: order.id })}
+        data-testid="schedule-wo-link"
+        data-id={order.id}
+        title={order.title}
+      >
+        #{order.id} {STATE_LABEL[order.state]}
+      </a>
+    );
+  const open = async (): Promise<void> => {
+    setState({ phase: "pending" });
+    const ms = Date.parse(task.shift_start);
+    const when = `${formatDay(ms)} ${formatClock(ms).slice(0, 5)}`;
+    try {
+      const o = await api.createWorkOrder(visitWorkOrder(task, when, modelVersion));
+      setState({ phase: "created", order: o });
+      notify(`Work order #${o.id} opened for the visit of ${when}`, "ok");
+      onCreated();
+    } catch (e) {
+      setState({ phase: "failed", message: errorText(e) });
+      notify(`Could not open a work order: ${errorText(e)}`);
+    }
+  };
+  const pending = state.phase === "pending";
+  return (
+    <>
+      <button
+        className="btn sm"
+        onClick={() => void open()}
+        disabled={pending || refused !== null}
+        title={refused ? `Work orders ${refused}` : "Open a work order for this visit"}
+        data-testid="schedule-work-order"
+        data-pending={pending}
+      >
+        {pending ? "Opening…" : "Work order"}
+      </button>
+      {state.phase === "failed" && (
+        <div className="warn-text" role="alert" data-testid="schedule-wo-error" style={{ fontSize: 11.5 }}>
+          {state.message}
+        </div>
+      )}
+    </>
   );
 }

@@ -1,5 +1,6 @@
-// Work orders (what a maintenance engineer runs): a filtered list, one order's detail with its moves, notes and
-// history, and a form to open one by hand. Orders from an alarm are opened from the alarm table (Overview).
+// Work orders (what a maintenance engineer runs): a filtered list (downloadable for a CMMS), one order's detail with
+// its moves, notes and history, and a form to open one by hand. Orders from an alarm or a visit of the maintenance
+// schedule are opened from the alarm table and the schedule (Overview).
 
 import { useMemo, useState } from "react";
 import { api } from "../api/client";
@@ -16,6 +17,7 @@ import {
   NO_WO_FILTERS,
   STATE_LABEL,
   STATES,
+  workOrderExportQuery,
   workOrderQuery,
   type WorkOrderFilters,
 } from "../workorders";
@@ -124,7 +126,11 @@ function Detail({ id, canWrite, onChanged }: { id: number; canWrite: string | nu
       <div className="card-b">
         <p>
           {info.byId[order.machine_id]?.name ?? order.machine_id}
-          {order.source === "alarm" ? ` · from alarm #${order.alarm_id ?? "?"}` : " · opened by hand"}
+          {order.source === "alarm"
+            ? ` · from alarm #${order.alarm_id ?? "?"}`
+            : order.source === "schedule"
+              ? ` · from the maintenance schedule, visit planned for the shift of ${formatTime(order.planned_for)}`
+              : " · opened by hand"}
           {` · by ${order.created_by}, ${formatTime(order.created_at)}`}
           {order.assignee ? ` · assigned to ${order.assignee}` : ""}
         </p>
@@ -247,6 +253,15 @@ export function WorkOrdersView({ order, onOrder }: { order: number | null; onOrd
               </option>
             ))}
           </select>
+          <a
+            className="btn sm"
+            href={api.workOrdersExportHref(workOrderExportQuery(filters))}
+            download
+            title="Every work order these filters match, as CSV for a CMMS import"
+            data-testid="wo-csv"
+          >
+            CSV
+          </a>
         </div>
         {!canWrite && (
           <NewOrder

@@ -1,8 +1,9 @@
-"""GET /exports/{history,alarms,events,kpis}: CSV or Parquet downloads, streamed in constant memory."""
+"""GET /exports/{history,alarms,events,kpis,work-orders}: CSV, Parquet or JSON files, streamed in constant memory."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -22,23 +23,30 @@ from factorytwin.api.routers.kpi import (
     kpi_service,
     query_range,
 )
-from factorytwin.domain import AlarmState, EventKind
+from factorytwin.api.routers.workorders import WorkOrdersDep
+from factorytwin.domain import AlarmState, EventKind, IsoDatetime
 from factorytwin.errors import FieldProblem, InvalidInput
 from factorytwin.export import MEDIA_TYPES, ExportFormat, encode, tables
 from factorytwin.export.formats import Chunks, Column
 from factorytwin.kpi import Grouping, Scope
 from factorytwin.store.base import MAX_HISTORY_POINTS, EventQuery
+from factorytwin.workorders import WorkOrderState
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 
 FILE: dict[int | str, dict[str, Any]] = {
     200: {
-        "description": "the file (CSV with a header row, or Parquet), streamed",
-        "content": {MEDIA_TYPES[ExportFormat.CSV]: {}, MEDIA_TYPES[ExportFormat.PARQUET]: {}},
+        "description": "the file (CSV with a header row, Parquet, or JSON: an array of objects), streamed",
+        "content": {media: {} for media in MEDIA_TYPES.values()},
     },
     **BAD_INPUT,
 }
-FormatParam = Annotated[ExportFormat, Query(description="csv or parquet")]
+FormatParam = Annotated[ExportFormat, Query(description="csv, parquet or json")]
+
+
+def _aware(ts: datetime | None) -> datetime | None:
+    """A query's time, UTC when it names no zone."""
+    return ts if ts is None or ts.tzinfo is not None else ts.replace(tzinfo=UTC)
 
 
 def _file(name: str, fmt: ExportFormat, columns: list[Column], chunks: Chunks) -> StreamingResponse:
@@ -133,3 +141,27 @@ async def export_kpis(
     of the scope (lines of the plant, machines of a line); downtime by cause as JSON text."""
     report = await kpi_service(services).report(kpi_query(scope, scope_id, start, end, group))
     return _file("kpis", format, tables.KPI_COLUMNS, tables.kpis(report))
+
+
+@router.get("/work-orders", response_class=StreamingResponse, responses=FILE)
+async def export_work_orders(
+    who: Viewer,
+    services: ServicesDep,
+    orders: WorkOrdersDep,
+    machine_id: Annotated[str | None, Query(description="only this machine's")] = None,
+    state: Annotated[list[WorkOrderState] | None, Query(description="only in these states (repeatable)")] = None,
+    start: Annotated[IsoDatetime | None, Query(alias="from", description="created at or after (ISO 8601)")] = None,
+    end: Annotated[IsoDatetime | None, Query(alias="to", description="created before (ISO 8601)")] = None,
+    format: FormatParam = ExportFormat.CSV,
+) -> StreamingResponse:
+    """Work orders created in `[from, to)` (default: all), newest first, a row each with the columns a CMMS
+    import maps: `id, machine_id, machine_name, line, title, description, state, source, alarm_id, planned_for,
+    assignee, created_at, created_by, assigned_at, started_at, finished_at, downtime_start, downtime_end,
+    downtime_s, parts` (joined with `; `), `notes` (how many), `last_note, updated_at`."""
+    check_machine(services, machine_id)
+    start_ts, end_ts = _aware(start), _aware(end)
+    if start_ts is not None and end_ts is not None and start_ts >= end_ts:
+        raise InvalidInput([FieldProblem(("query", "from"), "'from' must be before 'to'", start_ts.isoformat())])
+    names = {m.id: (m.name, m.line) for m in services.machines.values()}
+    pages = orders.pages(machine_id, state, start_ts, end_ts)
+    return _file("work-orders", format, tables.WORK_ORDER_COLUMNS, tables.work_orders(pages, names))

@@ -256,9 +256,12 @@ def check_plan(plan: Plan, facts: PlantFacts) -> Timetable:
 
 
 def plan_from_schedule(schedule: MaintenancePlan, name: str = "recommended schedule") -> Plan:
-    """The ML maintenance schedule (``GET /maintenance/schedule``) as a candidate plan: one visit per task."""
+    """The ML maintenance schedule (``GET /maintenance/schedule``) as a candidate plan: one visit per task. A task
+    of the shift under way (its shift started before the schedule was made) starts at the schedule's time."""
     visits = [
-        VisitChange(action="add", machine_id=task.machine_id, at=task.shift_start, hours=task.hours)
+        VisitChange(
+            action="add", machine_id=task.machine_id, at=max(task.shift_start, schedule.generated_at), hours=task.hours
+        )
         for task in schedule.tasks
     ]
     per_shift = Counter(task.shift_index for task in schedule.tasks)

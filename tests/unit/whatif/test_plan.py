@@ -103,3 +103,19 @@ def test_the_recommended_schedule_is_a_candidate_plan() -> None:
     )
     plan = plan_from_schedule(schedule)
     assert check_plan(plan, FACTS).added_visits == [(28800.0, 0, 3.0)]
+
+
+def test_a_task_of_the_shift_under_way_starts_when_the_schedule_was_made() -> None:
+    task = ScheduledTask(
+        machine_id="mill-01",
+        shift_start=START - timedelta(hours=2),
+        shift_index=0,
+        hours=3.0,
+        probability=0.4,
+        risk_if_deferred=100.0,
+        reason="r",
+    )
+    schedule = MaintenancePlan(
+        generated_at=START, horizon_h=72, shift_hours=8, technician_hours_per_shift=8, tasks=[task], policies=[]
+    )
+    assert check_plan(plan_from_schedule(schedule), FACTS).added_visits == [(0.0, 0, 3.0)]

@@ -99,8 +99,8 @@ async def live_during_job(args: argparse.Namespace) -> None:
     )
     for name, lat in (("idle", idle), ("during the job", during), ("idle after", again)):
         print(
-            f"  reading -> WebSocket {name:>15}: p50 {lat['p50']:.1f} ms  p99 {lat['p99']:.1f} ms  max {lat['max']:.1f} ms "
-            f"({lat['messages']:,} messages, HTTP errors {lat['errors']})"
+            f"  reading -> WebSocket {name:>15}: p50 {lat['p50']:.1f} ms  p99 {lat['p99']:.1f} ms  "
+            f"max {lat['max']:.1f} ms ({lat['messages']:,} messages, HTTP errors {lat['errors']})"
         )
     record("reading -> WebSocket p99, idle (what-if bench)", idle["p99"], "ms", better="lower")
     record(

@@ -30,7 +30,14 @@ from factorytwin.store.base import Store
 from factorytwin.twin.messages import MachineState, ScenarioJobState, ScenarioProgressMessage
 from factorytwin.whatif.plan import MAX_HORIZON_H, Plan, PlantFacts, Timetable, check_plan
 from factorytwin.whatif.results import WhatIfResult
-from factorytwin.whatif.source import ForkNote, MachineInput, build_snapshot, collect_inputs
+from factorytwin.whatif.source import (
+    ForkNote,
+    MachineInput,
+    build_snapshot,
+    collect_history,
+    collect_inputs,
+    survival_notes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -116,8 +123,15 @@ class ScenarioJobs:
 
     @property
     def machines(self) -> Sequence[Machine]:
-        """The machines scenarios may name."""
+        """The machines the simulator steps."""
         return self.layout.simulated().machines
+
+    @property
+    def carried(self) -> Sequence[Machine]:
+        """The machines without physics (user profiles), carried by survival models (``whatif.survival``); in the
+        timetables their indexes follow the simulated machines'."""
+        simulated = {m.id for m in self.machines}
+        return [m for m in self.layout.machines if m.id not in simulated]
 
     def listing(self) -> list[ScenarioSummary]:
         """Every job remembered, oldest first."""
@@ -140,12 +154,8 @@ class ScenarioJobs:
         """Check the plans against the plant now and queue the job; ``InvalidInput`` naming each bad item,
         ``ScenariosBusy`` when ``max_running + max_queued`` jobs are unfinished."""
         now = self.now()
-        simulated = {m.id for m in self.machines}
         facts = PlantFacts(
-            lines={m.id: m.line for m in self.machines},
-            start=now,
-            horizon_h=request.horizon_h,
-            unsimulated={m.id: m.profile for m in self.layout.machines if m.id not in simulated},
+            lines={m.id: m.line for m in [*self.machines, *self.carried]}, start=now, horizon_h=request.horizon_h
         )
         problems: list[FieldProblem] = []
         tables: list[tuple[str, Timetable]] = []
@@ -228,7 +238,8 @@ class ScenarioJobs:
 
             try:
                 inputs = await collect_inputs(self.store, self.machines, self.live, entry.now)
-                notes, result = await asyncio.to_thread(self._work, entry, inputs, progress)
+                history = await collect_history(self.store, self.carried, entry.now)
+                notes, result = await asyncio.to_thread(self._work, entry, inputs, history, progress)
             except Exception as exc:  # a failed job ends with its reason; the API keeps serving
                 if entry.job.state == "running":
                     cancelled = entry.cancel.is_set()
@@ -256,7 +267,13 @@ class ScenarioJobs:
         if entry.job.state == "running":
             self._update(entry, progress=round(0.1 + 0.9 * fraction, 4), message="simulating")
 
-    def _work(self, entry: _Entry, inputs: list[MachineInput], progress: Callable[[float], None]) -> tuple[Any, Any]:
+    def _work(
+        self,
+        entry: _Entry,
+        inputs: list[MachineInput],
+        history: dict[str, list[tuple[str, int, str, str]]],
+        progress: Callable[[float], None],
+    ) -> tuple[Any, Any]:
         from factorytwin.whatif.run import run_whatif
 
         request = entry.request
@@ -269,6 +286,9 @@ class ScenarioJobs:
                 snapshot, notes = build_snapshot(self.layout, inputs, entry.now, request.seed, pool)
         else:
             snapshot, notes = build_snapshot(self.layout, inputs, entry.now, request.seed)
+        fits, carried_notes = survival_notes(self.carried, history, self.live, entry.now)
+        first = len(self.machines)
+        carried = [(first + k, fits[m.id]) for k, m in enumerate(self.carried) if m.id in fits]
         progress(0.0)
         result = run_whatif(
             snapshot,
@@ -280,8 +300,9 @@ class ScenarioJobs:
             progress=progress,
             cancel=entry.cancel,
             started_at=entry.now,
+            carried=carried,
         )
-        return notes, result
+        return [*notes, *carried_notes], result
 
     async def close(self) -> None:
         """Cancel every unfinished job (at shutdown) and wait for their threads to notice."""

@@ -142,6 +142,18 @@ class Timetable:
     removed_pm: set[int] = field(default_factory=set)
     stopped: list[tuple[float, float, int]] = field(default_factory=list)  # (start, end, machine)
 
+    def only(self, n: int) -> Timetable:
+        """The part of the plan for machines ``0 .. n-1`` (the simulated ones: a machine without physics has an
+        index after them and is carried by a survival model, ``whatif.survival``)."""
+        return Timetable(
+            horizon_s=self.horizon_s,
+            speeds=[s for s in self.speeds if s[2] < n],
+            added_visits=[v for v in self.added_visits if v[1] < n],
+            moved_pm={i: t for i, t in self.moved_pm.items() if i < n},
+            removed_pm={i for i in self.removed_pm if i < n},
+            stopped=[s for s in self.stopped if s[2] < n],
+        )
+
     def change_times(self) -> list[float]:
         """Every instant where the plan changes something, in order."""
         times = {s for s, _, _, _ in self.speeds} | {e for _, e, _, _ in self.speeds}

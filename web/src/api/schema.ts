@@ -1992,7 +1992,8 @@ export interface components {
              * @description from the store; null: unknown
              */
             hours_since_maintenance?: number | null;
-            kind: components["schemas"]["MachineKind"];
+            /** @description the simulator's kind; null: a profile without physics (survival model) */
+            kind: components["schemas"]["MachineKind"] | null;
             /** Machine Id */
             machine_id: string;
             /**
@@ -2011,7 +2012,7 @@ export interface components {
             };
             /**
              * Wear Source
-             * @description 'fitted' to recent readings, or 'default' (no readings)
+             * @description 'fitted' to recent readings, or 'default' (no readings); for a profile without physics, 'survival: ...' (the model fitted to its failure history) or 'no history: left out'
              */
             wear_source: string;
         };

@@ -406,7 +406,10 @@ def run_whatif(
         block_s=block_s,
         seed=seed,
         baseline=summarise("baseline", base, ids, cost),
-        scenarios=[summarise(name, t, ids, cost) for (name, _), t in zip(scenarios, tallies[1:], strict=True)],
+        scenarios=[
+            summarise(name, t, ids, cost).model_copy(update={"notes": table.notes})
+            for (name, table), t in zip(scenarios, tallies[1:], strict=True)
+        ],
         comparisons=[compare(name, t, base, ids, cost) for (name, _), t in zip(scenarios, tallies[1:], strict=True)],
         wall_s=round(time.perf_counter() - began, 3),
     )

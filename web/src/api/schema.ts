@@ -3133,12 +3133,14 @@ export interface components {
             speeds?: components["schemas"]["SpeedChange"][];
             /**
              * Technicians
-             * @description maintenance visits that can run at once
+             * @description maintenance visits that can run at once; more wait for a technician
              * @default 2
              */
             technicians: number;
             /** Visits */
             visits?: components["schemas"]["VisitChange"][];
+            /** @description when technicians work: visits start only then; null: around the clock */
+            working_hours?: components["schemas"]["WorkingHours"] | null;
         };
         /**
          * PlantInfo
@@ -3616,6 +3618,11 @@ export interface components {
             machines: components["schemas"]["MachineOutcome"][];
             /** Name */
             name: string;
+            /**
+             * Notes
+             * @description what of the plan was not done as asked: visits that waited for a technician or for the working hours (and how long), or that could not start within the horizon
+             */
+            notes?: string[];
             plant: components["schemas"]["PlantOutcome"];
         };
         /**
@@ -4300,6 +4307,26 @@ export interface components {
             /** Parts */
             parts?: string[] | null;
             state: components["schemas"]["WorkOrderState"];
+        };
+        /**
+         * WorkingHours
+         * @description When the technicians work (UTC): on ``weekdays`` (0 = Monday) from ``from_hour`` to ``to_hour``; a
+         *     ``to_hour`` at or before ``from_hour`` runs over midnight into the next day. A visit starts only inside these
+         *     hours (it may run past their end).
+         */
+        WorkingHours: {
+            /**
+             * From Hour
+             * @default 6
+             */
+            from_hour: number;
+            /**
+             * To Hour
+             * @default 22
+             */
+            to_hour: number;
+            /** Weekdays */
+            weekdays?: number[];
         };
     };
     responses: never;

@@ -17,7 +17,7 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -120,6 +120,9 @@ class ScenarioJobs:
         self.entries: OrderedDict[str, _Entry] = OrderedDict()
         self._slots = asyncio.Semaphore(max_running)
         self.listeners: list[JobListener] = []
+        # The jobs' own threads run at a lower CPU priority, and so does every process they start (on Linux the
+        # nice value is per thread and inherited): the spawned workers' start-up (imports, the snapshot) too.
+        self._threads = ThreadPoolExecutor(max_running, thread_name_prefix="ft-whatif", initializer=_lower_priority)
 
     @property
     def machines(self) -> Sequence[Machine]:
@@ -239,7 +242,7 @@ class ScenarioJobs:
             try:
                 inputs = await collect_inputs(self.store, self.machines, self.live, entry.now)
                 history = await collect_history(self.store, self.carried, entry.now)
-                notes, result = await asyncio.to_thread(self._work, entry, inputs, history, progress)
+                notes, result = await loop.run_in_executor(self._threads, self._work, entry, inputs, history, progress)
             except Exception as exc:  # a failed job ends with its reason; the API keeps serving
                 if entry.job.state == "running":
                     cancelled = entry.cancel.is_set()
@@ -314,6 +317,7 @@ class ScenarioJobs:
         for task in tasks:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=10.0)
+        self._threads.shutdown(wait=False)
 
 
 def _lower_priority() -> None:

@@ -92,7 +92,10 @@ def test_spreads_differences_and_time_to_failure() -> None:
 def test_a_visit_outside_the_working_hours_is_simulated_when_they_begin(snapshot: Snapshot) -> None:
     start = snapshot.taken_at
     hours = {"from_hour": (start.hour + 3) % 24, "to_hour": (start.hour + 5) % 24}  # opens in 3 h
-    plan = {"visits": [{"action": "add", "machine_id": "press-01", "at": "PT1H", "hours": 1}], "working_hours": hours}
+    plan: dict[str, object] = {
+        "visits": [{"action": "add", "machine_id": "press-01", "at": "PT1H", "hours": 1}],
+        "working_hours": hours,
+    }
     table = _table(snapshot, plan, hours=6.0)
     assert table.added_visits[0][0] > 2.5 * 3600.0
     result = run_whatif(snapshot, [("late visit", table)], _table(snapshot, {}, hours=6.0), 4, workers=0, seed=1)

@@ -46,6 +46,7 @@ from queue import Empty
 from typing import Any
 
 import numpy as np
+from figures import record
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -302,6 +303,14 @@ def main() -> int:
         + f"; its own expected saving {sum(r['expected_gain'] for r in results['whatif']):,.0f}"
     )
     console.print(f"wall {wall:.0f} s, load average {os.getloadavg()[0]:.1f}")
+    record(
+        f"what-if choice vs the schedule alone, realised cost over {args.days:g} simulated days",
+        100.0 * (totals["whatif"]["cost"] / ref - 1.0),
+        "%",
+        goal="< 0",
+        better="lower",
+    )
+    record("no planned visits vs the schedule alone, realised cost", 100.0 * (totals["none"]["cost"] / ref - 1.0), "%")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"command": command, "wall_s": wall, "totals": totals, "periods": results}))
     plot(results, args, args.plot)

@@ -18,7 +18,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -292,10 +292,12 @@ class ScenarioJobs:
         fits, carried_notes = survival_notes(self.carried, history, self.live, entry.now)
         first = len(self.machines)
         carried = [(first + k, fits[m.id]) for k, m in enumerate(self.carried) if m.id in fits]
+        missing = {first + k: m.id for k, m in enumerate(self.carried) if m.id not in fits}
+        tables = [(name, _unmodelled(table, missing)) for name, table in entry.tables]
         progress(0.0)
         result = run_whatif(
             snapshot,
-            entry.tables,
+            tables,
             entry.baseline,
             request.runs,
             seed=request.seed,
@@ -323,3 +325,14 @@ class ScenarioJobs:
 def _lower_priority() -> None:
     with contextlib.suppress(OSError):
         os.nice(10)
+
+
+def _unmodelled(table: Timetable, missing: dict[int, str]) -> Timetable:
+    """``table`` with a note for each machine it names that has no model (no physics and no history)."""
+    named = {i for _, _, i, _ in table.speeds} | {i for _, i, _ in table.added_visits} | set(table.moved_pm)
+    named |= {i for _, _, i in table.stopped}
+    notes = [
+        f"{missing[i]} has no physics and no stored history: left out, the plan's items for it do nothing"
+        for i in sorted(named & set(missing))
+    ]
+    return replace(table, notes=[*table.notes, *notes]) if notes else table

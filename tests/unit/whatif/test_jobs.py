@@ -134,7 +134,11 @@ async def test_a_machine_without_physics_is_carried_by_its_survival_model(store:
         ]
     )
     jobs = ScenarioJobs(plant, store, lambda _: None, workers=0, now=lambda: NOW)
-    plan = {"name": "boiler off", "out_of_service": [{"machine_id": "boiler-01"}]}
+    plan = {
+        "name": "boiler off",
+        "out_of_service": [{"machine_id": "boiler-01"}],
+        "visits": [{"action": "add", "machine_id": "boiler-02", "at": "PT1H"}],
+    }
     job = jobs.submit(ScenarioRequest.model_validate({"scenarios": [plan], "horizon_h": 48, "runs": 8}))
     task = jobs.entries[job.id].task
     assert task is not None
@@ -153,3 +157,6 @@ async def test_a_machine_without_physics_is_carried_by_its_survival_model(store:
     assert off["boiler-01"].failures.high == 0.0
     assert off["boiler-01"].running_h.high == 0.0
     assert done.result.comparisons[0].machine_failures["boiler-01"].mean < 0
+    assert done.result.scenarios[0].notes == [
+        "boiler-02 has no physics and no stored history: left out, the plan's items for it do nothing"
+    ]

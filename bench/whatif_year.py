@@ -310,7 +310,12 @@ def main() -> int:
         goal="< 0",
         better="lower",
     )
-    record("no planned visits vs the schedule alone, realised cost", 100.0 * (totals["none"]["cost"] / ref - 1.0), "%")
+    record(
+        "no planned visits vs the schedule alone, realised cost",
+        100.0 * (totals["none"]["cost"] / ref - 1.0),
+        "%",
+        better="lower",
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps({"command": command, "wall_s": wall, "totals": totals, "periods": results}))
     plot(results, args, args.plot)

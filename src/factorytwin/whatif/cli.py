@@ -106,6 +106,9 @@ def whatif_command(
         raise typer.Exit(2) from None
     console.print(result_table(result))
     console.print(f"{result.runs} runs x {len(plans) + 1} plans in {result.wall_s:.1f} s")
+    for scenario in result.scenarios:
+        for note in scenario.notes:
+            console.print(f"{scenario.name}: {note}")
     if out is not None:
         out.write_text(result.model_dump_json(indent=1), "utf-8")
         console.print(f"results written to {out}")

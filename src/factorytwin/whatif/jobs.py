@@ -17,8 +17,8 @@ import threading
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,7 +30,14 @@ from factorytwin.store.base import Store
 from factorytwin.twin.messages import MachineState, ScenarioJobState, ScenarioProgressMessage
 from factorytwin.whatif.plan import MAX_HORIZON_H, Plan, PlantFacts, Timetable, check_plan
 from factorytwin.whatif.results import WhatIfResult
-from factorytwin.whatif.source import ForkNote, MachineInput, build_snapshot, collect_inputs
+from factorytwin.whatif.source import (
+    ForkNote,
+    MachineInput,
+    build_snapshot,
+    collect_history,
+    collect_inputs,
+    survival_notes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -113,11 +120,21 @@ class ScenarioJobs:
         self.entries: OrderedDict[str, _Entry] = OrderedDict()
         self._slots = asyncio.Semaphore(max_running)
         self.listeners: list[JobListener] = []
+        # The jobs' own threads run at a lower CPU priority, and so does every process they start (on Linux the
+        # nice value is per thread and inherited): the spawned workers' start-up (imports, the snapshot) too.
+        self._threads = ThreadPoolExecutor(max_running, thread_name_prefix="ft-whatif", initializer=_lower_priority)
 
     @property
     def machines(self) -> Sequence[Machine]:
-        """The machines scenarios may name."""
+        """The machines the simulator steps."""
         return self.layout.simulated().machines
+
+    @property
+    def carried(self) -> Sequence[Machine]:
+        """The machines without physics (user profiles), carried by survival models (``whatif.survival``); in the
+        timetables their indexes follow the simulated machines'."""
+        simulated = {m.id for m in self.machines}
+        return [m for m in self.layout.machines if m.id not in simulated]
 
     def listing(self) -> list[ScenarioSummary]:
         """Every job remembered, oldest first."""
@@ -140,12 +157,8 @@ class ScenarioJobs:
         """Check the plans against the plant now and queue the job; ``InvalidInput`` naming each bad item,
         ``ScenariosBusy`` when ``max_running + max_queued`` jobs are unfinished."""
         now = self.now()
-        simulated = {m.id for m in self.machines}
         facts = PlantFacts(
-            lines={m.id: m.line for m in self.machines},
-            start=now,
-            horizon_h=request.horizon_h,
-            unsimulated={m.id: m.profile for m in self.layout.machines if m.id not in simulated},
+            lines={m.id: m.line for m in [*self.machines, *self.carried]}, start=now, horizon_h=request.horizon_h
         )
         problems: list[FieldProblem] = []
         tables: list[tuple[str, Timetable]] = []
@@ -228,7 +241,8 @@ class ScenarioJobs:
 
             try:
                 inputs = await collect_inputs(self.store, self.machines, self.live, entry.now)
-                notes, result = await asyncio.to_thread(self._work, entry, inputs, progress)
+                history = await collect_history(self.store, self.carried, entry.now)
+                notes, result = await loop.run_in_executor(self._threads, self._work, entry, inputs, history, progress)
             except Exception as exc:  # a failed job ends with its reason; the API keeps serving
                 if entry.job.state == "running":
                     cancelled = entry.cancel.is_set()
@@ -256,7 +270,13 @@ class ScenarioJobs:
         if entry.job.state == "running":
             self._update(entry, progress=round(0.1 + 0.9 * fraction, 4), message="simulating")
 
-    def _work(self, entry: _Entry, inputs: list[MachineInput], progress: Callable[[float], None]) -> tuple[Any, Any]:
+    def _work(
+        self,
+        entry: _Entry,
+        inputs: list[MachineInput],
+        history: dict[str, list[tuple[str, int, str, str]]],
+        progress: Callable[[float], None],
+    ) -> tuple[Any, Any]:
         from factorytwin.whatif.run import run_whatif
 
         request = entry.request
@@ -269,10 +289,15 @@ class ScenarioJobs:
                 snapshot, notes = build_snapshot(self.layout, inputs, entry.now, request.seed, pool)
         else:
             snapshot, notes = build_snapshot(self.layout, inputs, entry.now, request.seed)
+        fits, carried_notes = survival_notes(self.carried, history, self.live, entry.now)
+        first = len(self.machines)
+        carried = [(first + k, fits[m.id]) for k, m in enumerate(self.carried) if m.id in fits]
+        missing = {first + k: m.id for k, m in enumerate(self.carried) if m.id not in fits}
+        tables = [(name, _unmodelled(table, missing)) for name, table in entry.tables]
         progress(0.0)
         result = run_whatif(
             snapshot,
-            entry.tables,
+            tables,
             entry.baseline,
             request.runs,
             seed=request.seed,
@@ -280,8 +305,9 @@ class ScenarioJobs:
             progress=progress,
             cancel=entry.cancel,
             started_at=entry.now,
+            carried=carried,
         )
-        return notes, result
+        return [*notes, *carried_notes], result
 
     async def close(self) -> None:
         """Cancel every unfinished job (at shutdown) and wait for their threads to notice."""
@@ -293,8 +319,20 @@ class ScenarioJobs:
         for task in tasks:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await asyncio.wait_for(task, timeout=10.0)
+        self._threads.shutdown(wait=False)
 
 
 def _lower_priority() -> None:
     with contextlib.suppress(OSError):
         os.nice(10)
+
+
+def _unmodelled(table: Timetable, missing: dict[int, str]) -> Timetable:
+    """``table`` with a note for each machine it names that has no model (no physics and no history)."""
+    named = {i for _, _, i, _ in table.speeds} | {i for _, i, _ in table.added_visits} | set(table.moved_pm)
+    named |= {i for _, _, i in table.stopped}
+    notes = [
+        f"{missing[i]} has no physics and no stored history: left out, the plan's items for it do nothing"
+        for i in sorted(named & set(missing))
+    ]
+    return replace(table, notes=[*table.notes, *notes]) if notes else table

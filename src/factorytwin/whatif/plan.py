@@ -4,12 +4,15 @@ A ``Plan`` sets speeds per machine or line over intervals, adds, moves or remove
 out of service and says how many technicians can work at once. Times are instants (ISO 8601 with an offset) or
 offsets from the scenario's start (ISO 8601 durations such as ``PT36H``, or seconds). ``check_plan`` finds every
 problem at once and raises ``InvalidInput`` naming each item (``speeds.0.machine_id``: unknown machine, a time in
-the past, beyond the horizon, a horizon above the cap, visits overlapping beyond the technicians).
+the past, beyond the horizon, a horizon above the cap). Visits are queued, not refused: one starts at its time, or
+once one of the ``technicians`` is free and inside the plan's ``working_hours``; the timetable's ``notes`` say
+which visits start later than asked, or not within the horizon at all.
 ``compile_plan`` turns a checked plan into the engine's timetable: seconds after the fork, machine indexes.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -108,6 +111,18 @@ class OutOfService(_Item):
     end: When | None = Field(default=None, description="null: to the end of the horizon")
 
 
+class WorkingHours(_Item):
+    """When the technicians work (UTC): on ``weekdays`` (0 = Monday) from ``from_hour`` to ``to_hour``; a
+    ``to_hour`` at or before ``from_hour`` runs over midnight into the next day. A visit starts only inside these
+    hours (it may run past their end)."""
+
+    from_hour: StrictFloat | StrictInt = Field(default=6, ge=0.0, lt=24.0)
+    to_hour: StrictFloat | StrictInt = Field(default=22, ge=0.0, le=24.0)
+    weekdays: list[Annotated[StrictInt, Field(ge=0, le=6)]] = Field(
+        default_factory=lambda: list(range(7)), min_length=1, max_length=7
+    )
+
+
 class Plan(BaseModel):
     """What a scenario changes about the future; the empty plan is the baseline (do nothing different)."""
 
@@ -117,7 +132,12 @@ class Plan(BaseModel):
     speeds: list[SpeedChange] = Field(default_factory=list, max_length=MAX_ITEMS)
     visits: list[VisitChange] = Field(default_factory=list, max_length=MAX_ITEMS)
     out_of_service: list[OutOfService] = Field(default_factory=list, max_length=MAX_ITEMS)
-    technicians: StrictInt = Field(default=2, ge=1, le=100, description="maintenance visits that can run at once")
+    technicians: StrictInt = Field(
+        default=2, ge=1, le=100, description="maintenance visits that can run at once; more wait for a technician"
+    )
+    working_hours: WorkingHours | None = Field(
+        default=None, description="when technicians work: visits start only then; null: around the clock"
+    )
 
 
 @dataclass(frozen=True)
@@ -141,6 +161,20 @@ class Timetable:
     moved_pm: dict[int, float] = field(default_factory=dict)  # machine -> new time of its next preventive visit
     removed_pm: set[int] = field(default_factory=set)
     stopped: list[tuple[float, float, int]] = field(default_factory=list)  # (start, end, machine)
+    notes: list[str] = field(default_factory=list)  # visits that start later than asked, or not at all
+
+    def only(self, n: int) -> Timetable:
+        """The part of the plan for machines ``0 .. n-1`` (the simulated ones: a machine without physics has an
+        index after them and is carried by a survival model, ``whatif.survival``)."""
+        return Timetable(
+            horizon_s=self.horizon_s,
+            speeds=[s for s in self.speeds if s[2] < n],
+            added_visits=[v for v in self.added_visits if v[1] < n],
+            moved_pm={i: t for i, t in self.moved_pm.items() if i < n},
+            removed_pm={i for i in self.removed_pm if i < n},
+            stopped=[s for s in self.stopped if s[2] < n],
+            notes=list(self.notes),
+        )
 
     def change_times(self) -> list[float]:
         """Every instant where the plan changes something, in order."""
@@ -223,7 +257,7 @@ def check_plan(plan: Plan, facts: PlantFacts) -> Timetable:
                 )
             targets = [m for m, line in facts.lines.items() if line == s.line]
         table.speeds += [(start, end, index[m], s.speed_pct) for m in targets if m in index]
-    busy: list[tuple[float, float, int]] = []  # (start, end, item) of visits with a time
+    asked: list[tuple[float, int, float]] = []  # (requested start, item, hours) of visits with a time
     for n, v in enumerate(plan.visits):
         loc = ("visits", n)
         c.machine((*loc, "machine_id"), v.machine_id)
@@ -232,9 +266,10 @@ def check_plan(plan: Plan, facts: PlantFacts) -> Timetable:
             if i is not None:
                 table.removed_pm.add(i)
             continue
-        at = c.time((*loc, "at"), v.at, 0.0)
-        busy.append((at, at + v.hours * 3600.0, n))
-        if i is None:
+        asked.append((c.time((*loc, "at"), v.at, 0.0), n, float(v.hours)))
+    for n, at in _queue(asked, plan.technicians, plan.working_hours, facts.start, c.horizon_s, table.notes, plan):
+        v = plan.visits[n]
+        if (i := index.get(v.machine_id)) is None:
             continue
         if v.action == "add":
             table.added_visits.append((at, i, v.hours))
@@ -247,7 +282,6 @@ def check_plan(plan: Plan, facts: PlantFacts) -> Timetable:
         c.interval(loc, start, end)
         if (i := index.get(o.machine_id)) is not None:
             table.stopped.append((start, end, i))
-    c.problems += _over_capacity(busy, plan.technicians)
     if c.problems:
         raise InvalidInput(c.problems)
     table.speeds.sort()
@@ -256,27 +290,69 @@ def check_plan(plan: Plan, facts: PlantFacts) -> Timetable:
 
 
 def plan_from_schedule(schedule: MaintenancePlan, name: str = "recommended schedule") -> Plan:
-    """The ML maintenance schedule (``GET /maintenance/schedule``) as a candidate plan: one visit per task."""
+    """The ML maintenance schedule (``GET /maintenance/schedule``) as a candidate plan: one visit per task. A task
+    of the shift under way (its shift started before the schedule was made) starts at the schedule's time."""
     visits = [
-        VisitChange(action="add", machine_id=task.machine_id, at=task.shift_start, hours=task.hours)
+        VisitChange(
+            action="add", machine_id=task.machine_id, at=max(task.shift_start, schedule.generated_at), hours=task.hours
+        )
         for task in schedule.tasks
     ]
     per_shift = Counter(task.shift_index for task in schedule.tasks)
     return Plan(name=name, visits=visits, technicians=max(per_shift.values(), default=1))
 
 
-def _over_capacity(busy: Sequence[tuple[float, float, int]], technicians: int) -> list[FieldProblem]:
-    """A problem for each visit that starts while ``technicians`` visits are already under way."""
-    problems = []
-    ordered = sorted(busy)
-    for k, (start, _, item) in enumerate(ordered):
-        overlapping = sum(1 for s, e, _ in ordered[:k] if s <= start < e)
-        if overlapping >= technicians:
-            problems.append(
-                FieldProblem(
-                    ("visits", item, "at"),
-                    f"{overlapping + 1} visits at once but only {technicians} technician(s) (see 'technicians')",
-                    None,
-                )
+def next_working(start: datetime, t: float, hours: WorkingHours | None) -> float:
+    """The first instant at or after ``t`` (seconds after ``start``) inside the working hours (inf: none within
+    a week)."""
+    if hours is None:
+        return t
+    at = start + timedelta(seconds=t)
+    length = (hours.to_hour - hours.from_hour) % 24.0 or 24.0
+    day0 = at.replace(hour=0, minute=0, second=0, microsecond=0)
+    for d in range(-1, 9):
+        day = day0 + timedelta(days=d)
+        if day.weekday() not in hours.weekdays:
+            continue
+        begin = day + timedelta(hours=hours.from_hour)
+        end = begin + timedelta(hours=length)
+        if end > at:
+            return max(t, (begin - start).total_seconds())
+    return math.inf
+
+
+def _queue(
+    asked: Sequence[tuple[float, int, float]],
+    technicians: int,
+    hours: WorkingHours | None,
+    start: datetime,
+    horizon_s: float,
+    notes: list[str],
+    plan: Plan,
+) -> list[tuple[int, float]]:
+    """(item, start) of each visit, in order of the times asked: a visit starts at its time, or once a technician
+    is free and inside the working hours; one that cannot start within the horizon is not done. ``notes`` get a
+    line for every visit that starts later than asked or not at all."""
+    running: list[float] = []  # end times of the visits under way
+    out = []
+    for at, n, length in sorted(asked):
+        t = at
+        while True:
+            t = next_working(start, t, hours)
+            running = [e for e in running if e > t + 1e-9]
+            if len(running) < technicians or not math.isfinite(t):
+                break
+            t = min(running)
+        v = plan.visits[n]
+        if t >= horizon_s:
+            notes.append(
+                f"visits.{n} ({v.machine_id} at +{at / 3600:g} h) not done: no technician free within the horizon"
+                + (" (working hours)" if hours is not None else "")
             )
-    return problems
+            continue
+        if t > at + 1e-6:
+            why = "outside the working hours" if next_working(start, at, hours) > at + 1e-6 else "no technician free"
+            notes.append(f"visits.{n} ({v.machine_id}) starts at +{t / 3600:g} h instead of +{at / 3600:g} h: {why}")
+        running.append(t + length * 3600.0)
+        out.append((n, t))
+    return out

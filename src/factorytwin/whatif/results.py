@@ -80,6 +80,11 @@ class ScenarioOutcome(BaseModel):
     name: str
     machines: list[MachineOutcome]
     plant: PlantOutcome
+    notes: list[str] = Field(
+        default_factory=list,
+        description="what of the plan was not done as asked: visits that waited for a technician or for the "
+        "working hours (and how long), or that could not start within the horizon",
+    )
 
 
 class Difference(BaseModel):

@@ -41,6 +41,7 @@ from factorytwin.whatif.results import (
     TimeToFailure,
     WhatIfResult,
 )
+from factorytwin.whatif.survival import SurvivalFit, draw_survival, join
 
 F64 = NDArray[np.float64]
 LOW_Q, HIGH_Q = 0.10, 0.90  # the 80 % interval
@@ -84,6 +85,7 @@ def simulate_plan(
     """``replicas`` futures of the snapshot's plant over the timetable's horizon under its plan."""
     engine = ReplicaEngine(snapshot, replicas, seed, block_s=block_s)
     n, t0 = engine.n_plant, engine.t
+    table = table.only(n)
     engine.tally = Tally(replicas, n, table.horizon_s, t0)
     every = n * np.arange(replicas)
     base_speed = engine.speed_pct[:n].copy()
@@ -365,8 +367,12 @@ def run_whatif(
     progress: Progress | None = None,
     cancel: threading.Event | None = None,
     started_at: datetime | None = None,
+    carried: Sequence[tuple[int, SurvivalFit]] = (),
 ) -> WhatIfResult:
-    """Simulate the baseline and every scenario ``runs`` times from ``snapshot``; results and comparisons."""
+    """Simulate the baseline and every scenario ``runs`` times from ``snapshot``; results and comparisons.
+
+    ``carried``: machines without physics, (their index in the timetables, their survival model); their futures
+    are drawn by ``whatif.survival`` (the same draws under every plan) and reported after the simulated ones."""
     import time
 
     began = time.perf_counter()
@@ -385,6 +391,12 @@ def run_whatif(
         cancel=cancel,
     )
     ids = snapshot.machine_ids
+    if carried:
+        surv_seed = seed * 1_000_003 + 999_983
+        tallies = [
+            join(t, draw_survival(carried, table, runs, surv_seed)) for t, table in zip(tallies, tables, strict=True)
+        ]
+        ids = [*ids, *(fit.machine_id for _, fit in carried)]
     base = tallies[0]
     return WhatIfResult(
         started_at=started_at or snapshot.taken_at,
@@ -394,7 +406,10 @@ def run_whatif(
         block_s=block_s,
         seed=seed,
         baseline=summarise("baseline", base, ids, cost),
-        scenarios=[summarise(name, t, ids, cost) for (name, _), t in zip(scenarios, tallies[1:], strict=True)],
+        scenarios=[
+            summarise(name, t, ids, cost).model_copy(update={"notes": table.notes})
+            for (name, table), t in zip(scenarios, tallies[1:], strict=True)
+        ],
         comparisons=[compare(name, t, base, ids, cost) for (name, _), t in zip(scenarios, tallies[1:], strict=True)],
         wall_s=round(time.perf_counter() - began, 3),
     )

@@ -27,7 +27,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from factorytwin.domain import EventKind, FactoryLayout, Machine, MachineKind, MachineStatus, kind_of
+from factorytwin.domain import Event, EventKind, FactoryLayout, Machine, MachineKind, MachineStatus, kind_of
 from factorytwin.store.base import EventQuery, Store
 from factorytwin.twin.messages import MachineState
 
@@ -49,9 +49,14 @@ class ForkNote(BaseModel):
     """How one machine's simulated state was obtained."""
 
     machine_id: str
-    kind: MachineKind
+    kind: MachineKind | None = Field(
+        description="the simulator's kind; null: a profile without physics (survival model)"
+    )
     status: str = Field(description="live status taken over (offline: taken as running)")
-    wear_source: str = Field(description="'fitted' to recent readings, or 'default' (no readings)")
+    wear_source: str = Field(
+        description="'fitted' to recent readings, or 'default' (no readings); for a profile without physics, "
+        "'survival: ...' (the model fitted to its failure history) or 'no history: left out'"
+    )
     wear: dict[str, float] = Field(default_factory=dict)
     fit_error: float | None = Field(default=None, description="RMS of the scaled sensor residuals of the fit")
     readings_used: int = 0
@@ -84,6 +89,61 @@ async def collect_inputs(
             )
         )
     return out
+
+
+MAX_HISTORY_EVENTS = 20_000
+
+
+async def collect_history(
+    store: Store, machines: Sequence[Machine], now: datetime, days: float | None = None
+) -> dict[str, list[tuple[str, int, str, str]]]:
+    """Per machine, its failures, maintenances and status changes of the last ``days`` (``survival.HISTORY_DAYS``)
+    as ``ml.history.event_tuples``, oldest first: what a survival model of a machine without physics is fitted to."""
+    from factorytwin.ml.history import event_tuples
+    from factorytwin.whatif.survival import HISTORY_DAYS
+
+    start = now - timedelta(days=days if days is not None else HISTORY_DAYS)
+    kinds = [EventKind.STATUS, EventKind.FAULT, EventKind.MAINTENANCE]
+    out = {}
+    for machine in machines:
+        events: list[Event] = []
+        query = EventQuery(machine_id=machine.id, kinds=kinds, start=start, end=now, limit=1000)
+        while len(events) < MAX_HISTORY_EVENTS:
+            page = await store.events(query)
+            events += page
+            if len(page) < query.limit:
+                break
+            query = query.model_copy(update={"before": page[-1].ts, "before_id": page[-1].id})
+        out[machine.id] = event_tuples(events)
+    return out
+
+
+def survival_notes(
+    machines: Sequence[Machine],
+    history: dict[str, list[tuple[str, int, str, str]]],
+    live: Callable[[str], MachineState | None],
+    now: datetime,
+) -> tuple[dict[str, Any], list[ForkNote]]:
+    """(machine id -> ``SurvivalFit`` for each machine that has a history, a fork note for every one)."""
+    from factorytwin.whatif.survival import fit_survival
+
+    fits: dict[str, Any] = {}
+    notes = []
+    for machine in machines:
+        fit = fit_survival(machine.id, history.get(machine.id, []), now)
+        state = live(machine.id)
+        if fit is not None:
+            fits[machine.id] = fit
+        notes.append(
+            ForkNote(
+                machine_id=machine.id,
+                kind=None,
+                status=(state.status if state is not None else MachineStatus.OFFLINE).value,
+                wear_source=fit.note if fit is not None else "no history: left out (no failure model to draw from)",
+                hours_since_maintenance=round(fit.age_h, 2) if fit is not None else None,
+            )
+        )
+    return fits, notes
 
 
 def _fit(item: MachineInput) -> tuple[str, Any]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from factorytwin.errors import InvalidInput
+from factorytwin.domain import Event, EventKind, MachineStatus
 from factorytwin.layout import load_layout
 from factorytwin.store import Store, open_store
 from factorytwin.twin.messages import SERVER_MESSAGES, ScenarioProgressMessage
@@ -111,14 +111,52 @@ async def test_a_listener_that_raises_does_not_stop_the_job(store: Store) -> Non
     assert told[-1].state == "done"
 
 
-async def test_a_machine_without_physics_is_refused_by_name_not_as_unknown(store: Store) -> None:
+async def test_a_machine_without_physics_is_carried_by_its_survival_model(store: Store) -> None:
     layout = load_layout()
     boiler = layout.machines[0].model_copy(update={"id": "boiler-01", "profile": "boiler"})
-    jobs = ScenarioJobs(layout.model_copy(update={"machines": [*layout.machines, boiler]}), store, lambda _: None)
-    plan = {"name": "a", "out_of_service": [{"machine_id": "boiler-01"}]}
-    with pytest.raises(InvalidInput) as caught:
-        jobs.submit(ScenarioRequest.model_validate({"scenarios": [plan], **SMALL}))
-    (problem,) = caught.value.problems
-    assert problem.loc == ("scenarios", 0, "out_of_service", 0, "machine_id")
-    assert "no physics" in problem.msg
-    assert jobs.entries == {}
+    silent = layout.machines[0].model_copy(update={"id": "boiler-02", "profile": "boiler"})
+    plant = layout.model_copy(update={"machines": [*layout.machines, boiler, silent]})
+    await store.register_machines([boiler, silent])
+    fails = [NOW - timedelta(hours=20.0 * k) for k in range(1, 13)]  # a failure every 20 h, back 10 days
+    await store.write_events(
+        [
+            e
+            for t in fails
+            for e in (
+                Event(machine_id="boiler-01", ts=t, kind=EventKind.STATUS, status=MachineStatus.FAILED),
+                Event(
+                    machine_id="boiler-01",
+                    ts=t + timedelta(hours=5),
+                    kind=EventKind.STATUS,
+                    status=MachineStatus.RUNNING,
+                ),
+            )
+        ]
+    )
+    jobs = ScenarioJobs(plant, store, lambda _: None, workers=0, now=lambda: NOW)
+    plan = {
+        "name": "boiler off",
+        "out_of_service": [{"machine_id": "boiler-01"}],
+        "visits": [{"action": "add", "machine_id": "boiler-02", "at": "PT1H"}],
+    }
+    job = jobs.submit(ScenarioRequest.model_validate({"scenarios": [plan], "horizon_h": 48, "runs": 8}))
+    task = jobs.entries[job.id].task
+    assert task is not None
+    await task
+    done = jobs.get(job.id)
+    assert done.state == "done", done.message
+    assert done.result is not None
+    notes = {n.machine_id: n for n in done.fork}
+    assert notes["boiler-01"].kind is None
+    assert notes["boiler-01"].wear_source.startswith("survival: Weibull")  # 12 failures: enough for a Weibull
+    assert notes["boiler-02"].wear_source.startswith("no history")
+    base = {m.machine_id: m for m in done.result.baseline.machines}
+    off = {m.machine_id: m for m in done.result.scenarios[0].machines}
+    assert "boiler-02" not in base
+    assert 1.0 < base["boiler-01"].failures.mean < 4.5  # about 48 h / (15 h of life + 5 h of repair)
+    assert off["boiler-01"].failures.high == 0.0
+    assert off["boiler-01"].running_h.high == 0.0
+    assert done.result.comparisons[0].machine_failures["boiler-01"].mean < 0
+    assert done.result.scenarios[0].notes == [
+        "boiler-02 has no physics and no stored history: left out, the plan's items for it do nothing"
+    ]

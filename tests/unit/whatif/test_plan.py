@@ -68,12 +68,32 @@ def test_times_in_the_past_or_beyond_the_horizon_and_a_horizon_above_the_cap_are
     assert "horizon_h" in _problems({}, capped)
 
 
-def test_visits_beyond_the_technicians_are_named() -> None:
-    visits = [{"action": "add", "machine_id": m, "at": "PT2H", "hours": 3} for m in ("mill-01", "mill-02")]
-    found = _problems({"technicians": 1, "visits": visits})
-    assert list(found) == ["visits.1.at"]
-    assert "only 1 technician" in found["visits.1.at"]
-    check_plan(Plan.model_validate({"technicians": 2, "visits": visits}), FACTS)  # two technicians: fine
+def test_visits_beyond_the_technicians_wait_for_one() -> None:
+    visits = [{"action": "add", "machine_id": m, "at": "PT2H", "hours": 3} for m in ("mill-01", "mill-02", "press-01")]
+    table = check_plan(Plan.model_validate({"technicians": 2, "visits": visits}), FACTS)
+    assert table.added_visits == [(7200.0, 0, 3), (7200.0, 1, 3), (18000.0, 2, 3)]  # the third once one is free
+    assert len(table.notes) == 1
+    assert "visits.2 (press-01) starts at +5 h instead of +2 h: no technician free" in table.notes[0]
+    one = check_plan(Plan.model_validate({"technicians": 1, "visits": visits}), FACTS)
+    assert [a for a, _, _ in one.added_visits] == [7200.0, 18000.0, 28800.0]
+
+
+def test_visits_start_only_inside_the_working_hours() -> None:
+    # START is Wednesday 12:00 UTC; technicians work 06:00-14:00 on weekdays
+    hours = {"from_hour": 6, "to_hour": 14, "weekdays": [0, 1, 2, 3, 4]}
+    visits = [
+        {"action": "add", "machine_id": "mill-01", "at": "PT1H"},  # 13:00: inside
+        {"action": "add", "machine_id": "mill-02", "at": "PT4H"},  # 16:00: waits for Thursday 06:00
+        {"action": "move", "machine_id": "press-01", "at": "PT47H"},  # Friday 11:00: inside
+    ]
+    table = check_plan(Plan.model_validate({"visits": visits, "working_hours": hours}), FACTS)
+    assert table.added_visits == [(3600.0, 0, 4.0), (18 * 3600.0, 1, 4.0)]
+    assert table.moved_pm == {2: 47 * 3600.0}
+    assert table.notes == ["visits.1 (mill-02) starts at +18 h instead of +4 h: outside the working hours"]
+    weekend = {"from_hour": 22, "to_hour": 6, "weekdays": [5]}  # Saturday night only: beyond the 48 h horizon
+    late = check_plan(Plan.model_validate({"visits": visits[:1], "working_hours": weekend}), FACTS)
+    assert late.added_visits == []
+    assert "not done" in late.notes[0]
 
 
 def test_an_interval_must_end_after_it_starts_and_items_need_their_fields() -> None:
@@ -103,3 +123,19 @@ def test_the_recommended_schedule_is_a_candidate_plan() -> None:
     )
     plan = plan_from_schedule(schedule)
     assert check_plan(plan, FACTS).added_visits == [(28800.0, 0, 3.0)]
+
+
+def test_a_task_of_the_shift_under_way_starts_when_the_schedule_was_made() -> None:
+    task = ScheduledTask(
+        machine_id="mill-01",
+        shift_start=START - timedelta(hours=2),
+        shift_index=0,
+        hours=3.0,
+        probability=0.4,
+        risk_if_deferred=100.0,
+        reason="r",
+    )
+    schedule = MaintenancePlan(
+        generated_at=START, horizon_h=72, shift_hours=8, technician_hours_per_shift=8, tasks=[task], policies=[]
+    )
+    assert check_plan(plan_from_schedule(schedule), FACTS).added_visits == [(0.0, 0, 3.0)]

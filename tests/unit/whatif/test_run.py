@@ -87,3 +87,22 @@ def test_spreads_differences_and_time_to_failure() -> None:
     assert ttf.p_failure == 0.5
     assert (ttf.p10_h, ttf.p50_h, ttf.p90_h) == (1.0, 2.0, None)
     assert ttf.survival[-1] == 0.5
+
+
+def test_a_visit_outside_the_working_hours_is_simulated_when_they_begin(snapshot: Snapshot) -> None:
+    start = snapshot.taken_at
+    hours = {"from_hour": (start.hour + 3) % 24, "to_hour": (start.hour + 5) % 24}  # opens in 3 h
+    plan: dict[str, object] = {
+        "visits": [{"action": "add", "machine_id": "press-01", "at": "PT1H", "hours": 1}],
+        "working_hours": hours,
+    }
+    table = _table(snapshot, plan, hours=6.0)
+    assert table.added_visits[0][0] > 2.5 * 3600.0
+    result = run_whatif(snapshot, [("late visit", table)], _table(snapshot, {}, hours=6.0), 4, workers=0, seed=1)
+    (outcome,) = result.scenarios
+    assert outcome.notes
+    assert "outside the working hours" in outcome.notes[0]
+    press = {m.machine_id: m for m in outcome.machines}["press-01"]
+    assert press.maintenance_visits.low >= 1.0
+    assert press.fan.t_h[0] == 1.0
+    assert press.fan.downtime_h.p50[1] == 0.0  # nothing before the working hours begin (points at 1 h, 2 h, ...)

@@ -2060,7 +2060,8 @@ export interface components {
              * @description from the store; null: unknown
              */
             hours_since_maintenance?: number | null;
-            kind: components["schemas"]["MachineKind"];
+            /** @description the simulator's kind; null: a profile without physics (survival model) */
+            kind: components["schemas"]["MachineKind"] | null;
             /** Machine Id */
             machine_id: string;
             /**
@@ -2079,7 +2080,7 @@ export interface components {
             };
             /**
              * Wear Source
-             * @description 'fitted' to recent readings, or 'default' (no readings)
+             * @description 'fitted' to recent readings, or 'default' (no readings); for a profile without physics, 'survival: ...' (the model fitted to its failure history) or 'no history: left out'
              */
             wear_source: string;
         };
@@ -3200,12 +3201,14 @@ export interface components {
             speeds?: components["schemas"]["SpeedChange"][];
             /**
              * Technicians
-             * @description maintenance visits that can run at once
+             * @description maintenance visits that can run at once; more wait for a technician
              * @default 2
              */
             technicians: number;
             /** Visits */
             visits?: components["schemas"]["VisitChange"][];
+            /** @description when technicians work: visits start only then; null: around the clock */
+            working_hours?: components["schemas"]["WorkingHours"] | null;
         };
         /**
          * PlantInfo
@@ -3732,6 +3735,11 @@ export interface components {
             machines: components["schemas"]["MachineOutcome"][];
             /** Name */
             name: string;
+            /**
+             * Notes
+             * @description what of the plan was not done as asked: visits that waited for a technician or for the working hours (and how long), or that could not start within the horizon
+             */
+            notes?: string[];
             plant: components["schemas"]["PlantOutcome"];
         };
         /**
@@ -4432,6 +4440,26 @@ export interface components {
             /** Parts */
             parts?: string[] | null;
             state: components["schemas"]["WorkOrderState"];
+        };
+        /**
+         * WorkingHours
+         * @description When the technicians work (UTC): on ``weekdays`` (0 = Monday) from ``from_hour`` to ``to_hour``; a
+         *     ``to_hour`` at or before ``from_hour`` runs over midnight into the next day. A visit starts only inside these
+         *     hours (it may run past their end).
+         */
+        WorkingHours: {
+            /**
+             * From Hour
+             * @default 6
+             */
+            from_hour: number;
+            /**
+             * To Hour
+             * @default 22
+             */
+            to_hour: number;
+            /** Weekdays */
+            weekdays?: number[];
         };
     };
     responses: never;

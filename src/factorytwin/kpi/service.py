@@ -32,7 +32,10 @@ from factorytwin.store.base import Store
 LOOKBACK_EVENTS = 20
 """Newest status-carrying events read before a range to know each machine's status at its start."""
 CACHED_FROM_MS = 2 * DAY_MS
-"""Ranges this long or longer, by day or not grouped, go through the cache of day tallies (``kpi.cache``)."""
+"""Ranges this long or longer, by day or not grouped, go through the cache of day tallies (``kpi.cache``)..."""
+CACHED_UP_TO_MS = MAX_BUCKETS * DAY_MS
+"""...and no longer than this (the day grouping's own cap): an ungrouped range of decades would make a chain of
+a cell per day (thousands of days, a second and more even with no events) where one scan of the range is cheap."""
 
 
 def warm_up_query(days: int, end: datetime) -> KpiQuery:
@@ -101,7 +104,7 @@ class KpiService:
         edges = bucket_edges(start, end, query.group)
         edges_ms = [_ms(e) for e in edges]
         cacheable = query.group in (Grouping.DAY, Grouping.NONE)
-        if cacheable and edges_ms[-1] - edges_ms[0] >= CACHED_FROM_MS:
+        if cacheable and CACHED_FROM_MS <= edges_ms[-1] - edges_ms[0] <= CACHED_UP_TO_MS:
             totals, buckets = await self._cached_tallies(machines, edges_ms, query.group)
         else:
             totals, buckets = await self._tallies(machines, edges_ms)

@@ -186,3 +186,10 @@ async def test_random_ranges_with_late_events_in_between_give_the_same_reports(s
             ts = at(0, rnd.randrange(minutes) / 60)
             late = Event(machine_id=machine, ts=ts, kind=EventKind.STATUS, status=status)
             await store.write_events([late])
+
+
+async def test_an_ungrouped_range_of_decades_is_one_scan_not_a_chain_of_days(store: Store) -> None:
+    """schemathesis found ``GET /kpis?from=2000-01-01&group=none`` timing out: a chain of a cell per day for
+    decades. Ranges beyond the day grouping's cap are scanned once, uncached, with the same figures."""
+    await same(store, KpiQuery(start=datetime(2000, 1, 1, tzinfo=UTC), end=at(6), group=Grouping.NONE))
+    assert cache_of(store, LOOKBACK_EVENTS).chains == {}

@@ -138,7 +138,7 @@ function Notes({ outcomes }: { outcomes: ScenarioOutcome[] }) {
           <div key={i} data-testid={`whatif-notes-${i}`} data-count={notes.length}>
             <div className="whatif-notes-h">
               {o.name}
-              {notes.length === 0 && <span className="faint"> — everything as planned</span>}
+              {notes.length === 0 && <span className="faint"> — no notes</span>}
             </div>
             {notes.length > 0 && (
               <ul className="whatif-notes">

@@ -36,13 +36,29 @@ def test_two_scenarios_run_against_the_baseline_and_show_their_results(twin: Twi
     page.fill("[data-testid=plan-0-name]", "line A at 50 %")
     page.click("[data-testid=plan-0-add-speed]")
     page.fill("[data-testid=plan-0-speed-pct-0]", "50")
+    # a visit added in the form is a block on the timeline; moved there with the keyboard, the form row follows
+    page.click("[data-testid=plan-0-add-visit]")
+    page.fill("[data-testid=plan-0-visit-hours-0]", "2")
+    at = page.locator("[data-testid=plan-0-visit-at-0]")
+    start = int(float(at.input_value()))
+    block = page.locator("[data-testid=plan-0-tl-visit-0]")
+    block.focus()
+    for _ in range(3):
+        block.press("ArrowRight")
+    expect(at).to_have_value(str(start + 3))
+    expect(block).to_have_attribute("data-at", str(start + 3))
     page.click("[data-testid=whatif-add-plan]")
     page.fill("[data-testid=plan-1-name]", "press-01 off")
     page.click("[data-testid=plan-1-add-outage]")
     page.select_option("[data-testid=plan-1-outage-machine-0]", "press-01")
     page.fill("[data-testid=whatif-horizon]", "6")
     page.fill("[data-testid=whatif-runs]", "20")
-    page.click("[data-testid=whatif-run]")
+    with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/scenarios")) as posted:
+        page.click("[data-testid=whatif-run]")
+    sent = posted.value.post_data_json["scenarios"][0]
+    assert sent["visits"][0]["at"] == (start + 3) * 3600
+    assert sent["visits"][0]["hours"] == 2
+    assert sent["working_hours"] is None  # around the clock
 
     job = page.locator("[data-testid=whatif-job]")
     # while not done, it says so (pending / running with a percentage), never "done"
@@ -70,6 +86,8 @@ def test_two_scenarios_run_against_the_baseline_and_show_their_results(twin: Twi
         row = page.locator(f"[data-testid=plant-failures-{i}]")
         expect(row).to_contain_text(outcome["name"])
         assert float(row.get_attribute("data-mean") or "nan") == pytest.approx(outcome["plant"]["failures"]["mean"])
+        notes = page.locator(f"[data-testid=whatif-notes-{i}]")  # what was not done as asked, per scenario
+        expect(notes).to_have_attribute("data-count", str(len(outcome.get("notes", []))))
     # fan charts of the plant: one point per hour of the 6 h horizon, drawn
     for quantity in ("failures", "downtime_h", "output_h", "maintenance_cost"):
         chart = page.locator(f"[data-testid=fan-plant-{quantity}]")

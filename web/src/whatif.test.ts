@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { differenceVerdict, emptyPlan, extent, planBody, requestBody, stateLabel } from "./whatif";
+import {
+  defaultWorking,
+  differenceVerdict,
+  emptyPlan,
+  extent,
+  planBody,
+  requestBody,
+  stateLabel,
+  toggleWeekday,
+} from "./whatif";
 
 describe("what-if plans", () => {
   it("turns hours into seconds after the start and a line target into a line", () => {
@@ -13,6 +22,16 @@ describe("what-if plans", () => {
     expect(body.visits?.[0]?.at).toBeNull();
     expect(body.out_of_service?.[0]).toEqual({ machine_id: "press-01", start: 0, end: 7200 });
     expect(requestBody([d], 6, 4, 0)).toMatchObject({ horizon_h: 6, runs: 4, seed: 0 });
+    expect(body.working_hours).toBeNull(); // around the clock
+  });
+
+  it("sends each visit's hours and the working hours", () => {
+    const d = emptyPlan("shift");
+    d.visits.push({ action: "add", machine: "mill-01", atH: 3, hours: 1.5 });
+    d.working = { ...defaultWorking(), weekdays: toggleWeekday(toggleWeekday([0, 1, 2, 3, 4], 2), 6) };
+    const body = planBody(d);
+    expect(body.visits?.[0]).toEqual({ action: "add", machine_id: "mill-01", at: 10800, hours: 1.5 });
+    expect(body.working_hours).toEqual({ from_hour: 6, to_hour: 22, weekdays: [0, 1, 3, 4, 6] });
   });
 
   it("never says done of a job that is not", () => {

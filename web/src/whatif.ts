@@ -25,16 +25,37 @@ export interface OutageDraft {
   toH: number | null;
 }
 
+/** When the technicians work (UTC hours of the day, weekdays 0 = Monday); a visit starts only then. */
+export interface WorkingDraft {
+  fromHour: number;
+  toHour: number;
+  weekdays: number[];
+}
+
 export interface PlanDraft {
   name: string;
   speeds: SpeedDraft[];
   visits: VisitDraft[];
   outages: OutageDraft[];
   technicians: number;
+  /** null: around the clock */
+  working: WorkingDraft | null;
 }
 
 export function emptyPlan(name: string): PlanDraft {
-  return { name, speeds: [], visits: [], outages: [], technicians: 2 };
+  return { name, speeds: [], visits: [], outages: [], technicians: 2, working: null };
+}
+
+/** The working hours offered when "around the clock" is unticked: 06-22, Monday to Friday. */
+export function defaultWorking(): WorkingDraft {
+  return { fromHour: 6, toHour: 22, weekdays: [0, 1, 2, 3, 4] };
+}
+
+export const WEEKDAYS = ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"] as const;
+
+/** A weekday ticked or unticked, the list kept sorted and without repeats. */
+export function toggleWeekday(days: number[], day: number): number[] {
+  return days.includes(day) ? days.filter((d) => d !== day) : [...days, day].sort((a, b) => a - b);
 }
 
 const S_PER_H = 3600;
@@ -64,6 +85,9 @@ export function planBody(d: PlanDraft): ScenarioPlan {
       start: o.fromH * S_PER_H,
       end: o.toH === null ? null : o.toH * S_PER_H,
     })),
+    working_hours: d.working
+      ? { from_hour: d.working.fromHour, to_hour: d.working.toHour, weekdays: [...d.working.weekdays] }
+      : null,
   };
 }
 

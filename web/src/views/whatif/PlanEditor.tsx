@@ -1,8 +1,19 @@
-// One scenario's plan: speed changes (machine or line, over a window), visits added / moved / removed, machines out
-// of service, technicians. Hours count from the scenario's start.
+// One scenario's plan: speed changes (machine or line, over a window), visits added / moved / removed (with their
+// hours), machines out of service, technicians and their working hours; on a timeline (PlanTimeline) and as form rows,
+// both editing the same plan. Hours count from the scenario's start.
 
 import { useFactory } from "../../context";
-import type { OutageDraft, PlanDraft, SpeedDraft, VisitDraft } from "../../whatif";
+import { clampVisitStart } from "../../planTimeline";
+import {
+  defaultWorking,
+  toggleWeekday,
+  WEEKDAYS,
+  type OutageDraft,
+  type PlanDraft,
+  type SpeedDraft,
+  type VisitDraft,
+} from "../../whatif";
+import { PlanTimeline } from "./PlanTimeline";
 
 interface Props {
   index: number;
@@ -30,6 +41,12 @@ export function PlanEditor({ index, plan, horizonH, onChange, onRemove }: Props)
     </option>
   ));
   const tid = (what: string, i: number): string => `plan-${index}-${what}-${i}`;
+  const addVisit = (machine: string): void =>
+    set("visits", [
+      ...plan.visits,
+      { action: "add", machine, atH: clampVisitStart(Math.min(1, horizonH / 2), 4, horizonH), hours: 4 },
+    ]);
+  const working = plan.working;
 
   return (
     <div className="card whatif-plan" data-testid={`plan-${index}`}>
@@ -58,6 +75,17 @@ export function PlanEditor({ index, plan, horizonH, onChange, onRemove }: Props)
           </button>
         )}
       </div>
+
+      <PlanTimeline
+        index={index}
+        plan={plan}
+        horizonH={horizonH}
+        onMoveVisit={(i, atH) => {
+          const v = plan.visits[i];
+          if (v) set("visits", edit(plan.visits, i, { ...v, atH }));
+        }}
+        onAddVisit={addVisit}
+      />
 
       <div className="whatif-section">Speed</div>
       {plan.speeds.map((s, i) => (
@@ -138,20 +166,32 @@ export function PlanEditor({ index, plan, horizonH, onChange, onRemove }: Props)
           {v.action !== "remove" && (
             <>
               at h
-              <Hours value={v.atH} onChange={(h) => set("visits", edit(plan.visits, i, { ...v, atH: h ?? 0 }))} />
+              <Hours
+                value={v.atH}
+                onChange={(h) => set("visits", edit(plan.visits, i, { ...v, atH: h ?? 0 }))}
+                testId={tid("visit-at", i)}
+              />
             </>
           )}
+          for
+          <input
+            type="number"
+            min={0.25}
+            max={72}
+            step="any"
+            value={v.hours}
+            onChange={(e) => set("visits", edit(plan.visits, i, { ...v, hours: num(e.target.value, 4) }))}
+            className="whatif-num"
+            aria-label="visit hours"
+            data-testid={tid("visit-hours", i)}
+          />
+          h
           <button className="btn" onClick={() => set("visits", drop(plan.visits, i))} aria-label="remove">
             ×
           </button>
         </div>
       ))}
-      <button
-        className="btn"
-        onClick={() =>
-          set("visits", [...plan.visits, { action: "add", machine: first, atH: Math.min(1, horizonH / 2), hours: 4 }])
-        }
-      >
+      <button className="btn" onClick={() => addVisit(first)} data-testid={`plan-${index}-add-visit`}>
         + visit
       </button>
 
@@ -181,14 +221,80 @@ export function PlanEditor({ index, plan, horizonH, onChange, onRemove }: Props)
       >
         + out of service
       </button>
+
+      <div className="whatif-section">Working hours (UTC; a visit starts only then)</div>
+      <div className="whatif-row" data-testid={`plan-${index}-working`}>
+        <label>
+          <input
+            type="checkbox"
+            checked={working === null}
+            onChange={(e) => set("working", e.target.checked ? null : defaultWorking())}
+            data-testid={`plan-${index}-around-clock`}
+          />{" "}
+          around the clock
+        </label>
+        {working && (
+          <>
+            from
+            <input
+              type="number"
+              min={0}
+              max={23.75}
+              step="any"
+              value={working.fromHour}
+              onChange={(e) => set("working", { ...working, fromHour: num(e.target.value, 6) })}
+              className="whatif-num"
+              aria-label="working hours from"
+              data-testid={`plan-${index}-work-from`}
+            />
+            to
+            <input
+              type="number"
+              min={0}
+              max={24}
+              step="any"
+              value={working.toHour}
+              onChange={(e) => set("working", { ...working, toHour: num(e.target.value, 22) })}
+              className="whatif-num"
+              aria-label="working hours to"
+              data-testid={`plan-${index}-work-to`}
+            />
+            <span className="whatif-days">
+              {WEEKDAYS.map((d, k) => (
+                <label key={d}>
+                  <input
+                    type="checkbox"
+                    checked={working.weekdays.includes(k)}
+                    onChange={() => set("working", { ...working, weekdays: toggleWeekday(working.weekdays, k) })}
+                    data-testid={`plan-${index}-day-${k}`}
+                  />
+                  {d}
+                </label>
+              ))}
+            </span>
+            {working.weekdays.length === 0 && <span className="whatif-error">no day ticked</span>}
+          </>
+        )}
+      </div>
     </div>
   );
 }
 
 /** Hours from the start; with `end`, empty means "to the end of the horizon". */
-function Hours({ value, end, onChange }: { value: number | null; end?: true; onChange: (h: number | null) => void }) {
+function Hours({
+  value,
+  end,
+  onChange,
+  testId,
+}: {
+  value: number | null;
+  end?: true;
+  onChange: (h: number | null) => void;
+  testId?: string;
+}) {
   return (
     <input
+      data-testid={testId}
       type="number"
       min={0}
       step="any"

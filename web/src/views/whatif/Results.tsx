@@ -59,6 +59,7 @@ export function Results({ job, result }: { job: ScenarioJob; result: WhatIfResul
         ))}
       </div>
       <DifferenceTable comparisons={result.comparisons} />
+      <Notes outcomes={outcomes} />
       <div className="card" data-testid="whatif-machines">
         <div className="card-h">
           Per machine: mean failures <span className="faint">(difference against the baseline [80 % interval])</span>
@@ -120,6 +121,35 @@ export function Results({ job, result }: { job: ScenarioJob; result: WhatIfResul
           ))}
         </div>
       )}
+    </div>
+  );
+}
+
+/** Per scenario, what of its plan was not done as asked (visits that waited, or could not start in the horizon). */
+function Notes({ outcomes }: { outcomes: ScenarioOutcome[] }) {
+  return (
+    <div className="card" data-testid="whatif-notes">
+      <div className="card-h">
+        Notes <span className="faint">(what of each plan was not done as asked)</span>
+      </div>
+      {outcomes.map((o, i) => {
+        const notes = o.notes ?? [];
+        return (
+          <div key={i} data-testid={`whatif-notes-${i}`} data-count={notes.length}>
+            <div className="whatif-notes-h">
+              {o.name}
+              {notes.length === 0 && <span className="faint"> — no notes</span>}
+            </div>
+            {notes.length > 0 && (
+              <ul className="whatif-notes">
+                {notes.map((n, k) => (
+                  <li key={k}>{n}</li>
+                ))}
+              </ul>
+            )}
+          </div>
+        );
+      })}
     </div>
   );
 }

@@ -47,6 +47,15 @@ def test_two_scenarios_run_against_the_baseline_and_show_their_results(twin: Twi
         block.press("ArrowRight")
     expect(at).to_have_value(str(start + 3))
     expect(block).to_have_attribute("data-at", str(start + 3))
+    # and with the mouse: dragged left by its own width (its 2 hours), it snaps 2 h earlier
+    box = block.bounding_box()
+    assert box is not None
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] / 2, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] - box["width"] / 2, y, steps=5)
+    page.mouse.up()
+    expect(at).to_have_value(str(start + 1))
     page.click("[data-testid=whatif-add-plan]")
     page.fill("[data-testid=plan-1-name]", "press-01 off")
     page.click("[data-testid=plan-1-add-outage]")
@@ -56,7 +65,7 @@ def test_two_scenarios_run_against_the_baseline_and_show_their_results(twin: Twi
     with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/scenarios")) as posted:
         page.click("[data-testid=whatif-run]")
     sent = posted.value.post_data_json["scenarios"][0]
-    assert sent["visits"][0]["at"] == (start + 3) * 3600
+    assert sent["visits"][0]["at"] == (start + 1) * 3600
     assert sent["visits"][0]["hours"] == 2
     assert sent["working_hours"] is None  # around the clock
 

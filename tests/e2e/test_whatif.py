@@ -64,7 +64,9 @@ def test_two_scenarios_run_against_the_baseline_and_show_their_results(twin: Twi
     page.fill("[data-testid=whatif-runs]", "20")
     with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/scenarios")) as posted:
         page.click("[data-testid=whatif-run]")
-    sent = posted.value.post_data_json["scenarios"][0]
+    body = posted.value.post_data_json
+    assert body is not None
+    sent = body["scenarios"][0]
     assert sent["visits"][0]["at"] == (start + 1) * 3600
     assert sent["visits"][0]["hours"] == 2
     assert sent["working_hours"] is None  # around the clock

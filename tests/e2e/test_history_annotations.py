@@ -1,10 +1,13 @@
 """The annotated History view in real headless Chromium: a work order and a command become markers on the charts
-(counted per category, toggleable, listed), and the picked sensors share one chart with an axis per unit; a
+(counted per category, toggleable, listed), the picked sensors share one chart with an axis per unit and download
+as CSV; a
 sensor of another machine joins them on one normalised chart, the view is saved, and its link opened elsewhere
 (by a viewer, who may not save) draws the same series."""
 
 from __future__ import annotations
 
+import csv
+import io
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,7 @@ OTHER = "press-02"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def test_markers_and_one_chart_of_several_sensors(twin: Twin, bpage: BrowserPage) -> None:
+def test_markers_and_one_chart_of_several_sensors(twin: Twin, bpage: BrowserPage, tmp_path: Path) -> None:
     created = twin.post("/work-orders", {"machine_id": MACHINE, "title": "Annotated visit"})
     assert created.status_code == 201, created.text
     page = bpage.page
@@ -52,6 +55,17 @@ def test_markers_and_one_chart_of_several_sensors(twin: Twin, bpage: BrowserPage
     expect(combined).to_have_attribute("data-axes", str(len(units)))
     expect(combined).not_to_have_attribute("data-points", "0", timeout=15_000)
     expect(page.locator("[data-testid^=history-chart-]")).to_have_count(0)
+
+    # the chart's readings as CSV: the machine, the sensors shown, the chart's range
+    with page.expect_download() as download_info:
+        page.click("[data-testid=history-csv]")
+    target = tmp_path / "history.csv"
+    download_info.value.save_as(target)
+    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert rows[0] == ["machine_id", "ts", "sensor", "value"], rows[0]
+    assert len(rows) > 1
+    assert {r[0] for r in rows[1:]} == {MACHINE}
+    assert {r[2] for r in rows[1:]} <= {s["key"] for s in picked}
     assert bpage.errors == []
 
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { alarmExportQuery, machineEventsExportQuery } from "./exports";
+import { alarmExportQuery, historyExportQuery, machineEventsExportQuery } from "./exports";
 
 const NOW = new Date("2026-03-02T12:00:00Z");
 
@@ -22,6 +22,16 @@ describe("machine event log download", () => {
   it("asks for the machine's events of the last day", () => {
     expect(machineEventsExportQuery("mill-01", NOW).toString()).toBe(
       "machine_id=mill-01&from=2026-03-01T12%3A00%3A00.000Z&format=csv",
+    );
+  });
+});
+
+describe("history chart download", () => {
+  it("asks for the machine's shown sensors over the chart's range", () => {
+    const q = historyExportQuery("mill-01", ["spindle_speed", "torque"], new Date("2026-03-02T06:00:00Z"), NOW);
+    expect(q.toString()).toBe(
+      "machine_id=mill-01&sensor=spindle_speed&sensor=torque&from=2026-03-02T06%3A00%3A00.000Z" +
+        "&to=2026-03-02T12%3A00%3A00.000Z&format=csv",
     );
   });
 });

@@ -32,3 +32,21 @@ export function machineEventsExportQuery(
 ): URLSearchParams {
   return new URLSearchParams({ machine_id: machineId, from: new Date(now.getTime() - DAY_MS).toISOString(), format });
 }
+
+/** The query of GET /exports/history for the History view's chart of one machine: the raw readings of the sensors
+ * it shows (none picked: every sensor of the machine) over the chart's range. Other machines' series are not in it
+ * (one file per machine, as the route exports). */
+export function historyExportQuery(
+  machineId: string,
+  sensors: readonly string[],
+  from: Date,
+  to: Date,
+  format: "csv" | "parquet" | "json" = "csv",
+): URLSearchParams {
+  const q = new URLSearchParams({ machine_id: machineId });
+  for (const s of sensors) q.append("sensor", s);
+  q.set("from", from.toISOString());
+  q.set("to", to.toISOString());
+  q.set("format", format);
+  return q;
+}

@@ -280,6 +280,11 @@ export class ApiClient {
     return `${this.base}/exports/alarms?${query.toString()}`;
   }
 
+  /** The URL of readings as a file (query: exports.ts historyExportQuery). */
+  historyExportHref(query: URLSearchParams): string {
+    return `${this.base}/exports/history?${query.toString()}`;
+  }
+
   /** The URL of events as a file (query: exports.ts machineEventsExportQuery). */
   eventsExportHref(query: URLSearchParams): string {
     return `${this.base}/exports/events?${query.toString()}`;

@@ -5,6 +5,7 @@
 // bands (CombinedChart). The whole view lives in the URL (historyState.ts), and can be saved by name (SavedViews).
 
 import { useMemo, useState } from "react";
+import { api } from "../api/client";
 import { countByKind, markersOf, type MarkerKind } from "../annotations";
 import type { ChartLine } from "../chartLines";
 import { normalBand } from "../chartLines";
@@ -14,6 +15,7 @@ import { MarkerBar } from "../components/MarkerBar";
 import { SavedViews } from "../components/SavedViews";
 import { SeriesPicker } from "../components/SeriesPicker";
 import { sensorsOf, useFactory } from "../context";
+import { historyExportQuery } from "../exports";
 import { fromLocalInput, machineTimeNote, RANGE_LABEL, toLocalInput } from "../history";
 import {
   type ChartMode,
@@ -212,6 +214,17 @@ export function HistoryView({
         </div>
         <SeriesPicker primary={machineId} extra={state.extra} onChange={(extra) => set({ extra })} />
         <MarkerBar shown={markers} counts={counts} hidden={state.hidden} onToggle={toggleMarker} />
+        <div className="hist-controls" style={{ paddingTop: 0 }}>
+          <a
+            className="btn sm"
+            href={api.historyExportHref(historyExportQuery(machineId, picked, from, to))}
+            download
+            title="The raw readings of this machine's sensors shown, over the chart's range, as CSV"
+            data-testid="history-csv"
+          >
+            CSV
+          </a>
+        </div>
         <SavedViews hash={hash} />
       </div>
       {data.error && (

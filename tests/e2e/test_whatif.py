@@ -90,6 +90,8 @@ def test_two_scenarios_run_against_the_baseline_and_show_their_results(twin: Twi
     job_id = results.get_attribute("data-job")
     answer = twin.api(f"/scenarios/{job_id}").json()
     assert answer["state"] == "done"
+    # the earlier-jobs menu is read again once the job is done: it does not go on saying "running"
+    expect(page.locator(f"[data-testid=whatif-earlier] option[value='{job_id}']")).to_contain_text("· done")
     result = answer["result"]
     assert [s["name"] for s in result["scenarios"]] == ["line A at 50 %", "press-01 off"]
     outcomes = [result["baseline"], *result["scenarios"]]

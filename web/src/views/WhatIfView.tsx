@@ -143,7 +143,7 @@ export function WhatIfView() {
           >
             Run
           </button>
-          <EarlierJobs current={job?.id ?? null} onOpen={open} />
+          <EarlierJobs current={job?.id ?? null} currentState={job?.state ?? null} onOpen={open} />
           {denied && (
             <span className="faint" data-testid="whatif-denied">
               {denied}

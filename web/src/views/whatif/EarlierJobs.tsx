@@ -7,12 +7,19 @@ import { formatClock } from "../../format";
 import { errorText } from "../../hooks/usePolling";
 import { stateLabel } from "../../whatif";
 
-export function EarlierJobs({ current, onOpen }: { current: string | null; onOpen: (id: string) => void }) {
+interface Props {
+  current: string | null;
+  /** The open job's state: the list is read again when it changes, so it never shows a finished job as running. */
+  currentState: string | null;
+  onOpen: (id: string) => void;
+}
+
+export function EarlierJobs({ current, currentState, onOpen }: Props) {
   const [jobs, setJobs] = useState<ScenarioSummary[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
     api.scenarios().then(setJobs, (e: unknown) => setError(errorText(e)));
-  }, [current]);
+  }, [current, currentState]);
   if (error) return <div className="faint whatif-note">Earlier jobs could not be listed: {error}</div>;
   if (!jobs || jobs.length === 0) return null;
   return (

@@ -87,6 +87,8 @@ BENCHES = [
     Bench("dashboard", "web_fps.py", ["--machines", "16"], ["--machines", "16", "--seconds", "5", "--warmup", "3"]),
     Bench("startup", "startup.py", ["--runs", "5"], ["--runs", "2"]),
     Bench("retrain", "retrain.py", [], []),
+    Bench("kpis", "kpis.py", [], ["--days", "30", "--reading-days", "1"]),
+    Bench("whatif", "whatif.py", [], ["--runs", "20", "--live-duration", "5"]),
 ]
 
 

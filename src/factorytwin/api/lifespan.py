@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from factorytwin.api.auth import install_auth
 from factorytwin.api.deps import Services
+from factorytwin.api.routers.kpi import kpi_service
 from factorytwin.auth import AuthService
 from factorytwin.auth.oidc import OidcConfig, OidcVerifier
 from factorytwin.config import Settings
@@ -27,7 +28,6 @@ from factorytwin.domain import FactoryLayout, Machine
 from factorytwin.errors import InvalidInput, LayoutError
 from factorytwin.ingest import IngestService
 from factorytwin.ingest.mqtt import MqttIngest
-from factorytwin.kpi import KpiService
 from factorytwin.kpi.service import warm_up_query
 from factorytwin.layout import load_layout
 from factorytwin.ml import ModelRegistry, Predictor
@@ -237,8 +237,7 @@ async def warm_kpis(services: Services, state: KpiWarmState) -> None:
     (``kpi.cache``); ``state`` says how it went. A failure is logged, never raised (the requests then read the
     events for themselves)."""
     days = services.settings.kpi_warm_days
-    lines = {line.id: line.name for line in services.layout.lines}
-    kpis = KpiService(services.store, list(services.machines.values()), lines, services.settings.time_scale)
+    kpis = kpi_service(services)  # the very service the KPI routes build, so the tallies kept are theirs
     end = datetime.now(UTC)
     started = time.perf_counter()
     try:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Locator, Page, Playwright, sync_playwright
 
 from factorytwin.api.app import STATIC_DIR
 from factorytwin.auth import Role
@@ -232,6 +232,13 @@ def bpage(browser: Browser) -> Iterator[BrowserPage]:
     page.on("pageerror", lambda exc: bp.errors.append(f"pageerror: {exc}"))
     yield bp
     context.close()
+
+
+def downloaded_text(page: Page, link: Locator) -> str:
+    """Click a download link and return the file it gave (UTF-8 text)."""
+    with page.expect_download() as download:
+        link.click()
+    return Path(download.value.path()).read_text(encoding="utf-8")
 
 
 def lit_fraction(png: bytes, background: tuple[int, int, int] = (11, 14, 19), tolerance: int = 24) -> float:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, expect
 
-from tests.e2e.conftest import BrowserPage, Twin
+from tests.e2e.conftest import BrowserPage, Twin, downloaded_text
 
 pytestmark = pytest.mark.e2e
 MACHINE = "mill-03"
@@ -21,7 +21,7 @@ OTHER = "press-02"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
-def test_markers_and_one_chart_of_several_sensors(twin: Twin, bpage: BrowserPage, tmp_path: Path) -> None:
+def test_markers_and_one_chart_of_several_sensors(twin: Twin, bpage: BrowserPage) -> None:
     created = twin.post("/work-orders", {"machine_id": MACHINE, "title": "Annotated visit"})
     assert created.status_code == 201, created.text
     page = bpage.page
@@ -57,11 +57,7 @@ def test_markers_and_one_chart_of_several_sensors(twin: Twin, bpage: BrowserPage
     expect(page.locator("[data-testid^=history-chart-]")).to_have_count(0)
 
     # the chart's readings as CSV: the machine, the sensors shown, the chart's range
-    with page.expect_download() as download_info:
-        page.click("[data-testid=history-csv]")
-    target = tmp_path / "history.csv"
-    download_info.value.save_as(target)
-    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
+    rows = list(csv.reader(io.StringIO(downloaded_text(page, page.locator("[data-testid=history-csv]")))))
     assert rows[0] == ["machine_id", "ts", "sensor", "value"], rows[0]
     assert len(rows) > 1
     assert {r[0] for r in rows[1:]} == {MACHINE}

@@ -7,13 +7,12 @@ import csv
 import io
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 from playwright.sync_api import Route, expect
 
-from tests.e2e.conftest import BrowserPage, Twin
+from tests.e2e.conftest import BrowserPage, Twin, downloaded_text
 
 pytestmark = pytest.mark.e2e
 
@@ -24,7 +23,7 @@ LINE = "line-a"
 MACHINE = "mill-01"
 
 
-def test_kpi_drill_down_and_csv(twin: Twin, bpage: BrowserPage, tmp_path: Path) -> None:
+def test_kpi_drill_down_and_csv(twin: Twin, bpage: BrowserPage) -> None:
     layout = twin.api("/layout").json()
     line_name = next(line["name"] for line in layout["lines"] if line["id"] == LINE)
     machine = next(m for m in layout["machines"] if m["id"] == MACHINE)
@@ -73,11 +72,7 @@ def test_kpi_drill_down_and_csv(twin: Twin, bpage: BrowserPage, tmp_path: Path) 
     # the CSV of the same scope, range and grouping: a header row, the plant's hourly rows, then its lines
     link = page.locator("[data-testid=kpi-csv]")
     expect(link).to_have_attribute("href", re.compile(r"^/api/v1/exports/kpis\?scope=plant&.*group=hour.*format=csv"))
-    with page.expect_download() as download_info:
-        link.click()
-    target = tmp_path / "kpis.csv"
-    download_info.value.save_as(target)
-    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"))))
+    rows = list(csv.reader(io.StringIO(downloaded_text(page, link))))
     assert rows[0][:4] == ["scope", "id", "start", "end"], rows[0]
     assert {"oee", "availability", "mtbf_s", "downtime"} <= set(rows[0])
     body = rows[1:]

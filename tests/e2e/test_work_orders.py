@@ -8,12 +8,11 @@ import csv
 import io
 import re
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Route, expect
 
-from tests.e2e.conftest import BrowserPage, Twin
+from tests.e2e.conftest import BrowserPage, Twin, downloaded_text
 
 pytestmark = pytest.mark.e2e
 
@@ -92,7 +91,7 @@ def test_a_viewer_reads_work_orders_but_cannot_change_them(twin: Twin, bpage: Br
     assert bpage.errors == []
 
 
-def test_a_work_order_from_a_schedule_visit_and_the_csv(twin: Twin, bpage: BrowserPage, tmp_path: Path) -> None:
+def test_a_work_order_from_a_schedule_visit_and_the_csv(twin: Twin, bpage: BrowserPage) -> None:
     # the e2e twin trains no model, so its schedule has no plan: the page gets one with a visit (the rest is real)
     now = datetime.now(UTC).replace(microsecond=0)
     shift = (now + timedelta(hours=3)).replace(minute=0, second=0)
@@ -138,11 +137,7 @@ def test_a_work_order_from_a_schedule_visit_and_the_csv(twin: Twin, bpage: Brows
     page.select_option("[data-testid=wo-filter-machine]", "lathe-01")
     csv_link = page.locator("[data-testid=wo-csv]")
     expect(csv_link).to_have_attribute("href", re.compile(r"/api/v1/exports/work-orders\?machine_id=lathe-01&"))
-    with page.expect_download() as download_info:
-        csv_link.click()
-    target = tmp_path / "work-orders.csv"
-    download_info.value.save_as(target)
-    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    rows = list(csv.DictReader(io.StringIO(downloaded_text(page, csv_link))))
     assert {r["machine_id"] for r in rows} == {"lathe-01"}
     mine = next(r for r in rows if r["id"] == str(order_id))
     assert (mine["source"], mine["state"], mine["created_by"]) == ("schedule", "open", "olga")

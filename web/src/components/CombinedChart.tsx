@@ -9,6 +9,7 @@ import { type ChartLine, lineColumns, lineLabel, scalesOf } from "../chartLines"
 import { formatClock, formatDay, formatUnit } from "../format";
 import { timeAxisLabels } from "../history";
 import { unitPrefs } from "../units";
+import { mountPlot } from "./plot";
 
 /** uPlot's draw hook that paints the markers as thin vertical lines across the plot. */
 export function drawMarkers(u: uPlot, markers: readonly Marker[]): void {
@@ -161,18 +162,7 @@ export function CombinedChart({
     };
     const joined = joinColumns(lines.map((l) => lineColumns(l, normalised, prefs)));
     if (joined[0].length === 0) return; // nothing to draw yet: uPlot's axes need data
-    const p = new uPlot(opts, joined, el);
-    plot.current = p;
-    const dbl = (): void => reset.current();
-    p.over.addEventListener("dblclick", dbl);
-    const ro = new ResizeObserver(() => p.setSize({ width: Math.max(200, el.clientWidth), height: 300 }));
-    ro.observe(el);
-    return () => {
-      ro.disconnect();
-      p.over.removeEventListener("dblclick", dbl);
-      p.destroy();
-      plot.current = null;
-    };
+    return mountPlot(opts, joined, el, 300, plot, () => reset.current());
     // rebuilt with each load of the data (every 15 s at most: the caller memoises `lines` on its data); markers
     // only redraw it
     // eslint-disable-next-line react-hooks/exhaustive-deps

@@ -9,6 +9,7 @@ import { formatClock, formatDay, formatUnit } from "../format";
 import { timeAxisLabels, toColumns } from "../history";
 import { toDisplay, unitPrefs } from "../units";
 import { drawMarkers } from "./CombinedChart";
+import { mountPlot } from "./plot";
 
 export function HistoryChart({
   title,
@@ -105,18 +106,7 @@ export function HistoryChart({
         ],
       },
     };
-    const p = new uPlot(opts, [[], [], [], []], el);
-    plot.current = p;
-    const dbl = (): void => reset.current();
-    p.over.addEventListener("dblclick", dbl);
-    const ro = new ResizeObserver(() => p.setSize({ width: Math.max(200, el.clientWidth), height: 220 }));
-    ro.observe(el);
-    return () => {
-      ro.disconnect();
-      p.over.removeEventListener("dblclick", dbl);
-      p.destroy();
-      plot.current = null;
-    };
+    return mountPlot(opts, [[], [], [], []], el, 220, plot, () => reset.current());
   }, [spec, color, convert]);
 
   useEffect(() => {

@@ -57,6 +57,7 @@ BENCHES = [
             "raw": "the store alone on this box: SQLite executemany / PostgreSQL COPY into a bare table",
         },
     ),
+    Bench("scaleout", "scaleout.py", [], ["--quick"], {"÷ 1": "the same bench with one process, same run"}),
     Bench(
         "ingest",
         "ingest.py",

@@ -119,6 +119,11 @@ class Settings(BaseSettings):
         description="subscribe as $share/factorytwin/ft/+/telemetry so several instances split the load; off: one "
         "instance subscribes to ft/+/telemetry itself (nothing is lost across broker restarts)",
     )
+    connectors_enabled: bool = Field(
+        default=True,
+        description="run the stored connectors (OPC UA, Modbus, MQTT JSON) in this process; with several API "
+        "processes on one database, true on exactly one of them, else every one polls every device",
+    )
     mqtt_session_expiry_s: int | None = Field(
         default=None,
         ge=0,

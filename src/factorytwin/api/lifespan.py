@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime
+from typing import Literal
 
 from fastapi import FastAPI
 
@@ -33,7 +34,7 @@ from factorytwin.layout import load_layout
 from factorytwin.ml import ModelRegistry, Predictor
 from factorytwin.ml.jobs import TrainingJobs
 from factorytwin.plant import MachineListener, PlantService
-from factorytwin.plant.service import Op
+from factorytwin.plant.service import Op, PlantChanged
 from factorytwin.profiles import GltfAppearance, Profile
 from factorytwin.profiles.assets import AssetService
 from factorytwin.profiles.registry import ProfileRegistry
@@ -42,6 +43,7 @@ from factorytwin.store import Store, open_store
 from factorytwin.store.assets import asset_store_for
 from factorytwin.store.auth import auth_store_for
 from factorytwin.store.profiles import profile_store_for
+from factorytwin.twin.bus import BusEvent
 from factorytwin.twin.messages import ScenarioProgressMessage
 from factorytwin.twin.service import TwinService
 
@@ -49,6 +51,10 @@ log = logging.getLogger(__name__)
 
 PREDICTION_INTERVAL_S = 10.0
 """How often predictions are pushed to the live twin: features are hourly windows, so faster adds nothing."""
+
+PLANT_SYNC_INTERVAL_S = 30.0
+"""With several API processes (a distributed bus): how often each reads the plant from the store anyway, in case a
+bus message was lost; a change announced on the bus is read at once."""
 
 KPI_WARM_DELAY_S = 2.0
 """How long after start-up the KPI day tallies are warmed: after the API listens and ingest has begun."""
@@ -204,6 +210,10 @@ async def whatif_lifespan(services: Services) -> AsyncIterator[None]:
 async def connectors_lifespan(services: Services) -> AsyncIterator[None]:
     """Start the stored connectors (each connects in the background: an unreachable device delays nothing), route
     commands for the machines they serve over OPC UA, and stop them all at shutdown."""
+    if not services.settings.connectors_enabled:  # another process of the deployment runs them
+        services.health_sections["connectors"] = lambda: {"enabled": False}
+        yield
+        return
     from factorytwin.connectors.manager import ConnectorManager
     from factorytwin.connectors.service import ConnectorService
     from factorytwin.store.connectors import connector_store_for
@@ -227,6 +237,107 @@ async def connectors_lifespan(services: Services) -> AsyncIterator[None]:
         yield
     finally:
         await connectors.close()
+
+
+async def sync_plant(services: Services) -> int:
+    """Put the plant as the store holds it in force in this process (profiles first, then machines): what another
+    API process changed. Returns how many profiles and machines changed here."""
+    registry, plant = services.registry, services.plant
+    stored = {p.id: p.profile() for p in await profile_store_for(services.store).profiles()}
+    changed = [pid for pid, profile in stored.items() if registry.get(pid) != profile]
+    gone = [p.id for p in registry.profiles() if p.id not in stored]
+    for pid in changed:
+        registry.put(stored[pid])
+    if changed:
+        await services.store.register_sensors(registry.sensor_keys())
+    # A new version of a profile changes the machines that had it, whose records did not change.
+    renewed = [machine_id for pid in changed for machine_id in plant.machines_using(pid)]
+    machines = await services.store.machines()
+    if any(m.id not in plant.machines for m in machines):
+        await services.store.reload_codes()  # the new machines' codes, which the other process registered
+    n = plant.reconcile(machines)
+    for machine_id in renewed:
+        plant.announce(machine_id)
+    for pid in gone:
+        registry.remove(pid)
+    return len(changed) + len(gone) + n
+
+
+@asynccontextmanager
+async def plant_sync_lifespan(services: Services) -> AsyncIterator[None]:
+    """Several API processes on one store and one broker see one plant: a process that changes a machine or a
+    profile says so on the bus (``PlantChanged``, no content), and every other one reads the plant from the store
+    (``sync_plant``; at once, coalesced, and every ``PLANT_SYNC_INTERVAL_S`` in case a message was lost). Nothing
+    runs with the in-process bus (one process)."""
+    twin = services.twin
+    bus = twin.bus if twin is not None else None
+    if bus is None or not bus.distributed:
+        yield
+        return
+    wake = asyncio.Event()
+    syncing = False  # changes this process takes from the store are not announced again
+    pending: set[asyncio.Task[None]] = set()
+
+    def announce(what: Literal["machine", "profile"]) -> None:
+        if syncing:
+            return
+        event = BusEvent("plant", bus.origin, PlantChanged(what=what))
+        task = asyncio.get_running_loop().create_task(bus.publish(event))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    services.plant.add_listener(lambda op, machine_id, machine: announce("machine"))
+    profiles = services.profiles
+    if profiles is not None:
+        saved, deleted = profiles.on_saved, profiles.on_deleted
+
+        async def on_saved(profile: Profile) -> None:
+            if saved is not None:
+                await saved(profile)
+            announce("profile")
+
+        async def on_deleted(profile_id: str) -> None:
+            if deleted is not None:
+                await deleted(profile_id)
+            announce("profile")
+
+        profiles.on_saved, profiles.on_deleted = on_saved, on_deleted
+
+    async def heard(event: BusEvent) -> None:
+        if event.type == "plant" and event.origin != bus.origin:
+            wake.set()
+
+    bus.subscribe(heard)
+    counts = {"syncs": 0, "changes": 0, "failures": 0}
+
+    async def loop() -> None:
+        nonlocal syncing
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), PLANT_SYNC_INTERVAL_S)
+            wake.clear()
+            try:
+                syncing = True
+                changes = await sync_plant(services)
+            except Exception:  # a store hiccup: the next wake or interval tries again
+                counts["failures"] += 1
+                log.exception("plant sync failed")
+            else:
+                counts["syncs"] += 1
+                counts["changes"] += changes
+                if changes:
+                    log.info("plant sync: %d changes made by another process taken from the store", changes)
+            finally:
+                syncing = False
+
+    services.health_sections["plant_sync"] = lambda: dict(counts)
+    task = asyncio.get_running_loop().create_task(loop(), name="ft-plant-sync")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 KpiWarmState = dict[str, int | float | str | None]
@@ -276,6 +387,7 @@ async def kpi_lifespan(services: Services) -> AsyncIterator[None]:
 SERVICE_HOOKS: list[ServiceHook] = [
     profiles_lifespan,
     twin_lifespan,
+    plant_sync_lifespan,
     connectors_lifespan,
     ml_lifespan,
     whatif_lifespan,

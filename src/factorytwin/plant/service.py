@@ -16,6 +16,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal
 
+from pydantic import BaseModel, ConfigDict
+
 from factorytwin.domain import ID_PATTERN, Event, EventKind, FactoryLayout, Machine, ProductionLine
 from factorytwin.errors import FieldProblem, InvalidInput, NotFound
 from factorytwin.profiles.registry import ProfileRegistry
@@ -28,6 +30,18 @@ MachineListener = Callable[[Op, str, Machine | None], None]
 """Told of every change: the operation, the machine id and the machine as it is now (None when deleted)."""
 MAX_MACHINES = 20_000
 """Most machines one plant may have (a bound on what a client can make the server hold)."""
+
+
+class PlantChanged(BaseModel):
+    """A process changed the plant (a machine or a profile) in the store: the others read it from there.
+
+    It carries no content on purpose: anyone on the broker can publish to the bus, so what the other processes put
+    in force is what the store holds (written through the API, with its roles), never what a bus message says. A
+    forged one costs a reload of the plant, no more (reloads are coalesced: ``api.lifespan.plant_sync_lifespan``)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    what: Literal["machine", "profile"]
 
 
 def _utc_now() -> datetime:
@@ -106,6 +120,25 @@ class PlantService:
         await self.store.retire_machine(machine_id)
         del self.machines[machine_id]
         self._tell("deleted", machine_id, None)
+
+    def reconcile(self, stored: list[Machine]) -> int:
+        """Take the plant as the store holds it (``stored``: ``Store.machines()``), after another process changed
+        it: each machine created, changed or deleted there is put in force here and told to every listener,
+        without writing anything. Returns how many machines changed (0 when this process was up to date)."""
+        wanted = {m.id: m for m in stored}
+        changed = 0
+        for machine_id in [mid for mid in self.machines if mid not in wanted]:
+            del self.machines[machine_id]
+            self._tell("deleted", machine_id, None)
+            changed += 1
+        for machine_id, machine in wanted.items():
+            current = self.machines.get(machine_id)
+            if current == machine:
+                continue
+            self.machines[machine_id] = machine
+            self._tell("created" if current is None else "updated", machine_id, machine)
+            changed += 1
+        return changed
 
     def announce(self, machine_id: str) -> None:
         """Tell every listener a machine changed though its record did not (its profile got a new version)."""

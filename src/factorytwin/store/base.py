@@ -185,6 +185,9 @@ class Store(Protocol):
     async def register_sensors(self, keys: Sequence[str]) -> None:
         """Add sensor keys to the store's dictionary (readings of unknown keys are refused)."""
 
+    async def reload_codes(self) -> None:
+        """Read the machine and sensor dictionaries again: another process sharing the database registered some."""
+
     async def machines(self) -> list[Machine]:
         """Every machine on the plant (registered, not retired), in id order."""
 

@@ -213,6 +213,11 @@ class PostgresStore(StoreCommon):
             await self._load_codes()
 
     @_pg
+    async def reload_codes(self) -> None:
+        """Read the machine and sensor dictionaries again: another process sharing the database registered some."""
+        await self._load_codes()
+
+    @_pg
     async def machines(self) -> list[Machine]:
         """Every machine on the plant (not retired), in id order."""
         rows = await self.pool.fetch(

@@ -197,6 +197,11 @@ class SQLiteStore(StoreCommon):
         """Add sensor keys to the store's dictionary (a profile's new sensors); known keys keep their numbers."""
         await self._on_writer(self._register_sensors_sync, list(keys))
 
+    @_sqlite
+    async def reload_codes(self) -> None:
+        """Read the machine and sensor dictionaries again: another process sharing the database registered some."""
+        await self._on_writer(self._load_codes_sync)
+
     def _register_sensors_sync(self, keys: list[str]) -> None:
         conn = self._w()
         if any(k not in self.codes.sensors for k in keys):

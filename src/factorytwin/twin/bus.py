@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from factorytwin.domain import Alarm, Event, TelemetryBatch
 from factorytwin.mqtt import MqttEndpoint, MqttLink, payload_bytes
+from factorytwin.plant.service import PlantChanged
 from factorytwin.prediction import Prediction
 from factorytwin.twin.busguard import BusGuard
 
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 
 # Four levels, so that no bus topic matches the telemetry filter ft/+/telemetry.
 BUS_TOPIC_PREFIX = "ft/_bus/events/"
-BusEventType = Literal["telemetry", "alarm", "event", "prediction"]
+BusEventType = Literal["telemetry", "alarm", "event", "prediction", "plant"]
 MAX_BUS_MESSAGE_BYTES = 4 * 1024 * 1024
 DROP_REASONS = ("malformed", "wrong_topic", *(f"invalid_{kind}" for kind in get_args(BusEventType)))
 """Why a bus message was dropped: the keys of ``MqttBus.dropped``."""
@@ -58,7 +59,7 @@ class BusEvent:
 
     type: BusEventType
     origin: str
-    payload: TelemetryBatch | Alarm | Event | Prediction
+    payload: TelemetryBatch | Alarm | Event | Prediction | PlantChanged
 
     def encode(self) -> bytes:
         """JSON for the wire."""
@@ -79,7 +80,7 @@ class BusEvent:
         except RecursionError:
             raise MalformedBusMessage("nested too deeply") from None
         kind, body = envelope.type, envelope.payload
-        payload: TelemetryBatch | Alarm | Event | Prediction
+        payload: TelemetryBatch | Alarm | Event | Prediction | PlantChanged
         try:
             if kind == "telemetry":
                 payload = TelemetryBatch.model_validate(body)
@@ -87,6 +88,8 @@ class BusEvent:
                 payload = Alarm.model_validate(body)
             elif kind == "event":
                 payload = Event.model_validate(body)
+            elif kind == "plant":
+                payload = PlantChanged.model_validate(body)
             else:
                 payload = Prediction.model_validate(body)
         except ValidationError as exc:

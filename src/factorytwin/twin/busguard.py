@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
 from factorytwin.domain import Alarm, Event, SensorSpec, TelemetryBatch
+from factorytwin.plant.service import PlantChanged
 from factorytwin.twin.rules import FAILED, OFFLINE
 
 MAX_ALARM_MESSAGE_CHARS = 500
@@ -50,6 +51,8 @@ class BusGuard:
             return self._alarm(payload)
         if isinstance(payload, Event):
             return self._machine(payload.machine_id) or self._ts(payload.ts)
+        if isinstance(payload, PlantChanged):
+            return None  # content-free: the store says what changed
         machine_id = payload.get("machine_id") if isinstance(payload, dict) else getattr(payload, "machine_id", None)
         if not isinstance(machine_id, str):
             return "prediction without a machine_id"

@@ -240,8 +240,9 @@ class TwinService:
                 self._refresh_health(live)
         elif isinstance(payload, Event):
             self.hub.event(payload)
-        else:
+        elif isinstance(payload, Prediction):
             self._apply_prediction(payload)
+        # a PlantChanged is the plant sync's (api.lifespan.plant_sync_lifespan), not the twin's
 
     # -- predictions (from the ML service) ---------------------------------------------------------------------
     async def publish_prediction(self, prediction: Prediction) -> None:

@@ -17,6 +17,7 @@ from factorytwin.config import Settings
 from tests.credentials import admin_headers
 from tests.integration.twin.conftest import Mosquitto, serve, wait_until
 from tests.integration.twin.test_mqtt_live import counted, reading_set
+from tests.unit.api.test_machine_routes import BOILER, BOILER_01
 from tests.unit.twin.helpers import IMMEDIATE
 
 pytestmark = pytest.mark.integration
@@ -121,3 +122,43 @@ async def test_forged_bus_messages_are_dropped_and_counted_not_applied(tmp_path:
         assert counted(twin, "bus_refused.") == {"invalid_alarm": 500, "invalid_telemetry": 1, "malformed": 1}
         assert twin["active_alarms"] == 0
         assert "torque" not in (await _state(http, "mill-01"))["values"]
+
+
+async def test_a_machine_provisioned_on_one_instance_is_live_on_the_other(
+    mosquitto: Mosquitto, postgres_url: str
+) -> None:
+    async with (
+        serve(settings_for(postgres_url, mosquitto, "ft-plant-a")) as base_a,
+        serve(settings_for(postgres_url, mosquitto, "ft-plant-b")) as base_b,
+        httpx.AsyncClient(base_url=base_a, headers=admin_headers(base_a)) as http_a,
+        httpx.AsyncClient(base_url=base_b, headers=admin_headers(base_b)) as http_b,
+    ):
+        assert (await http_a.post("/api/v1/profiles", json=BOILER)).status_code == 201
+        assert (await http_a.post("/api/v1/machines", json=BOILER_01)).status_code == 201
+
+        async def b_knows_it() -> bool:  # told over the bus, read from the store: no restart, no poll interval
+            machines = (await http_b.get("/api/v1/layout")).json()["machines"]
+            return "boiler-01" in {m["id"] for m in machines}
+
+        await wait_until(b_knows_it)
+        sync = (await http_b.get("/api/v1/health")).json()["sections"]["plant_sync"]
+        assert sync["changes"] >= 2  # the profile and the machine
+        assert sync["failures"] == 0
+
+        # Both instances take the new machine's telemetry, whichever of them the share group hands it to.
+        async with aiomqtt.Client("127.0.0.1", mosquitto.port, identifier="pub-plant") as client:
+            for i in range(20):
+                ts = datetime.fromtimestamp(datetime.now(UTC).timestamp() - 30 + i, UTC).isoformat()
+                body = {"machine_id": "boiler-01", "ts": ts, "values": {"steam_pressure": 10.0 + i / 10}}
+                await client.publish("ft/boiler-01/telemetry", json.dumps(body), 1)
+
+        async def stored_everywhere() -> bool:
+            health = [(await h.get("/api/v1/health")).json()["sections"]["mqtt"] for h in (http_a, http_b)]
+            settled = sum(int(s["ingested_messages"]) + int(s["rejected_messages"]) for s in health)
+            return settled == 20
+
+        await wait_until(stored_everywhere)
+        for h in (http_a, http_b):
+            assert (await h.get("/api/v1/health")).json()["sections"]["mqtt"]["rejected_messages"] == 0
+        assert (await _state(http_a, "boiler-01"))["values"]["steam_pressure"] == 11.9
+        assert (await _state(http_b, "boiler-01"))["values"]["steam_pressure"] == 11.9

@@ -10,6 +10,7 @@ import pytest
 
 from factorytwin.domain import Alarm, AlarmSeverity, AlarmState, MachineKind, sensor_specs
 from factorytwin.mqtt import MqttEndpoint
+from factorytwin.plant.service import PlantChanged
 from factorytwin.twin.bus import BUS_TOPIC_PREFIX, BusEvent, MqttBus
 from factorytwin.twin.busguard import BusGuard
 from tests.unit.twin.helpers import T0, batch, reading
@@ -58,6 +59,13 @@ async def test_a_valid_event_of_another_process_is_delivered() -> None:
     assert bus.dropped == {}
 
 
+async def test_a_plant_change_of_another_process_is_delivered_without_content() -> None:
+    bus, seen = _bus()
+    event = BusEvent("plant", "node-b", PlantChanged(what="profile"))
+    assert await bus.receive(BUS_TOPIC_PREFIX + "plant", event.encode())
+    assert [e.payload for e in seen] == [PlantChanged(what="profile")]
+
+
 @pytest.mark.parametrize(
     ("topic", "raw", "reason"),
     [
@@ -78,6 +86,7 @@ async def test_a_valid_event_of_another_process_is_delivered() -> None:
         ("alarm", _wire("alarm", _alarm(id=None).model_dump(mode="json")), "invalid_alarm"),
         ("alarm", _wire("alarm", _alarm(machine_id="ghost-01").model_dump(mode="json")), "invalid_alarm"),
         ("prediction", _wire("prediction", {"machine_id": "ghost-01"}), "invalid_prediction"),
+        ("plant", _wire("plant", {"what": "machine", "machine": {"id": "forged"}}), "malformed"),
     ],
     ids=[
         "not-json",
@@ -93,6 +102,7 @@ async def test_a_valid_event_of_another_process_is_delivered() -> None:
         "alarm-without-id",
         "alarm-unknown-machine",
         "prediction-unknown-machine",
+        "plant-change-with-content",
     ],
 )
 async def test_a_malformed_or_forged_bus_message_is_dropped_and_counted(topic: str, raw: bytes, reason: str) -> None:

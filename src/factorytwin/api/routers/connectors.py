@@ -28,6 +28,11 @@ BAD: dict[int | str, dict[str, Any]] = {422: {"description": "bad configuration,
 
 async def get_connectors(services: ServicesDep) -> ConnectorService:
     """FastAPI dependency: the connector service; 503 when it is not running."""
+    if not services.settings.connectors_enabled:
+        raise ServiceUnavailable(
+            "connectors run in another process of this deployment (FT_CONNECTORS_ENABLED=false here): "
+            "send /connectors requests to that one"
+        )
     if services.connectors is None:
         raise ServiceUnavailable("the connector service is not running")
     return services.connectors

@@ -94,18 +94,6 @@ _INSERT_MARKS = (
 _HISTORY = HISTORY_SQL.format(
     start="$1::bigint", points="$2::bigint", span="$3::bigint", machine="$4", sensor="$5", end="$6::bigint"
 )
-_ROLLUP_PART = rollup.ROLLUP_PART_SQL.format(
-    start="$1::bigint",
-    points="$2::bigint",
-    span="$3::bigint",
-    machine="$4",
-    sensor="$5",
-    m0="$6",
-    m1="$7",
-    clean="{clean}",
-)
-_ROLLUP_ALL = _ROLLUP_PART.format(clean="")
-_ROLLUP_CLEAN = _ROLLUP_PART.format(clean="AND r.minute <> ALL($8::bigint[])")
 _DIRTY_IN_RANGE = rollup.DIRTY_IN_RANGE_SQL.format(machine="$1", sensor="$2", m0="$3", m1="$4")
 _RAW_RANGES = """
 SELECT ((r.ts - $1::bigint) * $2::bigint) / $3::bigint AS bucket, min(r.value), max(r.value), sum(r.value), count(*)
@@ -116,12 +104,37 @@ GROUP BY bucket
 """
 # OFFSET 0 keeps the subquery from being flattened: one index range scan per range whatever the statistics say
 # (on a fresh table the planner believes it holds a handful of rows and would filter the whole series per range).
+_LEVEL_RANGES = {
+    level: "SELECT "
+    + rollup.LEVEL_BUCKET_SQL.format(
+        alias="r",
+        column=level.column,
+        unit_ms=level.unit_ms,
+        start="$1::bigint",
+        points="$2::bigint",
+        span="$3::bigint",
+    )
+    + f"""
+FROM unnest($6::bigint[], $7::bigint[]) AS j(lo, hi)
+CROSS JOIN LATERAL (
+  SELECT {level.column}, vmin, vmax, vsum, n FROM {level.table}
+  WHERE machine = $4 AND sensor = $5 AND {level.column} >= j.lo AND {level.column} < j.hi OFFSET 0) AS r
+GROUP BY bucket"""
+    for level in rollup.LEVELS
+}
 _REFRESH = (
     "INSERT INTO rollup_1m (machine, sensor, minute, vmin, vmax, vsum, n) "
     + rollup.REFRESH_SQL.format(machine="$1", sensor="$2", lo="$3", hi="$4")
     + " ON CONFLICT (machine, sensor, minute) DO UPDATE SET vmin = excluded.vmin, vmax = excluded.vmax, "
     "vsum = excluded.vsum, n = excluded.n"
 )
+_ROLL_UP = {
+    (fine, coarse): f"INSERT INTO {coarse.table} (machine, sensor, {coarse.column}, vmin, vmax, vsum, n) "
+    + rollup.roll_up_sql(fine, coarse, "$1", "$2", "$3", "$4")
+    + f" ON CONFLICT (machine, sensor, {coarse.column}) DO UPDATE SET vmin = excluded.vmin, vmax = excluded.vmax, "
+    "vsum = excluded.vsum, n = excluded.n"
+    for fine, coarse in rollup.COARSER
+}
 
 
 class PostgresStore(StoreCommon):
@@ -280,18 +293,19 @@ class PostgresStore(StoreCommon):
             rows = await self.pool.fetch(_HISTORY, start, points, span, machine, sensor, end)
         else:
             m0, m1 = plan.first_minute, plan.end_minute
-            # One snapshot for the dirty marks, the rollup part and the raw part.
+            # One snapshot for the dirty marks, the rollup levels and the raw part.
             async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
                 dirty = [r[0] for r in await conn.fetch(_DIRTY_IN_RANGE, machine, sensor, m0, m1)]
                 if len(dirty) > rollup.MAX_DIRTY_EXCLUDED:
                     rows = await conn.fetch(_HISTORY, start, points, span, machine, sensor, end)
                 else:
-                    args = (start, points, span, machine, sensor, m0, m1)
-                    whole = await (conn.fetch(_ROLLUP_CLEAN, *args, dirty) if dirty else conn.fetch(_ROLLUP_ALL, *args))
-                    ranges = plan.raw_ranges(dirty)
-                    los, his = [lo for lo, _ in ranges], [hi for _, hi in ranges]
-                    raw = await conn.fetch(_RAW_RANGES, start, points, span, machine, sensor, los, his)
-                    rows = rollup.merge(whole, raw)
+                    parts = plan.parts(dirty)
+                    args = (start, points, span, machine, sensor)
+                    found = []
+                    for sql, ranges in [*((_LEVEL_RANGES[lv], r) for lv, r in parts.levels), (_RAW_RANGES, parts.raw)]:
+                        los, his = [lo for lo, _ in ranges], [hi for _, hi in ranges]
+                        found.append(await conn.fetch(sql, *args, los, his))
+                    rows = rollup.merge(*found)
         return [
             HistoryBucket(
                 ts=from_ms(bucket_start_ms(start, span, points, r[0])), min=r[1], max=r[2], avg=r[3], count=r[4]
@@ -314,7 +328,8 @@ class PostgresStore(StoreCommon):
                     before_minute,
                     rollup.REFRESH_LIMIT,
                 )
-                for machine, sensor, first, last in rollup.group_runs(marks):
+                minute_runs = rollup.group_runs(marks)
+                for machine, sensor, first, last in minute_runs:
                     lo, hi = first * rollup.MINUTE_MS, (last + 1) * rollup.MINUTE_MS
                     await conn.execute(_REFRESH, machine, sensor, lo, hi)
                     await conn.execute(
@@ -324,6 +339,12 @@ class PostgresStore(StoreCommon):
                         first,
                         last,
                     )
+                unit_runs = minute_runs
+                for fine, coarse in rollup.COARSER:  # the hours of those minutes, then the days of those hours
+                    ratio = coarse.unit_ms // fine.unit_ms
+                    unit_runs = rollup.coarse_runs(unit_runs, fine, coarse)
+                    for machine, sensor, first, last in unit_runs:
+                        await conn.execute(_ROLL_UP[fine, coarse], machine, sensor, first * ratio, (last + 1) * ratio)
             done += len(marks)
             if len(marks) < rollup.REFRESH_LIMIT:
                 return done

@@ -52,7 +52,7 @@ class Level:
 MINUTE = Level("rollup_1m", "minute", MINUTE_MS)
 HOUR = Level("rollup_1h", "hour", 60 * MINUTE_MS)
 DAY = Level("rollup_1d", "day", 1440 * MINUTE_MS)
-LEVELS = (DAY, HOUR, MINUTE)
+LEVELS: tuple[Level, ...] = (DAY, HOUR, MINUTE)
 """Coarse to fine; each unit is a whole number of units of the next."""
 
 Ranges = list[tuple[int, int]]

@@ -214,9 +214,9 @@ async def run_days(backend: str, days: int, workdir: Path) -> None:
             )
 
 
-async def run_years(backend: str, years: int, workdir: Path, pg_load: str) -> None:
+async def run_years(backend: str, years: float, workdir: Path, pg_load: str) -> None:
     """The long case: load, refresh, then 500 buckets over the whole span and over 30 days, three ways."""
-    days = years * 365
+    days = round(years * 365)
     n = days * 86_400
     async with fresh_store(backend, workdir) as store:
         t0 = int(LONG_T0.timestamp()) * 1000
@@ -236,8 +236,8 @@ async def run_years(backend: str, years: int, workdir: Path, pg_load: str) -> No
         record(f"history: loading {n / 1e6:.1f} M readings into {backend} ({how})", load_s, "s", better="lower")
         record(f"history: rollups of {n / 1e6:.1f} M readings, {backend}", refresh_s, "s", better="lower")
         whole = query(LONG_T0, days)
-        month = query(LONG_T0 + timedelta(days=days - 400, hours=5, seconds=17), 30)
-        cases = [(f"{years} y", whole, 1), ("30 d", month, 3)]
+        month = query(LONG_T0 + timedelta(days=max(0, days - 400), hours=5, seconds=17), 30)
+        cases = [(f"{years:g} y", whole, 1), ("30 d", month, 3)]
         for name, q, raw_runs in cases:
             levels_ms, levels = await timed(store, q)
             minutes_ms, minutes = await timed(store, q, "minutes")
@@ -262,7 +262,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--days", type=int, default=30, help="the days case's span (0: skip it)")
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--years", type=int, default=0, help="the years case's span (0: skip it)")
+    parser.add_argument("--years", type=float, default=0, help="the years case's span (0: skip it)")
     parser.add_argument("--long-backends", default="sqlite,postgresql")
     parser.add_argument("--pg-load", choices=["copy", "write"], default="copy")
     args = parser.parse_args()

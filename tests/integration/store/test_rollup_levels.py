@@ -1,16 +1,21 @@
 """History from the minute, hour and day rollups equals the raw answer, on random data, through partial refreshes,
-late data and resends, on both backends."""
+late data and resends, on both backends; a database from before the hour and day levels gets them from its
+minutes."""
 
 from __future__ import annotations
 
 import random
+import sqlite3
 from collections import defaultdict
 from datetime import timedelta
 
+import asyncpg
 import pytest
 
-from factorytwin.store import HistoryQuery, Store, rollup
+from factorytwin.layout import load_layout
+from factorytwin.store import HistoryQuery, Store, open_store, rollup
 from factorytwin.store._rows import from_ms
+from factorytwin.store.schema import POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS
 from tests.integration.store.rows import T0, T0_MS, columns
 
 DAY_MS = 86_400_000
@@ -88,3 +93,59 @@ async def test_multi_level_history_equals_the_raw_answer(store: Store) -> None:
     await write([T0_MS + 200 * DAY_MS + 59_999, T0_MS + 200 * DAY_MS + 3_600_000])  # one more dirty minute in range
     await store.refresh_rollups(first_minute + 200 * 1440)  # ... refreshed around, not itself
     await check()
+
+
+async def run_sql(url: str, statements: list[str]) -> None:
+    """Run statements on the database behind a store URL, outside the store (as an older version left it)."""
+    if url.startswith("sqlite"):
+        conn = sqlite3.connect(url.removeprefix("sqlite:///"))
+        try:
+            for statement in statements:
+                conn.execute(statement)
+            conn.commit()
+        finally:
+            conn.close()
+    else:
+        pg = await asyncpg.connect(url)
+        try:
+            for statement in statements:
+                await pg.execute(statement)
+        finally:
+            await pg.close()
+
+
+async def test_a_database_from_before_the_levels_gets_them_from_its_minutes(store_url: str) -> None:
+    store = open_store(store_url)
+    await store.open()
+    await store.register_machines(load_layout().machines)
+    rows = [("mill-01", "torque", T0_MS + i * 7_000, float(i % 101)) for i in range(5 * 86_400 // 7)]
+    await store.write_batch(columns(rows))
+    await store.refresh_rollups(10**9)
+    await store.close()
+    assert len(SQLITE_MIGRATIONS) == len(POSTGRES_MIGRATIONS)
+    # What the schema before the hour and day levels had: the same tables without them, its version one lower.
+    await run_sql(
+        store_url,
+        [
+            "DROP TABLE rollup_1h",
+            "DROP TABLE rollup_1d",
+            f"DELETE FROM schema_version WHERE version = {len(SQLITE_MIGRATIONS)}",
+        ],
+    )
+    store = open_store(store_url)
+    await store.open()  # the migration fills both levels from rollup_1m
+    try:
+        start = T0 + timedelta(hours=1)
+        query = HistoryQuery(
+            machine_id="mill-01", sensor="torque", start=start, end=start + timedelta(days=4), points=2
+        )
+        plan = rollup.plan(T0_MS + 3_600_000, T0_MS + 3_600_000 + 4 * DAY_MS, 2)
+        assert plan is not None
+        assert rollup.DAY in plan.levels
+        assert await store.refresh_rollups(10**9) == 0  # nothing dirty: the answer comes from the levels
+        want = brute({ts: v for _, _, ts, v in rows}, T0_MS + 3_600_000, T0_MS + 3_600_000 + 4 * DAY_MS, 2)
+        got = await store.history(query)
+        assert [(b.count, b.min, b.max) for b in got] == [(n, lo, hi) for _, lo, hi, _, n in want]
+        assert [b.avg for b in got] == pytest.approx([w[3] for w in want], rel=1e-12)
+    finally:
+        await store.close()

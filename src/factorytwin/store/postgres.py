@@ -104,24 +104,21 @@ GROUP BY bucket
 """
 # OFFSET 0 keeps the subquery from being flattened: one index range scan per range whatever the statistics say
 # (on a fresh table the planner believes it holds a handful of rows and would filter the whole series per range).
-_LEVEL_RANGES = {
-    level: "SELECT "
-    + rollup.LEVEL_BUCKET_SQL.format(
-        alias="r",
-        column=level.column,
-        unit_ms=level.unit_ms,
-        start="$1::bigint",
-        points="$2::bigint",
-        span="$3::bigint",
-    )
-    + f"""
+
+
+def _level_ranges(level: rollup.Level) -> str:
+    select, in_one_bucket = rollup.level_sql(level, "r", "$1::bigint", "$2::bigint", "$3::bigint")
+    col = level.column
+    return f"""SELECT {select}
 FROM unnest($6::bigint[], $7::bigint[]) AS j(lo, hi)
 CROSS JOIN LATERAL (
-  SELECT {level.column}, vmin, vmax, vsum, n FROM {level.table}
-  WHERE machine = $4 AND sensor = $5 AND {level.column} >= j.lo AND {level.column} < j.hi OFFSET 0) AS r
+  SELECT {col}, vmin, vmax, vsum, n FROM {level.table}
+  WHERE machine = $4 AND sensor = $5 AND {col} >= j.lo AND {col} < j.hi OFFSET 0) AS r
+WHERE {in_one_bucket} AND r.{col} <> ALL($8::bigint[])
 GROUP BY bucket"""
-    for level in rollup.LEVELS
-}
+
+
+_LEVEL_RANGES = {level: _level_ranges(level) for level in rollup.LEVELS}
 _REFRESH = (
     "INSERT INTO rollup_1m (machine, sensor, minute, vmin, vmax, vsum, n) "
     + rollup.REFRESH_SQL.format(machine="$1", sensor="$2", lo="$3", hi="$4")
@@ -302,9 +299,11 @@ class PostgresStore(StoreCommon):
                     parts = plan.parts(dirty)
                     args = (start, points, span, machine, sensor)
                     found = []
-                    for sql, ranges in [*((_LEVEL_RANGES[lv], r) for lv, r in parts.levels), (_RAW_RANGES, parts.raw)]:
-                        los, his = [lo for lo, _ in ranges], [hi for _, hi in ranges]
-                        found.append(await conn.fetch(sql, *args, los, his))
+                    for part in parts.levels:
+                        los, his = [lo for lo, _ in part.ranges], [hi for _, hi in part.ranges]
+                        found.append(await conn.fetch(_LEVEL_RANGES[part.level], *args, los, his, part.dirty))
+                    los, his = [lo for lo, _ in parts.raw], [hi for _, hi in parts.raw]
+                    found.append(await conn.fetch(_RAW_RANGES, *args, los, his))
                     rows = rollup.merge(*found)
         return [
             HistoryBucket(

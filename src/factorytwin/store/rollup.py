@@ -99,10 +99,32 @@ def _coalesce(ranges: Iterable[tuple[int, int]]) -> Ranges:
 
 
 @dataclass(frozen=True, slots=True)
-class RollupParts:
-    """What to read for one query: unit ranges per rollup level (coarse to fine) and ms ranges of readings."""
+class LevelPart:
+    """What one query reads from one level: the units of ``ranges`` that lie in one bucket and are not in
+    ``dirty`` (the SQL applies both conditions, so a range need not stop at every cut or dirty unit)."""
 
-    levels: list[tuple[Level, Ranges]]
+    level: Level
+    ranges: Ranges
+    dirty: list[int]
+    """dirty units of the query's range (holding a dirty minute), skipped"""
+
+    def units(self, plan: RollupPlan) -> list[int]:
+        """The units read, as the SQL selects them (for tests: a Python loop over every unit of the ranges)."""
+        u = self.level.unit_ms
+        skip = set(self.dirty)
+        return [
+            unit
+            for lo, hi in self.ranges
+            for unit in range(lo, hi)
+            if unit not in skip and plan.bucket(unit * u) == plan.bucket(unit * u + u - 1)
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class RollupParts:
+    """What to read for one query: a part per rollup level (coarse to fine) and ms ranges of readings."""
+
+    levels: list[LevelPart]
     raw: Ranges
 
 
@@ -132,14 +154,20 @@ class RollupPlan:
         return sorted({b // u for b in self.boundaries if self.bucket(b // u * u) != self.bucket(b // u * u + u - 1)})
 
     def parts(self, dirty_minutes: Iterable[int]) -> RollupParts:
-        """Split the range: per level the whole, uncut, clean units not under a coarser one; the rest raw."""
+        """Split the range: per level the whole, uncut, clean units not under a coarser one; the rest raw.
+
+        At each level, every range still to cover contributes its whole units as one range to scan (the SQL skips
+        the cut and dirty ones) and hands its partial units at both ends and its cut and dirty units to the next
+        level, as ms ranges.
+        """
         dirty = {m for m in dirty_minutes if self.first_minute <= m < self.end_minute}
         todo: Ranges = [(self.start, self.end)]  # ms ranges not covered yet
-        levels: list[tuple[Level, Ranges]] = []
+        levels: list[LevelPart] = []
         for level in self.levels:
             u = level.unit_ms
-            bad = sorted(set(self.cut_units(level)) | {m // level.minutes for m in dirty})
-            taken: Ranges = []
+            dirty_units = sorted({m // level.minutes for m in dirty})
+            bad = sorted(set(self.cut_units(level)).union(dirty_units))
+            scan: Ranges = []
             rest: Ranges = []
             for lo, hi in todo:
                 first, last = -(-lo // u), hi // u
@@ -150,16 +178,12 @@ class RollupPlan:
                     rest.append((lo, first * u))
                 if last * u < hi:
                     rest.append((last * u, hi))
-                unit = first
-                for b in bad[bisect.bisect_left(bad, first) : bisect.bisect_left(bad, last)]:
-                    if unit < b:
-                        taken.append((unit, b))
-                    rest.append((b * u, (b + 1) * u))
-                    unit = b + 1
-                if unit < last:
-                    taken.append((unit, last))
-            if taken:
-                levels.append((level, taken))
+                scan.append((first, last))
+                rest.extend(
+                    (b * u, (b + 1) * u) for b in bad[bisect.bisect_left(bad, first) : bisect.bisect_left(bad, last)]
+                )
+            if scan:
+                levels.append(LevelPart(level, scan, dirty_units))
             todo = _coalesce(rest)
         return RollupParts(levels, todo)
 
@@ -216,7 +240,22 @@ LEVEL_BUCKET_SQL = (
     "(({alias}.{column} * {unit_ms} - {start}) * {points}) / {span} AS bucket, min({alias}.vmin), "
     "max({alias}.vmax), sum({alias}.vsum), CAST(sum({alias}.n) AS BIGINT)"
 )
-"""The select list of a level's part: each unit folded into the bucket of its first ms (it lies in one bucket)."""
+"""The select list of a level's part: each unit folded into the bucket of its first ms."""
+LEVEL_IN_ONE_BUCKET_SQL = (
+    "(({alias}.{column} * {unit_ms} - {start}) * {points}) / {span} = "
+    "(({alias}.{column} * {unit_ms} + {last_ms} - {start}) * {points}) / {span}"
+)
+"""The condition that skips units a bucket boundary cuts."""
+
+
+def level_sql(level: Level, alias: str, start: str, points: str, span: str) -> tuple[str, str]:
+    """(select list, in-one-bucket condition) of a level's part with the backend's placeholders."""
+    names = {"alias": alias, "column": level.column, "unit_ms": level.unit_ms, "start": start, "points": points}
+    return (
+        LEVEL_BUCKET_SQL.format(**names, span=span),
+        LEVEL_IN_ONE_BUCKET_SQL.format(**names, span=span, last_ms=level.unit_ms - 1),
+    )
+
 
 REFRESH_SQL = """
 SELECT machine, sensor, ts / 60000, min(value), max(value), sum(value), count(*)

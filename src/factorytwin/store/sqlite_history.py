@@ -51,17 +51,19 @@ FROM json_each(:ranges) AS j CROSS JOIN readings AS r
 WHERE r.machine = :m AND r.sensor = :s AND r.ts >= j.value ->> 0 AND r.ts < j.value ->> 1
 GROUP BY bucket
 """
-_LEVEL_RANGES = {
-    level: "SELECT "
-    + rollup.LEVEL_BUCKET_SQL.format(
-        alias="r", column=level.column, unit_ms=level.unit_ms, start=":start", points=":points", span=":span"
-    )
-    + f"""
+
+
+def _level_ranges(level: rollup.Level, skip_dirty: bool) -> str:
+    select, in_one_bucket = rollup.level_sql(level, "r", ":start", ":points", ":span")
+    col = f"r.{level.column}"
+    skip = f" AND {col} NOT IN (SELECT value FROM json_each(:dirty))" if skip_dirty else ""
+    return f"""SELECT {select}
 FROM json_each(:ranges) AS j CROSS JOIN {level.table} AS r
-WHERE r.machine = :m AND r.sensor = :s AND r.{level.column} >= j.value ->> 0 AND r.{level.column} < j.value ->> 1
+WHERE r.machine = :m AND r.sensor = :s AND {col} >= j.value ->> 0 AND {col} < j.value ->> 1 AND {in_one_bucket}{skip}
 GROUP BY bucket"""
-    for level in rollup.LEVELS
-}
+
+
+_LEVEL_RANGES = {(level, skip): _level_ranges(level, skip) for level in rollup.LEVELS for skip in (False, True)}
 _REFRESH = "INSERT OR REPLACE INTO rollup_1m (machine, sensor, minute, vmin, vmax, vsum, n) " + (
     rollup.REFRESH_SQL.format(machine="?", sensor="?", lo="?", hi="?")
 )
@@ -86,8 +88,11 @@ def history_rows(
             return conn.execute(_HISTORY, params).fetchall()
         parts = plan.parts(dirty)
         found = [
-            conn.execute(_LEVEL_RANGES[level], {**params, "ranges": json.dumps(ranges)}).fetchall()
-            for level, ranges in parts.levels
+            conn.execute(
+                _LEVEL_RANGES[part.level, bool(part.dirty)],
+                {**params, "ranges": json.dumps(part.ranges), "dirty": json.dumps(part.dirty)},
+            ).fetchall()
+            for part in parts.levels
         ]
         found.append(conn.execute(_RAW_RANGES, {**params, "ranges": json.dumps(parts.raw)}).fetchall())
     finally:

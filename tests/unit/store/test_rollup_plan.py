@@ -71,12 +71,12 @@ def test_runs_and_merge() -> None:
     assert merged == [(0, 0.5, 5.0, 8.5 / 4, 4), (3, 1.0, 1.0, 1.0, 1)]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     start=st.integers(0, 10**12),
-    span=st.integers(30 * MINUTE_MS, 4 * 365 * 1440 * MINUTE_MS),
+    span=st.integers(30 * MINUTE_MS, 3 * 365 * 1440 * MINUTE_MS),
     points=st.integers(1, 1500),
-    dirty_seed=st.lists(st.integers(0, 4 * 365 * 1440), max_size=30),
+    dirty_seed=st.lists(st.integers(0, 3 * 365 * 1440), max_size=30),
 )
 def test_levels_and_raw_parts_partition_the_range(start: int, span: int, points: int, dirty_seed: list[int]) -> None:
     end = start + span
@@ -86,14 +86,14 @@ def test_levels_and_raw_parts_partition_the_range(start: int, span: int, points:
     dirty = [p.first_minute + d % max(1, p.end_minute - p.first_minute) for d in dirty_seed]
     parts = p.parts(dirty)
     pieces = list(parts.raw)
-    for level, ranges in parts.levels:
+    for part in parts.levels:
+        level = part.level
         assert level in p.levels
-        for a, b in ranges:
-            assert a < b
-            for unit in (a, b - 1):  # a rolled-up unit lies in one bucket (checked at the ends of each run)
-                assert p.bucket(unit * level.unit_ms) == p.bucket((unit + 1) * level.unit_ms - 1)
-            assert not [m for m in dirty if a * level.minutes <= m < b * level.minutes]  # and holds no dirty minute
-            pieces.append((a * level.unit_ms, b * level.unit_ms))
+        dirty_units = {m // level.minutes for m in dirty}
+        for unit in part.units(p):  # whole, in one bucket, clean
+            assert p.bucket(unit * level.unit_ms) == p.bucket((unit + 1) * level.unit_ms - 1)
+            assert unit not in dirty_units
+            pieces.append((unit * level.unit_ms, (unit + 1) * level.unit_ms))
     pieces.sort()
     assert pieces[0][0] == start
     assert pieces[-1][1] == end
@@ -116,7 +116,7 @@ def test_the_coarsest_level_a_bucket_holds_is_chosen() -> None:
     three_years = plan(day // 3, day // 3 + 3 * 365 * day, 500)
     assert three_years is not None
     parts = three_years.parts([])
-    rows = {level: sum(b - a for a, b in ranges) for level, ranges in parts.levels}
+    rows = {part.level: len(part.units(three_years)) for part in parts.levels}
     assert rows[DAY] < 1100  # whole days, then a few hours and minutes per boundary
     assert rows[HOUR] < 500 * 24
     assert rows[MINUTE] < 500 * 60

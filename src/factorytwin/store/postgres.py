@@ -106,19 +106,20 @@ GROUP BY bucket
 # (on a fresh table the planner believes it holds a handful of rows and would filter the whole series per range).
 
 
-def _level_ranges(level: rollup.Level) -> str:
+def _level_ranges(level: rollup.Level, skip_dirty: bool) -> str:
     select, in_one_bucket = rollup.level_sql(level, "r", "$1::bigint", "$2::bigint", "$3::bigint")
     col = level.column
+    skip = f" AND r.{col} <> ALL($8::bigint[])" if skip_dirty else ""
     return f"""SELECT {select}
 FROM unnest($6::bigint[], $7::bigint[]) AS j(lo, hi)
 CROSS JOIN LATERAL (
   SELECT {col}, vmin, vmax, vsum, n FROM {level.table}
   WHERE machine = $4 AND sensor = $5 AND {col} >= j.lo AND {col} < j.hi OFFSET 0) AS r
-WHERE {in_one_bucket} AND r.{col} <> ALL($8::bigint[])
+WHERE {in_one_bucket}{skip}
 GROUP BY bucket"""
 
 
-_LEVEL_RANGES = {level: _level_ranges(level) for level in rollup.LEVELS}
+_LEVEL_RANGES = {(level, skip): _level_ranges(level, skip) for level in rollup.LEVELS for skip in (False, True)}
 _REFRESH = (
     "INSERT INTO rollup_1m (machine, sensor, minute, vmin, vmax, vsum, n) "
     + rollup.REFRESH_SQL.format(machine="$1", sensor="$2", lo="$3", hi="$4")
@@ -301,7 +302,9 @@ class PostgresStore(StoreCommon):
                     found = []
                     for part in parts.levels:
                         los, his = [lo for lo, _ in part.ranges], [hi for _, hi in part.ranges]
-                        found.append(await conn.fetch(_LEVEL_RANGES[part.level], *args, los, his, part.dirty))
+                        extra = (part.dirty,) if part.dirty else ()
+                        sql = _LEVEL_RANGES[part.level, bool(part.dirty)]
+                        found.append(await conn.fetch(sql, *args, los, his, *extra))
                     los, his = [lo for lo, _ in parts.raw], [hi for _, hi in parts.raw]
                     found.append(await conn.fetch(_RAW_RANGES, *args, los, his))
                     rows = rollup.merge(*found)

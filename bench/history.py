@@ -245,7 +245,7 @@ async def run_years(backend: str, years: float, workdir: Path, pg_load: str) -> 
             assert same(raw, levels), (backend, name)
             assert same(raw, minutes), (backend, name)
             base = f"history {name} ({n / 1e6:.1f} M readings), 500 buckets, {backend}"
-            goal = "< 100 ms" if name.endswith("y") else "< 50 ms"
+            goal = ("< 100 ms" if name.endswith("y") else "< 50 ms") if days >= 3 * 365 else ""  # the case
             record(f"{base}, rollup", levels_ms, "ms", goal=goal, better="lower")
             record(f"{base}, minutes only", minutes_ms, "ms", better="lower")
             record(f"{base}, raw" + (" (one run)" if raw_runs == 1 else ""), raw_ms, "ms", better="lower")

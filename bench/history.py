@@ -1,10 +1,20 @@
-"""History benchmark: bucketed history over long ranges, raw aggregation vs. the one-minute rollup.
+"""History benchmark: bucketed history over long ranges, raw aggregation vs. the rollups (minute, hour, day).
 
-Loads ``--days`` of one sensor at 1 Hz into a fresh SQLite file and a fresh PostgreSQL database, then times
-``Store.history`` (500 buckets) over 1, 7 and 30 days: first with every minute still dirty (the store aggregates
-the raw readings), then after ``refresh_rollups`` (whole minutes come from the rollup). Prints the command line.
+Days case (``--days``): loads that many days of one sensor at 1 Hz into a fresh SQLite file and a fresh PostgreSQL
+database through ``Store.write_batch``, then times ``Store.history`` (500 buckets) over 1, 7, 30 and ``--days``
+days: first with every minute still dirty (the store aggregates the raw readings), then after ``refresh_rollups``
+with every level (``rollup``) and with the minute level alone (``minutes only``, the store before the hour and day
+levels).
+
+Years case (``--years``, off by default): ``--years`` x 365 days of one sensor at 1 Hz (3 years: 94.6 M readings)
+per backend of ``--long-backends``, then 500 buckets over the whole span and over 30 days: every level, minutes
+only, and raw (raw over the whole span is run once: it reads every reading). SQLite is loaded through
+``Store.write_batch``; PostgreSQL through a bulk path (``COPY`` into ``readings`` plus the same dirty marks and
+counter the write path leaves, in one transaction per million readings; ``--pg-load write`` for the write path).
+Both then build their rollups with ``refresh_rollups``. Each answer is checked against the raw one.
 
     .venv/bin/python bench/history.py [--days 30] [--backends sqlite,postgresql]
+        [--years 3] [--long-backends sqlite,postgresql] [--pg-load copy|write]
 """
 
 from __future__ import annotations
@@ -12,25 +22,32 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import itertools
 import random
 import shlex
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from databases import fresh_postgres
 from figures import record
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from factorytwin.layout import load_layout
-from factorytwin.store import HistoryQuery, ReadingColumns, Store, open_store, rollup
+from factorytwin.store import HistoryBucket, HistoryQuery, ReadingColumns, Store, open_store, rollup
 
 # No background refresh here: the first timings must see every minute dirty (raw aggregation).
 rollup.REFRESH_INTERVAL_S = 10**9
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+LONG_T0 = datetime(2023, 1, 1, tzinfo=UTC)
+DAY_MS = 86_400_000
+console = Console(soft_wrap=True)
 
 
 @contextlib.asynccontextmanager
@@ -48,61 +65,215 @@ async def fresh_store(backend: str, workdir: Path) -> AsyncIterator[Store]:
             yield store
         finally:
             await store.close()
+            if backend == "sqlite":
+                for suffix in ("", "-wal", "-shm"):
+                    (workdir / f"history.db{suffix}").unlink(missing_ok=True)
 
 
-async def timed(store: Store, days: int) -> tuple[float, int]:
-    """Best of three history queries over ``days`` (ms) and the number of readings it covered."""
-    query = HistoryQuery(machine_id="mill-01", sensor="torque", start=T0, end=T0 + timedelta(days=days), points=500)
+@contextlib.contextmanager
+def only(mode: str) -> Iterator[None]:
+    """Answer history with every level (``levels``), the minute level alone (``minutes``) or raw (``raw``)."""
+    levels, plan = rollup.LEVELS, rollup.plan
+    if mode == "minutes":
+        rollup.LEVELS = (rollup.MINUTE,)
+    elif mode == "raw":
+        rollup.plan = lambda start, end, points: None
+    try:
+        yield
+    finally:
+        rollup.LEVELS, rollup.plan = levels, plan
+
+
+def query(start: datetime, days: float) -> HistoryQuery:
+    """500 buckets of mill-01/torque over ``days`` from ``start``."""
+    return HistoryQuery(
+        machine_id="mill-01", sensor="torque", start=start, end=start + timedelta(days=days), points=500
+    )
+
+
+async def timed(
+    store: Store, q: HistoryQuery, mode: str = "levels", runs: int = 3
+) -> tuple[float, list[HistoryBucket]]:
+    """Best of ``runs`` history queries (ms) answered the ``mode`` way, and the answer."""
     best = float("inf")
-    count = 0
-    for _ in range(3):
-        began = time.perf_counter()
-        buckets = await store.history(query)
-        best = min(best, time.perf_counter() - began)
-        count = sum(b.count for b in buckets)
-    return best * 1000, count
+    buckets: list[HistoryBucket] = []
+    with only(mode):
+        for _ in range(runs):
+            began = time.perf_counter()
+            buckets = await store.history(q)
+            best = min(best, time.perf_counter() - began)
+    return best * 1000, buckets
 
 
-async def run(backend: str, days: int, workdir: Path) -> None:
-    """Load, time raw, refresh, time with the rollup; print one line per range."""
+def same(a: list[HistoryBucket], b: list[HistoryBucket]) -> bool:
+    """The same buckets, counts, min and max, and means equal up to summation order."""
+    return len(a) == len(b) and all(
+        x.ts == y.ts
+        and x.count == y.count
+        and x.min == y.min
+        and x.max == y.max
+        and abs(x.avg - y.avg) <= 1e-9 * max(1.0, abs(y.avg))
+        for x, y in zip(a, b, strict=True)
+    )
+
+
+def progress() -> Progress:
+    """A rich progress bar with a count and the elapsed time."""
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
+
+
+def series(t0_ms: int, first: int, count: int, rng: random.Random) -> ReadingColumns:
+    """``count`` readings of mill-01/torque at 1 Hz from second ``first`` after ``t0_ms``."""
+    ts = list(range(t0_ms + first * 1000, t0_ms + (first + count) * 1000, 1000))
+    values = [rng.random() * 60 for _ in ts]
+    return ReadingColumns(["mill-01"] * count, ["torque"] * count, ts, values)
+
+
+async def load_by_writes(store: Store, t0_ms: int, n: int, label: str, step: int = 200_000) -> None:
+    """``n`` readings through ``Store.write_batch``, ``step`` per batch."""
+    rng = random.Random(1)
+    with progress() as bar:
+        task = bar.add_task(label, total=n)
+        for k in range(0, n, step):
+            await store.write_batch(series(t0_ms, k, min(step, n - k), rng))
+            bar.update(task, completed=min(n, k + step))
+
+
+async def load_by_copy(store: Store, t0_ms: int, n: int, label: str, step: int = 1_000_000) -> None:
+    """``n`` readings into PostgreSQL by ``COPY``, leaving what the write path leaves: the readings, their minutes
+    marked dirty and the readings counter, one transaction per ``step`` readings (the first day goes through
+    ``write_batch``, which also puts the sensor in the dictionary)."""
+    rng = random.Random(1)
+    await store.write_batch(series(t0_ms, 0, 86_400, rng))
+    codes: Any = getattr(store, "codes")  # noqa: B009 - PostgresStore's dictionary and pool, not on the protocol
+    pool: Any = getattr(store, "pool")  # noqa: B009
+    machine, sensor = codes.machine_num("mill-01"), codes.sensor_num("torque")
+    with progress() as bar:
+        task = bar.add_task(label, total=n, completed=86_400)
+        for k in range(86_400, n, step):
+            cols = series(t0_ms, k, min(step, n - k), rng)
+            records = zip(itertools.repeat(machine), itertools.repeat(sensor), cols.ts_ms, cols.values, strict=False)
+            async with pool.acquire() as conn, conn.transaction():
+                await conn.copy_records_to_table(
+                    "readings", records=records, columns=["machine", "sensor", "ts", "value"]
+                )
+                await conn.execute(
+                    "INSERT INTO rollup_dirty (machine, sensor, minute) "
+                    "SELECT $1, $2, generate_series($3::bigint, $4::bigint) ON CONFLICT DO NOTHING",
+                    machine,
+                    sensor,
+                    cols.ts_ms[0] // 60_000,
+                    cols.ts_ms[-1] // 60_000,
+                )
+                await conn.execute("UPDATE counters SET value = value + $1 WHERE name = 'readings'", len(cols))
+            bar.update(task, completed=min(n, k + step))
+
+
+async def refresh_all(store: Store, t0_ms: int, days: int, label: str) -> float:
+    """``refresh_rollups`` over every dirty minute, 30 days at a time for the progress bar; seconds taken."""
+    first_minute = t0_ms // 60_000
+    began = time.perf_counter()
+    with progress() as bar:
+        task = bar.add_task(label, total=days)
+        for day in range(30, days + 30, 30):
+            await store.refresh_rollups(first_minute + min(day, days + 1) * 1440)
+            bar.update(task, completed=min(day, days))
+    return time.perf_counter() - began
+
+
+async def run_days(backend: str, days: int, workdir: Path) -> None:
+    """Load, time raw, refresh, time with the rollups; print one line per range."""
     async with fresh_store(backend, workdir) as store:
         t0 = int(T0.timestamp()) * 1000
-        rng = random.Random(1)
         n = days * 86_400
-        step = 200_000
         load_began = time.perf_counter()
-        for k in range(0, n, step):
-            m = min(step, n - k)
-            ts = [t0 + (k + i) * 1000 for i in range(m)]
-            values = [rng.uniform(0, 60) for _ in ts]
-            await store.write_batch(ReadingColumns(["mill-01"] * m, ["torque"] * m, ts, values))
+        await load_by_writes(store, t0, n, f"{backend}: loading {n / 1e6:.1f} M readings")
         load_s = time.perf_counter() - load_began
         record(f"history: loading {n / 1e6:.1f} M readings into {backend}", load_s, "s", better="lower")
         spans = sorted({d for d in (1, 7, 30) if d <= days} | {days})
-        raw = {d: await timed(store, d) for d in spans}
+        raw = {d: await timed(store, query(T0, d)) for d in spans}
         began = time.perf_counter()
         minutes = await store.refresh_rollups(10**9)
         refresh_s = time.perf_counter() - began
-        rolled = {d: await timed(store, d) for d in spans}
-        print(f"{backend}: {n:,} readings loaded in {load_s:.1f} s ({n / load_s:,.0f}/s, batches of {step:,})")
+        rolled = {d: await timed(store, query(T0, d)) for d in spans}
+        minute_only = {d: await timed(store, query(T0, d), "minutes") for d in spans}
+        console.print(f"{backend}: {n:,} readings loaded in {load_s:.1f} s ({n / load_s:,.0f}/s, batches of 200,000)")
         for d in spans:
+            assert same(raw[d][1], rolled[d][1]), (backend, d)
+            assert same(raw[d][1], minute_only[d][1]), (backend, d)
             record(f"history {d} d, 500 buckets, {backend}, raw", raw[d][0], "ms", better="lower")
             record(f"history {d} d, 500 buckets, {backend}, rollup", rolled[d][0], "ms", better="lower")
-        print(f"{backend}: {n:,} readings; rollup refresh of {minutes:,} dirty minutes left: {refresh_s:.1f} s")
+            record(f"history {d} d, 500 buckets, {backend}, minutes only", minute_only[d][0], "ms", better="lower")
+        console.print(f"{backend}: rollup refresh of {minutes:,} dirty minutes left: {refresh_s:.1f} s")
         for d in spans:
-            print(f"  {d:>3} days, 500 buckets: raw {raw[d][0]:7.0f} ms   with rollup {rolled[d][0]:5.0f} ms")
+            console.print(
+                f"  {d:>3} days, 500 buckets: raw {raw[d][0]:7.0f} ms   minutes only {minute_only[d][0]:6.1f} ms   "
+                f"all levels {rolled[d][0]:6.1f} ms (identical answers)"
+            )
+
+
+async def run_years(backend: str, years: float, workdir: Path, pg_load: str) -> None:
+    """The long case: load, refresh, then 500 buckets over the whole span and over 30 days, three ways."""
+    days = round(years * 365)
+    n = days * 86_400
+    async with fresh_store(backend, workdir) as store:
+        t0 = int(LONG_T0.timestamp()) * 1000
+        how = "COPY" if backend == "postgresql" and pg_load == "copy" else "write_batch"
+        label = f"{backend}: loading {n / 1e6:.1f} M readings ({how})"
+        began = time.perf_counter()
+        if how == "COPY":
+            await load_by_copy(store, t0, n, label)
+        else:
+            await load_by_writes(store, t0, n, label)
+        load_s = time.perf_counter() - began
+        refresh_s = await refresh_all(store, t0, days, f"{backend}: refreshing the rollups (days)")
+        console.print(
+            f"{backend}: {n:,} readings loaded by {how} in {load_s:.0f} s ({n / load_s:,.0f}/s); "
+            f"rollups built in {refresh_s:.0f} s"
+        )
+        record(f"history: loading {n / 1e6:.1f} M readings into {backend} ({how})", load_s, "s", better="lower")
+        record(f"history: rollups of {n / 1e6:.1f} M readings, {backend}", refresh_s, "s", better="lower")
+        whole = query(LONG_T0, days)
+        month = query(LONG_T0 + timedelta(days=max(0, days - 400), hours=5, seconds=17), 30)
+        cases = [(f"{years:g} y", whole, 1), ("30 d", month, 3)]
+        for name, q, raw_runs in cases:
+            levels_ms, levels = await timed(store, q)
+            minutes_ms, minutes = await timed(store, q, "minutes")
+            raw_ms, raw = await timed(store, q, "raw", raw_runs)
+            assert same(raw, levels), (backend, name)
+            assert same(raw, minutes), (backend, name)
+            base = f"history {name} ({n / 1e6:.1f} M readings), 500 buckets, {backend}"
+            goal = ("< 100 ms" if name.endswith("y") else "< 50 ms") if days >= 3 * 365 else ""  # the issue's case
+            record(f"{base}, rollup", levels_ms, "ms", goal=goal, better="lower")
+            record(f"{base}, minutes only", minutes_ms, "ms", better="lower")
+            record(f"{base}, raw" + (" (one run)" if raw_runs == 1 else ""), raw_ms, "ms", better="lower")
+            console.print(
+                f"  {name}, 500 buckets: raw {raw_ms:8.0f} ms{' (one run)' if raw_runs == 1 else ''}   "
+                f"minutes only {minutes_ms:7.1f} ms   all levels {levels_ms:6.1f} ms   "
+                f"(raw / levels {raw_ms / levels_ms:,.0f}x, minutes only / levels {minutes_ms / levels_ms:.1f}x; "
+                "identical answers)"
+            )
 
 
 def main() -> None:
-    """Parse the options and run each backend."""
+    """Parse the options and run each case on each backend."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--days", type=int, default=30, help="the days case's span (0: skip it)")
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--years", type=float, default=0, help="the years case's span (0: skip it)")
+    parser.add_argument("--long-backends", default="sqlite,postgresql")
+    parser.add_argument("--pg-load", choices=["copy", "write"], default="copy")
     args = parser.parse_args()
-    print(f"command: {shlex.join([Path(sys.executable).name, *sys.argv])}")
+    console.print(f"command: {shlex.join([Path(sys.executable).name, *sys.argv])}")
     with tempfile.TemporaryDirectory(prefix="ft-bench-") as tmp:
-        for backend in args.backends.split(","):
-            asyncio.run(run(backend.strip(), args.days, Path(tmp)))
+        if args.days:
+            for backend in args.backends.split(","):
+                asyncio.run(run_days(backend.strip(), args.days, Path(tmp)))
+        if args.years:
+            for backend in args.long_backends.split(","):
+                asyncio.run(run_years(backend.strip(), args.years, Path(tmp), args.pg_load))
 
 
 if __name__ == "__main__":

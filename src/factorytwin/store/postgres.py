@@ -94,18 +94,6 @@ _INSERT_MARKS = (
 _HISTORY = HISTORY_SQL.format(
     start="$1::bigint", points="$2::bigint", span="$3::bigint", machine="$4", sensor="$5", end="$6::bigint"
 )
-_ROLLUP_PART = rollup.ROLLUP_PART_SQL.format(
-    start="$1::bigint",
-    points="$2::bigint",
-    span="$3::bigint",
-    machine="$4",
-    sensor="$5",
-    m0="$6",
-    m1="$7",
-    clean="{clean}",
-)
-_ROLLUP_ALL = _ROLLUP_PART.format(clean="")
-_ROLLUP_CLEAN = _ROLLUP_PART.format(clean="AND r.minute <> ALL($8::bigint[])")
 _DIRTY_IN_RANGE = rollup.DIRTY_IN_RANGE_SQL.format(machine="$1", sensor="$2", m0="$3", m1="$4")
 _RAW_RANGES = """
 SELECT ((r.ts - $1::bigint) * $2::bigint) / $3::bigint AS bucket, min(r.value), max(r.value), sum(r.value), count(*)
@@ -116,12 +104,35 @@ GROUP BY bucket
 """
 # OFFSET 0 keeps the subquery from being flattened: one index range scan per range whatever the statistics say
 # (on a fresh table the planner believes it holds a handful of rows and would filter the whole series per range).
+
+
+def _level_ranges(level: rollup.Level, skip_dirty: bool) -> str:
+    select, in_one_bucket = rollup.level_sql(level, "r", "$1::bigint", "$2::bigint", "$3::bigint")
+    col = level.column
+    skip = f" AND r.{col} <> ALL($8::bigint[])" if skip_dirty else ""
+    return f"""SELECT {select}
+FROM unnest($6::bigint[], $7::bigint[]) AS j(lo, hi)
+CROSS JOIN LATERAL (
+  SELECT {col}, vmin, vmax, vsum, n FROM {level.table}
+  WHERE machine = $4 AND sensor = $5 AND {col} >= j.lo AND {col} < j.hi OFFSET 0) AS r
+WHERE {in_one_bucket}{skip}
+GROUP BY bucket"""
+
+
+_LEVEL_RANGES = {(level, skip): _level_ranges(level, skip) for level in rollup.LEVELS for skip in (False, True)}
 _REFRESH = (
     "INSERT INTO rollup_1m (machine, sensor, minute, vmin, vmax, vsum, n) "
     + rollup.REFRESH_SQL.format(machine="$1", sensor="$2", lo="$3", hi="$4")
     + " ON CONFLICT (machine, sensor, minute) DO UPDATE SET vmin = excluded.vmin, vmax = excluded.vmax, "
     "vsum = excluded.vsum, n = excluded.n"
 )
+_ROLL_UP = {
+    (fine, coarse): f"INSERT INTO {coarse.table} (machine, sensor, {coarse.column}, vmin, vmax, vsum, n) "
+    + rollup.roll_up_sql(fine, coarse, "$1", "$2", "$3", "$4")
+    + f" ON CONFLICT (machine, sensor, {coarse.column}) DO UPDATE SET vmin = excluded.vmin, vmax = excluded.vmax, "
+    "vsum = excluded.vsum, n = excluded.n"
+    for fine, coarse in rollup.COARSER
+}
 
 
 class PostgresStore(StoreCommon):
@@ -285,18 +296,23 @@ class PostgresStore(StoreCommon):
             rows = await self.pool.fetch(_HISTORY, start, points, span, machine, sensor, end)
         else:
             m0, m1 = plan.first_minute, plan.end_minute
-            # One snapshot for the dirty marks, the rollup part and the raw part.
+            # One snapshot for the dirty marks, the rollup levels and the raw part.
             async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
                 dirty = [r[0] for r in await conn.fetch(_DIRTY_IN_RANGE, machine, sensor, m0, m1)]
                 if len(dirty) > rollup.MAX_DIRTY_EXCLUDED:
                     rows = await conn.fetch(_HISTORY, start, points, span, machine, sensor, end)
                 else:
-                    args = (start, points, span, machine, sensor, m0, m1)
-                    whole = await (conn.fetch(_ROLLUP_CLEAN, *args, dirty) if dirty else conn.fetch(_ROLLUP_ALL, *args))
-                    ranges = plan.raw_ranges(dirty)
-                    los, his = [lo for lo, _ in ranges], [hi for _, hi in ranges]
-                    raw = await conn.fetch(_RAW_RANGES, start, points, span, machine, sensor, los, his)
-                    rows = rollup.merge(whole, raw)
+                    parts = plan.parts(dirty)
+                    args = (start, points, span, machine, sensor)
+                    found = []
+                    for part in parts.levels:
+                        los, his = [lo for lo, _ in part.ranges], [hi for _, hi in part.ranges]
+                        extra = (part.dirty,) if part.dirty else ()
+                        sql = _LEVEL_RANGES[part.level, bool(part.dirty)]
+                        found.append(await conn.fetch(sql, *args, los, his, *extra))
+                    los, his = [lo for lo, _ in parts.raw], [hi for _, hi in parts.raw]
+                    found.append(await conn.fetch(_RAW_RANGES, *args, los, his))
+                    rows = rollup.merge(*found)
         return [
             HistoryBucket(
                 ts=from_ms(bucket_start_ms(start, span, points, r[0])), min=r[1], max=r[2], avg=r[3], count=r[4]
@@ -319,7 +335,8 @@ class PostgresStore(StoreCommon):
                     before_minute,
                     rollup.REFRESH_LIMIT,
                 )
-                for machine, sensor, first, last in rollup.group_runs(marks):
+                minute_runs = rollup.group_runs(marks)
+                for machine, sensor, first, last in minute_runs:
                     lo, hi = first * rollup.MINUTE_MS, (last + 1) * rollup.MINUTE_MS
                     await conn.execute(_REFRESH, machine, sensor, lo, hi)
                     await conn.execute(
@@ -329,6 +346,12 @@ class PostgresStore(StoreCommon):
                         first,
                         last,
                     )
+                unit_runs = minute_runs
+                for fine, coarse in rollup.COARSER:  # the hours of those minutes, then the days of those hours
+                    ratio = coarse.unit_ms // fine.unit_ms
+                    unit_runs = rollup.coarse_runs(unit_runs, fine, coarse)
+                    for machine, sensor, first, last in unit_runs:
+                        await conn.execute(_ROLL_UP[fine, coarse], machine, sensor, first * ratio, (last + 1) * ratio)
             done += len(marks)
             if len(marks) < rollup.REFRESH_LIMIT:
                 return done

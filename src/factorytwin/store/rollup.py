@@ -1,19 +1,26 @@
-"""One-minute rollups for history over long ranges, exact by construction.
+"""Exact rollups at three levels (minute, hour, day) for history over long ranges.
 
-``rollup_1m`` holds min/max/sum/count of each (machine, sensor, minute). Every write transaction that stores
-readings also marks their (machine, sensor, minute) in ``rollup_dirty``; a background refresh recomputes dirty
-*closed* minutes from the readings and clears their marks in one transaction, serialised with the writes.
+``rollup_1m``, ``rollup_1h`` and ``rollup_1d`` hold min/max/sum/count of each (machine, sensor, unit). Every write
+transaction that stores readings also marks their (machine, sensor, minute) in ``rollup_dirty``; a background
+refresh recomputes dirty *closed* minutes from the readings, then the hours of those minutes from ``rollup_1m`` and
+their days from ``rollup_1h``, and clears the marks, all in one transaction serialised with the writes.
 
-A history query with buckets of two minutes or more reads, in one snapshot:
-- from ``rollup_1m``: the minutes that lie wholly inside one bucket and are not dirty;
-- from ``readings``: the partial minutes at both ends, the minutes a bucket boundary cuts, and dirty minutes.
-The two parts cover every reading of the range exactly once, so the result equals the raw aggregate (avg up to
-floating-point summation order). Readings before 1970 (negative ms) are never rolled up; ranges reaching there are
-always aggregated raw.
+So an hour (a day) with no dirty minute holds exactly the aggregate of its readings: its last change of readings
+left a mark on one of its minutes, and the refresh that cleared that mark recomputed the hour (the day) from
+minutes (hours) that were all clean by then. An hour or day that still has a dirty minute may be stale and is never
+read.
+
+A history query with buckets of two minutes or more reads, in one snapshot, per level from the coarsest its
+buckets allow down to minutes: the units that lie wholly inside the range and inside one bucket and have no dirty
+minute, not already covered by a coarser unit; everything left over (the partial minutes at both ends, minutes a
+bucket boundary cuts, dirty minutes) from ``readings``. The parts cover every reading of the range exactly once, so
+the result equals the raw aggregate (avg up to floating-point summation order). Readings before 1970 (negative ms)
+are never rolled up; ranges reaching there are always aggregated raw.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +33,30 @@ MIN_ROLLUP_MINUTES = 30
 
 Aggregate = tuple[int, float, float, float, int]
 """(bucket, min, max, avg, count)"""
+
+
+@dataclass(frozen=True, slots=True)
+class Level:
+    """One rollup table: its name, the column of its unit and the unit's width."""
+
+    table: str
+    column: str
+    unit_ms: int
+
+    @property
+    def minutes(self) -> int:
+        """Minutes per unit."""
+        return self.unit_ms // MINUTE_MS
+
+
+MINUTE = Level("rollup_1m", "minute", MINUTE_MS)
+HOUR = Level("rollup_1h", "hour", 60 * MINUTE_MS)
+DAY = Level("rollup_1d", "day", 1440 * MINUTE_MS)
+LEVELS: tuple[Level, ...] = (DAY, HOUR, MINUTE)
+"""Coarse to fine; each unit is a whole number of units of the next."""
+
+Ranges = list[tuple[int, int]]
+"""``[lo, hi)`` ranges: of units for a rollup level, of ms for the readings"""
 
 
 def dirty_marks(machines: Sequence[int], sensors: Sequence[int], ts_ms: Sequence[int]) -> list[tuple[int, int, int]]:
@@ -56,37 +87,119 @@ def runs(minutes: Iterable[int]) -> list[tuple[int, int]]:
     return out
 
 
+def _coalesce(ranges: Iterable[tuple[int, int]]) -> Ranges:
+    """Disjoint ``[lo, hi)`` ranges sorted, with touching ones joined (one seek each instead of several)."""
+    out: Ranges = []
+    for lo, hi in sorted(ranges):
+        if out and out[-1][1] == lo:
+            out[-1] = (out[-1][0], hi)
+        else:
+            out.append((lo, hi))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class LevelPart:
+    """What one query reads from one level: the units of ``ranges`` that lie in one bucket and are not in
+    ``dirty`` (the SQL applies both conditions, so a range need not stop at every cut or dirty unit)."""
+
+    level: Level
+    ranges: Ranges
+    dirty: list[int]
+    """dirty units of the query's range (holding a dirty minute), skipped"""
+
+    def units(self, plan: RollupPlan) -> list[int]:
+        """The units read, as the SQL selects them (for tests: a Python loop over every unit of the ranges)."""
+        u = self.level.unit_ms
+        skip = set(self.dirty)
+        return [
+            unit
+            for lo, hi in self.ranges
+            for unit in range(lo, hi)
+            if unit not in skip and plan.bucket(unit * u) == plan.bucket(unit * u + u - 1)
+        ]
+
+
+@dataclass(frozen=True, slots=True)
+class RollupParts:
+    """What to read for one query: a part per rollup level (coarse to fine) and ms ranges of readings."""
+
+    levels: list[LevelPart]
+    raw: Ranges
+
+
 @dataclass(frozen=True, slots=True)
 class RollupPlan:
-    """How to answer one history query from the rollup plus raw readings."""
+    """How to answer one history query from the rollup levels plus raw readings."""
 
     start: int
     end: int
     points: int
     first_minute: int
-    """first whole minute of the range (rollup part covers minutes ``[first_minute, end_minute)``)"""
+    """first whole minute of the range (rolled-up parts lie in minutes ``[first_minute, end_minute)``)"""
     end_minute: int
-    cut_minutes: tuple[int, ...]
-    """whole minutes that a bucket boundary cuts: aggregated raw (the rollup query skips them too)"""
+    levels: tuple[Level, ...]
+    """the levels this query reads, coarse to fine; always ends with minutes"""
+    boundaries: tuple[int, ...]
+    """first ms of each bucket after the first"""
 
     def bucket(self, ts: int) -> int:
         """Bucket index of ``ts``, the same formula as the SQL."""
         return (ts - self.start) * self.points // (self.end - self.start)
 
-    def raw_ranges(self, dirty_minutes: Iterable[int]) -> list[tuple[int, int]]:
+    def cut_units(self, level: Level) -> list[int]:
+        """Sorted units of ``level`` that a bucket boundary cuts (a unit spanning two buckets holds the first ms of
+        the later one)."""
+        u = level.unit_ms
+        return sorted({b // u for b in self.boundaries if self.bucket(b // u * u) != self.bucket(b // u * u + u - 1)})
+
+    def parts(self, dirty_minutes: Iterable[int]) -> RollupParts:
+        """Split the range: per level the whole, uncut, clean units not under a coarser one; the rest raw.
+
+        At each level, every range still to cover contributes its whole units as one range to scan (the SQL skips
+        the cut and dirty ones) and hands its partial units at both ends and its cut and dirty units to the next
+        level, as ms ranges.
+        """
+        dirty = {m for m in dirty_minutes if self.first_minute <= m < self.end_minute}
+        todo: Ranges = [(self.start, self.end)]  # ms ranges not covered yet
+        levels: list[LevelPart] = []
+        for level in self.levels:
+            u = level.unit_ms
+            dirty_units = sorted({m // level.minutes for m in dirty})
+            bad = sorted(set(self.cut_units(level)).union(dirty_units))
+            scan: Ranges = []
+            rest: Ranges = []
+            for lo, hi in todo:
+                first, last = -(-lo // u), hi // u
+                if first >= last:
+                    rest.append((lo, hi))
+                    continue
+                if lo < first * u:
+                    rest.append((lo, first * u))
+                if last * u < hi:
+                    rest.append((last * u, hi))
+                scan.append((first, last))
+                rest.extend(
+                    (b * u, (b + 1) * u) for b in bad[bisect.bisect_left(bad, first) : bisect.bisect_left(bad, last)]
+                )
+            if scan:
+                levels.append(LevelPart(level, scan, dirty_units))
+            todo = _coalesce(rest)
+        return RollupParts(levels, todo)
+
+    def raw_ranges(self, dirty_minutes: Iterable[int]) -> Ranges:
         """``[lo, hi)`` ms ranges to aggregate raw: both ends, cut minutes and dirty minutes, each reading once."""
-        inside = {m for m in dirty_minutes if self.first_minute <= m < self.end_minute}
-        inside.update(self.cut_minutes)
-        ranges = [(a * MINUTE_MS, (b + 1) * MINUTE_MS) for a, b in runs(inside)]
-        if self.start < self.first_minute * MINUTE_MS:
-            ranges.append((self.start, self.first_minute * MINUTE_MS))
-        if self.end_minute * MINUTE_MS < self.end:
-            ranges.append((self.end_minute * MINUTE_MS, self.end))
-        return ranges
+        return self.parts(dirty_minutes).raw
 
 
 def plan(start: int, end: int, points: int) -> RollupPlan | None:
-    """A rollup plan for ``points`` buckets over ``[start, end)`` ms, or None when raw aggregation is better."""
+    """A rollup plan for ``points`` buckets over ``[start, end)`` ms, or None when raw aggregation is better.
+
+    Minutes serve buckets of two minutes or more; hours and days join in when a bucket is at least one of their
+    units wide (narrower, no unit would fit in a bucket). So 500 buckets over three years read about a thousand
+    days, the hours of the days the boundaries cut, the minutes of the cut hours and the readings of the cut
+    minutes: a few hundred thousand values at most instead of 94 M (or 1.6 M minutes).
+    """
     span = end - start
     if start < 0 or span < points * MIN_BUCKET_MS:
         return None
@@ -94,14 +207,9 @@ def plan(start: int, end: int, points: int) -> RollupPlan | None:
     last = end // MINUTE_MS
     if last - first < MIN_ROLLUP_MINUTES:
         return None
-    p = RollupPlan(start, end, points, first, last, ())
-    cut = []
-    for k in range(1, points):
-        boundary = start + -(-(k * span) // points)  # first ms of bucket k
-        minute = boundary // MINUTE_MS
-        if first <= minute < last and p.bucket(minute * MINUTE_MS) != p.bucket(minute * MINUTE_MS + MINUTE_MS - 1):
-            cut.append(minute)
-    return RollupPlan(start, end, points, first, last, tuple(cut))
+    levels = tuple(level for level in LEVELS if level is MINUTE or span >= points * level.unit_ms)
+    boundaries = tuple(start + -(-(k * span) // points) for k in range(1, points))
+    return RollupPlan(start, end, points, first, last, levels, boundaries)
 
 
 def merge(*parts: Iterable[Sequence[Any]]) -> list[Aggregate]:
@@ -120,16 +228,6 @@ def merge(*parts: Iterable[Sequence[Any]]) -> list[Aggregate]:
     return [(b, a[0], a[1], a[2] / a[3], a[3]) for b, a in sorted(acc.items())]
 
 
-ROLLUP_PART_SQL = """
-SELECT ((r.minute * 60000 - {start}) * {points}) / {span} AS bucket, min(r.vmin), max(r.vmax), sum(r.vsum),
-  CAST(sum(r.n) AS BIGINT)
-FROM rollup_1m r
-WHERE r.machine = {machine} AND r.sensor = {sensor} AND r.minute >= {m0} AND r.minute < {m1}
-  AND ((r.minute * 60000 - {start}) * {points}) / {span} = ((r.minute * 60000 + 59999 - {start}) * {points}) / {span}
-  {clean}
-GROUP BY bucket
-"""
-"""Whole minutes of the range, folded into their buckets; ``{clean}`` excludes the dirty minutes, if any."""
 MAX_DIRTY_EXCLUDED = 1000
 """A range with more dirty minutes than this (the refresh is behind) is aggregated raw, still exactly."""
 
@@ -138,12 +236,66 @@ DIRTY_IN_RANGE_SQL = (
     "AND minute < {m1}"
 )
 
+LEVEL_BUCKET_SQL = (
+    "(({alias}.{column} * {unit_ms} - {start}) * {points}) / {span} AS bucket, min({alias}.vmin), "
+    "max({alias}.vmax), sum({alias}.vsum), CAST(sum({alias}.n) AS BIGINT)"
+)
+"""The select list of a level's part: each unit folded into the bucket of its first ms."""
+LEVEL_IN_ONE_BUCKET_SQL = (
+    "(({alias}.{column} * {unit_ms} - {start}) * {points}) / {span} = "
+    "(({alias}.{column} * {unit_ms} + {last_ms} - {start}) * {points}) / {span}"
+)
+"""The condition that skips units a bucket boundary cuts."""
+
+
+def level_sql(level: Level, alias: str, start: str, points: str, span: str) -> tuple[str, str]:
+    """(select list, in-one-bucket condition) of a level's part with the backend's placeholders."""
+    names = {"alias": alias, "column": level.column, "unit_ms": level.unit_ms, "start": start, "points": points}
+    return (
+        LEVEL_BUCKET_SQL.format(**names, span=span),
+        LEVEL_IN_ONE_BUCKET_SQL.format(**names, span=span, last_ms=level.unit_ms - 1),
+    )
+
+
 REFRESH_SQL = """
 SELECT machine, sensor, ts / 60000, min(value), max(value), sum(value), count(*)
 FROM readings WHERE machine = {machine} AND sensor = {sensor} AND ts >= {lo} AND ts < {hi}
 GROUP BY machine, sensor, ts / 60000
 """
 """Aggregates of a run of minutes (``lo >= 0``, so integer division is floor division on both backends)."""
+
+ROLL_UP_SQL = """
+SELECT machine, sensor, {fine} / {ratio}, min(vmin), max(vmax), sum(vsum), CAST(sum(n) AS BIGINT)
+FROM {fine_table} WHERE machine = {machine} AND sensor = {sensor} AND {fine} >= {lo} AND {fine} < {hi}
+GROUP BY machine, sensor, {fine} / {ratio}
+"""
+"""Aggregates of a run of coarse units from the finer level (``{lo}``/``{hi}`` in fine units)."""
+
+COARSER = ((MINUTE, HOUR), (HOUR, DAY))
+"""(finer, coarser) pairs, in the order the refresh recomputes them."""
+
+
+def roll_up_sql(fine: Level, coarse: Level, machine: str, sensor: str, lo: str, hi: str) -> str:
+    """The SELECT computing ``coarse`` rows from ``fine`` ones, with the backend's placeholders."""
+    return ROLL_UP_SQL.format(
+        fine=fine.column,
+        ratio=coarse.unit_ms // fine.unit_ms,
+        fine_table=fine.table,
+        machine=machine,
+        sensor=sensor,
+        lo=lo,
+        hi=hi,
+    )
+
+
+def coarse_runs(
+    runs_: Iterable[tuple[int, int, int, int]], fine: Level, coarse: Level
+) -> list[tuple[int, int, int, int]]:
+    """``(machine, sensor, first, last)`` runs of ``fine`` units as runs of the ``coarse`` units holding them."""
+    ratio = coarse.unit_ms // fine.unit_ms
+    units = {(m, s, u) for m, s, a, b in runs_ for u in range(a // ratio, b // ratio + 1)}
+    return group_runs(units)
+
 
 REFRESH_LIMIT = 500
 """Dirty marks recomputed per transaction: bounds how long one refresh holds up the writer."""

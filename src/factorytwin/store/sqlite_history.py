@@ -42,50 +42,67 @@ def insert_rows(conn: sqlite3.Connection, prefix: str, columns: Sequence[Sequenc
         done += n
 
 
-_ROLLUP_PART = rollup.ROLLUP_PART_SQL.format(
-    start=":start", points=":points", span=":span", machine=":m", sensor=":s", m0=":m0", m1=":m1", clean="{clean}"
-)
-_ROLLUP_ALL = _ROLLUP_PART.format(clean="")
-_ROLLUP_CLEAN = _ROLLUP_PART.format(clean="AND r.minute NOT IN (SELECT value FROM json_each(:dirty))")
 _HISTORY = HISTORY_SQL.format(start=":start", points=":points", span=":span", machine=":m", sensor=":s", end=":end")
 _DIRTY_IN_RANGE = rollup.DIRTY_IN_RANGE_SQL.format(machine=":m", sensor=":s", m0=":m0", m1=":m1")
-# CROSS JOIN keeps the ranges outside, so each range is one seek on the readings' key.
+# CROSS JOIN keeps the ranges outside, so each range is one seek on the key (of the readings or of a level).
 _RAW_RANGES = """
 SELECT ((r.ts - :start) * :points) / :span AS bucket, min(r.value), max(r.value), sum(r.value), count(*)
 FROM json_each(:ranges) AS j CROSS JOIN readings AS r
 WHERE r.machine = :m AND r.sensor = :s AND r.ts >= j.value ->> 0 AND r.ts < j.value ->> 1
 GROUP BY bucket
 """
+
+
+def _level_ranges(level: rollup.Level, skip_dirty: bool) -> str:
+    select, in_one_bucket = rollup.level_sql(level, "r", ":start", ":points", ":span")
+    col = f"r.{level.column}"
+    skip = f" AND {col} NOT IN (SELECT value FROM json_each(:dirty))" if skip_dirty else ""
+    return f"""SELECT {select}
+FROM json_each(:ranges) AS j CROSS JOIN {level.table} AS r
+WHERE r.machine = :m AND r.sensor = :s AND {col} >= j.value ->> 0 AND {col} < j.value ->> 1 AND {in_one_bucket}{skip}
+GROUP BY bucket"""
+
+
+_LEVEL_RANGES = {(level, skip): _level_ranges(level, skip) for level in rollup.LEVELS for skip in (False, True)}
 _REFRESH = "INSERT OR REPLACE INTO rollup_1m (machine, sensor, minute, vmin, vmax, vsum, n) " + (
     rollup.REFRESH_SQL.format(machine="?", sensor="?", lo="?", hi="?")
 )
+_ROLL_UP = {
+    (fine, coarse): f"INSERT OR REPLACE INTO {coarse.table} (machine, sensor, {coarse.column}, vmin, vmax, vsum, n) "
+    + rollup.roll_up_sql(fine, coarse, "?", "?", "?", "?")
+    for fine, coarse in rollup.COARSER
+}
 
 
 def history_rows(
     conn: sqlite3.Connection, params: dict[str, int], plan: rollup.RollupPlan | None
 ) -> list[rollup.Aggregate]:
-    """``(bucket, min, max, avg, count)`` rows of a history query: raw, or rollup + raw in one snapshot."""
+    """``(bucket, min, max, avg, count)`` rows of a history query: raw, or rollup levels + raw in one snapshot."""
     if plan is None:
         return conn.execute(_HISTORY, params).fetchall()
     params = {**params, "m0": plan.first_minute, "m1": plan.end_minute}
-    conn.execute("BEGIN")  # one snapshot for the dirty marks, the rollup part and the raw part
+    conn.execute("BEGIN")  # one snapshot for the dirty marks, the rollup parts and the raw part
     try:
         dirty = [r[0] for r in conn.execute(_DIRTY_IN_RANGE, params)]
         if len(dirty) > rollup.MAX_DIRTY_EXCLUDED:
             return conn.execute(_HISTORY, params).fetchall()
-        ranges = json.dumps(plan.raw_ranges(dirty))
-        if dirty:
-            whole = conn.execute(_ROLLUP_CLEAN, {**params, "dirty": json.dumps(dirty)}).fetchall()
-        else:
-            whole = conn.execute(_ROLLUP_ALL, params).fetchall()
-        raw = conn.execute(_RAW_RANGES, {**params, "ranges": ranges}).fetchall()
+        parts = plan.parts(dirty)
+        found = [
+            conn.execute(
+                _LEVEL_RANGES[part.level, bool(part.dirty)],
+                {**params, "ranges": json.dumps(part.ranges), "dirty": json.dumps(part.dirty)},
+            ).fetchall()
+            for part in parts.levels
+        ]
+        found.append(conn.execute(_RAW_RANGES, {**params, "ranges": json.dumps(parts.raw)}).fetchall())
     finally:
         conn.execute("COMMIT")
-    return rollup.merge(whole, raw)
+    return rollup.merge(*found)
 
 
 def refresh_chunk(conn: sqlite3.Connection, before_minute: int) -> int:
-    """Recompute up to ``REFRESH_LIMIT`` dirty minutes before ``before_minute`` in one transaction (writer only)."""
+    """Recompute up to ``REFRESH_LIMIT`` dirty minutes before ``before_minute``, and their hours and days, in one
+    transaction (writer only)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         marks = conn.execute(
@@ -93,13 +110,20 @@ def refresh_chunk(conn: sqlite3.Connection, before_minute: int) -> int:
             "ORDER BY machine, sensor, minute LIMIT ?",
             (before_minute, rollup.REFRESH_LIMIT),
         ).fetchall()
-        for machine, sensor, first, last in rollup.group_runs(marks):
+        minute_runs = rollup.group_runs(marks)
+        for machine, sensor, first, last in minute_runs:
             lo, hi = first * rollup.MINUTE_MS, (last + 1) * rollup.MINUTE_MS
             conn.execute(_REFRESH, (machine, sensor, lo, hi))
             conn.execute(
                 "DELETE FROM rollup_dirty WHERE machine = ? AND sensor = ? AND minute >= ? AND minute <= ?",
                 (machine, sensor, first, last),
             )
+        unit_runs = minute_runs
+        for fine, coarse in rollup.COARSER:  # the hours of those minutes, then the days of those hours
+            ratio = coarse.unit_ms // fine.unit_ms
+            unit_runs = rollup.coarse_runs(unit_runs, fine, coarse)
+            for machine, sensor, first, last in unit_runs:
+                conn.execute(_ROLL_UP[fine, coarse], (machine, sensor, first * ratio, (last + 1) * ratio))
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:  # SQLite may have rolled back by itself (disk full, I/O error)

@@ -67,3 +67,43 @@ async def test_a_version_2_file_keeps_its_duplicate_events_and_stores_new_ones_o
         assert [e.message for e in await store.events(EventQuery())].count("new") == 1
     finally:
         await store.close()
+
+
+async def test_a_file_with_minute_rollups_gets_its_hours_and_days_from_them(tmp_path: Path) -> None:
+    path = tmp_path / "minutes.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    before = SQLITE_MIGRATIONS[:-1]  # every step but the hourly and daily rollups
+    for number, step in enumerate(before, start=1):
+        for statement in step:
+            conn.execute(statement)
+        conn.execute("INSERT INTO schema_version VALUES (?)", (number,))
+    conn.execute("INSERT INTO machines (id, name, kind, line, x, y) VALUES ('p1', 'P', 'pump', 'l', 0, 0)")
+    conn.execute("INSERT INTO sensors (key) VALUES ('flow_rate')")
+    t0 = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp()) * 1000
+    rows = [(t0 + i * 60_000, float(i % 97)) for i in range(3 * 1440)]  # three days, one reading a minute
+    conn.executemany("INSERT INTO readings VALUES (1, 1, ?, ?)", rows)
+    conn.execute("DELETE FROM rollup_dirty")  # rolled up by the old schema's refresh:
+    conn.execute("INSERT INTO rollup_1m SELECT machine, sensor, ts / 60000, value, value, value, 1 FROM readings")
+    conn.commit()
+    conn.close()
+
+    store = open_store(f"sqlite:///{path}")
+    await store.open()
+    try:
+        check = sqlite3.connect(path)
+        assert check.execute("SELECT count(*), sum(n) FROM rollup_1h").fetchone() == (72, 3 * 1440)
+        assert check.execute("SELECT count(*), sum(n), min(vmin), max(vmax) FROM rollup_1d").fetchone() == (
+            3,
+            3 * 1440,
+            0.0,
+            96.0,
+        )
+        assert await store.refresh_rollups(10**9) == 0
+        start = datetime(2026, 1, 1, tzinfo=UTC)
+        query = HistoryQuery(machine_id="p1", sensor="flow_rate", start=start, end=start + timedelta(days=3), points=1)
+        [bucket] = await store.history(query)  # one bucket of three whole days: read from rollup_1d
+        assert (bucket.count, bucket.min, bucket.max) == (3 * 1440, 0.0, 96.0)
+        assert bucket.avg == sum(v for _, v in rows) / len(rows)
+    finally:
+        await store.close()

@@ -5,7 +5,7 @@ inner out-of-fold risks) gives the out-of-fold event figures of 60 days of seed 
 that warns the most predictable failures while its out-of-fold false alarms stay within the goal (2 per
 machine-month); no test seed is read.
 
-    nice -n 10 .venv/bin/python bench/ml_budget.py [--budgets 0.5 1 1.5 2 3] [--folds 4]
+    nice -n 10 .venv/bin/python bench/ml_budget.py [--budgets 1 2 3 4 6] [--folds 4]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def main() -> None:
     ap.add_argument("--cache", type=Path, default=Path("/tmp/ml_bench"))
     ap.add_argument("--train-days", type=int, default=60)
     ap.add_argument("--folds", type=int, default=4)
-    ap.add_argument("--budgets", type=float, nargs="+", default=[0.5, 1.0, 1.5, 2.0, 3.0])
+    ap.add_argument("--budgets", type=float, nargs="+", default=[1.0, 2.0, 3.0, 4.0, 6.0])
     args = ap.parse_args()
     data = prepare_history(*simulated(args.cache, args.train_days, 1), HistorySpec())
     best: tuple[int, float] | None = None

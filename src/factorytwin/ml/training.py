@@ -51,11 +51,11 @@ class TrainConfig:
     n_jobs: int = 1  # OpenMP threads spin badly on a busy 2-core box: one thread was 10x faster measured
     seed: int = 0
     # history models: per-kind alert rules allow this many false-alarm episodes per machine-month on the inner
-    # out-of-fold data. Chosen on grouped folds of the training seed alone (``bench/ml_budget.py``: out of fold,
-    # budgets 1 / 2 / 3 gave 0.96 / 1.26 / 1.39 false alarms per machine-month, within the goal of 2, and warned
-    # 8.6 / 14.3 / 15.7 % of predictable failures): the rules land well inside their budget on machines they
-    # never saw, so a budget of half the goal (1, before) gave recall away for a margin that was not needed ...
-    max_false_alarms_per_month: float = 3.0
+    # out-of-fold data. Chosen on grouped folds of the training seed alone (``bench/ml_budget.py``, with the 24-step
+    # holds: out of fold, budgets 3 / 4 / 6 gave 1.66 / 1.56 / 1.56 false alarms per machine-month, within the goal
+    # of 2, and warned 22.9 / 30.0 / 31.4 % of predictable failures): the rules land well inside their budget on
+    # machines they never saw, so a budget of the goal or below gave recall away for a margin that was not needed ...
+    max_false_alarms_per_month: float = 6.0
     # ... and maximise the failures warned at least this many hours ahead
     lead_h: float = 2.0
     # the alert rule shapes (smooth steps, hold steps, off as a share of on) tried per kind (``alarms``)

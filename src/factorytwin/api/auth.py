@@ -67,8 +67,17 @@ def install_auth(app: FastAPI, service: AuthService) -> None:
     app.state.auth = service
 
 
-def auth_service(conn: HTTPConnection) -> AuthService:
-    """The app's ``AuthService``; 503 when the app was started without one."""
+async def auth_service(conn: HTTPConnection) -> AuthService:
+    """FastAPI dependency: the app's ``AuthService``; 503 when the app was started without one.
+
+    ``async`` though it awaits nothing: FastAPI runs a plain ``def`` dependency in a worker thread, and that hop
+    (a wake-up of the thread, the interpreter lock handed over and back) cost every request more than the rest of
+    its authentication (docs/ARCHITECTURE.md, "Ingest beside its peers").
+    """
+    return _auth_service_of(conn)
+
+
+def _auth_service_of(conn: HTTPConnection) -> AuthService:
     service: AuthService | None = getattr(conn.app.state, "auth", None)
     if service is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, [{"loc": [], "msg": "authentication is not set up"}])
@@ -183,7 +192,7 @@ class AuditNote:
 async def audit(conn: HTTPConnection, who: Principal, action: str, target: str) -> AsyncIterator[AuditNote]:
     """Record ``action`` on ``target`` by ``who`` in the audit trail once the block has run: ``success`` (with the
     note's detail), or ``failure`` with the error's message when it raised (the error goes on to its usual answer)."""
-    service = auth_service(conn)
+    service = _auth_service_of(conn)
     ctx = Context.of(who, client_source(conn))
     note = AuditNote()
     try:

@@ -1,8 +1,8 @@
 """PostgreSQL backend (asyncpg): a connection pool, bulk inserts of whole columns, versioned migrations.
 
-A batch is one statement: the four reading columns travel as binary arrays and are ``unnest``-ed into
-``INSERT ... ON CONFLICT DO NOTHING``, so a resend stores nothing twice and the row count of the command is the
-number of new readings. Events go in the same transaction.
+A batch's readings go in by binary ``COPY``; a batch that holds a key stored before (a resend) falls back to its
+four columns as binary arrays ``unnest``-ed into ``INSERT ... ON CONFLICT DO NOTHING``, so a resend stores nothing
+twice. Either way the command's row count is the number of new readings. Events go in the same transaction.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ _INSERT_READINGS = (
     "SELECT * FROM unnest($1::integer[], $2::smallint[], $3::bigint[], $4::float8[]) "
     "ON CONFLICT DO NOTHING"
 )
+_READING_COLUMNS = ("machine", "sensor", "ts", "value")
 _INSERT_EVENT = (
     "INSERT INTO events (machine_id, ts, kind, status, message, data, natural_key) "
     "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) ON CONFLICT (natural_key) DO NOTHING"
@@ -133,6 +134,19 @@ _ROLL_UP = {
     "vsum = excluded.vsum, n = excluded.n"
     for fine, coarse in rollup.COARSER
 }
+
+
+async def _store_readings(
+    conn: asyncpg.Connection, machines: list[int], sensors: list[int], readings: ReadingColumns, copy: bool
+) -> int:
+    """Store a batch's readings (inside its savepoint) by ``COPY`` or by ``INSERT ... ON CONFLICT DO NOTHING``;
+    return how many were new. ``COPY`` raises ``UniqueViolationError`` on a key stored before."""
+    if copy:
+        rows = list(zip(machines, sensors, readings.ts_ms, readings.values, strict=True))
+        status = await conn.copy_records_to_table("readings", records=rows, columns=_READING_COLUMNS)
+    else:
+        status = await conn.execute(_INSERT_READINGS, machines, sensors, readings.ts_ms, readings.values)
+    return int(status.rsplit(" ", 1)[-1])  # "COPY <rows>" / "INSERT 0 <rows>"
 
 
 class PostgresStore(StoreCommon):
@@ -247,8 +261,15 @@ class PostgresStore(StoreCommon):
                 try:
                     machines, sensors = self.codes.encode(readings)
                     self.codes.check_event_machines(events)
-                    async with conn.transaction():  # a savepoint: this batch only
-                        results.append(await self._insert_batch(conn, machines, sensors, readings, events))
+                    try:
+                        async with conn.transaction():  # a savepoint: this batch only
+                            new = await self._insert_batch(conn, machines, sensors, readings, events, copy=True)
+                    except asyncpg.UniqueViolationError:
+                        # COPY cannot skip a key stored before (a resend) or repeated in the batch: the batch
+                        # again, through INSERT ... ON CONFLICT DO NOTHING, which stores and counts what is new.
+                        async with conn.transaction():
+                            new = await self._insert_batch(conn, machines, sensors, readings, events, copy=False)
+                    results.append(new)
                 except Exception as exc:
                     results.append(exc)
             total = sum(r for r in results if isinstance(r, int))
@@ -258,12 +279,19 @@ class PostgresStore(StoreCommon):
 
     @staticmethod
     async def _insert_batch(
-        conn: asyncpg.Connection, machines: list[int], sensors: list[int], readings: ReadingColumns, events: Any
+        conn: asyncpg.Connection,
+        machines: list[int],
+        sensors: list[int],
+        readings: ReadingColumns,
+        events: Any,
+        copy: bool,
     ) -> int:
+        # Readings by binary COPY first: new data, the common case, goes in at the speed of a bare COPY (about
+        # twice the rate of the unnest INSERT and a quarter of its client CPU: no array encoding), in the batch's
+        # own savepoint (no extra round trip). A resend fails it and is written again with ``copy=False``.
         new = 0
         if len(readings):
-            status = await conn.execute(_INSERT_READINGS, machines, sensors, readings.ts_ms, readings.values)
-            new = int(status.rsplit(" ", 1)[-1])  # "INSERT 0 <rows>"
+            new = await _store_readings(conn, machines, sensors, readings, copy)
             marks = rollup.dirty_marks(machines, sensors, readings.ts_ms)
             if new and marks:
                 await conn.execute(_INSERT_MARKS, *(list(c) for c in zip(*marks, strict=True)))

@@ -90,6 +90,20 @@ async def test_duplicates_inside_one_batch_are_stored_once(store: Store) -> None
     assert (await store.read_range("mill-01", T0, T0 + timedelta(seconds=1))).values == [1.0]
 
 
+async def test_a_partly_resent_batch_stores_its_new_readings_and_its_events_once(store: Store) -> None:
+    # On PostgreSQL the first write goes by COPY; the second fails COPY on the stored keys and goes again by
+    # INSERT ... ON CONFLICT, events included: all of it or none of it, each row once.
+    note = Event(machine_id="mill-01", ts=T0, kind=EventKind.NOTE, message="half again")
+    first = [("mill-01", "torque", T0_MS + i, float(i)) for i in range(10)]
+    assert await store.write_batch(columns(first), [note]) == 10
+    again = [*first[5:], *[("mill-01", "torque", T0_MS + i, float(i)) for i in range(10, 15)]]
+    assert await store.write_batch(columns(again), [note]) == 5
+    got = await store.read_range("mill-01", T0, T0 + timedelta(seconds=1))
+    assert got.values == [float(i) for i in range(15)]
+    assert [e.message for e in await store.events(EventQuery())] == ["half again"]
+    assert (await store.stats()).readings == 15
+
+
 async def test_a_failing_batch_stores_nothing_of_its_readings_or_events(store: Store) -> None:
     rows = [("mill-01", "torque", T0_MS + i, 10.0) for i in range(10)]
     good = Event(machine_id="mill-01", ts=T0, kind=EventKind.STATUS, status=MachineStatus.RUNNING)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 from pathlib import Path
 
@@ -74,3 +75,14 @@ def test_serve_refuses_to_listen_beyond_loopback_until_someone_can_log_in(
     asyncio.run(token_for(sqlite_url, Role.ADMIN))
     assert CliRunner().invoke(cli, args).exit_code == 0
     assert served == ["127.0.0.1", "0.0.0.0"]
+
+
+def test_settling_the_heap_freezes_what_start_up_built_and_collects_the_young_less_often() -> None:
+    before = gc.get_threshold()
+    try:
+        serve_module.settle_heap()
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold() == serve_module.GC_THRESHOLDS
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)

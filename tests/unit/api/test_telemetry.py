@@ -164,7 +164,7 @@ async def test_a_body_over_the_size_cap_gets_413(client: httpx.AsyncClient, serv
 async def test_an_overloaded_writer_gets_503_with_retry_after(
     client: httpx.AsyncClient, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def refuse(batch: Any) -> Any:
+    async def refuse(batch: Any, validated: Any = None) -> Any:
         raise Overloaded("queue full")
 
     monkeypatch.setattr(services.ingest, "ingest", refuse)

@@ -106,10 +106,17 @@ async def post_telemetry(who: Ingester, request: Request, services: ServicesDep)
     with 403) or an operator's credential.
     """
     body = await read_body(request, services.settings.max_body_bytes)
-    batch, single = parse_telemetry(body)
+    # The fast path takes a plainly good batch straight into columns; anything else (a single reading set, events,
+    # any problem) is parsed and validated the full way, which names every problem.
+    fast = services.ingest.decode_batch(body)
+    if fast is None:
+        batch, single = parse_telemetry(body)
+        validated = None
+    else:
+        (batch, validated), single = fast, False
     check_ingest(who, {r.machine_id for r in batch.readings} | {e.machine_id for e in batch.events})
     try:
-        return await services.ingest.ingest(batch)
+        return await services.ingest.ingest(batch, validated)
     except InvalidInput as exc:
         if single:
             raise _unwrap_single(exc) from None

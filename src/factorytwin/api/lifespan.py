@@ -61,7 +61,7 @@ async def twin_lifespan(services: Services) -> AsyncIterator[None]:
     """Start the live twin (and, with ``mqtt_url`` set, the MQTT ingest subscriber); stop them at shutdown."""
     settings = services.settings
     twin = TwinService(settings, services.store, specs_of=services.registry.sensors)
-    await twin.start()
+    await twin.start(list(services.machines.values()))
     services.twin = twin
     services.ingest.add_listener(twin.on_ingested)
     services.plant.add_listener(twin.machine_changed)

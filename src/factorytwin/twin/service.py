@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -117,9 +117,12 @@ class TwinService:
         self.bus_dropped = 0
 
     # -- life cycle --------------------------------------------------------------------------------------------
-    async def start(self) -> None:
-        """Load machines and the active alarms from the store, connect the bus, start the background tasks."""
-        machines = await self.store.machines()
+    async def start(self, machines: Sequence[Machine] | None = None) -> None:
+        """Take the plant's ``machines`` (read from the store when None) and the store's active alarms, connect the
+        bus, start the background tasks. The composition root passes the machines it has just read, so a plant of
+        10,000 machines is not read and validated twice at start-up."""
+        if machines is None:
+            machines = await self.store.machines()
         self.state.register(machines)
         self.tuning.register(machines, self.state.specs_of)
         self.alarms.load(await self._stored_active_alarms())

@@ -168,19 +168,24 @@ async def latency_run(
     sets_per_tick = rate / per_set * TICK_S
     values = json.dumps(MILL_VALUES)
     latencies: dict[str, list[float]] = {name: [] for name in watchers}
+    worst_by_second: dict[str, dict[int, float]] = {name: {} for name in watchers}
     closed: dict[str, int | None] = dict.fromkeys(watchers)
     snapshot_s: dict[str, float] = {}
     measuring = False
 
     async def listen(name: str, ws: Any) -> None:
         samples = latencies[name]
+        worst = worst_by_second[name]
         try:
             async for raw in ws:
                 if measuring and raw.startswith('{"type":"reading"'):
                     now = datetime.now(UTC)
                     start = raw.index('"ts":"') + 6  # cheaper than json.loads: the client shares the CPU
                     ts = datetime.fromisoformat(raw[start : raw.index('"', start)])
-                    samples.append((now - ts).total_seconds())
+                    lag = (now - ts).total_seconds()
+                    samples.append(lag)
+                    second = int(time.perf_counter() - warmup_end)
+                    worst[second] = max(worst.get(second, 0.0), lag)
         except ConnectionClosed as exc:
             closed[name] = exc.rcvd.code if exc.rcvd is not None else -1
 
@@ -250,12 +255,13 @@ async def latency_run(
             "messages": len(latencies[name]),
             "closed": closed[name],
             "snapshot_s": snapshot_s[name],
+            "worst_by_second_ms": [round(worst_by_second[name].get(i, 0.0) * 1000) for i in range(int(duration) + 1)],
         }
     first = by_watcher[next(iter(watchers))]
     return {"sent": sent, "errors": errors, "late_ticks": late_ticks, "by_watcher": by_watcher, **first}
 
 
-async def prime(url: str, headers: dict[str, str], machines: list[str]) -> None:
+async def prime(url: str, headers: dict[str, str], machines: list[str], wait_warmups: bool = False) -> None:
     """One reading set of every machine first: each machine's first report (offline -> running) is not measured."""
     ts = datetime.now(UTC).isoformat()
     values = json.dumps(MILL_VALUES)
@@ -265,7 +271,17 @@ async def prime(url: str, headers: dict[str, str], machines: list[str]) -> None:
             body = ('{"readings":[' + ",".join(items[i : i + 1000]) + "]}").encode()
             r = await http.post("/api/v1/telemetry", content=body, headers={"content-type": "application/json"})
             r.raise_for_status()
-    await asyncio.sleep(1.0)
+        await asyncio.sleep(1.0)
+        # With ``wait_warmups`` the start-up warm-ups (the KPI day tallies, the ML imports in a thread) are over
+        # before the measurement starts (what they took is printed); without, the measurement overlaps them.
+        deadline = time.monotonic() + 300
+        while wait_warmups and time.monotonic() < deadline:
+            sections = (await http.get("/api/v1/health")).json().get("sections", {})
+            kpi, ml = sections.get("kpi", {}), sections.get("ml", {})
+            if (kpi.get("warmed") or kpi.get("error") or not kpi.get("warm_days")) and ml.get("ready", True):
+                print(f"warm-ups done: KPI day tallies in {kpi.get('seconds')} s, ML ready {ml.get('ready')}")
+                break
+            await asyncio.sleep(0.5)
 
 
 async def mqtt_run(url: str, headers: dict[str, str], port: int, total: int, sets_per_message: int) -> dict[str, Any]:
@@ -322,7 +338,7 @@ async def main_async(args: argparse.Namespace) -> None:
                 None if n == 0 else machines[:: max(1, len(machines) // n)][:n]
             )
         with server_process(env, work / "server-latency.log", timeout_s=300) as (url, headers, proc):
-            await prime(url, headers, machines)
+            await prime(url, headers, machines, args.after_warmups)
             for rate in [] if args.skip_latency else args.rates:
                 r = await latency_run(url, headers, machines, rate, args.duration, watchers)
                 rss = rss_mb(proc.pid)
@@ -344,6 +360,7 @@ async def main_async(args: argparse.Namespace) -> None:
                         f"producer late ticks {r['late_ticks']}); snapshot {w['snapshot_s']:.2f} s; "
                         f"closed by the server: {w['closed'] if w['closed'] is not None else 'no'}"
                     )
+                    print(f"  worst latency in each measured second (ms): {w['worst_by_second_ms']}")
                 if case:
                     record(f"server RSS, {case} at {rate:,.0f} readings/s", rss, "MiB", better="lower")
                 print(f"server RSS after {rate:,.0f} readings/s: {rss:.0f} MiB")
@@ -380,6 +397,9 @@ def main() -> None:
         nargs="+",
         default=None,
         help="WebSocket clients: 0 watches every machine, n watches n machines (default 0; with --hz: 0 50)",
+    )
+    parser.add_argument(
+        "--after-warmups", action="store_true", help="measure once the KPI and ML warm-ups after start-up are done"
     )
     parser.add_argument("--stream-interval", type=float, default=0.25, help="FT_STREAM_INTERVAL_S of the server")
     parser.add_argument("--mqtt-readings", type=int, default=600_000, help="readings published over MQTT")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -21,8 +22,17 @@ class FakeClock:
         return self.now
 
 
-def empty_snapshot(_: set[str] | None) -> SnapshotMessage:
-    return SnapshotMessage(machines=[], alarms=[])
+class EmptyPlant:
+    """A snapshot source without machines: every snapshot is one empty part."""
+
+    def snapshot_ids(self, machines: set[str] | None) -> list[str]:
+        return []
+
+    def snapshot_part(self, machine_ids: Sequence[str], part: int, last: bool) -> SnapshotMessage:
+        return SnapshotMessage(machines=[], alarms=[], part=part, last=last)
+
+
+empty_snapshot = EmptyPlant()
 
 
 def drain(client: StreamClient) -> list[dict[str, Any]]:

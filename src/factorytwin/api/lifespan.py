@@ -28,7 +28,7 @@ from factorytwin.domain import FactoryLayout, Machine
 from factorytwin.errors import InvalidInput, LayoutError
 from factorytwin.ingest import IngestService
 from factorytwin.ingest.mqtt import MqttIngest
-from factorytwin.kpi.service import warm_up_query
+from factorytwin.kpi.service import KpiService, warm_up_query
 from factorytwin.layout import load_layout
 from factorytwin.ml import ModelRegistry, Predictor
 from factorytwin.ml.jobs import TrainingJobs
@@ -55,6 +55,10 @@ KPI_WARM_DELAY_S = 2.0
 
 KPI_WARM_MACHINES_PER_STEP = 8
 """Machines per step of the KPI warm-up (``warm_kpis``): about 60 ms of the event loop each for 366 days."""
+
+KPI_WARM_IDLE_FACTOR = 3.0
+"""After each warm-up step the loop is left to the rest for this many times as long as the step took (the
+warm-up takes at most a quarter of the process)."""
 
 ServiceHook = Callable[[Services], AbstractAsyncContextManager[None]]
 
@@ -235,25 +239,27 @@ async def connectors_lifespan(services: Services) -> AsyncIterator[None]:
 KpiWarmState = dict[str, int | float | str | None]
 
 
-async def warm_kpis(services: Services, state: KpiWarmState) -> None:
+async def warm_kpis(services: Services, state: KpiWarmState, idle_factor: float = KPI_WARM_IDLE_FACTOR) -> None:
     """A KPI report over the last ``kpi_warm_days`` days by day, which fills the store's day tallies
     (``kpi.cache``); ``state`` says how it went. A failure is logged, never raised (the requests then read the
     events for themselves).
 
     The tallies are computed on the event loop, about 7.6 ms per machine for 366 days (bench/live.py, 1,000
-    machines: 7.6 s in one piece, the live stream stalled behind it for as long). So the warm-up goes
-    ``KPI_WARM_MACHINES_PER_STEP`` machines at a time and lets the loop run between steps; the day tallies kept
-    are per machine, in the store's one cache, the same whatever the steps."""
+    machines: 7.6 s in one piece, the live stream stalled behind it for as long; 10,000 machines: 76 s). So the
+    warm-up goes ``KPI_WARM_MACHINES_PER_STEP`` machines at a time and, after each step, leaves the loop to the
+    rest for ``idle_factor`` times as long as the step took: the live twin keeps most of the process however
+    large the plant. The day tallies kept are per machine, in the store's one cache, the same whatever the steps."""
     days = services.settings.kpi_warm_days
     end = datetime.now(UTC)
     started = time.perf_counter()
-    machines = list(services.machines.values())
+    plant = kpi_service(services)  # the very service the KPI routes build, so the tallies kept are theirs
+    machines = list(plant.machines.values())
     try:
         for i in range(0, len(machines), KPI_WARM_MACHINES_PER_STEP):
-            step = machines[i : i + KPI_WARM_MACHINES_PER_STEP]
-            # the very service the KPI routes build (over this step's machines), so the tallies kept are theirs
-            await kpi_service(services, step).report(warm_up_query(days, end))
-            await asyncio.sleep(0)  # the live twin's turn
+            step_began = time.perf_counter()
+            step = KpiService(plant.store, machines[i : i + KPI_WARM_MACHINES_PER_STEP], plant.lines, plant.time_scale)
+            await step.report(warm_up_query(days, end))
+            await asyncio.sleep((time.perf_counter() - step_began) * idle_factor)  # the live twin's turn
     except Exception as exc:  # a warm-up: the requests read for themselves when it fails
         state["error"] = f"{type(exc).__name__}: {exc}"[:200]
         log.warning("KPI warm-up failed (%s): KPI requests read the events themselves", state["error"])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -13,7 +12,7 @@ from pydantic import BaseModel, Field, ValidationError
 from factorytwin.api.auth import Viewer
 from factorytwin.api.deps import Services, ServicesDep
 from factorytwin.api.errors import problems_from_validation
-from factorytwin.domain import Event, EventKind, IsoDatetime, Machine
+from factorytwin.domain import Event, EventKind, IsoDatetime
 from factorytwin.errors import FieldProblem, InvalidInput
 from factorytwin.kpi import MAX_BUCKETS, Grouping, KpiQuery, KpiReport, KpiService, Scope
 from factorytwin.kpi.timeline import from_ms, to_ms
@@ -28,11 +27,10 @@ BAD_INPUT: dict[int | str, dict[str, Any]] = {
 _CURSOR = re.compile(r"^(-?\d{1,15})\.(\d{1,19})$")
 
 
-def kpi_service(services: Services, machines: Sequence[Machine] | None = None) -> KpiService:
-    """The KPI service over the app's store and layout (over ``machines`` only, when given: the warm-up's steps)."""
+def kpi_service(services: Services) -> KpiService:
+    """The KPI service over the app's store and layout."""
     lines = {line.id: line.name for line in services.layout.lines}
-    scope = list(services.machines.values()) if machines is None else list(machines)
-    return KpiService(services.store, scope, lines, services.settings.time_scale)
+    return KpiService(services.store, list(services.machines.values()), lines, services.settings.time_scale)
 
 
 def query_range(start: datetime | None, end: datetime | None) -> tuple[datetime, datetime]:

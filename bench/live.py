@@ -145,6 +145,12 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def is_snapshot_end(raw: str) -> bool:
     """True for the last (or only) message of a snapshot: a snapshot may come in chunks, the last says so."""
     return raw.startswith('{"type":"snapshot"') and '"last":false' not in raw[:200]
@@ -193,7 +199,10 @@ async def latency_run(
         query = "" if ids is None else "?machines=" + ",".join(ids)
         began = time.perf_counter()
         ws = await ws_connect(
-            url.replace("http", "ws") + "/api/v1/stream" + query, max_size=None, additional_headers=headers
+            url.replace("http", "ws") + "/api/v1/stream" + query,
+            max_size=None,
+            additional_headers=headers,
+            open_timeout=120,
         )
         while not is_snapshot_end(str(await ws.recv())):
             pass
@@ -340,7 +349,9 @@ async def main_async(args: argparse.Namespace) -> None:
         with server_process(env, work / "server-latency.log", timeout_s=300) as (url, headers, proc):
             await prime(url, headers, machines, args.after_warmups)
             for rate in [] if args.skip_latency else args.rates:
+                cpu0, wall0 = cpu_s(proc.pid), time.perf_counter()
                 r = await latency_run(url, headers, machines, rate, args.duration, watchers)
+                busy = (cpu_s(proc.pid) - cpu0) / (time.perf_counter() - wall0)
                 rss = rss_mb(proc.pid)
                 case = f"{args.machines:,} machines" if args.hz is not None else ""
                 for name, w in r["by_watcher"].items():
@@ -363,7 +374,10 @@ async def main_async(args: argparse.Namespace) -> None:
                     print(f"  worst latency in each measured second (ms): {w['worst_by_second_ms']}")
                 if case:
                     record(f"server RSS, {case} at {rate:,.0f} readings/s", rss, "MiB", better="lower")
-                print(f"server RSS after {rate:,.0f} readings/s: {rss:.0f} MiB")
+                print(
+                    f"server RSS after {rate:,.0f} readings/s: {rss:.0f} MiB; server CPU {busy:.0%} of one core"
+                    f" over the run ({busy * 1e6 / rate:.1f} µs per reading); load average {os.getloadavg()[0]:.1f}"
+                )
         if args.skip_mqtt:
             return
         async with fresh_postgres() as dsn:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from factorytwin.domain import MachineKind
 from factorytwin.errors import LayoutError
-from factorytwin.layout import load_layout, parse_layout
+from factorytwin.layout import SafeLoader, load_layout, parse_layout
 
 
 def test_default_factory_has_lines_and_every_kind() -> None:
@@ -58,3 +59,18 @@ def test_duplicate_machine_is_refused() -> None:
 def test_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(LayoutError, match=r"nope\.yaml"):
         load_layout(tmp_path / "nope.yaml")
+
+
+def test_invalid_yaml_and_a_non_mapping_are_refused_with_the_source_named() -> None:
+    with pytest.raises(LayoutError, match=r"f.yaml: not valid YAML/JSON"):
+        parse_layout("name: [unclosed", "f.yaml")
+    with pytest.raises(LayoutError, match=r"f.yaml: a layout must be a mapping"):
+        parse_layout("- just\n- a list\n", "f.yaml")
+
+
+def test_a_large_layout_loads_with_libyaml_when_pyyaml_has_it() -> None:
+    assert SafeLoader is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    rows = "\n".join(f"  - {{id: m{i}, name: M{i}, kind: pump, line: l1, x: {i}, y: 0}}" for i in range(2000))
+    layout = parse_layout("name: t\nlines: [{id: l1, name: L1}]\nmachines:\n" + rows + "\n", "big.yaml")
+    assert [m.id for m in layout.machines[:2]] == ["m0", "m1"]
+    assert len(layout.machines) == 2000

@@ -49,11 +49,17 @@ class MachineState(BaseModel):
 
 
 class SnapshotMessage(ServerMessageBase):
-    """First message after connecting or (re)subscribing: the state of every subscribed machine."""
+    """First message after connecting or (re)subscribing: the state of every subscribed machine, in parts.
+
+    A large snapshot streams as several messages of up to 500 machines each (with those machines' active alarms):
+    ``part`` 0 replaces what the client knew, later parts add to it, ``last`` is true on the final part. A plant
+    of up to 500 machines (or a subscription to that many) is one message, part 0 and last."""
 
     type: Literal["snapshot"] = "snapshot"
     machines: list[MachineState]
-    alarms: list[Alarm]
+    alarms: list[Alarm] = Field(description="the active alarms of this part's machines")
+    part: int = Field(default=0, ge=0, description="0 for the first part (it replaces what the client knew)")
+    last: bool = Field(default=True, description="true on the final part of the snapshot")
 
 
 class ReadingMessage(ServerMessageBase):

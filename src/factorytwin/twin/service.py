@@ -13,7 +13,7 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -102,7 +102,7 @@ class TwinService:
         )
         self.hub = StreamHub(
             settings.stream_interval_s,
-            self.snapshot,
+            self,
             max_bytes=settings.stream_client_max_bytes,
             max_subscriptions=settings.stream_max_subscriptions,
         )
@@ -117,10 +117,14 @@ class TwinService:
         self.bus_dropped = 0
 
     # -- life cycle --------------------------------------------------------------------------------------------
-    async def start(self) -> None:
-        """Load machines and the active alarms from the store, connect the bus, start the background tasks."""
-        machines = await self.store.machines()
+    async def start(self, machines: Sequence[Machine] | None = None) -> None:
+        """Take the plant's ``machines`` (read from the store when None) and the store's active alarms, connect the
+        bus, start the background tasks. The composition root passes the machines it has just read, so a plant of
+        10,000 machines is not read and validated twice at start-up."""
+        if machines is None:
+            machines = await self.store.machines()
         self.state.register(machines)
+        self.hub.set_plant_size(len(self.state.machines))
         self.tuning.register(machines, self.state.specs_of)
         self.alarms.load(await self._stored_active_alarms())
         for live in self.state.machines.values():
@@ -169,6 +173,7 @@ class TwinService:
             self.state.register([machine])
             self.tuning.register([machine], self.state.specs_of)
             self._refresh_health(self.state.machines[machine.id], force=True)
+        self.hub.set_plant_size(len(self.state.machines))
         if isinstance(self.bus, MqttBus):
             self.bus.guard = self._bus_guard()
         self.hub.broadcast(MachineChangedMessage(op=op, machine_id=machine_id, machine=machine))
@@ -184,21 +189,27 @@ class TwinService:
             self._enqueue(BusEvent("telemetry", self.bus.origin, batch))
 
     def _handle(self, updates: list[MachineUpdate], evaluate_alarms: bool) -> None:
+        hub = self.hub
         for upd in updates:
             live = self.state.machines[upd.machine_id]
-            if upd.values and upd.ts_ms is not None:
-                self.hub.reading(upd.machine_id, ms_to_datetime(upd.ts_ms), upd.values)
             for event in upd.events:
-                self.hub.event(event)
+                hub.event(event)
                 if event.kind is EventKind.COMMAND and len(self.ledger):
                     answered = self.ledger.answer(event, self.clock())
                     if answered is not None:
-                        self.hub.command(answered)
+                        hub.command(answered)
             if evaluate_alarms:
                 ts = ms_to_datetime(upd.ts_ms) if upd.ts_ms is not None else self.clock()
                 for alarm in self.alarms.apply(upd.machine_id, self.findings(live, upd), ts):
                     self._mark_dirty(alarm)
-            self._refresh_health(live, force=upd.status_changed or upd.setpoint_changed)
+            changed = self._health_changed(live, force=upd.status_changed or upd.setpoint_changed)
+            if not hub.watched(upd.machine_id):
+                continue  # nobody to tell: no message is built
+            has_values = bool(upd.values) and upd.ts_ms is not None
+            if has_values or changed:
+                # the new values and the state they caused go out together (one coalescing step, not two)
+                ts_of = ms_to_datetime(upd.ts_ms) if has_values and upd.ts_ms is not None else None
+                hub.update(upd.machine_id, ts_of, upd.values, live.to_state() if changed else None)
 
     def findings(self, live: LiveMachine, upd: MachineUpdate) -> list[Finding]:
         """The alarm rules' verdicts on one machine's update, at its operating point and with its tuning."""
@@ -213,7 +224,8 @@ class TwinService:
             failure_mode=live.failure_mode,
         )
 
-    def _refresh_health(self, live: LiveMachine, force: bool = False) -> None:
+    def _health_changed(self, live: LiveMachine, force: bool = False) -> bool:
+        """Score the machine's health again; True when its state should be sent (health changed, or ``force``)."""
         health = health_score(
             live.specs,
             live.values,
@@ -224,6 +236,11 @@ class TwinService:
         )
         if force or health != live.health:
             live.health = health
+            return True
+        return False
+
+    def _refresh_health(self, live: LiveMachine, force: bool = False) -> None:
+        if self._health_changed(live, force) and self.hub.watched(live.machine_id):
             self.hub.state(live.to_state())
 
     async def _on_bus(self, event: BusEvent) -> None:
@@ -388,8 +405,23 @@ class TwinService:
 
     # -- REST-facing operations --------------------------------------------------------------------------------
     def snapshot(self, machines: set[str] | None) -> SnapshotMessage:
-        """The state of the given machines (all when None) and their active alarms."""
-        return SnapshotMessage(machines=self.state.states(machines), alarms=self.alarms.alarms(machines))
+        """The state of the given machines (all when None) and their active alarms, in one message."""
+        return self.snapshot_part(self.snapshot_ids(machines), 0, True)
+
+    def snapshot_ids(self, machines: set[str] | None) -> list[str]:
+        """The known machines of a subscription (all when None), in id order: what a snapshot covers."""
+        known = self.state.machines
+        return sorted(known) if machines is None else sorted(m for m in machines if m in known)
+
+    def snapshot_part(self, machine_ids: Sequence[str], part: int, last: bool) -> SnapshotMessage:
+        """Part ``part`` of a snapshot: the state and active alarms of ``machine_ids`` (the hub streams a large
+        snapshot in parts, building each when it is about to be sent)."""
+        return SnapshotMessage(
+            machines=self.state.states(machine_ids),
+            alarms=self.alarms.alarms(machine_ids),
+            part=part,
+            last=last,
+        )
 
     def machine_state(self, machine_id: str) -> MachineState | None:
         """The live state of one machine, or None when unknown."""

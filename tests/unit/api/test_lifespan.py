@@ -3,18 +3,21 @@ store is logged, never raised."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 from fastapi import FastAPI
 
-from factorytwin.api import Services
+from factorytwin.api import Services, lifespan
 from factorytwin.api.lifespan import KpiWarmState, warm_kpis
 from factorytwin.domain import Event, EventKind, MachineStatus
 from factorytwin.errors import StoreUnavailable
+from factorytwin.kpi import KpiQuery, KpiReport
 from factorytwin.kpi.cache import cache_of
-from factorytwin.kpi.service import LOOKBACK_EVENTS
+from factorytwin.kpi.service import LOOKBACK_EVENTS, KpiService
 
 
 def fresh() -> KpiWarmState:
@@ -52,3 +55,34 @@ async def test_health_has_the_warm_up_section(app: FastAPI, client: httpx.AsyncC
     section = (await client.get("/api/v1/health")).json()["sections"]["kpi"]
     assert section["warm_days"] == 366
     assert set(section) == {"warm_days", "warmed", "seconds", "error"}
+
+
+async def test_the_warm_up_goes_a_few_machines_at_a_time_and_lets_the_loop_run_between(
+    services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(lifespan, "KPI_WARM_MACHINES_PER_STEP", 2)
+    seen: list[object] = []
+    real = KpiService.report
+
+    async def report(self: KpiService, query: KpiQuery) -> KpiReport:
+        seen.append(sorted(self.machines))
+        return await real(self, query)
+
+    monkeypatch.setattr(KpiService, "report", report)
+
+    async def the_rest_of_the_server() -> None:
+        while True:
+            seen.append("loop")
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(the_rest_of_the_server())
+    state = fresh()
+    await warm_kpis(services, state, idle_factor=0.0)
+    other.cancel()
+    steps = [(i, s) for i, s in enumerate(seen) if isinstance(s, list)]
+    assert all(len(s) <= 2 for _, s in steps)
+    assert sorted(m for _, s in steps for m in s) == sorted(services.machines)
+    assert len(steps) > 1
+    for (a, _), (b, _) in itertools.pairwise(steps):
+        assert "loop" in seen[a + 1 : b]  # the rest of the server ran between two steps
+    assert state["warmed"] is True

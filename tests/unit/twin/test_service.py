@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from factorytwin.config import Settings
-from factorytwin.domain import AlarmState, Command, CommandKind, MachineStatus
+from factorytwin.domain import AlarmState, Command, CommandKind, Machine, MachineStatus
 from factorytwin.prediction import Prediction
 from factorytwin.store.base import AlarmQuery
 from factorytwin.store.sqlite import SQLiteStore
@@ -151,4 +151,27 @@ async def test_two_processes_that_miss_each_others_news_still_store_one_alarm(tm
     finally:
         await a.stop()
         await b.stop()
+        await store.close()
+
+
+async def test_start_takes_the_machines_it_is_given_without_reading_them_again(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "twin.db")
+    await store.open()
+    await store.register_machines([machine()])
+    reads = 0
+    stored_machines = store.machines
+
+    async def counted() -> list[Machine]:
+        nonlocal reads
+        reads += 1
+        return await stored_machines()
+
+    store.machines = counted  # type: ignore[method-assign]
+    service = TwinService(Settings(database_url="sqlite:///unused.db"), store, InProcessBus())
+    await service.start([machine(), machine("mill-02")])
+    try:
+        assert reads == 0
+        assert set(service.state.machines) == {"mill-01", "mill-02"}
+    finally:
+        await service.stop()
         await store.close()

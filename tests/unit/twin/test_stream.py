@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-from factorytwin.domain import Alarm, AlarmSeverity, AlarmState, Event, EventKind
-from factorytwin.twin.messages import SnapshotMessage
-from factorytwin.twin.stream import DROPPED, StreamClient, StreamHub, TooManySubscriptions
+from factorytwin.domain import Alarm, AlarmSeverity, AlarmState, Event, EventKind, MachineStatus
+from factorytwin.twin.messages import MachineState, SnapshotMessage
+from factorytwin.twin.stream import (
+    DROPPED,
+    SNAPSHOT_PART_MACHINES,
+    StreamClient,
+    StreamHub,
+    TooManySubscriptions,
+)
 from tests.unit.twin.helpers import T0
 
 
@@ -21,8 +28,17 @@ class FakeClock:
         return self.now
 
 
-def empty_snapshot(_: set[str] | None) -> SnapshotMessage:
-    return SnapshotMessage(machines=[], alarms=[])
+class EmptyPlant:
+    """A snapshot source without machines: every snapshot is one empty part."""
+
+    def snapshot_ids(self, machines: set[str] | None) -> list[str]:
+        return []
+
+    def snapshot_part(self, machine_ids: Sequence[str], part: int, last: bool) -> SnapshotMessage:
+        return SnapshotMessage(machines=[], alarms=[], part=part, last=last)
+
+
+empty_snapshot = EmptyPlant()
 
 
 def drain(client: StreamClient) -> list[dict[str, Any]]:
@@ -162,3 +178,105 @@ def test_subscriptions_are_capped() -> None:
     with pytest.raises(TooManySubscriptions):
         hub.resubscribe(client, [f"m{i}" for i in range(500)])
     assert client.machines == {"a", "b", "c"}
+
+
+class Plant:
+    """A snapshot source of ``n`` machines; it records which parts it was asked for."""
+
+    def __init__(self, n: int) -> None:
+        self.ids = [f"m-{i:05d}" for i in range(n)]
+        self.asked: list[tuple[int, int, bool]] = []
+
+    def snapshot_ids(self, machines: set[str] | None) -> list[str]:
+        return self.ids if machines is None else [m for m in self.ids if m in machines]
+
+    def snapshot_part(self, machine_ids: Sequence[str], part: int, last: bool) -> SnapshotMessage:
+        self.asked.append((len(machine_ids), part, last))
+        return SnapshotMessage.model_construct(machines=[], alarms=[], part=part, last=last)
+
+
+async def test_a_large_snapshot_streams_in_parts_built_as_they_are_sent() -> None:
+    plant = Plant(SNAPSHOT_PART_MACHINES * 2 + 10)
+    hub = StreamHub(0.25, plant)
+    client = hub.connect()
+    assert client.queue.qsize() == 1  # only the first part is built at connect
+    assert plant.asked == [(SNAPSHOT_PART_MACHINES, 0, False)]
+    hub.reading("m-00001", T0, {"torque": 1.0})  # queued behind the first part
+    texts = [json.loads(str(await client.get())) for _ in range(4)]
+    assert [(t["type"], t.get("part"), t.get("last")) for t in texts] == [
+        ("snapshot", 0, False),
+        ("snapshot", 1, False),
+        ("snapshot", 2, True),
+        ("reading", None, None),
+    ]
+    assert plant.asked[1:] == [(SNAPSHOT_PART_MACHINES, 1, False), (10, 2, True)]
+    assert client.pending_bytes == 0
+    assert client.snapshot is None
+
+
+async def test_resubscribing_mid_snapshot_starts_the_new_one() -> None:
+    plant = Plant(SNAPSHOT_PART_MACHINES * 3)
+    hub = StreamHub(0.25, plant)
+    client = hub.connect()
+    assert json.loads(str(await client.get()))["part"] == 0
+    hub.resubscribe(client, ["m-00002", "m-00003"])
+    texts = [json.loads(str(await client.get())) for _ in range(1)]
+    assert [(t["part"], t["last"]) for t in texts] == [(0, True)]
+    assert client.snapshot is None
+    assert client.queue.empty()
+
+
+def test_a_small_snapshot_is_one_message_part_0_and_last() -> None:
+    hub = StreamHub(0.25, Plant(3))
+    (snapshot,) = drain(hub.connect())
+    assert (snapshot["part"], snapshot["last"]) == (0, True)
+
+
+def test_an_update_nobody_watches_builds_nothing() -> None:
+    hub, _ = hub_with_clock()
+    watcher = hub.connect(["mill-02"])
+    drain(watcher)
+    sent = hub.sent_messages
+    assert not hub.watched("mill-01")
+    hub.reading("mill-01", T0, {"torque": 1.0})
+    assert hub.flush_due() is None  # nothing pending for it either
+    assert hub.sent_messages == sent
+    assert drain(watcher) == []
+    hub.disconnect(watcher)
+    assert not hub.watched("mill-02")
+
+
+def test_new_values_and_the_state_they_caused_go_out_together() -> None:
+    hub, _ = hub_with_clock()
+    client = hub.connect()
+    drain(client)
+    state = MachineState(
+        machine_id="mill-01",
+        profile="cnc_mill",
+        status=MachineStatus.RUNNING,
+        health=90.0,
+        last_seen=T0,
+        values={"torque": 1.0},
+        values_ts=T0,
+    )
+    hub.update("mill-01", T0, {"torque": 1.0}, state)
+    assert [m["type"] for m in drain(client)] == ["reading", "state"]  # at once, not the state an interval later
+    assert hub.flush_due() is None
+
+
+def test_queue_room_grows_with_the_machines_a_client_watches() -> None:
+    hub, clock = hub_with_clock(queue_size=10)
+    hub.set_plant_size(1000)
+    everything = hub.connect()
+    two = hub.connect(["m-00000", "m-00001"])
+    assert everything.max_messages == 10 + 2 * 1000
+    assert two.max_messages == 10 + 2 * 2
+    # a plant of 1,000 machines comes online in one batch: a reading and a state each
+    for i in range(1000):
+        hub.reading(f"m-{i:05d}", T0, {"torque": 1.0})
+    assert not everything.dropped
+    for i in range(20):  # the client of two machines that never reads is dropped as before
+        clock.now = float(i)
+        hub.reading("m-00000", T0, {"torque": float(i)})
+    assert two.dropped
+    assert everything in hub.clients

@@ -3999,13 +3999,32 @@ export interface components {
         };
         /**
          * SnapshotMessage
-         * @description First message after connecting or (re)subscribing: the state of every subscribed machine.
+         * @description First message after connecting or (re)subscribing: the state of every subscribed machine, in parts.
+         *
+         *     A large snapshot streams as several messages of up to 500 machines each (with those machines' active alarms):
+         *     ``part`` 0 replaces what the client knew, later parts add to it, ``last`` is true on the final part. A plant
+         *     of up to 500 machines (or a subscription to that many) is one message, part 0 and last.
          */
         SnapshotMessage: {
-            /** Alarms */
+            /**
+             * Alarms
+             * @description the active alarms of this part's machines
+             */
             alarms: components["schemas"]["Alarm"][];
+            /**
+             * Last
+             * @description true on the final part of the snapshot
+             * @default true
+             */
+            last: boolean;
             /** Machines */
             machines: components["schemas"]["MachineState"][];
+            /**
+             * Part
+             * @description 0 for the first part (it replaces what the client knew)
+             * @default 0
+             */
+            part: number;
             /**
              * @description discriminator enum property added by openapi-typescript
              * @enum {string}

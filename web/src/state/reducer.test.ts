@@ -61,6 +61,8 @@ describe("twinReducer", () => {
   it("replaces machines and active alarms with a snapshot", () => {
     const s = feed(initialTwinState, {
       type: "snapshot",
+      part: 0,
+      last: true,
       machines: [ms("mill-01"), ms("pump-01")],
       alarms: [alarm(1)],
     });
@@ -70,14 +72,55 @@ describe("twinReducer", () => {
     expect(s.lastMessageAt).toBe(1000);
   });
 
+  it("builds the picture from a snapshot streamed in parts: part 0 replaces, later parts add", () => {
+    let s = feed(initialTwinState, {
+      type: "snapshot",
+      part: 0,
+      last: true,
+      machines: [ms("old")],
+      alarms: [alarm(9)],
+    });
+    s = feed(
+      s,
+      {
+        type: "snapshot",
+        part: 0,
+        last: false,
+        machines: [ms("m-0"), ms("m-1")],
+        alarms: [alarm(1, { machine_id: "m-1" })],
+      },
+      { type: "snapshot", part: 1, last: false, machines: [ms("m-2")], alarms: [] },
+      { type: "snapshot", part: 2, last: true, machines: [ms("m-3")], alarms: [alarm(3, { machine_id: "m-3" })] },
+    );
+    expect(Object.keys(s.machines).sort()).toEqual(["m-0", "m-1", "m-2", "m-3"]);
+    expect(Object.keys(s.alarms).sort()).toEqual(["1", "3"]);
+    expect(s.series["m-2"]?.vibration?.v).toEqual([2]);
+    // a reading after the parts lands on its machine as with a one-message snapshot
+    s = feed(s, { type: "reading", machine_id: "m-3", ts: "2026-01-01T00:00:01Z", values: { vibration: 4 } });
+    expect(s.machines["m-3"]?.values.vibration).toBe(4);
+  });
+
+  it("takes a snapshot part of many machines in one pass, each machine once", () => {
+    const machines = Array.from({ length: 2000 }, (_, i) => ms(`m-${i}`));
+    const s = feed(initialTwinState, { type: "snapshot", part: 0, last: true, machines, alarms: [] });
+    expect(Object.keys(s.machines)).toHaveLength(2000);
+    expect(Object.keys(s.series)).toHaveLength(2000);
+  });
+
   it("drops active alarms absent from a new snapshot (they cleared while disconnected)", () => {
-    let s = feed(initialTwinState, { type: "snapshot", machines: [ms("mill-01")], alarms: [alarm(1), alarm(2)] });
-    s = feed(s, { type: "snapshot", machines: [ms("mill-01")], alarms: [alarm(2)] });
+    let s = feed(initialTwinState, {
+      type: "snapshot",
+      part: 0,
+      last: true,
+      machines: [ms("mill-01")],
+      alarms: [alarm(1), alarm(2)],
+    });
+    s = feed(s, { type: "snapshot", part: 0, last: true, machines: [ms("mill-01")], alarms: [alarm(2)] });
     expect(Object.keys(s.alarms)).toEqual(["2"]);
   });
 
   it("merges a reading into the machine's values and its sparkline series", () => {
-    let s = feed(initialTwinState, { type: "snapshot", machines: [ms("mill-01")], alarms: [] });
+    let s = feed(initialTwinState, { type: "snapshot", part: 0, last: true, machines: [ms("mill-01")], alarms: [] });
     s = feed(s, {
       type: "reading",
       machine_id: "mill-01",
@@ -91,7 +134,13 @@ describe("twinReducer", () => {
   });
 
   it("ignores an out-of-order reading for the live values but keeps newer ones", () => {
-    let s = feed(initialTwinState, { type: "snapshot", machines: [ms("m", { values: {} })], alarms: [] });
+    let s = feed(initialTwinState, {
+      type: "snapshot",
+      part: 0,
+      last: true,
+      machines: [ms("m", { values: {} })],
+      alarms: [],
+    });
     s = feed(s, { type: "reading", machine_id: "m", ts: "2026-01-01T00:00:05Z", values: { a: 5 } });
     s = feed(s, { type: "reading", machine_id: "m", ts: "2026-01-01T00:00:03Z", values: { a: 3 } });
     expect(s.machines.m?.values.a).toBe(5);
@@ -120,7 +169,7 @@ describe("twinReducer", () => {
   });
 
   it("applies a state message: status and health change, values merge", () => {
-    let s = feed(initialTwinState, { type: "snapshot", machines: [ms("mill-01")], alarms: [] });
+    let s = feed(initialTwinState, { type: "snapshot", part: 0, last: true, machines: [ms("mill-01")], alarms: [] });
     s = feed(s, {
       type: "state",
       state: ms("mill-01", { status: "stopped", health: 42, values: { torque: 1 }, values_ts: "2026-01-01T00:00:02Z" }),
@@ -184,7 +233,13 @@ describe("twinReducer", () => {
   });
 
   it("never mutates its input", () => {
-    const before = feed(initialTwinState, { type: "snapshot", machines: [ms("m")], alarms: [alarm(1)] });
+    const before = feed(initialTwinState, {
+      type: "snapshot",
+      part: 0,
+      last: true,
+      machines: [ms("m")],
+      alarms: [alarm(1)],
+    });
     const frozen = JSON.stringify(before);
     feed(
       before,

@@ -80,15 +80,13 @@ function toEpochSeconds(ts: string | null | undefined): number | null {
   return Number.isFinite(ms) ? ms / 1000 : null;
 }
 
-/** Append the values at time ``t`` to a machine's buffers; out-of-order or repeated instants are ignored. */
-function appendSeries(
-  series: TwinState["series"],
-  machineId: string,
-  t: number | null,
+/** A machine's buffers with the values at time ``t`` appended (null: nothing changed); out-of-order or repeated
+ * instants are ignored. */
+function appendedBuffers(
+  current: Record<string, SeriesBuffer>,
+  t: number,
   values: Record<string, number>,
-): TwinState["series"] {
-  if (t === null) return series;
-  const current = series[machineId] ?? {};
+): Record<string, SeriesBuffer> | null {
   let changed = false;
   const next: Record<string, SeriesBuffer> = { ...current };
   for (const [key, value] of Object.entries(values)) {
@@ -105,12 +103,27 @@ function appendSeries(
     next[key] = { t: ts, v: vs };
     changed = true;
   }
-  return changed ? { ...series, [machineId]: next } : series;
+  return changed ? next : null;
 }
 
-/** Merge a newer machine state in; an older one (by values_ts/last_seen) cannot overwrite newer values. */
-function mergeState(state: TwinState, incoming: MachineState): TwinState {
-  const prev = state.machines[incoming.machine_id];
+/** Append the values at time ``t`` to a machine's buffers; out-of-order or repeated instants are ignored. */
+function appendSeries(
+  series: TwinState["series"],
+  machineId: string,
+  t: number | null,
+  values: Record<string, number>,
+): TwinState["series"] {
+  if (t === null) return series;
+  const next = appendedBuffers(series[machineId] ?? {}, t, values);
+  return next === null ? series : { ...series, [machineId]: next };
+}
+
+/** A newer machine state merged into ``prev``; an older one (by values_ts/last_seen) cannot overwrite newer
+ * values. ``t``: the incoming values' time, null when they are older (nothing for the sparklines). */
+function mergedMachine(
+  prev: MachineState | undefined,
+  incoming: MachineState,
+): { merged: MachineState; t: number | null } {
   const prevT = toEpochSeconds(prev?.values_ts ?? null);
   const inT = toEpochSeconds(incoming.values_ts ?? null);
   const valuesAreOlder = prevT !== null && inT !== null && inT < prevT;
@@ -120,10 +133,30 @@ function mergeState(state: TwinState, incoming: MachineState): TwinState {
     values: valuesAreOlder ? (prev?.values ?? {}) : { ...(prev?.values ?? {}), ...(incoming.values ?? {}) },
     values_ts: valuesAreOlder ? (prev?.values_ts ?? null) : (incoming.values_ts ?? prev?.values_ts ?? null),
   };
-  const series = valuesAreOlder
-    ? state.series
-    : appendSeries(state.series, incoming.machine_id, inT, incoming.values ?? {});
-  return { ...state, machines: { ...state.machines, [incoming.machine_id]: merged }, series };
+  return { merged, t: valuesAreOlder ? null : inT };
+}
+
+/** Merge a newer machine state in. */
+function mergeState(state: TwinState, incoming: MachineState): TwinState {
+  return mergeStates(state, [incoming], false);
+}
+
+/** Merge many machine states in at once (``reset``: into an empty set of machines): one copy of the maps for all of
+ * them, not one per machine, so a snapshot part of 500 machines costs 500 merges, not 500 copies of the plant. */
+function mergeStates(state: TwinState, incoming: MachineState[], reset: boolean): TwinState {
+  const machines: Record<string, MachineState> = reset ? {} : { ...state.machines };
+  let series: TwinState["series"] | null = null; // copied on the first change
+  for (const m of incoming) {
+    const { merged, t } = mergedMachine(machines[m.machine_id], m);
+    machines[m.machine_id] = merged;
+    if (t === null) continue;
+    const current = (series ?? state.series)[m.machine_id] ?? {};
+    const next = appendedBuffers(current, t, m.values ?? {});
+    if (next === null) continue;
+    series ??= { ...state.series };
+    series[m.machine_id] = next;
+  }
+  return { ...state, machines, series: series ?? state.series };
 }
 
 function isStored(alarm: Alarm): alarm is StoredAlarm {
@@ -165,11 +198,12 @@ function eventKey(e: MachineEvent): string {
 function applyMessage(state: TwinState, message: ServerMessage, receivedAt: number): TwinState {
   switch (message.type) {
     case "snapshot": {
-      let next: TwinState = { ...state, machines: {} };
-      for (const m of message.machines) next = mergeState(next, m);
-      // Keep what we knew about machines missing from a filtered snapshot only when it was not a full one.
+      // A large snapshot comes in parts: part 0 replaces the machines and the active alarms we knew, each later
+      // part adds its machines and their alarms (the server sends them right after part 0, before any update).
+      const first = message.part === 0;
+      const next = mergeStates(state, message.machines, first);
       const alarms: TwinState["alarms"] = {};
-      for (const a of Object.values(state.alarms)) if (!isActive(a)) alarms[a.id] = a;
+      for (const a of Object.values(state.alarms)) if (!first || !isActive(a)) alarms[a.id] = a;
       for (const a of message.alarms) if (isStored(a)) alarms[a.id] = a;
       return { ...next, alarms: pruneCleared(alarms) };
     }
@@ -223,11 +257,8 @@ export function twinReducer(state: TwinState, action: TwinAction): TwinState {
       const next = applyMessage(state, action.message, action.receivedAt);
       return { ...next, lastMessageAt: action.receivedAt, messagesReceived: state.messagesReceived + 1 };
     }
-    case "machines/loaded": {
-      let next = state;
-      for (const m of action.machines) next = mergeState(next, m);
-      return next;
-    }
+    case "machines/loaded":
+      return mergeStates(state, action.machines, false);
     case "alarms/loaded": {
       let alarms = state.alarms;
       for (const a of action.alarms) alarms = upsertAlarm(alarms, a);

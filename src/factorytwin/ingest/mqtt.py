@@ -31,17 +31,18 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiomqtt
 
 from factorytwin.config import Settings
-from factorytwin.domain import Event, TelemetryBatch
+from factorytwin.domain import Event, ReadingSet, TelemetryBatch
 from factorytwin.ingest.mqttparse import (
     REJECT_REASONS,
     MalformedMessage,
     RejectReason,
     classify,
+    parse_message,
     parse_telemetry,
     topic_machine,
 )
@@ -98,19 +99,18 @@ class MqttIngestCounters:
         return asdict(self)
 
 
-@dataclass(frozen=True, slots=True)
-class _Parsed:
-    """A message that parsed: its topic, raw payload (for a dead letter), batch, and its columns once validated."""
+class _Parsed(NamedTuple):
+    """A message that parsed: its topic, raw payload (for a dead letter), content, and its columns once validated."""
 
     topic: str
     raw: bytes
-    batch: TelemetryBatch
+    readings: list[ReadingSet]
+    events: list[Event]
     columns: ReadingColumns | None = None  # when validated on its own
-    events: list[Event] | None = None
 
 
-def _values(batch: TelemetryBatch) -> int:
-    return sum(len(r.values) for r in batch.readings)
+def _values(readings: list[ReadingSet]) -> int:
+    return sum(len(r.values) for r in readings)
 
 
 def _merged(parts: list[ReadingColumns]) -> ReadingColumns:
@@ -127,10 +127,10 @@ def _merged(parts: list[ReadingColumns]) -> ReadingColumns:
 def _merged_batch(items: list[_Parsed]) -> TelemetryBatch:
     """The batches of several parsed messages, in order, as one (each of them is already a valid batch)."""
     if len(items) == 1:
-        return items[0].batch
+        return TelemetryBatch.model_construct(readings=items[0].readings, events=items[0].events)
     return TelemetryBatch.model_construct(
-        readings=[r for item in items for r in item.batch.readings],
-        events=[e for item in items for e in item.batch.events],
+        readings=[r for item in items for r in item.readings],
+        events=[e for item in items for e in item.events],
     )
 
 
@@ -139,7 +139,7 @@ def _chunks(items: list[_Parsed], max_values: int) -> list[list[_Parsed]]:
     chunks: list[list[_Parsed]] = []
     size = 0
     for item in items:
-        n = _values(item.batch)
+        n = _values(item.readings)
         if chunks and size + n <= max_values:
             chunks[-1].append(item)
             size += n
@@ -337,11 +337,11 @@ class MqttIngest:
             self.counters.messages += 1
             topic, raw = message.topic, message.payload
             try:
-                batch = parse_telemetry(topic, raw, self.max_payload_bytes)
+                readings, events = parse_message(topic, raw, self.max_payload_bytes)
             except MalformedMessage as exc:
                 await self._reject(connection, topic, raw, exc.reason, exc.detail)
                 continue
-            parsed.append(_Parsed(topic, raw, batch))
+            parsed.append(_Parsed(topic, raw, readings, events))
         for chunk in _chunks(parsed, self.ingest.settings.max_batch_readings):
             await self._validate_and_store(connection, chunk)
 
@@ -354,12 +354,12 @@ class MqttIngest:
             good: list[_Parsed] = []
             for item in items:
                 try:
-                    columns, events = self.ingest.validate(item.batch)
+                    columns, _ = self.ingest.validate(_merged_batch([item]))
                 except Exception as exc:  # validation is pure: whatever it raises is about this message
-                    self.counters.rejected_readings += _values(item.batch)
+                    self.counters.rejected_readings += _values(item.readings)
                     await self._reject(connection, item.topic, item.raw, "invalid", str(exc) or type(exc).__name__)
                     continue
-                good.append(_Parsed(item.topic, item.raw, item.batch, columns, events))
+                good.append(item._replace(columns=columns))
             if good:
                 await self._store(connection, good)
             return
@@ -389,7 +389,7 @@ class MqttIngest:
                         await self._validate_and_store(connection, [item])
                     return
                 if verdict == "reject" and reason is not None:
-                    self.counters.rejected_readings += _values(batch)
+                    self.counters.rejected_readings += _values(batch.readings)
                     await self._reject(connection, items[0].topic, items[0].raw, reason, str(exc) or type(exc).__name__)
                     return
                 if verdict == "wait":

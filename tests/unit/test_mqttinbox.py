@@ -9,6 +9,8 @@ from typing import Any
 
 import aiomqtt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from paho.mqtt.enums import MQTTErrorCode
 
 from factorytwin.mqtt import MqttConnection, paho_client
@@ -173,3 +175,30 @@ async def test_the_paho_internals_the_inbox_replaces_are_where_it_expects_them()
         "pos",
     }
     assert isinstance(client()._disconnected, asyncio.Future)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    sizes=st.lists(st.integers(min_value=0, max_value=300), min_size=1, max_size=12),
+    cuts=st.lists(st.integers(min_value=1, max_value=97), min_size=1, max_size=40),
+    props=st.booleans(),
+)
+def test_any_split_of_any_publishes_gives_them_all_back_in_order(
+    sizes: list[int], cuts: list[int], props: bool
+) -> None:
+    user = b"\x26" + struct.pack("!H", 1) + b"k" + struct.pack("!H", 1) + b"v" if props else b""
+    packets = [publish(f"ft/m{i}/telemetry", bytes([i % 256]) * n, mid=i + 1, props=user) for i, n in enumerate(sizes)]
+    stream = b"".join(packets)
+    chunks, pos, i = [], 0, 0
+    while pos < len(stream):
+        step = cuts[i % len(cuts)]
+        chunks.append(stream[pos : pos + step])
+        pos, i = pos + step, i + 1
+
+    async def run() -> list[Inbound]:
+        inbox, inner = inbox_reading(chunks)
+        read_all(inner)
+        return await inbox.take(1000)
+
+    got = asyncio.run(run())
+    assert got == [Inbound(f"ft/m{i}/telemetry", bytes([i % 256]) * n, 1, i + 1) for i, n in enumerate(sizes)]

@@ -14,7 +14,8 @@ rest over the wire).
   acknowledgement (aiomqtt has no switch of its own) and the PUBACK reason code (MQTT v5 "no matching subscribers",
   which aiomqtt drops). ``tests/unit/test_mqtt.py`` pins both, so an aiomqtt upgrade that moves them fails there.
 * ``MqttConnection(bulk=True)`` reads through ``factorytwin.mqttinbox.Inbox`` (many messages per socket read, one
-  write for a group's PUBACKs): the MQTT ingest subscriber's hot path.
+  write for a group's PUBACKs): the MQTT ingest subscriber's hot path, and the one other reach into paho's
+  internals (pinned by ``tests/unit/test_mqttinbox.py``).
 * ``MqttLink``: one client kept connected, re-subscribing after every reconnect, publishing through it.
 """
 
@@ -258,6 +259,7 @@ class MqttConnection:
     ) -> None:
         """Publish; with QoS 1 return once the broker has acknowledged it."""
         await self.client.publish(topic, payload, qos=qos, properties=properties)
+        _raise_if_cancel_was_lost()
 
     async def publish_matched(self, topic: str, payload: bytes | str, qos: int = 1) -> bool:
         """Publish with QoS 1; False when the broker says no subscription matched it (nobody will ever get it).
@@ -267,12 +269,22 @@ class MqttConnection:
         async with self._publish_lock:
             before = self.unmatched_publishes
             await self.client.publish(topic, payload, qos=qos)
+            _raise_if_cancel_was_lost()
             return self.unmatched_publishes == before
 
     def ack(self, message: aiomqtt.Message) -> None:
         """Acknowledge a message taken from ``messages`` (a no-op for QoS 0 or without manual acknowledgement)."""
         if self.manual_ack and message.qos > 0:
             paho_client(self.client).ack(message.mid, message.qos)
+
+
+def _raise_if_cancel_was_lost() -> None:
+    """Raise the cancellation that Python 3.11's ``asyncio.wait_for`` (inside aiomqtt's publish) drops when the
+    PUBACK arrives just as the task is cancelled: the task would carry on (a server that never stops on SIGTERM, as
+    the twin's bus sender did, looping back to its queue). Python 3.12's ``wait_for`` no longer loses it."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 @dataclass(frozen=True, slots=True)

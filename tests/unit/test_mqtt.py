@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import logging
 import ssl
 from pathlib import Path
@@ -207,3 +208,21 @@ def test_the_mqtt_module_sits_below_ingest_twin_and_sim() -> None:
     for path in (src / "sim").rglob("*.py"):
         sideways = [n for n in _our_imports(path) if n.split(".")[1] in {"ingest", "twin", "store", "api"}]
         assert sideways == [], path.name
+
+
+async def test_a_cancellation_lost_inside_a_publish_is_raised_all_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    connection = MqttConnection(aiomqtt.Client("127.0.0.1", 1883, identifier="unit"))
+
+    async def publish_losing_the_cancel(*args: object, **kwargs: object) -> None:
+        # What Python 3.11's wait_for does when the PUBACK and the cancellation arrive together.
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(0)
+
+    monkeypatch.setattr(connection.client, "publish", publish_losing_the_cancel)
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.ensure_future(connection.publish("t", b"x"))
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.ensure_future(connection.publish_matched("t", b"x"))

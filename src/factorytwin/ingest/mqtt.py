@@ -337,9 +337,8 @@ class MqttIngest:
         is rejected once and counted once and the others still go in together.
         """
         parsed: list[_Parsed] = []
-        for message in group:
-            self.counters.messages += 1
-            topic, raw = message.topic, message.payload
+        self.counters.messages += len(group)
+        for topic, raw, _qos, _mid in group:
             try:
                 readings, events = parse_message(topic, raw, self.max_payload_bytes)
             except MalformedMessage as exc:

@@ -13,6 +13,9 @@ rest over the wire).
 * ``MqttConnection`` is the only place that touches aiomqtt's internals (``paho_client``): paho's manual
   acknowledgement (aiomqtt has no switch of its own) and the PUBACK reason code (MQTT v5 "no matching subscribers",
   which aiomqtt drops). ``tests/unit/test_mqtt.py`` pins both, so an aiomqtt upgrade that moves them fails there.
+* ``MqttConnection(bulk=True)`` reads through ``factorytwin.mqttinbox.Inbox`` (many messages per socket read, one
+  write for a group's PUBACKs): the MQTT ingest subscriber's hot path, and the one other reach into paho's
+  internals (pinned by ``tests/unit/test_mqttinbox.py``).
 * ``MqttLink``: one client kept connected, re-subscribing after every reconnect, publishing through it.
 """
 
@@ -32,6 +35,8 @@ import aiomqtt
 import paho.mqtt.client as paho
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+
+from factorytwin.mqttinbox import Inbound, Inbox
 
 log = logging.getLogger(__name__)
 
@@ -199,7 +204,7 @@ def user_properties(pairs: dict[str, str]) -> Properties:
 class MqttConnection:
     """One live connection: subscribe, publish, iterate messages, and acknowledge them by hand when asked to."""
 
-    def __init__(self, client: aiomqtt.Client, manual_ack: bool = False) -> None:
+    def __init__(self, client: aiomqtt.Client, manual_ack: bool = False, bulk: bool = False) -> None:
         self.client = client
         self.manual_ack = manual_ack
         self.unmatched_publishes = 0
@@ -218,6 +223,8 @@ class MqttConnection:
                 original(c, userdata, mid, reason, properties)
 
         inner.on_publish = on_publish
+        # A subscriber taking many small messages reads them in bulk (``take``) and acknowledges them in bulk.
+        self.inbox = Inbox(client, inner) if bulk else None
 
     @property
     def messages(self) -> aiomqtt.MessagesIterator:
@@ -225,8 +232,19 @@ class MqttConnection:
         return self.client.messages
 
     def queued(self) -> int:
-        """Messages received and not yet taken from ``messages``."""
-        return len(self.client.messages)
+        """Messages received and not yet taken (from ``messages``, or ``take`` in bulk mode)."""
+        return len(self.inbox) if self.inbox is not None else len(self.client.messages)
+
+    async def take(self, limit: int) -> list[Inbound]:
+        """Bulk mode: wait for a message, then return every one waiting (at most ``limit``), oldest first."""
+        if self.inbox is None:
+            raise RuntimeError("take() needs a connection made with bulk=True")
+        return await self.inbox.take(limit)
+
+    def ack_all(self, messages: list[Inbound]) -> None:
+        """Bulk mode: acknowledge ``messages`` (taken with ``take``) in one write; a no-op without manual ack."""
+        if self.manual_ack and self.inbox is not None:
+            self.inbox.ack(messages)
 
     async def subscribe(self, topic: str, qos: int = 1) -> None:
         """Subscribe (and wait for the SUBACK)."""
@@ -241,6 +259,7 @@ class MqttConnection:
     ) -> None:
         """Publish; with QoS 1 return once the broker has acknowledged it."""
         await self.client.publish(topic, payload, qos=qos, properties=properties)
+        _raise_if_cancel_was_lost()
 
     async def publish_matched(self, topic: str, payload: bytes | str, qos: int = 1) -> bool:
         """Publish with QoS 1; False when the broker says no subscription matched it (nobody will ever get it).
@@ -250,12 +269,22 @@ class MqttConnection:
         async with self._publish_lock:
             before = self.unmatched_publishes
             await self.client.publish(topic, payload, qos=qos)
+            _raise_if_cancel_was_lost()
             return self.unmatched_publishes == before
 
     def ack(self, message: aiomqtt.Message) -> None:
         """Acknowledge a message taken from ``messages`` (a no-op for QoS 0 or without manual acknowledgement)."""
         if self.manual_ack and message.qos > 0:
             paho_client(self.client).ack(message.mid, message.qos)
+
+
+def _raise_if_cancel_was_lost() -> None:
+    """Raise the cancellation that Python 3.11's ``asyncio.wait_for`` (inside aiomqtt's publish) drops when the
+    PUBACK arrives just as the task is cancelled: the task would carry on (a server that never stops on SIGTERM, as
+    the twin's bus sender did, looping back to its queue). Python 3.12's ``wait_for`` no longer loses it."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +296,7 @@ class ClientOptions:
     session_expiry_s: int = SESSION_NEVER_EXPIRES
     manual_ack: bool = False
     keepalive_s: int = KEEPALIVE_S
+    bulk: bool = False  # read and acknowledge messages in bulk (``MqttConnection.take``/``ack_all``)
 
     def client(self, endpoint: MqttEndpoint) -> aiomqtt.Client:
         """An aiomqtt client (MQTT v5) for ``endpoint``; a persistent one never starts clean."""
@@ -319,7 +349,7 @@ class MqttReconnector:
         while True:
             try:
                 async with self.options.client(self.endpoint) as client:
-                    self.connection = MqttConnection(client, self.options.manual_ack)
+                    self.connection = MqttConnection(client, self.options.manual_ack, self.options.bulk)
                     self.connects += 1
                     self.connected.set()
                     self.backoff.reset()

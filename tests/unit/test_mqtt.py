@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import contextlib
 import logging
 import ssl
 from pathlib import Path
@@ -200,9 +201,28 @@ def _our_imports(path: Path) -> set[str]:
 
 def test_the_mqtt_module_sits_below_ingest_twin_and_sim() -> None:
     src = Path(factorytwin.mqtt.__file__).parent
-    assert _our_imports(src / "mqtt.py") == set()
+    assert _our_imports(src / "mqtt.py") == {"factorytwin.mqttinbox"}  # its bulk reader, below it too
+    assert _our_imports(src / "mqttinbox.py") == set()
     for path in (src / "ingest").glob("*.py"):
         assert not any(n.startswith("factorytwin.twin") for n in _our_imports(path)), path.name
     for path in (src / "sim").rglob("*.py"):
         sideways = [n for n in _our_imports(path) if n.split(".")[1] in {"ingest", "twin", "store", "api"}]
         assert sideways == [], path.name
+
+
+async def test_a_cancellation_lost_inside_a_publish_is_raised_all_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    connection = MqttConnection(aiomqtt.Client("127.0.0.1", 1883, identifier="unit"))
+
+    async def publish_losing_the_cancel(*args: object, **kwargs: object) -> None:
+        # What Python 3.11's wait_for does when the PUBACK and the cancellation arrive together.
+        task = asyncio.current_task()
+        assert task is not None
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.sleep(0)
+
+    monkeypatch.setattr(connection.client, "publish", publish_losing_the_cancel)
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.ensure_future(connection.publish("t", b"x"))
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.ensure_future(connection.publish_matched("t", b"x"))

@@ -16,31 +16,37 @@
   (``$share/factorytwin/ft/+/telemetry``); then each session expires ``FT_MQTT_SESSION_EXPIRY_S`` (120 s) after its
   instance is gone, so a crashed member stops receiving its share of the group, and a stopping instance unsubscribes
   and finishes what it holds before it disconnects. docs/RELIABILITY.md says what Mosquitto does in each case.
-* Messages waiting in the client's queue are ingested together: each parsed and validated on its own (a bad one
-  rejected, and counted, once), the good ones stored as one batch; if the store refuses that batch for its content,
-  each message goes in on its own so that only the culprit is rejected.
+* Messages waiting on the connection are taken at once (``MqttConnection.take``, up to ``MAX_MESSAGES_PER_GROUP``)
+  and ingested together: each parsed on its own, the ones that parse validated and stored as one batch (per size
+  cap). A batch that fails validation is validated message by message (a bad one rejected, and counted, once; the
+  others stored together); if the store refuses a batch for its content, each message goes in on its own so that
+  only the culprit is rejected. Groups are pipelined: up to ``MAX_GROUPS_IN_FLIGHT`` in hand, the next one parsed
+  while the ones before it wait for their commit; each group's PUBACKs go out in one write, after its commit and
+  after those of the group before it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import aiomqtt
 
 from factorytwin.config import Settings
-from factorytwin.domain import Event, TelemetryBatch
+from factorytwin.domain import Event, ReadingSet, TelemetryBatch
 from factorytwin.ingest.mqttparse import (
     REJECT_REASONS,
     MalformedMessage,
     RejectReason,
     classify,
+    parse_message,
     parse_telemetry,
     topic_machine,
 )
@@ -53,16 +59,17 @@ from factorytwin.mqtt import (
     MqttEndpoint,
     MqttReconnector,
     Sleep,
-    payload_bytes,
     user_properties,
 )
+from factorytwin.mqttinbox import Inbound
 from factorytwin.store.base import ReadingColumns
 
 log = logging.getLogger(__name__)
 
 SHARE_GROUP = "factorytwin"
 TELEMETRY_QOS = 1
-MAX_MESSAGES_PER_GROUP = 200  # settled (and stored) together; the broker's in-flight window is usually smaller
+MAX_MESSAGES_PER_GROUP = 1000  # taken, settled (and stored) together (200 cost more CPU per message)
+MAX_GROUPS_IN_FLIGHT = 4  # groups in hand at once: one or two committing, the next ones being parsed
 OVERLOAD_RETRY_S = 0.05
 STORE_RETRY_START_S = 0.5
 STORE_RETRY_MAX_S = 10.0
@@ -96,19 +103,18 @@ class MqttIngestCounters:
         return asdict(self)
 
 
-@dataclass(frozen=True, slots=True)
-class _Parsed:
-    """A message that parsed and validated: its topic, raw payload (for a dead letter), batch and columns."""
+class _Parsed(NamedTuple):
+    """A message that parsed: its topic, raw payload (for a dead letter), content, and its columns once validated."""
 
     topic: str
     raw: bytes
-    batch: TelemetryBatch
-    columns: ReadingColumns
+    readings: list[ReadingSet]
     events: list[Event]
+    columns: ReadingColumns | None = None  # when validated on its own
 
 
-def _values(batch: TelemetryBatch) -> int:
-    return sum(len(r.values) for r in batch.readings)
+def _values(readings: list[ReadingSet]) -> int:
+    return sum(len(r.values) for r in readings)
 
 
 def _merged(parts: list[ReadingColumns]) -> ReadingColumns:
@@ -122,12 +128,22 @@ def _merged(parts: list[ReadingColumns]) -> ReadingColumns:
     return out
 
 
+def _merged_batch(items: list[_Parsed]) -> TelemetryBatch:
+    """The batches of several parsed messages, in order, as one (each of them is already a valid batch)."""
+    if len(items) == 1:
+        return TelemetryBatch.model_construct(readings=items[0].readings, events=items[0].events)
+    return TelemetryBatch.model_construct(
+        readings=[r for item in items for r in item.readings],
+        events=[e for item in items for e in item.events],
+    )
+
+
 def _chunks(items: list[_Parsed], max_values: int) -> list[list[_Parsed]]:
     """Consecutive runs of ``items`` of at most ``max_values`` sensor values each (a lone big one on its own)."""
     chunks: list[list[_Parsed]] = []
     size = 0
     for item in items:
-        n = _values(item.batch)
+        n = _values(item.readings)
         if chunks and size + n <= max_values:
             chunks[-1].append(item)
             size += n
@@ -197,7 +213,9 @@ class MqttIngest:
         self.topic_filter = telemetry_topic_filter(topic_prefix, shared)
         if session_expiry_s is None:
             session_expiry_s = DEFAULT_SHARED_SESSION_EXPIRY_S if shared else SESSION_NEVER_EXPIRES
-        options = ClientOptions(client_id, persistent=True, session_expiry_s=session_expiry_s, manual_ack=True)
+        options = ClientOptions(
+            client_id, persistent=True, session_expiry_s=session_expiry_s, manual_ack=True, bulk=True
+        )
         self.reconnector = MqttReconnector(endpoint, options, sleep=sleep, name="MQTT ingest")
         self.max_payload_bytes = max_payload_bytes
         self.dead_letter = dead_letter
@@ -206,7 +224,8 @@ class MqttIngest:
         self.log = RateLimitedLog(log, clock=clock)
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
-        self._idle = asyncio.Event()
+        self._taking = False  # waiting in ``take`` for the next message
+        self._inflight: collections.deque[asyncio.Task[None]] = collections.deque()  # groups being settled
 
     @classmethod
     def from_settings(cls, settings: Settings, ingest: IngestService) -> MqttIngest:
@@ -265,7 +284,8 @@ class MqttIngest:
         quiet = 0
         while quiet < 3:
             await asyncio.sleep(0.05)
-            quiet = quiet + 1 if self._idle.is_set() and connection.queued() == 0 else 0
+            idle = self._taking and not self._inflight and connection.queued() == 0
+            quiet = quiet + 1 if idle else 0
 
     async def _session(self, connection: MqttConnection) -> None:
         try:
@@ -273,56 +293,94 @@ class MqttIngest:
             self.counters.connected = True
             self._subscribed.set()
             log.info("MQTT ingest %s subscribed to %s", self.client_id, self.topic_filter)
-            iterator = aiter(connection.messages)
+            inflight: collections.deque[asyncio.Task[None]] = self._inflight
             while True:
-                self._idle.set()
-                first = await anext(iterator)
-                self._idle.clear()
-                group = [first]
-                while connection.queued() and len(group) < MAX_MESSAGES_PER_GROUP:
-                    group.append(await anext(iterator))
-                await self.handle(connection, group)
-                for message in group:
-                    connection.ack(message)
+                self._taking = True
+                group = await connection.take(MAX_MESSAGES_PER_GROUP)  # all that is waiting: one group
+                self._taking = False
+                previous = inflight[-1] if inflight else None
+                inflight.append(asyncio.create_task(self._settle(connection, group, previous)))
+                # Pipelined: the next group is parsed and validated while this one waits for its commit (the
+                # writer commits whatever is queued together); at most MAX_GROUPS_IN_FLIGHT groups in hand.
+                while inflight and (inflight[0].done() or len(inflight) >= MAX_GROUPS_IN_FLIGHT):
+                    await asyncio.wait([inflight[0]])
+                    inflight.popleft().result()  # a bug in settling ends the session (nothing acknowledged)
         finally:
+            self._taking = False
             self.counters.connected = False
+            for task in self._inflight:  # the messages not acknowledged yet come again on the next session
+                task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.gather(*self._inflight, return_exceptions=True)
+            self._inflight.clear()
 
-    async def handle(self, connection: MqttConnection, group: list[aiomqtt.Message]) -> None:
+    async def _settle(
+        self, connection: MqttConnection, group: list[Inbound], previous: asyncio.Task[None] | None
+    ) -> None:
+        """Store or reject every message of ``group``, then acknowledge them all in one write.
+
+        PUBACKs go out in the order the messages came (MQTT 4.6): after those of the group before this one.
+        """
+        await self.handle(connection, group)
+        if previous is not None:
+            await asyncio.wait([previous])  # its outcome is the session's to report, not ours
+            if previous.cancelled() or previous.exception() is not None:
+                return  # the session is ending: this group comes again too
+        connection.ack_all(group)  # settled: one write of PUBACKs, after the commit
+
+    async def handle(self, connection: MqttConnection, group: list[Inbound]) -> None:
         """Settle every message of ``group``: each stored, or rejected (counted and dead-lettered).
 
-        Each message is parsed and validated on its own (``IngestService.validate`` is pure), so a bad one is
-        rejected once and counted once; the good ones go to the store together, as few batches as the size cap
-        allows (one commit instead of one per message).
+        Each message is parsed on its own; the ones that parse are validated together, as few batches as the size
+        cap allows, and stored as those batches (one commit instead of one per message). Only when a batch fails
+        validation is each of its messages validated on its own (``IngestService.validate`` is pure), so a bad one
+        is rejected once and counted once and the others still go in together.
         """
-        good: list[_Parsed] = []
-        for message in group:
-            self.counters.messages += 1
-            topic, raw = str(message.topic), payload_bytes(message)
+        parsed: list[_Parsed] = []
+        self.counters.messages += len(group)
+        for topic, raw, _qos, _mid in group:
             try:
-                batch = parse_telemetry(topic, raw, self.max_payload_bytes)
+                readings, events = parse_message(topic, raw, self.max_payload_bytes)
             except MalformedMessage as exc:
                 await self._reject(connection, topic, raw, exc.reason, exc.detail)
                 continue
-            try:
-                columns, events = self.ingest.validate(batch)
-            except Exception as exc:  # validation is pure: whatever it raises is about this message
-                self.counters.rejected_readings += _values(batch)
-                await self._reject(connection, topic, raw, "invalid", str(exc) or type(exc).__name__)
-                continue
-            good.append(_Parsed(topic, raw, batch, columns, events))
-        for chunk in _chunks(good, self.ingest.settings.max_batch_readings):
-            await self._store(connection, chunk)
+            parsed.append(_Parsed(topic, raw, readings, events))
+        for chunk in _chunks(parsed, self.ingest.settings.max_batch_readings):
+            await self._validate_and_store(connection, chunk)
 
-    async def _store(self, connection: MqttConnection, items: list[_Parsed]) -> None:
-        """Ingest messages as one batch; reject for content, wait out overload, retry an outage (same connection)."""
-        if len(items) == 1:
-            batch, validated = items[0].batch, (items[0].columns, items[0].events)
+    async def _validate_and_store(self, connection: MqttConnection, items: list[_Parsed]) -> None:
+        """Validate ``items`` in one pass and store them; if that fails, each on its own (the bad ones rejected)."""
+        batch = _merged_batch(items)
+        try:
+            validated = self.ingest.validate(batch)
+        except Exception:  # some message of the batch is bad: find it (them), store the others together
+            good: list[_Parsed] = []
+            for item in items:
+                try:
+                    columns, _ = self.ingest.validate(_merged_batch([item]))
+                except Exception as exc:  # validation is pure: whatever it raises is about this message
+                    self.counters.rejected_readings += _values(item.readings)
+                    await self._reject(connection, item.topic, item.raw, "invalid", str(exc) or type(exc).__name__)
+                    continue
+                good.append(item._replace(columns=columns))
+            if good:
+                await self._store(connection, good)
+            return
+        await self._store(connection, items, (batch, validated))
+
+    async def _store(
+        self,
+        connection: MqttConnection,
+        items: list[_Parsed],
+        merged: tuple[TelemetryBatch, tuple[ReadingColumns, list[Event]]] | None = None,
+    ) -> None:
+        """Ingest validated messages as one batch (``merged``: theirs, validated together; else each item's own
+        columns); reject for content, wait out overload, retry an outage (same connection)."""
+        if merged is not None:
+            batch, validated = merged
         else:
-            batch = TelemetryBatch.model_construct(
-                readings=[r for item in items for r in item.batch.readings],
-                events=[e for item in items for e in item.batch.events],
-            )
-            validated = (_merged([item.columns for item in items]), list(batch.events))
+            batch = _merged_batch(items)
+            validated = (_merged([item.columns for item in items if item.columns is not None]), list(batch.events))
         backoff = Backoff(STORE_RETRY_START_S, STORE_RETRY_MAX_S)
         while True:
             try:
@@ -331,10 +389,10 @@ class MqttIngest:
                 verdict, reason = classify(exc)
                 if verdict == "reject" and len(items) > 1:
                     for item in items:  # find the culprit: each message on its own, the others stored
-                        await self._store(connection, [item])
+                        await self._validate_and_store(connection, [item])
                     return
                 if verdict == "reject" and reason is not None:
-                    self.counters.rejected_readings += _values(batch)
+                    self.counters.rejected_readings += _values(batch.readings)
                     await self._reject(connection, items[0].topic, items[0].raw, reason, str(exc) or type(exc).__name__)
                     return
                 if verdict == "wait":

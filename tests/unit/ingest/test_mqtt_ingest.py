@@ -6,8 +6,9 @@ here waits on the clock.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import aiomqtt
@@ -20,6 +21,7 @@ from factorytwin.errors import FieldProblem, InvalidInput, Overloaded, StoreReje
 from factorytwin.ingest.mqtt import MqttIngest
 from factorytwin.ingest.service import IngestResult, IngestService
 from factorytwin.mqtt import MqttConnection, MqttEndpoint
+from factorytwin.mqttinbox import Inbound
 from factorytwin.store.base import ReadingColumns
 
 GOOD = {"machine_id": "mill-01", "ts": "2026-01-05T08:00:00Z", "values": {"torque": 40.0}}
@@ -35,9 +37,11 @@ class FakeIngest:
         self.outcomes: Iterator[Exception | None] = iter(outcomes)
         self.stored: list[TelemetryBatch] = []
         self.calls = 0
+        self.validations: list[int] = []  # reading sets per validate call
         self.settings = Settings(max_batch_readings=3)
 
     def validate(self, batch: TelemetryBatch) -> tuple[ReadingColumns, list[Event]]:
+        self.validations.append(len(batch.readings))
         if any(r.values.get("torque", 0.0) > 200 for r in batch.readings):
             raise InvalidInput([FieldProblem(("readings", 0, "values", "torque"), "outside the physical range")])
         cols = ReadingColumns()
@@ -82,7 +86,7 @@ class Harness:
         self.published.append((topic, body, dict(pairs)))
 
     async def handle(self, *payloads: bytes, topic: str = "ft/mill-01/telemetry") -> None:
-        messages = [aiomqtt.Message(topic, p, 1, False, i + 1, None) for i, p in enumerate(payloads)]
+        messages = [Inbound(topic, p, 1, i + 1) for i, p in enumerate(payloads)]
         await self.ingest.handle(self.connection, messages)
 
     @property
@@ -98,6 +102,7 @@ async def test_good_messages_of_a_group_are_stored_together_and_a_bad_one_counte
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     h = Harness([], monkeypatch)
+    h.fake.settings = Settings(max_batch_readings=10)
     await h.handle(good(0), good(1, torque=999.0), good(2), good(3))
     assert h.fake.calls == 1  # one batch for the three good ones
     assert [len(b.readings) for b in h.fake.stored] == [3]
@@ -110,6 +115,7 @@ async def test_a_group_over_the_batch_cap_is_split(monkeypatch: pytest.MonkeyPat
     h = Harness([], monkeypatch)
     await h.handle(*(good(i) for i in range(7)))
     assert [len(b.readings) for b in h.fake.stored] == [3, 3, 1]  # max_batch_readings is 3 here
+    assert h.fake.validations == [3, 3, 1]  # all good: each batch validated once, not each message
 
 
 async def test_when_the_store_refuses_a_group_only_the_culprit_is_rejected(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -213,3 +219,88 @@ def test_session_expiry_defaults_to_never_alone_and_two_minutes_in_a_share_group
     assert shared.reconnector.options.session_expiry_s == 120
     assert alone.reconnector.options.persistent
     assert alone.reconnector.options.manual_ack
+
+
+class BulkConnection:
+    """A connection in bulk mode: ``take`` hands out the given groups, then ends the session as a lost broker."""
+
+    def __init__(self, groups: list[list[Inbound]]) -> None:
+        self.groups = groups
+        self.acked: list[list[int]] = []
+        self.lost = asyncio.Event()
+
+    async def subscribe(self, topic: str, qos: int = 1) -> None:
+        pass
+
+    async def take(self, limit: int) -> list[Inbound]:
+        if self.groups:
+            return self.groups.pop(0)
+        await self.lost.wait()
+        raise aiomqtt.MqttError("Disconnected during message iteration")
+
+    def ack_all(self, messages: list[Inbound]) -> None:
+        self.acked.append([m.mid for m in messages])
+
+    def queued(self) -> int:
+        return sum(len(g) for g in self.groups)
+
+
+class GatedIngest(FakeIngest):
+    """Holds the first batch's commit until ``release`` is set, so later groups settle before it."""
+
+    def __init__(self) -> None:
+        super().__init__([])
+        self.release = asyncio.Event()
+        self.waiting = False
+        self.settings = Settings(max_batch_readings=100)
+
+    async def ingest(
+        self, batch: TelemetryBatch, validated: tuple[ReadingColumns, list[Event]] | None = None
+    ) -> IngestResult:
+        if not self.stored:
+            self.waiting = True
+            await self.release.wait()
+        return await super().ingest(batch, validated)
+
+
+async def _yield_until(condition: Callable[[], bool]) -> None:
+    """Let the other tasks run (no clock involved) until ``condition`` holds."""
+    for _ in range(10_000):
+        if condition():
+            return
+        await asyncio.sleep(0)
+    raise AssertionError("the condition never held")
+
+
+def _group(first_mid: int, n: int) -> list[Inbound]:
+    return [Inbound("ft/mill-01/telemetry", good(first_mid + i), 1, first_mid + i) for i in range(n)]
+
+
+async def test_groups_are_settled_while_earlier_ones_commit_and_acknowledged_in_order() -> None:
+    fake = GatedIngest()
+    ingest = MqttIngest(MqttEndpoint("127.0.0.1"), cast(IngestService, fake))
+    connection = BulkConnection([_group(1, 2), _group(3, 2), _group(5, 1)])
+    session = asyncio.ensure_future(ingest._session(cast(MqttConnection, connection)))
+    await _yield_until(lambda: fake.waiting and len(ingest._inflight) == 3)  # all in hand, the first one held
+    for _ in range(20):  # let the later groups settle as far as they can
+        await asyncio.sleep(0)
+    assert connection.acked == []  # nothing acknowledged before its commit, nor ahead of an earlier group
+    fake.release.set()
+    await _yield_until(lambda: len(connection.acked) == 3)
+    assert connection.acked == [[1, 2], [3, 4], [5]]
+    connection.lost.set()
+    with pytest.raises(aiomqtt.MqttError):
+        await session
+
+
+async def test_groups_not_yet_settled_when_the_connection_drops_are_not_acknowledged() -> None:
+    fake = GatedIngest()
+    ingest = MqttIngest(MqttEndpoint("127.0.0.1"), cast(IngestService, fake))
+    connection = BulkConnection([_group(1, 2), _group(3, 1)])
+    session = asyncio.ensure_future(ingest._session(cast(MqttConnection, connection)))
+    await _yield_until(lambda: len(ingest._inflight) == 2)
+    connection.lost.set()
+    with pytest.raises(aiomqtt.MqttError):
+        await session
+    assert connection.acked == []  # the broker sends them again to the next session
+    assert not ingest._inflight

@@ -7,6 +7,7 @@ import json
 import pytest
 from pydantic import BaseModel, ValidationError
 
+from factorytwin.domain import TelemetryBatch
 from factorytwin.errors import FieldProblem, InvalidInput, Overloaded, StoreRejected, StoreUnavailable
 from factorytwin.ingest.mqtt import dead_letter_topic, telemetry_topic_filter
 from factorytwin.ingest.mqttparse import MAX_DEPTH, MalformedMessage, classify, parse_telemetry
@@ -135,3 +136,27 @@ def test_topic_filter_is_not_shared_by_default() -> None:
 def test_dead_letters_never_match_the_telemetry_filter() -> None:
     # Even for a machine called "telemetry", the dead letter has four levels: ft/+/telemetry matches three.
     assert dead_letter_topic("ft", "telemetry").count("/") == 3
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        ONE,
+        {**ONE, "ts": "2026-01-05T09:00:00.250+01:00", "values": {"torque": 40, "vibration": 2.5}},
+        {**ONE, "values": {"torque": float("nan")}},  # a parse, and then ingest refuses it by name
+        {"readings": [ONE], "events": []},
+    ],
+    ids=["plain", "offset-and-int", "nan", "batch"],
+)
+def test_the_short_way_for_a_reading_set_gives_what_the_long_way_gives(doc: dict[str, object]) -> None:
+    got = parse_telemetry(TOPIC, json.dumps(doc).encode())
+    wanted = TelemetryBatch.model_validate(doc if "readings" in doc else {"readings": [doc]})
+    assert got.model_dump_json() == wanted.model_dump_json()
+    assert got.readings[0].ts == wanted.readings[0].ts
+
+
+def test_an_escaped_nul_is_found_even_where_pydantic_would_take_it() -> None:
+    payload = b'{"machine_id": "mill-01", "ts": "2026-01-05T08:00:00Z", "values": {"tor\\u0000que": 1.5}}'
+    with pytest.raises(MalformedMessage) as caught:
+        parse_telemetry(TOPIC, payload)
+    assert caught.value.reason == "nul_character"

@@ -43,6 +43,16 @@ async def ingested(http: httpx.AsyncClient) -> int:
     raise RuntimeError("a server's health did not answer")
 
 
+async def ml_ready(http: httpx.AsyncClient) -> None:
+    """Wait for the server's numeric-stack import (a thread right after start-up), as ``bench/peers.py`` does: a run
+    measured over it counts seconds of imports as ingest time."""
+    for _ in range(600):
+        with contextlib.suppress(httpx.HTTPError, KeyError):
+            if (await http.get("/api/v1/health")).json()["sections"]["ml"]["ready"]:
+                return
+        await asyncio.sleep(0.1)
+
+
 async def run(work: Path, lines: dict[str, bytes], port: int, processes: int, tag: str) -> float:
     """Messages/s into ``processes`` servers on one fresh database; checks the stored readings afterwards."""
     messages = sum(data.count(b"\n") for data in lines.values())
@@ -60,6 +70,7 @@ async def run(work: Path, lines: dict[str, bytes], port: int, processes: int, ta
                 url, _pid, headers = stack.enter_context(factorytwin(env, work / f"ft-{tag}-{k}.log"))
                 clients.append(httpx.AsyncClient(base_url=url, timeout=30, headers=headers))
             try:
+                await asyncio.gather(*(ml_ready(c) for c in clients))
                 base = sum(await asyncio.gather(*(ingested(c) for c in clients)))
                 t0 = time.perf_counter()
                 procs = publish(port, "ft", lines)

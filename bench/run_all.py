@@ -87,6 +87,13 @@ BENCHES = [
     Bench(
         "ml-ai4i", "ml_ai4i.py", ["--no-plot"], ["--no-plot", "--folds", "3"], {"F1": "published leakage-free ~0.895"}
     ),
+    Bench(
+        "ml-rtf-turbofan",
+        "ml_rtf_turbofan.py",
+        [],
+        ["--train-units", "80", "--test-units", "40"],
+        {"baseline RUL RMSE": "plain LightGBM rolling-window baseline, same run (bench/ml_rtf.py)"},
+    ),
     Bench("dashboard", "web_fps.py", ["--machines", "16"], ["--machines", "16", "--seconds", "5", "--warmup", "3"]),
     Bench("startup", "startup.py", ["--runs", "5"], ["--runs", "2"]),
     Bench("retrain", "retrain.py", [], []),

@@ -108,6 +108,13 @@ def train_command(
     rul_cap: Annotated[
         float | None, typer.Option(help="learn min(RUL, this): a piecewise-linear target (e.g. 125 cycles)")
     ] = None,
+    condition_col: Annotated[
+        list[str] | None,
+        typer.Option(help="run-to-failure: an operating-condition column (repeatable; default: found automatically)"),
+    ] = None,
+    no_conditions: Annotated[
+        bool, typer.Option("--no-conditions", help="run-to-failure: no operating-regime normalisation")
+    ] = False,
     model_dir: Annotated[Path | None, typer.Option(help="model registry (default: settings.model_dir)")] = None,
     activate: Annotated[bool, typer.Option(help="serve the new version at once")] = True,
 ) -> None:
@@ -124,6 +131,7 @@ def train_command(
         drop=list(drop or []),
         folds=folds,
         rul_cap=rul_cap,
+        conditions=[] if no_conditions else (list(condition_col) if condition_col else None),
     )
     registry = ModelRegistry(model_dir or _settings(ctx).model_dir)
     try:

@@ -24,7 +24,12 @@ from factorytwin.ml.datasets import (
 from factorytwin.ml.evaluation import event_summary
 from factorytwin.ml.registry import ModelRegistry
 from factorytwin.ml.schema import ModelCard
-from factorytwin.ml.timeseries import HistorySpec, prepare_history, prepare_run_to_failure
+from factorytwin.ml.timeseries import (
+    HistorySpec,
+    fit_run_to_failure_regimes,
+    prepare_history,
+    prepare_run_to_failure,
+)
 from factorytwin.ml.training import Progress, TrainConfig, _quiet, cross_validate, fit_bundle
 
 Shape = Literal["auto", "table", "run_to_failure", "history"]
@@ -48,6 +53,9 @@ class TrainOptions:
     # piecewise-linear RUL target: learn min(RUL, rul_cap), so that early life (no visible degradation yet) is
     # "at least rul_cap" rather than a guess of its exact length; None: the true RUL
     rul_cap: float | None = None
+    # run-to-failure: the operating-condition columns whose regimes every other sensor is standardised within
+    # (``ml.regimes``); None finds them automatically, [] turns the normalisation off
+    conditions: list[str] | None = None
 
 
 def options_for_model(bundle: ModelBundle, opts: TrainOptions) -> TrainOptions:
@@ -115,15 +123,22 @@ def load_training_data(opts: TrainOptions) -> tuple[LabeledData, dict[str, Any],
         }
         return data, bundle_spec, ["status", "events: failure/repair/maintenance, mode"], "failure within horizon"
     if shape == "run_to_failure":
-        data, signals = prepare_run_to_failure(
-            frame, opts.unit_col, opts.time_col, opts.horizon, opts.window, opts.target, opts.drop
+        regimes = fit_run_to_failure_regimes(
+            frame, opts.unit_col, opts.time_col, opts.target, opts.drop, opts.conditions
         )
-        spec_rtf = {
+        data, signals = prepare_run_to_failure(
+            frame, opts.unit_col, opts.time_col, opts.horizon, opts.window, opts.target, opts.drop, regimes
+        )
+        data.source["conditions"] = list(regimes.conditions) if regimes else []
+        data.source["regimes"] = len(regimes.regimes) if regimes else 0
+        spec_rtf: dict[str, Any] = {
             "signals": list(signals),
             "window": opts.window,
             "unit_col": opts.unit_col,
             "time_col": opts.time_col,
         }
+        if regimes is not None:
+            spec_rtf["regimes"] = regimes.to_spec()
         excluded = [opts.unit_col, opts.time_col, *([opts.target] if opts.target else []), *opts.drop]
         return data, spec_rtf, excluded, opts.target or "failure at the unit's last cycle, within horizon"
     if opts.target is None:

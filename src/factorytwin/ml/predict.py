@@ -4,7 +4,8 @@
 failure_probability, mode``. The caller hands over what the sensors said, never engineered features:
 
 - a run-to-failure model (``unit, cycle, s1, s2, ...``): windowed statistics of each of the model's signals over
-  the unit's last ``window`` rows, and its age (cycles since its first row);
+  the unit's last ``window`` rows (standardised per operating regime first when the model learned regimes,
+  ``ml.regimes``), and its age (cycles since its first row);
 - a history model (the simulator's / store's wide readings ``machine_id, ts, kind, <sensors>``): the same
   ``machine_features`` as training, with the event log beside the file (``<stem>.events.parquet``) when there is
   one for the machines' age since their last renewal. A catalogue signal a machine's kind does not have is
@@ -28,6 +29,7 @@ from factorytwin.ml.datasets import ID_LIKE_COLUMNS, TrainingDataError, _numeric
 from factorytwin.ml.evaluation import spec_of
 from factorytwin.ml.features import AI4I_ALIASES, add_physics_features, window_features
 from factorytwin.ml.pipeline import events_path_for
+from factorytwin.ml.regimes import RegimeNormaliser
 from factorytwin.ml.timeseries import machine_features, renewal_times, ts_ms
 
 OUTPUT_COLUMNS = ["unit", "rul", "rul_low", "rul_high", "failure_probability", "mode"]
@@ -53,6 +55,8 @@ def run_to_failure_rows(bundle: ModelBundle, frame: pd.DataFrame, unit_col: str,
     if times.isna().any():
         raise TrainingDataError(f"column '{time_col}' must be numeric (cycle or time)", time_col)
     sensors = _numeric_features(frame[signals], set())
+    if bundle.spec.get("regimes"):
+        sensors = RegimeNormaliser.from_spec(bundle.spec["regimes"]).transform(sensors)
     rows: list[pd.DataFrame] = []
     for unit, idx in frame.groupby(unit_col, sort=True).groups.items():
         order = times.loc[idx].sort_values().index

@@ -32,6 +32,7 @@ from factorytwin.ml.features import (
     window_features,
     window_stats,
 )
+from factorytwin.ml.regimes import RegimeNormaliser, fit_regimes
 
 MS_PER_HOUR = 3_600_000.0
 # Statuses whose readings say nothing about wear in operation (the sim/twin may still report values then): a
@@ -287,6 +288,49 @@ def prepare_history(
     )
 
 
+def run_to_failure_signals(
+    frame: pd.DataFrame, unit_col: str, time_col: str, target: str | None = None, drop: Sequence[str] = ()
+) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """The numeric sensor columns of a run-to-failure file (every numeric column but the unit, time, target,
+    ``drop`` and id columns) as floats, and their names."""
+    require_columns(frame, [unit_col, time_col, *([target] if target else []), *drop])
+    sensors_frame = _numeric_features(frame, {unit_col, time_col, *(drop or ()), *([target] if target else [])})
+    sensors_frame = sensors_frame.drop(columns=[c for c in ID_LIKE_COLUMNS if c in sensors_frame], errors="ignore")
+    signals = tuple(c for c in sensors_frame.columns if c not in {"product_type", "kind"})
+    if not signals:
+        raise TrainingDataError("no numeric sensor columns besides the unit, time and target columns")
+    return sensors_frame, signals
+
+
+def unit_time_order(frame: pd.DataFrame, unit_col: str, time_col: str) -> pd.Index:
+    """The row labels of ``frame`` ordered by unit, then time (the order windows and regimes read rows in)."""
+    times = pd.to_numeric(frame[time_col], errors="coerce")
+    if times.isna().any():
+        raise TrainingDataError(f"column '{time_col}' must be numeric (cycle or time)", time_col)
+    keys = pd.DataFrame({"u": frame[unit_col].astype(str), "t": times}, index=frame.index)
+    return keys.sort_values(["u", "t"], kind="stable").index
+
+
+def fit_run_to_failure_regimes(
+    frame: pd.DataFrame,
+    unit_col: str,
+    time_col: str,
+    target: str | None = None,
+    drop: Sequence[str] = (),
+    conditions: Sequence[str] | None = None,
+) -> RegimeNormaliser | None:
+    """The operating-regime normaliser of a run-to-failure training file (``ml.regimes``): over the named
+    ``conditions``, found automatically when None; None when the file has no operating-condition column."""
+    sensors_frame, signals = run_to_failure_signals(frame, unit_col, time_col, target, drop)
+    if conditions is not None:
+        require_columns(frame, list(conditions), "condition column")
+        if not conditions:
+            return None
+    order = unit_time_order(frame, unit_col, time_col)
+    units = frame.loc[order, unit_col].astype(str).to_numpy(object)
+    return fit_regimes(sensors_frame.loc[order], signals, units, conditions)
+
+
 def prepare_run_to_failure(
     frame: pd.DataFrame,
     unit_col: str,
@@ -295,20 +339,19 @@ def prepare_run_to_failure(
     window: int = 10,
     target: str | None = None,
     drop: Sequence[str] = (),
+    regimes: RegimeNormaliser | None = None,
 ) -> tuple[LabeledData, tuple[str, ...]]:
     """Run-to-failure series (like NASA C-MAPSS): each unit's rows ordered by ``time_col``. Without ``target``
     every unit fails at its last row; with it, rows where ``target`` is 1 are failures (later rows continue a new
     life). Features are windowed statistics of every numeric sensor column over the last ``window`` rows plus the
-    unit's age. Returns the data and the sensor columns used."""
-    require_columns(frame, [unit_col, time_col, *([target] if target else []), *drop])
+    unit's age; with ``regimes`` the sensors are first standardised per operating regime
+    (``fit_run_to_failure_regimes``). Returns the data and the sensor columns used."""
+    sensors_frame, signals = run_to_failure_signals(frame, unit_col, time_col, target, drop)
     times = pd.to_numeric(frame[time_col], errors="coerce")
     if times.isna().any():
         raise TrainingDataError(f"column '{time_col}' must be numeric (cycle or time)", time_col)
-    sensors_frame = _numeric_features(frame, {unit_col, time_col, *(drop or ()), *([target] if target else [])})
-    sensors_frame = sensors_frame.drop(columns=[c for c in ID_LIKE_COLUMNS if c in sensors_frame], errors="ignore")
-    signals = tuple(c for c in sensors_frame.columns if c not in {"product_type", "kind"})
-    if not signals:
-        raise TrainingDataError("no numeric sensor columns besides the unit, time and target columns")
+    if regimes is not None:
+        sensors_frame = regimes.transform(sensors_frame)
     flags = _binary(frame, target) if target else None
     parts: list[pd.DataFrame] = []
     for unit, idx in frame.groupby(unit_col, sort=True).groups.items():

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import numpy as np
 import pydantic_core
 from pydantic import AwareDatetime, TypeAdapter, ValidationError
 
@@ -128,6 +127,8 @@ class BatchDecoder:
             return None
         if set(map(type, values)) != {float}:  # ints, bools, strings, null: the full path decides
             return None
+        import numpy as np  # here, not at module level: start-up imports no numeric stack (test_startup)
+
         v = np.array(values, dtype=np.float64)
         # NaN fails both comparisons; infinities fail the finite bounds.
         if not (np.all(np.array(low) <= v) and np.all(v <= np.array(high))):

@@ -128,6 +128,32 @@ def baseline_rmse(train: pd.DataFrame, test: pd.DataFrame, test_rul: pd.DataFram
     return float(np.sqrt(np.mean((pred - truth) ** 2)))
 
 
+def generic_report(
+    train: pd.DataFrame, test: pd.DataFrame, test_rul: pd.DataFrame, cap: float
+) -> dict[str, float | int | None]:
+    """The generic path with its documented defaults and the capped target, as ``factorytwin train --data
+    train.csv --unit-col unit --time-col cycle --rul-cap CAP --folds 0`` then ``factorytwin evaluate --data test.csv
+    --rul-file test_rul.csv`` run it: its report on the right-censored test units."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        train.to_csv(root / "train.csv", index=False)
+        test.to_csv(root / "test.csv", index=False)
+        test_rul.to_csv(root / "test_rul.csv", index=False)
+        registry = ModelRegistry(root / "models")
+        opts = TrainOptions(data=root / "train.csv", shape="run_to_failure", folds=0, rul_cap=cap)
+        card = train_and_register(opts, registry)
+        _, bundle = registry.load(card.version)
+        return censored_rul_report(bundle, root / "test.csv", root / "test_rul.csv")
+
+
+def constant_rmse(train: pd.DataFrame, test_rul: pd.DataFrame, cap: float) -> tuple[float, float]:
+    """The reference of always answering the training rows' median capped RUL: that constant and its RMSE."""
+    life = train.groupby("unit")["cycle"].transform("max")
+    constant = float(np.median(np.minimum(life - train["cycle"], cap)))
+    truth = np.minimum(test_rul["rul"].to_numpy("float64"), cap)
+    return constant, float(np.sqrt(np.mean((constant - truth) ** 2)))
+
+
 def main() -> None:
     """Build the units, train both models, print both RMSEs and their ratio."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -141,25 +167,12 @@ def main() -> None:
     train = run_to_failure_units(*simulated(args.cache, args.train_days, 1), "s1-")
     units = run_to_failure_units(*simulated(args.cache, args.test_days, 2), "s2-")
     test, test_rul = censor(units, args.seed)
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp)
-        train.to_csv(root / "train.csv", index=False)
-        test.to_csv(root / "test.csv", index=False)
-        test_rul.to_csv(root / "test_rul.csv", index=False)
-        t0 = time.perf_counter()
-        registry = ModelRegistry(root / "models")
-        opts = TrainOptions(data=root / "train.csv", shape="run_to_failure", folds=0, rul_cap=args.cap)
-        card = train_and_register(opts, registry)
-        _, bundle = registry.load(card.version)
-        generic = censored_rul_report(bundle, root / "test.csv", root / "test_rul.csv")
-        t2 = time.perf_counter()
+    t0 = time.perf_counter()
+    generic = generic_report(train, test, test_rul, args.cap)
+    t2 = time.perf_counter()
     base = baseline_rmse(train, test, test_rul, args.cap)
     t3 = time.perf_counter()
-    # reference: always answering the training rows' median capped RUL
-    life = train.groupby("unit")["cycle"].transform("max")
-    constant = float(np.median(np.minimum(life - train["cycle"], args.cap)))
-    truth = np.minimum(test_rul["rul"].to_numpy("float64"), args.cap)
-    const_rmse = float(np.sqrt(np.mean((constant - truth) ** 2)))
+    constant, const_rmse = constant_rmse(train, test_rul, args.cap)
     g_rmse = float(generic["rul_rmse"] or np.nan)
     table = Table(
         title=f"run-to-failure units from the simulator: {train['unit'].nunique()} training units (seed 1, "

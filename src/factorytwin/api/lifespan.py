@@ -70,6 +70,13 @@ warm-up takes at most a quarter of the process)."""
 ServiceHook = Callable[[Services], AbstractAsyncContextManager[None]]
 
 
+async def cancel(task: asyncio.Task[None]) -> None:
+    """Stop a hook's background task at shutdown and wait until it has."""
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
 @asynccontextmanager
 async def twin_lifespan(services: Services) -> AsyncIterator[None]:
     """Start the live twin (and, with ``mqtt_url`` set, the MQTT ingest subscriber); stop them at shutdown."""
@@ -143,9 +150,7 @@ async def ml_lifespan(services: Services) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel(task)
         predictor.close()
 
 
@@ -343,9 +348,7 @@ async def plant_sync_lifespan(services: Services) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await cancel(task)
 
 
 KpiWarmState = dict[str, int | float | str | None]
@@ -398,9 +401,7 @@ async def kpi_lifespan(services: Services) -> AsyncIterator[None]:
         yield
     finally:
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel(task)
 
 
 SERVICE_HOOKS: list[ServiceHook] = [

@@ -30,14 +30,6 @@ MESSAGES = 3000
 DEADLINE_S = 120.0  # only for failing: every wait below ends as soon as its condition holds
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/crash.db"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 @contextlib.contextmanager
 def server(workdir: Path, database_url: str, broker: Mosquitto, log_name: str) -> Iterator[subprocess.Popen[bytes]]:
     env = {
@@ -111,19 +103,19 @@ async def publish(broker: Mosquitto, first: int, count: int) -> None:
 
 
 async def test_a_server_killed_mid_stream_loses_nothing_and_stores_nothing_twice(
-    tmp_path: Path, mosquitto: Mosquitto, database_url: str
+    tmp_path: Path, mosquitto: Mosquitto, backend_url: str
 ) -> None:
     per = len(MILL)
-    with server(tmp_path, database_url, mosquitto, "first.log") as first:
-        await probe(mosquitto, database_url, first)  # now the session and its subscription exist
+    with server(tmp_path, backend_url, mosquitto, "first.log") as first:
+        await probe(mosquitto, backend_url, first)  # now the session and its subscription exist
         stream = asyncio.create_task(publish(mosquitto, 1, MESSAGES))
-        await until_stored(database_url, per * 300, first)  # well into the stream ...
+        await until_stored(backend_url, per * 300, first)  # well into the stream ...
         os.kill(first.pid, signal.SIGKILL)  # ... the server dies without a word
         first.wait(30)
         await stream  # the rest goes to the broker, which queues it for the session
-    killed_at = await stored(database_url)
+    killed_at = await stored(backend_url)
     assert killed_at < per * (MESSAGES + 1), "the stream ended before the kill: nothing was tested"
-    with server(tmp_path, database_url, mosquitto, "second.log") as second:
-        await until_stored(database_url, per * (MESSAGES + 1), second)
+    with server(tmp_path, backend_url, mosquitto, "second.log") as second:
+        await until_stored(backend_url, per * (MESSAGES + 1), second)
         await asyncio.sleep(0.5)  # anything redelivered late must not add a row either
-        assert await stored(database_url) == per * (MESSAGES + 1)
+        assert await stored(backend_url) == per * (MESSAGES + 1)

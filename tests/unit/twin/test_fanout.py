@@ -17,6 +17,7 @@ from factorytwin.twin.bus import InProcessBus
 from factorytwin.twin.service import TwinService
 from factorytwin.twin.stream import SNAPSHOT_PART_MACHINES, StreamClient
 from tests.unit.twin.helpers import IMMEDIATE, T0, batch, machine, reading
+from tests.unit.twin.test_stream import drain
 
 PLANT = SNAPSHOT_PART_MACHINES * 2 + 100  # three parts; 2 x 1,100 messages when all come online: over 1,000
 
@@ -36,15 +37,6 @@ async def twin(tmp_path: Path) -> AsyncIterator[TwinService]:
     finally:
         await service.stop()
         await store.close()
-
-
-def queued(client: StreamClient) -> list[dict[str, Any]]:
-    out = []
-    while not client.queue.empty():
-        text = client.queue.get_nowait()
-        assert text is not None
-        out.append(json.loads(text))
-    return out
 
 
 async def texts(client: StreamClient, n: int) -> list[dict[str, Any]]:
@@ -79,7 +71,7 @@ async def test_the_snapshot_of_a_large_plant_comes_in_parts_each_with_its_machin
 
 async def test_a_subscription_snapshot_names_only_known_machines_in_one_part(twin: TwinService) -> None:
     client = twin.hub.connect(["mill-00007", "mill-00002"])
-    (snapshot,) = queued(client)
+    (snapshot,) = drain(client)
     assert [m["machine_id"] for m in snapshot["machines"]] == ["mill-00002", "mill-00007"]
     assert (snapshot["part"], snapshot["last"]) == (0, True)
     assert twin.snapshot_ids({"mill-00002", "nope"}) == ["mill-00002"]
@@ -89,21 +81,21 @@ async def test_a_plant_coming_online_at_once_does_not_drop_a_client_watching_all
     everything = twin.hub.connect()
     fifty = twin.hub.connect(ids()[:50])
     await texts(everything, 3)
-    queued(fifty)
+    drain(fifty)
     await twin.on_ingested(batch(*(reading(0, m) for m in ids())), new_readings=PLANT * 8)
     assert not everything.dropped
     assert twin.hub.dropped_clients == 0
-    kinds = [(m["type"], m.get("machine_id") or m["state"]["machine_id"]) for m in queued(everything)]
+    kinds = [(m["type"], m.get("machine_id") or m["state"]["machine_id"]) for m in drain(everything)]
     assert len(kinds) == 2 * PLANT  # a reading and a state (offline -> running) of each, at once
-    assert {m["state"]["machine_id"] for m in queued(fifty) if m["type"] == "state"} <= set(ids()[:50])
+    assert {m["state"]["machine_id"] for m in drain(fifty) if m["type"] == "state"} <= set(ids()[:50])
 
 
 async def test_machines_nobody_watches_make_no_stream_messages(twin: TwinService) -> None:
     fifty = twin.hub.connect(ids()[:50])
-    queued(fifty)
+    drain(fifty)
     sent = twin.hub.sent_messages
     await twin.on_ingested(batch(*(reading(0, m) for m in ids())), new_readings=PLANT * 8)
-    got = queued(fifty)
+    got = drain(fifty)
     assert len(got) == 2 * 50
     assert twin.hub.sent_messages - sent == 2 * 50
     unwatched = twin.machine_state(ids()[-1])

@@ -3,6 +3,7 @@ with a breadcrumb back up) and the CSV download of the figures on screen."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -11,6 +12,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import pytest
 from playwright.sync_api import Route, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from tests.e2e.conftest import BrowserPage, Twin, downloaded_text
 
@@ -85,11 +87,16 @@ def test_kpi_drill_down_and_csv(twin: Twin, bpage: BrowserPage) -> None:
     # a phone: the view fits the screen's width (tables scroll inside their cards)
     page.set_viewport_size({"width": 390, "height": 844})
     expect(oee).to_be_visible()
-    overflow = page.evaluate(
+    measure = (
         "() => [document.documentElement.scrollWidth - document.documentElement.clientWidth,"
         " document.querySelector('[data-testid=kpis]').scrollWidth"
         " - document.querySelector('[data-testid=kpis]').clientWidth]"
     )
+    # The trend chart follows its card's width through a ResizeObserver, which fires after the resize: wait for
+    # it (at most 5 s) before measuring, or the first frame's 1,600 px chart is what is measured.
+    with contextlib.suppress(PlaywrightTimeoutError):
+        page.wait_for_function(f"({measure})().every((x) => x === 0)", timeout=5_000)
+    overflow = page.evaluate(measure)
     assert overflow == [0, 0], overflow
     assert bpage.errors == []
 

@@ -68,7 +68,23 @@ class BatchDecoder:
 
     def __init__(self, ranges: Ranges) -> None:
         self.ranges = ranges
-        self._signatures: dict[tuple[str, tuple[str, ...]], _Signature | None] = {}
+        self._signatures: dict[str, dict[tuple[str, ...], _Signature]] = {}
+        self._cached = 0
+
+    @property
+    def cached_signatures(self) -> int:
+        """How many (machine, key tuple) signatures are cached."""
+        return self._cached
+
+    def put(self, machine_id: str, specs: dict[str, tuple[float, float]]) -> None:
+        """Accept this machine with these sensor ranges from now on (in place: O(1) per machine, not O(machines))."""
+        self.remove(machine_id)
+        self.ranges[machine_id] = specs
+
+    def remove(self, machine_id: str) -> None:
+        """Refuse this machine from now on; its cached signatures go with it."""
+        self.ranges.pop(machine_id, None)
+        self._cached -= len(self._signatures.pop(machine_id, {}))
 
     def decode(
         self, body: bytes, max_values: int, oldest_ms: int, horizon_ms: int
@@ -110,7 +126,8 @@ class BatchDecoder:
                     return None
                 when = times[ts] = parsed
             keys = tuple(vals)
-            sig = signatures.get((machine_id, keys))
+            of_machine = signatures.get(machine_id)
+            sig = of_machine.get(keys) if of_machine is not None else None
             if sig is None:
                 sig = self._signature(machine_id, keys)
                 if sig is None:
@@ -139,11 +156,13 @@ class BatchDecoder:
         specs = self.ranges.get(machine_id)
         if specs is None or any(k not in specs for k in keys):
             return None  # not cached: bad input must not fill the cache
-        if len(self._signatures) >= MAX_SIGNATURES:
+        if self._cached >= MAX_SIGNATURES:
             self._signatures.clear()
-        sig = self._signatures[(machine_id, keys)] = _Signature(
+            self._cached = 0
+        sig = self._signatures.setdefault(machine_id, {})[keys] = _Signature(
             tuple(specs[k][0] for k in keys), tuple(specs[k][1] for k in keys)
         )
+        self._cached += 1
         return sig
 
 

@@ -74,8 +74,8 @@ class IngestService:
         self.settings = settings
         self.store = store
         self.counters = IngestCounters()
-        self._ranges: dict[str, dict[str, tuple[float, float]]] = {}
-        self._decoder = BatchDecoder(self._ranges)
+        self._decoder = BatchDecoder({})
+        """The fast path, and the one table of accepted machines and their sensor ranges (``_decoder.ranges``)."""
         self._listeners: list[Listener] = []
         self._queue: asyncio.Queue[_Job | None] = asyncio.Queue(maxsize=settings.ingest_queue_batches)
         self._writer: asyncio.Task[None] | None = None
@@ -84,18 +84,15 @@ class IngestService:
 
     def set_machines(self, machines: Iterable[Machine]) -> None:
         """Accept readings of these machines only (their profile's sensors and physical ranges) from now on."""
-        self._ranges = {m.id: self._limits(m) for m in machines}
-        self._decoder = BatchDecoder(self._ranges)
+        self._decoder = BatchDecoder({m.id: self._limits(m) for m in machines})
 
     def put_machine(self, machine: Machine) -> None:
         """Accept readings of this machine (new, or with another profile) from now on."""
-        self._ranges = {**self._ranges, machine.id: self._limits(machine)}
-        self._decoder = BatchDecoder(self._ranges)
+        self._decoder.put(machine.id, self._limits(machine))
 
     def remove_machine(self, machine_id: str) -> None:
         """Refuse readings of this machine from now on (it was deleted)."""
-        self._ranges = {k: v for k, v in self._ranges.items() if k != machine_id}
-        self._decoder = BatchDecoder(self._ranges)
+        self._decoder.remove(machine_id)
 
     def _limits(self, machine: Machine) -> dict[str, tuple[float, float]]:
         return {key: (spec.low, spec.high) for key, spec in self.specs_of(machine).items()}
@@ -183,7 +180,7 @@ class IngestService:
         problems: list[FieldProblem] = []
         cols = ReadingColumns()
         machine_ids, sensors, ts_col, values = cols.machine_ids, cols.sensors, cols.ts_ms, cols.values
-        ranges = self._ranges
+        ranges = self._decoder.ranges
         for i, rs in enumerate(batch.readings):
             specs = ranges.get(rs.machine_id)
             if specs is None:

@@ -117,11 +117,11 @@ def test_the_signature_cache_keeps_no_bad_keys_and_stays_bounded() -> None:
     decoder = BatchDecoder({"m": {f"s{i}": (0.0, 1.0) for i in range(20)}})
     for i in range(50):
         assert decoder.decode(body(rs("m", **{f"bad{i}": 0.5})), 100, 0, 2**62) is None
-    assert len(decoder._signatures) == 0
+    assert decoder.cached_signatures == 0
     for i in range(MAX_SIGNATURES + 10):
         keys = [f"s{(i >> b) % 20}" for b in range(0, 12, 4)]
         decoder.decode(body(rs("m", **dict.fromkeys(keys, 0.5))), 100, 0, 2**62)
-    assert 0 < len(decoder._signatures) <= MAX_SIGNATURES
+    assert 0 < decoder.cached_signatures <= MAX_SIGNATURES
 
 
 def test_a_reading_set_built_without_validation_equals_the_validated_one() -> None:
@@ -174,3 +174,16 @@ def test_the_fast_path_accepts_only_what_the_full_path_accepts_with_the_same_res
         batch, (columns, events) = fast
         assert full_path(svc, raw) == (batch, columns)
         assert events == []
+
+
+def test_a_machine_given_another_profile_drops_its_cached_signatures() -> None:
+    decoder = BatchDecoder({"m": {"a": (0.0, 1.0)}, "n": {"a": (0.0, 1.0)}})
+    assert decoder.decode(body(rs("m", a=0.5), rs("n", a=0.5)), 100, 0, 2**62) is not None
+    assert decoder.cached_signatures == 2
+    decoder.put("m", {"a": (0.0, 0.1)})  # the same key, a narrower range: the cached one must not be used
+    assert decoder.cached_signatures == 1
+    assert decoder.decode(body(rs("m", a=0.5)), 100, 0, 2**62) is None
+    assert decoder.decode(body(rs("m", a=0.05)), 100, 0, 2**62) is not None
+    decoder.remove("n")
+    assert decoder.cached_signatures == 1
+    assert decoder.decode(body(rs("n", a=0.5)), 100, 0, 2**62) is None

@@ -88,19 +88,58 @@ def test_a_profile_made_in_the_editor_becomes_a_machine_dragged_onto_the_floor(t
     assert placed["profile"] == "boiler-e2e"
     screen_position(page, "boiler-1")
 
-    # its values arrive from a real OPC UA server through a connector configured over the API, and show in its
-    # panel with the connector's state
-    with opcua_device("Boiler1", {"SteamTemp": 187.5}) as (endpoint, nodes):
-        connector = {
-            "kind": "opcua",
-            "id": "boiler-plc",
-            "endpoint": endpoint,
-            "publishing_interval_ms": 100,
-            "mappings": [{"node_id": nodes["SteamTemp"], "machine_id": "boiler-1", "sensor": "steam_temp"}],
-        }
-        answer = twin.post("/connectors", connector)
-        assert answer.status_code == 201, answer.text
+    # its values arrive from a real OPC UA server through a connector made in the Connectors view's form, and show
+    # in its panel with the connector's state
+    with opcua_device("Boiler1", {"SteamTemp": 187.5, "Pressure": 3.2}) as (endpoint, nodes):
+        page.goto(f"{twin.url}/#/connectors")
+        page.click("[data-testid=connector-new-opcua]")
+        form = page.locator("[data-testid=connector-form]")
+        form.locator("[data-testid=conn-id]").fill("boiler-plc")
+        form.locator("[data-testid=conn-endpoint]").fill(endpoint)
+        form.locator("[data-testid=conn-publishing_interval_ms]").fill("100")
+        form.locator("[data-testid=conn-save]").click()  # no node, machine or sensor yet: named at their fields
+        expect(form.locator("[data-testid='error-mappings.0.node_id']")).to_be_visible()
+        expect(form.locator("[data-testid='error-mappings.0.machine_id']")).to_have_text("pick a machine")
+        expect(form.locator("[data-testid=conn-save-state]")).to_contain_text("Not saved")
+        assert twin.api("/connectors").json() == []
+        form.locator("[data-testid=conn-row-0-node_id]").fill(nodes["SteamTemp"])
+        form.locator("[data-testid=conn-row-0-machine]").select_option("boiler-1")
+        form.locator("[data-testid=conn-row-0-sensor]").select_option("steam_temp")  # the profile's sensors
+        form.locator("[data-testid=conn-save]").click()
+        expect(form.locator("[data-testid=conn-save-state]")).to_have_attribute("data-state", "saved")
+        stored = twin.api("/connectors/boiler-plc").json()["config"]
+        assert stored["mappings"] == [
+            {
+                "node_id": nodes["SteamTemp"],
+                "machine_id": "boiler-1",
+                "sensor": "steam_temp",
+                "scale": 1.0,
+                "offset": 0.0,
+            }
+        ]
+        assert stored["publishing_interval_ms"] == 100
         try:
+            row = page.locator("[data-testid=connector-row]", has_text="boiler-plc")
+            expect(row).to_have_attribute("data-state", "connected", timeout=20_000)
+            # the PLC's address space browsed, and a variable mapped from it with one click
+            row.locator("[data-testid=connector-browse]").click()
+            page.locator('[data-testid=browse-node][data-node$="s=Boiler1"] > [data-testid=browse-toggle]').click()
+            expect(page.locator("[data-testid=browse-node-id]", has_text=nodes["SteamTemp"])).to_be_visible(
+                timeout=20_000
+            )
+            pressure = page.locator(f'[data-testid=browse-node][data-node="{nodes["Pressure"]}"]')
+            pressure.locator("[data-testid=browse-map]").click()
+            expect(form.locator("[data-testid=conn-row-1-node_id]")).to_have_value(nodes["Pressure"])
+            expect(form.locator("[data-testid=conn-row-1-machine]")).to_have_value("boiler-1")
+            form.locator("[data-testid=conn-row-1-sensor]").select_option("steam_temp")
+            form.locator("[data-testid=conn-save]").click()  # the boiler has one sensor, mapped already
+            expect(form.locator("[data-testid='error-mappings.1.sensor']")).to_have_text("already mapped by row 1")
+            page.screenshot(path=str(SCREENSHOTS / "connectors-browse.png"))
+            form.locator("[aria-label='remove row 2']").click()
+            form.locator("[data-testid=conn-save]").click()
+            expect(form.locator("[data-testid=conn-save-state]")).to_have_attribute("data-state", "saved")
+            assert len(twin.api("/connectors/boiler-plc").json()["config"]["mappings"]) == 1
+            page.goto(f"{twin.url}/#/floor/boiler-1")
             expect(page.locator("[data-testid=sensor-steam_temp] [data-testid=sensor-value]")).to_contain_text(
                 "187.5", timeout=20_000
             )
@@ -108,16 +147,6 @@ def test_a_profile_made_in_the_editor_becomes_a_machine_dragged_onto_the_floor(t
                 "data-state", "connected", timeout=20_000
             )
             page.screenshot(path=str(SCREENSHOTS / "machine-fed-by-opcua.png"))
-            # the connector in the Connectors view, and the PLC's address space browsed to find the node to map
-            page.goto(f"{twin.url}/#/connectors")
-            row = page.locator("[data-testid=connector-row]", has_text="boiler-plc")
-            expect(row).to_have_attribute("data-state", "connected", timeout=20_000)
-            row.locator("[data-testid=connector-browse]").click()
-            page.locator('[data-testid=browse-node][data-node$="s=Boiler1"] > [data-testid=browse-toggle]').click()
-            expect(page.locator("[data-testid=browse-node-id]", has_text=nodes["SteamTemp"])).to_be_visible(
-                timeout=20_000
-            )
-            page.screenshot(path=str(SCREENSHOTS / "connectors-browse.png"))
             page.goto(f"{twin.url}/#/floor/boiler-1")
             page.wait_for_selector("[data-testid=connection][data-status=open]", timeout=20_000)
             page.click("[data-testid=edit-toggle]")

@@ -344,6 +344,11 @@ export class ApiClient {
     return this.send("POST", "/api/v1/connectors", {}, config);
   }
 
+  /** Replace a connector's configuration; it restarts with it (a masked secret keeps the stored one). */
+  updateConnector(id: string, config: unknown): Promise<ConnectorView> {
+    return this.send("PUT", "/api/v1/connectors/{connector_id}", { connector_id: id }, config);
+  }
+
   async deleteConnector(id: string): Promise<void> {
     await this.send("DELETE", "/api/v1/connectors/{connector_id}", { connector_id: id });
   }

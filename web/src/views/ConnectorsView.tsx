@@ -1,10 +1,13 @@
-// Connectors (#/connectors): OPC UA, Modbus and mapped-MQTT connectors with their live state; an OPC UA server's
-// address space browsed node by node to pick what to map; a new connector from its JSON configuration, with the
-// server's 422 problems named by field. Writes need the engineer role; the page says so otherwise.
+// Connectors (#/connectors): OPC UA, Modbus and mapped-MQTT connectors with their live state; a connector made or
+// edited field by field (ConnectorForm), or pasted as JSON; an OPC UA server's address space browsed node by node,
+// a variable mapped with one click. The server's 422 problems are named by field. Writes need the engineer role;
+// the page says so otherwise.
 
 import { useEffect, useState } from "react";
 import { api, ApiError } from "../api/client";
-import type { BrowsedNode, ConnectorView } from "../api/types";
+import type { BrowsedNode, ConnectorView, MachineView, StoredProfile } from "../api/types";
+import { ConnectorForm } from "../components/ConnectorForm";
+import { addRow, blankConfig, KIND_LABELS, rowsOf, type ConnectorConfig, type ConnectorKind } from "../connectorForm";
 import { formatAgo } from "../format";
 import { errorText, usePolling } from "../hooks/usePolling";
 import { refusal, useSession } from "../session";
@@ -15,7 +18,10 @@ function stateOf(c: ConnectorView): string {
   return `${c.status.state}${c.status.state === "connected" ? last : ""}`;
 }
 
-function BrowseNode({ connector, node, depth }: { connector: string; node: BrowsedNode | null; depth: number }) {
+type MapNode = ((node: BrowsedNode) => void) | null;
+
+function BrowseNode(props: { connector: string; node: BrowsedNode | null; depth: number; onMap: MapNode }) {
+  const { connector, node, depth, onMap } = props;
   const [children, setChildren] = useState<BrowsedNode[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [open, setOpen] = useState(node === null);
@@ -53,13 +59,21 @@ function BrowseNode({ connector, node, depth }: { connector: string; node: Brows
           {" "}
           <code data-testid="browse-node-id">{node.node_id}</code> {node.node_class}
           {node.data_type ? ` · ${node.data_type}` : ""}
+          {node.node_class === "Variable" && onMap && (
+            <>
+              {" "}
+              <button className="btn sm" onClick={() => onMap(node)} data-testid="browse-map">
+                + map
+              </button>
+            </>
+          )}
         </span>
       )}
       {error && <div className="warn-text">could not browse: {error}</div>}
       {open && children && (
         <ul className="browse-tree">
           {children.map((c) => (
-            <BrowseNode key={c.node_id} connector={connector} node={c} depth={depth + 1} />
+            <BrowseNode key={c.node_id} connector={connector} node={c} depth={depth + 1} onMap={onMap} />
           ))}
         </ul>
       )}
@@ -96,7 +110,7 @@ function NewConnector({ onDone }: { onDone: () => void }) {
   };
   return (
     <div className="card" data-testid="connector-new">
-      <div className="card-h">New connector (JSON configuration, docs/CONNECT.md)</div>
+      <div className="card-h">New connector from its JSON configuration (docs/CONNECT.md)</div>
       <textarea
         rows={8}
         value={text}
@@ -118,22 +132,78 @@ function NewConnector({ onDone }: { onDone: () => void }) {
   );
 }
 
+/** The form's configuration; ``form`` changes only when another connector (or a new one) is opened in it. */
+type Editing = { config: ConnectorConfig; isNew: boolean; form: number };
+
 export function ConnectorsView() {
   const me = useSession();
   const cannot = refusal(me, "engineer");
   const [browsing, setBrowsing] = useState<string | null>(null);
+  const [editing, setEditing] = useState<Editing | null>(null);
+  const [pasting, setPasting] = useState(false);
+  const [plant, setPlant] = useState<{ machines: MachineView[]; profiles: StoredProfile[] } | null>(null);
+  const [plantError, setPlantError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
   const { data, error } = usePolling(`connectors-${tick}`, () => api.connectors(), 5_000, "the connectors");
+  const needPlant = editing !== null && plant === null;
+  useEffect(() => {
+    if (!needPlant) return;
+    let live = true;
+    Promise.all([api.machines(), api.profiles()]).then(
+      ([machines, profiles]) => live && setPlant({ machines, profiles }),
+      (e: unknown) => live && setPlantError(errorText(e)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [needPlant]);
   const act = (p: Promise<unknown>): void => {
     p.then(
       () => setTick((t) => t + 1),
       (e: unknown) => alert(errorText(e)),
     );
   };
+  const [forms, setForms] = useState(0);
+  const open = (config: ConnectorConfig, isNew: boolean): void => {
+    setEditing({ config, isNew, form: forms + 1 });
+    setForms(forms + 1);
+  };
+  const start = (kind: ConnectorKind): void => {
+    open(blankConfig(kind), true);
+    setPasting(false);
+  };
+  const edit = (c: ConnectorView): void => open(c.config, false);
+  // A browsed variable becomes a mapping row of that connector: appended to the form when it is open on it,
+  // else the connector's form opens with the row added (saved only with "Save and restart").
+  const mapNode = (connector: ConnectorView) => (node: BrowsedNode) => {
+    const same = editing !== null && !editing.isNew && editing.config.id === connector.config.id;
+    const base = same ? editing.config : connector.config;
+    if (rowsOf(base).some((r) => "node_id" in r && r.node_id === node.node_id)) return;
+    const config = addRow(base, { node_id: node.node_id });
+    if (same) setEditing({ ...editing, config });
+    else open(config, false);
+  };
+  const browsed = data?.find((c) => c.config.id === browsing) ?? null;
   return (
     <div className="scroll" data-testid="connectors">
       <div className="card">
-        <div className="card-h">Connectors</div>
+        <div className="card-h">
+          Connectors
+          <span className="spacer" />
+          {!cannot && (
+            <span className="conn-new">
+              New:{" "}
+              {(Object.keys(KIND_LABELS) as ConnectorKind[]).map((k) => (
+                <button key={k} className="btn sm" onClick={() => start(k)} data-testid={`connector-new-${k}`}>
+                  {KIND_LABELS[k]}
+                </button>
+              ))}
+              <button className="btn sm" onClick={() => setPasting(!pasting)} data-testid="connector-paste">
+                JSON…
+              </button>
+            </span>
+          )}
+        </div>
         {error && !data && <div className="empty warn-text">could not load the connectors: {error}</div>}
         {data && data.length === 0 && <div className="empty">No connector yet.</div>}
         {data && data.length > 0 && (
@@ -166,6 +236,15 @@ export function ConnectorsView() {
                       className="btn"
                       disabled={cannot !== null}
                       title={cannot ?? undefined}
+                      onClick={() => edit(c)}
+                      data-testid="connector-edit"
+                    >
+                      Edit
+                    </button>{" "}
+                    <button
+                      className="btn"
+                      disabled={cannot !== null}
+                      title={cannot ?? undefined}
                       onClick={() => act(api.setConnectorRunning(c.config.id, !c.enabled))}
                     >
                       {c.enabled ? "Stop" : "Start"}
@@ -188,17 +267,46 @@ export function ConnectorsView() {
         )}
         {cannot && <div className="faint">Changing connectors {cannot}.</div>}
       </div>
+      {editing && !cannot && plant && (
+        <ConnectorForm
+          key={editing.form}
+          config={editing.config}
+          isNew={editing.isNew}
+          machines={plant.machines}
+          profiles={plant.profiles}
+          onChange={(config) => setEditing({ ...editing, config })}
+          onSaved={(view) => {
+            setEditing({ ...editing, config: view.config, isNew: false });
+            setTick((t) => t + 1);
+          }}
+          onClose={() => setEditing(null)}
+        />
+      )}
+      {editing && !plant && (
+        <div className="card faint">
+          {plantError ? `could not load the machines and profiles: ${plantError}` : "loading the machines…"}
+        </div>
+      )}
       {browsing && (
         <div className="card" data-testid="browse">
           <div className="card-h">
-            Address space of {browsing} <span className="faint">(copy a node id into a mapping)</span>
+            Address space of {browsing}{" "}
+            <span className="faint">
+              {cannot ? "(copy a node id into a mapping)" : "(+ map adds a node to the connector)"}
+            </span>
           </div>
           <ul className="browse-tree">
-            <BrowseNode key={browsing} connector={browsing} node={null} depth={0} />
+            <BrowseNode
+              key={browsing}
+              connector={browsing}
+              node={null}
+              depth={0}
+              onMap={!cannot && browsed ? mapNode(browsed) : null}
+            />
           </ul>
         </div>
       )}
-      {!cannot && <NewConnector onDone={() => setTick((t) => t + 1)} />}
+      {!cannot && pasting && <NewConnector onDone={() => setTick((t) => t + 1)} />}
     </div>
   );
 }

@@ -46,7 +46,7 @@ def test_console_phone_layout_has_no_horizontal_scroll(twin: Twin, browser: Brow
     try:
         page = context.new_page()
         BrowserPage(page).login(twin)
-        for hash_ in ("#/overview", "#/floor/mill-03", "#/history/pump-01"):
+        for hash_ in ("#/overview", "#/floor/mill-03", "#/history/pump-01", "#/connectors"):
             page.goto(f"{twin.url}/{hash_}")
             page.wait_for_selector("[data-testid=connection][data-status=open]", timeout=20_000)
             page.wait_for_timeout(1000)

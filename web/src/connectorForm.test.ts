@@ -106,6 +106,7 @@ describe("connector form", () => {
       topic_filters: "one topic filter a line, e.g. plant/+/data",
       "values.0.pointer": "a JSON pointer such as /data/temp",
     });
+    expect(clientProblems({ ...fixed, machine_id: null }, sensorsOf)).toMatchObject({ machine_id: "pick a machine" });
     expect(clientProblems({ ...fixed, machine_id: "", values: [] }, sensorsOf)).toMatchObject({
       machine_id: "pick a machine",
       values: "map at least one value",

@@ -161,7 +161,8 @@ export function clientProblems(
     if (!/^(mqtt|tcp):\/\/\S+$/.test(config.broker_url)) out["broker_url"] = "e.g. mqtt://broker:1883";
     if (config.topic_filters.length === 0 || config.topic_filters.some((t) => !t.trim()))
       out["topic_filters"] = "one topic filter a line, e.g. plant/+/data";
-    if (config.machine_id === "") out["machine_id"] = "pick a machine";
+    const named = config.machine_id_topic_segment != null || config.machine_id_pointer != null;
+    if (!named && !config.machine_id) out["machine_id"] = "pick a machine";
     else if (config.machine_id != null && sensorsOf(config.machine_id) === undefined)
       out["machine_id"] = `no machine ${config.machine_id}`;
   }

@@ -303,20 +303,42 @@ export function ConnectorForm(props: {
                 />
                 <Err at="topic_filters" problems={problems} />
               </label>
-              {config.machine_id_topic_segment == null && config.machine_id_pointer == null ? (
+              {config.machine_id_pointer == null ? (
                 <label className="conn-field">
-                  <span>machine (every message)</span>
-                  {machineSelect(config.machine_id ?? "", (id) => field("machine_id", id), "conn-machine_id")}
+                  <span>machine</span>
+                  <select
+                    value={config.machine_id_topic_segment == null ? "fixed" : "topic"}
+                    onChange={(e) =>
+                      set(
+                        e.target.value === "fixed"
+                          ? { ...config, machine_id_topic_segment: null, machine_id: "" }
+                          : { ...config, machine_id: null, machine_id_topic_segment: 1 },
+                      )
+                    }
+                    data-testid="conn-machine-source"
+                  >
+                    <option value="fixed">one machine sends here</option>
+                    <option value="topic">named by a topic level</option>
+                  </select>
+                  {config.machine_id_topic_segment == null ? (
+                    machineSelect(config.machine_id ?? "", (id) => field("machine_id", id), "conn-machine_id")
+                  ) : (
+                    <input
+                      type="number"
+                      value={shown(config.machine_id_topic_segment)}
+                      onChange={(e) => field("machine_id_topic_segment", numberOf(e.target.value))}
+                      aria-label="topic level, 0-based"
+                      title="the topic level (0-based) that names the machine; it must be a + in the filters"
+                      data-testid="conn-machine_id_topic_segment"
+                    />
+                  )}
                   <Err at="machine_id" problems={problems} />
+                  <Err at="machine_id_topic_segment" problems={problems} />
                 </label>
               ) : (
                 <label className="conn-field">
                   <span>machine</span>
-                  <span className="faint">
-                    {config.machine_id_pointer != null
-                      ? `from the payload at ${config.machine_id_pointer}`
-                      : `from topic level ${config.machine_id_topic_segment ?? ""}`}
-                  </span>
+                  <span className="faint">from the payload at {config.machine_id_pointer}</span>
                 </label>
               )}
             </>

@@ -131,7 +131,11 @@ def spec_of(bundle: ModelBundle) -> HistorySpec:
 
     s = bundle.spec
     return HistorySpec(
-        step_s=float(s["step_s"]), window=int(s["window"]), horizon_h=float(s["horizon_h"]), signals=tuple(s["signals"])
+        step_s=float(s["step_s"]),
+        window=int(s["window"]),
+        horizon_h=float(s["horizon_h"]),
+        signals=tuple(s["signals"]),
+        counters=tuple(s.get("counters", ())),
     )
 
 

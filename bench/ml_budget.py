@@ -5,19 +5,17 @@ inner out-of-fold risks) gives the out-of-fold event figures of 60 days of seed 
 that warns the most predictable failures while its out-of-fold false alarms stay within the goal (2 per
 machine-month); no test seed is read.
 
-    nice -n 10 .venv/bin/python bench/ml_budget.py [--budgets 1 2 3 4 6] [--folds 4] [--counters]
-        [--alert-horizon-h 6]
+    nice -n 10 .venv/bin/python bench/ml_budget.py [--budgets 1 2 3 4 6] [--folds 4]
 """
 
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 from pathlib import Path
 
 from ml_events import simulated
 
-from factorytwin.ml.timeseries import HistorySpec, find_counters, prepare_history
+from factorytwin.ml.timeseries import HistorySpec, prepare_history
 from factorytwin.ml.training import TrainConfig, cross_validate
 
 GOAL_FALSE_PER_MONTH = 2.0
@@ -30,23 +28,11 @@ def main() -> None:
     ap.add_argument("--train-days", type=int, default=60)
     ap.add_argument("--folds", type=int, default=4)
     ap.add_argument("--budgets", type=float, nargs="+", default=[1.0, 2.0, 3.0, 4.0, 6.0])
-    ap.add_argument(
-        "--counters", action="store_true", help="features relative to the last reset of every counter signal found"
-    )
-    ap.add_argument(
-        "--alert-horizon-h", type=float, default=0.0, help="> 0: rules on a head of 'predictable within this many h'"
-    )
     args = ap.parse_args()
-    readings, events = simulated(args.cache, args.train_days, 1)
-    spec = HistorySpec()
-    if args.counters:
-        spec = replace(spec, counters=find_counters(readings, spec.signals))
-        print("counters found in the training data:", spec.counters, flush=True)
-    data = prepare_history(readings, events, spec)
+    data = prepare_history(*simulated(args.cache, args.train_days, 1), HistorySpec())
     best: tuple[int, float] | None = None
     for budget in args.budgets:
-        cfg = TrainConfig(max_false_alarms_per_month=budget, alert_horizon_h=args.alert_horizon_h)
-        m = cross_validate(data, args.folds, cfg)
+        m = cross_validate(data, args.folds, TrainConfig(max_false_alarms_per_month=budget))
         e = m["events"]
         warned = round((e["predictable_recall"] or 0.0) * e["predictable_failures"])
         fa, prec = e["false_alarms_per_machine_month"], e["episode_precision"]

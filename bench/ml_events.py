@@ -16,7 +16,6 @@ import json
 import subprocess
 import sys
 import time
-from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -25,7 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from factorytwin.ml.evaluation import HistoryEvaluation, evaluate_history
-from factorytwin.ml.timeseries import HistorySpec, find_counters, prepare_history
+from factorytwin.ml.timeseries import HistorySpec, prepare_history
 from factorytwin.ml.training import TrainConfig, fit_bundle
 
 GOALS = {
@@ -151,11 +150,6 @@ def main() -> None:
         default=0.0,
         help="> 0: alert rules on a head of 'a predictable failure within this many hours' (ml.alert_head)",
     )
-    ap.add_argument(
-        "--counters",
-        action="store_true",
-        help="features relative to the last reset of every counter signal found in the training data (tool wear)",
-    )
     ap.add_argument("--json", action="store_true", help="print the evaluation as JSON only")
     args = ap.parse_args()
     console = Console(stderr=args.json, width=150)
@@ -163,16 +157,8 @@ def main() -> None:
     train_r, train_e = simulated(args.cache, args.train_days, 1)
     test_r, test_e = simulated(args.cache, args.test_days, args.test_seed)
     spec = HistorySpec(step_s=args.step_s, window=args.window, horizon_h=args.horizon_h)
-    if args.counters:
-        spec = replace(spec, counters=find_counters(train_r, spec.signals))
-        console.print(f"counters found in the training data: {spec.counters}")
     data = prepare_history(train_r, train_e, spec)
-    bundle_spec = {
-        "step_s": spec.step_s,
-        "window": spec.window,
-        "horizon_h": spec.horizon_h,
-        "counters": list(spec.counters),
-    }
+    bundle_spec = {"step_s": spec.step_s, "window": spec.window, "horizon_h": spec.horizon_h}
     cfg = TrainConfig(max_false_alarms_per_month=args.budget, lead_h=args.lead_h, alert_horizon_h=args.alert_horizon_h)
     bundle = fit_bundle(data, cfg, spec={**bundle_spec, "signals": list(spec.signals)})
     t1 = time.perf_counter()

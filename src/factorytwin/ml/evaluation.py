@@ -53,7 +53,6 @@ def spec_of(bundle: ModelBundle) -> HistorySpec:
         window=int(s["window"]),
         horizon_h=float(s["horizon_h"]),
         signals=tuple(s["signals"]),
-        counters=tuple(s.get("counters", ())),
     )
 
 

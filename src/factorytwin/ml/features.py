@@ -148,14 +148,7 @@ def resample_machine(wide: pd.DataFrame, signals: Sequence[str], step_s: float, 
 
 
 def window_stats(
-    times: np.ndarray,
-    grid: np.ndarray,
-    window: int,
-    span: float,
-    rows: np.ndarray | None = None,
-    per: float = 1.0,
-    after: np.ndarray | None = None,
-    until: np.ndarray | None = None,
+    times: np.ndarray, grid: np.ndarray, window: int, span: float, rows: np.ndarray | None = None, per: float = 1.0
 ) -> np.ndarray:
     """Windowed statistics of ``grid`` (k rows in time order, one column per signal) at ``rows`` (default all).
 
@@ -164,9 +157,7 @@ def window_stats(
     the window is a stretch of time, and a machine that was down for part of it simply has fewer rows in it).
     Per signal: last value, mean, standard deviation, least-squares slope (per ``per`` of time) and maximum, all
     NaN-aware; returns (len(rows), 5 x signals), signal-major (``s__last, s__mean, ...``). The one window kernel of
-    training (every row) and serving (the newest row only), so the two cannot drift apart. ``after``/``until``
-    (one time per row of ``rows``) narrow each window further to the rows with ``after < times[j] <= until``
-    (the part of the window since or before an event, e.g. a tool change).
+    training (every row) and serving (the newest row only), so the two cannot drift apart.
     """
     t_all = np.asarray(times, dtype="float64")
     n, n_sig = grid.shape
@@ -179,10 +170,6 @@ def window_stats(
     t_now = t_all[at][:, None]
     t = t_all[idx]
     valid &= t > t_now - span
-    if after is not None:
-        valid &= t > np.asarray(after, dtype="float64")[:, None]
-    if until is not None:
-        valid &= t <= np.asarray(until, dtype="float64")[:, None]
     vals = np.where(valid[:, :, None], grid[idx], np.nan)  # (r, w, s)
     present = ~np.isnan(vals)
     any_present = present.any(axis=1)

@@ -131,11 +131,7 @@ def spec_of(bundle: ModelBundle) -> HistorySpec:
 
     s = bundle.spec
     return HistorySpec(
-        step_s=float(s["step_s"]),
-        window=int(s["window"]),
-        horizon_h=float(s["horizon_h"]),
-        signals=tuple(s["signals"]),
-        counters=tuple(s.get("counters", ())),
+        step_s=float(s["step_s"]), window=int(s["window"]), horizon_h=float(s["horizon_h"]), signals=tuple(s["signals"])
     )
 
 

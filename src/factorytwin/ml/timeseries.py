@@ -50,130 +50,10 @@ class HistorySpec:
     window: int = 12
     horizon_h: float = 24.0
     signals: tuple[str, ...] = field(default_factory=lambda: tuple(catalogue_signal_columns()))
-    # signals that are counters with resets (a tool-wear counter; ``find_counters``): each adds features relative
-    # to its last reset (``counter_features``); none by default
-    counters: tuple[str, ...] = ()
 
     def feature_names(self) -> list[str]:
         """Every feature of a history row, in model order."""
-        return [
-            *window_feature_names(self.signals),
-            "hours_since_renewal",
-            "kind",
-            "product_type",
-            *counter_feature_names(self.counters, self.signals),
-        ]
-
-
-RESET_FRACTION = 0.5  # a counter reading below half the one before it is a reset (a new tool), not noise
-MIN_RESETS = 3  # fewer resets in the training data: the signal is not taken for a counter
-COUNTER_MONOTONE_SHARE = 0.99  # share of a counter's other steps that must not go down
-COUNTER_RISING_SHARE = 0.2  # ... and that must go up (a constant is not a counter)
-
-
-def counter_feature_names(counters: Sequence[str], signals: Sequence[str]) -> list[str]:
-    """The names ``counter_features`` produces, in order: per counter its hours since the last reset and its rate
-    since then, and for every other signal its slope since the reset and the shift of its mean against the rows
-    before the reset in the window."""
-    names: list[str] = []
-    for c in counters:
-        names += [f"{c}__since_reset_h", f"{c}__rate_h"]
-        names += [f"{s}__since_{c}_{stat}" for s in signals if s not in counters for stat in ("slope", "shift")]
-    return names
-
-
-def find_counters(readings: pd.DataFrame, signals: Sequence[str]) -> tuple[str, ...]:
-    """The ``signals`` of wide readings (``machine_id, ts`` and sensor columns, optional ``status``) that behave as
-    counters with resets: never negative, rising or flat between readings of one machine while it operates
-    (``COUNTER_MONOTONE_SHARE``, rising at ``COUNTER_RISING_SHARE`` of them), and dropping below
-    ``RESET_FRACTION`` of the reading before at least ``MIN_RESETS`` times (a tool-wear counter reset at each tool
-    change). Read from the data, not from the machine kind."""
-    frame = readings.sort_values(["machine_id", "ts"], kind="stable")
-    if "status" in frame.columns:
-        frame = frame[operating(frame["status"].astype("string").fillna("").to_numpy(object))]
-    out: list[str] = []
-    for name in signals:
-        if name not in frame.columns:
-            continue
-        col = frame[["machine_id", name]].dropna()
-        v = col[name].to_numpy("float64")
-        if len(v) < 2 or (v < 0).any():
-            continue
-        same = col["machine_id"].to_numpy(object)[1:] == col["machine_id"].to_numpy(object)[:-1]
-        prev, cur = v[:-1][same], v[1:][same]
-        drop = (prev > 0) & (cur < RESET_FRACTION * prev)
-        d = (cur - prev)[~drop]
-        if int(drop.sum()) < MIN_RESETS or not len(d):
-            continue
-        if (d >= 0).mean() >= COUNTER_MONOTONE_SHARE and (d > 0).mean() >= COUNTER_RISING_SHARE:
-            out.append(str(name))
-    return tuple(out)
-
-
-def counter_resets(ts_ms: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Indices (into ``ts_ms``/``values``) of the readings where a counter was reset: the first reading below
-    ``RESET_FRACTION`` of the counter's reading before it (NaN readings skipped)."""
-    v = np.asarray(values, dtype="float64")
-    idx = np.flatnonzero(~np.isnan(v))
-    prev, cur = v[idx[:-1]], v[idx[1:]]
-    return idx[1:][(prev > 0) & (cur < RESET_FRACTION * prev)]
-
-
-def _pick(values: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """``values[idx]`` as floats, NaN where ``idx`` is negative (no such element)."""
-    vals = np.asarray(values, dtype="float64")
-    if not len(vals):
-        return np.full(len(idx), np.nan)
-    return np.where(idx >= 0, vals[np.clip(idx, 0, len(vals) - 1)], np.nan)
-
-
-def counter_features(
-    ts: np.ndarray,
-    cols: Mapping[str, np.ndarray],
-    bins: np.ndarray,
-    grid: np.ndarray,
-    rows: np.ndarray | None,
-    spec: HistorySpec,
-) -> np.ndarray:
-    """Features relative to each counter's last reset within the window (``counter_feature_names`` order), at the
-    grid steps ``rows`` (all when None) of one machine: hours since the reset (NaN when none lies within the
-    window's span before the step's end), the counter's rise per hour since it, and for every other signal its
-    slope (per step) over the steps wholly after the reset and its mean there minus its mean over the window's
-    steps wholly before it (the previous tool). Only readings strictly before a step's end count, as in its bin.
-    With no reset within the span the slope is that of the whole window and the shift NaN."""
-    step_ms = float(round(spec.step_s * 1000))
-    span = spec.window * step_ms
-    at = np.arange(len(bins)) if rows is None else np.asarray(rows, dtype=np.intp)
-    t_end = bins[at].astype("float64")
-    t_read = np.asarray(ts, dtype="float64")
-    others = [j for j, s in enumerate(spec.signals) if s not in spec.counters]
-    parts: list[np.ndarray] = []
-    for c in spec.counters:
-        v = np.asarray(cols.get(c, np.full(len(t_read), np.nan)), dtype="float64")
-        resets = counter_resets(t_read, v)
-        k = np.searchsorted(t_read[resets], t_end, side="left") - 1  # the newest reset before the step's end
-        reset = _pick(t_read[resets], k)
-        reset = np.where(reset > t_end - span, reset, np.nan)
-        v_reset = np.where(np.isnan(reset), np.nan, _pick(v[resets], k))
-        ok = np.flatnonzero(~np.isnan(v))
-        j = np.searchsorted(t_read[ok], t_end, side="left") - 1  # the newest counter reading before the end
-        v_last, t_last = _pick(v[ok], j), _pick(t_read[ok], j)
-        since_h = (t_end - reset) / MS_PER_HOUR
-        dt_h = (t_last - reset) / MS_PER_HOUR
-        with np.errstate(invalid="ignore", divide="ignore"):
-            rate = np.where(dt_h > 0, (v_last - v_reset) / np.where(dt_h > 0, dt_h, 1.0), np.nan)
-        sub = grid[:, others].astype("float64")
-        times = bins.astype("float64")
-        after = np.where(np.isnan(reset), -np.inf, reset + step_ms - 1.0)
-        since = window_stats(times, sub, spec.window, span, at, per=step_ms, after=after)
-        until = np.where(np.isnan(reset), -np.inf, reset)
-        before = window_stats(times, sub, spec.window, span, at, per=step_ms, until=until)
-        n = len(others)
-        slope = since.reshape(len(at), n, 5)[:, :, 3]
-        shift = since.reshape(len(at), n, 5)[:, :, 1] - before.reshape(len(at), n, 5)[:, :, 1]
-        per_signal = np.stack([slope, shift], axis=2).reshape(len(at), 2 * n)
-        parts.append(np.column_stack([since_h, rate, per_signal]))
-    return np.hstack(parts) if parts else np.empty((len(at), 0))
+        return [*window_feature_names(self.signals), "hours_since_renewal", "kind", "product_type"]
 
 
 def ts_ms(values: pd.Series, column: str) -> pd.Series:
@@ -311,10 +191,7 @@ def feature_matrix(
     kind_code = KIND_CODES.get(kind, np.nan) if kind else np.nan
     age_h = (t - last_renewal) / MS_PER_HOUR
     extra = np.column_stack([age_h, np.full(len(t), kind_code), np.full(len(t), product_code)])
-    if not spec.counters:
-        return at, np.hstack([stats, extra])
-    tool = counter_features(ts, cols, bins, grid, rows, spec)
-    return at, np.hstack([stats, extra, tool])
+    return at, np.hstack([stats, extra])
 
 
 def machine_features(

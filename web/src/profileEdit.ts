@@ -40,11 +40,14 @@ export function pathKey(loc: readonly (string | number)[]): string {
   return (loc[0] === "body" ? loc.slice(1) : loc).join(".");
 }
 
-/** Problems by field path key (several at one field joined). */
-export function problemsByPath(problems: readonly FieldError[]): Record<string, string> {
+/** Problems by field path key (several at one field joined); ``keyOf`` makes the key of a path. */
+export function problemsByPath(
+  problems: readonly FieldError[],
+  keyOf: (loc: readonly (string | number)[]) => string = pathKey,
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const p of problems) {
-    const k = pathKey(p.loc);
+    const k = keyOf(p.loc);
     out[k] = out[k] ? `${out[k]}; ${p.msg}` : p.msg;
   }
   return out;

@@ -5,7 +5,7 @@
 // whole configuration can be read as JSON below the form.
 
 import { useState } from "react";
-import { api, ApiError, type FieldError } from "../api/client";
+import { api, ApiError, type FieldError as Problem } from "../api/client";
 import type { ConnectorView, MachineView, StoredProfile } from "../api/types";
 import {
   addRow,
@@ -21,26 +21,10 @@ import {
   type MappingRow,
 } from "../connectorForm";
 import { errorText } from "../hooks/usePolling";
+import { problemsByPath } from "../profileEdit";
+import { FieldError } from "./FieldError";
 
 type Save = { state: "idle" } | { state: "saving" } | { state: "saved" } | { state: "failed"; why: string };
-
-function Err({ at, problems }: { at: string; problems: Record<string, string> }) {
-  const msg = problems[at];
-  return msg ? (
-    <div className="field-error" data-testid={`error-${at}`} role="alert">
-      {msg}
-    </div>
-  ) : null;
-}
-
-function byPath(problems: readonly FieldError[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const p of problems) {
-    const k = connectorPathKey(p.loc);
-    out[k] = out[k] ? `${out[k]}; ${p.msg}` : p.msg;
-  }
-  return out;
-}
 
 const shown = (v: number): string | number => (Number.isFinite(v) ? v : "");
 
@@ -54,7 +38,7 @@ export function ConnectorForm(props: {
   onClose: () => void;
 }) {
   const { config, isNew, machines, profiles, onChange, onSaved, onClose } = props;
-  const [server, setServer] = useState<FieldError[]>([]);
+  const [server, setServer] = useState<Problem[]>([]);
   const [save, setSave] = useState<Save>({ state: "idle" });
   const [tried, setTried] = useState(false);
   const sensorsByProfile = new Map(profiles.map((p) => [p.id, p.sensors.map((s) => s.key)]));
@@ -62,7 +46,7 @@ export function ConnectorForm(props: {
     const m = machines.find((x) => x.id === id);
     return m ? (sensorsByProfile.get(m.profile) ?? []) : undefined;
   };
-  const problems = { ...(tried ? clientProblems(config, sensorsOf) : {}), ...byPath(server) };
+  const problems = { ...(tried ? clientProblems(config, sensorsOf) : {}), ...problemsByPath(server, connectorPathKey) };
   const set = (next: ConnectorConfig): void => {
     onChange(next);
     setSave({ state: "idle" });
@@ -94,7 +78,7 @@ export function ConnectorForm(props: {
         onChange={(e) => field(name, e.target.value)}
         data-testid={`conn-${name}`}
       />
-      <Err at={name} problems={problems} />
+      <FieldError at={name} problems={problems} />
     </label>
   );
   const num = (name: string, label: string, value: number) => (
@@ -106,7 +90,7 @@ export function ConnectorForm(props: {
         onChange={(e) => field(name, numberOf(e.target.value))}
         data-testid={`conn-${name}`}
       />
-      <Err at={name} problems={problems} />
+      <FieldError at={name} problems={problems} />
     </label>
   );
   const machineSelect = (value: string, onPick: (id: string) => void, testid: string) => (
@@ -129,7 +113,7 @@ export function ConnectorForm(props: {
     const cell = (name: string, input: React.JSX.Element) => (
       <td>
         {input}
-        <Err at={`${at}.${name}`} problems={problems} />
+        <FieldError at={`${at}.${name}`} problems={problems} />
       </td>
     );
     return (
@@ -301,7 +285,7 @@ export function ConnectorForm(props: {
                   onChange={(e) => field("topic_filters", e.target.value.split("\n"))}
                   data-testid="conn-topic_filters"
                 />
-                <Err at="topic_filters" problems={problems} />
+                <FieldError at="topic_filters" problems={problems} />
               </label>
               {config.machine_id_pointer == null ? (
                 <label className="conn-field">
@@ -332,8 +316,8 @@ export function ConnectorForm(props: {
                       data-testid="conn-machine_id_topic_segment"
                     />
                   )}
-                  <Err at="machine_id" problems={problems} />
-                  <Err at="machine_id_topic_segment" problems={problems} />
+                  <FieldError at="machine_id" problems={problems} />
+                  <FieldError at="machine_id_topic_segment" problems={problems} />
                 </label>
               ) : (
                 <label className="conn-field">
@@ -369,7 +353,7 @@ export function ConnectorForm(props: {
           </thead>
           <tbody>{rows.map(row)}</tbody>
         </table>
-        <Err at={field0} problems={problems} />
+        <FieldError at={field0} problems={problems} />
         <div className="conn-actions">
           <button className="btn sm" onClick={() => set(addRow(config))} data-testid="conn-add-row">
             + {config.kind === "opcua" ? "node" : config.kind === "modbus" ? "register" : "value"}

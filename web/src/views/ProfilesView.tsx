@@ -3,7 +3,8 @@
 // its 422 problems are shown at their fields (the browser's own checks first, the server has the last word).
 
 import { useCallback, useEffect, useState } from "react";
-import { api, ApiError, type FieldError } from "../api/client";
+import { api, ApiError, type FieldError as Problem } from "../api/client";
+import { FieldError } from "../components/FieldError";
 import type { ProfileBody, ProfileSensor, StoredProfile } from "../api/types";
 import { notify } from "../components/Toast";
 import { errorText } from "../hooks/usePolling";
@@ -27,15 +28,6 @@ function useUnits(): string[] {
   return units;
 }
 
-function Err({ at, problems }: { at: string; problems: Record<string, string> }) {
-  const msg = problems[at];
-  return msg ? (
-    <div className="field-error" data-testid={`error-${at}`} role="alert">
-      {msg}
-    </div>
-  ) : null;
-}
-
 function num(v: string): number {
   return v.trim() === "" ? Number.NaN : Number(v);
 }
@@ -54,7 +46,7 @@ function SensorRow(props: {
   const cell = (field: keyof ProfileSensor, input: React.JSX.Element) => (
     <td>
       {input}
-      <Err at={`${at}.${field}`} problems={problems} />
+      <FieldError at={`${at}.${field}`} problems={problems} />
     </td>
   );
   const numIn = (field: "low" | "high" | "normal_low" | "normal_high") =>
@@ -199,7 +191,7 @@ export function ProfilesView() {
   const units = useUnits();
   const [list, setList] = useState<StoredProfile[] | null>(null);
   const [edit, setEdit] = useState<{ body: ProfileBody; isNew: boolean; version: number | null } | null>(null);
-  const [server, setServer] = useState<FieldError[]>([]);
+  const [server, setServer] = useState<Problem[]>([]);
   const [save, setSave] = useState<Save>({ state: "idle" });
   const [tried, setTried] = useState(false);
   const reload = useCallback(
@@ -326,7 +318,7 @@ export function ProfilesView() {
                 onChange={(e) => set({ ...b, id: e.target.value })}
                 data-testid="profile-id"
               />
-              <Err at="id" problems={problems} />
+              <FieldError at="id" problems={problems} />
             </label>
             <label>
               Name
@@ -336,7 +328,7 @@ export function ProfilesView() {
                 onChange={(e) => set({ ...b, name: e.target.value })}
                 data-testid="profile-name"
               />
-              <Err at="name" problems={problems} />
+              <FieldError at="name" problems={problems} />
             </label>
             <label className="wide">
               Description
@@ -349,7 +341,7 @@ export function ProfilesView() {
           </div>
           <div className="card-b">
             <b>Sensors</b>
-            <Err at="sensors" problems={problems} />
+            <FieldError at="sensors" problems={problems} />
             <div className="table-scroll">
               <table className="t sensors-table">
                 <thead>
@@ -426,7 +418,7 @@ export function ProfilesView() {
                     ✕
                   </button>
                 )}
-                <Err at={`commands.${i}.key`} problems={problems} />
+                <FieldError at={`commands.${i}.key`} problems={problems} />
               </div>
             ))}
             {!ro && (
@@ -441,8 +433,8 @@ export function ProfilesView() {
           <div className="card-b">
             <b>Appearance</b>
             <AppearancePicker value={b.appearance} ro={ro} onChange={(appearance) => set({ ...b, appearance })} />
-            <Err at="appearance" problems={problems} />
-            <Err at="appearance.asset_id" problems={problems} />
+            <FieldError at="appearance" problems={problems} />
+            <FieldError at="appearance.asset_id" problems={problems} />
           </div>
           <div className="card-b save-row">
             <button

@@ -204,6 +204,8 @@ async def test_a_bad_change_is_422_naming_the_field_and_changes_nothing(people: 
         r = await ana.patch(f"{BASE}/{view['id']}", json=body)
         assert r.status_code == 422, (body, r.text)
         assert loc in locs(r), (body, r.text)
+    long = await ana.patch(f"{BASE}/{view['id']}", json={"name": "x" * 81})
+    assert long.json()["detail"][0]["msg"] == "String should have at most 80 characters"  # as a save says it
     assert (await ana.patch(f"{BASE}/0", json={"name": "x"})).status_code == 422
     assert (await ana.patch(f"{BASE}/{2**70}", json={"name": "x"})).status_code == 422
     r = await ana.patch(f"{BASE}/{view['id']}", content=b"{not json", headers={"Content-Type": "application/json"})

@@ -11,13 +11,23 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StringConstraints,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from factorytwin.api.auth import Operator, Viewer, audit
 from factorytwin.api.deps import ServicesDep
 from factorytwin.api.errors import ErrorBody
 from factorytwin.auth import Principal, Role
-from factorytwin.domain import Text
+from factorytwin.domain import STORABLE_TEXT_PATTERN, Text, unstorable_text
 from factorytwin.errors import NotFound
 from factorytwin.store.saved_views import (
     MAX_VIEW_HASH_CHARS,
@@ -37,7 +47,25 @@ NOT_OWNER: dict[int | str, dict[str, Any]] = {
 NAME_TAKEN: dict[int | str, dict[str, Any]] = {
     409: {"description": "the view's owner has another view of that name (at body.name)", "model": ErrorBody}
 }
-ViewName = Annotated[Text, Field(min_length=1, max_length=MAX_VIEW_NAME_CHARS)]
+
+
+def _storable(value: str) -> str:
+    problem = unstorable_text(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+ViewName = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_VIEW_NAME_CHARS),
+    AfterValidator(_storable),
+    WithJsonSchema(
+        {"type": "string", "minLength": 1, "maxLength": MAX_VIEW_NAME_CHARS, "pattern": STORABLE_TEXT_PATTERN}
+    ),
+]
+"""A view's new name: ``Text`` of 1-80 characters, the length checked first (so its message is the one a save
+gives: "String should have at most 80 characters")."""
 ViewId = Annotated[int, Path(ge=1, le=2**63 - 1, description="the id POST returned")]
 
 

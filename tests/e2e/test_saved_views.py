@@ -1,8 +1,10 @@
 """Renaming a saved History view in real headless Chromium: a name its owner has is refused with the server's
-reason, and a rename says "Renaming…" (the old name still listed) until the server's 2xx, then lists the new name,
-which a reload reads back from the server."""
+reason (screenshot docs/screenshots/saved-view-rename-refused.png), and a rename says "Renaming…" (the old name
+still listed) until the server's 2xx, then lists the new name, which a reload reads back from the server."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, Route, expect
@@ -11,6 +13,7 @@ from tests.e2e.conftest import BrowserPage, Twin
 
 pytestmark = pytest.mark.e2e
 
+SHOTS = Path(__file__).parent.parent.parent / "docs" / "screenshots"
 USER = "erin"
 """An engineer: the views are private, so other tests' users never see them (and this test not theirs)."""
 
@@ -41,6 +44,8 @@ def test_a_saved_view_is_renamed_only_once_the_server_says_so(twin: Twin, bpage:
     expect(state).to_have_attribute("data-state", "failed")
     expect(state).to_have_text(f"Not renamed: body.name: {USER} already has a view named 'Mill, axes'")
     expect(item.locator("[data-testid=history-view-open]")).to_have_text("Mill, 6 h")
+    page.locator("[data-testid=history-saved-views]").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "saved-view-rename-refused.png"))
 
     # a free name: held at the network, the list says "Renaming…" and still shows the old name
     held: list[Route] = []

@@ -286,7 +286,7 @@ export function SavedViews({ hash }: { hash: string }) {
                 </button>
               )}{" "}
               {rename?.id === v.id && <RenameForm rename={rename} onStep={setRename} onSubmit={submitRename} />}
-              {mayChange(me, v) && (
+              {mayChange(me, v) && rename?.id !== v.id && (
                 <button
                   className="btn sm"
                   disabled={removing === v.id}

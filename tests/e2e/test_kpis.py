@@ -128,3 +128,61 @@ def test_kpis_without_production_say_so(twin: Twin, bpage: BrowserPage) -> None:
     expect(children.first).to_be_visible()
     assert "%" not in page.locator("[data-testid=kpi-children] tbody").inner_text()
     assert bpage.errors == []
+
+
+def test_a_kpi_link_reopens_the_same_range_and_grouping(twin: Twin, bpage: BrowserPage) -> None:
+    """The range and grouping are in the URL hash, as the History view's state: a link opens them, a toggle rewrites
+    the link (the same browser-history entry), a drill-down keeps them, a reload reads them back."""
+    page = bpage.page
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "/api/v1/kpis?" in r.url else None)
+    bpage.goto(twin, f"#/kpis/line/{LINE}?range=7d&group=shift", user="vera")
+
+    def selection_is(range_: str, group: str) -> None:
+        expect(page.locator("[data-testid=kpi-range]")).to_have_attribute("data-value", range_)
+        pressed = page.locator(f"[data-testid=kpi-range] [data-range='{range_}']")
+        expect(pressed).to_have_attribute("aria-pressed", "true")
+        expect(page.locator("[data-testid=kpi-group]")).to_have_attribute("data-value", group)
+        pressed = page.locator(f"[data-testid=kpi-group] [data-group='{group}']")
+        expect(pressed).to_have_attribute("aria-pressed", "true")
+        expect(page.locator("[data-testid=kpi-csv]")).to_have_attribute("href", re.compile(rf"group={group}"))
+
+    expect(page.locator("[data-testid=kpis]")).to_have_attribute("data-scope", "line")
+    selection_is("7d", "shift")
+    expect(page.locator("[data-testid=kpi-trend]")).to_be_visible(timeout=30_000)  # the report of that selection
+    expect(page.locator("[data-testid=kpi-trend]")).to_contain_text("per shift")
+    query = dict(parse_qsl(urlsplit(asked[-1]).query))
+    assert (query["scope"], query["id"], query["group"]) == ("line", LINE, "shift"), query
+    span = datetime.fromisoformat(query["to"]) - datetime.fromisoformat(query["from"])
+    scale = twin.api("/plant").json()["time_scale"]
+    assert abs(span.total_seconds() * scale - 7 * 86400) < 60 * scale, span  # 7 days of machine time
+
+    # a toggle rewrites the link in place; Back leaves the view rather than undoing it
+    depth = page.evaluate("history.length")
+    page.click("[data-testid=kpi-group] [data-group=day]")
+    expect(page).to_have_url(re.compile(rf"#/kpis/line/{LINE}\?range=7d&group=day$"))
+    page.click("[data-testid=kpi-range] [data-range='30d']")
+    expect(page).to_have_url(re.compile(rf"#/kpis/line/{LINE}\?range=30d&group=day$"))
+    assert page.evaluate("history.length") == depth
+    selection_is("30d", "day")
+
+    # a drill-down keeps the selection (and its link says so), the breadcrumb back up too
+    child = page.locator(f"[data-testid=kpi-child][data-id={MACHINE}]")
+    expect(child.locator("a")).to_have_attribute("href", f"#/kpis/machine/{MACHINE}?range=30d&group=day")
+    child.locator("td").nth(1).click()
+    expect(page).to_have_url(re.compile(rf"#/kpis/machine/{MACHINE}\?range=30d&group=day$"))
+    selection_is("30d", "day")
+    expect(page.locator("[data-testid=kpi-crumb-line]")).to_have_attribute(
+        "href", f"#/kpis/line/{LINE}?range=30d&group=day"
+    )
+
+    # the link itself, opened afresh, is the same selection
+    page.reload()
+    page.wait_for_selector("[data-testid=connection][data-status=open]", timeout=20_000)
+    expect(page.locator("[data-testid=kpis]")).to_have_attribute("data-scope", "machine")
+    selection_is("30d", "day")
+    # the defaults make the plain link, and a link's nonsense falls back to them
+    page.goto(f"{twin.url}/#/kpis?range=6h&group=none")
+    selection_is("24h", "hour")
+    page.click("[data-testid=kpi-group] [data-group=hour]")
+    assert bpage.errors == []

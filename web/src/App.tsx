@@ -46,7 +46,7 @@ import { ProfilesView } from "./views/ProfilesView";
 import { KpisView } from "./views/KpisView";
 import { WhatIfView } from "./views/WhatIfView";
 import { WorkOrdersView } from "./views/WorkOrdersView";
-import { PLANT, type KpiPath } from "./kpis";
+import { DEFAULT_KPI_STATE, PLANT, type KpiPath, type KpiViewState } from "./kpis";
 
 /** The route of the hash, and `go` to another: a new browser-history entry, or with `replace` the current one
  * rewritten in place (the History view's every toggle, so Back leaves the view rather than undoing a click). */
@@ -358,7 +358,8 @@ function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
   useLiveStream(info !== null);
   const select = useCallback((id: string | null) => go({ view: route.view, machine: id }), [go, route.view]);
   const drill = useCallback(
-    (kpi: KpiPath) => go({ view: "kpis", machine: kpi.scope === "machine" ? kpi.id : null, kpi }),
+    (kpi: KpiPath, kpiState?: KpiViewState, push = true) =>
+      go({ view: "kpis", machine: kpi.scope === "machine" ? kpi.id : null, kpi, kpiState }, !push),
     [go],
   );
   // a change of display units re-renders the shell and with it every value on screen
@@ -382,16 +383,23 @@ function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
           </a>
         ))}
       </nav>
-      <header className="topbar">
-        <h1>{info?.layout.name ?? "factorytwin"}</h1>
-        <span className="crumb">/ {TITLES[route.view]}</span>
-        <span className="spacer" />
-        {info && <AlarmPill info={info} onClick={() => go({ view: "overview", machine: route.machine })} />}
-        {info && <TimeScalePill scale={info.plant.time_scale} />}
-        <ConnectionPill />
-        <UnitsMenu prefs={prefs} />
-        <Clock />
-        <UserPill me={me} onLogout={onLogout} />
+      {/* Three groups that wrap as wholes: on a phone the status pills stay beside the title and the user's tools
+          take a second row, so nothing is cut off (styles.css "phones"). */}
+      <header className="topbar" data-testid="topbar">
+        <div className="topbar-title">
+          <h1 title={info?.layout.name ?? "factorytwin"}>{info?.layout.name ?? "factorytwin"}</h1>
+          <span className="crumb">/ {TITLES[route.view]}</span>
+        </div>
+        <div className="topbar-group topbar-status">
+          {info && <AlarmPill info={info} onClick={() => go({ view: "overview", machine: route.machine })} />}
+          {info && <TimeScalePill scale={info.plant.time_scale} />}
+          <ConnectionPill />
+        </div>
+        <div className="topbar-group topbar-tools">
+          <UnitsMenu prefs={prefs} />
+          <Clock />
+          <UserPill me={me} onLogout={onLogout} />
+        </div>
       </header>
       <StaleBanner />
       <main className="main">
@@ -411,7 +419,9 @@ function Dashboard({ me, onLogout }: { me: Me; onLogout: () => void }) {
             {route.view === "audit" && <AuditView />}
             {route.view === "profiles" && <ProfilesView />}
             {route.view === "connectors" && <ConnectorsView />}
-            {route.view === "kpis" && <KpisView path={route.kpi ?? PLANT} onPath={drill} />}
+            {route.view === "kpis" && (
+              <KpisView path={route.kpi ?? PLANT} state={route.kpiState ?? DEFAULT_KPI_STATE} onChange={drill} />
+            )}
             {route.view === "whatif" && <WhatIfView />}
             {route.view === "workorders" && (
               <WorkOrdersView

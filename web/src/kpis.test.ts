@@ -4,11 +4,17 @@ import {
   breadcrumb,
   bucketSeries,
   causeLabel,
+  DEFAULT_KPI_STATE,
+  formatKpiQuery,
+  KPI_GROUPS,
+  KPI_RANGES,
   kpiHash,
   kpiQuery,
   noProduction,
   pareto,
   parseKpiPath,
+  parseKpiQuery,
+  PLANT,
   sixBigLosses,
   trendColumns,
   type DowntimeCause,
@@ -180,5 +186,32 @@ describe("six big losses", () => {
     expect(speed?.seconds).toBeNull();
     expect(speed?.note).toMatch(/unknown/);
     expect(losses.find((l) => l.key === "defects")?.seconds).toBeNull();
+  });
+});
+
+describe("the KPI view's state in the URL", () => {
+  it("parses range and grouping, defaulting whatever is missing or wrong", () => {
+    expect(parseKpiQuery("")).toEqual(DEFAULT_KPI_STATE);
+    expect(parseKpiQuery("?range=7d&group=shift")).toEqual({ range: "7d", group: "shift" });
+    expect(parseKpiQuery("group=day")).toEqual({ range: "24h", group: "day" });
+    // a History range the KPI view does not offer, a grouping it has not, junk: the defaults
+    expect(parseKpiQuery("range=6h&group=none")).toEqual(DEFAULT_KPI_STATE);
+    expect(parseKpiQuery("range=%E0%A4%A&group=")).toEqual(DEFAULT_KPI_STATE);
+    expect(parseKpiQuery("range=30d&range=7d")).toEqual({ range: "30d", group: "hour" }); // the first wins
+  });
+
+  it("writes the non-default parts in a fixed order and round-trips every selection", () => {
+    expect(formatKpiQuery(DEFAULT_KPI_STATE)).toBe("");
+    expect(formatKpiQuery({ group: "shift", range: "24h" })).toBe("?group=shift");
+    expect(formatKpiQuery({ group: "day", range: "30d" })).toBe("?range=30d&group=day");
+    for (const range of KPI_RANGES)
+      for (const group of KPI_GROUPS) expect(parseKpiQuery(formatKpiQuery({ range, group }))).toEqual({ range, group });
+  });
+
+  it("carries the selection through the drill-down's links", () => {
+    expect(kpiHash({ scope: "line", id: "line a" }, { range: "7d", group: "day" })).toBe(
+      "#/kpis/line/line%20a?range=7d&group=day",
+    );
+    expect(kpiHash(PLANT)).toBe("#/kpis");
   });
 });

@@ -19,9 +19,52 @@ export function parseKpiPath(parts: readonly string[]): KpiPath {
   return PLANT;
 }
 
-/** The hash of a drill-down path: `#/kpis`, `#/kpis/line/<id>`, `#/kpis/machine/<id>`. */
-export function kpiHash(path: KpiPath): string {
-  return path.scope === "plant" ? "#/kpis" : `#/kpis/${path.scope}/${encodeURIComponent(path.id)}`;
+/** The ranges the KPI view offers (ending now, in machine time) and its bucket groupings. */
+export type KpiRange = "24h" | "7d" | "30d";
+export const KPI_RANGES: readonly KpiRange[] = ["24h", "7d", "30d"];
+export type KpiGroup = Exclude<Grouping, "none">;
+export const KPI_GROUPS: readonly KpiGroup[] = ["hour", "shift", "day"];
+
+/** The KPI view's range and grouping: in the hash's query like the History view's state (historyState.ts), so a
+ * link, a reload or Back reopens the same selection. */
+export interface KpiViewState {
+  range: KpiRange;
+  group: KpiGroup;
+}
+
+export const DEFAULT_KPI_STATE: KpiViewState = { range: "24h", group: "hour" };
+
+/** The state a hash query (`?range=7d&group=shift`, with or without the `?`) names; the default for whatever it
+ * lacks or names wrong (never throws, as parseHistoryQuery). */
+export function parseKpiQuery(query: string): KpiViewState {
+  let q: URLSearchParams;
+  try {
+    q = new URLSearchParams(query.replace(/^\?/, ""));
+  } catch {
+    return DEFAULT_KPI_STATE;
+  }
+  const range = q.get("range") ?? "";
+  const group = q.get("group") ?? "";
+  return {
+    range: (KPI_RANGES as readonly string[]).includes(range) ? (range as KpiRange) : DEFAULT_KPI_STATE.range,
+    group: (KPI_GROUPS as readonly string[]).includes(group) ? (group as KpiGroup) : DEFAULT_KPI_STATE.group,
+  };
+}
+
+/** The hash query of `state`: "" when it is the default, else its non-default parts in a fixed order (range,
+ * group), so equal selections give equal links. */
+export function formatKpiQuery(state: KpiViewState): string {
+  const parts: string[] = [];
+  if (state.range !== DEFAULT_KPI_STATE.range) parts.push(`range=${state.range}`);
+  if (state.group !== DEFAULT_KPI_STATE.group) parts.push(`group=${state.group}`);
+  return parts.length > 0 ? `?${parts.join("&")}` : "";
+}
+
+/** The hash of a drill-down path, with the view's range and grouping: `#/kpis`, `#/kpis/line/<id>`,
+ * `#/kpis/machine/<id>`, then `?range=…&group=…` unless they are the defaults. */
+export function kpiHash(path: KpiPath, state: KpiViewState = DEFAULT_KPI_STATE): string {
+  const base = path.scope === "plant" ? "#/kpis" : `#/kpis/${path.scope}/${encodeURIComponent(path.id)}`;
+  return base + formatKpiQuery(state);
 }
 
 export interface Crumb {

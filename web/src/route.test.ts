@@ -53,4 +53,23 @@ describe("routes", () => {
       machine: "lathe-01",
     });
   });
+
+  it("keeps the KPI view's range and grouping in the hash, as the History view's state", () => {
+    expect(parseRoute("#/kpis/line/line-a?range=7d&group=shift")).toEqual({
+      view: "kpis",
+      machine: null,
+      kpi: { scope: "line", id: "line-a" },
+      kpiState: { range: "7d", group: "shift" },
+    });
+    const machine = {
+      view: "kpis",
+      machine: "mill-01",
+      kpi: { scope: "machine", id: "mill-01" },
+      kpiState: { range: "30d", group: "day" },
+    } as const;
+    expect(routeHash(machine)).toBe("#/kpis/machine/mill-01?range=30d&group=day");
+    expect(parseRoute(routeHash(machine))).toEqual(machine);
+    // the defaults write no query
+    expect(routeHash({ view: "kpis", machine: null, kpiState: { range: "24h", group: "hour" } })).toBe("#/kpis");
+  });
 });

@@ -1,10 +1,10 @@
 // Hash routes: #/floor, #/floor/<machine>, #/overview, #/history/<machine>?<view state> (historyState.ts),
 // #/audit (admins), #/whatif, #/profiles, #/connectors, the KPI drill-down #/kpis, #/kpis/line/<line>,
-// #/kpis/machine/<machine>, and work orders #/workorders, #/workorders/<id>. Hash routing needs no server
+// #/kpis/machine/<machine> (each with ?range=…&group=…, kpis.ts), and work orders #/workorders, #/workorders/<id>. Hash routing needs no server
 // support, so the FastAPI static mount can serve the single page as it is.
 
 import { formatHistoryQuery, parseHistoryQuery, type HistoryState } from "./historyState";
-import { kpiHash, parseKpiPath, type KpiPath } from "./kpis";
+import { kpiHash, parseKpiPath, parseKpiQuery, type KpiPath, type KpiViewState } from "./kpis";
 
 export type View =
   "floor" | "overview" | "history" | "audit" | "kpis" | "whatif" | "workorders" | "profiles" | "connectors";
@@ -14,6 +14,9 @@ export interface Route {
   machine: string | null;
   /** The KPI view's drill-down (only with view "kpis"; its machine is also `machine`). */
   kpi?: KpiPath;
+  /** The KPI view's range and grouping (only with view "kpis", and only when the hash has a query: absent means
+   * the defaults), as `history` is the History view's. */
+  kpiState?: KpiViewState;
   /** The work order open in the work-order view (only with view "workorders"). */
   order?: number;
   /** The History view's range, sensors, extra series, chart mode and marker toggles (only with view "history",
@@ -49,7 +52,8 @@ export function parseRoute(hash: string): Route {
   const view = (parts[0] !== undefined && known.includes(parts[0]) ? parts[0] : "floor") as View;
   if (view === "kpis") {
     const kpi = parseKpiPath(parts.slice(1));
-    return { view, machine: kpi.scope === "machine" ? kpi.id : null, kpi };
+    const machine = kpi.scope === "machine" ? kpi.id : null;
+    return query ? { view, machine, kpi, kpiState: parseKpiQuery(query) } : { view, machine, kpi };
   }
   if (view === "workorders") {
     const id = Number(parts[1]);
@@ -61,7 +65,10 @@ export function parseRoute(hash: string): Route {
 
 export function routeHash(route: Route): string {
   if (route.view === "kpis")
-    return kpiHash(route.kpi ?? (route.machine ? { scope: "machine", id: route.machine } : { scope: "plant" }));
+    return kpiHash(
+      route.kpi ?? (route.machine ? { scope: "machine", id: route.machine } : { scope: "plant" }),
+      route.kpiState,
+    );
   if (route.view === "workorders") return `#/workorders${route.order ? `/${route.order}` : ""}`;
   const query = route.view === "history" && route.history ? formatHistoryQuery(route.history) : "";
   return `#/${route.view}${route.machine ? `/${encodeURIComponent(route.machine)}` : ""}${query}`;

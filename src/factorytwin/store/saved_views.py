@@ -1,8 +1,10 @@
 """``saved_view_store_for(store)``: named History views kept in a ``Store``'s own database.
 
 A saved view is a name, the dashboard hash that reproduces it (``#/history/<machine>?range=…``, read and written
-whole: the dashboard parses it, the server only bounds it), its owner and whether everyone may open it. SQLite
-writes on the store's writer thread; PostgreSQL uses its pool.
+whole: the dashboard parses it, the server only bounds it), its owner and whether everyone may open it. A view can
+be renamed and shared or unshared; its names are unique per owner from a rename on (a rename to a name the owner
+has is a ``Conflict``; a save does not check, as saves never did). SQLite writes on the store's writer thread;
+PostgreSQL uses its pool.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any, Protocol
 from pydantic import AwareDatetime, BaseModel, Field
 
 from factorytwin.domain import Text
+from factorytwin.errors import Conflict
 from factorytwin.store._rows import from_ms, to_ms
 from factorytwin.store.base import Store
 from factorytwin.store.translate import translate_postgres, translate_sqlite, translated
@@ -53,6 +56,10 @@ class SavedViewStore(Protocol):
     async def delete_view(self, view_id: int) -> bool:
         """Delete a view; False when there is none."""
 
+    async def update_view(self, view_id: int, name: str | None = None, shared: bool | None = None) -> SavedView | None:
+        """Rename a view and/or change whether it is shared (None: unchanged); the view as it now is, or None when
+        there is none. Raises ``Conflict`` (at ``body.name``) when its owner has another view of that name."""
+
 
 def _args(v: SavedView) -> tuple[object, ...]:
     return (v.name, v.hash, v.owner, 1 if v.shared else 0, to_ms(v.created_at))
@@ -70,6 +77,19 @@ _LIST = (
     f"SELECT {_COLUMNS} FROM saved_views WHERE owner = {{}} OR shared = 1 ORDER BY created_at DESC, id DESC LIMIT {{}}"
 )
 _GET = f"SELECT {_COLUMNS} FROM saved_views WHERE id = {{}}"
+_CLASH = "SELECT id FROM saved_views WHERE owner = {} AND name = {} AND id <> {} LIMIT 1"
+_UPDATE = f"UPDATE saved_views SET name = {{}}, shared = {{}} WHERE id = {{}} RETURNING {_COLUMNS}"
+_LOCK_NAMES = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
+"""A rename checks for a clash and writes in one step that no other rename interleaves with: on SQLite's one
+writer thread, on PostgreSQL in a transaction holding a lock on the owner's names."""
+
+
+def _clash(owner: str, name: str) -> Conflict:
+    return Conflict(f"{owner} already has a view named {name!r}", ("body", "name"))
+
+
+def _changed(found: SavedView, name: str | None, shared: bool | None) -> tuple[str, int]:
+    return (found.name if name is None else name, int(found.shared if shared is None else shared))
 
 
 class SQLiteSavedViewStore:
@@ -112,6 +132,24 @@ class SQLiteSavedViewStore:
         done: bool = await self.store._on_writer(run)
         return done
 
+    @_sqlite
+    async def update_view(self, view_id: int, name: str | None = None, shared: bool | None = None) -> SavedView | None:
+        """Rename and/or share or unshare a view; None when there is none; ``Conflict`` for a name taken."""
+
+        def run() -> SavedView | None:
+            db = self.store._w()
+            rows = db.execute(_GET.format("?"), (view_id,)).fetchall()
+            if not rows:
+                return None
+            found = _from(rows[0])
+            if name is not None and db.execute(_CLASH.format("?", "?", "?"), (found.owner, name, view_id)).fetchall():
+                raise _clash(found.owner, name)
+            new_name, new_shared = _changed(found, name, shared)
+            return _from(db.execute(_UPDATE.format("?", "?", "?"), (new_name, new_shared, view_id)).fetchone())
+
+        updated: SavedView | None = await self.store._on_writer(run)
+        return updated
+
 
 class PostgresSavedViewStore:
     """Saved views in a ``PostgresStore``'s database (the table made by its migrations), over its pool."""
@@ -141,6 +179,22 @@ class PostgresSavedViewStore:
         """Delete a view; False when there is none."""
         status: str = await self.store.pool.execute("DELETE FROM saved_views WHERE id = $1", view_id)
         return status != "DELETE 0"
+
+    @_pg
+    async def update_view(self, view_id: int, name: str | None = None, shared: bool | None = None) -> SavedView | None:
+        """Rename and/or share or unshare a view; None when there is none; ``Conflict`` for a name taken."""
+        async with self.store.pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(_GET.format("$1") + " FOR UPDATE", view_id)
+            if not rows:
+                return None
+            found = _from(rows[0])
+            if name is not None:
+                # two renames of two views of one owner to one name: the second waits here for the first to commit
+                await conn.execute(_LOCK_NAMES, f"saved_views:{found.owner}")
+                if await conn.fetch(_CLASH.format("$1", "$2", "$3"), found.owner, name, view_id):
+                    raise _clash(found.owner, name)
+            new_name, new_shared = _changed(found, name, shared)
+            return _from(await conn.fetchrow(_UPDATE.format("$1", "$2", "$3"), new_name, new_shared, view_id))
 
 
 def saved_view_store_for(store: Store) -> SavedViewStore:

@@ -1,12 +1,14 @@
 """The one suite every ``SavedViewStore`` passes (SQLite and PostgreSQL): add with a new id, list one's own and the
-shared ones newest first, get, delete; a view's name and hash read back exactly."""
+shared ones newest first, get, rename or share, delete; a view's name and hash read back exactly."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from factorytwin.errors import Conflict
 from factorytwin.store import Store
 from factorytwin.store.saved_views import SavedView, saved_view_store_for
 from factorytwin.store.schema import POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS
@@ -43,6 +45,39 @@ async def test_views_are_added_listed_for_their_owner_or_shared_and_deleted(stor
     assert await views.delete_view(mine.id) is True
     assert await views.delete_view(mine.id) is False
     assert [v.id for v in await views.views_for("ana")] == [shared.id]
+
+
+async def test_a_view_is_renamed_or_shared_in_place_and_a_name_its_owner_has_is_a_conflict(store: Store) -> None:
+    views = saved_view_store_for(store)
+    mine = await views.add_view(view("Spindles", "ana"))
+    other = await views.add_view(view("Presses", "ana", minutes=1))
+    theirs = await views.add_view(view("Lathes", "bo", minutes=2))
+    renamed = await views.update_view(mine.id, name="Spindles ü, hourly")
+    assert renamed == mine.model_copy(update={"name": "Spindles ü, hourly"})
+    assert await views.get_view(mine.id) == renamed
+    shared = await views.update_view(mine.id, shared=True)
+    assert shared == renamed.model_copy(update={"shared": True})
+    both = await views.update_view(mine.id, name="Spindles", shared=False)
+    assert both == mine
+    assert await views.update_view(mine.id) == mine  # nothing asked, nothing changed
+    assert await views.update_view(mine.id, name="Spindles") == mine  # its own name: no clash
+    with pytest.raises(Conflict) as clash:
+        await views.update_view(mine.id, name="Presses", shared=True)
+    assert clash.value.loc == ("body", "name")
+    assert await views.get_view(mine.id) == mine  # the shared flag of the refused change is not written either
+    assert (await views.update_view(mine.id, name="Lathes")) is not None  # bo's name: each owner has their own
+    assert await views.update_view(10**12, name="x") is None
+    assert {v.name for v in await views.views_for("ana")} == {"Lathes", "Presses"}
+    assert await views.get_view(theirs.id) == theirs
+    assert await views.get_view(other.id) == other
+
+
+async def test_two_renames_to_one_name_at_once_leave_one_view_of_that_name(store: Store) -> None:
+    views = saved_view_store_for(store)
+    added = [await views.add_view(view(f"v{i}", "ana", minutes=i)) for i in range(6)]
+    results = await asyncio.gather(*(views.update_view(v.id, name="the one") for v in added), return_exceptions=True)
+    assert sum(isinstance(r, Conflict) for r in results) == len(added) - 1, results
+    assert [v.name for v in await views.views_for("ana")].count("the one") == 1
 
 
 def test_the_saved_views_table_is_the_same_step_on_both_backends() -> None:

@@ -154,6 +154,7 @@ EXPECTED_GUARDS = {
     "GET /api/v1/views": "viewer",
     "POST /api/v1/views": "operator",
     "DELETE /api/v1/views/{view_id}": "operator",
+    "PATCH /api/v1/views/{view_id}": "operator",
     "GET /api/v1/scenarios/{job_id}": "viewer",
     "POST /api/v1/profiles": "engineer",
     "POST /api/v1/profiles/import/dtdl": "engineer",

@@ -27,6 +27,7 @@ import type {
   ScenarioSummary,
   SavedView,
   SavedViewIn,
+  SavedViewPatch,
   WorkOrder,
   WorkOrderCreate,
   WorkOrderTransition,
@@ -326,6 +327,12 @@ export class ApiClient {
   /** Save a view under the caller's name (operator role); 422 names the field of a bad name or hash. */
   saveView(body: SavedViewIn): Promise<SavedView> {
     return this.post("/api/v1/views", {}, body);
+  }
+
+  /** Rename a saved view and/or share or unshare it (its owner or an admin): the view as the server now has it;
+   * 409 at `name` when the owner has another view of that name, 422 naming the field of a bad change. */
+  renameView(id: number, patch: SavedViewPatch): Promise<SavedView> {
+    return this.send("PATCH", "/api/v1/views/{view_id}", { view_id: id }, patch);
   }
 
   /** Delete a saved view (its owner or an admin). */

@@ -1175,7 +1175,12 @@ export interface paths {
         delete: operations["delete_view_api_v1_views__view_id__delete"];
         options?: never;
         head?: never;
-        patch?: never;
+        /**
+         * Update View
+         * @description Rename a view and/or share or unshare it: its owner or an admin (403/404 as DELETE; 409 at ``body.name``
+         *     when the owner has another view of that name; 422 naming the field of a bad or empty change).
+         */
+        patch: operations["update_view_api_v1_views__view_id__patch"];
         trace?: never;
     };
     "/api/v1/work-orders": {
@@ -3686,6 +3691,22 @@ export interface components {
              * @default false
              */
             shared: boolean;
+        };
+        /**
+         * SavedViewPatch
+         * @description What to change of a saved view: its name, whether everyone may open it, or both (at least one).
+         */
+        SavedViewPatch: {
+            /**
+             * Name
+             * @description a new name
+             */
+            name?: string | null;
+            /**
+             * Shared
+             * @description everyone may open it (else only its owner)
+             */
+            shared?: boolean | null;
         };
         /**
          * ScenarioJob
@@ -7408,7 +7429,7 @@ export interface operations {
                 };
                 content?: never;
             };
-            /** @description a shared view of someone else: only its owner or an admin deletes it */
+            /** @description a shared view of someone else: only its owner or an admin changes it */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -7419,6 +7440,69 @@ export interface operations {
             };
             /** @description no such view (or not yours) */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    update_view_api_v1_views__view_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the id POST returned */
+                view_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SavedViewPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SavedView"];
+                };
+            };
+            /** @description a shared view of someone else: only its owner or an admin changes it */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such view (or not yours) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the view's owner has another view of that name (at body.name) */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -100,3 +100,4 @@ export type BodyOf<P extends keyof paths> = paths[P]["post"] extends {
 /** Saved History views (GET/POST /views, docs/KPIS.md "Saved and shared views"). */
 export type SavedView = Schemas["SavedView"];
 export type SavedViewIn = Schemas["SavedViewIn"];
+export type SavedViewPatch = Schemas["SavedViewPatch"];

@@ -1,18 +1,24 @@
 // The History view's saved views: "Save view" (a name, shared or not; operator role), the list of the views the
-// user may open (their own and the shared ones), and "Copy link". Nothing is said to have happened before the server
-// (or the clipboard) answered: a save shows "Saving…", then "Saved" or the server's own error.
+// user may open (their own and the shared ones) with Rename and Delete for their owner and admins, and "Copy link".
+// Nothing is said to have happened before the server (or the clipboard) answered: a save shows "Saving…", then
+// "Saved" or the server's own error; a rename "Renaming…", then the new name in the list or "Not renamed: <why>".
 
 import { useCallback, useEffect, useState } from "react";
 import { api } from "../api/client";
 import type { SavedView } from "../api/types";
 import { errorText } from "../hooks/usePolling";
-import { checkName, mayDelete, MAX_VIEW_NAME, viewLink } from "../savedViews";
+import { checkName, mayChange, MAX_VIEW_NAME, renameStep, replaceView, viewLink, type Rename } from "../savedViews";
 import { refusal, useSession } from "../session";
 
 type Phase =
   { state: "idle" } | { state: "pending" } | { state: "done"; text: string } | { state: "error"; text: string };
 
-function useSavedViews(): { views: SavedView[] | null; error: string | null; reload: () => void } {
+function useSavedViews(): {
+  views: SavedView[] | null;
+  error: string | null;
+  reload: () => void;
+  answered: (view: SavedView) => void;
+} {
   const [views, setViews] = useState<SavedView[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [tick, setTick] = useState(0);
@@ -31,7 +37,9 @@ function useSavedViews(): { views: SavedView[] | null; error: string | null; rel
     };
   }, [tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { views, error, reload };
+  // a view as the server answered a change of it, shown at once (the next reload brings everyone else's changes)
+  const answered = useCallback((view: SavedView) => setViews((vs) => replaceView(vs, view)), []);
+  return { views, error, reload, answered };
 }
 
 function CopyLink({ hash }: { hash: string }) {
@@ -69,10 +77,80 @@ function CopyLink({ hash }: { hash: string }) {
   );
 }
 
+/** The rename of one saved view: its new name, Save and Cancel, and the rename's state as it is (the problem with
+ * the name, "Renaming…" while the server has not answered, or its refusal). */
+function RenameForm({
+  rename,
+  onStep,
+  onSubmit,
+}: {
+  rename: NonNullable<Rename>;
+  onStep: (update: (r: Rename) => Rename) => void;
+  onSubmit: () => Promise<void>;
+}) {
+  const pending = rename.state === "pending";
+  const said =
+    rename.state === "pending"
+      ? "Renaming…"
+      : rename.state === "failed"
+        ? `Not renamed: ${rename.reason}`
+        : rename.problem;
+  return (
+    <form
+      className="rename-form"
+      onSubmit={(e) => {
+        e.preventDefault();
+        void onSubmit();
+      }}
+      data-testid="history-view-rename-form"
+      data-state={rename.state}
+    >
+      <input
+        autoFocus
+        aria-label={`new name of “${rename.from}”`}
+        maxLength={MAX_VIEW_NAME}
+        value={rename.draft}
+        disabled={pending}
+        onChange={(e) => {
+          const draft = e.target.value;
+          onStep((r) => renameStep(r, { type: "edit", draft }));
+        }}
+        onKeyDown={(e) => {
+          if (e.key === "Escape") onStep((r) => renameStep(r, { type: "cancel" }));
+        }}
+        data-testid="history-view-rename-name"
+      />
+      <button className="btn sm" type="submit" disabled={pending} data-testid="history-view-rename-submit">
+        {pending ? "Renaming…" : "Save name"}
+      </button>
+      <button
+        className="btn sm"
+        type="button"
+        disabled={pending}
+        onClick={() => onStep((r) => renameStep(r, { type: "cancel" }))}
+        data-testid="history-view-rename-cancel"
+      >
+        Cancel
+      </button>
+      {said && (
+        <span
+          className={rename.state === "pending" ? "faint" : "error-text"}
+          role={rename.state === "failed" ? "alert" : undefined}
+          data-testid="history-view-rename-state"
+          data-state={rename.state}
+        >
+          {said}
+        </span>
+      )}
+    </form>
+  );
+}
+
 export function SavedViews({ hash }: { hash: string }) {
   const me = useSession();
   const refused = refusal(me, "operator");
-  const { views, error, reload } = useSavedViews();
+  const { views, error, reload, answered } = useSavedViews();
+  const [rename, setRename] = useState<Rename>(null);
   const [form, setForm] = useState<{ name: string; shared: boolean } | null>(null);
   const [phase, setPhase] = useState<Phase>({ state: "idle" });
   const [removing, setRemoving] = useState<number | null>(null);
@@ -92,6 +170,19 @@ export function SavedViews({ hash }: { hash: string }) {
       reload();
     } catch (e) {
       setPhase({ state: "error", text: `Not saved: ${errorText(e)}` });
+    }
+  };
+  const submitRename = async (): Promise<void> => {
+    const next = renameStep(rename, { type: "submit" });
+    setRename(next);
+    if (next?.state !== "pending" || rename?.state === "pending") return;
+    try {
+      const updated = await api.renameView(next.id, { name: next.draft });
+      setRename((r) => renameStep(r, { type: "answered", id: next.id, view: updated }));
+      answered(updated);
+      setPhase({ state: "done", text: `Renamed “${next.from}” to “${updated.name}”.` });
+    } catch (e) {
+      setRename((r) => renameStep(r, { type: "refused", id: next.id, reason: errorText(e) }));
     }
   };
   const remove = async (v: SavedView): Promise<void> => {
@@ -181,7 +272,21 @@ export function SavedViews({ hash }: { hash: string }) {
                 {v.owner === me?.name ? "mine" : `by ${v.owner}`}
                 {v.shared ? " · shared" : " · private"}
               </span>{" "}
-              {mayDelete(me, v) && (
+              {mayChange(me, v) && rename?.id !== v.id && (
+                <button
+                  className="btn sm"
+                  disabled={rename?.state === "pending"}
+                  onClick={() => {
+                    setRename((r) => renameStep(r, { type: "open", view: v }));
+                    setPhase({ state: "idle" });
+                  }}
+                  data-testid="history-view-rename"
+                >
+                  Rename
+                </button>
+              )}{" "}
+              {rename?.id === v.id && <RenameForm rename={rename} onStep={setRename} onSubmit={submitRename} />}
+              {mayChange(me, v) && rename?.id !== v.id && (
                 <button
                   className="btn sm"
                   disabled={removing === v.id}

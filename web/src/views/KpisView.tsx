@@ -1,8 +1,10 @@
 // Plant KPIs: OEE, availability, performance, quality, MTBF, MTTR, failures and downtime of the plant, a line or a
 // machine over a range, with a trend per bucket, a Pareto of downtime causes, the six big losses and the drill-down
-// into the scope's parts (plant → line → machine, in the URL hash). Figures come from GET /kpis (docs/KPIS.md).
+// into the scope's parts (plant → line → machine), all in the URL hash with the range and grouping (kpis.ts
+// parseKpiQuery, as the History view's state), so a link reopens the same selection. Figures come from GET /kpis
+// (docs/KPIS.md).
 
-import { useEffect, useLayoutEffect, useRef, useState } from "react";
+import { useEffect, useLayoutEffect, useRef } from "react";
 import uPlot from "uplot";
 import { api } from "../api/client";
 import { useFactory } from "../context";
@@ -19,16 +21,16 @@ import {
   pareto,
   sixBigLosses,
   trendColumns,
+  KPI_RANGES,
   type Figure,
-  type Grouping,
   type KpiFigures,
+  type KpiGroup,
   type KpiPath,
   type KpiReport,
+  type KpiViewState,
 } from "../kpis";
 
-type KpiRange = "24h" | "7d" | "30d";
-const RANGES: KpiRange[] = ["24h", "7d", "30d"];
-const GROUPS: { value: Exclude<Grouping, "none">; label: string }[] = [
+const GROUPS: { value: KpiGroup; label: string }[] = [
   { value: "hour", label: "Hour" },
   { value: "shift", label: "Shift" },
   { value: "day", label: "Day" },
@@ -326,7 +328,7 @@ function BigLosses({ f }: { f: KpiFigures }) {
   );
 }
 
-function Children({ report, onPath }: { report: KpiReport; onPath: (p: KpiPath) => void }) {
+function Children({ report, state, onPath }: { report: KpiReport; state: KpiViewState; onPath: (p: KpiPath) => void }) {
   const title = report.scope === "plant" ? "Lines" : "Machines";
   if (report.scope === "machine") return null;
   return (
@@ -365,7 +367,7 @@ function Children({ report, onPath }: { report: KpiReport; onPath: (p: KpiPath) 
                     data-scope={c.scope}
                   >
                     <td>
-                      <a href={kpiHash(path)} onClick={(e) => e.stopPropagation()}>
+                      <a href={kpiHash(path, state)} onClick={(e) => e.stopPropagation()}>
                         {c.name}
                       </a>{" "}
                       <span className="faint">{c.id}</span>
@@ -389,11 +391,22 @@ function Children({ report, onPath }: { report: KpiReport; onPath: (p: KpiPath) 
   );
 }
 
-export function KpisView({ path, onPath }: { path: KpiPath; onPath: (p: KpiPath) => void }) {
+/** The KPI view of `path` with the range and grouping of `state` (both from the URL hash). A drill-down is a new
+ * browser-history entry (`onChange(path, state, true)`); a range or grouping toggle rewrites the current one, as the
+ * History view's toggles do, so Back leaves the selection rather than undoing a click. */
+export function KpisView({
+  path,
+  state,
+  onChange,
+}: {
+  path: KpiPath;
+  state: KpiViewState;
+  onChange: (path: KpiPath, state: KpiViewState, push: boolean) => void;
+}) {
   const info = useFactory();
   const scale = info.plant.time_scale;
-  const [range, setRange] = useState<KpiRange>("24h");
-  const [group, setGroup] = useState<Exclude<Grouping, "none">>("hour");
+  const { range, group } = state;
+  const onPath = (p: KpiPath): void => onChange(p, state, true);
   const key = `${path.scope}/${path.scope === "plant" ? "" : path.id}/${range}/${group}`;
   // the server reports every duration, performance and OEE in the machines' time (FT_TIME_SCALE)
   const { data: report, error } = usePolling(
@@ -416,12 +429,12 @@ export function KpisView({ path, onPath }: { path: KpiPath; onPath: (p: KpiPath)
       <div className="card kpi-controls">
         <nav className="kpi-crumbs" aria-label="drill-down" data-testid="kpi-breadcrumb">
           {crumbs.map((c, i) => (
-            <span key={kpiHash(c.path)}>
+            <span key={c.path.scope}>
               {i > 0 && <span className="faint sep">›</span>}
               {i === crumbs.length - 1 ? (
                 <b data-testid="kpi-crumb-current">{c.label}</b>
               ) : (
-                <a href={kpiHash(c.path)} data-testid={`kpi-crumb-${c.path.scope}`}>
+                <a href={kpiHash(c.path, state)} data-testid={`kpi-crumb-${c.path.scope}`}>
                   {c.label}
                 </a>
               )}
@@ -429,19 +442,26 @@ export function KpisView({ path, onPath }: { path: KpiPath; onPath: (p: KpiPath)
           ))}
         </nav>
         <span className="spacer" />
-        <div className="seg" data-testid="kpi-range">
-          {RANGES.map((k) => (
-            <button key={k} className={range === k ? "on" : ""} onClick={() => setRange(k)} data-range={k}>
+        <div className="seg" data-testid="kpi-range" data-value={range}>
+          {KPI_RANGES.map((k) => (
+            <button
+              key={k}
+              className={range === k ? "on" : ""}
+              aria-pressed={range === k}
+              onClick={() => onChange(path, { ...state, range: k }, false)}
+              data-range={k}
+            >
               {RANGE_LABEL[k]}
             </button>
           ))}
         </div>
-        <div className="seg" data-testid="kpi-group">
+        <div className="seg" data-testid="kpi-group" data-value={group}>
           {GROUPS.map((g) => (
             <button
               key={g.value}
               className={group === g.value ? "on" : ""}
-              onClick={() => setGroup(g.value)}
+              aria-pressed={group === g.value}
+              onClick={() => onChange(path, { ...state, group: g.value }, false)}
               data-group={g.value}
             >
               {g.label}
@@ -482,7 +502,7 @@ export function KpisView({ path, onPath }: { path: KpiPath; onPath: (p: KpiPath)
             </ul>
           )}
           <TrendChart report={report} scale={scale} />
-          <Children report={report} onPath={onPath} />
+          <Children report={report} state={state} onPath={onPath} />
           <div className="kpi-split">
             <Pareto f={report.total} />
             <BigLosses f={report.total} />

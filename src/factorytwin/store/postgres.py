@@ -344,8 +344,9 @@ class PostgresStore(StoreCommon):
                         extra = (part.dirty,) if part.dirty else ()
                         sql = _LEVEL_RANGES[part.level, bool(part.dirty)]
                         found.append(await conn.fetch(sql, *args, los, his, *extra))
-                    los, his = [lo for lo, _ in parts.raw], [hi for _, hi in parts.raw]
-                    found.append(await conn.fetch(_RAW_RANGES, *args, los, his))
+                    if parts.raw:  # aligned buckets on whole minutes leave nothing raw: one round trip less
+                        los, his = [lo for lo, _ in parts.raw], [hi for _, hi in parts.raw]
+                        found.append(await conn.fetch(_RAW_RANGES, *args, los, his))
                     rows = rollup.merge(*found)
         return [HistoryBucket(ts=from_ms(b.start_of(r[0])), min=r[1], max=r[2], avg=r[3], count=r[4]) for r in rows]
 

@@ -96,7 +96,8 @@ def history_rows(
             ).fetchall()
             for part in parts.levels
         ]
-        found.append(conn.execute(_RAW_RANGES, {**params, "ranges": json.dumps(parts.raw)}).fetchall())
+        if parts.raw:  # aligned buckets whose range starts and ends on whole minutes leave nothing raw
+            found.append(conn.execute(_RAW_RANGES, {**params, "ranges": json.dumps(parts.raw)}).fetchall())
     finally:
         conn.execute("COMMIT")
     return rollup.merge(*found)

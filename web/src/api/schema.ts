@@ -2149,8 +2149,12 @@ export interface components {
          * @description Bucketed history of one sensor; empty buckets are omitted.
          */
         History: {
-            /** Bucket Ms */
+            /**
+             * Bucket Ms
+             * @description the width of every bucket in ms. Aligned: a whole nice width, each bucket's `ts` a multiple of it from the epoch (weeks from Monday 1970-01-05); the first and last bucket may reach past `from` and `to` and hold only the readings inside. Exact: `(to - from) / points`
+             */
             bucket_ms: number;
+            /** @description how the range was cut: `aligned` (`exact` when `points` is 1: one bucket of the whole range) or `exact` */
             bucketing: components["schemas"]["Bucketing"];
             /** Buckets */
             buckets: components["schemas"]["HistoryBucket"][];
@@ -2161,7 +2165,10 @@ export interface components {
             end: string;
             /** Machine Id */
             machine_id: string;
-            /** Points */
+            /**
+             * Points
+             * @description the number of buckets asked for: exact, that many; aligned, at most that many
+             */
             points: number;
             /** Sensor */
             sensor: string;

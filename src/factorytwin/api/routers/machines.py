@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from factorytwin.api.auth import Engineer, Viewer, audit
 from factorytwin.api.deps import Services, ServicesDep
@@ -52,14 +52,16 @@ class History(BaseModel):
     unit: str
     start: datetime
     end: datetime
-    points: int
-    """the number of buckets asked for: exact, that many; aligned, at most that many"""
-    bucketing: Bucketing
-    """how the range was cut: ``aligned`` (the default; ``exact`` when ``points`` is 1) or ``exact``"""
-    bucket_ms: float
-    """the width of every bucket in ms: aligned, a whole nice width (bucket ``ts`` are multiples of it from the
-    epoch, weeks from Monday 1970-01-05), the first and last bucket holding only their part inside the range;
-    exact, ``(to - from) / points``"""
+    points: int = Field(description="the number of buckets asked for: exact, that many; aligned, at most that many")
+    bucketing: Bucketing = Field(
+        description="how the range was cut: `aligned` (`exact` when `points` is 1: one bucket of the whole range) "
+        "or `exact`"
+    )
+    bucket_ms: float = Field(
+        description="the width of every bucket in ms. Aligned: a whole nice width, each bucket's `ts` a multiple of "
+        "it from the epoch (weeks from Monday 1970-01-05); the first and last bucket may reach past `from` and `to` "
+        "and hold only the readings inside. Exact: `(to - from) / points`"
+    )
     buckets: list[HistoryBucket]
 
 

@@ -36,6 +36,7 @@ function line(machine: string, spec: SensorSpec, avgs: number[]): ChartLine {
       start: "",
       end: "",
       points: 1,
+      bucketing: "exact",
       bucket_ms: 1,
       buckets,
     },

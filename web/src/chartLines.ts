@@ -50,10 +50,10 @@ export function lineLabel(line: ChartLine, normalised: boolean, prefs: UnitPrefs
 export function lineColumns(line: ChartLine, normalised: boolean, prefs: UnitPrefs): [number[], number[]] {
   const buckets = line.series?.buckets ?? [];
   if (!normalised) {
-    const [t, , avg] = toColumns(buckets, (v) => toDisplay(v, line.spec.unit, prefs));
+    const [t, , avg] = toColumns(buckets, (v) => toDisplay(v, line.spec.unit, prefs), line.series ?? undefined);
     return [t, avg];
   }
-  const [t, , avg] = toColumns(buckets);
+  const [t, , avg] = toColumns(buckets, undefined, line.series ?? undefined);
   const scale = normaliser(line.band, avg);
   return [t, avg.map(scale)];
 }

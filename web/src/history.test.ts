@@ -34,6 +34,18 @@ describe("history helpers", () => {
     ).toEqual([[Date.parse("2026-01-01T00:00:10Z") / 1000], [1], [2], [3]]);
   });
 
+  it("draws each bucket at the middle of its part of the range, by the width the server says", () => {
+    // aligned 15-minute buckets of 12:07:30..13:07:30: the first starts before the range, the last ends after it
+    const frame = { start: "2026-03-01T12:07:30Z", end: "2026-03-01T13:07:30Z", bucket_ms: 15 * 60_000 };
+    const at = (ts: string) => ({ ts, min: 0, avg: 1, max: 2, count: 1 });
+    const [t] = toColumns(
+      [at("2026-03-01T12:00:00Z"), at("2026-03-01T12:15:00Z"), at("2026-03-01T13:00:00Z")],
+      undefined,
+      frame,
+    );
+    expect(t.map((s) => new Date(s * 1000).toISOString().slice(11, 19))).toEqual(["12:11:15", "12:22:30", "13:03:45"]);
+  });
+
   it("formats a datetime-local value", () => {
     expect(toLocalInput(new Date(2026, 0, 2, 3, 4))).toBe("2026-01-02T03:04");
   });

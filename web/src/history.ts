@@ -51,19 +51,33 @@ export function bucketCount(widthPx: number): number {
   return Math.max(20, Math.min(1000, Math.round(widthPx / 2)));
 }
 
-/** uPlot columns [t, min, avg, max] (t in epoch seconds) from buckets, values through `convert` (display units). */
+/** What places a series' buckets in time: the asked-for range and the width of a bucket (HistorySeries). */
+export interface BucketFrame {
+  start: string;
+  end: string;
+  bucket_ms: number;
+}
+
+/** uPlot columns [t, min, avg, max] (t in epoch seconds) from buckets, values through `convert` (display units).
+ * With the series' `frame`, each bucket is drawn at the middle of its part of the range: aligned buckets
+ * (`bucketing: "aligned"`) have a whole width from a round boundary, so the first may start before `from` and the
+ * last end after `to`; without it, at the bucket's start. */
 export function toColumns(
   buckets: HistoryBucket[],
   convert: (v: number) => number = (v) => v,
+  frame?: BucketFrame,
 ): [number[], number[], number[], number[]] {
   const t: number[] = [];
   const min: number[] = [];
   const avg: number[] = [];
   const max: number[] = [];
+  const from = frame ? Date.parse(frame.start) : NaN;
+  const to = frame ? Date.parse(frame.end) : NaN;
+  const placed = frame && Number.isFinite(from) && Number.isFinite(to) && frame.bucket_ms > 0;
   for (const b of buckets) {
     const ms = Date.parse(b.ts);
     if (!Number.isFinite(ms)) continue;
-    t.push(ms / 1000);
+    t.push((placed ? (Math.max(ms, from) + Math.min(ms + frame.bucket_ms, to)) / 2 : ms) / 1000);
     min.push(convert(b.min));
     avg.push(convert(b.avg));
     max.push(convert(b.max));

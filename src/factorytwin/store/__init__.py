@@ -8,10 +8,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from factorytwin.store._rows import query_buckets
 from factorytwin.store.base import (
     MAX_HISTORY_POINTS,
     MAX_LIST_LIMIT,
     AlarmQuery,
+    Bucketing,
     EventQuery,
     HistoryBucket,
     HistoryQuery,
@@ -26,6 +28,7 @@ __all__ = [
     "MAX_HISTORY_POINTS",
     "MAX_LIST_LIMIT",
     "AlarmQuery",
+    "Bucketing",
     "EventQuery",
     "HistoryBucket",
     "HistoryQuery",
@@ -35,6 +38,7 @@ __all__ = [
     "StoreStats",
     "all_events",
     "open_store",
+    "query_buckets",
     "redact_url",
 ]
 

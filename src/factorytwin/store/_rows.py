@@ -30,7 +30,8 @@ from factorytwin.domain import (
     unstorable_text,
 )
 from factorytwin.errors import StoreRejected
-from factorytwin.store.base import LatestValue
+from factorytwin.store import rollup
+from factorytwin.store.base import Bucketing, HistoryQuery, LatestValue
 
 log = logging.getLogger(__name__)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -251,6 +252,14 @@ def alarm_from_row(row: Any) -> Alarm:
         shelve_reason=shelve_reason,
         comments=[AlarmComment(at=from_ms(at), by=by, text=text) for at, by, text in json.loads(comments or "[]")],
     )
+
+
+def query_buckets(query: HistoryQuery) -> rollup.Buckets:
+    """The buckets of a history query (``query.bucketing``) in ms."""
+    start, end = to_ms(query.start), to_ms(query.end)
+    if query.bucketing is Bucketing.ALIGNED:
+        return rollup.aligned_buckets(start, end, query.points)
+    return rollup.exact_buckets(start, end, query.points)
 
 
 def bucket_start_ms(start_ms: int, span_ms: int, points: int, index: int) -> int:

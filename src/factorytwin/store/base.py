@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
@@ -94,14 +95,26 @@ class LatestValue(BaseModel):
     ts: datetime
 
 
+class Bucketing(StrEnum):
+    """How a history range is cut into buckets."""
+
+    ALIGNED = "aligned"
+    """At most ``points`` buckets of a nice width (1, 2, 5, 10, 15, 30 s or min, 1, 2, 3, 6, 12 h, 1, 2, 3 d, a week
+    from Monday, ...) aligned on the epoch: the same boundaries whatever the range's start (``rollup.Buckets``)."""
+    EXACT = "exact"
+    """``points`` equal buckets from ``start`` to ``end``."""
+
+
 class HistoryQuery(BaseModel):
-    """Bucketed history of one sensor: ``points`` equal buckets between ``start`` and ``end``."""
+    """Bucketed history of one sensor between ``start`` and ``end``: ``points`` equal buckets (exact) or at most
+    ``points`` aligned buckets of a nice width (aligned)."""
 
     machine_id: str
     sensor: str
     start: AwareDatetime
     end: AwareDatetime
     points: int = Field(default=500, ge=1, le=MAX_HISTORY_POINTS)
+    bucketing: Bucketing = Bucketing.EXACT
 
     @model_validator(mode="after")
     def _ordered(self) -> HistoryQuery:
@@ -111,7 +124,8 @@ class HistoryQuery(BaseModel):
 
 
 class HistoryBucket(BaseModel):
-    """Aggregate of the readings in one time bucket ``[ts, ts + bucket width)``; empty buckets are omitted."""
+    """Aggregate of the readings in one time bucket ``[ts, ts + bucket width)`` that lie in the query's range (the
+    first and last aligned buckets may start before it or end after it); empty buckets are omitted."""
 
     ts: datetime
     min: float

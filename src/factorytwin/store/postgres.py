@@ -24,7 +24,6 @@ from factorytwin.store._rows import (
     MACHINE_COLUMNS,
     alarm_from_row,
     alarm_row,
-    bucket_start_ms,
     event_from_row,
     event_row,
     from_ms,
@@ -32,6 +31,7 @@ from factorytwin.store._rows import (
     machine_from_row,
     machine_row,
     models_from_rows,
+    query_buckets,
     to_ms,
 )
 from factorytwin.store.base import (
@@ -93,7 +93,13 @@ _INSERT_MARKS = (
     "SELECT * FROM unnest($1::integer[], $2::smallint[], $3::bigint[]) ON CONFLICT DO NOTHING"
 )
 _HISTORY = HISTORY_SQL.format(
-    start="$1::bigint", points="$2::bigint", span="$3::bigint", machine="$4", sensor="$5", end="$6::bigint"
+    origin="$1::bigint",
+    points="$2::bigint",
+    span="$3::bigint",
+    machine="$4",
+    sensor="$5",
+    start="$6::bigint",
+    end="$7::bigint",
 )
 _DIRTY_IN_RANGE = rollup.DIRTY_IN_RANGE_SQL.format(machine="$1", sensor="$2", m0="$3", m1="$4")
 _RAW_RANGES = """
@@ -316,37 +322,33 @@ class PostgresStore(StoreCommon):
         sensor = self.codes.sensor_num(query.sensor)
         if machine is None or sensor is None:
             return []
-        start, end = to_ms(query.start), to_ms(query.end)
-        span, points = end - start, query.points
-        plan = rollup.plan(start, end, points)
+        b = query_buckets(query)
+        plan = rollup.plan_buckets(b)
+        whole = (b.origin, b.points, b.span, machine, sensor, b.start, b.end)
         rows: list[Any]
         if plan is None:
-            rows = await self.pool.fetch(_HISTORY, start, points, span, machine, sensor, end)
+            rows = await self.pool.fetch(_HISTORY, *whole)
         else:
             m0, m1 = plan.first_minute, plan.end_minute
             # One snapshot for the dirty marks, the rollup levels and the raw part.
             async with self.pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
                 dirty = [r[0] for r in await conn.fetch(_DIRTY_IN_RANGE, machine, sensor, m0, m1)]
                 if len(dirty) > rollup.MAX_DIRTY_EXCLUDED:
-                    rows = await conn.fetch(_HISTORY, start, points, span, machine, sensor, end)
+                    rows = await conn.fetch(_HISTORY, *whole)
                 else:
                     parts = plan.parts(dirty)
-                    args = (start, points, span, machine, sensor)
+                    args = whole[:5]
                     found = []
                     for part in parts.levels:
                         los, his = [lo for lo, _ in part.ranges], [hi for _, hi in part.ranges]
                         extra = (part.dirty,) if part.dirty else ()
                         sql = _LEVEL_RANGES[part.level, bool(part.dirty)]
                         found.append(await conn.fetch(sql, *args, los, his, *extra))
-                    los, his = [lo for lo, _ in parts.raw], [hi for _, hi in parts.raw]
-                    found.append(await conn.fetch(_RAW_RANGES, *args, los, his))
+                    if parts.raw:  # aligned buckets on whole minutes leave nothing raw: one round trip less
+                        los, his = [lo for lo, _ in parts.raw], [hi for _, hi in parts.raw]
+                        found.append(await conn.fetch(_RAW_RANGES, *args, los, his))
                     rows = rollup.merge(*found)
-        return [
-            HistoryBucket(
-                ts=from_ms(bucket_start_ms(start, span, points, r[0])), min=r[1], max=r[2], avg=r[3], count=r[4]
-            )
-            for r in rows
-        ]
+        return [HistoryBucket(ts=from_ms(b.start_of(r[0])), min=r[1], max=r[2], avg=r[3], count=r[4]) for r in rows]
 
     @_pg
     async def refresh_rollups(self, before_minute: int | None = None) -> int:

@@ -141,11 +141,16 @@ class RollupPlan:
     levels: tuple[Level, ...]
     """the levels this query reads, coarse to fine; always ends with minutes"""
     boundaries: tuple[int, ...]
-    """first ms of each bucket after the first"""
+    """first ms of each bucket after the first that a unit of a level may straddle (none for aligned buckets)"""
+    origin: int | None = None
+    """with ``span``: the buckets' own formula (``Buckets``) when it is not ``points`` equal parts of the range"""
+    span: int | None = None
 
     def bucket(self, ts: int) -> int:
         """Bucket index of ``ts``, the same formula as the SQL."""
-        return (ts - self.start) * self.points // (self.end - self.start)
+        origin = self.start if self.origin is None else self.origin
+        span = self.end - self.start if self.span is None else self.span
+        return (ts - origin) * self.points // span
 
     def cut_units(self, level: Level) -> list[int]:
         """Sorted units of ``level`` that a bucket boundary cuts (a unit spanning two buckets holds the first ms of
@@ -212,6 +217,122 @@ def plan(start: int, end: int, points: int) -> RollupPlan | None:
     return RollupPlan(start, end, points, first, last, levels, boundaries)
 
 
+SECOND_MS = 1000
+HOUR_MS = 60 * MINUTE_MS
+DAY_MS = 24 * HOUR_MS
+WEEK_ORIGIN_MS = 4 * DAY_MS
+"""Monday 1970-01-05 00:00 UTC: where buckets of whole weeks start (1970-01-01 was a Thursday)."""
+YEAR_MS = 365 * DAY_MS
+
+
+def _nice_widths() -> tuple[int, ...]:
+    """Bucket widths of aligned history in ms, ascending: 1-2-5 ms and s steps, then the clock's own steps."""
+    widths = [1, 2, 5, 10, 20, 50, 100, 200, 500]
+    widths += [n * SECOND_MS for n in (1, 2, 5, 10, 15, 30)]
+    widths += [n * MINUTE_MS for n in (1, 2, 5, 10, 15, 30)]
+    widths += [n * HOUR_MS for n in (1, 2, 3, 6, 12)]
+    widths += [n * DAY_MS for n in (1, 2, 3, 7, 14, 30, 60, 90, 180, 365)]
+    for decade in range(9):  # 2, 5, 10, ... 10**9 years of 365 days: past any span a datetime can hold
+        widths += [n * 10**decade * YEAR_MS for n in (2, 5, 10)]
+    return tuple(sorted(set(widths)))
+
+
+NICE_WIDTHS_MS = _nice_widths()
+
+
+def most_buckets(span: int, width: int) -> int:
+    """The most buckets of ``width`` (epoch-aligned) that any range of ``span`` ms touches, wherever it starts."""
+    return (span + width - 2) // width + 1
+
+
+def nice_width(span: int, points: int) -> int | None:
+    """The narrowest nice width whose buckets number at most ``points`` for *any* range of ``span`` ms.
+
+    It depends on the span alone, not on where the range starts, so a range moved by a few seconds (a chart's
+    refresh) keeps its width and its boundaries. None for ``points`` < 2: one bucket can hold every range of a
+    span only if it is the range itself (the exact mode's one bucket).
+    """
+    if points < 2:
+        return None
+    return next(w for w in NICE_WIDTHS_MS if most_buckets(span, w) <= points)
+
+
+def width_origin(width: int) -> int:
+    """Where the buckets of ``width`` are aligned: whole weeks on Mondays, every other width on the epoch."""
+    return WEEK_ORIGIN_MS if width % (7 * DAY_MS) == 0 else 0
+
+
+@dataclass(frozen=True, slots=True)
+class Buckets:
+    """The buckets of one history query over ``[start, end)`` ms: bucket ``k`` holds the readings with
+    ``(ts - origin) * points // span == k``, and starts at ``origin + k * span // points`` (clipped to the range
+    only in what it holds).
+
+    Exact mode: ``points`` equal parts of the range (origin = start, span = the range). Aligned mode: ``points``
+    = 1, ``span`` = a nice width and ``origin`` the last aligned boundary at or before ``start``, so the index is
+    never negative and integer division is floor division on every backend.
+    """
+
+    start: int
+    end: int
+    origin: int
+    points: int
+    span: int
+    aligned: bool
+
+    @property
+    def width(self) -> float:
+        """The width of a bucket in ms (the first and last of aligned buckets may hold less of the range)."""
+        return self.span / self.points
+
+    def index(self, ts: int) -> int:
+        """The bucket of ``ts``, as the SQL computes it."""
+        return (ts - self.origin) * self.points // self.span
+
+    def start_of(self, index: int) -> int:
+        """The first ms of bucket ``index`` (for aligned buckets, a multiple of the width past the alignment)."""
+        return self.origin + index * self.span // self.points
+
+
+def exact_buckets(start: int, end: int, points: int) -> Buckets:
+    """``points`` equal buckets of ``[start, end)``."""
+    return Buckets(start, end, start, points, end - start, aligned=False)
+
+
+def aligned_buckets(start: int, end: int, points: int) -> Buckets:
+    """At most ``points`` buckets of ``[start, end)`` of a nice, aligned width; exact buckets for ``points`` < 2."""
+    width = nice_width(end - start, points)
+    if width is None:
+        return exact_buckets(start, end, points)
+    align = width_origin(width)
+    return Buckets(start, end, align + (start - align) // width * width, 1, width, aligned=True)
+
+
+def aligned_plan(buckets: Buckets) -> RollupPlan | None:
+    """A rollup plan for aligned ``buckets``, or None when raw aggregation is better (buckets under a minute,
+    ranges under ``MIN_ROLLUP_MINUTES`` or reaching before 1970).
+
+    A level serves when its unit divides the width and the alignment: then no unit straddles two buckets, so every
+    bucket wholly inside the range is read from the coarsest such level in one grouped scan, and only the partial
+    units at both ends of the range (and units holding dirty minutes) go down to finer levels and the readings.
+    """
+    start, end, width = buckets.start, buckets.end, buckets.span
+    first, last = -(-start // MINUTE_MS), end // MINUTE_MS
+    if start < 0 or last - first < MIN_ROLLUP_MINUTES:
+        return None
+    levels = tuple(lv for lv in LEVELS if width % lv.unit_ms == 0 and buckets.origin % lv.unit_ms == 0)
+    if not levels:
+        return None
+    return RollupPlan(start, end, 1, first, last, levels, (), origin=buckets.origin, span=width)
+
+
+def plan_buckets(buckets: Buckets) -> RollupPlan | None:
+    """The rollup plan of ``buckets`` (aligned or exact), or None: aggregate raw."""
+    if buckets.aligned:
+        return aligned_plan(buckets)
+    return plan(buckets.start, buckets.end, buckets.points)
+
+
 def merge(*parts: Iterable[Sequence[Any]]) -> list[Aggregate]:
     """Combine ``(bucket, min, max, sum, count)`` rows of several parts into ``(bucket, min, max, avg, count)``."""
     acc: dict[int, list[Any]] = {}
@@ -237,20 +358,21 @@ DIRTY_IN_RANGE_SQL = (
 )
 
 LEVEL_BUCKET_SQL = (
-    "(({alias}.{column} * {unit_ms} - {start}) * {points}) / {span} AS bucket, min({alias}.vmin), "
+    "(({alias}.{column} * {unit_ms} - {origin}) * {points}) / {span} AS bucket, min({alias}.vmin), "
     "max({alias}.vmax), sum({alias}.vsum), CAST(sum({alias}.n) AS BIGINT)"
 )
 """The select list of a level's part: each unit folded into the bucket of its first ms."""
 LEVEL_IN_ONE_BUCKET_SQL = (
-    "(({alias}.{column} * {unit_ms} - {start}) * {points}) / {span} = "
-    "(({alias}.{column} * {unit_ms} + {last_ms} - {start}) * {points}) / {span}"
+    "(({alias}.{column} * {unit_ms} - {origin}) * {points}) / {span} = "
+    "(({alias}.{column} * {unit_ms} + {last_ms} - {origin}) * {points}) / {span}"
 )
 """The condition that skips units a bucket boundary cuts."""
 
 
-def level_sql(level: Level, alias: str, start: str, points: str, span: str) -> tuple[str, str]:
-    """(select list, in-one-bucket condition) of a level's part with the backend's placeholders."""
-    names = {"alias": alias, "column": level.column, "unit_ms": level.unit_ms, "start": start, "points": points}
+def level_sql(level: Level, alias: str, origin: str, points: str, span: str) -> tuple[str, str]:
+    """(select list, in-one-bucket condition) of a level's part with the backend's placeholders (the bucket
+    formula of ``Buckets``)."""
+    names = {"alias": alias, "column": level.column, "unit_ms": level.unit_ms, "origin": origin, "points": points}
     return (
         LEVEL_BUCKET_SQL.format(**names, span=span),
         LEVEL_IN_ONE_BUCKET_SQL.format(**names, span=span, last_ms=level.unit_ms - 1),

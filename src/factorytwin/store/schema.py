@@ -265,12 +265,13 @@ POSTGRES_MIGRATIONS: list[Migration] = [
 ]
 
 HISTORY_SQL = """
-SELECT ((ts - {start}) * {points}) / {span} AS bucket, min(value), max(value), avg(value), count(*)
+SELECT ((ts - {origin}) * {points}) / {span} AS bucket, min(value), max(value), avg(value), count(*)
 FROM readings
 WHERE machine = {machine} AND sensor = {sensor} AND ts >= {start} AND ts < {end}
 GROUP BY bucket ORDER BY bucket
 """
-"""Bucketed history, the same on both backends (integer division of non-negative integers truncates alike)."""
+"""Bucketed history, the same on both backends (integer division of non-negative integers truncates alike: the
+origin is at or before the start, ``rollup.Buckets``)."""
 
 LATEST_SQL = """
 SELECT s.key, r.ts, r.value

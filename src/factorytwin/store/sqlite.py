@@ -27,7 +27,6 @@ from factorytwin.store._rows import (
     MACHINE_COLUMNS,
     alarm_from_row,
     alarm_row,
-    bucket_start_ms,
     event_from_row,
     event_row,
     from_ms,
@@ -35,6 +34,7 @@ from factorytwin.store._rows import (
     machine_from_row,
     machine_row,
     models_from_rows,
+    query_buckets,
     to_ms,
 )
 from factorytwin.store.base import (
@@ -299,14 +299,21 @@ class SQLiteStore(StoreCommon):
         sensor = self.codes.sensor_num(query.sensor)
         if machine is None or sensor is None:
             return []
-        start, end = to_ms(query.start), to_ms(query.end)
-        span, points = end - start, query.points
-        params = {"start": start, "points": points, "span": span, "m": machine, "s": sensor, "end": end}
+        buckets = query_buckets(query)
+        params = {
+            "origin": buckets.origin,
+            "points": buckets.points,
+            "span": buckets.span,
+            "m": machine,
+            "s": sensor,
+            "start": buckets.start,
+            "end": buckets.end,
+        }
         rows = await self._on_reader(
-            lambda: sqlite_history.history_rows(self._r(), params, rollup.plan(start, end, points))
+            lambda: sqlite_history.history_rows(self._r(), params, rollup.plan_buckets(buckets))
         )
         return [
-            HistoryBucket(ts=from_ms(bucket_start_ms(start, span, points, b)), min=lo, max=hi, avg=avg, count=n)
+            HistoryBucket(ts=from_ms(buckets.start_of(b)), min=lo, max=hi, avg=avg, count=n)
             for b, lo, hi, avg, n in rows
         ]
 

@@ -42,11 +42,13 @@ def insert_rows(conn: sqlite3.Connection, prefix: str, columns: Sequence[Sequenc
         done += n
 
 
-_HISTORY = HISTORY_SQL.format(start=":start", points=":points", span=":span", machine=":m", sensor=":s", end=":end")
+_HISTORY = HISTORY_SQL.format(
+    origin=":origin", start=":start", points=":points", span=":span", machine=":m", sensor=":s", end=":end"
+)
 _DIRTY_IN_RANGE = rollup.DIRTY_IN_RANGE_SQL.format(machine=":m", sensor=":s", m0=":m0", m1=":m1")
 # CROSS JOIN keeps the ranges outside, so each range is one seek on the key (of the readings or of a level).
 _RAW_RANGES = """
-SELECT ((r.ts - :start) * :points) / :span AS bucket, min(r.value), max(r.value), sum(r.value), count(*)
+SELECT ((r.ts - :origin) * :points) / :span AS bucket, min(r.value), max(r.value), sum(r.value), count(*)
 FROM json_each(:ranges) AS j CROSS JOIN readings AS r
 WHERE r.machine = :m AND r.sensor = :s AND r.ts >= j.value ->> 0 AND r.ts < j.value ->> 1
 GROUP BY bucket
@@ -54,7 +56,7 @@ GROUP BY bucket
 
 
 def _level_ranges(level: rollup.Level, skip_dirty: bool) -> str:
-    select, in_one_bucket = rollup.level_sql(level, "r", ":start", ":points", ":span")
+    select, in_one_bucket = rollup.level_sql(level, "r", ":origin", ":points", ":span")
     col = f"r.{level.column}"
     skip = f" AND {col} NOT IN (SELECT value FROM json_each(:dirty))" if skip_dirty else ""
     return f"""SELECT {select}
@@ -94,7 +96,8 @@ def history_rows(
             ).fetchall()
             for part in parts.levels
         ]
-        found.append(conn.execute(_RAW_RANGES, {**params, "ranges": json.dumps(parts.raw)}).fetchall())
+        if parts.raw:  # aligned buckets whose range starts and ends on whole minutes leave nothing raw
+            found.append(conn.execute(_RAW_RANGES, {**params, "ranges": json.dumps(parts.raw)}).fetchall())
     finally:
         conn.execute("COMMIT")
     return rollup.merge(*found)

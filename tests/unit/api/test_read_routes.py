@@ -98,14 +98,32 @@ async def test_history_gives_buckets_of_min_max_avg_count(client: httpx.AsyncCli
         "from": T0.isoformat(),
         "to": (T0 + timedelta(hours=1)).isoformat(),
         "points": 6,
+        "bucketing": "exact",
     }
     history = (await client.get("/api/v1/machines/mill-01/history", params=params)).json()
     assert history["unit"] == "Nm"
+    assert history["bucketing"] == "exact"
     assert history["bucket_ms"] == 600_000
     assert [(b["min"], b["max"], b["avg"], b["count"]) for b in history["buckets"]] == [
         (10.0 * i, 10.0 * i + 9, 10.0 * i + 4.5, 10) for i in range(6)
     ]
     assert history["buckets"][1]["ts"].startswith((T0 + timedelta(minutes=10)).isoformat()[:19])
+
+
+async def test_history_buckets_are_aligned_by_default_and_say_their_width(client: httpx.AsyncClient) -> None:
+    start = datetime(2026, 3, 1, 12, 7, 30, tzinfo=UTC)
+    await post_series(client, n=60, start=start)  # torque i at 12:07:30 + i min
+    params = {"sensor": "torque", "from": start.isoformat(), "to": (start + timedelta(hours=1)).isoformat()}
+    history = (await client.get("/api/v1/machines/mill-01/history", params={**params, "points": 6})).json()
+    assert history["bucketing"] == "aligned"
+    assert history["points"] == 6
+    assert history["bucket_ms"] == 15 * 60_000  # 10 min could give 7 buckets: one partial at each end
+    assert [b["ts"][11:19] for b in history["buckets"]] == ["12:00:00", "12:15:00", "12:30:00", "12:45:00", "13:00:00"]
+    assert [b["count"] for b in history["buckets"]] == [8, 15, 15, 15, 7]  # 12:07:30 .. 12:14:30, ...
+    assert history["buckets"][0]["min"] == 0.0
+    assert history["buckets"][-1]["max"] == 59.0
+    one = (await client.get("/api/v1/machines/mill-01/history", params={**params, "points": 1})).json()
+    assert (one["bucketing"], one["bucket_ms"], one["buckets"][0]["count"]) == ("exact", 3_600_000, 60)
 
 
 async def test_history_defaults_to_the_last_hour(client: httpx.AsyncClient) -> None:
@@ -130,6 +148,10 @@ async def test_history_refuses_a_sensor_of_another_kind_and_bad_ranges(client: h
         r = await client.get("/api/v1/machines/mill-01/history", params={"sensor": "torque", "points": points})
         assert r.status_code == 422
         assert r.json()["detail"][0]["loc"] == ["query", "points"]
+    r = await client.get("/api/v1/machines/mill-01/history", params={"sensor": "torque", "bucketing": "nice"})
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["query", "bucketing"]
+    assert "aligned" in r.json()["detail"][0]["msg"]
     r = await client.get("/api/v1/machines/mill-01/history", params={"sensor": "torque", "from": "soon"})
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["query", "from"]

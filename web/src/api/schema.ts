@@ -771,7 +771,12 @@ export interface paths {
         };
         /**
          * Get History
-         * @description Min/max/avg/count of one sensor in `points` equal time buckets between `from` and `to`.
+         * @description Min/max/avg/count of one sensor per time bucket between `from` and `to` (empty buckets left out).
+         *
+         *     Aligned (the default, as InfluxDB's `GROUP BY time`, Grafana's `$__interval`): the width is the narrowest nice
+         *     one giving at most `points` buckets for any range of this length, and a bucket's `ts` is its aligned start,
+         *     so the first one may start before `from` (it holds only readings from `from` on) and the last may end after
+         *     `to`. `exact`: `points` equal buckets, the first starting at `from`. `bucket_ms` states the width either way.
          */
         get: operations["get_history_api_v1_machines__machine_id__history_get"];
         put?: never;
@@ -1540,6 +1545,12 @@ export interface components {
             node_id: string;
         };
         /**
+         * Bucketing
+         * @description How a history range is cut into buckets.
+         * @enum {string}
+         */
+        Bucketing: "aligned" | "exact";
+        /**
          * BuiltinAppearance
          * @description Drawn with one of the dashboard's own 3D models.
          */
@@ -2143,8 +2154,13 @@ export interface components {
          * @description Bucketed history of one sensor; empty buckets are omitted.
          */
         History: {
-            /** Bucket Ms */
+            /**
+             * Bucket Ms
+             * @description the width of every bucket in ms. Aligned: a whole nice width, each bucket's `ts` a multiple of it from the epoch (weeks from Monday 1970-01-05); the first and last bucket may reach past `from` and `to` and hold only the readings inside. Exact: `(to - from) / points`
+             */
             bucket_ms: number;
+            /** @description how the range was cut: `aligned` (`exact` when `points` is 1: one bucket of the whole range) or `exact` */
+            bucketing: components["schemas"]["Bucketing"];
             /** Buckets */
             buckets: components["schemas"]["HistoryBucket"][];
             /**
@@ -2154,7 +2170,10 @@ export interface components {
             end: string;
             /** Machine Id */
             machine_id: string;
-            /** Points */
+            /**
+             * Points
+             * @description the number of buckets asked for: exact, that many; aligned, at most that many
+             */
             points: number;
             /** Sensor */
             sensor: string;
@@ -2168,7 +2187,8 @@ export interface components {
         };
         /**
          * HistoryBucket
-         * @description Aggregate of the readings in one time bucket ``[ts, ts + bucket width)``; empty buckets are omitted.
+         * @description Aggregate of the readings in one time bucket ``[ts, ts + bucket width)`` that lie in the query's range (the
+         *     first and last aligned buckets may start before it or end after it); empty buckets are omitted.
          */
         HistoryBucket: {
             /** Avg */
@@ -6375,8 +6395,10 @@ export interface operations {
                 from?: string | null;
                 /** @description ISO 8601; default: now */
                 to?: string | null;
-                /** @description number of buckets */
+                /** @description number of buckets (aligned: at most this many) */
                 points?: number;
+                /** @description `aligned` (default): at most `points` buckets of a nice width (1, 2, 5, 10, 15, 30 s or min, 1, 2, 3, 6, 12 h, 1, 2, 3 d, 1 or 2 weeks from Monday, 30, 60, 90, 180, 365 d, ...) on fixed boundaries from the epoch, so a chart's refresh keeps them; `exact`: `points` equal buckets from `from` to `to` */
+                bucketing?: components["schemas"]["Bucketing"];
             };
             header?: never;
             path: {

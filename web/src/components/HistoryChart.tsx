@@ -110,7 +110,7 @@ export function HistoryChart({
   }, [spec, color, convert]);
 
   useEffect(() => {
-    if (plot.current && series) plot.current.setData(toColumns(series.buckets, convert));
+    if (plot.current && series) plot.current.setData(toColumns(series.buckets, convert, series));
   }, [series, convert]);
 
   useEffect(() => {

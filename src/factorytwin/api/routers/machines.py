@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from factorytwin.api.auth import Engineer, Viewer, audit
 from factorytwin.api.deps import Services, ServicesDep
@@ -14,10 +14,12 @@ from factorytwin.api.errors import ErrorBody, problems_from_validation
 from factorytwin.domain import Event, EventKind, IsoDatetime, Machine
 from factorytwin.errors import FieldProblem, InvalidInput
 from factorytwin.plant import PlantService
+from factorytwin.store import query_buckets
 from factorytwin.store.base import (
     MAX_HISTORY_POINTS,
     MAX_ID,
     MAX_LIST_LIMIT,
+    Bucketing,
     EventQuery,
     HistoryBucket,
     HistoryQuery,
@@ -50,8 +52,16 @@ class History(BaseModel):
     unit: str
     start: datetime
     end: datetime
-    points: int
-    bucket_ms: float
+    points: int = Field(description="the number of buckets asked for: exact, that many; aligned, at most that many")
+    bucketing: Bucketing = Field(
+        description="how the range was cut: `aligned` (`exact` when `points` is 1: one bucket of the whole range) "
+        "or `exact`"
+    )
+    bucket_ms: float = Field(
+        description="the width of every bucket in ms. Aligned: a whole nice width, each bucket's `ts` a multiple of "
+        "it from the epoch (weeks from Monday 1970-01-05); the first and last bucket may reach past `from` and `to` "
+        "and hold only the readings inside. Exact: `(to - from) / points`"
+    )
     buckets: list[HistoryBucket]
 
 
@@ -120,9 +130,26 @@ async def get_history(
     sensor: Annotated[str, Query(description="sensor key of the machine's kind")],
     start: Annotated[IsoDatetime | None, Query(alias="from", description="ISO 8601; default: `to` - 1 h")] = None,
     end: Annotated[IsoDatetime | None, Query(alias="to", description="ISO 8601; default: now")] = None,
-    points: Annotated[int, Query(ge=1, le=MAX_HISTORY_POINTS, description="number of buckets")] = 500,
+    points: Annotated[
+        int, Query(ge=1, le=MAX_HISTORY_POINTS, description="number of buckets (aligned: at most this many)")
+    ] = 500,
+    bucketing: Annotated[
+        Bucketing,
+        Query(
+            description="`aligned` (default): at most `points` buckets of a nice width (1, 2, 5, 10, 15, 30 s or "
+            "min, 1, 2, 3, 6, 12 h, 1, 2, 3 d, 1 or 2 weeks from Monday, 30, 60, 90, 180, 365 d, ...) on fixed "
+            "boundaries from the epoch, so a chart's refresh keeps them; `exact`: `points` equal buckets from "
+            "`from` to `to`"
+        ),
+    ] = Bucketing.ALIGNED,
 ) -> History:
-    """Min/max/avg/count of one sensor in `points` equal time buckets between `from` and `to`."""
+    """Min/max/avg/count of one sensor per time bucket between `from` and `to` (empty buckets left out).
+
+    Aligned (the default, as InfluxDB's `GROUP BY time`, Grafana's `$__interval`): the width is the narrowest nice
+    one giving at most `points` buckets for any range of this length, and a bucket's `ts` is its aligned start,
+    so the first one may start before `from` (it holds only readings from `from` on) and the last may end after
+    `to`. `exact`: `points` equal buckets, the first starting at `from`. `bucket_ms` states the width either way.
+    """
     machine = services.machine(machine_id)
     specs = services.registry.sensors(machine)
     if sensor not in specs:
@@ -131,9 +158,12 @@ async def get_history(
     end_ts = _utc(end) if end is not None else datetime.now(UTC)
     start_ts = _utc(start) if start is not None else end_ts - DEFAULT_HISTORY_WINDOW
     try:
-        query = HistoryQuery(machine_id=machine_id, sensor=sensor, start=start_ts, end=end_ts, points=points)
+        query = HistoryQuery(
+            machine_id=machine_id, sensor=sensor, start=start_ts, end=end_ts, points=points, bucketing=bucketing
+        )
     except ValidationError as exc:
         raise InvalidInput(problems_from_validation(exc, ("query",))) from None
+    cut = query_buckets(query)
     buckets = await services.store.history(query)
     return History(
         machine_id=machine_id,
@@ -142,7 +172,8 @@ async def get_history(
         start=start_ts,
         end=end_ts,
         points=points,
-        bucket_ms=(end_ts - start_ts).total_seconds() * 1000 / points,
+        bucketing=Bucketing.ALIGNED if cut.aligned else Bucketing.EXACT,
+        bucket_ms=cut.width,
         buckets=buckets,
     )
 

@@ -3,7 +3,10 @@
 ``InProcessBus`` (the default) hands events to the handlers of this process. ``MqttBus`` publishes them to
 ``ft/_bus/events/<type>`` on the broker and delivers everything published there, by any process, to its handlers: with
 several API processes behind one broker, the broker is the bus (no clustering of our own). Each event carries the
-``origin`` of the process that published it, so a process can tell its own events from the others'.
+``origin`` of the process that published it, so a process can tell its own events from the others'. A process
+never needs its own events back (it applied them when they happened): ``MqttBus`` subscribes with MQTT v5's "No
+Local" option, so the broker does not send them; where that option is missing (``protocol=V311``, a broker without
+v5) ``EchoGuard`` drops each echo by its origin before decoding it (``MqttBus.echoes`` counts them: 0 with No Local).
 
 Anyone on the broker can publish there, so a bus message is validated like ingest before it is applied: its wire
 shape with pydantic (``BusEvent.decode``: size, JSON, an envelope of known type and a well-formed origin, the
@@ -27,7 +30,7 @@ from factorytwin.domain import Alarm, Event, TelemetryBatch
 from factorytwin.mqtt import MqttEndpoint, MqttLink, payload_bytes
 from factorytwin.plant.service import PlantChanged
 from factorytwin.prediction import Prediction
-from factorytwin.twin.busguard import BusGuard
+from factorytwin.twin.busguard import BusGuard, EchoGuard
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +65,8 @@ class BusEvent:
     payload: TelemetryBatch | Alarm | Event | Prediction | PlantChanged
 
     def encode(self) -> bytes:
-        """JSON for the wire."""
+        """JSON for the wire: ``{"type": ..., "origin": ..., "payload": ...}``, in that order (``EchoGuard`` knows an
+        echo by that start)."""
         body = self.payload.model_dump(mode="json")
         return json.dumps({"type": self.type, "origin": self.origin, "payload": body}).encode()
 
@@ -155,16 +159,36 @@ class InProcessBus:
 
 
 class MqttBus:
-    """The bus over MQTT: ``ft/_bus/events/<type>``, QoS 1; every process subscribes to ``ft/_bus/events/#``."""
+    """The bus over MQTT: ``ft/_bus/events/<type>``, QoS 1; every process subscribes to ``ft/_bus/events/#`` with
+    "No Local" (MQTT v5), so it gets every other process's events and not its own."""
 
     distributed = True
 
-    def __init__(self, endpoint: MqttEndpoint, origin: str | None = None) -> None:
+    def __init__(
+        self,
+        endpoint: MqttEndpoint,
+        origin: str | None = None,
+        *,
+        protocol: aiomqtt.ProtocolVersion = aiomqtt.ProtocolVersion.V5,
+    ) -> None:
         self.origin = origin or new_origin()
         self._local = InProcessBus(self.origin)
-        self.link = MqttLink(endpoint, f"ft-bus-{self.origin}", [(BUS_TOPIC_PREFIX + "#", 1)], self._on_message)
+        self.link = MqttLink(
+            endpoint,
+            f"ft-bus-{self.origin}",
+            [(BUS_TOPIC_PREFIX + "#", 1)],
+            self._on_message,
+            no_local=True,
+            protocol=protocol,
+        )
         self.guard: BusGuard | None = None
+        self.echo = EchoGuard(self.origin, BUS_TOPIC_PREFIX)
         self.dropped: dict[str, int] = {}
+
+    @property
+    def echoes(self) -> int:
+        """This process's own messages the broker sent back and the bus dropped (0 while No Local is in force)."""
+        return self.echo.echoes
 
     @property
     def malformed(self) -> int:
@@ -184,7 +208,7 @@ class MqttBus:
         self._local.subscribe(handler)
 
     async def publish(self, event: BusEvent) -> None:
-        """Publish to the broker, which delivers it to every process (this one included)."""
+        """Publish to the broker, which delivers it to every other process."""
         try:
             await self.link.publish(BUS_TOPIC_PREFIX + event.type, event.encode(), qos=1)
         except aiomqtt.MqttError as exc:
@@ -194,7 +218,10 @@ class MqttBus:
         await self.receive(str(message.topic), payload_bytes(message))
 
     async def receive(self, topic: str, raw: bytes) -> bool:
-        """Validate one bus message and deliver it; False (counted in ``dropped``) when it is dropped."""
+        """Validate one bus message and deliver it; False when it is dropped: this process's own (counted in
+        ``echoes``) or invalid (counted in ``dropped``)."""
+        if self.echo.is_echo(topic, raw):
+            return False
         try:
             event = BusEvent.decode(raw)
         except MalformedBusMessage as exc:

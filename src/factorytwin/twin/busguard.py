@@ -6,6 +6,12 @@ in the bounds ingest uses (``min_timestamp``, ``max_future_skew_s``); alarms onl
 that machine's sensors, carrying the store id they were saved with. So the bus can never hold more alarms than one
 per (machine, rule type): for the default factory of 16 machines that is at most 392, never the 9,496 a
 flood of forged alarms once left in the twin.
+
+``EchoGuard`` drops a process's own events when the broker sends them back: MQTT v5's "No Local" subscription
+option (``MqttBus`` asks for it) keeps them from coming at all; over MQTT 3.1.1, or a broker or bridge that does not
+honour it, each echo is recognised by the first bytes ``BusEvent.encode`` writes (its type and this process's
+origin) and dropped before it is decoded. A forged message claiming this process's origin is dropped the same way
+(never applied either way: the twin applies no event of its own origin from the bus).
 """
 
 from __future__ import annotations
@@ -27,6 +33,23 @@ def alarm_types(specs: Mapping[str, SensorSpec]) -> set[str]:
     for key in specs:
         types |= {f"high:{key}", f"low:{key}", f"rate:{key}"}
     return types
+
+
+class EchoGuard:
+    """Tells this process's own bus messages (``{"type": "<type>", "origin": "<origin>", ...``) from the others'."""
+
+    def __init__(self, origin: str, topic_prefix: str) -> None:
+        self.origin = origin
+        self.topic_prefix = topic_prefix
+        self.echoes = 0
+
+    def is_echo(self, topic: str, raw: bytes) -> bool:
+        """True (and counted in ``echoes``) when ``raw`` on ``topic`` is this process's own event come back."""
+        kind = topic.removeprefix(self.topic_prefix)
+        if raw.startswith(f'{{"type": "{kind}", "origin": "{self.origin}",'.encode()):
+            self.echoes += 1
+            return True
+        return False
 
 
 class BusGuard:
@@ -97,4 +120,4 @@ class BusGuard:
         return None
 
 
-__all__ = ["BusGuard", "alarm_types"]
+__all__ = ["BusGuard", "EchoGuard", "alarm_types"]

@@ -565,8 +565,11 @@ class TwinService:
         return saved.id
 
     def health_section(self) -> dict[str, int | str]:
-        """Counters for GET /health; ``bus_refused.<reason>``: bus messages dropped by the bus's validation."""
-        refused = self.bus.dropped if isinstance(self.bus, MqttBus) else {}
+        """Counters for GET /health; ``bus_refused.<reason>``: bus messages dropped by the bus's validation;
+        ``bus_echoes``: this process's own bus messages the broker sent back (0 while MQTT v5 No Local is in
+        force, ``bus_no_local`` 1)."""
+        mqtt_bus = self.bus if isinstance(self.bus, MqttBus) else None
+        refused = mqtt_bus.dropped if mqtt_bus is not None else {}
         return {
             "machines": len(self.state.machines),
             "active_alarms": sum(len(v) for v in self.alarms.active.values()),
@@ -574,6 +577,8 @@ class TwinService:
             "stream_dropped_clients": self.hub.dropped_clients,
             "bus": "mqtt" if self.bus.distributed else "in-process",
             "bus_dropped": self.bus_dropped,
+            "bus_no_local": int(mqtt_bus is not None and mqtt_bus.link.no_local_in_force),
+            "bus_echoes": mqtt_bus.echoes if mqtt_bus is not None else 0,
             **{f"bus_refused.{reason}": refused.get(reason, 0) for reason in DROP_REASONS},
         }
 

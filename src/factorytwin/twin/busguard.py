@@ -84,26 +84,32 @@ class BusGuard:
     def _machine(self, machine_id: str) -> str | None:
         return None if machine_id in self.specs else f"unknown machine {machine_id!r}"
 
-    def _ts(self, ts: datetime) -> str | None:
+    def _ts(self, ts: datetime, latest: datetime | None = None) -> str | None:
         try:
-            in_bounds = self.earliest <= ts <= datetime.now(UTC) + self.max_future
+            in_bounds = self.earliest <= ts <= (latest or datetime.now(UTC) + self.max_future)
         except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00, before year 1 in UTC
             in_bounds = False
         return None if in_bounds else f"timestamp {ts.isoformat()} out of bounds"
 
     def _telemetry(self, batch: TelemetryBatch) -> str | None:
+        latest = datetime.now(UTC) + self.max_future  # once per batch, not per reading set
+        earliest, machines = self.earliest, self.specs
         for rs in batch.readings:
-            specs = self.specs.get(rs.machine_id)
+            specs = machines.get(rs.machine_id)
             if specs is None:
                 return f"unknown machine {rs.machine_id!r}"
-            if (bad_ts := self._ts(rs.ts)) is not None:
-                return bad_ts
+            try:
+                in_bounds = earliest <= rs.ts <= latest
+            except OverflowError:
+                in_bounds = False
+            if not in_bounds:
+                return self._ts(rs.ts, latest)
             for key, value in rs.values.items():
                 spec = specs.get(key)
                 if spec is None or not (spec.low <= value <= spec.high):
                     return f"{rs.machine_id}.{key}: {value!r} is not a value of a known sensor in its physical range"
         for event in batch.events:
-            if (bad := self._machine(event.machine_id) or self._ts(event.ts)) is not None:
+            if (bad := self._machine(event.machine_id) or self._ts(event.ts, latest)) is not None:
                 return bad
         return None
 

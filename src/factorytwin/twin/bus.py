@@ -19,14 +19,15 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Literal, Protocol, get_args
 
 import aiomqtt
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from factorytwin.domain import Alarm, Event, TelemetryBatch
+from factorytwin.domain import Alarm, Event, ReadingSet, TelemetryBatch
 from factorytwin.mqtt import MqttEndpoint, MqttLink, payload_bytes
 from factorytwin.plant.service import PlantChanged
 from factorytwin.prediction import Prediction
@@ -152,6 +153,30 @@ class BusEvent:
             where = ".".join(str(p) for p in ("payload", *first["loc"]))
             raise MalformedBusMessage(f"{where}: {first['msg']}") from None
         return cls(kind, envelope.origin, payload)
+
+
+def latest_readings(batches: Sequence[TelemetryBatch]) -> TelemetryBatch:
+    """What the other processes need of ``batches`` (committed here, in this order): every event, and of the
+    readings each sensor's latest value, as one reading set per machine and instant.
+
+    The other processes' twins show the latest values and do not run the alarm rules on them (the ingesting
+    process did), so the values in between would be decoded, checked and applied only to be overwritten: with a
+    group of 100 reading sets of 16 machines, 16 reading sets cross the bus instead of 100. Of equal timestamps the
+    later reading wins, as in ``TwinState.apply``. The models are already validated: built without validation."""
+    latest: dict[tuple[str, str], tuple[datetime, float]] = {}
+    for batch in batches:
+        for rs in batch.readings:
+            ts, machine_id = rs.ts, rs.machine_id
+            for key, value in rs.values.items():
+                seen = latest.get((machine_id, key))
+                if seen is None or ts >= seen[0]:
+                    latest[(machine_id, key)] = (ts, value)
+    sets: dict[tuple[str, datetime], dict[str, float]] = {}
+    for (machine_id, key), (ts, value) in latest.items():
+        sets.setdefault((machine_id, ts), {})[key] = value
+    readings = [ReadingSet.model_construct(machine_id=m, ts=ts, values=values) for (m, ts), values in sets.items()]
+    events = [event for batch in batches for event in batch.events]
+    return TelemetryBatch.model_construct(readings=readings, events=events)
 
 
 BusHandler = Callable[[BusEvent], Awaitable[None]]

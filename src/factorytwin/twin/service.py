@@ -38,7 +38,7 @@ from factorytwin.mqtt import MqttEndpoint
 from factorytwin.prediction import Prediction
 from factorytwin.store.base import MAX_LIST_LIMIT, AlarmQuery, Store
 from factorytwin.twin.alarms import SYSTEM, AlarmEngine, is_active
-from factorytwin.twin.bus import DROP_REASONS, BusEvent, EventBus, InProcessBus, MqttBus
+from factorytwin.twin.bus import DROP_REASONS, BusEvent, EventBus, InProcessBus, MqttBus, latest_readings
 from factorytwin.twin.busguard import BusGuard
 from factorytwin.twin.commands import CommandDispatcher, CommandLedger, describe
 from factorytwin.twin.health import health_score
@@ -57,6 +57,9 @@ from factorytwin.twin.stream import StreamHub
 log = logging.getLogger(__name__)
 
 OUTBOX_MAX = 10_000
+COALESCE_MAX_BATCHES = 100
+"""At most this many committed batches' telemetry in one bus message (``latest_readings`` of them: its readings
+are bounded by the plant's sensors; its events are not, hence a bound)."""
 SAVE_RETRY_S = 1.0
 """Seconds between attempts to save alarms while the store is unavailable."""
 MAX_ALARMS_LOADED = 10_000
@@ -186,7 +189,7 @@ class TwinService:
         updates = self.state.apply(batch, self.clock(), time.monotonic())
         self._handle(updates, evaluate_alarms=True)
         if self.bus.distributed:
-            self._enqueue(BusEvent("telemetry", self.bus.origin, batch))
+            self._enqueue(BusEvent("telemetry", self.bus.origin, batch))  # coalesced by the sender
 
     def _handle(self, updates: list[MachineUpdate], evaluate_alarms: bool) -> None:
         hub = self.hub
@@ -382,14 +385,39 @@ class TwinService:
             self.bus_dropped += 1
 
     async def _bus_sender(self) -> None:
+        """Publish the outbox in order; the telemetry events waiting one after the other go as one, with only the
+        latest value of each sensor (``latest_readings``): the more the sender lags, the less it sends."""
         while True:
-            event = await self._outbox.get()
+            events = [await self._outbox.get()]
+            if events[0].type == "telemetry":
+                batches = [self._telemetry(events[0])]
+                held: BusEvent | None = None
+                while not self._outbox.empty() and len(batches) < COALESCE_MAX_BATCHES:
+                    event = self._outbox.get_nowait()
+                    if event.type != "telemetry":
+                        held = event  # an alarm, say: after the telemetry before it, as it came
+                        break
+                    batches.append(self._telemetry(event))
+                taken = len(batches) + (held is not None)
+                events = [BusEvent("telemetry", self.bus.origin, latest_readings(batches))]
+                events += [held] if held is not None else []
+            else:
+                taken = 1
             try:
-                await self.bus.publish(event)
-            except Exception:
-                log.exception("bus: could not publish a %s event", event.type)
+                for event in events:
+                    try:
+                        await self.bus.publish(event)
+                    except Exception:
+                        log.exception("bus: could not publish a %s event", event.type)
             finally:
-                self._outbox.task_done()
+                for _ in range(taken):
+                    self._outbox.task_done()
+
+    @staticmethod
+    def _telemetry(event: BusEvent) -> TelemetryBatch:
+        if not isinstance(event.payload, TelemetryBatch):  # the outbox's telemetry events are built here
+            raise TypeError(f"a telemetry bus event carries a {type(event.payload).__name__}")
+        return event.payload
 
     async def idle(self) -> None:
         """Return once every alarm change is saved and every queued bus event is published.

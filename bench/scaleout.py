@@ -5,9 +5,11 @@ per machine of the default layout, through one private Mosquitto) goes into 1 pr
 ``--processes``) processes that split the telemetry through ``$share/factorytwin/ft/+/telemetry``
 (``FT_MQTT_SHARED_SUBSCRIPTION=true``, each with its own ``FT_MQTT_CLIENT_ID``), interleaved over the repetitions,
 each run on a fresh database. The rate is messages ÷ the time until the processes' ``ingested_messages`` add up to
-what was published; afterwards the readings in the database are counted and must equal what was published.
+what was published; afterwards the readings in the database are counted and must equal what was published. The
+clock starts once every process's start-up work in the background (numeric-stack import, KPI warm-up) is over.
 Printed: N processes ÷ 1 process (issue 15's goal: >= 1.6 for two, as far as two cores allow; the broker, the
-publishers and PostgreSQL share those cores).
+publishers and PostgreSQL share those cores); and the servers' CPU per message (all processes together, from
+/proc), steadier than the rate on a loaded box: how much work a second process adds.
 
     .venv/bin/python bench/scaleout.py [--quick] [--reps 3] [--messages 10000] [--processes 2]
 """
@@ -43,23 +45,35 @@ async def ingested(http: httpx.AsyncClient) -> int:
     raise RuntimeError("a server's health did not answer")
 
 
-async def ml_ready(http: httpx.AsyncClient) -> None:
-    """Wait for the server's numeric-stack import (a thread right after start-up), as ``bench/peers.py`` does: a run
-    measured over it counts seconds of imports as ingest time."""
+async def settled(http: httpx.AsyncClient) -> None:
+    """Wait for the server's start-up work in the background: the numeric-stack import (a thread right after
+    start-up, as ``bench/peers.py`` waits for) and the KPI warm-up (``KPI_WARM_DELAY_S`` after start-up, each
+    process its own). A run measured over them counts seconds of imports and tallies as ingest time, twice over
+    with two processes."""
     for _ in range(600):
         with contextlib.suppress(httpx.HTTPError, KeyError):
-            if (await http.get("/api/v1/health")).json()["sections"]["ml"]["ready"]:
+            sections = (await http.get("/api/v1/health")).json()["sections"]
+            kpi = sections["kpi"]
+            if sections["ml"]["ready"] and (kpi["warmed"] or kpi["error"] or not kpi["warm_days"]):
                 return
         await asyncio.sleep(0.1)
 
 
-async def run(work: Path, lines: dict[str, bytes], port: int, processes: int, tag: str) -> float:
-    """Messages/s into ``processes`` servers on one fresh database; checks the stored readings afterwards."""
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system, all threads) a process has used so far, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def run(work: Path, lines: dict[str, bytes], port: int, processes: int, tag: str) -> tuple[float, float]:
+    """Messages/s into ``processes`` servers on one fresh database, and the servers' CPU µs per message (all of
+    them together, over the measured window); checks the stored readings afterwards."""
     messages = sum(data.count(b"\n") for data in lines.values())
     values = sum(len(json.loads(line)["values"]) for data in lines.values() for line in data.splitlines())
     async with fresh_postgres() as dsn:
         with contextlib.ExitStack() as stack:
             clients: list[httpx.AsyncClient] = []
+            pids: list[int] = []
             for k in range(processes):  # one after the other: the first one migrates the database
                 env = {
                     "FT_DATABASE_URL": dsn,
@@ -67,11 +81,13 @@ async def run(work: Path, lines: dict[str, bytes], port: int, processes: int, ta
                     "FT_MQTT_CLIENT_ID": f"ft-{tag}-{k}",
                     "FT_MQTT_SHARED_SUBSCRIPTION": "true" if processes > 1 else "false",
                 }
-                url, _pid, headers = stack.enter_context(factorytwin(env, work / f"ft-{tag}-{k}.log"))
+                url, pid, headers = stack.enter_context(factorytwin(env, work / f"ft-{tag}-{k}.log"))
+                pids.append(pid)
                 clients.append(httpx.AsyncClient(base_url=url, timeout=30, headers=headers))
             try:
-                await asyncio.gather(*(ml_ready(c) for c in clients))
+                await asyncio.gather(*(settled(c) for c in clients))
                 base = sum(await asyncio.gather(*(ingested(c) for c in clients)))
+                cpu0 = sum(cpu_s(pid) for pid in pids)
                 t0 = time.perf_counter()
                 procs = publish(port, "ft", lines)
                 while sum(await asyncio.gather(*(ingested(c) for c in clients))) - base < messages:
@@ -79,6 +95,7 @@ async def run(work: Path, lines: dict[str, bytes], port: int, processes: int, ta
                         raise RuntimeError("MQTT ingest did not finish")
                     await asyncio.sleep(0.02)
                 rate = messages / (time.perf_counter() - t0)
+                cpu_us = (sum(cpu_s(pid) for pid in pids) - cpu0) / messages * 1e6
                 for proc in procs:
                     proc.wait(timeout=30)
             finally:
@@ -91,8 +108,11 @@ async def run(work: Path, lines: dict[str, bytes], port: int, processes: int, ta
             await conn.close()
     if stored != values:
         raise RuntimeError(f"{tag}: {stored:,} readings stored, {values:,} published")
-    print(f"  {tag}: {processes} process(es), {messages:,} messages, {stored:,} readings all stored: {rate:,.0f} msg/s")
-    return rate
+    print(
+        f"  {tag}: {processes} process(es), {messages:,} messages, {stored:,} readings all stored: {rate:,.0f} msg/s,"
+        f" server CPU {cpu_us:.0f} µs/message (load {os.getloadavg()[0]:.1f})"
+    )
+    return rate, cpu_us
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -100,17 +120,20 @@ async def main_async(args: argparse.Namespace) -> None:
         work = Path(tmp)
         with broker(work, args.broker_inflight) as port:
             lines = mqtt_lines(Workload.default(), args.messages)
-            one: list[float] = []
-            many: list[float] = []
+            one: list[tuple[float, float]] = []
+            many: list[tuple[float, float]] = []
             for rep in range(args.reps):
                 one.append(await run(work, lines, port, 1, f"one{rep}"))
                 many.append(await run(work, lines, port, args.processes, f"many{rep}"))
-    r1, rn = statistics.median(one), statistics.median(many)
+    r1, rn = statistics.median(r for r, _ in one), statistics.median(r for r, _ in many)
+    c1, cn = statistics.median(c for _, c in one), statistics.median(c for _, c in many)
     n = args.processes
     print(f"MQTT into PostgreSQL: 1 process {r1:,.0f} msg/s, {n} processes {rn:,.0f} msg/s = {rn / r1:.2f} x")
+    print(f"server CPU per message: 1 process {c1:.0f} µs, {n} processes {cn:.0f} µs (all of them) = {cn / c1:.2f} x")
     record("MQTT into PostgreSQL, 1 process", r1, "msg/s")
     record(f"MQTT into PostgreSQL, {args.processes} processes", rn, "msg/s")
     record(f"MQTT into PostgreSQL, {args.processes} processes ÷ 1", rn / r1, "x", goal=">= 1.6")
+    record(f"server CPU per MQTT message, {args.processes} processes ÷ 1", cn / c1, "x", better="lower")
 
 
 def main() -> None:

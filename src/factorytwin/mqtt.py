@@ -16,7 +16,10 @@ rest over the wire).
 * ``MqttConnection(bulk=True)`` reads through ``factorytwin.mqttinbox.Inbox`` (many messages per socket read, one
   write for a group's PUBACKs): the MQTT ingest subscriber's hot path, and the one other reach into paho's
   internals (pinned by ``tests/unit/test_mqttinbox.py``).
-* ``MqttLink``: one client kept connected, re-subscribing after every reconnect, publishing through it.
+* ``MqttLink``: one client kept connected, re-subscribing after every reconnect, publishing through it; with
+  ``no_local=True`` its subscriptions carry MQTT v5's "No Local" option, so the broker never sends it back what it
+  published itself (the twin's bus: a process's own events are not delivered, decoded and dropped). Over MQTT 3.1.1
+  (``protocol=V311``, a broker without v5) there is no such option: the subscriber must drop its own echo.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import aiomqtt
 import paho.mqtt.client as paho
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from factorytwin.mqttinbox import Inbound, Inbox
 
@@ -204,9 +208,10 @@ def user_properties(pairs: dict[str, str]) -> Properties:
 class MqttConnection:
     """One live connection: subscribe, publish, iterate messages, and acknowledge them by hand when asked to."""
 
-    def __init__(self, client: aiomqtt.Client, manual_ack: bool = False, bulk: bool = False) -> None:
+    def __init__(self, client: aiomqtt.Client, manual_ack: bool = False, bulk: bool = False, v5: bool = True) -> None:
         self.client = client
         self.manual_ack = manual_ack
+        self.v5 = v5
         self.unmatched_publishes = 0
         self._publish_lock = asyncio.Lock()
         inner = paho_client(client)
@@ -246,9 +251,15 @@ class MqttConnection:
         if self.manual_ack and self.inbox is not None:
             self.inbox.ack(messages)
 
-    async def subscribe(self, topic: str, qos: int = 1) -> None:
-        """Subscribe (and wait for the SUBACK)."""
+    async def subscribe(self, topic: str, qos: int = 1, *, no_local: bool = False) -> bool:
+        """Subscribe (and wait for the SUBACK); with ``no_local`` ask the broker (MQTT v5 "No Local") never to send
+        this client what it published itself. True when No Local is in force: asked for on an MQTT v5 connection
+        (3.1.1 has no such option, and the subscription is made without it)."""
+        if no_local and self.v5:
+            await self.client.subscribe(topic, options=SubscribeOptions(qos=qos, noLocal=True))
+            return True
         await self.client.subscribe(topic, qos=qos)
+        return False
 
     async def unsubscribe(self, topic: str) -> None:
         """Unsubscribe (and wait for the UNSUBACK)."""
@@ -297,9 +308,23 @@ class ClientOptions:
     manual_ack: bool = False
     keepalive_s: int = KEEPALIVE_S
     bulk: bool = False  # read and acknowledge messages in bulk (``MqttConnection.take``/``ack_all``)
+    protocol: aiomqtt.ProtocolVersion = aiomqtt.ProtocolVersion.V5
 
     def client(self, endpoint: MqttEndpoint) -> aiomqtt.Client:
-        """An aiomqtt client (MQTT v5) for ``endpoint``; a persistent one never starts clean."""
+        """An aiomqtt client (MQTT v5 unless ``protocol`` says otherwise) for ``endpoint``; a persistent one never
+        starts clean."""
+        if self.protocol is not aiomqtt.ProtocolVersion.V5:  # 3.1.1: a clean session flag, no properties
+            return aiomqtt.Client(
+                endpoint.host,
+                endpoint.port,
+                username=endpoint.username,
+                password=endpoint.password,
+                identifier=self.client_id,
+                protocol=self.protocol,
+                clean_session=not self.persistent,
+                keepalive=self.keepalive_s,
+                tls_context=endpoint.tls.context() if endpoint.tls is not None else None,
+            )
         props = _properties(PacketTypes.CONNECT)
         if self.persistent:
             props.SessionExpiryInterval = self.session_expiry_s
@@ -349,7 +374,8 @@ class MqttReconnector:
         while True:
             try:
                 async with self.options.client(self.endpoint) as client:
-                    self.connection = MqttConnection(client, self.options.manual_ack, self.options.bulk)
+                    v5 = self.options.protocol is aiomqtt.ProtocolVersion.V5
+                    self.connection = MqttConnection(client, self.options.manual_ack, self.options.bulk, v5)
                     self.connects += 1
                     self.connected.set()
                     self.backoff.reset()
@@ -386,12 +412,17 @@ class MqttLink:
         on_message: MessageHandler | None = None,
         *,
         backoff: Backoff | None = None,
+        no_local: bool = False,
+        protocol: aiomqtt.ProtocolVersion = aiomqtt.ProtocolVersion.V5,
     ) -> None:
         self.endpoint = endpoint
         self.client_id = client_id
         self.subscriptions = subscriptions or []
         self.on_message = on_message
-        self.reconnector = MqttReconnector(endpoint, ClientOptions(client_id), backoff=backoff, name="MQTT link")
+        self.no_local = no_local
+        self.no_local_in_force = False  # the broker filters our own messages out (set once subscribed)
+        options = ClientOptions(client_id, protocol=protocol)
+        self.reconnector = MqttReconnector(endpoint, options, backoff=backoff, name="MQTT link")
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -434,8 +465,10 @@ class MqttLink:
         await self.reconnector.run(self._session)
 
     async def _session(self, connection: MqttConnection) -> None:
+        in_force = bool(self.subscriptions)
         for topic, qos in self.subscriptions:
-            await connection.subscribe(topic, qos=qos)
+            in_force &= await connection.subscribe(topic, qos=qos, no_local=self.no_local)
+        self.no_local_in_force = in_force
         async for message in connection.messages:
             if self.on_message is None:
                 continue

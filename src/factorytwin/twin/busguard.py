@@ -6,6 +6,12 @@ in the bounds ingest uses (``min_timestamp``, ``max_future_skew_s``); alarms onl
 that machine's sensors, carrying the store id they were saved with. So the bus can never hold more alarms than one
 per (machine, rule type): for the default factory of 16 machines that is at most 392, never the 9,496 a
 flood of forged alarms once left in the twin.
+
+``EchoGuard`` drops a process's own events when the broker sends them back: MQTT v5's "No Local" subscription
+option (``MqttBus`` asks for it) keeps them from coming at all; over MQTT 3.1.1, or a broker or bridge that does not
+honour it, each echo is recognised by the first bytes ``BusEvent.encode`` writes (its type and this process's
+origin) and dropped before it is decoded. A forged message claiming this process's origin is dropped the same way
+(never applied either way: the twin applies no event of its own origin from the bus).
 """
 
 from __future__ import annotations
@@ -27,6 +33,23 @@ def alarm_types(specs: Mapping[str, SensorSpec]) -> set[str]:
     for key in specs:
         types |= {f"high:{key}", f"low:{key}", f"rate:{key}"}
     return types
+
+
+class EchoGuard:
+    """Tells this process's own bus messages (``{"type": "<type>", "origin": "<origin>", ...``) from the others'."""
+
+    def __init__(self, origin: str, topic_prefix: str) -> None:
+        self.origin = origin
+        self.topic_prefix = topic_prefix
+        self.echoes = 0
+
+    def is_echo(self, topic: str, raw: bytes) -> bool:
+        """True (and counted in ``echoes``) when ``raw`` on ``topic`` is this process's own event come back."""
+        kind = topic.removeprefix(self.topic_prefix)
+        if raw.startswith(f'{{"type": "{kind}", "origin": "{self.origin}",'.encode()):
+            self.echoes += 1
+            return True
+        return False
 
 
 class BusGuard:
@@ -61,26 +84,32 @@ class BusGuard:
     def _machine(self, machine_id: str) -> str | None:
         return None if machine_id in self.specs else f"unknown machine {machine_id!r}"
 
-    def _ts(self, ts: datetime) -> str | None:
+    def _ts(self, ts: datetime, latest: datetime | None = None) -> str | None:
         try:
-            in_bounds = self.earliest <= ts <= datetime.now(UTC) + self.max_future
+            in_bounds = self.earliest <= ts <= (latest or datetime.now(UTC) + self.max_future)
         except OverflowError:  # e.g. 0001-01-01T00:00:00+14:00, before year 1 in UTC
             in_bounds = False
         return None if in_bounds else f"timestamp {ts.isoformat()} out of bounds"
 
     def _telemetry(self, batch: TelemetryBatch) -> str | None:
+        latest = datetime.now(UTC) + self.max_future  # once per batch, not per reading set
+        earliest, machines = self.earliest, self.specs
         for rs in batch.readings:
-            specs = self.specs.get(rs.machine_id)
+            specs = machines.get(rs.machine_id)
             if specs is None:
                 return f"unknown machine {rs.machine_id!r}"
-            if (bad_ts := self._ts(rs.ts)) is not None:
-                return bad_ts
+            try:
+                in_bounds = earliest <= rs.ts <= latest
+            except OverflowError:
+                in_bounds = False
+            if not in_bounds:
+                return self._ts(rs.ts, latest)
             for key, value in rs.values.items():
                 spec = specs.get(key)
                 if spec is None or not (spec.low <= value <= spec.high):
                     return f"{rs.machine_id}.{key}: {value!r} is not a value of a known sensor in its physical range"
         for event in batch.events:
-            if (bad := self._machine(event.machine_id) or self._ts(event.ts)) is not None:
+            if (bad := self._machine(event.machine_id) or self._ts(event.ts, latest)) is not None:
                 return bad
         return None
 
@@ -97,4 +126,4 @@ class BusGuard:
         return None
 
 
-__all__ = ["BusGuard", "alarm_types"]
+__all__ = ["BusGuard", "EchoGuard", "alarm_types"]

@@ -38,7 +38,7 @@ from factorytwin.mqtt import MqttEndpoint
 from factorytwin.prediction import Prediction
 from factorytwin.store.base import MAX_LIST_LIMIT, AlarmQuery, Store
 from factorytwin.twin.alarms import SYSTEM, AlarmEngine, is_active
-from factorytwin.twin.bus import DROP_REASONS, BusEvent, EventBus, InProcessBus, MqttBus
+from factorytwin.twin.bus import DROP_REASONS, BusEvent, EventBus, InProcessBus, MqttBus, latest_readings
 from factorytwin.twin.busguard import BusGuard
 from factorytwin.twin.commands import CommandDispatcher, CommandLedger, describe
 from factorytwin.twin.health import health_score
@@ -57,6 +57,9 @@ from factorytwin.twin.stream import StreamHub
 log = logging.getLogger(__name__)
 
 OUTBOX_MAX = 10_000
+COALESCE_MAX_BATCHES = 100
+"""At most this many committed batches' telemetry in one bus message (``latest_readings`` of them: its readings
+are bounded by the plant's sensors; its events are not, hence a bound)."""
 SAVE_RETRY_S = 1.0
 """Seconds between attempts to save alarms while the store is unavailable."""
 MAX_ALARMS_LOADED = 10_000
@@ -186,7 +189,7 @@ class TwinService:
         updates = self.state.apply(batch, self.clock(), time.monotonic())
         self._handle(updates, evaluate_alarms=True)
         if self.bus.distributed:
-            self._enqueue(BusEvent("telemetry", self.bus.origin, batch))
+            self._enqueue(BusEvent("telemetry", self.bus.origin, batch))  # coalesced by the sender
 
     def _handle(self, updates: list[MachineUpdate], evaluate_alarms: bool) -> None:
         hub = self.hub
@@ -382,14 +385,39 @@ class TwinService:
             self.bus_dropped += 1
 
     async def _bus_sender(self) -> None:
+        """Publish the outbox in order; the telemetry events waiting one after the other go as one, with only the
+        latest value of each sensor (``latest_readings``): the more the sender lags, the less it sends."""
         while True:
-            event = await self._outbox.get()
+            events = [await self._outbox.get()]
+            if events[0].type == "telemetry":
+                batches = [self._telemetry(events[0])]
+                held: BusEvent | None = None
+                while not self._outbox.empty() and len(batches) < COALESCE_MAX_BATCHES:
+                    event = self._outbox.get_nowait()
+                    if event.type != "telemetry":
+                        held = event  # an alarm, say: after the telemetry before it, as it came
+                        break
+                    batches.append(self._telemetry(event))
+                taken = len(batches) + (held is not None)
+                events = [BusEvent("telemetry", self.bus.origin, latest_readings(batches))]
+                events += [held] if held is not None else []
+            else:
+                taken = 1
             try:
-                await self.bus.publish(event)
-            except Exception:
-                log.exception("bus: could not publish a %s event", event.type)
+                for event in events:
+                    try:
+                        await self.bus.publish(event)
+                    except Exception:
+                        log.exception("bus: could not publish a %s event", event.type)
             finally:
-                self._outbox.task_done()
+                for _ in range(taken):
+                    self._outbox.task_done()
+
+    @staticmethod
+    def _telemetry(event: BusEvent) -> TelemetryBatch:
+        if not isinstance(event.payload, TelemetryBatch):  # the outbox's telemetry events are built here
+            raise TypeError(f"a telemetry bus event carries a {type(event.payload).__name__}")
+        return event.payload
 
     async def idle(self) -> None:
         """Return once every alarm change is saved and every queued bus event is published.
@@ -565,8 +593,11 @@ class TwinService:
         return saved.id
 
     def health_section(self) -> dict[str, int | str]:
-        """Counters for GET /health; ``bus_refused.<reason>``: bus messages dropped by the bus's validation."""
-        refused = self.bus.dropped if isinstance(self.bus, MqttBus) else {}
+        """Counters for GET /health; ``bus_refused.<reason>``: bus messages dropped by the bus's validation;
+        ``bus_echoes``: this process's own bus messages the broker sent back (0 while MQTT v5 No Local is in
+        force, ``bus_no_local`` 1)."""
+        mqtt_bus = self.bus if isinstance(self.bus, MqttBus) else None
+        refused = mqtt_bus.dropped if mqtt_bus is not None else {}
         return {
             "machines": len(self.state.machines),
             "active_alarms": sum(len(v) for v in self.alarms.active.values()),
@@ -574,6 +605,8 @@ class TwinService:
             "stream_dropped_clients": self.hub.dropped_clients,
             "bus": "mqtt" if self.bus.distributed else "in-process",
             "bus_dropped": self.bus_dropped,
+            "bus_no_local": int(mqtt_bus is not None and mqtt_bus.link.no_local_in_force),
+            "bus_echoes": mqtt_bus.echoes if mqtt_bus is not None else 0,
             **{f"bus_refused.{reason}": refused.get(reason, 0) for reason in DROP_REASONS},
         }
 

@@ -14,6 +14,9 @@ import pytest
 from websockets.asyncio.client import connect as ws_connect
 
 from factorytwin.config import Settings
+from factorytwin.mqtt import MqttEndpoint
+from factorytwin.prediction import Prediction
+from factorytwin.twin.bus import BusEvent, BusHandler, MqttBus, new_origin
 from tests.credentials import admin_headers
 from tests.integration.twin.conftest import Mosquitto, serve, wait_until
 from tests.integration.twin.test_mqtt_live import counted, reading_set
@@ -32,6 +35,59 @@ def settings_for(postgres_url: str, broker: Mosquitto, client_id: str) -> Settin
         stream_interval_s=0.05,
         **IMMEDIATE,  # alarms without their on-delay: this test is about who sees them, not when
     )
+
+
+SHARED_BROKER = MqttEndpoint("127.0.0.1", 1883)
+
+
+async def _pair_exchange(protocol: aiomqtt.ProtocolVersion) -> tuple[MqttBus, MqttBus, dict[str, list[str]]]:
+    """Two buses on the shared broker: each publishes its events, then the other one's; what each handler saw (by
+    origin, of these two buses only: other tests may use the broker's bus topics too)."""
+    a = MqttBus(SHARED_BROKER, f"a{new_origin()}", protocol=protocol)
+    b = MqttBus(SHARED_BROKER, f"b{new_origin()}", protocol=protocol)
+    seen: dict[str, list[str]] = {a.origin: [], b.origin: []}
+    done = {a.origin: asyncio.Event(), b.origin: asyncio.Event()}
+
+    def handler_for(me: str) -> BusHandler:
+        async def handler(event: BusEvent) -> None:
+            if event.origin in seen:
+                seen[me].append(event.origin)
+                if isinstance(event.payload, Prediction) and event.payload.machine_id == "last":
+                    done[me].set()
+
+        return handler
+
+    for bus in (a, b):
+        bus.subscribe(handler_for(bus.origin))
+        await bus.start()
+    try:
+        # QoS 1, one after the other: by the time a bus gets the other's last event, the broker has long had
+        # (and would have sent back) every one of its own.
+        for bus in (a, b, a, b):
+            for i in range(5):
+                await bus.publish(BusEvent("prediction", bus.origin, Prediction(machine_id=f"m{i}")))
+        for bus in (a, b):
+            await bus.publish(BusEvent("prediction", bus.origin, Prediction(machine_id="last")))
+        await asyncio.wait_for(asyncio.gather(*(e.wait() for e in done.values())), 10)
+    finally:
+        await a.stop()
+        await b.stop()
+    return a, b, seen
+
+
+async def test_two_buses_get_each_others_events_and_the_broker_keeps_their_own_from_them() -> None:
+    a, b, seen = await _pair_exchange(aiomqtt.ProtocolVersion.V5)
+    assert seen == {a.origin: [b.origin] * 11, b.origin: [a.origin] * 11}
+    assert (a.link.no_local_in_force, b.link.no_local_in_force) == (True, True)
+    assert (a.echoes, b.echoes) == (0, 0)  # No Local: not one own message came back to be decoded and dropped
+
+
+async def test_over_mqtt_3_1_1_the_buses_drop_their_own_echo_by_origin() -> None:
+    a, b, seen = await _pair_exchange(aiomqtt.ProtocolVersion.V311)
+    assert seen == {a.origin: [b.origin] * 11, b.origin: [a.origin] * 11}
+    assert (a.link.no_local_in_force, b.link.no_local_in_force) == (False, False)
+    # Each got its own 11 back from the broker before the other's last one (published after them all).
+    assert (a.echoes, b.echoes) == (11, 11)
 
 
 async def _state(http: httpx.AsyncClient, machine_id: str) -> dict[str, Any]:

@@ -129,3 +129,27 @@ async def test_telemetry_stamped_out_of_bounds_is_dropped(ts: str) -> None:
     body = {"readings": [{"machine_id": "mill-01", "ts": ts, "values": {"torque": 40.0}}], "events": []}
     assert not await bus.receive(BUS_TOPIC_PREFIX + "telemetry", _wire("telemetry", body))
     assert bus.dropped == {"invalid_telemetry": 1}
+
+
+async def test_an_own_echo_is_dropped_before_it_is_decoded_and_counted_apart_from_forgeries() -> None:
+    bus, seen = _bus()
+    own = BusEvent("telemetry", "self", batch(reading(0))).encode()
+    assert not await bus.receive(BUS_TOPIC_PREFIX + "telemetry", own)
+    # A message claiming this origin is never applied, valid or not: it is not even decoded.
+    assert not await bus.receive(BUS_TOPIC_PREFIX + "alarm", b'{"type": "alarm", "origin": "self", "payload": [')
+    assert (seen, bus.echoes, bus.dropped) == ([], 2, {})
+
+
+@pytest.mark.parametrize(
+    ("topic", "raw"),
+    [
+        ("telemetry", _wire("telemetry", {"readings": [], "events": []}, origin="selfish")),  # a longer origin
+        ("telemetry", _wire("telemetry", {"readings": [], "events": []}, origin="sel")),  # a shorter one
+        ("alarm", _wire("telemetry", {"readings": [], "events": []}, origin="self")),  # the wrong topic
+    ],
+    ids=["longer-origin", "shorter-origin", "other-topic"],
+)
+async def test_only_this_origin_on_its_own_topic_is_an_echo(topic: str, raw: bytes) -> None:
+    bus, _ = _bus()
+    await bus.receive(BUS_TOPIC_PREFIX + topic, raw)
+    assert bus.echoes == 0

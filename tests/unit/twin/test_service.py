@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
 from factorytwin.config import Settings
-from factorytwin.domain import AlarmState, Command, CommandKind, Machine, MachineStatus
+from factorytwin.domain import AlarmState, Command, CommandKind, Machine, MachineStatus, TelemetryBatch
 from factorytwin.prediction import Prediction
 from factorytwin.store.base import AlarmQuery
 from factorytwin.store.sqlite import SQLiteStore
@@ -175,3 +176,56 @@ async def test_start_takes_the_machines_it_is_given_without_reading_them_again(t
     finally:
         await service.stop()
         await store.close()
+
+
+class GatedBus:
+    """A distributed bus that keeps what is published and holds its first publish until ``gate`` is set."""
+
+    distributed = True
+
+    def __init__(self) -> None:
+        self.origin = new_origin()
+        self.published: list[BusEvent] = []
+        self.publishing = asyncio.Event()
+        self.gate = asyncio.Event()
+
+    async def start(self) -> None:
+        pass
+
+    async def stop(self) -> None:
+        pass
+
+    def subscribe(self, handler: BusHandler) -> None:
+        pass
+
+    async def publish(self, event: BusEvent) -> None:
+        self.published.append(event)
+        self.publishing.set()
+        await self.gate.wait()
+
+
+async def test_the_telemetry_waiting_for_the_bus_goes_as_one_message_in_order(tmp_path: Path) -> None:
+    store = SQLiteStore(tmp_path / "twin.db")
+    await store.open()
+    await store.register_machines([machine()])
+    bus = GatedBus()
+    twin = TwinService(Settings(database_url="sqlite:///unused.db", **IMMEDIATE), store, bus)
+    await twin.start()
+    try:
+        await twin.on_ingested(batch(reading(0, torque=41.0)), new_readings=8)
+        await bus.publishing.wait()  # the sender holds the first batch: the next ones wait in the outbox
+        for second in (1, 2):
+            await twin.on_ingested(batch(reading(second, torque=41.0 + second)), new_readings=8)
+        await twin.publish_prediction(Prediction(machine_id="mill-01", probability=0.5))
+        await twin.on_ingested(batch(reading(3, torque=44.0)), new_readings=8)
+        bus.gate.set()
+        await twin.idle()
+    finally:
+        await twin.stop()
+        await store.close()
+    sent = [
+        (e.type, [rs.values["torque"] for rs in e.payload.readings] if isinstance(e.payload, TelemetryBatch) else [])
+        for e in bus.published
+    ]
+    # The two batches behind the first went as one, with the latest values only; the prediction kept its place.
+    assert sent == [("telemetry", [41.0]), ("telemetry", [43.0]), ("prediction", []), ("telemetry", [44.0])]

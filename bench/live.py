@@ -159,6 +159,14 @@ def is_snapshot_end(raw: str) -> bool:
     return raw.startswith('{"type":"snapshot"') and '"last":false' not in raw[:200]
 
 
+def find_all(text: str, part: str) -> Iterator[int]:
+    """Every index where ``part`` starts in ``text``."""
+    i = text.find(part)
+    while i >= 0:
+        yield i
+        i = text.find(part, i + len(part))
+
+
 async def latency_run(
     url: str,
     headers: dict[str, str],
@@ -168,6 +176,7 @@ async def latency_run(
     watchers: dict[str, list[str] | None] | None = None,
     gateways: int | None = None,
     hz: float = 1.0,
+    ws_batch: bool = False,
 ) -> dict[str, Any]:
     """Produce ``rate`` readings/s for ``duration`` s; return reading -> WebSocket latencies.
 
@@ -195,19 +204,26 @@ async def latency_run(
         worst = worst_by_second[name]
         try:
             async for raw in ws:
-                if measuring and raw.startswith('{"type":"reading"'):
-                    now = datetime.now(UTC)
-                    start = raw.index('"ts":"') + 6  # cheaper than json.loads: the client shares the CPU
-                    ts = datetime.fromisoformat(raw[start : raw.index('"', start)])
-                    lag = (now - ts).total_seconds()
+                if not measuring:
+                    continue
+                if raw.startswith('{"type":"reading"'):
+                    starts = [raw.index('"ts":"') + 6]  # cheaper than json.loads: the client shares the CPU
+                elif raw.startswith('{"type":"batch"'):  # several messages in one frame (?batch=true)
+                    starts = [raw.index('"ts":"', i) + 6 for i in find_all(raw, '{"type":"reading"')]
+                else:
+                    continue
+                now = datetime.now(UTC)
+                second = int(time.perf_counter() - warmup_end)
+                for start in starts:
+                    lag = (now - datetime.fromisoformat(raw[start : raw.index('"', start)])).total_seconds()
                     samples.append(lag)
-                    second = int(time.perf_counter() - warmup_end)
                     worst[second] = max(worst.get(second, 0.0), lag)
         except ConnectionClosed as exc:
             closed[name] = exc.rcvd.code if exc.rcvd is not None else -1
 
     async def open_watcher(name: str, ids: list[str] | None) -> Any:
-        query = "" if ids is None else "?machines=" + ",".join(ids)
+        params = ([] if ids is None else ["machines=" + ",".join(ids)]) + (["batch=true"] if ws_batch else [])
+        query = "?" + "&".join(params) if params else ""
         began = time.perf_counter()
         ws = await ws_connect(
             url.replace("http", "ws") + "/api/v1/stream" + query,
@@ -418,7 +434,7 @@ async def main_async(args: argparse.Namespace) -> None:
                 before = await warmups(url, headers)
                 cpu0, wall0 = cpu_s(proc.pid), time.perf_counter()
                 r = await latency_run(
-                    url, headers, machines, rate, args.duration, watchers, args.gateways, args.hz or 1.0
+                    url, headers, machines, rate, args.duration, watchers, args.gateways, args.hz or 1.0, args.ws_batch
                 )
                 cpu = cpu_s(proc.pid) - cpu0
                 busy = cpu / (time.perf_counter() - wall0)
@@ -427,6 +443,8 @@ async def main_async(args: argparse.Namespace) -> None:
                 case = f"{args.machines:,} machines" if args.hz is not None else ""
                 if args.gateways:
                     case += f" via {args.gateways} gateways"
+                if args.ws_batch:
+                    case += ", clients with ?batch=true"
                 for name, w in r["by_watcher"].items():
                     label = f"{rate:,.0f} readings/s" + (f", {case}, client watching {name}" if case else "")
                     record(f"reading -> WebSocket p50 at {label}", w["p50"], "ms", better="lower")
@@ -493,6 +511,9 @@ def main() -> None:
         type=int,
         default=None,
         help="G edge gateways, each POSTing one batch of its 1/G of the machines per period (needs --hz)",
+    )
+    parser.add_argument(
+        "--ws-batch", action="store_true", help="the WebSocket clients ask for batch frames (?batch=true)"
     )
     parser.add_argument(
         "--watch",

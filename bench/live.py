@@ -154,6 +154,13 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def main_thread_cpu_s(pid: int) -> float:
+    """CPU seconds the process's main thread (the event loop: HTTP, validation, twin, stream) has used so far; the
+    rest of ``cpu_s`` is its other threads (the SQLite writer, the ML warm-up)."""
+    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def is_snapshot_end(raw: str) -> bool:
     """True for the last (or only) message of a snapshot: a snapshot may come in chunks, the last says so."""
     return raw.startswith('{"type":"snapshot"') and '"last":false' not in raw[:200]
@@ -432,11 +439,11 @@ async def main_async(args: argparse.Namespace) -> None:
             await prime(url, headers, machines, args.after_warmups)
             for rate in [] if args.skip_latency else args.rates:
                 before = await warmups(url, headers)
-                cpu0, wall0 = cpu_s(proc.pid), time.perf_counter()
+                cpu0, loop0, wall0 = cpu_s(proc.pid), main_thread_cpu_s(proc.pid), time.perf_counter()
                 r = await latency_run(
                     url, headers, machines, rate, args.duration, watchers, args.gateways, args.hz or 1.0, args.ws_batch
                 )
-                cpu = cpu_s(proc.pid) - cpu0
+                cpu, loop_cpu = cpu_s(proc.pid) - cpu0, main_thread_cpu_s(proc.pid) - loop0
                 busy = cpu / (time.perf_counter() - wall0)
                 rss = rss_mb(proc.pid)
                 print(f"warm-ups at the start of the run: {before}; at its end: {await warmups(url, headers)}")
@@ -478,6 +485,15 @@ async def main_async(args: argparse.Namespace) -> None:
                     f"one core over the run, {per_reading:.1f} µs per reading answered ({r['posted']:,}; at this cost "
                     f"{rate:,.0f} readings/s need {per_reading * rate / 1e6:.2f} cores); the last batch was answered "
                     f"{r['drain_s']:.1f} s after it was due; load average {os.getloadavg()[0]:.1f}"
+                )
+                loop_us = loop_cpu * 1e6 / max(1, r["posted"])
+                record(
+                    f"server event-loop thread CPU per reading at {rate:,.0f} readings/s {case}".strip(), loop_us, "µs"
+                )
+                print(
+                    f"  of which the event-loop thread {loop_cpu:.1f} s ({loop_us:.1f} µs per reading: "
+                    f"{loop_us * rate / 1e6:.2f} cores at this rate, and it cannot use more than one), other threads "
+                    f"{cpu - loop_cpu:.1f} s"
                 )
         if args.skip_mqtt:
             return

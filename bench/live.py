@@ -253,11 +253,22 @@ async def latency_run(
 
         posted = 0  # readings the server answered for, warm-up included: the denominator of its CPU per reading
 
+        transport_errors = 0
+
         async def post(body: bytes, readings: int) -> None:
-            nonlocal errors, posted
-            r = await http.post("/api/v1/telemetry", content=body, headers={"content-type": "application/json"})
-            errors += r.status_code >= 300
-            posted += readings * (r.status_code < 300)
+            nonlocal errors, posted, transport_errors
+            for attempt in range(3):  # a connection reset is retried, as a gateway would (the batch is idempotent)
+                try:
+                    r = await http.post("/api/v1/telemetry", content=body, headers={"content-type": "application/json"})
+                except httpx.TransportError:
+                    transport_errors += 1
+                    if attempt == 2:
+                        errors += 1
+                        return
+                    continue
+                errors += r.status_code >= 300
+                posted += readings * (r.status_code < 300)
+                return
 
         owed, next_machine, sent = 0.0, 0, 0
         warmup_end = time.perf_counter() + 2.0
@@ -337,6 +348,7 @@ async def latency_run(
         "posted": posted,
         "drain_s": drained,
         "errors": errors,
+        "transport_errors": transport_errors,
         "late_ticks": late_ticks,
         "by_watcher": by_watcher,
         **first,
@@ -473,7 +485,8 @@ async def main_async(args: argparse.Namespace) -> None:
                 producer = f"{args.gateways} gateways, one batch each per period" if args.gateways else "one producer"
                 print(
                     f"offered {rate:,.0f} readings/s, sent {r['achieved']:,.0f} readings/s over the measured window "
-                    f"({producer}; late batches/ticks {r['late_ticks']})"
+                    f"({producer}; late batches/ticks {r['late_ticks']}; connection errors retried "
+                    f"{r['transport_errors']})"
                 )
                 if case:
                     record(f"server RSS, {case} at {rate:,.0f} readings/s", rss, "MiB", better="lower")

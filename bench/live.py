@@ -253,22 +253,26 @@ async def latency_run(
 
         posted = 0  # readings the server answered for, warm-up included: the denominator of its CPU per reading
 
-        transport_errors = 0
+        transport_errors = overloaded = 0
 
         async def post(body: bytes, readings: int) -> None:
-            nonlocal errors, posted, transport_errors
-            for attempt in range(3):  # a connection reset is retried, as a gateway would (the batch is idempotent)
+            # A connection reset is retried, and a 503 after its Retry-After, as a gateway would (the batch is
+            # idempotent); only the gateway that got it waits.
+            nonlocal errors, posted, transport_errors, overloaded
+            for attempt in range(10):
                 try:
                     r = await http.post("/api/v1/telemetry", content=body, headers={"content-type": "application/json"})
                 except httpx.TransportError:
                     transport_errors += 1
-                    if attempt == 2:
-                        errors += 1
-                        return
+                    continue
+                if r.status_code == 503 and attempt < 9:
+                    overloaded += 1
+                    await asyncio.sleep(float(r.headers.get("retry-after", "1")))
                     continue
                 errors += r.status_code >= 300
                 posted += readings * (r.status_code < 300)
                 return
+            errors += 1
 
         owed, next_machine, sent = 0.0, 0, 0
         warmup_end = time.perf_counter() + 2.0
@@ -349,6 +353,7 @@ async def latency_run(
         "drain_s": drained,
         "errors": errors,
         "transport_errors": transport_errors,
+        "overloaded": overloaded,
         "late_ticks": late_ticks,
         "by_watcher": by_watcher,
         **first,
@@ -485,8 +490,8 @@ async def main_async(args: argparse.Namespace) -> None:
                 producer = f"{args.gateways} gateways, one batch each per period" if args.gateways else "one producer"
                 print(
                     f"offered {rate:,.0f} readings/s, sent {r['achieved']:,.0f} readings/s over the measured window "
-                    f"({producer}; late batches/ticks {r['late_ticks']}; connection errors retried "
-                    f"{r['transport_errors']})"
+                    f"({producer}; late batches/ticks {r['late_ticks']}; retried: {r['overloaded']} answers 503 "
+                    f"(store writer queue full), {r['transport_errors']} connection errors)"
                 )
                 if case:
                     record(f"server RSS, {case} at {rate:,.0f} readings/s", rss, "MiB", better="lower")

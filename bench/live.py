@@ -203,6 +203,7 @@ async def latency_run(
     latencies: dict[str, list[float]] = {name: [] for name in watchers}
     worst_by_second: dict[str, dict[int, float]] = {name: {} for name in watchers}
     closed: dict[str, int | None] = dict.fromkeys(watchers)
+    frames = dict.fromkeys(watchers, 0)  # WebSocket frames received while measuring (a batch is one)
     snapshot_s: dict[str, float] = {}
     measuring = False
 
@@ -213,6 +214,7 @@ async def latency_run(
             async for raw in ws:
                 if not measuring:
                     continue
+                frames[name] += 1
                 if raw.startswith('{"type":"reading"'):
                     starts = [raw.index('"ts":"') + 6]  # cheaper than json.loads: the client shares the CPU
                 elif raw.startswith('{"type":"batch"'):  # several messages in one frame (?batch=true)
@@ -341,6 +343,7 @@ async def latency_run(
             "p99": p99,
             "max": worst,
             "messages": len(latencies[name]),
+            "frames": frames[name],
             "closed": closed[name],
             "snapshot_s": snapshot_s[name],
             "worst_by_second_ms": [round(worst_by_second[name].get(i, 0.0) * 1000) for i in range(int(duration) + 1)],
@@ -481,7 +484,8 @@ async def main_async(args: argparse.Namespace) -> None:
                     )
                     print(
                         f"reading -> WebSocket at {rate:>6,.0f} readings/s, watching {name}: p50 {w['p50']:.1f} ms  "
-                        f"p99 {w['p99']:.1f} ms  max {w['max']:.1f} ms  ({w['messages']:,} reading messages for "
+                        f"p99 {w['p99']:.1f} ms  max {w['max']:.1f} ms  ({w['messages']:,} reading messages in "
+                        f"{w['frames']:,} frames for "
                         f"{r['sent']:,} readings, {args.machines} machines, HTTP errors {r['errors']}, "
                         f"producer late ticks {r['late_ticks']}); snapshot {w['snapshot_s']:.2f} s; "
                         f"closed by the server: {w['closed'] if w['closed'] is not None else 'no'}"

@@ -13,10 +13,13 @@
 
     .venv/bin/python bench/live.py [--duration 10] [--machines 500] [--mqtt-readings 600000] [--skip-mqtt]
     .venv/bin/python bench/live.py --machines 10000 --hz 1 --skip-mqtt   # 80,000 readings/s; clients of all and of 50
+    .venv/bin/python bench/live.py --machines 10000 --hz 1 --gateways 20 --skip-mqtt   # the same via 20 gateways
 
 With ``--hz`` every machine reports all its 8 sensors that often (1,000 machines at 1 Hz: 8,000 readings/s) and two
 WebSocket clients are measured, one watching every machine and one watching 50 (``--watch``); the server's RSS is
-printed after each rate, and whether the server closed a client (1013: too slow).
+printed after each rate, and whether the server closed a client (1013: too slow). With ``--gateways G`` the
+readings come as a plant's edge gateways (Kepware, Node-RED, ThingsBoard IoT Gateway) send them: G producers, each
+one multi-machine batch of its 1/G of the machines per period, instead of one producer's batch every 20 ms.
 """
 
 from __future__ import annotations
@@ -151,9 +154,24 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def main_thread_cpu_s(pid: int) -> float:
+    """CPU seconds the process's main thread (the event loop: HTTP, validation, twin, stream) has used so far; the
+    rest of ``cpu_s`` is its other threads (the SQLite writer, the ML warm-up)."""
+    fields = Path(f"/proc/{pid}/task/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def is_snapshot_end(raw: str) -> bool:
     """True for the last (or only) message of a snapshot: a snapshot may come in chunks, the last says so."""
     return raw.startswith('{"type":"snapshot"') and '"last":false' not in raw[:200]
+
+
+def find_all(text: str, part: str) -> Iterator[int]:
+    """Every index where ``part`` starts in ``text``."""
+    i = text.find(part)
+    while i >= 0:
+        yield i
+        i = text.find(part, i + len(part))
 
 
 async def latency_run(
@@ -163,8 +181,17 @@ async def latency_run(
     rate: float,
     duration: float,
     watchers: dict[str, list[str] | None] | None = None,
+    gateways: int | None = None,
+    hz: float = 1.0,
+    ws_batch: bool = False,
 ) -> dict[str, Any]:
     """Produce ``rate`` readings/s for ``duration`` s; return reading -> WebSocket latencies.
+
+    Without ``gateways`` one producer POSTs a batch every ``TICK_S`` of the machines due then (round robin). With
+    ``gateways`` G, G producers each own 1/G of the machines and POST one batch of all of them every ``1 / hz`` s,
+    as an edge gateway does; the G schedules are spread evenly over the period. A gateway has one request in
+    flight at a time; its reading sets are stamped with their scheduled time, so a gateway that falls behind shows
+    as latency (and as late batches), not as a lower rate.
 
     ``watchers``: one WebSocket client per entry, subscribed to those machines (None: all); the figures of the
     first are the top-level ``p50``/``p99``/``max``/``messages``, every watcher's are in ``by_watcher`` (with the
@@ -176,6 +203,7 @@ async def latency_run(
     latencies: dict[str, list[float]] = {name: [] for name in watchers}
     worst_by_second: dict[str, dict[int, float]] = {name: {} for name in watchers}
     closed: dict[str, int | None] = dict.fromkeys(watchers)
+    frames = dict.fromkeys(watchers, 0)  # WebSocket frames received while measuring (a batch is one)
     snapshot_s: dict[str, float] = {}
     measuring = False
 
@@ -184,19 +212,27 @@ async def latency_run(
         worst = worst_by_second[name]
         try:
             async for raw in ws:
-                if measuring and raw.startswith('{"type":"reading"'):
-                    now = datetime.now(UTC)
-                    start = raw.index('"ts":"') + 6  # cheaper than json.loads: the client shares the CPU
-                    ts = datetime.fromisoformat(raw[start : raw.index('"', start)])
-                    lag = (now - ts).total_seconds()
+                if not measuring:
+                    continue
+                frames[name] += 1
+                if raw.startswith('{"type":"reading"'):
+                    starts = [raw.index('"ts":"') + 6]  # cheaper than json.loads: the client shares the CPU
+                elif raw.startswith('{"type":"batch"'):  # several messages in one frame (?batch=true)
+                    starts = [raw.index('"ts":"', i) + 6 for i in find_all(raw, '{"type":"reading"')]
+                else:
+                    continue
+                now = datetime.now(UTC)
+                second = int(time.perf_counter() - warmup_end)
+                for start in starts:
+                    lag = (now - datetime.fromisoformat(raw[start : raw.index('"', start)])).total_seconds()
                     samples.append(lag)
-                    second = int(time.perf_counter() - warmup_end)
                     worst[second] = max(worst.get(second, 0.0), lag)
         except ConnectionClosed as exc:
             closed[name] = exc.rcvd.code if exc.rcvd is not None else -1
 
     async def open_watcher(name: str, ids: list[str] | None) -> Any:
-        query = "" if ids is None else "?machines=" + ",".join(ids)
+        params = ([] if ids is None else ["machines=" + ",".join(ids)]) + (["batch=true"] if ws_batch else [])
+        query = "?" + "&".join(params) if params else ""
         began = time.perf_counter()
         ws = await ws_connect(
             url.replace("http", "ws") + "/api/v1/stream" + query,
@@ -211,22 +247,66 @@ async def latency_run(
 
     sockets = {name: await open_watcher(name, ids) for name, ids in watchers.items()}
     async with httpx.AsyncClient(
-        base_url=url, timeout=30, limits=httpx.Limits(max_connections=8), headers=headers
+        base_url=url, timeout=60, limits=httpx.Limits(max_connections=gateways or 8), headers=headers
     ) as http:
         listeners = [asyncio.create_task(listen(name, ws)) for name, ws in sockets.items()]
         posts: set[asyncio.Task[None]] = set()
         errors = 0
 
-        async def post(body: bytes) -> None:
-            nonlocal errors
-            r = await http.post("/api/v1/telemetry", content=body, headers={"content-type": "application/json"})
-            errors += r.status_code >= 300
+        posted = 0  # readings the server answered for, warm-up included: the denominator of its CPU per reading
+
+        transport_errors = overloaded = 0
+
+        async def post(body: bytes, readings: int) -> None:
+            # A connection reset is retried, and a 503 after its Retry-After, as a gateway would (the batch is
+            # idempotent); only the gateway that got it waits.
+            nonlocal errors, posted, transport_errors, overloaded
+            for attempt in range(10):
+                try:
+                    r = await http.post("/api/v1/telemetry", content=body, headers={"content-type": "application/json"})
+                except httpx.TransportError:
+                    transport_errors += 1
+                    continue
+                if r.status_code == 503 and attempt < 9:
+                    overloaded += 1
+                    await asyncio.sleep(float(r.headers.get("retry-after", "1")))
+                    continue
+                errors += r.status_code >= 300
+                posted += readings * (r.status_code < 300)
+                return
+            errors += 1
 
         owed, next_machine, sent = 0.0, 0, 0
         warmup_end = time.perf_counter() + 2.0
         end = warmup_end + duration
         tick = time.perf_counter()
         late_ticks = 0
+
+        async def gateway(phase: float, ids: list[str], period: float) -> None:
+            """Every ``period`` s (from ``phase`` s on) one batch of all of ``ids``, stamped with its scheduled time."""
+            nonlocal sent, late_ticks
+            due = tick + phase
+            while due < end:
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                late_ticks += time.perf_counter() - due > period  # a whole period behind its schedule
+                ts = (datetime.now(UTC) - timedelta(seconds=time.perf_counter() - due)).isoformat()
+                body = '{"readings":[' + ",".join(f'{{"machine_id":"{m}","ts":"{ts}","values":{values}}}' for m in ids)
+                count = measuring
+                await post((body + "]}").encode(), len(ids) * per_set)
+                if count:
+                    sent += len(ids) * per_set
+                due += period
+
+        if gateways:
+            shares = [machines[g::gateways] for g in range(gateways)]
+            producers = [
+                asyncio.create_task(gateway(g / (hz * gateways), ids, 1.0 / hz)) for g, ids in enumerate(shares)
+            ]
+            while (now := time.perf_counter()) < end:
+                if not measuring and now >= warmup_end:
+                    measuring = True
+                await asyncio.sleep(min(0.05, max(0.0, end - now)))
+            await asyncio.gather(*producers)
         while (now := time.perf_counter()) < end:
             if not measuring and now >= warmup_end:
                 measuring = True
@@ -238,7 +318,7 @@ async def latency_run(
                 items.append(f'{{"machine_id":"{machines[next_machine]}","ts":"{ts}","values":{values}}}')
                 next_machine = (next_machine + 1) % len(machines)
             if items:
-                task = asyncio.create_task(post(('{"readings":[' + ",".join(items) + "]}").encode()))
+                task = asyncio.create_task(post(('{"readings":[' + ",".join(items) + "]}").encode(), n * per_set))
                 posts.add(task)
                 task.add_done_callback(posts.discard)
                 if measuring:
@@ -247,6 +327,7 @@ async def latency_run(
             late_ticks += tick < time.perf_counter()
             await asyncio.sleep(max(0.0, tick - time.perf_counter()))
         await asyncio.gather(*posts)
+        drained = time.perf_counter() - end  # how long after the last scheduled batch the server answered it
         await asyncio.sleep(0.5)
         measuring = False
         for task in listeners:
@@ -262,12 +343,24 @@ async def latency_run(
             "p99": p99,
             "max": worst,
             "messages": len(latencies[name]),
+            "frames": frames[name],
             "closed": closed[name],
             "snapshot_s": snapshot_s[name],
             "worst_by_second_ms": [round(worst_by_second[name].get(i, 0.0) * 1000) for i in range(int(duration) + 1)],
         }
     first = by_watcher[next(iter(watchers))]
-    return {"sent": sent, "errors": errors, "late_ticks": late_ticks, "by_watcher": by_watcher, **first}
+    return {
+        "sent": sent,
+        "achieved": sent / duration,
+        "posted": posted,
+        "drain_s": drained,
+        "errors": errors,
+        "transport_errors": transport_errors,
+        "overloaded": overloaded,
+        "late_ticks": late_ticks,
+        "by_watcher": by_watcher,
+        **first,
+    }
 
 
 async def prime(url: str, headers: dict[str, str], machines: list[str], wait_warmups: bool = False) -> None:
@@ -291,6 +384,20 @@ async def prime(url: str, headers: dict[str, str], machines: list[str], wait_war
                 print(f"warm-ups done: KPI day tallies in {kpi.get('seconds')} s, ML ready {ml.get('ready')}")
                 break
             await asyncio.sleep(0.5)
+
+
+async def warmups(url: str, headers: dict[str, str]) -> str:
+    """What the server's start-up warm-ups are doing now (the ``kpi`` and ``ml`` sections of ``/health``)."""
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers=headers) as http:
+        sections = (await http.get("/api/v1/health")).json().get("sections", {})
+    kpi, ml = sections.get("kpi", {}), sections.get("ml", {})
+    if not kpi.get("warm_days"):
+        tallies = "off (FT_KPI_WARM_DAYS=0)"
+    elif kpi.get("warmed"):
+        tallies = f"done in {kpi.get('seconds')} s"
+    else:
+        tallies = "failed" if kpi.get("error") else "RUNNING"
+    return f"KPI warm-up {tallies}, ML ready {ml.get('ready')}"
 
 
 async def mqtt_run(url: str, headers: dict[str, str], port: int, total: int, sets_per_message: int) -> dict[str, Any]:
@@ -337,6 +444,8 @@ async def main_async(args: argparse.Namespace) -> None:
             "FT_LAYOUT_PATH": str(work / "layout.yaml"),
             "FT_STREAM_INTERVAL_S": str(args.stream_interval),
         }
+        if args.no_kpi_warmup:
+            env["FT_KPI_WARM_DAYS"] = "0"
         if args.hz is not None:  # every machine reports all its sensors ``hz`` times a second
             args.rates = [args.machines * len(MILL_VALUES) * args.hz]
             if args.watch is None:
@@ -349,11 +458,20 @@ async def main_async(args: argparse.Namespace) -> None:
         with server_process(env, work / "server-latency.log", timeout_s=300) as (url, headers, proc):
             await prime(url, headers, machines, args.after_warmups)
             for rate in [] if args.skip_latency else args.rates:
-                cpu0, wall0 = cpu_s(proc.pid), time.perf_counter()
-                r = await latency_run(url, headers, machines, rate, args.duration, watchers)
-                busy = (cpu_s(proc.pid) - cpu0) / (time.perf_counter() - wall0)
+                before = await warmups(url, headers)
+                cpu0, loop0, wall0 = cpu_s(proc.pid), main_thread_cpu_s(proc.pid), time.perf_counter()
+                r = await latency_run(
+                    url, headers, machines, rate, args.duration, watchers, args.gateways, args.hz or 1.0, args.ws_batch
+                )
+                cpu, loop_cpu = cpu_s(proc.pid) - cpu0, main_thread_cpu_s(proc.pid) - loop0
+                busy = cpu / (time.perf_counter() - wall0)
                 rss = rss_mb(proc.pid)
+                print(f"warm-ups at the start of the run: {before}; at its end: {await warmups(url, headers)}")
                 case = f"{args.machines:,} machines" if args.hz is not None else ""
+                if args.gateways:
+                    case += f" via {args.gateways} gateways"
+                if args.ws_batch:
+                    case += ", clients with ?batch=true"
                 for name, w in r["by_watcher"].items():
                     label = f"{rate:,.0f} readings/s" + (f", {case}, client watching {name}" if case else "")
                     record(f"reading -> WebSocket p50 at {label}", w["p50"], "ms", better="lower")
@@ -366,17 +484,38 @@ async def main_async(args: argparse.Namespace) -> None:
                     )
                     print(
                         f"reading -> WebSocket at {rate:>6,.0f} readings/s, watching {name}: p50 {w['p50']:.1f} ms  "
-                        f"p99 {w['p99']:.1f} ms  max {w['max']:.1f} ms  ({w['messages']:,} reading messages for "
+                        f"p99 {w['p99']:.1f} ms  max {w['max']:.1f} ms  ({w['messages']:,} reading messages in "
+                        f"{w['frames']:,} frames for "
                         f"{r['sent']:,} readings, {args.machines} machines, HTTP errors {r['errors']}, "
                         f"producer late ticks {r['late_ticks']}); snapshot {w['snapshot_s']:.2f} s; "
                         f"closed by the server: {w['closed'] if w['closed'] is not None else 'no'}"
                     )
                     print(f"  worst latency in each measured second (ms): {w['worst_by_second_ms']}")
+                producer = f"{args.gateways} gateways, one batch each per period" if args.gateways else "one producer"
+                print(
+                    f"offered {rate:,.0f} readings/s, sent {r['achieved']:,.0f} readings/s over the measured window "
+                    f"({producer}; late batches/ticks {r['late_ticks']}; retried: {r['overloaded']} answers 503 "
+                    f"(store writer queue full), {r['transport_errors']} connection errors)"
+                )
                 if case:
                     record(f"server RSS, {case} at {rate:,.0f} readings/s", rss, "MiB", better="lower")
+                per_reading = cpu * 1e6 / max(1, r["posted"])
+                label = f"server CPU per reading at {rate:,.0f} readings/s {case}".strip()
+                record(label, per_reading, "µs", better="lower")
                 print(
-                    f"server RSS after {rate:,.0f} readings/s: {rss:.0f} MiB; server CPU {busy:.0%} of one core"
-                    f" over the run ({busy * 1e6 / rate:.1f} µs per reading); load average {os.getloadavg()[0]:.1f}"
+                    f"server RSS after {rate:,.0f} readings/s: {rss:.0f} MiB; server CPU {cpu:.1f} s = {busy:.0%} of "
+                    f"one core over the run, {per_reading:.1f} µs per reading answered ({r['posted']:,}; at this cost "
+                    f"{rate:,.0f} readings/s need {per_reading * rate / 1e6:.2f} cores); the last batch was answered "
+                    f"{r['drain_s']:.1f} s after it was due; load average {os.getloadavg()[0]:.1f}"
+                )
+                loop_us = loop_cpu * 1e6 / max(1, r["posted"])
+                record(
+                    f"server event-loop thread CPU per reading at {rate:,.0f} readings/s {case}".strip(), loop_us, "µs"
+                )
+                print(
+                    f"  of which the event-loop thread {loop_cpu:.1f} s ({loop_us:.1f} µs per reading: "
+                    f"{loop_us * rate / 1e6:.2f} cores at this rate, and it cannot use more than one), other threads "
+                    f"{cpu - loop_cpu:.1f} s"
                 )
         if args.skip_mqtt:
             return
@@ -406,6 +545,15 @@ def main() -> None:
         help="every machine reports this often (sets --rates); e.g. 1 with 10,000 machines",
     )
     parser.add_argument(
+        "--gateways",
+        type=int,
+        default=None,
+        help="G edge gateways, each POSTing one batch of its 1/G of the machines per period (needs --hz)",
+    )
+    parser.add_argument(
+        "--ws-batch", action="store_true", help="the WebSocket clients ask for batch frames (?batch=true)"
+    )
+    parser.add_argument(
         "--watch",
         type=int,
         nargs="+",
@@ -415,12 +563,19 @@ def main() -> None:
     parser.add_argument(
         "--after-warmups", action="store_true", help="measure once the KPI and ML warm-ups after start-up are done"
     )
+    parser.add_argument(
+        "--no-kpi-warmup",
+        action="store_true",
+        help="start the server with FT_KPI_WARM_DAYS=0 (at 10,000 machines the warm-up runs for minutes)",
+    )
     parser.add_argument("--stream-interval", type=float, default=0.25, help="FT_STREAM_INTERVAL_S of the server")
     parser.add_argument("--mqtt-readings", type=int, default=600_000, help="readings published over MQTT")
     parser.add_argument("--sets-per-message", type=int, default=50, help="reading sets per MQTT message")
     parser.add_argument("--skip-mqtt", action="store_true", help="latency only")
     parser.add_argument("--skip-latency", action="store_true", help="MQTT ingest only")
     args = parser.parse_args()
+    if args.gateways is not None and (args.hz is None or not 1 <= args.gateways <= args.machines):
+        parser.error("--gateways needs --hz and 1 <= G <= --machines")
     print(f"command: {shlex.join([Path(sys.executable).name, *sys.argv])}")
     print(f"machine: {os.cpu_count()} cores; server: factorytwin serve (1 process, uvicorn) in a subprocess")
     asyncio.run(main_async(args))

@@ -45,7 +45,7 @@ from factorytwin.api.routers import (
 )
 from factorytwin.config import Settings
 from factorytwin.store import Store
-from factorytwin.twin.messages import CLIENT_MESSAGES, SERVER_MESSAGES
+from factorytwin.twin.messages import CLIENT_MESSAGES, SERVER_MESSAGES, BatchMessage
 
 API_PREFIX = "/api/v1"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -137,6 +137,8 @@ def openapi_document(app: FastAPI) -> dict[str, Any]:
     unions = {
         "ServerMessage": SERVER_MESSAGES.json_schema(ref_template=REF_TEMPLATE, mode="serialization"),
         "ClientMessage": CLIENT_MESSAGES.json_schema(ref_template=REF_TEMPLATE, mode="validation"),
+        # sent only to a client that asks for it (``?batch=true``), so not in the union every client handles
+        "BatchMessage": BatchMessage.model_json_schema(ref_template=REF_TEMPLATE, mode="serialization"),
     }
     for name, union in unions.items():
         for def_name, schema in union.pop("$defs", {}).items():

@@ -34,7 +34,11 @@ _TS = TypeAdapter(AwareDatetime)
 _SET_KEYS = frozenset(("machine_id", "ts", "values"))
 _FIELDS = frozenset(ReadingSet.model_fields)
 MAX_SIGNATURES = 4096
-"""Cached (machine, key tuple) signatures; past this the cache starts afresh (bounded whatever clients send)."""
+"""Cached (machine, key tuple) signatures beyond the plant's machines; past ``MAX_SIGNATURES`` + the number of
+machines the cache starts afresh (bounded whatever clients send). The machines count in: a plant of 10,000 machines
+whose every machine always sends the same key tuple needs 10,000 entries, and a fixed bound of 4,096 was cleared
+about 3 times per second of 10,000 machines at 1 Hz, each reading set's signature then built again (py-spy: 60 % of
+the fast path's time)."""
 
 Ranges = dict[str, dict[str, tuple[float, float]]]
 """machine id -> sensor key -> (low, high) physical range"""
@@ -156,7 +160,7 @@ class BatchDecoder:
         specs = self.ranges.get(machine_id)
         if specs is None or any(k not in specs for k in keys):
             return None  # not cached: bad input must not fill the cache
-        if self._cached >= MAX_SIGNATURES:
+        if self._cached >= MAX_SIGNATURES + len(self.ranges):
             self._signatures.clear()
             self._cached = 0
         sig = self._signatures.setdefault(machine_id, {})[keys] = _Signature(

@@ -201,18 +201,20 @@ class TwinService:
                     answered = self.ledger.answer(event, self.clock())
                     if answered is not None:
                         hub.command(answered)
+            values_ts = ms_to_datetime(upd.ts_ms) if upd.ts_ms is not None else None  # once, for rules and stream
             if evaluate_alarms:
-                ts = ms_to_datetime(upd.ts_ms) if upd.ts_ms is not None else self.clock()
+                ts = values_ts if values_ts is not None else self.clock()
                 for alarm in self.alarms.apply(upd.machine_id, self.findings(live, upd), ts):
                     self._mark_dirty(alarm)
             changed = self._health_changed(live, force=upd.status_changed or upd.setpoint_changed)
             if not hub.watched(upd.machine_id):
                 continue  # nobody to tell: no message is built
-            has_values = bool(upd.values) and upd.ts_ms is not None
+            has_values = bool(upd.values) and values_ts is not None
             if has_values or changed:
                 # the new values and the state they caused go out together (one coalescing step, not two)
-                ts_of = ms_to_datetime(upd.ts_ms) if has_values and upd.ts_ms is not None else None
-                hub.update(upd.machine_id, ts_of, upd.values, live.to_state() if changed else None)
+                hub.update(
+                    upd.machine_id, values_ts if has_values else None, upd.values, live.to_state() if changed else None
+                )
 
     def findings(self, live: LiveMachine, upd: MachineUpdate) -> list[Finding]:
         """The alarm rules' verdicts on one machine's update, at its operating point and with its tuning."""

@@ -43,6 +43,7 @@ from factorytwin.domain import Alarm, Event
 from factorytwin.errors import FieldProblem, InvalidInput
 from factorytwin.prediction import Prediction
 from factorytwin.twin.messages import (
+    BATCH_MAX_MESSAGES,
     AlarmMessage,
     CommandStateMessage,
     CommandStatus,
@@ -64,6 +65,9 @@ MESSAGES_PER_WATCHED_MACHINE = 2
 SNAPSHOT_PART_MACHINES = 500
 """Machines per snapshot part (about 200 kB of JSON)."""
 DROPPED = None  # sentinel put in a dropped client's queue so its sender wakes up and closes
+BATCH_MAX_BYTES = 256 * 1024
+"""A ``batch`` frame stops taking messages past about this many bytes (one message larger still goes alone)."""
+_BATCH_HEAD = '{"type":"batch","messages":['
 
 
 def _size(text: str) -> int:
@@ -118,8 +122,16 @@ class StreamClient:
     ``pending_bytes`` counts the UTF-8 size of the texts queued and not yet taken by ``get`` (the sender).
     """
 
-    def __init__(self, machines: set[str] | None, queue_size: int, max_bytes: int = DEFAULT_CLIENT_MAX_BYTES) -> None:
+    def __init__(
+        self,
+        machines: set[str] | None,
+        queue_size: int,
+        max_bytes: int = DEFAULT_CLIENT_MAX_BYTES,
+        batch: bool = False,
+    ) -> None:
         self.machines = machines
+        self.batch = batch
+        """True: what is waiting when the sender asks goes out as one ``batch`` message (``BatchMessage``)."""
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
         self.max_messages = queue_size
         self.max_bytes = max_bytes
@@ -178,10 +190,35 @@ class StreamClient:
                 self.snapshot = None
             return part
         text = await self.queue.get()
-        self._ahead -= 1
-        if text is not None:
-            self.pending_bytes = max(0, self.pending_bytes - _size(text))
+        ahead, self._ahead = self._ahead, self._ahead - 1
+        if text is None:
+            return text
+        size = _size(text)
+        self.pending_bytes = max(0, self.pending_bytes - size)
+        if self.batch and ahead <= 0 and self.snapshot is None and not self.queue.empty():
+            return self._batch(text, size)
         return text
+
+    def _batch(self, first: str, size: int) -> str:
+        """``first`` and what else is queued now (up to ``BATCH_MAX_MESSAGES``, about ``BATCH_MAX_BYTES``) as one
+        ``batch`` text: the texts are joined as they are, nothing is serialised again. Never while a snapshot's
+        first part or what preceded it is still queued (``_ahead``): those go one by one, so a client sees the
+        snapshot's start as its own message."""
+        texts = [first]
+        queue = self.queue
+        while len(texts) < BATCH_MAX_MESSAGES and size < BATCH_MAX_BYTES and not queue.empty():
+            text = queue.get_nowait()
+            self._ahead -= 1
+            if text is None:  # cannot happen (a drop empties the queue first); keep the sentinel's meaning
+                queue.put_nowait(None)
+                break
+            n = _size(text)
+            size += n
+            self.pending_bytes = max(0, self.pending_bytes - n)
+            texts.append(text)
+        if len(texts) == 1:
+            return first
+        return _BATCH_HEAD + ",".join(texts) + "]}"
 
 
 @dataclass(slots=True)
@@ -234,11 +271,12 @@ class StreamHub:
             raise TooManySubscriptions([problem])
         return wanted
 
-    def connect(self, machines: Iterable[str] | None = None) -> StreamClient:
+    def connect(self, machines: Iterable[str] | None = None, batch: bool = False) -> StreamClient:
         """Register a client and queue its snapshot's first part first (nothing can slip in between: no await here).
 
+        ``batch``: the client takes what is waiting for it as one ``batch`` message (``StreamClient.batch``).
         ``TooManySubscriptions`` when ``machines`` names more than ``max_subscriptions``: nothing is registered."""
-        client = StreamClient(self.subscription(machines), self.queue_size, self.max_bytes)
+        client = StreamClient(self.subscription(machines), self.queue_size, self.max_bytes, batch)
         self.clients.add(client)
         self._watch(client)
         self._start_snapshot(client)

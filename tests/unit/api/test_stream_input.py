@@ -74,3 +74,18 @@ def test_too_many_ids_on_the_url_are_refused_with_an_error(client: TestClient) -
     with client.websocket_connect(f"/api/v1/stream?machines={ids}") as ws:
         assert next_of_type(ws, "snapshot")["machines"] == []
         assert f"at most {MAX_SUBSCRIBED_MACHINES}" in next_of_type(ws, "error")["detail"]
+
+
+def test_a_bad_batch_value_on_the_url_gets_an_error_naming_it_and_single_messages(client: TestClient) -> None:
+    with client.websocket_connect("/api/v1/stream?batch=maybe") as ws:
+        assert ws.receive_json()["type"] == "snapshot"
+        detail = next_of_type(ws, "error")["detail"]
+        assert detail.startswith("batch: 'maybe' is not one of true, false")
+
+
+@pytest.mark.parametrize("value", ["true", "1", "false", "0"])
+def test_the_batch_parameter_takes_true_false_1_0(client: TestClient, value: str) -> None:
+    with client.websocket_connect(f"/api/v1/stream?batch={value}&machines=mill-01") as ws:
+        assert ws.receive_json()["type"] == "snapshot"
+        ws.send_text("{oops")  # the first message after the snapshot is this answer, not an error about ?batch
+        assert "Invalid JSON" in next_of_type(ws, "error")["detail"]

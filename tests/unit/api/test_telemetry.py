@@ -358,3 +358,34 @@ async def test_a_full_sqlite_disk_gets_503_and_ingest_recovers(client: httpx.Asy
     r = await client.post(URL, json=body)
     assert r.status_code == 200
     assert r.json()["new_readings"] == 6000
+
+
+async def test_a_gateway_batch_of_many_machines_is_stored_whole(client: httpx.AsyncClient, services: Services) -> None:
+    machines = [m.id for m in services.machines.values() if m.profile == "cnc_mill"]
+    assert len(machines) >= 2
+    r = await client.post(URL, json={"readings": [rs(m) for m in machines]})
+    assert r.status_code == 200
+    assert r.json()["readings"] == 2 * len(machines)
+    assert await stored(services) == 2 * len(machines)
+
+
+@pytest.mark.parametrize(
+    ("bad", "loc", "words"),
+    [
+        (rs("mill-9999"), ["machine_id"], "unknown machine 'mill-9999'"),
+        (rs(flow_rate=50.0), ["values", "flow_rate"], "machine 'mill-01' has no sensor 'flow_rate'"),
+    ],
+    ids=["unknown machine", "sensor its machine lacks"],
+)
+async def test_one_bad_machine_or_sensor_in_a_gateway_batch_is_named_and_nothing_is_stored(
+    client: httpx.AsyncClient, services: Services, bad: dict[str, Any], loc: list[Any], words: str
+) -> None:
+    machines = [m.id for m in services.machines.values() if m.profile == "cnc_mill"]
+    sets = [rs(m) for m in machines]
+    sets.insert(1, bad)
+    r = await client.post(URL, json={"readings": sets})
+    assert r.status_code == 422, r.text
+    (problem,) = r.json()["detail"]
+    assert problem["loc"] == ["readings", 1, *loc]
+    assert words in problem["msg"]
+    assert await stored(services) == 0

@@ -121,7 +121,18 @@ def test_the_signature_cache_keeps_no_bad_keys_and_stays_bounded() -> None:
     for i in range(MAX_SIGNATURES + 10):
         keys = [f"s{(i >> b) % 20}" for b in range(0, 12, 4)]
         decoder.decode(body(rs("m", **dict.fromkeys(keys, 0.5))), 100, 0, 2**62)
-    assert 0 < decoder.cached_signatures <= MAX_SIGNATURES
+    assert 0 < decoder.cached_signatures <= MAX_SIGNATURES + 1
+
+
+def test_every_machine_of_a_large_plant_keeps_its_signature_cached() -> None:
+    machines = MAX_SIGNATURES * 2
+    decoder = BatchDecoder({f"m{i}": {"s": (0.0, 1.0)} for i in range(machines)})
+    sets = [rs(f"m{i}", s=0.5) for i in range(machines)]
+    assert decoder.decode(body(*sets), 10 * machines, 0, 2**62) is not None
+    cached = {(m, keys): sig for m, of in decoder._signatures.items() for keys, sig in of.items()}
+    assert len(cached) == decoder.cached_signatures == machines
+    assert decoder.decode(body(*sets), 10 * machines, 0, 2**62) is not None
+    assert all(decoder._signatures[m][keys] is sig for (m, keys), sig in cached.items())  # none built again
 
 
 def test_a_reading_set_built_without_validation_equals_the_validated_one() -> None:

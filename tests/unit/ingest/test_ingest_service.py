@@ -321,3 +321,28 @@ async def test_a_store_error_reaches_the_caller_as_it_is_so_mqtt_can_tell_conten
         await svc.ingest(TelemetryBatch(readings=[reading()]))
     assert svc.counters.rejected_batches == 1
     await svc.stop()
+
+
+async def test_other_tasks_run_between_the_batches_of_one_group_and_listeners_keep_the_order() -> None:
+    blocked = BlockedStore()
+    svc = IngestService(Settings(), blocked, MACHINES)  # type: ignore[arg-type]
+    await svc.start()
+    log: list[str] = []
+
+    async def listener(batch: TelemetryBatch, new: int) -> None:
+        log.append(f"batch of {len(batch.readings)}")
+        # another task that wants the loop now (a WebSocket sender, a request): it runs before the next batch
+        asyncio.get_running_loop().call_soon(log.append, f"other task after {len(batch.readings)}")
+
+    svc.add_listener(listener)
+    tasks = [asyncio.create_task(svc.ingest(TelemetryBatch(readings=[reading()])))]
+    await blocked.entered.wait()
+    for n in (2, 3):
+        tasks.append(asyncio.create_task(svc.ingest(TelemetryBatch(readings=[reading()] * n))))
+        await until(lambda: svc.queue_depth == len(tasks) - 1)
+    blocked.release.set()
+    await asyncio.gather(*tasks)
+    assert blocked.groups == [1, 2]
+    assert [e for e in log if e.startswith("batch")] == ["batch of 1", "batch of 2", "batch of 3"]
+    assert log.index("other task after 2") < log.index("batch of 3")  # within the group of two
+    await svc.stop()

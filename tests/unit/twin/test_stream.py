@@ -9,8 +9,17 @@ from typing import Any
 import pytest
 
 from factorytwin.domain import Alarm, AlarmSeverity, AlarmState, Event, EventKind, MachineStatus
-from factorytwin.twin.messages import MachineState, SnapshotMessage
+from factorytwin.twin.messages import (
+    BATCH_MAX_MESSAGES,
+    BATCHED_SERVER_MESSAGES,
+    BatchMessage,
+    ErrorMessage,
+    MachineState,
+    ReadingMessage,
+    SnapshotMessage,
+)
 from factorytwin.twin.stream import (
+    BATCH_MAX_BYTES,
     DROPPED,
     SNAPSHOT_PART_MACHINES,
     StreamClient,
@@ -280,3 +289,65 @@ def test_queue_room_grows_with_the_machines_a_client_watches() -> None:
         hub.reading("m-00000", T0, {"torque": float(i)})
     assert two.dropped
     assert everything in hub.clients
+
+
+async def test_a_batching_client_gets_what_is_waiting_in_one_batch_message_in_order() -> None:
+    hub = StreamHub(0.25, Plant(3))
+    client = hub.connect(batch=True)
+    for m in ("m-00000", "m-00001", "m-00002"):
+        hub.reading(m, T0, {"torque": 1.0})
+    first = BATCHED_SERVER_MESSAGES.validate_json(str(await client.get()))
+    assert isinstance(first, SnapshotMessage)  # the snapshot's start goes on its own, never inside a batch
+    batch = BATCHED_SERVER_MESSAGES.validate_json(str(await client.get()))
+    assert isinstance(batch, BatchMessage)
+    assert [(type(m), getattr(m, "machine_id", None)) for m in batch.messages] == [
+        (ReadingMessage, "m-00000"),
+        (ReadingMessage, "m-00001"),
+        (ReadingMessage, "m-00002"),
+    ]
+    assert client.queue.empty()
+    assert client.pending_bytes == 0
+
+
+async def test_a_batching_client_that_keeps_up_gets_single_messages() -> None:
+    hub = StreamHub(0.25, Plant(2))
+    client = hub.connect(batch=True)
+    await client.get()
+    hub.reading("m-00000", T0, {"torque": 1.0})
+    assert json.loads(str(await client.get()))["type"] == "reading"
+
+
+async def test_a_client_that_did_not_ask_for_batches_gets_one_message_per_text() -> None:
+    hub = StreamHub(0.25, Plant(2))
+    client = hub.connect()
+    await client.get()
+    hub.reading("m-00000", T0, {"torque": 1.0})
+    hub.reading("m-00001", T0, {"torque": 1.0})
+    assert [json.loads(str(await client.get()))["type"] for _ in range(2)] == ["reading", "reading"]
+
+
+async def test_a_batch_holds_at_most_its_cap_and_the_rest_follows() -> None:
+    hub = StreamHub(0.25, Plant(1), queue_size=BATCH_MAX_MESSAGES * 2)
+    client = hub.connect(batch=True)
+    await client.get()
+    for i in range(BATCH_MAX_MESSAGES + 5):
+        hub.offer(client, ErrorMessage(detail=str(i)).model_dump_json())
+    batch = BATCHED_SERVER_MESSAGES.validate_json(str(await client.get()))
+    rest = BATCHED_SERVER_MESSAGES.validate_json(str(await client.get()))
+    assert isinstance(batch, BatchMessage)
+    assert isinstance(rest, BatchMessage)
+    details = [m.detail for m in [*batch.messages, *rest.messages] if isinstance(m, ErrorMessage)]
+    assert (len(batch.messages), details) == (BATCH_MAX_MESSAGES, [str(i) for i in range(BATCH_MAX_MESSAGES + 5)])
+
+
+async def test_a_batch_stops_near_its_byte_cap() -> None:
+    hub = StreamHub(0.25, Plant(1))
+    client = hub.connect(batch=True)
+    await client.get()
+    big = ErrorMessage(detail="x" * (BATCH_MAX_BYTES // 2)).model_dump_json()
+    for _ in range(4):
+        hub.offer(client, big)
+    batch = BATCHED_SERVER_MESSAGES.validate_json(str(await client.get()))
+    assert isinstance(batch, BatchMessage)
+    assert len(batch.messages) == 2  # each a little over half the cap: past it after the second
+    assert client.queue.qsize() == 2

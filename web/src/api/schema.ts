@@ -1506,6 +1506,29 @@ export interface components {
             normal_low: number;
         };
         /**
+         * BatchMessage
+         * @description Several messages in one frame, in the order they were queued: sent only to a client that asked for it
+         *     (``?batch=true``), and only when more than one message is waiting for it (a client that keeps up gets each
+         *     message on its own, as before). A client watching 10,000 machines at 1 Hz is 10,000 messages a second; one
+         *     WebSocket frame each (framing, per-message compression, a socket write) cost more than building them.
+         *
+         *     Not a member of ``ServerMessage`` (what every client gets); a client that asks for batches gets
+         *     ``BatchMessage | ServerMessage`` (``BATCHED_SERVER_MESSAGES``).
+         */
+        BatchMessage: {
+            /**
+             * Messages
+             * @description the messages, oldest first; never a batch
+             */
+            messages: (components["schemas"]["SnapshotMessage"] | components["schemas"]["ReadingMessage"] | components["schemas"]["StateMessage"] | components["schemas"]["AlarmMessage"] | components["schemas"]["EventMessage"] | components["schemas"]["PredictionMessage"] | components["schemas"]["CommandStateMessage"] | components["schemas"]["MachineChangedMessage"] | components["schemas"]["ScenarioProgressMessage"] | components["schemas"]["ErrorMessage"])[];
+            /**
+             * Type
+             * @default batch
+             * @constant
+             */
+            type: "batch";
+        };
+        /**
          * BrowseRequest
          * @description Which node's children to list (the Objects folder when null).
          */

@@ -3,9 +3,11 @@
 Protocol (``docs/WEBSOCKET.md``; the messages are ``twin.messages.ServerMessage`` and ``ClientMessage``): the
 server sends a ``snapshot`` first, then typed JSON updates, coalesced per machine. The client may send
 ``{"type": "subscribe", "machines": [...]}`` at any time (``null``: all machines); ``?machines=a,b`` on the URL
-subscribes from the start. Anything else a client sends (a binary frame, invalid JSON, an unknown type, too many
-ids) is answered with one ``error`` message and the connection stays open. Close codes: 1011 when the live twin is
-not running, 1013 (try again later) for a client too slow to keep up, rather than slowing the others.
+subscribes from the start; ``?batch=true`` has what is waiting for the client sent as one ``batch`` message
+(several messages per frame, for clients of many machines). Anything else a client sends (a binary frame, invalid
+JSON, an unknown type, too many ids) is answered with one ``error`` message and the connection stays open. Close
+codes: 1011 when the live twin is not running, 1013 (try again later) for a client too slow to keep up, rather than
+slowing the others.
 """
 
 from __future__ import annotations
@@ -63,6 +65,16 @@ def _query_subscription(websocket: WebSocket) -> tuple[list[str] | None, str | N
     return ids, None
 
 
+def _query_batch(websocket: WebSocket) -> tuple[bool, str | None]:
+    """``?batch=true``: the client takes several messages per frame (``batch``); an error text for other values."""
+    query = websocket.query_params.get("batch")
+    if query is None or query in ("false", "0"):
+        return False, None
+    if query in ("true", "1"):
+        return True, None
+    return False, f"batch: {query[:20]!r} is not one of true, false, 1, 0 (messages are sent one per frame)"
+
+
 @router.websocket("/stream")
 async def stream(who: Viewer, websocket: WebSocket) -> None:
     """The live stream of machine states, readings, alarms and events (see docs/WEBSOCKET.md).
@@ -77,14 +89,15 @@ async def stream(who: Viewer, websocket: WebSocket) -> None:
         await websocket.close(code=CLOSE_SERVICE_UNAVAILABLE, reason=str(exc))
         return
     ids, problem = _query_subscription(websocket)
+    batch, bad_batch = _query_batch(websocket)
     machines, unknown = _known(ids, services)
     try:
-        client = twin.hub.connect(machines)
+        client = twin.hub.connect(machines, batch=batch)
     except TooManySubscriptions as exc:  # more known machines than FT_STREAM_MAX_SUBSCRIPTIONS
         await websocket.send_text(_error(str(exc)))
         await websocket.close(code=1008, reason="too many machines in the subscription")
         return
-    for text in (problem, unknown):
+    for text in (problem, unknown, bad_batch):
         if text is not None:
             twin.hub.offer(client, _error(text))
     sender = asyncio.create_task(_send(websocket, client))

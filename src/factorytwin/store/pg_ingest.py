@@ -1,9 +1,9 @@
 """PostgreSQL batch ingest: ``PostgresStore.write_batches`` in three round trips for a group of one batch.
 
 A group of batches is one transaction, each batch in its own savepoint (all-or-nothing on its own). The statements
-that take no parameters go together as one simple query: ``BEGIN``, the shared rollup lock and the first savepoint
-in one round trip; between two batches ``RELEASE`` and the next ``SAVEPOINT`` in one; at the end the last
-``RELEASE``, the rollup dirty marks of every batch, the readings counter and ``COMMIT`` in one. So a group of ``k``
+that take no parameters go together as one simple query: ``BEGIN`` and the first savepoint in one round trip;
+between two batches ``RELEASE`` and the next ``SAVEPOINT`` in one; at the end the last ``RELEASE``, the shared
+rollup lock, the rollup dirty marks of every batch, the readings counter and ``COMMIT`` in one. So a group of ``k``
 batches costs ``2k + 1`` round trips (3 for one batch, against 9 before: docs/ARCHITECTURE.md, "Ingest beside its
 peers").
 
@@ -12,8 +12,14 @@ array of the whole wire format, no Python tuple per reading). ``COPY`` cannot sk
 resend (or a key repeated in the batch) fails it with a unique violation; the savepoint is rolled back and the
 batch goes again through ``INSERT ... ON CONFLICT DO NOTHING`` of its columns as arrays, which stores and counts
 only what is new. The marks and the counter are written only for batches that stored something, after all of
-them, still inside the transaction: a rollup refresh (which takes the lock exclusively) never sees new readings
-without their marks.
+them, still inside the transaction.
+
+The rollup lock is taken shared just before the marks, not at ``BEGIN``: a refresh (which takes it exclusively
+and holds it for its whole transaction) then delays only the last round trip of a write, not its ``COPY``. The
+guarantee is the same: a refresh never clears the mark of a minute whose new readings it could not see. Either
+the refresh holds the lock first, and cannot see the write's uncommitted readings, but the write inserts its
+marks only after the refresh has committed (and deleted the old marks), so they survive it; or the write holds
+it first, and commits readings and marks together before the refresh reads either.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ _INSERT_READINGS = (
     "ON CONFLICT DO NOTHING"
 )
 _READING_COLUMNS = ("machine", "sensor", "ts", "value")
-_BEGIN = f"BEGIN; SELECT pg_advisory_xact_lock_shared({ROLLUP_LOCK}); SAVEPOINT batch"
+_BEGIN = "BEGIN; SAVEPOINT batch"
 _NEXT = "RELEASE SAVEPOINT batch; SAVEPOINT batch"
 _UNDO = "ROLLBACK TO SAVEPOINT batch"
 
@@ -156,10 +162,11 @@ async def _write_batch(
 
 
 def _finish(marks: set[tuple[int, int, int]], total: int) -> str:
-    """The last round trip: release the savepoint, mark the rollup minutes, count, commit. The marks are integers
-    from the dictionary and the readings' times, written as literals (a simple query takes no parameters), in key
-    order so that two writers never wait on each other's marks in opposite orders."""
-    parts = ["RELEASE SAVEPOINT batch"]
+    """The last round trip: release the savepoint, take the rollup lock shared, mark the rollup minutes, count,
+    commit. The marks are integers from the dictionary and the readings' times, written as literals (a simple
+    query takes no parameters), in key order so that two writers never wait on each other's marks in opposite
+    orders."""
+    parts = ["RELEASE SAVEPOINT batch", f"SELECT pg_advisory_xact_lock_shared({ROLLUP_LOCK})"]
     if marks:
         rows = ",".join(f"({int(m)},{int(s)},{int(u)})" for m, s, u in sorted(marks))
         parts.append(f"INSERT INTO rollup_dirty (machine, sensor, minute) VALUES {rows} ON CONFLICT DO NOTHING")

@@ -1,8 +1,7 @@
 """PostgreSQL backend (asyncpg): a connection pool, bulk inserts of whole columns, versioned migrations.
 
-A batch's readings go in by binary ``COPY``; a batch that holds a key stored before (a resend) falls back to its
-four columns as binary arrays ``unnest``-ed into ``INSERT ... ON CONFLICT DO NOTHING``, so a resend stores nothing
-twice. Either way the command's row count is the number of new readings. Events go in the same transaction.
+Batches of readings and events are written by ``pg_ingest`` (binary ``COPY``, a resend through ``INSERT ... ON
+CONFLICT DO NOTHING``, three round trips for a group of one batch).
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ import asyncpg
 
 from factorytwin.domain import Alarm, Event, Machine, all_sensor_keys
 from factorytwin.errors import NotFound
-from factorytwin.store import rollup
+from factorytwin.store import pg_ingest, rollup
 from factorytwin.store._rows import (
     ALARM_COLUMNS,
     MACHINE_COLUMNS,
@@ -59,20 +58,11 @@ from factorytwin.store.kpi_rows import (
     status_row,
     storable_ids,
 )
+from factorytwin.store.pg_ingest import INSERT_EVENT, ROLLUP_LOCK
 from factorytwin.store.profiles_rows import seed_bundled_postgres
 from factorytwin.store.schema import HISTORY_SQL, LATEST_SQL, POSTGRES_MIGRATIONS
 from factorytwin.store.translate import translate_postgres, translate_results, translated
 
-_INSERT_READINGS = (
-    "INSERT INTO readings (machine, sensor, ts, value) "
-    "SELECT * FROM unnest($1::integer[], $2::smallint[], $3::bigint[], $4::float8[]) "
-    "ON CONFLICT DO NOTHING"
-)
-_READING_COLUMNS = ("machine", "sensor", "ts", "value")
-_INSERT_EVENT = (
-    "INSERT INTO events (machine_id, ts, kind, status, message, data, natural_key) "
-    "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) ON CONFLICT (natural_key) DO NOTHING"
-)
 _EVENT_COLS = "id, machine_id, ts, kind, status, message, data::text"
 _ALARM_SELECT = f"SELECT id, {', '.join(ALARM_COLUMNS)} FROM alarms"
 
@@ -85,13 +75,6 @@ async def _reconnect(store: Any) -> None:
 
 _pg = translated(translate_postgres, on_unavailable=_reconnect)
 _MIGRATION_LOCK = 0x46547769  # advisory lock id: two processes opening one database migrate one after the other
-# Writes take it shared, a rollup refresh exclusive: a refresh never clears the mark of a minute whose new readings
-# it could not see (another process's writes included).
-_ROLLUP_LOCK = 0x46547770
-_INSERT_MARKS = (
-    "INSERT INTO rollup_dirty (machine, sensor, minute) "
-    "SELECT * FROM unnest($1::integer[], $2::smallint[], $3::bigint[]) ON CONFLICT DO NOTHING"
-)
 _HISTORY = HISTORY_SQL.format(
     origin="$1::bigint",
     points="$2::bigint",
@@ -142,17 +125,11 @@ _ROLL_UP = {
 }
 
 
-async def _store_readings(
-    conn: asyncpg.Connection, machines: list[int], sensors: list[int], readings: ReadingColumns, copy: bool
-) -> int:
-    """Store a batch's readings (inside its savepoint) by ``COPY`` or by ``INSERT ... ON CONFLICT DO NOTHING``;
-    return how many were new. ``COPY`` raises ``UniqueViolationError`` on a key stored before."""
-    if copy:
-        rows = list(zip(machines, sensors, readings.ts_ms, readings.values, strict=True))
-        status = await conn.copy_records_to_table("readings", records=rows, columns=_READING_COLUMNS)
-    else:
-        status = await conn.execute(_INSERT_READINGS, machines, sensors, readings.ts_ms, readings.values)
-    return int(status.rsplit(" ", 1)[-1])  # "COPY <rows>" / "INSERT 0 <rows>"
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """The pool's reset on release, in place of asyncpg's reset query (``SELECT pg_advisory_unlock_all(); CLOSE
+    ALL; UNLISTEN *; RESET ALL``), a round trip on every release: the ingest writer's and every request's token
+    lookup. The store leaves no session state behind to reset: its advisory locks are transaction-scoped, and it
+    opens no cursor, LISTENs to nothing and SETs nothing. The pool still rolls back a transaction left open."""
 
 
 class PostgresStore(StoreCommon):
@@ -179,7 +156,11 @@ class PostgresStore(StoreCommon):
         """Connect, apply pending migrations under an advisory lock, load the dictionaries."""
         # No JIT: our statements are short; compiling them costs more than it saves (0.5 s on a history query).
         self._pool = await asyncpg.create_pool(
-            self.dsn, min_size=self._min_size, max_size=self._max_size, server_settings={"jit": "off"}
+            self.dsn,
+            min_size=self._min_size,
+            max_size=self._max_size,
+            server_settings={"jit": "off"},
+            reset=_keep_session,
         )
         async with self.pool.acquire() as conn, conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
@@ -260,51 +241,9 @@ class PostgresStore(StoreCommon):
     @_pg
     async def write_batches(self, batches: Sequence[Batch]) -> list[int | Exception]:
         """Store batches in one transaction, each all-or-nothing (a savepoint each); per batch: new count or error."""
-        results: list[int | Exception] = []
-        async with self.pool.acquire() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock_shared($1)", _ROLLUP_LOCK)
-            for readings, events in batches:
-                try:
-                    machines, sensors = self.codes.encode(readings)
-                    self.codes.check_event_machines(events)
-                    try:
-                        async with conn.transaction():  # a savepoint: this batch only
-                            new = await self._insert_batch(conn, machines, sensors, readings, events, copy=True)
-                    except asyncpg.UniqueViolationError:
-                        # COPY cannot skip a key stored before (a resend) or repeated in the batch: the batch
-                        # again, through INSERT ... ON CONFLICT DO NOTHING, which stores and counts what is new.
-                        async with conn.transaction():
-                            new = await self._insert_batch(conn, machines, sensors, readings, events, copy=False)
-                    results.append(new)
-                except Exception as exc:
-                    results.append(exc)
-            total = sum(r for r in results if isinstance(r, int))
-            if total:
-                await conn.execute("UPDATE counters SET value = value + $1 WHERE name = 'readings'", total)
+        async with self.pool.acquire() as conn:
+            results = await pg_ingest.write_batches(conn, self.codes, batches)
         return translate_results(results, translate_postgres)
-
-    @staticmethod
-    async def _insert_batch(
-        conn: asyncpg.Connection,
-        machines: list[int],
-        sensors: list[int],
-        readings: ReadingColumns,
-        events: Any,
-        copy: bool,
-    ) -> int:
-        # Readings by binary COPY first: new data, the common case, goes in at the speed of a bare COPY (about
-        # twice the rate of the unnest INSERT and a quarter of its client CPU: no array encoding), in the batch's
-        # own savepoint (no extra round trip). A resend fails it and is written again with ``copy=False``.
-        new = 0
-        if len(readings):
-            new = await _store_readings(conn, machines, sensors, readings, copy)
-            marks = rollup.dirty_marks(machines, sensors, readings.ts_ms)
-            if new and marks:
-                await conn.execute(_INSERT_MARKS, *(list(c) for c in zip(*marks, strict=True)))
-        if events:
-            # Rows are made inside the transaction: a bad event rolls back the readings too.
-            await conn.executemany(_INSERT_EVENT, [event_row(e) for e in events])
-        return new
 
     @_pg
     async def latest(self, machine_id: str) -> dict[str, LatestValue]:
@@ -358,7 +297,7 @@ class PostgresStore(StoreCommon):
         done = 0
         while True:
             async with self.pool.acquire() as conn, conn.transaction():
-                await conn.execute("SELECT pg_advisory_xact_lock($1)", _ROLLUP_LOCK)
+                await conn.execute("SELECT pg_advisory_xact_lock($1)", ROLLUP_LOCK)
                 marks = await conn.fetch(
                     "SELECT machine, sensor, minute FROM rollup_dirty WHERE minute < $1 "
                     "ORDER BY machine, sensor, minute LIMIT $2",
@@ -426,7 +365,7 @@ class PostgresStore(StoreCommon):
         async with self.pool.acquire() as conn, conn.transaction():
             for event in events:
                 row = event_row(event)
-                ev_id = await conn.fetchval(_INSERT_EVENT + " RETURNING id", *row)
+                ev_id = await conn.fetchval(INSERT_EVENT + " RETURNING id", *row)
                 if ev_id is None:  # stored before (same natural key): answer with the id it has
                     ev_id = await conn.fetchval("SELECT id FROM events WHERE natural_key = $1", row[-1])
                 out.append(event.model_copy(update={"id": ev_id}))

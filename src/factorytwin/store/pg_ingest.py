@@ -1,0 +1,185 @@
+"""PostgreSQL batch ingest: ``PostgresStore.write_batches`` in three round trips for a group of one batch.
+
+A group of batches is one transaction, each batch in its own savepoint (all-or-nothing on its own). The statements
+that take no parameters go together as one simple query: ``BEGIN`` and the first savepoint in one round trip;
+between two batches ``RELEASE`` and the next ``SAVEPOINT`` in one; at the end the last ``RELEASE``, the shared
+rollup lock, the rollup dirty marks of every batch, the readings counter and ``COMMIT`` in one. So a group of ``k``
+batches costs ``2k + 1`` round trips (3 for one batch, against 9 before: docs/ARCHITECTURE.md, "Ingest beside its
+peers").
+
+A batch's readings go by binary ``COPY`` of a payload made from its columns at once (``copy_payload``: one numpy
+array of the whole wire format, no Python tuple per reading). ``COPY`` cannot skip a key stored before, so a
+resend (or a key repeated in the batch) fails it with a unique violation; the savepoint is rolled back and the
+batch goes again through ``INSERT ... ON CONFLICT DO NOTHING`` of its columns as arrays, which stores and counts
+only what is new. The marks and the counter are written only for batches that stored something, after all of
+them, still inside the transaction.
+
+The rollup lock is taken shared just before the marks, not at ``BEGIN``: a refresh (which takes it exclusively
+and holds it for its whole transaction) then delays only the last round trip of a write, not its ``COPY``. The
+guarantee is the same: a refresh never clears the mark of a minute whose new readings it could not see. Either
+the refresh holds the lock first, and cannot see the write's uncommitted readings, but the write inserts its
+marks only after the refresh has committed (and deleted the old marks), so they survive it; or the write holds
+it first, and commits readings and marks together before the refresh reads either.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import asyncpg
+
+from factorytwin.store import rollup
+from factorytwin.store._rows import event_row
+from factorytwin.store.base import Batch, ReadingColumns
+from factorytwin.store.codes import Dictionary
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# Writes take it shared, a rollup refresh exclusive: a refresh never clears the mark of a minute whose new readings
+# it could not see (another process's writes included).
+ROLLUP_LOCK = 0x46547770
+INSERT_EVENT = (
+    "INSERT INTO events (machine_id, ts, kind, status, message, data, natural_key) "
+    "VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) ON CONFLICT (natural_key) DO NOTHING"
+)
+_INSERT_READINGS = (
+    "INSERT INTO readings (machine, sensor, ts, value) "
+    "SELECT * FROM unnest($1::integer[], $2::smallint[], $3::bigint[], $4::float8[]) "
+    "ON CONFLICT DO NOTHING"
+)
+_READING_COLUMNS = ("machine", "sensor", "ts", "value")
+_BEGIN = "BEGIN; SAVEPOINT batch"
+_NEXT = "RELEASE SAVEPOINT batch; SAVEPOINT batch"
+_UNDO = "ROLLBACK TO SAVEPOINT batch"
+
+# PostgreSQL's binary COPY format: a signature, flags and header extension length (both 0); per tuple its field
+# count, then per field its length and its big-endian value; -1 as the trailer.
+_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+_TRAILER = b"\xff\xff"
+_FIELDS = (("machine", ">i4"), ("sensor", ">i2"), ("ts", ">i8"), ("value", ">f8"))
+
+
+@functools.cache
+def _tuple_type() -> np.dtype[Any]:
+    """One tuple of ``readings`` on the wire: ``(4, 4, machine, 2, sensor, 8, ts, 8, value)``, packed (40 bytes)."""
+    import numpy as np  # here, not at module level: start-up imports no numeric stack (test_startup)
+
+    parts: list[tuple[str, str]] = [("count", ">i2")]
+    for name, kind in _FIELDS:
+        parts += [(f"{name}_len", ">i4"), (name, kind)]
+    return np.dtype(parts)
+
+
+def copy_payload(
+    machines: Sequence[int], sensors: Sequence[int], ts_ms: Sequence[int], values: Sequence[float]
+) -> bytearray:
+    """The binary ``COPY`` data of these ``readings`` rows (machine INTEGER, sensor SMALLINT, ts BIGINT, value
+    DOUBLE PRECISION), the columns as typed (Python ints, floats). Values go bit for bit (NaN and infinities too,
+    which the database takes, as with ``copy_records_to_table`` before); an integer outside its column's type
+    raises ``OverflowError`` before anything is sent (the store translates it into ``StoreRejected``)."""
+    import numpy as np
+
+    n = len(values)
+    if not len(machines) == len(sensors) == len(ts_ms) == n:
+        raise ValueError("reading columns of different lengths")
+    kind = _tuple_type()
+    out = bytearray(len(_HEADER) + n * kind.itemsize + len(_TRAILER))
+    out[: len(_HEADER)] = _HEADER
+    out[len(out) - len(_TRAILER) :] = _TRAILER
+    rows = np.frombuffer(out, dtype=kind, count=n, offset=len(_HEADER))
+    rows["count"] = len(_FIELDS)
+    for (name, _), column, native in zip(
+        _FIELDS, (machines, sensors, ts_ms, values), (np.int32, np.int16, np.int64, np.float64), strict=True
+    ):
+        rows[f"{name}_len"] = np.dtype(native).itemsize
+        rows[name] = np.fromiter(column, dtype=native, count=n)
+    return out
+
+
+async def write_batches(conn: asyncpg.Connection, codes: Dictionary, batches: Sequence[Batch]) -> list[int | Exception]:
+    """Store ``batches`` on ``conn`` in one transaction, each all-or-nothing; per batch its new count or its error
+    (untranslated). Raises when the transaction as a whole fails (nothing of it is stored)."""
+    results: list[int | Exception] = []
+    marks: set[tuple[int, int, int]] = set()
+    await conn.execute(_BEGIN)
+    try:
+        clean = True  # the open savepoint holds no statement yet
+        for readings, events in batches:
+            try:
+                machines, sensors = codes.encode(readings)
+                codes.check_event_machines(events)
+                event_rows = [event_row(e) for e in events]
+                payload = copy_payload(machines, sensors, readings.ts_ms, readings.values) if len(readings) else None
+            except Exception as exc:  # refused before anything was sent
+                results.append(exc)
+                continue
+            if not clean:
+                await conn.execute(_NEXT)
+            clean = False
+            try:
+                new = await _write_batch(conn, machines, sensors, readings, payload, event_rows)
+            except Exception as exc:
+                await conn.execute(_UNDO)  # raises on a lost connection: the whole group fails
+                clean = True
+                results.append(exc)
+                continue
+            if new:
+                marks.update(rollup.dirty_marks(machines, sensors, readings.ts_ms))
+            results.append(new)
+        total = sum(r for r in results if isinstance(r, int))
+        await conn.execute(_finish(marks, total))
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await conn.execute("ROLLBACK")
+        raise
+    return results
+
+
+async def _write_batch(
+    conn: asyncpg.Connection,
+    machines: list[int],
+    sensors: list[int],
+    readings: ReadingColumns,
+    payload: bytearray | None,
+    event_rows: list[tuple[Any, ...]],
+) -> int:
+    """One batch inside the open savepoint: readings by COPY, else (a key stored before) by INSERT; then events."""
+    new = 0
+    if payload is not None:
+        try:
+            status = await conn.copy_to_table("readings", source=payload, columns=_READING_COLUMNS, format="binary")
+        except asyncpg.UniqueViolationError:
+            await conn.execute(_UNDO)
+            status = await conn.execute(_INSERT_READINGS, machines, sensors, readings.ts_ms, readings.values)
+        new = int(status.rsplit(" ", 1)[-1])  # "COPY <rows>" / "INSERT 0 <rows>"
+    if event_rows:
+        await conn.executemany(INSERT_EVENT, event_rows)
+    return new
+
+
+def _finish(marks: set[tuple[int, int, int]], total: int) -> str:
+    """The last round trip: release the savepoint, take the rollup lock shared, mark the rollup minutes, count,
+    commit. A simple query takes no parameters, so the marks (integers from the dictionary and the readings'
+    times) go as three array literals ``unnest``-ed: as cheap for the server as binary arrays, where a ``VALUES``
+    list of the same rows costs it a third more to parse. In key order, so that two writers never wait on each
+    other's marks in opposite orders."""
+    parts = ["RELEASE SAVEPOINT batch", f"SELECT pg_advisory_xact_lock_shared({ROLLUP_LOCK})"]
+    if marks:
+        machines, sensors, minutes = (_array(col) for col in zip(*sorted(marks), strict=True))
+        parts.append(
+            "INSERT INTO rollup_dirty (machine, sensor, minute) SELECT * FROM "
+            f"unnest({machines}::integer[], {sensors}::smallint[], {minutes}::bigint[]) ON CONFLICT DO NOTHING"
+        )
+    if total:
+        parts.append(f"UPDATE counters SET value = value + {int(total)} WHERE name = 'readings'")
+    parts.append("COMMIT")
+    return "; ".join(parts)
+
+
+def _array(column: Sequence[int]) -> str:
+    """A PostgreSQL array literal of integers, quoted (``'{1,2,3}'``)."""
+    return "'{" + ",".join(str(int(x)) for x in column) + "}'"

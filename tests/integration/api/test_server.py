@@ -63,6 +63,7 @@ async def test_concurrent_batches_are_all_stored_once_and_resends_change_nothing
         "from": T0.isoformat(),
         "to": (T0 + timedelta(seconds=800)).isoformat(),
         "points": 8,
+        "bucketing": "exact",  # 8 equal buckets of 100 s (aligned ones would be 2 min wide, from the epoch)
     }
     history = (await client.get("/api/v1/machines/pump-01/history", params=params)).json()
     assert [b["count"] for b in history["buckets"]] == [100] * 8

@@ -3744,12 +3744,12 @@ export interface components {
              * Name
              * @description a new name
              */
-            name?: string | null;
+            name?: string;
             /**
              * Shared
              * @description everyone may open it (else only its owner)
              */
-            shared?: boolean | null;
+            shared?: boolean;
         };
         /**
          * ScenarioJob

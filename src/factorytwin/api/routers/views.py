@@ -84,10 +84,22 @@ class SavedViewIn(BaseModel):
     shared: StrictBool = Field(default=False, description="everyone may open it (else only you)")
 
 
+def _patch_schema(schema: dict[str, Any]) -> None:
+    schema["minProperties"] = 1
+    for prop in schema.get("properties", {}).values():
+        prop.pop("default", None)  # "left out": no default value to show (null is not one)
+        kinds = prop.pop("anyOf", None)
+        if kinds is not None:  # X or null -> X: None only stands for "left out" here
+            (kind,) = [k for k in kinds if k != {"type": "null"}]
+            prop.update(kind)
+
+
 class SavedViewPatch(BaseModel):
     """What to change of a saved view: its name, whether everyone may open it, or both (at least one)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # In the schema both fields are optional but never null, and at least one is there: what the validators below
+    # enforce (an explicit null is refused, an empty body too), so a schema-valid request is a valid one.
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_patch_schema)
 
     name: ViewName | None = Field(default=None, description="a new name")
     shared: StrictBool | None = Field(default=None, description="everyone may open it (else only its owner)")

@@ -80,6 +80,8 @@ export type BandOverride = Schemas["BandOverride"];
 
 /** Messages the server sends on /api/v1/stream (a union told apart by `type`). */
 export type ServerMessage = Schemas["ServerMessage"];
+/** Several server messages in one frame, for a client that connected with `?batch=true` (docs/WEBSOCKET.md). */
+export type BatchMessage = Schemas["BatchMessage"];
 /** Messages a client may send on /api/v1/stream. */
 export type ClientMessage = Schemas["ClientMessage"];
 

@@ -78,8 +78,8 @@ describe("backoffDelay", () => {
 
 describe("streamUrl", () => {
   it("follows the page's scheme", () => {
-    expect(streamUrl({ protocol: "http:", host: "h:1" })).toBe("ws://h:1/api/v1/stream");
-    expect(streamUrl({ protocol: "https:", host: "h" })).toBe("wss://h/api/v1/stream");
+    expect(streamUrl({ protocol: "http:", host: "h:1" })).toBe("ws://h:1/api/v1/stream?batch=true");
+    expect(streamUrl({ protocol: "https:", host: "h" })).toBe("wss://h/api/v1/stream?batch=true");
   });
 });
 
@@ -92,6 +92,21 @@ describe("StreamConnection", () => {
     h.sockets[0]!.onmessage?.({ data: "garbage" });
     expect(h.actions.map((a) => a.type)).toEqual(["ws/status", "ws/status", "ws/message"]);
     expect(h.actions[2]).toMatchObject({ receivedAt: 42 });
+    expect(h.conn.dropped).toBe(1);
+  });
+
+  it("dispatches every message of a batch frame in order, leaving out (and counting) what is not one", () => {
+    const h = harness();
+    h.conn.start();
+    h.sockets[0]!.open();
+    const reading = (m: string) => ({ type: "reading", machine_id: m, ts: "2026-01-01T00:00:00Z", values: { a: 1 } });
+    const batch = { type: "batch", messages: [reading("a"), { type: "gossip" }, reading("b")] };
+    h.sockets[0]!.onmessage?.({ data: JSON.stringify(batch) });
+    const messages = h.actions.filter((a) => a.type === "ws/message");
+    expect(
+      messages.map((a) => (a.type === "ws/message" && a.message.type === "reading" ? a.message.machine_id : "")),
+    ).toEqual(["a", "b"]);
+    expect(messages.every((a) => a.type === "ws/message" && a.receivedAt === 42)).toBe(true);
     expect(h.conn.dropped).toBe(1);
   });
 

@@ -2,7 +2,7 @@
 // (with jitter, so a restarted server is not hit by every dashboard at the same instant).
 
 import type { TwinAction } from "./reducer";
-import { parseServerMessage } from "./messages";
+import { parseServerFrame } from "./messages";
 
 export interface BackoffOptions {
   baseMs: number;
@@ -24,8 +24,9 @@ export function backoffDelay(
   return Math.round(capped * (1 - opts.jitter * random()));
 }
 
-/** ws:// or wss:// URL of the stream for the page's origin. */
-export function streamUrl(loc: { protocol: string; host: string }, path = "/api/v1/stream"): string {
+/** ws:// or wss:// URL of the stream for the page's origin. The dashboard asks for batch frames (`?batch=true`):
+ *  whatever is queued for it comes in one frame, so a plant of 10,000 machines is not 10,000 frames a second. */
+export function streamUrl(loc: { protocol: string; host: string }, path = "/api/v1/stream?batch=true"): string {
   return `${loc.protocol === "https:" ? "wss:" : "ws:"}//${loc.host}${path}`;
 }
 
@@ -124,13 +125,14 @@ export class StreamConnection {
       this.sendSubscription();
     };
     socket.onmessage = (ev) => {
-      const msg = parseServerMessage(ev.data);
-      if (msg === null) {
-        this.dropped += 1;
-        console.warn(`live stream: dropped a frame that is not a message (${this.dropped} so far):`, ev.data);
-        return;
+      const frame = parseServerFrame(ev.data);
+      if (frame === null || frame.dropped > 0) {
+        this.dropped += frame === null ? 1 : frame.dropped;
+        console.warn(`live stream: dropped what is not a message (${this.dropped} so far):`, ev.data);
+        if (frame === null) return;
       }
-      this.dispatch({ type: "ws/message", message: msg, receivedAt: this.deps.now() });
+      const receivedAt = this.deps.now();
+      for (const message of frame.messages) this.dispatch({ type: "ws/message", message, receivedAt });
     };
     // onerror is always followed by onclose in browsers; reconnect from there only, once.
     socket.onerror = () => undefined;

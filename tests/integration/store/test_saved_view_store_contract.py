@@ -10,6 +10,7 @@ import pytest
 
 from factorytwin.errors import Conflict
 from factorytwin.store import Store
+from factorytwin.store.postgres import PostgresStore
 from factorytwin.store.saved_views import SavedView, saved_view_store_for
 from factorytwin.store.schema import POSTGRES_MIGRATIONS, SQLITE_MIGRATIONS
 
@@ -75,6 +76,12 @@ async def test_a_view_is_renamed_or_shared_in_place_and_a_name_its_owner_has_is_
 async def test_two_renames_to_one_name_at_once_leave_one_view_of_that_name(store: Store) -> None:
     views = saved_view_store_for(store)
     added = [await views.add_view(view(f"v{i}", "ana", minutes=i)) for i in range(6)]
+    if isinstance(store, PostgresStore):
+        # every connection of the pool open before the renames start, so that they run in as many transactions at
+        # once (a pool that opens its connections on demand staggers them, and they would not overlap)
+        held = [await store.pool.acquire() for _ in range(store.pool.get_max_size())]
+        for conn in held:
+            await store.pool.release(conn)
     results = await asyncio.gather(*(views.update_view(v.id, name="the one") for v in added), return_exceptions=True)
     assert sum(isinstance(r, Conflict) for r in results) == len(added) - 1, results
     assert [v.name for v in await views.views_for("ana")].count("the one") == 1

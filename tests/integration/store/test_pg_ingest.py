@@ -3,12 +3,10 @@ batches and groups, idempotent resends, rollup marks, round trips. Databases are
 
 from __future__ import annotations
 
-import asyncio
 import math
 import random
 import struct
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
@@ -20,7 +18,6 @@ from factorytwin.layout import load_layout
 from factorytwin.store import EventQuery, rollup
 from factorytwin.store.pg_ingest import copy_payload, write_batches
 from factorytwin.store.postgres import PostgresStore
-from tests.conftest import PG_ADMIN_DSN
 from tests.integration.store.rows import T0, T0_MS, columns
 
 pytestmark = pytest.mark.integration
@@ -32,28 +29,9 @@ _TABLE = (
 )
 
 
-async def _admin(sql: str) -> None:
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 @pytest.fixture
-def dsn() -> Iterator[str]:
-    """A fresh database of this helper's prefix, dropped afterwards."""
-    name = f"pgcopy_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
-    try:
-        yield PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-
-@pytest.fixture
-async def conn(dsn: str) -> AsyncIterator[asyncpg.Connection]:
-    c = await asyncpg.connect(dsn)
+async def conn(postgres_url: str) -> AsyncIterator[asyncpg.Connection]:
+    c = await asyncpg.connect(postgres_url)
     await c.execute(_TABLE)
     try:
         yield c
@@ -62,8 +40,8 @@ async def conn(dsn: str) -> AsyncIterator[asyncpg.Connection]:
 
 
 @pytest.fixture
-async def store(dsn: str) -> AsyncIterator[PostgresStore]:
-    st = PostgresStore(dsn)
+async def store(postgres_url: str) -> AsyncIterator[PostgresStore]:
+    st = PostgresStore(postgres_url)
     await st.open()
     await st.register_machines(load_layout().machines)
     try:

@@ -67,6 +67,18 @@ console = Console(soft_wrap=True)
 
 
 @contextlib.asynccontextmanager
+async def opened(url: str) -> AsyncIterator[Store]:
+    """The store at ``url``, open, with the default layout's machines registered; closed afterwards."""
+    store = open_store(url)
+    try:
+        await store.open()
+        await store.register_machines(load_layout().machines)
+        yield store
+    finally:
+        await store.close()
+
+
+@contextlib.asynccontextmanager
 async def fresh_store(backend: str, workdir: Path) -> AsyncIterator[Store]:
     """An open store on a fresh database of ``backend``, dropped afterwards."""
     async with contextlib.AsyncExitStack() as stack:
@@ -74,13 +86,10 @@ async def fresh_store(backend: str, workdir: Path) -> AsyncIterator[Store]:
             url = f"sqlite:///{workdir / 'history.db'}"
         else:
             url = await stack.enter_async_context(fresh_postgres())
-        store = open_store(url)
         try:
-            await store.open()
-            await store.register_machines(load_layout().machines)
-            yield store
+            async with opened(url) as store:
+                yield store
         finally:
-            await store.close()
             if backend == "sqlite":
                 for suffix in ("", "-wal", "-shm"):
                     (workdir / f"history.db{suffix}").unlink(missing_ok=True)
@@ -105,13 +114,8 @@ async def kept_store(backend: str, days: int) -> AsyncIterator[Store]:
         finally:
             await admin.close()
         url = PG_ADMIN_DSN.rsplit("/", 1)[0] + f"/{name}"
-    store = open_store(url)
-    try:
-        await store.open()
-        await store.register_machines(load_layout().machines)
+    async with opened(url) as store:
         yield store
-    finally:
-        await store.close()
 
 
 @contextlib.contextmanager

@@ -313,32 +313,25 @@ class ClientOptions:
     def client(self, endpoint: MqttEndpoint) -> aiomqtt.Client:
         """An aiomqtt client (MQTT v5 unless ``protocol`` says otherwise) for ``endpoint``; a persistent one never
         starts clean."""
-        if self.protocol is not aiomqtt.ProtocolVersion.V5:  # 3.1.1: a clean session flag, no properties
-            return aiomqtt.Client(
-                endpoint.host,
-                endpoint.port,
-                username=endpoint.username,
-                password=endpoint.password,
-                identifier=self.client_id,
-                protocol=self.protocol,
-                clean_session=not self.persistent,
-                keepalive=self.keepalive_s,
-                tls_context=endpoint.tls.context() if endpoint.tls is not None else None,
-            )
-        props = _properties(PacketTypes.CONNECT)
-        if self.persistent:
-            props.SessionExpiryInterval = self.session_expiry_s
+        session: dict[str, Any]
+        if self.protocol is aiomqtt.ProtocolVersion.V5:
+            props = None
+            if self.persistent:
+                props = _properties(PacketTypes.CONNECT)
+                props.SessionExpiryInterval = self.session_expiry_s
+            session = {"clean_start": not self.persistent, "properties": props}
+        else:  # 3.1.1: a clean session flag, no properties
+            session = {"clean_session": not self.persistent}
         return aiomqtt.Client(
             endpoint.host,
             endpoint.port,
             username=endpoint.username,
             password=endpoint.password,
             identifier=self.client_id,
-            protocol=aiomqtt.ProtocolVersion.V5,
-            clean_start=not self.persistent,
-            properties=props if self.persistent else None,
+            protocol=self.protocol,
             keepalive=self.keepalive_s,
             tls_context=endpoint.tls.context() if endpoint.tls is not None else None,
+            **session,
         )
 
 

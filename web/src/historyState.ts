@@ -72,14 +72,19 @@ function unique<T>(items: T[], key: (t: T) => string): T[] {
   });
 }
 
+/** The parameters of a hash query (`?a=b&…`, with or without the `?`), or null when it cannot be read. */
+export function hashQueryParams(query: string): URLSearchParams | null {
+  try {
+    return new URLSearchParams(query.replace(/^\?/, ""));
+  } catch {
+    return null;
+  }
+}
+
 /** The view state a hash query (`?a=b&…`, with or without the `?`) names; defaults for whatever it lacks. */
 export function parseHistoryQuery(query: string): HistoryState {
-  let q: URLSearchParams;
-  try {
-    q = new URLSearchParams(query.replace(/^\?/, ""));
-  } catch {
-    return DEFAULT_HISTORY_STATE;
-  }
+  const q = hashQueryParams(query);
+  if (q === null) return DEFAULT_HISTORY_STATE;
   const from = parseInstant(q.get("from"));
   const to = parseInstant(q.get("to"));
   const rel = q.get("range") ?? "";

@@ -3,6 +3,7 @@
 // events (the wall clock); under a simulator at `timeScale` x they are shown in the machines' time (× timeScale).
 
 import type { DowntimeCause, FactoryLayout, KpiFigures, KpiGrouping, KpiReport } from "./api/types";
+import { hashQueryParams } from "./historyState";
 
 export type { DowntimeCause, KpiFigures, KpiReport };
 export type Grouping = KpiGrouping;
@@ -37,12 +38,8 @@ export const DEFAULT_KPI_STATE: KpiViewState = { range: "24h", group: "hour" };
 /** The state a hash query (`?range=7d&group=shift`, with or without the `?`) names; the default for whatever it
  * lacks or names wrong (never throws, as parseHistoryQuery). */
 export function parseKpiQuery(query: string): KpiViewState {
-  let q: URLSearchParams;
-  try {
-    q = new URLSearchParams(query.replace(/^\?/, ""));
-  } catch {
-    return DEFAULT_KPI_STATE;
-  }
+  const q = hashQueryParams(query);
+  if (q === null) return DEFAULT_KPI_STATE;
   const range = q.get("range") ?? "";
   const group = q.get("group") ?? "";
   return {

@@ -93,9 +93,11 @@ def test_kpi_drill_down_and_csv(twin: Twin, bpage: BrowserPage) -> None:
         " - document.querySelector('[data-testid=kpis]').clientWidth]"
     )
     # The trend chart follows its card's width through a ResizeObserver, which fires after the resize: wait for
-    # it (at most 5 s) before measuring, or the first frame's 1,600 px chart is what is measured.
+    # it (at most 5 s) before measuring, or the first frame's 1,600 px chart is what is measured. The predicate must
+    # be a function: Playwright re-evaluates a bare expression with the page's eval(), which the dashboard's CSP
+    # (script-src 'self') refuses as soon as the first check is false (it was on CI's slower box).
     with contextlib.suppress(PlaywrightTimeoutError):
-        page.wait_for_function(f"({measure})().every((x) => x === 0)", timeout=5_000)
+        page.wait_for_function(f"() => ({measure})().every((x) => x === 0)", timeout=5_000)
     overflow = page.evaluate(measure)
     assert overflow == [0, 0], overflow
     assert bpage.errors == []

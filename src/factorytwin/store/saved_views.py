@@ -51,7 +51,8 @@ class SavedViewStore(Protocol):
         """One view by id, or None."""
 
     async def add_view(self, view: SavedView) -> SavedView:
-        """Store a new view (its ``id`` is ignored) and return it with the id it got."""
+        """Store a new view (its ``id`` is ignored) and return it with the id it got. Raises ``Conflict`` (at
+        ``body.name``) when its owner already has a view of that name."""
 
     async def delete_view(self, view_id: int) -> bool:
         """Delete a view; False when there is none."""
@@ -80,8 +81,8 @@ _GET = f"SELECT {_COLUMNS} FROM saved_views WHERE id = {{}}"
 _CLASH = "SELECT id FROM saved_views WHERE owner = {} AND name = {} AND id <> {} LIMIT 1"
 _UPDATE = f"UPDATE saved_views SET name = {{}}, shared = {{}} WHERE id = {{}} RETURNING {_COLUMNS}"
 _LOCK_NAMES = "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))"
-"""A rename checks for a clash and writes in one step that no other rename interleaves with: on SQLite's one
-writer thread, on PostgreSQL in a transaction holding a lock on the owner's names."""
+"""A save or a rename checks for a clash and writes in one step that no other save or rename interleaves with: on
+SQLite's one writer thread, on PostgreSQL in a transaction holding a lock on the owner's names."""
 
 
 def _clash(owner: str, name: str) -> Conflict:
@@ -114,11 +115,14 @@ class SQLiteSavedViewStore:
 
     @_sqlite
     async def add_view(self, view: SavedView) -> SavedView:
-        """Store a new view and return it with its id."""
+        """Store a new view and return it with its id; ``Conflict`` when its owner has a view of that name."""
         sql = _INSERT.format(", ".join("?" * 5))
 
         def run() -> int:
-            return int(self.store._w().execute(sql, _args(view)).fetchone()[0])
+            db = self.store._w()
+            if db.execute(_CLASH.format("?", "?", "?"), (view.owner, view.name, 0)).fetchall():
+                raise _clash(view.owner, view.name)
+            return int(db.execute(sql, _args(view)).fetchone()[0])
 
         return view.model_copy(update={"id": await self.store._on_writer(run)})
 
@@ -170,8 +174,12 @@ class PostgresSavedViewStore:
 
     @_pg
     async def add_view(self, view: SavedView) -> SavedView:
-        """Store a new view and return it with its id."""
-        view_id = await self.store.pool.fetchval(_INSERT.format("$1, $2, $3, $4, $5"), *_args(view))
+        """Store a new view and return it with its id; ``Conflict`` when its owner has a view of that name."""
+        async with self.store.pool.acquire() as conn, conn.transaction():
+            await conn.execute(_LOCK_NAMES, f"saved_views:{view.owner}")  # as a rename: no two saves of one name
+            if await conn.fetch(_CLASH.format("$1", "$2", "$3"), view.owner, view.name, 0):
+                raise _clash(view.owner, view.name)
+            view_id = await conn.fetchval(_INSERT.format("$1, $2, $3, $4, $5"), *_args(view))
         return view.model_copy(update={"id": int(view_id)})
 
     @_pg

@@ -1,5 +1,6 @@
 """The one suite every ``SavedViewStore`` passes (SQLite and PostgreSQL): add with a new id, list one's own and the
-shared ones newest first, get, rename or share, delete; a view's name and hash read back exactly."""
+shared ones newest first, get, rename or share, delete; one name per owner (a save or a rename to a name taken is a
+conflict); a view's name and hash read back exactly."""
 
 from __future__ import annotations
 
@@ -85,6 +86,30 @@ async def test_two_renames_to_one_name_at_once_leave_one_view_of_that_name(store
     results = await asyncio.gather(*(views.update_view(v.id, name="the one") for v in added), return_exceptions=True)
     assert sum(isinstance(r, Conflict) for r in results) == len(added) - 1, results
     assert [v.name for v in await views.views_for("ana")].count("the one") == 1
+
+
+async def test_a_new_view_of_a_name_its_owner_has_is_a_conflict_and_is_not_stored(store: Store) -> None:
+    views = saved_view_store_for(store)
+    mine = await views.add_view(view("Spindles", "ana"))
+    with pytest.raises(Conflict) as clash:
+        await views.add_view(view("Spindles", "ana", shared=True, minutes=1))
+    assert clash.value.loc == ("body", "name")
+    assert await views.views_for("ana") == [mine]
+    theirs = await views.add_view(view("Spindles", "bo", minutes=2))  # each owner names their own views
+    assert theirs.id != mine.id
+
+
+async def test_two_saves_of_one_name_at_once_store_one_view(store: Store) -> None:
+    views = saved_view_store_for(store)
+    if isinstance(store, PostgresStore):  # as many transactions at once as the pool holds (see the renames below)
+        held = [await store.pool.acquire() for _ in range(store.pool.get_max_size())]
+        for conn in held:
+            await store.pool.release(conn)
+    results = await asyncio.gather(
+        *(views.add_view(view("the one", "ana", minutes=i)) for i in range(6)), return_exceptions=True
+    )
+    assert sum(isinstance(r, Conflict) for r in results) == 5, results
+    assert [v.name for v in await views.views_for("ana")] == ["the one"]
 
 
 def test_the_saved_views_table_is_the_same_step_on_both_backends() -> None:

@@ -181,6 +181,20 @@ async def test_a_rename_to_a_name_the_owner_has_taken_is_409_at_the_name(
     assert len(failed) == 2
 
 
+async def test_saving_a_view_under_a_name_the_caller_has_is_409_at_the_name(
+    people: dict[str, httpx.AsyncClient], services: Services
+) -> None:
+    ana, bo = people["ana"], people["bo"]
+    first = (await ana.post(BASE, json={"name": "Mills", "hash": HASH})).json()
+    r = await ana.post(BASE, json={"name": "Mills", "hash": HASH + "&x=1", "shared": True})
+    assert (r.status_code, locs(r)) == (409, [["body", "name"]]), r.text
+    assert "Mills" in r.text
+    assert [v["id"] for v in (await ana.get(BASE)).json()] == [first["id"]]  # the first one, unchanged
+    assert (await bo.post(BASE, json={"name": "Mills", "hash": HASH})).status_code == 201  # bo's own names
+    failed = await services.auth.audit(AuditQuery(action="view.save", outcome=Outcome.FAILURE))
+    assert [e.actor for e in failed] == ["ana"]
+
+
 BAD_PATCHES: list[tuple[object, list[object]]] = [
     ({}, ["body"]),
     ({"name": None}, ["body", "name"]),

@@ -1153,7 +1153,8 @@ export interface paths {
         put?: never;
         /**
          * Save View
-         * @description Save a view under the caller's name (422 naming the field of a name or hash too long or malformed).
+         * @description Save a view under the caller's name (409 at ``body.name`` when the caller has a view of that name already;
+         *     422 naming the field of a name or hash too long or malformed).
          */
         post: operations["save_view_api_v1_views_post"];
         delete?: never;
@@ -7442,6 +7443,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SavedView"];
+                };
+            };
+            /** @description the view's owner has another view of that name (at body.name) */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Validation Error */

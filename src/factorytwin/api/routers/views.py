@@ -133,9 +133,10 @@ async def list_views(views: SavedViewsDep, who: Viewer) -> list[SavedView]:
     return await views.views_for(who.name)
 
 
-@router.post("/views", status_code=status.HTTP_201_CREATED)
+@router.post("/views", status_code=status.HTTP_201_CREATED, responses=NAME_TAKEN)
 async def save_view(body: SavedViewIn, views: SavedViewsDep, who: Operator, request: Request) -> SavedView:
-    """Save a view under the caller's name (422 naming the field of a name or hash too long or malformed)."""
+    """Save a view under the caller's name (409 at ``body.name`` when the caller has a view of that name already;
+    422 naming the field of a name or hash too long or malformed)."""
     async with audit(request, who, "view.save", body.name) as note:
         now = datetime.now(UTC)
         now = now.replace(microsecond=now.microsecond // 1000 * 1000)  # as stored (ms), so POST and GET agree

@@ -70,7 +70,7 @@ $(NODERED_STAMP): nodered/package.json nodered/package-lock.json
 
 # With the coverage gate: fail_under in pyproject.toml ([tool.coverage.report]).
 pytest: install web chromium nodered
-	$(BIN)/pytest --cov --durations=30
+	$(BIN)/pytest -n 2 --dist loadgroup --cov --durations=30
 
 test: lint typecheck vitest pytest
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +22,7 @@ from factorytwin.layout import load_layout
 MACHINES = load_layout().machines
 NOW = datetime.now(UTC).replace(microsecond=0)
 ISO = NOW.isoformat()
+_ISO_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00")
 
 
 def service(max_batch_readings: int = 1000) -> IngestService:
@@ -94,6 +96,7 @@ def test_an_empty_events_list_is_still_the_fast_case() -> None:
         b'{"readings": [{"machine_id": "mill-01", "ts": "' + ISO.encode() + b'", "values": {"torque": NaN}}]}',
         b'{"readings": [{"machine_id": "mill-01", "ts": "' + ISO.encode() + b'", "values": {"torque": Infinity}}]}',
     ],
+    ids=lambda raw: _ISO_RE.sub("<now>", raw.decode()),  # the same ids in every process (pytest-xdist's workers)
 )
 def test_anything_but_a_plainly_good_batch_takes_the_full_path(raw: bytes) -> None:
     assert service().decode_batch(raw) is None

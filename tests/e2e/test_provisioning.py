@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e.conftest import BrowserPage, Twin
 
@@ -78,3 +79,24 @@ def test_a_machine_provisioned_live_appears_reports_and_leaves_without_a_reload(
         _delete(twin, "/machines/boiler-e2e")
         assert _delete(twin, "/profiles/e2e-boiler").status_code == 204
     assert not bpage.errors
+
+
+def test_a_connector_form_offers_a_machine_provisioned_since_the_last_form(twin: Twin, bpage: BrowserPage) -> None:
+    """The Connectors view loads the machines for each form it opens, not once: a machine provisioned while the
+    view is open is there to map the next time a form opens (it was missing until the page was reloaded)."""
+    page = bpage.page
+    bpage.goto(twin, "#/connectors", user="erin")  # an engineer: connectors are theirs to change
+    option = "[data-testid=connector-form] [data-testid=conn-row-0-machine] option[value=boiler-e2e]"
+    page.click("[data-testid=connector-new-opcua]")
+    page.locator("[data-testid=conn-row-0-machine]").wait_for()
+    assert page.locator(option).count() == 0
+    page.locator("[data-testid=connector-form]").get_by_role("button", name="Close").click()
+    assert twin.post("/profiles", PROFILE).status_code == 201
+    try:
+        assert twin.post("/machines", MACHINE).status_code == 201
+        page.click("[data-testid=connector-new-opcua]")
+        expect(page.locator(option)).to_have_count(1)
+    finally:
+        _delete(twin, "/machines/boiler-e2e")
+        assert _delete(twin, "/profiles/e2e-boiler").status_code == 204
+    assert bpage.errors == []

@@ -141,22 +141,28 @@ export function ConnectorsView() {
   const [browsing, setBrowsing] = useState<string | null>(null);
   const [editing, setEditing] = useState<Editing | null>(null);
   const [pasting, setPasting] = useState(false);
-  const [plant, setPlant] = useState<{ machines: MachineView[]; profiles: StoredProfile[] } | null>(null);
-  const [plantError, setPlantError] = useState<string | null>(null);
+  // The machines and profiles a form offers, loaded for each form that opens (tagged with its number): one
+  // provisioned since the last form (here, in the editor or through the API) is there to pick.
+  const [loaded, setLoaded] = useState<{ form: number; machines: MachineView[]; profiles: StoredProfile[] } | null>(
+    null,
+  );
+  const [loadError, setLoadError] = useState<{ form: number; text: string } | null>(null);
   const [tick, setTick] = useState(0);
   const { data, error } = usePolling(`connectors-${tick}`, () => api.connectors(), 5_000, "the connectors");
-  const needPlant = editing !== null && plant === null;
+  const formId = editing?.form ?? null;
+  const plant = loaded !== null && loaded.form === formId ? loaded : null;
+  const plantError = loadError !== null && loadError.form === formId ? loadError.text : null;
   useEffect(() => {
-    if (!needPlant) return;
+    if (formId === null) return;
     let live = true;
     Promise.all([api.machines(), api.profiles()]).then(
-      ([machines, profiles]) => live && setPlant({ machines, profiles }),
-      (e: unknown) => live && setPlantError(errorText(e)),
+      ([machines, profiles]) => live && setLoaded({ form: formId, machines, profiles }),
+      (e: unknown) => live && setLoadError({ form: formId, text: errorText(e) }),
     );
     return () => {
       live = false;
     };
-  }, [needPlant]);
+  }, [formId]);
   const act = (p: Promise<unknown>): void => {
     p.then(
       () => setTick((t) => t + 1),

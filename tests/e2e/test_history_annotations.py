@@ -62,6 +62,21 @@ def test_markers_and_one_chart_of_several_sensors(twin: Twin, bpage: BrowserPage
     assert len(rows) > 1
     assert {r[0] for r in rows[1:]} == {MACHINE}
     assert {r[2] for r in rows[1:]} <= {s["key"] for s in picked}
+
+    # on a phone the controls fit the screen: the range buttons keep their labels on one line ("15 min" wrapped
+    # into two before) and the machine-time note wraps instead of running off the right edge
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{twin.url}/#/history/{MACHINE}?range=24h")
+    note = page.locator("[data-testid=history-machine-time]")
+    expect(note).to_be_visible()
+    heights = page.eval_on_selector_all("[data-testid=history-range] button", "bs => bs.map(b => b.clientHeight)")
+    assert heights, "no range buttons"
+    assert max(heights) <= 30, heights
+    width = page.evaluate("() => document.documentElement.clientWidth")
+    box = note.bounding_box()
+    assert box is not None
+    assert box["x"] + box["width"] <= width, (box, width)
+    assert page.evaluate("() => document.documentElement.scrollWidth") == width
     assert bpage.errors == []
 
 

@@ -109,6 +109,10 @@ export function fromLocalInput(value: string): Date | null {
 
 /** uPlot x-axis labels (epoch seconds) on the dashboard's one 24-hour clock: HH:MM, with seconds below a
  * minute's spacing, and the date where the day changes or ticks are a day or more apart. */
+/** Least room between two time ticks, in CSS px: a label with its day ("07 Dec 16:50:15", the first of a new day)
+ * is about 90 px wide at the axis font, and uPlot's default (50 px) packed "16:50:00 16:50:15 …" edge to edge. */
+export const TIME_AXIS_SPACE = 90;
+
 export function timeAxisLabels(splits: number[], incrS: number): string[] {
   let prevDay = "";
   return splits.map((t) => {

@@ -7,7 +7,7 @@ import uPlot from "uplot";
 import { type Marker, MARKER_COLOR } from "../annotations";
 import { type ChartLine, lineColumns, lineLabel, scalesOf } from "../chartLines";
 import { formatClock, formatDay, formatUnit } from "../format";
-import { timeAxisLabels } from "../history";
+import { TIME_AXIS_SPACE, timeAxisLabels } from "../history";
 import { unitPrefs } from "../units";
 import { mountPlot } from "./plot";
 
@@ -124,7 +124,7 @@ export function CombinedChart({
         ...Object.fromEntries(scales.map((u) => [u, { auto: true, range: normalised ? normalRange : unitRange }])),
       },
       axes: [
-        { ...axis, values: (_u, splits, _i, _space, incr) => timeAxisLabels(splits, incr) },
+        { ...axis, space: TIME_AXIS_SPACE, values: (_u, splits, _i, _space, incr) => timeAxisLabels(splits, incr) },
         ...scales.map((u, i) => ({
           ...axis,
           scale: u,

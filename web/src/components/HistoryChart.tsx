@@ -6,7 +6,7 @@ import uPlot from "uplot";
 import type { HistorySeries, SensorSpec } from "../api/types";
 import type { Marker } from "../annotations";
 import { formatClock, formatDay, formatUnit } from "../format";
-import { timeAxisLabels, toColumns } from "../history";
+import { TIME_AXIS_SPACE, timeAxisLabels, toColumns } from "../history";
 import { toDisplay, unitPrefs } from "../units";
 import { drawMarkers } from "./CombinedChart";
 import { mountPlot } from "./plot";
@@ -69,7 +69,7 @@ export function HistoryChart({
       },
       // One 24-hour clock, as everywhere else in the dashboard (uPlot's default is 12-hour).
       axes: [
-        { ...axis, values: (_u, splits, _i, _space, incr) => timeAxisLabels(splits, incr) },
+        { ...axis, space: TIME_AXIS_SPACE, values: (_u, splits, _i, _space, incr) => timeAxisLabels(splits, incr) },
         { ...axis, size: 64 },
       ],
       series: [

@@ -15,9 +15,20 @@ from pydantic import BaseModel, ConfigDict, Field
 class Reason(BaseModel):
     """One feature's push on the failure score (LightGBM pred_contrib, log-odds; positive raises the risk)."""
 
+    # Only ever sent: its schema lists defaulted fields as required (they are always present).
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)
+
     feature: str
     value: float | None = Field(description="the feature's value for this prediction (null when unknown)")
     contribution: float
+    sensor: str | None = Field(
+        default=None, description="the machine's sensor the feature is computed from (null for other features)"
+    )
+    text: str = Field(
+        default="",
+        description="the reason in words: the sensor's label, value and unit and its trend per hour "
+        '("Vibration RMS 6.10 mm/s on average over 12 h, rising 0.4 mm/s per hour")',
+    )
 
 
 class RulEstimate(BaseModel):

@@ -140,9 +140,12 @@ class ModelBundle:
             out["contrib"] = np.asarray(self.failure.predict(X, pred_contrib=True, **threads))[:, :-1]
         return out
 
-    def predictions(self, X: np.ndarray, reasons: int = 3, alerts: np.ndarray | None = None) -> list[Prediction]:
-        """``Prediction`` objects for the rows of ``X`` with the top ``reasons`` contributing features; ``alerts``
-        replaces the per-row alert flags (a history model's sequence alert, ``machine_alerts``)."""
+    def predictions(
+        self, X: np.ndarray, reasons: int = 3, alerts: np.ndarray | None = None, usable: np.ndarray | None = None
+    ) -> list[Prediction]:
+        """``Prediction`` objects for the rows of ``X`` with the top ``reasons`` contributing features (among the
+        ``usable`` ones of each row, a boolean array shaped as ``X``, when given); ``alerts`` replaces the per-row
+        alert flags (a history model's sequence alert, ``machine_alerts``)."""
         raw = self.predict_matrix(X, reasons)
         if alerts is not None:
             raw["alert"] = np.asarray(alerts, dtype=bool)
@@ -166,7 +169,8 @@ class ModelBundle:
                 p.likely_mode = self.mode_classes[int(np.argmax(probs))]
             if reasons:
                 c = raw["contrib"][i]
-                top = np.argsort(-np.abs(c))[:reasons]
+                weight = np.abs(c) if usable is None else np.where(usable[i], np.abs(c), -1.0)
+                top = [j for j in np.argsort(-weight)[:reasons] if weight[j] > 0.0]
                 p.reasons = [
                     Reason(
                         feature=self.features[j],

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from factorytwin.ml.bundle import ModelBundle
+    from factorytwin.ml.reasons import ReasonWords
     from factorytwin.ml.timeseries import HistorySpec
 
 # numpy, pandas and LightGBM (~2 s to import) are imported where they are used, not here: the API builds the
@@ -133,6 +134,31 @@ def spec_of(bundle: ModelBundle) -> HistorySpec:
     return HistorySpec(
         step_s=float(s["step_s"]), window=int(s["window"]), horizon_h=float(s["horizon_h"]), signals=tuple(s["signals"])
     )
+
+
+def reason_words(bundle: ModelBundle, machine: Machine | None) -> ReasonWords:
+    """How ``bundle``'s reasons are told for ``machine`` (its profile's sensors only), or for a row of no machine
+    (``POST /predict``: any sensor of the catalogue)."""
+    from factorytwin.domain import CATALOGUE, kind_of, sensor_specs
+    from factorytwin.ml.reasons import ReasonWords
+
+    if machine is not None:
+        sensors = sensor_specs(kind_of(machine))
+    else:
+        sensors = {spec.key: spec for specs in CATALOGUE.values() for spec in specs}
+    if bundle.shape == "history":
+        spec = spec_of(bundle)
+        return ReasonWords(bundle.features, sensors, spec.step_s, spec.window)
+    return ReasonWords(bundle.features, sensors, None, None)
+
+
+def with_words(preds: list[Prediction], X: np.ndarray, words: Sequence[ReasonWords]) -> list[Prediction]:
+    """``preds`` (one per row of ``X``) with each reason's sensor and text filled in."""
+    for p, row, w in zip(preds, X, words, strict=True):
+        p.reasons = [
+            r.model_copy(update={"sensor": w.sensor(r.feature), "text": w.text(r.feature, row)}) for r in p.reasons
+        ]
+    return preds
 
 
 class Predictor:
@@ -293,7 +319,10 @@ class Predictor:
                 alerts.append(bool(bundle.machine_alerts(t_h, rows, prob)[-1]))
                 newest.append(rows[-1])
             X = np.vstack(newest)
-            preds = bundle.predictions(X, reasons=3, alerts=np.array(alerts, dtype=bool))
+            words = [reason_words(bundle, inp["machine"]) for _, inp in have]
+            usable = np.vstack([w.usable(row) for w, row in zip(words, X, strict=True)])
+            preds = bundle.predictions(X, reasons=3, alerts=np.array(alerts, dtype=bool), usable=usable)
+            preds = with_words(preds, X, words)
             for (mid, inp), p in zip(have, preds, strict=True):
                 known = out[mid]
                 out[mid] = p.model_copy(
@@ -397,7 +426,8 @@ class Predictor:
         version, bundle = active
 
         def work() -> list[Prediction]:
-            preds = bundle.predictions(self._rows_matrix(bundle, request.rows), reasons=request.reasons)
+            X = self._rows_matrix(bundle, request.rows)
+            preds = with_words(bundle.predictions(X, reasons=request.reasons), X, [reason_words(bundle, None)] * len(X))
             return [p.model_copy(update={"model_version": version}) for p in preds]
 
         preds: list[Prediction] = await self._run(work)

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from factorytwin.api import create_app
 from factorytwin.config import Settings
+from factorytwin.domain import MachineKind, sensor_specs
 from factorytwin.ml.datasets import prepare_table
 from factorytwin.ml.pipeline import make_card
 from factorytwin.ml.registry import ModelRegistry
@@ -122,6 +123,35 @@ async def test_history_model_gives_rul_with_interval(
     rul = body["rul"]
     assert 0.0 <= rul["low"] <= rul["median"] <= rul["high"]
     assert rul["unit"] == "h"
+    # reasons in words, from the mill's own sensors (or its age, kind and product)
+    mill = sensor_specs(MachineKind.CNC_MILL)
+    assert body["reasons"]
+    for reason in body["reasons"]:
+        assert reason["text"], reason
+        if reason["sensor"] is not None:
+            assert reason["sensor"] in mill
+            assert reason["text"].startswith(mill[reason["sensor"]].label), reason
+
+    # a pump's reasons never name a sensor it does not have (the model was trained on mills' tool wear too)
+    pump = sensor_specs(MachineKind.PUMP)
+    start = datetime.now(UTC) - timedelta(hours=6)
+    sets = [
+        {
+            "machine_id": "pump-01",
+            "ts": (start + timedelta(minutes=10 * i)).isoformat(),
+            "values": {k: (s.normal_low + s.normal_high) / 2 for k, s in pump.items()},
+        }
+        for i in range(36)
+    ]
+    assert (await client.post("/api/v1/telemetry", json={"readings": sets})).status_code < 300
+    served = (await client.get("/api/v1/machines/pump-01/prediction")).json()
+    assert served["status"] == "ok", served
+    assert served["reasons"]
+    for reason in served["reasons"]:
+        signal = reason["feature"].rpartition("__")[0] or reason["feature"]
+        assert signal in pump or signal in {"hours_since_renewal", "kind", "product_type"}, reason
+        assert reason["value"] is not None, reason
+
     plan = (await client.get("/api/v1/maintenance/schedule", params={"horizon_h": 48})).json()
     assert plan["status"] == "ok"
     assert {p["policy"] for p in plan["policies"]} == {"predictive", "run_to_failure", "fixed_interval"}

@@ -3659,6 +3659,17 @@ export interface components {
             /** Feature */
             feature: string;
             /**
+             * Sensor
+             * @description the machine's sensor the feature is computed from (null for other features)
+             */
+            sensor: string | null;
+            /**
+             * Text
+             * @description the reason in words: the sensor's label, value and unit and its trend per hour ("Vibration RMS 6.10 mm/s on average over 12 h, rising 0.4 mm/s per hour")
+             * @default
+             */
+            text: string;
+            /**
              * Value
              * @description the feature's value for this prediction (null when unknown)
              */

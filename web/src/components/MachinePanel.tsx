@@ -364,13 +364,9 @@ function PredictionSection({ machineId }: { machineId: string }) {
           {p.reasons && p.reasons.length > 0 && (
             <ul style={{ margin: "6px 0 0", paddingLeft: 18 }} className="muted">
               {p.reasons.slice(0, 4).map((r) => (
-                <li key={r.feature}>
-                  {r.feature.replaceAll("_", " ")}
-                  {r.value != null && ` = ${formatValue(r.value)}`}{" "}
-                  <span className="faint">
-                    ({r.contribution >= 0 ? "+" : ""}
-                    {r.contribution.toFixed(2)})
-                  </span>
+                <li key={r.feature} data-testid="prediction-reason" data-feature={r.feature} title={r.feature}>
+                  {r.text || `${r.feature.replaceAll("_", " ")}${r.value != null ? ` = ${formatValue(r.value)}` : ""}`}{" "}
+                  <span className="faint">({r.contribution >= 0 ? "raises" : "lowers"} the risk)</span>
                 </li>
               ))}
             </ul>

@@ -23,7 +23,11 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 MINUTE_MS = 60_000
 MIN_BUCKET_MS = 2 * MINUTE_MS
@@ -74,6 +78,86 @@ def dirty_marks(machines: Sequence[int], sensors: Sequence[int], ts_ms: Sequence
         for machine, sensor in set(zip(machines, sensors, strict=True))
         for minute in minutes.get(machine, ())
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Deltas:
+    """The aggregates of some new readings per unit of one level: parallel columns, one entry per distinct
+    (machine, sensor, unit), sorted by that key (so writers merging them lock rows in one order)."""
+
+    level: Level
+    machine: NDArray[np.int64]
+    sensor: NDArray[np.int64]
+    unit: NDArray[np.int64]
+    vmin: NDArray[np.float64]
+    vmax: NDArray[np.float64]
+    vsum: NDArray[np.float64]
+    n: NDArray[np.int64]
+
+
+def _group_starts(*keys: NDArray[np.int64]) -> NDArray[np.intp]:
+    """Where each run of equal keys starts in sorted key columns."""
+    import numpy as np
+
+    change = np.zeros(len(keys[0]), dtype=bool)
+    change[0] = True
+    for key in keys:
+        change[1:] |= key[1:] != key[:-1]
+    return np.flatnonzero(change)
+
+
+def deltas(
+    machines: NDArray[Any], sensors: NDArray[Any], ts_ms: NDArray[Any], values: NDArray[np.float64]
+) -> list[Deltas]:
+    """The minute, hour and day aggregates of these readings (readings before 1970 left out), with numpy: one sort
+    by (machine, sensor, minute), then each level grouped from the one below it, which that order also sorts.
+
+    min and max follow PostgreSQL's order of doubles, where NaN is above every number: ``fmin`` skips a NaN
+    unless all are, ``maximum`` keeps it. [] when nothing is left to roll up.
+    """
+    import numpy as np
+
+    ts = np.asarray(ts_ms, dtype=np.int64)
+    keep = ts >= 0
+    machine, sensor = np.asarray(machines, dtype=np.int64), np.asarray(sensors, dtype=np.int64)
+    value = np.asarray(values, dtype=np.float64)
+    if not keep.all():
+        machine, sensor, ts, value = machine[keep], sensor[keep], ts[keep], value[keep]
+    if not len(ts):
+        return []
+    minute = ts // MINUTE_MS
+    order = np.lexsort((minute, sensor, machine))
+    machine, sensor, minute, value = machine[order], sensor[order], minute[order], value[order]
+    starts = _group_starts(machine, sensor, minute)
+    out = [
+        Deltas(
+            MINUTE,
+            machine[starts],
+            sensor[starts],
+            minute[starts],
+            np.fmin.reduceat(value, starts),
+            np.maximum.reduceat(value, starts),
+            np.add.reduceat(value, starts),
+            np.diff(np.append(starts, len(value))).astype(np.int64),
+        )
+    ]
+    for fine, coarse in COARSER:
+        d = out[-1]
+        unit = d.unit // (coarse.unit_ms // fine.unit_ms)
+        starts = _group_starts(d.machine, d.sensor, unit)
+        out.append(
+            Deltas(
+                coarse,
+                d.machine[starts],
+                d.sensor[starts],
+                unit[starts],
+                np.fmin.reduceat(d.vmin, starts),
+                np.maximum.reduceat(d.vmax, starts),
+                np.add.reduceat(d.vsum, starts),
+                np.add.reduceat(d.n, starts),
+            )
+        )
+    return out
 
 
 def runs(minutes: Iterable[int]) -> list[tuple[int, int]]:

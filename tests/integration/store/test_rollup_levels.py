@@ -83,7 +83,9 @@ async def test_multi_level_history_equals_the_raw_answer(store: Store) -> None:
     await write(rng.sample(range(T0_MS + 100 * DAY_MS, T0_MS + 102 * DAY_MS, 1000), 20_000))
     await check()  # everything dirty: read raw
     first_minute = T0_MS // 60_000
-    assert await store.refresh_rollups(first_minute + 150 * 1440 + 17) > 0  # up to mid-hour: later ones dirty
+    refreshed = await store.refresh_rollups(first_minute + 150 * 1440 + 17)  # up to mid-hour: later ones dirty
+    # (PostgreSQL rolls up what it stores by COPY as it writes it: nothing there to recompute)
+    assert refreshed > 0 if store.backend == "sqlite" else refreshed == 0
     await check()
     await write(rng.sample(range(T0_MS + 100 * DAY_MS, T0_MS + 101 * DAY_MS), 300))  # late data into rolled-up days
     await write(sorted(truth)[:300])  # a resend: nothing new, nothing dirty

@@ -336,7 +336,9 @@ async def test_history_stays_exact_across_rollup_refreshes_late_data_and_resends
     await write(rng.sample(range(T0_MS, T0_MS + 3 * day_ms), 4000))
     await check()  # everything dirty: read raw
     first_minute = T0_MS // 60_000
-    assert await store.refresh_rollups(first_minute + 1440) > 0  # the first day rolled up, the rest dirty
+    refreshed = await store.refresh_rollups(first_minute + 1440)  # the first day rolled up, the rest dirty
+    # (PostgreSQL rolls up what it stores by COPY as it writes it: nothing there to recompute)
+    assert refreshed > 0 if store.backend == "sqlite" else refreshed == 0
     await check()
     await write(rng.sample(range(T0_MS, T0_MS + day_ms), 500))  # late data into rolled-up minutes
     await write(sorted(truth)[:300])  # a resend: nothing new, nothing dirty

@@ -3,23 +3,36 @@
 A group of batches is one transaction, each batch in its own savepoint (all-or-nothing on its own). The statements
 that take no parameters go together as one simple query: ``BEGIN`` and the first savepoint in one round trip;
 between two batches ``RELEASE`` and the next ``SAVEPOINT`` in one; at the end the last ``RELEASE``, the shared
-rollup lock, the rollup dirty marks of every batch, the readings counter and ``COMMIT`` in one. So a group of ``k``
-batches costs ``2k + 1`` round trips (3 for one batch, against 9 before: docs/ARCHITECTURE.md, "Ingest beside its
-peers").
+rollup lock, the rollup dirty marks, the rollup merges, the readings counter and ``COMMIT`` in one. So a group of
+``k`` batches costs ``2k + 1`` round trips (3 for one batch, against 9 before: docs/ARCHITECTURE.md, "Ingest beside
+its peers").
 
-A batch's readings go by binary ``COPY`` of a payload made from its columns at once (``copy_payload``: one numpy
+A batch's readings go by binary ``COPY`` of a payload made from its columns at once (``payload_of``: one numpy
 array of the whole wire format, no Python tuple per reading). ``COPY`` cannot skip a key stored before, so a
 resend (or a key repeated in the batch) fails it with a unique violation; the savepoint is rolled back and the
 batch goes again through ``INSERT ... ON CONFLICT DO NOTHING`` of its columns as arrays, which stores and counts
-only what is new. The marks and the counter are written only for batches that stored something, after all of
-them, still inside the transaction.
+only what is new.
 
-The rollup lock is taken shared just before the marks, not at ``BEGIN``: a refresh (which takes it exclusively
-and holds it for its whole transaction) then delays only the last round trip of a write, not its ``COPY``. The
-guarantee is the same: a refresh never clears the mark of a minute whose new readings it could not see. Either
-the refresh holds the lock first, and cannot see the write's uncommitted readings, but the write inserts its
-marks only after the refresh has committed (and deleted the old marks), so they survive it; or the write holds
-it first, and commits readings and marks together before the refresh reads either.
+Rollups (store/rollup.py): a batch stored by ``COPY`` is all new, so its minute, hour and day aggregates are
+computed from its columns (``rollup.deltas``, numpy) and merged into ``rollup_1m``/``1h``/``1d`` at the end
+(``INSERT ... ON CONFLICT DO UPDATE`` with ``LEAST``/``GREATEST``/sums): the refresh never re-reads them. A batch
+stored by ``INSERT`` (which may have stored only part of itself) marks its minutes in ``rollup_dirty`` instead, and
+the refresh recomputes them from the readings. Marks, merges and the counter are written only for batches that
+stored something, after all of them, still inside the transaction, so a failed batch or group leaves none.
+
+The rollup lock is taken shared just before the marks and merges, not at ``BEGIN``: a refresh (which takes it
+exclusively and holds it for its whole transaction) then delays only the last round trip of a write, not its
+``COPY``. Either the refresh holds the lock first: it cannot see the write's uncommitted readings, and the write
+inserts its marks and adds its merges only after the refresh has committed (and deleted the old marks), so the
+marks survive it and the merges add to what it computed without the write's readings; or the write holds it
+first, and commits readings, marks and merges together before the refresh reads any of them (its recompute then
+includes those readings once). A merge never races a refresh's recompute of the same row.
+
+Writers lock rollup rows in one order (marks, then minutes, hours, days, each statement in key order, then the
+counter), so two writers on the same units wait for each other but never deadlock; ``ON CONFLICT DO UPDATE``
+combines with the newest committed row. A sum that overflows a double fails its write (PostgreSQL refuses float
+overflow, for a merge as for ``sum()`` over the readings); ingest bounds every value to its sensor's physical
+range long before that.
 """
 
 from __future__ import annotations

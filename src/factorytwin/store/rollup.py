@@ -1,14 +1,27 @@
 """Exact rollups at three levels (minute, hour, day) for history over long ranges.
 
-``rollup_1m``, ``rollup_1h`` and ``rollup_1d`` hold min/max/sum/count of each (machine, sensor, unit). Every write
-transaction that stores readings also marks their (machine, sensor, minute) in ``rollup_dirty``; a background
-refresh recomputes dirty *closed* minutes from the readings, then the hours of those minutes from ``rollup_1m`` and
-their days from ``rollup_1h``, and clears the marks, all in one transaction serialised with the writes.
+``rollup_1m``, ``rollup_1h`` and ``rollup_1d`` hold min/max/sum/count of each (machine, sensor, unit). They are
+kept in two ways, and the one invariant below holds through both:
 
-So an hour (a day) with no dirty minute holds exactly the aggregate of its readings: its last change of readings
-left a mark on one of its minutes, and the refresh that cleared that mark recomputed the hour (the day) from
-minutes (hours) that were all clean by then. An hour or day that still has a dirty minute may be stale and is never
-read.
+- *Merged at write time*: a PostgreSQL batch stored by binary ``COPY`` is all new (``COPY`` fails on any key
+  stored before), so its write transaction adds the batch's own aggregates (``deltas``, computed from its columns)
+  to its minutes, hours and days (min of mins, max of maxes, sum of sums, count of counts; ``pg_ingest``).
+- *Marked and refreshed*: every other write transaction that stores readings (PostgreSQL's ``INSERT ... ON
+  CONFLICT DO NOTHING`` path for resends, every SQLite write, the migration of old databases) marks their
+  (machine, sensor, minute) in ``rollup_dirty``; a background refresh recomputes dirty *closed* minutes from the
+  readings, then the hours of those minutes from ``rollup_1m`` and their days from ``rollup_1h``, and clears the
+  marks, all in one transaction serialised with the writes (on PostgreSQL: an advisory lock that the refresh takes
+  exclusively and a write shared, before its marks and merges; on SQLite: the one writer thread).
+
+The invariant: a unit (minute, hour, day) with no dirty minute holds exactly the aggregate of its readings. A
+merge adds exactly the aggregate of the readings its transaction adds, in the same commit. A refresh replaces a
+minute with the aggregate of every reading it can see, and it sees every committed one and no uncommitted one
+whose writer could still merge or mark before it: a writer holding the lock shared commits before the refresh
+takes it, a writer that asks for it after commits (readings, merges, marks) after the refresh. So a minute
+recomputed by a refresh misses no reading a merge will not add, and a merge never lands on a value it would double
+count. An hour (a day) with no dirty minute is exact because the last refresh to recompute it did so from minutes
+(hours) that were all exact, and every change since came with a merge. An hour or day that still has a dirty minute
+may be stale and is never read.
 
 A history query with buckets of two minutes or more reads, in one snapshot, per level from the coarsest its
 buckets allow down to minutes: the units that lie wholly inside the range and inside one bucket and have no dirty

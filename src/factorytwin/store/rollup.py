@@ -3,11 +3,12 @@
 ``rollup_1m``, ``rollup_1h`` and ``rollup_1d`` hold min/max/sum/count of each (machine, sensor, unit). They are
 kept in two ways, and the one invariant below holds through both:
 
-- *Merged at write time*: a PostgreSQL batch stored by binary ``COPY`` is all new (``COPY`` fails on any key
-  stored before), so its write transaction adds the batch's own aggregates (``deltas``, computed from its columns)
-  to its minutes, hours and days (min of mins, max of maxes, sum of sums, count of counts; ``pg_ingest``).
-- *Marked and refreshed*: every other write transaction that stores readings (PostgreSQL's ``INSERT ... ON
-  CONFLICT DO NOTHING`` path for resends, every SQLite write, the migration of old databases) marks their
+- *Merged at write time*: a batch known to be all new (on PostgreSQL stored by binary ``COPY``, which fails on any
+  key stored before; on SQLite one whose ``INSERT OR IGNORE`` stored every row) has its own aggregates
+  (``deltas``, computed from its columns) added to its minutes, hours and days in its write transaction (min of
+  mins, max of maxes, sum of sums, count of counts; ``pg_ingest``, ``sqlite_history.merge_rollups``).
+- *Marked and refreshed*: every other write transaction that stores readings (a batch that stored only part of
+  itself: a resend with some new readings; the migration of old databases) marks their
   (machine, sensor, minute) in ``rollup_dirty``; a background refresh recomputes dirty *closed* minutes from the
   readings, then the hours of those minutes from ``rollup_1m`` and their days from ``rollup_1h``, and clears the
   marks, all in one transaction serialised with the writes (on PostgreSQL: an advisory lock that the refresh takes

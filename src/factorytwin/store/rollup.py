@@ -1,14 +1,28 @@
 """Exact rollups at three levels (minute, hour, day) for history over long ranges.
 
-``rollup_1m``, ``rollup_1h`` and ``rollup_1d`` hold min/max/sum/count of each (machine, sensor, unit). Every write
-transaction that stores readings also marks their (machine, sensor, minute) in ``rollup_dirty``; a background
-refresh recomputes dirty *closed* minutes from the readings, then the hours of those minutes from ``rollup_1m`` and
-their days from ``rollup_1h``, and clears the marks, all in one transaction serialised with the writes.
+``rollup_1m``, ``rollup_1h`` and ``rollup_1d`` hold min/max/sum/count of each (machine, sensor, unit). They are
+kept in two ways, and the one invariant below holds through both:
 
-So an hour (a day) with no dirty minute holds exactly the aggregate of its readings: its last change of readings
-left a mark on one of its minutes, and the refresh that cleared that mark recomputed the hour (the day) from
-minutes (hours) that were all clean by then. An hour or day that still has a dirty minute may be stale and is never
-read.
+- *Merged at write time*: a batch known to be all new (on PostgreSQL stored by binary ``COPY``, which fails on any
+  key stored before; on SQLite one whose ``INSERT OR IGNORE`` stored every row) has its own aggregates
+  (``deltas``, computed from its columns) added to its minutes, hours and days in its write transaction (min of
+  mins, max of maxes, sum of sums, count of counts; ``pg_ingest``, ``sqlite_history.merge_rollups``).
+- *Marked and refreshed*: every other write transaction that stores readings (a batch that stored only part of
+  itself: a resend with some new readings; the migration of old databases) marks their
+  (machine, sensor, minute) in ``rollup_dirty``; a background refresh recomputes dirty *closed* minutes from the
+  readings, then the hours of those minutes from ``rollup_1m`` and their days from ``rollup_1h``, and clears the
+  marks, all in one transaction serialised with the writes (on PostgreSQL: an advisory lock that the refresh takes
+  exclusively and a write shared, before its marks and merges; on SQLite: the one writer thread).
+
+The invariant: a unit (minute, hour, day) with no dirty minute holds exactly the aggregate of its readings. A
+merge adds exactly the aggregate of the readings its transaction adds, in the same commit. A refresh replaces a
+minute with the aggregate of every reading it can see, and it sees every committed one and no uncommitted one
+whose writer could still merge or mark before it: a writer holding the lock shared commits before the refresh
+takes it, a writer that asks for it after commits (readings, merges, marks) after the refresh. So a minute
+recomputed by a refresh misses no reading a merge will not add, and a merge never lands on a value it would double
+count. An hour (a day) with no dirty minute is exact because the last refresh to recompute it did so from minutes
+(hours) that were all exact, and every change since came with a merge. An hour or day that still has a dirty minute
+may be stale and is never read.
 
 A history query with buckets of two minutes or more reads, in one snapshot, per level from the coarsest its
 buckets allow down to minutes: the units that lie wholly inside the range and inside one bucket and have no dirty
@@ -23,7 +37,11 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    from numpy.typing import NDArray
 
 MINUTE_MS = 60_000
 MIN_BUCKET_MS = 2 * MINUTE_MS
@@ -74,6 +92,86 @@ def dirty_marks(machines: Sequence[int], sensors: Sequence[int], ts_ms: Sequence
         for machine, sensor in set(zip(machines, sensors, strict=True))
         for minute in minutes.get(machine, ())
     ]
+
+
+@dataclass(frozen=True, slots=True)
+class Deltas:
+    """The aggregates of some new readings per unit of one level: parallel columns, one entry per distinct
+    (machine, sensor, unit), sorted by that key (so writers merging them lock rows in one order)."""
+
+    level: Level
+    machine: NDArray[np.int64]
+    sensor: NDArray[np.int64]
+    unit: NDArray[np.int64]
+    vmin: NDArray[np.float64]
+    vmax: NDArray[np.float64]
+    vsum: NDArray[np.float64]
+    n: NDArray[np.int64]
+
+
+def _group_starts(*keys: NDArray[np.int64]) -> NDArray[np.intp]:
+    """Where each run of equal keys starts in sorted key columns."""
+    import numpy as np
+
+    change = np.zeros(len(keys[0]), dtype=bool)
+    change[0] = True
+    for key in keys:
+        change[1:] |= key[1:] != key[:-1]
+    return np.flatnonzero(change)
+
+
+def deltas(
+    machines: NDArray[Any], sensors: NDArray[Any], ts_ms: NDArray[Any], values: NDArray[np.float64]
+) -> list[Deltas]:
+    """The minute, hour and day aggregates of these readings (readings before 1970 left out), with numpy: one sort
+    by (machine, sensor, minute), then each level grouped from the one below it, which that order also sorts.
+
+    min and max follow PostgreSQL's order of doubles, where NaN is above every number: ``fmin`` skips a NaN
+    unless all are, ``maximum`` keeps it. [] when nothing is left to roll up.
+    """
+    import numpy as np
+
+    ts = np.asarray(ts_ms, dtype=np.int64)
+    keep = ts >= 0
+    machine, sensor = np.asarray(machines, dtype=np.int64), np.asarray(sensors, dtype=np.int64)
+    value = np.asarray(values, dtype=np.float64)
+    if not keep.all():
+        machine, sensor, ts, value = machine[keep], sensor[keep], ts[keep], value[keep]
+    if not len(ts):
+        return []
+    minute = ts // MINUTE_MS
+    order = np.lexsort((minute, sensor, machine))
+    machine, sensor, minute, value = machine[order], sensor[order], minute[order], value[order]
+    starts = _group_starts(machine, sensor, minute)
+    out = [
+        Deltas(
+            MINUTE,
+            machine[starts],
+            sensor[starts],
+            minute[starts],
+            np.fmin.reduceat(value, starts),
+            np.maximum.reduceat(value, starts),
+            np.add.reduceat(value, starts),
+            np.diff(np.append(starts, len(value))).astype(np.int64),
+        )
+    ]
+    for fine, coarse in COARSER:
+        d = out[-1]
+        unit = d.unit // (coarse.unit_ms // fine.unit_ms)
+        starts = _group_starts(d.machine, d.sensor, unit)
+        out.append(
+            Deltas(
+                coarse,
+                d.machine[starts],
+                d.sensor[starts],
+                unit[starts],
+                np.fmin.reduceat(d.vmin, starts),
+                np.maximum.reduceat(d.vmax, starts),
+                np.add.reduceat(d.vsum, starts),
+                np.add.reduceat(d.n, starts),
+            )
+        )
+    return out
 
 
 def runs(minutes: Iterable[int]) -> list[tuple[int, int]]:

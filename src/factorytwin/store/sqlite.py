@@ -67,7 +67,7 @@ from factorytwin.store.sqlite_conn import open_writer, rollback, with_tx
 from factorytwin.store.translate import translate_results, translate_sqlite, translated
 
 T = TypeVar("T")
-_Encoded = tuple[list[int], list[int], ReadingColumns, Sequence[Event], list[tuple[int, int, int]]]
+_Encoded = tuple[list[int], list[int], ReadingColumns, Sequence[Event]]
 READER_THREADS = 2
 _INSERT_EVENT = (
     "INSERT INTO events (machine_id, ts, kind, status, message, data, natural_key) VALUES (?, ?, ?, ?, ?, ?, ?) "
@@ -228,8 +228,7 @@ class SQLiteStore(StoreCommon):
             except InvalidInput as exc:
                 encoded.append(exc)
                 continue
-            marks = rollup.dirty_marks(machines, sensors, readings.ts_ms)
-            encoded.append((machines, sensors, readings, events, marks))
+            encoded.append((machines, sensors, readings, events))
         return translate_results(await self._on_writer(self._write_batches_sync, encoded), translate_sqlite)
 
     def _write_batches_sync(self, encoded: list[_Encoded | Exception]) -> list[int | Exception]:
@@ -268,14 +267,17 @@ class SQLiteStore(StoreCommon):
         sensors: list[int],
         readings: ReadingColumns,
         events: Sequence[Event],
-        marks: list[tuple[int, int, int]],
     ) -> int:
         before = conn.total_changes
         sqlite_history.insert_rows(
             conn, sqlite_history.INSERT_READINGS, (machines, sensors, readings.ts_ms, readings.values)
         )
         new = conn.total_changes - before
-        if new and marks:
+        if new == len(readings):  # every reading new: its aggregates go straight into the rollups
+            if new:
+                sqlite_history.merge_rollups(conn, machines, sensors, readings.ts_ms, readings.values)
+        elif new:  # some stored before: mark the minutes, the refresh recomputes them from the readings
+            marks = rollup.dirty_marks(machines, sensors, readings.ts_ms)
             sqlite_history.insert_rows(conn, sqlite_history.INSERT_MARKS, tuple(zip(*marks, strict=True)))
         if events:
             # Rows are made inside the transaction: a bad event rolls back the readings too.

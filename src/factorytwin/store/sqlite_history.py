@@ -14,10 +14,19 @@ from factorytwin.store.schema import HISTORY_SQL
 INSERT_READINGS = "INSERT OR IGNORE INTO readings (machine, sensor, ts, value) VALUES "
 INSERT_MARKS = "INSERT OR IGNORE INTO rollup_dirty (machine, sensor, minute) VALUES "
 ROWS_PER_STATEMENT = 1024
+MERGE = {
+    level: (
+        f"INSERT INTO {level.table} (machine, sensor, {level.column}, vmin, vmax, vsum, n) VALUES ",
+        f" ON CONFLICT (machine, sensor, {level.column}) DO UPDATE SET vmin = min(vmin, excluded.vmin), "
+        "vmax = max(vmax, excluded.vmax), vsum = vsum + excluded.vsum, n = n + excluded.n",
+    )
+    for level in rollup.LEVELS
+}
+"""(prefix, suffix) of the statements adding new readings' aggregates to each rollup level."""
 _statements: dict[tuple[str, int, int], str] = {}
 
 
-def insert_rows(conn: sqlite3.Connection, prefix: str, columns: Sequence[Sequence[Any]]) -> None:
+def insert_rows(conn: sqlite3.Connection, prefix: str, columns: Sequence[Sequence[Any]], suffix: str = "") -> None:
     """Insert parallel ``columns`` with multi-row ``VALUES`` statements of up to 1024 rows.
 
     Not ``executemany``: it gives up the GIL around every row's step and must win it back each time, so with the
@@ -33,13 +42,24 @@ def insert_rows(conn: sqlite3.Connection, prefix: str, columns: Sequence[Sequenc
     while done < total:
         left = total - done
         n = ROWS_PER_STATEMENT if left >= ROWS_PER_STATEMENT else 1 << (left.bit_length() - 1)
-        key = (prefix, width, n)
+        key = (prefix + suffix, width, n)
         sql = _statements.get(key)
         if sql is None:
             row = "(" + ", ".join("?" * width) + ")"
-            sql = _statements[key] = prefix + ", ".join([row] * n)
+            sql = _statements[key] = prefix + ", ".join([row] * n) + suffix
         conn.execute(sql, flat[done * width : (done + n) * width])
         done += n
+
+
+def merge_rollups(
+    conn: sqlite3.Connection, machines: list[int], sensors: list[int], ts: list[int], values: list[float]
+) -> None:
+    """Add the aggregates of these readings, all new in the open transaction, to the three rollup levels."""
+    import numpy as np
+
+    for d in rollup.deltas(np.array(machines), np.array(sensors), np.array(ts, dtype=np.int64), np.array(values)):
+        columns = [a.tolist() for a in (d.machine, d.sensor, d.unit, d.vmin, d.vmax, d.vsum, d.n)]
+        insert_rows(conn, *MERGE[d.level][:1], columns, MERGE[d.level][1])
 
 
 _HISTORY = HISTORY_SQL.format(

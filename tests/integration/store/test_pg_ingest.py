@@ -1,8 +1,10 @@
 """PostgreSQL batch ingest (``store.pg_ingest``) against the real server: the binary COPY payload, all-or-nothing
-batches and groups, idempotent resends, rollup marks, round trips. Databases are named ``pgcopy_*``."""
+batches and groups, idempotent resends, the rollups kept at write time (and the marks of the INSERT path), round
+trips."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import random
 import struct
@@ -151,6 +153,48 @@ async def _marks(store: PostgresStore, *batches: Any) -> set[tuple[int, int, int
     return out
 
 
+Unit = tuple[int, int, int]
+Agg = tuple[float, float, float, int]
+_LEVELS = (("rollup_1m", "minute", 60_000), ("rollup_1h", "hour", 3_600_000), ("rollup_1d", "day", 86_400_000))
+
+
+async def _levels(store: PostgresStore) -> dict[str, tuple[dict[Unit, Agg], dict[Unit, Agg]]]:
+    """Per rollup table: (its rows, the aggregates of the readings computed by the database)."""
+    out = {}
+    for table, column, unit_ms in _LEVELS:
+        rows = await store.pool.fetch(f"SELECT machine, sensor, {column}, vmin, vmax, vsum, n FROM {table}")
+        raw = await store.pool.fetch(
+            f"SELECT machine, sensor, ts / {unit_ms}, min(value), max(value), sum(value), count(*) FROM readings "
+            "WHERE ts >= 0 GROUP BY 1, 2, 3"
+        )
+        out[table] = ({tuple(r[:3]): tuple(r[3:]) for r in rows}, {tuple(r[:3]): tuple(r[3:]) for r in raw})
+    return out
+
+
+def _same(a: Agg, b: Agg) -> bool:
+    """min, max and count equal (NaN as NaN), the sum up to summation order."""
+
+    def eq(x: float, y: float) -> bool:
+        return (math.isnan(x) and math.isnan(y)) or x == y
+
+    return eq(a[0], b[0]) and eq(a[1], b[1]) and a[3] == b[3] and (eq(a[2], b[2]) or a[2] == pytest.approx(b[2]))
+
+
+async def _assert_exact(store: PostgresStore, dirty_allowed: bool = False) -> None:
+    """Every rollup unit holds exactly the aggregate of its readings (with ``dirty_allowed``: every unit without a
+    dirty minute; there must be none otherwise), and no unit has a row without readings."""
+    dirty = await _dirty(store)
+    if not dirty_allowed:
+        assert dirty == set()
+    levels = await _levels(store)
+    for table, _, unit_ms in _LEVELS:
+        rows, raw = levels[table]
+        stale = {(m, s, minute * 60_000 // unit_ms) for m, s, minute in dirty}
+        assert set(rows) - stale == set(raw) - stale, table
+        wrong = {k: (rows[k], raw[k]) for k in set(raw) - stale if not _same(rows[k], raw[k])}
+        assert wrong == {}, table
+
+
 async def test_a_batch_failing_on_the_server_after_its_copy_leaves_nothing_and_its_neighbours_stay(
     store: PostgresStore,
 ) -> None:
@@ -169,7 +213,7 @@ async def test_a_batch_failing_on_the_server_after_its_copy_leaves_nothing_and_i
     assert len(await store.read_range("mill-01", T0, T0.replace(hour=23))) == 130
     assert [e.message for e in await store.events(EventQuery())] == ["kept"]
     assert (await store.stats()).readings == 130
-    assert await _dirty(store) == await _marks(store, first, last)  # none of the failed batch's minutes
+    await _assert_exact(store)  # rolled up at write time, none of the failed batch's readings
 
 
 async def test_a_group_failing_at_its_commit_stores_nothing_and_the_connection_is_clean(store: PostgresStore) -> None:
@@ -190,20 +234,105 @@ async def test_resends_in_one_group_and_after_store_each_reading_once(store: Pos
     batch = columns(rows)
     partly = columns([*rows[400:], ("mill-01", "torque", T0_MS - 5, -1.0)])
     assert await store.write_batches([(batch, ()), (batch, ()), (partly, ())]) == [500, 0, 1]
-    await store.pool.execute("DELETE FROM rollup_dirty")
+    assert await _dirty(store) == await _marks(store, partly)  # stored by INSERT: marked, not rolled up
+    await _assert_exact(store, dirty_allowed=True)  # the COPY batch rolled up once, not thrice
+    assert await store.refresh_rollups(10**9) > 0
+    await _assert_exact(store)
     assert await store.write_batches([(batch, ()), (partly, ())]) == [0, 0]
-    assert await _dirty(store) == set()  # a resend marks nothing
+    await _assert_exact(store)  # a resend marks nothing and adds nothing
     got = await store.read_range("mill-01", T0.replace(hour=0), T0.replace(hour=23))
     assert got.values == [-1.0, *(float(i) for i in range(500))]
     assert (await store.stats()).readings == 501
 
 
-async def test_a_groups_marks_are_the_rollup_marks_of_its_batches(store: PostgresStore) -> None:
+async def test_a_group_stored_by_copy_is_rolled_up_at_write_time_and_marks_nothing(store: PostgresStore) -> None:
     await store.pool.execute("DELETE FROM rollup_dirty")
-    a = columns([(m, "power", T0_MS + i * 20_000, 1.0) for m in ("mill-01", "pump-01") for i in range(9)])
-    b = columns([("mill-01", "torque", -60_001 + i * 30_000, 1.0) for i in range(5)])  # before 1970 too
-    assert await store.write_batches([(a, ()), (b, ())]) == [18, 5]
-    assert await _dirty(store) == await _marks(store, a, b)
+    a = columns([(m, "power", T0_MS + i * 20_000, float(i)) for m in ("mill-01", "pump-01") for i in range(9)])
+    b = columns([("mill-01", "torque", -60_001 + i * 30_000, 1.0 + i) for i in range(5)])  # before 1970 too
+    c = columns([("mill-01", "power", T0_MS + 3_600_000 * 30 + i * 7, -float(i)) for i in range(300)])  # a day on
+    assert await store.write_batches([(a, ()), (b, ()), (c, ())]) == [18, 5, 300]
+    await _assert_exact(store)
+    assert await store.pool.fetchval("SELECT count(*) FROM rollup_1m WHERE minute < 0") == 0
+    levels = await _levels(store)
+    assert [len(levels[t][0]) for t, _, _ in _LEVELS] == [2 * 3 + 1 + 1, 2 + 1 + 1, 2 + 1 + 1]
+    assert await store.refresh_rollups(10**9) == 0  # nothing left to recompute
+
+
+async def test_later_batches_merge_into_the_rolled_up_units(store: PostgresStore) -> None:
+    rng = random.Random(15)
+    stamps = rng.sample(range(T0_MS - 30_000, T0_MS + 2 * 86_400_000), 3_000)
+    for k in range(6):  # six batches over the same minutes, hours and days, each of new readings
+        part = stamps[k * 500 : (k + 1) * 500]
+        rows = [("mill-01", s, ts, round(rng.uniform(-9, 9), 2)) for ts in part for s in ("power", "torque")]
+        assert await store.write_batch(columns(rows)) == 1_000
+    await _assert_exact(store)
+    assert max(r[0] for r in (await _levels(store))["rollup_1d"][0].values()) < 9  # sanity: values as written
+
+
+async def test_doubles_of_every_kind_roll_up_as_the_database_aggregates_them(store: PostgresStore) -> None:
+    # Huge, not the largest: a sum of finite doubles that overflows is an error in PostgreSQL (for sum() over the
+    # readings as for the merge), and ingest bounds every value to its sensor's physical range long before.
+    values = [0.0, -0.0, 5e-324, -5e-324, 1e300, 0.1, 1 / 3, math.pi, 2.2250738585072014e-308]
+    rows = [("mill-01", "power", T0_MS + i * 1_000, v) for i, v in enumerate(values)]
+    rows += [("pump-01", "flow_rate", T0_MS + i * 1_000, v) for i, v in enumerate([-1e300, -1.0])]
+    rows += [("mill-01", "torque", T0_MS + i * 61_000, v) for i, v in enumerate([math.nan, 1.5, math.inf, -2.5])]
+    rows += [("pump-01", "power", T0_MS + i, v) for i, v in enumerate([math.inf, -math.inf, math.nan, math.nan])]
+    for i in range(3):
+        assert await store.write_batch(columns([(m, s, ts + i * 100, v) for m, s, ts, v in rows])) == len(rows)
+    await _assert_exact(store)
+
+
+async def test_a_group_of_copied_and_inserted_batches_on_the_same_minutes(store: PostgresStore) -> None:
+    first = columns([("mill-01", "torque", T0_MS + i * 1_000, float(i)) for i in range(180)])
+    assert await store.write_batch(first) == 180
+    copied = columns([("mill-01", "torque", T0_MS + i * 1_000 + 500, 2.0 * i) for i in range(180)])
+    mixed = columns([("mill-01", "torque", T0_MS + i * 250, -float(i)) for i in range(720)])  # some stored before
+    assert await store.write_batches([(copied, ()), (mixed, ())]) == [180, 360]
+    assert await _dirty(store) == await _marks(store, mixed)
+    await _assert_exact(store, dirty_allowed=True)
+    await store.refresh_rollups(10**9)
+    await _assert_exact(store)
+    more = columns([("mill-01", "torque", T0_MS + i * 1_000 + 100, 7.0) for i in range(180)])
+    assert await store.write_batch(more) == 180  # merged into the recomputed units
+    await _assert_exact(store)
+
+
+async def test_concurrent_writers_and_refreshes_on_the_same_units_lose_nothing(store: PostgresStore) -> None:
+    rng = random.Random(16)
+    stamps = rng.sample(range(T0_MS, T0_MS + 3 * 3_600_000), 8_000)
+    chunks = [stamps[i : i + 400] for i in range(0, len(stamps), 400)]
+    taken = set(stamps)
+    sensors = ("power", "torque", "spindle_speed")
+    stop = asyncio.Event()
+
+    def batch(chunk: list[int]) -> Any:
+        # the same series and minutes in every writer, in a different order each: row locks in key order or deadlock
+        rows = [(m, s, ts, float(ts % 997)) for ts in chunk for m in ("pump-01", "mill-01") for s in sensors]
+        rng.shuffle(rows)
+        return columns(rows)
+
+    async def writer(mine: list[list[int]]) -> None:
+        for chunk in mine:
+            assert await store.write_batch(batch(chunk)) == 6 * len(chunk)
+            # A resend with some new readings, of the first ten minutes only: the INSERT path, marked; the other
+            # minutes are never recomputed, so they must be exact from the merges alone.
+            early = [ts for ts in chunk if ts < T0_MS + 600_000]
+            if early:
+                await store.write_batch(batch(early + [ts + 1 for ts in early if ts + 1 not in taken]))
+
+    async def refresher() -> None:
+        while not stop.is_set():
+            await store.refresh_rollups(10**9)
+            await asyncio.sleep(0)
+
+    refreshing = asyncio.create_task(refresher())
+    await asyncio.gather(*(writer(chunks[k::4]) for k in range(4)))
+    stop.set()
+    await refreshing
+    await _assert_exact(store, dirty_allowed=True)
+    await store.refresh_rollups(10**9)
+    await _assert_exact(store)
+    assert (await store.stats()).readings == await store.pool.fetchval("SELECT count(*) FROM readings")
 
 
 class _Counting:

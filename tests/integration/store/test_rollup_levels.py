@@ -81,17 +81,19 @@ async def test_multi_level_history_equals_the_raw_answer(store: Store) -> None:
     # Sparse readings over the whole span, and a dense stretch of two days (minutes full, boundaries cutting them).
     await write(rng.sample(range(T0_MS - DAY_MS, T0_MS + (days + 1) * DAY_MS), 6000))
     await write(rng.sample(range(T0_MS + 100 * DAY_MS, T0_MS + 102 * DAY_MS, 1000), 20_000))
-    await check()  # everything dirty: read raw
+    await check()  # rolled up as written
     first_minute = T0_MS // 60_000
-    assert await store.refresh_rollups(first_minute + 150 * 1440 + 17) > 0  # up to mid-hour: later ones dirty
+    assert await store.refresh_rollups(first_minute + 150 * 1440 + 17) == 0  # only new readings: rolled up as written
     await check()
     await write(rng.sample(range(T0_MS + 100 * DAY_MS, T0_MS + 101 * DAY_MS), 300))  # late data into rolled-up days
     await write(sorted(truth)[:300])  # a resend: nothing new, nothing dirty
-    await check()  # the late data's minutes are dirty: their hours and days are not read
-    await store.refresh_rollups(first_minute + (days + 5) * 1440)
+    await write(sorted(truth)[:200] + [ts + 1 for ts in sorted(truth)[:50] if ts + 1 not in truth])
+    # ... and one with some new readings: its minutes are marked, read raw until the refresh recomputes them
+    await check()  # the partial resend's minutes are dirty: their hours and days are not read
+    assert await store.refresh_rollups(first_minute + (days + 5) * 1440) > 0
     await check()  # everything rolled up
-    await write([T0_MS + 200 * DAY_MS + 59_999, T0_MS + 200 * DAY_MS + 3_600_000])  # one more dirty minute in range
-    await store.refresh_rollups(first_minute + 200 * 1440)  # ... refreshed around, not itself
+    await write([T0_MS + 200 * DAY_MS + 59_999, T0_MS + 200 * DAY_MS + 3_600_000])  # merged as written
+    await store.refresh_rollups(first_minute + 200 * 1440)  # nothing dirty left
     await check()
 
 

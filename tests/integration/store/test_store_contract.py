@@ -334,14 +334,16 @@ async def test_history_stays_exact_across_rollup_refreshes_late_data_and_resends
                 assert bucket.ts == from_ms(start + index * (end - start) // points)
 
     await write(rng.sample(range(T0_MS, T0_MS + 3 * day_ms), 4000))
-    await check()  # everything dirty: read raw
+    await check()  # rolled up as written
     first_minute = T0_MS // 60_000
-    assert await store.refresh_rollups(first_minute + 1440) > 0  # the first day rolled up, the rest dirty
+    assert await store.refresh_rollups(first_minute + 1440) == 0  # only new readings: rolled up as written
     await check()
     await write(rng.sample(range(T0_MS, T0_MS + day_ms), 500))  # late data into rolled-up minutes
     await write(sorted(truth)[:300])  # a resend: nothing new, nothing dirty
+    await write(sorted(truth)[:200] + [ts + 1 for ts in sorted(truth)[:50] if ts + 1 not in truth])
+    # ... and one with some new readings: its minutes are marked, read raw until the refresh recomputes them
     await check()
-    await store.refresh_rollups(first_minute + 10 * 1440)
+    assert await store.refresh_rollups(first_minute + 10 * 1440) > 0  # the partial resend's minutes
     await check()  # everything rolled up
 
 

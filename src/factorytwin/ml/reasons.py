@@ -22,7 +22,7 @@ PHYSICS_LABELS: dict[str, tuple[str, str]] = {
     "mech_power_w": ("Mechanical power", "W"),
     "power_margin": ("Margin to the power limits", "W"),
     "wear_torque": ("Tool wear times torque", "min·Nm"),
-    "overstrain_margin": ("Tool wear times torque over the overstrain limit", "min·Nm"),
+    "overstrain_margin": ("Tool wear times torque minus its overstrain limit", "min·Nm"),
     "heat_margin": ("Heat dissipation margin", ""),
 }
 """The derived signals (``features.PHYSICS_COLUMNS``) as an engineer would name them, with their units."""

@@ -1,6 +1,7 @@
 """Renaming a saved History view in real headless Chromium: a name its owner has is refused with the server's
 reason (screenshot docs/screenshots/saved-view-rename-refused.png), and a rename says "Renaming…" (the old name
-still listed) until the server's 2xx, then lists the new name, which a reload reads back from the server."""
+still listed) until the server's 2xx, then lists the new name, which a reload reads back from the server; Share
+and Make private show the server's answer."""
 
 from __future__ import annotations
 
@@ -81,4 +82,18 @@ def test_a_saved_view_is_renamed_only_once_the_server_says_so(twin: Twin, bpage:
     expect(link).to_have_count(1)
     expect(link).to_have_attribute("href", "#/history/mill-01?range=6h&mode=axes")
     expect(page.locator("[data-testid=history-view-open]", has_text="Mill, 6 h")).to_have_count(0)
+
+    # shared from the list, then private again: the list says what the server answered
+    item = page.locator("li", has=link)
+    share = item.locator("[data-testid=history-view-share]")
+    expect(share).to_have_text("Share")
+    share.click()
+    expect(page.locator("[data-testid=history-view-state]")).to_have_text("“Mill, last 6 h” is shared now.")
+    expect(item).to_contain_text("· shared")
+    view_id = int((item.get_attribute("data-testid") or "").rsplit("-", 1)[1])
+    stored = page.request.get(f"{twin.url}/api/v1/views").json()
+    assert next(v for v in stored if v["id"] == view_id)["shared"] is True
+    share.click()  # back to private, so that no other test's user sees it
+    expect(share).to_have_text("Share")
+    expect(item).to_contain_text("· private")
     assert bpage.errors == [] or all("409" in e for e in bpage.errors), bpage.errors

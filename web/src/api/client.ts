@@ -331,7 +331,7 @@ export class ApiClient {
 
   /** Rename a saved view and/or share or unshare it (its owner or an admin): the view as the server now has it;
    * 409 at `name` when the owner has another view of that name, 422 naming the field of a bad change. */
-  renameView(id: number, patch: SavedViewPatch): Promise<SavedView> {
+  patchView(id: number, patch: SavedViewPatch): Promise<SavedView> {
     return this.send("PATCH", "/api/v1/views/{view_id}", { view_id: id }, patch);
   }
 

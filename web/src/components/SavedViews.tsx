@@ -1,5 +1,6 @@
 // The History view's saved views: "Save view" (a name, shared or not; operator role), the list of the views the
-// user may open (their own and the shared ones) with Rename and Delete for their owner and admins, and "Copy link".
+// user may open (their own and the shared ones) with Rename, Share / Make private and Delete for their owner and
+// admins, and "Copy link".
 // Nothing is said to have happened before the server (or the clipboard) answered: a save shows "Saving…", then
 // "Saved" or the server's own error; a rename "Renaming…", then the new name in the list or "Not renamed: <why>".
 
@@ -154,6 +155,7 @@ export function SavedViews({ hash }: { hash: string }) {
   const [form, setForm] = useState<{ name: string; shared: boolean } | null>(null);
   const [phase, setPhase] = useState<Phase>({ state: "idle" });
   const [removing, setRemoving] = useState<number | null>(null);
+  const [sharing, setSharing] = useState<number | null>(null);
 
   const save = async (): Promise<void> => {
     if (!form) return;
@@ -177,12 +179,25 @@ export function SavedViews({ hash }: { hash: string }) {
     setRename(next);
     if (next?.state !== "pending" || rename?.state === "pending") return;
     try {
-      const updated = await api.renameView(next.id, { name: next.draft });
+      const updated = await api.patchView(next.id, { name: next.draft });
       setRename((r) => renameStep(r, { type: "answered", id: next.id, view: updated }));
       answered(updated);
       setPhase({ state: "done", text: `Renamed “${next.from}” to “${updated.name}”.` });
     } catch (e) {
       setRename((r) => renameStep(r, { type: "refused", id: next.id, reason: errorText(e) }));
+    }
+  };
+  // Share or make private: the list shows the server's answer, never the wish (the button says so meanwhile).
+  const toggleShared = async (v: SavedView): Promise<void> => {
+    setSharing(v.id);
+    try {
+      const updated = await api.patchView(v.id, { shared: !v.shared });
+      answered(updated);
+      setPhase({ state: "done", text: `“${updated.name}” is ${updated.shared ? "shared" : "private"} now.` });
+    } catch (e) {
+      setPhase({ state: "error", text: `Not changed: ${errorText(e)}` });
+    } finally {
+      setSharing(null);
     }
   };
   const remove = async (v: SavedView): Promise<void> => {
@@ -286,6 +301,17 @@ export function SavedViews({ hash }: { hash: string }) {
                 </button>
               )}{" "}
               {rename?.id === v.id && <RenameForm rename={rename} onStep={setRename} onSubmit={submitRename} />}
+              {mayChange(me, v) && rename?.id !== v.id && (
+                <button
+                  className="btn sm"
+                  disabled={sharing === v.id}
+                  onClick={() => void toggleShared(v)}
+                  data-testid="history-view-share"
+                  data-shared={v.shared}
+                >
+                  {sharing === v.id ? "Changing…" : v.shared ? "Make private" : "Share"}
+                </button>
+              )}{" "}
               {mayChange(me, v) && rename?.id !== v.id && (
                 <button
                   className="btn sm"

@@ -8,13 +8,14 @@ runs in a worker process, one job at a time (``jobs.py``), so one long fit never
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from factorytwin.domain import Event, EventKind, Machine, MachineStatus
+from factorytwin.domain import Event, EventKind, Machine, MachineKind, MachineStatus
 from factorytwin.errors import FactoryTwinError, FieldProblem, InvalidInput, NotFound, ServiceUnavailable
 from factorytwin.ml.jobs import TrainingJobs
 from factorytwin.ml.registry import ModelRegistry
@@ -139,17 +140,29 @@ def spec_of(bundle: ModelBundle) -> HistorySpec:
 def reason_words(bundle: ModelBundle, machine: Machine | None) -> ReasonWords:
     """How ``bundle``'s reasons are told for ``machine`` (its profile's sensors only), or for a row of no machine
     (``POST /predict``: any sensor of the catalogue)."""
-    from factorytwin.domain import CATALOGUE, kind_of, sensor_specs
+    from factorytwin.domain import kind_of
+
+    kind = None if machine is None else kind_of(machine)
+    if bundle.shape != "history":
+        return _reason_words(tuple(bundle.features), kind, None, None)
+    spec = spec_of(bundle)
+    return _reason_words(tuple(bundle.features), kind, spec.step_s, spec.window)
+
+
+@functools.lru_cache(maxsize=64)
+def _reason_words(
+    features: tuple[str, ...], kind: MachineKind | None, step_s: float | None, window: int | None
+) -> ReasonWords:
+    """One ``ReasonWords`` per model and machine kind, made once (predictions are served every few seconds for
+    every machine)."""
+    from factorytwin.domain import CATALOGUE, sensor_specs
     from factorytwin.ml.reasons import ReasonWords
 
-    if machine is not None:
-        sensors = sensor_specs(kind_of(machine))
+    if kind is not None:
+        sensors = sensor_specs(kind)
     else:
         sensors = {spec.key: spec for specs in CATALOGUE.values() for spec in specs}
-    if bundle.shape == "history":
-        spec = spec_of(bundle)
-        return ReasonWords(bundle.features, sensors, spec.step_s, spec.window)
-    return ReasonWords(bundle.features, sensors, None, None)
+    return ReasonWords(features, sensors, step_s, window)
 
 
 def with_words(preds: list[Prediction], X: np.ndarray, words: Sequence[ReasonWords]) -> list[Prediction]:

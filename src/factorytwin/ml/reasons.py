@@ -74,6 +74,15 @@ class ReasonWords:
         self.sensors = sensors
         self.step_s = step_s
         self.window = window
+        # the features of the machine's own profile: a sensor it has, a derived signal of its sensors, or one of
+        # the machine-level features (the same for every row of this machine, so found once)
+        self.of_profile = np.array(
+            [
+                split(f)[0] in ("hours_since_renewal", "kind", "product_type") or self._label(split(f)[0]) is not None
+                for f in self.features
+            ],
+            dtype=bool,
+        )
 
     def _label(self, signal: str) -> tuple[str, str] | None:
         spec = self.sensors.get(signal)
@@ -84,13 +93,7 @@ class ReasonWords:
     def usable(self, row: np.ndarray) -> np.ndarray:
         """Which features of ``row`` may be given as reasons: known (not NaN) and, for a signal's, a signal of the
         machine's own profile (a sensor it has, or a derived signal of its sensors)."""
-        ok: np.ndarray = ~np.isnan(np.asarray(row, dtype="float64"))
-        for i, f in enumerate(self.features):
-            signal, _ = split(f)
-            if signal in ("hours_since_renewal", "kind", "product_type"):
-                continue
-            if self._label(signal) is None:
-                ok[i] = False
+        ok: np.ndarray = ~np.isnan(np.asarray(row, dtype="float64")) & self.of_profile
         return ok
 
     def sensor(self, feature: str) -> str | None:

@@ -58,8 +58,9 @@ def merge_rollups(
     import numpy as np
 
     for d in rollup.deltas(np.array(machines), np.array(sensors), np.array(ts, dtype=np.int64), np.array(values)):
+        prefix, suffix = MERGE[d.level]
         columns = [a.tolist() for a in (d.machine, d.sensor, d.unit, d.vmin, d.vmax, d.vsum, d.n)]
-        insert_rows(conn, *MERGE[d.level][:1], columns, MERGE[d.level][1])
+        insert_rows(conn, prefix, columns, suffix)
 
 
 _HISTORY = HISTORY_SQL.format(

@@ -11,7 +11,7 @@ Printed: N processes ÷ 1 process (issue 15's goal: >= 1.6 for two, as far as tw
 publishers and PostgreSQL share those cores); and the servers' CPU per message (all processes together, from
 /proc), steadier than the rate on a loaded box: how much work a second process adds.
 
-    .venv/bin/python bench/scaleout.py [--quick] [--reps 3] [--messages 10000] [--processes 2]
+    .venv/bin/python bench/scaleout.py [--quick] [--reps 3] [--messages 30000] [--processes 2]
 """
 
 from __future__ import annotations
@@ -139,13 +139,13 @@ async def main_async(args: argparse.Namespace) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reps", type=int, default=3, help="interleaved repetitions")
-    parser.add_argument("--messages", type=int, default=10_000, help="MQTT messages per run")
+    parser.add_argument("--messages", type=int, default=30_000, help="MQTT messages per run")
     parser.add_argument("--processes", type=int, default=2, help="processes of the scaled-out side")
     parser.add_argument("--broker-inflight", type=int, default=20, help="the broker's max_inflight_messages")
-    parser.add_argument("--quick", action="store_true", help="one repetition of 2,000 messages")
+    parser.add_argument("--quick", action="store_true", help="one repetition of 10,000 messages")
     args = parser.parse_args()
     if args.quick:
-        args.reps, args.messages = 1, 2_000
+        args.reps, args.messages = 1, 10_000
     print(f"command: {shlex.join([Path(sys.executable).name, *sys.argv])}")
     print(f"machine: {os.cpu_count()} cores; load average {os.getloadavg()[0]:.1f} at the start")
     asyncio.run(main_async(args))

@@ -6,7 +6,7 @@ kept in two ways, and the one invariant below holds through both:
 - *Merged at write time*: a batch known to be all new (on PostgreSQL stored by binary ``COPY``, which fails on any
   key stored before; on SQLite one whose ``INSERT OR IGNORE`` stored every row) has its own aggregates
   (``deltas``, computed from its columns) added to its minutes, hours and days in its write transaction (min of
-  mins, max of maxes, sum of sums, count of counts; ``pg_ingest``, ``sqlite_history.merge_rollups``).
+  mins, max of maxes, sum of sums, count of counts; ``pg_ingest``, ``sqlite_history.roll_up_new``).
 - *Marked and refreshed*: every other write transaction that stores readings (a batch that stored only part of
   itself: a resend with some new readings; the migration of old databases) marks their
   (machine, sensor, minute) in ``rollup_dirty``; a background refresh recomputes dirty *closed* minutes from the

@@ -92,6 +92,8 @@ class SQLiteStore(StoreCommon):
         self._rconns: list[sqlite3.Connection] = []
         self._local = threading.local()
         self._refresher: asyncio.Task[None] | None = None
+        self._marked = sqlite_history.Marked()  # writer thread only
+        self._newest_minute = 0  # of the readings this store marked: where the data's clock is
 
     # --- plumbing -------------------------------------------------------------------------------------------
     async def _on_writer(self, fn: Callable[..., T], *args: object) -> T:
@@ -234,6 +236,7 @@ class SQLiteStore(StoreCommon):
     def _write_batches_sync(self, encoded: list[_Encoded | Exception]) -> list[int | Exception]:
         conn = self._w()
         results: list[int | Exception] = []
+        marks: list[sqlite_history.Mark] = []  # written by the batches that stay, known once committed
         conn.execute("BEGIN IMMEDIATE")
         try:
             for item in encoded:
@@ -242,7 +245,7 @@ class SQLiteStore(StoreCommon):
                     continue
                 conn.execute("SAVEPOINT batch")
                 try:
-                    new = self._insert_batch(conn, *item)
+                    new, written = self._insert_batch(conn, *item)
                 except Exception as exc:  # this batch only: the others of the group stay
                     if not conn.in_transaction:
                         raise  # SQLite rolled the whole transaction back itself (disk full, I/O error): all failed
@@ -250,6 +253,7 @@ class SQLiteStore(StoreCommon):
                     results.append(exc)
                 else:
                     results.append(new)
+                    marks.extend(written)
                 conn.execute("RELEASE batch")
             total = sum(r for r in results if isinstance(r, int))
             if total:
@@ -258,31 +262,38 @@ class SQLiteStore(StoreCommon):
         except BaseException:
             rollback(conn)
             raise
+        if marks:
+            self._marked.committed(marks)
+            self._newest_minute = max(self._newest_minute, max(mark[2] for mark in marks))
         return results
 
-    @staticmethod
     def _insert_batch(
+        self,
         conn: sqlite3.Connection,
         machines: list[int],
         sensors: list[int],
         readings: ReadingColumns,
         events: Sequence[Event],
-    ) -> int:
+    ) -> tuple[int, list[sqlite_history.Mark]]:
+        """Store one batch in the open transaction: (readings new, rollup marks written)."""
         before = conn.total_changes
         sqlite_history.insert_rows(
             conn, sqlite_history.INSERT_READINGS, (machines, sensors, readings.ts_ms, readings.values)
         )
         new = conn.total_changes - before
-        if new == len(readings):  # every reading new: its aggregates go straight into the rollups
+        written: list[sqlite_history.Mark] = []
+        if new == len(readings):  # every reading new: merged into the rollups, or (a thin batch) its minutes marked
             if new:
-                sqlite_history.merge_rollups(conn, machines, sensors, readings.ts_ms, readings.values)
+                written = sqlite_history.roll_up_new(
+                    conn, machines, sensors, readings.ts_ms, readings.values, self._marked
+                )
         elif new:  # some stored before: mark the minutes, the refresh recomputes them from the readings
             marks = rollup.dirty_marks(machines, sensors, readings.ts_ms)
             sqlite_history.insert_rows(conn, sqlite_history.INSERT_MARKS, tuple(zip(*marks, strict=True)))
         if events:
             # Rows are made inside the transaction: a bad event rolls back the readings too.
             conn.executemany(_INSERT_EVENT, (event_row(e) for e in events))
-        return new
+        return new, written
 
     @_sqlite
     async def latest(self, machine_id: str) -> dict[str, LatestValue]:
@@ -321,15 +332,22 @@ class SQLiteStore(StoreCommon):
 
     @_sqlite
     async def refresh_rollups(self, before_minute: int | None = None) -> int:
-        """Recompute dirty rollup minutes before ``before_minute`` (default: the closed ones); return how many."""
+        """Recompute dirty rollup minutes before ``before_minute`` (default: the closed ones, by the wall clock or
+        by the newest minute written, when the data's clock runs ahead: a simulator at 60x); return how many."""
         if before_minute is None:
-            before_minute = int(time.time()) // 60 - 1
+            before_minute = max(int(time.time()) // 60, self._newest_minute) - 1
         done = 0
-        while n := await self._on_writer(lambda: sqlite_history.refresh_chunk(self._w(), before_minute)):
+        while n := await self._on_writer(self._refresh_chunk_sync, before_minute):
             done += n
             if n < rollup.REFRESH_LIMIT:
                 break
         return done
+
+    def _refresh_chunk_sync(self, before_minute: int) -> int:
+        try:
+            return sqlite_history.refresh_chunk(self._w(), before_minute)
+        finally:
+            self._marked.forget()  # it deleted marks (or may have, if it failed)
 
     @_sqlite
     async def read_range(

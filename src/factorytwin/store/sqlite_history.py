@@ -51,16 +51,71 @@ def insert_rows(conn: sqlite3.Connection, prefix: str, columns: Sequence[Sequenc
         done += n
 
 
-def merge_rollups(
-    conn: sqlite3.Connection, machines: list[int], sensors: list[int], ts: list[int], values: list[float]
-) -> None:
-    """Add the aggregates of these readings, all new in the open transaction, to the three rollup levels."""
+MERGE_MIN_READINGS_PER_MINUTE = 4
+"""A batch of all-new readings merges its aggregates into the rollups when it holds at least this many readings
+per distinct (machine, sensor, minute); a thinner one (many machines, a reading or two of each of their sensors:
+an edge gateway's batch at 1 Hz) marks those minutes for the refresh instead. A merge is three upserts per
+distinct minute of a series in every batch; a mark is written once per minute of a series (``Marked``) and the
+refresh recomputes that minute once, after it has closed. In process, 10,000 machines x 8 sensors at 1 Hz in
+batches of 500 machines: 10.5 µs of writer CPU per reading merged, 3.9 marked (refresh included)."""
+
+Mark = tuple[int, int, int]
+"""(machine, sensor, minute) in ``rollup_dirty``"""
+
+
+class Marked:
+    """Marks this process knows to be committed in ``rollup_dirty`` since its last refresh: a batch writes only the
+    marks not in it. Used on the writer thread only; filled after a commit, emptied by every refresh (which
+    deletes marks), so a mark it holds is in the table. A needless write of a mark that is there costs a lookup,
+    a missing one would leave a minute's rollup wrong: when in doubt, it forgets."""
+
+    LIMIT = 1_000_000
+
+    def __init__(self) -> None:
+        self._known: set[Mark] = set()
+
+    def __contains__(self, mark: Mark) -> bool:
+        return mark in self._known
+
+    def committed(self, marks: list[Mark]) -> None:
+        """These marks were just committed."""
+        if len(self._known) + len(marks) > self.LIMIT:
+            self._known.clear()
+        self._known.update(marks)
+
+    def forget(self) -> None:
+        """A refresh deleted marks: know none."""
+        self._known.clear()
+
+
+def roll_up_new(
+    conn: sqlite3.Connection,
+    machines: list[int],
+    sensors: list[int],
+    ts: list[int],
+    values: list[float],
+    marked: Marked,
+) -> list[Mark]:
+    """Roll up readings all new in the open transaction: their aggregates merged into the three levels (a dense
+    batch) or their minutes marked (a thin one; see ``MERGE_MIN_READINGS_PER_MINUTE``). Returns the marks written,
+    for ``marked`` once the transaction has committed."""
     import numpy as np
 
-    for d in rollup.deltas(np.array(machines), np.array(sensors), np.array(ts, dtype=np.int64), np.array(values)):
+    levels = rollup.deltas(np.array(machines), np.array(sensors), np.array(ts, dtype=np.int64), np.array(values))
+    if not levels:
+        return []
+    minutes = levels[0]
+    if len(ts) < MERGE_MIN_READINGS_PER_MINUTE * len(minutes.unit):
+        units = zip(minutes.machine.tolist(), minutes.sensor.tolist(), minutes.unit.tolist(), strict=True)
+        marks = [mark for mark in units if mark not in marked]
+        if marks:
+            insert_rows(conn, INSERT_MARKS, tuple(zip(*marks, strict=True)))
+        return marks
+    for d in levels:
         prefix, suffix = MERGE[d.level]
         columns = [a.tolist() for a in (d.machine, d.sensor, d.unit, d.vmin, d.vmax, d.vsum, d.n)]
         insert_rows(conn, prefix, columns, suffix)
+    return []
 
 
 _HISTORY = HISTORY_SQL.format(

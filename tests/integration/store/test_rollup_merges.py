@@ -1,12 +1,15 @@
 """Rollups kept at write time, on both backends: after writes of new readings (no refresh) every unit of the three
 levels equals the aggregate of its readings; a resend adds nothing; a partial resend is marked and recomputed; a
-failed batch leaves nothing. (PostgreSQL's concurrent writers: test_pg_ingest.py.)"""
+failed batch leaves nothing. Thin batches (a reading or two per series and minute: an edge gateway at 1 Hz) are
+exact too, before and after the refresh (SQLite marks them instead of merging; a refresh, or a failed batch, leaves
+no mark it thinks is written). (PostgreSQL's concurrent writers: test_pg_ingest.py.)"""
 
 from __future__ import annotations
 
 import math
 import random
 import sqlite3
+import time
 from typing import Any
 
 import asyncpg
@@ -67,8 +70,9 @@ def _rows(rng: random.Random, stamps: list[int]) -> list[tuple[str, str, int, fl
 
 async def test_new_readings_are_rolled_up_as_they_are_written(store: Store, store_url: str) -> None:
     rng = random.Random(15)
-    stamps = rng.sample(range(T0_MS - 120_000, T0_MS + 2 * 86_400_000), 4_000)
-    for k in range(4):  # four writes over the same minutes, hours and days
+    midnight = T0_MS - 12 * 3_600_000
+    stamps = rng.sample(range(midnight - 1_800_000, midnight + 1_800_000), 4_000)  # dense: ~17 per minute and series
+    for k in range(4):  # four writes over the same minutes, hours and days (the hour before midnight and after)
         assert await store.write_batch(columns(_rows(rng, stamps[k * 1000 : (k + 1) * 1000]))) == 2_000
     before_1970 = columns([("mill-01", "torque", -60_001 + i * 30_000, float(i)) for i in range(5)])
     group = [(columns(_rows(rng, [T0_MS + 5 + i for i in range(300)])), ()), (before_1970, ())]
@@ -101,3 +105,46 @@ async def test_a_failed_batch_merges_nothing(store: Store, store_url: str) -> No
     assert isinstance(results[1], StoreRejected)
     await _assert_exact(store_url)
     assert max(r[0] for r in await _fetch(store_url, "SELECT vmax FROM rollup_1d")) == 1.0
+
+
+def _thin(second: int, value: float) -> list[tuple[str, str, int, float]]:
+    """One reading of each of two series at ``T0 + second`` s: every (series, minute) of the batch has one reading."""
+    return [(m, "power", T0_MS + second * 1_000, value) for m in ("mill-01", "pump-01")]
+
+
+async def test_thin_batches_are_exact_before_and_after_the_refresh(store: Store, store_url: str) -> None:
+    for second in range(90):  # a minute and a half of 1 Hz batches
+        assert await store.write_batch(columns(_thin(second, float(second % 7)))) == 2
+    dirty = await _assert_exact(store_url, dirty_allowed=True)
+    assert dirty == set() or store.backend == "sqlite"
+    assert (await store.refresh_rollups(10**9) > 0) == (store.backend == "sqlite")
+    await _assert_exact(store_url)
+    # The refresh deleted the marks: a batch in the same minute after it writes its mark again.
+    assert await store.write_batch(columns([("mill-01", "power", T0_MS + 30_500, 100.0)])) == 1
+    await _assert_exact(store_url, dirty_allowed=True)
+    await store.refresh_rollups(10**9)
+    await _assert_exact(store_url)
+    assert max(r[0] for r in await _fetch(store_url, "SELECT vmax FROM rollup_1d")) == 100.0
+
+
+async def test_a_failed_thin_batch_leaves_no_mark_taken_for_written(store: Store, store_url: str) -> None:
+    assert await store.write_batch(columns(_thin(0, 1.0))) == 2
+    bad_event = Event.model_construct(machine_id="mill-01", ts=T0, kind=EventKind.NOTE, data={"x": object()})
+    results = await store.write_batches([(columns(_thin(120, 5.0)), [bad_event]), (columns(_thin(1, 2.0)), ())])
+    assert isinstance(results[0], StoreRejected)
+    assert results[1] == 2
+    assert await store.write_batch(columns(_thin(121, 7.0))) == 2  # the minute of the failed batch: marked now
+    await _assert_exact(store_url, dirty_allowed=True)
+    await store.refresh_rollups(10**9)
+    await _assert_exact(store_url)
+    assert {r[0] for r in await _fetch(store_url, "SELECT vmax FROM rollup_1m")} == {2.0, 7.0}
+
+
+async def test_the_refresh_follows_a_data_clock_that_runs_ahead(store: Store, store_url: str) -> None:
+    """A simulator at 60x stamps its readings hours ahead of the wall clock: its closed minutes are refreshed."""
+    ahead = (int(time.time()) // 60 + 120) * 60_000  # two hours ahead, on a minute
+    for minute in (0, 1, 5):
+        assert await store.write_batch(columns([("mill-01", "power", ahead + minute * 60_000, 1.0)])) == 1
+    await store.refresh_rollups()  # the default horizon
+    left = await _assert_exact(store_url, dirty_allowed=True)
+    assert {minute for _, _, minute in left} == (set() if store.backend == "postgresql" else {ahead // 60_000 + 5})

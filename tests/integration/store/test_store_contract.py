@@ -336,7 +336,9 @@ async def test_history_stays_exact_across_rollup_refreshes_late_data_and_resends
     await write(rng.sample(range(T0_MS, T0_MS + 3 * day_ms), 4000))
     await check()  # rolled up as written
     first_minute = T0_MS // 60_000
-    assert await store.refresh_rollups(first_minute + 1440) == 0  # only new readings: rolled up as written
+    # The sparse batch is thin: merged as written on PostgreSQL, marked (and refreshed now) on SQLite.
+    refreshed = await store.refresh_rollups(first_minute + 1440)
+    assert (refreshed > 0) == (store.backend == "sqlite")
     await check()
     await write(rng.sample(range(T0_MS, T0_MS + day_ms), 500))  # late data into rolled-up minutes
     await write(sorted(truth)[:300])  # a resend: nothing new, nothing dirty

@@ -58,6 +58,20 @@ BENCHES = [
         },
     ),
     Bench("scaleout", "scaleout.py", [], ["--quick"], {"÷ 1": "the same bench with one process, same run"}),
+    Bench("pg-ingest", "pg_ingest.py", [], ["--duration", "2"], {"raw COPY": "the same rows, same run"}),
+    Bench(
+        "live-10k",
+        "live.py",
+        [
+            *("--machines", "10000", "--hz", "1", "--skip-mqtt", "--duration", "15", "--no-kpi-warmup"),
+            *("--after-warmups", "--gateways", "20", "--ws-batch"),
+        ],
+        [
+            *("--machines", "10000", "--hz", "1", "--skip-mqtt", "--duration", "5", "--no-kpi-warmup"),
+            *("--after-warmups", "--gateways", "20", "--ws-batch"),
+        ],
+        {"WebSocket": "Grafana Live: a few hundred ms"},
+    ),
     Bench(
         "ingest",
         "ingest.py",

@@ -76,6 +76,7 @@ async def _reconnect(store: Any) -> None:
 _pg = translated(translate_postgres, on_unavailable=_reconnect)
 _MIGRATION_LOCK = 0x46547769  # advisory lock id: two processes opening one database migrate one after the other
 _HISTORY = HISTORY_SQL.format(
+    readings="readings",
     origin="$1::bigint",
     points="$2::bigint",
     span="$3::bigint",
@@ -112,7 +113,7 @@ GROUP BY bucket"""
 _LEVEL_RANGES = {(level, skip): _level_ranges(level, skip) for level in rollup.LEVELS for skip in (False, True)}
 _REFRESH = (
     "INSERT INTO rollup_1m (machine, sensor, minute, vmin, vmax, vsum, n) "
-    + rollup.REFRESH_SQL.format(machine="$1", sensor="$2", lo="$3", hi="$4")
+    + rollup.REFRESH_SQL.format(readings="readings", machine="$1", sensor="$2", lo="$3", hi="$4")
     + " ON CONFLICT (machine, sensor, minute) DO UPDATE SET vmin = excluded.vmin, vmax = excluded.vmax, "
     "vsum = excluded.vsum, n = excluded.n"
 )

@@ -479,10 +479,11 @@ def level_sql(level: Level, alias: str, origin: str, points: str, span: str) -> 
 
 REFRESH_SQL = """
 SELECT machine, sensor, ts / 60000, min(value), max(value), sum(value), count(*)
-FROM readings WHERE machine = {machine} AND sensor = {sensor} AND ts >= {lo} AND ts < {hi}
+FROM {readings} WHERE machine = {machine} AND sensor = {sensor} AND ts >= {lo} AND ts < {hi}
 GROUP BY machine, sensor, ts / 60000
 """
-"""Aggregates of a run of minutes (``lo >= 0``, so integer division is floor division on both backends)."""
+"""Aggregates of a run of minutes (``lo >= 0``, so integer division is floor division on both backends);
+``{readings}``: the table, or SQLite's view of both partitions (its WHERE reaches both: one seek each)."""
 
 ROLL_UP_SQL = """
 SELECT machine, sensor, {fine} / {ratio}, min(vmin), max(vmax), sum(vsum), CAST(sum(n) AS BIGINT)

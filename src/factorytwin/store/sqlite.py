@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sqlite3
 import threading
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from factorytwin.domain import Alarm, Event, Machine
-from factorytwin.errors import InvalidInput, NotFound
+from factorytwin.errors import InvalidInput, NotFound, StoreUnavailable
 from factorytwin.store import rollup, sqlite_history
 from factorytwin.store._rows import (
     ALARM_COLUMNS,
@@ -67,6 +68,7 @@ from factorytwin.store.sqlite_conn import open_writer, rollback, with_tx
 from factorytwin.store.translate import translate_results, translate_sqlite, translated
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 _Encoded = tuple[list[int], list[int], ReadingColumns, Sequence[Event]]
 READER_THREADS = 2
 _INSERT_EVENT = (
@@ -76,6 +78,18 @@ _INSERT_EVENT = (
 _EVENT_COLS = "id, machine_id, ts, kind, status, message, data"
 _ALARM_SELECT = f"SELECT id, {', '.join(ALARM_COLUMNS)} FROM alarms"
 _sqlite = translated(translate_sqlite)
+_PARTITIONS = ("readings", "readings_hot")
+# Per partition apart (a join with the union view would materialise the machine's readings first), then the newer.
+_LATEST = "SELECT key, max(ts), value FROM ({}) GROUP BY key".format(
+    " UNION ALL ".join(LATEST_SQL.format(machine="?1").replace("readings", t) for t in _PARTITIONS)
+)
+_SPAN_PART = (
+    "SELECT (SELECT MIN(ts) FROM {t} WHERE machine = ?1 AND sensor = s.num AND ts >= ?2 AND ts < ?3) AS first, "
+    "(SELECT MAX(ts) FROM {t} WHERE machine = ?1 AND sensor = s.num AND ts >= ?2 AND ts < ?3) AS last FROM sensors s"
+)
+_READING_SPAN = "SELECT MIN(first), MAX(last) FROM ({})".format(
+    " UNION ALL ".join(_SPAN_PART.format(t=t) for t in _PARTITIONS)
+)
 
 
 class SQLiteStore(StoreCommon):
@@ -94,6 +108,11 @@ class SQLiteStore(StoreCommon):
         self._refresher: asyncio.Task[None] | None = None
         self._marked = sqlite_history.Marked()  # writer thread only
         self._newest_minute = 0  # of the readings this store marked: where the data's clock is
+        # The hot partition (writer thread only; each may be wider than the truth, never narrower): the newest time
+        # in ``readings`` and the span of times in ``readings_hot`` (None: empty).
+        self._main_max_ts = 2**63 - 1
+        self._hot_span: tuple[int, int] | None = (-(2**63), 2**63 - 1)
+        self._mover: asyncio.Task[None] | None = None
 
     # --- plumbing -------------------------------------------------------------------------------------------
     async def _on_writer(self, fn: Callable[..., T], *args: object) -> T:
@@ -129,10 +148,15 @@ class SQLiteStore(StoreCommon):
         self._readers = ThreadPoolExecutor(READER_THREADS, thread_name_prefix="ft-sqlite-reader")
         await self._on_writer(self._open_sync)
         self._refresher = asyncio.create_task(self._refresh_loop(), name="ft-sqlite-rollup")
+        self._mover = asyncio.create_task(self._move_loop(), name="ft-sqlite-hot")
 
     def _open_sync(self) -> None:
         self._wconn = open_writer(self.path)
         self._load_codes_sync()
+        conn = self._w()
+        self._main_max_ts = conn.execute("SELECT value FROM counters WHERE name = 'readings_max_ts'").fetchone()[0]
+        lo, hi = conn.execute("SELECT min(ts), max(ts) FROM readings_hot").fetchone()
+        self._hot_span = None if lo is None else (lo, hi)
 
     def _load_codes_sync(self) -> None:
         conn = self._w()
@@ -143,11 +167,12 @@ class SQLiteStore(StoreCommon):
 
     async def close(self) -> None:
         """Finish queued writes, then close every connection."""
-        if self._refresher is not None:
-            self._refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._refresher
-            self._refresher = None
+        for task in (self._refresher, self._mover):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._refresher = self._mover = None
         if self._writer is not None:
             await self._on_writer(self._close_writer_sync)
             self._writer.shutdown(wait=True)
@@ -275,18 +300,38 @@ class SQLiteStore(StoreCommon):
         readings: ReadingColumns,
         events: Sequence[Event],
     ) -> tuple[int, list[sqlite_history.Mark]]:
-        """Store one batch in the open transaction: (readings new, rollup marks written)."""
+        """Store one batch in the open transaction: (readings new, rollup marks written).
+
+        A thin batch (``sqlite_history.is_thin``) goes into the hot partition, a dense one into ``readings``; each
+        checks the other partition for its keys only where their times can meet."""
+        columns = (machines, sensors, readings.ts_ms, readings.values)
+        levels = sqlite_history.levels_of(machines, sensors, readings.ts_ms, readings.values)
+        lo, hi = (min(readings.ts_ms), max(readings.ts_ms)) if len(readings) else (0, -1)
         before = conn.total_changes
-        sqlite_history.insert_rows(
-            conn, sqlite_history.INSERT_READINGS, (machines, sensors, readings.ts_ms, readings.values)
-        )
+        thin = sqlite_history.is_thin(len(readings), levels)
+        if thin:
+            if lo > self._main_max_ts:  # all newer than anything in readings: nothing there to repeat
+                sqlite_history.insert_rows(conn, sqlite_history.INSERT_HOT, columns)
+            else:
+                prefix, suffix = sqlite_history.CHECKED["readings_hot"]
+                sqlite_history.insert_rows(conn, prefix, columns, suffix)
+            span = self._hot_span
+            self._hot_span = (lo, hi) if span is None else (min(span[0], lo), max(span[1], hi))
+        else:
+            span = self._hot_span
+            if span is None or hi < span[0] or lo > span[1]:
+                sqlite_history.insert_rows(conn, sqlite_history.INSERT_READINGS, columns)
+            else:
+                prefix, suffix = sqlite_history.CHECKED["readings"]
+                sqlite_history.insert_rows(conn, prefix, columns, suffix)
         new = conn.total_changes - before
+        if new and not thin and hi > self._main_max_ts:
+            self._main_max_ts = hi
+            conn.execute("UPDATE counters SET value = max(value, ?) WHERE name = 'readings_max_ts'", (hi,))
         written: list[sqlite_history.Mark] = []
         if new == len(readings):  # every reading new: merged into the rollups, or (a thin batch) its minutes marked
             if new:
-                written = sqlite_history.roll_up_new(
-                    conn, machines, sensors, readings.ts_ms, readings.values, self._marked
-                )
+                written = sqlite_history.roll_up_new(conn, levels, len(readings), self._marked)
         elif new:  # some stored before: mark the minutes, the refresh recomputes them from the readings
             marks = rollup.dirty_marks(machines, sensors, readings.ts_ms)
             sqlite_history.insert_rows(conn, sqlite_history.INSERT_MARKS, tuple(zip(*marks, strict=True)))
@@ -301,8 +346,7 @@ class SQLiteStore(StoreCommon):
         num = self.codes.machine_num(machine_id)
         if num is None:
             return {}
-        sql = LATEST_SQL.format(machine="?")
-        rows = await self._on_reader(lambda: self._r().execute(sql, (num, num)).fetchall())
+        rows = await self._on_reader(lambda: self._r().execute(_LATEST, (num,)).fetchall())
         return latest_values(rows)
 
     @_sqlite
@@ -349,6 +393,34 @@ class SQLiteStore(StoreCommon):
         finally:
             self._marked.forget()  # it deleted marks (or may have, if it failed)
 
+    async def move_hot(self) -> int:
+        """Move every reading of the hot partition into ``readings`` (in transactions of ``HOT_MOVE_ROWS``, other
+        writes between them); return how many."""
+        done = 0
+        while True:
+            moved, empty = await self._on_writer(self._move_chunk_sync)
+            done += moved
+            if empty or not moved:
+                return done
+
+    def _move_chunk_sync(self) -> tuple[int, bool]:
+        moved, newest, empty = sqlite_history.move_hot_chunk(self._w())
+        if newest is not None:
+            self._main_max_ts = max(self._main_max_ts, newest)
+        if empty:
+            self._hot_span = None
+        return moved, empty
+
+    async def _move_loop(self) -> None:
+        while True:
+            await asyncio.sleep(sqlite_history.HOT_MOVE_INTERVAL_S)
+            try:
+                await self.move_hot()
+            except StoreUnavailable:
+                pass  # the refresh loop tells of an outage; the readings wait in the hot partition, read as they are
+            except Exception:
+                log.exception("moving the hot partition failed")
+
     @_sqlite
     async def read_range(
         self, machine_id: str, start: datetime, end: datetime, sensors: Sequence[str] | None = None
@@ -358,7 +430,7 @@ class SQLiteStore(StoreCommon):
         out = ReadingColumns()
         if machine is None:
             return out
-        sql = "SELECT sensor, ts, value FROM readings WHERE machine = ? AND ts >= ? AND ts < ?"
+        sql = "SELECT sensor, ts, value FROM readings_all WHERE machine = ? AND ts >= ? AND ts < ?"
         params: list[object] = [machine, to_ms(start), to_ms(end)]
         if sensors is not None:
             nums = [n for n in (self.codes.sensor_num(s) for s in sensors) if n is not None]
@@ -366,7 +438,7 @@ class SQLiteStore(StoreCommon):
                 return out
             sql += f" AND sensor IN ({','.join('?' * len(nums))})"
             params += nums
-        sql += " ORDER BY ts, sensor"
+        sql += " ORDER BY ts, sensor"  # the view's WHERE reaches both partitions (one seek each)
         rows = await self._on_reader(lambda: self._r().execute(sql, params).fetchall())
         self.codes.decode_into(out, machine_id, rows)
         return out
@@ -377,8 +449,7 @@ class SQLiteStore(StoreCommon):
         machine = self.codes.machine_num(machine_id)
         if machine is None:
             return None
-        bounds = "FROM readings WHERE machine = ?1 AND sensor = s.num AND ts >= ?2 AND ts < ?3"
-        sql = f"SELECT MIN((SELECT MIN(ts) {bounds})), MAX((SELECT MAX(ts) {bounds})) FROM sensors s"
+        sql = _READING_SPAN
         params = (machine, to_ms(start), to_ms(end))
         first, last = await self._on_reader(lambda: self._r().execute(sql, params).fetchone())
         return None if first is None else (from_ms(first), from_ms(last))

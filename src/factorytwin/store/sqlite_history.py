@@ -12,6 +12,19 @@ from factorytwin.store import rollup
 from factorytwin.store.schema import HISTORY_SQL
 
 INSERT_READINGS = "INSERT OR IGNORE INTO readings (machine, sensor, ts, value) VALUES "
+INSERT_HOT = "INSERT OR IGNORE INTO readings_hot (machine, sensor, ts, value) VALUES "
+_NOT_IN = (
+    ") AS v WHERE NOT EXISTS (SELECT 1 FROM {other} AS o "
+    "WHERE o.machine = v.column1 AND o.sensor = v.column2 AND o.ts = v.column3)"
+)
+CHECKED = {
+    table: (
+        f"INSERT OR IGNORE INTO {table} (machine, sensor, ts, value) SELECT * FROM (VALUES ",
+        _NOT_IN.format(other=other),
+    )
+    for table, other in (("readings", "readings_hot"), ("readings_hot", "readings"))
+}
+"""(prefix, suffix) inserting into one partition the readings the other does not hold: a key is in one at most."""
 INSERT_MARKS = "INSERT OR IGNORE INTO rollup_dirty (machine, sensor, minute) VALUES "
 ROWS_PER_STATEMENT = 1024
 MERGE = {
@@ -88,24 +101,27 @@ class Marked:
         self._known.clear()
 
 
-def roll_up_new(
-    conn: sqlite3.Connection,
-    machines: list[int],
-    sensors: list[int],
-    ts: list[int],
-    values: list[float],
-    marked: Marked,
-) -> list[Mark]:
-    """Roll up readings all new in the open transaction: their aggregates merged into the three levels (a dense
-    batch) or their minutes marked (a thin one; see ``MERGE_MIN_READINGS_PER_MINUTE``). Returns the marks written,
-    for ``marked`` once the transaction has committed."""
+def levels_of(machines: list[int], sensors: list[int], ts: list[int], values: list[float]) -> list[rollup.Deltas]:
+    """The minute, hour and day aggregates of a batch (``rollup.deltas``)."""
     import numpy as np
 
-    levels = rollup.deltas(np.array(machines), np.array(sensors), np.array(ts, dtype=np.int64), np.array(values))
+    return rollup.deltas(np.array(machines), np.array(sensors), np.array(ts, dtype=np.int64), np.array(values))
+
+
+def is_thin(readings: int, levels: list[rollup.Deltas]) -> bool:
+    """Fewer than ``MERGE_MIN_READINGS_PER_MINUTE`` readings per distinct (machine, sensor, minute): an edge
+    gateway's batch of many machines at 1 Hz, rolled up by marks and stored in the hot partition."""
+    return bool(levels) and readings < MERGE_MIN_READINGS_PER_MINUTE * len(levels[0].unit)
+
+
+def roll_up_new(conn: sqlite3.Connection, levels: list[rollup.Deltas], readings: int, marked: Marked) -> list[Mark]:
+    """Roll up a batch's readings, all new in the open transaction, from its ``levels``: merged into the three
+    levels (a dense batch) or their minutes marked (a thin one). Returns the marks written, for ``marked`` once the
+    transaction has committed."""
     if not levels:
         return []
-    minutes = levels[0]
-    if len(ts) < MERGE_MIN_READINGS_PER_MINUTE * len(minutes.unit):
+    if is_thin(readings, levels):
+        minutes = levels[0]
         units = zip(minutes.machine.tolist(), minutes.sensor.tolist(), minutes.unit.tolist(), strict=True)
         marks = [mark for mark in units if mark not in marked]
         if marks:
@@ -119,16 +135,27 @@ def roll_up_new(
 
 
 _HISTORY = HISTORY_SQL.format(
-    origin=":origin", start=":start", points=":points", span=":span", machine=":m", sensor=":s", end=":end"
+    readings="readings_all",
+    origin=":origin",
+    start=":start",
+    points=":points",
+    span=":span",
+    machine=":m",
+    sensor=":s",
+    end=":end",
 )
 _DIRTY_IN_RANGE = rollup.DIRTY_IN_RANGE_SQL.format(machine=":m", sensor=":s", m0=":m0", m1=":m1")
 # CROSS JOIN keeps the ranges outside, so each range is one seek on the key (of the readings or of a level).
-_RAW_RANGES = """
+# Each partition apart: joined with json_each, SQLite would materialise the whole series of the union view first.
+_RAW_RANGES = [
+    f"""
 SELECT ((r.ts - :origin) * :points) / :span AS bucket, min(r.value), max(r.value), sum(r.value), count(*)
-FROM json_each(:ranges) AS j CROSS JOIN readings AS r
+FROM json_each(:ranges) AS j CROSS JOIN {table} AS r
 WHERE r.machine = :m AND r.sensor = :s AND r.ts >= j.value ->> 0 AND r.ts < j.value ->> 1
 GROUP BY bucket
 """
+    for table in ("readings", "readings_hot")
+]
 
 
 def _level_ranges(level: rollup.Level, skip_dirty: bool) -> str:
@@ -143,7 +170,7 @@ GROUP BY bucket"""
 
 _LEVEL_RANGES = {(level, skip): _level_ranges(level, skip) for level in rollup.LEVELS for skip in (False, True)}
 _REFRESH = "INSERT OR REPLACE INTO rollup_1m (machine, sensor, minute, vmin, vmax, vsum, n) " + (
-    rollup.REFRESH_SQL.format(machine="?", sensor="?", lo="?", hi="?")
+    rollup.REFRESH_SQL.format(readings="readings_all", machine="?", sensor="?", lo="?", hi="?")
 )
 _ROLL_UP = {
     (fine, coarse): f"INSERT OR REPLACE INTO {coarse.table} (machine, sensor, {coarse.column}, vmin, vmax, vsum, n) "
@@ -173,7 +200,8 @@ def history_rows(
             for part in parts.levels
         ]
         if parts.raw:  # aligned buckets whose range starts and ends on whole minutes leave nothing raw
-            found.append(conn.execute(_RAW_RANGES, {**params, "ranges": json.dumps(parts.raw)}).fetchall())
+            raw = {**params, "ranges": json.dumps(parts.raw)}
+            found.extend(conn.execute(sql, raw).fetchall() for sql in _RAW_RANGES)
     finally:
         conn.execute("COMMIT")
     return rollup.merge(*found)
@@ -209,3 +237,43 @@ def refresh_chunk(conn: sqlite3.Connection, before_minute: int) -> int:
             conn.execute("ROLLBACK")
         raise
     return len(marks)
+
+
+HOT_MOVE_INTERVAL_S = 10.0
+"""How often the hot partition is moved into ``readings``: each series' last page is written once per move."""
+HOT_MOVE_ROWS = 20_000
+"""Readings moved from the hot partition into ``readings`` per transaction: bounds how long a move holds up the
+writer (about 30 ms)."""
+_HOT_ORDER = "ORDER BY machine, sensor, ts"
+
+
+def move_hot_chunk(conn: sqlite3.Connection) -> tuple[int, int | None, bool]:
+    """Move up to ``HOT_MOVE_ROWS`` readings, the first in key order, from ``readings_hot`` into ``readings``, in one
+    transaction (writer only): (readings moved, the newest time moved, whether the hot partition is now empty).
+
+    A key is in one partition at most (the writes check the other), so a plain ``INSERT`` moves every row; in key
+    order, each series' last page of ``readings`` is written once per move, not once per batch."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        bound = conn.execute(
+            f"SELECT machine, sensor, ts FROM readings_hot {_HOT_ORDER} LIMIT 1 OFFSET ?", (HOT_MOVE_ROWS - 1,)
+        ).fetchone()
+        where = "" if bound is None else "WHERE (machine, sensor, ts) <= (?, ?, ?)"
+        args = () if bound is None else tuple(bound)
+        newest = conn.execute(f"SELECT max(ts) FROM readings_hot {where}", args).fetchone()[0]
+        if newest is None:
+            conn.execute("COMMIT")
+            return 0, None, True
+        before = conn.total_changes
+        conn.execute(
+            f"INSERT INTO readings SELECT machine, sensor, ts, value FROM readings_hot {where} {_HOT_ORDER}", args
+        )
+        moved = conn.total_changes - before
+        conn.execute(f"DELETE FROM readings_hot {where}", args)
+        conn.execute("UPDATE counters SET value = max(value, ?) WHERE name = 'readings_max_ts'", (newest,))
+        conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return moved, newest, bound is None

@@ -56,7 +56,7 @@ def _sqlite_count(path: str) -> int:
         return 0
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as conn:
         try:
-            return int(conn.execute("SELECT count(*) FROM readings").fetchone()[0])
+            return int(conn.execute("SELECT count(*) FROM readings_all").fetchone()[0])  # both partitions
         except sqlite3.OperationalError:  # not created yet
             return 0
 

@@ -404,9 +404,11 @@ class SQLiteStore(StoreCommon):
                 return done
 
     def _move_chunk_sync(self) -> tuple[int, bool]:
-        moved, newest, empty = sqlite_history.move_hot_chunk(self._w())
-        if newest is not None:
-            self._main_max_ts = max(self._main_max_ts, newest)
+        if self._hot_span is None:
+            return 0, True
+        newest = self._hot_span[1]
+        moved, empty = sqlite_history.move_hot_chunk(self._w(), newest)
+        self._main_max_ts = max(self._main_max_ts, newest)
         if empty:
             self._hot_span = None
         return moved, empty

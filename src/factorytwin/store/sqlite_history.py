@@ -247,9 +247,11 @@ writer (about 30 ms)."""
 _HOT_ORDER = "ORDER BY machine, sensor, ts"
 
 
-def move_hot_chunk(conn: sqlite3.Connection) -> tuple[int, int | None, bool]:
+def move_hot_chunk(conn: sqlite3.Connection, newest: int) -> tuple[int, bool]:
     """Move up to ``HOT_MOVE_ROWS`` readings, the first in key order, from ``readings_hot`` into ``readings``, in one
-    transaction (writer only): (readings moved, the newest time moved, whether the hot partition is now empty).
+    transaction (writer only): (readings moved, whether the hot partition is now empty). ``newest``: a time at or
+    after every reading of the hot partition, kept as readings' newest time (a bound above the truth only costs a
+    check of the hot partition's keys against readings, one below it would let a reading be stored twice).
 
     A key is in one partition at most (the writes check the other), so a plain ``INSERT`` moves every row; in key
     order, each series' last page of ``readings`` is written once per move, not once per batch."""
@@ -260,14 +262,9 @@ def move_hot_chunk(conn: sqlite3.Connection) -> tuple[int, int | None, bool]:
         ).fetchone()
         where = "" if bound is None else "WHERE (machine, sensor, ts) <= (?, ?, ?)"
         args = () if bound is None else tuple(bound)
-        newest = conn.execute(f"SELECT max(ts) FROM readings_hot {where}", args).fetchone()[0]
-        if newest is None:
-            conn.execute("COMMIT")
-            return 0, None, True
         before = conn.total_changes
-        conn.execute(
-            f"INSERT INTO readings SELECT machine, sensor, ts, value FROM readings_hot {where} {_HOT_ORDER}", args
-        )
+        move = f"INSERT INTO readings SELECT machine, sensor, ts, value FROM readings_hot {where} {_HOT_ORDER}"
+        conn.execute(move, args)
         moved = conn.total_changes - before
         conn.execute(f"DELETE FROM readings_hot {where}", args)
         conn.execute("UPDATE counters SET value = max(value, ?) WHERE name = 'readings_max_ts'", (newest,))
@@ -276,4 +273,4 @@ def move_hot_chunk(conn: sqlite3.Connection) -> tuple[int, int | None, bool]:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    return moved, newest, bound is None
+    return moved, bound is None

@@ -331,7 +331,7 @@ async def sides(work: Path, wl: Workload) -> AsyncIterator[tuple[list[Side], str
 
             async def counts() -> dict[str, int]:
                 c = sqlite3.connect(f"file:{work / 'ft.db'}?mode=ro", uri=True)
-                lite_n = int(c.execute("SELECT count(*) FROM readings").fetchone()[0])
+                lite_n = int(c.execute("SELECT count(*) FROM readings_all").fetchone()[0])
                 c.close()
                 conn = await asyncpg.connect(dsn)
                 pg_n = int(await conn.fetchval("SELECT count(*) FROM readings"))

@@ -32,6 +32,10 @@ class StoreCommon:
             raise result
         return result
 
+    async def _background_refresh(self) -> None:
+        """One round of the background refresh: every closed dirty minute (SQLite spreads a large backlog)."""
+        await self.refresh_rollups()
+
     async def _refresh_loop(self) -> None:
         # Keep refreshing through failures; history stays exact meanwhile (dirty minutes are read raw). An outage
         # is told once when it starts and once when it ends, not with a traceback every interval.
@@ -39,7 +43,7 @@ class StoreCommon:
         while True:
             await asyncio.sleep(rollup.REFRESH_INTERVAL_S)
             try:
-                await self.refresh_rollups()
+                await self._background_refresh()
             except StoreUnavailable as exc:
                 if not failing:
                     log.warning("rollup refresh: %s; retrying every %g s", exc, rollup.REFRESH_INTERVAL_S)

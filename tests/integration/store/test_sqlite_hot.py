@@ -112,3 +112,22 @@ async def test_reads_see_both_partitions_before_and_after_the_move(
     assert await reads() == before
     await store.refresh_rollups(10**9)
     assert await reads() == before
+
+
+async def test_the_background_refresh_spreads_a_backlog(store: SQLiteStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    from factorytwin.store import rollup
+
+    monkeypatch.setattr(rollup, "REFRESH_LIMIT", 10)
+    for minute in range(50):  # two series, 50 closed minutes: 100 marks
+        assert await store.write_batch(columns(_thin(minute * 60))) == 2
+    assert _count(store, "rollup_dirty") == 100
+    rounds = []
+    while left := _count(store, "rollup_dirty"):
+        await store._background_refresh()
+        rounds.append(left - _count(store, "rollup_dirty"))
+    assert rounds == [40, 40, 20]  # REFRESH_MIN_CHUNKS chunks a round (100 / 10 / 6 is fewer)
+    monkeypatch.setattr("factorytwin.store.sqlite.REFRESH_SPREAD_ROUNDS", 1)
+    for minute in range(50, 100):
+        await store.write_batch(columns(_thin(minute * 60)))
+    await store._background_refresh()
+    assert _count(store, "rollup_dirty") == 0  # a backlog over a round's minimum: enough chunks to clear it

@@ -193,7 +193,7 @@ SQLITE_MIGRATIONS: list[Migration] = [
         "CREATE VIEW readings_all AS SELECT machine, sensor, ts, value FROM readings "
         "UNION ALL SELECT machine, sensor, ts, value FROM readings_hot",
         # The newest time in readings: a thin batch all newer than it cannot repeat a reading stored there.
-        f"INSERT INTO counters (name, value) SELECT 'readings_max_ts', coalesce(max(ts), {-(2**63)}) FROM readings",
+        f"INSERT INTO counters (name, value) SELECT 'readings_max_ts', coalesce(max(ts), {-(2**62)}) FROM readings",
     ],
 ]
 

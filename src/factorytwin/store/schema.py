@@ -289,7 +289,8 @@ partitions."""
 
 LATEST_SQL = """
 SELECT s.key, r.ts, r.value
-FROM sensors s JOIN readings r ON r.machine = {machine} AND r.sensor = s.num
- AND r.ts = (SELECT max(ts) FROM readings WHERE machine = {machine} AND sensor = s.num)
+FROM sensors s JOIN {readings} r ON r.machine = {machine} AND r.sensor = s.num
+ AND r.ts = (SELECT max(ts) FROM {readings} WHERE machine = {machine} AND sensor = s.num)
 """
-"""Newest value per sensor: one index seek per sensor of the dictionary."""
+"""Newest value per sensor: one index seek per sensor of the dictionary; ``{readings}``: a table (SQLite asks each
+of its partitions, the view would be materialised for the join)."""

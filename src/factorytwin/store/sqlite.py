@@ -84,14 +84,14 @@ REFRESH_MIN_CHUNKS = 4
 REFRESH_SPREAD_ROUNDS = 6  # of the background refresh, every rollup.REFRESH_INTERVAL_S (5 s): half a minute
 # Per partition apart (a join with the union view would materialise the machine's readings first), then the newer.
 _LATEST = "SELECT key, max(ts), value FROM ({}) GROUP BY key".format(
-    " UNION ALL ".join(LATEST_SQL.format(machine="?1").replace("readings", t) for t in _PARTITIONS)
+    " UNION ALL ".join(LATEST_SQL.format(readings=t, machine="?1") for t in _PARTITIONS)
 )
-_SPAN_PART = (
-    "SELECT (SELECT MIN(ts) FROM {t} WHERE machine = ?1 AND sensor = s.num AND ts >= ?2 AND ts < ?3) AS first, "
-    "(SELECT MAX(ts) FROM {t} WHERE machine = ?1 AND sensor = s.num AND ts >= ?2 AND ts < ?3) AS last FROM sensors s"
-)
+_SPAN_BOUNDS = "FROM {} WHERE machine = ?1 AND sensor = s.num AND ts >= ?2 AND ts < ?3"
 _READING_SPAN = "SELECT MIN(first), MAX(last) FROM ({})".format(
-    " UNION ALL ".join(_SPAN_PART.format(t=t) for t in _PARTITIONS)
+    " UNION ALL ".join(
+        f"SELECT (SELECT MIN(ts) {b}) AS first, (SELECT MAX(ts) {b}) AS last FROM sensors s"
+        for b in (_SPAN_BOUNDS.format(t) for t in _PARTITIONS)
+    )
 )
 
 
@@ -334,7 +334,7 @@ class SQLiteStore(StoreCommon):
         written: list[sqlite_history.Mark] = []
         if new == len(readings):  # every reading new: merged into the rollups, or (a thin batch) its minutes marked
             if new:
-                written = sqlite_history.roll_up_new(conn, levels, len(readings), self._marked)
+                written = sqlite_history.roll_up_new(conn, levels, thin, self._marked)
         elif new:  # some stored before: mark the minutes, the refresh recomputes them from the readings
             marks = rollup.dirty_marks(machines, sensors, readings.ts_ms)
             sqlite_history.insert_rows(conn, sqlite_history.INSERT_MARKS, tuple(zip(*marks, strict=True)))
@@ -393,6 +393,7 @@ class SQLiteStore(StoreCommon):
     def _closed_before(self) -> int:
         return max(int(time.time()) // 60, self._newest_minute) - 1
 
+    @_sqlite
     async def _background_refresh(self) -> None:
         """A share of the closed dirty minutes, not all at once: at 10,000 machines a minute closes with 80,000
         series-minutes to recompute (seconds of the writer, ingest waiting behind it), so each round takes at least
@@ -412,6 +413,7 @@ class SQLiteStore(StoreCommon):
         finally:
             self._marked.forget()  # it deleted marks (or may have, if it failed)
 
+    @_sqlite
     async def move_hot(self) -> int:
         """Move every reading of the hot partition into ``readings`` (in transactions of ``HOT_MOVE_ROWS``, other
         writes between them); return how many."""

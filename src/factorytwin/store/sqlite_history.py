@@ -10,6 +10,7 @@ from typing import Any
 
 from factorytwin.store import rollup
 from factorytwin.store.schema import HISTORY_SQL
+from factorytwin.store.sqlite_conn import rollback
 
 INSERT_READINGS = "INSERT OR IGNORE INTO readings (machine, sensor, ts, value) VALUES "
 INSERT_HOT = "INSERT OR IGNORE INTO readings_hot (machine, sensor, ts, value) VALUES "
@@ -114,13 +115,13 @@ def is_thin(readings: int, levels: list[rollup.Deltas]) -> bool:
     return bool(levels) and readings < MERGE_MIN_READINGS_PER_MINUTE * len(levels[0].unit)
 
 
-def roll_up_new(conn: sqlite3.Connection, levels: list[rollup.Deltas], readings: int, marked: Marked) -> list[Mark]:
+def roll_up_new(conn: sqlite3.Connection, levels: list[rollup.Deltas], thin: bool, marked: Marked) -> list[Mark]:
     """Roll up a batch's readings, all new in the open transaction, from its ``levels``: merged into the three
-    levels (a dense batch) or their minutes marked (a thin one). Returns the marks written, for ``marked`` once the
-    transaction has committed."""
+    levels (a dense batch) or their minutes marked (a ``thin`` one, ``is_thin``). Returns the marks written, for
+    ``marked`` once the transaction has committed."""
     if not levels:
         return []
-    if is_thin(readings, levels):
+    if thin:
         minutes = levels[0]
         units = zip(minutes.machine.tolist(), minutes.sensor.tolist(), minutes.unit.tolist(), strict=True)
         marks = [mark for mark in units if mark not in marked]
@@ -270,7 +271,6 @@ def move_hot_chunk(conn: sqlite3.Connection, newest: int) -> tuple[int, bool]:
         conn.execute("UPDATE counters SET value = max(value, ?) WHERE name = 'readings_max_ts'", (newest,))
         conn.execute("COMMIT")
     except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
+        rollback(conn)
         raise
     return moved, bound is None

@@ -19,3 +19,9 @@ def columns(rows: list[tuple[str, str, int, float]]) -> ReadingColumns:
         cols.ts_ms.append(ts)
         cols.values.append(value)
     return cols
+
+
+def thin(second: int, value: float = 1.0) -> list[tuple[str, str, int, float]]:
+    """One reading of each of two series at ``T0 + second`` s (a 1 Hz gateway's batch): every (series, minute) of
+    the batch has one reading."""
+    return [(m, "power", T0_MS + second * 1_000, value) for m in ("mill-01", "pump-01")]

@@ -17,7 +17,7 @@ import asyncpg
 from factorytwin.domain import Event, EventKind
 from factorytwin.errors import StoreRejected
 from factorytwin.store import Store
-from tests.integration.store.rows import T0, T0_MS, columns
+from tests.integration.store.rows import T0, T0_MS, columns, thin
 
 _LEVELS = (("rollup_1m", "minute", 60_000), ("rollup_1h", "hour", 3_600_000), ("rollup_1d", "day", 86_400_000))
 
@@ -108,14 +108,9 @@ async def test_a_failed_batch_merges_nothing(store: Store, store_url: str) -> No
     assert max(r[0] for r in await _fetch(store_url, "SELECT vmax FROM rollup_1d")) == 1.0
 
 
-def _thin(second: int, value: float) -> list[tuple[str, str, int, float]]:
-    """One reading of each of two series at ``T0 + second`` s: every (series, minute) of the batch has one reading."""
-    return [(m, "power", T0_MS + second * 1_000, value) for m in ("mill-01", "pump-01")]
-
-
 async def test_thin_batches_are_exact_before_and_after_the_refresh(store: Store, store_url: str) -> None:
     for second in range(90):  # a minute and a half of 1 Hz batches
-        assert await store.write_batch(columns(_thin(second, float(second % 7)))) == 2
+        assert await store.write_batch(columns(thin(second, float(second % 7)))) == 2
     dirty = await _assert_exact(store_url, dirty_allowed=True)
     assert dirty == set() or store.backend == "sqlite"
     assert (await store.refresh_rollups(10**9) > 0) == (store.backend == "sqlite")
@@ -129,12 +124,12 @@ async def test_thin_batches_are_exact_before_and_after_the_refresh(store: Store,
 
 
 async def test_a_failed_thin_batch_leaves_no_mark_taken_for_written(store: Store, store_url: str) -> None:
-    assert await store.write_batch(columns(_thin(0, 1.0))) == 2
+    assert await store.write_batch(columns(thin(0, 1.0))) == 2
     bad_event = Event.model_construct(machine_id="mill-01", ts=T0, kind=EventKind.NOTE, data={"x": object()})
-    results = await store.write_batches([(columns(_thin(120, 5.0)), [bad_event]), (columns(_thin(1, 2.0)), ())])
+    results = await store.write_batches([(columns(thin(120, 5.0)), [bad_event]), (columns(thin(1, 2.0)), ())])
     assert isinstance(results[0], StoreRejected)
     assert results[1] == 2
-    assert await store.write_batch(columns(_thin(121, 7.0))) == 2  # the minute of the failed batch: marked now
+    assert await store.write_batch(columns(thin(121, 7.0))) == 2  # the minute of the failed batch: marked now
     await _assert_exact(store_url, dirty_allowed=True)
     await store.refresh_rollups(10**9)
     await _assert_exact(store_url)

@@ -12,7 +12,7 @@ import pytest
 from factorytwin.layout import load_layout
 from factorytwin.store import HistoryQuery, sqlite_history
 from factorytwin.store.sqlite import SQLiteStore
-from tests.integration.store.rows import T0, T0_MS, columns
+from tests.integration.store.rows import T0, T0_MS, columns, thin
 
 MACHINES = ("mill-01", "pump-01")
 
@@ -36,11 +36,6 @@ def _count(store: SQLiteStore, table: str) -> int:
         conn.close()
 
 
-def _thin(second: int, value: float = 1.0) -> list[tuple[str, str, int, float]]:
-    """One reading of each of two series at ``T0 + second`` s (a 1 Hz gateway's batch)."""
-    return [(m, "power", T0_MS + second * 1_000, value) for m in MACHINES]
-
-
 def _dense(first: int, seconds: int, value: float = 2.0) -> list[tuple[str, str, int, float]]:
     """Every second of ``[first, first + seconds)`` of two series (a batch of minutes)."""
     return [(m, "power", T0_MS + s * 1_000, value) for m in MACHINES for s in range(first, first + seconds)]
@@ -48,7 +43,7 @@ def _dense(first: int, seconds: int, value: float = 2.0) -> list[tuple[str, str,
 
 async def test_thin_batches_go_hot_dense_ones_to_readings_and_the_move_keeps_them_all(store: SQLiteStore) -> None:
     for second in range(30):
-        assert await store.write_batch(columns(_thin(second))) == 2
+        assert await store.write_batch(columns(thin(second))) == 2
     assert await store.write_batch(columns(_dense(100, 120))) == 240
     assert (_count(store, "readings_hot"), _count(store, "readings")) == (60, 240)
     assert await store.move_hot() == 60
@@ -58,12 +53,12 @@ async def test_thin_batches_go_hot_dense_ones_to_readings_and_the_move_keeps_the
 
 async def test_a_reading_is_stored_once_whichever_partition_holds_it(store: SQLiteStore) -> None:
     for second in range(30):
-        await store.write_batch(columns(_thin(second)))
+        await store.write_batch(columns(thin(second)))
     assert await store.write_batch(columns(_dense(20, 20))) == 2 * 10  # seconds 20-29 are hot already
-    assert await store.write_batch(columns(_thin(25))) == 0  # in the hot partition
-    assert await store.write_batch(columns(_thin(35))) == 0  # in readings (the dense batch)
+    assert await store.write_batch(columns(thin(25))) == 0  # in the hot partition
+    assert await store.write_batch(columns(thin(35))) == 0  # in readings (the dense batch)
     await store.move_hot()
-    assert await store.write_batch(columns(_thin(5))) == 0  # moved into readings
+    assert await store.write_batch(columns(thin(5))) == 0  # moved into readings
     assert await store.write_batch(columns(_dense(0, 60))) == 2 * 20  # seconds 40-59 only
     assert _count(store, "readings_all") == 2 * 60 == (await store.stats()).readings
 
@@ -74,12 +69,12 @@ async def test_the_partitions_state_survives_a_restart(sqlite_url: str) -> None:
     await store.open()
     await store.register_machines(load_layout().machines)
     await store.write_batch(columns(_dense(0, 60)))  # into readings: its newest time is kept in the counters
-    await store.write_batch(columns(_thin(100)))  # into the hot partition
+    await store.write_batch(columns(thin(100)))  # into the hot partition
     await store.close()
     store = SQLiteStore(path)
     await store.open()
     try:
-        assert await store.write_batch(columns(_thin(30))) == 0  # older than readings' newest: checked there
+        assert await store.write_batch(columns(thin(30))) == 0  # older than readings' newest: checked there
         assert await store.write_batch(columns(_dense(90, 20))) == 2 * 19  # the hot partition's second 100 skipped
         assert _count(store, "readings_all") == 2 * (60 + 20)
     finally:
@@ -91,7 +86,7 @@ async def test_reads_see_both_partitions_before_and_after_the_move(
 ) -> None:
     await store.write_batch(columns(_dense(0, 120, 2.0)))  # readings
     for second in range(120, 150):
-        await store.write_batch(columns(_thin(second, float(second))))  # hot
+        await store.write_batch(columns(thin(second, float(second))))  # hot
     query = HistoryQuery(machine_id="mill-01", sensor="power", start=T0, end=T0 + timedelta(minutes=3), points=3)
 
     async def reads() -> tuple[object, ...]:
@@ -119,7 +114,7 @@ async def test_the_background_refresh_spreads_a_backlog(store: SQLiteStore, monk
 
     monkeypatch.setattr(rollup, "REFRESH_LIMIT", 10)
     for minute in range(50):  # two series, 50 closed minutes: 100 marks
-        assert await store.write_batch(columns(_thin(minute * 60))) == 2
+        assert await store.write_batch(columns(thin(minute * 60))) == 2
     assert _count(store, "rollup_dirty") == 100
     rounds = []
     while left := _count(store, "rollup_dirty"):
@@ -128,6 +123,6 @@ async def test_the_background_refresh_spreads_a_backlog(store: SQLiteStore, monk
     assert rounds == [40, 40, 20]  # REFRESH_MIN_CHUNKS chunks a round (100 / 10 / 6 is fewer)
     monkeypatch.setattr("factorytwin.store.sqlite.REFRESH_SPREAD_ROUNDS", 1)
     for minute in range(50, 100):
-        await store.write_batch(columns(_thin(minute * 60)))
+        await store.write_batch(columns(thin(minute * 60)))
     await store._background_refresh()
     assert _count(store, "rollup_dirty") == 0  # a backlog over a round's minimum: enough chunks to clear it

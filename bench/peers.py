@@ -331,7 +331,8 @@ async def sides(work: Path, wl: Workload) -> AsyncIterator[tuple[list[Side], str
 
             async def counts() -> dict[str, int]:
                 c = sqlite3.connect(f"file:{work / 'ft.db'}?mode=ro", uri=True)
-                lite_n = int(c.execute("SELECT count(*) FROM readings_all").fetchone()[0])
+                sql = "SELECT (SELECT count(*) FROM readings_all) + (SELECT coalesce(sum(n), 0) FROM readings_blocks)"
+                lite_n = int(c.execute(sql).fetchone()[0])  # the row partitions and the blocks
                 c.close()
                 conn = await asyncpg.connect(dsn)
                 pg_n = int(await conn.fetchval("SELECT count(*) FROM readings"))

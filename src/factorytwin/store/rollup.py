@@ -431,8 +431,8 @@ def plan_buckets(buckets: Buckets) -> RollupPlan | None:
     return plan(buckets.start, buckets.end, buckets.points)
 
 
-def merge(*parts: Iterable[Sequence[Any]]) -> list[Aggregate]:
-    """Combine ``(bucket, min, max, sum, count)`` rows of several parts into ``(bucket, min, max, avg, count)``."""
+def merge_sums(*parts: Iterable[Sequence[Any]]) -> list[tuple[int, float, float, float, int]]:
+    """Combine ``(bucket, min, max, sum, count)`` rows of several parts, per bucket in bucket order."""
     acc: dict[int, list[Any]] = {}
     for rows in parts:
         for bucket, lo, hi, total, count in rows:
@@ -444,7 +444,12 @@ def merge(*parts: Iterable[Sequence[Any]]) -> list[Aggregate]:
                 a[1] = max(a[1], hi)
                 a[2] += total
                 a[3] += count
-    return [(b, a[0], a[1], a[2] / a[3], a[3]) for b, a in sorted(acc.items())]
+    return [(b, a[0], a[1], a[2], a[3]) for b, a in sorted(acc.items())]
+
+
+def merge(*parts: Iterable[Sequence[Any]]) -> list[Aggregate]:
+    """Combine ``(bucket, min, max, sum, count)`` rows of several parts into ``(bucket, min, max, avg, count)``."""
+    return [(b, lo, hi, total / count, count) for b, lo, hi, total, count in merge_sums(*parts)]
 
 
 MAX_DIRTY_EXCLUDED = 1000

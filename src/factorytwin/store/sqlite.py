@@ -23,7 +23,7 @@ from typing import TypeVar
 
 from factorytwin.domain import Alarm, Event, Machine
 from factorytwin.errors import InvalidInput, NotFound, StoreUnavailable
-from factorytwin.store import rollup, sqlite_history
+from factorytwin.store import rollup, sqlite_blocks, sqlite_history
 from factorytwin.store._rows import (
     ALARM_COLUMNS,
     MACHINE_COLUMNS,
@@ -115,6 +115,11 @@ class SQLiteStore(StoreCommon):
         # in ``readings`` and the span of times in ``readings_hot`` (None: empty).
         self._main_max_ts = 2**63 - 1
         self._hot_span: tuple[int, int] | None = (-(2**63), 2**63 - 1)
+        # The blocks (writer thread only; bounds at or above the truth): the newest time of any block, and per
+        # series (machine * SERIES + sensor) the end of its newest block and the newest time in ``readings``.
+        self._blocks_max_ts = 2**63 - 1
+        self._block_end: dict[int, int] = {}
+        self._rows_newest: dict[int, int] = {}
         self._mover: asyncio.Task[None] | None = None
 
     # --- plumbing -------------------------------------------------------------------------------------------
@@ -160,6 +165,9 @@ class SQLiteStore(StoreCommon):
         self._main_max_ts = conn.execute("SELECT value FROM counters WHERE name = 'readings_max_ts'").fetchone()[0]
         lo, hi = conn.execute("SELECT min(ts), max(ts) FROM readings_hot").fetchone()
         self._hot_span = None if lo is None else (lo, hi)
+        self._blocks_max_ts = conn.execute("SELECT value FROM counters WHERE name = 'blocks_max_ts'").fetchone()[0]
+        self._block_end.clear()
+        self._rows_newest.clear()
 
     def _load_codes_sync(self) -> None:
         conn = self._w()
@@ -305,13 +313,45 @@ class SQLiteStore(StoreCommon):
     ) -> tuple[int, list[sqlite_history.Mark]]:
         """Store one batch in the open transaction: (readings new, rollup marks written).
 
-        A thin batch (``sqlite_history.is_thin``) goes into the hot partition, a dense one into ``readings``; each
-        checks the other partition for its keys only where their times can meet."""
-        columns = (machines, sensors, readings.ts_ms, readings.values)
-        levels = sqlite_history.levels_of(machines, sensors, readings.ts_ms, readings.values)
-        lo, hi = (min(readings.ts_ms), max(readings.ts_ms)) if len(readings) else (0, -1)
-        before = conn.total_changes
+        A dense batch's runs of new readings of a series go into blocks (``sqlite_blocks``); the rest of it into
+        ``readings``, a thin batch (``sqlite_history.is_thin``) into the hot partition. Each checks the other
+        partitions for its keys only where their times can meet."""
+        ts_ms, values = readings.ts_ms, readings.values
+        levels = sqlite_history.levels_of(machines, sensors, ts_ms, values)
         thin = sqlite_history.is_thin(len(readings), levels)
+        new = 0
+        if len(readings) and (not thin or min(ts_ms) <= self._blocks_max_ts):
+            new, rest = self._blocks(conn, machines, sensors, ts_ms, values, thin)
+            if rest is not None:
+                machines, sensors, ts_ms, values = rest
+        if ts_ms:
+            new += self._insert_rows(conn, thin, machines, sensors, ts_ms, values)
+        written: list[sqlite_history.Mark] = []
+        if new == len(readings):  # every reading new: merged into the rollups, or (a thin batch) its minutes marked
+            if new:
+                written = sqlite_history.roll_up_new(conn, levels, thin, self._marked)
+        elif new:  # some stored before: mark the minutes, the refresh recomputes them from the readings
+            marks = rollup.dirty_marks(machines, sensors, ts_ms)
+            sqlite_history.insert_rows(conn, sqlite_history.INSERT_MARKS, tuple(zip(*marks, strict=True)))
+        if events:
+            # Rows are made inside the transaction: a bad event rolls back the readings too.
+            conn.executemany(_INSERT_EVENT, (event_row(e) for e in events))
+        return new, written
+
+    def _insert_rows(
+        self,
+        conn: sqlite3.Connection,
+        thin: bool,
+        machines: list[int],
+        sensors: list[int],
+        ts_ms: list[int],
+        values: list[float],
+    ) -> int:
+        """Readings (none in a block) into the hot partition (``thin``) or ``readings``, checked against the other
+        where their times can meet; returns how many were new."""
+        columns = (machines, sensors, ts_ms, values)
+        lo, hi = min(ts_ms), max(ts_ms)
+        before = conn.total_changes
         if thin:
             if lo > self._main_max_ts:  # all newer than anything in readings: nothing there to repeat
                 sqlite_history.insert_rows(conn, sqlite_history.INSERT_HOT, columns)
@@ -320,28 +360,120 @@ class SQLiteStore(StoreCommon):
                 sqlite_history.insert_rows(conn, prefix, columns, suffix)
             span = self._hot_span
             self._hot_span = (lo, hi) if span is None else (min(span[0], lo), max(span[1], hi))
+            return conn.total_changes - before
+        span = self._hot_span
+        if span is None or hi < span[0] or lo > span[1]:
+            sqlite_history.insert_rows(conn, sqlite_history.INSERT_READINGS, columns)
         else:
-            span = self._hot_span
-            if span is None or hi < span[0] or lo > span[1]:
-                sqlite_history.insert_rows(conn, sqlite_history.INSERT_READINGS, columns)
-            else:
-                prefix, suffix = sqlite_history.CHECKED["readings"]
-                sqlite_history.insert_rows(conn, prefix, columns, suffix)
+            prefix, suffix = sqlite_history.CHECKED["readings"]
+            sqlite_history.insert_rows(conn, prefix, columns, suffix)
         new = conn.total_changes - before
-        if new and not thin and hi > self._main_max_ts:
+        if new and hi > self._main_max_ts:
             self._main_max_ts = hi
             conn.execute("UPDATE counters SET value = max(value, ?) WHERE name = 'readings_max_ts'", (hi,))
-        written: list[sqlite_history.Mark] = []
-        if new == len(readings):  # every reading new: merged into the rollups, or (a thin batch) its minutes marked
-            if new:
-                written = sqlite_history.roll_up_new(conn, levels, thin, self._marked)
-        elif new:  # some stored before: mark the minutes, the refresh recomputes them from the readings
-            marks = rollup.dirty_marks(machines, sensors, readings.ts_ms)
-            sqlite_history.insert_rows(conn, sqlite_history.INSERT_MARKS, tuple(zip(*marks, strict=True)))
-        if events:
-            # Rows are made inside the transaction: a bad event rolls back the readings too.
-            conn.executemany(_INSERT_EVENT, (event_row(e) for e in events))
-        return new, written
+        return new
+
+    def _blocks(
+        self,
+        conn: sqlite3.Connection,
+        machines: list[int],
+        sensors: list[int],
+        ts_ms: list[int],
+        values: list[float],
+        thin: bool,
+    ) -> tuple[int, tuple[list[int], list[int], list[int], list[float]] | None]:
+        """Write a dense batch's blocks (``sqlite_blocks``), and leave out of the rest the readings a block holds:
+        (readings written in blocks, the rest's columns or None when that is the whole batch)."""
+        import numpy as np
+
+        m = np.asarray(machines, dtype=np.int64)
+        s = np.asarray(sensors, dtype=np.int64)
+        t = np.asarray(ts_ms, dtype=np.int64)
+        series = m * sqlite_blocks.SERIES + s
+        order = np.lexsort((t, series))
+        ss, tt = series[order], t[order]
+        starts = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]])
+        ends = np.r_[starts[1:], ss.size]
+        rest = np.ones(t.size, dtype=bool)
+        v = np.asarray(values, dtype=np.float64) if not thin else None
+        rows: list[tuple[int, int, int, int, int, bytes, bytes]] = []
+        check: list[int] = []  # series whose readings left may meet one of its blocks
+        for key, a, b in zip(ss[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
+            first = int(tt[a])
+            if v is not None and b - a >= sqlite_blocks.BLOCK_MIN_READINGS:
+                run, at = tt[a:b], order[a:b]
+                vals, last = v[at], int(tt[b - 1])
+                if (
+                    bool((run[1:] > run[:-1]).all())
+                    and bool(np.isfinite(vals).all())
+                    and self._block_fits(conn, key, first, last)
+                ):
+                    rows.append(
+                        (
+                            key // sqlite_blocks.SERIES,
+                            key % sqlite_blocks.SERIES,
+                            first,
+                            last,
+                            b - a,
+                            *sqlite_blocks.encode(run, vals),
+                        )
+                    )
+                    rest[at] = False
+                    self._block_end[key] = max(self._block_end_of(conn, key), last)
+                    continue
+            if first <= self._blocks_max_ts and first <= self._block_end_of(conn, key):
+                check.append(key)
+            if not thin and key in self._rows_newest:
+                self._rows_newest[key] = max(self._rows_newest[key], int(tt[b - 1]))
+        if rows:
+            sqlite_history.insert_rows(conn, sqlite_blocks.INSERT_ROWS, tuple(zip(*rows, strict=True)))
+            newest = max(r[3] for r in rows)
+            if newest > self._blocks_max_ts:
+                self._blocks_max_ts = newest
+                conn.execute("UPDATE counters SET value = max(value, ?) WHERE name = 'blocks_max_ts'", (newest,))
+        if check:
+            at = np.flatnonzero(np.isin(series, check) & rest)
+            rest[at] = sqlite_blocks.without_stored(conn, m[at], s[at], t[at])
+        written = sum(r[4] for r in rows)
+        if rest.all():
+            return written, None
+        keep = np.flatnonzero(rest).tolist()
+        return written, (
+            [machines[i] for i in keep],
+            [sensors[i] for i in keep],
+            [ts_ms[i] for i in keep],
+            [values[i] for i in keep],
+        )
+
+    def _block_fits(self, conn: sqlite3.Connection, key: int, first: int, last: int) -> bool:
+        """Whether the series holds no reading in ``[first, last]`` in any partition: after all of them (the bounds
+        kept here), or in a gap between them (a seek in each partition whose times can meet the run's)."""
+        machine, sensor = divmod(key, sqlite_blocks.SERIES)
+        args = (machine, sensor, first, last)
+        if first <= self._block_end_of(conn, key):
+            before = conn.execute(sqlite_blocks.ENDING_BEFORE, (machine, sensor, last)).fetchone()
+            if before is not None and before[0] >= first:
+                return False
+        newest = self._rows_newest.get(key)
+        if newest is None:
+            sql = "SELECT max(ts) FROM readings WHERE machine = ? AND sensor = ?"
+            found = conn.execute(sql, (machine, sensor)).fetchone()[0]
+            newest = self._rows_newest[key] = sqlite_blocks.NONE if found is None else found
+        if first <= newest and conn.execute(sqlite_blocks.ROWS_IN["readings"], args).fetchone() is not None:
+            return False
+        span = self._hot_span
+        if span is None or first > span[1] or last < span[0]:
+            return True
+        return conn.execute(sqlite_blocks.ROWS_IN["readings_hot"], args).fetchone() is None
+
+    def _block_end_of(self, conn: sqlite3.Connection, key: int) -> int:
+        """The last time of the series' newest block (``sqlite_blocks.NONE``: none), one seek the first time."""
+        end = self._block_end.get(key)
+        if end is None:
+            machine, sensor = divmod(key, sqlite_blocks.SERIES)
+            found = conn.execute(sqlite_blocks.END, (machine, sensor)).fetchone()
+            end = self._block_end[key] = sqlite_blocks.NONE if found is None else found[0]
+        return end
 
     @_sqlite
     async def latest(self, machine_id: str) -> dict[str, LatestValue]:
@@ -349,8 +481,19 @@ class SQLiteStore(StoreCommon):
         num = self.codes.machine_num(machine_id)
         if num is None:
             return {}
-        rows = await self._on_reader(lambda: self._r().execute(_LATEST, (num,)).fetchall())
-        return latest_values(rows)
+        return latest_values(await self._on_reader(self._latest_sync, num))
+
+    def _latest_sync(self, num: int) -> list[tuple[str, int, float]]:
+        conn = self._r()
+        conn.execute("BEGIN")  # one snapshot of the rows and the blocks
+        try:
+            newest = {key: (ts, value) for key, ts, value in conn.execute(_LATEST, (num,))}
+            for key, ts, blob in conn.execute(sqlite_blocks.LATEST, (num,)):
+                if key not in newest or ts > newest[key][0]:
+                    newest[key] = (ts, sqlite_blocks.last_value(blob))
+        finally:
+            conn.execute("COMMIT")
+        return [(key, ts, value) for key, (ts, value) in newest.items()]
 
     @_sqlite
     async def history(self, query: HistoryQuery) -> list[HistoryBucket]:
@@ -409,7 +552,7 @@ class SQLiteStore(StoreCommon):
 
     def _refresh_chunk_sync(self, before_minute: int) -> int:
         try:
-            return sqlite_history.refresh_chunk(self._w(), before_minute)
+            return sqlite_history.refresh_chunk(self._w(), before_minute, self._blocks_max_ts)
         finally:
             self._marked.forget()  # it deleted marks (or may have, if it failed)
 
@@ -428,6 +571,7 @@ class SQLiteStore(StoreCommon):
         if self._hot_span is None:
             return 0, True
         newest = self._hot_span[1]
+        self._rows_newest.clear()  # readings gain the hot partition's newest times
         moved, empty = sqlite_history.move_hot_chunk(self._w(), newest)
         self._main_max_ts = max(self._main_max_ts, newest)
         if empty:
@@ -462,8 +606,26 @@ class SQLiteStore(StoreCommon):
             sql += f" AND sensor IN ({','.join('?' * len(nums))})"
             params += nums
         sql += " ORDER BY ts, sensor"  # the view's WHERE reaches both partitions (one seek each)
-        rows = await self._on_reader(lambda: self._r().execute(sql, params).fetchall())
-        self.codes.decode_into(out, machine_id, rows)
+        nums = list(self.codes.sensor_keys) if sensors is None else nums
+        lo, hi = to_ms(start), to_ms(end)
+
+        def read() -> list[tuple[int, int, float]]:
+            conn = self._r()
+            conn.execute("BEGIN")  # one snapshot of the rows and the blocks
+            try:
+                rows: list[tuple[int, int, float]] = conn.execute(sql, params).fetchall()
+                blocks = [(n, *sqlite_blocks.read(conn, machine, n, lo, hi)) for n in nums]
+            finally:
+                conn.execute("COMMIT")
+            found = [
+                (n, t, v) for n, ts, vals in blocks if ts.size for t, v in zip(ts.tolist(), vals.tolist(), strict=True)
+            ]
+            if found:
+                rows.extend(found)
+                rows.sort(key=lambda r: (r[1], r[0]))
+            return rows
+
+        self.codes.decode_into(out, machine_id, await self._on_reader(read))
         return out
 
     @_sqlite
@@ -472,10 +634,25 @@ class SQLiteStore(StoreCommon):
         machine = self.codes.machine_num(machine_id)
         if machine is None:
             return None
-        sql = _READING_SPAN
-        params = (machine, to_ms(start), to_ms(end))
-        first, last = await self._on_reader(lambda: self._r().execute(sql, params).fetchone())
-        return None if first is None else (from_ms(first), from_ms(last))
+        lo, hi = to_ms(start), to_ms(end)
+        nums = list(self.codes.sensor_keys)
+
+        def read() -> tuple[int | None, int | None]:
+            conn = self._r()
+            conn.execute("BEGIN")  # one snapshot of the rows and the blocks
+            try:
+                first, last = conn.execute(_READING_SPAN, (machine, lo, hi)).fetchone()
+                for n in nums:
+                    found = sqlite_blocks.span(conn, machine, n, lo, hi)
+                    if found is not None:
+                        first = found[0] if first is None else min(first, found[0])
+                        last = found[1] if last is None else max(last, found[1])
+            finally:
+                conn.execute("COMMIT")
+            return first, last
+
+        first, last = await self._on_reader(read)
+        return None if first is None or last is None else (from_ms(first), from_ms(last))
 
     # --- events and alarms ----------------------------------------------------------------------------------
     @_sqlite

@@ -8,7 +8,7 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from factorytwin.store import rollup
+from factorytwin.store import rollup, sqlite_blocks
 from factorytwin.store.schema import HISTORY_SQL
 from factorytwin.store.sqlite_conn import rollback
 
@@ -170,9 +170,10 @@ GROUP BY bucket"""
 
 
 _LEVEL_RANGES = {(level, skip): _level_ranges(level, skip) for level in rollup.LEVELS for skip in (False, True)}
-_REFRESH = "INSERT OR REPLACE INTO rollup_1m (machine, sensor, minute, vmin, vmax, vsum, n) " + (
-    rollup.REFRESH_SQL.format(readings="readings_all", machine="?", sensor="?", lo="?", hi="?")
-)
+_REFRESH_SELECT = rollup.REFRESH_SQL.format(readings="readings_all", machine="?", sensor="?", lo="?", hi="?")
+_REPLACE_1M = "INSERT OR REPLACE INTO rollup_1m (machine, sensor, minute, vmin, vmax, vsum, n) "
+_REFRESH = _REPLACE_1M + _REFRESH_SELECT
+_REFRESH_INSERT = _REPLACE_1M + "VALUES (?, ?, ?, ?, ?, ?, ?)"
 _ROLL_UP = {
     (fine, coarse): f"INSERT OR REPLACE INTO {coarse.table} (machine, sensor, {coarse.column}, vmin, vmax, vsum, n) "
     + rollup.roll_up_sql(fine, coarse, "?", "?", "?", "?")
@@ -183,15 +184,19 @@ _ROLL_UP = {
 def history_rows(
     conn: sqlite3.Connection, params: dict[str, int], plan: rollup.RollupPlan | None
 ) -> list[rollup.Aggregate]:
-    """``(bucket, min, max, avg, count)`` rows of a history query: raw, or rollup levels + raw in one snapshot."""
-    if plan is None:
-        return conn.execute(_HISTORY, params).fetchall()
-    params = {**params, "m0": plan.first_minute, "m1": plan.end_minute}
-    conn.execute("BEGIN")  # one snapshot for the dirty marks, the rollup parts and the raw part
+    """``(bucket, min, max, avg, count)`` rows of a history query: raw, or rollup levels + raw, with the blocks' raw
+    readings, in one snapshot."""
+    conn.execute("BEGIN")  # one snapshot for the dirty marks, the rollup parts, the raw part and the blocks
     try:
-        dirty = [r[0] for r in conn.execute(_DIRTY_IN_RANGE, params)]
-        if len(dirty) > rollup.MAX_DIRTY_EXCLUDED:
-            return conn.execute(_HISTORY, params).fetchall()
+        if plan is not None:
+            params = {**params, "m0": plan.first_minute, "m1": plan.end_minute}
+            dirty = [r[0] for r in conn.execute(_DIRTY_IN_RANGE, params)]
+        if plan is None or len(dirty) > rollup.MAX_DIRTY_EXCLUDED:
+            blocks = _block_buckets(conn, params, [(params["start"], params["end"])])
+            if not blocks:
+                return conn.execute(_HISTORY, params).fetchall()
+            raw = {**params, "ranges": json.dumps([[params["start"], params["end"]]])}
+            return rollup.merge(blocks, *(conn.execute(sql, raw).fetchall() for sql in _RAW_RANGES))
         parts = plan.parts(dirty)
         found = [
             conn.execute(
@@ -203,14 +208,31 @@ def history_rows(
         if parts.raw:  # aligned buckets whose range starts and ends on whole minutes leave nothing raw
             raw = {**params, "ranges": json.dumps(parts.raw)}
             found.extend(conn.execute(sql, raw).fetchall() for sql in _RAW_RANGES)
+            found.append(_block_buckets(conn, params, parts.raw))
     finally:
         conn.execute("COMMIT")
     return rollup.merge(*found)
 
 
-def refresh_chunk(conn: sqlite3.Connection, before_minute: int) -> int:
+def _block_buckets(
+    conn: sqlite3.Connection, params: dict[str, int], ranges: Sequence[Sequence[int]]
+) -> list[tuple[int, float, float, float, int]]:
+    """``(bucket, min, max, sum, count)`` of the blocks' readings in ``ranges`` of the query's series."""
+    parts = [sqlite_blocks.read(conn, params["m"], params["s"], lo, hi) for lo, hi in ranges]
+    parts = [p for p in parts if p[0].size]
+    if not parts:
+        return []
+    import numpy as np
+
+    ts = np.concatenate([p[0] for p in parts])
+    values = np.concatenate([p[1] for p in parts])
+    return sqlite_blocks.bucket_rows(ts, values, params["origin"], params["points"], params["span"])
+
+
+def refresh_chunk(conn: sqlite3.Connection, before_minute: int, blocks_max_ts: int) -> int:
     """Recompute up to ``REFRESH_LIMIT`` dirty minutes before ``before_minute``, and their hours and days, in one
-    transaction (writer only)."""
+    transaction (writer only); ``blocks_max_ts``: at or after every block's last time (blocks are read only for
+    minutes up to it)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
         marks = conn.execute(
@@ -221,7 +243,16 @@ def refresh_chunk(conn: sqlite3.Connection, before_minute: int) -> int:
         minute_runs = rollup.group_runs(marks)
         for machine, sensor, first, last in minute_runs:
             lo, hi = first * rollup.MINUTE_MS, (last + 1) * rollup.MINUTE_MS
-            conn.execute(_REFRESH, (machine, sensor, lo, hi))
+            if lo <= blocks_max_ts and (found := sqlite_blocks.read(conn, machine, sensor, lo, hi))[0].size:
+                ts, values = found  # the rows' aggregates and the blocks' of each minute, together
+                rows = conn.execute(_REFRESH_SELECT, (machine, sensor, lo, hi)).fetchall()
+                blocks = sqlite_blocks.aggregate(ts // rollup.MINUTE_MS, values)
+                conn.executemany(
+                    _REFRESH_INSERT,
+                    [(machine, sensor, *agg) for agg in rollup.merge_sums(blocks, [r[2:] for r in rows])],
+                )
+            else:
+                conn.execute(_REFRESH, (machine, sensor, lo, hi))
             conn.execute(
                 "DELETE FROM rollup_dirty WHERE machine = ? AND sensor = ? AND minute >= ? AND minute <= ?",
                 (machine, sensor, first, last),

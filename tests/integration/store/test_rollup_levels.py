@@ -127,11 +127,16 @@ async def test_a_database_from_before_the_levels_gets_them_from_its_minutes(stor
     await store.refresh_rollups(10**9)
     await store.close()
     assert len(SQLITE_MIGRATIONS) == len(POSTGRES_MIGRATIONS)
-    # What the schema before the hour and day levels had: the same tables without them (nor the step after them,
-    # SQLite's hot partition), its version two lower.
-    levels_step = len(SQLITE_MIGRATIONS) - 1
+    # What the schema before the hour and day levels had: the same tables without them (nor the steps after them,
+    # SQLite's hot partition and blocks), its version three lower.
+    levels_step = len(SQLITE_MIGRATIONS) - 2
     later = (
-        ["DROP VIEW readings_all", "DROP TABLE readings_hot", "DELETE FROM counters WHERE name = 'readings_max_ts'"]
+        [
+            "DROP VIEW readings_all",
+            "DROP TABLE readings_hot",
+            "DROP TABLE readings_blocks",
+            "DELETE FROM counters WHERE name IN ('readings_max_ts', 'blocks_max_ts')",
+        ]
         if store_url.startswith("sqlite")
         else []
     )

@@ -12,7 +12,7 @@ import pytest
 from factorytwin.layout import load_layout
 from factorytwin.store import HistoryQuery, sqlite_history
 from factorytwin.store.sqlite import SQLiteStore
-from tests.integration.store.rows import T0, T0_MS, columns, thin
+from tests.integration.store.rows import T0, T0_MS, columns, sqlite_readings, thin
 
 MACHINES = ("mill-01", "pump-01")
 
@@ -29,9 +29,13 @@ async def store(sqlite_url: str) -> AsyncIterator[SQLiteStore]:
 
 
 def _count(store: SQLiteStore, table: str) -> int:
+    """Rows of ``table``; readings of ``readings_blocks``; ``every``: every reading of the file."""
+    if table == "every":
+        return len(sqlite_readings(store.path))
+    column = "sum(n)" if table == "readings_blocks" else "count(*)"
     conn = sqlite3.connect(store.path)
     try:
-        return int(conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        return int(conn.execute(f"SELECT coalesce({column}, 0) FROM {table}").fetchone()[0])
     finally:
         conn.close()
 
@@ -41,14 +45,16 @@ def _dense(first: int, seconds: int, value: float = 2.0) -> list[tuple[str, str,
     return [(m, "power", T0_MS + s * 1_000, value) for m in MACHINES for s in range(first, first + seconds)]
 
 
-async def test_thin_batches_go_hot_dense_ones_to_readings_and_the_move_keeps_them_all(store: SQLiteStore) -> None:
+async def test_thin_batches_go_hot_dense_ones_to_blocks_and_the_move_keeps_them_all(store: SQLiteStore) -> None:
     for second in range(30):
         assert await store.write_batch(columns(thin(second))) == 2
     assert await store.write_batch(columns(_dense(100, 120))) == 240
-    assert (_count(store, "readings_hot"), _count(store, "readings")) == (60, 240)
+    assert await store.write_batch(columns(_dense(220, 4))) == 8  # fewer than a block's minimum per series
+    parts = ("readings_hot", "readings", "readings_blocks")
+    assert tuple(_count(store, t) for t in parts) == (60, 8, 240)
     assert await store.move_hot() == 60
-    assert (_count(store, "readings_hot"), _count(store, "readings")) == (0, 300)
-    assert (await store.stats()).readings == 300
+    assert tuple(_count(store, t) for t in parts) == (0, 68, 240)
+    assert (await store.stats()).readings == _count(store, "every") == 308
 
 
 async def test_a_reading_is_stored_once_whichever_partition_holds_it(store: SQLiteStore) -> None:
@@ -60,7 +66,7 @@ async def test_a_reading_is_stored_once_whichever_partition_holds_it(store: SQLi
     await store.move_hot()
     assert await store.write_batch(columns(thin(5))) == 0  # moved into readings
     assert await store.write_batch(columns(_dense(0, 60))) == 2 * 20  # seconds 40-59 only
-    assert _count(store, "readings_all") == 2 * 60 == (await store.stats()).readings
+    assert _count(store, "every") == 2 * 60 == (await store.stats()).readings
 
 
 async def test_the_partitions_state_survives_a_restart(sqlite_url: str) -> None:
@@ -76,7 +82,7 @@ async def test_the_partitions_state_survives_a_restart(sqlite_url: str) -> None:
     try:
         assert await store.write_batch(columns(thin(30))) == 0  # older than readings' newest: checked there
         assert await store.write_batch(columns(_dense(90, 20))) == 2 * 19  # the hot partition's second 100 skipped
-        assert _count(store, "readings_all") == 2 * (60 + 20)
+        assert _count(store, "every") == 2 * (60 + 20)
     finally:
         await store.close()
 

@@ -56,7 +56,8 @@ def _sqlite_count(path: str) -> int:
         return 0
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as conn:
         try:
-            return int(conn.execute("SELECT count(*) FROM readings_all").fetchone()[0])  # both partitions
+            sql = "SELECT (SELECT count(*) FROM readings_all) + (SELECT coalesce(sum(n), 0) FROM readings_blocks)"
+            return int(conn.execute(sql).fetchone()[0])  # the row partitions and the blocks
         except sqlite3.OperationalError:  # not created yet
             return 0
 

@@ -1,0 +1,41 @@
+"""The block helpers' arithmetic, against a plain loop: aggregates per key and the history's bucket formula."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from factorytwin.store import sqlite_blocks
+
+
+def test_aggregates_per_key_equal_a_plain_loop() -> None:
+    rng = random.Random(3)
+    keys = [rng.randint(0, 9) for _ in range(500)]
+    values = [rng.uniform(-5, 5) for _ in keys]
+    want: dict[int, list[float]] = {}
+    for k, v in zip(keys, values, strict=True):
+        want.setdefault(k, []).append(v)
+    got = sqlite_blocks.aggregate(np.array(keys, dtype=np.int64), np.array(values))
+    assert [row[0] for row in got] == sorted(want)
+    for key, lo, hi, total, n in got:
+        assert (lo, hi, n) == (min(want[key]), max(want[key]), len(want[key]))
+        assert abs(total - sum(want[key])) < 1e-9
+
+
+def test_buckets_follow_the_integer_formula_of_the_sql() -> None:
+    origin, points, span = 1_000, 7, 60_000
+    ts = np.arange(origin, origin + span, 997, dtype=np.int64)
+    rows = sqlite_blocks.bucket_rows(ts, np.ones(ts.size), origin, points, span)
+    counts: dict[int, int] = {}
+    for t in ts.tolist():
+        b = ((t - origin) * points) // span
+        counts[b] = counts.get(b, 0) + 1
+    assert [(b, n) for b, _, _, _, n in rows] == sorted(counts.items())
+    assert sqlite_blocks.bucket_rows(ts[:0], np.ones(0), origin, points, span) == []
+
+
+def test_a_block_is_little_endian_times_and_doubles() -> None:
+    ts, vals = sqlite_blocks.encode(np.array([1, 2], dtype=np.int64), np.array([0.5, -1.25]))
+    assert ts == (1).to_bytes(8, "little") + (2).to_bytes(8, "little")
+    assert sqlite_blocks.last_value(vals[8:]) == -1.25

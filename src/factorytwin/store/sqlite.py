@@ -408,16 +408,13 @@ class SQLiteStore(StoreCommon):
                     and bool(np.isfinite(vals).all())
                     and self._block_fits(conn, key, first, last)
                 ):
-                    rows.append(
-                        (
-                            key // sqlite_blocks.SERIES,
-                            key % sqlite_blocks.SERIES,
-                            first,
-                            last,
-                            b - a,
-                            *sqlite_blocks.encode(run, vals),
-                        )
-                    )
+                    machine, sensor = divmod(key, sqlite_blocks.SERIES)
+                    size = sqlite_blocks.BLOCK_MAX_READINGS  # a longer run is several blocks
+                    for times, chunk in zip(
+                        np.split(run, range(size, b - a, size)), np.split(vals, range(size, b - a, size)), strict=True
+                    ):
+                        block = sqlite_blocks.encode(times, chunk)
+                        rows.append((machine, sensor, int(times[0]), int(times[-1]), times.size, *block))
                     rest[at] = False
                     self._block_end[key] = max(self._block_end_of(conn, key), last)
                     continue
@@ -597,8 +594,10 @@ class SQLiteStore(StoreCommon):
         out = ReadingColumns()
         if machine is None:
             return out
+        lo, hi = to_ms(start), to_ms(end)
         sql = "SELECT sensor, ts, value FROM readings_all WHERE machine = ? AND ts >= ? AND ts < ?"
-        params: list[object] = [machine, to_ms(start), to_ms(end)]
+        params: list[object] = [machine, lo, hi]
+        nums = list(self.codes.sensor_keys)  # the blocks are read per sensor
         if sensors is not None:
             nums = [n for n in (self.codes.sensor_num(s) for s in sensors) if n is not None]
             if not nums:
@@ -606,8 +605,6 @@ class SQLiteStore(StoreCommon):
             sql += f" AND sensor IN ({','.join('?' * len(nums))})"
             params += nums
         sql += " ORDER BY ts, sensor"  # the view's WHERE reaches both partitions (one seek each)
-        nums = list(self.codes.sensor_keys) if sensors is None else nums
-        lo, hi = to_ms(start), to_ms(end)
 
         def read() -> list[tuple[int, int, float]]:
             conn = self._r()

@@ -22,6 +22,8 @@ if TYPE_CHECKING:  # numpy is imported on the first block, not at start-up (test
 
 BLOCK_MIN_READINGS = 8
 """A dense batch's readings of one series become a block when they are at least this many (all new, in order)."""
+BLOCK_MAX_READINGS = 1_000
+"""At most this many readings per block (16 kB): a longer run is cut, so a short read decodes little."""
 
 SERIES = 65536
 """A series' key in the writer's maps: ``machine * SERIES + sensor`` (sensor numbers are below 32,768)."""

@@ -59,6 +59,20 @@ async def test_a_dense_batch_is_stored_as_blocks_and_a_resend_adds_nothing(store
     assert (await store.stats()).readings == len(sqlite_readings(store.path)) == 240
 
 
+async def test_a_long_run_is_cut_into_blocks_of_the_maximum(store: SQLiteStore) -> None:
+    size = sqlite_blocks.BLOCK_MAX_READINGS
+    run = [("mill-01", "power", T0_MS + t * 1_000, float(t)) for t in range(2 * size + 7)]
+    assert await store.write_batch(columns(run)) == len(run)
+    second = T0_MS + size * 1_000
+    assert _blocks(store) == [
+        (T0_MS, second - 1_000, size),
+        (second, second + (size - 1) * 1_000, size),
+        (second + size * 1_000, second + (size + 6) * 1_000, 7),
+    ]
+    window = await store.read_range("mill-01", T0 + timedelta(seconds=size - 2), T0 + timedelta(seconds=size + 2))
+    assert window.values == [float(t) for t in range(size - 2, size + 2)]
+
+
 async def test_a_run_in_a_gap_is_a_block_and_one_overlapping_anything_is_rows(store: SQLiteStore) -> None:
     assert await store.write_batch(columns(_seconds(range(100, 160)))) == 180  # concurrent requests: the later first
     assert await store.write_batch(columns(_seconds(range(0, 40)))) == 120  # the gap before it

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from factorytwin.domain import Alarm, Event, Machine
 from factorytwin.errors import InvalidInput, NotFound, StoreUnavailable
@@ -67,6 +67,10 @@ from factorytwin.store.kpi_rows import (
 from factorytwin.store.schema import LATEST_SQL
 from factorytwin.store.sqlite_conn import open_writer, rollback, with_tx
 from factorytwin.store.translate import translate_results, translate_sqlite, translated
+
+if TYPE_CHECKING:  # numpy is imported by the first write, not at start-up (tests/integration/api/test_startup.py)
+    import numpy as np
+    from numpy.typing import NDArray
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -396,7 +400,7 @@ class SQLiteStore(StoreCommon):
         ends = np.r_[starts[1:], ss.size]
         rest = np.ones(t.size, dtype=bool)
         v = np.asarray(values, dtype=np.float64) if not thin else None
-        rows: list[tuple[int, int, int, int, int, bytes, bytes]] = []
+        rows: list[sqlite_blocks.Row] = []
         check: list[int] = []  # series whose readings left may meet one of its blocks
         for key, a, b in zip(ss[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
             first = int(tt[a])
@@ -408,15 +412,8 @@ class SQLiteStore(StoreCommon):
                     and bool(np.isfinite(vals).all())
                     and self._block_fits(conn, key, first, last)
                 ):
-                    machine, sensor = divmod(key, sqlite_blocks.SERIES)
-                    size = sqlite_blocks.BLOCK_MAX_READINGS  # a longer run is several blocks
-                    for times, chunk in zip(
-                        np.split(run, range(size, b - a, size)), np.split(vals, range(size, b - a, size)), strict=True
-                    ):
-                        block = sqlite_blocks.encode(times, chunk)
-                        rows.append((machine, sensor, int(times[0]), int(times[-1]), times.size, *block))
+                    rows.extend(self._block_rows(conn, key, run, vals))
                     rest[at] = False
-                    self._block_end[key] = max(self._block_end_of(conn, key), last)
                     continue
             if first <= self._blocks_max_ts and first <= self._block_end_of(conn, key):
                 check.append(key)
@@ -424,10 +421,7 @@ class SQLiteStore(StoreCommon):
                 self._rows_newest[key] = max(self._rows_newest[key], int(tt[b - 1]))
         if rows:
             sqlite_history.insert_rows(conn, sqlite_blocks.INSERT_ROWS, tuple(zip(*rows, strict=True)))
-            newest = max(r[3] for r in rows)
-            if newest > self._blocks_max_ts:
-                self._blocks_max_ts = newest
-                conn.execute("UPDATE counters SET value = max(value, ?) WHERE name = 'blocks_max_ts'", (newest,))
+            self._raise_blocks_max(conn, max(r[3] for r in rows))
         if check:
             at = np.flatnonzero(np.isin(series, check) & rest)
             rest[at] = sqlite_blocks.without_stored(conn, m[at], s[at], t[at])
@@ -442,9 +436,24 @@ class SQLiteStore(StoreCommon):
             [values[i] for i in keep],
         )
 
-    def _block_fits(self, conn: sqlite3.Connection, key: int, first: int, last: int) -> bool:
-        """Whether the series holds no reading in ``[first, last]`` in any partition: after all of them (the bounds
-        kept here), or in a gap between them (a seek in each partition whose times can meet the run's)."""
+    def _block_rows(
+        self, conn: sqlite3.Connection, key: int, ts: NDArray[np.int64], values: NDArray[np.float64]
+    ) -> list[sqlite_blocks.Row]:
+        """The block rows of a series' run that fits (``_block_fits``), cut at ``BLOCK_MAX_READINGS``."""
+        import numpy as np
+
+        machine, sensor = divmod(key, sqlite_blocks.SERIES)
+        cuts = range(sqlite_blocks.BLOCK_MAX_READINGS, ts.size, sqlite_blocks.BLOCK_MAX_READINGS)
+        self._block_end[key] = max(self._block_end_of(conn, key), int(ts[-1]))
+        return [
+            (machine, sensor, int(times[0]), int(times[-1]), times.size, *sqlite_blocks.encode(times, chunk))
+            for times, chunk in zip(np.split(ts, cuts), np.split(values, cuts), strict=True)
+        ]
+
+    def _block_fits(self, conn: sqlite3.Connection, key: int, first: int, last: int, hot: bool = True) -> bool:
+        """Whether the series holds no reading in ``[first, last]`` in any partition (the hot one only if ``hot``):
+        after all of them (the bounds kept here), or in a gap between them (a seek in each partition whose times
+        can meet the run's)."""
         machine, sensor = divmod(key, sqlite_blocks.SERIES)
         args = (machine, sensor, first, last)
         if first <= self._block_end_of(conn, key):
@@ -459,7 +468,7 @@ class SQLiteStore(StoreCommon):
         if first <= newest and conn.execute(sqlite_blocks.ROWS_IN["readings"], args).fetchone() is not None:
             return False
         span = self._hot_span
-        if span is None or first > span[1] or last < span[0]:
+        if not hot or span is None or first > span[1] or last < span[0]:
             return True
         return conn.execute(sqlite_blocks.ROWS_IN["readings_hot"], args).fetchone() is None
 
@@ -565,15 +574,63 @@ class SQLiteStore(StoreCommon):
                 return done
 
     def _move_chunk_sync(self) -> tuple[int, bool]:
+        """Move up to ``HOT_MOVE_ROWS`` readings, the first in key order, out of the hot partition in one
+        transaction: (readings moved, whether the hot partition is now empty). A series' run of them that fits
+        (``_block_fits``, the hot partition aside: the run is what it holds there) becomes blocks, the rest rows of
+        ``readings`` (a plain ``INSERT``: a key in both would fail the move loudly instead of being dropped). In key
+        order, each series' last page of ``readings`` is written once per move, not once per batch."""
         if self._hot_span is None:
             return 0, True
-        newest = self._hot_span[1]
-        self._rows_newest.clear()  # readings gain the hot partition's newest times
-        moved, empty = sqlite_history.move_hot_chunk(self._w(), newest)
-        self._main_max_ts = max(self._main_max_ts, newest)
+        import numpy as np
+
+        conn = self._w()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            where, args = sqlite_history.hot_chunk(conn)
+            sql = f"SELECT machine, sensor, ts, value FROM readings_hot {where} {sqlite_history.HOT_ORDER}"
+            found = conn.execute(sql, args).fetchall()
+            n = len(found)
+            m, s, t = (np.fromiter((r[i] for r in found), np.int64, n) for i in range(3))
+            v = np.fromiter((r[3] for r in found), np.float64, n)
+            series = m * sqlite_blocks.SERIES + s  # in key order: each series' run is together, in time order
+            starts = np.flatnonzero(np.r_[True, series[1:] != series[:-1]]) if n else np.empty(0, np.int64)
+            ends = np.r_[starts[1:], n] if n else starts
+            blocks: list[sqlite_blocks.Row] = []
+            to_rows = np.zeros(series.size, dtype=bool)
+            for key, a, b in zip(series[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
+                first, last = int(t[a]), int(t[b - 1])
+                if b - a >= sqlite_blocks.BLOCK_MIN_READINGS and self._block_fits(conn, key, first, last, hot=False):
+                    blocks.extend(self._block_rows(conn, key, t[a:b], v[a:b]))
+                else:
+                    to_rows[a:b] = True
+                    if key in self._rows_newest:
+                        self._rows_newest[key] = max(self._rows_newest[key], last)
+            if blocks:
+                sqlite_history.insert_rows(conn, sqlite_blocks.INSERT_ROWS, tuple(zip(*blocks, strict=True)))
+                self._raise_blocks_max(conn, max(r[3] for r in blocks))
+            if to_rows.any():
+                at = np.flatnonzero(to_rows).tolist()
+                columns = [[found[i][c] for i in at] for c in range(4)]
+                sqlite_history.insert_rows(conn, sqlite_history.MOVE_READINGS, columns)
+                newest = max(columns[2])
+                sql = "UPDATE counters SET value = max(value, ?) WHERE name = 'readings_max_ts'"
+                conn.execute(sql, (newest,))
+                self._main_max_ts = max(self._main_max_ts, newest)
+            conn.execute(f"DELETE FROM readings_hot {where}", args)
+            conn.execute("COMMIT")
+        except BaseException:
+            rollback(conn)
+            raise
+        empty = not where
         if empty:
             self._hot_span = None
-        return moved, empty
+        return n, empty
+
+    def _raise_blocks_max(self, conn: sqlite3.Connection, newest: int) -> None:
+        """Raise the newest time of any block (in memory and in ``counters``) to ``newest``, in the transaction."""
+        if newest > self._blocks_max_ts:
+            self._blocks_max_ts = newest
+            conn.execute("UPDATE counters SET value = max(value, ?) WHERE name = 'blocks_max_ts'", (newest,))
 
     async def _move_loop(self) -> None:
         while True:

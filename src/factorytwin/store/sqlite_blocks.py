@@ -25,6 +25,8 @@ BLOCK_MIN_READINGS = 8
 BLOCK_MAX_READINGS = 1_000
 """At most this many readings per block (16 kB): a longer run is cut, so a short read decodes little."""
 
+Row = tuple[int, int, int, int, int, bytes, bytes]
+"""A block as inserted: (machine, sensor, t0, t1, n, ts, vals)."""
 SERIES = 65536
 """A series' key in the writer's maps: ``machine * SERIES + sensor`` (sensor numbers are below 32,768)."""
 INSERT_ROWS = "INSERT INTO readings_blocks (machine, sensor, t0, t1, n, ts, vals) VALUES "

@@ -122,7 +122,7 @@ class SQLiteStore(StoreCommon):
         # The blocks (writer thread only; bounds at or above the truth): the newest time of any block, and per
         # series (machine * SERIES + sensor) the end of its newest block and the newest time in ``readings``.
         self._blocks_max_ts = 2**63 - 1
-        self._block_end: dict[int, int] = {}
+        self._block_ends = sqlite_blocks.BlockEnds()
         self._rows_newest: dict[int, int] = {}
         self._mover: asyncio.Task[None] | None = None
 
@@ -170,7 +170,7 @@ class SQLiteStore(StoreCommon):
         lo, hi = conn.execute("SELECT min(ts), max(ts) FROM readings_hot").fetchone()
         self._hot_span = None if lo is None else (lo, hi)
         self._blocks_max_ts = conn.execute("SELECT value FROM counters WHERE name = 'blocks_max_ts'").fetchone()[0]
-        self._block_end.clear()
+        self._block_ends.clear()
         self._rows_newest.clear()
 
     def _load_codes_sync(self) -> None:
@@ -393,18 +393,25 @@ class SQLiteStore(StoreCommon):
         m = np.asarray(machines, dtype=np.int64)
         s = np.asarray(sensors, dtype=np.int64)
         t = np.asarray(ts_ms, dtype=np.int64)
+        if thin:  # no blocks; only readings at or before their series' newest block's end can be in one
+            old = t <= self._block_ends.of(conn, m, s)
+            if not old.any():
+                return 0, None
+            rest = np.ones(t.size, dtype=bool)
+            rest[old] = sqlite_blocks.without_stored(conn, m[old], s[old], t[old])
+            return 0, self._kept(rest, machines, sensors, ts_ms, values)
         series = m * sqlite_blocks.SERIES + s
         order = np.lexsort((t, series))
         ss, tt = series[order], t[order]
         starts = np.flatnonzero(np.r_[True, ss[1:] != ss[:-1]])
         ends = np.r_[starts[1:], ss.size]
         rest = np.ones(t.size, dtype=bool)
-        v = np.asarray(values, dtype=np.float64) if not thin else None
+        v = np.asarray(values, dtype=np.float64)
         rows: list[sqlite_blocks.Row] = []
         check: list[int] = []  # series whose readings left may meet one of its blocks
         for key, a, b in zip(ss[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
             first = int(tt[a])
-            if v is not None and b - a >= sqlite_blocks.BLOCK_MIN_READINGS:
+            if b - a >= sqlite_blocks.BLOCK_MIN_READINGS:
                 run, at = tt[a:b], order[a:b]
                 vals, last = v[at], int(tt[b - 1])
                 if (
@@ -415,9 +422,9 @@ class SQLiteStore(StoreCommon):
                     rows.extend(self._block_rows(conn, key, run, vals))
                     rest[at] = False
                     continue
-            if first <= self._blocks_max_ts and first <= self._block_end_of(conn, key):
+            if first <= self._blocks_max_ts and first <= self._block_ends.get(conn, *divmod(key, sqlite_blocks.SERIES)):
                 check.append(key)
-            if not thin and key in self._rows_newest:
+            if key in self._rows_newest:
                 self._rows_newest[key] = max(self._rows_newest[key], int(tt[b - 1]))
         if rows:
             sqlite_history.insert_rows(conn, sqlite_blocks.INSERT_ROWS, tuple(zip(*rows, strict=True)))
@@ -425,11 +432,19 @@ class SQLiteStore(StoreCommon):
         if check:
             at = np.flatnonzero(np.isin(series, check) & rest)
             rest[at] = sqlite_blocks.without_stored(conn, m[at], s[at], t[at])
-        written = sum(r[4] for r in rows)
+        return sum(r[4] for r in rows), self._kept(rest, machines, sensors, ts_ms, values)
+
+    @staticmethod
+    def _kept(
+        rest: NDArray[np.bool_], machines: list[int], sensors: list[int], ts_ms: list[int], values: list[float]
+    ) -> tuple[list[int], list[int], list[int], list[float]] | None:
+        """The columns where ``rest`` is true (None: all of them)."""
+        import numpy as np
+
         if rest.all():
-            return written, None
+            return None
         keep = np.flatnonzero(rest).tolist()
-        return written, (
+        return (
             [machines[i] for i in keep],
             [sensors[i] for i in keep],
             [ts_ms[i] for i in keep],
@@ -444,7 +459,8 @@ class SQLiteStore(StoreCommon):
 
         machine, sensor = divmod(key, sqlite_blocks.SERIES)
         cuts = range(sqlite_blocks.BLOCK_MAX_READINGS, ts.size, sqlite_blocks.BLOCK_MAX_READINGS)
-        self._block_end[key] = max(self._block_end_of(conn, key), int(ts[-1]))
+        self._block_ends.get(conn, machine, sensor)  # known before it is raised
+        self._block_ends.raise_to(machine, sensor, int(ts[-1]))
         return [
             (machine, sensor, int(times[0]), int(times[-1]), times.size, *sqlite_blocks.encode(times, chunk))
             for times, chunk in zip(np.split(ts, cuts), np.split(values, cuts), strict=True)
@@ -456,7 +472,7 @@ class SQLiteStore(StoreCommon):
         can meet the run's)."""
         machine, sensor = divmod(key, sqlite_blocks.SERIES)
         args = (machine, sensor, first, last)
-        if first <= self._block_end_of(conn, key):
+        if first <= self._block_ends.get(conn, machine, sensor):
             before = conn.execute(sqlite_blocks.ENDING_BEFORE, (machine, sensor, last)).fetchone()
             if before is not None and before[0] >= first:
                 return False
@@ -471,15 +487,6 @@ class SQLiteStore(StoreCommon):
         if not hot or span is None or first > span[1] or last < span[0]:
             return True
         return conn.execute(sqlite_blocks.ROWS_IN["readings_hot"], args).fetchone() is None
-
-    def _block_end_of(self, conn: sqlite3.Connection, key: int) -> int:
-        """The last time of the series' newest block (``sqlite_blocks.NONE``: none), one seek the first time."""
-        end = self._block_end.get(key)
-        if end is None:
-            machine, sensor = divmod(key, sqlite_blocks.SERIES)
-            found = conn.execute(sqlite_blocks.END, (machine, sensor)).fetchone()
-            end = self._block_end[key] = sqlite_blocks.NONE if found is None else found[0]
-        return end
 
     @_sqlite
     async def latest(self, machine_id: str) -> dict[str, LatestValue]:

@@ -147,9 +147,69 @@ def without_stored(
 
     keep = np.ones(ts.size, dtype=bool)
     series = machines * SERIES + sensors
-    for key in np.unique(series).tolist():
-        at = np.flatnonzero(series == key)
+    order = np.argsort(series, kind="stable")
+    ordered = series[order]
+    starts = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    for key, at in zip(ordered[starts].tolist(), np.split(order, starts[1:]), strict=True):
         stored, _ = read(conn, key // SERIES, key % SERIES, int(ts[at].min()), int(ts[at].max()) + 1)
         if stored.size:
             keep[at] = ~np.isin(ts[at], stored)
     return keep
+
+
+class BlockEnds:
+    """Per series, the last time of its newest block (``NONE``: it has none), read from the file the first time a
+    series is asked for and kept up to date by the writer; a value may be above the truth (a rolled-back write),
+    never below. A matrix indexed by the machine's and the sensor's numbers: a thin batch of thousands of series
+    is looked up at once. Writer thread only."""
+
+    UNKNOWN = 2**63 - 1
+
+    def __init__(self) -> None:
+        self._ends: npt.NDArray[np.int64] | None = None
+
+    def clear(self) -> None:
+        self._ends = None
+
+    def of(
+        self, conn: sqlite3.Connection, machines: npt.NDArray[np.int64], sensors: npt.NDArray[np.int64]
+    ) -> npt.NDArray[np.int64]:
+        """The ends of these series (one seek for each not known yet)."""
+        import numpy as np
+
+        ends = self._grown(int(machines.max()) + 1, int(sensors.max()) + 1)
+        found = ends[machines, sensors]
+        unknown = found == self.UNKNOWN
+        if unknown.any():
+            pairs = np.unique(np.stack([machines[unknown], sensors[unknown]], axis=1), axis=0)
+            for machine, sensor in pairs.tolist():
+                row = conn.execute(END, (machine, sensor)).fetchone()
+                ends[machine, sensor] = NONE if row is None else row[0]
+            found = ends[machines, sensors]
+        return found
+
+    def get(self, conn: sqlite3.Connection, machine: int, sensor: int) -> int:
+        """The end of one series."""
+        import numpy as np
+
+        return int(self.of(conn, np.array([machine]), np.array([sensor]))[0])
+
+    def raise_to(self, machine: int, sensor: int, end: int) -> None:
+        """A block of this series ends at ``end`` (after ``get`` or ``of`` asked for it)."""
+        assert self._ends is not None
+        self._ends[machine, sensor] = max(int(self._ends[machine, sensor]), end)
+
+    def _grown(self, machines: int, sensors: int) -> npt.NDArray[np.int64]:
+        """The matrix, grown (doubling its machines) to hold these numbers."""
+        import numpy as np
+
+        ends = self._ends
+        rows, cols = (0, 0) if ends is None else ends.shape
+        if ends is not None and rows >= machines and cols >= sensors:
+            return ends
+        shape = (rows if rows >= machines else max(machines, 2 * rows, 64), cols if cols >= sensors else sensors + 16)
+        grown = np.full(shape, self.UNKNOWN, dtype=np.int64)
+        if ends is not None:
+            grown[:rows, :cols] = ends
+        self._ends = grown
+        return grown

@@ -1,12 +1,15 @@
-"""The block helpers' arithmetic, against a plain loop: aggregates per key and the history's bucket formula."""
+"""The block helpers: aggregates per key and the history's bucket formula against a plain loop, the encoding,
+and the writer's matrix of block ends."""
 
 from __future__ import annotations
 
 import random
+import sqlite3
 
 import numpy as np
 
 from factorytwin.store import sqlite_blocks
+from factorytwin.store.schema import SQLITE_BLOCKS_STEP
 
 
 def test_aggregates_per_key_equal_a_plain_loop() -> None:
@@ -39,3 +42,20 @@ def test_a_block_is_little_endian_times_and_doubles() -> None:
     ts, vals = sqlite_blocks.encode(np.array([1, 2], dtype=np.int64), np.array([0.5, -1.25]))
     assert ts == (1).to_bytes(8, "little") + (2).to_bytes(8, "little")
     assert sqlite_blocks.last_value(vals[8:]) == -1.25
+
+
+def test_block_ends_are_read_once_kept_when_the_matrix_grows_and_raised() -> None:
+    conn = sqlite3.connect(":memory:")
+    for statement in SQLITE_BLOCKS_STEP[:1]:
+        conn.execute(statement)
+    ts, vals = sqlite_blocks.encode(np.array([5, 9], dtype=np.int64), np.array([1.0, 2.0]))
+    conn.execute(sqlite_blocks.INSERT_ROWS + "(?, ?, ?, ?, ?, ?, ?)", (3, 2, 5, 9, 2, ts, vals))
+    ends = sqlite_blocks.BlockEnds()
+    machines, sensors = np.array([3, 3, 1]), np.array([2, 1, 2])
+    assert ends.of(conn, machines, sensors).tolist() == [9, sqlite_blocks.NONE, sqlite_blocks.NONE]
+    conn.execute("DELETE FROM readings_blocks")  # known now: not read again
+    assert ends.get(conn, 300, 70) == sqlite_blocks.NONE  # beyond the first matrix: grown
+    assert ends.of(conn, machines, sensors).tolist() == [9, sqlite_blocks.NONE, sqlite_blocks.NONE]
+    ends.raise_to(300, 70, 40)
+    ends.raise_to(3, 2, 7)  # never lowered
+    assert ends.of(conn, np.array([300, 3]), np.array([70, 2])).tolist() == [40, 9]

@@ -122,8 +122,8 @@ class SQLiteStore(StoreCommon):
         # The blocks (writer thread only; bounds at or above the truth): the newest time of any block, and per
         # series (machine * SERIES + sensor) the end of its newest block and the newest time in ``readings``.
         self._blocks_max_ts = 2**63 - 1
-        self._block_ends = sqlite_blocks.BlockEnds()
-        self._rows_newest: dict[int, int] = {}
+        self._block_ends = sqlite_blocks.SeriesEnds(sqlite_blocks.END)
+        self._row_ends = sqlite_blocks.SeriesEnds(sqlite_blocks.ROWS_END)
         self._mover: asyncio.Task[None] | None = None
 
     # --- plumbing -------------------------------------------------------------------------------------------
@@ -171,7 +171,7 @@ class SQLiteStore(StoreCommon):
         self._hot_span = None if lo is None else (lo, hi)
         self._blocks_max_ts = conn.execute("SELECT value FROM counters WHERE name = 'blocks_max_ts'").fetchone()[0]
         self._block_ends.clear()
-        self._rows_newest.clear()
+        self._row_ends.clear()
 
     def _load_codes_sync(self) -> None:
         conn = self._w()
@@ -372,6 +372,10 @@ class SQLiteStore(StoreCommon):
             prefix, suffix = sqlite_history.CHECKED["readings"]
             sqlite_history.insert_rows(conn, prefix, columns, suffix)
         new = conn.total_changes - before
+        if new:
+            import numpy as np
+
+            self._row_ends.raise_to(np.asarray(machines), np.asarray(sensors), np.asarray(ts_ms))
         if new and hi > self._main_max_ts:
             self._main_max_ts = hi
             conn.execute("UPDATE counters SET value = max(value, ?) WHERE name = 'readings_max_ts'", (hi,))
@@ -424,8 +428,6 @@ class SQLiteStore(StoreCommon):
                     continue
             if first <= self._blocks_max_ts and first <= self._block_ends.get(conn, *divmod(key, sqlite_blocks.SERIES)):
                 check.append(key)
-            if key in self._rows_newest:
-                self._rows_newest[key] = max(self._rows_newest[key], int(tt[b - 1]))
         if rows:
             sqlite_history.insert_rows(conn, sqlite_blocks.INSERT_ROWS, tuple(zip(*rows, strict=True)))
             self._raise_blocks_max(conn, max(r[3] for r in rows))
@@ -459,8 +461,7 @@ class SQLiteStore(StoreCommon):
 
         machine, sensor = divmod(key, sqlite_blocks.SERIES)
         cuts = range(sqlite_blocks.BLOCK_MAX_READINGS, ts.size, sqlite_blocks.BLOCK_MAX_READINGS)
-        self._block_ends.get(conn, machine, sensor)  # known before it is raised
-        self._block_ends.raise_to(machine, sensor, int(ts[-1]))
+        self._block_ends.raise_to(np.array([machine]), np.array([sensor]), ts[-1:])
         return [
             (machine, sensor, int(times[0]), int(times[-1]), times.size, *sqlite_blocks.encode(times, chunk))
             for times, chunk in zip(np.split(ts, cuts), np.split(values, cuts), strict=True)
@@ -476,12 +477,10 @@ class SQLiteStore(StoreCommon):
             before = conn.execute(sqlite_blocks.ENDING_BEFORE, (machine, sensor, last)).fetchone()
             if before is not None and before[0] >= first:
                 return False
-        newest = self._rows_newest.get(key)
-        if newest is None:
-            sql = "SELECT max(ts) FROM readings WHERE machine = ? AND sensor = ?"
-            found = conn.execute(sql, (machine, sensor)).fetchone()[0]
-            newest = self._rows_newest[key] = sqlite_blocks.NONE if found is None else found
-        if first <= newest and conn.execute(sqlite_blocks.ROWS_IN["readings"], args).fetchone() is not None:
+        if (
+            first <= self._row_ends.get(conn, machine, sensor)
+            and conn.execute(sqlite_blocks.ROWS_IN["readings"], args).fetchone() is not None
+        ):
             return False
         span = self._hot_span
         if not hot or span is None or first > span[1] or last < span[0]:
@@ -588,8 +587,6 @@ class SQLiteStore(StoreCommon):
         order, each series' last page of ``readings`` is written once per move, not once per batch."""
         if self._hot_span is None:
             return 0, True
-        import numpy as np
-
         conn = self._w()
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -597,32 +594,8 @@ class SQLiteStore(StoreCommon):
             sql = f"SELECT machine, sensor, ts, value FROM readings_hot {where} {sqlite_history.HOT_ORDER}"
             found = conn.execute(sql, args).fetchall()
             n = len(found)
-            m, s, t = (np.fromiter((r[i] for r in found), np.int64, n) for i in range(3))
-            v = np.fromiter((r[3] for r in found), np.float64, n)
-            series = m * sqlite_blocks.SERIES + s  # in key order: each series' run is together, in time order
-            starts = np.flatnonzero(np.r_[True, series[1:] != series[:-1]]) if n else np.empty(0, np.int64)
-            ends = np.r_[starts[1:], n] if n else starts
-            blocks: list[sqlite_blocks.Row] = []
-            to_rows = np.zeros(series.size, dtype=bool)
-            for key, a, b in zip(series[starts].tolist(), starts.tolist(), ends.tolist(), strict=True):
-                first, last = int(t[a]), int(t[b - 1])
-                if b - a >= sqlite_blocks.BLOCK_MIN_READINGS and self._block_fits(conn, key, first, last, hot=False):
-                    blocks.extend(self._block_rows(conn, key, t[a:b], v[a:b]))
-                else:
-                    to_rows[a:b] = True
-                    if key in self._rows_newest:
-                        self._rows_newest[key] = max(self._rows_newest[key], last)
-            if blocks:
-                sqlite_history.insert_rows(conn, sqlite_blocks.INSERT_ROWS, tuple(zip(*blocks, strict=True)))
-                self._raise_blocks_max(conn, max(r[3] for r in blocks))
-            if to_rows.any():
-                at = np.flatnonzero(to_rows).tolist()
-                columns = [[found[i][c] for i in at] for c in range(4)]
-                sqlite_history.insert_rows(conn, sqlite_history.MOVE_READINGS, columns)
-                newest = max(columns[2])
-                sql = "UPDATE counters SET value = max(value, ?) WHERE name = 'readings_max_ts'"
-                conn.execute(sql, (newest,))
-                self._main_max_ts = max(self._main_max_ts, newest)
+            if n:
+                self._move_rows(conn, found)
             conn.execute(f"DELETE FROM readings_hot {where}", args)
             conn.execute("COMMIT")
         except BaseException:
@@ -632,6 +605,49 @@ class SQLiteStore(StoreCommon):
         if empty:
             self._hot_span = None
         return n, empty
+
+    def _move_rows(self, conn: sqlite3.Connection, found: list[tuple[int, int, int, float]]) -> None:
+        """Write the hot partition's rows ``found`` (in key order) as blocks where a series' run fits, else as rows
+        of ``readings``."""
+        import numpy as np
+
+        cols = np.array(found, dtype=np.float64)  # times in ms are exact in a double (below 2**53)
+        m, s, t = (cols[:, i].astype(np.int64) for i in range(3))
+        v = cols[:, 3]
+        series = m * sqlite_blocks.SERIES + s  # in key order: each series' run is together, in time order
+        starts = np.flatnonzero(np.r_[True, series[1:] != series[:-1]])
+        ends = np.r_[starts[1:], series.size]
+        bm, bs, first, last = m[starts], s[starts], t[starts], t[ends - 1]
+        long_enough = ends - starts >= sqlite_blocks.BLOCK_MIN_READINGS
+        fits = long_enough & (first > self._block_ends.of(conn, bm, bs)) & (first > self._row_ends.of(conn, bm, bs))
+        for i in np.flatnonzero(long_enough & ~fits).tolist():  # in a gap, maybe: a seek in each partition
+            key = int(series[starts[i]])
+            fits[i] = self._block_fits(conn, key, int(first[i]), int(last[i]), hot=False)
+        blocks: list[sqlite_blocks.Row] = []
+        times, values = t.astype(sqlite_blocks.I64).tobytes(), v.astype(sqlite_blocks.F64).tobytes()
+        size = sqlite_blocks.BLOCK_MAX_READINGS
+        for i in np.flatnonzero(fits).tolist():
+            machine, sensor, a, b = int(bm[i]), int(bs[i]), int(starts[i]), int(ends[i])
+            for c in range(a, b, size):
+                d = min(c + size, b)
+                blocks.append(
+                    (machine, sensor, int(t[c]), int(t[d - 1]), d - c, times[c * 8 : d * 8], values[c * 8 : d * 8])
+                )
+        if blocks:
+            sqlite_history.insert_rows(conn, sqlite_blocks.INSERT_ROWS, tuple(zip(*blocks, strict=True)))
+            self._block_ends.raise_to(bm[fits], bs[fits], last[fits])
+            self._raise_blocks_max(conn, int(last[fits].max()))
+        if not fits.all():
+            rows = np.repeat(~fits, ends - starts)
+            at = np.flatnonzero(rows).tolist()
+            sqlite_history.insert_rows(
+                conn, sqlite_history.MOVE_READINGS, [[found[i][c] for i in at] for c in range(4)]
+            )
+            self._row_ends.raise_to(bm[~fits], bs[~fits], last[~fits])
+            newest = int(t[rows].max())
+            sql = "UPDATE counters SET value = max(value, ?) WHERE name = 'readings_max_ts'"
+            conn.execute(sql, (newest,))
+            self._main_max_ts = max(self._main_max_ts, newest)
 
     def _raise_blocks_max(self, conn: sqlite3.Connection, newest: int) -> None:
         """Raise the newest time of any block (in memory and in ``counters``) to ``newest``, in the transaction."""

@@ -121,6 +121,9 @@ def aggregate(
     """``(key, min, max, sum, count)`` per distinct key, in key order."""
     import numpy as np
 
+    if not keys.size:
+        return []
+
     order = np.argsort(keys, kind="stable")
     keys, values = keys[order], values[order]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
@@ -157,15 +160,20 @@ def without_stored(
     return keep
 
 
-class BlockEnds:
-    """Per series, the last time of its newest block (``NONE``: it has none), read from the file the first time a
-    series is asked for and kept up to date by the writer; a value may be above the truth (a rolled-back write),
-    never below. A matrix indexed by the machine's and the sensor's numbers: a thin batch of thousands of series
-    is looked up at once. Writer thread only."""
+ROWS_END = "SELECT max(ts) FROM readings WHERE machine = ? AND sensor = ?"
+"""The newest time of a series in ``readings`` (NULL: none)."""
+
+
+class SeriesEnds:
+    """Per series, the newest time it holds in one partition (``NONE``: none), read with ``sql`` from the file the
+    first time a series is asked for and raised by the writer after its writes there; a value may be above the
+    truth (a rolled-back write), never below. A matrix indexed by the machine's and the sensor's numbers, so the
+    thousands of series of a gateway's batch are looked up at once. Writer thread only."""
 
     UNKNOWN = 2**63 - 1
 
-    def __init__(self) -> None:
+    def __init__(self, sql: str) -> None:
+        self.sql = sql
         self._ends: npt.NDArray[np.int64] | None = None
 
     def clear(self) -> None:
@@ -183,21 +191,33 @@ class BlockEnds:
         if unknown.any():
             pairs = np.unique(np.stack([machines[unknown], sensors[unknown]], axis=1), axis=0)
             for machine, sensor in pairs.tolist():
-                row = conn.execute(END, (machine, sensor)).fetchone()
-                ends[machine, sensor] = NONE if row is None else row[0]
+                end = conn.execute(self.sql, (machine, sensor)).fetchone()
+                ends[machine, sensor] = NONE if end is None or end[0] is None else end[0]
             found = ends[machines, sensors]
         return found
 
     def get(self, conn: sqlite3.Connection, machine: int, sensor: int) -> int:
         """The end of one series."""
+        ends = self._ends
+        if ends is not None and machine < ends.shape[0] and sensor < ends.shape[1]:
+            end = int(ends[machine, sensor])
+            if end != self.UNKNOWN:
+                return end
         import numpy as np
 
         return int(self.of(conn, np.array([machine]), np.array([sensor]))[0])
 
-    def raise_to(self, machine: int, sensor: int, end: int) -> None:
-        """A block of this series ends at ``end`` (after ``get`` or ``of`` asked for it)."""
-        assert self._ends is not None
-        self._ends[machine, sensor] = max(int(self._ends[machine, sensor]), end)
+    def raise_to(
+        self, machines: npt.NDArray[np.int64], sensors: npt.NDArray[np.int64], ends: npt.NDArray[np.int64]
+    ) -> None:
+        """These series now hold times up to ``ends`` (a series not known yet stays unknown: read when asked)."""
+        import numpy as np
+
+        if self._ends is None or not machines.size:
+            return
+        matrix = self._grown(int(machines.max()) + 1, int(sensors.max()) + 1)
+        known = matrix[machines, sensors] != self.UNKNOWN
+        np.maximum.at(matrix, (machines[known], sensors[known]), ends[known])
 
     def _grown(self, machines: int, sensors: int) -> npt.NDArray[np.int64]:
         """The matrix, grown (doubling its machines) to hold these numbers."""

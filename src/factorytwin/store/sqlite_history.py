@@ -228,6 +228,43 @@ def _block_buckets(
     return sqlite_blocks.bucket_rows(ts, values, params["origin"], params["points"], params["span"])
 
 
+def _minutes_with_blocks(
+    conn: sqlite3.Connection, runs: list[tuple[int, int, int, int]]
+) -> list[tuple[int, int, int, float, float, float, int]]:
+    """The minute rows of ``(machine, sensor, lo, hi)`` runs from their rows (SQL) and their blocks (decoded and
+    aggregated for all runs at once: per run only its two queries)."""
+    import numpy as np
+
+    rows: list[Sequence[Any]] = []
+    times: list[bytes] = []
+    values: list[bytes] = []
+    owner: list[int] = []  # the run of each block
+    for i, (machine, sensor, lo, hi) in enumerate(runs):
+        rows.extend(conn.execute(_REFRESH_SELECT, (machine, sensor, lo, hi)))
+        for ts, vals in conn.execute(sqlite_blocks.OVERLAPPING, (machine, sensor, lo, hi)):
+            times.append(ts)
+            values.append(vals)
+            owner.append(i)
+    acc = {(r[0], r[1], r[2]): r[3:] for r in rows}
+    if times:
+        ts = np.frombuffer(b"".join(times), sqlite_blocks.I64).astype(np.int64)
+        vals = np.frombuffer(b"".join(values), sqlite_blocks.F64).astype(np.float64)
+        run = np.repeat(np.array(owner, dtype=np.int64), [len(t) // 8 for t in times])
+        bounds = np.array([(lo, hi) for _, _, lo, hi in runs], dtype=np.int64)
+        inside = (ts >= bounds[run, 0]) & (ts < bounds[run, 1])
+        ts, vals, run = ts[inside], vals[inside], run[inside]
+        minute = ts // rollup.MINUTE_MS
+        span = int(minute.max()) + 1 if minute.size else 1  # a key per (run, minute)
+        for key, lo_v, hi_v, total, n in sqlite_blocks.aggregate(run * span + minute, vals):
+            machine, sensor = runs[key // span][:2]
+            unit = (machine, sensor, key % span)
+            a = acc.get(unit)
+            acc[unit] = (
+                (lo_v, hi_v, total, n) if a is None else (min(a[0], lo_v), max(a[1], hi_v), a[2] + total, a[3] + n)
+            )
+    return [(*unit, *agg) for unit, agg in acc.items()]
+
+
 def refresh_chunk(conn: sqlite3.Connection, before_minute: int, blocks_max_ts: int) -> int:
     """Recompute up to ``REFRESH_LIMIT`` dirty minutes before ``before_minute``, and their hours and days, in one
     transaction (writer only); ``blocks_max_ts``: at or after every block's last time (blocks are read only for
@@ -240,22 +277,19 @@ def refresh_chunk(conn: sqlite3.Connection, before_minute: int, blocks_max_ts: i
             (before_minute, rollup.REFRESH_LIMIT),
         ).fetchall()
         minute_runs = rollup.group_runs(marks)
+        with_blocks: list[tuple[int, int, int, int]] = []  # runs whose minutes may hold blocks: recomputed together
         for machine, sensor, first, last in minute_runs:
             lo, hi = first * rollup.MINUTE_MS, (last + 1) * rollup.MINUTE_MS
-            if lo <= blocks_max_ts and (found := sqlite_blocks.read(conn, machine, sensor, lo, hi))[0].size:
-                ts, values = found  # the rows' aggregates and the blocks' of each minute, together
-                rows = conn.execute(_REFRESH_SELECT, (machine, sensor, lo, hi)).fetchall()
-                blocks = sqlite_blocks.aggregate(ts // rollup.MINUTE_MS, values)
-                conn.executemany(
-                    _REFRESH_INSERT,
-                    [(machine, sensor, *agg) for agg in rollup.merge_sums(blocks, [r[2:] for r in rows])],
-                )
+            if lo <= blocks_max_ts:
+                with_blocks.append((machine, sensor, lo, hi))
             else:
                 conn.execute(_REFRESH, (machine, sensor, lo, hi))
             conn.execute(
                 "DELETE FROM rollup_dirty WHERE machine = ? AND sensor = ? AND minute >= ? AND minute <= ?",
                 (machine, sensor, first, last),
             )
+        if with_blocks:
+            conn.executemany(_REFRESH_INSERT, _minutes_with_blocks(conn, with_blocks))
         unit_runs = minute_runs
         for fine, coarse in rollup.COARSER:  # the hours of those minutes, then the days of those hours
             ratio = coarse.unit_ms // fine.unit_ms

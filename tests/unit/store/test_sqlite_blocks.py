@@ -36,6 +36,7 @@ def test_buckets_follow_the_integer_formula_of_the_sql() -> None:
         counts[b] = counts.get(b, 0) + 1
     assert [(b, n) for b, _, _, _, n in rows] == sorted(counts.items())
     assert sqlite_blocks.bucket_rows(ts[:0], np.ones(0), origin, points, span) == []
+    assert sqlite_blocks.aggregate(ts[:0], np.ones(0)) == []
 
 
 def test_a_block_is_little_endian_times_and_doubles() -> None:
@@ -44,18 +45,17 @@ def test_a_block_is_little_endian_times_and_doubles() -> None:
     assert sqlite_blocks.last_value(vals[8:]) == -1.25
 
 
-def test_block_ends_are_read_once_kept_when_the_matrix_grows_and_raised() -> None:
+def test_series_ends_are_read_once_kept_when_the_matrix_grows_and_only_raised() -> None:
     conn = sqlite3.connect(":memory:")
-    for statement in SQLITE_BLOCKS_STEP[:1]:
-        conn.execute(statement)
+    conn.execute(SQLITE_BLOCKS_STEP[0])
     ts, vals = sqlite_blocks.encode(np.array([5, 9], dtype=np.int64), np.array([1.0, 2.0]))
     conn.execute(sqlite_blocks.INSERT_ROWS + "(?, ?, ?, ?, ?, ?, ?)", (3, 2, 5, 9, 2, ts, vals))
-    ends = sqlite_blocks.BlockEnds()
+    ends = sqlite_blocks.SeriesEnds(sqlite_blocks.END)
     machines, sensors = np.array([3, 3, 1]), np.array([2, 1, 2])
     assert ends.of(conn, machines, sensors).tolist() == [9, sqlite_blocks.NONE, sqlite_blocks.NONE]
     conn.execute("DELETE FROM readings_blocks")  # known now: not read again
     assert ends.get(conn, 300, 70) == sqlite_blocks.NONE  # beyond the first matrix: grown
     assert ends.of(conn, machines, sensors).tolist() == [9, sqlite_blocks.NONE, sqlite_blocks.NONE]
-    ends.raise_to(300, 70, 40)
-    ends.raise_to(3, 2, 7)  # never lowered
+    ends.raise_to(np.array([300, 3, 7]), np.array([70, 2, 7]), np.array([40, 7, 50]))  # 3/2 never lowered
     assert ends.of(conn, np.array([300, 3]), np.array([70, 2])).tolist() == [40, 9]
+    assert ends.get(conn, 7, 7) == sqlite_blocks.NONE  # not known when raised: read from the file when asked

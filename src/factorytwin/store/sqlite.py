@@ -453,6 +453,12 @@ class SQLiteStore(StoreCommon):
             [values[i] for i in keep],
         )
 
+    def _raise_blocks_max(self, conn: sqlite3.Connection, newest: int) -> None:
+        """Raise the newest time of any block (in memory and in ``counters``) to ``newest``, in the transaction."""
+        if newest > self._blocks_max_ts:
+            self._blocks_max_ts = newest
+            conn.execute("UPDATE counters SET value = max(value, ?) WHERE name = 'blocks_max_ts'", (newest,))
+
     def _block_rows(
         self, conn: sqlite3.Connection, key: int, ts: NDArray[np.int64], values: NDArray[np.float64]
     ) -> list[sqlite_blocks.Row]:
@@ -467,10 +473,9 @@ class SQLiteStore(StoreCommon):
             for times, chunk in zip(np.split(ts, cuts), np.split(values, cuts), strict=True)
         ]
 
-    def _block_fits(self, conn: sqlite3.Connection, key: int, first: int, last: int, hot: bool = True) -> bool:
-        """Whether the series holds no reading in ``[first, last]`` in any partition (the hot one only if ``hot``):
-        after all of them (the bounds kept here), or in a gap between them (a seek in each partition whose times
-        can meet the run's)."""
+    def _block_fits(self, conn: sqlite3.Connection, key: int, first: int, last: int) -> bool:
+        """Whether the series holds no reading in ``[first, last]`` in any partition: after all of them (the bounds
+        kept here), or in a gap between them (a seek in each partition whose times can meet the run's)."""
         machine, sensor = divmod(key, sqlite_blocks.SERIES)
         args = (machine, sensor, first, last)
         if first <= self._block_ends.get(conn, machine, sensor):
@@ -483,7 +488,7 @@ class SQLiteStore(StoreCommon):
         ):
             return False
         span = self._hot_span
-        if not hot or span is None or first > span[1] or last < span[0]:
+        if span is None or first > span[1] or last < span[0]:
             return True
         return conn.execute(sqlite_blocks.ROWS_IN["readings_hot"], args).fetchone() is None
 
@@ -580,80 +585,15 @@ class SQLiteStore(StoreCommon):
                 return done
 
     def _move_chunk_sync(self) -> tuple[int, bool]:
-        """Move up to ``HOT_MOVE_ROWS`` readings, the first in key order, out of the hot partition in one
-        transaction: (readings moved, whether the hot partition is now empty). A series' run of them that fits
-        (``_block_fits``, the hot partition aside: the run is what it holds there) becomes blocks, the rest rows of
-        ``readings`` (a plain ``INSERT``: a key in both would fail the move loudly instead of being dropped). In key
-        order, each series' last page of ``readings`` is written once per move, not once per batch."""
         if self._hot_span is None:
             return 0, True
-        conn = self._w()
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            where, args = sqlite_history.hot_chunk(conn)
-            sql = f"SELECT machine, sensor, ts, value FROM readings_hot {where} {sqlite_history.HOT_ORDER}"
-            found = conn.execute(sql, args).fetchall()
-            n = len(found)
-            if n:
-                self._move_rows(conn, found)
-            conn.execute(f"DELETE FROM readings_hot {where}", args)
-            conn.execute("COMMIT")
-        except BaseException:
-            rollback(conn)
-            raise
-        empty = not where
+        newest = self._hot_span[1]
+        self._row_ends.clear()  # readings gain the hot partition's newest times
+        moved, empty = sqlite_history.move_hot_chunk(self._w(), newest)
+        self._main_max_ts = max(self._main_max_ts, newest)
         if empty:
             self._hot_span = None
-        return n, empty
-
-    def _move_rows(self, conn: sqlite3.Connection, found: list[tuple[int, int, int, float]]) -> None:
-        """Write the hot partition's rows ``found`` (in key order) as blocks where a series' run fits, else as rows
-        of ``readings``."""
-        import numpy as np
-
-        cols = np.array(found, dtype=np.float64)  # times in ms are exact in a double (below 2**53)
-        m, s, t = (cols[:, i].astype(np.int64) for i in range(3))
-        v = cols[:, 3]
-        series = m * sqlite_blocks.SERIES + s  # in key order: each series' run is together, in time order
-        starts = np.flatnonzero(np.r_[True, series[1:] != series[:-1]])
-        ends = np.r_[starts[1:], series.size]
-        bm, bs, first, last = m[starts], s[starts], t[starts], t[ends - 1]
-        long_enough = ends - starts >= sqlite_blocks.BLOCK_MIN_READINGS
-        fits = long_enough & (first > self._block_ends.of(conn, bm, bs)) & (first > self._row_ends.of(conn, bm, bs))
-        for i in np.flatnonzero(long_enough & ~fits).tolist():  # in a gap, maybe: a seek in each partition
-            key = int(series[starts[i]])
-            fits[i] = self._block_fits(conn, key, int(first[i]), int(last[i]), hot=False)
-        blocks: list[sqlite_blocks.Row] = []
-        times, values = t.astype(sqlite_blocks.I64).tobytes(), v.astype(sqlite_blocks.F64).tobytes()
-        size = sqlite_blocks.BLOCK_MAX_READINGS
-        for i in np.flatnonzero(fits).tolist():
-            machine, sensor, a, b = int(bm[i]), int(bs[i]), int(starts[i]), int(ends[i])
-            for c in range(a, b, size):
-                d = min(c + size, b)
-                blocks.append(
-                    (machine, sensor, int(t[c]), int(t[d - 1]), d - c, times[c * 8 : d * 8], values[c * 8 : d * 8])
-                )
-        if blocks:
-            sqlite_history.insert_rows(conn, sqlite_blocks.INSERT_ROWS, tuple(zip(*blocks, strict=True)))
-            self._block_ends.raise_to(bm[fits], bs[fits], last[fits])
-            self._raise_blocks_max(conn, int(last[fits].max()))
-        if not fits.all():
-            rows = np.repeat(~fits, ends - starts)
-            at = np.flatnonzero(rows).tolist()
-            sqlite_history.insert_rows(
-                conn, sqlite_history.MOVE_READINGS, [[found[i][c] for i in at] for c in range(4)]
-            )
-            self._row_ends.raise_to(bm[~fits], bs[~fits], last[~fits])
-            newest = int(t[rows].max())
-            sql = "UPDATE counters SET value = max(value, ?) WHERE name = 'readings_max_ts'"
-            conn.execute(sql, (newest,))
-            self._main_max_ts = max(self._main_max_ts, newest)
-
-    def _raise_blocks_max(self, conn: sqlite3.Connection, newest: int) -> None:
-        """Raise the newest time of any block (in memory and in ``counters``) to ``newest``, in the transaction."""
-        if newest > self._blocks_max_ts:
-            self._blocks_max_ts = newest
-            conn.execute("UPDATE counters SET value = max(value, ?) WHERE name = 'blocks_max_ts'", (newest,))
+        return moved, empty
 
     async def _move_loop(self) -> None:
         while True:

@@ -134,21 +134,6 @@ async def test_a_block_never_spans_a_reading_the_hot_partition_moved_into_readin
     assert len(sqlite_readings(store.path)) == 121 == len({r[2] for r in sqlite_readings(store.path)})
 
 
-async def test_the_move_makes_blocks_only_of_runs_that_meet_no_other_reading(store: SQLiteStore) -> None:
-    one = ("mill-01", "power")
-    assert await store.write_batch(columns([(*one, T0_MS + t * 1_000, 1.0) for t in (10, 20, 30, 40)])) == 4  # rows
-    for t in range(100):
-        await store.write_batch(columns([(*one, T0_MS + t * 1_000, 2.0), ("pump-01", "power", T0_MS + t * 1_000, 3.0)]))
-    assert await store.move_hot() == 196
-    assert _blocks(store) == [(T0_MS, T0_MS + 99_000, 100)]  # pump-01's run; mill-01's meets its four rows
-    conn = sqlite3.connect(store.path)
-    assert conn.execute("SELECT count(*) FROM readings").fetchone()[0] == 100
-    conn.close()
-    window = await store.read_range("mill-01", T0, T0 + timedelta(minutes=2))
-    assert window.values[10] == 1.0
-    assert len(window) == 100
-
-
 async def test_a_run_with_a_repeated_time_or_too_short_is_not_a_block(store: SQLiteStore) -> None:
     twice = [("mill-01", "power", T0_MS + t * 1_000, float(t)) for t in [*range(20), 5]]
     twice[-1] = ("mill-01", "power", T0_MS + 5_000, 99.0)

@@ -463,14 +463,13 @@ class SQLiteStore(StoreCommon):
         self, conn: sqlite3.Connection, key: int, ts: NDArray[np.int64], values: NDArray[np.float64]
     ) -> list[sqlite_blocks.Row]:
         """The block rows of a series' run that fits (``_block_fits``), cut at ``BLOCK_MAX_READINGS``."""
-        import numpy as np
 
         machine, sensor = divmod(key, sqlite_blocks.SERIES)
-        cuts = range(sqlite_blocks.BLOCK_MAX_READINGS, ts.size, sqlite_blocks.BLOCK_MAX_READINGS)
-        self._block_ends.raise_to(np.array([machine]), np.array([sensor]), ts[-1:])
+        self._block_ends.raise_one(machine, sensor, int(ts[-1]))
+        size = sqlite_blocks.BLOCK_MAX_READINGS
         return [
-            (machine, sensor, int(times[0]), int(times[-1]), times.size, *sqlite_blocks.encode(times, chunk))
-            for times, chunk in zip(np.split(ts, cuts), np.split(values, cuts), strict=True)
+            (machine, sensor, int(ts[c]), int(ts[d - 1]), d - c, *sqlite_blocks.encode(ts[c:d], values[c:d]))
+            for c, d in ((c, min(c + size, ts.size)) for c in range(0, ts.size, size))
         ]
 
     def _block_fits(self, conn: sqlite3.Connection, key: int, first: int, last: int) -> bool:

@@ -219,6 +219,14 @@ class SeriesEnds:
         known = matrix[machines, sensors] != self.UNKNOWN
         np.maximum.at(matrix, (machines[known], sensors[known]), ends[known])
 
+    def raise_one(self, machine: int, sensor: int, end: int) -> None:
+        """One series now holds times up to ``end`` (``raise_to`` for one)."""
+        ends = self._ends
+        if ends is not None and machine < ends.shape[0] and sensor < ends.shape[1]:
+            known = int(ends[machine, sensor])
+            if known != self.UNKNOWN and end > known:
+                ends[machine, sensor] = end
+
     def _grown(self, machines: int, sensors: int) -> npt.NDArray[np.int64]:
         """The matrix, grown (doubling its machines) to hold these numbers."""
         import numpy as np

@@ -59,3 +59,7 @@ def test_series_ends_are_read_once_kept_when_the_matrix_grows_and_only_raised() 
     ends.raise_to(np.array([300, 3, 7]), np.array([70, 2, 7]), np.array([40, 7, 50]))  # 3/2 never lowered
     assert ends.of(conn, np.array([300, 3]), np.array([70, 2])).tolist() == [40, 9]
     assert ends.get(conn, 7, 7) == sqlite_blocks.NONE  # not known when raised: read from the file when asked
+    ends.raise_one(300, 70, 45)
+    ends.raise_one(300, 70, 41)
+    ends.raise_one(9_999, 70, 1)  # beyond the matrix: unknown, stays so
+    assert ends.of(conn, np.array([300]), np.array([70])).tolist() == [45]

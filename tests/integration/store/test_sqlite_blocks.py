@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import random
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -22,14 +21,8 @@ SERIES = (("mill-01", "power"), ("mill-01", "torque"), ("pump-01", "power"))
 
 
 @pytest.fixture
-async def store(sqlite_url: str) -> AsyncIterator[SQLiteStore]:
-    st = SQLiteStore(sqlite_url.removeprefix("sqlite:///"))
-    await st.open()
-    await st.register_machines(load_layout().machines)
-    try:
-        yield st
-    finally:
-        await st.close()
+def store(sqlite_store: SQLiteStore) -> SQLiteStore:
+    return sqlite_store
 
 
 def _blocks(store: SQLiteStore) -> list[tuple[int, int, int]]:

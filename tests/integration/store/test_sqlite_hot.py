@@ -4,7 +4,6 @@ at most whatever order resends come in, the move keeps every reading, and every 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import pytest
@@ -18,14 +17,8 @@ MACHINES = ("mill-01", "pump-01")
 
 
 @pytest.fixture
-async def store(sqlite_url: str) -> AsyncIterator[SQLiteStore]:
-    st = SQLiteStore(sqlite_url.removeprefix("sqlite:///"))
-    await st.open()
-    await st.register_machines(load_layout().machines)
-    try:
-        yield st
-    finally:
-        await st.close()
+def store(sqlite_store: SQLiteStore) -> SQLiteStore:
+    return sqlite_store
 
 
 def _count(store: SQLiteStore, table: str) -> int:

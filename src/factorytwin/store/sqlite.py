@@ -390,8 +390,8 @@ class SQLiteStore(StoreCommon):
         values: list[float],
         thin: bool,
     ) -> tuple[int, tuple[list[int], list[int], list[int], list[float]] | None]:
-        """Write a dense batch's blocks (``sqlite_blocks``), and leave out of the rest the readings a block holds:
-        (readings written in blocks, the rest's columns or None when that is the whole batch)."""
+        """Write a dense batch's blocks (``sqlite_blocks``; a ``thin`` one has none), and leave out of the rest the
+        readings a block holds: (readings written in blocks, the rest's columns or None when that is the batch)."""
         import numpy as np
 
         m = np.asarray(machines, dtype=np.int64)
@@ -423,7 +423,7 @@ class SQLiteStore(StoreCommon):
                     and bool(np.isfinite(vals).all())
                     and self._block_fits(conn, key, first, last)
                 ):
-                    rows.extend(self._block_rows(conn, key, run, vals))
+                    rows.extend(self._block_rows(key, run, vals))
                     rest[at] = False
                     continue
             if first <= self._blocks_max_ts and first <= self._block_ends.get(conn, *divmod(key, sqlite_blocks.SERIES)):
@@ -459,11 +459,8 @@ class SQLiteStore(StoreCommon):
             self._blocks_max_ts = newest
             conn.execute("UPDATE counters SET value = max(value, ?) WHERE name = 'blocks_max_ts'", (newest,))
 
-    def _block_rows(
-        self, conn: sqlite3.Connection, key: int, ts: NDArray[np.int64], values: NDArray[np.float64]
-    ) -> list[sqlite_blocks.Row]:
+    def _block_rows(self, key: int, ts: NDArray[np.int64], values: NDArray[np.float64]) -> list[sqlite_blocks.Row]:
         """The block rows of a series' run that fits (``_block_fits``), cut at ``BLOCK_MAX_READINGS``."""
-
         machine, sensor = divmod(key, sqlite_blocks.SERIES)
         self._block_ends.raise_one(machine, sensor, int(ts[-1]))
         size = sqlite_blocks.BLOCK_MAX_READINGS

@@ -4,10 +4,10 @@ A request of 5,040 values holds ~40 readings of each of its ~120 series; as rows
 blocks 120 (docs/ARCHITECTURE.md, "SQLite blocks"). A block holds the readings of one series with times ``t0`` to
 ``t1``, in time order and all distinct, as little-endian int64 milliseconds (``ts``) and float64 values (``vals``).
 It is written only where its series holds no reading between its first and last time in any partition (after all
-of them: kept in memory; in a gap: a seek in each partition), so the blocks of a series never overlap each other
-and a key is still in one partition at most. Readings that do not qualify (a
-thin batch, a short run, a resend, a late reading) go to the row partitions as before, after a check against the
-blocks where their times can meet one.
+of them: bounds kept in memory; in a gap: a seek in each partition), so the blocks of a series never overlap each
+other and a key is still in one partition at most. Readings that do not qualify (a thin batch, a short run, a
+resend, a late reading) go to the row partitions as before, after a check against the blocks where their times can
+meet one.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ LATEST = (
 )
 """Per sensor, the time and value (8 bytes) of the last reading of its newest block."""
 NONE = -(2**63)
+"""The newest time of a series that holds nothing (below every time)."""
 
 I64 = "<i8"
 F64 = "<f8"
@@ -62,7 +63,6 @@ F64 = "<f8"
 
 def encode(ts: npt.NDArray[np.int64], values: npt.NDArray[np.float64]) -> tuple[bytes, bytes]:
     """A block's two arrays as stored."""
-
     return ts.astype(I64, copy=False).tobytes(), values.astype(F64, copy=False).tobytes()
 
 

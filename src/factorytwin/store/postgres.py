@@ -252,7 +252,7 @@ class PostgresStore(StoreCommon):
         num = self.codes.machine_num(machine_id)
         if num is None:
             return {}
-        rows = await self.pool.fetch(LATEST_SQL.format(readings="readings", machine="$1"), num)
+        rows = await self.pool.fetch(LATEST_SQL.format(join="JOIN", readings="readings", machine="$1"), num)
         return latest_values(rows)
 
     @_pg

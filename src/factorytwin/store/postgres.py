@@ -133,6 +133,16 @@ async def _keep_session(conn: asyncpg.Connection) -> None:
     opens no cursor, LISTENs to nothing and SETs nothing. The pool still rolls back a transaction left open."""
 
 
+_RANGE = (
+    "SELECT r.sensor, r.ts, r.value FROM sensors s CROSS JOIN LATERAL (SELECT sensor, ts, value FROM readings "
+    "WHERE machine = $1 AND sensor = s.num AND ts >= $2 AND ts < $3 OFFSET 0) AS r"
+)
+"""A machine's readings in ``[$2, $3)``, one index range scan per sensor of the dictionary. On the machine and a time
+range alone PostgreSQL scanned the table (a parallel sequential scan: 37-47 ms for one minute in a table of a
+million readings, growing with the table; 0.6 ms now); ``OFFSET 0`` keeps the subquery from being flattened into a
+join, which it planned as that scan again."""
+
+
 class PostgresStore(StoreCommon):
     """The server store (``postgresql://user@host:port/db``)."""
 
@@ -335,15 +345,15 @@ class PostgresStore(StoreCommon):
         out = ReadingColumns()
         if machine is None:
             return out
-        sql = "SELECT sensor, ts, value FROM readings WHERE machine = $1 AND ts >= $2 AND ts < $3"
+        sql = _RANGE
         args: list[Any] = [machine, to_ms(start), to_ms(end)]
         if sensors is not None:
             nums = [n for n in (self.codes.sensor_num(s) for s in sensors) if n is not None]
             if not nums:
                 return out
-            sql += " AND sensor = ANY($4::smallint[])"
+            sql += " WHERE s.num = ANY($4::smallint[])"
             args.append(nums)
-        rows = await self.pool.fetch(sql + " ORDER BY ts, sensor", *args)
+        rows = await self.pool.fetch(sql + " ORDER BY r.ts, r.sensor", *args)
         self.codes.decode_into(out, machine_id, rows)
         return out
 

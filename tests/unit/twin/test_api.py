@@ -35,8 +35,9 @@ def client(tmp_path: Path) -> Iterator[TestClient]:
         yield c
 
 
-def post_reading(client: TestClient, machine_id: str = "mill-01", **values: float) -> None:
-    body = {"machine_id": machine_id, "ts": datetime.now(UTC).isoformat(), "values": {**NORMAL, **values}}
+def post_reading(client: TestClient, machine_id: str = "mill-01", ts: datetime | None = None, **values: float) -> None:
+    when = ts if ts is not None else datetime.now(UTC)
+    body = {"machine_id": machine_id, "ts": when.isoformat(), "values": {**NORMAL, **values}}
     response = client.post("/api/v1/telemetry", json=body)
     assert response.status_code < 300, response.text
 
@@ -149,18 +150,21 @@ def test_websocket_gets_snapshot_then_readings_of_its_machines(client: TestClien
 
 
 def test_active_alarms_survive_a_restart(tmp_path: Path) -> None:
+    # A minute between readings: their rate of change stays far below the rate rule's limit however slowly the
+    # test runs (with wall-clock times a loaded box once spaced the last two 1.1 s apart: 18 K/s, a rate alarm).
+    start = datetime.now(UTC) - timedelta(minutes=3)
     with TestClient(create_app(settings_for(tmp_path))) as first:
         first.headers.update(bearer_sync(first))
-        post_reading(first, process_temp=330.0)
+        post_reading(first, ts=start, process_temp=330.0)
         settle(first)
         (alarm,) = active_alarms(first)
     with TestClient(create_app(settings_for(tmp_path))) as second:
         second.headers.update(bearer_sync(second))
         assert [a.id for a in twin_of(second).alarms.alarms()] == [alarm["id"]]
-        post_reading(second, process_temp=331.0)  # same condition: updated, not duplicated
+        post_reading(second, ts=start + timedelta(minutes=1), process_temp=331.0)  # same condition: updated
         settle(second)
         assert [a["id"] for a in active_alarms(second)] == [alarm["id"]]
-        post_reading(second, process_temp=310.0)
+        post_reading(second, ts=start + timedelta(minutes=2), process_temp=310.0)
         settle(second)
         assert active_alarms(second) == []
 

@@ -65,7 +65,7 @@ from factorytwin.store.kpi_rows import (
     storable_ids,
 )
 from factorytwin.store.schema import LATEST_SQL
-from factorytwin.store.sqlite_conn import open_writer, rollback, with_tx
+from factorytwin.store.sqlite_conn import open_writer, rollback, snapshot, with_tx
 from factorytwin.store.translate import translate_results, translate_sqlite, translated
 
 if TYPE_CHECKING:  # numpy is imported by the first write, not at start-up (tests/integration/api/test_startup.py)
@@ -508,15 +508,11 @@ class SQLiteStore(StoreCommon):
         return latest_values(await self._on_reader(self._latest_sync, num))
 
     def _latest_sync(self, num: int) -> list[tuple[str, int, float]]:
-        conn = self._r()
-        conn.execute("BEGIN")  # one snapshot of the rows and the blocks
-        try:
+        with snapshot(self._r()) as conn:  # the rows and the blocks
             newest = {key: (ts, value) for key, ts, value in conn.execute(_LATEST, (num,))}
             for key, ts, blob in conn.execute(sqlite_blocks.LATEST, (num,)):
                 if key not in newest or ts > newest[key][0]:
                     newest[key] = (ts, sqlite_blocks.last_value(blob))
-        finally:
-            conn.execute("COMMIT")
         return [(key, ts, value) for key, (ts, value) in newest.items()]
 
     @_sqlite
@@ -633,13 +629,9 @@ class SQLiteStore(StoreCommon):
         sql = _RANGE.format(only=only)
 
         def read() -> list[tuple[int, int, float]]:
-            conn = self._r()
-            conn.execute("BEGIN")  # one snapshot of the rows and the blocks
-            try:
+            with snapshot(self._r()) as conn:  # the rows and the blocks
                 rows: list[tuple[int, int, float]] = conn.execute(sql, params).fetchall()
                 found = sqlite_blocks.read_machine(conn, machine, lo, hi, nums)
-            finally:
-                conn.execute("COMMIT")
             if found:
                 rows.extend(found)
                 rows.sort(key=lambda r: (r[1], r[0]))
@@ -658,17 +650,13 @@ class SQLiteStore(StoreCommon):
         nums = list(self.codes.sensor_keys)
 
         def read() -> tuple[int | None, int | None]:
-            conn = self._r()
-            conn.execute("BEGIN")  # one snapshot of the rows and the blocks
-            try:
+            with snapshot(self._r()) as conn:  # the rows and the blocks
                 first, last = conn.execute(_READING_SPAN, (machine, lo, hi)).fetchone()
                 for n in nums:
                     found = sqlite_blocks.span(conn, machine, n, lo, hi)
                     if found is not None:
                         first = found[0] if first is None else min(first, found[0])
                         last = found[1] if last is None else max(last, found[1])
-            finally:
-                conn.execute("COMMIT")
             return first, last
 
         first, last = await self._on_reader(read)
@@ -719,17 +707,13 @@ class SQLiteStore(StoreCommon):
         lo, hi = to_ms(start), to_ms(end)
 
         def read() -> None:
-            conn = self._r()
-            conn.execute("BEGIN")
-            try:
+            with snapshot(self._r()) as conn:
                 for m in ids:
                     rows = out[m]
                     rows.status = [status_row(r) for r in conn.execute(SQLITE_STATUS, (m, lo, hi))]
                     rows.before = [status_row(r) for r in conn.execute(SQLITE_BEFORE, (m, lo, lookback))]
                     rows.counts = conn.execute(SQLITE_COUNTS, (m, lo, hi)).fetchall()
                     rows.alarms = [r[0] for r in conn.execute(SQLITE_ALARMS, (m, lo, hi))]
-            finally:
-                conn.execute("COMMIT")
 
         await self._on_reader(read)
         return out
@@ -739,15 +723,11 @@ class SQLiteStore(StoreCommon):
         """See ``Store.events_after``. One writer connection: ids commit in order, so the newest id is the cursor."""
 
         def read() -> tuple[EventCursor, dict[str, int]]:
-            conn = self._r()
-            conn.execute("BEGIN")
-            try:
+            with snapshot(self._r()) as conn:
                 newest = int(conn.execute(NEWEST_EVENT).fetchone()[0])
                 if cursor is None or cursor.mark >= newest:
                     return EventCursor(newest), {}
                 return EventCursor(newest), dict(conn.execute(EVENTS_AFTER, (cursor.mark,)).fetchall())
-            finally:
-                conn.execute("COMMIT")
 
         return await self._on_reader(read)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -51,6 +52,16 @@ def with_tx(conn: sqlite3.Connection, body: Callable[[], object]) -> None:
     except BaseException:
         rollback(conn)
         raise
+
+
+@contextmanager
+def snapshot(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One read transaction on ``conn`` (autocommit-mode connection): every statement in it sees the same state."""
+    conn.execute("BEGIN")
+    try:
+        yield conn
+    finally:
+        conn.execute("COMMIT")
 
 
 def rollback(conn: sqlite3.Connection) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from factorytwin.store import rollup, sqlite_blocks
 from factorytwin.store.schema import HISTORY_SQL
-from factorytwin.store.sqlite_conn import rollback
+from factorytwin.store.sqlite_conn import rollback, snapshot
 
 INSERT_READINGS = "INSERT OR IGNORE INTO readings (machine, sensor, ts, value) VALUES "
 INSERT_HOT = "INSERT OR IGNORE INTO readings_hot (machine, sensor, ts, value) VALUES "
@@ -186,17 +186,16 @@ def history_rows(
 ) -> list[rollup.Aggregate]:
     """``(bucket, min, max, avg, count)`` rows of a history query: raw, or rollup levels + raw, with the blocks' raw
     readings, in one snapshot."""
-    conn.execute("BEGIN")  # one snapshot for the dirty marks, the rollup parts, the raw part and the blocks
-    try:
+    with snapshot(conn):  # the dirty marks, the rollup parts, the raw part and the blocks
         if plan is not None:
             params = {**params, "m0": plan.first_minute, "m1": plan.end_minute}
             dirty = [r[0] for r in conn.execute(_DIRTY_IN_RANGE, params)]
         if plan is None or len(dirty) > rollup.MAX_DIRTY_EXCLUDED:
-            blocks = _block_buckets(conn, params, [(params["start"], params["end"])])
+            whole = [[params["start"], params["end"]]]
+            blocks = _block_buckets(conn, params, whole)
             if not blocks:
                 return conn.execute(_HISTORY, params).fetchall()
-            raw = {**params, "ranges": json.dumps([[params["start"], params["end"]]])}
-            return rollup.merge(blocks, *(conn.execute(sql, raw).fetchall() for sql in _RAW_RANGES))
+            return rollup.merge(blocks, *_raw_rows(conn, params, whole))
         parts = plan.parts(dirty)
         found = [
             conn.execute(
@@ -206,12 +205,15 @@ def history_rows(
             for part in parts.levels
         ]
         if parts.raw:  # aligned buckets whose range starts and ends on whole minutes leave nothing raw
-            raw = {**params, "ranges": json.dumps(parts.raw)}
-            found.extend(conn.execute(sql, raw).fetchall() for sql in _RAW_RANGES)
+            found.extend(_raw_rows(conn, params, parts.raw))
             found.append(_block_buckets(conn, params, parts.raw))
-    finally:
-        conn.execute("COMMIT")
     return rollup.merge(*found)
+
+
+def _raw_rows(conn: sqlite3.Connection, params: dict[str, int], ranges: Sequence[Sequence[int]]) -> list[list[Any]]:
+    """``(bucket, min, max, sum, count)`` rows of the row partitions' readings in ``ranges``, one list each."""
+    raw = {**params, "ranges": json.dumps(ranges)}
+    return [conn.execute(sql, raw).fetchall() for sql in _RAW_RANGES]
 
 
 def _block_buckets(

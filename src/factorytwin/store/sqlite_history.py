@@ -231,6 +231,10 @@ def _block_buckets(
     return sqlite_blocks.bucket_rows(ts, values, params["origin"], params["points"], params["span"])
 
 
+_RUN = 1 << 32
+"""A (run, minute) key of the refresh: ``run * _RUN + minute`` (minutes since 1970 stay below 2**32)."""
+
+
 def _minutes_with_blocks(
     conn: sqlite3.Connection, runs: list[tuple[int, int, int, int]]
 ) -> list[tuple[int, int, int, float, float, float, int]]:
@@ -238,34 +242,28 @@ def _minutes_with_blocks(
     aggregated for all runs at once: per run only its two queries)."""
     import numpy as np
 
-    rows: list[Sequence[Any]] = []
+    rows: list[tuple[int, float, float, float, int]] = []  # keyed by (run, minute)
     times: list[bytes] = []
     values: list[bytes] = []
     owner: list[int] = []  # the run of each block
     for i, (machine, sensor, lo, hi) in enumerate(runs):
-        rows.extend(conn.execute(_REFRESH_SELECT, (machine, sensor, lo, hi)))
+        rows.extend((i * _RUN + r[2], *r[3:]) for r in conn.execute(_REFRESH_SELECT, (machine, sensor, lo, hi)))
         for ts, vals in conn.execute(sqlite_blocks.OVERLAPPING, (machine, sensor, lo, hi)):
             times.append(ts)
             values.append(vals)
             owner.append(i)
-    acc = {(r[0], r[1], r[2]): r[3:] for r in rows}
+    blocks: list[tuple[int, float, float, float, int]] = []
     if times:
         ts = np.frombuffer(b"".join(times), sqlite_blocks.I64).astype(np.int64)
         vals = np.frombuffer(b"".join(values), sqlite_blocks.F64).astype(np.float64)
         run = np.repeat(np.array(owner, dtype=np.int64), [len(t) // 8 for t in times])
         bounds = np.array([(lo, hi) for _, _, lo, hi in runs], dtype=np.int64)
         inside = (ts >= bounds[run, 0]) & (ts < bounds[run, 1])
-        ts, vals, run = ts[inside], vals[inside], run[inside]
-        minute = ts // rollup.MINUTE_MS
-        span = int(minute.max()) + 1 if minute.size else 1  # a key per (run, minute)
-        for key, lo_v, hi_v, total, n in sqlite_blocks.aggregate(run * span + minute, vals):
-            machine, sensor = runs[key // span][:2]
-            unit = (machine, sensor, key % span)
-            a = acc.get(unit)
-            acc[unit] = (
-                (lo_v, hi_v, total, n) if a is None else (min(a[0], lo_v), max(a[1], hi_v), a[2] + total, a[3] + n)
-            )
-    return [(*unit, *agg) for unit, agg in acc.items()]
+        blocks = sqlite_blocks.aggregate(run[inside] * _RUN + ts[inside] // rollup.MINUTE_MS, vals[inside])
+    return [
+        (*runs[key // _RUN][:2], key % _RUN, lo_v, hi_v, total, n)
+        for key, lo_v, hi_v, total, n in rollup.merge_sums(rows, blocks)
+    ]
 
 
 def refresh_chunk(conn: sqlite3.Connection, before_minute: int, blocks_max_ts: int) -> int:

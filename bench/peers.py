@@ -49,6 +49,7 @@ from ingest import cpu_seconds, free_port
 from factorytwin.auth import Role
 from factorytwin.domain import kind_of, sensor_specs
 from factorytwin.layout import load_layout
+from factorytwin.store import sqlite_blocks
 
 T0 = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp())
 SIZES = (480, 5_040, 50_040)
@@ -331,8 +332,7 @@ async def sides(work: Path, wl: Workload) -> AsyncIterator[tuple[list[Side], str
 
             async def counts() -> dict[str, int]:
                 c = sqlite3.connect(f"file:{work / 'ft.db'}?mode=ro", uri=True)
-                sql = "SELECT (SELECT count(*) FROM readings_all) + (SELECT coalesce(sum(n), 0) FROM readings_blocks)"
-                lite_n = int(c.execute(sql).fetchone()[0])  # the row partitions and the blocks
+                lite_n = int(c.execute(sqlite_blocks.COUNT_ALL).fetchone()[0])
                 c.close()
                 conn = await asyncpg.connect(dsn)
                 pg_n = int(await conn.fetchval("SELECT count(*) FROM readings"))

@@ -29,6 +29,8 @@ Row = tuple[int, int, int, int, int, bytes, bytes]
 """A block as inserted: (machine, sensor, t0, t1, n, ts, vals)."""
 SERIES = 65536
 """A series' key in the writer's maps: ``machine * SERIES + sensor`` (sensor numbers are below 32,768)."""
+COUNT_ALL = "SELECT (SELECT count(*) FROM readings_all) + (SELECT coalesce(sum(n), 0) FROM readings_blocks)"
+"""Every reading of the file, counted outside the store: the row partitions and the blocks."""
 INSERT_ROWS = "INSERT INTO readings_blocks (machine, sensor, t0, t1, n, ts, vals) VALUES "
 END = "SELECT t1 FROM readings_blocks WHERE machine = ? AND sensor = ? ORDER BY t0 DESC LIMIT 1"
 """The last time of a series' newest block."""
@@ -134,7 +136,6 @@ def bucket_rows(
     ts: npt.NDArray[np.int64], values: npt.NDArray[np.float64], origin: int, points: int, span_ms: int
 ) -> list[tuple[int, float, float, float, int]]:
     """``(bucket, min, max, sum, count)`` of readings in ``Buckets``' integer bucket formula (``ts >= origin``)."""
-
     if not ts.size:
         return []
     buckets = ((ts - origin) * points) // span_ms
@@ -149,7 +150,6 @@ def aggregate(
 
     if not keys.size:
         return []
-
     order = np.argsort(keys, kind="stable")
     keys, values = keys[order], values[order]
     starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])

@@ -21,6 +21,7 @@ import aiomqtt
 import asyncpg
 import pytest
 
+from factorytwin.store import sqlite_blocks
 from tests.integration.api.serve_process import SERVE, free_port
 from tests.integration.twin.conftest import Mosquitto
 from tests.integration.twin.test_mqtt_live import MILL, reading_set
@@ -56,8 +57,7 @@ def _sqlite_count(path: str) -> int:
         return 0
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as conn:
         try:
-            sql = "SELECT (SELECT count(*) FROM readings_all) + (SELECT coalesce(sum(n), 0) FROM readings_blocks)"
-            return int(conn.execute(sql).fetchone()[0])  # the row partitions and the blocks
+            return int(conn.execute(sqlite_blocks.COUNT_ALL).fetchone()[0])
         except sqlite3.OperationalError:  # not created yet
             return 0
 
